@@ -1,0 +1,75 @@
+// Options for opening a store. A plain aggregate: set what you need with
+// designated initializers and leave the rest at their defaults.
+//
+//   evlog::Options options{.create_if_missing = true, .max_event_bytes = 64 << 10};
+
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace evlog {
+
+struct Options {
+  // Create the store directory and an empty store if none exists.
+  // Default: true
+  bool create_if_missing = true;
+
+  // Open for reading only, beside a writer that may have the store open in
+  // another process. Reads see the data as of Open and of each CatchUp().
+  // Appends fail with ReadOnly. Several read-only opens may coexist.
+  // Default: false
+  bool read_only = false;
+
+  // Largest accepted stream name, in bytes. Names are 1..max bytes, no NUL.
+  // Default: 255
+  size_t max_stream_name_bytes = 255;
+
+  // Largest accepted event type, in bytes. Types are 1..max bytes, no NUL.
+  // Default: 255
+  size_t max_event_type_bytes = 255;
+
+  // Largest accepted event: data + metadata + type bytes.
+  // Default: 1 MiB
+  size_t max_event_bytes = 1 << 20;
+
+  // Largest accepted append: the sum of its events' sizes.
+  // Default: 1 MiB
+  size_t max_append_bytes = 1 << 20;
+
+  // Most events accepted in one append (over all its streams).
+  // Default: 10,000
+  size_t max_events_per_append = 10'000;
+
+  // Most streams accepted in one multi-stream append.
+  // Default: 100
+  size_t max_streams_per_append = 100;
+
+  // Idempotency window. A retried append whose event ids were committed
+  // within the last `dedup_window_events` positions and `dedup_window_seconds`
+  // returns the original result and writes nothing. Outside the window a
+  // retry is a new append. Both bounds apply; the window survives restarts.
+  // Default: 1,000,000 events and 24 hours
+  uint64_t dedup_window_events = 1'000'000;
+  uint64_t dedup_window_seconds = 24 * 3600;
+
+  // Largest group commit, in bytes of encoded records. The single writer
+  // drains queued appends into one WriteBatch until this is reached.
+  // Default: 4 MiB
+  size_t max_group_bytes = 4 << 20;
+
+  // With Durability::kBuffered, the write-ahead log is synced at most this
+  // long after a buffered append is acknowledged.
+  // Default: 5 ms
+  uint32_t buffered_sync_interval_ms = 5;
+
+  // Memory for RocksDB's block cache, shared by all column families.
+  // Default: 64 MiB
+  size_t block_cache_bytes = 64 << 20;
+
+  // Memtable size per column family before it is flushed.
+  // Default: 32 MiB
+  size_t write_buffer_bytes = 32 << 20;
+};
+
+}  // namespace evlog

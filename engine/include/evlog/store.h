@@ -1,0 +1,173 @@
+// Store: an evlog event store in one local directory.
+//
+// Caveats, read these first:
+//  - One process writes a store at a time. A second writer gets Busy at once.
+//    Any number of processes may open it with Options::read_only beside the
+//    writer; they see new events after CatchUp().
+//  - Appends are serialized by a single writer thread that commits queued
+//    appends together (group commit): positions are gapless and in commit
+//    order, and N concurrent durable appends cost one WAL sync.
+//  - An append is all or nothing, over all its events and streams.
+//  - Acknowledged means durable per the append's Durability: kSync survives a
+//    power loss, kBuffered survives a process crash.
+//  - All methods are thread-safe. Iterators are used by one thread at a time
+//    and must be destroyed before the Store.
+
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "evlog/event_iterator.h"
+#include "evlog/options.h"
+#include "evlog/status.h"
+#include "evlog/types.h"
+
+namespace evlog {
+
+// One append: events for one or more streams, each with its expected version,
+// committed atomically, optionally guarded by a condition.
+struct AppendRequest {
+  std::vector<StreamAppend> streams;
+  std::optional<AppendCondition> condition;
+  Durability durability = Durability::kSync;
+};
+
+enum class Direction : uint8_t { kForward, kBackward };
+
+struct ReadStreamOptions {
+  // First version to return. Forward: versions >= from (nullopt: 1).
+  // Backward: versions <= from (nullopt: the stream's last version).
+  std::optional<Version> from;
+  // Most events to return. Default: no limit.
+  size_t max_count = std::numeric_limits<size_t>::max();
+  // Default: forward.
+  Direction direction = Direction::kForward;
+};
+
+struct ReadAllOptions {
+  // First position to return (inclusive). Default: 0, the beginning.
+  Position from;
+  // Most events to return. Default: no limit.
+  size_t max_count = std::numeric_limits<size_t>::max();
+  // Only events of streams in this category ("product" for "product-42").
+  // Empty: all. At most one of category and event_type may be set.
+  std::string category;
+  // Only events of this type. Empty: all.
+  std::string event_type;
+};
+
+struct ListStreamsOptions {
+  // Only streams of this category. Empty: all.
+  std::string category;
+  // Streams sorted by name after this one (for paging). Empty: from the start.
+  std::string start_after;
+  // Most streams to return. Default: no limit.
+  size_t max_count = std::numeric_limits<size_t>::max();
+};
+
+struct StoreStats {
+  // Events in the store.
+  uint64_t events = 0;
+  // Streams ever created.
+  uint64_t streams = 0;
+  // Position of the last committed event (0 when empty).
+  Position last_position;
+  // Bytes of the store directory on disk.
+  uint64_t disk_bytes = 0;
+};
+
+class Store {
+ public:
+  // The format version this build writes. Open refuses stores with a newer one.
+  static constexpr uint32_t kFormatVersion = 1;
+
+  // Opens the store in directory `path`, creating it if it does not exist and
+  // options.create_if_missing is set.
+  //
+  // Errors: InvalidArgument for bad options or a missing store without
+  // create_if_missing; Busy if another process has it open for writing;
+  // NotSupported if it was written by a newer format version; Corruption or
+  // IOError from the storage.
+  static Result<std::unique_ptr<Store>> Open(const Options& options, std::string_view path);
+
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Completes every queued append, syncs the log and closes the store.
+  ~Store();
+
+  // Appends and waits until the append is acknowledged (see Durability).
+  //
+  // Errors (nothing is written for any of them):
+  //  - InvalidArgument: a limit of Options exceeded, an empty or reserved
+  //    ('$'-prefixed) or malformed name, no events, a stream listed twice.
+  //  - WrongExpectedVersion: a stream is not at its expected version;
+  //    stream() and actual_version() say which and where it is.
+  //  - ConditionFailed: the append condition matched a later event.
+  //  - IdempotencyConflict: some but not all event ids were already
+  //    committed, or an id appears twice in the request.
+  //  - ReadOnly: the store was opened read-only.
+  //  - IOError: the write failed; the store refuses further appends.
+  //  - Aborted: the store is closing.
+  // If every event id was already committed (within the dedup window, to the
+  // same streams), returns the original result with deduplicated set.
+  Result<AppendResult> Append(AppendRequest request);
+
+  // Single-stream shorthand.
+  Result<AppendResult> Append(std::string_view stream, ExpectedVersion expected,
+                              std::vector<EventData> events,
+                              Durability durability = Durability::kSync);
+
+  // Queues an append and returns at once; `done` is called exactly once with
+  // the result. Requests from one thread are committed in the order queued.
+  // `done` runs on the store's writer thread (or, for a request rejected by
+  // validation, on the calling thread before AppendAsync returns): keep it
+  // short and never call Append (sync) from it.
+  using AppendCallback = std::function<void(Result<AppendResult>)>;
+  void AppendAsync(AppendRequest request, AppendCallback done);
+
+  // Events of one stream. NotFound if the stream has no events.
+  Result<std::unique_ptr<EventIterator>> ReadStream(std::string_view stream,
+                                                    const ReadStreamOptions& options = {});
+
+  // Events of the global log in position order, optionally of one category or
+  // event type. Errors surface through the iterator's status().
+  std::unique_ptr<EventIterator> ReadAll(const ReadAllOptions& options = {});
+
+  // The current version of `stream`: Version(0) if it has no events.
+  Result<Version> StreamVersion(std::string_view stream);
+
+  // Streams sorted by name with their current versions.
+  Result<std::vector<StreamInfo>> ListStreams(const ListStreamsOptions& options = {});
+
+  // The position of the last committed event, 0 when empty. For a read-only
+  // store, as of Open or the last CatchUp().
+  Position LastPosition() const;
+
+  Result<StoreStats> Stats();
+
+  // Read-only stores: makes events appended by the writer process since Open
+  // or the previous CatchUp visible. A no-op on a writable store.
+  Status CatchUp();
+
+  // Syncs the write-ahead log, making every acknowledged buffered append
+  // durable against power loss.
+  Status Sync();
+
+  // The directory this store lives in.
+  const std::string& path() const;
+
+ private:
+  struct Rep;
+  explicit Store(std::unique_ptr<Rep> rep);
+  std::unique_ptr<Rep> rep_;
+};
+
+}  // namespace evlog
