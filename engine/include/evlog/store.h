@@ -91,8 +91,10 @@ class Store {
   // Opens the store in directory `path`, creating it if it does not exist and
   // options.create_if_missing is set.
   //
-  // Errors: InvalidArgument for bad options or a missing store without
-  // create_if_missing; Busy if another process has it open for writing;
+  // Errors: NotFound if there is no store at `path` and create_if_missing is
+  // off (or the store is opened read-only); InvalidArgument for bad options
+  // or a non-empty directory that is not a store; Busy if another process
+  // (or this one) has it open for writing;
   // NotSupported if it was written by a newer format version; Corruption or
   // IOError from the storage.
   static Result<std::unique_ptr<Store>> Open(const Options& options, std::string_view path);

@@ -1,0 +1,109 @@
+#include "codec.h"
+
+#include <cstring>
+
+#include "evlog/schema/record_generated.h"
+
+namespace evlog::codec {
+
+namespace {
+
+flatbuffers::FlatBufferBuilder& ThreadBuilder() {
+  // Builders keep their buffer between uses: one per thread avoids an
+  // allocation per encoded event on the append path.
+  thread_local flatbuffers::FlatBufferBuilder builder(512);
+  builder.Clear();
+  return builder;
+}
+
+const uint8_t* Bytes(std::string_view s) { return reinterpret_cast<const uint8_t*>(s.data()); }
+
+std::string_view View(const flatbuffers::Vector<uint8_t>* v) {
+  if (v == nullptr) return {};
+  return std::string_view(reinterpret_cast<const char*>(v->data()), v->size());
+}
+
+std::string_view View(const flatbuffers::String* s) {
+  return std::string_view(s->data(), s->size());
+}
+
+}  // namespace
+
+void EncodeEvent(std::string_view stream, const EventData& event, const Uuid& id,
+                 std::string* out) {
+  auto& b = ThreadBuilder();
+  auto stream_off = b.CreateString(stream.data(), stream.size());
+  auto type_off = b.CreateString(event.type.data(), event.type.size());
+  auto data_off = b.CreateVector(Bytes(event.data), event.data.size());
+  auto meta_off = event.metadata.empty()
+                      ? flatbuffers::Offset<flatbuffers::Vector<uint8_t>>()
+                      : b.CreateVector(Bytes(event.metadata), event.metadata.size());
+  fb::EventHeader header(0, 0, 0, fb::Uuid(flatbuffers::span<const uint8_t, 16>(id.bytes())));
+  fb::EventRecordBuilder rb(b);
+  rb.add_header(&header);
+  rb.add_stream(stream_off);
+  rb.add_type(type_off);
+  rb.add_content_type(static_cast<fb::ContentType>(event.content_type));
+  rb.add_data(data_off);
+  if (!event.metadata.empty()) rb.add_metadata(meta_off);
+  b.Finish(rb.Finish());
+  out->assign(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
+}
+
+void PatchEvent(std::string* record, Position position, Version version, int64_t timestamp_us) {
+  auto* root = flatbuffers::GetMutableRoot<fb::EventRecord>(record->data());
+  auto* header = root->mutable_header();
+  header->mutate_position(position.value());
+  header->mutate_version(version.value());
+  header->mutate_timestamp_us(timestamp_us);
+}
+
+const uint8_t* AlignedBuffer::Assign(std::string_view bytes) {
+  words_.resize((bytes.size() + 7) / 8);
+  std::memcpy(words_.data(), bytes.data(), bytes.size());
+  return reinterpret_cast<const uint8_t*>(words_.data());
+}
+
+Status DecodeEvent(std::string_view bytes, AlignedBuffer* scratch, RecordedEvent* out) {
+  const uint8_t* buf = Bytes(bytes);
+  if (reinterpret_cast<uintptr_t>(buf) % 8 != 0) buf = scratch->Assign(bytes);
+  flatbuffers::Verifier verifier(buf, bytes.size());
+  if (!fb::VerifyEventRecordBuffer(verifier)) {
+    return Status::Corruption("event record failed verification");
+  }
+  const fb::EventRecord* rec = fb::GetEventRecord(buf);
+  const fb::EventHeader* h = rec->header();
+  out->stream = View(rec->stream());
+  out->type = View(rec->type());
+  out->data = View(rec->data());
+  out->metadata = View(rec->metadata());
+  out->content_type = static_cast<ContentType>(rec->content_type());
+  std::array<uint8_t, 16> id;
+  std::memcpy(id.data(), h->id().bytes()->data(), id.size());
+  out->id = Uuid(id);
+  out->version = Version(h->version());
+  out->position = Position(h->position());
+  out->timestamp_us = h->timestamp_us();
+  return Status::OK();
+}
+
+std::string EncodeStreamRow(const StreamRow& row) {
+  auto& b = ThreadBuilder();
+  b.Finish(fb::CreateStreamRecord(b, row.id, row.created_position.value()));
+  return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
+}
+
+Status DecodeStreamRow(std::string_view bytes, StreamRow* out) {
+  AlignedBuffer scratch;
+  const uint8_t* buf = scratch.Assign(bytes);
+  flatbuffers::Verifier verifier(buf, bytes.size());
+  if (!verifier.VerifyBuffer<fb::StreamRecord>(nullptr)) {
+    return Status::Corruption("stream record failed verification");
+  }
+  const auto* rec = flatbuffers::GetRoot<fb::StreamRecord>(buf);
+  out->id = rec->id();
+  out->created_position = Position(rec->created_position());
+  return Status::OK();
+}
+
+}  // namespace evlog::codec

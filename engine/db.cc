@@ -1,0 +1,149 @@
+#include "db.h"
+
+#include <stdlib.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+
+#include <rocksdb/cache.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+
+#include "evlog/store.h"
+#include "keys.h"
+
+namespace evlog {
+
+namespace fs = std::filesystem;
+
+Status FromRocks(const rocksdb::Status& s) {
+  if (s.ok()) return Status::OK();
+  std::string msg = s.ToString();
+  if (s.IsNotFound()) return Status::NotFound(msg);
+  if (s.IsCorruption()) return Status::Corruption(msg);
+  if (s.IsInvalidArgument()) return Status::InvalidArgument(msg);
+  if (s.IsNotSupported()) return Status::NotSupported(msg);
+  if (s.IsBusy()) return Status::Busy(msg);
+  return Status::IOError(msg);
+}
+
+namespace {
+
+rocksdb::ColumnFamilyOptions FamilyOptions(const Options& options,
+                                           const std::shared_ptr<rocksdb::Cache>& cache,
+                                           bool point_lookups) {
+  rocksdb::ColumnFamilyOptions cf;
+  cf.write_buffer_size = options.write_buffer_bytes;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.block_size = 16 << 10;
+  if (point_lookups) {
+    // Dedup checks and stream-row lookups mostly miss or hit once: a bloom
+    // filter keeps a miss from reading data blocks.
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  }
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return cf;
+}
+
+bool IsLockError(const rocksdb::Status& s) {
+  std::string msg = s.ToString();
+  std::transform(msg.begin(), msg.end(), msg.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s.IsIOError() && msg.find("lock") != std::string::npos;
+}
+
+Status CheckFormatVersion(Db& db) {
+  std::string value;
+  rocksdb::Status s =
+      db.db->Get(rocksdb::ReadOptions(), db.cf(Db::kDefault), keys::kFormatVersion, &value);
+  if (s.IsNotFound()) {
+    if (db.read_only) return Status::Corruption("store has no format version");
+    return FromRocks(db.db->Put(rocksdb::WriteOptions(), db.cf(Db::kDefault),
+                                keys::kFormatVersion,
+                                keys::EncodeCounter(Store::kFormatVersion)));
+  }
+  if (!s.ok()) return FromRocks(s);
+  uint64_t version = 0;
+  if (!keys::ParseCounter(value, &version)) {
+    return Status::Corruption("unreadable format version '" + value + "'");
+  }
+  if (version > Store::kFormatVersion) {
+    return Status::NotSupported("store format version " + std::to_string(version) +
+                                " is newer than this build of evlog supports (" +
+                                std::to_string(Store::kFormatVersion) +
+                                "); open it with a newer evlog");
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Db::~Db() {
+  if (db) {
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    handles.clear();
+    db->Close().PermitUncheckedError();
+    db.reset();
+  }
+  if (!secondary_dir.empty()) {
+    std::error_code ec;
+    fs::remove_all(secondary_dir, ec);
+  }
+}
+
+Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& path) {
+  if (path.empty()) return Status::InvalidArgument("store path is empty");
+  std::error_code ec;
+  bool exists = fs::exists(fs::path(path) / "CURRENT", ec);
+  if (!exists) {
+    if (!options.create_if_missing || options.read_only) {
+      return Status::NotFound("no evlog store at '" + path + "'");
+    }
+    if (fs::exists(path, ec) && !fs::is_empty(path, ec)) {
+      return Status::InvalidArgument("'" + path +
+                                     "' is a non-empty directory that is not an evlog store");
+    }
+  }
+
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.create_missing_column_families = !options.read_only;
+  db_options.max_background_jobs = 2;
+  db_options.keep_log_file_num = 4;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (size_t i = 0; i < kCount; ++i) {
+    bool point_lookups = i == kDedup || i == kStreams || i == kDefault;
+    families.emplace_back(std::string(kFamilyNames[i]), FamilyOptions(options, cache, point_lookups));
+  }
+
+  auto out = std::make_unique<Db>();
+  out->read_only = options.read_only;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s;
+  if (options.read_only) {
+    // A secondary instance follows the primary's manifest and WAL without
+    // taking the lock, so reads work beside a live writer in another process.
+    std::string dir = (fs::temp_directory_path() / "evlog-secondary-XXXXXX").string();
+    if (mkdtemp(dir.data()) == nullptr) return Status::IOError("cannot create a temporary directory");
+    out->secondary_dir = dir;
+    db_options.max_open_files = -1;
+    s = rocksdb::DB::OpenAsSecondary(db_options, path, dir, families, &out->handles, &raw);
+  } else {
+    s = rocksdb::DB::Open(db_options, path, families, &out->handles, &raw);
+  }
+  out->db.reset(raw);
+  if (!s.ok()) {
+    if (IsLockError(s)) {
+      return Status::Busy("store '" + path + "' is in use by another writer (" + s.ToString() +
+                          ")");
+    }
+    return FromRocks(s);
+  }
+  if (Status st = CheckFormatVersion(*out); !st.ok()) return st;
+  return out;
+}
+
+}  // namespace evlog

@@ -1,0 +1,47 @@
+// db: the RocksDB handle of a store, its column families, and the format
+// version check. Opening here is the only place that knows how a store
+// directory is created, locked and recognised.
+
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <rocksdb/db.h>
+
+#include "evlog/options.h"
+#include "evlog/status.h"
+
+namespace evlog {
+
+// Converts a RocksDB status into ours.
+Status FromRocks(const rocksdb::Status& s);
+
+struct Db {
+  // Column families, in the order they are opened. See docs/format.md.
+  enum Family : size_t { kDefault, kLog, kStream, kStreams, kByCategory, kByType, kDedup, kCount };
+  static constexpr std::string_view kFamilyNames[kCount] = {
+      "default", "log", "stream", "streams", "by_category", "by_type", "dedup"};
+
+  // Opens (or creates) the RocksDB database at `path` with evlog's column
+  // families and checks the format version. See Store::Open for the errors.
+  static Result<std::unique_ptr<Db>> Open(const Options& options, const std::string& path);
+
+  Db() = default;
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+  ~Db();
+
+  rocksdb::ColumnFamilyHandle* cf(Family f) const { return handles[f]; }
+
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  bool read_only = false;
+  // Where a read-only (secondary) instance keeps its own info logs; removed
+  // on close.
+  std::string secondary_dir;
+};
+
+}  // namespace evlog

@@ -1,0 +1,40 @@
+#include "dedup.h"
+
+#include "codec.h"
+#include "keys.h"
+
+namespace evlog {
+
+Result<std::optional<CommittedEvent>> DedupIndex::Find(const Uuid& id, Position last_position,
+                                                       int64_t now_us) const {
+  std::string key = keys::DedupKey(id);
+  rocksdb::PinnableSlice value;
+  rocksdb::Status s = db_->db->Get(rocksdb::ReadOptions(), db_->cf(Db::kDedup), key, &value);
+  if (s.IsNotFound()) return std::optional<CommittedEvent>();
+  if (!s.ok()) return FromRocks(s);
+  Position position;
+  int64_t committed_us = 0;
+  if (!keys::ParseDedupValue(value.ToStringView(), &position, &committed_us)) {
+    return Status::Corruption("malformed dedup entry for event " + id.ToString());
+  }
+  bool in_count_window = last_position.value() - position.value() < options_.dedup_window_events;
+  bool in_age_window =
+      now_us - committed_us < static_cast<int64_t>(options_.dedup_window_seconds) * 1'000'000;
+  if (!in_count_window || !in_age_window) return std::optional<CommittedEvent>();
+
+  rocksdb::PinnableSlice record;
+  s = db_->db->Get(rocksdb::ReadOptions(), db_->cf(Db::kLog), keys::LogKey(position), &record);
+  if (s.IsNotFound()) return std::optional<CommittedEvent>();  // trimmed since
+  if (!s.ok()) return FromRocks(s);
+  codec::AlignedBuffer scratch;
+  RecordedEvent event;
+  if (Status st = codec::DecodeEvent(record.ToStringView(), &scratch, &event); !st.ok()) return st;
+  if (event.id != id) {
+    return Status::Corruption("dedup entry for event " + id.ToString() + " points at position " +
+                              std::to_string(position.value()) + ", which holds another event");
+  }
+  return std::optional<CommittedEvent>(
+      CommittedEvent{std::string(event.stream), event.version, event.position});
+}
+
+}  // namespace evlog

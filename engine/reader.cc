@@ -1,0 +1,298 @@
+#include "reader.h"
+
+#include <limits>
+#include <string>
+
+#include "codec.h"
+#include "keys.h"
+#include "sequence.h"
+
+namespace evlog {
+
+namespace {
+
+// Holds a RocksDB snapshot for the life of an iterator.
+class SnapshotHolder {
+ public:
+  explicit SnapshotHolder(rocksdb::DB* db) : db_(db), snapshot_(db->GetSnapshot()) {}
+  ~SnapshotHolder() { db_->ReleaseSnapshot(snapshot_); }
+  SnapshotHolder(const SnapshotHolder&) = delete;
+  SnapshotHolder& operator=(const SnapshotHolder&) = delete;
+  const rocksdb::Snapshot* get() const { return snapshot_; }
+
+ private:
+  rocksdb::DB* db_;
+  const rocksdb::Snapshot* snapshot_;
+};
+
+// Common to all iterators: the current decoded event, the count limit and
+// the sticky status.
+class IteratorBase : public EventIterator {
+ public:
+  explicit IteratorBase(size_t max_count) : remaining_(max_count) {}
+  bool Valid() const override { return valid_; }
+  const RecordedEvent& event() const override { return event_; }
+  Status status() const override { return status_; }
+
+ protected:
+  // Decodes `bytes` into event_ and checks it matches where it was found.
+  // Sets valid_ (and status_ on failure).
+  void Load(std::string_view bytes, Position expect_position, Version expect_version) {
+    if (remaining_ == 0) {
+      valid_ = false;
+      return;
+    }
+    Status s = codec::DecodeEvent(bytes, &scratch_, &event_);
+    if (s.ok() && event_.position != expect_position && expect_position.value() != 0) {
+      s = Status::Corruption("record at position " + std::to_string(expect_position.value()) +
+                             " claims position " + std::to_string(event_.position.value()));
+    }
+    if (s.ok() && expect_version.value() != 0 && event_.version != expect_version) {
+      s = Status::Corruption("record of version " + std::to_string(expect_version.value()) +
+                             " claims version " + std::to_string(event_.version.value()));
+    }
+    if (!s.ok()) {
+      Fail(std::move(s));
+      return;
+    }
+    --remaining_;
+    valid_ = true;
+  }
+
+  void Fail(Status s) {
+    status_ = std::move(s);
+    valid_ = false;
+  }
+
+  bool valid_ = false;
+  size_t remaining_;
+  Status status_;
+  RecordedEvent event_;
+  codec::AlignedBuffer scratch_;
+};
+
+class StreamIterator : public IteratorBase {
+ public:
+  StreamIterator(const Db& db, uint64_t stream_id, const ReadStreamOptions& options)
+      : IteratorBase(options.max_count),
+        snapshot_(db.db.get()),
+        stream_id_(stream_id),
+        forward_(options.direction == Direction::kForward),
+        lower_(keys::StreamKey(stream_id, Version(0))),
+        upper_(keys::StreamKey(stream_id + 1, Version(0))),
+        lower_slice_(lower_),
+        upper_slice_(upper_) {
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snapshot_.get();
+    ro.iterate_lower_bound = &lower_slice_;
+    ro.iterate_upper_bound = &upper_slice_;
+    it_.reset(db.db->NewIterator(ro, db.cf(Db::kStream)));
+    if (forward_) {
+      it_->Seek(keys::StreamKey(stream_id, options.from.value_or(Version(1))));
+    } else if (options.from) {
+      it_->SeekForPrev(keys::StreamKey(stream_id, *options.from));
+    } else {
+      it_->SeekToLast();
+    }
+    LoadCurrent();
+  }
+
+  void Next() override {
+    if (forward_) {
+      it_->Next();
+    } else {
+      it_->Prev();
+    }
+    LoadCurrent();
+  }
+
+ private:
+  void LoadCurrent() {
+    if (!it_->Valid()) {
+      valid_ = false;
+      if (!it_->status().ok()) Fail(FromRocks(it_->status()));
+      return;
+    }
+    uint64_t id = 0;
+    Version version;
+    if (!keys::ParseStreamKey(it_->key().ToStringView(), &id, &version) || id != stream_id_) {
+      Fail(Status::Corruption("malformed key in the stream index"));
+      return;
+    }
+    Load(it_->value().ToStringView(), Position(0), version);
+  }
+
+  SnapshotHolder snapshot_;
+  uint64_t stream_id_;
+  bool forward_;
+  std::string lower_, upper_;
+  rocksdb::Slice lower_slice_, upper_slice_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+// Reads `log` in position order.
+class LogIterator : public IteratorBase {
+ public:
+  LogIterator(const Db& db, const ReadAllOptions& options)
+      : IteratorBase(options.max_count), snapshot_(db.db.get()) {
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snapshot_.get();
+    it_.reset(db.db->NewIterator(ro, db.cf(Db::kLog)));
+    it_->Seek(keys::LogKey(options.from));
+    LoadCurrent();
+  }
+
+  void Next() override {
+    it_->Next();
+    LoadCurrent();
+  }
+
+ private:
+  void LoadCurrent() {
+    if (!it_->Valid()) {
+      valid_ = false;
+      if (!it_->status().ok()) Fail(FromRocks(it_->status()));
+      return;
+    }
+    Position position;
+    if (!keys::ParseLogKey(it_->key().ToStringView(), &position)) {
+      Fail(Status::Corruption("malformed key in the log"));
+      return;
+    }
+    Load(it_->value().ToStringView(), position, Version(0));
+  }
+
+  SnapshotHolder snapshot_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+// Walks a category or type index and fetches each record from `log`.
+class IndexIterator : public IteratorBase {
+ public:
+  IndexIterator(const Db& db, Db::Family family, std::string_view name,
+                const ReadAllOptions& options)
+      : IteratorBase(options.max_count),
+        db_(db),
+        snapshot_(db.db.get()),
+        prefix_(keys::IndexPrefix(name)),
+        upper_(prefix_) {
+    // Index keys of `name` are name + '\0' + position; the first key past
+    // them is name + '\1'.
+    upper_.back() = '\1';
+    upper_slice_ = rocksdb::Slice(upper_);
+    read_options_.snapshot = snapshot_.get();
+    rocksdb::ReadOptions ro = read_options_;
+    ro.iterate_upper_bound = &upper_slice_;
+    it_.reset(db.db->NewIterator(ro, db.cf(family)));
+    it_->Seek(keys::IndexKey(name, options.from));
+    LoadCurrent();
+  }
+
+  void Next() override {
+    it_->Next();
+    LoadCurrent();
+  }
+
+ private:
+  void LoadCurrent() {
+    if (!it_->Valid()) {
+      valid_ = false;
+      if (!it_->status().ok()) Fail(FromRocks(it_->status()));
+      return;
+    }
+    Position position;
+    if (!keys::ParseIndexKey(it_->key().ToStringView(), &position) ||
+        !it_->key().starts_with(prefix_)) {
+      Fail(Status::Corruption("malformed key in an index"));
+      return;
+    }
+    record_.Reset();
+    rocksdb::Status s =
+        db_.db->Get(read_options_, db_.cf(Db::kLog), keys::LogKey(position), &record_);
+    if (s.IsNotFound()) {
+      Fail(Status::Corruption("index entry for position " + std::to_string(position.value()) +
+                              " has no event in the log"));
+      return;
+    }
+    if (!s.ok()) {
+      Fail(FromRocks(s));
+      return;
+    }
+    Load(record_.ToStringView(), position, Version(0));
+  }
+
+  const Db& db_;
+  SnapshotHolder snapshot_;
+  std::string prefix_, upper_;
+  rocksdb::Slice upper_slice_;
+  rocksdb::ReadOptions read_options_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+  rocksdb::PinnableSlice record_;
+};
+
+class ErrorIterator : public EventIterator {
+ public:
+  explicit ErrorIterator(Status status) : status_(std::move(status)) {}
+  bool Valid() const override { return false; }
+  void Next() override {}
+  const RecordedEvent& event() const override { return event_; }
+  Status status() const override { return status_; }
+
+ private:
+  Status status_;
+  RecordedEvent event_;
+};
+
+}  // namespace
+
+std::unique_ptr<EventIterator> NewStreamIterator(const Db& db, uint64_t stream_id,
+                                                 const ReadStreamOptions& options) {
+  return std::make_unique<StreamIterator>(db, stream_id, options);
+}
+
+std::unique_ptr<EventIterator> NewLogIterator(const Db& db, const ReadAllOptions& options) {
+  if (!options.category.empty() && !options.event_type.empty()) {
+    return NewErrorIterator(
+        Status::InvalidArgument("read by category and by event type at once is not supported"));
+  }
+  if (!options.category.empty()) {
+    return std::make_unique<IndexIterator>(db, Db::kByCategory, options.category, options);
+  }
+  if (!options.event_type.empty()) {
+    return std::make_unique<IndexIterator>(db, Db::kByType, options.event_type, options);
+  }
+  return std::make_unique<LogIterator>(db, options);
+}
+
+std::unique_ptr<EventIterator> NewErrorIterator(Status status) {
+  return std::make_unique<ErrorIterator>(std::move(status));
+}
+
+Result<std::vector<StreamInfo>> ListStreams(const Db& db, const ListStreamsOptions& options) {
+  SnapshotHolder snapshot(db.db.get());
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot.get();
+  std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator(ro, db.cf(Db::kStreams)));
+  // Streams of category C are named C or C-*. In key order they come as
+  // "C", then names like "C!x" that are not in it, then "C-*".
+  const std::string& category = options.category;
+  const std::string prefix = category.empty() ? std::string() : category + "-";
+  it->Seek(std::max(category, options.start_after));
+  std::vector<StreamInfo> out;
+  for (; it->Valid() && out.size() < options.max_count; it->Next()) {
+    std::string_view name = it->key().ToStringView();
+    if (!options.start_after.empty() && name == options.start_after) continue;
+    if (!category.empty() && name != category && !name.starts_with(prefix)) {
+      if (!name.starts_with(category) || name > prefix) break;
+      continue;
+    }
+    StreamHead head;
+    if (Status s = LoadStreamHead(db, ro, name, &head); !s.ok()) return s;
+    if (head.version.value() == 0) continue;
+    out.push_back(StreamInfo{std::string(name), head.version});
+  }
+  if (!it->status().ok()) return FromRocks(it->status());
+  return out;
+}
+
+}  // namespace evlog

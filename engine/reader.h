@@ -1,0 +1,34 @@
+// reader: the read paths. Stream reads iterate the `stream` family, where a
+// stream's events are clustered by (stream id, version); global reads iterate
+// `log` in position order; category and type reads walk their index and fetch
+// each record from `log`. Every record is verified when decoded and checked
+// against the key it was found under.
+//
+// Readers take a RocksDB snapshot, so a read is consistent, and never touch
+// the writer's state: a slow reader never blocks an append.
+
+#pragma once
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "db.h"
+#include "evlog/event_iterator.h"
+#include "evlog/store.h"
+
+namespace evlog {
+
+// Events of the stream with id `stream_id` (REQUIRES: it exists).
+std::unique_ptr<EventIterator> NewStreamIterator(const Db& db, uint64_t stream_id,
+                                                 const ReadStreamOptions& options);
+
+// Events of the global log, all or by category or type.
+std::unique_ptr<EventIterator> NewLogIterator(const Db& db, const ReadAllOptions& options);
+
+// An iterator that is not Valid() and reports `status`.
+std::unique_ptr<EventIterator> NewErrorIterator(Status status);
+
+Result<std::vector<StreamInfo>> ListStreams(const Db& db, const ListStreamsOptions& options);
+
+}  // namespace evlog

@@ -1,0 +1,137 @@
+#include "request.h"
+
+#include <set>
+#include <unordered_set>
+
+#include "codec.h"
+
+namespace evlog {
+
+namespace {
+
+bool IsUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    for (size_t k = 1; k < len; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+Status ValidateName(std::string_view what, std::string_view name, size_t max_bytes) {
+  if (name.empty()) return Status::InvalidArgument(std::string(what) + " is empty");
+  if (name.size() > max_bytes) {
+    return Status::InvalidArgument(std::string(what) + " is " + std::to_string(name.size()) +
+                                   " bytes; the limit is " + std::to_string(max_bytes));
+  }
+  if (name.find('\0') != std::string_view::npos) {
+    return Status::InvalidArgument(std::string(what) + " contains a NUL byte");
+  }
+  if (!IsUtf8(name)) return Status::InvalidArgument(std::string(what) + " is not valid UTF-8");
+  return Status::OK();
+}
+
+}  // namespace
+
+Status ValidateStreamName(std::string_view name, size_t max_bytes, bool allow_reserved) {
+  if (Status s = ValidateName("stream name", name, max_bytes); !s.ok()) return s;
+  if (!allow_reserved && name.front() == '$') {
+    return Status::InvalidArgument("stream name '" + std::string(name) +
+                                   "' starts with '$', which is reserved for the system");
+  }
+  return Status::OK();
+}
+
+Status PrepareAppend(const Options& options, AppendRequest request, PendingAppend* out) {
+  if (request.streams.empty()) return Status::InvalidArgument("append has no streams");
+  if (request.streams.size() > options.max_streams_per_append) {
+    return Status::InvalidArgument("append names " + std::to_string(request.streams.size()) +
+                                   " streams; the limit is " +
+                                   std::to_string(options.max_streams_per_append));
+  }
+  size_t total_events = 0, total_bytes = 0, caller_ids = 0;
+  std::set<std::string_view> names;
+  std::unordered_set<std::string> ids;
+  for (const StreamAppend& sa : request.streams) {
+    if (Status s = ValidateStreamName(sa.stream, options.max_stream_name_bytes); !s.ok()) return s;
+    if (!names.insert(sa.stream).second) {
+      return Status::InvalidArgument("stream '" + sa.stream + "' appears twice in one append");
+    }
+    if (sa.events.empty()) {
+      return Status::InvalidArgument("append to '" + sa.stream + "' has no events");
+    }
+    total_events += sa.events.size();
+    if (total_events > options.max_events_per_append) {
+      return Status::InvalidArgument("append has more than " +
+                                     std::to_string(options.max_events_per_append) +
+                                     " events (the per-append limit)");
+    }
+    for (const EventData& e : sa.events) {
+      if (Status s = ValidateName("event type", e.type, options.max_event_type_bytes); !s.ok()) {
+        return s;
+      }
+      size_t size = e.type.size() + e.data.size() + e.metadata.size();
+      if (size > options.max_event_bytes) {
+        return Status::InvalidArgument("event of type '" + e.type + "' is " +
+                                       std::to_string(size) + " bytes; the limit is " +
+                                       std::to_string(options.max_event_bytes));
+      }
+      total_bytes += size;
+      if (!e.id.is_nil()) {
+        ++caller_ids;
+        const auto& b = e.id.bytes();
+        if (!ids.emplace(reinterpret_cast<const char*>(b.data()), b.size()).second) {
+          return Status::IdempotencyConflict("event id " + e.id.ToString() +
+                                             " appears twice in one append");
+        }
+      }
+    }
+  }
+  if (total_bytes > options.max_append_bytes) {
+    return Status::InvalidArgument("append is " + std::to_string(total_bytes) +
+                                   " bytes; the limit is " +
+                                   std::to_string(options.max_append_bytes));
+  }
+  if (request.condition) {
+    for (const std::string& t : request.condition->event_types) {
+      if (Status s = ValidateName("condition event type", t, options.max_event_type_bytes);
+          !s.ok()) {
+        return s;
+      }
+    }
+    for (const std::string& c : request.condition->categories) {
+      if (Status s = ValidateName("condition category", c, options.max_stream_name_bytes);
+          !s.ok()) {
+        return s;
+      }
+    }
+  }
+
+  out->records.clear();
+  out->records.reserve(total_events);
+  out->caller_id.clear();
+  out->caller_id.reserve(total_events);
+  for (StreamAppend& sa : request.streams) {
+    for (EventData& e : sa.events) {
+      out->caller_id.push_back(!e.id.is_nil());
+      if (e.id.is_nil()) e.id = Uuid::Random();
+      out->records.emplace_back();
+      codec::EncodeEvent(sa.stream, e, e.id, &out->records.back());
+      // The record holds the payload now; free the caller's copy early.
+      std::string().swap(e.data);
+      std::string().swap(e.metadata);
+    }
+  }
+  out->caller_ids = caller_ids;
+  out->total_events = total_events;
+  out->bytes = total_bytes;
+  out->request = std::move(request);
+  return Status::OK();
+}
+
+}  // namespace evlog

@@ -1,0 +1,41 @@
+// request: checks an append request against the limits in Options and encodes
+// its events, on the caller's thread, before it is queued for the writer.
+// What reaches the writer is well-formed; the writer only decides what
+// depends on the store's state (versions, conditions, duplicates).
+
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "evlog/options.h"
+#include "evlog/status.h"
+#include "evlog/store.h"
+
+namespace evlog {
+
+struct PendingAppend {
+  AppendRequest request;
+  // One encoded record per event, in request order (stream by stream), with
+  // the commit-time fields still zero.
+  std::vector<std::string> records;
+  // Per event (same order as records): whether the caller gave its id, so
+  // that the append can be a retry. Generated ids are never looked up.
+  std::vector<bool> caller_id;
+  size_t caller_ids = 0;
+  size_t total_events = 0;
+  size_t bytes = 0;
+  Store::AppendCallback done;
+};
+
+// Validates `request` and fills `out` with it and its encoded events. Event
+// data is moved into the records; `out->request` keeps names and types.
+// Errors: InvalidArgument for a broken limit or name, IdempotencyConflict
+// for an event id that appears twice.
+Status PrepareAppend(const Options& options, AppendRequest request, PendingAppend* out);
+
+// Checks a stream name: 1..max bytes of UTF-8, no NUL, and (unless
+// `allow_reserved`) not starting with '$'.
+Status ValidateStreamName(std::string_view name, size_t max_bytes, bool allow_reserved = false);
+
+}  // namespace evlog

@@ -1,0 +1,53 @@
+// sequence: the writer's view of where every stream is. Stream heads (id and
+// last version) are cached in memory and loaded on first touch from the
+// `streams` row and the end of the stream's range in `stream`, so opening a
+// store never scans the log and a head costs nothing to persist: it is
+// implied by the events themselves.
+//
+// Thread-safety: used by the writer thread only.
+
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "db.h"
+#include "evlog/status.h"
+#include "evlog/types.h"
+
+namespace evlog {
+
+struct StreamHead {
+  // 0 while the stream has never been created.
+  uint64_t id = 0;
+  Version version;
+};
+
+// Reads a stream's head from the database: NotFound-free; a stream that was
+// never created has id 0 and version 0. Used by readers too.
+Status LoadStreamHead(const Db& db, const rocksdb::ReadOptions& read_options,
+                      std::string_view stream, StreamHead* head);
+
+class StreamHeads {
+ public:
+  explicit StreamHeads(const Db* db) : db_(db) {}
+
+  // The head of `stream`, loaded on first use. The pointer stays valid until
+  // the StreamHeads is destroyed.
+  Result<StreamHead*> Find(std::string_view stream);
+
+  size_t size() const { return heads_.size(); }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  const Db* db_;
+  std::unordered_map<std::string, std::unique_ptr<StreamHead>, Hash, std::equal_to<>> heads_;
+};
+
+}  // namespace evlog

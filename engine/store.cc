@@ -1,0 +1,195 @@
+// The Store façade: wires Db, Writer and the readers together. No logic of
+// its own beyond argument plumbing.
+
+#include "evlog/store.h"
+
+#include <atomic>
+#include <filesystem>
+#include <future>
+#include <system_error>
+
+#include "db.h"
+#include "keys.h"
+#include "reader.h"
+#include "request.h"
+#include "sequence.h"
+#include "writer.h"
+
+namespace evlog {
+
+struct Store::Rep {
+  Options options;
+  std::string path;
+  std::unique_ptr<Db> db;
+  // Null when read-only.
+  std::unique_ptr<Writer> writer;
+  // Read-only stores: the last position as of Open or CatchUp.
+  std::atomic<uint64_t> last_position{0};
+};
+
+namespace {
+
+Status ReadCounter(const Db& db, std::string_view key, uint64_t missing, uint64_t* out) {
+  std::string value;
+  rocksdb::Status s = db.db->Get(rocksdb::ReadOptions(), db.cf(Db::kDefault),
+                                 rocksdb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) {
+    *out = missing;
+    return Status::OK();
+  }
+  if (!s.ok()) return FromRocks(s);
+  if (!keys::ParseCounter(value, out)) {
+    return Status::Corruption("unreadable counter " + std::string(key) + ": '" + value + "'");
+  }
+  return Status::OK();
+}
+
+uint64_t DirectoryBytes(const std::string& path) {
+  namespace fs = std::filesystem;
+  uint64_t total = 0;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code size_ec;
+    if (it->is_regular_file(size_ec)) {
+      uint64_t size = it->file_size(size_ec);
+      if (!size_ec) total += size;
+    }
+  }
+  return total;
+}
+
+}  // namespace
+
+Store::Store(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
+
+Store::~Store() {
+  if (rep_->writer) rep_->writer->Stop();
+}
+
+Result<std::unique_ptr<Store>> Store::Open(const Options& options, std::string_view path) {
+  auto rep = std::make_unique<Rep>();
+  rep->options = options;
+  rep->path = std::string(path);
+  auto db = Db::Open(rep->options, rep->path);
+  if (!db.ok()) return db.status();
+  rep->db = std::move(db).value();
+
+  uint64_t last_position = 0, next_stream_id = 1;
+  if (Status s = ReadCounter(*rep->db, keys::kLastPosition, 0, &last_position); !s.ok()) return s;
+  if (Status s = ReadCounter(*rep->db, keys::kNextStreamId, 1, &next_stream_id); !s.ok()) return s;
+  rep->last_position.store(last_position);
+  if (!options.read_only) {
+    rep->writer = std::make_unique<Writer>(rep->db.get(), rep->options, Position(last_position),
+                                           next_stream_id);
+  }
+  return std::unique_ptr<Store>(new Store(std::move(rep)));
+}
+
+void Store::AppendAsync(AppendRequest request, AppendCallback done) {
+  if (!rep_->writer) {
+    done(Status::ReadOnly("the store was opened read-only"));
+    return;
+  }
+  auto pending = std::make_unique<PendingAppend>();
+  if (Status s = PrepareAppend(rep_->options, std::move(request), pending.get()); !s.ok()) {
+    done(std::move(s));
+    return;
+  }
+  pending->done = std::move(done);
+  rep_->writer->Submit(std::move(pending));
+}
+
+Result<AppendResult> Store::Append(AppendRequest request) {
+  std::promise<Result<AppendResult>> promise;
+  std::future<Result<AppendResult>> future = promise.get_future();
+  AppendAsync(std::move(request),
+              [&promise](Result<AppendResult> r) { promise.set_value(std::move(r)); });
+  return future.get();
+}
+
+Result<AppendResult> Store::Append(std::string_view stream, ExpectedVersion expected,
+                                   std::vector<EventData> events, Durability durability) {
+  AppendRequest request;
+  request.streams.push_back(
+      StreamAppend{.stream = std::string(stream), .expected = expected, .events = std::move(events)});
+  request.durability = durability;
+  return Append(std::move(request));
+}
+
+Result<std::unique_ptr<EventIterator>> Store::ReadStream(std::string_view stream,
+                                                         const ReadStreamOptions& options) {
+  if (Status s = ValidateStreamName(stream, rep_->options.max_stream_name_bytes,
+                                    /*allow_reserved=*/true);
+      !s.ok()) {
+    return s;
+  }
+  StreamHead head;
+  if (Status s = LoadStreamHead(*rep_->db, rocksdb::ReadOptions(), stream, &head); !s.ok()) {
+    return s;
+  }
+  if (head.version.value() == 0) {
+    return Status::NotFound("stream '" + std::string(stream) + "' not found");
+  }
+  return NewStreamIterator(*rep_->db, head.id, options);
+}
+
+std::unique_ptr<EventIterator> Store::ReadAll(const ReadAllOptions& options) {
+  return NewLogIterator(*rep_->db, options);
+}
+
+Result<Version> Store::StreamVersion(std::string_view stream) {
+  if (Status s = ValidateStreamName(stream, rep_->options.max_stream_name_bytes,
+                                    /*allow_reserved=*/true);
+      !s.ok()) {
+    return s;
+  }
+  StreamHead head;
+  if (Status s = LoadStreamHead(*rep_->db, rocksdb::ReadOptions(), stream, &head); !s.ok()) {
+    return s;
+  }
+  return head.version;
+}
+
+Result<std::vector<StreamInfo>> Store::ListStreams(const ListStreamsOptions& options) {
+  return evlog::ListStreams(*rep_->db, options);
+}
+
+Position Store::LastPosition() const {
+  if (rep_->writer) return rep_->writer->committed();
+  return Position(rep_->last_position.load());
+}
+
+Result<StoreStats> Store::Stats() {
+  StoreStats stats;
+  stats.last_position = LastPosition();
+  stats.events = stats.last_position.value();
+  if (rep_->writer) {
+    stats.streams = rep_->writer->stream_count();
+  } else {
+    uint64_t next_stream_id = 1;
+    if (Status s = ReadCounter(*rep_->db, keys::kNextStreamId, 1, &next_stream_id); !s.ok()) {
+      return s;
+    }
+    stats.streams = next_stream_id - 1;
+  }
+  stats.disk_bytes = DirectoryBytes(rep_->path);
+  return stats;
+}
+
+Status Store::CatchUp() {
+  if (rep_->writer) return Status::OK();
+  if (Status s = FromRocks(rep_->db->db->TryCatchUpWithPrimary()); !s.ok()) return s;
+  uint64_t last_position = 0;
+  if (Status s = ReadCounter(*rep_->db, keys::kLastPosition, 0, &last_position); !s.ok()) return s;
+  rep_->last_position.store(last_position);
+  return Status::OK();
+}
+
+Status Store::Sync() {
+  if (!rep_->writer) return Status::OK();
+  return rep_->writer->Sync();
+}
+
+const std::string& Store::path() const { return rep_->path; }
+
+}  // namespace evlog

@@ -1,0 +1,98 @@
+#include "evlog/types.h"
+
+#include <random>
+
+namespace evlog {
+
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+Uuid Uuid::Random() {
+  // One generator per thread, seeded from the OS once: ids must be unique
+  // across threads and restarts, and a mutex here would serialize appenders.
+  thread_local std::mt19937_64 rng([] {
+    std::random_device rd;
+    std::seed_seq seq{rd(), rd(), rd(), rd(), rd(), rd(), rd(), rd()};
+    return std::mt19937_64(seq);
+  }());
+  std::array<uint8_t, 16> b;
+  uint64_t hi = rng(), lo = rng();
+  for (int i = 0; i < 8; ++i) {
+    b[i] = static_cast<uint8_t>(hi >> (56 - 8 * i));
+    b[8 + i] = static_cast<uint8_t>(lo >> (56 - 8 * i));
+  }
+  b[6] = static_cast<uint8_t>((b[6] & 0x0f) | 0x40);  // version 4
+  b[8] = static_cast<uint8_t>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  return Uuid(b);
+}
+
+std::optional<Uuid> Uuid::Parse(std::string_view text) {
+  if (text.size() != 36) return std::nullopt;
+  std::array<uint8_t, 16> b{};
+  size_t out = 0;
+  for (size_t i = 0; i < 36;) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (text[i] != '-') return std::nullopt;
+      ++i;
+      continue;
+    }
+    int hi = HexValue(text[i]), lo = HexValue(text[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    b[out++] = static_cast<uint8_t>(hi << 4 | lo);
+    i += 2;
+  }
+  return Uuid(b);
+}
+
+std::string Uuid::ToString() const {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s;
+  s.reserve(36);
+  for (size_t i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) s.push_back('-');
+    s.push_back(kHex[bytes_[i] >> 4]);
+    s.push_back(kHex[bytes_[i] & 0xf]);
+  }
+  return s;
+}
+
+OwnedEvent OwnedEvent::From(const RecordedEvent& e) {
+  return OwnedEvent{.stream = std::string(e.stream),
+                    .type = std::string(e.type),
+                    .data = std::string(e.data),
+                    .metadata = std::string(e.metadata),
+                    .content_type = e.content_type,
+                    .id = e.id,
+                    .version = e.version,
+                    .position = e.position,
+                    .timestamp_us = e.timestamp_us};
+}
+
+std::string ExpectedVersion::ToString() const {
+  switch (kind_) {
+    case Kind::kAny:
+      return "any";
+    case Kind::kNoStream:
+      return "no_stream";
+    case Kind::kStreamExists:
+      return "stream_exists";
+    case Kind::kExact:
+      return std::to_string(version_);
+  }
+  return "?";
+}
+
+std::string_view CategoryOf(std::string_view stream) {
+  size_t dash = stream.find('-');
+  return dash == std::string_view::npos ? stream : stream.substr(0, dash);
+}
+
+}  // namespace evlog

@@ -1,0 +1,338 @@
+#include "writer.h"
+
+#include <chrono>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <rocksdb/write_batch.h>
+
+#include "codec.h"
+#include "keys.h"
+
+namespace evlog {
+
+namespace {
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+struct UuidHash {
+  size_t operator()(const Uuid& id) const {
+    uint64_t h = 0;
+    for (uint8_t b : id.bytes()) h = h * 1099511628211ULL ^ b;
+    return static_cast<size_t>(h);
+  }
+};
+
+rocksdb::Slice AsSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+
+bool HasEntryAfter(const Db& db, Db::Family family, std::string_view name, Position after) {
+  std::string prefix = keys::IndexPrefix(name);
+  std::string start = keys::IndexKey(name, Position(after.value() + 1));
+  std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator(rocksdb::ReadOptions(), db.cf(family)));
+  it->Seek(start);
+  return it->Valid() && it->key().starts_with(prefix);
+}
+
+}  // namespace
+
+// The state of one group commit while its appends are decided.
+struct Writer::Group {
+  rocksdb::WriteBatch batch;
+  uint64_t next_position = 0;
+  uint64_t next_stream_id = 0;
+  int64_t now_us = 0;
+  bool sync = false;
+  // Ids, types and categories staged in this group: later appends of the
+  // same group must see them as committed.
+  std::unordered_map<Uuid, CommittedEvent, UuidHash> ids;
+  std::unordered_map<std::string, uint64_t> type_last;
+  std::unordered_map<std::string, uint64_t> category_last;
+  // Heads as they were before this group, to restore if the write fails.
+  std::vector<std::pair<StreamHead*, StreamHead>> undo;
+  std::unordered_set<StreamHead*> touched;
+};
+
+Writer::Writer(Db* db, const Options& options, Position last_position, uint64_t next_stream_id)
+    : db_(db),
+      options_(options),
+      heads_(db),
+      dedup_(db, options),
+      committed_(last_position.value()),
+      next_stream_id_(next_stream_id) {
+  thread_ = std::thread([this] { Run(); });
+  syncer_ = std::thread([this] { SyncLoop(); });
+}
+
+Writer::~Writer() { Stop(); }
+
+void Writer::Submit(std::unique_ptr<PendingAppend> append) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!stopping_) {
+      queue_.push_back(std::move(append));
+      work_cv_.notify_one();
+      return;
+    }
+  }
+  append->done(Status::Aborted("the store is closing"));
+}
+
+void Writer::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+    work_cv_.notify_one();
+  }
+  if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard<std::mutex> lock(sync_mu_);
+    stop_sync_ = true;
+    sync_cv_.notify_one();
+  }
+  if (syncer_.joinable()) syncer_.join();
+  if (unsynced_) db_->db->SyncWAL().PermitUncheckedError();
+}
+
+Status Writer::Sync() { return FromRocks(db_->db->SyncWAL()); }
+
+void Writer::Run() {
+  std::vector<std::unique_ptr<PendingAppend>> group;
+  for (;;) {
+    group.clear();
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      work_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything is done
+      size_t bytes = 0;
+      while (!queue_.empty() &&
+             (group.empty() || bytes + queue_.front()->bytes <= options_.max_group_bytes)) {
+        bytes += queue_.front()->bytes;
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    CommitGroup(group);
+  }
+}
+
+void Writer::SyncLoop() {
+  std::unique_lock<std::mutex> lock(sync_mu_);
+  for (;;) {
+    sync_cv_.wait(lock, [this] { return stop_sync_ || unsynced_; });
+    if (stop_sync_) return;
+    sync_cv_.wait_for(lock, std::chrono::milliseconds(options_.buffered_sync_interval_ms),
+                      [this] { return stop_sync_; });
+    unsynced_ = false;
+    lock.unlock();
+    // A failed background sync is found again by the next synced write,
+    // which reports it to its caller.
+    db_->db->SyncWAL().PermitUncheckedError();
+    lock.lock();
+  }
+}
+
+void Writer::CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& appends) {
+  Group group;
+  const uint64_t first_position = committed_.load(std::memory_order_relaxed) + 1;
+  const uint64_t first_stream_id = next_stream_id_.load(std::memory_order_relaxed);
+  group.next_position = first_position;
+  group.next_stream_id = first_stream_id;
+  group.now_us = NowMicros();
+
+  std::vector<Result<AppendResult>> results;
+  results.reserve(appends.size());
+  for (auto& append : appends) {
+    if (!failed_.ok()) {
+      results.push_back(failed_);
+      continue;
+    }
+    results.push_back(Stage(*append, group));
+  }
+
+  if (group.batch.Count() > 0) {
+    group.batch.Put(db_->cf(Db::kDefault), AsSlice(keys::kLastPosition),
+                    keys::EncodeCounter(group.next_position - 1));
+    if (group.next_stream_id != first_stream_id) {
+      group.batch.Put(db_->cf(Db::kDefault), AsSlice(keys::kNextStreamId),
+                      keys::EncodeCounter(group.next_stream_id));
+    }
+    rocksdb::WriteOptions write_options;
+    write_options.sync = group.sync;
+    rocksdb::Status s = db_->db->Write(write_options, &group.batch);
+    if (s.ok()) {
+      next_stream_id_.store(group.next_stream_id, std::memory_order_relaxed);
+      committed_.store(group.next_position - 1, std::memory_order_release);
+      if (!group.sync) {
+        std::lock_guard<std::mutex> lock(sync_mu_);
+        unsynced_ = true;
+        sync_cv_.notify_one();
+      }
+    } else {
+      failed_ = Status::IOError("write failed, the store accepts no more appends until it is "
+                                "reopened: " + s.ToString());
+      for (auto it = group.undo.rbegin(); it != group.undo.rend(); ++it) *it->first = it->second;
+      for (auto& r : results) {
+        if (r.ok()) r = failed_;
+      }
+    }
+  }
+
+  for (size_t i = 0; i < appends.size(); ++i) appends[i]->done(std::move(results[i]));
+}
+
+Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {
+  if (append.caller_ids > 0) {
+    auto duplicate = FindDuplicate(append, group);
+    if (!duplicate.ok()) return duplicate.status();
+    if (duplicate->has_value()) return std::move(**duplicate);
+  }
+  if (append.request.condition) {
+    if (Status s = CheckCondition(*append.request.condition, group); !s.ok()) return s;
+  }
+
+  const auto& streams = append.request.streams;
+  std::vector<StreamHead*> heads;
+  heads.reserve(streams.size());
+  for (const StreamAppend& sa : streams) {
+    auto head = heads_.Find(sa.stream);
+    if (!head.ok()) return head.status();
+    StreamHead* h = *head;
+    if (!sa.expected.Matches(h->version)) {
+      return Status::WrongExpectedVersion("stream '" + sa.stream + "' is at version " +
+                                              std::to_string(h->version.value()) +
+                                              ", the append expected " + sa.expected.ToString(),
+                                          sa.stream, h->version.value());
+    }
+    heads.push_back(h);
+  }
+
+  AppendResult result;
+  result.streams.reserve(streams.size());
+  size_t record = 0;
+  for (size_t i = 0; i < streams.size(); ++i) {
+    const StreamAppend& sa = streams[i];
+    StreamHead* h = heads[i];
+    if (group.touched.insert(h).second) group.undo.emplace_back(h, *h);
+    if (h->id == 0) {
+      h->id = group.next_stream_id++;
+      group.batch.Put(db_->cf(Db::kStreams), sa.stream,
+                      codec::EncodeStreamRow({h->id, Position(group.next_position)}));
+    }
+    StreamAppendResult r{.stream = sa.stream,
+                         .first_version = Version(h->version.value() + 1),
+                         .first_position = Position(group.next_position)};
+    std::string_view category = CategoryOf(sa.stream);
+    for (const EventData& e : sa.events) {
+      Position position(group.next_position++);
+      h->version = Version(h->version.value() + 1);
+      std::string& rec = append.records[record];
+      codec::PatchEvent(&rec, position, h->version, group.now_us);
+      group.batch.Put(db_->cf(Db::kLog), keys::LogKey(position), rec);
+      group.batch.Put(db_->cf(Db::kStream), keys::StreamKey(h->id, h->version), rec);
+      group.batch.Put(db_->cf(Db::kByCategory), keys::IndexKey(category, position),
+                      rocksdb::Slice());
+      group.batch.Put(db_->cf(Db::kByType), keys::IndexKey(e.type, position), rocksdb::Slice());
+      if (append.caller_id[record]) {
+        group.batch.Put(db_->cf(Db::kDedup), keys::DedupKey(e.id),
+                        keys::DedupValue(position, group.now_us));
+        group.ids[e.id] = CommittedEvent{sa.stream, h->version, position};
+      }
+      group.type_last[e.type] = position.value();
+      ++record;
+    }
+    group.category_last[std::string(category)] = group.next_position - 1;
+    r.last_version = h->version;
+    r.last_position = Position(group.next_position - 1);
+    result.streams.push_back(std::move(r));
+  }
+  if (append.request.durability == Durability::kSync) group.sync = true;
+  return result;
+}
+
+Result<std::optional<AppendResult>> Writer::FindDuplicate(const PendingAppend& append,
+                                                          Group& group) {
+  const Position last(committed_.load(std::memory_order_relaxed));
+  std::vector<std::optional<CommittedEvent>> hits;
+  hits.reserve(append.total_events);
+  size_t found = 0, record = 0;
+  for (const StreamAppend& sa : append.request.streams) {
+    for (const EventData& e : sa.events) {
+      std::optional<CommittedEvent> hit;
+      if (append.caller_id[record++]) {
+        if (auto it = group.ids.find(e.id); it != group.ids.end()) {
+          hit = it->second;
+        } else {
+          auto r = dedup_.Find(e.id, last, group.now_us);
+          if (!r.ok()) return r.status();
+          hit = std::move(*r);
+        }
+      }
+      if (hit) ++found;
+      hits.push_back(std::move(hit));
+    }
+  }
+  if (found == 0) return std::optional<AppendResult>();
+  if (found != append.total_events) {
+    return Status::IdempotencyConflict(std::to_string(found) + " of the append's " +
+                                       std::to_string(append.total_events) +
+                                       " events were already committed; a retry must repeat "
+                                       "exactly the original append");
+  }
+  AppendResult result;
+  result.deduplicated = true;
+  size_t i = 0;
+  for (const StreamAppend& sa : append.request.streams) {
+    StreamAppendResult r{.stream = sa.stream};
+    for (size_t k = 0; k < sa.events.size(); ++k, ++i) {
+      const CommittedEvent& hit = *hits[i];
+      bool in_order = k == 0 || (hit.version.value() == r.last_version.value() + 1 &&
+                                 hit.position > r.last_position);
+      if (hit.stream != sa.stream || !in_order) {
+        return Status::IdempotencyConflict("event id " + sa.events[k].id.ToString() +
+                                           " was committed to stream '" + hit.stream +
+                                           "' at version " + std::to_string(hit.version.value()) +
+                                           ", not as part of this append");
+      }
+      if (k == 0) {
+        r.first_version = hit.version;
+        r.first_position = hit.position;
+      }
+      r.last_version = hit.version;
+      r.last_position = hit.position;
+    }
+    result.streams.push_back(std::move(r));
+  }
+  return std::optional<AppendResult>(std::move(result));
+}
+
+Status Writer::CheckCondition(const AppendCondition& condition, const Group& group) {
+  auto fail = [&](std::string_view what, const std::string& name) {
+    return Status::ConditionFailed("an event with " + std::string(what) + " '" + name +
+                                   "' was committed after position " +
+                                   std::to_string(condition.after.value()));
+  };
+  for (const std::string& type : condition.event_types) {
+    auto it = group.type_last.find(type);
+    if (it != group.type_last.end() && it->second > condition.after.value()) {
+      return fail("type", type);
+    }
+    if (HasEntryAfter(*db_, Db::kByType, type, condition.after)) return fail("type", type);
+  }
+  for (const std::string& category : condition.categories) {
+    auto it = group.category_last.find(category);
+    if (it != group.category_last.end() && it->second > condition.after.value()) {
+      return fail("category", category);
+    }
+    if (HasEntryAfter(*db_, Db::kByCategory, category, condition.after)) {
+      return fail("category", category);
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace evlog

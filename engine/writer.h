@@ -1,0 +1,95 @@
+// Writer: the single writer of a store, with group commit.
+//
+// Invariant: positions are assigned only here, in commit order, without
+// gaps. Appends from any thread are queued; the writer thread drains the
+// queue, decides each append against the current stream heads (expected
+// versions, conditions, duplicates), puts every accepted append of the group
+// into one WriteBatch, writes it with one WAL sync if any append asked for
+// durability, then advances the committed position and completes the
+// callbacks in queue order. An append that fails is never partly written.
+//
+// Thread-safety: Submit, committed() and Sync are safe from any thread.
+
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "db.h"
+#include "dedup.h"
+#include "evlog/options.h"
+#include "evlog/status.h"
+#include "request.h"
+#include "sequence.h"
+
+namespace evlog {
+
+class Writer {
+ public:
+  // Starts the writer thread. `last_position` and `next_stream_id` are the
+  // persisted counters read at open.
+  Writer(Db* db, const Options& options, Position last_position, uint64_t next_stream_id);
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+  // Stop()s.
+  ~Writer();
+
+  // Queues an append; its callback runs on the writer thread once decided
+  // and (if accepted) written. After Stop(), completes it with Aborted.
+  void Submit(std::unique_ptr<PendingAppend> append);
+
+  // Completes everything queued, syncs the log and joins the threads.
+  void Stop();
+
+  // Position of the last event whose write completed.
+  Position committed() const { return Position(committed_.load(std::memory_order_acquire)); }
+
+  // Streams created so far.
+  uint64_t stream_count() const { return next_stream_id_.load(std::memory_order_relaxed) - 1; }
+
+  // Syncs the WAL now.
+  Status Sync();
+
+ private:
+  struct Group;
+
+  void Run();
+  void SyncLoop();
+  void CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& appends);
+  // Decides one append and, if accepted, adds it to the group's batch.
+  Result<AppendResult> Stage(PendingAppend& append, Group& group);
+  Result<std::optional<AppendResult>> FindDuplicate(const PendingAppend& append, Group& group);
+  Status CheckCondition(const AppendCondition& condition, const Group& group);
+
+  Db* const db_;
+  const Options& options_;
+  StreamHeads heads_;
+  DedupIndex dedup_;
+
+  std::mutex mu_;
+  std::condition_variable work_cv_;
+  std::deque<std::unique_ptr<PendingAppend>> queue_;
+  bool stopping_ = false;
+
+  std::atomic<uint64_t> committed_;
+  std::atomic<uint64_t> next_stream_id_;
+  // After a failed write the store accepts no more appends: RocksDB may have
+  // written part of the WAL, and only a reopen recovers a known state.
+  Status failed_;
+
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  bool unsynced_ = false;
+  bool stop_sync_ = false;
+
+  std::thread thread_;
+  std::thread syncer_;
+};
+
+}  // namespace evlog
