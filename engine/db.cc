@@ -10,6 +10,7 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 
+#include "dedup.h"
 #include "evlog/store.h"
 #include "keys.h"
 
@@ -113,13 +114,15 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& 
   db_options.max_background_jobs = 2;
   db_options.keep_log_file_num = 4;
 
+  auto out = std::make_unique<Db>();
+  out->dedup_filter = std::make_unique<DedupWindowFilter>(out->committed, options);
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (size_t i = 0; i < kCount; ++i) {
     bool point_lookups = i == kDedup || i == kStreams || i == kDefault;
     families.emplace_back(std::string(kFamilyNames[i]), FamilyOptions(options, cache, point_lookups));
   }
+  families[kDedup].options.compaction_filter = out->dedup_filter.get();
 
-  auto out = std::make_unique<Db>();
   out->read_only = options.read_only;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;

@@ -4,6 +4,7 @@
 
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -36,6 +37,11 @@ struct Db {
 
   rocksdb::ColumnFamilyHandle* cf(Family f) const { return handles[f]; }
 
+  // The position of the last committed event: advanced by the writer after
+  // each group commit, read by readers and the dedup compaction filter.
+  std::shared_ptr<std::atomic<uint64_t>> committed = std::make_shared<std::atomic<uint64_t>>(0);
+  // Must outlive `db`.
+  std::unique_ptr<rocksdb::CompactionFilter> dedup_filter;
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   bool read_only = false;

@@ -1,5 +1,7 @@
 #include "dedup.h"
 
+#include <chrono>
+
 #include "codec.h"
 #include "keys.h"
 
@@ -17,10 +19,10 @@ Result<std::optional<CommittedEvent>> DedupIndex::Find(const Uuid& id, Position 
   if (!keys::ParseDedupValue(value.ToStringView(), &position, &committed_us)) {
     return Status::Corruption("malformed dedup entry for event " + id.ToString());
   }
-  bool in_count_window = last_position.value() - position.value() < options_.dedup_window_events;
-  bool in_age_window =
-      now_us - committed_us < static_cast<int64_t>(options_.dedup_window_seconds) * 1'000'000;
-  if (!in_count_window || !in_age_window) return std::optional<CommittedEvent>();
+  if (!InDedupWindow(position, committed_us, last_position, now_us, options_.dedup_window_events,
+                     static_cast<int64_t>(options_.dedup_window_seconds) * 1'000'000)) {
+    return std::optional<CommittedEvent>();
+  }
 
   rocksdb::PinnableSlice record;
   s = db_->db->Get(rocksdb::ReadOptions(), db_->cf(Db::kLog), keys::LogKey(position), &record);
@@ -35,6 +37,28 @@ Result<std::optional<CommittedEvent>> DedupIndex::Find(const Uuid& id, Position 
   }
   return std::optional<CommittedEvent>(
       CommittedEvent{std::string(event.stream), event.version, event.position});
+}
+
+bool InDedupWindow(Position position, int64_t committed_us, Position last_position,
+                   int64_t now_us, uint64_t window_events, int64_t window_us) {
+  bool in_count = last_position.value() - position.value() < window_events;
+  bool in_age = now_us - committed_us < window_us;
+  return in_count && in_age;
+}
+
+bool DedupWindowFilter::Filter(int /*level*/, const rocksdb::Slice& /*key*/,
+                               const rocksdb::Slice& value, std::string* /*new_value*/,
+                               bool* /*value_changed*/) const {
+  Position position;
+  int64_t committed_us = 0;
+  // Keep what we cannot read: verification reports it, compaction must not
+  // hide it.
+  if (!keys::ParseDedupValue(value.ToStringView(), &position, &committed_us)) return false;
+  int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  Position last(committed_->load(std::memory_order_acquire));
+  return !InDedupWindow(position, committed_us, last, now_us, window_events_, window_us_);
 }
 
 }  // namespace evlog

@@ -5,9 +5,13 @@
 
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+
+#include <rocksdb/compaction_filter.h>
 
 #include "db.h"
 #include "evlog/options.h"
@@ -36,5 +40,32 @@ class DedupIndex {
   const Db* db_;
   const Options& options_;
 };
+
+// Drops `dedup` rows that have left the window when RocksDB compacts them,
+// so the family holds about one window of ids whatever the store's age.
+// Thread-safe: one instance serves all compactions.
+class DedupWindowFilter : public rocksdb::CompactionFilter {
+ public:
+  // `committed` is the store's committed position, shared with the writer.
+  DedupWindowFilter(std::shared_ptr<const std::atomic<uint64_t>> committed,
+                    const Options& options)
+      : committed_(std::move(committed)),
+        window_events_(options.dedup_window_events),
+        window_us_(static_cast<int64_t>(options.dedup_window_seconds) * 1'000'000) {}
+
+  bool Filter(int level, const rocksdb::Slice& key, const rocksdb::Slice& value,
+              std::string* new_value, bool* value_changed) const override;
+  const char* Name() const override { return "evlog.DedupWindowFilter"; }
+
+ private:
+  std::shared_ptr<const std::atomic<uint64_t>> committed_;
+  uint64_t window_events_;
+  int64_t window_us_;
+};
+
+// Whether a row committed at `position`, `committed_us` is inside the window
+// as seen at `last_position`, `now_us`.
+bool InDedupWindow(Position position, int64_t committed_us, Position last_position,
+                   int64_t now_us, uint64_t window_events, int64_t window_us);
 
 }  // namespace evlog

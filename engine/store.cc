@@ -23,8 +23,6 @@ struct Store::Rep {
   std::unique_ptr<Db> db;
   // Null when read-only.
   std::unique_ptr<Writer> writer;
-  // Read-only stores: the last position as of Open or CatchUp.
-  std::atomic<uint64_t> last_position{0};
 };
 
 namespace {
@@ -77,10 +75,9 @@ Result<std::unique_ptr<Store>> Store::Open(const Options& options, std::string_v
   uint64_t last_position = 0, next_stream_id = 1;
   if (Status s = ReadCounter(*rep->db, keys::kLastPosition, 0, &last_position); !s.ok()) return s;
   if (Status s = ReadCounter(*rep->db, keys::kNextStreamId, 1, &next_stream_id); !s.ok()) return s;
-  rep->last_position.store(last_position);
+  rep->db->committed->store(last_position);
   if (!options.read_only) {
-    rep->writer = std::make_unique<Writer>(rep->db.get(), rep->options, Position(last_position),
-                                           next_stream_id);
+    rep->writer = std::make_unique<Writer>(rep->db.get(), rep->options, next_stream_id);
   }
   return std::unique_ptr<Store>(new Store(std::move(rep)));
 }
@@ -155,8 +152,7 @@ Result<std::vector<StreamInfo>> Store::ListStreams(const ListStreamsOptions& opt
 }
 
 Position Store::LastPosition() const {
-  if (rep_->writer) return rep_->writer->committed();
-  return Position(rep_->last_position.load());
+  return Position(rep_->db->committed->load(std::memory_order_acquire));
 }
 
 Result<StoreStats> Store::Stats() {
@@ -181,7 +177,7 @@ Status Store::CatchUp() {
   if (Status s = FromRocks(rep_->db->db->TryCatchUpWithPrimary()); !s.ok()) return s;
   uint64_t last_position = 0;
   if (Status s = ReadCounter(*rep_->db, keys::kLastPosition, 0, &last_position); !s.ok()) return s;
-  rep_->last_position.store(last_position);
+  rep_->db->committed->store(last_position, std::memory_order_release);
   return Status::OK();
 }
 

@@ -56,12 +56,12 @@ struct Writer::Group {
   std::unordered_set<StreamHead*> touched;
 };
 
-Writer::Writer(Db* db, const Options& options, Position last_position, uint64_t next_stream_id)
+Writer::Writer(Db* db, const Options& options, uint64_t next_stream_id)
     : db_(db),
       options_(options),
       heads_(db),
       dedup_(db, options),
-      committed_(last_position.value()),
+      committed_(*db->committed),
       next_stream_id_(next_stream_id) {
   thread_ = std::thread([this] { Run(); });
   syncer_ = std::thread([this] { SyncLoop(); });

@@ -32,9 +32,9 @@ namespace evlog {
 
 class Writer {
  public:
-  // Starts the writer thread. `last_position` and `next_stream_id` are the
+  // Starts the writer thread. `db->committed` and `next_stream_id` hold the
   // persisted counters read at open.
-  Writer(Db* db, const Options& options, Position last_position, uint64_t next_stream_id);
+  Writer(Db* db, const Options& options, uint64_t next_stream_id);
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
   // Stop()s.
@@ -77,7 +77,8 @@ class Writer {
   std::deque<std::unique_ptr<PendingAppend>> queue_;
   bool stopping_ = false;
 
-  std::atomic<uint64_t> committed_;
+  // Shared with readers and the dedup compaction filter (Db::committed).
+  std::atomic<uint64_t>& committed_;
   std::atomic<uint64_t> next_stream_id_;
   // After a failed write the store accepts no more appends: RocksDB may have
   // written part of the WAL, and only a reopen recovers a known state.
