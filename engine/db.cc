@@ -101,6 +101,30 @@ Status CheckFormatVersion(Db& db) {
 
 }  // namespace
 
+Status Db::ReadCounter(std::string_view key, uint64_t missing, uint64_t* out) const {
+  std::string value;
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), cf(kDefault),
+                              rocksdb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) {
+    *out = missing;
+    return Status::OK();
+  }
+  if (!s.ok()) return FromRocks(s);
+  if (!keys::ParseCounter(value, out)) {
+    return Status::Corruption("unreadable counter " + std::string(key) + ": '" + value + "'");
+  }
+  return Status::OK();
+}
+
+Status Db::CatchUp() {
+  if (!read_only) return Status::OK();
+  if (Status s = FromRocks(db->TryCatchUpWithPrimary()); !s.ok()) return s;
+  uint64_t last_position = 0;
+  if (Status s = ReadCounter(keys::kLastPosition, 0, &last_position); !s.ok()) return s;
+  commits->Advance(last_position);
+  return Status::OK();
+}
+
 Db::~Db() {
   if (db) {
     for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
@@ -140,7 +164,7 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& 
   db_options.enable_write_thread_adaptive_yield = false;
 
   auto out = std::make_unique<Db>();
-  out->dedup_filter = std::make_unique<DedupWindowFilter>(out->committed, options);
+  out->dedup_filter = std::make_unique<DedupWindowFilter>(out->commits, options);
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (size_t i = 0; i < kCount; ++i) {
     families.emplace_back(std::string(kFamilyNames[i]),

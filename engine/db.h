@@ -12,6 +12,7 @@
 
 #include <rocksdb/db.h>
 
+#include "commit_signal.h"
 #include "evlog/options.h"
 #include "evlog/status.h"
 
@@ -37,9 +38,16 @@ struct Db {
 
   rocksdb::ColumnFamilyHandle* cf(Family f) const { return handles[f]; }
 
+  // Reads a decimal counter of the "default" family; `missing` if absent.
+  Status ReadCounter(std::string_view key, uint64_t missing, uint64_t* out) const;
+
+  // Read-only instances: applies what the writer process committed since the
+  // last call and advances `commits`. A no-op on a writable instance.
+  Status CatchUp();
+
   // The position of the last committed event: advanced by the writer after
-  // each group commit, read by readers and the dedup compaction filter.
-  std::shared_ptr<std::atomic<uint64_t>> committed = std::make_shared<std::atomic<uint64_t>>(0);
+  // each group commit, read by readers, feeds and the dedup compaction filter.
+  std::shared_ptr<CommitSignal> commits = std::make_shared<CommitSignal>();
   // Must outlive `db`.
   std::unique_ptr<rocksdb::CompactionFilter> dedup_filter;
   std::unique_ptr<rocksdb::DB> db;

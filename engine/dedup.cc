@@ -57,7 +57,7 @@ bool DedupWindowFilter::Filter(int /*level*/, const rocksdb::Slice& /*key*/,
   int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
-  Position last(committed_->load(std::memory_order_acquire));
+  Position last(commits_->committed());
   return !InDedupWindow(position, committed_us, last, now_us, window_events_, window_us_);
 }
 

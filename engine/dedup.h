@@ -13,6 +13,7 @@
 
 #include <rocksdb/compaction_filter.h>
 
+#include "commit_signal.h"
 #include "db.h"
 #include "evlog/options.h"
 #include "evlog/status.h"
@@ -46,10 +47,9 @@ class DedupIndex {
 // Thread-safe: one instance serves all compactions.
 class DedupWindowFilter : public rocksdb::CompactionFilter {
  public:
-  // `committed` is the store's committed position, shared with the writer.
-  DedupWindowFilter(std::shared_ptr<const std::atomic<uint64_t>> committed,
-                    const Options& options)
-      : committed_(std::move(committed)),
+  // `commits` is the store's committed position, shared with the writer.
+  DedupWindowFilter(std::shared_ptr<const CommitSignal> commits, const Options& options)
+      : commits_(std::move(commits)),
         window_events_(options.dedup_window_events),
         window_us_(static_cast<int64_t>(options.dedup_window_seconds) * 1'000'000) {}
 
@@ -58,7 +58,7 @@ class DedupWindowFilter : public rocksdb::CompactionFilter {
   const char* Name() const override { return "evlog.DedupWindowFilter"; }
 
  private:
-  std::shared_ptr<const std::atomic<uint64_t>> committed_;
+  std::shared_ptr<const CommitSignal> commits_;
   uint64_t window_events_;
   int64_t window_us_;
 };

@@ -8,6 +8,7 @@
 #include <future>
 #include <system_error>
 
+#include "change_feed.h"
 #include "db.h"
 #include "keys.h"
 #include "reader.h"
@@ -26,21 +27,6 @@ struct Store::Rep {
 };
 
 namespace {
-
-Status ReadCounter(const Db& db, std::string_view key, uint64_t missing, uint64_t* out) {
-  std::string value;
-  rocksdb::Status s = db.db->Get(rocksdb::ReadOptions(), db.cf(Db::kDefault),
-                                 rocksdb::Slice(key.data(), key.size()), &value);
-  if (s.IsNotFound()) {
-    *out = missing;
-    return Status::OK();
-  }
-  if (!s.ok()) return FromRocks(s);
-  if (!keys::ParseCounter(value, out)) {
-    return Status::Corruption("unreadable counter " + std::string(key) + ": '" + value + "'");
-  }
-  return Status::OK();
-}
 
 uint64_t DirectoryBytes(const std::string& path) {
   namespace fs = std::filesystem;
@@ -61,6 +47,7 @@ uint64_t DirectoryBytes(const std::string& path) {
 Store::Store(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
 
 Store::~Store() {
+  rep_->db->commits->Interrupt();
   if (rep_->writer) rep_->writer->Stop();
 }
 
@@ -73,9 +60,9 @@ Result<std::unique_ptr<Store>> Store::Open(const Options& options, std::string_v
   rep->db = std::move(db).value();
 
   uint64_t last_position = 0, next_stream_id = 1;
-  if (Status s = ReadCounter(*rep->db, keys::kLastPosition, 0, &last_position); !s.ok()) return s;
-  if (Status s = ReadCounter(*rep->db, keys::kNextStreamId, 1, &next_stream_id); !s.ok()) return s;
-  rep->db->committed->store(last_position);
+  if (Status s = rep->db->ReadCounter(keys::kLastPosition, 0, &last_position); !s.ok()) return s;
+  if (Status s = rep->db->ReadCounter(keys::kNextStreamId, 1, &next_stream_id); !s.ok()) return s;
+  rep->db->commits->Advance(last_position);
   if (!options.read_only) {
     rep->writer = std::make_unique<Writer>(rep->db.get(), rep->options, next_stream_id);
   }
@@ -151,8 +138,12 @@ Result<std::vector<StreamInfo>> Store::ListStreams(const ListStreamsOptions& opt
   return evlog::ListStreams(*rep_->db, options);
 }
 
+Result<std::unique_ptr<ChangeFeed>> Store::OpenFeed(const ChangeFeedOptions& options) {
+  return evlog::OpenFeed(rep_->db.get(), rep_->options, options);
+}
+
 Position Store::LastPosition() const {
-  return Position(rep_->db->committed->load(std::memory_order_acquire));
+  return Position(rep_->db->commits->committed());
 }
 
 Result<StoreStats> Store::Stats() {
@@ -163,7 +154,7 @@ Result<StoreStats> Store::Stats() {
     stats.streams = rep_->writer->stream_count();
   } else {
     uint64_t next_stream_id = 1;
-    if (Status s = ReadCounter(*rep_->db, keys::kNextStreamId, 1, &next_stream_id); !s.ok()) {
+    if (Status s = rep_->db->ReadCounter(keys::kNextStreamId, 1, &next_stream_id); !s.ok()) {
       return s;
     }
     stats.streams = next_stream_id - 1;
@@ -172,14 +163,7 @@ Result<StoreStats> Store::Stats() {
   return stats;
 }
 
-Status Store::CatchUp() {
-  if (rep_->writer) return Status::OK();
-  if (Status s = FromRocks(rep_->db->db->TryCatchUpWithPrimary()); !s.ok()) return s;
-  uint64_t last_position = 0;
-  if (Status s = ReadCounter(*rep_->db, keys::kLastPosition, 0, &last_position); !s.ok()) return s;
-  rep_->db->committed->store(last_position, std::memory_order_release);
-  return Status::OK();
-}
+Status Store::CatchUp() { return rep_->db->CatchUp(); }
 
 Status Store::Sync() {
   if (!rep_->writer) return Status::OK();

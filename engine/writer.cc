@@ -61,7 +61,7 @@ Writer::Writer(Db* db, const Options& options, uint64_t next_stream_id)
       options_(options),
       heads_(db),
       dedup_(db, options),
-      committed_(*db->committed),
+      commits_(*db->commits),
       next_stream_id_(next_stream_id) {
   thread_ = std::thread([this] { Run(); });
   syncer_ = std::thread([this] { SyncLoop(); });
@@ -138,7 +138,7 @@ void Writer::SyncLoop() {
 
 void Writer::CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& appends) {
   Group group;
-  const uint64_t first_position = committed_.load(std::memory_order_relaxed) + 1;
+  const uint64_t first_position = commits_.committed() + 1;
   const uint64_t first_stream_id = next_stream_id_.load(std::memory_order_relaxed);
   group.next_position = first_position;
   group.next_stream_id = first_stream_id;
@@ -166,7 +166,7 @@ void Writer::CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& appends) {
     rocksdb::Status s = db_->db->Write(write_options, &group.batch);
     if (s.ok()) {
       next_stream_id_.store(group.next_stream_id, std::memory_order_relaxed);
-      committed_.store(group.next_position - 1, std::memory_order_release);
+      commits_.Advance(group.next_position - 1);
       if (!group.sync) {
         std::lock_guard<std::mutex> lock(sync_mu_);
         unsynced_ = true;
@@ -256,7 +256,7 @@ Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {
 
 Result<std::optional<AppendResult>> Writer::FindDuplicate(const PendingAppend& append,
                                                           Group& group) {
-  const Position last(committed_.load(std::memory_order_relaxed));
+  const Position last(commits_.committed());
   std::vector<std::optional<CommittedEvent>> hits;
   hits.reserve(append.total_events);
   size_t found = 0, record = 0;

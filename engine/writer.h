@@ -32,7 +32,7 @@ namespace evlog {
 
 class Writer {
  public:
-  // Starts the writer thread. `db->committed` and `next_stream_id` hold the
+  // Starts the writer thread. `db->commits` and `next_stream_id` hold the
   // persisted counters read at open.
   Writer(Db* db, const Options& options, uint64_t next_stream_id);
   Writer(const Writer&) = delete;
@@ -48,7 +48,7 @@ class Writer {
   void Stop();
 
   // Position of the last event whose write completed.
-  Position committed() const { return Position(committed_.load(std::memory_order_acquire)); }
+  Position committed() const { return Position(commits_.committed()); }
 
   // Streams created so far.
   uint64_t stream_count() const { return next_stream_id_.load(std::memory_order_relaxed) - 1; }
@@ -77,8 +77,8 @@ class Writer {
   std::deque<std::unique_ptr<PendingAppend>> queue_;
   bool stopping_ = false;
 
-  // Shared with readers and the dedup compaction filter (Db::committed).
-  std::atomic<uint64_t>& committed_;
+  // Shared with readers, feeds and the dedup compaction filter.
+  CommitSignal& commits_;
   std::atomic<uint64_t> next_stream_id_;
   // After a failed write the store accepts no more appends: RocksDB may have
   // written part of the WAL, and only a reopen recovers a known state.

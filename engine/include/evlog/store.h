@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "evlog/change_feed.h"
 #include "evlog/event_iterator.h"
 #include "evlog/options.h"
 #include "evlog/status.h"
@@ -148,6 +149,11 @@ class Store {
 
   // Streams sorted by name with their current versions.
   Result<std::vector<StreamInfo>> ListStreams(const ListStreamsOptions& options = {});
+
+  // A change feed over the global log (see change_feed.h). On a read-only
+  // store the feed follows the writer process, polling for its commits every
+  // few milliseconds. Errors: InvalidArgument for a bad filter.
+  Result<std::unique_ptr<ChangeFeed>> OpenFeed(const ChangeFeedOptions& options = {});
 
   // The position of the last committed event, 0 when empty. For a read-only
   // store, as of Open or the last CatchUp().

@@ -1,0 +1,135 @@
+#include "change_feed.h"
+
+#include "reader.h"
+
+namespace evlog {
+
+namespace {
+
+// How often a read-only feed asks RocksDB for the writer's new commits.
+constexpr std::chrono::milliseconds kFollowInterval(10);
+
+}  // namespace
+
+struct ChangeFeed::Rep {
+  Db* db;
+  ChangeFeedOptions options;
+  uint64_t position = 0;
+
+  bool Matches(const RecordedEvent& e) const {
+    if (!options.stream_prefix.empty() && !e.stream.starts_with(options.stream_prefix)) {
+      return false;
+    }
+    if (!options.event_type.empty() && e.type != options.event_type) return false;
+    if (!options.category.empty() && CategoryOf(e.stream) != options.category) return false;
+    return true;
+  }
+
+  // Appends events after `position` up to `committed` to `batch`, within the
+  // batch limits, and advances `position` past what it consumed.
+  Status Scan(uint64_t committed, FeedBatch* batch) {
+    ReadAllOptions read{.from = Position(position + 1)};
+    // Walk the narrowest index available; Matches() applies the rest.
+    if (!options.category.empty()) {
+      read.category = options.category;
+    } else if (!options.event_type.empty()) {
+      read.event_type = options.event_type;
+    }
+    std::unique_ptr<EventIterator> it = NewLogIterator(*db, read);
+    uint64_t reached = position;
+    size_t bytes = 0;
+    bool full = false;
+    for (; it->Valid(); it->Next()) {
+      const RecordedEvent& e = it->event();
+      if (e.position.value() > committed) break;
+      if (!Matches(e)) {
+        reached = e.position.value();
+        continue;
+      }
+      size_t size = e.data.size() + e.metadata.size();
+      if (!batch->events.empty() && bytes + size > options.max_batch_bytes) {
+        full = true;
+        break;
+      }
+      batch->events.push_back(OwnedEvent::From(e));
+      bytes += size;
+      reached = e.position.value();
+      if (batch->events.size() >= options.max_batch_events) {
+        full = true;
+        break;
+      }
+    }
+    if (!it->status().ok()) {
+      batch->events.clear();
+      return it->status();
+    }
+    position = full ? reached : committed;
+    return Status::OK();
+  }
+};
+
+ChangeFeed::ChangeFeed(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
+
+ChangeFeed::~ChangeFeed() = default;
+
+Position ChangeFeed::position() const { return Position(rep_->position); }
+
+Status ChangeFeed::Next(std::chrono::milliseconds timeout, FeedBatch* batch) {
+  batch->events.clear();
+  batch->position = Position(rep_->position);
+  CommitSignal& commits = *rep_->db->commits;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    uint64_t committed = commits.committed();
+    if (committed > rep_->position) {
+      if (Status s = rep_->Scan(committed, batch); !s.ok()) return s;
+      batch->position = Position(rep_->position);
+      if (!batch->events.empty()) return Status::OK();
+    }
+    if (commits.interrupted()) return Status::Aborted("the store is closing");
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return Status::OK();
+    if (rep_->db->read_only) {
+      commits.WaitBeyond(rep_->position, std::min(deadline, now + kFollowInterval));
+      if (Status s = rep_->db->CatchUp(); !s.ok()) return s;
+    } else {
+      commits.WaitBeyond(rep_->position, deadline);
+    }
+  }
+}
+
+Result<std::unique_ptr<ChangeFeed>> OpenFeed(Db* db, const Options& store_options,
+                                             const ChangeFeedOptions& options) {
+  if (options.max_batch_events == 0) {
+    return Status::InvalidArgument("max_batch_events must be at least 1");
+  }
+  if (!options.category.empty() &&
+      options.category.size() > store_options.max_stream_name_bytes) {
+    return Status::InvalidArgument("category filter is longer than a stream name can be");
+  }
+  if (!options.event_type.empty() &&
+      options.event_type.size() > store_options.max_event_type_bytes) {
+    return Status::InvalidArgument("event type filter is longer than an event type can be");
+  }
+  auto rep = std::make_unique<ChangeFeed::Rep>();
+  rep->db = db;
+  rep->options = options;
+  const FeedStart& start = options.start;
+  switch (start.kind()) {
+    case FeedStart::Kind::kOldest:
+      rep->position = 0;
+      break;
+    case FeedStart::Kind::kLatest:
+      rep->position = db->commits->committed();
+      break;
+    case FeedStart::Kind::kAt:
+      rep->position = start.position().value() == 0 ? 0 : start.position().value() - 1;
+      break;
+    case FeedStart::Kind::kAfter:
+      rep->position = start.position().value();
+      break;
+  }
+  return std::make_unique<ChangeFeed>(std::move(rep));
+}
+
+}  // namespace evlog

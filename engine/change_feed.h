@@ -1,0 +1,21 @@
+// change_feed: the tail cursor behind evlog/change_feed.h. It reads the log
+// (or a category or type index) from its position up to the committed
+// position, and waits on the CommitSignal when caught up. On a read-only
+// store it follows the writer process by catching up every few milliseconds.
+
+#pragma once
+
+#include <memory>
+
+#include "db.h"
+#include "evlog/change_feed.h"
+#include "evlog/options.h"
+
+namespace evlog {
+
+// Opens a feed on `db`. Errors: InvalidArgument for a bad filter or batch
+// limit. `db` must outlive the feed.
+Result<std::unique_ptr<ChangeFeed>> OpenFeed(Db* db, const Options& store_options,
+                                             const ChangeFeedOptions& options);
+
+}  // namespace evlog

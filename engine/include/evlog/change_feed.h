@@ -1,0 +1,107 @@
+// ChangeFeed: the store's change feed, the local stand-in for DynamoDB
+// Streams. A tail cursor over the global log that yields every committed
+// event exactly once, in commit (position) order, optionally filtered, in
+// batches; when it has caught up it blocks until the writer commits more.
+//
+//   auto feed = store->OpenFeed({.start = evlog::FeedStart::Oldest(), .category = "product"});
+//   evlog::FeedBatch batch;
+//   while (running) {
+//     if (Status s = (*feed)->Next(std::chrono::seconds(1), &batch); !s.ok()) break;
+//     for (const evlog::OwnedEvent& e : batch.events) handle(e);
+//   }
+//
+// Start points mirror DynamoDB Streams' shard iterator types: Oldest
+// (TRIM_HORIZON), Latest, At(position) and After(position).
+//
+// Thread-safety: a feed is used by one thread at a time; any number of feeds
+// may run beside each other and beside appends. A feed never blocks the
+// writer. Lifetime: destroy every feed before its Store.
+
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "evlog/status.h"
+#include "evlog/types.h"
+
+namespace evlog {
+
+// Where a feed begins.
+class FeedStart {
+ public:
+  enum class Kind : uint8_t { kOldest, kLatest, kAt, kAfter };
+
+  // The oldest event still in the store (DynamoDB's TRIM_HORIZON).
+  static constexpr FeedStart Oldest() { return FeedStart(Kind::kOldest, Position()); }
+  // Only events committed after the feed is opened (LATEST).
+  static constexpr FeedStart Latest() { return FeedStart(Kind::kLatest, Position()); }
+  // The event at `p` and everything after it (AT_SEQUENCE_NUMBER).
+  static constexpr FeedStart At(Position p) { return FeedStart(Kind::kAt, p); }
+  // Everything after `p` (AFTER_SEQUENCE_NUMBER): resume from a checkpoint.
+  static constexpr FeedStart After(Position p) { return FeedStart(Kind::kAfter, p); }
+
+  constexpr Kind kind() const { return kind_; }
+  constexpr Position position() const { return position_; }
+
+ private:
+  constexpr FeedStart(Kind kind, Position p) : kind_(kind), position_(p) {}
+  Kind kind_;
+  Position position_;
+};
+
+struct ChangeFeedOptions {
+  // Default: Oldest().
+  FeedStart start = FeedStart::Oldest();
+  // Only events of streams in this category ("product" for "product-42").
+  // Default: empty, all categories.
+  std::string category;
+  // Only events of streams whose names start with this. Default: empty.
+  std::string stream_prefix;
+  // Only events of this type. Default: empty, all types.
+  std::string event_type;
+  // Most events per batch. Default: 25 (a Lambda batch).
+  size_t max_batch_events = 25;
+  // Most bytes of event data and metadata per batch; a batch holds at least
+  // one event however large. Default: 1 MiB.
+  size_t max_batch_bytes = 1 << 20;
+};
+
+// Events handed out by one ChangeFeed::Next. Owns its memory.
+struct FeedBatch {
+  std::vector<OwnedEvent> events;
+  // The feed's position after this batch: every event up to here has been
+  // delivered or filtered out. A durable consumer checkpoints this value and
+  // resumes with FeedStart::After(checkpoint).
+  Position position;
+};
+
+class ChangeFeed {
+ public:
+  ChangeFeed(const ChangeFeed&) = delete;
+  ChangeFeed& operator=(const ChangeFeed&) = delete;
+  ~ChangeFeed();
+
+  // Replaces `batch` with the next events after position(). If none is
+  // committed, waits up to `timeout` for the writer and returns OK with an
+  // empty batch when it expires.
+  //
+  // Errors: Aborted if the store is closing; Corruption or IOError from the
+  // storage (the feed stays at its position, so Next may be retried).
+  Status Next(std::chrono::milliseconds timeout, FeedBatch* batch);
+
+  // Every event up to this position has been delivered or filtered out.
+  Position position() const;
+
+  // Internal: made by Store::OpenFeed.
+  struct Rep;
+  explicit ChangeFeed(std::unique_ptr<Rep> rep);
+
+ private:
+  std::unique_ptr<Rep> rep_;
+};
+
+}  // namespace evlog
