@@ -13,6 +13,7 @@ constexpr std::chrono::milliseconds kFollowInterval(10);
 
 struct ChangeFeed::Rep {
   Db* db;
+  bool wake_on_poke = false;
   ChangeFeedOptions options;
   uint64_t position = 0;
 
@@ -79,6 +80,9 @@ Status ChangeFeed::Next(std::chrono::milliseconds timeout, FeedBatch* batch) {
   batch->position = Position(rep_->position);
   CommitSignal& commits = *rep_->db->commits;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const uint64_t pokes_at_start = commits.pokes();
+  uint64_t pokes = pokes_at_start;
+  uint64_t* pokes_seen = rep_->wake_on_poke ? &pokes : nullptr;
   for (;;) {
     uint64_t committed = commits.committed();
     if (committed > rep_->position) {
@@ -88,18 +92,21 @@ Status ChangeFeed::Next(std::chrono::milliseconds timeout, FeedBatch* batch) {
     }
     if (commits.interrupted()) return Status::Aborted("the store is closing");
     auto now = std::chrono::steady_clock::now();
-    if (now >= deadline) return Status::OK();
+    if (now >= deadline || (pokes_seen != nullptr && commits.pokes() != pokes_at_start)) {
+      return Status::OK();
+    }
     if (rep_->db->read_only) {
-      commits.WaitBeyond(rep_->position, std::min(deadline, now + kFollowInterval));
+      commits.WaitBeyond(rep_->position, std::min(deadline, now + kFollowInterval), pokes_seen);
       if (Status s = rep_->db->CatchUp(); !s.ok()) return s;
     } else {
-      commits.WaitBeyond(rep_->position, deadline);
+      commits.WaitBeyond(rep_->position, deadline, pokes_seen);
     }
   }
 }
 
 Result<std::unique_ptr<ChangeFeed>> OpenFeed(Db* db, const Options& store_options,
-                                             const ChangeFeedOptions& options) {
+                                             const ChangeFeedOptions& options,
+                                             bool wake_on_poke) {
   if (options.max_batch_events == 0) {
     return Status::InvalidArgument("max_batch_events must be at least 1");
   }
@@ -113,6 +120,7 @@ Result<std::unique_ptr<ChangeFeed>> OpenFeed(Db* db, const Options& store_option
   }
   auto rep = std::make_unique<ChangeFeed::Rep>();
   rep->db = db;
+  rep->wake_on_poke = wake_on_poke;
   rep->options = options;
   const FeedStart& start = options.start;
   switch (start.kind()) {

@@ -15,7 +15,10 @@ namespace evlog {
 
 // Opens a feed on `db`. Errors: InvalidArgument for a bad filter or batch
 // limit. `db` must outlive the feed.
+// With `wake_on_poke`, a CommitSignal::Poke() ends a waiting Next early with
+// an empty batch (subscriptions use it to stop and to replay parked events).
 Result<std::unique_ptr<ChangeFeed>> OpenFeed(Db* db, const Options& store_options,
-                                             const ChangeFeedOptions& options);
+                                             const ChangeFeedOptions& options,
+                                             bool wake_on_poke = false);
 
 }  // namespace evlog

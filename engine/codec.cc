@@ -50,6 +50,19 @@ void EncodeEvent(std::string_view stream, const EventData& event, const Uuid& id
   out->assign(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
 }
 
+std::string EncodeRecorded(const OwnedEvent& e) {
+  std::string out;
+  EncodeEvent(e.stream,
+              EventData{.type = e.type,
+                        .data = e.data,
+                        .metadata = e.metadata,
+                        .content_type = e.content_type,
+                        .id = e.id},
+              e.id, &out);
+  PatchEvent(&out, e.position, e.version, e.timestamp_us);
+  return out;
+}
+
 void PatchEvent(std::string* record, Position position, Version version, int64_t timestamp_us) {
   auto* root = flatbuffers::GetMutableRoot<fb::EventRecord>(record->data());
   auto* header = root->mutable_header();

@@ -19,6 +19,9 @@ namespace evlog::codec {
 void EncodeEvent(std::string_view stream, const EventData& event, const Uuid& id,
                  std::string* out);
 
+// Encodes an event as it was committed (position, version and time set).
+std::string EncodeRecorded(const OwnedEvent& event);
+
 // Sets the commit-time fields of a record made by EncodeEvent, in place.
 void PatchEvent(std::string* record, Position position, Version version, int64_t timestamp_us);
 

@@ -40,15 +40,37 @@ class CommitSignal {
     cv_.notify_all();
   }
 
+  // Wakes the waiters that asked to be woken by pokes (subscriptions: to
+  // stop, or to replay parked events).
+  void Poke() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++pokes_;
+    }
+    cv_.notify_all();
+  }
+
+  uint64_t pokes() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return pokes_;
+  }
+
   // Waits until the committed position is beyond `position`, until
-  // `deadline`, or until Interrupt(). Returns the committed position.
-  uint64_t WaitBeyond(uint64_t position, std::chrono::steady_clock::time_point deadline) {
+  // `deadline`, until Interrupt(), or — if `pokes_seen` is given — until
+  // Poke() was called since pokes() returned *pokes_seen (which is then
+  // updated). Returns the committed position.
+  uint64_t WaitBeyond(uint64_t position, std::chrono::steady_clock::time_point deadline,
+                      uint64_t* pokes_seen = nullptr) {
     uint64_t now = committed();
     if (now > position) return now;
     waiters_.fetch_add(1, std::memory_order_seq_cst);
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_until(lock, deadline, [&] { return interrupted_ || committed() > position; });
+      cv_.wait_until(lock, deadline, [&] {
+        return interrupted_ || committed() > position ||
+               (pokes_seen != nullptr && pokes_ != *pokes_seen);
+      });
+      if (pokes_seen != nullptr) *pokes_seen = pokes_;
     }
     waiters_.fetch_sub(1, std::memory_order_seq_cst);
     return committed();
@@ -65,6 +87,7 @@ class CommitSignal {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool interrupted_ = false;
+  uint64_t pokes_ = 0;
 };
 
 }  // namespace evlog

@@ -23,9 +23,19 @@ Status FromRocks(const rocksdb::Status& s);
 
 struct Db {
   // Column families, in the order they are opened. See docs/format.md.
-  enum Family : size_t { kDefault, kLog, kStream, kStreams, kByCategory, kByType, kDedup, kCount };
+  enum Family : size_t {
+    kDefault,
+    kLog,
+    kStream,
+    kStreams,
+    kByCategory,
+    kByType,
+    kDedup,
+    kCheckpoints,
+    kCount
+  };
   static constexpr std::string_view kFamilyNames[kCount] = {
-      "default", "log", "stream", "streams", "by_category", "by_type", "dedup"};
+      "default", "log", "stream", "streams", "by_category", "by_type", "dedup", "checkpoints"};
 
   // Opens (or creates) the RocksDB database at `path` with evlog's column
   // families and checks the format version. See Store::Open for the errors.

@@ -47,7 +47,8 @@ Status ValidateStreamName(std::string_view name, size_t max_bytes, bool allow_re
   return Status::OK();
 }
 
-Status PrepareAppend(const Options& options, AppendRequest request, PendingAppend* out) {
+Status PrepareAppend(const Options& options, AppendRequest request, PendingAppend* out,
+                     bool system) {
   if (request.streams.empty()) return Status::InvalidArgument("append has no streams");
   if (request.streams.size() > options.max_streams_per_append) {
     return Status::InvalidArgument("append names " + std::to_string(request.streams.size()) +
@@ -58,7 +59,9 @@ Status PrepareAppend(const Options& options, AppendRequest request, PendingAppen
   std::set<std::string_view> names;
   std::unordered_set<std::string> ids;
   for (const StreamAppend& sa : request.streams) {
-    if (Status s = ValidateStreamName(sa.stream, options.max_stream_name_bytes); !s.ok()) return s;
+    if (Status s = ValidateStreamName(sa.stream, options.max_stream_name_bytes, system); !s.ok()) {
+      return s;
+    }
     if (!names.insert(sa.stream).second) {
       return Status::InvalidArgument("stream '" + sa.stream + "' appears twice in one append");
     }

@@ -32,7 +32,9 @@ struct PendingAppend {
 // data is moved into the records; `out->request` keeps names and types.
 // Errors: InvalidArgument for a broken limit or name, IdempotencyConflict
 // for an event id that appears twice.
-Status PrepareAppend(const Options& options, AppendRequest request, PendingAppend* out);
+// `system` appends (by the engine itself) may write reserved '$' streams.
+Status PrepareAppend(const Options& options, AppendRequest request, PendingAppend* out,
+                     bool system = false);
 
 // Checks a stream name: 1..max bytes of UTF-8, no NUL, and (unless
 // `allow_reserved`) not starting with '$'.

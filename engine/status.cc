@@ -28,6 +28,8 @@ std::string_view Status::CodeName() const {
       return "read_only";
     case Code::kAborted:
       return "aborted";
+    case Code::kTimedOut:
+      return "timed_out";
   }
   return "unknown";
 }

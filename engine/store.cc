@@ -5,15 +5,16 @@
 
 #include <atomic>
 #include <filesystem>
-#include <future>
 #include <system_error>
 
 #include "change_feed.h"
+#include "checkpoint.h"
 #include "db.h"
 #include "keys.h"
 #include "reader.h"
 #include "request.h"
 #include "sequence.h"
+#include "subscription.h"
 #include "writer.h"
 
 namespace evlog {
@@ -74,21 +75,12 @@ void Store::AppendAsync(AppendRequest request, AppendCallback done) {
     done(Status::ReadOnly("the store was opened read-only"));
     return;
   }
-  auto pending = std::make_unique<PendingAppend>();
-  if (Status s = PrepareAppend(rep_->options, std::move(request), pending.get()); !s.ok()) {
-    done(std::move(s));
-    return;
-  }
-  pending->done = std::move(done);
-  rep_->writer->Submit(std::move(pending));
+  AppendWithCallback(*rep_->writer, rep_->options, std::move(request), std::move(done));
 }
 
 Result<AppendResult> Store::Append(AppendRequest request) {
-  std::promise<Result<AppendResult>> promise;
-  std::future<Result<AppendResult>> future = promise.get_future();
-  AppendAsync(std::move(request),
-              [&promise](Result<AppendResult> r) { promise.set_value(std::move(r)); });
-  return future.get();
+  if (!rep_->writer) return Status::ReadOnly("the store was opened read-only");
+  return AppendAndWait(*rep_->writer, rep_->options, std::move(request));
 }
 
 Result<AppendResult> Store::Append(std::string_view stream, ExpectedVersion expected,
@@ -140,6 +132,62 @@ Result<std::vector<StreamInfo>> Store::ListStreams(const ListStreamsOptions& opt
 
 Result<std::unique_ptr<ChangeFeed>> Store::OpenFeed(const ChangeFeedOptions& options) {
   return evlog::OpenFeed(rep_->db.get(), rep_->options, options);
+}
+
+Result<std::unique_ptr<Subscription>> Store::Subscribe(SubscriptionOptions options,
+                                                       BatchHandler handler) {
+  return OpenSubscription(rep_->db.get(), rep_->writer.get(), rep_->options, std::move(options),
+                          std::move(handler));
+}
+
+Result<std::vector<SubscriptionInfo>> Store::ListSubscriptions() {
+  const Db& db = *rep_->db;
+  const uint64_t last = db.commits->committed();
+  std::vector<SubscriptionInfo> out;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db.db->NewIterator(rocksdb::ReadOptions(), db.cf(Db::kCheckpoints)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    std::string_view key = it->key().ToStringView();
+    if (key.find('\0') != std::string_view::npos) continue;  // replay marks
+    if (it->value().size() != 8) return Status::Corruption("malformed checkpoint");
+    SubscriptionInfo info{.name = std::string(key),
+                          .checkpoint = Position(keys::GetU64BE(it->value().data()))};
+    info.lag = last > info.checkpoint.value() ? last - info.checkpoint.value() : 0;
+    std::string_view base = key.substr(0, key.find('/'));
+    uint64_t replayed = 0;
+    if (Status s = checkpoint::Get(db, checkpoint::ReplayedKey(base), 0, &replayed); !s.ok()) {
+      return s;
+    }
+    StreamHead parked;
+    if (Status s = LoadStreamHead(db, rocksdb::ReadOptions(), checkpoint::ParkedStream(base),
+                                  &parked);
+        !s.ok()) {
+      return s;
+    }
+    info.parked = parked.version.value() > replayed ? parked.version.value() - replayed : 0;
+    out.push_back(std::move(info));
+  }
+  if (!it->status().ok()) return FromRocks(it->status());
+  return out;
+}
+
+Status Store::ReplayParked(std::string_view name) {
+  if (!rep_->writer) return Status::ReadOnly("the store was opened read-only");
+  StreamHead parked;
+  if (Status s = LoadStreamHead(*rep_->db, rocksdb::ReadOptions(), checkpoint::ParkedStream(name),
+                                &parked);
+      !s.ok()) {
+    return s;
+  }
+  if (parked.version.value() == 0) {
+    return Status::NotFound("subscription '" + std::string(name) + "' has no parked events");
+  }
+  if (Status s = checkpoint::Put(*rep_->db, checkpoint::ReplayToKey(name), parked.version.value());
+      !s.ok()) {
+    return s;
+  }
+  rep_->db->commits->Poke();
+  return Status::OK();
 }
 
 Position Store::LastPosition() const {

@@ -1,6 +1,7 @@
 #include "writer.h"
 
 #include <chrono>
+#include <future>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -333,6 +334,27 @@ Status Writer::CheckCondition(const AppendCondition& condition, const Group& gro
     }
   }
   return Status::OK();
+}
+
+void AppendWithCallback(Writer& writer, const Options& options, AppendRequest request,
+                        std::function<void(Result<AppendResult>)> done, bool system) {
+  auto pending = std::make_unique<PendingAppend>();
+  if (Status s = PrepareAppend(options, std::move(request), pending.get(), system); !s.ok()) {
+    done(std::move(s));
+    return;
+  }
+  pending->done = std::move(done);
+  writer.Submit(std::move(pending));
+}
+
+Result<AppendResult> AppendAndWait(Writer& writer, const Options& options, AppendRequest request,
+                                   bool system) {
+  std::promise<Result<AppendResult>> promise;
+  std::future<Result<AppendResult>> future = promise.get_future();
+  AppendWithCallback(
+      writer, options, std::move(request),
+      [&promise](Result<AppendResult> r) { promise.set_value(std::move(r)); }, system);
+  return future.get();
 }
 
 }  // namespace evlog

@@ -16,6 +16,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -92,5 +93,13 @@ class Writer {
   std::thread thread_;
   std::thread syncer_;
 };
+
+// Validates, queues and waits for an append. `system` allows '$' streams.
+Result<AppendResult> AppendAndWait(Writer& writer, const Options& options, AppendRequest request,
+                                   bool system = false);
+
+// Validates and queues an append; `done` runs once with the result.
+void AppendWithCallback(Writer& writer, const Options& options, AppendRequest request,
+                        std::function<void(Result<AppendResult>)> done, bool system = false);
 
 }  // namespace evlog

@@ -26,6 +26,7 @@
 //   NotSupported          e.g. a store written by a newer format version.
 //   ReadOnly              a write was attempted on a store opened read-only.
 //   Aborted               the store is closing; the request was not applied.
+//   TimedOut              a wait ended before what it waited for happened.
 
 #pragma once
 
@@ -53,6 +54,7 @@ class [[nodiscard]] Status {
     kNotSupported,
     kReadOnly,
     kAborted,
+    kTimedOut,
   };
 
   // An OK status.
@@ -84,6 +86,7 @@ class [[nodiscard]] Status {
   static Status NotSupported(std::string_view msg) { return Status(Code::kNotSupported, msg); }
   static Status ReadOnly(std::string_view msg) { return Status(Code::kReadOnly, msg); }
   static Status Aborted(std::string_view msg) { return Status(Code::kAborted, msg); }
+  static Status TimedOut(std::string_view msg) { return Status(Code::kTimedOut, msg); }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
@@ -98,6 +101,7 @@ class [[nodiscard]] Status {
   bool IsNotSupported() const { return code_ == Code::kNotSupported; }
   bool IsReadOnly() const { return code_ == Code::kReadOnly; }
   bool IsAborted() const { return code_ == Code::kAborted; }
+  bool IsTimedOut() const { return code_ == Code::kTimedOut; }
 
   // The human-readable detail, without the code name.
   const std::string& message() const { return message_; }

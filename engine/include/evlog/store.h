@@ -28,6 +28,7 @@
 #include "evlog/event_iterator.h"
 #include "evlog/options.h"
 #include "evlog/status.h"
+#include "evlog/subscription.h"
 #include "evlog/types.h"
 
 namespace evlog {
@@ -154,6 +155,22 @@ class Store {
   // store the feed follows the writer process, polling for its commits every
   // few milliseconds. Errors: InvalidArgument for a bad filter.
   Result<std::unique_ptr<ChangeFeed>> OpenFeed(const ChangeFeedOptions& options = {});
+
+  // Starts a durable subscription (see subscription.h). It resumes after its
+  // stored checkpoint, or at options.feed.start the first time.
+  // Errors: ReadOnly on a read-only store; InvalidArgument for a bad name
+  // (1..200 bytes, no NUL or '/'), a missing handler or bad group settings.
+  Result<std::unique_ptr<Subscription>> Subscribe(SubscriptionOptions options,
+                                                  BatchHandler handler);
+
+  // Every subscription that has stored a checkpoint, by name.
+  Result<std::vector<SubscriptionInfo>> ListSubscriptions();
+
+  // Asks subscription `name` to deliver its parked events again. The
+  // subscription replays them the next time it runs (at once if it is
+  // running); events that fail again are parked again. NotFound if the
+  // subscription has no parked events.
+  Status ReplayParked(std::string_view name);
 
   // The position of the last committed event, 0 when empty. For a read-only
   // store, as of Open or the last CatchUp().
