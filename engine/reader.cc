@@ -11,11 +11,16 @@ namespace evlog {
 
 namespace {
 
-// Holds a RocksDB snapshot for the life of an iterator.
+// Holds a RocksDB snapshot for the life of an iterator. Read-only
+// (secondary) instances have no snapshots: their data changes only when they
+// catch up, and then only by growing, which iterators tolerate.
 class SnapshotHolder {
  public:
-  explicit SnapshotHolder(rocksdb::DB* db) : db_(db), snapshot_(db->GetSnapshot()) {}
-  ~SnapshotHolder() { db_->ReleaseSnapshot(snapshot_); }
+  explicit SnapshotHolder(const Db& db)
+      : db_(db.db.get()), snapshot_(db.read_only ? nullptr : db_->GetSnapshot()) {}
+  ~SnapshotHolder() {
+    if (snapshot_ != nullptr) db_->ReleaseSnapshot(snapshot_);
+  }
   SnapshotHolder(const SnapshotHolder&) = delete;
   SnapshotHolder& operator=(const SnapshotHolder&) = delete;
   const rocksdb::Snapshot* get() const { return snapshot_; }
@@ -75,7 +80,7 @@ class StreamIterator : public IteratorBase {
  public:
   StreamIterator(const Db& db, uint64_t stream_id, const ReadStreamOptions& options)
       : IteratorBase(options.max_count),
-        snapshot_(db.db.get()),
+        snapshot_(db),
         stream_id_(stream_id),
         forward_(options.direction == Direction::kForward),
         lower_(keys::StreamKey(stream_id, Version(0))),
@@ -134,7 +139,7 @@ class StreamIterator : public IteratorBase {
 class LogIterator : public IteratorBase {
  public:
   LogIterator(const Db& db, const ReadAllOptions& options)
-      : IteratorBase(options.max_count), snapshot_(db.db.get()) {
+      : IteratorBase(options.max_count), snapshot_(db) {
     rocksdb::ReadOptions ro;
     ro.snapshot = snapshot_.get();
     it_.reset(db.db->NewIterator(ro, db.cf(Db::kLog)));
@@ -173,7 +178,7 @@ class IndexIterator : public IteratorBase {
                 const ReadAllOptions& options)
       : IteratorBase(options.max_count),
         db_(db),
-        snapshot_(db.db.get()),
+        snapshot_(db),
         prefix_(keys::IndexPrefix(name)),
         upper_(prefix_) {
     // Index keys of `name` are name + '\0' + position; the first key past
@@ -269,7 +274,7 @@ std::unique_ptr<EventIterator> NewErrorIterator(Status status) {
 }
 
 Result<std::vector<StreamInfo>> ListStreams(const Db& db, const ListStreamsOptions& options) {
-  SnapshotHolder snapshot(db.db.get());
+  SnapshotHolder snapshot(db);
   rocksdb::ReadOptions ro;
   ro.snapshot = snapshot.get();
   std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator(ro, db.cf(Db::kStreams)));

@@ -1,0 +1,194 @@
+// Change feed: start points, filters, batching, blocking and wake-up, and
+// exactly-once in-order delivery while appends run.
+
+#include "evlog/change_feed.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "evlog/store.h"
+#include "testutil/temp_dir.h"
+
+namespace evlog {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+class FeedTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = Store::Open(Options{}, dir_.Sub("store"));
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    store_ = std::move(opened).value();
+  }
+
+  Position Add(const std::string& stream, const std::string& type) {
+    auto r = store_->Append(stream, ExpectedVersion::Any(), {EventData{.type = type, .data = "d"}},
+                            Durability::kBuffered);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r->streams[0].last_position : Position();
+  }
+
+  std::unique_ptr<ChangeFeed> Open(ChangeFeedOptions options) {
+    auto feed = store_->OpenFeed(options);
+    EXPECT_TRUE(feed.ok()) << feed.status().ToString();
+    return feed.ok() ? std::move(feed).value() : nullptr;
+  }
+
+  // Reads everything committed so far (without waiting) and returns the positions.
+  static std::vector<uint64_t> Drain(ChangeFeed& feed) {
+    std::vector<uint64_t> out;
+    FeedBatch batch;
+    for (;;) {
+      Status s = feed.Next(milliseconds(0), &batch);
+      EXPECT_TRUE(s.ok()) << s.ToString();
+      if (!s.ok() || batch.events.empty()) return out;
+      for (const OwnedEvent& e : batch.events) out.push_back(e.position.value());
+    }
+  }
+
+  testutil::TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+using Feed = FeedTest;
+
+TEST_F(Feed, OldestStartsAtTheFirstEvent) {
+  Add("a-1", "T");
+  Add("a-2", "T");
+  auto feed = Open({.start = FeedStart::Oldest()});
+  EXPECT_EQ(Drain(*feed), (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(feed->position(), Position(2));
+}
+
+TEST_F(Feed, LatestSkipsWhatWasCommittedBefore) {
+  Add("a-1", "T");
+  auto feed = Open({.start = FeedStart::Latest()});
+  EXPECT_TRUE(Drain(*feed).empty());
+  Add("a-1", "T");
+  EXPECT_EQ(Drain(*feed), (std::vector<uint64_t>{2}));
+}
+
+TEST_F(Feed, AtIncludesThePositionAndAfterExcludesIt) {
+  for (int i = 0; i < 5; ++i) Add("a-1", "T");
+  EXPECT_EQ(Drain(*Open({.start = FeedStart::At(Position(3))})),
+            (std::vector<uint64_t>{3, 4, 5}));
+  EXPECT_EQ(Drain(*Open({.start = FeedStart::After(Position(3))})),
+            (std::vector<uint64_t>{4, 5}));
+}
+
+TEST_F(Feed, FiltersByCategoryPrefixAndType) {
+  Add("order-1", "Placed");     // 1
+  Add("product-1", "Created");  // 2
+  Add("order-2", "Shipped");    // 3
+  Add("orders-9", "Placed");    // 4: another category
+  Add("order-1", "Shipped");    // 5
+  EXPECT_EQ(Drain(*Open({.category = "order"})), (std::vector<uint64_t>{1, 3, 5}));
+  EXPECT_EQ(Drain(*Open({.stream_prefix = "order"})), (std::vector<uint64_t>{1, 3, 4, 5}));
+  EXPECT_EQ(Drain(*Open({.event_type = "Placed"})), (std::vector<uint64_t>{1, 4}));
+  EXPECT_EQ(Drain(*Open({.category = "order", .event_type = "Shipped"})),
+            (std::vector<uint64_t>{3, 5}));
+}
+
+TEST_F(Feed, FilteredOutEventsStillAdvanceThePosition) {
+  Add("order-1", "Placed");
+  Add("product-1", "Created");
+  auto feed = Open({.category = "order"});
+  EXPECT_EQ(Drain(*feed), (std::vector<uint64_t>{1}));
+  EXPECT_EQ(feed->position(), Position(2));
+}
+
+TEST_F(Feed, BatchesRespectEventAndByteLimits) {
+  for (int i = 0; i < 10; ++i) Add("a-1", "T");
+  auto feed = Open({.max_batch_events = 4});
+  FeedBatch batch;
+  ASSERT_TRUE(feed->Next(milliseconds(0), &batch).ok());
+  EXPECT_EQ(batch.events.size(), 4u);
+  EXPECT_EQ(batch.position, Position(4));
+
+  // Each event carries one byte of data: two fit in two bytes.
+  auto small = Open({.max_batch_bytes = 2});
+  ASSERT_TRUE(small->Next(milliseconds(0), &batch).ok());
+  EXPECT_EQ(batch.events.size(), 2u);
+}
+
+TEST_F(Feed, ABatchHoldsAtLeastOneEventHoweverLarge) {
+  Add("a-1", "T");
+  auto feed = Open({.max_batch_bytes = 0});
+  FeedBatch batch;
+  ASSERT_TRUE(feed->Next(milliseconds(0), &batch).ok());
+  EXPECT_EQ(batch.events.size(), 1u);
+}
+
+TEST_F(Feed, NextReturnsAnEmptyBatchWhenTheTimeoutExpires) {
+  auto feed = Open({});
+  FeedBatch batch;
+  ASSERT_TRUE(feed->Next(milliseconds(1), &batch).ok());
+  EXPECT_TRUE(batch.events.empty());
+  EXPECT_EQ(batch.position, Position(0));
+}
+
+TEST_F(Feed, BlockedNextWakesOnCommit) {
+  auto feed = Open({.start = FeedStart::Latest()});
+  FeedBatch batch;
+  std::thread appender([&] { Add("a-1", "T"); });
+  // Generous timeout: Next returns as soon as the commit lands.
+  ASSERT_TRUE(feed->Next(seconds(30), &batch).ok());
+  appender.join();
+  ASSERT_EQ(batch.events.size(), 1u);
+  EXPECT_EQ(batch.events[0].stream, "a-1");
+}
+
+TEST_F(Feed, DeliversEveryEventOnceInOrderWhileFourThreadsAppend) {
+  constexpr int kThreads = 4, kPerThread = 500;
+  auto feed = Open({.max_batch_events = 64});
+  std::vector<std::thread> appenders;
+  for (int t = 0; t < kThreads; ++t) {
+    appenders.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) Add("s-" + std::to_string(t), "T");
+    });
+  }
+  std::vector<uint64_t> seen;
+  std::vector<uint64_t> last_version(kThreads, 0);
+  FeedBatch batch;
+  while (seen.size() < kThreads * kPerThread) {
+    Status s = feed->Next(seconds(30), &batch);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    ASSERT_FALSE(batch.events.empty()) << "feed stalled at " << seen.size();
+    for (const OwnedEvent& e : batch.events) {
+      seen.push_back(e.position.value());
+      int t = std::stoi(e.stream.substr(2));
+      EXPECT_EQ(e.version.value(), last_version[t] + 1) << e.stream;
+      last_version[t] = e.version.value();
+    }
+  }
+  for (auto& t : appenders) t.join();
+  for (size_t i = 0; i < seen.size(); ++i) ASSERT_EQ(seen[i], i + 1);
+  EXPECT_TRUE(Drain(*feed).empty());
+}
+
+TEST_F(Feed, ReadOnlyFeedFollowsTheWriter) {
+  Add("a-1", "T");
+  auto follower = Store::Open(Options{.read_only = true}, dir_.Sub("store"));
+  ASSERT_TRUE(follower.ok()) << follower.status().ToString();
+  auto feed = (*follower)->OpenFeed({.start = FeedStart::Latest()});
+  ASSERT_TRUE(feed.ok());
+  Add("a-1", "T");
+  FeedBatch batch;
+  Status s = (*feed)->Next(seconds(30), &batch);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_EQ(batch.events.size(), 1u);
+  EXPECT_EQ(batch.events[0].position, Position(2));
+}
+
+TEST_F(Feed, RejectsAZeroBatchSize) {
+  auto feed = store_->OpenFeed({.max_batch_events = 0});
+  EXPECT_TRUE(feed.status().IsInvalidArgument());
+}
+
+}  // namespace
+}  // namespace evlog
