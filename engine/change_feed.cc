@@ -14,6 +14,8 @@ constexpr std::chrono::milliseconds kFollowInterval(10);
 struct ChangeFeed::Rep {
   Db* db;
   bool wake_on_poke = false;
+  // The pokes this feed has answered (wake_on_poke only).
+  uint64_t pokes_seen = 0;
   ChangeFeedOptions options;
   uint64_t position = 0;
 
@@ -80,9 +82,7 @@ Status ChangeFeed::Next(std::chrono::milliseconds timeout, FeedBatch* batch) {
   batch->position = Position(rep_->position);
   CommitSignal& commits = *rep_->db->commits;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  const uint64_t pokes_at_start = commits.pokes();
-  uint64_t pokes = pokes_at_start;
-  uint64_t* pokes_seen = rep_->wake_on_poke ? &pokes : nullptr;
+  const uint64_t* pokes_seen = rep_->wake_on_poke ? &rep_->pokes_seen : nullptr;
   for (;;) {
     uint64_t committed = commits.committed();
     if (committed > rep_->position) {
@@ -92,8 +92,13 @@ Status ChangeFeed::Next(std::chrono::milliseconds timeout, FeedBatch* batch) {
     }
     if (commits.interrupted()) return Status::Aborted("the store is closing");
     auto now = std::chrono::steady_clock::now();
-    if (now >= deadline || (pokes_seen != nullptr && commits.pokes() != pokes_at_start)) {
-      return Status::OK();
+    if (now >= deadline) return Status::OK();
+    if (pokes_seen != nullptr) {
+      uint64_t pokes = commits.pokes();
+      if (pokes != rep_->pokes_seen) {
+        rep_->pokes_seen = pokes;
+        return Status::OK();
+      }
     }
     if (rep_->db->read_only) {
       commits.WaitBeyond(rep_->position, std::min(deadline, now + kFollowInterval), pokes_seen);
@@ -121,6 +126,7 @@ Result<std::unique_ptr<ChangeFeed>> OpenFeed(Db* db, const Options& store_option
   auto rep = std::make_unique<ChangeFeed::Rep>();
   rep->db = db;
   rep->wake_on_poke = wake_on_poke;
+  rep->pokes_seen = db->commits->pokes();
   rep->options = options;
   const FeedStart& start = options.start;
   switch (start.kind()) {

@@ -57,10 +57,9 @@ class CommitSignal {
 
   // Waits until the committed position is beyond `position`, until
   // `deadline`, until Interrupt(), or — if `pokes_seen` is given — until
-  // Poke() was called since pokes() returned *pokes_seen (which is then
-  // updated). Returns the committed position.
+  // pokes() differs from *pokes_seen. Returns the committed position.
   uint64_t WaitBeyond(uint64_t position, std::chrono::steady_clock::time_point deadline,
-                      uint64_t* pokes_seen = nullptr) {
+                      const uint64_t* pokes_seen = nullptr) {
     uint64_t now = committed();
     if (now > position) return now;
     waiters_.fetch_add(1, std::memory_order_seq_cst);
@@ -70,7 +69,6 @@ class CommitSignal {
         return interrupted_ || committed() > position ||
                (pokes_seen != nullptr && pokes_ != *pokes_seen);
       });
-      if (pokes_seen != nullptr) *pokes_seen = pokes_;
     }
     waiters_.fetch_sub(1, std::memory_order_seq_cst);
     return committed();
