@@ -1,0 +1,31 @@
+// CliError: how the evlog tool reports a failure — one JSON line on stderr
+// and an exit code scripts can branch on.
+//
+//   0 ok, 1 anything else, 2 usage error, 3 wrong expected version or failed
+//   append condition, 4 not found.
+
+#pragma once
+
+#include <string>
+
+#include "evlog/status.h"
+
+namespace evlog::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitConflict = 3;
+inline constexpr int kExitNotFound = 4;
+
+// The exit code for a non-OK engine status.
+int ExitCodeFor(const Status& status);
+
+// Writes {"error":..,"message":..[,"stream":..,"actual_version":..]} to
+// stderr and returns ExitCodeFor(status).
+int ReportError(const Status& status);
+
+// Writes {"error":"usage","message":..} to stderr and returns kExitUsage.
+int ReportUsage(const std::string& message);
+
+}  // namespace evlog::cli

@@ -1,0 +1,171 @@
+#include "cli/commands.h"
+
+#include <charconv>
+#include <iostream>
+#include <vector>
+
+#include "cli/cli_error.h"
+#include "cli/event_json.h"
+#include "evlog/store.h"
+
+namespace evlog::cli {
+
+namespace {
+
+// Read verbs open the store read-only, so they work beside a live writer.
+Result<std::unique_ptr<Store>> OpenStore(const std::string& db, bool write) {
+  Options options;
+  options.read_only = !write;
+  options.create_if_missing = write;
+  return Store::Open(options, db);
+}
+
+bool ParseExpected(const std::string& text, ExpectedVersion* out) {
+  if (text == "any") {
+    *out = ExpectedVersion::Any();
+  } else if (text == "no-stream") {
+    *out = ExpectedVersion::NoStream();
+  } else if (text == "exists") {
+    *out = ExpectedVersion::StreamExists();
+  } else {
+    uint64_t v = 0;
+    const char* end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(text.data(), end, v);
+    if (ec != std::errc() || ptr != end || text.empty()) return false;
+    *out = ExpectedVersion::Exact(Version(v));
+  }
+  return true;
+}
+
+void PrintResult(const AppendResult& result) {
+  for (const StreamAppendResult& r : result.streams) {
+    std::cout << Dump(AppendResultToJson(r)) << '\n';
+  }
+  std::cout.flush();
+}
+
+int PrintEvents(EventIterator& it) {
+  for (; it.Valid(); it.Next()) std::cout << Dump(EventToJson(it.event())) << '\n';
+  std::cout.flush();
+  if (!it.status().ok()) return ReportError(it.status());
+  return kExitOk;
+}
+
+}  // namespace
+
+int RunAppend(const std::string& db, const AppendArgs& args, std::istream& in) {
+  ExpectedVersion expected = ExpectedVersion::Any();
+  if (args.expect && !ParseExpected(*args.expect, &expected)) {
+    return ReportUsage("--expect must be any, no-stream, exists or a version number, not '" +
+                       *args.expect + "'");
+  }
+  Durability durability;
+  if (args.durability == "sync") {
+    durability = Durability::kSync;
+  } else if (args.durability == "buffered") {
+    durability = Durability::kBuffered;
+  } else {
+    return ReportUsage("--durability must be sync or buffered, not '" + args.durability + "'");
+  }
+  if (args.each && (args.type || args.expect)) {
+    return ReportUsage("--each reads events from stdin; it takes neither --type nor --expect");
+  }
+  if (args.type.has_value() != args.data.has_value()) {
+    return ReportUsage("--type and --data go together");
+  }
+  if (!args.type && (!args.metadata.empty() || !args.id.empty())) {
+    return ReportUsage("--metadata and --id need --type and --data; on stdin use the fields");
+  }
+
+  // Parse every input event before touching the store: bad input writes nothing.
+  std::vector<EventData> events;
+  if (args.type) {
+    EventData e;
+    if (Status s = EventFromArgs(*args.type, *args.data, args.metadata, args.id, &e); !s.ok()) {
+      return ReportError(s);
+    }
+    events.push_back(std::move(e));
+  } else {
+    std::string line;
+    for (size_t n = 1; std::getline(in, line); ++n) {
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      EventData e;
+      if (Status s = EventFromLine(line, n, &e); !s.ok()) return ReportError(s);
+      events.push_back(std::move(e));
+    }
+    if (events.empty()) return ReportUsage("no events: give --type and --data, or JSON lines on stdin");
+  }
+
+  auto store = OpenStore(db, /*write=*/true);
+  if (!store.ok()) return ReportError(store.status());
+  if (args.each) {
+    for (EventData& e : events) {
+      auto r = (*store)->Append(args.stream, ExpectedVersion::Any(), {std::move(e)}, durability);
+      if (!r.ok()) return ReportError(r.status());
+      PrintResult(*r);
+    }
+    return kExitOk;
+  }
+  auto r = (*store)->Append(args.stream, expected, std::move(events), durability);
+  if (!r.ok()) return ReportError(r.status());
+  PrintResult(*r);
+  return kExitOk;
+}
+
+int RunRead(const std::string& db, const ReadArgs& args) {
+  auto store = OpenStore(db, /*write=*/false);
+  if (!store.ok()) return ReportError(store.status());
+  ReadStreamOptions options;
+  if (args.from) options.from = Version(*args.from);
+  if (args.count) options.max_count = *args.count;
+  options.direction = args.backward ? Direction::kBackward : Direction::kForward;
+  auto it = (*store)->ReadStream(args.stream, options);
+  if (!it.ok()) return ReportError(it.status());
+  return PrintEvents(**it);
+}
+
+int RunReadAll(const std::string& db, const ReadAllArgs& args) {
+  if (!args.category.empty() && !args.type.empty()) {
+    return ReportUsage("read-all takes --category or --type, not both");
+  }
+  auto store = OpenStore(db, /*write=*/false);
+  if (!store.ok()) return ReportError(store.status());
+  ReadAllOptions options;
+  if (args.from) options.from = Position(*args.from);
+  if (args.count) options.max_count = *args.count;
+  options.category = args.category;
+  options.event_type = args.type;
+  auto it = (*store)->ReadAll(options);
+  return PrintEvents(*it);
+}
+
+int RunStreams(const std::string& db, const std::string& category) {
+  auto store = OpenStore(db, /*write=*/false);
+  if (!store.ok()) return ReportError(store.status());
+  auto streams = (*store)->ListStreams({.category = category});
+  if (!streams.ok()) return ReportError(streams.status());
+  for (const StreamInfo& s : *streams) {
+    Json j;
+    j["stream"] = s.name;
+    j["version"] = s.version.value();
+    std::cout << Dump(j) << '\n';
+  }
+  std::cout.flush();
+  return kExitOk;
+}
+
+int RunStats(const std::string& db) {
+  auto store = OpenStore(db, /*write=*/false);
+  if (!store.ok()) return ReportError(store.status());
+  auto stats = (*store)->Stats();
+  if (!stats.ok()) return ReportError(stats.status());
+  Json j;
+  j["events"] = stats->events;
+  j["streams"] = stats->streams;
+  j["last_position"] = stats->last_position.value();
+  j["disk_bytes"] = stats->disk_bytes;
+  std::cout << Dump(j) << std::endl;
+  return kExitOk;
+}
+
+}  // namespace evlog::cli

@@ -1,0 +1,67 @@
+// evlog: the command-line tool. Parses flags and dispatches to commands.cc.
+
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/cli_error.h"
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  using namespace evlog::cli;
+  CLI::App app{"evlog: an embedded event store. Output is JSON lines; see docs/cli.md."};
+  app.require_subcommand(1);
+  std::string db;
+  app.add_option("--db", db, "Store directory");
+
+  AppendArgs append;
+  auto* append_cmd = app.add_subcommand("append", "Append events to a stream");
+  append_cmd->add_option("stream", append.stream, "Stream name")->required();
+  append_cmd->add_option("--type", append.type, "Event type (one event; else JSON lines on stdin)");
+  append_cmd->add_option("--data", append.data, "Event data, JSON");
+  append_cmd->add_option("--metadata", append.metadata, "Event metadata, JSON");
+  append_cmd->add_option("--id", append.id, "Event id, a UUID (for idempotent retries)");
+  append_cmd->add_option("--expect", append.expect, "any | no-stream | exists | N");
+  append_cmd->add_option("--durability", append.durability, "sync (default) | buffered");
+  append_cmd->add_flag("--each", append.each, "Append each stdin line on its own");
+
+  ReadArgs read;
+  auto* read_cmd = app.add_subcommand("read", "Read one stream");
+  read_cmd->add_option("stream", read.stream, "Stream name")->required();
+  read_cmd->add_option("--from", read.from, "First version (forward: >=, backward: <=)");
+  read_cmd->add_option("--count", read.count, "Most events to print");
+  read_cmd->add_flag("--backward", read.backward, "Newest first");
+
+  ReadAllArgs read_all;
+  auto* read_all_cmd = app.add_subcommand("read-all", "Read the global log");
+  read_all_cmd->add_option("--from", read_all.from, "First position");
+  read_all_cmd->add_option("--count", read_all.count, "Most events to print");
+  read_all_cmd->add_option("--category", read_all.category, "Only streams <category>-*");
+  read_all_cmd->add_option("--type", read_all.type, "Only events of this type");
+
+  std::string category;
+  auto* streams_cmd = app.add_subcommand("streams", "List streams and their versions");
+  streams_cmd->add_option("--category", category, "Only streams <category>-*");
+
+  auto* stats_cmd = app.add_subcommand("stats", "Store statistics");
+  auto* demo_cmd = app.add_subcommand("demo", "Run the product-inventory demo on a temporary store");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return ReportUsage(e.what());
+  }
+
+  if (demo_cmd->parsed()) return RunDemo();
+  if (db.empty()) return ReportUsage("--db DIR is required");
+  if (append_cmd->parsed()) return RunAppend(db, append, std::cin);
+  if (read_cmd->parsed()) return RunRead(db, read);
+  if (read_all_cmd->parsed()) return RunReadAll(db, read_all);
+  if (streams_cmd->parsed()) return RunStreams(db, category);
+  if (stats_cmd->parsed()) return RunStats(db);
+  return ReportUsage("unknown verb");
+}
