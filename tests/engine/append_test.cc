@@ -1,0 +1,181 @@
+// Appends: expected versions, atomic multi-event and multi-stream appends,
+// append conditions. A failed append writes nothing.
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <mutex>
+
+#include "testutil/store_fixture.h"
+
+namespace evlog {
+namespace {
+
+using testutil::Ev;
+using Append = testutil::StoreTest;
+
+TEST_F(Append, AssignsVersionsPerStreamAndGaplessPositions) {
+  EXPECT_EQ(AppendOne("a-1").first_version, Version(1));
+  EXPECT_EQ(AppendOne("a-2").first_version, Version(1));
+  StreamAppendResult r = AppendOne("a-1");
+  EXPECT_EQ(r.first_version, Version(2));
+  EXPECT_EQ(r.first_position, Position(3));
+  EXPECT_EQ(store_->LastPosition(), Position(3));
+}
+
+TEST_F(Append, AnyAcceptsEveryState) {
+  AppendOne("a-1", "T", ExpectedVersion::Any());
+  AppendOne("a-1", "T", ExpectedVersion::Any());
+  EXPECT_EQ(*store_->StreamVersion("a-1"), Version(2));
+}
+
+TEST_F(Append, NoStreamAcceptsOnlyANewStream) {
+  AppendOne("a-1", "T", ExpectedVersion::NoStream());
+  auto r = store_->Append("a-1", ExpectedVersion::NoStream(), {Ev("T")});
+  ASSERT_TRUE(r.status().IsWrongExpectedVersion()) << r.status().ToString();
+  EXPECT_EQ(r.status().actual_version(), 1u);
+  EXPECT_EQ(r.status().stream(), "a-1");
+}
+
+TEST_F(Append, StreamExistsRejectsANewStream) {
+  auto r = store_->Append("a-1", ExpectedVersion::StreamExists(), {Ev("T")});
+  ASSERT_TRUE(r.status().IsWrongExpectedVersion());
+  EXPECT_EQ(r.status().actual_version(), 0u);
+  AppendOne("a-1");
+  EXPECT_OK(store_->Append("a-1", ExpectedVersion::StreamExists(), {Ev("T")}).status());
+}
+
+TEST_F(Append, ExactVersionMustMatch) {
+  AppendOne("a-1");
+  AppendOne("a-1");
+  EXPECT_OK(store_->Append("a-1", ExpectedVersion::Exact(Version(2)), {Ev("T")}).status());
+  auto stale = store_->Append("a-1", ExpectedVersion::Exact(Version(2)), {Ev("T")});
+  ASSERT_TRUE(stale.status().IsWrongExpectedVersion());
+  EXPECT_EQ(stale.status().actual_version(), 3u);
+  auto ahead = store_->Append("a-1", ExpectedVersion::Exact(Version(9)), {Ev("T")});
+  ASSERT_TRUE(ahead.status().IsWrongExpectedVersion());
+  EXPECT_EQ(ahead.status().actual_version(), 3u);
+}
+
+TEST_F(Append, ExactZeroMeansNoStream) {
+  EXPECT_OK(store_->Append("a-1", ExpectedVersion::Exact(Version(0)), {Ev("T")}).status());
+  EXPECT_TRUE(store_->Append("a-1", ExpectedVersion::Exact(Version(0)), {Ev("T")})
+                  .status()
+                  .IsWrongExpectedVersion());
+}
+
+TEST_F(Append, RejectedAppendWritesNothing) {
+  AppendOne("a-1");
+  auto r = store_->Append("a-1", ExpectedVersion::NoStream(), {Ev("T"), Ev("T")});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(store_->LastPosition(), Position(1));
+  EXPECT_EQ(ReadAll().size(), 1u);
+  EXPECT_EQ(AppendOne("a-2").first_position, Position(2));
+}
+
+TEST_F(Append, MultiEventAppendIsContiguous) {
+  AppendOne("b-1");
+  auto r = store_->Append("a-1", ExpectedVersion::NoStream(), {Ev("X"), Ev("Y"), Ev("Z")});
+  ASSERT_OK(r.status());
+  EXPECT_EQ(r->streams[0].first_version, Version(1));
+  EXPECT_EQ(r->streams[0].last_version, Version(3));
+  EXPECT_EQ(r->streams[0].first_position, Position(2));
+  EXPECT_EQ(r->streams[0].last_position, Position(4));
+  std::vector<OwnedEvent> events = ReadStream("a-1");
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].type, "X");
+  EXPECT_EQ(events[2].type, "Z");
+  EXPECT_EQ(events[2].position, Position(4));
+}
+
+TEST_F(Append, MultiStreamAppendCommitsAllStreams) {
+  AppendRequest request;
+  request.streams.push_back({"order-1", ExpectedVersion::NoStream(), {Ev("Placed")}});
+  request.streams.push_back({"stock-1", ExpectedVersion::NoStream(), {Ev("Reserved"), Ev("R2")}});
+  auto r = store_->Append(std::move(request));
+  ASSERT_OK(r.status());
+  ASSERT_EQ(r->streams.size(), 2u);
+  EXPECT_EQ(r->streams[0].stream, "order-1");
+  EXPECT_EQ(r->streams[0].first_position, Position(1));
+  EXPECT_EQ(r->streams[1].first_position, Position(2));
+  EXPECT_EQ(r->streams[1].last_version, Version(2));
+}
+
+TEST_F(Append, MultiStreamAppendIsAllOrNothing) {
+  AppendOne("stock-1");
+  AppendRequest request;
+  request.streams.push_back({"order-1", ExpectedVersion::NoStream(), {Ev("Placed")}});
+  request.streams.push_back({"stock-1", ExpectedVersion::NoStream(), {Ev("Reserved")}});
+  auto r = store_->Append(std::move(request));
+  ASSERT_TRUE(r.status().IsWrongExpectedVersion());
+  EXPECT_EQ(r.status().stream(), "stock-1");
+  EXPECT_EQ(*store_->StreamVersion("order-1"), Version(0));
+  EXPECT_EQ(store_->LastPosition(), Position(1));
+}
+
+TEST_F(Append, ConditionFailsWhenAMatchingTypeWasCommittedAfterThePosition) {
+  AppendOne("user-1", "Registered");  // 1
+  AppendOne("user-2", "Registered");  // 2
+  AppendRequest request;
+  request.streams.push_back({"user-3", ExpectedVersion::Any(), {Ev("Registered")}});
+  request.condition = AppendCondition{.event_types = {"Registered"}, .after = Position(1)};
+  auto r = store_->Append(request);
+  EXPECT_TRUE(r.status().IsConditionFailed()) << r.status().ToString();
+  EXPECT_EQ(store_->LastPosition(), Position(2));
+
+  request.condition->after = Position(2);
+  EXPECT_OK(store_->Append(request).status());
+}
+
+TEST_F(Append, ConditionByCategoryIgnoresOtherCategories) {
+  AppendOne("course-1", "Created");  // 1
+  AppendOne("student-1", "Joined");  // 2
+  AppendRequest request;
+  request.streams.push_back({"course-1", ExpectedVersion::Any(), {Ev("Enrolled")}});
+  request.condition = AppendCondition{.categories = {"course"}, .after = Position(1)};
+  EXPECT_OK(store_->Append(request).status());
+  request.condition = AppendCondition{.categories = {"student"}, .after = Position(1)};
+  EXPECT_TRUE(store_->Append(request).status().IsConditionFailed());
+}
+
+TEST_F(Append, ConditionSeesEarlierAppendsOfTheSameGroup) {
+  // Two conditional appends queued together: the second must see the first.
+  AppendRequest request;
+  request.streams.push_back({"seat-1", ExpectedVersion::Any(), {Ev("Booked")}});
+  request.condition = AppendCondition{.event_types = {"Booked"}, .after = Position(0)};
+  request.durability = Durability::kBuffered;
+  std::mutex mu;
+  std::condition_variable cv;
+  int done = 0, ok = 0, failed = 0;
+  for (int i = 0; i < 2; ++i) {
+    store_->AppendAsync(request, [&](Result<AppendResult> r) {
+      std::lock_guard<std::mutex> lock(mu);
+      r.ok() ? ++ok : (r.status().IsConditionFailed() ? ++failed : 0);
+      ++done;
+      cv.notify_all();
+    });
+  }
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return done == 2; });
+  EXPECT_EQ(ok, 1);
+  EXPECT_EQ(failed, 1);
+}
+
+TEST_F(Append, ReadOnlyStoreRefusesAppends) {
+  AppendOne("a-1");
+  auto ro = Store::Open(Options{.read_only = true}, path());
+  ASSERT_OK(ro.status());
+  auto r = (*ro)->Append("a-1", ExpectedVersion::Any(), {Ev("T")});
+  EXPECT_TRUE(r.status().IsReadOnly()) << r.status().ToString();
+}
+
+TEST_F(Append, SyncDurabilityIsTheDefaultAndAcknowledges) {
+  auto r = store_->Append("a-1", ExpectedVersion::Any(), {Ev("T")});
+  ASSERT_OK(r.status());
+  store_.reset();
+  Reopen();
+  EXPECT_EQ(ReadStream("a-1").size(), 1u);
+}
+
+}  // namespace
+}  // namespace evlog

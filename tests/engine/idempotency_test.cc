@@ -1,0 +1,147 @@
+// Idempotent appends: retries with the same event ids return the original
+// result and write nothing, across restarts, within the window.
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <mutex>
+
+#include "testutil/store_fixture.h"
+
+namespace evlog {
+namespace {
+
+using testutil::Ev;
+using Idempotency = testutil::StoreTest;
+
+std::vector<EventData> TwoWithIds(Uuid a, Uuid b) { return {Ev("X", "1", a), Ev("Y", "2", b)}; }
+
+TEST_F(Idempotency, RetryReturnsTheOriginalResultAndWritesNothing) {
+  Uuid a = Uuid::Random(), b = Uuid::Random();
+  auto first = store_->Append("a-1", ExpectedVersion::NoStream(), TwoWithIds(a, b));
+  ASSERT_OK(first.status());
+  AppendOne("a-2");
+  // The retry's expected version no longer holds; a retry is not a new decision.
+  auto retry = store_->Append("a-1", ExpectedVersion::NoStream(), TwoWithIds(a, b));
+  ASSERT_OK(retry.status());
+  EXPECT_TRUE(retry->deduplicated);
+  EXPECT_FALSE(first->deduplicated);
+  EXPECT_EQ(retry->streams[0].first_version, Version(1));
+  EXPECT_EQ(retry->streams[0].last_version, Version(2));
+  EXPECT_EQ(retry->streams[0].first_position, Position(1));
+  EXPECT_EQ(retry->streams[0].last_position, Position(2));
+  EXPECT_EQ(store_->LastPosition(), Position(3));
+}
+
+TEST_F(Idempotency, RetryAfterReopenIsStillDeduplicated) {
+  Uuid a = Uuid::Random(), b = Uuid::Random();
+  ASSERT_OK(store_->Append("a-1", ExpectedVersion::Any(), TwoWithIds(a, b)).status());
+  Reopen();
+  auto retry = store_->Append("a-1", ExpectedVersion::Any(), TwoWithIds(a, b));
+  ASSERT_OK(retry.status());
+  EXPECT_TRUE(retry->deduplicated);
+  EXPECT_EQ(retry->streams[0].last_position, Position(2));
+  EXPECT_EQ(store_->LastPosition(), Position(2));
+}
+
+TEST_F(Idempotency, ConcurrentRetriesInOneGroupWriteOnce) {
+  Uuid id = Uuid::Random();
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Result<AppendResult>> results;
+  for (int i = 0; i < 4; ++i) {
+    AppendRequest request;
+    request.streams.push_back({"a-1", ExpectedVersion::Any(), {Ev("X", "1", id)}});
+    request.durability = Durability::kBuffered;
+    store_->AppendAsync(std::move(request), [&](Result<AppendResult> r) {
+      std::lock_guard<std::mutex> lock(mu);
+      results.push_back(std::move(r));
+      cv.notify_all();
+    });
+  }
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return results.size() == 4; });
+  for (const auto& r : results) {
+    ASSERT_OK(r.status());
+    EXPECT_EQ(r->streams[0].first_position, Position(1));
+  }
+  EXPECT_EQ(store_->LastPosition(), Position(1));
+}
+
+TEST_F(Idempotency, PartialOverlapIsAConflictAndWritesNothing) {
+  Uuid a = Uuid::Random(), b = Uuid::Random(), c = Uuid::Random();
+  ASSERT_OK(store_->Append("a-1", ExpectedVersion::Any(), TwoWithIds(a, b)).status());
+  auto r = store_->Append("a-1", ExpectedVersion::Any(), TwoWithIds(a, c));
+  EXPECT_TRUE(r.status().IsIdempotencyConflict()) << r.status().ToString();
+  EXPECT_EQ(store_->LastPosition(), Position(2));
+}
+
+TEST_F(Idempotency, SameIdsForAnotherStreamIsAConflict) {
+  Uuid a = Uuid::Random();
+  ASSERT_OK(store_->Append("a-1", ExpectedVersion::Any(), {Ev("X", "1", a)}).status());
+  auto r = store_->Append("a-2", ExpectedVersion::Any(), {Ev("X", "1", a)});
+  EXPECT_TRUE(r.status().IsIdempotencyConflict()) << r.status().ToString();
+  EXPECT_EQ(*store_->StreamVersion("a-2"), Version(0));
+}
+
+TEST_F(Idempotency, DuplicateIdInsideOneAppendIsAConflict) {
+  Uuid a = Uuid::Random();
+  auto r = store_->Append("a-1", ExpectedVersion::Any(), {Ev("X", "1", a), Ev("Y", "2", a)});
+  EXPECT_TRUE(r.status().IsIdempotencyConflict());
+  EXPECT_EQ(store_->LastPosition(), Position(0));
+}
+
+TEST_F(Idempotency, MultiStreamRetryReturnsEachStreamsOriginalResult) {
+  Uuid a = Uuid::Random(), b = Uuid::Random();
+  auto request = [&] {
+    AppendRequest r;
+    r.streams.push_back({"order-1", ExpectedVersion::NoStream(), {Ev("Placed", "1", a)}});
+    r.streams.push_back({"stock-1", ExpectedVersion::NoStream(), {Ev("Reserved", "1", b)}});
+    return r;
+  };
+  ASSERT_OK(store_->Append(request()).status());
+  auto retry = store_->Append(request());
+  ASSERT_OK(retry.status());
+  EXPECT_TRUE(retry->deduplicated);
+  EXPECT_EQ(retry->streams[1].stream, "stock-1");
+  EXPECT_EQ(retry->streams[1].first_position, Position(2));
+}
+
+TEST_F(Idempotency, RetryOutsideTheCountWindowIsANewAppend) {
+  Reopen(Options{.dedup_window_events = 2});
+  Uuid a = Uuid::Random();
+  ASSERT_OK(store_->Append("a-1", ExpectedVersion::Any(), {Ev("X", "1", a)}).status());
+  AppendOne("a-2");
+  AppendOne("a-2");  // position 3: position 1 has left a window of 2
+  auto r = store_->Append("a-1", ExpectedVersion::Any(), {Ev("X", "1", a)});
+  ASSERT_OK(r.status());
+  EXPECT_FALSE(r->deduplicated);
+  EXPECT_EQ(r->streams[0].first_position, Position(4));
+}
+
+TEST_F(Idempotency, AppendsWithoutIdsGetDistinctRandomIds) {
+  AppendOne("a-1");
+  AppendOne("a-1");
+  std::vector<OwnedEvent> events = ReadStream("a-1");
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_FALSE(events[0].id.is_nil());
+  EXPECT_NE(events[0].id, events[1].id);
+  EXPECT_EQ(events[0].id.bytes()[6] >> 4, 4);  // version 4
+}
+
+TEST_F(Idempotency, CallerIdIsStoredWithTheEvent) {
+  Uuid a = Uuid::Random();
+  ASSERT_OK(store_->Append("a-1", ExpectedVersion::Any(), {Ev("X", "1", a)}).status());
+  EXPECT_EQ(ReadStream("a-1")[0].id, a);
+}
+
+TEST(Uuid, ParsesAndPrintsTheCanonicalForm) {
+  auto id = Uuid::Parse("0123ABCD-4567-89ab-cdef-0123456789ab");
+  ASSERT_TRUE(id.has_value());
+  EXPECT_EQ(id->ToString(), "0123abcd-4567-89ab-cdef-0123456789ab");
+  EXPECT_FALSE(Uuid::Parse("0123abcd456789abcdef0123456789ab").has_value());
+  EXPECT_FALSE(Uuid::Parse("0123abcd-4567-89ab-cdef-0123456789ag").has_value());
+}
+
+}  // namespace
+}  // namespace evlog

@@ -1,0 +1,44 @@
+#include "testutil/store_fixture.h"
+
+namespace evlog::testutil {
+
+EventData Ev(std::string type, std::string data, Uuid id) {
+  return EventData{.type = std::move(type), .data = std::move(data), .id = id};
+}
+
+std::vector<OwnedEvent> Collect(EventIterator& it) {
+  std::vector<OwnedEvent> out;
+  for (; it.Valid(); it.Next()) out.push_back(OwnedEvent::From(it.event()));
+  EXPECT_TRUE(it.status().ok()) << it.status().ToString();
+  return out;
+}
+
+void StoreTest::Reopen(const Options& options) {
+  store_.reset();
+  options_ = options;
+  auto opened = Store::Open(options_, path());
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  store_ = std::move(opened).value();
+}
+
+StreamAppendResult StoreTest::AppendOne(const std::string& stream, const std::string& type,
+                                        ExpectedVersion expected) {
+  auto r = store_->Append(stream, expected, {Ev(type)}, Durability::kBuffered);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? r->streams[0] : StreamAppendResult{};
+}
+
+std::vector<OwnedEvent> StoreTest::ReadStream(const std::string& stream,
+                                              ReadStreamOptions options) {
+  auto it = store_->ReadStream(stream, options);
+  EXPECT_TRUE(it.ok()) << it.status().ToString();
+  if (!it.ok()) return {};
+  return Collect(**it);
+}
+
+std::vector<OwnedEvent> StoreTest::ReadAll(ReadAllOptions options) {
+  auto it = store_->ReadAll(options);
+  return Collect(*it);
+}
+
+}  // namespace evlog::testutil

@@ -1,0 +1,56 @@
+// StoreTest: a fixture with a fresh store in a temporary directory, and
+// helpers to build events and collect what reads return.
+
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "evlog/store.h"
+#include "testutil/temp_dir.h"
+
+// Asserts that a Status (or a Result's status) is OK, printing it if not.
+#define ASSERT_OK(expr)                                 \
+  do {                                                  \
+    const ::evlog::Status _s = (expr);                  \
+    ASSERT_TRUE(_s.ok()) << #expr << ": " << _s.ToString(); \
+  } while (0)
+#define EXPECT_OK(expr)                                 \
+  do {                                                  \
+    const ::evlog::Status _s = (expr);                  \
+    EXPECT_TRUE(_s.ok()) << #expr << ": " << _s.ToString(); \
+  } while (0)
+
+namespace evlog::testutil {
+
+// An event of `type` with `data`, optionally with a caller-given id.
+EventData Ev(std::string type, std::string data = "d", Uuid id = Uuid());
+
+// Copies of everything an iterator yields; fails the test on a bad status.
+std::vector<OwnedEvent> Collect(EventIterator& it);
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+
+  // Closes and opens the store again with `options`.
+  void Reopen(const Options& options = Options{});
+
+  std::string path() const { return dir_.Sub("store"); }
+
+  // Appends one event (buffered) and asserts success.
+  StreamAppendResult AppendOne(const std::string& stream, const std::string& type = "T",
+                               ExpectedVersion expected = ExpectedVersion::Any());
+
+  std::vector<OwnedEvent> ReadStream(const std::string& stream, ReadStreamOptions options = {});
+  std::vector<OwnedEvent> ReadAll(ReadAllOptions options = {});
+
+  TempDir dir_;
+  Options options_;
+  std::unique_ptr<Store> store_;
+};
+
+}  // namespace evlog::testutil
