@@ -55,7 +55,7 @@ void BM_AppendSingle(benchmark::State& state) {
   }
   state.SetItemsProcessed(n);
 }
-BENCHMARK(BM_AppendSingle)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_AppendSingle)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 // One thread pipelining buffered appends with AppendAsync, at most
 // state.range(0) in flight: the writer commits them in groups.
@@ -108,7 +108,7 @@ void BM_AppendBatch100(benchmark::State& state) {
   }
   state.SetItemsProcessed(static_cast<int64_t>(version));
 }
-BENCHMARK(BM_AppendBatch100)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_AppendBatch100)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 // 16 threads, each on its own streams, each append acknowledged after the
 // WAL sync: group commit turns their syncs into one.
@@ -160,7 +160,7 @@ void BM_RawRocksDbAppend(benchmark::State& state) {
   }
   state.SetItemsProcessed(n);
 }
-BENCHMARK(BM_RawRocksDbAppend)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_RawRocksDbAppend)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 void BM_RawRocksDbAppendSync16Threads(benchmark::State& state) {
   const std::string& stream = StreamNames()[state.thread_index()];
@@ -220,7 +220,7 @@ void BM_ReadStream(benchmark::State& state) {
   }
   state.SetItemsProcessed(n);
 }
-BENCHMARK(BM_ReadStream)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ReadStream)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 }  // namespace evlog::bench
