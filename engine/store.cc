@@ -9,6 +9,7 @@
 
 #include "change_feed.h"
 #include "checkpoint.h"
+#include "codec.h"
 #include "db.h"
 #include "keys.h"
 #include "reader.h"
@@ -28,6 +29,18 @@ struct Store::Rep {
 };
 
 namespace {
+
+// The "error" field of a parked event's metadata, {"error":"...",...}.
+std::string ParkedError(std::string_view metadata) {
+  constexpr std::string_view kKey = "{\"error\":\"";
+  if (!metadata.starts_with(kKey)) return std::string(metadata);
+  std::string out;
+  for (size_t i = kKey.size(); i < metadata.size() && metadata[i] != '"'; ++i) {
+    if (metadata[i] == '\\' && i + 1 < metadata.size()) ++i;
+    out.push_back(metadata[i]);
+  }
+  return out;
+}
 
 uint64_t DirectoryBytes(const std::string& path) {
   namespace fs = std::filesystem;
@@ -171,7 +184,35 @@ Result<std::vector<SubscriptionInfo>> Store::ListSubscriptions() {
   return out;
 }
 
-Status Store::ReplayParked(std::string_view name) {
+Result<std::vector<ParkedEvent>> Store::ListParked(std::string_view name) {
+  const Db& db = *rep_->db;
+  uint64_t replayed = 0;
+  if (Status s = checkpoint::Get(db, checkpoint::ReplayedKey(name), 0, &replayed); !s.ok()) {
+    return s;
+  }
+  StreamHead head;
+  if (Status s = LoadStreamHead(db, rocksdb::ReadOptions(), checkpoint::ParkedStream(name), &head);
+      !s.ok()) {
+    return s;
+  }
+  std::vector<ParkedEvent> out;
+  if (head.id == 0) return out;
+  auto it = NewStreamIterator(db, head.id, ReadStreamOptions{});
+  codec::AlignedBuffer scratch;
+  for (; it->Valid(); it->Next()) {
+    const RecordedEvent& parked = it->event();
+    RecordedEvent original;
+    if (Status s = codec::DecodeEvent(parked.data, &scratch, &original); !s.ok()) return s;
+    out.push_back(ParkedEvent{.event = OwnedEvent::From(original),
+                              .error = ParkedError(parked.metadata),
+                              .parked_version = parked.version,
+                              .replayed = parked.version.value() <= replayed});
+  }
+  if (!it->status().ok()) return it->status();
+  return out;
+}
+
+Result<uint64_t> Store::ReplayParked(std::string_view name) {
   if (!rep_->writer) return Status::ReadOnly("the store was opened read-only");
   StreamHead parked;
   if (Status s = LoadStreamHead(*rep_->db, rocksdb::ReadOptions(), checkpoint::ParkedStream(name),
@@ -182,12 +223,16 @@ Status Store::ReplayParked(std::string_view name) {
   if (parked.version.value() == 0) {
     return Status::NotFound("subscription '" + std::string(name) + "' has no parked events");
   }
+  uint64_t replayed = 0;
+  if (Status s = checkpoint::Get(*rep_->db, checkpoint::ReplayedKey(name), 0, &replayed); !s.ok()) {
+    return s;
+  }
   if (Status s = checkpoint::Put(*rep_->db, checkpoint::ReplayToKey(name), parked.version.value());
       !s.ok()) {
     return s;
   }
   rep_->db->commits->Poke();
-  return Status::OK();
+  return parked.version.value() - std::min(replayed, parked.version.value());
 }
 
 Position Store::LastPosition() const {

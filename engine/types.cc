@@ -76,6 +76,18 @@ OwnedEvent OwnedEvent::From(const RecordedEvent& e) {
                     .timestamp_us = e.timestamp_us};
 }
 
+RecordedEvent OwnedEvent::view() const {
+  return RecordedEvent{.stream = stream,
+                       .type = type,
+                       .data = data,
+                       .metadata = metadata,
+                       .content_type = content_type,
+                       .id = id,
+                       .version = version,
+                       .position = position,
+                       .timestamp_us = timestamp_us};
+}
+
 std::string ExpectedVersion::ToString() const {
   switch (kind_) {
     case Kind::kAny:

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "evlog/store.h"
+#include "testutil/store_fixture.h"
 #include "testutil/temp_dir.h"
 
 namespace evlog {
@@ -138,9 +139,18 @@ TEST_F(Subscriptions, RetriesThenParksThenReplays) {
   ASSERT_TRUE(infos.ok());
   ASSERT_EQ(infos->size(), 1u);
   EXPECT_EQ((*infos)[0].parked, 1u);
+  auto listed = store_->ListParked("s");
+  ASSERT_OK(listed.status());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].event.position, Position(2));
+  EXPECT_EQ((*listed)[0].event.stream, "a-1");
+  EXPECT_EQ((*listed)[0].error, "invalid_argument: cannot handle Bad");
+  EXPECT_FALSE((*listed)[0].replayed);
 
   heal = true;
-  ASSERT_TRUE(store_->ReplayParked("s").ok());
+  auto replay = store_->ReplayParked("s");
+  ASSERT_OK(replay.status());
+  EXPECT_EQ(*replay, 1u);
   // The replayed event is the original, with its original position.
   for (int i = 0; i < 3000 && handled.Positions().size() < 3; ++i) {
     ASSERT_TRUE(sub->WaitFor(Add("b-1"), seconds(30)).ok());
@@ -149,6 +159,7 @@ TEST_F(Subscriptions, RetriesThenParksThenReplays) {
   EXPECT_NE(std::find(positions.begin(), positions.end(), 2u), positions.end());
   infos = store_->ListSubscriptions();
   EXPECT_EQ((*infos)[0].parked, 0u);
+  EXPECT_TRUE((*store_->ListParked("s"))[0].replayed);
 }
 
 TEST_F(Subscriptions, StopPolicyHaltsAtTheFailingEvent) {

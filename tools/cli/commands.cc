@@ -12,14 +12,6 @@ namespace evlog::cli {
 
 namespace {
 
-// Read verbs open the store read-only, so they work beside a live writer.
-Result<std::unique_ptr<Store>> OpenStore(const std::string& db, bool write) {
-  Options options;
-  options.read_only = !write;
-  options.create_if_missing = write;
-  return Store::Open(options, db);
-}
-
 bool ParseExpected(const std::string& text, ExpectedVersion* out) {
   if (text == "any") {
     *out = ExpectedVersion::Any();
@@ -44,6 +36,15 @@ void PrintResult(const AppendResult& result) {
   std::cout.flush();
 }
 
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenStore(const std::string& db, bool write) {
+  Options options;
+  options.read_only = !write;
+  options.create_if_missing = write;
+  return Store::Open(options, db);
+}
+
 int PrintEvents(EventIterator& it) {
   for (; it.Valid(); it.Next()) std::cout << Dump(EventToJson(it.event())) << '\n';
   std::cout.flush();
@@ -51,7 +52,6 @@ int PrintEvents(EventIterator& it) {
   return kExitOk;
 }
 
-}  // namespace
 
 int RunAppend(const std::string& db, const AppendArgs& args, std::istream& in) {
   ExpectedVersion expected = ExpectedVersion::Any();

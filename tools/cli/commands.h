@@ -7,7 +7,10 @@
 #include <cstdint>
 #include <iosfwd>
 #include <optional>
+#include <memory>
 #include <string>
+
+#include "evlog/store.h"
 
 namespace evlog::cli {
 
@@ -36,11 +39,30 @@ struct ReadAllArgs {
   std::string type;
 };
 
+struct TailArgs {
+  std::string from = "oldest";
+  std::string category;
+  std::string type;
+  bool follow = false;
+};
+
 int RunAppend(const std::string& db, const AppendArgs& args, std::istream& in);
 int RunRead(const std::string& db, const ReadArgs& args);
 int RunReadAll(const std::string& db, const ReadAllArgs& args);
 int RunStreams(const std::string& db, const std::string& category);
 int RunStats(const std::string& db);
+
+// Change feed and subscriptions (feed_commands.cc).
+int RunTail(const std::string& db, const TailArgs& args);
+int RunSubscriptions(const std::string& db);
+int RunParked(const std::string& db, const std::string& name);
+int RunReplayParked(const std::string& db, const std::string& name);
+
+// Opens `db`: read-only for read verbs, so they work beside a live writer.
+Result<std::unique_ptr<Store>> OpenStore(const std::string& db, bool write);
+
+// Prints every event of `it` as a JSON line; the exit code.
+int PrintEvents(EventIterator& it);
 
 // `evlog demo`: the product-inventory story on a temporary store.
 int RunDemo();

@@ -44,6 +44,22 @@ int main(int argc, char** argv) {
   streams_cmd->add_option("--category", category, "Only streams <category>-*");
 
   auto* stats_cmd = app.add_subcommand("stats", "Store statistics");
+
+  TailArgs tail;
+  auto* tail_cmd = app.add_subcommand("tail", "Print the change feed");
+  tail_cmd->add_option("--from", tail.from, "oldest (default) | latest | a position");
+  tail_cmd->add_option("--category", tail.category, "Only streams <category>-*");
+  tail_cmd->add_option("--type", tail.type, "Only events of this type");
+  tail_cmd->add_flag("--follow", tail.follow, "Keep printing new events until interrupted");
+
+  auto* subscriptions_cmd =
+      app.add_subcommand("subscriptions", "List subscriptions: checkpoint, lag, parked");
+  std::string subscription;
+  auto* parked_cmd = app.add_subcommand("parked", "List a subscription's parked events");
+  parked_cmd->add_option("name", subscription, "Subscription name")->required();
+  auto* replay_cmd =
+      app.add_subcommand("replay-parked", "Have a subscription deliver its parked events again");
+  replay_cmd->add_option("name", subscription, "Subscription name")->required();
   auto* demo_cmd = app.add_subcommand("demo", "Run the product-inventory demo on a temporary store");
 
   try {
@@ -63,5 +79,9 @@ int main(int argc, char** argv) {
   if (read_all_cmd->parsed()) return RunReadAll(db, read_all);
   if (streams_cmd->parsed()) return RunStreams(db, category);
   if (stats_cmd->parsed()) return RunStats(db);
+  if (tail_cmd->parsed()) return RunTail(db, tail);
+  if (subscriptions_cmd->parsed()) return RunSubscriptions(db);
+  if (parked_cmd->parsed()) return RunParked(db, subscription);
+  if (replay_cmd->parsed()) return RunReplayParked(db, subscription);
   return ReportUsage("unknown verb");
 }

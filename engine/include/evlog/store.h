@@ -166,11 +166,14 @@ class Store {
   // Every subscription that has stored a checkpoint, by name.
   Result<std::vector<SubscriptionInfo>> ListSubscriptions();
 
+  // The events subscription `name` parked, oldest first. Empty if none.
+  Result<std::vector<ParkedEvent>> ListParked(std::string_view name);
+
   // Asks subscription `name` to deliver its parked events again. The
   // subscription replays them the next time it runs (at once if it is
-  // running); events that fail again are parked again. NotFound if the
-  // subscription has no parked events.
-  Status ReplayParked(std::string_view name);
+  // running); events that fail again are parked again. Returns how many
+  // events are queued for replay. NotFound if it has never parked any.
+  Result<uint64_t> ReplayParked(std::string_view name);
 
   // The position of the last committed event, 0 when empty. For a read-only
   // store, as of Open or the last CatchUp().

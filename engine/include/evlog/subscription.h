@@ -86,6 +86,17 @@ struct SubscriptionInfo {
   uint64_t parked = 0;
 };
 
+// An event a subscription parked: the original event and why.
+struct ParkedEvent {
+  OwnedEvent event;
+  // The handler's last error, as Status::ToString().
+  std::string error;
+  // Its version in "$parked-<name>".
+  Version parked_version;
+  // Whether a replay has already re-delivered it.
+  bool replayed = false;
+};
+
 class Subscription {
  public:
   Subscription(const Subscription&) = delete;

@@ -118,6 +118,8 @@ struct OwnedEvent {
   int64_t timestamp_us = 0;
 
   static OwnedEvent From(const RecordedEvent& e);
+  // A RecordedEvent viewing this one; valid while this OwnedEvent lives.
+  RecordedEvent view() const;
 };
 
 // The version an append expects its stream to be at. Checked against the
