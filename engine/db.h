@@ -32,10 +32,12 @@ struct Db {
     kByType,
     kDedup,
     kCheckpoints,
+    kViews,
     kCount
   };
   static constexpr std::string_view kFamilyNames[kCount] = {
-      "default", "log", "stream", "streams", "by_category", "by_type", "dedup", "checkpoints"};
+      "default", "log",   "stream",      "streams", "by_category",
+      "by_type", "dedup", "checkpoints", "views"};
 
   // Opens (or creates) the RocksDB database at `path` with evlog's column
   // families and checks the format version. See Store::Open for the errors.

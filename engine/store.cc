@@ -16,6 +16,7 @@
 #include "request.h"
 #include "sequence.h"
 #include "subscription.h"
+#include "view.h"
 #include "writer.h"
 
 namespace evlog {
@@ -233,6 +234,26 @@ Result<uint64_t> Store::ReplayParked(std::string_view name) {
   }
   rep_->db->commits->Poke();
   return parked.version.value() - std::min(replayed, parked.version.value());
+}
+
+Result<std::unique_ptr<View>> Store::OpenView(ViewOptions options, ViewHandler handler) {
+  return evlog::OpenView(rep_->db.get(), rep_->options, std::move(options), std::move(handler));
+}
+
+Result<std::optional<std::string>> Store::ViewGet(std::string_view view, std::string_view key) {
+  auto state = LoadViewState(*rep_->db, view);
+  if (!state.ok()) return state.status();
+  if (!state->exists) return Status::NotFound("no view '" + std::string(view) + "'");
+  return evlog::ViewGet(*rep_->db, view, state->generation, key);
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> Store::ViewScan(std::string_view view,
+                                                                        std::string_view prefix,
+                                                                        size_t max_count) {
+  auto state = LoadViewState(*rep_->db, view);
+  if (!state.ok()) return state.status();
+  if (!state->exists) return Status::NotFound("no view '" + std::string(view) + "'");
+  return evlog::ViewScan(*rep_->db, view, state->generation, prefix, max_count);
 }
 
 Position Store::LastPosition() const {

@@ -30,6 +30,7 @@
 #include "evlog/status.h"
 #include "evlog/subscription.h"
 #include "evlog/types.h"
+#include "evlog/view.h"
 
 namespace evlog {
 
@@ -174,6 +175,18 @@ class Store {
   // running); events that fail again are parked again. Returns how many
   // events are queued for replay. NotFound if it has never parked any.
   Result<uint64_t> ReplayParked(std::string_view name);
+
+  // Starts (or resumes) the view `options.name` (see view.h).
+  // Errors: ReadOnly on a read-only store; InvalidArgument for a bad name or
+  // a missing handler.
+  Result<std::unique_ptr<View>> OpenView(ViewOptions options, ViewHandler handler);
+
+  // Queries a view by name without running it (e.g. from another process,
+  // read-only): its current version as of its last applied batch. NotFound
+  // if no view of that name has applied anything.
+  Result<std::optional<std::string>> ViewGet(std::string_view view, std::string_view key);
+  Result<std::vector<std::pair<std::string, std::string>>> ViewScan(
+      std::string_view view, std::string_view prefix, size_t max_count = SIZE_MAX);
 
   // The position of the last committed event, 0 when empty. For a read-only
   // store, as of Open or the last CatchUp().

@@ -1,0 +1,360 @@
+// Invariant: a view's rows and its position change only together, in one
+// RocksDB write batch; so after any crash the view holds exactly the effects
+// of the events up to its stored position.
+//
+// Layout (docs/format.md): rows live in `views` under
+// name + '\0' + generation (u64 BE) + key; the view's generation and position
+// live in `checkpoints` under name + '\0' + "view". A rebuild fills the next
+// generation and switches by rewriting that one checkpoint.
+
+#include "view.h"
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include <rocksdb/utilities/write_batch_with_index.h>
+
+#include "change_feed.h"
+#include "keys.h"
+
+namespace evlog {
+
+namespace {
+
+std::string StateKey(std::string_view name) {
+  std::string key(name);
+  key.push_back('\0');
+  return key + "view";
+}
+
+// name + '\0' + generation: the prefix of one generation's rows.
+std::string RowPrefix(std::string_view name, uint64_t generation) {
+  std::string prefix(name);
+  prefix.push_back('\0');
+  prefix.resize(prefix.size() + 8);
+  keys::PutU64BE(prefix.data() + prefix.size() - 8, generation);
+  return prefix;
+}
+
+// The first key after every key that starts with `prefix`.
+std::string PrefixEnd(std::string prefix) {
+  while (!prefix.empty() && static_cast<uint8_t>(prefix.back()) == 0xff) prefix.pop_back();
+  if (!prefix.empty()) prefix.back() = static_cast<char>(prefix.back() + 1);
+  return prefix;
+}
+
+class BatchWriter : public ViewWriter {
+ public:
+  BatchWriter(const Db& db, std::string prefix) : db_(db), prefix_(std::move(prefix)) {}
+
+  void Put(std::string_view key, std::string_view value) override {
+    batch_.Put(db_.cf(Db::kViews), prefix_ + std::string(key),
+               rocksdb::Slice(value.data(), value.size()));
+  }
+  void Delete(std::string_view key) override {
+    batch_.Delete(db_.cf(Db::kViews), prefix_ + std::string(key));
+  }
+  Result<std::optional<std::string>> Get(std::string_view key) override {
+    std::string value;
+    rocksdb::Status s = batch_.GetFromBatchAndDB(db_.db.get(), rocksdb::ReadOptions(),
+                                                 db_.cf(Db::kViews), prefix_ + std::string(key),
+                                                 &value);
+    if (s.IsNotFound()) return std::optional<std::string>();
+    if (!s.ok()) return FromRocks(s);
+    return std::optional<std::string>(std::move(value));
+  }
+
+  rocksdb::WriteBatch* batch() { return batch_.GetWriteBatch(); }
+
+ private:
+  const Db& db_;
+  std::string prefix_;
+  rocksdb::WriteBatchWithIndex batch_;
+};
+
+}  // namespace
+
+struct View::Rep {
+  Db* db = nullptr;
+  const Options* store_options = nullptr;
+  ViewOptions options;
+  ViewHandler handler;
+  std::unique_ptr<ChangeFeed> feed;
+
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> generation{0};
+  std::atomic<uint64_t> position{0};
+
+  mutable std::mutex mu;
+  std::condition_variable cv;
+  Status status;
+  bool finished = false;
+  // Rebuild requests: the caller waits for `rebuilds_done` to pass its ticket.
+  uint64_t rebuilds_requested = 0;
+  uint64_t rebuilds_done = 0;
+  Status rebuild_status;
+  RebuildProgress progress;
+  std::thread thread;
+
+  void Run();
+  // Applies `batch` to `generation` and stores (generation, batch.position)
+  // in the same write. False if the view must stop.
+  bool Apply(const FeedBatch& batch, uint64_t gen);
+  Status RebuildNow();
+  void Finish(Status s);
+  Status StoreState(rocksdb::WriteBatch* batch, uint64_t gen, Position at) {
+    char value[16];
+    keys::PutU64BE(value, gen);
+    keys::PutU64BE(value + 8, at.value());
+    return FromRocks(batch->Put(db->cf(Db::kCheckpoints), StateKey(options.name),
+                                rocksdb::Slice(value, 16)));
+  }
+};
+
+bool View::Rep::Apply(const FeedBatch& batch, uint64_t gen) {
+  auto wait = options.initial_backoff;
+  for (uint32_t attempt = 1;; ++attempt) {
+    BatchWriter writer(*db, RowPrefix(options.name, gen));
+    Status s = batch.events.empty() ? Status::OK() : handler(batch.events, writer);
+    if (s.ok()) s = StoreState(writer.batch(), gen, batch.position);
+    if (s.ok()) s = FromRocks(db->db->Write(rocksdb::WriteOptions(), writer.batch()));
+    if (s.ok()) return true;
+    if (attempt >= options.max_attempts) {
+      Finish(s);
+      return false;
+    }
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait_for(lock, wait, [this] { return stop.load(); });
+    if (stop.load()) return false;
+    wait *= 2;
+  }
+}
+
+Status View::Rep::RebuildNow() {
+  const uint64_t old_gen = generation.load();
+  const uint64_t new_gen = old_gen + 1;
+  const std::string new_prefix = RowPrefix(options.name, new_gen);
+  // Leftovers of an interrupted rebuild.
+  rocksdb::Status ds = db->db->DeleteRange(rocksdb::WriteOptions(), db->cf(Db::kViews), new_prefix,
+                                           PrefixEnd(new_prefix));
+  if (!ds.ok()) return FromRocks(ds);
+
+  ChangeFeedOptions feed_options = options.feed;
+  feed_options.start = FeedStart::Oldest();
+  // Becomes the live feed after the switch, so it must wake on Stop's poke.
+  auto fresh = OpenFeed(db, *store_options, feed_options, /*wake_on_poke=*/true);
+  if (!fresh.ok()) return fresh.status();
+  FeedBatch batch;
+  for (;;) {
+    if (stop.load()) return Status::Aborted("the view was stopped during its rebuild");
+    if (Status s = (*fresh)->Next(std::chrono::milliseconds(0), &batch); !s.ok()) return s;
+    if (batch.events.empty()) break;  // caught up with everything committed so far
+    BatchWriter writer(*db, new_prefix);
+    if (Status s = handler(batch.events, writer); !s.ok()) return s;
+    if (Status s = FromRocks(db->db->Write(rocksdb::WriteOptions(), writer.batch())); !s.ok()) {
+      return s;
+    }
+    if (progress) progress(batch.position, Position(db->commits->committed()));
+  }
+  // The switch: one write moves the view to the new generation.
+  rocksdb::WriteBatch switch_batch;
+  if (Status s = StoreState(&switch_batch, new_gen, (*fresh)->position()); !s.ok()) return s;
+  if (Status s = FromRocks(db->db->Write(rocksdb::WriteOptions(), &switch_batch)); !s.ok()) {
+    return s;
+  }
+  generation.store(new_gen);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    position.store((*fresh)->position().value());
+  }
+  cv.notify_all();
+  feed = std::move(fresh).value();
+  const std::string old_prefix = RowPrefix(options.name, old_gen);
+  return FromRocks(db->db->DeleteRange(rocksdb::WriteOptions(), db->cf(Db::kViews), old_prefix,
+                                       PrefixEnd(old_prefix)));
+}
+
+void View::Rep::Finish(Status s) {
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (status.ok()) status = std::move(s);
+    finished = true;
+  }
+  cv.notify_all();
+}
+
+void View::Rep::Run() {
+  FeedBatch batch;
+  while (!stop.load()) {
+    uint64_t requested;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      requested = rebuilds_requested;
+    }
+    if (requested > rebuilds_done) {
+      Status s = RebuildNow();
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        rebuild_status = s;
+        rebuilds_done = requested;
+      }
+      cv.notify_all();
+      continue;
+    }
+    Status s = feed->Next(std::chrono::hours(1), &batch);
+    if (!s.ok()) {
+      Finish(s.IsAborted() ? Status::OK() : s);
+      return;
+    }
+    if (batch.position.value() <= position.load()) continue;  // woken without news
+    if (!Apply(batch, generation.load())) {
+      if (stop.load()) break;
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      position.store(batch.position.value());
+    }
+    cv.notify_all();
+  }
+  Finish(Status::OK());
+}
+
+View::View(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {
+  rep_->thread = std::thread([r = rep_.get()] { r->Run(); });
+}
+
+View::~View() { Stop(); }
+
+void View::Stop() {
+  rep_->stop.store(true);
+  rep_->db->commits->Poke();
+  rep_->cv.notify_all();
+  if (rep_->thread.joinable()) rep_->thread.join();
+}
+
+Result<std::optional<std::string>> View::Get(std::string_view key) {
+  return ViewGet(*rep_->db, rep_->options.name, rep_->generation.load(), key);
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> View::Scan(std::string_view prefix,
+                                                                    size_t max_count) {
+  return ViewScan(*rep_->db, rep_->options.name, rep_->generation.load(), prefix, max_count);
+}
+
+Position View::position() const { return Position(rep_->position.load()); }
+
+Status View::WaitFor(Position position, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(rep_->mu);
+  rep_->cv.wait_for(lock, timeout, [&] {
+    return rep_->position.load() >= position.value() || rep_->finished;
+  });
+  if (rep_->position.load() >= position.value()) return Status::OK();
+  if (rep_->finished) return rep_->status.ok() ? Status::Aborted("the view stopped") : rep_->status;
+  return Status::TimedOut("view '" + rep_->options.name + "' is at position " +
+                          std::to_string(rep_->position.load()) + ", waited for " +
+                          std::to_string(position.value()));
+}
+
+Status View::Rebuild(const RebuildProgress& progress) {
+  std::unique_lock<std::mutex> lock(rep_->mu);
+  if (rep_->finished) return Status::Aborted("the view is not running");
+  rep_->progress = progress;
+  uint64_t ticket = ++rep_->rebuilds_requested;
+  lock.unlock();
+  rep_->db->commits->Poke();
+  lock.lock();
+  rep_->cv.wait(lock, [&] { return rep_->rebuilds_done >= ticket || rep_->finished; });
+  if (rep_->rebuilds_done < ticket) return Status::Aborted("the view stopped");
+  rep_->progress = nullptr;
+  return rep_->rebuild_status;
+}
+
+Status View::status() const {
+  std::lock_guard<std::mutex> lock(rep_->mu);
+  return rep_->status;
+}
+
+Result<std::optional<std::string>> ViewGet(const Db& db, std::string_view name,
+                                           uint64_t generation, std::string_view key) {
+  std::string value;
+  rocksdb::Status s = db.db->Get(rocksdb::ReadOptions(), db.cf(Db::kViews),
+                                 RowPrefix(name, generation) + std::string(key), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromRocks(s);
+  return std::optional<std::string>(std::move(value));
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> ViewScan(const Db& db,
+                                                                 std::string_view name,
+                                                                 uint64_t generation,
+                                                                 std::string_view prefix,
+                                                                 size_t max_count) {
+  const std::string row_prefix = RowPrefix(name, generation);
+  const std::string start = row_prefix + std::string(prefix);
+  const std::string end = PrefixEnd(start);
+  rocksdb::Slice upper(end);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator(ro, db.cf(Db::kViews)));
+  std::vector<std::pair<std::string, std::string>> out;
+  for (it->Seek(start); it->Valid() && out.size() < max_count; it->Next()) {
+    out.emplace_back(it->key().ToString().substr(row_prefix.size()), it->value().ToString());
+  }
+  if (!it->status().ok()) return FromRocks(it->status());
+  return out;
+}
+
+Result<ViewState> LoadViewState(const Db& db, std::string_view name) {
+  std::string value;
+  rocksdb::Status s =
+      db.db->Get(rocksdb::ReadOptions(), db.cf(Db::kCheckpoints), StateKey(name), &value);
+  if (s.IsNotFound()) return ViewState{};
+  if (!s.ok()) return FromRocks(s);
+  if (value.size() != 16) return Status::Corruption("malformed state of view '" + std::string(name) + "'");
+  return ViewState{.exists = true,
+                   .generation = keys::GetU64BE(value.data()),
+                   .position = Position(keys::GetU64BE(value.data() + 8))};
+}
+
+Result<std::unique_ptr<View>> OpenView(Db* db, const Options& store_options, ViewOptions options,
+                                       ViewHandler handler) {
+  if (db->read_only) return Status::ReadOnly("views need a writable store");
+  const std::string& name = options.name;
+  if (name.empty() || name.size() > 200 || name.find('\0') != std::string::npos ||
+      name.find('/') != std::string::npos) {
+    return Status::InvalidArgument("view name must be 1..200 bytes without NUL or '/'");
+  }
+  if (!handler) return Status::InvalidArgument("view '" + name + "' has no handler");
+  if (options.max_attempts == 0) return Status::InvalidArgument("max_attempts must be >= 1");
+  auto state = LoadViewState(*db, name);
+  if (!state.ok()) return state.status();
+
+  auto rep = std::make_unique<View::Rep>();
+  rep->db = db;
+  rep->store_options = &store_options;
+  rep->handler = std::move(handler);
+  rep->generation.store(state->generation);
+  rep->position.store(state->position.value());
+  // Rows of any other generation are leftovers of an interrupted rebuild.
+  std::string view_start = std::string(name) + '\0';
+  std::string current = RowPrefix(name, state->generation);
+  rocksdb::Status s = db->db->DeleteRange(rocksdb::WriteOptions(), db->cf(Db::kViews), view_start,
+                                          current);
+  if (s.ok()) {
+    s = db->db->DeleteRange(rocksdb::WriteOptions(), db->cf(Db::kViews), PrefixEnd(current),
+                            PrefixEnd(view_start));
+  }
+  if (!s.ok()) return FromRocks(s);
+
+  ChangeFeedOptions feed_options = options.feed;
+  feed_options.start = FeedStart::After(state->position);
+  auto feed = OpenFeed(db, store_options, feed_options, /*wake_on_poke=*/true);
+  if (!feed.ok()) return feed.status();
+  rep->feed = std::move(feed).value();
+  rep->options = std::move(options);
+  return std::make_unique<View>(std::move(rep));
+}
+
+}  // namespace evlog

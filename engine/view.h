@@ -1,0 +1,41 @@
+// view: the thread behind evlog/view.h, and view queries by name.
+
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "db.h"
+#include "evlog/options.h"
+#include "evlog/view.h"
+
+namespace evlog {
+
+// A view's stored state: which generation holds its rows, and the position
+// they reflect.
+struct ViewState {
+  bool exists = false;
+  uint64_t generation = 0;
+  Position position;
+};
+
+Result<ViewState> LoadViewState(const Db& db, std::string_view name);
+
+Result<std::optional<std::string>> ViewGet(const Db& db, std::string_view name,
+                                           uint64_t generation, std::string_view key);
+
+Result<std::vector<std::pair<std::string, std::string>>> ViewScan(const Db& db,
+                                                                 std::string_view name,
+                                                                 uint64_t generation,
+                                                                 std::string_view prefix,
+                                                                 size_t max_count);
+
+// Starts a view. `db` and `store_options` must outlive it.
+Result<std::unique_ptr<View>> OpenView(Db* db, const Options& store_options, ViewOptions options,
+                                       ViewHandler handler);
+
+}  // namespace evlog
