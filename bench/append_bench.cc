@@ -7,6 +7,7 @@
 // items_per_second is appends/s for single-event appends and events/s for
 // batches and reads.
 
+#include <benchmark/benchmark.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -14,8 +15,6 @@
 #include <memory>
 #include <mutex>
 #include <vector>
-
-#include <benchmark/benchmark.h>
 
 #include "bench_util.h"
 #include "evlog/store.h"
@@ -32,10 +31,10 @@ std::unique_ptr<Store> OpenStore(const std::string& path) {
 
 AppendRequest Single(int stream, uint64_t expected, Durability durability) {
   AppendRequest request;
-  request.streams.push_back(StreamAppend{
-      .stream = StreamNames()[stream],
-      .expected = ExpectedVersion::Exact(Version(expected)),
-      .events = {EventData{.type = kEventType, .data = Payload()}}});
+  request.streams.push_back(
+      StreamAppend{.stream = StreamNames()[stream],
+                   .expected = ExpectedVersion::Exact(Version(expected)),
+                   .events = {EventData{.type = kEventType, .data = Payload()}}});
   request.durability = durability;
   return request;
 }

@@ -1,9 +1,9 @@
 #include "raw_rocksdb.h"
 
+#include <rocksdb/write_batch.h>
+
 #include <chrono>
 #include <stdexcept>
-
-#include <rocksdb/write_batch.h>
 
 namespace evlog::bench {
 
@@ -44,8 +44,8 @@ bool RawLog::Append(const std::string& stream, uint64_t expected_version, const 
   std::string record;
   PutU64BE(&record, position);
   PutU64BE(&record, version + 1);
-  PutU64BE(&record, static_cast<uint64_t>(
-                        std::chrono::system_clock::now().time_since_epoch().count()));
+  PutU64BE(&record,
+           static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()));
   record.append(16, 'i');
   record.append(stream).append(type).append(payload);
   std::string log_key, index_key = stream, head;

@@ -7,13 +7,13 @@
 
 #pragma once
 
+#include <rocksdb/db.h>
+
 #include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
-
-#include <rocksdb/db.h>
 
 namespace evlog::bench {
 

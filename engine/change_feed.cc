@@ -110,13 +110,11 @@ Status ChangeFeed::Next(std::chrono::milliseconds timeout, FeedBatch* batch) {
 }
 
 Result<std::unique_ptr<ChangeFeed>> OpenFeed(Db* db, const Options& store_options,
-                                             const ChangeFeedOptions& options,
-                                             bool wake_on_poke) {
+                                             const ChangeFeedOptions& options, bool wake_on_poke) {
   if (options.max_batch_events == 0) {
     return Status::InvalidArgument("max_batch_events must be at least 1");
   }
-  if (!options.category.empty() &&
-      options.category.size() > store_options.max_stream_name_bytes) {
+  if (!options.category.empty() && options.category.size() > store_options.max_stream_name_bytes) {
     return Status::InvalidArgument("category filter is longer than a stream name can be");
   }
   if (!options.event_type.empty() &&

@@ -35,7 +35,8 @@ Status Get(const Db& db, std::string_view key, uint64_t missing, uint64_t* out) 
     return Status::OK();
   }
   if (!s.ok()) return FromRocks(s);
-  if (value.size() != 8) return Status::Corruption("malformed checkpoint '" + std::string(key) + "'");
+  if (value.size() != 8)
+    return Status::Corruption("malformed checkpoint '" + std::string(key) + "'");
   *out = keys::GetU64BE(value.data());
   return Status::OK();
 }

@@ -16,8 +16,7 @@ namespace evlog::codec {
 
 // Encodes `event` of `stream` with id `id` into `out`, with position,
 // version and timestamp left 0 for PatchEvent to fill in at commit.
-void EncodeEvent(std::string_view stream, const EventData& event, const Uuid& id,
-                 std::string* out);
+void EncodeEvent(std::string_view stream, const EventData& event, const Uuid& id, std::string* out);
 
 // Encodes an event as it was committed (position, version and time set).
 std::string EncodeRecorded(const OwnedEvent& event);

@@ -1,15 +1,14 @@
 #include "db.h"
 
+#include <rocksdb/cache.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/slice_transform.h>
+#include <rocksdb/table.h>
 #include <stdlib.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <system_error>
-
-#include <rocksdb/cache.h>
-#include <rocksdb/filter_policy.h>
-#include <rocksdb/slice_transform.h>
-#include <rocksdb/table.h>
 
 #include "dedup.h"
 #include "evlog/store.h"
@@ -71,7 +70,8 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const Options& options,
 
 bool IsLockError(const rocksdb::Status& s) {
   std::string msg = s.ToString();
-  std::transform(msg.begin(), msg.end(), msg.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(msg.begin(), msg.end(), msg.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return s.IsIOError() && msg.find("lock") != std::string::npos;
 }
 
@@ -81,8 +81,7 @@ Status CheckFormatVersion(Db& db) {
       db.db->Get(rocksdb::ReadOptions(), db.cf(Db::kDefault), keys::kFormatVersion, &value);
   if (s.IsNotFound()) {
     if (db.read_only) return Status::Corruption("store has no format version");
-    return FromRocks(db.db->Put(rocksdb::WriteOptions(), db.cf(Db::kDefault),
-                                keys::kFormatVersion,
+    return FromRocks(db.db->Put(rocksdb::WriteOptions(), db.cf(Db::kDefault), keys::kFormatVersion,
                                 keys::EncodeCounter(Store::kFormatVersion)));
   }
   if (!s.ok()) return FromRocks(s);
@@ -103,8 +102,8 @@ Status CheckFormatVersion(Db& db) {
 
 Status Db::ReadCounter(std::string_view key, uint64_t missing, uint64_t* out) const {
   std::string value;
-  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), cf(kDefault),
-                              rocksdb::Slice(key.data(), key.size()), &value);
+  rocksdb::Status s =
+      db->Get(rocksdb::ReadOptions(), cf(kDefault), rocksdb::Slice(key.data(), key.size()), &value);
   if (s.IsNotFound()) {
     *out = missing;
     return Status::OK();
@@ -179,7 +178,8 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& 
     // A secondary instance follows the primary's manifest and WAL without
     // taking the lock, so reads work beside a live writer in another process.
     std::string dir = (fs::temp_directory_path() / "evlog-secondary-XXXXXX").string();
-    if (mkdtemp(dir.data()) == nullptr) return Status::IOError("cannot create a temporary directory");
+    if (mkdtemp(dir.data()) == nullptr)
+      return Status::IOError("cannot create a temporary directory");
     out->secondary_dir = dir;
     db_options.max_open_files = -1;
     s = rocksdb::DB::OpenAsSecondary(db_options, path, dir, families, &out->handles, &raw);

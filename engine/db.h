@@ -4,13 +4,13 @@
 
 #pragma once
 
+#include <rocksdb/db.h>
+
 #include <atomic>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <rocksdb/db.h>
 
 #include "commit_signal.h"
 #include "evlog/options.h"
@@ -35,9 +35,9 @@ struct Db {
     kViews,
     kCount
   };
-  static constexpr std::string_view kFamilyNames[kCount] = {
-      "default", "log",   "stream",      "streams", "by_category",
-      "by_type", "dedup", "checkpoints", "views"};
+  static constexpr std::string_view kFamilyNames[kCount] = {"default", "log",         "stream",
+                                                            "streams", "by_category", "by_type",
+                                                            "dedup",   "checkpoints", "views"};
 
   // Opens (or creates) the RocksDB database at `path` with evlog's column
   // families and checks the format version. See Store::Open for the errors.

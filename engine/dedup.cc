@@ -39,8 +39,8 @@ Result<std::optional<CommittedEvent>> DedupIndex::Find(const Uuid& id, Position 
       CommittedEvent{std::string(event.stream), event.version, event.position});
 }
 
-bool InDedupWindow(Position position, int64_t committed_us, Position last_position,
-                   int64_t now_us, uint64_t window_events, int64_t window_us) {
+bool InDedupWindow(Position position, int64_t committed_us, Position last_position, int64_t now_us,
+                   uint64_t window_events, int64_t window_us) {
   bool in_count = last_position.value() - position.value() < window_events;
   bool in_age = now_us - committed_us < window_us;
   return in_count && in_age;

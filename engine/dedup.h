@@ -5,13 +5,13 @@
 
 #pragma once
 
+#include <rocksdb/compaction_filter.h>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
-
-#include <rocksdb/compaction_filter.h>
 
 #include "commit_signal.h"
 #include "db.h"
@@ -65,7 +65,7 @@ class DedupWindowFilter : public rocksdb::CompactionFilter {
 
 // Whether a row committed at `position`, `committed_us` is inside the window
 // as seen at `last_position`, `now_us`.
-bool InDedupWindow(Position position, int64_t committed_us, Position last_position,
-                   int64_t now_us, uint64_t window_events, int64_t window_us);
+bool InDedupWindow(Position position, int64_t committed_us, Position last_position, int64_t now_us,
+                   uint64_t window_events, int64_t window_us);
 
 }  // namespace evlog

@@ -13,7 +13,11 @@ bool IsUtf8(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
     auto c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xe  ? 3
+                 : (c >> 3) == 0x1e ? 4
+                                    : 0;
     if (len == 0 || i + len > s.size()) return false;
     for (size_t k = 1; k < len; ++k) {
       if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
@@ -80,8 +84,8 @@ Status PrepareAppend(const Options& options, AppendRequest request, PendingAppen
       }
       size_t size = e.type.size() + e.data.size() + e.metadata.size();
       if (size > options.max_event_bytes) {
-        return Status::InvalidArgument("event of type '" + e.type + "' is " +
-                                       std::to_string(size) + " bytes; the limit is " +
+        return Status::InvalidArgument("event of type '" + e.type + "' is " + std::to_string(size) +
+                                       " bytes; the limit is " +
                                        std::to_string(options.max_event_bytes));
       }
       total_bytes += size;

@@ -100,8 +100,8 @@ Result<AppendResult> Store::Append(AppendRequest request) {
 Result<AppendResult> Store::Append(std::string_view stream, ExpectedVersion expected,
                                    std::vector<EventData> events, Durability durability) {
   AppendRequest request;
-  request.streams.push_back(
-      StreamAppend{.stream = std::string(stream), .expected = expected, .events = std::move(events)});
+  request.streams.push_back(StreamAppend{
+      .stream = std::string(stream), .expected = expected, .events = std::move(events)});
   request.durability = durability;
   return Append(std::move(request));
 }
@@ -173,8 +173,8 @@ Result<std::vector<SubscriptionInfo>> Store::ListSubscriptions() {
       return s;
     }
     StreamHead parked;
-    if (Status s = LoadStreamHead(db, rocksdb::ReadOptions(), checkpoint::ParkedStream(base),
-                                  &parked);
+    if (Status s =
+            LoadStreamHead(db, rocksdb::ReadOptions(), checkpoint::ParkedStream(base), &parked);
         !s.ok()) {
       return s;
     }
@@ -248,17 +248,15 @@ Result<std::optional<std::string>> Store::ViewGet(std::string_view view, std::st
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> Store::ViewScan(std::string_view view,
-                                                                        std::string_view prefix,
-                                                                        size_t max_count) {
+                                                                         std::string_view prefix,
+                                                                         size_t max_count) {
   auto state = LoadViewState(*rep_->db, view);
   if (!state.ok()) return state.status();
   if (!state->exists) return Status::NotFound("no view '" + std::string(view) + "'");
   return evlog::ViewScan(*rep_->db, view, state->generation, prefix, max_count);
 }
 
-Position Store::LastPosition() const {
-  return Position(rep_->db->commits->committed());
-}
+Position Store::LastPosition() const { return Position(rep_->db->commits->committed()); }
 
 Result<StoreStats> Store::Stats() {
   StoreStats stats;

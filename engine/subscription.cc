@@ -143,13 +143,13 @@ Status Subscription::Rep::Park(const OwnedEvent& e, const Status& error) {
                          ",\"version\":" + std::to_string(e.version.value()) +
                          ",\"position\":" + std::to_string(e.position.value()) + "}";
   AppendRequest request;
-  request.streams.push_back(StreamAppend{
-      .stream = checkpoint::ParkedStream(options.name),
-      .expected = ExpectedVersion::Any(),
-      .events = {EventData{.type = e.type,
-                           .data = codec::EncodeRecorded(e),
-                           .metadata = std::move(metadata),
-                           .content_type = ContentType::kFlatBuffers}}});
+  request.streams.push_back(
+      StreamAppend{.stream = checkpoint::ParkedStream(options.name),
+                   .expected = ExpectedVersion::Any(),
+                   .events = {EventData{.type = e.type,
+                                        .data = codec::EncodeRecorded(e),
+                                        .metadata = std::move(metadata),
+                                        .content_type = ContentType::kFlatBuffers}}});
   auto r = AppendAndWait(*writer, *store_options, std::move(request), /*system=*/true);
   return r.status();
 }
@@ -267,9 +267,8 @@ Position Subscription::checkpoint() const { return Position(rep_->checkpoint.loa
 
 Status Subscription::WaitFor(Position position, std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(rep_->mu);
-  bool reached = rep_->cv.wait_for(lock, timeout, [&] {
-    return rep_->checkpoint.load() >= position.value() || rep_->finished;
-  });
+  bool reached = rep_->cv.wait_for(
+      lock, timeout, [&] { return rep_->checkpoint.load() >= position.value() || rep_->finished; });
   if (rep_->checkpoint.load() >= position.value()) return Status::OK();
   if (rep_->finished) {
     return rep_->status.ok() ? Status::Aborted("the subscription stopped") : rep_->status;

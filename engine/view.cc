@@ -9,11 +9,11 @@
 
 #include "view.h"
 
+#include <rocksdb/utilities/write_batch_with_index.h>
+
 #include <condition_variable>
 #include <mutex>
 #include <thread>
-
-#include <rocksdb/utilities/write_batch_with_index.h>
 
 #include "change_feed.h"
 #include "keys.h"
@@ -57,9 +57,9 @@ class BatchWriter : public ViewWriter {
   }
   Result<std::optional<std::string>> Get(std::string_view key) override {
     std::string value;
-    rocksdb::Status s = batch_.GetFromBatchAndDB(db_.db.get(), rocksdb::ReadOptions(),
-                                                 db_.cf(Db::kViews), prefix_ + std::string(key),
-                                                 &value);
+    rocksdb::Status s =
+        batch_.GetFromBatchAndDB(db_.db.get(), rocksdb::ReadOptions(), db_.cf(Db::kViews),
+                                 prefix_ + std::string(key), &value);
     if (s.IsNotFound()) return std::optional<std::string>();
     if (!s.ok()) return FromRocks(s);
     return std::optional<std::string>(std::move(value));
@@ -107,8 +107,8 @@ struct View::Rep {
     char value[16];
     keys::PutU64BE(value, gen);
     keys::PutU64BE(value + 8, at.value());
-    return FromRocks(batch->Put(db->cf(Db::kCheckpoints), StateKey(options.name),
-                                rocksdb::Slice(value, 16)));
+    return FromRocks(
+        batch->Put(db->cf(Db::kCheckpoints), StateKey(options.name), rocksdb::Slice(value, 16)));
   }
 };
 
@@ -247,9 +247,8 @@ Position View::position() const { return Position(rep_->position.load()); }
 
 Status View::WaitFor(Position position, std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(rep_->mu);
-  rep_->cv.wait_for(lock, timeout, [&] {
-    return rep_->position.load() >= position.value() || rep_->finished;
-  });
+  rep_->cv.wait_for(lock, timeout,
+                    [&] { return rep_->position.load() >= position.value() || rep_->finished; });
   if (rep_->position.load() >= position.value()) return Status::OK();
   if (rep_->finished) return rep_->status.ok() ? Status::Aborted("the view stopped") : rep_->status;
   return Status::TimedOut("view '" + rep_->options.name + "' is at position " +
@@ -276,8 +275,8 @@ Status View::status() const {
   return rep_->status;
 }
 
-Result<std::optional<std::string>> ViewGet(const Db& db, std::string_view name,
-                                           uint64_t generation, std::string_view key) {
+Result<std::optional<std::string>> ViewGet(const Db& db, std::string_view name, uint64_t generation,
+                                           std::string_view key) {
   std::string value;
   rocksdb::Status s = db.db->Get(rocksdb::ReadOptions(), db.cf(Db::kViews),
                                  RowPrefix(name, generation) + std::string(key), &value);
@@ -287,10 +286,10 @@ Result<std::optional<std::string>> ViewGet(const Db& db, std::string_view name,
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> ViewScan(const Db& db,
-                                                                 std::string_view name,
-                                                                 uint64_t generation,
-                                                                 std::string_view prefix,
-                                                                 size_t max_count) {
+                                                                  std::string_view name,
+                                                                  uint64_t generation,
+                                                                  std::string_view prefix,
+                                                                  size_t max_count) {
   const std::string row_prefix = RowPrefix(name, generation);
   const std::string start = row_prefix + std::string(prefix);
   const std::string end = PrefixEnd(start);
@@ -312,7 +311,8 @@ Result<ViewState> LoadViewState(const Db& db, std::string_view name) {
       db.db->Get(rocksdb::ReadOptions(), db.cf(Db::kCheckpoints), StateKey(name), &value);
   if (s.IsNotFound()) return ViewState{};
   if (!s.ok()) return FromRocks(s);
-  if (value.size() != 16) return Status::Corruption("malformed state of view '" + std::string(name) + "'");
+  if (value.size() != 16)
+    return Status::Corruption("malformed state of view '" + std::string(name) + "'");
   return ViewState{.exists = true,
                    .generation = keys::GetU64BE(value.data()),
                    .position = Position(keys::GetU64BE(value.data() + 8))};
@@ -340,8 +340,8 @@ Result<std::unique_ptr<View>> OpenView(Db* db, const Options& store_options, Vie
   // Rows of any other generation are leftovers of an interrupted rebuild.
   std::string view_start = std::string(name) + '\0';
   std::string current = RowPrefix(name, state->generation);
-  rocksdb::Status s = db->db->DeleteRange(rocksdb::WriteOptions(), db->cf(Db::kViews), view_start,
-                                          current);
+  rocksdb::Status s =
+      db->db->DeleteRange(rocksdb::WriteOptions(), db->cf(Db::kViews), view_start, current);
   if (s.ok()) {
     s = db->db->DeleteRange(rocksdb::WriteOptions(), db->cf(Db::kViews), PrefixEnd(current),
                             PrefixEnd(view_start));

@@ -25,14 +25,14 @@ struct ViewState {
 
 Result<ViewState> LoadViewState(const Db& db, std::string_view name);
 
-Result<std::optional<std::string>> ViewGet(const Db& db, std::string_view name,
-                                           uint64_t generation, std::string_view key);
+Result<std::optional<std::string>> ViewGet(const Db& db, std::string_view name, uint64_t generation,
+                                           std::string_view key);
 
 Result<std::vector<std::pair<std::string, std::string>>> ViewScan(const Db& db,
-                                                                 std::string_view name,
-                                                                 uint64_t generation,
-                                                                 std::string_view prefix,
-                                                                 size_t max_count);
+                                                                  std::string_view name,
+                                                                  uint64_t generation,
+                                                                  std::string_view prefix,
+                                                                  size_t max_count);
 
 // Starts a view. `db` and `store_options` must outlive it.
 Result<std::unique_ptr<View>> OpenView(Db* db, const Options& store_options, ViewOptions options,

@@ -1,11 +1,11 @@
 #include "writer.h"
 
+#include <rocksdb/write_batch.h>
+
 #include <chrono>
 #include <future>
 #include <unordered_map>
 #include <unordered_set>
-
-#include <rocksdb/write_batch.h>
 
 #include "codec.h"
 #include "keys.h"
@@ -179,8 +179,10 @@ void Writer::CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& appends) {
         }
       }
     } else {
-      failed_ = Status::IOError("write failed, the store accepts no more appends until it is "
-                                "reopened: " + s.ToString());
+      failed_ = Status::IOError(
+          "write failed, the store accepts no more appends until it is "
+          "reopened: " +
+          s.ToString());
       for (auto it = group.undo.rbegin(); it != group.undo.rend(); ++it) *it->first = it->second;
       for (auto& r : results) {
         if (r.ok()) r = failed_;
@@ -299,10 +301,9 @@ Result<std::optional<AppendResult>> Writer::FindDuplicate(const PendingAppend& a
       bool in_order = k == 0 || (hit.version.value() == r.last_version.value() + 1 &&
                                  hit.position > r.last_position);
       if (hit.stream != sa.stream || !in_order) {
-        return Status::IdempotencyConflict("event id " + sa.events[k].id.ToString() +
-                                           " was committed to stream '" + hit.stream +
-                                           "' at version " + std::to_string(hit.version.value()) +
-                                           ", not as part of this append");
+        return Status::IdempotencyConflict(
+            "event id " + sa.events[k].id.ToString() + " was committed to stream '" + hit.stream +
+            "' at version " + std::to_string(hit.version.value()) + ", not as part of this append");
       }
       if (k == 0) {
         r.first_version = hit.version;

@@ -75,10 +75,8 @@ TEST_F(Feed, LatestSkipsWhatWasCommittedBefore) {
 
 TEST_F(Feed, AtIncludesThePositionAndAfterExcludesIt) {
   for (int i = 0; i < 5; ++i) Add("a-1", "T");
-  EXPECT_EQ(Drain(*Open({.start = FeedStart::At(Position(3))})),
-            (std::vector<uint64_t>{3, 4, 5}));
-  EXPECT_EQ(Drain(*Open({.start = FeedStart::After(Position(3))})),
-            (std::vector<uint64_t>{4, 5}));
+  EXPECT_EQ(Drain(*Open({.start = FeedStart::At(Position(3))})), (std::vector<uint64_t>{3, 4, 5}));
+  EXPECT_EQ(Drain(*Open({.start = FeedStart::After(Position(3))})), (std::vector<uint64_t>{4, 5}));
 }
 
 TEST_F(Feed, FiltersByCategoryPrefixAndType) {

@@ -68,9 +68,8 @@ TEST_F(Concurrency, PipelinedAsyncAppendsCompleteInQueueOrder) {
   std::vector<uint64_t> positions;
   for (int i = 0; i < kAppends; ++i) {
     AppendRequest request;
-    request.streams.push_back({"s-" + std::to_string(i % 10),
-                               ExpectedVersion::Exact(Version(i / 10)),
-                               {Ev("T")}});
+    request.streams.push_back(
+        {"s-" + std::to_string(i % 10), ExpectedVersion::Exact(Version(i / 10)), {Ev("T")}});
     request.durability = Durability::kBuffered;
     store_->AppendAsync(std::move(request), [&](Result<AppendResult> r) {
       std::lock_guard<std::mutex> lock(mu);

@@ -44,8 +44,8 @@ TEST_F(Limits, EventTypeMustBeOneTo255Bytes) {
 TEST_F(Limits, EventSizeIsBounded) {
   Reopen(Options{.max_event_bytes = 100});
   ExpectRejected("a-1", {Ev("T", std::string(100, 'x'))});
-  EXPECT_OK(store_->Append("a-1", ExpectedVersion::Any(), {Ev("T", std::string(99, 'x'))})
-                .status());
+  EXPECT_OK(
+      store_->Append("a-1", ExpectedVersion::Any(), {Ev("T", std::string(99, 'x'))}).status());
 }
 
 TEST_F(Limits, AppendSizeIsBounded) {

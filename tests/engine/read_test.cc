@@ -47,8 +47,7 @@ TEST_F(Read, StreamForwardReturnsEveryFieldInOrder) {
 }
 
 TEST_F(Read, StreamForwardFromAVersionWithACount) {
-  EXPECT_EQ(Versions(ReadStream("product-1", {.from = Version(2)})),
-            (std::vector<uint64_t>{2, 3}));
+  EXPECT_EQ(Versions(ReadStream("product-1", {.from = Version(2)})), (std::vector<uint64_t>{2, 3}));
   EXPECT_EQ(Versions(ReadStream("product-1", {.from = Version(1), .max_count = 2})),
             (std::vector<uint64_t>{1, 2}));
   EXPECT_TRUE(ReadStream("product-1", {.from = Version(4)}).empty());
@@ -57,12 +56,11 @@ TEST_F(Read, StreamForwardFromAVersionWithACount) {
 TEST_F(Read, StreamBackward) {
   EXPECT_EQ(Versions(ReadStream("product-1", {.direction = Direction::kBackward})),
             (std::vector<uint64_t>{3, 2, 1}));
-  EXPECT_EQ(Versions(ReadStream("product-1", {.from = Version(2),
-                                              .max_count = 5,
-                                              .direction = Direction::kBackward})),
-            (std::vector<uint64_t>{2, 1}));
-  EXPECT_EQ(Versions(ReadStream("product-1",
-                                {.max_count = 1, .direction = Direction::kBackward})),
+  EXPECT_EQ(
+      Versions(ReadStream("product-1",
+                          {.from = Version(2), .max_count = 5, .direction = Direction::kBackward})),
+      (std::vector<uint64_t>{2, 1}));
+  EXPECT_EQ(Versions(ReadStream("product-1", {.max_count = 1, .direction = Direction::kBackward})),
             (std::vector<uint64_t>{3}));
 }
 
@@ -102,8 +100,7 @@ TEST_F(Read, ListStreamsAllAndByCategory) {
   ASSERT_OK(all.status());
   std::vector<std::string> names;
   for (const auto& s : *all) names.push_back(s.name);
-  EXPECT_EQ(names,
-            (std::vector<std::string>{"order-1", "product-1", "product-2", "productx-1"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"order-1", "product-1", "product-2", "productx-1"}));
   auto products = store_->ListStreams({.category = "product"});
   ASSERT_EQ(products->size(), 2u);
   EXPECT_EQ((*products)[0].name, "product-1");

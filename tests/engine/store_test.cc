@@ -2,11 +2,10 @@
 // corruption detection.
 
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 
 #include <filesystem>
 #include <fstream>
-
-#include <rocksdb/db.h>
 
 #include "testutil/store_fixture.h"
 
@@ -125,8 +124,8 @@ TEST_F(StoreOpen, TruncatedRecordIsCorruption) {
     it->SeekToFirst();
     ASSERT_TRUE(it->Valid());
     std::string value = it->value().ToString();
-    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), cf, it->key(), value.substr(0, value.size() / 2))
-                    .ok());
+    ASSERT_TRUE(
+        db->Put(rocksdb::WriteOptions(), cf, it->key(), value.substr(0, value.size() / 2)).ok());
   });
   Reopen();
   auto it = store_->ReadStream("a-1");

@@ -176,9 +176,9 @@ TEST_F(Views, CrashBetweenHandlerAndCommitNeverDoubleApplies) {
     std::string store_path = path();
     const char* argv[] = {VIEW_CRASH_CHILD, store_path.c_str(), nullptr};
     pid_t pid = 0;
-    ASSERT_EQ(posix_spawn(&pid, VIEW_CRASH_CHILD, &actions, nullptr, const_cast<char**>(argv),
-                          environ),
-              0);
+    ASSERT_EQ(
+        posix_spawn(&pid, VIEW_CRASH_CHILD, &actions, nullptr, const_cast<char**>(argv), environ),
+        0);
     posix_spawn_file_actions_destroy(&actions);
     close(out[1]);
     // Let it apply a random number of batches, then kill it mid-flight.

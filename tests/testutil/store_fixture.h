@@ -13,14 +13,14 @@
 #include "testutil/temp_dir.h"
 
 // Asserts that a Status (or a Result's status) is OK, printing it if not.
-#define ASSERT_OK(expr)                                 \
-  do {                                                  \
-    const ::evlog::Status _s = (expr);                  \
+#define ASSERT_OK(expr)                                     \
+  do {                                                      \
+    const ::evlog::Status _s = (expr);                      \
     ASSERT_TRUE(_s.ok()) << #expr << ": " << _s.ToString(); \
   } while (0)
-#define EXPECT_OK(expr)                                 \
-  do {                                                  \
-    const ::evlog::Status _s = (expr);                  \
+#define EXPECT_OK(expr)                                     \
+  do {                                                      \
+    const ::evlog::Status _s = (expr);                      \
     EXPECT_TRUE(_s.ok()) << #expr << ": " << _s.ToString(); \
   } while (0)
 

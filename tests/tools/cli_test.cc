@@ -8,9 +8,8 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "evlog/store.h"
 #include "testutil/temp_dir.h"
@@ -51,7 +50,7 @@ class Cli : public ::testing::Test {
 
   // Runs `evlog --db <store> <args>` with `input` on stdin.
   Outcome Evlog(const std::vector<std::string>& args, const std::string& input = "",
-            bool with_db = true) {
+                bool with_db = true) {
     std::ofstream(dir_.Sub("in")) << input;
     std::string cmd = EVLOG_CLI_PATH;
     if (with_db) cmd += " --db " + Quote(db());
@@ -109,8 +108,8 @@ TEST_F(Cli, ReadPrintsEventsWithJsonDataAndMetadata) {
 
 TEST_F(Cli, StdinLinesAreOneAtomicAppend) {
   Outcome r = Evlog({"append", "cart-1", "--expect", "no-stream"},
-                "{\"type\":\"Added\",\"data\":{\"sku\":1}}\n"
-                "{\"type\":\"Added\",\"data\":{\"sku\":2},\"metadata\":{\"m\":1}}\n");
+                    "{\"type\":\"Added\",\"data\":{\"sku\":1}}\n"
+                    "{\"type\":\"Added\",\"data\":{\"sku\":2},\"metadata\":{\"m\":1}}\n");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   Json j = Json::parse(r.out);
   EXPECT_EQ(j["first_version"], 1);
@@ -127,7 +126,7 @@ TEST_F(Cli, OneBadLineWritesNothing) {
 
 TEST_F(Cli, EachAppendsLinesOneByOne) {
   Outcome r = Evlog({"append", "log-1", "--each"},
-                "{\"type\":\"A\",\"data\":1}\n{\"type\":\"B\",\"data\":2}\n");
+                    "{\"type\":\"A\",\"data\":1}\n{\"type\":\"B\",\"data\":2}\n");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto lines = r.Lines();
   ASSERT_EQ(lines.size(), 2u);
@@ -161,8 +160,9 @@ TEST_F(Cli, RetryWithTheSameIdIsDeduplicated) {
 }
 
 TEST_F(Cli, ReadDirectionsAndRanges) {
-  Evlog({"append", "a-1"}, "{\"type\":\"T\",\"data\":1}\n{\"type\":\"T\",\"data\":2}\n"
-                           "{\"type\":\"T\",\"data\":3}\n");
+  Evlog({"append", "a-1"},
+        "{\"type\":\"T\",\"data\":1}\n{\"type\":\"T\",\"data\":2}\n"
+        "{\"type\":\"T\",\"data\":3}\n");
   auto versions = [](const Outcome& r) {
     std::vector<int> v;
     for (const Json& j : r.Lines()) v.push_back(j["version"]);
@@ -223,8 +223,8 @@ TEST_F(Cli, BadInputIsRejectedAndWritesNothing) {
   Outcome reserved = Evlog({"append", "$all", "--type", "T", "--data", "1"});
   EXPECT_EQ(reserved.exit_code, 1);
   EXPECT_EQ(reserved.Error()["error"], "invalid_argument");
-  Outcome big = Evlog({"append", "a-1"},
-                      "{\"type\":\"T\",\"data\":\"" + std::string(1 << 20, 'x') + "\"}\n");
+  Outcome big =
+      Evlog({"append", "a-1"}, "{\"type\":\"T\",\"data\":\"" + std::string(1 << 20, 'x') + "\"}\n");
   EXPECT_EQ(big.exit_code, 1);
   EXPECT_EQ(big.Error()["error"], "invalid_argument");
   Outcome bad_id = Evlog({"append", "a-1", "--type", "T", "--data", "1", "--id", "not-a-uuid"});
@@ -236,7 +236,8 @@ TEST_F(Cli, BadInputIsRejectedAndWritesNothing) {
 TEST_F(Cli, ReadsALiveStoreAsASecondProcessAndRefusesASecondWriter) {
   auto store = Store::Open(Options{}, db());
   ASSERT_TRUE(store.ok()) << store.status().ToString();
-  ASSERT_TRUE((*store)->Append("live-1", ExpectedVersion::Any(), {EventData{.type = "T", .data = "1"}})
+  ASSERT_TRUE((*store)
+                  ->Append("live-1", ExpectedVersion::Any(), {EventData{.type = "T", .data = "1"}})
                   .ok());
   Outcome read = Evlog({"read", "live-1"});
   ASSERT_EQ(read.exit_code, 0) << read.err;
@@ -270,11 +271,10 @@ TEST_F(Cli, TailFollowDeliversEventsAppendedByAnotherProcess) {
   posix_spawn_file_actions_adddup2(&actions, out[1], 1);
   posix_spawn_file_actions_addclose(&actions, out[0]);
   std::string path = db();
-  const char* argv[] = {EVLOG_CLI_PATH, "--db", path.c_str(), "tail", "--follow", "--from",
-                        "latest", nullptr};
+  const char* argv[] = {EVLOG_CLI_PATH, "--db",   path.c_str(), "tail",
+                        "--follow",     "--from", "latest",     nullptr};
   pid_t pid = 0;
-  ASSERT_EQ(posix_spawn(&pid, EVLOG_CLI_PATH, &actions, nullptr, const_cast<char**>(argv),
-                        environ),
+  ASSERT_EQ(posix_spawn(&pid, EVLOG_CLI_PATH, &actions, nullptr, const_cast<char**>(argv), environ),
             0);
   posix_spawn_file_actions_destroy(&actions);
   close(out[1]);
@@ -283,8 +283,10 @@ TEST_F(Cli, TailFollowDeliversEventsAppendedByAnotherProcess) {
   // the child may open the store after the first append.
   std::string line;
   for (int i = 0; i < 300 && line.find('\n') == std::string::npos; ++i) {
-    ASSERT_TRUE((*store)->Append("live-1", ExpectedVersion::Any(),
-                                 {EventData{.type = "Live", .data = "1"}}).ok());
+    ASSERT_TRUE(
+        (*store)
+            ->Append("live-1", ExpectedVersion::Any(), {EventData{.type = "Live", .data = "1"}})
+            .ok());
     pollfd p{out[0], POLLIN, 0};
     if (poll(&p, 1, 100) == 1) {
       char buf[4096];
@@ -310,7 +312,8 @@ TEST_F(Cli, SubscriptionsParkedAndReplay) {
         {.name = "billing", .max_attempts = 1},
         [](const std::vector<OwnedEvent>&) { return Status::InvalidArgument("no card"); });
     ASSERT_TRUE(sub.ok());
-    auto r = (*store)->Append("order-1", ExpectedVersion::Any(), {EventData{.type = "P", .data = "1"}});
+    auto r =
+        (*store)->Append("order-1", ExpectedVersion::Any(), {EventData{.type = "P", .data = "1"}});
     ASSERT_TRUE(r.ok());
     ASSERT_TRUE((*sub)->WaitFor(r->streams[0].last_position, std::chrono::seconds(30)).ok());
   }
@@ -330,6 +333,37 @@ TEST_F(Cli, SubscriptionsParkedAndReplay) {
   ASSERT_EQ(replay.exit_code, 0) << replay.err;
   EXPECT_EQ(Json::parse(replay.out)["replay_queued"], 1);
   EXPECT_EQ(Evlog({"replay-parked", "nobody"}).exit_code, 4);
+}
+
+TEST_F(Cli, ViewGetAndScanReadAViewByName) {
+  {
+    auto store = Store::Open(Options{}, db());
+    ASSERT_TRUE(store.ok());
+    auto view = (*store)->OpenView({.name = "stock"},
+                                   [](const std::vector<OwnedEvent>& events, ViewWriter& out) {
+                                     for (const auto& e : events) out.Put(e.stream, e.data);
+                                     return Status::OK();
+                                   });
+    ASSERT_TRUE(view.ok());
+    ASSERT_TRUE((*store)
+                    ->Append("product-1", ExpectedVersion::Any(),
+                             {EventData{.type = "T", .data = "{\"q\":3}"}})
+                    .ok());
+    auto r = (*store)->Append("product-2", ExpectedVersion::Any(),
+                              {EventData{.type = "T", .data = "plain"}});
+    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE((*view)->WaitFor(r->streams[0].last_position, std::chrono::seconds(30)).ok());
+  }
+  Outcome get = Evlog({"view", "stock", "get", "product-1"});
+  ASSERT_EQ(get.exit_code, 0) << get.err;
+  EXPECT_EQ(Json::parse(get.out), Json::parse(R"({"key":"product-1","value":{"q":3}})"));
+  auto rows = Evlog({"view", "stock", "scan", "product-"}).Lines();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1]["value"], "plain");
+  EXPECT_EQ(Evlog({"view", "stock", "get", "product-9"}).exit_code, 4);
+  EXPECT_EQ(Evlog({"view", "nope", "get", "k"}).exit_code, 4);
+  EXPECT_EQ(Evlog({"view", "stock", "rebuild"}).Error()["error"], "not_supported");
+  EXPECT_EQ(Evlog({"view", "stock", "frob"}).exit_code, 2);
 }
 
 TEST_F(Cli, DemoRunsTheInventoryStory) {

@@ -1,7 +1,6 @@
 #include "cli/cli_error.h"
 
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 namespace evlog::cli {

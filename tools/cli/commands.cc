@@ -52,7 +52,6 @@ int PrintEvents(EventIterator& it) {
   return kExitOk;
 }
 
-
 int RunAppend(const std::string& db, const AppendArgs& args, std::istream& in) {
   ExpectedVersion expected = ExpectedVersion::Any();
   if (args.expect && !ParseExpected(*args.expect, &expected)) {
@@ -93,7 +92,8 @@ int RunAppend(const std::string& db, const AppendArgs& args, std::istream& in) {
       if (Status s = EventFromLine(line, n, &e); !s.ok()) return ReportError(s);
       events.push_back(std::move(e));
     }
-    if (events.empty()) return ReportUsage("no events: give --type and --data, or JSON lines on stdin");
+    if (events.empty())
+      return ReportUsage("no events: give --type and --data, or JSON lines on stdin");
   }
 
   auto store = OpenStore(db, /*write=*/true);

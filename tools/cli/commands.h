@@ -6,8 +6,8 @@
 
 #include <cstdint>
 #include <iosfwd>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "evlog/store.h"
@@ -57,6 +57,10 @@ int RunTail(const std::string& db, const TailArgs& args);
 int RunSubscriptions(const std::string& db);
 int RunParked(const std::string& db, const std::string& name);
 int RunReplayParked(const std::string& db, const std::string& name);
+
+// `view NAME get KEY`, `view NAME scan PREFIX`, `view NAME rebuild`.
+int RunView(const std::string& db, const std::string& name, const std::string& action,
+            const std::string& argument);
 
 // Opens `db`: read-only for read verbs, so they work beside a live writer.
 Result<std::unique_ptr<Store>> OpenStore(const std::string& db, bool write);

@@ -8,10 +8,9 @@
 
 #include <filesystem>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <system_error>
-
-#include <nlohmann/json.hpp>
 
 #include "cli/cli_error.h"
 #include "cli/commands.h"
@@ -88,8 +87,8 @@ int RunDemo() {
   std::cout << "evlog demo: a product inventory on a fresh store in " << dir << "\n\n";
 
   std::cout << "1. Products are created and restocked (expected version: no stream yet)\n";
-  for (auto [stream, name, stock] : {std::tuple{"product-1", "Widget", 10},
-                                     std::tuple{"product-2", "Gadget", 3}}) {
+  for (auto [stream, name, stock] :
+       {std::tuple{"product-1", "Widget", 10}, std::tuple{"product-2", "Gadget", 3}}) {
     auto r = store.Append(stream, ExpectedVersion::NoStream(),
                           {Event("ProductCreated", {{"name", name}}),
                            Event("ProductRestocked", {{"quantity", stock}})});
@@ -97,8 +96,8 @@ int RunDemo() {
     std::cout << "  " << stream << ": created " << name << " with " << stock
               << " in stock, versions " << r->streams[0].first_version.value() << ".."
               << r->streams[0].last_version.value() << ", positions "
-              << r->streams[0].first_position.value() << ".."
-              << r->streams[0].last_position.value() << "\n";
+              << r->streams[0].first_position.value() << ".." << r->streams[0].last_position.value()
+              << "\n";
   }
 
   std::cout << "\n2. A customer reserves 4 widgets\n";

@@ -5,10 +5,9 @@
 
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "evlog/status.h"
 #include "evlog/store.h"

@@ -1,4 +1,4 @@
-// The change-feed verbs: tail, subscriptions, parked, replay-parked.
+// The change-feed verbs: tail, subscriptions, parked, replay-parked, view.
 
 #include <charconv>
 #include <iostream>
@@ -37,8 +37,10 @@ int RunTail(const std::string& db, const TailArgs& args) {
   }
   auto store = OpenStore(db, /*write=*/false);
   if (!store.ok()) return ReportError(store.status());
-  auto feed = (*store)->OpenFeed(
-      {.start = start, .category = args.category, .event_type = args.type, .max_batch_events = 256});
+  auto feed = (*store)->OpenFeed({.start = start,
+                                  .category = args.category,
+                                  .event_type = args.type,
+                                  .max_batch_events = 256});
   if (!feed.ok()) return ReportError(feed.status());
   FeedBatch batch;
   for (;;) {
@@ -94,6 +96,46 @@ int RunReplayParked(const std::string& db, const std::string& name) {
   j["subscription"] = name;
   j["replay_queued"] = *queued;
   std::cout << Dump(j) << std::endl;
+  return kExitOk;
+}
+
+int RunView(const std::string& db, const std::string& name, const std::string& action,
+            const std::string& argument) {
+  if (action == "rebuild") {
+    // The view's handler is application code: only the process that runs
+    // the view can recompute it (View::Rebuild).
+    return ReportError(Status::NotSupported("view '" + name +
+                                            "' can only be rebuilt by the application that runs it "
+                                            "(View::Rebuild); the CLI has no handler for it"));
+  }
+  if (action != "get" && action != "scan") {
+    return ReportUsage("view actions are get KEY, scan PREFIX and rebuild, not '" + action + "'");
+  }
+  auto store = OpenStore(db, /*write=*/false);
+  if (!store.ok()) return ReportError(store.status());
+  if (action == "get") {
+    auto value = (*store)->ViewGet(name, argument);
+    if (!value.ok()) return ReportError(value.status());
+    if (!value->has_value()) {
+      return ReportError(Status::NotFound("view '" + name + "' has no key '" + argument + "'"));
+    }
+    Json j;
+    j["key"] = argument;
+    Json parsed = Json::parse(**value, nullptr, /*allow_exceptions=*/false);
+    j["value"] = parsed.is_discarded() ? Json(**value) : parsed;
+    std::cout << Dump(j) << std::endl;
+    return kExitOk;
+  }
+  auto rows = (*store)->ViewScan(name, argument);
+  if (!rows.ok()) return ReportError(rows.status());
+  for (const auto& [key, value] : *rows) {
+    Json j;
+    j["key"] = key;
+    Json parsed = Json::parse(value, nullptr, /*allow_exceptions=*/false);
+    j["value"] = parsed.is_discarded() ? Json(value) : parsed;
+    std::cout << Dump(j) << '\n';
+  }
+  std::cout.flush();
   return kExitOk;
 }
 

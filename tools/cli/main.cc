@@ -1,8 +1,7 @@
 // evlog: the command-line tool. Parses flags and dispatches to commands.cc.
 
-#include <iostream>
-
 #include <CLI/CLI.hpp>
+#include <iostream>
 
 #include "cli/cli_error.h"
 #include "cli/commands.h"
@@ -52,6 +51,12 @@ int main(int argc, char** argv) {
   tail_cmd->add_option("--type", tail.type, "Only events of this type");
   tail_cmd->add_flag("--follow", tail.follow, "Keep printing new events until interrupted");
 
+  std::string view_name, view_action, view_argument;
+  auto* view_cmd = app.add_subcommand("view", "Query a view: NAME get KEY | NAME scan PREFIX");
+  view_cmd->add_option("name", view_name, "View name")->required();
+  view_cmd->add_option("action", view_action, "get | scan | rebuild")->required();
+  view_cmd->add_option("argument", view_argument, "KEY for get, PREFIX for scan");
+
   auto* subscriptions_cmd =
       app.add_subcommand("subscriptions", "List subscriptions: checkpoint, lag, parked");
   std::string subscription;
@@ -60,7 +65,8 @@ int main(int argc, char** argv) {
   auto* replay_cmd =
       app.add_subcommand("replay-parked", "Have a subscription deliver its parked events again");
   replay_cmd->add_option("name", subscription, "Subscription name")->required();
-  auto* demo_cmd = app.add_subcommand("demo", "Run the product-inventory demo on a temporary store");
+  auto* demo_cmd =
+      app.add_subcommand("demo", "Run the product-inventory demo on a temporary store");
 
   try {
     app.parse(argc, argv);
@@ -80,6 +86,7 @@ int main(int argc, char** argv) {
   if (streams_cmd->parsed()) return RunStreams(db, category);
   if (stats_cmd->parsed()) return RunStats(db);
   if (tail_cmd->parsed()) return RunTail(db, tail);
+  if (view_cmd->parsed()) return RunView(db, view_name, view_action, view_argument);
   if (subscriptions_cmd->parsed()) return RunSubscriptions(db);
   if (parked_cmd->parsed()) return RunParked(db, subscription);
   if (replay_cmd->parsed()) return RunReplayParked(db, subscription);

@@ -185,8 +185,9 @@ class Store {
   // read-only): its current version as of its last applied batch. NotFound
   // if no view of that name has applied anything.
   Result<std::optional<std::string>> ViewGet(std::string_view view, std::string_view key);
-  Result<std::vector<std::pair<std::string, std::string>>> ViewScan(
-      std::string_view view, std::string_view prefix, size_t max_count = SIZE_MAX);
+  Result<std::vector<std::pair<std::string, std::string>>> ViewScan(std::string_view view,
+                                                                    std::string_view prefix,
+                                                                    size_t max_count = SIZE_MAX);
 
   // The position of the last committed event, 0 when empty. For a read-only
   // store, as of Open or the last CatchUp().
