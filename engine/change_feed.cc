@@ -80,6 +80,7 @@ Position ChangeFeed::position() const { return Position(rep_->position); }
 Status ChangeFeed::Next(std::chrono::milliseconds timeout, FeedBatch* batch) {
   batch->events.clear();
   batch->position = Position(rep_->position);
+  const uint64_t start = rep_->position;
   CommitSignal& commits = *rep_->db->commits;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   const uint64_t* pokes_seen = rep_->wake_on_poke ? &rep_->pokes_seen : nullptr;
@@ -88,7 +89,9 @@ Status ChangeFeed::Next(std::chrono::milliseconds timeout, FeedBatch* batch) {
     if (committed > rep_->position) {
       if (Status s = rep_->Scan(committed, batch); !s.ok()) return s;
       batch->position = Position(rep_->position);
-      if (!batch->events.empty()) return Status::OK();
+      // Progress past filtered-out events is news too: a checkpointing
+      // consumer must be able to record it.
+      if (!batch->events.empty() || rep_->position > start) return Status::OK();
     }
     if (commits.interrupted()) return Status::Aborted("the store is closing");
     auto now = std::chrono::steady_clock::now();

@@ -119,4 +119,25 @@ Status DecodeStreamRow(std::string_view bytes, StreamRow* out) {
   return Status::OK();
 }
 
+std::string EncodeSnapshot(const Snapshot& snapshot) {
+  auto& b = ThreadBuilder();
+  auto state = b.CreateVector(Bytes(snapshot.state), snapshot.state.size());
+  b.Finish(fb::CreateSnapshotRecord(b, snapshot.version.value(), snapshot.timestamp_us, state));
+  return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
+}
+
+Status DecodeSnapshot(std::string_view bytes, Snapshot* out) {
+  AlignedBuffer scratch;
+  const uint8_t* buf = scratch.Assign(bytes);
+  flatbuffers::Verifier verifier(buf, bytes.size());
+  if (!verifier.VerifyBuffer<fb::SnapshotRecord>(nullptr)) {
+    return Status::Corruption("snapshot record failed verification");
+  }
+  const auto* rec = flatbuffers::GetRoot<fb::SnapshotRecord>(buf);
+  out->version = Version(rec->version());
+  out->timestamp_us = rec->timestamp_us();
+  out->state = std::string(View(rec->state()));
+  return Status::OK();
+}
+
 }  // namespace evlog::codec

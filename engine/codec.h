@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "evlog/snapshot.h"
 #include "evlog/status.h"
 #include "evlog/types.h"
 
@@ -46,5 +47,8 @@ struct StreamRow {
 
 std::string EncodeStreamRow(const StreamRow& row);
 Status DecodeStreamRow(std::string_view bytes, StreamRow* out);
+
+std::string EncodeSnapshot(const Snapshot& snapshot);
+Status DecodeSnapshot(std::string_view bytes, Snapshot* out);
 
 }  // namespace evlog::codec

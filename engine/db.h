@@ -33,11 +33,12 @@ struct Db {
     kDedup,
     kCheckpoints,
     kViews,
+    kSnapshots,
     kCount
   };
-  static constexpr std::string_view kFamilyNames[kCount] = {"default", "log",         "stream",
-                                                            "streams", "by_category", "by_type",
-                                                            "dedup",   "checkpoints", "views"};
+  static constexpr std::string_view kFamilyNames[kCount] = {
+      "default", "log",   "stream",      "streams", "by_category",
+      "by_type", "dedup", "checkpoints", "views",   "snapshots"};
 
   // Opens (or creates) the RocksDB database at `path` with evlog's column
   // families and checks the format version. See Store::Open for the errors.

@@ -15,6 +15,7 @@
 #include "reader.h"
 #include "request.h"
 #include "sequence.h"
+#include "snapshot.h"
 #include "subscription.h"
 #include "view.h"
 #include "writer.h"
@@ -254,6 +255,20 @@ Result<std::vector<std::pair<std::string, std::string>>> Store::ViewScan(std::st
   if (!state.ok()) return state.status();
   if (!state->exists) return Status::NotFound("no view '" + std::string(view) + "'");
   return evlog::ViewScan(*rep_->db, view, state->generation, prefix, max_count);
+}
+
+Status Store::SaveSnapshot(std::string_view stream, Version version, std::string_view state) {
+  if (!rep_->writer) return Status::ReadOnly("the store was opened read-only");
+  return evlog::SaveSnapshot(*rep_->db, stream, version, state);
+}
+
+Result<std::optional<Snapshot>> Store::LoadSnapshot(std::string_view stream) {
+  return evlog::LoadSnapshot(*rep_->db, stream);
+}
+
+Result<std::unique_ptr<Snapshotter>> Store::StartSnapshots(SnapshotPolicy policy) {
+  return evlog::StartSnapshots(rep_->db.get(), rep_->writer.get(), rep_->options,
+                               std::move(policy));
 }
 
 Position Store::LastPosition() const { return Position(rep_->db->commits->committed()); }

@@ -46,12 +46,14 @@ int RunTail(const std::string& db, const TailArgs& args) {
   for (;;) {
     // Without --follow, print what is committed now and stop.
     auto timeout = args.follow ? std::chrono::milliseconds(1000) : std::chrono::milliseconds(0);
+    const Position before = (*feed)->position();
     if (Status s = (*feed)->Next(timeout, &batch); !s.ok()) return ReportError(s);
     for (const OwnedEvent& e : batch.events) {
       std::cout << Dump(EventToJson(e.view())) << '\n';
     }
     std::cout.flush();
-    if (batch.events.empty() && !args.follow) return kExitOk;
+    // An empty batch that moved the position only skipped filtered events.
+    if (batch.events.empty() && !args.follow && batch.position == before) return kExitOk;
   }
 }
 

@@ -87,7 +87,8 @@ class ChangeFeed {
 
   // Replaces `batch` with the next events after position(). If none is
   // committed, waits up to `timeout` for the writer and returns OK with an
-  // empty batch when it expires.
+  // empty batch when it expires. A batch may also be empty with an advanced
+  // `position` when every new event was filtered out.
   //
   // Errors: Aborted if the store is closing; Corruption or IOError from the
   // storage (the feed stays at its position, so Next may be retried).

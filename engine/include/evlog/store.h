@@ -27,6 +27,7 @@
 #include "evlog/change_feed.h"
 #include "evlog/event_iterator.h"
 #include "evlog/options.h"
+#include "evlog/snapshot.h"
 #include "evlog/status.h"
 #include "evlog/subscription.h"
 #include "evlog/types.h"
@@ -188,6 +189,18 @@ class Store {
   Result<std::vector<std::pair<std::string, std::string>>> ViewScan(std::string_view view,
                                                                     std::string_view prefix,
                                                                     size_t max_count = SIZE_MAX);
+
+  // Saves `state` as the state of `stream` at `version` (see snapshot.h).
+  // Errors: NotFound if the stream has no events; InvalidArgument if
+  // `version` is 0 or beyond the stream's last version.
+  Status SaveSnapshot(std::string_view stream, Version version, std::string_view state);
+
+  // The newest snapshot of `stream`; nullopt if it has none.
+  Result<std::optional<Snapshot>> LoadSnapshot(std::string_view stream);
+
+  // Runs a snapshot policy as a durable subscriber. Errors: ReadOnly,
+  // InvalidArgument for a missing fold or name.
+  Result<std::unique_ptr<Snapshotter>> StartSnapshots(SnapshotPolicy policy);
 
   // The position of the last committed event, 0 when empty. For a read-only
   // store, as of Open or the last CatchUp().

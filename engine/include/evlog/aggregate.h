@@ -1,0 +1,155 @@
+// Aggregate: the seeds' aggregate — state folded from a stream's events,
+// commands decided against that state and committed with optimistic
+// concurrency.
+//
+//   struct Stock { int64_t available = 0; };
+//   evlog::Aggregate<Stock> product(store, "product-42",
+//       [](Stock& s, const evlog::RecordedEvent& e) { ... fold e into s ... });
+//   auto r = product.Handle([&](const Stock& s) -> evlog::Result<std::vector<evlog::EventData>> {
+//     if (s.available < 2) return evlog::Status::InvalidArgument("sold out");
+//     return std::vector<evlog::EventData>{reserved_event};
+//   });
+//
+// Handle loads the aggregate (its newest snapshot, if a codec is given, plus
+// the events after it), runs the decision, and appends the new events with
+// the loaded version as the expected version. If another writer got there
+// first, it reloads and decides again, up to max_attempts times. Decisions
+// must therefore be pure functions of the state.
+//
+// Thread-safety: an Aggregate object is used by one thread at a time; use
+// one object per thread (they coordinate through the store).
+
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "evlog/store.h"
+
+namespace evlog {
+
+struct CommandOptions {
+  // Attempts on WrongExpectedVersion before giving up with it. Default: 5
+  int max_attempts = 5;
+  // Written into the metadata of each new event that has none, as
+  // {"correlation_id":..,"causation_id":..}. Default: empty, not written.
+  std::string correlation_id;
+  std::string causation_id;
+  // Default: sync.
+  Durability durability = Durability::kSync;
+};
+
+template <class State>
+class Aggregate {
+ public:
+  using Apply = std::function<void(State&, const RecordedEvent&)>;
+  // Serializes the state for snapshots, and back (nullopt: unreadable).
+  struct Codec {
+    std::function<std::string(const State&)> encode;
+    std::function<std::optional<State>(std::string_view)> decode;
+  };
+
+  // `store` must outlive the aggregate.
+  Aggregate(Store& store, std::string stream, Apply apply, std::optional<Codec> codec = {})
+      : store_(store), stream_(std::move(stream)), apply_(std::move(apply)), codec_(codec) {}
+
+  // Loads the state: from the newest snapshot (with a codec) and the events
+  // after it, or from the first event.
+  Status Load() {
+    state_ = State();
+    version_ = Version(0);
+    events_read_ = 0;
+    if (codec_) {
+      auto snapshot = store_.LoadSnapshot(stream_);
+      if (!snapshot.ok()) return snapshot.status();
+      if (snapshot->has_value()) {
+        std::optional<State> decoded = codec_->decode((*snapshot)->state);
+        if (!decoded) return Status::Corruption("unreadable snapshot of '" + stream_ + "'");
+        state_ = std::move(*decoded);
+        version_ = (*snapshot)->version;
+      }
+    }
+    auto it = store_.ReadStream(stream_, {.from = Version(version_.value() + 1)});
+    if (!it.ok()) return it.status().IsNotFound() ? Status::OK() : it.status();
+    for (auto& events = *it; events->Valid(); events->Next()) {
+      apply_(state_, events->event());
+      version_ = events->event().version;
+      ++events_read_;
+    }
+    return (*it)->status();
+  }
+
+  // Snapshots the loaded state at its version. REQUIRES: a codec.
+  Status SaveSnapshot() {
+    if (!codec_) return Status::InvalidArgument("aggregate has no snapshot codec");
+    return store_.SaveSnapshot(stream_, version_, codec_->encode(state_));
+  }
+
+  // Loads, decides and appends, retrying on conflict. `decide` maps the state
+  // to the new events: Result<std::vector<EventData>>; an error is returned
+  // as is, no events means nothing to do (an empty AppendResult).
+  template <class Decide>
+  Result<AppendResult> Handle(Decide&& decide, const CommandOptions& options = {}) {
+    Status last;
+    for (int attempt = 0; attempt < options.max_attempts; ++attempt) {
+      if (Status s = Load(); !s.ok()) return s;
+      Result<std::vector<EventData>> decided = decide(static_cast<const State&>(state_));
+      if (!decided.ok()) return decided.status();
+      std::vector<EventData> events = std::move(decided).value();
+      if (events.empty()) return AppendResult{};
+      for (EventData& e : events) {
+        if (e.metadata.empty()) e.metadata = Metadata(options);
+      }
+      auto r = store_.Append(stream_, ExpectedVersion::Exact(version_), std::move(events),
+                             options.durability);
+      if (r.ok() || !r.status().IsWrongExpectedVersion()) return r;
+      last = r.status();
+      ++conflicts_;
+    }
+    return last;
+  }
+
+  const State& state() const { return state_; }
+  Version version() const { return version_; }
+  const std::string& stream() const { return stream_; }
+  // Events read by the last Load (after the snapshot, if any).
+  size_t events_read() const { return events_read_; }
+  // Conflicts retried by Handle over this object's life.
+  size_t conflicts() const { return conflicts_; }
+
+ private:
+  static std::string Quote(std::string_view s) {
+    std::string out = "\"";
+    for (char c : s) {
+      if (c == '"' || c == '\\') out.push_back('\\');
+      if (static_cast<unsigned char>(c) >= 0x20) out.push_back(c);
+    }
+    return out + "\"";
+  }
+
+  static std::string Metadata(const CommandOptions& options) {
+    if (options.correlation_id.empty() && options.causation_id.empty()) return {};
+    std::string m = "{";
+    if (!options.correlation_id.empty()) m += "\"correlation_id\":" + Quote(options.correlation_id);
+    if (!options.causation_id.empty()) {
+      if (m.size() > 1) m += ",";
+      m += "\"causation_id\":" + Quote(options.causation_id);
+    }
+    return m + "}";
+  }
+
+  Store& store_;
+  std::string stream_;
+  Apply apply_;
+  std::optional<Codec> codec_;
+  State state_{};
+  Version version_;
+  size_t events_read_ = 0;
+  size_t conflicts_ = 0;
+};
+
+}  // namespace evlog
