@@ -102,7 +102,7 @@ Status DecodeEvent(std::string_view bytes, AlignedBuffer* scratch, RecordedEvent
 
 std::string EncodeStreamRow(const StreamRow& row) {
   auto& b = ThreadBuilder();
-  b.Finish(fb::CreateStreamRecord(b, row.id, row.created_position.value()));
+  b.Finish(fb::CreateStreamRecord(b, row.id, row.created_position.value(), row.tombstoned));
   return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
 }
 
@@ -116,6 +116,7 @@ Status DecodeStreamRow(std::string_view bytes, StreamRow* out) {
   const auto* rec = flatbuffers::GetRoot<fb::StreamRecord>(buf);
   out->id = rec->id();
   out->created_position = Position(rec->created_position());
+  out->tombstoned = rec->tombstoned();
   return Status::OK();
 }
 

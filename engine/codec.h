@@ -43,6 +43,7 @@ Status DecodeEvent(std::string_view bytes, AlignedBuffer* scratch, RecordedEvent
 struct StreamRow {
   uint64_t id = 0;
   Position created_position;
+  bool tombstoned = false;
 };
 
 std::string EncodeStreamRow(const StreamRow& row);

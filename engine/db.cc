@@ -13,6 +13,7 @@
 #include "dedup.h"
 #include "evlog/store.h"
 #include "keys.h"
+#include "stream_metadata.h"
 
 namespace evlog {
 
@@ -121,6 +122,7 @@ Status Db::CatchUp() {
   uint64_t last_position = 0;
   if (Status s = ReadCounter(keys::kLastPosition, 0, &last_position); !s.ok()) return s;
   commits->Advance(last_position);
+  if (!has_metadata.load() && StoreHasMetadata(*this)) has_metadata.store(true);
   return Status::OK();
 }
 
@@ -195,6 +197,7 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& 
     return FromRocks(s);
   }
   if (Status st = CheckFormatVersion(*out); !st.ok()) return st;
+  out->has_metadata.store(StoreHasMetadata(*out));
   return out;
 }
 

@@ -61,6 +61,8 @@ struct Db {
   // The position of the last committed event: advanced by the writer after
   // each group commit, read by readers, feeds and the dedup compaction filter.
   std::shared_ptr<CommitSignal> commits = std::make_shared<CommitSignal>();
+  // Set once any stream has metadata: readers then check every stream's.
+  std::atomic<bool> has_metadata{false};
   // Must outlive `db`.
   std::unique_ptr<rocksdb::CompactionFilter> dedup_filter;
   std::unique_ptr<rocksdb::DB> db;

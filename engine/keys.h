@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -42,6 +43,13 @@ bool ParseIndexKey(std::string_view key, Position* position);
 std::string DedupKey(const Uuid& id);
 std::string DedupValue(Position position, int64_t timestamp_us);
 bool ParseDedupValue(std::string_view value, Position* position, int64_t* timestamp_us);
+
+// A hash for unordered containers keyed by std::string that are looked up
+// with std::string_view, without building a string.
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+};
 
 // Decimal encoding of the counters in "default".
 std::string EncodeCounter(uint64_t v);

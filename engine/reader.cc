@@ -1,11 +1,14 @@
 #include "reader.h"
 
+#include <chrono>
 #include <limits>
 #include <string>
+#include <unordered_map>
 
 #include "codec.h"
 #include "keys.h"
 #include "sequence.h"
+#include "stream_metadata.h"
 
 namespace evlog {
 
@@ -30,16 +33,91 @@ class SnapshotHolder {
   const rocksdb::Snapshot* snapshot_;
 };
 
-// Common to all iterators: the current decoded event, the count limit and
-// the sticky status.
+// Which events stream metadata hides from global reads: bounds per stream,
+// computed on first sight and cached for the iterator's life.
+class Visibility {
+ public:
+  explicit Visibility(const Db& db) : db_(db), now_us_(NowMicros()) {}
+
+  // False for an event its stream's metadata hides; `error` on failure.
+  bool Visible(const RecordedEvent& e, Status* error) {
+    auto it = bounds_.find(e.stream);
+    if (it == bounds_.end()) {
+      StreamMetadata metadata;
+      StreamHead head;
+      std::string stream(e.stream);
+      if (Status s = LoadMetadata(db_, stream, &metadata); !s.ok()) {
+        *error = s;
+        return false;
+      }
+      if (Status s = LoadStreamHead(db_, rocksdb::ReadOptions(), stream, &head); !s.ok()) {
+        *error = s;
+        return false;
+      }
+      it = bounds_.emplace(std::move(stream), BoundsFor(metadata, head.version, now_us_)).first;
+    }
+    const ReadBounds& b = it->second;
+    return !b.gone && e.version >= b.min_version && e.timestamp_us >= b.min_timestamp_us;
+  }
+
+ private:
+  static int64_t NowMicros() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+  const Db& db_;
+  int64_t now_us_;
+  std::unordered_map<std::string, ReadBounds, keys::StringHash, std::equal_to<>> bounds_;
+};
+
+// Common to all iterators: the current decoded event, the count limit, the
+// sticky status, and skipping what stream metadata hides.
 class IteratorBase : public EventIterator {
  public:
   explicit IteratorBase(size_t max_count) : remaining_(max_count) {}
   bool Valid() const override { return valid_; }
   const RecordedEvent& event() const override { return event_; }
   Status status() const override { return status_; }
+  void Next() override {
+    StepRaw();
+    Settle();
+  }
 
  protected:
+  // Moves the underlying iterator one step.
+  virtual void StepRaw() = 0;
+  // Loads the event the underlying iterator is at (through Load or Fail).
+  virtual void LoadCurrent() = 0;
+
+  // Loads the current event, stepping over hidden ones. Derived
+  // constructors call it once positioned.
+  void Settle() {
+    for (;;) {
+      LoadCurrent();
+      if (!valid_ || Shown()) return;
+      ++remaining_;  // a hidden event does not count
+      StepRaw();
+    }
+  }
+
+  bool Shown() {
+    if (min_timestamp_us_ != 0 && event_.timestamp_us < min_timestamp_us_) return false;
+    if (!visibility_) return true;
+    Status error;
+    if (visibility_->Visible(event_, &error)) return true;
+    if (!error.ok()) {
+      Fail(std::move(error));
+      return true;  // stop here with the error
+    }
+    return false;
+  }
+
+  // Global reads on a store with metadata: check each event's stream.
+  std::unique_ptr<Visibility> visibility_;
+  // Stream reads: events older than this are hidden (max age).
+  int64_t min_timestamp_us_ = 0;
+
   // Decodes `bytes` into event_ and checks it matches where it was found.
   // Sets valid_ (and status_ on failure).
   void Load(std::string_view bytes, Position expect_position, Version expect_version) {
@@ -78,12 +156,13 @@ class IteratorBase : public EventIterator {
 
 class StreamIterator : public IteratorBase {
  public:
-  StreamIterator(const Db& db, uint64_t stream_id, const ReadStreamOptions& options)
+  StreamIterator(const Db& db, uint64_t stream_id, const ReadStreamOptions& options,
+                 const ReadBounds& bounds)
       : IteratorBase(options.max_count),
         snapshot_(db),
         stream_id_(stream_id),
         forward_(options.direction == Direction::kForward),
-        lower_(keys::StreamKey(stream_id, Version(0))),
+        lower_(keys::StreamKey(stream_id, bounds.min_version)),
         upper_(keys::StreamKey(stream_id + 1, Version(0))),
         lower_slice_(lower_),
         upper_slice_(upper_) {
@@ -92,6 +171,7 @@ class StreamIterator : public IteratorBase {
     ro.iterate_lower_bound = &lower_slice_;
     ro.iterate_upper_bound = &upper_slice_;
     it_.reset(db.db->NewIterator(ro, db.cf(Db::kStream)));
+    min_timestamp_us_ = bounds.min_timestamp_us;
     if (forward_) {
       it_->Seek(keys::StreamKey(stream_id, options.from.value_or(Version(1))));
     } else if (options.from) {
@@ -99,20 +179,19 @@ class StreamIterator : public IteratorBase {
     } else {
       it_->SeekToLast();
     }
-    LoadCurrent();
+    Settle();
   }
 
-  void Next() override {
+ private:
+  void StepRaw() override {
     if (forward_) {
       it_->Next();
     } else {
       it_->Prev();
     }
-    LoadCurrent();
   }
 
- private:
-  void LoadCurrent() {
+  void LoadCurrent() override {
     if (!it_->Valid()) {
       valid_ = false;
       if (!it_->status().ok()) Fail(FromRocks(it_->status()));
@@ -143,17 +222,15 @@ class LogIterator : public IteratorBase {
     rocksdb::ReadOptions ro;
     ro.snapshot = snapshot_.get();
     it_.reset(db.db->NewIterator(ro, db.cf(Db::kLog)));
+    if (db.has_metadata.load()) visibility_ = std::make_unique<Visibility>(db);
     it_->Seek(keys::LogKey(options.from));
-    LoadCurrent();
-  }
-
-  void Next() override {
-    it_->Next();
-    LoadCurrent();
+    Settle();
   }
 
  private:
-  void LoadCurrent() {
+  void StepRaw() override { it_->Next(); }
+
+  void LoadCurrent() override {
     if (!it_->Valid()) {
       valid_ = false;
       if (!it_->status().ok()) Fail(FromRocks(it_->status()));
@@ -189,17 +266,15 @@ class IndexIterator : public IteratorBase {
     rocksdb::ReadOptions ro = read_options_;
     ro.iterate_upper_bound = &upper_slice_;
     it_.reset(db.db->NewIterator(ro, db.cf(family)));
+    if (db.has_metadata.load()) visibility_ = std::make_unique<Visibility>(db);
     it_->Seek(keys::IndexKey(name, options.from));
-    LoadCurrent();
-  }
-
-  void Next() override {
-    it_->Next();
-    LoadCurrent();
+    Settle();
   }
 
  private:
-  void LoadCurrent() {
+  void StepRaw() override { it_->Next(); }
+
+  void LoadCurrent() override {
     if (!it_->Valid()) {
       valid_ = false;
       if (!it_->status().ok()) Fail(FromRocks(it_->status()));
@@ -215,6 +290,12 @@ class IndexIterator : public IteratorBase {
     rocksdb::Status s =
         db_.db->Get(read_options_, db_.cf(Db::kLog), keys::LogKey(position), &record_);
     if (s.IsNotFound()) {
+      if (visibility_) {
+        // Reclaimed by a trim or delete; the index entry goes at compaction.
+        it_->Next();
+        LoadCurrent();
+        return;
+      }
       Fail(Status::Corruption("index entry for position " + std::to_string(position.value()) +
                               " has no event in the log"));
       return;
@@ -251,8 +332,9 @@ class ErrorIterator : public EventIterator {
 }  // namespace
 
 std::unique_ptr<EventIterator> NewStreamIterator(const Db& db, uint64_t stream_id,
-                                                 const ReadStreamOptions& options) {
-  return std::make_unique<StreamIterator>(db, stream_id, options);
+                                                 const ReadStreamOptions& options,
+                                                 const ReadBounds& bounds) {
+  return std::make_unique<StreamIterator>(db, stream_id, options, bounds);
 }
 
 std::unique_ptr<EventIterator> NewLogIterator(const Db& db, const ReadAllOptions& options) {

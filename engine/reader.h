@@ -16,12 +16,15 @@
 #include "db.h"
 #include "evlog/event_iterator.h"
 #include "evlog/store.h"
+#include "stream_metadata.h"
 
 namespace evlog {
 
-// Events of the stream with id `stream_id` (REQUIRES: it exists).
+// Events of the stream with id `stream_id` (REQUIRES: it exists), within
+// `bounds` (its metadata's; default: everything).
 std::unique_ptr<EventIterator> NewStreamIterator(const Db& db, uint64_t stream_id,
-                                                 const ReadStreamOptions& options);
+                                                 const ReadStreamOptions& options,
+                                                 const ReadBounds& bounds = {});
 
 // Events of the global log, all or by category or type.
 std::unique_ptr<EventIterator> NewLogIterator(const Db& db, const ReadAllOptions& options);

@@ -16,6 +16,8 @@ Status LoadStreamHead(const Db& db, const rocksdb::ReadOptions& read_options,
   codec::StreamRow decoded;
   if (Status st = codec::DecodeStreamRow(row.ToStringView(), &decoded); !st.ok()) return st;
   head->id = decoded.id;
+  head->created_position = decoded.created_position;
+  head->tombstoned = decoded.tombstoned;
 
   std::string lower = keys::StreamKey(decoded.id, Version(0));
   std::string upper = keys::StreamKey(decoded.id + 1, Version(0));

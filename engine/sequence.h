@@ -17,6 +17,7 @@
 #include "db.h"
 #include "evlog/status.h"
 #include "evlog/types.h"
+#include "keys.h"
 
 namespace evlog {
 
@@ -24,6 +25,9 @@ struct StreamHead {
   // 0 while the stream has never been created.
   uint64_t id = 0;
   Version version;
+  Position created_position;
+  // Hard-deleted: never written again.
+  bool tombstoned = false;
 };
 
 // Reads a stream's head from the database: NotFound-free; a stream that was
@@ -42,12 +46,9 @@ class StreamHeads {
   size_t size() const { return heads_.size(); }
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
-  };
   const Db* db_;
-  std::unordered_map<std::string, std::unique_ptr<StreamHead>, Hash, std::equal_to<>> heads_;
+  std::unordered_map<std::string, std::unique_ptr<StreamHead>, keys::StringHash, std::equal_to<>>
+      heads_;
 };
 
 }  // namespace evlog

@@ -30,6 +30,8 @@ std::string_view Status::CodeName() const {
       return "aborted";
     case Code::kTimedOut:
       return "timed_out";
+    case Code::kStreamDeleted:
+      return "stream_deleted";
   }
   return "unknown";
 }

@@ -4,7 +4,9 @@
 #include "evlog/store.h"
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <limits>
 #include <system_error>
 
 #include "change_feed.h"
@@ -16,6 +18,7 @@
 #include "request.h"
 #include "sequence.h"
 #include "snapshot.h"
+#include "stream_metadata.h"
 #include "subscription.h"
 #include "view.h"
 #include "writer.h"
@@ -42,6 +45,24 @@ std::string ParkedError(std::string_view metadata) {
     out.push_back(metadata[i]);
   }
   return out;
+}
+
+// The lowest position any durable subscription or view has processed up
+// to; the last position when there are none.
+Result<Position> OldestCheckpoint(const Db& db) {
+  uint64_t oldest = db.commits->committed();
+  std::unique_ptr<rocksdb::Iterator> it(
+      db.db->NewIterator(rocksdb::ReadOptions(), db.cf(Db::kCheckpoints)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    std::string_view key = it->key().ToStringView();
+    std::string_view value = it->value().ToStringView();
+    bool progress = key.find('\0') == std::string_view::npos && value.size() == 8;
+    bool view = key.ends_with(std::string_view("\0view", 5)) && value.size() == 16;
+    if (progress) oldest = std::min(oldest, keys::GetU64BE(value.data()));
+    if (view) oldest = std::min(oldest, keys::GetU64BE(value.data() + 8));
+  }
+  if (!it->status().ok()) return FromRocks(it->status());
+  return Position(oldest);
 }
 
 uint64_t DirectoryBytes(const std::string& path) {
@@ -121,7 +142,19 @@ Result<std::unique_ptr<EventIterator>> Store::ReadStream(std::string_view stream
   if (head.version.value() == 0) {
     return Status::NotFound("stream '" + std::string(stream) + "' not found");
   }
-  return NewStreamIterator(*rep_->db, head.id, options);
+  ReadBounds bounds;
+  if (rep_->db->has_metadata.load()) {
+    StreamMetadata metadata;
+    if (Status s = LoadMetadata(*rep_->db, stream, &metadata); !s.ok()) return s;
+    int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    bounds = BoundsFor(metadata, head.version, now_us);
+    if (bounds.gone) {
+      return Status::NotFound("stream '" + std::string(stream) + "' was deleted");
+    }
+  }
+  return NewStreamIterator(*rep_->db, head.id, options, bounds);
 }
 
 std::unique_ptr<EventIterator> Store::ReadAll(const ReadAllOptions& options) {
@@ -269,6 +302,99 @@ Result<std::optional<Snapshot>> Store::LoadSnapshot(std::string_view stream) {
 Result<std::unique_ptr<Snapshotter>> Store::StartSnapshots(SnapshotPolicy policy) {
   return evlog::StartSnapshots(rep_->db.get(), rep_->writer.get(), rep_->options,
                                std::move(policy));
+}
+
+Status Store::SetStreamMetadata(std::string_view stream, const StreamMetadata& metadata) {
+  if (!rep_->writer) return Status::ReadOnly("the store was opened read-only");
+  if (Status s = ValidateStreamName(stream, rep_->options.max_stream_name_bytes); !s.ok()) return s;
+  if (metadata.hard_deleted) {
+    return Status::InvalidArgument("a hard delete is DeleteStream(stream, /*hard=*/true)");
+  }
+  return WriteMetadata(stream, metadata, /*tombstone=*/false);
+}
+
+Status Store::WriteMetadata(std::string_view stream, const StreamMetadata& metadata,
+                            bool tombstone) {
+  AppendRequest request;
+  request.streams.push_back(
+      StreamAppend{.stream = MetaStream(stream),
+                   .events = {EventData{.type = std::string(kMetadataEventType),
+                                        .data = EncodeMetadata(metadata),
+                                        .content_type = ContentType::kJson}}});
+  return AppendAndWait(*rep_->writer, rep_->options, std::move(request), /*system=*/true,
+                       tombstone ? std::string(stream) : std::string())
+      .status();
+}
+
+Result<StreamMetadata> Store::GetStreamMetadata(std::string_view stream) {
+  StreamMetadata metadata;
+  if (Status s = LoadMetadata(*rep_->db, stream, &metadata); !s.ok()) return s;
+  return metadata;
+}
+
+Status Store::DeleteStream(std::string_view stream, bool hard) {
+  if (!rep_->writer) return Status::ReadOnly("the store was opened read-only");
+  if (Status s = ValidateStreamName(stream, rep_->options.max_stream_name_bytes); !s.ok()) return s;
+  StreamMetadata metadata;
+  if (Status s = LoadMetadata(*rep_->db, stream, &metadata); !s.ok()) return s;
+  if (hard) {
+    metadata.hard_deleted = true;
+    return WriteMetadata(stream, metadata, /*tombstone=*/true);
+  }
+  StreamHead head;
+  if (Status s = LoadStreamHead(*rep_->db, rocksdb::ReadOptions(), stream, &head); !s.ok()) {
+    return s;
+  }
+  if (head.version.value() == 0) {
+    return Status::NotFound("stream '" + std::string(stream) + "' not found");
+  }
+  metadata.deleted = true;
+  metadata.truncate_before = Version(head.version.value() + 1);
+  return WriteMetadata(stream, metadata, /*tombstone=*/false);
+}
+
+Result<Version> Store::TrimStream(std::string_view stream, const TrimOptions& options) {
+  if (!rep_->writer) return Status::ReadOnly("the store was opened read-only");
+  const Db& db = *rep_->db;
+  StreamHead head;
+  if (Status s = LoadStreamHead(db, rocksdb::ReadOptions(), stream, &head); !s.ok()) return s;
+  if (head.version.value() == 0) {
+    return Status::NotFound("stream '" + std::string(stream) + "' not found");
+  }
+  StreamMetadata metadata;
+  if (Status s = LoadMetadata(db, stream, &metadata); !s.ok()) return s;
+  const Version current = metadata.truncate_before.value_or(Version(1));
+  Version target = options.before.value_or(Version(head.version.value() + 1));
+  if (options.require_snapshot) {
+    auto snapshot = evlog::LoadSnapshot(db, stream);
+    if (!snapshot.ok()) return snapshot.status();
+    Version covered =
+        snapshot->has_value() ? Version((*snapshot)->version.value() + 1) : Version(1);
+    target = std::min(target, covered);
+  }
+  // Never past what a durable consumer still has to process, nor younger
+  // than the retention window.
+  auto oldest = OldestCheckpoint(db);
+  if (!oldest.ok()) return oldest.status();
+  const int64_t keep_after_us =
+      options.retention_seconds == 0
+          ? std::numeric_limits<int64_t>::max()
+          : std::chrono::duration_cast<std::chrono::microseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                    .count() -
+                static_cast<int64_t>(options.retention_seconds) * 1'000'000;
+  auto it = NewStreamIterator(db, head.id, {.from = current});
+  for (; it->Valid() && it->event().version < target; it->Next()) {
+    if (it->event().position > *oldest || it->event().timestamp_us >= keep_after_us) {
+      target = it->event().version;
+      break;
+    }
+  }
+  if (!it->status().ok()) return it->status();
+  if (target <= current) return current;
+  metadata.truncate_before = target;
+  if (Status s = WriteMetadata(stream, metadata, /*tombstone=*/false); !s.ok()) return s;
+  return target;
 }
 
 Position Store::LastPosition() const { return Position(rep_->db->commits->committed()); }

@@ -9,6 +9,7 @@
 
 #include "codec.h"
 #include "keys.h"
+#include "stream_metadata.h"
 
 namespace evlog {
 
@@ -55,6 +56,8 @@ struct Writer::Group {
   // Heads as they were before this group, to restore if the write fails.
   std::vector<std::pair<StreamHead*, StreamHead>> undo;
   std::unordered_set<StreamHead*> touched;
+  // A "$meta-" stream was created: readers must start checking metadata.
+  bool creates_metadata = false;
 };
 
 Writer::Writer(Db* db, const Options& options, uint64_t next_stream_id)
@@ -166,6 +169,7 @@ void Writer::CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& appends) {
     write_options.sync = group.sync;
     rocksdb::Status s = db_->db->Write(write_options, &group.batch);
     if (s.ok()) {
+      if (group.creates_metadata) db_->has_metadata.store(true);
       next_stream_id_.store(group.next_stream_id, std::memory_order_relaxed);
       commits_.Advance(group.next_position - 1);
       if (!group.sync) {
@@ -210,6 +214,9 @@ Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {
     auto head = heads_.Find(sa.stream);
     if (!head.ok()) return head.status();
     StreamHead* h = *head;
+    if (h->tombstoned) {
+      return Status::StreamDeleted("stream '" + sa.stream + "' was deleted permanently");
+    }
     if (!sa.expected.Matches(h->version)) {
       return Status::WrongExpectedVersion("stream '" + sa.stream + "' is at version " +
                                               std::to_string(h->version.value()) +
@@ -228,8 +235,10 @@ Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {
     if (group.touched.insert(h).second) group.undo.emplace_back(h, *h);
     if (h->id == 0) {
       h->id = group.next_stream_id++;
+      h->created_position = Position(group.next_position);
       group.batch.Put(db_->cf(Db::kStreams), sa.stream,
-                      codec::EncodeStreamRow({h->id, Position(group.next_position)}));
+                      codec::EncodeStreamRow({h->id, h->created_position}));
+      if (sa.stream.starts_with(kMetaPrefix)) group.creates_metadata = true;
     }
     StreamAppendResult r{.stream = sa.stream,
                          .first_version = Version(h->version.value() + 1),
@@ -257,6 +266,16 @@ Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {
     r.last_version = h->version;
     r.last_position = Position(group.next_position - 1);
     result.streams.push_back(std::move(r));
+  }
+  if (!append.tombstone.empty()) {
+    auto head = heads_.Find(append.tombstone);
+    if (!head.ok()) return head.status();
+    StreamHead* h = *head;
+    if (group.touched.insert(h).second) group.undo.emplace_back(h, *h);
+    if (h->id == 0) h->id = group.next_stream_id++;
+    h->tombstoned = true;
+    group.batch.Put(db_->cf(Db::kStreams), append.tombstone,
+                    codec::EncodeStreamRow({h->id, h->created_position, true}));
   }
   if (append.request.durability == Durability::kSync) group.sync = true;
   return result;
@@ -354,12 +373,16 @@ void AppendWithCallback(Writer& writer, const Options& options, AppendRequest re
 }
 
 Result<AppendResult> AppendAndWait(Writer& writer, const Options& options, AppendRequest request,
-                                   bool system) {
+                                   bool system, std::string tombstone) {
   std::promise<Result<AppendResult>> promise;
   std::future<Result<AppendResult>> future = promise.get_future();
-  AppendWithCallback(
-      writer, options, std::move(request),
-      [&promise](Result<AppendResult> r) { promise.set_value(std::move(r)); }, system);
+  auto pending = std::make_unique<PendingAppend>();
+  if (Status s = PrepareAppend(options, std::move(request), pending.get(), system); !s.ok()) {
+    return s;
+  }
+  pending->tombstone = std::move(tombstone);
+  pending->done = [&promise](Result<AppendResult> r) { promise.set_value(std::move(r)); };
+  writer.Submit(std::move(pending));
   return future.get();
 }
 

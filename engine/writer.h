@@ -94,9 +94,10 @@ class Writer {
   std::thread syncer_;
 };
 
-// Validates, queues and waits for an append. `system` allows '$' streams.
+// Validates, queues and waits for an append. `system` allows '$' streams;
+// `tombstone` (system only) names a stream the append hard-deletes.
 Result<AppendResult> AppendAndWait(Writer& writer, const Options& options, AppendRequest request,
-                                   bool system = false);
+                                   bool system = false, std::string tombstone = {});
 
 // Validates and queues an append; `done` runs once with the result.
 void AppendWithCallback(Writer& writer, const Options& options, AppendRequest request,

@@ -27,6 +27,7 @@
 //   ReadOnly              a write was attempted on a store opened read-only.
 //   Aborted               the store is closing; the request was not applied.
 //   TimedOut              a wait ended before what it waited for happened.
+//   StreamDeleted         an append to a hard-deleted stream. Retry: never.
 
 #pragma once
 
@@ -55,6 +56,7 @@ class [[nodiscard]] Status {
     kReadOnly,
     kAborted,
     kTimedOut,
+    kStreamDeleted,
   };
 
   // An OK status.
@@ -87,6 +89,7 @@ class [[nodiscard]] Status {
   static Status ReadOnly(std::string_view msg) { return Status(Code::kReadOnly, msg); }
   static Status Aborted(std::string_view msg) { return Status(Code::kAborted, msg); }
   static Status TimedOut(std::string_view msg) { return Status(Code::kTimedOut, msg); }
+  static Status StreamDeleted(std::string_view msg) { return Status(Code::kStreamDeleted, msg); }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
@@ -102,6 +105,7 @@ class [[nodiscard]] Status {
   bool IsReadOnly() const { return code_ == Code::kReadOnly; }
   bool IsAborted() const { return code_ == Code::kAborted; }
   bool IsTimedOut() const { return code_ == Code::kTimedOut; }
+  bool IsStreamDeleted() const { return code_ == Code::kStreamDeleted; }
 
   // The human-readable detail, without the code name.
   const std::string& message() const { return message_; }

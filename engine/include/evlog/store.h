@@ -76,6 +76,17 @@ struct ListStreamsOptions {
   size_t max_count = std::numeric_limits<size_t>::max();
 };
 
+struct TrimOptions {
+  // Remove events before this version. Default: every event the other rules
+  // allow.
+  std::optional<Version> before;
+  // Keep events younger than this. Default: 0, no age rule.
+  uint64_t retention_seconds = 0;
+  // Only remove events covered by the stream's newest snapshot.
+  // Default: true
+  bool require_snapshot = true;
+};
+
 struct StoreStats {
   // Events in the store.
   uint64_t events = 0;
@@ -202,6 +213,27 @@ class Store {
   // InvalidArgument for a missing fold or name.
   Result<std::unique_ptr<Snapshotter>> StartSnapshots(SnapshotPolicy policy);
 
+  // Sets the metadata of `stream` (see StreamMetadata); reads honour it at
+  // once. The change is an event in "$meta-<stream>". Errors:
+  // InvalidArgument for a reserved name or hard_deleted (use DeleteStream).
+  Status SetStreamMetadata(std::string_view stream, const StreamMetadata& metadata);
+
+  // The current metadata of `stream` (defaults if it has none).
+  Result<StreamMetadata> GetStreamMetadata(std::string_view stream);
+
+  // Soft delete: the stream reads as not found until new events arrive, whose
+  // versions continue. Hard delete: not found, and any later append fails
+  // with StreamDeleted. NotFound if the stream has no events (soft) .
+  Status DeleteStream(std::string_view stream, bool hard = false);
+
+  // Removes old events of `stream`: those before options.before, covered by
+  // its newest snapshot (unless require_snapshot is off), older than the
+  // retention window, and already processed by every durable subscription
+  // and view. Reads honour the trim at once; the bytes are reclaimed later.
+  // Returns the stream's new first readable version. NotFound if the stream
+  // has no events.
+  Result<Version> TrimStream(std::string_view stream, const TrimOptions& options = {});
+
   // The position of the last committed event, 0 when empty. For a read-only
   // store, as of Open or the last CatchUp().
   Position LastPosition() const;
@@ -222,6 +254,7 @@ class Store {
  private:
   struct Rep;
   explicit Store(std::unique_ptr<Rep> rep);
+  Status WriteMetadata(std::string_view stream, const StreamMetadata& metadata, bool tombstone);
   std::unique_ptr<Rep> rep_;
 };
 

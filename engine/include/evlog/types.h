@@ -214,6 +214,23 @@ struct AppendResult {
   bool deduplicated = false;
 };
 
+// Rules a stream's reads honour at once (the bytes are reclaimed later).
+// Changes are events of type "$metadata" in the stream "$meta-<stream>", so
+// the change feed carries them.
+struct StreamMetadata {
+  // Only the newest `max_count` events are readable.
+  std::optional<uint64_t> max_count;
+  // Only events younger than this are readable.
+  std::optional<uint64_t> max_age_seconds;
+  // Events before this version are gone (set by trims and soft deletes).
+  std::optional<Version> truncate_before;
+  // Soft-deleted: reads as not found until new events arrive; versions
+  // continue where they were.
+  bool deleted = false;
+  // Hard-deleted: not found, and the name can never be written again.
+  bool hard_deleted = false;
+};
+
 // One row of ListStreams.
 struct StreamInfo {
   std::string name;

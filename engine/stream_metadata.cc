@@ -1,0 +1,87 @@
+#include "stream_metadata.h"
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "codec.h"
+#include "keys.h"
+#include "sequence.h"
+
+namespace evlog {
+
+std::string MetaStream(std::string_view stream) {
+  return std::string(kMetaPrefix) + std::string(stream);
+}
+
+std::string EncodeMetadata(const StreamMetadata& m) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  if (m.max_count) j["max_count"] = *m.max_count;
+  if (m.max_age_seconds) j["max_age_seconds"] = *m.max_age_seconds;
+  if (m.truncate_before) j["truncate_before"] = m.truncate_before->value();
+  if (m.deleted) j["deleted"] = true;
+  if (m.hard_deleted) j["hard_deleted"] = true;
+  return j.dump();
+}
+
+Status DecodeMetadata(std::string_view text, StreamMetadata* out) {
+  *out = StreamMetadata();
+  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return Status::Corruption("unreadable stream metadata");
+  auto count = [&](const char* key) -> std::optional<uint64_t> {
+    if (!j.contains(key)) return std::nullopt;
+    if (!j[key].is_number_unsigned()) return std::nullopt;
+    return j[key].get<uint64_t>();
+  };
+  out->max_count = count("max_count");
+  out->max_age_seconds = count("max_age_seconds");
+  if (auto tb = count("truncate_before")) out->truncate_before = Version(*tb);
+  out->deleted = j.value("deleted", false);
+  out->hard_deleted = j.value("hard_deleted", false);
+  return Status::OK();
+}
+
+Status LoadMetadata(const Db& db, std::string_view stream, StreamMetadata* out) {
+  *out = StreamMetadata();
+  StreamHead meta;
+  if (Status s = LoadStreamHead(db, rocksdb::ReadOptions(), MetaStream(stream), &meta); !s.ok()) {
+    return s;
+  }
+  if (meta.version.value() == 0) return Status::OK();
+  rocksdb::PinnableSlice value;
+  rocksdb::Status s = db.db->Get(rocksdb::ReadOptions(), db.cf(Db::kStream),
+                                 keys::StreamKey(meta.id, meta.version), &value);
+  if (!s.ok()) return FromRocks(s);
+  codec::AlignedBuffer scratch;
+  RecordedEvent event;
+  if (Status st = codec::DecodeEvent(value.ToStringView(), &scratch, &event); !st.ok()) return st;
+  return DecodeMetadata(event.data, out);
+}
+
+ReadBounds BoundsFor(const StreamMetadata& m, Version last, int64_t now_us) {
+  ReadBounds b;
+  b.min_version = Version(1);
+  if (m.hard_deleted) {
+    b.gone = true;
+    return b;
+  }
+  if (m.truncate_before) b.min_version = std::max(b.min_version, *m.truncate_before);
+  if (m.max_count) {
+    uint64_t keep_from = last.value() >= *m.max_count ? last.value() - *m.max_count + 1 : 1;
+    b.min_version = std::max(b.min_version, Version(keep_from));
+  }
+  if (m.max_age_seconds) {
+    b.min_timestamp_us = now_us - static_cast<int64_t>(*m.max_age_seconds) * 1'000'000;
+  }
+  b.gone = m.deleted && b.min_version > last;
+  return b;
+}
+
+bool StoreHasMetadata(const Db& db) {
+  std::unique_ptr<rocksdb::Iterator> it(
+      db.db->NewIterator(rocksdb::ReadOptions(), db.cf(Db::kStreams)));
+  it->Seek(rocksdb::Slice(kMetaPrefix.data(), kMetaPrefix.size()));
+  return it->Valid() &&
+         it->key().starts_with(rocksdb::Slice(kMetaPrefix.data(), kMetaPrefix.size()));
+}
+
+}  // namespace evlog

@@ -1,0 +1,138 @@
+// Stream metadata, deletes and trims: reads honour them at once, in stream
+// and global reads; hard deletes forbid reuse; trims respect snapshots and
+// durable consumers.
+
+#include <gtest/gtest.h>
+
+#include "testutil/store_fixture.h"
+
+namespace evlog {
+namespace {
+
+using std::chrono::seconds;
+using testutil::Ev;
+using Metadata = testutil::StoreTest;
+
+std::vector<uint64_t> Versions(const std::vector<OwnedEvent>& events) {
+  std::vector<uint64_t> out;
+  for (const auto& e : events) out.push_back(e.version.value());
+  return out;
+}
+
+std::vector<OwnedEvent> OfStream(const std::vector<OwnedEvent>& events, const std::string& s) {
+  std::vector<OwnedEvent> out;
+  for (const auto& e : events) {
+    if (e.stream == s) out.push_back(e);
+  }
+  return out;
+}
+
+TEST_F(Metadata, MaxCountShowsOnlyTheNewestEvents) {
+  for (int i = 0; i < 5; ++i) AppendOne("a-1");
+  ASSERT_OK(store_->SetStreamMetadata("a-1", {.max_count = 2}));
+  EXPECT_EQ(Versions(ReadStream("a-1")), (std::vector<uint64_t>{4, 5}));
+  EXPECT_EQ(Versions(ReadStream("a-1", {.direction = Direction::kBackward})),
+            (std::vector<uint64_t>{5, 4}));
+  EXPECT_EQ(Versions(OfStream(ReadAll(), "a-1")), (std::vector<uint64_t>{4, 5}));
+  AppendOne("a-1");
+  EXPECT_EQ(Versions(ReadStream("a-1")), (std::vector<uint64_t>{5, 6}));
+}
+
+TEST_F(Metadata, MaxAgeHidesOlderEvents) {
+  AppendOne("a-1");
+  ASSERT_OK(store_->SetStreamMetadata("a-1", {.max_age_seconds = 3600}));
+  EXPECT_EQ(ReadStream("a-1").size(), 1u);
+  ASSERT_OK(store_->SetStreamMetadata("a-1", {.max_age_seconds = 0}));
+  EXPECT_TRUE(ReadStream("a-1").empty());
+  EXPECT_TRUE(OfStream(ReadAll({.category = "a"}), "a-1").empty());
+}
+
+TEST_F(Metadata, TruncateBeforeHidesEarlierVersionsEverywhere) {
+  for (int i = 0; i < 4; ++i) AppendOne("a-1", "T");
+  AppendOne("b-1", "T");
+  ASSERT_OK(store_->SetStreamMetadata("a-1", {.truncate_before = Version(3)}));
+  EXPECT_EQ(Versions(ReadStream("a-1")), (std::vector<uint64_t>{3, 4}));
+  EXPECT_EQ(Versions(OfStream(ReadAll(), "a-1")), (std::vector<uint64_t>{3, 4}));
+  EXPECT_EQ(Versions(OfStream(ReadAll({.event_type = "T"}), "a-1")), (std::vector<uint64_t>{3, 4}));
+  EXPECT_EQ(OfStream(ReadAll(), "b-1").size(), 1u);
+  auto metadata = store_->GetStreamMetadata("a-1");
+  ASSERT_OK(metadata.status());
+  EXPECT_EQ(metadata->truncate_before, Version(3));
+}
+
+TEST_F(Metadata, ChangesAreEventsInTheMetaStream) {
+  AppendOne("a-1");
+  ASSERT_OK(store_->SetStreamMetadata("a-1", {.max_count = 7}));
+  std::vector<OwnedEvent> meta = ReadStream("$meta-a-1");
+  ASSERT_EQ(meta.size(), 1u);
+  EXPECT_EQ(meta[0].type, "$metadata");
+  EXPECT_EQ(meta[0].data, R"({"max_count":7})");
+  auto feed = store_->OpenFeed({.start = FeedStart::After(Position(1))});
+  FeedBatch batch;
+  ASSERT_OK((*feed)->Next(std::chrono::milliseconds(0), &batch));
+  ASSERT_EQ(batch.events.size(), 1u);
+  EXPECT_EQ(batch.events[0].stream, "$meta-a-1");
+}
+
+TEST_F(Metadata, SoftDeleteReadsNotFoundAndVersionsContinue) {
+  AppendOne("a-1");
+  AppendOne("a-1");
+  ASSERT_OK(store_->DeleteStream("a-1"));
+  EXPECT_TRUE(store_->ReadStream("a-1").status().IsNotFound());
+  EXPECT_TRUE(OfStream(ReadAll(), "a-1").empty());
+  StreamAppendResult again = AppendOne("a-1", "T", ExpectedVersion::Exact(Version(2)));
+  EXPECT_EQ(again.first_version, Version(3));
+  EXPECT_EQ(Versions(ReadStream("a-1")), (std::vector<uint64_t>{3}));
+  EXPECT_TRUE(store_->DeleteStream("never-1").IsNotFound());
+}
+
+TEST_F(Metadata, HardDeleteForbidsReuseEvenAfterReopen) {
+  AppendOne("a-1");
+  ASSERT_OK(store_->DeleteStream("a-1", /*hard=*/true));
+  EXPECT_TRUE(store_->ReadStream("a-1").status().IsNotFound());
+  auto r = store_->Append("a-1", ExpectedVersion::Any(), {Ev("T")});
+  EXPECT_TRUE(r.status().IsStreamDeleted()) << r.status().ToString();
+  Reopen();
+  EXPECT_TRUE(store_->Append("a-1", ExpectedVersion::Any(), {Ev("T")}).status().IsStreamDeleted());
+  EXPECT_TRUE(store_->ReadStream("a-1").status().IsNotFound());
+  EXPECT_TRUE(store_->SetStreamMetadata("a-1", {.hard_deleted = true}).IsInvalidArgument());
+}
+
+TEST_F(Metadata, TrimNeedsASnapshot) {
+  for (int i = 0; i < 10; ++i) AppendOne("a-1");
+  auto none = store_->TrimStream("a-1", {.before = Version(8)});
+  ASSERT_OK(none.status());
+  EXPECT_EQ(*none, Version(1));
+  ASSERT_OK(store_->SaveSnapshot("a-1", Version(5), "state@5"));
+  auto trimmed = store_->TrimStream("a-1", {.before = Version(8)});
+  ASSERT_OK(trimmed.status());
+  EXPECT_EQ(*trimmed, Version(6));
+  EXPECT_EQ(ReadStream("a-1").front().version, Version(6));
+  auto unforced = store_->TrimStream("a-1", {.before = Version(8), .require_snapshot = false});
+  EXPECT_EQ(*unforced, Version(8));
+}
+
+TEST_F(Metadata, TrimNeverPassesADurableSubscriptionsCheckpoint) {
+  for (int i = 0; i < 10; ++i) AppendOne("a-1");
+  {
+    // A consumer that stops at position 5: its checkpoint stays at 4.
+    auto sub = store_->Subscribe(
+        {.name = "behind",
+         .feed = {.max_batch_events = 1},
+         .max_attempts = 1,
+         .on_failure = FailurePolicy::kStop},
+        [](const std::vector<OwnedEvent>& events) {
+          return events[0].position.value() <= 4 ? Status::OK() : Status::IOError("stop here");
+        });
+    ASSERT_OK(sub.status());
+    Status s = (*sub)->WaitFor(Position(10), seconds(30));
+    EXPECT_TRUE(s.IsIOError()) << s.ToString();
+    EXPECT_EQ((*sub)->checkpoint(), Position(4));
+  }
+  auto trimmed = store_->TrimStream("a-1", {.require_snapshot = false});
+  ASSERT_OK(trimmed.status());
+  EXPECT_EQ(*trimmed, Version(5));  // positions 1..4 are processed by everyone
+}
+
+}  // namespace
+}  // namespace evlog
