@@ -366,6 +366,40 @@ TEST_F(Cli, ViewGetAndScanReadAViewByName) {
   EXPECT_EQ(Evlog({"view", "stock", "frob"}).exit_code, 2);
 }
 
+TEST_F(Cli, MetadataTrimSnapshotAndDelete) {
+  for (int i = 1; i <= 5; ++i) {
+    ASSERT_EQ(Evlog({"append", "a-1", "--type", "T", "--data", std::to_string(i)}).exit_code, 0);
+  }
+  Json shown = Json::parse(Evlog({"metadata", "a-1"}).out);
+  EXPECT_TRUE(shown["max_count"].is_null());
+  Json set = Json::parse(Evlog({"metadata", "a-1", "--max-count", "3"}).out);
+  EXPECT_EQ(set["max_count"], 3);
+  EXPECT_EQ(Evlog({"read", "a-1"}).Lines().size(), 3u);
+
+  EXPECT_EQ(Evlog({"snapshot", "a-1"}).exit_code, 4);
+  {
+    auto store = Store::Open(Options{}, db());
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->SaveSnapshot("a-1", Version(4), R"({"sum":10})").ok());
+  }
+  Json snapshot = Json::parse(Evlog({"snapshot", "a-1"}).out);
+  EXPECT_EQ(snapshot["version"], 4);
+  EXPECT_EQ(snapshot["state"]["sum"], 10);
+  Outcome trim = Evlog({"trim", "a-1", "--before", "5"});
+  ASSERT_EQ(trim.exit_code, 0) << trim.err;
+  EXPECT_EQ(Json::parse(trim.out)["truncate_before"], 5);
+  EXPECT_EQ(Evlog({"read", "a-1"}).Lines().size(), 1u);
+
+  EXPECT_EQ(Json::parse(Evlog({"delete", "a-1"}).out)["deleted"], "soft");
+  EXPECT_EQ(Evlog({"read", "a-1"}).exit_code, 4);
+  EXPECT_EQ(Evlog({"append", "a-1", "--type", "T", "--data", "6"}).exit_code, 0);
+  EXPECT_EQ(Evlog({"read", "a-1"}).Lines()[0]["version"], 6);
+  EXPECT_EQ(Json::parse(Evlog({"delete", "a-1", "--hard"}).out)["deleted"], "hard");
+  Outcome refused = Evlog({"append", "a-1", "--type", "T", "--data", "7"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_EQ(refused.Error()["error"], "stream_deleted");
+}
+
 TEST_F(Cli, DemoRunsTheInventoryStory) {
   Outcome r = Evlog({"demo"}, "", /*with_db=*/false);
   ASSERT_EQ(r.exit_code, 0) << r.err;

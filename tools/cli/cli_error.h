@@ -1,8 +1,8 @@
 // CliError: how the evlog tool reports a failure — one JSON line on stderr
 // and an exit code scripts can branch on.
 //
-//   0 ok, 1 anything else, 2 usage error, 3 wrong expected version or failed
-//   append condition, 4 not found.
+//   0 ok, 1 anything else (stream_deleted included), 2 usage error, 3 wrong
+//   expected version or failed append condition, 4 not found.
 
 #pragma once
 

@@ -46,6 +46,12 @@ struct TailArgs {
   bool follow = false;
 };
 
+struct MetadataArgs {
+  std::optional<uint64_t> max_count;
+  std::optional<uint64_t> max_age;
+  std::optional<uint64_t> truncate_before;
+};
+
 int RunAppend(const std::string& db, const AppendArgs& args, std::istream& in);
 int RunRead(const std::string& db, const ReadArgs& args);
 int RunReadAll(const std::string& db, const ReadAllArgs& args);
@@ -67,6 +73,12 @@ Result<std::unique_ptr<Store>> OpenStore(const std::string& db, bool write);
 
 // Prints every event of `it` as a JSON line; the exit code.
 int PrintEvents(EventIterator& it);
+
+// Stream lifecycle (stream_commands.cc).
+int RunSnapshot(const std::string& db, const std::string& stream);
+int RunTrim(const std::string& db, const std::string& stream, uint64_t before);
+int RunMetadata(const std::string& db, const std::string& stream, const MetadataArgs& args);
+int RunDelete(const std::string& db, const std::string& stream, bool hard);
 
 // `evlog demo`: the product-inventory story on a temporary store.
 int RunDemo();

@@ -57,6 +57,25 @@ int main(int argc, char** argv) {
   view_cmd->add_option("action", view_action, "get | scan | rebuild")->required();
   view_cmd->add_option("argument", view_argument, "KEY for get, PREFIX for scan");
 
+  std::string stream_arg;
+  auto* snapshot_cmd = app.add_subcommand("snapshot", "Show a stream's newest snapshot");
+  snapshot_cmd->add_option("stream", stream_arg, "Stream name")->required();
+  uint64_t trim_before = 0;
+  auto* trim_cmd = app.add_subcommand(
+      "trim", "Remove a stream's events before a version (covered by a snapshot and processed)");
+  trim_cmd->add_option("stream", stream_arg, "Stream name")->required();
+  trim_cmd->add_option("--before", trim_before, "First version to keep")->required();
+  MetadataArgs metadata;
+  auto* metadata_cmd = app.add_subcommand("metadata", "Show or set a stream's metadata");
+  metadata_cmd->add_option("stream", stream_arg, "Stream name")->required();
+  metadata_cmd->add_option("--max-count", metadata.max_count, "Keep only the newest N events");
+  metadata_cmd->add_option("--max-age", metadata.max_age, "Keep only events younger than S seconds");
+  metadata_cmd->add_option("--truncate-before", metadata.truncate_before, "Hide versions before V");
+  bool hard = false;
+  auto* delete_cmd = app.add_subcommand("delete", "Delete a stream (soft; --hard: forever)");
+  delete_cmd->add_option("stream", stream_arg, "Stream name")->required();
+  delete_cmd->add_flag("--hard", hard, "Tombstone: the name can never be written again");
+
   auto* subscriptions_cmd =
       app.add_subcommand("subscriptions", "List subscriptions: checkpoint, lag, parked");
   std::string subscription;
@@ -86,6 +105,10 @@ int main(int argc, char** argv) {
   if (streams_cmd->parsed()) return RunStreams(db, category);
   if (stats_cmd->parsed()) return RunStats(db);
   if (tail_cmd->parsed()) return RunTail(db, tail);
+  if (snapshot_cmd->parsed()) return RunSnapshot(db, stream_arg);
+  if (trim_cmd->parsed()) return RunTrim(db, stream_arg, trim_before);
+  if (metadata_cmd->parsed()) return RunMetadata(db, stream_arg, metadata);
+  if (delete_cmd->parsed()) return RunDelete(db, stream_arg, hard);
   if (view_cmd->parsed()) return RunView(db, view_name, view_action, view_argument);
   if (subscriptions_cmd->parsed()) return RunSubscriptions(db);
   if (parked_cmd->parsed()) return RunParked(db, subscription);
