@@ -15,6 +15,7 @@
 #include "commit_signal.h"
 #include "evlog/options.h"
 #include "evlog/status.h"
+#include "trim.h"
 
 namespace evlog {
 
@@ -63,8 +64,12 @@ struct Db {
   std::shared_ptr<CommitSignal> commits = std::make_shared<CommitSignal>();
   // Set once any stream has metadata: readers then check every stream's.
   std::atomic<bool> has_metadata{false};
+  // Per-stream trim points, shared with the trim filters.
+  std::shared_ptr<TruncationTable> truncations = std::make_shared<TruncationTable>();
   // Must outlive `db`.
   std::unique_ptr<rocksdb::CompactionFilter> dedup_filter;
+  std::unique_ptr<rocksdb::CompactionFilter> log_trim_filter;
+  std::unique_ptr<rocksdb::CompactionFilter> stream_trim_filter;
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   bool read_only = false;

@@ -20,6 +20,7 @@
 #include "snapshot.h"
 #include "stream_metadata.h"
 #include "subscription.h"
+#include "trim.h"
 #include "view.h"
 #include "writer.h"
 
@@ -321,9 +322,30 @@ Status Store::WriteMetadata(std::string_view stream, const StreamMetadata& metad
                    .events = {EventData{.type = std::string(kMetadataEventType),
                                         .data = EncodeMetadata(metadata),
                                         .content_type = ContentType::kJson}}});
-  return AppendAndWait(*rep_->writer, rep_->options, std::move(request), /*system=*/true,
-                       tombstone ? std::string(stream) : std::string())
-      .status();
+  auto r = AppendAndWait(*rep_->writer, rep_->options, std::move(request), /*system=*/true,
+                         tombstone ? std::string(stream) : std::string());
+  if (!r.ok()) return r.status();
+  StreamHead head;
+  if (Status s = LoadStreamHead(*rep_->db, rocksdb::ReadOptions(), stream, &head); !s.ok()) {
+    return s;
+  }
+  if (head.id != 0) rep_->db->truncations->Set(stream, head.id, KeepFrom(metadata));
+  return Status::OK();
+}
+
+Status Store::Compact() {
+  if (!rep_->writer) return Status::ReadOnly("the store was opened read-only");
+  rocksdb::CompactRangeOptions options;
+  options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (size_t f = 0; f < Db::kCount; ++f) {
+    auto family = static_cast<Db::Family>(f);
+    if (Status s =
+            FromRocks(rep_->db->db->CompactRange(options, rep_->db->cf(family), nullptr, nullptr));
+        !s.ok()) {
+      return s;
+    }
+  }
+  return Status::OK();
 }
 
 Result<StreamMetadata> Store::GetStreamMetadata(std::string_view stream) {

@@ -159,19 +159,20 @@ int RunDemo() {
   all.reset();  // iterators go before the store
 
   std::cout << "\n6. The change feed, a view and a snapshot\n";
-  auto feed = store.OpenFeed({.start = FeedStart::After(Position(4)), .event_type = "ProductReserved"});
+  auto feed =
+      store.OpenFeed({.start = FeedStart::After(Position(4)), .event_type = "ProductReserved"});
   if (!feed.ok()) return Fail(feed.status());
   FeedBatch batch;
   if (Status s = (*feed)->Next(std::chrono::seconds(1), &batch); !s.ok()) return Fail(s);
   std::cout << "  feed after position 4, type ProductReserved: " << batch.events.size()
             << " events, the first by " << Json::parse(batch.events.at(0).data).value("by", "")
             << "\n";
-  auto view = store.OpenView(
-      {.name = "availability", .feed = {.category = "product"}},
-      [&store](const std::vector<OwnedEvent>& events, ViewWriter& out) {
-        for (const OwnedEvent& e : events) out.Put(e.stream, std::to_string(Fold(store, e.stream).quantity));
-        return Status::OK();
-      });
+  auto view = store.OpenView({.name = "availability", .feed = {.category = "product"}},
+                             [&store](const std::vector<OwnedEvent>& events, ViewWriter& out) {
+                               for (const OwnedEvent& e : events)
+                                 out.Put(e.stream, std::to_string(Fold(store, e.stream).quantity));
+                               return Status::OK();
+                             });
   if (!view.ok()) return Fail(view.status());
   if (Status s = (*view)->WaitFor(store.LastPosition(), std::chrono::seconds(10)); !s.ok()) {
     return Fail(s);
@@ -182,13 +183,14 @@ int RunDemo() {
     std::cout << "  view availability: " << key << " -> " << value << "\n";
   }
   Product widget = Fold(store, "product-1");
-  if (Status s = store.SaveSnapshot("product-1", widget.version,
-                                    Json{{"name", widget.name}, {"quantity", widget.quantity}}.dump());
+  if (Status s =
+          store.SaveSnapshot("product-1", widget.version,
+                             Json{{"name", widget.name}, {"quantity", widget.quantity}}.dump());
       !s.ok()) {
     return Fail(s);
   }
   auto one_more = store.Append("product-1", ExpectedVersion::Exact(widget.version),
-                              {Event("ProductRestocked", {{"quantity", 1}})});
+                               {Event("ProductRestocked", {{"quantity", 1}})});
   if (!one_more.ok()) return Fail(one_more.status());
   auto snapshot = store.LoadSnapshot("product-1");
   if (!snapshot.ok() || !snapshot->has_value()) return Fail(Status::Aborted("no snapshot"));

@@ -69,7 +69,8 @@ int main(int argc, char** argv) {
   auto* metadata_cmd = app.add_subcommand("metadata", "Show or set a stream's metadata");
   metadata_cmd->add_option("stream", stream_arg, "Stream name")->required();
   metadata_cmd->add_option("--max-count", metadata.max_count, "Keep only the newest N events");
-  metadata_cmd->add_option("--max-age", metadata.max_age, "Keep only events younger than S seconds");
+  metadata_cmd->add_option("--max-age", metadata.max_age,
+                           "Keep only events younger than S seconds");
   metadata_cmd->add_option("--truncate-before", metadata.truncate_before, "Hide versions before V");
   bool hard = false;
   auto* delete_cmd = app.add_subcommand("delete", "Delete a stream (soft; --hard: forever)");

@@ -234,6 +234,11 @@ class Store {
   // has no events.
   Result<Version> TrimStream(std::string_view stream, const TrimOptions& options = {});
 
+  // Compacts every column family now, reclaiming the bytes of trimmed,
+  // deleted and expired data (RocksDB otherwise does it in the background
+  // as files are rewritten). Blocks until done.
+  Status Compact();
+
   // The position of the last committed event, 0 when empty. For a read-only
   // store, as of Open or the last CatchUp().
   Position LastPosition() const;
