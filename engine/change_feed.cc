@@ -113,7 +113,8 @@ Status ChangeFeed::Next(std::chrono::milliseconds timeout, FeedBatch* batch) {
 }
 
 Result<std::unique_ptr<ChangeFeed>> OpenFeed(Db* db, const Options& store_options,
-                                             const ChangeFeedOptions& options, bool wake_on_poke) {
+                                             const ChangeFeedOptions& options, bool wake_on_poke,
+                                             bool resume) {
   if (options.max_batch_events == 0) {
     return Status::InvalidArgument("max_batch_events must be at least 1");
   }
@@ -143,6 +144,14 @@ Result<std::unique_ptr<ChangeFeed>> OpenFeed(Db* db, const Options& store_option
     case FeedStart::Kind::kAfter:
       rep->position = start.position().value();
       break;
+  }
+  const uint64_t horizon = db->trim_horizon.load();
+  if (!resume && start.kind() != FeedStart::Kind::kOldest &&
+      start.kind() != FeedStart::Kind::kLatest && rep->position < horizon) {
+    return Status::Trimmed(
+        "events up to position " + std::to_string(horizon) +
+        " were trimmed or deleted; a feed from position " + std::to_string(rep->position + 1) +
+        " would miss them (start from Oldest or after " + std::to_string(horizon) + ")");
   }
   return std::make_unique<ChangeFeed>(std::move(rep));
 }

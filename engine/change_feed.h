@@ -17,8 +17,11 @@ namespace evlog {
 // limit. `db` must outlive the feed.
 // With `wake_on_poke`, a CommitSignal::Poke() ends a waiting Next early with
 // an empty batch (subscriptions use it to stop and to replay parked events).
+// A `resume` feed continues a durable consumer from its own checkpoint: the
+// trim horizon does not apply (trims never pass a checkpoint; deletes are
+// the user's intent).
 Result<std::unique_ptr<ChangeFeed>> OpenFeed(Db* db, const Options& store_options,
                                              const ChangeFeedOptions& options,
-                                             bool wake_on_poke = false);
+                                             bool wake_on_poke = false, bool resume = false);
 
 }  // namespace evlog

@@ -123,6 +123,9 @@ Status Db::CatchUp() {
   if (Status s = ReadCounter(keys::kLastPosition, 0, &last_position); !s.ok()) return s;
   commits->Advance(last_position);
   if (!has_metadata.load() && StoreHasMetadata(*this)) has_metadata.store(true);
+  uint64_t horizon = 0;
+  if (Status s = ReadCounter(keys::kTrimHorizon, 0, &horizon); !s.ok()) return s;
+  trim_horizon.store(horizon);
   return Status::OK();
 }
 
@@ -203,6 +206,9 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& 
   }
   if (Status st = CheckFormatVersion(*out); !st.ok()) return st;
   out->has_metadata.store(StoreHasMetadata(*out));
+  uint64_t horizon = 0;
+  if (Status st = out->ReadCounter(keys::kTrimHorizon, 0, &horizon); !st.ok()) return st;
+  out->trim_horizon.store(horizon);
   if (out->has_metadata.load()) {
     if (Status st = LoadTruncations(*out, out->truncations.get()); !st.ok()) return st;
   }

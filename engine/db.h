@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,6 +63,10 @@ struct Db {
   // The position of the last committed event: advanced by the writer after
   // each group commit, read by readers, feeds and the dedup compaction filter.
   std::shared_ptr<CommitSignal> commits = std::make_shared<CommitSignal>();
+  // Every event removed by a trim or delete has a position at or below this:
+  // a feed asked to start before it would miss them, and is refused.
+  std::atomic<uint64_t> trim_horizon{0};
+  std::mutex trim_mu;  // serializes raising it
   // Set once any stream has metadata: readers then check every stream's.
   std::atomic<bool> has_metadata{false};
   // Per-stream trim points, shared with the trim filters.

@@ -17,6 +17,7 @@ namespace evlog::keys {
 inline constexpr std::string_view kFormatVersion = "evlog.format_version";
 inline constexpr std::string_view kLastPosition = "evlog.last_position";
 inline constexpr std::string_view kNextStreamId = "evlog.next_stream_id";
+inline constexpr std::string_view kTrimHorizon = "evlog.trim_horizon";
 
 void PutU64BE(char* out, uint64_t v);
 uint64_t GetU64BE(const char* in);

@@ -32,6 +32,8 @@ std::string_view Status::CodeName() const {
       return "timed_out";
     case Code::kStreamDeleted:
       return "stream_deleted";
+    case Code::kTrimmed:
+      return "trimmed";
   }
   return "unknown";
 }

@@ -66,6 +66,25 @@ Result<Position> OldestCheckpoint(const Db& db) {
   return Position(oldest);
 }
 
+// Raises the trim horizon to the position of version `last_removed` of the
+// stream with id `stream_id`, the newest event a trim or delete removed.
+Status RaiseTrimHorizon(Db& db, uint64_t stream_id, Version last_removed) {
+  if (last_removed.value() == 0) return Status::OK();
+  std::string record;
+  rocksdb::Status s = db.db->Get(rocksdb::ReadOptions(), db.cf(Db::kStream),
+                                 keys::StreamKey(stream_id, last_removed), &record);
+  if (!s.ok()) return FromRocks(s);
+  codec::AlignedBuffer scratch;
+  RecordedEvent event;
+  if (Status st = codec::DecodeEvent(record, &scratch, &event); !st.ok()) return st;
+  std::lock_guard<std::mutex> lock(db.trim_mu);
+  if (event.position.value() <= db.trim_horizon.load()) return Status::OK();
+  db.trim_horizon.store(event.position.value());
+  return FromRocks(db.db->Put(rocksdb::WriteOptions(), db.cf(Db::kDefault),
+                              rocksdb::Slice(keys::kTrimHorizon.data(), keys::kTrimHorizon.size()),
+                              keys::EncodeCounter(event.position.value())));
+}
+
 uint64_t DirectoryBytes(const std::string& path) {
   namespace fs = std::filesystem;
   uint64_t total = 0;
@@ -359,20 +378,22 @@ Status Store::DeleteStream(std::string_view stream, bool hard) {
   if (Status s = ValidateStreamName(stream, rep_->options.max_stream_name_bytes); !s.ok()) return s;
   StreamMetadata metadata;
   if (Status s = LoadMetadata(*rep_->db, stream, &metadata); !s.ok()) return s;
-  if (hard) {
-    metadata.hard_deleted = true;
-    return WriteMetadata(stream, metadata, /*tombstone=*/true);
-  }
   StreamHead head;
   if (Status s = LoadStreamHead(*rep_->db, rocksdb::ReadOptions(), stream, &head); !s.ok()) {
     return s;
   }
-  if (head.version.value() == 0) {
-    return Status::NotFound("stream '" + std::string(stream) + "' not found");
+  if (hard) {
+    metadata.hard_deleted = true;
+  } else {
+    if (head.version.value() == 0) {
+      return Status::NotFound("stream '" + std::string(stream) + "' not found");
+    }
+    metadata.deleted = true;
+    metadata.truncate_before = Version(head.version.value() + 1);
   }
-  metadata.deleted = true;
-  metadata.truncate_before = Version(head.version.value() + 1);
-  return WriteMetadata(stream, metadata, /*tombstone=*/false);
+  if (Status s = WriteMetadata(stream, metadata, /*tombstone=*/hard); !s.ok()) return s;
+  if (head.version.value() == 0) return Status::OK();
+  return RaiseTrimHorizon(*rep_->db, head.id, head.version);
 }
 
 Result<Version> Store::TrimStream(std::string_view stream, const TrimOptions& options) {
@@ -416,6 +437,9 @@ Result<Version> Store::TrimStream(std::string_view stream, const TrimOptions& op
   if (target <= current) return current;
   metadata.truncate_before = target;
   if (Status s = WriteMetadata(stream, metadata, /*tombstone=*/false); !s.ok()) return s;
+  if (Status s = RaiseTrimHorizon(*rep_->db, head.id, Version(target.value() - 1)); !s.ok()) {
+    return s;
+  }
   return target;
 }
 

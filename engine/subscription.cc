@@ -314,7 +314,8 @@ Result<std::unique_ptr<Subscription>> OpenSubscription(Db* db, Writer* writer,
     feed_options.start = FeedStart::After(Position(saved));
     rep->checkpoint.store(saved);
   }
-  auto feed = OpenFeed(db, store_options, feed_options, /*wake_on_poke=*/true);
+  auto feed = OpenFeed(db, store_options, feed_options, /*wake_on_poke=*/true,
+                       /*resume=*/saved != kNone);
   if (!feed.ok()) return feed.status();
   rep->feed = std::move(feed).value();
   if (saved == kNone) rep->checkpoint.store(rep->feed->position().value());

@@ -349,8 +349,9 @@ Result<std::unique_ptr<View>> OpenView(Db* db, const Options& store_options, Vie
   if (!s.ok()) return FromRocks(s);
 
   ChangeFeedOptions feed_options = options.feed;
-  feed_options.start = FeedStart::After(state->position);
-  auto feed = OpenFeed(db, store_options, feed_options, /*wake_on_poke=*/true);
+  feed_options.start = state->exists ? FeedStart::After(state->position) : FeedStart::Oldest();
+  auto feed = OpenFeed(db, store_options, feed_options, /*wake_on_poke=*/true,
+                       /*resume=*/state->exists);
   if (!feed.ok()) return feed.status();
   rep->feed = std::move(feed).value();
   rep->options = std::move(options);

@@ -134,5 +134,44 @@ TEST_F(Metadata, TrimNeverPassesADurableSubscriptionsCheckpoint) {
   EXPECT_EQ(*trimmed, Version(5));  // positions 1..4 are processed by everyone
 }
 
+TEST_F(Metadata, AFeedStartingBeforeTrimmedEventsIsRefused) {
+  for (int i = 0; i < 5; ++i) AppendOne("a-1");  // positions 1..5
+  AppendOne("b-1");                              // 6
+  ASSERT_OK(store_->TrimStream("a-1", {.before = Version(4), .require_snapshot = false})
+                .status());  // removes positions 1..3
+  EXPECT_TRUE(store_->OpenFeed({.start = FeedStart::At(Position(2))}).status().IsTrimmed());
+  EXPECT_TRUE(store_->OpenFeed({.start = FeedStart::After(Position(2))}).status().IsTrimmed());
+  EXPECT_OK(store_->OpenFeed({.start = FeedStart::After(Position(3))}).status());
+  // Oldest starts at what is retained.
+  auto oldest = store_->OpenFeed({.start = FeedStart::Oldest()});
+  ASSERT_OK(oldest.status());
+  FeedBatch batch;
+  ASSERT_OK((*oldest)->Next(std::chrono::milliseconds(0), &batch));
+  EXPECT_EQ(batch.events.front().position, Position(4));
+  // The horizon survives a reopen.
+  Reopen();
+  EXPECT_TRUE(store_->OpenFeed({.start = FeedStart::At(Position(1))}).status().IsTrimmed());
+}
+
+TEST_F(Metadata, ASubscriptionResumesAcrossADeleteOfUnprocessedEvents) {
+  Position first = AppendOne("a-1").last_position;
+  {
+    auto sub = store_->Subscribe({.name = "s"},
+                                 [](const std::vector<OwnedEvent>&) { return Status::OK(); });
+    ASSERT_OK((*sub)->WaitFor(first, seconds(30)));
+  }
+  AppendOne("a-1");
+  ASSERT_OK(store_->DeleteStream("a-1"));
+  std::vector<std::string> seen;
+  auto sub = store_->Subscribe({.name = "s"}, [&](const std::vector<OwnedEvent>& events) {
+    for (const auto& e : events) seen.push_back(e.stream);
+    return Status::OK();
+  });
+  ASSERT_OK(sub.status());
+  ASSERT_OK((*sub)->WaitFor(store_->LastPosition(), seconds(30)));
+  // The deleted stream's event is gone; the delete itself is delivered.
+  EXPECT_EQ(seen, (std::vector<std::string>{"$meta-a-1"}));
+}
+
 }  // namespace
 }  // namespace evlog

@@ -85,6 +85,9 @@ class ChangeFeed {
   ChangeFeed& operator=(const ChangeFeed&) = delete;
   ~ChangeFeed();
 
+  // (Opening a feed At or After a position below the store's trim horizon —
+  // the newest event removed by a trim or delete — fails with Trimmed.)
+  //
   // Replaces `batch` with the next events after position(). If none is
   // committed, waits up to `timeout` for the writer and returns OK with an
   // empty batch when it expires. A batch may also be empty with an advanced

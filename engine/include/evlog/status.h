@@ -28,6 +28,9 @@
 //   Aborted               the store is closing; the request was not applied.
 //   TimedOut              a wait ended before what it waited for happened.
 //   StreamDeleted         an append to a hard-deleted stream. Retry: never.
+//   Trimmed               a feed asked to start before events that were
+//                         trimmed or deleted: it would miss them. Retry: from
+//                         FeedStart::Oldest() or a later position.
 
 #pragma once
 
@@ -57,6 +60,7 @@ class [[nodiscard]] Status {
     kAborted,
     kTimedOut,
     kStreamDeleted,
+    kTrimmed,
   };
 
   // An OK status.
@@ -90,6 +94,7 @@ class [[nodiscard]] Status {
   static Status Aborted(std::string_view msg) { return Status(Code::kAborted, msg); }
   static Status TimedOut(std::string_view msg) { return Status(Code::kTimedOut, msg); }
   static Status StreamDeleted(std::string_view msg) { return Status(Code::kStreamDeleted, msg); }
+  static Status Trimmed(std::string_view msg) { return Status(Code::kTrimmed, msg); }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
@@ -106,6 +111,7 @@ class [[nodiscard]] Status {
   bool IsAborted() const { return code_ == Code::kAborted; }
   bool IsTimedOut() const { return code_ == Code::kTimedOut; }
   bool IsStreamDeleted() const { return code_ == Code::kStreamDeleted; }
+  bool IsTrimmed() const { return code_ == Code::kTrimmed; }
 
   // The human-readable detail, without the code name.
   const std::string& message() const { return message_; }
