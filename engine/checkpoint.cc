@@ -26,6 +26,15 @@ std::string ParkedStream(std::string_view name) {
   return std::string(kParkedPrefix) + std::string(name);
 }
 
+Status ValidateName(std::string_view what, std::string_view name) {
+  if (name.empty() || name.size() > 200 || name.find('\0') != std::string_view::npos ||
+      name.find('/') != std::string_view::npos) {
+    return Status::InvalidArgument(std::string(what) +
+                                   " name must be 1..200 bytes without NUL or '/'");
+  }
+  return Status::OK();
+}
+
 Status Get(const Db& db, std::string_view key, uint64_t missing, uint64_t* out) {
   rocksdb::PinnableSlice value;
   rocksdb::Status s = db.db->Get(rocksdb::ReadOptions(), db.cf(Db::kCheckpoints),

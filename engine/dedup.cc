@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "clock.h"
 #include "codec.h"
 #include "keys.h"
 
@@ -54,9 +55,7 @@ bool DedupWindowFilter::Filter(int /*level*/, const rocksdb::Slice& /*key*/,
   // Keep what we cannot read: verification reports it, compaction must not
   // hide it.
   if (!keys::ParseDedupValue(value.ToStringView(), &position, &committed_us)) return false;
-  int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
+  int64_t now_us = WallMicros();
   Position last(commits_->committed());
   return !InDedupWindow(position, committed_us, last, now_us, window_events_, window_us_);
 }

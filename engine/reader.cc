@@ -5,6 +5,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "clock.h"
 #include "codec.h"
 #include "keys.h"
 #include "sequence.h"
@@ -37,7 +38,7 @@ class SnapshotHolder {
 // computed on first sight and cached for the iterator's life.
 class Visibility {
  public:
-  explicit Visibility(const Db& db) : db_(db), now_us_(NowMicros()) {}
+  explicit Visibility(const Db& db) : db_(db), now_us_(WallMicros()) {}
 
   // False for an event its stream's metadata hides; `error` on failure.
   bool Visible(const RecordedEvent& e, Status* error) {
@@ -61,11 +62,6 @@ class Visibility {
   }
 
  private:
-  static int64_t NowMicros() {
-    return std::chrono::duration_cast<std::chrono::microseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
   const Db& db_;
   int64_t now_us_;
   std::unordered_map<std::string, ReadBounds, keys::StringHash, std::equal_to<>> bounds_;

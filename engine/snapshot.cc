@@ -3,6 +3,7 @@
 #include <chrono>
 #include <map>
 
+#include "clock.h"
 #include "codec.h"
 #include "keys.h"
 #include "reader.h"
@@ -11,15 +12,7 @@
 
 namespace evlog {
 
-namespace {
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
+namespace {}  // namespace
 
 Status SaveSnapshot(const Db& db, std::string_view stream, Version version,
                     std::string_view state) {
@@ -32,7 +25,7 @@ Status SaveSnapshot(const Db& db, std::string_view stream, Version version,
     return Status::InvalidArgument("snapshot version " + std::to_string(version.value()) +
                                    " is not in 1.." + std::to_string(head.version.value()));
   }
-  Snapshot snapshot{.version = version, .timestamp_us = NowMicros(), .state = std::string(state)};
+  Snapshot snapshot{.version = version, .timestamp_us = WallMicros(), .state = std::string(state)};
   return FromRocks(db.db->Put(rocksdb::WriteOptions(), db.cf(Db::kSnapshots),
                               keys::StreamKey(head.id, version), codec::EncodeSnapshot(snapshot)));
 }

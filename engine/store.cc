@@ -11,6 +11,7 @@
 
 #include "change_feed.h"
 #include "checkpoint.h"
+#include "clock.h"
 #include "codec.h"
 #include "db.h"
 #include "keys.h"
@@ -166,10 +167,7 @@ Result<std::unique_ptr<EventIterator>> Store::ReadStream(std::string_view stream
   if (rep_->db->has_metadata.load()) {
     StreamMetadata metadata;
     if (Status s = LoadMetadata(*rep_->db, stream, &metadata); !s.ok()) return s;
-    int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
-    bounds = BoundsFor(metadata, head.version, now_us);
+    bounds = BoundsFor(metadata, head.version, WallMicros());
     if (bounds.gone) {
       return Status::NotFound("stream '" + std::string(stream) + "' was deleted");
     }
@@ -422,10 +420,7 @@ Result<Version> Store::TrimStream(std::string_view stream, const TrimOptions& op
   const int64_t keep_after_us =
       options.retention_seconds == 0
           ? std::numeric_limits<int64_t>::max()
-          : std::chrono::duration_cast<std::chrono::microseconds>(
-                std::chrono::system_clock::now().time_since_epoch())
-                    .count() -
-                static_cast<int64_t>(options.retention_seconds) * 1'000'000;
+          : WallMicros() - static_cast<int64_t>(options.retention_seconds) * 1'000'000;
   auto it = NewStreamIterator(db, head.id, {.from = current});
   for (; it->Valid() && it->event().version < target; it->Next()) {
     if (it->event().position > *oldest || it->event().timestamp_us >= keep_after_us) {

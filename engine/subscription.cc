@@ -290,10 +290,7 @@ Result<std::unique_ptr<Subscription>> OpenSubscription(Db* db, Writer* writer,
                                                        BatchHandler handler) {
   if (writer == nullptr) return Status::ReadOnly("subscriptions need a writable store");
   const std::string& name = options.name;
-  if (name.empty() || name.size() > 200 || name.find('\0') != std::string::npos ||
-      name.find('/') != std::string::npos) {
-    return Status::InvalidArgument("subscription name must be 1..200 bytes without NUL or '/'");
-  }
+  if (Status s = checkpoint::ValidateName("subscription", name); !s.ok()) return s;
   if (!handler) return Status::InvalidArgument("subscription '" + name + "' has no handler");
   if (options.max_attempts == 0) return Status::InvalidArgument("max_attempts must be >= 1");
   if (options.group_size == 0 || options.member >= options.group_size) {

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "change_feed.h"
+#include "checkpoint.h"
 #include "keys.h"
 
 namespace evlog {
@@ -322,10 +323,7 @@ Result<std::unique_ptr<View>> OpenView(Db* db, const Options& store_options, Vie
                                        ViewHandler handler) {
   if (db->read_only) return Status::ReadOnly("views need a writable store");
   const std::string& name = options.name;
-  if (name.empty() || name.size() > 200 || name.find('\0') != std::string::npos ||
-      name.find('/') != std::string::npos) {
-    return Status::InvalidArgument("view name must be 1..200 bytes without NUL or '/'");
-  }
+  if (Status s = checkpoint::ValidateName("view", name); !s.ok()) return s;
   if (!handler) return Status::InvalidArgument("view '" + name + "' has no handler");
   if (options.max_attempts == 0) return Status::InvalidArgument("max_attempts must be >= 1");
   auto state = LoadViewState(*db, name);

@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "clock.h"
 #include "codec.h"
 #include "keys.h"
 #include "stream_metadata.h"
@@ -14,12 +15,6 @@
 namespace evlog {
 
 namespace {
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 struct UuidHash {
   size_t operator()(const Uuid& id) const {
@@ -146,7 +141,7 @@ void Writer::CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& appends) {
   const uint64_t first_stream_id = next_stream_id_.load(std::memory_order_relaxed);
   group.next_position = first_position;
   group.next_stream_id = first_stream_id;
-  group.now_us = NowMicros();
+  group.now_us = WallMicros();
 
   std::vector<Result<AppendResult>> results;
   results.reserve(appends.size());

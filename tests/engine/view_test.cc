@@ -14,6 +14,7 @@
 #include <random>
 #include <thread>
 
+#include "testutil/child_process.h"
 #include "testutil/store_fixture.h"
 #include "view_counter.h"
 
@@ -167,30 +168,14 @@ TEST_F(Views, CrashBetweenHandlerAndCommitNeverDoubleApplies) {
   store_.reset();
   std::mt19937 rng(std::random_device{}());
   for (int round = 0; round < 5; ++round) {
-    int out[2];
-    ASSERT_EQ(pipe(out), 0);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    posix_spawn_file_actions_addclose(&actions, out[0]);
-    std::string store_path = path();
-    const char* argv[] = {VIEW_CRASH_CHILD, store_path.c_str(), nullptr};
-    pid_t pid = 0;
-    ASSERT_EQ(
-        posix_spawn(&pid, VIEW_CRASH_CHILD, &actions, nullptr, const_cast<char**>(argv), environ),
-        0);
-    posix_spawn_file_actions_destroy(&actions);
-    close(out[1]);
+    auto child = testutil::ChildProcess::Start({VIEW_CRASH_CHILD, path()});
+    ASSERT_NE(child, nullptr);
     // Let it apply a random number of batches, then kill it mid-flight.
-    FILE* lines = fdopen(out[0], "r");
     int wanted = std::uniform_int_distribution<int>(5, 200)(rng);
     char buf[64];
-    for (int i = 0; i < wanted && std::fgets(buf, sizeof(buf), lines) != nullptr; ++i) {
+    for (int i = 0; i < wanted && std::fgets(buf, sizeof(buf), child->out()) != nullptr; ++i) {
     }
-    kill(pid, SIGKILL);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    fclose(lines);
+    int status = child->KillAndWait(SIGKILL);
     ASSERT_TRUE(WIFSIGNALED(status)) << "child exited early with " << status;
 
     Reopen();

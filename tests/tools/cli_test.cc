@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "evlog/store.h"
+#include "testutil/child_process.h"
 #include "testutil/temp_dir.h"
 
 namespace evlog {
@@ -264,21 +265,9 @@ TEST_F(Cli, TailPrintsTheFeedFromAStartPoint) {
 TEST_F(Cli, TailFollowDeliversEventsAppendedByAnotherProcess) {
   auto store = Store::Open(Options{}, db());
   ASSERT_TRUE(store.ok()) << store.status().ToString();
-  int out[2];
-  ASSERT_EQ(pipe(out), 0);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-  posix_spawn_file_actions_addclose(&actions, out[0]);
-  std::string path = db();
-  const char* argv[] = {EVLOG_CLI_PATH, "--db",   path.c_str(), "tail",
-                        "--follow",     "--from", "latest",     nullptr};
-  pid_t pid = 0;
-  ASSERT_EQ(posix_spawn(&pid, EVLOG_CLI_PATH, &actions, nullptr, const_cast<char**>(argv), environ),
-            0);
-  posix_spawn_file_actions_destroy(&actions);
-  close(out[1]);
-
+  auto child = testutil::ChildProcess::Start(
+      {EVLOG_CLI_PATH, "--db", db(), "tail", "--follow", "--from", "latest"});
+  ASSERT_NE(child, nullptr);
   // The follower starts at "latest": append until it has shown up, since
   // the child may open the store after the first append.
   std::string line;
@@ -287,17 +276,14 @@ TEST_F(Cli, TailFollowDeliversEventsAppendedByAnotherProcess) {
         (*store)
             ->Append("live-1", ExpectedVersion::Any(), {EventData{.type = "Live", .data = "1"}})
             .ok());
-    pollfd p{out[0], POLLIN, 0};
+    pollfd p{child->out_fd(), POLLIN, 0};
     if (poll(&p, 1, 100) == 1) {
       char buf[4096];
-      ssize_t n = read(out[0], buf, sizeof(buf));
+      ssize_t n = read(child->out_fd(), buf, sizeof(buf));
       if (n > 0) line.append(buf, static_cast<size_t>(n));
     }
   }
-  kill(pid, SIGTERM);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  close(out[0]);
+  child->KillAndWait(SIGTERM);
   ASSERT_NE(line.find('\n'), std::string::npos) << "tail --follow printed nothing";
   Json event = Json::parse(line.substr(0, line.find('\n')));
   EXPECT_EQ(event["stream"], "live-1");
