@@ -182,6 +182,7 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& 
   families[kStream].options.compaction_filter = out->stream_trim_filter.get();
 
   out->read_only = options.read_only;
+  out->path = path;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
   if (options.read_only) {

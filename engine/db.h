@@ -78,6 +78,8 @@ struct Db {
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   bool read_only = false;
+  // The store directory.
+  std::string path;
   // Where a read-only (secondary) instance keeps its own info logs; removed
   // on close.
   std::string secondary_dir;

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <system_error>
 
@@ -320,6 +321,37 @@ Result<std::optional<Snapshot>> Store::LoadSnapshot(std::string_view stream) {
 Result<std::unique_ptr<Snapshotter>> Store::StartSnapshots(SnapshotPolicy policy) {
   return evlog::StartSnapshots(rep_->db.get(), rep_->writer.get(), rep_->options,
                                std::move(policy));
+}
+
+Status Store::RequestViewRebuild(std::string_view view) {
+  auto state = LoadViewState(*rep_->db, view);
+  if (!state.ok()) return state.status();
+  if (!state->exists) return Status::NotFound("no view '" + std::string(view) + "'");
+  std::string path = RebuildRequestPath(*rep_->db, view);
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  std::ofstream request(path);
+  if (!request || !(request << "rebuild\n") || !request.flush()) {
+    return Status::IOError("cannot write the rebuild request '" + path + "'");
+  }
+  return Status::OK();
+}
+
+void Store::CancelViewRebuild(std::string_view view) {
+  std::error_code ec;
+  std::filesystem::remove(RebuildRequestPath(*rep_->db, view), ec);
+}
+
+Result<Store::ViewProgress> Store::GetViewProgress(std::string_view view) {
+  auto state = LoadViewState(*rep_->db, view);
+  if (!state.ok()) return state.status();
+  if (!state->exists) return Status::NotFound("no view '" + std::string(view) + "'");
+  auto rebuild = LoadRebuildState(*rep_->db, view);
+  if (!rebuild.ok()) return rebuild.status();
+  return ViewProgress{.generation = state->generation,
+                      .position = state->position,
+                      .rebuild_position = rebuild->position,
+                      .rebuild_target = rebuild->target};
 }
 
 Status Store::SetStreamMetadata(std::string_view stream, const StreamMetadata& metadata) {

@@ -12,6 +12,7 @@
 #include <rocksdb/utilities/write_batch_with_index.h>
 
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -28,6 +29,15 @@ std::string StateKey(std::string_view name) {
   key.push_back('\0');
   return key + "view";
 }
+
+std::string RebuildKey(std::string_view name) {
+  std::string key(name);
+  key.push_back('\0');
+  return key + "rebuild";
+}
+
+// How often a running view looks for a rebuild request from another process.
+constexpr std::chrono::seconds kRequestCheckInterval(1);
 
 // name + '\0' + generation: the prefix of one generation's rows.
 std::string RowPrefix(std::string_view name, uint64_t generation) {
@@ -104,6 +114,14 @@ struct View::Rep {
   bool Apply(const FeedBatch& batch, uint64_t gen);
   Status RebuildNow();
   void Finish(Status s);
+  // Consumes a rebuild request left by another process; true if there was one.
+  bool TakeRebuildRequest() {
+    std::error_code ec;
+    if (!std::filesystem::remove(RebuildRequestPath(*db, options.name), ec)) return false;
+    std::lock_guard<std::mutex> lock(mu);
+    ++rebuilds_requested;
+    return true;
+  }
   Status StoreState(rocksdb::WriteBatch* batch, uint64_t gen, Position at) {
     char value[16];
     keys::PutU64BE(value, gen);
@@ -156,7 +174,16 @@ Status View::Rep::RebuildNow() {
     if (Status s = FromRocks(db->db->Write(rocksdb::WriteOptions(), writer.batch())); !s.ok()) {
       return s;
     }
-    if (progress) progress(batch.position, Position(db->commits->committed()));
+    const Position target(db->commits->committed());
+    char value[16];
+    keys::PutU64BE(value, batch.position.value());
+    keys::PutU64BE(value + 8, target.value());
+    if (Status s = FromRocks(db->db->Put(rocksdb::WriteOptions(), db->cf(Db::kCheckpoints),
+                                         RebuildKey(options.name), rocksdb::Slice(value, 16)));
+        !s.ok()) {
+      return s;
+    }
+    if (progress) progress(batch.position, target);
   }
   // The switch: one write moves the view to the new generation.
   rocksdb::WriteBatch switch_batch;
@@ -203,7 +230,8 @@ void View::Rep::Run() {
       cv.notify_all();
       continue;
     }
-    Status s = feed->Next(std::chrono::hours(1), &batch);
+    if (TakeRebuildRequest()) continue;
+    Status s = feed->Next(kRequestCheckInterval, &batch);
     if (!s.ok()) {
       Finish(s.IsAborted() ? Status::OK() : s);
       return;
@@ -304,6 +332,27 @@ Result<std::vector<std::pair<std::string, std::string>>> ViewScan(const Db& db,
   }
   if (!it->status().ok()) return FromRocks(it->status());
   return out;
+}
+
+std::string RebuildRequestPath(const Db& db, std::string_view name) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string file = "rebuild-view-";
+  for (unsigned char c : name) {
+    file.push_back(kHex[c >> 4]);
+    file.push_back(kHex[c & 0xf]);
+  }
+  return db.path + "/requests/" + file;
+}
+
+Result<RebuildState> LoadRebuildState(const Db& db, std::string_view name) {
+  std::string value;
+  rocksdb::Status s =
+      db.db->Get(rocksdb::ReadOptions(), db.cf(Db::kCheckpoints), RebuildKey(name), &value);
+  if (s.IsNotFound()) return RebuildState{};
+  if (!s.ok()) return FromRocks(s);
+  if (value.size() != 16) return Status::Corruption("malformed rebuild state");
+  return RebuildState{Position(keys::GetU64BE(value.data())),
+                      Position(keys::GetU64BE(value.data() + 8))};
 }
 
 Result<ViewState> LoadViewState(const Db& db, std::string_view name) {

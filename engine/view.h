@@ -34,6 +34,17 @@ Result<std::vector<std::pair<std::string, std::string>>> ViewScan(const Db& db,
                                                                   std::string_view prefix,
                                                                   size_t max_count);
 
+// Where a rebuild request for `name` is dropped: a file under the store
+// directory, so another process can ask without the store's write lock.
+std::string RebuildRequestPath(const Db& db, std::string_view name);
+
+// Progress of the rebuild in flight (or the last one), stored by the view.
+struct RebuildState {
+  Position position;
+  Position target;
+};
+Result<RebuildState> LoadRebuildState(const Db& db, std::string_view name);
+
 // Starts a view. `db` and `store_options` must outlive it.
 Result<std::unique_ptr<View>> OpenView(Db* db, const Options& store_options, ViewOptions options,
                                        ViewHandler handler);

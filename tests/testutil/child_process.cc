@@ -39,6 +39,14 @@ int ChildProcess::KillAndWait(int signal) {
   return status_;
 }
 
+int ChildProcess::Wait() {
+  if (!reaped_) {
+    waitpid(pid_, &status_, 0);
+    reaped_ = true;
+  }
+  return status_;
+}
+
 ChildProcess::~ChildProcess() {
   KillAndWait(SIGKILL);
   if (out_ != nullptr) fclose(out_);

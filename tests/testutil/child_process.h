@@ -28,6 +28,8 @@ class ChildProcess {
 
   // Sends `signal` and reaps the child; returns its wait status.
   int KillAndWait(int signal);
+  // Waits for the child to exit by itself; returns its wait status.
+  int Wait();
 
  private:
   ChildProcess(pid_t pid, FILE* out) : pid_(pid), out_(out) {}

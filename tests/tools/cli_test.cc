@@ -347,7 +347,6 @@ TEST_F(Cli, ViewGetAndScanReadAViewByName) {
   EXPECT_EQ(rows[1]["value"], "plain");
   EXPECT_EQ(Evlog({"view", "stock", "get", "product-9"}).exit_code, 4);
   EXPECT_EQ(Evlog({"view", "nope", "get", "k"}).exit_code, 4);
-  EXPECT_EQ(Evlog({"view", "stock", "rebuild"}).Error()["error"], "not_supported");
   EXPECT_EQ(Evlog({"view", "stock", "frob"}).exit_code, 2);
 }
 
@@ -383,6 +382,37 @@ TEST_F(Cli, MetadataTrimSnapshotAndDelete) {
   Outcome refused = Evlog({"append", "a-1", "--type", "T", "--data", "7"});
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_EQ(refused.Error()["error"], "stream_deleted");
+}
+
+TEST_F(Cli, ViewRebuildIsCarriedOutByTheProcessRunningTheView) {
+  auto store = Store::Open(Options{}, db());
+  ASSERT_TRUE(store.ok());
+  auto view = (*store)->OpenView({.name = "stock"},
+                                 [](const std::vector<OwnedEvent>& events, ViewWriter& out) {
+                                   for (const auto& e : events) out.Put(e.stream, e.data);
+                                   return Status::OK();
+                                 });
+  ASSERT_TRUE(view.ok());
+  auto r =
+      (*store)->Append("product-1", ExpectedVersion::Any(), {EventData{.type = "T", .data = "1"}});
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE((*view)->WaitFor(r->streams[0].last_position, std::chrono::seconds(30)).ok());
+
+  std::string out = dir_.Sub("rebuild.out");
+  auto child = testutil::ChildProcess::Start(
+      {"/bin/sh", "-c",
+       std::string(EVLOG_CLI_PATH) + " --db " + db() + " view stock rebuild > " + out});
+  ASSERT_NE(child, nullptr);
+  int status = child->Wait();
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  std::stringstream printed;
+  printed << std::ifstream(out).rdbuf();
+  Json done = Json::parse(printed.str());
+  EXPECT_EQ(done["view"], "stock");
+  EXPECT_EQ(done["generation"], 1);
+  EXPECT_EQ(**(*view)->Get("product-1"), "1");
+  EXPECT_EQ(Evlog({"view", "nope", "rebuild"}).exit_code, 4);
 }
 
 TEST_F(Cli, DemoRunsTheInventoryStory) {

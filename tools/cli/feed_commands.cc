@@ -1,7 +1,10 @@
 // The change-feed verbs: tail, subscriptions, parked, replay-parked, view.
 
+#include <unistd.h>
+
 #include <charconv>
 #include <iostream>
+#include <thread>
 
 #include "cli/cli_error.h"
 #include "cli/commands.h"
@@ -26,6 +29,51 @@ bool ParseStart(const std::string& text, FeedStart* out) {
   if (ec != std::errc() || ptr != end || text.empty()) return false;
   *out = FeedStart::At(Position(p));
   return true;
+}
+
+// A view's handler is application code, so the process that runs the view
+// rebuilds it: the CLI leaves a request, then follows the progress the view
+// stores, with a progress bar on a terminal.
+int RebuildView(const std::string& db, const std::string& name) {
+  auto store = OpenStore(db, /*write=*/false);
+  if (!store.ok()) return ReportError(store.status());
+  auto before = (*store)->GetViewProgress(name);
+  if (!before.ok()) return ReportError(before.status());
+  if (Status s = (*store)->RequestViewRebuild(name); !s.ok()) return ReportError(s);
+  const bool terminal = isatty(STDERR_FILENO) != 0;
+  constexpr auto kPatience = std::chrono::seconds(15);
+  auto last_change = std::chrono::steady_clock::now();
+  Store::ViewProgress seen = *before;
+  for (;;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (Status s = (*store)->CatchUp(); !s.ok()) return ReportError(s);
+    auto now = (*store)->GetViewProgress(name);
+    if (!now.ok()) return ReportError(now.status());
+    if (now->generation > before->generation) {
+      if (terminal) std::cerr << "\r\033[K";
+      Json j;
+      j["view"] = name;
+      j["generation"] = now->generation;
+      j["position"] = now->position.value();
+      std::cout << Dump(j) << std::endl;
+      return kExitOk;
+    }
+    if (now->rebuild_position != seen.rebuild_position) {
+      last_change = std::chrono::steady_clock::now();
+      seen = *now;
+      if (terminal && now->rebuild_target.value() > 0) {
+        uint64_t done = now->rebuild_position.value(), total = now->rebuild_target.value();
+        int width = 30, filled = static_cast<int>(width * std::min(done, total) / total);
+        std::cerr << "\rrebuilding " << name << " [" << std::string(filled, '#')
+                  << std::string(width - filled, ' ') << "] " << done << "/" << total << std::flush;
+      }
+    } else if (std::chrono::steady_clock::now() - last_change > kPatience) {
+      (*store)->CancelViewRebuild(name);
+      return ReportError(
+          Status::TimedOut("no process picked up the rebuild of view '" + name +
+                           "' within 15 s; a view is rebuilt by the application that runs it"));
+    }
+  }
 }
 
 }  // namespace
@@ -103,13 +151,7 @@ int RunReplayParked(const std::string& db, const std::string& name) {
 
 int RunView(const std::string& db, const std::string& name, const std::string& action,
             const std::string& argument) {
-  if (action == "rebuild") {
-    // The view's handler is application code: only the process that runs
-    // the view can recompute it (View::Rebuild).
-    return ReportError(Status::NotSupported("view '" + name +
-                                            "' can only be rebuilt by the application that runs it "
-                                            "(View::Rebuild); the CLI has no handler for it"));
-  }
+  if (action == "rebuild") return RebuildView(db, name);
   if (action != "get" && action != "scan") {
     return ReportUsage("view actions are get KEY, scan PREFIX and rebuild, not '" + action + "'");
   }

@@ -239,6 +239,27 @@ class Store {
   // as files are rewritten). Blocks until done.
   Status Compact();
 
+  // Asks the process that runs view `view` to rebuild it (View::Rebuild).
+  // Works from another process and on a read-only store: the request is a
+  // file in the store directory, which a running view picks up within a
+  // second. Follow it with GetViewProgress. NotFound if no such view.
+  Status RequestViewRebuild(std::string_view view);
+
+  // Withdraws a request nobody picked up.
+  void CancelViewRebuild(std::string_view view);
+
+  struct ViewProgress {
+    // Increases by one with every completed rebuild.
+    uint64_t generation = 0;
+    // Events up to here are reflected.
+    Position position;
+    // The rebuild in flight, or the last one: applied up to `rebuild_position`
+    // of `rebuild_target`.
+    Position rebuild_position;
+    Position rebuild_target;
+  };
+  Result<ViewProgress> GetViewProgress(std::string_view view);
+
   // The position of the last committed event, 0 when empty. For a read-only
   // store, as of Open or the last CatchUp().
   Position LastPosition() const;
