@@ -175,11 +175,9 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& 
                           FamilyOptions(options, cache, static_cast<Family>(i)));
   }
   families[kDedup].options.compaction_filter = out->dedup_filter.get();
-  out->log_trim_filter = std::make_unique<TrimFilter>(TrimFilter::Family::kLog, out->truncations);
-  out->stream_trim_filter =
-      std::make_unique<TrimFilter>(TrimFilter::Family::kStream, out->truncations);
-  families[kLog].options.compaction_filter = out->log_trim_filter.get();
-  families[kStream].options.compaction_filter = out->stream_trim_filter.get();
+  out->trim_filter = std::make_unique<TrimFilter>(out->truncations);
+  families[kLog].options.compaction_filter = out->trim_filter.get();
+  families[kStream].options.compaction_filter = out->trim_filter.get();
 
   out->read_only = options.read_only;
   out->path = path;

@@ -73,8 +73,7 @@ struct Db {
   std::shared_ptr<TruncationTable> truncations = std::make_shared<TruncationTable>();
   // Must outlive `db`.
   std::unique_ptr<rocksdb::CompactionFilter> dedup_filter;
-  std::unique_ptr<rocksdb::CompactionFilter> log_trim_filter;
-  std::unique_ptr<rocksdb::CompactionFilter> stream_trim_filter;
+  std::unique_ptr<rocksdb::CompactionFilter> trim_filter;
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   bool read_only = false;

@@ -169,6 +169,8 @@ Result<std::unique_ptr<EventIterator>> Store::ReadStream(std::string_view stream
     StreamMetadata metadata;
     if (Status s = LoadMetadata(*rep_->db, stream, &metadata); !s.ok()) return s;
     bounds = BoundsFor(metadata, head.version, WallMicros());
+    // A max count moves as the stream grows: let compaction follow.
+    rep_->db->truncations->Raise(stream, bounds.min_version);
     if (bounds.gone) {
       return Status::NotFound("stream '" + std::string(stream) + "' was deleted");
     }
@@ -378,7 +380,7 @@ Status Store::WriteMetadata(std::string_view stream, const StreamMetadata& metad
   if (Status s = LoadStreamHead(*rep_->db, rocksdb::ReadOptions(), stream, &head); !s.ok()) {
     return s;
   }
-  if (head.id != 0) rep_->db->truncations->Set(stream, head.id, KeepFrom(metadata));
+  if (head.id != 0) rep_->db->truncations->Set(stream, RuleFor(metadata, head.version));
   return Status::OK();
 }
 

@@ -3,6 +3,7 @@
 #include <limits>
 #include <mutex>
 
+#include "clock.h"
 #include "codec.h"
 #include "db.h"
 #include "sequence.h"
@@ -10,42 +11,53 @@
 
 namespace evlog {
 
-void TruncationTable::Set(std::string_view stream, uint64_t stream_id, Version keep_from) {
+void TruncationTable::Set(std::string_view stream, const TrimRule& rule) {
   std::unique_lock lock(mu_);
-  by_id_[stream_id] = keep_from;
-  by_name_[std::string(stream)] = keep_from;
+  rules_[std::string(stream)] = rule;
+  size_.store(rules_.size(), std::memory_order_relaxed);
 }
 
-Version TruncationTable::ForId(uint64_t stream_id) const {
-  std::shared_lock lock(mu_);
-  auto it = by_id_.find(stream_id);
-  return it == by_id_.end() ? Version(0) : it->second;
-}
-
-Version TruncationTable::ForName(std::string_view stream) const {
-  std::shared_lock lock(mu_);
-  auto it = by_name_.find(stream);
-  return it == by_name_.end() ? Version(0) : it->second;
-}
-
-bool TrimFilter::Filter(int /*level*/, const rocksdb::Slice& key, const rocksdb::Slice& value,
-                        std::string* /*new_value*/, bool* /*value_changed*/) const {
-  if (family_ == Family::kStream) {
-    uint64_t id = 0;
-    Version version;
-    if (!keys::ParseStreamKey(key.ToStringView(), &id, &version)) return false;
-    return version < table_->ForId(id);
+void TruncationTable::Raise(std::string_view stream, Version keep_from) {
+  {
+    std::shared_lock lock(mu_);
+    auto it = rules_.find(stream);
+    if (it == rules_.end() || it->second.keep_from >= keep_from) return;
   }
+  std::unique_lock lock(mu_);
+  auto it = rules_.find(stream);
+  if (it != rules_.end() && it->second.keep_from < keep_from) it->second.keep_from = keep_from;
+}
+
+bool TruncationTable::Droppable(std::string_view stream, Version version, int64_t timestamp_us,
+                                int64_t now_us) const {
+  std::shared_lock lock(mu_);
+  auto it = rules_.find(stream);
+  if (it == rules_.end()) return false;
+  const TrimRule& rule = it->second;
+  return version < rule.keep_from ||
+         (rule.max_age_us >= 0 && timestamp_us < now_us - rule.max_age_us);
+}
+
+bool TrimFilter::Filter(int /*level*/, const rocksdb::Slice& /*key*/, const rocksdb::Slice& value,
+                        std::string* /*new_value*/, bool* /*value_changed*/) const {
+  if (table_->empty()) return false;
   // Keep what cannot be read: verification must find it, not compaction hide it.
   codec::AlignedBuffer scratch;
   RecordedEvent event;
   if (!codec::DecodeEvent(value.ToStringView(), &scratch, &event).ok()) return false;
-  return event.version < table_->ForName(event.stream);
+  return table_->Droppable(event.stream, event.version, event.timestamp_us, WallMicros());
 }
 
-Version KeepFrom(const StreamMetadata& metadata) {
-  if (metadata.hard_deleted) return Version(std::numeric_limits<uint64_t>::max());
-  return metadata.truncate_before.value_or(Version(0));
+TrimRule RuleFor(const StreamMetadata& metadata, Version last) {
+  if (metadata.hard_deleted) return TrimRule{Version(std::numeric_limits<uint64_t>::max())};
+  TrimRule rule{metadata.truncate_before.value_or(Version(0))};
+  if (metadata.max_count && last.value() >= *metadata.max_count) {
+    rule.keep_from = std::max(rule.keep_from, Version(last.value() - *metadata.max_count + 1));
+  }
+  if (metadata.max_age_seconds) {
+    rule.max_age_us = static_cast<int64_t>(*metadata.max_age_seconds) * 1'000'000;
+  }
+  return rule;
 }
 
 Status LoadTruncations(const Db& db, TruncationTable* table) {
@@ -58,7 +70,7 @@ Status LoadTruncations(const Db& db, TruncationTable* table) {
     if (Status s = LoadMetadata(db, stream, &metadata); !s.ok()) return s;
     StreamHead head;
     if (Status s = LoadStreamHead(db, rocksdb::ReadOptions(), stream, &head); !s.ok()) return s;
-    if (head.id != 0) table->Set(stream, head.id, KeepFrom(metadata));
+    if (head.id != 0) table->Set(stream, RuleFor(metadata, head.version));
   }
   return FromRocks(it->status());
 }

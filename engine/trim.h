@@ -10,6 +10,7 @@
 
 #include <rocksdb/compaction_filter.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <shared_mutex>
@@ -25,38 +26,47 @@ namespace evlog {
 
 struct Db;
 
+// What compaction may drop of one stream.
+struct TrimRule {
+  // Versions below this (trims, deletes, max count).
+  Version keep_from;
+  // Events older than this many microseconds (max age); negative: no age rule.
+  int64_t max_age_us = -1;
+};
+
 class TruncationTable {
  public:
-  // Events of `stream` (id `stream_id`) before `keep_from` may be dropped.
-  void Set(std::string_view stream, uint64_t stream_id, Version keep_from);
-  // Version(0) when nothing of the stream may be dropped.
-  Version ForId(uint64_t stream_id) const;
-  Version ForName(std::string_view stream) const;
+  void Set(std::string_view stream, const TrimRule& rule);
+  // Raises the stream's keep_from to `keep_from` if it has a rule (a max
+  // count moves as the stream grows; readers report where it stands).
+  void Raise(std::string_view stream, Version keep_from);
+  // Whether compaction may drop version `version` of `stream`, committed at
+  // `timestamp_us`, at `now_us`.
+  bool Droppable(std::string_view stream, Version version, int64_t timestamp_us,
+                 int64_t now_us) const;
+  bool empty() const { return size_.load(std::memory_order_relaxed) == 0; }
 
  private:
   mutable std::shared_mutex mu_;
-  std::unordered_map<uint64_t, Version> by_id_;
-  std::unordered_map<std::string, Version, keys::StringHash, std::equal_to<>> by_name_;
+  std::unordered_map<std::string, TrimRule, keys::StringHash, std::equal_to<>> rules_;
+  std::atomic<size_t> size_{0};
 };
 
-// Drops trimmed events from the `log` (keyed by position, so the stream is
-// read from the record) or `stream` (keyed by stream id and version) family.
+// Drops trimmed, deleted and expired events from `log` and `stream` (both
+// hold the full record, which names the stream).
 class TrimFilter : public rocksdb::CompactionFilter {
  public:
-  enum class Family { kLog, kStream };
-  TrimFilter(Family family, std::shared_ptr<const TruncationTable> table)
-      : family_(family), table_(std::move(table)) {}
+  explicit TrimFilter(std::shared_ptr<const TruncationTable> table) : table_(std::move(table)) {}
   bool Filter(int level, const rocksdb::Slice& key, const rocksdb::Slice& value,
               std::string* new_value, bool* value_changed) const override;
   const char* Name() const override { return "evlog.TrimFilter"; }
 
  private:
-  Family family_;
   std::shared_ptr<const TruncationTable> table_;
 };
 
-// The first version of `stream` that metadata keeps (hard delete: all gone).
-Version KeepFrom(const StreamMetadata& metadata);
+// The rule `metadata` sets for a stream whose last version is `last`.
+TrimRule RuleFor(const StreamMetadata& metadata, Version last);
 
 // Fills `table` from every "$meta-" stream of `db`.
 Status LoadTruncations(const Db& db, TruncationTable* table);

@@ -110,20 +110,25 @@ size_t CountEntries(const std::string& path, const std::string& family) {
   return n;
 }
 
-TEST_F(StoreOpen, CompactionReclaimsTrimmedAndDeletedEvents) {
+TEST_F(StoreOpen, CompactionReclaimsTrimmedDeletedAndExpiredEvents) {
   for (int i = 0; i < 10; ++i) AppendOne("a-1");
   for (int i = 0; i < 3; ++i) AppendOne("b-1");
   for (int i = 0; i < 2; ++i) AppendOne("c-1");
+  for (int i = 0; i < 5; ++i) AppendOne("d-1");
+  for (int i = 0; i < 2; ++i) AppendOne("e-1");
   ASSERT_OK(store_->TrimStream("a-1", {.before = Version(8), .require_snapshot = false}).status());
   ASSERT_OK(store_->DeleteStream("b-1", /*hard=*/true));
+  ASSERT_OK(store_->SetStreamMetadata("d-1", {.max_count = 2}));
+  ASSERT_OK(store_->SetStreamMetadata("e-1", {.max_age_seconds = 0}));
   ASSERT_OK(store_->Compact());
   // Survives a reopen too: the trim points are reloaded from the metadata.
   Reopen();
   ASSERT_OK(store_->Compact());
   store_.reset();
-  // Kept: a-1 versions 8..10, c-1 both, and the two $meta events.
-  EXPECT_EQ(CountEntries(path(), "stream"), 3u + 2u + 2u);
-  EXPECT_EQ(CountEntries(path(), "log"), 3u + 2u + 2u);
+  // Kept: a-1 versions 8..10, c-1 both, d-1 the newest two, none of e-1,
+  // and the four $meta events.
+  EXPECT_EQ(CountEntries(path(), "stream"), 3u + 2u + 2u + 4u);
+  EXPECT_EQ(CountEntries(path(), "log"), 3u + 2u + 2u + 4u);
   Reopen();
   EXPECT_EQ(ReadStream("a-1").front().version, Version(8));
   EXPECT_EQ(ReadAll({.category = "a"}).size(), 3u);
