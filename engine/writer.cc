@@ -220,6 +220,14 @@ Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {
     }
     heads.push_back(h);
   }
+  // Everything that can fail is decided before the first Put: an append is
+  // staged whole or not at all.
+  StreamHead* tombstone = nullptr;
+  if (!append.tombstone.empty()) {
+    auto head = heads_.Find(append.tombstone);
+    if (!head.ok()) return head.status();
+    tombstone = *head;
+  }
 
   AppendResult result;
   result.streams.reserve(streams.size());
@@ -262,10 +270,8 @@ Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {
     r.last_position = Position(group.next_position - 1);
     result.streams.push_back(std::move(r));
   }
-  if (!append.tombstone.empty()) {
-    auto head = heads_.Find(append.tombstone);
-    if (!head.ok()) return head.status();
-    StreamHead* h = *head;
+  if (tombstone != nullptr) {
+    StreamHead* h = tombstone;
     if (group.touched.insert(h).second) group.undo.emplace_back(h, *h);
     if (h->id == 0) h->id = group.next_stream_id++;
     h->tombstoned = true;
