@@ -105,8 +105,9 @@ void Writer::Run() {
     group.clear();
     {
       std::unique_lock<std::mutex> lock(mu_);
-      work_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and everything is done
+      work_cv_.wait(lock, [this] { return !busy_ && (stopping_ || !queue_.empty()); });
+      if (queue_.empty()) return;  // stopping, everything done, nobody committing
+      busy_ = true;
       size_t bytes = 0;
       while (!queue_.empty() &&
              (group.empty() || bytes + queue_.front()->bytes <= options_.max_group_bytes)) {
@@ -116,7 +117,30 @@ void Writer::Run() {
       }
     }
     CommitGroup(group);
+    std::lock_guard<std::mutex> lock(mu_);
+    busy_ = false;
   }
+}
+
+void Writer::SubmitAndCommit(std::unique_ptr<PendingAppend> append) {
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (busy_ || !queue_.empty() || stopping_) {
+      lock.unlock();
+      Submit(std::move(append));
+      return;
+    }
+    busy_ = true;
+  }
+  // The writer is idle: commit on this thread and spare the two hand-offs.
+  std::vector<std::unique_ptr<PendingAppend>> group;
+  group.push_back(std::move(append));
+  CommitGroup(group);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    busy_ = false;
+  }
+  work_cv_.notify_one();
 }
 
 void Writer::SyncLoop() {
@@ -383,7 +407,7 @@ Result<AppendResult> AppendAndWait(Writer& writer, const Options& options, Appen
   }
   pending->tombstone = std::move(tombstone);
   pending->done = [&promise](Result<AppendResult> r) { promise.set_value(std::move(r)); };
-  writer.Submit(std::move(pending));
+  writer.SubmitAndCommit(std::move(pending));
   return future.get();
 }
 

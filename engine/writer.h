@@ -8,7 +8,8 @@
 // durability, then advances the committed position and completes the
 // callbacks in queue order. An append that fails is never partly written.
 //
-// Thread-safety: Submit, committed() and Sync are safe from any thread.
+// Thread-safety: Submit, SubmitAndCommit, committed() and Sync are safe from
+// any thread; one group is committed at a time (`busy_`).
 
 #pragma once
 
@@ -45,6 +46,11 @@ class Writer {
   // and (if accepted) written. After Stop(), completes it with Aborted.
   void Submit(std::unique_ptr<PendingAppend> append);
 
+  // Like Submit, for a caller that will wait for the result anyway: if the
+  // writer is idle, commits on the calling thread (as a group of one), which
+  // spares two thread hand-offs; otherwise queues it.
+  void SubmitAndCommit(std::unique_ptr<PendingAppend> append);
+
   // Completes everything queued, syncs the log and joins the threads.
   void Stop();
 
@@ -77,6 +83,9 @@ class Writer {
   std::condition_variable work_cv_;
   std::deque<std::unique_ptr<PendingAppend>> queue_;
   bool stopping_ = false;
+  // A thread (the writer's, or a caller's in SubmitAndCommit) is committing
+  // a group. Only the holder touches heads_, failed_ and the counters.
+  bool busy_ = false;
 
   // Shared with readers, feeds and the dedup compaction filter.
   CommitSignal& commits_;

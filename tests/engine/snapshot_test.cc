@@ -52,7 +52,9 @@ TEST_F(Snapshots, PolicySnapshotsEveryNEventsPerStream) {
   ASSERT_OK((*snapshotter)->WaitFor(last, seconds(30)));
   auto a1 = store_->LoadSnapshot("a-1");
   ASSERT_TRUE(a1->has_value());
-  EXPECT_GE((*a1)->version, Version(20));
+  // Batches end anywhere, so the newest snapshot is not at a multiple of
+  // 10; the policy only promises no stream ends 10 or more events past it.
+  EXPECT_GT((*a1)->version, Version(25 - 10));
   EXPECT_EQ((*a1)->state, std::to_string((*a1)->version.value()));  // folded every event once
   EXPECT_FALSE(store_->LoadSnapshot("a-2")->has_value());           // only 5 events
   EXPECT_FALSE(store_->LoadSnapshot("b-1")->has_value());           // other category
