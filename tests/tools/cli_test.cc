@@ -1,426 +1,400 @@
-// The evlog CLI, driven as a process: output shapes, errors and exit codes.
+// The evlog CLI's contract (docs/cli.md), driven as a process: append, read,
+// read-all, streams, stats and demo; output shapes, error lines and exit
+// codes; a second process beside a live writer.
 
 #include <gtest/gtest.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <fstream>
-#include <nlohmann/json.hpp>
-#include <sstream>
+#include <chrono>
+#include <filesystem>
+#include <regex>
 
+#include "cli_fixture.h"
 #include "evlog/store.h"
-#include "testutil/child_process.h"
-#include "testutil/temp_dir.h"
 
 namespace evlog {
 namespace {
 
-using Json = nlohmann::json;
+using Json = nlohmann::ordered_json;
+using Cli = CliTest;
+using testutil::CliOutcome;
 
-struct Outcome {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
+constexpr auto kPatience = std::chrono::seconds(60);
 
-  std::vector<Json> Lines() const {
-    std::vector<Json> lines;
-    std::istringstream in(out);
-    for (std::string line; std::getline(in, line);) {
-      if (!line.empty()) lines.push_back(Json::parse(line));
-    }
-    return lines;
-  }
-  Json Error() const {
-    std::istringstream in(err);
-    std::string first;
-    std::getline(in, first);
-    return Json::parse(first);
-  }
-};
+std::vector<uint64_t> Versions(const CliOutcome& r) {
+  std::vector<uint64_t> versions;
+  for (const Json& j : r.Lines()) versions.push_back(j["version"]);
+  return versions;
+}
 
-class Cli : public ::testing::Test {
- protected:
-  std::string Quote(const std::string& s) {
-    std::string q = "'";
-    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return q + "'";
-  }
+std::vector<uint64_t> Positions(const CliOutcome& r) {
+  std::vector<uint64_t> positions;
+  for (const Json& j : r.Lines()) positions.push_back(j["position"]);
+  return positions;
+}
 
-  // Runs `evlog --db <store> <args>` with `input` on stdin.
-  Outcome Evlog(const std::vector<std::string>& args, const std::string& input = "",
-                bool with_db = true) {
-    std::ofstream(dir_.Sub("in")) << input;
-    std::string cmd = EVLOG_CLI_PATH;
-    if (with_db) cmd += " --db " + Quote(db());
-    for (const auto& a : args) cmd += " " + Quote(a);
-    cmd += " < " + dir_.Sub("in") + " > " + dir_.Sub("out") + " 2> " + dir_.Sub("err");
-    int status = std::system(cmd.c_str());
-    Outcome r;
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::stringstream out, err;
-    out << std::ifstream(dir_.Sub("out")).rdbuf();
-    err << std::ifstream(dir_.Sub("err")).rdbuf();
-    r.out = out.str();
-    r.err = err.str();
-    return r;
-  }
-
-  std::string db() const { return dir_.Sub("store"); }
-
-  testutil::TempDir dir_;
-};
+// An error run: the exit code, and exactly one JSON line on stderr with
+// `code` in "error".
+void ExpectError(const CliOutcome& r, int exit_code, const std::string& code) {
+  EXPECT_EQ(r.exit_code, exit_code) << r.err;
+  EXPECT_EQ(r.ErrorLineCount(), 1u) << r.err;
+  ASSERT_TRUE(r.Error().is_object()) << r.err;
+  EXPECT_EQ(r.Error()["error"], code) << r.err;
+  EXPECT_TRUE(r.Error()["message"].is_string()) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+}
 
 TEST_F(Cli, AppendPrintsVersionsAndPositions) {
-  Outcome r = Evlog({"append", "order-1", "--type", "Placed", "--data", R"({"total":5})"});
+  CliOutcome r = Evlog({"append", "order-1", "--type", "Placed", "--data", R"({"total":5})"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  Json j = Json::parse(r.out);
-  EXPECT_EQ(j, Json::parse(R"({"stream":"order-1","first_version":1,"last_version":1,
-                               "first_position":1,"last_position":1})"));
-  EXPECT_EQ(r.out.find('\n'), r.out.size() - 1);
+  EXPECT_EQ(r.out, R"({"stream":"order-1","first_version":1,"last_version":1,)"
+                   R"("first_position":1,"last_position":1})"
+                   "\n");
+  EXPECT_TRUE(r.err.empty());
+  CliOutcome second =
+      Evlog({"append", "order-2", "--type", "Placed", "--data", "7", "--durability", "buffered"});
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_EQ(second.Lines().at(0), Json::parse(R"({"stream":"order-2","first_version":1,
+      "last_version":1,"first_position":2,"last_position":2})"));
 }
 
-TEST_F(Cli, ReadPrintsEventsWithJsonDataAndMetadata) {
+TEST_F(Cli, ReadPrintsEventsInTheDocumentedShape) {
+  std::string id = "5b4fa1a2-7c2e-4e0b-9d38-0e1f2a3b4c5d";
   ASSERT_EQ(Evlog({"append", "order-1", "--type", "Placed", "--data", R"({"total":5})",
-                   "--metadata", R"({"correlation":"c1"})"})
+                   "--metadata", R"({"correlation":"c1"})", "--id", id})
                 .exit_code,
             0);
-  Outcome r = Evlog({"read", "order-1"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto lines = r.Lines();
-  ASSERT_EQ(lines.size(), 1u);
-  const Json& e = lines[0];
-  EXPECT_EQ(e["stream"], "order-1");
-  EXPECT_EQ(e["version"], 1);
-  EXPECT_EQ(e["position"], 1);
-  EXPECT_EQ(e["type"], "Placed");
-  EXPECT_EQ(e["data"]["total"], 5);
-  EXPECT_EQ(e["metadata"]["correlation"], "c1");
-  EXPECT_EQ(e["id"].get<std::string>().size(), 36u);
-  EXPECT_EQ(e["time"].get<std::string>().back(), 'Z');
-  std::vector<std::string> keys;
-  for (auto it = e.begin(); it != e.end(); ++it) keys.push_back(it.key());
-  std::sort(keys.begin(), keys.end());
-  EXPECT_EQ(keys, (std::vector<std::string>{"data", "id", "metadata", "position", "stream", "time",
-                                            "type", "version"}));
-}
-
-TEST_F(Cli, StdinLinesAreOneAtomicAppend) {
-  Outcome r = Evlog({"append", "cart-1", "--expect", "no-stream"},
-                    "{\"type\":\"Added\",\"data\":{\"sku\":1}}\n"
-                    "{\"type\":\"Added\",\"data\":{\"sku\":2},\"metadata\":{\"m\":1}}\n");
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  Json j = Json::parse(r.out);
-  EXPECT_EQ(j["first_version"], 1);
-  EXPECT_EQ(j["last_version"], 2);
-}
-
-TEST_F(Cli, OneBadLineWritesNothing) {
-  Outcome r = Evlog({"append", "cart-1"}, "{\"type\":\"Added\",\"data\":1}\n{not json}\n");
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.Error()["error"], "invalid_argument");
-  EXPECT_NE(r.Error()["message"].get<std::string>().find("line 2"), std::string::npos);
-  EXPECT_EQ(Evlog({"read", "cart-1"}).exit_code, 4);
-}
-
-TEST_F(Cli, EachAppendsLinesOneByOne) {
-  Outcome r = Evlog({"append", "log-1", "--each"},
-                    "{\"type\":\"A\",\"data\":1}\n{\"type\":\"B\",\"data\":2}\n");
+  ASSERT_EQ(Evlog({"append", "order-1", "--type", "Paid", "--data", R"("cash")"}).exit_code, 0);
+  CliOutcome r = Evlog({"read", "order-1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto lines = r.Lines();
   ASSERT_EQ(lines.size(), 2u);
-  EXPECT_EQ(lines[0]["last_version"], 1);
-  EXPECT_EQ(lines[1]["last_version"], 2);
-  EXPECT_EQ(lines[1]["last_position"], 2);
+  const Json& e = lines[0];
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : e.items()) keys.push_back(key);
+  EXPECT_EQ(keys, (std::vector<std::string>{"stream", "version", "position", "id", "type", "data",
+                                            "metadata", "time"}));
+  EXPECT_EQ(e["stream"], "order-1");
+  EXPECT_EQ(e["version"], 1);
+  EXPECT_EQ(e["position"], 1);
+  EXPECT_EQ(e["id"], id);
+  EXPECT_EQ(e["type"], "Placed");
+  EXPECT_EQ(e["data"], Json::parse(R"({"total":5})"));
+  EXPECT_EQ(e["metadata"], Json::parse(R"({"correlation":"c1"})"));
+  EXPECT_TRUE(std::regex_match(e["time"].get<std::string>(),
+                               std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)")))
+      << e["time"];
+  EXPECT_EQ(lines[1]["data"], "cash");
+  EXPECT_TRUE(lines[1]["metadata"].is_null());
+  EXPECT_TRUE(std::regex_match(lines[1]["id"].get<std::string>(),
+                               std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-"
+                                          "[0-9a-f]{12}")))
+      << lines[1]["id"];
+}
+
+TEST_F(Cli, StdinLinesAreOneAtomicAppend) {
+  CliOutcome r = Evlog({"append", "cart-1", "--expect", "no-stream"},
+                       "{\"type\":\"Added\",\"data\":{\"sku\":1}}\n"
+                       "\n"
+                       "{\"type\":\"Added\",\"data\":{\"sku\":2},\"metadata\":{\"m\":1},"
+                       "\"id\":\"00000000-0000-4000-8000-000000000002\"}\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.Lines(), std::vector<Json>{Json::parse(R"({"stream":"cart-1","first_version":1,
+      "last_version":2,"first_position":1,"last_position":2})")});
+  auto events = Evlog({"read", "cart-1"}).Lines();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1]["data"]["sku"], 2);
+  EXPECT_EQ(events[1]["metadata"]["m"], 1);
+  EXPECT_EQ(events[1]["id"], "00000000-0000-4000-8000-000000000002");
+}
+
+TEST_F(Cli, OneBadStdinLineWritesNothing) {
+  CliOutcome r =
+      Evlog({"append", "cart-1"},
+            "{\"type\":\"Added\",\"data\":1}\n{not json}\n{\"type\":\"A\",\"data\":2}\n");
+  ExpectError(r, 1, "invalid_argument");
+  EXPECT_NE(r.Error()["message"].get<std::string>().find("line 2"), std::string::npos);
+  EXPECT_EQ(Evlog({"read", "cart-1"}).exit_code, 4);
+  EXPECT_FALSE(std::filesystem::exists(db())) << "bad input must not even create the store";
+}
+
+TEST_F(Cli, EachAppendsEveryLineOnItsOwn) {
+  CliOutcome r = Evlog({"append", "log-1", "--each"},
+                       "{\"type\":\"A\",\"data\":1}\n{\"type\":\"B\",\"data\":2}\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto lines = r.Lines();
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0], Json::parse(R"({"stream":"log-1","first_version":1,"last_version":1,
+      "first_position":1,"last_position":1})"));
+  EXPECT_EQ(lines[1], Json::parse(R"({"stream":"log-1","first_version":2,"last_version":2,
+      "first_position":2,"last_position":2})"));
+}
+
+TEST_F(Cli, EachPrintsAResultBeforeReadingTheNextLine) {
+  auto child = testutil::CliProcess::Start(ArgvWithDb({"append", "log-1", "--each"}));
+  ASSERT_NE(child, nullptr);
+  for (int i = 1; i <= 3; ++i) {
+    ASSERT_TRUE(child->Write("{\"type\":\"Tick\",\"data\":" + std::to_string(i) + "}\n"));
+    // stdin is still open: the answer can only come from a line-by-line append.
+    std::optional<std::string> line = child->ReadLine(kPatience);
+    ASSERT_TRUE(line.has_value()) << "no result for line " << i << " before end of input";
+    EXPECT_EQ(Json::parse(*line)["last_version"], i);
+  }
+  CliOutcome rest = child->Finish();
+  EXPECT_EQ(rest.exit_code, 0) << rest.err;
+  EXPECT_TRUE(rest.out.empty());
+  EXPECT_EQ(Versions(Evlog({"read", "log-1"})), (std::vector<uint64_t>{1, 2, 3}));
+}
+
+TEST_F(Cli, EachStopsAtABadLineAndKeepsTheLinesBefore) {
+  CliOutcome r = Evlog({"append", "log-1", "--each"},
+                       "{\"type\":\"A\",\"data\":1}\n[1,2]\n{\"type\":\"C\",\"data\":3}\n");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.Lines().size(), 1u);
+  EXPECT_EQ(r.Error()["error"], "invalid_argument");
+  EXPECT_NE(r.Error()["message"].get<std::string>().find("line 2"), std::string::npos);
+  EXPECT_EQ(Versions(Evlog({"read", "log-1"})), (std::vector<uint64_t>{1}));
+}
+
+TEST_F(Cli, EveryExpectModeAppendsWhenItHolds) {
+  auto append = [this](const std::string& expect) {
+    CliOutcome r = Evlog({"append", "a-1", "--type", "T", "--data", "1", "--expect", expect});
+    EXPECT_EQ(r.exit_code, 0) << expect << ": " << r.err;
+    return r.exit_code == 0 ? r.Lines().at(0)["last_version"].get<uint64_t>() : 0;
+  };
+  EXPECT_EQ(append("no-stream"), 1u);
+  EXPECT_EQ(append("exists"), 2u);
+  EXPECT_EQ(append("2"), 3u);
+  EXPECT_EQ(append("any"), 4u);
+  CliOutcome fresh = Evlog({"append", "b-1", "--type", "T", "--data", "1", "--expect", "0"});
+  EXPECT_EQ(fresh.exit_code, 0) << fresh.err;
 }
 
 TEST_F(Cli, WrongExpectedVersionExitsThreeWithTheActualVersion) {
-  ASSERT_EQ(Evlog({"append", "a-1", "--type", "T", "--data", "1"}).exit_code, 0);
-  ASSERT_EQ(Evlog({"append", "a-1", "--type", "T", "--data", "1", "--expect", "exists"}).exit_code,
+  ASSERT_EQ(Evlog({"append", "a-1"},
+                  "{\"type\":\"T\",\"data\":1}\n{\"type\":\"T\",\"data\":2}\n"
+                  "{\"type\":\"T\",\"data\":3}\n")
+                .exit_code,
             0);
-  ASSERT_EQ(Evlog({"append", "a-1", "--type", "T", "--data", "1", "--expect", "2"}).exit_code, 0);
-  Outcome r = Evlog({"append", "a-1", "--type", "T", "--data", "1", "--expect", "1"});
-  EXPECT_EQ(r.exit_code, 3);
-  EXPECT_EQ(r.Error()["error"], "wrong_expected_version");
-  EXPECT_EQ(r.Error()["actual_version"], 3);
-  Outcome fresh = Evlog({"append", "b-1", "--type", "T", "--data", "1", "--expect", "exists"});
-  EXPECT_EQ(fresh.exit_code, 3);
+  for (const std::string expect : {"1", "no-stream"}) {
+    CliOutcome r = Evlog({"append", "a-1", "--type", "T", "--data", "1", "--expect", expect});
+    ExpectError(r, 3, "wrong_expected_version");
+    EXPECT_EQ(r.Error()["stream"], "a-1");
+    EXPECT_EQ(r.Error()["actual_version"], 3);
+  }
+  CliOutcome batch = Evlog({"append", "a-1", "--expect", "2"},
+                           "{\"type\":\"T\",\"data\":4}\n{\"type\":\"T\",\"data\":5}\n");
+  ExpectError(batch, 3, "wrong_expected_version");
+  CliOutcome fresh = Evlog({"append", "b-1", "--type", "T", "--data", "1", "--expect", "exists"});
+  ExpectError(fresh, 3, "wrong_expected_version");
+  EXPECT_EQ(fresh.Error()["stream"], "b-1");
   EXPECT_EQ(fresh.Error()["actual_version"], 0);
+  EXPECT_EQ(Json::parse(Evlog({"stats"}).out)["events"], 3);
 }
 
 TEST_F(Cli, RetryWithTheSameIdIsDeduplicated) {
   std::string id = "5b4fa1a2-7c2e-4e0b-9d38-0e1f2a3b4c5d";
-  Outcome first = Evlog({"append", "a-1", "--type", "T", "--data", "1", "--id", id});
-  Outcome retry = Evlog({"append", "a-1", "--type", "T", "--data", "1", "--id", id});
+  CliOutcome first = Evlog({"append", "a-1", "--type", "T", "--data", "1", "--id", id});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  ASSERT_EQ(Evlog({"append", "b-1", "--type", "T", "--data", "1"}).exit_code, 0);
+  CliOutcome retry = Evlog({"append", "a-1", "--type", "T", "--data", "1", "--id", id});
   ASSERT_EQ(retry.exit_code, 0) << retry.err;
   EXPECT_EQ(first.out, retry.out);
-  EXPECT_EQ(Evlog({"read", "a-1"}).Lines().size(), 1u);
-  EXPECT_EQ(Evlog({"read", "a-1"}).Lines()[0]["id"], id);
+  auto events = Evlog({"read", "a-1"}).Lines();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["id"], id);
+
+  std::string batch =
+      "{\"type\":\"T\",\"data\":1,\"id\":\"00000000-0000-4000-8000-00000000000a\"}\n"
+      "{\"type\":\"T\",\"data\":2,\"id\":\"00000000-0000-4000-8000-00000000000b\"}\n";
+  CliOutcome batch_first = Evlog({"append", "c-1"}, batch);
+  CliOutcome batch_retry = Evlog({"append", "c-1"}, batch);
+  ASSERT_EQ(batch_retry.exit_code, 0) << batch_retry.err;
+  EXPECT_EQ(batch_first.out, batch_retry.out);
+  EXPECT_EQ(Json::parse(Evlog({"stats"}).out)["last_position"], 4);
 }
 
-TEST_F(Cli, ReadDirectionsAndRanges) {
-  Evlog({"append", "a-1"},
-        "{\"type\":\"T\",\"data\":1}\n{\"type\":\"T\",\"data\":2}\n"
-        "{\"type\":\"T\",\"data\":3}\n");
-  auto versions = [](const Outcome& r) {
-    std::vector<int> v;
-    for (const Json& j : r.Lines()) v.push_back(j["version"]);
-    return v;
+TEST_F(Cli, ReadGoesForwardBackwardFromAVersionAndStopsAtACount) {
+  ASSERT_EQ(Evlog({"append", "a-1"},
+                  "{\"type\":\"T\",\"data\":1}\n{\"type\":\"T\",\"data\":2}\n"
+                  "{\"type\":\"T\",\"data\":3}\n")
+                .exit_code,
+            0);
+  using V = std::vector<uint64_t>;
+  EXPECT_EQ(Versions(Evlog({"read", "a-1"})), (V{1, 2, 3}));
+  EXPECT_EQ(Versions(Evlog({"read", "a-1", "--backward"})), (V{3, 2, 1}));
+  EXPECT_EQ(Versions(Evlog({"read", "a-1", "--from", "2"})), (V{2, 3}));
+  EXPECT_EQ(Versions(Evlog({"read", "a-1", "--count", "1"})), (V{1}));
+  EXPECT_EQ(Versions(Evlog({"read", "a-1", "--from", "2", "--backward"})), (V{2, 1}));
+  EXPECT_EQ(Versions(Evlog({"read", "a-1", "--from", "3", "--count", "2", "--backward"})),
+            (V{3, 2}));
+  EXPECT_EQ(Versions(Evlog({"read", "a-1", "--from", "9"})), (V{}));
+}
+
+TEST_F(Cli, ReadAllFiltersByCategoryAndType) {
+  ASSERT_EQ(Evlog({"append", "product-1", "--type", "Created", "--data", "1"}).exit_code, 0);
+  ASSERT_EQ(Evlog({"append", "order-1", "--type", "Placed", "--data", "1"}).exit_code, 0);
+  ASSERT_EQ(Evlog({"append", "product-2", "--type", "Created", "--data", "1"}).exit_code, 0);
+  ASSERT_EQ(Evlog({"append", "product-1", "--type", "Reserved", "--data", "1"}).exit_code, 0);
+  using P = std::vector<uint64_t>;
+  EXPECT_EQ(Positions(Evlog({"read-all"})), (P{1, 2, 3, 4}));
+  EXPECT_EQ(Positions(Evlog({"read-all", "--from", "2"})), (P{2, 3, 4}));
+  EXPECT_EQ(Positions(Evlog({"read-all", "--from", "2", "--count", "2"})), (P{2, 3}));
+  EXPECT_EQ(Positions(Evlog({"read-all", "--category", "product"})), (P{1, 3, 4}));
+  EXPECT_EQ(Positions(Evlog({"read-all", "--category", "product", "--from", "2"})), (P{3, 4}));
+  EXPECT_EQ(Positions(Evlog({"read-all", "--type", "Created"})), (P{1, 3}));
+  EXPECT_EQ(Positions(Evlog({"read-all", "--type", "Created", "--count", "1"})), (P{1}));
+  EXPECT_EQ(Positions(Evlog({"read-all", "--category", "nobody"})), (P{}));
+}
+
+TEST_F(Cli, StreamsListsNamesAndVersionsAndStatsSumsUp) {
+  ASSERT_EQ(
+      Evlog({"append", "product-1"}, "{\"type\":\"T\",\"data\":1}\n{\"type\":\"T\",\"data\":2}\n")
+          .exit_code,
+      0);
+  ASSERT_EQ(Evlog({"append", "order-1", "--type", "Placed", "--data", "1"}).exit_code, 0);
+  ASSERT_EQ(Evlog({"append", "product-2", "--type", "Created", "--data", "1"}).exit_code, 0);
+  EXPECT_EQ(Evlog({"streams"}).Lines(), (std::vector<Json>{
+                                            Json::parse(R"({"stream":"order-1","version":1})"),
+                                            Json::parse(R"({"stream":"product-1","version":2})"),
+                                            Json::parse(R"({"stream":"product-2","version":1})"),
+                                        }));
+  EXPECT_EQ(Evlog({"streams", "--category", "product"}).Lines().size(), 2u);
+  CliOutcome stats = Evlog({"stats"});
+  ASSERT_EQ(stats.exit_code, 0) << stats.err;
+  Json j = Json::parse(stats.out);
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : j.items()) keys.push_back(key);
+  EXPECT_EQ(keys, (std::vector<std::string>{"events", "streams", "last_position", "disk_bytes"}));
+  EXPECT_EQ(j["events"], 4);
+  EXPECT_EQ(j["streams"], 3);
+  EXPECT_EQ(j["last_position"], 4);
+  EXPECT_GT(j["disk_bytes"], 0);
+}
+
+TEST_F(Cli, MalformedCommandLinesExitTwoWithAUsageLine) {
+  ASSERT_EQ(Evlog({"append", "a-1", "--type", "T", "--data", "1"}).exit_code, 0);
+  const std::vector<std::vector<std::string>> usage_errors = {
+      {"frobnicate"},
+      {"--bogus"},
+      {"read", "a-1", "--sideways"},
+      {"read"},
+      {"read", "a-1", "--count", "-1"},
+      {"read", "a-1", "--from", "two"},
+      {"read-all", "--category", "a", "--type", "T"},
+      {"append", "a-1", "--type", "T", "--data", "1", "--expect", "maybe"},
+      {"append", "a-1", "--type", "T", "--data", "1", "--expect", "-1"},
+      {"append", "a-1", "--type", "T", "--data", "1", "--durability", "eventually"},
+      {"append", "a-1", "--type", "T", "--data", "1", "--id", "not-a-uuid"},
+      {"append", "a-1", "--type", "T"},
+      {"append", "a-1", "--each", "--expect", "1"},
   };
-  EXPECT_EQ(versions(Evlog({"read", "a-1", "--backward"})), (std::vector<int>{3, 2, 1}));
-  EXPECT_EQ(versions(Evlog({"read", "a-1", "--from", "2"})), (std::vector<int>{2, 3}));
-  EXPECT_EQ(versions(Evlog({"read", "a-1", "--count", "1"})), (std::vector<int>{1}));
-  EXPECT_EQ(versions(Evlog({"read", "a-1", "--from", "2", "--backward"})),
-            (std::vector<int>{2, 1}));
+  for (const auto& args : usage_errors) {
+    CliOutcome r = Evlog(args);
+    SCOPED_TRACE(args.at(0) + " " + (args.size() > 1 ? args.back() : ""));
+    ExpectError(r, 2, "usage");
+  }
+  ExpectError(EvlogWithoutDb({"stats"}), 2, "usage");
+  ExpectError(EvlogWithoutDb({}), 2, "usage");
+  EXPECT_NE(Evlog({"frobnicate"}).Error()["message"].get<std::string>().find("frobnicate"),
+            std::string::npos);
+  EXPECT_EQ(Json::parse(Evlog({"stats"}).out)["events"], 1);
 }
 
-TEST_F(Cli, ReadAllFiltersAndStreamsAndStats) {
-  Evlog({"append", "product-1", "--type", "Created", "--data", "1"});
-  Evlog({"append", "order-1", "--type", "Placed", "--data", "1"});
-  Evlog({"append", "product-2", "--type", "Created", "--data", "1"});
-  EXPECT_EQ(Evlog({"read-all"}).Lines().size(), 3u);
-  EXPECT_EQ(Evlog({"read-all", "--from", "2"}).Lines().size(), 2u);
-  EXPECT_EQ(Evlog({"read-all", "--count", "1"}).Lines().size(), 1u);
-  auto products = Evlog({"read-all", "--category", "product"}).Lines();
-  ASSERT_EQ(products.size(), 2u);
-  EXPECT_EQ(products[1]["position"], 3);
-  EXPECT_EQ(Evlog({"read-all", "--type", "Placed"}).Lines().size(), 1u);
-  auto streams = Evlog({"streams", "--category", "product"}).Lines();
-  ASSERT_EQ(streams.size(), 2u);
-  EXPECT_EQ(streams[0], Json::parse(R"({"stream":"product-1","version":1})"));
-  Json stats = Json::parse(Evlog({"stats"}).out);
-  EXPECT_EQ(stats["events"], 3);
-  EXPECT_EQ(stats["streams"], 3);
-  EXPECT_EQ(stats["last_position"], 3);
-  EXPECT_GT(stats["disk_bytes"], 0);
-}
-
-TEST_F(Cli, UsageErrorsExitTwo) {
-  Outcome unknown = Evlog({"frobnicate"});
-  EXPECT_EQ(unknown.exit_code, 2);
-  EXPECT_EQ(unknown.Error()["error"], "usage");
-  EXPECT_EQ(Evlog({"append", "a-1", "--type", "T", "--data", "1", "--expect", "maybe"}).exit_code,
-            2);
-  EXPECT_EQ(Evlog({"read"}).exit_code, 2);
-  EXPECT_EQ(Evlog({"stats"}, "", /*with_db=*/false).exit_code, 2);
-}
-
-TEST_F(Cli, MissingStreamAndStoreExitFour) {
-  Evlog({"append", "a-1", "--type", "T", "--data", "1"});
-  Outcome r = Evlog({"read", "nope-1"});
-  EXPECT_EQ(r.exit_code, 4);
-  EXPECT_EQ(r.Error()["error"], "not_found");
+TEST_F(Cli, MissingStreamOrStoreExitsFour) {
+  ASSERT_EQ(Evlog({"append", "a-1", "--type", "T", "--data", "1"}).exit_code, 0);
+  CliOutcome r = Evlog({"read", "nope-1"});
+  ExpectError(r, 4, "not_found");
   std::string missing = dir_.Sub("missing");
-  Outcome none = Evlog({"--db", missing, "read-all"}, "", /*with_db=*/false);
-  EXPECT_EQ(none.exit_code, 4);
+  for (const std::vector<std::string>& verb : std::vector<std::vector<std::string>>{
+           {"read", "a-1"}, {"read-all"}, {"streams"}, {"stats"}, {"delete", "a-1"}}) {
+    std::vector<std::string> args = {"--db", missing};
+    args.insert(args.end(), verb.begin(), verb.end());
+    SCOPED_TRACE(verb.at(0));
+    ExpectError(EvlogWithoutDb(args), 4, "not_found");
+  }
+  EXPECT_FALSE(std::filesystem::exists(missing)) << "only append creates a store";
 }
 
-TEST_F(Cli, BadInputIsRejectedAndWritesNothing) {
-  Outcome bad_json = Evlog({"append", "a-1", "--type", "T", "--data", "{oops"});
-  EXPECT_EQ(bad_json.exit_code, 1);
-  EXPECT_EQ(bad_json.Error()["error"], "invalid_argument");
-  Outcome reserved = Evlog({"append", "$all", "--type", "T", "--data", "1"});
-  EXPECT_EQ(reserved.exit_code, 1);
-  EXPECT_EQ(reserved.Error()["error"], "invalid_argument");
-  Outcome big =
-      Evlog({"append", "a-1"}, "{\"type\":\"T\",\"data\":\"" + std::string(1 << 20, 'x') + "\"}\n");
-  EXPECT_EQ(big.exit_code, 1);
-  EXPECT_EQ(big.Error()["error"], "invalid_argument");
-  Outcome bad_id = Evlog({"append", "a-1", "--type", "T", "--data", "1", "--id", "not-a-uuid"});
-  EXPECT_EQ(bad_id.exit_code, 1);
-  Json stats = Json::parse(Evlog({"stats"}).out);
-  EXPECT_EQ(stats["events"], 0);
+TEST_F(Cli, BadJsonIsInvalidArgumentAndWritesNothing) {
+  ASSERT_EQ(Evlog({"append", "a-1", "--type", "T", "--data", "1"}).exit_code, 0);
+  ExpectError(Evlog({"append", "a-1", "--type", "T", "--data", "{oops"}), 1, "invalid_argument");
+  ExpectError(Evlog({"append", "a-1", "--type", "T", "--data", "1", "--metadata", "plain text"}), 1,
+              "invalid_argument");
+  for (const std::string line : {
+           R"(["not", "an", "object"])",
+           R"({"data":1})",
+           R"({"type":"T"})",
+           R"({"type":"T","data":1,"id":"nope"})",
+           R"({"type":"T","data":1,"colour":"red"})",
+       }) {
+    SCOPED_TRACE(line);
+    ExpectError(Evlog({"append", "a-1"}, "{\"type\":\"T\",\"data\":2}\n" + line + "\n"), 1,
+                "invalid_argument");
+  }
+  EXPECT_EQ(Json::parse(Evlog({"stats"}).out)["events"], 1);
 }
 
-TEST_F(Cli, ReadsALiveStoreAsASecondProcessAndRefusesASecondWriter) {
+TEST_F(Cli, ReservedStreamNamesAreRefused) {
+  ExpectError(Evlog({"append", "$all", "--type", "T", "--data", "1"}), 1, "invalid_argument");
+  ExpectError(Evlog({"append", "$meta-a-1"}, "{\"type\":\"T\",\"data\":1}\n"), 1,
+              "invalid_argument");
+  ASSERT_EQ(Evlog({"append", "a-1", "--type", "T", "--data", "1"}).exit_code, 0);
+  EXPECT_EQ(Json::parse(Evlog({"stats"}).out)["events"], 1);
+}
+
+TEST_F(Cli, OversizedEventsAreRefused) {
+  const std::string big(1 << 20, 'x');
+  ExpectError(Evlog({"append", "a-1"}, "{\"type\":\"T\",\"data\":\"" + big + "\"}\n"), 1,
+              "invalid_argument");
+  ExpectError(Evlog({"append", "a-1", "--type", std::string(256, 't'), "--data", "1"}), 1,
+              "invalid_argument");
+  ASSERT_EQ(Evlog({"append", "a-1", "--type", "T", "--data", "1"}).exit_code, 0);
+  EXPECT_EQ(Json::parse(Evlog({"stats"}).out)["events"], 1);
+}
+
+TEST_F(Cli, ReadsAStoreAnotherProcessHasOpenForWriting) {
   auto store = Store::Open(Options{}, db());
   ASSERT_TRUE(store.ok()) << store.status().ToString();
-  ASSERT_TRUE((*store)
-                  ->Append("live-1", ExpectedVersion::Any(), {EventData{.type = "T", .data = "1"}})
-                  .ok());
-  Outcome read = Evlog({"read", "live-1"});
+  auto append = [&](const std::string& data) {
+    return (*store)
+        ->Append("live-1", ExpectedVersion::Any(),
+                 {EventData{.type = "T", .data = data, .content_type = ContentType::kJson}})
+        .ok();
+  };
+  ASSERT_TRUE(append("1"));
+  CliOutcome read = Evlog({"read", "live-1"});
   ASSERT_EQ(read.exit_code, 0) << read.err;
-  EXPECT_EQ(read.Lines().size(), 1u);
-  Outcome write = Evlog({"append", "live-1", "--type", "T", "--data", "1"});
-  EXPECT_EQ(write.exit_code, 1);
-  EXPECT_EQ(write.Error()["error"], "busy");
+  EXPECT_EQ(Versions(read), (std::vector<uint64_t>{1}));
+  ASSERT_TRUE(append("2"));
+  EXPECT_EQ(Versions(Evlog({"read", "live-1"})), (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(Positions(Evlog({"read-all"})), (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(Evlog({"streams"}).Lines().size(), 1u);
+  EXPECT_EQ(Json::parse(Evlog({"stats"}).out)["last_position"], 2);
+  ASSERT_TRUE(append("3"));
+  EXPECT_EQ((*store)->LastPosition(), Position(3));
 }
 
-TEST_F(Cli, TailPrintsTheFeedFromAStartPoint) {
-  Evlog({"append", "order-1", "--type", "A", "--data", "1"});
-  Evlog({"append", "user-1", "--type", "B", "--data", "2"});
-  Evlog({"append", "order-2", "--type", "C", "--data", "3"});
-  EXPECT_EQ(Evlog({"tail"}).Lines().size(), 3u);
-  auto from2 = Evlog({"tail", "--from", "2"}).Lines();
-  ASSERT_EQ(from2.size(), 2u);
-  EXPECT_EQ(from2[0]["position"], 2);
-  EXPECT_TRUE(Evlog({"tail", "--from", "latest"}).Lines().empty());
-  EXPECT_EQ(Evlog({"tail", "--category", "order"}).Lines().size(), 2u);
-  EXPECT_EQ(Evlog({"tail", "--type", "B"}).Lines().size(), 1u);
-  EXPECT_EQ(Evlog({"tail", "--from", "soon"}).exit_code, 2);
-}
-
-TEST_F(Cli, TailFollowDeliversEventsAppendedByAnotherProcess) {
+TEST_F(Cli, AppendBesideAnotherWriterFailsWithBusy) {
   auto store = Store::Open(Options{}, db());
   ASSERT_TRUE(store.ok()) << store.status().ToString();
-  auto child = testutil::ChildProcess::Start(
-      {EVLOG_CLI_PATH, "--db", db(), "tail", "--follow", "--from", "latest"});
-  ASSERT_NE(child, nullptr);
-  // The follower starts at "latest": append until it has shown up, since
-  // the child may open the store after the first append.
-  std::string line;
-  for (int i = 0; i < 300 && line.find('\n') == std::string::npos; ++i) {
-    ASSERT_TRUE(
-        (*store)
-            ->Append("live-1", ExpectedVersion::Any(), {EventData{.type = "Live", .data = "1"}})
-            .ok());
-    pollfd p{child->out_fd(), POLLIN, 0};
-    if (poll(&p, 1, 100) == 1) {
-      char buf[4096];
-      ssize_t n = read(child->out_fd(), buf, sizeof(buf));
-      if (n > 0) line.append(buf, static_cast<size_t>(n));
-    }
-  }
-  child->KillAndWait(SIGTERM);
-  ASSERT_NE(line.find('\n'), std::string::npos) << "tail --follow printed nothing";
-  Json event = Json::parse(line.substr(0, line.find('\n')));
-  EXPECT_EQ(event["stream"], "live-1");
-  EXPECT_EQ(event["type"], "Live");
+  ExpectError(Evlog({"append", "live-1", "--type", "T", "--data", "1"}), 1, "busy");
+  ExpectError(Evlog({"append", "live-1", "--each"}, "{\"type\":\"T\",\"data\":1}\n"), 1, "busy");
+  EXPECT_EQ((*store)->LastPosition(), Position(0));
+  ASSERT_TRUE(
+      (*store)
+          ->Append("live-1", ExpectedVersion::NoStream(), {EventData{.type = "T", .data = "1"}})
+          .ok());
 }
 
-TEST_F(Cli, SubscriptionsParkedAndReplay) {
-  {
-    auto store = Store::Open(Options{}, db());
-    ASSERT_TRUE(store.ok());
-    auto sub = (*store)->Subscribe(
-        {.name = "billing", .max_attempts = 1},
-        [](const std::vector<OwnedEvent>&) { return Status::InvalidArgument("no card"); });
-    ASSERT_TRUE(sub.ok());
-    auto r =
-        (*store)->Append("order-1", ExpectedVersion::Any(), {EventData{.type = "P", .data = "1"}});
-    ASSERT_TRUE(r.ok());
-    ASSERT_TRUE((*sub)->WaitFor(r->streams[0].last_position, std::chrono::seconds(30)).ok());
-  }
-  auto subs = Evlog({"subscriptions"}).Lines();
-  ASSERT_EQ(subs.size(), 1u);
-  EXPECT_EQ(subs[0]["name"], "billing");
-  EXPECT_EQ(subs[0]["parked"], 1);
-  // The subscription may or may not have moved past its own parked event
-  // (position 2) before it stopped; either way nothing is left behind.
-  EXPECT_EQ(subs[0]["checkpoint"].get<int>() + subs[0]["lag"].get<int>(), 2);
-  auto parked = Evlog({"parked", "billing"}).Lines();
-  ASSERT_EQ(parked.size(), 1u);
-  EXPECT_EQ(parked[0]["stream"], "order-1");
-  EXPECT_EQ(parked[0]["position"], 1);
-  EXPECT_EQ(parked[0]["error"], "invalid_argument: no card");
-  Outcome replay = Evlog({"replay-parked", "billing"});
-  ASSERT_EQ(replay.exit_code, 0) << replay.err;
-  EXPECT_EQ(Json::parse(replay.out)["replay_queued"], 1);
-  EXPECT_EQ(Evlog({"replay-parked", "nobody"}).exit_code, 4);
-}
-
-TEST_F(Cli, ViewGetAndScanReadAViewByName) {
-  {
-    auto store = Store::Open(Options{}, db());
-    ASSERT_TRUE(store.ok());
-    auto view = (*store)->OpenView({.name = "stock"},
-                                   [](const std::vector<OwnedEvent>& events, ViewWriter& out) {
-                                     for (const auto& e : events) out.Put(e.stream, e.data);
-                                     return Status::OK();
-                                   });
-    ASSERT_TRUE(view.ok());
-    ASSERT_TRUE((*store)
-                    ->Append("product-1", ExpectedVersion::Any(),
-                             {EventData{.type = "T", .data = "{\"q\":3}"}})
-                    .ok());
-    auto r = (*store)->Append("product-2", ExpectedVersion::Any(),
-                              {EventData{.type = "T", .data = "plain"}});
-    ASSERT_TRUE(r.ok());
-    ASSERT_TRUE((*view)->WaitFor(r->streams[0].last_position, std::chrono::seconds(30)).ok());
-  }
-  Outcome get = Evlog({"view", "stock", "get", "product-1"});
-  ASSERT_EQ(get.exit_code, 0) << get.err;
-  EXPECT_EQ(Json::parse(get.out), Json::parse(R"({"key":"product-1","value":{"q":3}})"));
-  auto rows = Evlog({"view", "stock", "scan", "product-"}).Lines();
-  ASSERT_EQ(rows.size(), 2u);
-  EXPECT_EQ(rows[1]["value"], "plain");
-  EXPECT_EQ(Evlog({"view", "stock", "get", "product-9"}).exit_code, 4);
-  EXPECT_EQ(Evlog({"view", "nope", "get", "k"}).exit_code, 4);
-  EXPECT_EQ(Evlog({"view", "stock", "frob"}).exit_code, 2);
-}
-
-TEST_F(Cli, MetadataTrimSnapshotAndDelete) {
-  for (int i = 1; i <= 5; ++i) {
-    ASSERT_EQ(Evlog({"append", "a-1", "--type", "T", "--data", std::to_string(i)}).exit_code, 0);
-  }
-  Json shown = Json::parse(Evlog({"metadata", "a-1"}).out);
-  EXPECT_TRUE(shown["max_count"].is_null());
-  Json set = Json::parse(Evlog({"metadata", "a-1", "--max-count", "3"}).out);
-  EXPECT_EQ(set["max_count"], 3);
-  EXPECT_EQ(Evlog({"read", "a-1"}).Lines().size(), 3u);
-
-  EXPECT_EQ(Evlog({"snapshot", "a-1"}).exit_code, 4);
-  {
-    auto store = Store::Open(Options{}, db());
-    ASSERT_TRUE(store.ok());
-    ASSERT_TRUE((*store)->SaveSnapshot("a-1", Version(4), R"({"sum":10})").ok());
-  }
-  Json snapshot = Json::parse(Evlog({"snapshot", "a-1"}).out);
-  EXPECT_EQ(snapshot["version"], 4);
-  EXPECT_EQ(snapshot["state"]["sum"], 10);
-  Outcome trim = Evlog({"trim", "a-1", "--before", "5"});
-  ASSERT_EQ(trim.exit_code, 0) << trim.err;
-  EXPECT_EQ(Json::parse(trim.out)["truncate_before"], 5);
-  EXPECT_EQ(Evlog({"read", "a-1"}).Lines().size(), 1u);
-
-  EXPECT_EQ(Json::parse(Evlog({"delete", "a-1"}).out)["deleted"], "soft");
-  EXPECT_EQ(Evlog({"read", "a-1"}).exit_code, 4);
-  EXPECT_EQ(Evlog({"append", "a-1", "--type", "T", "--data", "6"}).exit_code, 0);
-  EXPECT_EQ(Evlog({"read", "a-1"}).Lines()[0]["version"], 6);
-  EXPECT_EQ(Json::parse(Evlog({"delete", "a-1", "--hard"}).out)["deleted"], "hard");
-  Outcome refused = Evlog({"append", "a-1", "--type", "T", "--data", "7"});
-  EXPECT_EQ(refused.exit_code, 1);
-  EXPECT_EQ(refused.Error()["error"], "stream_deleted");
-}
-
-TEST_F(Cli, ViewRebuildIsCarriedOutByTheProcessRunningTheView) {
-  auto store = Store::Open(Options{}, db());
-  ASSERT_TRUE(store.ok());
-  auto view = (*store)->OpenView({.name = "stock"},
-                                 [](const std::vector<OwnedEvent>& events, ViewWriter& out) {
-                                   for (const auto& e : events) out.Put(e.stream, e.data);
-                                   return Status::OK();
-                                 });
-  ASSERT_TRUE(view.ok());
-  auto r =
-      (*store)->Append("product-1", ExpectedVersion::Any(), {EventData{.type = "T", .data = "1"}});
-  ASSERT_TRUE(r.ok());
-  ASSERT_TRUE((*view)->WaitFor(r->streams[0].last_position, std::chrono::seconds(30)).ok());
-
-  std::string out = dir_.Sub("rebuild.out");
-  auto child = testutil::ChildProcess::Start(
-      {"/bin/sh", "-c",
-       std::string(EVLOG_CLI_PATH) + " --db " + db() + " view stock rebuild > " + out});
-  ASSERT_NE(child, nullptr);
-  int status = child->Wait();
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
-  std::stringstream printed;
-  printed << std::ifstream(out).rdbuf();
-  Json done = Json::parse(printed.str());
-  EXPECT_EQ(done["view"], "stock");
-  EXPECT_EQ(done["generation"], 1);
-  EXPECT_EQ(**(*view)->Get("product-1"), "1");
-  EXPECT_EQ(Evlog({"view", "nope", "rebuild"}).exit_code, 4);
-}
-
-TEST_F(Cli, DemoRunsTheInventoryStory) {
-  Outcome r = Evlog({"demo"}, "", /*with_db=*/false);
+TEST_F(Cli, DemoTellsTheInventoryStoryAndCleansUp) {
+  CliOutcome r = EvlogWithoutDb({"demo"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("wrong expected version"), std::string::npos);
-  EXPECT_NE(r.out.find("deduplicated"), std::string::npos);
-  EXPECT_NE(r.out.find("sold-out invariant holds"), std::string::npos);
+  EXPECT_NE(r.out.find("wrong expected version"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("deduplicated"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("sold-out invariant holds"), std::string::npos) << r.out;
+  std::smatch dir;
+  ASSERT_TRUE(std::regex_search(r.out, dir, std::regex(R"(fresh store in (\S+))"))) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(dir[1].str())) << dir[1] << " was left behind";
 }
 
 }  // namespace

@@ -1,3 +1,7 @@
+// The core verbs: append, read, read-all, streams, stats. Every input event
+// is parsed and checked before the store is opened, so bad input writes
+// nothing (--each excepted: there each line is its own append).
+
 #include "cli/commands.h"
 
 #include <charconv>
@@ -36,12 +40,61 @@ void PrintResult(const AppendResult& result) {
   std::cout.flush();
 }
 
+bool IsBlank(const std::string& line) {
+  return line.find_first_not_of(" \t\r") == std::string::npos;
+}
+
+// Checks the flags of `append` against each other; kExitOk or the usage
+// error's exit code.
+int CheckAppendArgs(const AppendArgs& args, ExpectedVersion* expected, Durability* durability) {
+  if (args.expect && !ParseExpected(*args.expect, expected)) {
+    return ReportUsage("--expect must be any, no-stream, exists or a version number, not '" +
+                       *args.expect + "'");
+  }
+  if (args.durability == "sync") {
+    *durability = Durability::kSync;
+  } else if (args.durability == "buffered") {
+    *durability = Durability::kBuffered;
+  } else {
+    return ReportUsage("--durability must be sync or buffered, not '" + args.durability + "'");
+  }
+  if (args.each && (args.type || args.expect)) {
+    return ReportUsage("--each reads events from stdin; it takes neither --type nor --expect");
+  }
+  if (args.type.has_value() != args.data.has_value()) {
+    return ReportUsage("--type and --data go together");
+  }
+  if (!args.type && (!args.metadata.empty() || !args.id.empty())) {
+    return ReportUsage("--metadata and --id need --type and --data; on stdin use the fields");
+  }
+  if (!args.id.empty() && !Uuid::Parse(args.id)) {
+    return ReportUsage("--id must be a UUID (8-4-4-4-12 hex digits), not '" + args.id + "'");
+  }
+  return kExitOk;
+}
+
+// --each: every line is its own append, made and printed before the next
+// line is read, so a pipe sees each result as soon as it is acknowledged.
+// A bad line stops the run; the lines before it stay written.
+int AppendEach(Store& store, const std::string& stream, Durability durability, std::istream& in) {
+  std::string line;
+  for (size_t n = 1; std::getline(in, line); ++n) {
+    if (IsBlank(line)) continue;
+    EventData e;
+    if (Status s = EventFromLine(line, n, &e); !s.ok()) return ReportError(s);
+    auto r = store.Append(stream, ExpectedVersion::Any(), {std::move(e)}, durability);
+    if (!r.ok()) return ReportError(r.status());
+    PrintResult(*r);
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
-Result<std::unique_ptr<Store>> OpenStore(const std::string& db, bool write) {
+Result<std::unique_ptr<Store>> OpenStore(const std::string& db, OpenMode mode) {
   Options options;
-  options.read_only = !write;
-  options.create_if_missing = write;
+  options.read_only = mode == OpenMode::kRead;
+  options.create_if_missing = mode == OpenMode::kCreate;
   return Store::Open(options, db);
 }
 
@@ -54,26 +107,12 @@ int PrintEvents(EventIterator& it) {
 
 int RunAppend(const std::string& db, const AppendArgs& args, std::istream& in) {
   ExpectedVersion expected = ExpectedVersion::Any();
-  if (args.expect && !ParseExpected(*args.expect, &expected)) {
-    return ReportUsage("--expect must be any, no-stream, exists or a version number, not '" +
-                       *args.expect + "'");
-  }
-  Durability durability;
-  if (args.durability == "sync") {
-    durability = Durability::kSync;
-  } else if (args.durability == "buffered") {
-    durability = Durability::kBuffered;
-  } else {
-    return ReportUsage("--durability must be sync or buffered, not '" + args.durability + "'");
-  }
-  if (args.each && (args.type || args.expect)) {
-    return ReportUsage("--each reads events from stdin; it takes neither --type nor --expect");
-  }
-  if (args.type.has_value() != args.data.has_value()) {
-    return ReportUsage("--type and --data go together");
-  }
-  if (!args.type && (!args.metadata.empty() || !args.id.empty())) {
-    return ReportUsage("--metadata and --id need --type and --data; on stdin use the fields");
+  Durability durability = Durability::kSync;
+  if (int code = CheckAppendArgs(args, &expected, &durability); code != kExitOk) return code;
+  if (args.each) {
+    auto store = OpenStore(db, OpenMode::kCreate);
+    if (!store.ok()) return ReportError(store.status());
+    return AppendEach(**store, args.stream, durability, in);
   }
 
   // Parse every input event before touching the store: bad input writes nothing.
@@ -87,25 +126,18 @@ int RunAppend(const std::string& db, const AppendArgs& args, std::istream& in) {
   } else {
     std::string line;
     for (size_t n = 1; std::getline(in, line); ++n) {
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      if (IsBlank(line)) continue;
       EventData e;
       if (Status s = EventFromLine(line, n, &e); !s.ok()) return ReportError(s);
       events.push_back(std::move(e));
     }
-    if (events.empty())
+    if (events.empty()) {
       return ReportUsage("no events: give --type and --data, or JSON lines on stdin");
+    }
   }
 
-  auto store = OpenStore(db, /*write=*/true);
+  auto store = OpenStore(db, OpenMode::kCreate);
   if (!store.ok()) return ReportError(store.status());
-  if (args.each) {
-    for (EventData& e : events) {
-      auto r = (*store)->Append(args.stream, ExpectedVersion::Any(), {std::move(e)}, durability);
-      if (!r.ok()) return ReportError(r.status());
-      PrintResult(*r);
-    }
-    return kExitOk;
-  }
   auto r = (*store)->Append(args.stream, expected, std::move(events), durability);
   if (!r.ok()) return ReportError(r.status());
   PrintResult(*r);
@@ -113,7 +145,7 @@ int RunAppend(const std::string& db, const AppendArgs& args, std::istream& in) {
 }
 
 int RunRead(const std::string& db, const ReadArgs& args) {
-  auto store = OpenStore(db, /*write=*/false);
+  auto store = OpenStore(db, OpenMode::kRead);
   if (!store.ok()) return ReportError(store.status());
   ReadStreamOptions options;
   if (args.from) options.from = Version(*args.from);
@@ -128,7 +160,7 @@ int RunReadAll(const std::string& db, const ReadAllArgs& args) {
   if (!args.category.empty() && !args.type.empty()) {
     return ReportUsage("read-all takes --category or --type, not both");
   }
-  auto store = OpenStore(db, /*write=*/false);
+  auto store = OpenStore(db, OpenMode::kRead);
   if (!store.ok()) return ReportError(store.status());
   ReadAllOptions options;
   if (args.from) options.from = Position(*args.from);
@@ -140,7 +172,7 @@ int RunReadAll(const std::string& db, const ReadAllArgs& args) {
 }
 
 int RunStreams(const std::string& db, const std::string& category) {
-  auto store = OpenStore(db, /*write=*/false);
+  auto store = OpenStore(db, OpenMode::kRead);
   if (!store.ok()) return ReportError(store.status());
   auto streams = (*store)->ListStreams({.category = category});
   if (!streams.ok()) return ReportError(streams.status());
@@ -155,7 +187,7 @@ int RunStreams(const std::string& db, const std::string& category) {
 }
 
 int RunStats(const std::string& db) {
-  auto store = OpenStore(db, /*write=*/false);
+  auto store = OpenStore(db, OpenMode::kRead);
   if (!store.ok()) return ReportError(store.status());
   auto stats = (*store)->Stats();
   if (!stats.ok()) return ReportError(stats.status());

@@ -68,8 +68,19 @@ int RunReplayParked(const std::string& db, const std::string& name);
 int RunView(const std::string& db, const std::string& name, const std::string& action,
             const std::string& argument);
 
-// Opens `db`: read-only for read verbs, so they work beside a live writer.
-Result<std::unique_ptr<Store>> OpenStore(const std::string& db, bool write);
+// How a verb opens its store.
+enum class OpenMode {
+  // Read-only and never created: read verbs work beside a live writer, and a
+  // missing store is NotFound.
+  kRead,
+  // Writable, never created: a missing store is NotFound, not a new store.
+  kWrite,
+  // Writable, created if missing (append).
+  kCreate,
+};
+
+// Opens the store in `db` as `mode` says.
+Result<std::unique_ptr<Store>> OpenStore(const std::string& db, OpenMode mode);
 
 // Prints every event of `it` as a JSON line; the exit code.
 int PrintEvents(EventIterator& it);

@@ -35,7 +35,7 @@ bool ParseStart(const std::string& text, FeedStart* out) {
 // rebuilds it: the CLI leaves a request, then follows the progress the view
 // stores, with a progress bar on a terminal.
 int RebuildView(const std::string& db, const std::string& name) {
-  auto store = OpenStore(db, /*write=*/false);
+  auto store = OpenStore(db, OpenMode::kRead);
   if (!store.ok()) return ReportError(store.status());
   auto before = (*store)->GetViewProgress(name);
   if (!before.ok()) return ReportError(before.status());
@@ -83,7 +83,7 @@ int RunTail(const std::string& db, const TailArgs& args) {
   if (!ParseStart(args.from, &start)) {
     return ReportUsage("--from must be oldest, latest or a position, not '" + args.from + "'");
   }
-  auto store = OpenStore(db, /*write=*/false);
+  auto store = OpenStore(db, OpenMode::kRead);
   if (!store.ok()) return ReportError(store.status());
   auto feed = (*store)->OpenFeed({.start = start,
                                   .category = args.category,
@@ -106,7 +106,7 @@ int RunTail(const std::string& db, const TailArgs& args) {
 }
 
 int RunSubscriptions(const std::string& db) {
-  auto store = OpenStore(db, /*write=*/false);
+  auto store = OpenStore(db, OpenMode::kRead);
   if (!store.ok()) return ReportError(store.status());
   auto subs = (*store)->ListSubscriptions();
   if (!subs.ok()) return ReportError(subs.status());
@@ -123,7 +123,7 @@ int RunSubscriptions(const std::string& db) {
 }
 
 int RunParked(const std::string& db, const std::string& name) {
-  auto store = OpenStore(db, /*write=*/false);
+  auto store = OpenStore(db, OpenMode::kRead);
   if (!store.ok()) return ReportError(store.status());
   auto parked = (*store)->ListParked(name);
   if (!parked.ok()) return ReportError(parked.status());
@@ -138,7 +138,7 @@ int RunParked(const std::string& db, const std::string& name) {
 }
 
 int RunReplayParked(const std::string& db, const std::string& name) {
-  auto store = OpenStore(db, /*write=*/true);
+  auto store = OpenStore(db, OpenMode::kWrite);
   if (!store.ok()) return ReportError(store.status());
   auto queued = (*store)->ReplayParked(name);
   if (!queued.ok()) return ReportError(queued.status());
@@ -155,7 +155,7 @@ int RunView(const std::string& db, const std::string& name, const std::string& a
   if (action != "get" && action != "scan") {
     return ReportUsage("view actions are get KEY, scan PREFIX and rebuild, not '" + action + "'");
   }
-  auto store = OpenStore(db, /*write=*/false);
+  auto store = OpenStore(db, OpenMode::kRead);
   if (!store.ok()) return ReportError(store.status());
   if (action == "get") {
     auto value = (*store)->ViewGet(name, argument);

@@ -6,6 +6,31 @@
 #include "cli/cli_error.h"
 #include "cli/commands.h"
 
+namespace {
+
+// CLI11 would read "-1" into a uint64_t as 2^64-1: counts, versions and
+// positions accept decimal digits only.
+const CLI::Validator kUnsigned(
+    [](std::string& text) {
+      if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) return "";
+      return "must be a non-negative integer";
+    },
+    "UINT");
+
+// CLI11 reports "A subcommand is required" before the word it did not
+// know: name that word instead.
+std::string UsageMessage(const CLI::App& app, const CLI::ParseError& e) {
+  if (!app.get_subcommands().empty() || dynamic_cast<const CLI::RequiredError*>(&e) == nullptr) {
+    return e.what();
+  }
+  const std::vector<std::string> rest = app.remaining();
+  if (rest.empty()) return "a verb is required; run evlog --help";
+  return (rest.front().starts_with('-') ? "unknown flag '" : "unknown verb '") + rest.front() +
+         "'; run evlog --help";
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace evlog::cli;
   CLI::App app{"evlog: an embedded event store. Output is JSON lines; see docs/cli.md."};
@@ -27,14 +52,15 @@ int main(int argc, char** argv) {
   ReadArgs read;
   auto* read_cmd = app.add_subcommand("read", "Read one stream");
   read_cmd->add_option("stream", read.stream, "Stream name")->required();
-  read_cmd->add_option("--from", read.from, "First version (forward: >=, backward: <=)");
-  read_cmd->add_option("--count", read.count, "Most events to print");
+  read_cmd->add_option("--from", read.from, "First version (forward: >=, backward: <=)")
+      ->check(kUnsigned);
+  read_cmd->add_option("--count", read.count, "Most events to print")->check(kUnsigned);
   read_cmd->add_flag("--backward", read.backward, "Newest first");
 
   ReadAllArgs read_all;
   auto* read_all_cmd = app.add_subcommand("read-all", "Read the global log");
-  read_all_cmd->add_option("--from", read_all.from, "First position");
-  read_all_cmd->add_option("--count", read_all.count, "Most events to print");
+  read_all_cmd->add_option("--from", read_all.from, "First position")->check(kUnsigned);
+  read_all_cmd->add_option("--count", read_all.count, "Most events to print")->check(kUnsigned);
   read_all_cmd->add_option("--category", read_all.category, "Only streams <category>-*");
   read_all_cmd->add_option("--type", read_all.type, "Only events of this type");
 
@@ -64,14 +90,18 @@ int main(int argc, char** argv) {
   auto* trim_cmd = app.add_subcommand(
       "trim", "Remove a stream's events before a version (covered by a snapshot and processed)");
   trim_cmd->add_option("stream", stream_arg, "Stream name")->required();
-  trim_cmd->add_option("--before", trim_before, "First version to keep")->required();
+  trim_cmd->add_option("--before", trim_before, "First version to keep")
+      ->required()
+      ->check(kUnsigned);
   MetadataArgs metadata;
   auto* metadata_cmd = app.add_subcommand("metadata", "Show or set a stream's metadata");
   metadata_cmd->add_option("stream", stream_arg, "Stream name")->required();
-  metadata_cmd->add_option("--max-count", metadata.max_count, "Keep only the newest N events");
-  metadata_cmd->add_option("--max-age", metadata.max_age,
-                           "Keep only events younger than S seconds");
-  metadata_cmd->add_option("--truncate-before", metadata.truncate_before, "Hide versions before V");
+  metadata_cmd->add_option("--max-count", metadata.max_count, "Keep only the newest N events")
+      ->check(kUnsigned);
+  metadata_cmd->add_option("--max-age", metadata.max_age, "Keep only events younger than S seconds")
+      ->check(kUnsigned);
+  metadata_cmd->add_option("--truncate-before", metadata.truncate_before, "Hide versions before V")
+      ->check(kUnsigned);
   bool hard = false;
   auto* delete_cmd = app.add_subcommand("delete", "Delete a stream (soft; --hard: forever)");
   delete_cmd->add_option("stream", stream_arg, "Stream name")->required();
@@ -95,7 +125,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    return ReportUsage(e.what());
+    return ReportUsage(UsageMessage(app, e));
   }
 
   if (demo_cmd->parsed()) return RunDemo();

@@ -23,7 +23,7 @@ Json MetadataToJson(const std::string& stream, const StreamMetadata& m) {
 }  // namespace
 
 int RunSnapshot(const std::string& db, const std::string& stream) {
-  auto store = OpenStore(db, /*write=*/false);
+  auto store = OpenStore(db, OpenMode::kRead);
   if (!store.ok()) return ReportError(store.status());
   auto snapshot = (*store)->LoadSnapshot(stream);
   if (!snapshot.ok()) return ReportError(snapshot.status());
@@ -41,7 +41,7 @@ int RunSnapshot(const std::string& db, const std::string& stream) {
 }
 
 int RunTrim(const std::string& db, const std::string& stream, uint64_t before) {
-  auto store = OpenStore(db, /*write=*/true);
+  auto store = OpenStore(db, OpenMode::kWrite);
   if (!store.ok()) return ReportError(store.status());
   auto first = (*store)->TrimStream(stream, {.before = Version(before)});
   if (!first.ok()) return ReportError(first.status());
@@ -54,7 +54,7 @@ int RunTrim(const std::string& db, const std::string& stream, uint64_t before) {
 
 int RunMetadata(const std::string& db, const std::string& stream, const MetadataArgs& args) {
   const bool change = args.max_count || args.max_age || args.truncate_before;
-  auto store = OpenStore(db, /*write=*/change);
+  auto store = OpenStore(db, change ? OpenMode::kWrite : OpenMode::kRead);
   if (!store.ok()) return ReportError(store.status());
   auto metadata = (*store)->GetStreamMetadata(stream);
   if (!metadata.ok()) return ReportError(metadata.status());
@@ -69,7 +69,7 @@ int RunMetadata(const std::string& db, const std::string& stream, const Metadata
 }
 
 int RunDelete(const std::string& db, const std::string& stream, bool hard) {
-  auto store = OpenStore(db, /*write=*/true);
+  auto store = OpenStore(db, OpenMode::kWrite);
   if (!store.ok()) return ReportError(store.status());
   if (Status s = (*store)->DeleteStream(stream, hard); !s.ok()) return ReportError(s);
   Json j;

@@ -1,0 +1,194 @@
+// The evlog CLI's change-feed and stream-lifecycle verbs, driven as a
+// process: tail, subscriptions, parked, replay-parked, view, metadata, trim,
+// snapshot and delete.
+
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "cli_fixture.h"
+#include "evlog/store.h"
+#include "testutil/child_process.h"
+
+namespace evlog {
+namespace {
+
+using Json = nlohmann::ordered_json;
+using Cli = CliTest;
+using testutil::CliOutcome;
+
+TEST_F(Cli, TailPrintsTheFeedFromAStartPoint) {
+  Evlog({"append", "order-1", "--type", "A", "--data", "1"});
+  Evlog({"append", "user-1", "--type", "B", "--data", "2"});
+  Evlog({"append", "order-2", "--type", "C", "--data", "3"});
+  EXPECT_EQ(Evlog({"tail"}).Lines().size(), 3u);
+  auto from2 = Evlog({"tail", "--from", "2"}).Lines();
+  ASSERT_EQ(from2.size(), 2u);
+  EXPECT_EQ(from2[0]["position"], 2);
+  EXPECT_TRUE(Evlog({"tail", "--from", "latest"}).Lines().empty());
+  EXPECT_EQ(Evlog({"tail", "--category", "order"}).Lines().size(), 2u);
+  EXPECT_EQ(Evlog({"tail", "--type", "B"}).Lines().size(), 1u);
+  EXPECT_EQ(Evlog({"tail", "--from", "soon"}).exit_code, 2);
+}
+
+TEST_F(Cli, TailFollowDeliversEventsAppendedByAnotherProcess) {
+  auto store = Store::Open(Options{}, db());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto child = testutil::ChildProcess::Start(
+      {EVLOG_CLI_PATH, "--db", db(), "tail", "--follow", "--from", "latest"});
+  ASSERT_NE(child, nullptr);
+  // The follower starts at "latest": append until it has shown up, since
+  // the child may open the store after the first append.
+  std::string line;
+  for (int i = 0; i < 300 && line.find('\n') == std::string::npos; ++i) {
+    ASSERT_TRUE(
+        (*store)
+            ->Append("live-1", ExpectedVersion::Any(), {EventData{.type = "Live", .data = "1"}})
+            .ok());
+    pollfd p{child->out_fd(), POLLIN, 0};
+    if (poll(&p, 1, 100) == 1) {
+      char buf[4096];
+      ssize_t n = read(child->out_fd(), buf, sizeof(buf));
+      if (n > 0) line.append(buf, static_cast<size_t>(n));
+    }
+  }
+  child->KillAndWait(SIGTERM);
+  ASSERT_NE(line.find('\n'), std::string::npos) << "tail --follow printed nothing";
+  Json event = Json::parse(line.substr(0, line.find('\n')));
+  EXPECT_EQ(event["stream"], "live-1");
+  EXPECT_EQ(event["type"], "Live");
+}
+
+TEST_F(Cli, SubscriptionsParkedAndReplay) {
+  {
+    auto store = Store::Open(Options{}, db());
+    ASSERT_TRUE(store.ok());
+    auto sub = (*store)->Subscribe(
+        {.name = "billing", .max_attempts = 1},
+        [](const std::vector<OwnedEvent>&) { return Status::InvalidArgument("no card"); });
+    ASSERT_TRUE(sub.ok());
+    auto r =
+        (*store)->Append("order-1", ExpectedVersion::Any(), {EventData{.type = "P", .data = "1"}});
+    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE((*sub)->WaitFor(r->streams[0].last_position, std::chrono::seconds(30)).ok());
+  }
+  auto subs = Evlog({"subscriptions"}).Lines();
+  ASSERT_EQ(subs.size(), 1u);
+  EXPECT_EQ(subs[0]["name"], "billing");
+  EXPECT_EQ(subs[0]["parked"], 1);
+  // The subscription may or may not have moved past its own parked event
+  // (position 2) before it stopped; either way nothing is left behind.
+  EXPECT_EQ(subs[0]["checkpoint"].get<int>() + subs[0]["lag"].get<int>(), 2);
+  auto parked = Evlog({"parked", "billing"}).Lines();
+  ASSERT_EQ(parked.size(), 1u);
+  EXPECT_EQ(parked[0]["stream"], "order-1");
+  EXPECT_EQ(parked[0]["position"], 1);
+  EXPECT_EQ(parked[0]["error"], "invalid_argument: no card");
+  CliOutcome replay = Evlog({"replay-parked", "billing"});
+  ASSERT_EQ(replay.exit_code, 0) << replay.err;
+  EXPECT_EQ(Json::parse(replay.out)["replay_queued"], 1);
+  EXPECT_EQ(Evlog({"replay-parked", "nobody"}).exit_code, 4);
+}
+
+TEST_F(Cli, ViewGetAndScanReadAViewByName) {
+  {
+    auto store = Store::Open(Options{}, db());
+    ASSERT_TRUE(store.ok());
+    auto view = (*store)->OpenView({.name = "stock"},
+                                   [](const std::vector<OwnedEvent>& events, ViewWriter& out) {
+                                     for (const auto& e : events) out.Put(e.stream, e.data);
+                                     return Status::OK();
+                                   });
+    ASSERT_TRUE(view.ok());
+    ASSERT_TRUE((*store)
+                    ->Append("product-1", ExpectedVersion::Any(),
+                             {EventData{.type = "T", .data = "{\"q\":3}"}})
+                    .ok());
+    auto r = (*store)->Append("product-2", ExpectedVersion::Any(),
+                              {EventData{.type = "T", .data = "plain"}});
+    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE((*view)->WaitFor(r->streams[0].last_position, std::chrono::seconds(30)).ok());
+  }
+  CliOutcome get = Evlog({"view", "stock", "get", "product-1"});
+  ASSERT_EQ(get.exit_code, 0) << get.err;
+  EXPECT_EQ(Json::parse(get.out), Json::parse(R"({"key":"product-1","value":{"q":3}})"));
+  auto rows = Evlog({"view", "stock", "scan", "product-"}).Lines();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1]["value"], "plain");
+  EXPECT_EQ(Evlog({"view", "stock", "get", "product-9"}).exit_code, 4);
+  EXPECT_EQ(Evlog({"view", "nope", "get", "k"}).exit_code, 4);
+  EXPECT_EQ(Evlog({"view", "stock", "frob"}).exit_code, 2);
+}
+
+TEST_F(Cli, MetadataTrimSnapshotAndDelete) {
+  for (int i = 1; i <= 5; ++i) {
+    ASSERT_EQ(Evlog({"append", "a-1", "--type", "T", "--data", std::to_string(i)}).exit_code, 0);
+  }
+  Json shown = Json::parse(Evlog({"metadata", "a-1"}).out);
+  EXPECT_TRUE(shown["max_count"].is_null());
+  Json set = Json::parse(Evlog({"metadata", "a-1", "--max-count", "3"}).out);
+  EXPECT_EQ(set["max_count"], 3);
+  EXPECT_EQ(Evlog({"read", "a-1"}).Lines().size(), 3u);
+
+  EXPECT_EQ(Evlog({"snapshot", "a-1"}).exit_code, 4);
+  {
+    auto store = Store::Open(Options{}, db());
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->SaveSnapshot("a-1", Version(4), R"({"sum":10})").ok());
+  }
+  Json snapshot = Json::parse(Evlog({"snapshot", "a-1"}).out);
+  EXPECT_EQ(snapshot["version"], 4);
+  EXPECT_EQ(snapshot["state"]["sum"], 10);
+  CliOutcome trim = Evlog({"trim", "a-1", "--before", "5"});
+  ASSERT_EQ(trim.exit_code, 0) << trim.err;
+  EXPECT_EQ(Json::parse(trim.out)["truncate_before"], 5);
+  EXPECT_EQ(Evlog({"read", "a-1"}).Lines().size(), 1u);
+
+  EXPECT_EQ(Json::parse(Evlog({"delete", "a-1"}).out)["deleted"], "soft");
+  EXPECT_EQ(Evlog({"read", "a-1"}).exit_code, 4);
+  EXPECT_EQ(Evlog({"append", "a-1", "--type", "T", "--data", "6"}).exit_code, 0);
+  EXPECT_EQ(Evlog({"read", "a-1"}).Lines()[0]["version"], 6);
+  EXPECT_EQ(Json::parse(Evlog({"delete", "a-1", "--hard"}).out)["deleted"], "hard");
+  CliOutcome refused = Evlog({"append", "a-1", "--type", "T", "--data", "7"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_EQ(refused.Error()["error"], "stream_deleted");
+}
+
+TEST_F(Cli, ViewRebuildIsCarriedOutByTheProcessRunningTheView) {
+  auto store = Store::Open(Options{}, db());
+  ASSERT_TRUE(store.ok());
+  auto view = (*store)->OpenView({.name = "stock"},
+                                 [](const std::vector<OwnedEvent>& events, ViewWriter& out) {
+                                   for (const auto& e : events) out.Put(e.stream, e.data);
+                                   return Status::OK();
+                                 });
+  ASSERT_TRUE(view.ok());
+  auto r =
+      (*store)->Append("product-1", ExpectedVersion::Any(), {EventData{.type = "T", .data = "1"}});
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE((*view)->WaitFor(r->streams[0].last_position, std::chrono::seconds(30)).ok());
+
+  std::string out = dir_.Sub("rebuild.out");
+  auto child = testutil::ChildProcess::Start(
+      {"/bin/sh", "-c",
+       std::string(EVLOG_CLI_PATH) + " --db " + db() + " view stock rebuild > " + out});
+  ASSERT_NE(child, nullptr);
+  int status = child->Wait();
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  std::stringstream printed;
+  printed << std::ifstream(out).rdbuf();
+  Json done = Json::parse(printed.str());
+  EXPECT_EQ(done["view"], "stock");
+  EXPECT_EQ(done["generation"], 1);
+  EXPECT_EQ(**(*view)->Get("product-1"), "1");
+  EXPECT_EQ(Evlog({"view", "nope", "rebuild"}).exit_code, 4);
+}
+
+}  // namespace
+}  // namespace evlog
