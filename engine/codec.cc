@@ -73,7 +73,7 @@ void PatchEvent(std::string* record, Position position, Version version, int64_t
 
 const uint8_t* AlignedBuffer::Assign(std::string_view bytes) {
   words_.resize((bytes.size() + 7) / 8);
-  std::memcpy(words_.data(), bytes.data(), bytes.size());
+  if (!bytes.empty()) std::memcpy(words_.data(), bytes.data(), bytes.size());
   return reinterpret_cast<const uint8_t*>(words_.data());
 }
 

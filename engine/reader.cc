@@ -271,27 +271,31 @@ class IndexIterator : public IteratorBase {
   void StepRaw() override { it_->Next(); }
 
   void LoadCurrent() override {
-    if (!it_->Valid()) {
-      valid_ = false;
-      if (!it_->status().ok()) Fail(FromRocks(it_->status()));
-      return;
-    }
-    Position position;
-    if (!keys::ParseIndexKey(it_->key().ToStringView(), &position) ||
-        !it_->key().starts_with(prefix_)) {
-      Fail(Status::Corruption("malformed key in an index"));
-      return;
-    }
-    record_.Reset();
-    rocksdb::Status s =
-        db_.db->Get(read_options_, db_.cf(Db::kLog), keys::LogKey(position), &record_);
-    if (s.IsNotFound()) {
-      if (visibility_) {
-        // Reclaimed by a trim or delete; the index entry goes at compaction.
-        it_->Next();
-        LoadCurrent();
+    // Loops (not recurses) over index entries whose events were reclaimed:
+    // after a large trim there can be any number of them in a row.
+    for (;; it_->Next()) {
+      if (!it_->Valid()) {
+        valid_ = false;
+        if (!it_->status().ok()) Fail(FromRocks(it_->status()));
         return;
       }
+      Position position;
+      if (!keys::ParseIndexKey(it_->key().ToStringView(), &position) ||
+          !it_->key().starts_with(prefix_)) {
+        Fail(Status::Corruption("malformed key in an index"));
+        return;
+      }
+      record_.Reset();
+      rocksdb::Status s =
+          db_.db->Get(read_options_, db_.cf(Db::kLog), keys::LogKey(position), &record_);
+      if (s.IsNotFound() && visibility_) continue;  // reclaimed by a trim or delete
+      LoadFound(s, position);
+      return;
+    }
+  }
+
+  void LoadFound(const rocksdb::Status& s, Position position) {
+    if (s.IsNotFound()) {
       Fail(Status::Corruption("index entry for position " + std::to_string(position.value()) +
                               " has no event in the log"));
       return;

@@ -3,6 +3,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <chrono>
+#include <limits>
 #include <future>
 #include <unordered_map>
 #include <unordered_set>
@@ -28,6 +29,7 @@ rocksdb::Slice AsSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.s
 
 bool HasEntryAfter(const Db& db, Db::Family family, std::string_view name, Position after) {
   std::string prefix = keys::IndexPrefix(name);
+  if (after.value() == std::numeric_limits<uint64_t>::max()) return false;  // nothing is later
   std::string start = keys::IndexKey(name, Position(after.value() + 1));
   std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator(rocksdb::ReadOptions(), db.cf(family)));
   it->Seek(start);

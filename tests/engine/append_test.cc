@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <condition_variable>
+#include <limits>
+#include <map>
 #include <mutex>
+#include <optional>
 
 #include "testutil/store_fixture.h"
 
@@ -39,8 +42,10 @@ TEST_F(Append, NoStreamAcceptsOnlyANewStream) {
 
 TEST_F(Append, StreamExistsRejectsANewStream) {
   auto r = store_->Append("a-1", ExpectedVersion::StreamExists(), {Ev("T")});
-  ASSERT_TRUE(r.status().IsWrongExpectedVersion());
+  ASSERT_TRUE(r.status().IsWrongExpectedVersion()) << r.status().ToString();
   EXPECT_EQ(r.status().actual_version(), 0u);
+  EXPECT_EQ(r.status().stream(), "a-1");
+  EXPECT_EQ(store_->LastPosition(), Position(0));
   AppendOne("a-1");
   EXPECT_OK(store_->Append("a-1", ExpectedVersion::StreamExists(), {Ev("T")}).status());
 }
@@ -50,18 +55,35 @@ TEST_F(Append, ExactVersionMustMatch) {
   AppendOne("a-1");
   EXPECT_OK(store_->Append("a-1", ExpectedVersion::Exact(Version(2)), {Ev("T")}).status());
   auto stale = store_->Append("a-1", ExpectedVersion::Exact(Version(2)), {Ev("T")});
-  ASSERT_TRUE(stale.status().IsWrongExpectedVersion());
+  ASSERT_TRUE(stale.status().IsWrongExpectedVersion()) << stale.status().ToString();
   EXPECT_EQ(stale.status().actual_version(), 3u);
+  EXPECT_EQ(stale.status().stream(), "a-1");
   auto ahead = store_->Append("a-1", ExpectedVersion::Exact(Version(9)), {Ev("T")});
-  ASSERT_TRUE(ahead.status().IsWrongExpectedVersion());
+  ASSERT_TRUE(ahead.status().IsWrongExpectedVersion()) << ahead.status().ToString();
   EXPECT_EQ(ahead.status().actual_version(), 3u);
+  EXPECT_EQ(ahead.status().stream(), "a-1");
+  EXPECT_EQ(store_->LastPosition(), Position(3));
+}
+
+TEST_F(Append, ExactVersionOnAMissingStreamReportsVersionZero) {
+  auto r = store_->Append("a-1", ExpectedVersion::Exact(Version(1)), {Ev("T")});
+  ASSERT_TRUE(r.status().IsWrongExpectedVersion()) << r.status().ToString();
+  EXPECT_EQ(r.status().actual_version(), 0u);
+  EXPECT_EQ(r.status().stream(), "a-1");
+}
+
+TEST_F(Append, OnlyAConflictCarriesAVersion) {
+  auto r = store_->Append("", ExpectedVersion::Any(), {Ev("T")});
+  ASSERT_TRUE(r.status().IsInvalidArgument()) << r.status().ToString();
+  EXPECT_EQ(r.status().actual_version(), std::nullopt);
+  EXPECT_TRUE(r.status().stream().empty());
 }
 
 TEST_F(Append, ExactZeroMeansNoStream) {
   EXPECT_OK(store_->Append("a-1", ExpectedVersion::Exact(Version(0)), {Ev("T")}).status());
-  EXPECT_TRUE(store_->Append("a-1", ExpectedVersion::Exact(Version(0)), {Ev("T")})
-                  .status()
-                  .IsWrongExpectedVersion());
+  auto r = store_->Append("a-1", ExpectedVersion::Exact(Version(0)), {Ev("T")});
+  ASSERT_TRUE(r.status().IsWrongExpectedVersion()) << r.status().ToString();
+  EXPECT_EQ(r.status().actual_version(), 1u);
 }
 
 TEST_F(Append, RejectedAppendWritesNothing) {
@@ -107,9 +129,25 @@ TEST_F(Append, MultiStreamAppendIsAllOrNothing) {
   request.streams.push_back({"order-1", ExpectedVersion::NoStream(), {Ev("Placed")}});
   request.streams.push_back({"stock-1", ExpectedVersion::NoStream(), {Ev("Reserved")}});
   auto r = store_->Append(std::move(request));
-  ASSERT_TRUE(r.status().IsWrongExpectedVersion());
+  ASSERT_TRUE(r.status().IsWrongExpectedVersion()) << r.status().ToString();
   EXPECT_EQ(r.status().stream(), "stock-1");
+  EXPECT_EQ(r.status().actual_version(), 1u);
   EXPECT_EQ(*store_->StreamVersion("order-1"), Version(0));
+  EXPECT_EQ(*store_->StreamVersion("stock-1"), Version(1));
+  EXPECT_EQ(store_->LastPosition(), Position(1));
+  EXPECT_TRUE(store_->ReadStream("order-1").status().IsNotFound());
+}
+
+TEST_F(Append, MultiStreamConflictOnTheFirstStreamNamesIt) {
+  AppendOne("order-1");
+  AppendRequest request;
+  request.streams.push_back({"order-1", ExpectedVersion::Exact(Version(5)), {Ev("Placed")}});
+  request.streams.push_back({"stock-1", ExpectedVersion::NoStream(), {Ev("Reserved")}});
+  auto r = store_->Append(std::move(request));
+  ASSERT_TRUE(r.status().IsWrongExpectedVersion()) << r.status().ToString();
+  EXPECT_EQ(r.status().stream(), "order-1");
+  EXPECT_EQ(r.status().actual_version(), 1u);
+  EXPECT_EQ(*store_->StreamVersion("stock-1"), Version(0));
   EXPECT_EQ(store_->LastPosition(), Position(1));
 }
 
@@ -136,6 +174,152 @@ TEST_F(Append, ConditionByCategoryIgnoresOtherCategories) {
   EXPECT_OK(store_->Append(request).status());
   request.condition = AppendCondition{.categories = {"student"}, .after = Position(1)};
   EXPECT_TRUE(store_->Append(request).status().IsConditionFailed());
+  EXPECT_EQ(store_->LastPosition(), Position(3));
+  EXPECT_EQ(*store_->StreamVersion("course-1"), Version(2));
+}
+
+TEST_F(Append, ConditionMatchesATypeOrACategory) {
+  AppendOne("course-1", "Created");  // 1
+  AppendOne("student-1", "Joined");  // 2
+  AppendRequest request;
+  request.streams.push_back({"enrolment-1", ExpectedVersion::Any(), {Ev("Enrolled")}});
+  request.condition =
+      AppendCondition{.event_types = {"Nothing"}, .categories = {"student"}, .after = Position(1)};
+  EXPECT_TRUE(store_->Append(request).status().IsConditionFailed());
+  request.condition =
+      AppendCondition{.event_types = {"Joined"}, .categories = {"nothing"}, .after = Position(1)};
+  EXPECT_TRUE(store_->Append(request).status().IsConditionFailed());
+  request.condition =
+      AppendCondition{.event_types = {"Created"}, .categories = {"course"}, .after = Position(1)};
+  EXPECT_OK(store_->Append(request).status());
+  EXPECT_EQ(store_->LastPosition(), Position(3));
+}
+
+TEST_F(Append, ConditionOnAnotherCategoryIsNotFooledByAPrefix) {
+  AppendOne("studentx-1", "Joined");  // category "studentx", not "student"
+  AppendRequest request;
+  request.streams.push_back({"enrolment-1", ExpectedVersion::Any(), {Ev("Enrolled")}});
+  request.condition = AppendCondition{.categories = {"student"}, .after = Position(0)};
+  EXPECT_OK(store_->Append(request).status());
+}
+
+TEST_F(Append, ConditionAfterTheLastPossiblePositionNeverFails) {
+  AppendOne("seat-1", "Booked");
+  AppendRequest request;
+  request.streams.push_back({"seat-2", ExpectedVersion::Any(), {Ev("Booked")}});
+  request.condition = AppendCondition{.event_types = {"Booked"},
+                                      .categories = {"seat"},
+                                      .after = Position(std::numeric_limits<uint64_t>::max())};
+  auto r = store_->Append(request);
+  ASSERT_OK(r.status());
+  EXPECT_EQ(r->streams[0].first_position, Position(2));
+}
+
+TEST_F(Append, EmptyConditionMatchesNothing) {
+  AppendOne("course-1", "Created");
+  AppendRequest request;
+  request.streams.push_back({"course-1", ExpectedVersion::Any(), {Ev("Enrolled")}});
+  request.condition = AppendCondition{.after = Position(0)};
+  auto r = store_->Append(request);
+  ASSERT_OK(r.status());
+  EXPECT_EQ(r->streams[0].first_position, Position(2));
+}
+
+TEST_F(Append, FailedConditionWritesNoneOfItsStreams) {
+  AppendOne("seat-1", "Booked");  // 1
+  AppendOne("seat-2", "Booked");  // 2
+  AppendRequest request;
+  request.streams.push_back({"order-1", ExpectedVersion::NoStream(), {Ev("Placed")}});
+  request.streams.push_back({"seat-3", ExpectedVersion::NoStream(), {Ev("Booked"), Ev("Paid")}});
+  request.condition = AppendCondition{.categories = {"seat"}, .after = Position(1)};
+  auto r = store_->Append(request);
+  ASSERT_TRUE(r.status().IsConditionFailed()) << r.status().ToString();
+  EXPECT_EQ(store_->LastPosition(), Position(2));
+  EXPECT_EQ(*store_->StreamVersion("order-1"), Version(0));
+  EXPECT_EQ(*store_->StreamVersion("seat-3"), Version(0));
+  EXPECT_EQ(ReadAll().size(), 2u);
+}
+
+TEST_F(Append, ConditionAndExpectedVersionMustBothHold) {
+  AppendOne("seat-1", "Booked");  // 1
+  AppendRequest request;
+  request.streams.push_back({"seat-1", ExpectedVersion::NoStream(), {Ev("Booked")}});
+  request.condition = AppendCondition{.categories = {"seat"}, .after = Position(1)};
+  auto r = store_->Append(request);
+  ASSERT_TRUE(r.status().IsWrongExpectedVersion()) << r.status().ToString();
+  EXPECT_EQ(r.status().actual_version(), 1u);
+  EXPECT_EQ(store_->LastPosition(), Position(1));
+}
+
+// Collects the results of asynchronous appends and waits for a number of them.
+class Completions {
+ public:
+  Store::AppendCallback Add(size_t slot) {
+    return [this, slot](Result<AppendResult> r) {
+      std::lock_guard<std::mutex> lock(mu_);
+      results_.emplace(slot, std::move(r));
+      cv_.notify_all();
+    };
+  }
+  // Waits until `n` callbacks ran; returns the results by slot.
+  std::map<size_t, Result<AppendResult>> Wait(size_t n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return results_.size() == n; });
+    return std::move(results_);
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<size_t, Result<AppendResult>> results_;
+};
+
+TEST_F(Append, ExpectedVersionSeesEarlierAppendsOfTheSameGroup) {
+  // Queued back to back, these are likely committed in one group: the second
+  // must be checked against the head the first produced.
+  Completions done;
+  for (size_t i = 0; i < 3; ++i) {
+    AppendRequest request;
+    std::string stream = i == 1 ? "b-1" : "a-1";
+    request.streams.push_back({stream, ExpectedVersion::NoStream(), {Ev("T")}});
+    request.durability = Durability::kBuffered;
+    store_->AppendAsync(std::move(request), done.Add(i));
+  }
+  auto results = done.Wait(3);
+  ASSERT_OK(results.at(0).status());
+  EXPECT_EQ(results.at(0)->streams[0].first_position, Position(1));
+  ASSERT_OK(results.at(1).status());
+  EXPECT_EQ(results.at(1)->streams[0].first_position, Position(2));
+  ASSERT_TRUE(results.at(2).status().IsWrongExpectedVersion()) << results.at(2).status().ToString();
+  EXPECT_EQ(results.at(2).status().actual_version(), 1u);
+  EXPECT_EQ(store_->LastPosition(), Position(2));
+}
+
+TEST_F(Append, ARejectedAppendLeavesNoGapInItsGroup) {
+  AppendOne("a-1");  // 1
+  Completions done;
+  for (size_t i = 0; i < 3; ++i) {
+    AppendRequest request;
+    // The middle one expects a version a-1 never had.
+    ExpectedVersion expected = i == 1 ? ExpectedVersion::Exact(Version(7)) : ExpectedVersion::Any();
+    request.streams.push_back({"a-1", expected, {Ev("T"), Ev("T")}});
+    request.durability = Durability::kBuffered;
+    store_->AppendAsync(std::move(request), done.Add(i));
+  }
+  auto results = done.Wait(3);
+  ASSERT_OK(results.at(0).status());
+  ASSERT_TRUE(results.at(1).status().IsWrongExpectedVersion());
+  ASSERT_OK(results.at(2).status());
+  EXPECT_EQ(results.at(0)->streams[0].first_position, Position(2));
+  EXPECT_EQ(results.at(0)->streams[0].last_version, Version(3));
+  EXPECT_EQ(results.at(2)->streams[0].first_position, Position(4));
+  EXPECT_EQ(results.at(2)->streams[0].first_version, Version(4));
+  std::vector<OwnedEvent> all = ReadAll();
+  ASSERT_EQ(all.size(), 5u);
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].position.value(), i + 1);
+    EXPECT_EQ(all[i].version.value(), i + 1);
+  }
 }
 
 TEST_F(Append, ConditionSeesEarlierAppendsOfTheSameGroup) {
@@ -167,6 +351,20 @@ TEST_F(Append, ReadOnlyStoreRefusesAppends) {
   ASSERT_OK(ro.status());
   auto r = (*ro)->Append("a-1", ExpectedVersion::Any(), {Ev("T")});
   EXPECT_TRUE(r.status().IsReadOnly()) << r.status().ToString();
+  AppendRequest request;
+  request.streams.push_back({"a-1", ExpectedVersion::Any(), {Ev("T")}});
+  std::optional<Status> async_status;
+  std::mutex mu;
+  std::condition_variable cv;
+  (*ro)->AppendAsync(std::move(request), [&](Result<AppendResult> result) {
+    std::lock_guard<std::mutex> lock(mu);
+    async_status = result.status();
+    cv.notify_all();
+  });
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return async_status.has_value(); });
+  EXPECT_TRUE(async_status->IsReadOnly()) << async_status->ToString();
+  EXPECT_EQ(*store_->StreamVersion("a-1"), Version(1));
 }
 
 TEST_F(Append, SyncDurabilityIsTheDefaultAndAcknowledges) {

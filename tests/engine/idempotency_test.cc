@@ -40,7 +40,20 @@ TEST_F(Idempotency, RetryAfterReopenIsStillDeduplicated) {
   auto retry = store_->Append("a-1", ExpectedVersion::Any(), TwoWithIds(a, b));
   ASSERT_OK(retry.status());
   EXPECT_TRUE(retry->deduplicated);
+  EXPECT_EQ(retry->streams[0].first_version, Version(1));
+  EXPECT_EQ(retry->streams[0].last_version, Version(2));
+  EXPECT_EQ(retry->streams[0].first_position, Position(1));
   EXPECT_EQ(retry->streams[0].last_position, Position(2));
+  EXPECT_EQ(store_->LastPosition(), Position(2));
+  EXPECT_EQ(ReadAll().size(), 2u);
+}
+
+TEST_F(Idempotency, PartialOverlapAfterReopenIsStillAConflict) {
+  Uuid a = Uuid::Random(), b = Uuid::Random(), c = Uuid::Random();
+  ASSERT_OK(store_->Append("a-1", ExpectedVersion::Any(), TwoWithIds(a, b)).status());
+  Reopen();
+  auto r = store_->Append("a-1", ExpectedVersion::Any(), TwoWithIds(c, b));
+  EXPECT_TRUE(r.status().IsIdempotencyConflict()) << r.status().ToString();
   EXPECT_EQ(store_->LastPosition(), Position(2));
 }
 
@@ -74,6 +87,24 @@ TEST_F(Idempotency, PartialOverlapIsAConflictAndWritesNothing) {
   auto r = store_->Append("a-1", ExpectedVersion::Any(), TwoWithIds(a, c));
   EXPECT_TRUE(r.status().IsIdempotencyConflict()) << r.status().ToString();
   EXPECT_EQ(store_->LastPosition(), Position(2));
+  EXPECT_EQ(ReadAll().size(), 2u);
+  // c was not written, so it is still free to use.
+  auto fresh = store_->Append("a-1", ExpectedVersion::Any(), {Ev("Z", "3", c)});
+  ASSERT_OK(fresh.status());
+  EXPECT_FALSE(fresh->deduplicated);
+  EXPECT_EQ(fresh->streams[0].first_position, Position(3));
+}
+
+TEST_F(Idempotency, PartialOverlapAcrossStreamsWritesNoStream) {
+  Uuid a = Uuid::Random(), b = Uuid::Random();
+  ASSERT_OK(store_->Append("order-1", ExpectedVersion::Any(), {Ev("Placed", "1", a)}).status());
+  AppendRequest request;
+  request.streams.push_back({"order-1", ExpectedVersion::Any(), {Ev("Placed", "1", a)}});
+  request.streams.push_back({"stock-1", ExpectedVersion::Any(), {Ev("Reserved", "1", b)}});
+  auto r = store_->Append(std::move(request));
+  EXPECT_TRUE(r.status().IsIdempotencyConflict()) << r.status().ToString();
+  EXPECT_EQ(*store_->StreamVersion("stock-1"), Version(0));
+  EXPECT_EQ(store_->LastPosition(), Position(1));
 }
 
 TEST_F(Idempotency, SameIdsForAnotherStreamIsAConflict) {
@@ -87,7 +118,18 @@ TEST_F(Idempotency, SameIdsForAnotherStreamIsAConflict) {
 TEST_F(Idempotency, DuplicateIdInsideOneAppendIsAConflict) {
   Uuid a = Uuid::Random();
   auto r = store_->Append("a-1", ExpectedVersion::Any(), {Ev("X", "1", a), Ev("Y", "2", a)});
-  EXPECT_TRUE(r.status().IsIdempotencyConflict());
+  EXPECT_TRUE(r.status().IsIdempotencyConflict()) << r.status().ToString();
+  EXPECT_EQ(store_->LastPosition(), Position(0));
+  EXPECT_EQ(*store_->StreamVersion("a-1"), Version(0));
+}
+
+TEST_F(Idempotency, DuplicateIdAcrossTwoStreamsOfOneAppendIsAConflict) {
+  Uuid a = Uuid::Random();
+  AppendRequest request;
+  request.streams.push_back({"order-1", ExpectedVersion::Any(), {Ev("Placed", "1", a)}});
+  request.streams.push_back({"stock-1", ExpectedVersion::Any(), {Ev("Reserved", "1", a)}});
+  auto r = store_->Append(std::move(request));
+  EXPECT_TRUE(r.status().IsIdempotencyConflict()) << r.status().ToString();
   EXPECT_EQ(store_->LastPosition(), Position(0));
 }
 
@@ -117,6 +159,65 @@ TEST_F(Idempotency, RetryOutsideTheCountWindowIsANewAppend) {
   ASSERT_OK(r.status());
   EXPECT_FALSE(r->deduplicated);
   EXPECT_EQ(r->streams[0].first_position, Position(4));
+  EXPECT_EQ(r->streams[0].first_version, Version(2));
+  EXPECT_EQ(ReadAll().size(), 4u);
+}
+
+TEST_F(Idempotency, RetryInsideTheCountWindowIsDeduplicated) {
+  Reopen(Options{.dedup_window_events = 2});
+  Uuid a = Uuid::Random();
+  ASSERT_OK(store_->Append("a-1", ExpectedVersion::Any(), {Ev("X", "1", a)}).status());
+  AppendOne("a-2");  // position 2: position 1 is still inside a window of 2
+  auto r = store_->Append("a-1", ExpectedVersion::Any(), {Ev("X", "1", a)});
+  ASSERT_OK(r.status());
+  EXPECT_TRUE(r->deduplicated);
+  EXPECT_EQ(r->streams[0].first_position, Position(1));
+  EXPECT_EQ(store_->LastPosition(), Position(2));
+}
+
+TEST_F(Idempotency, AnAgeWindowOfZeroDeduplicatesNothing) {
+  Reopen(Options{.dedup_window_seconds = 0});
+  Uuid a = Uuid::Random();
+  ASSERT_OK(store_->Append("a-1", ExpectedVersion::Any(), {Ev("X", "1", a)}).status());
+  auto r = store_->Append("a-1", ExpectedVersion::Any(), {Ev("X", "1", a)});
+  ASSERT_OK(r.status());
+  EXPECT_FALSE(r->deduplicated);
+  EXPECT_EQ(r->streams[0].first_position, Position(2));
+}
+
+TEST_F(Idempotency, CountWindowHoldsAcrossReopen) {
+  Options small{.dedup_window_events = 2};
+  Reopen(small);
+  Uuid a = Uuid::Random(), b = Uuid::Random();
+  ASSERT_OK(store_->Append("a-1", ExpectedVersion::Any(), {Ev("X", "1", a)}).status());  // 1
+  ASSERT_OK(store_->Append("a-1", ExpectedVersion::Any(), {Ev("X", "2", b)}).status());  // 2
+  AppendOne("a-2");                                                                      // 3
+  Reopen(small);
+  // b (position 2) is inside the window, a (position 1) has left it.
+  auto retry_b = store_->Append("a-1", ExpectedVersion::Any(), {Ev("X", "2", b)});
+  ASSERT_OK(retry_b.status());
+  EXPECT_TRUE(retry_b->deduplicated);
+  EXPECT_EQ(retry_b->streams[0].first_position, Position(2));
+  auto retry_a = store_->Append("a-1", ExpectedVersion::Any(), {Ev("X", "1", a)});
+  ASSERT_OK(retry_a.status());
+  EXPECT_FALSE(retry_a->deduplicated);
+  EXPECT_EQ(retry_a->streams[0].first_position, Position(4));
+}
+
+TEST_F(Idempotency, ARejectedAppendDoesNotClaimItsIds) {
+  Uuid a = Uuid::Random();
+  AppendOne("a-1");
+  auto stale = store_->Append("a-1", ExpectedVersion::NoStream(), {Ev("X", "1", a)});
+  ASSERT_TRUE(stale.status().IsWrongExpectedVersion()) << stale.status().ToString();
+  AppendRequest conditional;
+  conditional.streams.push_back({"a-1", ExpectedVersion::Any(), {Ev("X", "1", a)}});
+  conditional.condition = AppendCondition{.categories = {"a"}, .after = Position(0)};
+  ASSERT_TRUE(store_->Append(conditional).status().IsConditionFailed());
+
+  auto r = store_->Append("a-1", ExpectedVersion::Exact(Version(1)), {Ev("X", "1", a)});
+  ASSERT_OK(r.status());
+  EXPECT_FALSE(r->deduplicated);
+  EXPECT_EQ(r->streams[0].first_position, Position(2));
 }
 
 TEST_F(Idempotency, AppendsWithoutIdsGetDistinctRandomIds) {

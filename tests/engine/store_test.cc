@@ -3,10 +3,15 @@
 
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
+#include <signal.h>
+#include <sys/wait.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
+#include "testutil/child_process.h"
 #include "testutil/store_fixture.h"
 
 namespace evlog {
@@ -33,6 +38,30 @@ void WithRocks(const std::string& path, const std::string& family, F f) {
   delete raw;
 }
 
+TEST_F(StoreOpen, ReopenKeepsEveryEventAsWritten) {
+  AppendOne("a-1", "X");
+  ASSERT_OK(store_
+                ->Append("b-1", ExpectedVersion::NoStream(),
+                         {Ev("Y", "data-y", Uuid::Random()), Ev("Z", "data-z")},
+                         Durability::kBuffered)
+                .status());
+  std::vector<OwnedEvent> before = ReadAll();
+  ASSERT_EQ(before.size(), 3u);
+  Reopen();
+  std::vector<OwnedEvent> after = ReadAll();
+  ASSERT_EQ(after.size(), before.size());
+  for (size_t i = 0; i < before.size(); ++i) {
+    EXPECT_EQ(after[i].stream, before[i].stream);
+    EXPECT_EQ(after[i].type, before[i].type);
+    EXPECT_EQ(after[i].data, before[i].data);
+    EXPECT_EQ(after[i].id, before[i].id);
+    EXPECT_EQ(after[i].version, before[i].version);
+    EXPECT_EQ(after[i].position, before[i].position);
+    EXPECT_EQ(after[i].timestamp_us, before[i].timestamp_us);
+  }
+  EXPECT_EQ(*store_->StreamVersion("b-1"), Version(2));
+}
+
 TEST_F(StoreOpen, ReopenKeepsEventsAndPositionsContinue) {
   AppendOne("a-1");
   AppendOne("a-2");
@@ -55,6 +84,46 @@ TEST_F(StoreOpen, RecoveredHeadsEnforceExpectedVersions) {
   EXPECT_EQ(stats->streams, 1u);
 }
 
+TEST_F(StoreOpen, HeadsOfManyStreamsSurviveSeveralReopens) {
+  for (int round = 0; round < 3; ++round) {
+    for (int s = 0; s < 20; ++s) {
+      std::string stream = "s-" + std::to_string(s);
+      // Stream s gets s % 3 + 1 events per round.
+      for (int i = 0; i <= s % 3; ++i) AppendOne(stream);
+    }
+    Reopen();
+  }
+  for (int s = 0; s < 20; ++s) {
+    std::string stream = "s-" + std::to_string(s);
+    const uint64_t expected = 3 * static_cast<uint64_t>(s % 3 + 1);
+    EXPECT_EQ(*store_->StreamVersion(stream), Version(expected)) << stream;
+    auto r = store_->Append(stream, ExpectedVersion::Exact(Version(expected)), {Ev("T")},
+                            Durability::kBuffered);
+    EXPECT_OK(r.status());
+  }
+  // 20 streams: 7 with one event per round, 7 with two, 6 with three.
+  const uint64_t events = 3 * (7 * 1 + 7 * 2 + 6 * 3) + 20;
+  EXPECT_EQ(store_->LastPosition(), Position(events));
+  EXPECT_EQ(ReadAll().size(), events);
+}
+
+TEST_F(StoreOpen, AFreshStoreRecordsItsFormatVersionAndColumnFamilies) {
+  AppendOne("a-1");
+  store_.reset();
+  std::vector<std::string> families;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path(), &families).ok());
+  for (const char* name :
+       {"default", "log", "stream", "streams", "by_category", "by_type", "dedup"}) {
+    EXPECT_NE(std::find(families.begin(), families.end(), name), families.end()) << name;
+  }
+  std::string version;
+  WithRocks(path(), "default", [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
+    ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), cf, "evlog.format_version", &version).ok());
+  });
+  EXPECT_EQ(version, std::to_string(Store::kFormatVersion));
+  EXPECT_EQ(version, "1");
+}
+
 TEST_F(StoreOpen, NewerFormatVersionIsRefused) {
   AppendOne("a-1");
   store_.reset();
@@ -64,12 +133,88 @@ TEST_F(StoreOpen, NewerFormatVersionIsRefused) {
   auto r = Store::Open(Options{}, path());
   ASSERT_TRUE(r.status().IsNotSupported()) << r.status().ToString();
   EXPECT_NE(r.status().message().find("999"), std::string::npos);
+  auto ro = Store::Open(Options{.read_only = true}, path());
+  ASSERT_TRUE(ro.status().IsNotSupported()) << ro.status().ToString();
+  EXPECT_NE(ro.status().message().find("999"), std::string::npos);
 }
 
 TEST_F(StoreOpen, SecondWriterIsRefusedAsBusy) {
   auto second = Store::Open(Options{}, path());
   EXPECT_TRUE(second.status().IsBusy()) << second.status().ToString();
   EXPECT_NE(second.status().message().find("in use"), std::string::npos);
+}
+
+TEST_F(StoreOpen, ARefusedSecondWriterLeavesTheFirstWorking) {
+  AppendOne("a-1");
+  ASSERT_TRUE(Store::Open(Options{}, path()).status().IsBusy());
+  EXPECT_EQ(AppendOne("a-1").first_version, Version(2));
+  // The refused open must not have taken or dropped the lock.
+  ASSERT_TRUE(Store::Open(Options{}, path()).status().IsBusy());
+  Reopen();
+  EXPECT_EQ(store_->LastPosition(), Position(2));
+}
+
+TEST_F(StoreOpen, WriterReopensWhileAReaderIsOpen) {
+  AppendOne("a-1");
+  auto reader = Store::Open(Options{.read_only = true}, path());
+  ASSERT_OK(reader.status());
+  Reopen();
+  EXPECT_EQ(AppendOne("a-1").first_position, Position(2));
+  ASSERT_OK((*reader)->CatchUp());
+  EXPECT_EQ((*reader)->LastPosition(), Position(2));
+}
+
+TEST_F(StoreOpen, AnotherProcessWritingTheStoreMakesItBusyAndReadableHere) {
+  store_.reset();
+  auto child = testutil::ChildProcess::Start({STORE_WRITER_CHILD, path(), "5"});
+  ASSERT_NE(child, nullptr);
+  char line[64] = {};
+  ASSERT_NE(std::fgets(line, sizeof(line), child->out()), nullptr) << "child ended early";
+  ASSERT_EQ(std::string(line), "ready 5\n");
+
+  auto writer = Store::Open(Options{}, path());
+  ASSERT_TRUE(writer.status().IsBusy()) << writer.status().ToString();
+  EXPECT_NE(writer.status().message().find("in use"), std::string::npos);
+
+  auto reader = Store::Open(Options{.read_only = true}, path());
+  ASSERT_OK(reader.status());
+  EXPECT_EQ((*reader)->LastPosition(), Position(5));
+  {
+    auto it = (*reader)->ReadStream("child-1");
+    ASSERT_OK(it.status());
+    EXPECT_EQ(testutil::Collect(**it).size(), 5u);
+  }
+  reader->reset();
+
+  int status = child->KillAndWait(SIGKILL);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "child exited early with " << status;
+  // The lock dies with its process; synced appends survive the kill.
+  Reopen();
+  EXPECT_EQ(store_->LastPosition(), Position(5));
+  EXPECT_EQ(AppendOne("child-1").first_version, Version(6));
+}
+
+TEST_F(StoreOpen, ReadOnlyOpenSeesNewStreamsAfterCatchUp) {
+  auto reader = Store::Open(Options{.read_only = true}, path());
+  ASSERT_OK(reader.status());
+  EXPECT_EQ((*reader)->LastPosition(), Position(0));
+  AppendOne("a-1");
+  AppendOne("b-1");
+  // Not before CatchUp: reads see the store as of Open.
+  EXPECT_EQ((*reader)->LastPosition(), Position(0));
+  EXPECT_TRUE((*reader)->ReadStream("b-1").status().IsNotFound());
+  {
+    auto before = (*reader)->ReadAll();
+    EXPECT_TRUE(testutil::Collect(*before).empty());
+  }
+  ASSERT_OK((*reader)->CatchUp());
+  EXPECT_EQ((*reader)->LastPosition(), Position(2));
+  EXPECT_EQ(*(*reader)->StreamVersion("b-1"), Version(1));
+  auto it = (*reader)->ReadAll();
+  EXPECT_EQ(testutil::Collect(*it).size(), 2u);
+  auto listed = (*reader)->ListStreams();
+  ASSERT_OK(listed.status());
+  EXPECT_EQ(listed->size(), 2u);
 }
 
 TEST_F(StoreOpen, ReadOnlyOpenSeesTheWriterAndCatchesUp) {
@@ -83,6 +228,26 @@ TEST_F(StoreOpen, ReadOnlyOpenSeesTheWriterAndCatchesUp) {
   auto it = (*reader)->ReadStream("a-1");
   ASSERT_OK(it.status());
   EXPECT_EQ(testutil::Collect(**it).size(), 2u);
+}
+
+TEST_F(StoreOpen, SeveralReadOnlyOpensCoexistWithoutAWriter) {
+  AppendOne("a-1");
+  AppendOne("b-1");
+  store_.reset();
+  auto first = Store::Open(Options{.read_only = true}, path());
+  ASSERT_OK(first.status());
+  auto second = Store::Open(Options{.read_only = true}, path());
+  ASSERT_OK(second.status());
+  for (Store* reader : {first->get(), second->get()}) {
+    EXPECT_EQ(reader->LastPosition(), Position(2));
+    EXPECT_EQ(*reader->StreamVersion("b-1"), Version(1));
+    auto stats = reader->Stats();
+    ASSERT_OK(stats.status());
+    EXPECT_EQ(stats->events, 2u);
+    EXPECT_EQ(stats->streams, 2u);
+    auto it = reader->ReadAll();
+    EXPECT_EQ(testutil::Collect(*it).size(), 2u);
+  }
 }
 
 TEST_F(StoreOpen, MissingStoreWithoutCreateIsNotFound) {
@@ -148,6 +313,129 @@ TEST_F(StoreOpen, CorruptRecordIsCorruptionNotACrash) {
   for (; it->Valid(); it->Next()) ++valid;
   EXPECT_EQ(valid, 1);
   EXPECT_TRUE(it->status().IsCorruption()) << it->status().ToString();
+}
+
+TEST_F(StoreOpen, CorruptRecordEndsAStreamReadWithCorruption) {
+  for (int i = 0; i < 3; ++i) AppendOne("a-1");
+  store_.reset();
+  // Garble the copy in every column family that holds a record, whichever the
+  // stream read uses.
+  for (const char* family : {"log", "stream"}) {
+    WithRocks(path(), family, [](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
+      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf));
+      it->SeekToFirst();
+      ASSERT_TRUE(it->Valid());
+      it->Next();  // the second record
+      ASSERT_TRUE(it->Valid());
+      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), cf, it->key(), "garbage, not a record").ok());
+    });
+  }
+  Reopen();
+  auto it = store_->ReadStream("a-1");
+  ASSERT_OK(it.status());
+  int valid = 0;
+  for (; (*it)->Valid(); (*it)->Next()) ++valid;
+  EXPECT_EQ(valid, 1);
+  EXPECT_TRUE((*it)->status().IsCorruption()) << (*it)->status().ToString();
+}
+
+TEST_F(StoreOpen, TruncatedLogRecordIsCorruption) {
+  for (int i = 0; i < 3; ++i) AppendOne("a-1");
+  store_.reset();
+  WithRocks(path(), "log", [](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
+    std::string key(8, '\0');
+    key[7] = 2;  // position 2, big-endian
+    std::string record;
+    ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), cf, key, &record).ok());
+    // Valid-looking: the record's own first bytes, cut short.
+    ASSERT_TRUE(
+        db->Put(rocksdb::WriteOptions(), cf, key, record.substr(0, record.size() / 2)).ok());
+  });
+  Reopen();
+  auto it = store_->ReadAll();
+  ASSERT_TRUE(it->Valid());
+  EXPECT_EQ(it->event().position, Position(1));
+  it->Next();
+  EXPECT_FALSE(it->Valid());
+  EXPECT_TRUE(it->status().IsCorruption()) << it->status().ToString();
+}
+
+TEST_F(StoreOpen, EveryTruncationOfALogRecordIsCorruption) {
+  // Position p gets its own record cut to (p - 1) bytes, so one reopen checks
+  // every length from empty to one byte short.
+  constexpr uint64_t kEvents = 400;
+  for (uint64_t i = 0; i < kEvents; ++i) AppendOne("a-1");
+  store_.reset();
+  std::vector<std::pair<uint64_t, size_t>> cut;  // position, full record size
+  WithRocks(path(), "log", [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
+    for (uint64_t p = 1; p <= kEvents; ++p) {
+      std::string key(8, '\0');
+      for (int b = 0; b < 8; ++b) key[7 - b] = static_cast<char>(p >> (8 * b));
+      std::string record;
+      ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), cf, key, &record).ok()) << p;
+      if (p - 1 >= record.size()) break;
+      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), cf, key, record.substr(0, p - 1)).ok());
+      cut.emplace_back(p, record.size());
+    }
+  });
+  ASSERT_GT(cut.size(), 16u);
+  ASSERT_LT(cut.back().first, kEvents) << "make kEvents larger than a record";
+  Reopen();
+  for (auto [p, size] : cut) {
+    auto it = store_->ReadAll({.from = Position(p), .max_count = 1});
+    EXPECT_FALSE(it->Valid()) << "kept " << p - 1 << " of " << size << " bytes";
+    EXPECT_TRUE(it->status().IsCorruption())
+        << "kept " << p - 1 << " of " << size << " bytes: " << it->status().ToString();
+  }
+}
+
+TEST_F(StoreOpen, UnreadableCountersAreCorruption) {
+  AppendOne("a-1");
+  store_.reset();
+  WithRocks(path(), "default", [](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), cf, "evlog.last_position", "one").ok());
+  });
+  auto r = Store::Open(Options{}, path());
+  EXPECT_TRUE(r.status().IsCorruption()) << r.status().ToString();
+  WithRocks(path(), "default", [](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), cf, "evlog.last_position", "1").ok());
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), cf, "evlog.format_version", "v1").ok());
+  });
+  r = Store::Open(Options{}, path());
+  EXPECT_TRUE(r.status().IsCorruption()) << r.status().ToString();
+}
+
+TEST_F(StoreOpen, CorruptStreamRowIsCorruptionNotAWrite) {
+  AppendOne("a-1");
+  store_.reset();
+  WithRocks(path(), "streams", [](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), cf, "a-1", "garbage").ok());
+  });
+  Reopen();
+  auto r = store_->Append("a-1", ExpectedVersion::Any(), {Ev("T")}, Durability::kBuffered);
+  EXPECT_TRUE(r.status().IsCorruption()) << r.status().ToString();
+  EXPECT_EQ(store_->LastPosition(), Position(1));
+  EXPECT_TRUE(store_->StreamVersion("a-1").status().IsCorruption());
+  EXPECT_TRUE(store_->ReadStream("a-1").status().IsCorruption());
+  EXPECT_TRUE(store_->ListStreams().status().IsCorruption());
+  // Other streams are unaffected.
+  EXPECT_EQ(AppendOne("b-1").first_position, Position(2));
+}
+
+TEST_F(StoreOpen, CorruptDedupEntryIsCorruptionNotADuplicate) {
+  Uuid id = Uuid::Random();
+  ASSERT_OK(store_->Append("a-1", ExpectedVersion::Any(), {Ev("X", "1", id)}).status());
+  store_.reset();
+  WithRocks(path(), "dedup", [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
+    std::string key(reinterpret_cast<const char*>(id.bytes().data()), id.bytes().size());
+    std::string value;
+    ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), cf, key, &value).ok());
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), cf, key, value.substr(0, 3)).ok());
+  });
+  Reopen();
+  auto r = store_->Append("a-1", ExpectedVersion::Any(), {Ev("X", "1", id)});
+  EXPECT_TRUE(r.status().IsCorruption()) << r.status().ToString();
+  EXPECT_EQ(store_->LastPosition(), Position(1));
 }
 
 TEST_F(StoreOpen, TruncatedRecordIsCorruption) {
