@@ -1,17 +1,24 @@
-// Append and read micro benches, each beside its raw-RocksDB baseline in the
-// same run. The standard workload's shapes: 1,000 streams round-robin with an
-// exact expected version per append, type "ItemAdded", 128-byte payload.
+// Append micro benches, each workload beside its baselines measured in the
+// same run: raw RocksDB (one WriteBatch per append, raw_rocksdb.h) and the device's
+// single-thread fdatasync rate. The standard workload's shapes (DESIGN.md,
+// "Benchmarks"): streams "stream-0".."stream-999" round-robin, an exact
+// expected version on every append, type "ItemAdded", 128-byte payload.
 //
-//   build/bench/append_bench --benchmark_counters_tabular=true
+//   build/bench/append_bench [--benchmark_filter=BM_AppendSingle]
 //
 // items_per_second is appends/s for single-event appends and events/s for
-// batches and reads.
+// BM_AppendBatch100 and BM_ReadStream. Each bench runs a fixed number of
+// iterations on a fresh store in a fresh temporary directory (removed
+// afterwards), so a run is one pass over the workload — W1's 1,000,000
+// appends, W3's 10,000 appends of 100 — and a whole run takes about a minute.
 
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -23,9 +30,19 @@
 namespace evlog::bench {
 namespace {
 
+// Iterations per bench (per thread for the 16-thread ones).
+constexpr benchmark::IterationCount kW1Appends = 1'000'000;
+constexpr benchmark::IterationCount kW3Appends = 10'000;
+constexpr benchmark::IterationCount kSyncAppendsPerThread = 4'000;
+constexpr benchmark::IterationCount kFsyncs = 2'000;
+constexpr int kSyncThreads = 16;
+
 std::unique_ptr<Store> OpenStore(const std::string& path) {
   auto store = Store::Open(Options{}, path + "/store");
-  if (!store.ok()) std::abort();
+  if (!store.ok()) {
+    std::fprintf(stderr, "open %s: %s\n", path.c_str(), store.status().ToString().c_str());
+    std::abort();
+  }
   return std::move(store).value();
 }
 
@@ -39,7 +56,7 @@ AppendRequest Single(int stream, uint64_t expected, Durability durability) {
   return request;
 }
 
-// One thread, one synchronous buffered append at a time.
+// W1: one thread, one synchronous buffered append at a time.
 void BM_AppendSingle(benchmark::State& state) {
   ScratchDir dir;
   auto store = OpenStore(dir.path());
@@ -54,43 +71,55 @@ void BM_AppendSingle(benchmark::State& state) {
   }
   state.SetItemsProcessed(n);
 }
-BENCHMARK(BM_AppendSingle)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_AppendSingle)->Iterations(kW1Appends)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
-// One thread pipelining buffered appends with AppendAsync, at most
-// state.range(0) in flight: the writer commits them in groups.
+// W1 pipelined: one thread, AppendAsync with at most state.range(0) appends
+// in flight; the writer commits what is queued in groups. The last
+// iteration waits for every completion, inside the timed loop.
 void BM_AppendPipelined(benchmark::State& state) {
   ScratchDir dir;
+  Window window(state.range(0));  // outlives the store and its callbacks
   auto store = OpenStore(dir.path());
-  const int64_t window = state.range(0);
   std::vector<uint64_t> versions(kStreams, 0);
-  std::mutex mu;
-  std::condition_variable cv;
-  int64_t in_flight = 0, failed = 0, n = 0;
+  int64_t n = 0, failed = 0;
   for (auto _ : state) {
-    {
-      std::unique_lock<std::mutex> lock(mu);
-      cv.wait(lock, [&] { return in_flight < window; });
-      ++in_flight;
-    }
+    window.Acquire();
     int s = static_cast<int>(n++ % kStreams);
     store->AppendAsync(Single(s, versions[s]++, Durability::kBuffered),
-                       [&](Result<AppendResult> r) {
-                         std::lock_guard<std::mutex> lock(mu);
-                         if (!r.ok()) ++failed;
-                         --in_flight;
-                         cv.notify_one();
-                       });
-  }
-  {
-    std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return in_flight == 0; });
+                       [&window](Result<AppendResult> r) { window.Release(r.ok()); });
+    if (n == state.max_iterations) failed = window.Drain();
   }
   if (failed > 0) state.SkipWithError("appends failed");
   state.SetItemsProcessed(n);
 }
-BENCHMARK(BM_AppendPipelined)->Arg(1024)->Arg(8192)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_AppendPipelined)
+    ->Arg(1024)
+    ->Arg(8192)
+    ->Iterations(kW1Appends)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
-// Atomic appends of 100 events to one stream.
+// Baseline for W1: raw RocksDB, one WriteBatch of three puts per append.
+void BM_RawRocksDbAppend(benchmark::State& state) {
+  ScratchDir dir;
+  RawLog raw(dir.path() + "/raw");
+  std::vector<uint64_t> versions(kStreams, 0);
+  int64_t n = 0;
+  for (auto _ : state) {
+    int s = static_cast<int>(n++ % kStreams);
+    if (!raw.Append(StreamNames()[s], versions[s]++, kEventType, Payload(), /*sync=*/false)) {
+      state.SkipWithError("append failed");
+      break;
+    }
+  }
+  state.SetItemsProcessed(n);
+}
+BENCHMARK(BM_RawRocksDbAppend)
+    ->Iterations(kW1Appends)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+
+// W3: atomic appends of 100 events to one stream; items are events.
 void BM_AppendBatch100(benchmark::State& state) {
   ScratchDir dir;
   auto store = OpenStore(dir.path());
@@ -107,83 +136,38 @@ void BM_AppendBatch100(benchmark::State& state) {
   }
   state.SetItemsProcessed(static_cast<int64_t>(version));
 }
-BENCHMARK(BM_AppendBatch100)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_AppendBatch100)->Iterations(kW3Appends)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
-// 16 threads, each on its own streams, each append acknowledged after the
-// WAL sync: group commit turns their syncs into one.
-std::unique_ptr<ScratchDir> g_dir;
-std::unique_ptr<Store> g_store;
-std::unique_ptr<RawLog> g_raw;
-
-void SetUpShared(const benchmark::State&) {
-  g_dir = std::make_unique<ScratchDir>();
-  g_store = OpenStore(g_dir->path());
-  g_raw = std::make_unique<RawLog>(g_dir->path() + "/raw");
-}
-void TearDownShared(const benchmark::State&) {
-  g_store.reset();
-  g_raw.reset();
-  g_dir.reset();
-}
-
-void BM_AppendSync16Threads(benchmark::State& state) {
-  const int stream = state.thread_index();
-  uint64_t version = 0;
-  for (auto _ : state) {
-    if (!g_store->Append(Single(stream, version++, Durability::kSync)).ok()) {
-      state.SkipWithError("append failed");
-      break;
-    }
-  }
-  state.SetItemsProcessed(static_cast<int64_t>(version));
-}
-BENCHMARK(BM_AppendSync16Threads)
-    ->Threads(16)
-    ->UseRealTime()
-    ->Setup(SetUpShared)
-    ->Teardown(TearDownShared)
-    ->Unit(benchmark::kMicrosecond);
-
-// Baselines: raw RocksDB, one WriteBatch per append.
-void BM_RawRocksDbAppend(benchmark::State& state) {
+// Baseline for W3: the same 100-event appends as one raw WriteBatch each.
+void BM_RawRocksDbAppendBatch100(benchmark::State& state) {
   ScratchDir dir;
-  RawLog raw(dir.path());
-  std::vector<uint64_t> versions(kStreams, 0);
-  int64_t n = 0;
-  for (auto _ : state) {
-    int s = static_cast<int>(n++ % kStreams);
-    if (!raw.Append(StreamNames()[s], versions[s]++, kEventType, Payload(), /*sync=*/false)) {
-      state.SkipWithError("append failed");
-      break;
-    }
-  }
-  state.SetItemsProcessed(n);
-}
-BENCHMARK(BM_RawRocksDbAppend)->Unit(benchmark::kMicrosecond)->UseRealTime();
-
-void BM_RawRocksDbAppendSync16Threads(benchmark::State& state) {
-  const std::string& stream = StreamNames()[state.thread_index()];
+  RawLog raw(dir.path() + "/raw");
   uint64_t version = 0;
   for (auto _ : state) {
-    if (!g_raw->Append(stream, version++, kEventType, Payload(), /*sync=*/true)) {
+    if (!raw.AppendBatch("stream-0", version, kEventType, Payload(), 100, /*sync=*/false)) {
       state.SkipWithError("append failed");
       break;
     }
+    version += 100;
   }
   state.SetItemsProcessed(static_cast<int64_t>(version));
 }
-BENCHMARK(BM_RawRocksDbAppendSync16Threads)
-    ->Threads(16)
+BENCHMARK(BM_RawRocksDbAppendBatch100)
+    ->Iterations(kW3Appends)
     ->UseRealTime()
-    ->Setup(SetUpShared)
-    ->Teardown(TearDownShared)
     ->Unit(benchmark::kMicrosecond);
 
-// The device: one thread writing 150 bytes and fdatasync'ing, in a loop.
+// The device: one thread appending 150 bytes to a file and fdatasync'ing it,
+// in a loop. W4 divided by this is what group commit buys. Registered right
+// before the durable benches: a shared virtual disk's rate drifts.
 void BM_FdatasyncSingleThread(benchmark::State& state) {
   ScratchDir dir;
   int fd = ::open((dir.path() + "/f").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  std::string record(150, 'r');
+  if (fd < 0) {
+    state.SkipWithError("open failed");
+    return;
+  }
+  const std::string record(150, 'r');
   int64_t n = 0;
   for (auto _ : state) {
     if (::write(fd, record.data(), record.size()) != static_cast<ssize_t>(record.size()) ||
@@ -196,9 +180,87 @@ void BM_FdatasyncSingleThread(benchmark::State& state) {
   ::close(fd);
   state.SetItemsProcessed(n);
 }
-BENCHMARK(BM_FdatasyncSingleThread)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_FdatasyncSingleThread)
+    ->Iterations(kFsyncs)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
-// R1: read one 10,000-event stream in order, decoded and verified.
+// W4: 16 threads, each appending round-robin to its own streams (stream i
+// belongs to thread i % 16), each append acknowledged after the WAL sync.
+// One store for all threads, made by Setup before they start.
+std::unique_ptr<ScratchDir> g_sync_dir;
+std::unique_ptr<Store> g_sync_store;
+
+void SetUpSyncStore(const benchmark::State&) {
+  g_sync_dir = std::make_unique<ScratchDir>();
+  g_sync_store = OpenStore(g_sync_dir->path());
+}
+void TearDownSyncStore(const benchmark::State&) {
+  g_sync_store.reset();
+  g_sync_dir.reset();
+}
+
+void BM_AppendSync16Threads(benchmark::State& state) {
+  std::vector<uint64_t> versions(kStreams, 0);
+  int s = state.thread_index();
+  int64_t n = 0;
+  for (auto _ : state) {
+    if (!g_sync_store->Append(Single(s, versions[s]++, Durability::kSync)).ok()) {
+      state.SkipWithError("append failed");
+      break;
+    }
+    ++n;
+    s += state.threads();
+    if (s >= kStreams) s = state.thread_index();
+  }
+  state.SetItemsProcessed(n);
+}
+BENCHMARK(BM_AppendSync16Threads)
+    ->Threads(kSyncThreads)
+    ->Iterations(kSyncAppendsPerThread)
+    ->Setup(SetUpSyncStore)
+    ->Teardown(TearDownSyncStore)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+
+// Baseline for W4: the same with sync=true from 16 threads.
+std::unique_ptr<ScratchDir> g_raw_dir;
+std::unique_ptr<RawLog> g_raw;
+
+void SetUpRawLog(const benchmark::State&) {
+  g_raw_dir = std::make_unique<ScratchDir>();
+  g_raw = std::make_unique<RawLog>(g_raw_dir->path() + "/raw");
+}
+void TearDownRawLog(const benchmark::State&) {
+  g_raw.reset();
+  g_raw_dir.reset();
+}
+
+void BM_RawRocksDbAppendSync16Threads(benchmark::State& state) {
+  std::vector<uint64_t> versions(kStreams, 0);
+  int s = state.thread_index();
+  int64_t n = 0;
+  for (auto _ : state) {
+    if (!g_raw->Append(StreamNames()[s], versions[s]++, kEventType, Payload(), /*sync=*/true)) {
+      state.SkipWithError("append failed");
+      break;
+    }
+    ++n;
+    s += state.threads();
+    if (s >= kStreams) s = state.thread_index();
+  }
+  state.SetItemsProcessed(n);
+}
+BENCHMARK(BM_RawRocksDbAppendSync16Threads)
+    ->Threads(kSyncThreads)
+    ->Iterations(kSyncAppendsPerThread)
+    ->Setup(SetUpRawLog)
+    ->Teardown(TearDownRawLog)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+
+// R1: read one 10,000-event stream in order, decoded and verified. Time
+// bounded: each iteration reads the whole stream.
 void BM_ReadStream(benchmark::State& state) {
   ScratchDir dir;
   auto store = OpenStore(dir.path());
@@ -212,14 +274,18 @@ void BM_ReadStream(benchmark::State& state) {
   int64_t n = 0;
   for (auto _ : state) {
     auto it = store->ReadStream("stream-0");
-    for (auto& events_it = *it; events_it->Valid(); events_it->Next()) {
-      benchmark::DoNotOptimize(events_it->event().data.data());
+    if (!it.ok()) {
+      state.SkipWithError("read failed");
+      break;
+    }
+    for (EventIterator& events_it = **it; events_it.Valid(); events_it.Next()) {
+      benchmark::DoNotOptimize(events_it.event().data.data());
       ++n;
     }
   }
   state.SetItemsProcessed(n);
 }
-BENCHMARK(BM_ReadStream)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_ReadStream)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace evlog::bench

@@ -3,6 +3,9 @@
 
 #pragma once
 
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -14,6 +17,48 @@ inline constexpr int kStreams = 1000;
 inline constexpr char kEventType[] = "ItemAdded";
 const std::string& Payload();
 const std::vector<std::string>& StreamNames();
+
+// The appends a pipelining client has in flight: at most `limit`. A full
+// window makes the client wait until half of it has completed, so it wakes
+// once per half window rather than once per completion (two vCPUs).
+class Window {
+ public:
+  explicit Window(int64_t limit) : limit_(limit) {}
+
+  void Acquire() {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (in_flight_ >= limit_) {
+      waiting_ = true;
+      cv_.wait(lock, [&] { return in_flight_ <= limit_ / 2; });
+      waiting_ = false;
+    }
+    ++in_flight_;
+  }
+
+  void Release(bool ok) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!ok) ++failed_;
+    --in_flight_;
+    if (waiting_ && (in_flight_ <= limit_ / 2)) cv_.notify_one();
+  }
+
+  // Waits until every acquired slot is released; the number of failures.
+  int64_t Drain() {
+    std::unique_lock<std::mutex> lock(mu_);
+    limit_ = 0;  // Release now wakes the waiter when in_flight_ reaches 0
+    waiting_ = true;
+    cv_.wait(lock, [&] { return in_flight_ == 0; });
+    return failed_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int64_t limit_;
+  int64_t in_flight_ = 0;
+  int64_t failed_ = 0;
+  bool waiting_ = false;
+};
 
 class ScratchDir {
  public:

@@ -138,11 +138,12 @@ void Writer::SubmitAndCommit(std::unique_ptr<PendingAppend> append) {
   std::vector<std::unique_ptr<PendingAppend>> group;
   group.push_back(std::move(append));
   CommitGroup(group);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    busy_ = false;
-  }
-  work_cv_.notify_one();
+  std::lock_guard<std::mutex> lock(mu_);
+  busy_ = false;
+  // Wake the writer thread only when it has something to do: appends queued
+  // behind this commit, or a Stop() waiting for it. Waking it for nothing
+  // costs two context switches per append.
+  if (stopping_ || !queue_.empty()) work_cv_.notify_one();
 }
 
 void Writer::SyncLoop() {

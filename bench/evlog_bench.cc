@@ -1,0 +1,483 @@
+// evlog-bench: the standard workloads against the engine and, in the same
+// run, its baselines (raw RocksDB, SQLite); a table, a JSON report, a plot,
+// and instruction counts that do not wobble with the machine's load.
+//
+//   evlog-bench run [W1 W2 ... | all] [--events N] [--dir D] [--json FILE] [--reps R]
+//   evlog-bench plot results.json out.svg
+//   evlog-bench cost [--events N] [--json FILE]
+//
+// Every (workload, system, repetition) runs in a worker process of its own
+// (this binary, "worker" verb) on a fresh store, so a run's peak RSS is its
+// own and nothing one leaves behind (page cache aside) slows the next.
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "bench_util.h"
+#include "report.h"
+#include "workload.h"
+
+namespace evlog::bench {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+constexpr System kSystems[] = {System::kEvlog, System::kRocksDbRaw, System::kSqlite};
+constexpr int kFanOut[] = {1, 4, 16};
+
+std::string SelfPath() {
+  std::error_code ec;
+  fs::path p = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) throw std::runtime_error("cannot find this executable: " + ec.message());
+  return p.string();
+}
+
+struct WorkerOutput {
+  int exit_code = -1;
+  std::string out;
+  int64_t peak_rss_bytes = 0;
+};
+
+// Runs `argv` with stdout captured; stderr passes through.
+WorkerOutput Spawn(const std::vector<std::string>& argv) {
+  int pipe_fds[2];
+  if (pipe(pipe_fds) != 0) throw std::runtime_error(std::string("pipe: ") + strerror(errno));
+  pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error(std::string("fork: ") + strerror(errno));
+  if (pid == 0) {
+    dup2(pipe_fds[1], STDOUT_FILENO);
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    std::fprintf(stderr, "exec %s: %s\n", args[0], strerror(errno));
+    _exit(127);
+  }
+  close(pipe_fds[1]);
+  WorkerOutput result;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(pipe_fds[0], buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
+    if (n > 0) result.out.append(buf, static_cast<size_t>(n));
+  }
+  close(pipe_fds[0]);
+  int status = 0;
+  struct rusage usage;
+  while (wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
+  }
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.peak_rss_bytes = static_cast<int64_t>(usage.ru_maxrss) * 1024;
+  return result;
+}
+
+std::vector<std::string> WorkerArgs(const std::string& self, const WorkloadConfig& c) {
+  std::vector<std::string> args = {self,         "worker",
+                                   "--workload", c.workload,
+                                   "--system",   SystemName(c.system),
+                                   "--dir",      c.dir,
+                                   "--events",   std::to_string(c.events)};
+  if (c.subscribers > 0) args.insert(args.end(), {"--subscribers", std::to_string(c.subscribers)});
+  if (!c.phase.empty()) args.insert(args.end(), {"--phase", c.phase});
+  if (c.passes > 0) args.insert(args.end(), {"--passes", std::to_string(c.passes)});
+  return args;
+}
+
+// One worker run: its measurement as JSON (with peak_rss_bytes), or an
+// exception with what went wrong.
+json RunWorker(const std::string& self, const WorkloadConfig& c) {
+  WorkerOutput w = Spawn(WorkerArgs(self, c));
+  if (w.exit_code != 0) {
+    throw std::runtime_error("worker exited with " + std::to_string(w.exit_code));
+  }
+  json m = json::parse(w.out, nullptr, /*allow_exceptions=*/false);
+  if (!m.is_object()) throw std::runtime_error("worker printed no result");
+  m["peak_rss_bytes"] = w.peak_rss_bytes;
+  return m;
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+// Aggregates the repetitions of one (workload, system) into a result.
+json Aggregate(const std::string& workload, System system, const std::vector<json>& runs) {
+  json r = {{"workload", workload}, {"system", SystemName(system)}};
+  std::vector<double> rates, seconds, p50, p99, p999;
+  int64_t rss = 0;
+  for (const json& m : runs) {
+    const double s = m["seconds"].get<double>();
+    rates.push_back(s > 0 ? m["events"].get<double>() / s : 0);
+    seconds.push_back(s);
+    rss = std::max(rss, m["peak_rss_bytes"].get<int64_t>());
+    if (m.contains("p50_us")) {
+      p50.push_back(m["p50_us"].get<double>());
+      p99.push_back(m["p99_us"].get<double>());
+      p999.push_back(m["p999_us"].get<double>());
+    }
+  }
+  r["events"] = runs.front()["events"];
+  r["repetitions"] = runs.size();
+  r["events_per_s"] = Median(rates);
+  r["min"] = *std::min_element(rates.begin(), rates.end());
+  r["max"] = *std::max_element(rates.begin(), rates.end());
+  r["runs"] = rates;
+  r["mb_per_s"] = Median(rates) * static_cast<double>(Payload().size()) / 1e6;
+  if (!p50.empty()) {
+    r["p50_us"] = Median(p50);
+    r["p99_us"] = Median(p99);
+    r["p999_us"] = Median(p999);
+  }
+  r["peak_rss_bytes"] = rss;
+  if (workload == "X2") r["open_s"] = Median(seconds);
+  return r;
+}
+
+std::string Figure(const json& m) {
+  char buf[96];
+  const double s = m["seconds"].get<double>();
+  std::snprintf(buf, sizeof(buf), "%.0f events/s (%.2f s, RSS %.0f MiB)",
+                s > 0 ? m["events"].get<double>() / s : 0, s,
+                m["peak_rss_bytes"].get<double>() / (1024.0 * 1024));
+  return buf;
+}
+
+// A directory removed, with everything in it, when it goes out of scope.
+class RunDir {
+ public:
+  explicit RunDir(const std::string& parent) {
+    fs::create_directories(parent);
+    std::string pattern = (fs::path(parent) / "evlog-bench-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) {
+      throw std::runtime_error("cannot make a directory in " + parent + ": " + strerror(errno));
+    }
+    path_ = pattern;
+  }
+  ~RunDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+struct RunOptions {
+  std::vector<std::string> workloads;
+  int64_t events = 1'000'000;
+  std::string dir;
+  std::string json_path;
+  int reps = 3;
+  int fsyncs = 2'000;
+};
+
+int Run(const RunOptions& o) {
+  const std::string self = SelfPath();
+  RunDir run_dir(o.dir.empty() ? fs::temp_directory_path().string() : o.dir);
+  json report;
+  std::fprintf(stderr, "measuring the device's fdatasync rate (%d syncs)...\n", o.fsyncs);
+  report["machine"] = MachineInfo(run_dir.path(), o.fsyncs);
+  report["machine"]["scale_events"] = o.events;
+  report["results"] = json::array();
+  bool failed = false;
+  int case_number = 0;
+
+  auto fresh_dir = [&](const std::string& name) {
+    std::string d = run_dir.path() + "/" + name + "-" + std::to_string(++case_number);
+    fs::create_directories(d);
+    return d;
+  };
+  auto record_failure = [&](const std::string& workload, System system, int subscribers,
+                            const std::string& what) {
+    std::fprintf(stderr, "[%s] %s FAILED: %s\n", workload.c_str(), SystemName(system),
+                 what.c_str());
+    json r = {{"workload", workload}, {"system", SystemName(system)}, {"error", what}};
+    if (subscribers > 0) r["subscribers"] = subscribers;
+    report["results"].push_back(r);
+    failed = true;
+  };
+
+  for (const std::string& w : o.workloads) {
+    std::fprintf(stderr, "[%s] %s\n", w.c_str(), WorkloadSummary(w));
+    if (w == "S1") {
+      report["results"].push_back({{"workload", w}, {"system", "evlog"}, {"skipped", "no daemon"}});
+      std::fprintf(stderr, "[%s] skipped: no daemon\n", w.c_str());
+      continue;
+    }
+    const bool engine_only = w == "L1" || w == "F1";
+    std::vector<int> variants =
+        w == "F1" ? std::vector<int>(std::begin(kFanOut), std::end(kFanOut)) : std::vector<int>{0};
+    for (System system : kSystems) {
+      if (engine_only && system != System::kEvlog) continue;
+      for (int subscribers : variants) {
+        WorkloadConfig c{
+            .workload = w, .system = system, .events = o.events, .subscribers = subscribers};
+        std::vector<json> runs;
+        try {
+          std::optional<std::string> x2_dir;
+          if (w == "X2") {  // one load, then an open per repetition
+            c.dir = fresh_dir(w);
+            c.phase = "load";
+            json load = RunWorker(self, c);
+            std::fprintf(stderr, "[%s] %s loaded %s events\n", w.c_str(), SystemName(system),
+                         load["events"].dump().c_str());
+            c.phase = "open";
+          }
+          for (int rep = 1; rep <= o.reps; ++rep) {
+            if (w != "X2") c.dir = fresh_dir(w);
+            json m = RunWorker(self, c);
+            std::fprintf(stderr, "[%s%s] %s %d/%d: %s\n", w.c_str(),
+                         subscribers > 0 ? ("x" + std::to_string(subscribers)).c_str() : "",
+                         SystemName(system), rep, o.reps, Figure(m).c_str());
+            runs.push_back(std::move(m));
+            if (w != "X2") fs::remove_all(c.dir);
+          }
+          if (w == "X2") fs::remove_all(c.dir);
+        } catch (const std::exception& e) {
+          record_failure(w, system, subscribers, e.what());
+          continue;
+        }
+        if (runs.front().contains("skipped")) {
+          report["results"].push_back({{"workload", w},
+                                       {"system", SystemName(system)},
+                                       {"skipped", runs.front()["skipped"]}});
+          continue;
+        }
+        json r = Aggregate(w, system, runs);
+        if (subscribers > 0) r["subscribers"] = subscribers;
+        report["results"].push_back(std::move(r));
+      }
+    }
+  }
+
+  std::fprintf(stdout, "\n");
+  PrintTable(report, stdout);
+  if (!o.json_path.empty()) {
+    std::ofstream out(o.json_path);
+    out << report.dump(2) << "\n";
+    if (!out) {
+      std::fprintf(stderr, "evlog-bench: cannot write %s\n", o.json_path.c_str());
+      return 1;
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+int Worker(const WorkloadConfig& c) {
+  try {
+    Measurement m = RunWorkload(c);
+    json out = {{"events", m.events}, {"seconds", m.seconds}};
+    if (!m.skipped.empty()) out = {{"skipped", m.skipped}, {"events", 0}, {"seconds", 0}};
+    if (m.has_latency) {
+      out["p50_us"] = m.p50_us;
+      out["p99_us"] = m.p99_us;
+      out["p999_us"] = m.p999_us;
+    }
+    std::printf("%s\n", out.dump().c_str());
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "evlog-bench worker %s %s: %s\n", c.workload.c_str(), SystemName(c.system),
+                 e.what());
+    return 1;
+  }
+}
+
+// Instructions the worker runs under callgrind, from valgrind's log.
+int64_t Instructions(const std::string& self, const WorkloadConfig& c, const std::string& log) {
+  std::vector<std::string> argv = {"valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                                   "--log-file=" + log};
+  for (const auto& a : WorkerArgs(self, c)) argv.push_back(a);
+  WorkerOutput w = Spawn(argv);
+  if (w.exit_code != 0) {
+    throw std::runtime_error("valgrind exited with " + std::to_string(w.exit_code) +
+                             " (is valgrind installed?)");
+  }
+  std::ifstream in(log);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto at = line.find("Collected : ");
+    if (at != std::string::npos) return std::stoll(line.substr(at + 12));
+  }
+  throw std::runtime_error("no instruction count in valgrind's log " + log);
+}
+
+// Instructions per appended event (W1) and per read event (R1), each as the
+// difference of two runs that differ only in the work counted, so start-up
+// and set-up cancel out.
+int Cost(int64_t events, const std::string& json_path) {
+  const std::string self = SelfPath();
+  RunDir run_dir(fs::temp_directory_path().string());
+  json report = {{"cost", json::array()}};
+  std::printf("%-12s %16s %16s\n", "system", "instr/append", "instr/read event");
+  for (System system : kSystems) {
+    auto measure = [&](const std::string& w, int64_t n, int passes) {
+      WorkloadConfig c{.workload = w, .system = system, .events = n, .passes = passes};
+      c.dir = run_dir.path() + "/" + w + "-" + SystemName(system) + "-" + std::to_string(n) + "-" +
+              std::to_string(passes);
+      fs::create_directories(c.dir);
+      int64_t count = Instructions(self, c, c.dir + ".log");
+      fs::remove_all(c.dir);
+      return count;
+    };
+    try {
+      const int64_t small = events / 5;
+      const double per_append =
+          static_cast<double>(measure("W1", events, 0) - measure("W1", small, 0)) /
+          static_cast<double>(events - small);
+      const int64_t stream = WorkloadEvents("R1", events);
+      const double per_read =
+          static_cast<double>(measure("R1", events, 6) - measure("R1", events, 1)) /
+          static_cast<double>(5 * stream);
+      std::printf("%-12s %16.0f %16.0f\n", SystemName(system), per_append, per_read);
+      report["cost"].push_back({{"system", SystemName(system)},
+                                {"instructions_per_append", per_append},
+                                {"instructions_per_read_event", per_read},
+                                {"events", events}});
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "evlog-bench cost %s: %s\n", SystemName(system), e.what());
+      return 1;
+    }
+  }
+  if (!json_path.empty()) {
+    std::ofstream out(json_path);
+    out << report.dump(2) << "\n";
+    if (!out) return 1;
+  }
+  return 0;
+}
+
+int Plot(const std::string& in_path, const std::string& out_path) {
+  std::ifstream in(in_path);
+  if (!in) {
+    std::fprintf(stderr, "evlog-bench plot: cannot read %s\n", in_path.c_str());
+    return 1;
+  }
+  json report = json::parse(in, nullptr, /*allow_exceptions=*/false);
+  std::string error;
+  if (report.is_discarded()) {
+    error = in_path + " is not JSON";
+  } else if (WritePlot(report, out_path, &error)) {
+    std::fprintf(stderr, "wrote %s\n", out_path.c_str());
+    return 0;
+  }
+  std::fprintf(stderr, "evlog-bench plot: %s\n", error.c_str());
+  return 1;
+}
+
+std::string WorkloadHelp() {
+  std::string help = "workloads (default all):\n";
+  for (const auto& w : WorkloadNames()) help += "  " + w + "  " + WorkloadSummary(w) + "\n";
+  return help;
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  CLI::App app{
+      "evlog-bench: the standard workloads, with raw RocksDB and SQLite measured in "
+      "the same run"};
+  app.require_subcommand(1);
+  app.footer(WorkloadHelp());
+
+  RunOptions run;
+  std::vector<std::string> names;
+  bool smoke = false;
+  auto* run_cmd = app.add_subcommand("run", "run workloads and print the table");
+  run_cmd->add_option("workloads", names, "W1 W2 W3 W4 R1 R2 L1 F1 S1 X1 X2, or all");
+  run_cmd->add_option("--events", run.events, "scale: W1's appends; the others derive from it")
+      ->check(CLI::Range(int64_t{1000}, int64_t{1'000'000'000}));
+  run_cmd->add_option("--dir", run.dir, "where the stores go (default: the temp directory)");
+  run_cmd->add_option("--json", run.json_path, "write every figure and the machine to FILE");
+  run_cmd->add_option("--reps", run.reps, "repetitions per figure (the median is reported)")
+      ->check(CLI::Range(1, 99));
+  run_cmd->add_flag("--smoke", smoke, "tiny counts, one repetition: checks everything runs");
+
+  std::string plot_in, plot_out;
+  auto* plot_cmd = app.add_subcommand("plot", "draw a report as an SVG bar chart");
+  plot_cmd->add_option("results", plot_in, "the --json output of run")->required();
+  plot_cmd->add_option("out", plot_out, "the SVG file to write")->required();
+
+  int64_t cost_events = 50'000;
+  std::string cost_json;
+  auto* cost_cmd =
+      app.add_subcommand("cost", "instructions per appended and per read event (callgrind)");
+  cost_cmd->add_option("--events", cost_events, "W1 appends of the larger run")
+      ->check(CLI::Range(int64_t{5000}, int64_t{10'000'000}));
+  cost_cmd->add_option("--json", cost_json, "write the counts to FILE");
+
+  WorkloadConfig worker;
+  std::string system_name;
+  auto* worker_cmd = app.add_subcommand("worker", "");
+  worker_cmd->group("");  // internal: one measured run
+  worker_cmd->add_option("--workload", worker.workload)->required();
+  worker_cmd->add_option("--system", system_name)->required();
+  worker_cmd->add_option("--dir", worker.dir)->required();
+  worker_cmd->add_option("--events", worker.events)->required();
+  worker_cmd->add_option("--subscribers", worker.subscribers);
+  worker_cmd->add_option("--phase", worker.phase);
+  worker_cmd->add_option("--passes", worker.passes);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  if (*run_cmd) {
+    if (names.empty() || std::find(names.begin(), names.end(), "all") != names.end()) {
+      run.workloads = WorkloadNames();
+    } else {
+      for (const auto& n : names) {
+        if (!IsWorkload(n)) {
+          std::fprintf(stderr, "evlog-bench: unknown workload '%s'\n%s", n.c_str(),
+                       WorkloadHelp().c_str());
+          return 2;
+        }
+        run.workloads.push_back(n);
+      }
+    }
+    if (smoke) {
+      run.events = 2'000;
+      run.reps = 1;
+      run.fsyncs = 20;
+    }
+    try {
+      return Run(run);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "evlog-bench: %s\n", e.what());
+      return 1;
+    }
+  }
+  if (*plot_cmd) return Plot(plot_in, plot_out);
+  if (*cost_cmd) return Cost(cost_events, cost_json);
+  if (!ParseSystem(system_name, &worker.system) || !IsWorkload(worker.workload)) {
+    std::fprintf(stderr, "evlog-bench worker: unknown system or workload\n");
+    return 2;
+  }
+  return Worker(worker);
+}
+
+}  // namespace evlog::bench
+
+int main(int argc, char** argv) { return evlog::bench::Main(argc, argv); }

@@ -1,0 +1,94 @@
+// Target: one system under measurement, seen through the operations the
+// standard workloads need. evlog-bench runs every workload against each
+// target in the same run: the engine, raw RocksDB (raw_rocksdb.h) and SQLite
+// (sqlite_log.h), so every figure it prints is a ratio of the same run.
+//
+// Streams are named by number, "stream-<n>" (StreamName); every event has
+// type "ItemAdded" and the 128-byte payload (bench_util.h).
+
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace evlog {
+class Store;
+}
+
+namespace evlog::bench {
+
+enum class System { kEvlog, kRocksDbRaw, kSqlite };
+
+// "evlog", "rocksdb-raw", "sqlite": the names in the JSON report.
+const char* SystemName(System system);
+// Parses SystemName's output; false for anything else.
+bool ParseSystem(const std::string& name, System* system);
+
+// "stream-<n>", written into `out` (reused by the caller, so the hot loops
+// allocate nothing for names).
+void StreamName(uint64_t n, std::string* out);
+
+// The streams one writer appends to, round-robin: first, first + stride,
+// first + 2 * stride, ... below `count` streams in all.
+struct StreamSet {
+  uint64_t first = 0;
+  uint64_t stride = 1;
+  uint64_t count = 1000;
+};
+
+// Called with the latency of each append in microseconds, when the workload
+// records latencies (synchronous appends only).
+using LatencySink = void (*)(void* context, float micros);
+
+class Target {
+ public:
+  virtual ~Target() = default;
+
+  // Appends `appends` single events round-robin over `streams`, each with an
+  // exact expected version, from the calling thread; several threads may
+  // call it at once with disjoint sets. `pipelined` lets a target that can
+  // keep many appends in flight from one thread (the engine's AppendAsync)
+  // do so; the others append one at a time. Returns the number of failed
+  // appends.
+  virtual int64_t AppendRoundRobin(const StreamSet& streams, int64_t appends, bool sync,
+                                   bool pipelined, LatencySink sink, void* sink_context) = 0;
+
+  // Appends `appends` batches of `batch` events each to one stream, each
+  // batch atomic with an exact expected version. Returns failures.
+  virtual int64_t AppendBatches(uint64_t stream, int64_t appends, int batch, bool pipelined) = 0;
+
+  // Loads `events` events round-robin over `streams` streams as fast as the
+  // target allows (set-up for the read workloads; not measured).
+  virtual void Load(int64_t events, uint64_t streams) = 0;
+
+  // Flushes memtables and compacts (or checkpoints), so reads meet the
+  // on-disk layout rather than memory.
+  virtual void Settle() = 0;
+
+  // Reads stream `stream` from its first event to its last, decoding every
+  // event and checking its version follows the previous one. Returns the
+  // number of events read, or -1 on an error.
+  virtual int64_t ReadStream(uint64_t stream) = 0;
+
+  // Reads the whole log in position order, decoding every event. Returns the
+  // number of events read, or -1 on an error.
+  virtual int64_t ScanAll() = 0;
+
+  // The engine's store, for the workloads only the engine has (L1, F1);
+  // null for the baselines.
+  virtual Store* engine() { return nullptr; }
+};
+
+struct TargetOptions {
+  // Durable appends: the engine's Durability::kSync, RocksDB sync=true,
+  // SQLite synchronous=FULL (NORMAL otherwise).
+  bool sync = false;
+};
+
+// Opens (creating if needed) the target's store in directory `dir`.
+// Throws std::runtime_error when it cannot.
+std::unique_ptr<Target> OpenTarget(System system, const std::string& dir,
+                                   const TargetOptions& options);
+
+}  // namespace evlog::bench

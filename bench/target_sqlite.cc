@@ -1,0 +1,239 @@
+// SQLite as a bench target: what an embedded user picks instead. WAL mode,
+// synchronous=NORMAL for buffered appends and FULL for durable ones; one
+// table with the global position as its rowid and a unique (stream, version)
+// key; one transaction per append that reads the stream's version, checks
+// the expected one and inserts. SQLite has one writer at a time: concurrent
+// appenders each have a connection and take turns on a mutex (better than
+// its busy handler's sleeps).
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "bench_util.h"
+#include "target.h"
+
+namespace evlog::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr char kSchema[] =
+    "CREATE TABLE IF NOT EXISTS events ("
+    " position INTEGER PRIMARY KEY,"
+    " stream TEXT NOT NULL,"
+    " version INTEGER NOT NULL,"
+    " type TEXT NOT NULL,"
+    " id BLOB NOT NULL,"
+    " timestamp_us INTEGER NOT NULL,"
+    " data BLOB NOT NULL,"
+    " UNIQUE (stream, version))";
+
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) {
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) {
+      throw std::runtime_error(std::string("sqlite prepare: ") + sqlite3_errmsg(db));
+    }
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  sqlite3_stmt* get() const { return stmt_; }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+// One connection with the append and read statements prepared.
+class Connection {
+ public:
+  Connection(const std::string& path, bool sync) {
+    if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) {
+      std::string message = sqlite3_errmsg(db_);
+      sqlite3_close(db_);
+      throw std::runtime_error("sqlite open: " + message);
+    }
+    Exec("PRAGMA journal_mode=WAL");
+    Exec(sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+    Exec("PRAGMA busy_timeout=10000");
+    Exec(kSchema);
+    begin_ = std::make_unique<Statement>(db_, "BEGIN IMMEDIATE");
+    commit_ = std::make_unique<Statement>(db_, "COMMIT");
+    head_ = std::make_unique<Statement>(
+        db_, "SELECT coalesce(max(version), 0) FROM events WHERE stream = ?1");
+    insert_ = std::make_unique<Statement>(
+        db_,
+        "INSERT INTO events (stream, version, type, id, timestamp_us, data) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  }
+  ~Connection() {
+    begin_.reset();
+    commit_.reset();
+    head_.reset();
+    insert_.reset();
+    sqlite3_close(db_);
+  }
+
+  void Exec(const char* sql) {
+    char* error = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+      std::string message = error != nullptr ? error : "?";
+      sqlite3_free(error);
+      throw std::runtime_error(std::string("sqlite: ") + sql + ": " + message);
+    }
+  }
+
+  bool Step(const Statement& s) {
+    int rc = sqlite3_step(s.get());
+    sqlite3_reset(s.get());
+    return rc == SQLITE_DONE;
+  }
+
+  // Appends `count` events to `stream` in one transaction if the stream is
+  // at `expected`.
+  bool Append(const std::string& stream, uint64_t expected, int count) {
+    if (!Step(*begin_)) return false;
+    sqlite3_stmt* head = head_->get();
+    sqlite3_bind_text(head, 1, stream.data(), static_cast<int>(stream.size()), SQLITE_STATIC);
+    bool ok = sqlite3_step(head) == SQLITE_ROW &&
+              static_cast<uint64_t>(sqlite3_column_int64(head, 0)) == expected;
+    sqlite3_reset(head);
+    for (int i = 0; ok && i < count; ++i) {
+      ok = Insert(stream, expected + 1 + static_cast<uint64_t>(i));
+    }
+    if (!ok) {
+      Exec("ROLLBACK");
+      return false;
+    }
+    return Step(*commit_);
+  }
+
+  bool Insert(const std::string& stream, uint64_t version) {
+    static const std::string id(16, 'i');
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    sqlite3_stmt* insert = insert_->get();
+    sqlite3_bind_text(insert, 1, stream.data(), static_cast<int>(stream.size()), SQLITE_STATIC);
+    sqlite3_bind_int64(insert, 2, static_cast<sqlite3_int64>(version));
+    sqlite3_bind_text(insert, 3, kEventType, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(insert, 4, id.data(), static_cast<int>(id.size()), SQLITE_STATIC);
+    sqlite3_bind_int64(insert, 5,
+                       std::chrono::duration_cast<std::chrono::microseconds>(now).count());
+    sqlite3_bind_blob(insert, 6, Payload().data(), static_cast<int>(Payload().size()),
+                      SQLITE_STATIC);
+    return Step(*insert_);
+  }
+
+  sqlite3* db() const { return db_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::unique_ptr<Statement> begin_, commit_, head_, insert_;
+};
+
+class SqliteTarget final : public Target {
+ public:
+  SqliteTarget(const std::string& dir, const TargetOptions& options)
+      : path_(dir + "/events.sqlite"), main_(path_, options.sync) {}
+
+  int64_t AppendRoundRobin(const StreamSet& streams, int64_t appends, bool sync, bool,
+                           LatencySink sink, void* sink_context) override {
+    Connection connection(path_, sync);
+    std::vector<uint64_t> versions((streams.count - streams.first + streams.stride - 1) /
+                                   streams.stride);
+    std::string name;
+    int64_t failed = 0;
+    size_t slot = 0;
+    for (int64_t i = 0; i < appends; ++i) {
+      StreamName(streams.first + slot * streams.stride, &name);
+      const auto start = Clock::now();
+      {
+        std::lock_guard<std::mutex> lock(writer_);
+        if (!connection.Append(name, versions[slot]++, 1)) ++failed;
+      }
+      if (sink != nullptr) {
+        sink(sink_context, std::chrono::duration<float, std::micro>(Clock::now() - start).count());
+      }
+      if (++slot == versions.size()) slot = 0;
+    }
+    return failed;
+  }
+
+  int64_t AppendBatches(uint64_t stream, int64_t appends, int batch, bool) override {
+    std::string name;
+    StreamName(stream, &name);
+    int64_t failed = 0;
+    for (int64_t i = 0; i < appends; ++i) {
+      if (!main_.Append(name, static_cast<uint64_t>(i * batch), batch)) ++failed;
+    }
+    return failed;
+  }
+
+  void Load(int64_t events, uint64_t streams) override {
+    std::unordered_map<uint64_t, uint64_t> versions;
+    std::string name;
+    for (int64_t i = 0; i < events;) {
+      main_.Exec("BEGIN");
+      for (int k = 0; k < 10'000 && i < events; ++k, ++i) {
+        const uint64_t s = static_cast<uint64_t>(i) % streams;
+        StreamName(s, &name);
+        if (!main_.Insert(name, ++versions[s])) throw std::runtime_error("load: insert failed");
+      }
+      main_.Exec("COMMIT");
+    }
+  }
+
+  void Settle() override { main_.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); }
+
+  int64_t ReadStream(uint64_t stream) override {
+    Statement select(main_.db(),
+                     "SELECT position, version, type, id, timestamp_us, data FROM events "
+                     "WHERE stream = ?1 ORDER BY version");
+    std::string name;
+    StreamName(stream, &name);
+    sqlite3_bind_text(select.get(), 1, name.data(), static_cast<int>(name.size()), SQLITE_STATIC);
+    return Drain(select, /*stream_order=*/true);
+  }
+
+  int64_t ScanAll() override {
+    Statement select(main_.db(),
+                     "SELECT position, version, type, id, timestamp_us, data, stream FROM events "
+                     "ORDER BY position");
+    return Drain(select, /*stream_order=*/false);
+  }
+
+ private:
+  static int64_t Drain(const Statement& select, bool stream_order) {
+    int64_t n = 0;
+    uint64_t previous = 0;
+    int rc;
+    while ((rc = sqlite3_step(select.get())) == SQLITE_ROW) {
+      const auto key = static_cast<uint64_t>(sqlite3_column_int64(select.get(), stream_order));
+      if (stream_order ? key != previous + 1 : key <= previous) return -1;
+      previous = key;
+      if (sqlite3_column_bytes(select.get(), 5) != static_cast<int>(Payload().size()) ||
+          sqlite3_column_blob(select.get(), 5) == nullptr) {
+        return -1;
+      }
+      ++n;
+    }
+    return rc == SQLITE_DONE ? n : -1;
+  }
+
+  std::string path_;
+  std::mutex writer_;
+  Connection main_;
+};
+
+}  // namespace
+
+std::unique_ptr<Target> OpenSqliteTarget(const std::string& dir, const TargetOptions& options) {
+  return std::make_unique<SqliteTarget>(dir, options);
+}
+
+}  // namespace evlog::bench

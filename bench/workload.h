@@ -1,0 +1,60 @@
+// The standard workloads (DESIGN.md, "Benchmarks: the standard workloads"),
+// each run once against one target. evlog-bench runs every (workload,
+// system, repetition) in a fresh worker process of its own, so the peak RSS
+// it reports is that run's alone and nothing carries over between runs.
+
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "target.h"
+
+namespace evlog::bench {
+
+// Every workload evlog-bench knows, in the order `all` runs them.
+const std::vector<std::string>& WorkloadNames();
+bool IsWorkload(const std::string& name);
+// What the workload does, one line for the help and the README.
+const char* WorkloadSummary(const std::string& name);
+
+struct WorkloadConfig {
+  std::string workload;
+  System system = System::kEvlog;
+  // The store's directory: fresh, except for X2's "open" phase.
+  std::string dir;
+  // The scale, --events: W1's appends; the other workloads derive theirs
+  // from it (WorkloadEvents).
+  int64_t events = 1'000'000;
+  // F1: live subscribers following W1.
+  int subscribers = 0;
+  // X2: "load" fills the store and closes it; "open" opens it.
+  std::string phase;
+  // Read workloads: passes over the data; 0 = as many as fit in half a
+  // second (at least 3). The cost mode fixes it so that instruction counts
+  // repeat.
+  int passes = 0;
+};
+
+struct Measurement {
+  int64_t events = 0;  // events appended, read or delivered
+  double seconds = 0;  // wall-clock time of the measured part
+  // Percentiles of per-operation latency, where the workload has one.
+  bool has_latency = false;
+  double p50_us = 0, p99_us = 0, p999_us = 0;
+  // Non-empty when the workload does not apply to the system.
+  std::string skipped;
+};
+
+// The events (or, for W3, appends x 100) a workload handles at scale `events`.
+int64_t WorkloadEvents(const std::string& workload, int64_t events);
+
+// Runs the workload. Throws std::runtime_error on a failure (a failed append
+// or read, a store that does not open).
+Measurement RunWorkload(const WorkloadConfig& config);
+
+// Percentile `p` (0..1) of `values`, which it sorts.
+double Percentile(std::vector<float>& values, double p);
+
+}  // namespace evlog::bench
