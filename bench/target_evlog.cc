@@ -110,7 +110,7 @@ class EvlogTarget final : public Target {
     std::string name;
     StreamName(stream, &name);
     auto it = store_->ReadStream(name);
-    if (!it.ok()) return -1;
+    if (!it.ok()) return it.status().IsNotFound() ? 0 : -1;
     return Drain(**it, /*stream_order=*/true);
   }
 

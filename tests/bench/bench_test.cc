@@ -1,0 +1,202 @@
+// evlog-bench: the targets behave like the event logs they stand for, the
+// report's schema is enforced, and a smoke run completes every workload with
+// a well-formed report. No timing is asserted anywhere.
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "report.h"
+#include "target.h"
+#include "testutil/child_process.h"
+#include "testutil/temp_dir.h"
+#include "workload.h"
+
+namespace evlog::bench {
+namespace {
+
+using nlohmann::json;
+using testutil::ChildProcess;
+using testutil::TempDir;
+
+constexpr System kAllSystems[] = {System::kEvlog, System::kRocksDbRaw, System::kSqlite};
+
+class BenchTargets : public ::testing::TestWithParam<System> {};
+
+TEST_P(BenchTargets, ReadBackWhatWasAppended) {
+  TempDir dir;
+  auto target = OpenTarget(GetParam(), dir.path(), TargetOptions{});
+  // 10 streams, 10 appends each; then a second writer on other streams.
+  ASSERT_EQ(target->AppendRoundRobin({.first = 0, .stride = 1, .count = 10}, 100, false, true,
+                                     nullptr, nullptr),
+            0);
+  ASSERT_EQ(target->AppendRoundRobin({.first = 10, .stride = 2, .count = 20}, 20, false, false,
+                                     nullptr, nullptr),
+            0);
+  EXPECT_EQ(target->ReadStream(3), 10);
+  EXPECT_EQ(target->ReadStream(12), 4);
+  EXPECT_EQ(target->ReadStream(11), 0);  // stride 2 from 10 skips it
+  EXPECT_EQ(target->ScanAll(), 120);
+  target->Settle();
+  EXPECT_EQ(target->ScanAll(), 120);
+}
+
+TEST_P(BenchTargets, RejectsAStaleExpectedVersion) {
+  TempDir dir;
+  auto target = OpenTarget(GetParam(), dir.path(), TargetOptions{});
+  ASSERT_EQ(target->AppendBatches(7, 2, 5, false), 0);
+  // The stream is at version 10; the next batches expect 0, 5.
+  EXPECT_EQ(target->AppendBatches(7, 2, 5, false), 2);
+  EXPECT_EQ(target->ReadStream(7), 10);
+}
+
+TEST_P(BenchTargets, LoadKeepsTheRoundRobinOrder) {
+  TempDir dir;
+  auto target = OpenTarget(GetParam(), dir.path(), TargetOptions{});
+  target->Load(1'005, 10);
+  EXPECT_EQ(target->ReadStream(0), 101);
+  EXPECT_EQ(target->ReadStream(9), 100);
+  EXPECT_EQ(target->ScanAll(), 1'005);
+}
+
+TEST_P(BenchTargets, ReopenSeesTheStore) {
+  TempDir dir;
+  {
+    auto target = OpenTarget(GetParam(), dir.path(), TargetOptions{.sync = true});
+    ASSERT_EQ(target->AppendBatches(1, 3, 4, false), 0);
+  }
+  auto target = OpenTarget(GetParam(), dir.path(), TargetOptions{});
+  EXPECT_EQ(target->ReadStream(1), 12);
+  // The heads were recovered: appending at version 12 works, at 0 does not.
+  EXPECT_EQ(target->AppendBatches(1, 1, 1, false), 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllSystems, BenchTargets, ::testing::ValuesIn(kAllSystems),
+                         [](const auto& param_info) {
+                           std::string name = SystemName(param_info.param);
+                           return name == "rocksdb-raw" ? std::string("RocksDbRaw") : name;
+                         });
+
+TEST(BenchWorkloads, PercentilePicksTheNearestRank) {
+  std::vector<float> values;
+  for (int i = 100; i >= 1; --i) values.push_back(static_cast<float>(i));
+  EXPECT_EQ(Percentile(values, 0.0), 1);
+  EXPECT_EQ(Percentile(values, 0.5), 51);  // rank round(0.5 * 99) = 50
+  EXPECT_EQ(Percentile(values, 0.99), 99);
+  EXPECT_EQ(Percentile(values, 1.0), 100);
+  std::vector<float> empty;
+  EXPECT_EQ(Percentile(empty, 0.5), 0);
+}
+
+TEST(BenchWorkloads, DerivedCountsFollowTheScale) {
+  EXPECT_EQ(WorkloadEvents("W1", 1'000'000), 1'000'000);
+  EXPECT_EQ(WorkloadEvents("W3", 1'000'050), 1'000'000);  // whole 100-event appends
+  EXPECT_EQ(WorkloadEvents("R1", 1'000'000), 10'000);
+  EXPECT_EQ(WorkloadEvents("X2", 1'000'000), 10'000'000);
+  EXPECT_TRUE(IsWorkload("S1"));
+  EXPECT_FALSE(IsWorkload("W9"));
+}
+
+json GoodReport() {
+  return json::parse(R"({
+    "machine": {"cpu": "x", "cores": 2, "rocksdb": "7.8.3", "sqlite": "3.40.1",
+                "fsync_per_s": 7000},
+    "results": [
+      {"workload": "W1", "system": "evlog", "events_per_s": 200000, "min": 190000,
+       "max": 210000, "peak_rss_bytes": 1000},
+      {"workload": "W1", "system": "sqlite", "events_per_s": 30000, "min": 30000,
+       "max": 30000, "peak_rss_bytes": 1000},
+      {"workload": "S1", "system": "evlog", "skipped": "no daemon"}]})");
+}
+
+TEST(BenchReport, AcceptsAWellFormedReport) {
+  std::string error;
+  EXPECT_TRUE(ValidateReport(GoodReport(), &error)) << error;
+}
+
+TEST(BenchReport, RejectsAMedianOutsideItsRange) {
+  json report = GoodReport();
+  report["results"][0]["min"] = 250000;
+  std::string error;
+  EXPECT_FALSE(ValidateReport(report, &error));
+  EXPECT_NE(error.find("W1"), std::string::npos) << error;
+}
+
+TEST(BenchReport, RejectsAFailedRunAndAMissingField) {
+  std::string error;
+  json failed = GoodReport();
+  failed["results"].push_back({{"workload", "W2"}, {"system", "evlog"}, {"error", "boom"}});
+  EXPECT_FALSE(ValidateReport(failed, &error));
+  json no_rss = GoodReport();
+  no_rss["results"][1].erase("peak_rss_bytes");
+  EXPECT_FALSE(ValidateReport(no_rss, &error));
+  json no_machine = GoodReport();
+  no_machine["machine"].erase("fsync_per_s");
+  EXPECT_FALSE(ValidateReport(no_machine, &error));
+}
+
+TEST(BenchReport, PlotDrawsABarPerFigure) {
+  TempDir dir;
+  std::string error;
+  ASSERT_TRUE(WritePlot(GoodReport(), dir.Sub("out.svg"), &error)) << error;
+  std::ifstream in(dir.Sub("out.svg"));
+  std::stringstream svg;
+  svg << in.rdbuf();
+  EXPECT_EQ(svg.str().rfind("<svg", 0), 0u);
+  size_t bars = 0;
+  for (size_t at = 0; (at = svg.str().find("<title>", at)) != std::string::npos; ++at) ++bars;
+  EXPECT_EQ(bars, 2u);  // W1 evlog and sqlite; the skipped S1 has none
+  EXPECT_FALSE(WritePlot(json::object(), dir.Sub("bad.svg"), &error));
+}
+
+int RunBench(const std::vector<std::string>& argv) {
+  auto child = ChildProcess::Start(argv);
+  if (child == nullptr) return -1;
+  char buf[4096];
+  while (std::fgets(buf, sizeof(buf), child->out()) != nullptr) {
+  }
+  int status = child->Wait();
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(BenchSmoke, EveryWorkloadCompletesWithAWellFormedReport) {
+  TempDir dir;
+  ASSERT_EQ(RunBench({EVLOG_BENCH_PATH, "run", "all", "--smoke", "--dir", dir.Sub("stores"),
+                      "--json", dir.Sub("report.json")}),
+            0);
+  std::ifstream in(dir.Sub("report.json"));
+  json report = json::parse(in, nullptr, false);
+  ASSERT_FALSE(report.is_discarded());
+  std::string error;
+  EXPECT_TRUE(ValidateReport(report, &error)) << error;
+
+  std::set<std::pair<std::string, std::string>> seen;
+  for (const json& r : report["results"])
+    seen.insert({r["workload"].get<std::string>(), r["system"].get<std::string>()});
+  for (const std::string& w : WorkloadNames()) {
+    EXPECT_TRUE(seen.count({w, "evlog"})) << w;
+    if (w == "L1" || w == "F1" || w == "S1") continue;
+    EXPECT_TRUE(seen.count({w, "rocksdb-raw"})) << w;
+    EXPECT_TRUE(seen.count({w, "sqlite"})) << w;
+  }
+  // The run's stores are gone: only the (now empty) parent remains.
+  EXPECT_TRUE(std::filesystem::is_empty(dir.Sub("stores")));
+
+  ASSERT_EQ(RunBench({EVLOG_BENCH_PATH, "plot", dir.Sub("report.json"), dir.Sub("report.svg")}), 0);
+  EXPECT_TRUE(std::filesystem::file_size(dir.Sub("report.svg")) > 0);
+}
+
+TEST(BenchCli, UnknownWorkloadOrBadInputIsAnError) {
+  TempDir dir;
+  EXPECT_EQ(RunBench({EVLOG_BENCH_PATH, "run", "W9", "--dir", dir.path()}), 2);
+  EXPECT_NE(RunBench({EVLOG_BENCH_PATH, "run", "W1", "--events", "10"}), 0);  // below the minimum
+  std::ofstream(dir.Sub("not.json")) << "{";
+  EXPECT_EQ(RunBench({EVLOG_BENCH_PATH, "plot", dir.Sub("not.json"), dir.Sub("x.svg")}), 1);
+  EXPECT_FALSE(std::filesystem::exists(dir.Sub("x.svg")));
+}
+
+}  // namespace
+}  // namespace evlog::bench
