@@ -60,6 +60,36 @@ BENCHMARK(BM_FeedCatchUp)
     ->UseRealTime()
     ->Iterations(1);
 
+// One ChangeFeed::Next call over a filled log, with batches of range(0)
+// events (catch-up reading; the feed is reopened when it reaches the end).
+void BM_FeedNext(benchmark::State& state) {
+  ScratchDir dir;
+  auto store = OpenStore(dir.path());
+  Fill(*store, 200'000);
+  const auto batch_events = static_cast<size_t>(state.range(0));
+  auto open = [&] {
+    return std::move(
+        store->OpenFeed({.start = FeedStart::Oldest(), .max_batch_events = batch_events}).value());
+  };
+  auto feed = open();
+  FeedBatch batch;
+  int64_t read = 0;
+  for (auto _ : state) {
+    if (!feed->Next(std::chrono::milliseconds(0), &batch).ok()) {
+      state.SkipWithError("next failed");
+      break;
+    }
+    if (batch.events.empty()) {
+      state.PauseTiming();
+      feed = open();
+      state.ResumeTiming();
+    }
+    read += static_cast<int64_t>(batch.events.size());
+  }
+  state.SetItemsProcessed(read);
+}
+BENCHMARK(BM_FeedNext)->Arg(1)->Arg(100)->Arg(1000)->Unit(benchmark::kMicrosecond);
+
 // L1: one thread appends single events (buffered) at `range(0)` appends/s;
 // a live feed delivers them; latency = delivery time - append call time.
 void BM_AppendToDeliveryLatency(benchmark::State& state) {
