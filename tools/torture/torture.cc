@@ -1,0 +1,369 @@
+#include "torture.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <unordered_set>
+
+namespace evlog::torture {
+namespace {
+
+constexpr int kStreamsPerThread = 8;
+constexpr char kType[] = "Tortured";
+
+std::string StreamOf(int thread, int i) {
+  return "torture-" + std::to_string(thread) + "x" + std::to_string(i);
+}
+
+// Writes the whole line with one write(2): lines of all threads stay whole
+// on the pipe (each is far below PIPE_BUF).
+bool WriteLine(const std::string& line) {
+  size_t done = 0;
+  while (done < line.size()) {
+    ssize_t n = ::write(STDOUT_FILENO, line.data() + done, line.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+Ack AckOf(uint64_t op, const AppendResult& result) {
+  Ack ack{.op = op};
+  for (const StreamAppendResult& s : result.streams) {
+    ack.streams.push_back(
+        AckedStream{s.stream, s.first_version, s.last_version, s.first_position, s.last_position});
+  }
+  return ack;
+}
+
+bool SameResult(const Ack& a, const Ack& b) {
+  if (a.streams.size() != b.streams.size()) return false;
+  for (size_t i = 0; i < a.streams.size(); ++i) {
+    const AckedStream &x = a.streams[i], &y = b.streams[i];
+    if (x.stream != y.stream || x.first_version != y.first_version ||
+        x.last_version != y.last_version || x.first_position != y.first_position ||
+        x.last_position != y.last_position) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// One appending thread of the child: random single, batch and multi-stream
+// appends to its own streams with exact expected versions, and retries of
+// its previous append (which must come back deduplicated).
+int AppendLoop(Store& store, const ChildOptions& o, int thread) {
+  std::mt19937_64 rng(o.seed * 1'000'003 + o.run * 101 + static_cast<uint64_t>(thread));
+  std::vector<uint64_t> versions(kStreamsPerThread);
+  for (int i = 0; i < kStreamsPerThread; ++i) {
+    auto v = store.StreamVersion(StreamOf(thread, i));
+    if (!v.ok()) {
+      if (!v.status().IsNotFound()) return 4;
+      versions[static_cast<size_t>(i)] = 0;
+    } else {
+      versions[static_cast<size_t>(i)] = v->value();
+    }
+  }
+  const uint64_t op_base = (o.run << 40) | (static_cast<uint64_t>(thread) << 32);
+  std::optional<std::pair<AppendRequest, Ack>> previous;
+  for (uint64_t seq = 1;; ++seq) {
+    const int kind = static_cast<int>(rng() % 10);
+    if (kind == 0 && previous) {  // retry the previous append: same ids
+      auto r = store.Append(previous->first);
+      if (!r.ok() || !r->deduplicated ||
+          !SameResult(AckOf(previous->second.op, *r), previous->second)) {
+        std::fprintf(stderr, "torture child: retry of op %llu was not deduplicated: %s\n",
+                     static_cast<unsigned long long>(previous->second.op),
+                     r.ok() ? "a different result" : r.status().ToString().c_str());
+        return 3;
+      }
+      continue;
+    }
+    const uint64_t op = op_base | seq;
+    AppendRequest request{.durability = Durability::kSync};
+    std::vector<int> targets;
+    const int first = static_cast<int>(rng() % kStreamsPerThread);
+    targets.push_back(first);
+    if (kind <= 3) targets.push_back((first + 1 + static_cast<int>(rng() % 7)) % kStreamsPerThread);
+    const int events = kind >= 8 ? 5 : 1;
+    uint32_t k = 0;
+    for (int t : targets) {
+      StreamAppend& sa = request.streams.emplace_back();
+      sa.stream = StreamOf(thread, t);
+      sa.expected = ExpectedVersion::Exact(Version(versions[static_cast<size_t>(t)]));
+      for (int e = 0; e < events; ++e, ++k) {
+        sa.events.push_back(
+            EventData{.type = kType, .data = std::to_string(op), .id = EventId(op, k)});
+      }
+    }
+    auto r = store.Append(request);
+    if (!r.ok()) {
+      std::fprintf(stderr, "torture child: append failed: %s\n", r.status().ToString().c_str());
+      return 5;
+    }
+    for (int t : targets) versions[static_cast<size_t>(t)] += static_cast<uint64_t>(events);
+    Ack ack = AckOf(op, *r);
+    if (!WriteLine(FormatAck(ack))) return 6;
+    previous.emplace(std::move(request), std::move(ack));
+  }
+}
+
+}  // namespace
+
+Uuid EventId(uint64_t op, uint32_t k) {
+  std::array<uint8_t, 16> bytes{};
+  for (int i = 0; i < 8; ++i)
+    bytes[static_cast<size_t>(i)] = static_cast<uint8_t>(op >> (56 - 8 * i));
+  for (int i = 0; i < 4; ++i)
+    bytes[static_cast<size_t>(8 + i)] = static_cast<uint8_t>(k >> (24 - 8 * i));
+  bytes[15] = 0x7e;  // never nil
+  return Uuid(bytes);
+}
+
+std::string FormatAck(const Ack& ack) {
+  std::string line = "ack " + std::to_string(ack.op);
+  for (const AckedStream& s : ack.streams) {
+    line += " " + s.stream + " " + std::to_string(s.first_version.value()) + " " +
+            std::to_string(s.last_version.value()) + " " +
+            std::to_string(s.first_position.value()) + " " +
+            std::to_string(s.last_position.value());
+  }
+  return line + "\n";
+}
+
+bool ParseAck(const std::string& line, Ack* ack) {
+  std::istringstream in(line);
+  std::string word;
+  if (!(in >> word) || word != "ack" || !(in >> ack->op)) return false;
+  ack->streams.clear();
+  AckedStream s;
+  uint64_t fv, lv, fp, lp;
+  while (in >> s.stream) {
+    if (!(in >> fv >> lv >> fp >> lp) || fv == 0 || lv < fv || fp == 0 || lp < fp ||
+        lp - fp != lv - fv) {
+      return false;
+    }
+    s.first_version = Version(fv);
+    s.last_version = Version(lv);
+    s.first_position = Position(fp);
+    s.last_position = Position(lp);
+    ack->streams.push_back(s);
+  }
+  return !ack->streams.empty();
+}
+
+AppendRequest RebuildAppend(const Ack& ack) {
+  AppendRequest request{.durability = Durability::kSync};
+  uint32_t k = 0;
+  for (const AckedStream& s : ack.streams) {
+    StreamAppend& sa = request.streams.emplace_back();
+    sa.stream = s.stream;
+    for (uint64_t v = s.first_version.value(); v <= s.last_version.value(); ++v, ++k) {
+      sa.events.push_back(
+          EventData{.type = kType, .data = std::to_string(ack.op), .id = EventId(ack.op, k)});
+    }
+  }
+  return request;
+}
+
+int RunChild(const ChildOptions& o) {
+  auto store = Store::Open(Options{}, o.db);
+  if (!store.ok()) {
+    std::fprintf(stderr, "torture child: open: %s\n", store.status().ToString().c_str());
+    return 2;
+  }
+  std::vector<std::thread> threads;
+  std::vector<int> codes(static_cast<size_t>(o.threads));
+  for (int t = 0; t < o.threads; ++t) {
+    threads.emplace_back([&, t] { codes[static_cast<size_t>(t)] = AppendLoop(**store, o, t); });
+  }
+  for (auto& t : threads) t.join();  // only on an error: the parent kills us
+  for (int c : codes) {
+    if (c != 0) return c;
+  }
+  return 0;
+}
+
+Verification Verify(Store& store, const std::map<uint64_t, Ack>& acks, int retries) {
+  Verification v;
+  auto problem = [&](std::string what) {
+    if (v.problems.size() < 20) v.problems.push_back(std::move(what));
+  };
+
+  // The global log: positions 1..N without gaps, no id twice.
+  const uint64_t last = store.LastPosition().value();
+  std::set<Uuid> ids;
+  uint64_t expected_position = 1;
+  auto all = store.ReadAll();
+  for (; all->Valid(); all->Next()) {
+    const RecordedEvent& e = all->event();
+    if (e.position.value() != expected_position) {
+      problem("gap: position " + std::to_string(e.position.value()) + " follows " +
+              std::to_string(expected_position - 1));
+      expected_position = e.position.value();
+    }
+    ++expected_position;
+    if (!ids.insert(e.id).second) problem("event id " + e.id.ToString() + " appears twice");
+    ++v.events;
+  }
+  if (!all->status().ok()) problem("reading the log: " + all->status().ToString());
+  if (v.events != last) {
+    problem("the log holds " + std::to_string(v.events) + " events, the last position is " +
+            std::to_string(last));
+  }
+
+  // Every stream: versions 1..head without a hole.
+  auto streams = store.ListStreams();
+  if (!streams.ok()) problem("listing streams: " + streams.status().ToString());
+  for (const StreamInfo& s : streams.ok() ? *streams : std::vector<StreamInfo>{}) {
+    auto it = store.ReadStream(s.name);
+    if (!it.ok()) {
+      problem("reading " + s.name + ": " + it.status().ToString());
+      continue;
+    }
+    uint64_t version = 0;
+    for (; (*it)->Valid(); (*it)->Next()) {
+      if ((*it)->event().version.value() != ++version) {
+        problem(s.name + ": version " + std::to_string((*it)->event().version.value()) + " where " +
+                std::to_string(version) + " belongs");
+        break;
+      }
+    }
+    if (version != s.version.value()) {
+      problem(s.name + ": " + std::to_string(version) + " events, head at " +
+              std::to_string(s.version.value()));
+    }
+  }
+
+  // Every acknowledged event where it was acknowledged.
+  for (const auto& [op, ack] : acks) {
+    uint32_t k = 0;
+    for (const AckedStream& s : ack.streams) {
+      const uint64_t count = s.last_version.value() - s.first_version.value() + 1;
+      auto it = store.ReadStream(s.stream, {.from = s.first_version, .max_count = count});
+      uint64_t found = 0;
+      if (it.ok()) {
+        for (; (*it)->Valid(); (*it)->Next(), ++found, ++k) {
+          const RecordedEvent& e = (*it)->event();
+          if (e.version.value() != s.first_version.value() + found ||
+              e.position.value() != s.first_position.value() + found || e.id != EventId(op, k)) {
+            problem("op " + std::to_string(op) + ": " + s.stream + " v" +
+                    std::to_string(e.version.value()) + " is not the acknowledged event");
+            break;
+          }
+          ++v.acked_events;
+        }
+      }
+      if (found != count) {
+        problem("LOST: op " + std::to_string(op) + " acknowledged " + s.stream + " v" +
+                std::to_string(s.first_version.value()) + ".." +
+                std::to_string(s.last_version.value()) + ", found " + std::to_string(found));
+        k += static_cast<uint32_t>(count - found);
+      }
+    }
+  }
+
+  // Retries of acknowledged appends are answered from the dedup index.
+  if (retries > 0 && !acks.empty()) {
+    const size_t step = std::max<size_t>(1, acks.size() / static_cast<size_t>(retries));
+    size_t i = 0;
+    for (const auto& [op, ack] : acks) {
+      if (i++ % step != 0) continue;
+      auto r = store.Append(RebuildAppend(ack));
+      if (!r.ok() || !r->deduplicated || !SameResult(AckOf(op, *r), ack)) {
+        problem("retry of op " + std::to_string(op) + " was not answered as a duplicate: " +
+                (r.ok() ? "written again" : r.status().ToString()));
+      }
+      ++v.retries_checked;
+    }
+  }
+  return v;
+}
+
+TortureResult RunTorture(const TortureOptions& o) {
+  TortureResult result;
+  std::map<uint64_t, Ack> acks;
+  std::mt19937_64 rng(o.seed);
+  for (int round = 1; round <= o.kills; ++round) {
+    int pipe_fds[2];
+    if (pipe(pipe_fds) != 0) {
+      result.problems.push_back(std::string("pipe: ") + std::strerror(errno));
+      return result;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+      dup2(pipe_fds[1], STDOUT_FILENO);
+      close(pipe_fds[0]);
+      close(pipe_fds[1]);
+      const std::string run = std::to_string(round), threads = std::to_string(o.threads),
+                        seed = std::to_string(o.seed);
+      execl(o.self.c_str(), o.self.c_str(), "child", "--db", o.db.c_str(), "--run", run.c_str(),
+            "--threads", threads.c_str(), "--seed", seed.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    close(pipe_fds[1]);
+    if (pid < 0) {
+      close(pipe_fds[0]);
+      result.problems.push_back(std::string("fork: ") + std::strerror(errno));
+      return result;
+    }
+    const int ms =
+        o.min_ms + static_cast<int>(rng() % static_cast<uint64_t>(o.max_ms - o.min_ms + 1));
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    kill(pid, SIGKILL);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    // Every complete line the child wrote before it died.
+    std::string out;
+    char buf[65536];
+    ssize_t n;
+    while ((n = read(pipe_fds[0], buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
+      if (n > 0) out.append(buf, static_cast<size_t>(n));
+    }
+    close(pipe_fds[0]);
+    if (!(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)) {
+      result.problems.push_back("round " + std::to_string(round) +
+                                ": the child ended by itself (status " + std::to_string(status) +
+                                ") before it was killed");
+      return result;
+    }
+    size_t start = 0;
+    for (size_t end; (end = out.find('\n', start)) != std::string::npos; start = end + 1) {
+      Ack ack;
+      if (!ParseAck(out.substr(start, end - start), &ack)) {
+        result.problems.push_back("unreadable ack line: " + out.substr(start, end - start));
+        continue;
+      }
+      acks[ack.op] = std::move(ack);
+      ++result.acknowledged_appends;
+    }
+    result.kills = round;
+
+    auto store = Store::Open(Options{}, o.db);
+    if (!store.ok()) {
+      result.problems.push_back("round " + std::to_string(round) +
+                                ": reopen failed: " + store.status().ToString());
+      return result;
+    }
+    // Replays are cheap but not free: a handful per round, all of them at the end.
+    Verification v = Verify(**store, acks, round == o.kills ? 1000 : 5);
+    result.events_verified = v.events;
+    result.retries_checked += v.retries_checked;
+    for (auto& p : v.problems)
+      result.problems.push_back("round " + std::to_string(round) + ": " + p);
+    if (!result.problems.empty()) return result;
+  }
+  return result;
+}
+
+}  // namespace evlog::torture
