@@ -181,8 +181,9 @@ void PrintTable(const json& report, std::FILE* out) {
                    r["events_per_s"].get<double>() / fsync);
     }
     if (r.contains("open_s")) {
-      std::fprintf(out, "%-7s %-12s %10s open in %.3f s (%s events)\n", "", "", "",
-                   r["open_s"].get<double>(), Rate(r.value("events", 0.0)).c_str());
+      std::fprintf(out, "%-7s %-12s %10s %s events: recovery %.3f s, open %.3f s\n", "", "", "",
+                   Rate(r.value("events", 0.0)).c_str(), r.value("recover_s", 0.0),
+                   r["open_s"].get<double>());
     }
   }
 }

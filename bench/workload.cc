@@ -40,7 +40,9 @@ constexpr Spec kSpecs[] = {
     {"F1", "W1 with 1, 4 and 16 live feed subscribers following it"},
     {"S1", "W1 and W3 through evlogd over loopback, pipelined"},
     {"X1", "W1 over 1,000,000 distinct streams (one event each)"},
-    {"X2", "open (recovery) time of a store holding 10 x W1's events"},
+    {"X2",
+     "open time of a store holding 10 x W1's events: the first after the loading process "
+     "exited without closing it (recovery), then after clean closes"},
 };
 
 struct LatencyLog {
@@ -271,7 +273,9 @@ Measurement RunWorkload(const WorkloadConfig& c) {
   if (w == "X2") {  // the "load" phase; the parent measures "open"
     const auto start = Clock::now();
     target->Load(n, kStreams);
-    return Measurement{.events = n, .seconds = Seconds(start)};
+    // Not closed: as after a crash, the first open recovers.
+    (void)target.release();
+    return Measurement{.events = n, .seconds = Seconds(start), .left_open = true};
   }
   throw std::runtime_error("unknown workload " + w);
 }

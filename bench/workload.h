@@ -45,6 +45,9 @@ struct Measurement {
   double p50_us = 0, p99_us = 0, p999_us = 0;
   // Non-empty when the workload does not apply to the system.
   std::string skipped;
+  // The store was left open on purpose (X2's load: the next open is a crash
+  // recovery): the process must end with _Exit, without destructors.
+  bool left_open = false;
 };
 
 // The events (or, for W3, appends x 100) a workload handles at scale `events`.

@@ -51,7 +51,11 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const Options& options,
   // Inserts into `stream` jump between streams but are sequential within
   // one, and likewise per name in the indexes: a per-prefix insert hint
   // turns most skiplist searches into a step from the last insert.
-  if (family == Db::kStream) {
+  // The log is appended in key order: one hint (an empty prefix) for all
+  // its keys makes each insert a step from the previous one.
+  if (family == Db::kLog) {
+    cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(0));
+  } else if (family == Db::kStream) {
     cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(8));
   } else if (family == Db::kByCategory || family == Db::kByType) {
     cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<IndexNameTransform>();
@@ -162,6 +166,11 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& 
   db_options.create_missing_column_families = !options.read_only;
   db_options.max_background_jobs = 2;
   db_options.keep_log_file_num = 4;
+  // Column families written rarely (stream rows, counters) would otherwise
+  // pin every WAL file since their last flush: the WAL would grow to 4x the
+  // memtables, and a crash recovery would replay all of it. At this size
+  // RocksDB flushes the family holding the oldest WAL back.
+  db_options.max_total_wal_size = 128 << 20;
   // One writer thread writes every batch: concurrent memtable inserts buy
   // nothing and would disable the insert hints below.
   db_options.allow_concurrent_memtable_write = false;
