@@ -173,9 +173,11 @@ void PrintTable(const json& report, std::FILE* out) {
     std::string range = Rate(r["min"].get<double>()) + ".." + Rate(r["max"].get<double>());
     std::fprintf(out, "%-7s %-12s %10s %19s %8s %9s %9s %9s %9s %9s %8.0f\n", label.c_str(),
                  r.value("system", "?").c_str(), Rate(r["events_per_s"].get<double>()).c_str(),
-                 range.c_str(), Fixed(r.value("mb_per_s", 0.0), 1).c_str(), vs_raw.c_str(),
-                 vs_sqlite.c_str(), latency("p50_us").c_str(), latency("p99_us").c_str(),
-                 latency("p999_us").c_str(), r.value("peak_rss_bytes", 0.0) / (1024.0 * 1024));
+                 range.c_str(),
+                 (workload == "X2" ? std::string() : Fixed(r.value("mb_per_s", 0.0), 1)).c_str(),
+                 vs_raw.c_str(), vs_sqlite.c_str(), latency("p50_us").c_str(),
+                 latency("p99_us").c_str(), latency("p999_us").c_str(),
+                 r.value("peak_rss_bytes", 0.0) / (1024.0 * 1024));
     if (workload == "W4" && fsync > 0) {
       std::fprintf(out, "%-7s %-12s %10s = %.1fx the device's fdatasync rate\n", "", "", "",
                    r["events_per_s"].get<double>() / fsync);

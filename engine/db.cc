@@ -68,6 +68,10 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const Options& options,
     // Dedup checks and stream-row lookups mostly miss or hit once: a bloom
     // filter keeps a miss from reading data blocks.
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    // And in the memtable: the writer looks up every stream it has not seen
+    // since the open, and most of those lookups miss (a new stream).
+    cf.memtable_whole_key_filtering = true;
+    cf.memtable_prefix_bloom_size_ratio = 0.02;
   }
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   return cf;

@@ -40,7 +40,10 @@ Status LoadStreamHead(const Db& db, const rocksdb::ReadOptions& read_options,
 }
 
 Result<StreamHead*> StreamHeads::Find(std::string_view stream) {
-  if (auto it = heads_.find(stream); it != heads_.end()) return it->second.get();
+  if (auto it = heads_.find(stream); it != heads_.end()) {
+    it->second->referenced = true;
+    return it->second.get();
+  }
   auto head = std::make_unique<StreamHead>();
   if (Status s = LoadStreamHead(*db_, rocksdb::ReadOptions(), stream, head.get()); !s.ok()) {
     return s;
@@ -48,6 +51,18 @@ Result<StreamHead*> StreamHeads::Find(std::string_view stream) {
   StreamHead* raw = head.get();
   heads_.emplace(std::string(stream), std::move(head));
   return raw;
+}
+
+void StreamHeads::Shrink(size_t capacity) {
+  if (heads_.size() <= capacity) return;
+  for (auto it = heads_.begin(); it != heads_.end();) {
+    if (it->second->referenced) {
+      it->second->referenced = false;
+      ++it;
+    } else {
+      it = heads_.erase(it);
+    }
+  }
 }
 
 }  // namespace evlog

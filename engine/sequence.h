@@ -28,6 +28,8 @@ struct StreamHead {
   Position created_position;
   // Hard-deleted: never written again.
   bool tombstoned = false;
+  // Touched since the last sweep of StreamHeads::Shrink.
+  bool referenced = true;
 };
 
 // Reads a stream's head from the database: NotFound-free; a stream that was
@@ -40,8 +42,14 @@ class StreamHeads {
   explicit StreamHeads(const Db* db) : db_(db) {}
 
   // The head of `stream`, loaded on first use. The pointer stays valid until
-  // the StreamHeads is destroyed.
+  // the next Shrink().
   Result<StreamHead*> Find(std::string_view stream);
+
+  // Keeps the cache near `capacity` heads: when it holds more, drops every
+  // head not found since the previous sweep (a clock: hot streams stay). A
+  // dropped head is loaded again on its next use. Call only between groups,
+  // when no pointer from Find is held.
+  void Shrink(size_t capacity);
 
   size_t size() const { return heads_.size(); }
 

@@ -3,8 +3,8 @@
 #include <rocksdb/write_batch.h>
 
 #include <chrono>
-#include <limits>
 #include <future>
+#include <limits>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -217,6 +217,7 @@ void Writer::CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& appends) {
   }
 
   for (size_t i = 0; i < appends.size(); ++i) appends[i]->done(std::move(results[i]));
+  heads_.Shrink(options_.stream_head_cache_entries);
 }
 
 Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {

@@ -26,6 +26,27 @@ TEST_F(Append, AssignsVersionsPerStreamAndGaplessPositions) {
   EXPECT_EQ(store_->LastPosition(), Position(3));
 }
 
+TEST_F(Append, StreamsBeyondTheHeadCacheKeepTheirVersions) {
+  Reopen(Options{.stream_head_cache_entries = 10});
+  // Three rounds over 100 streams: the writer's cache holds 10 heads, so
+  // most appends find their head dropped and read it back from the store.
+  for (uint64_t round = 0; round < 3; ++round) {
+    for (int s = 0; s < 100; ++s) {
+      const std::string stream = "many-" + std::to_string(s);
+      auto r = store_->Append(stream, ExpectedVersion::Exact(Version(round)), {Ev("T")},
+                              Durability::kBuffered);
+      ASSERT_TRUE(r.ok()) << stream << ": " << r.status().ToString();
+      EXPECT_EQ(r->streams[0].first_version, Version(round + 1));
+    }
+  }
+  // A stale expectation still fails, a deleted head or not.
+  auto stale = store_->Append("many-0", ExpectedVersion::Exact(Version(1)), {Ev("T")},
+                              Durability::kBuffered);
+  EXPECT_TRUE(stale.status().IsWrongExpectedVersion()) << stale.status().ToString();
+  EXPECT_EQ(store_->LastPosition(), Position(300));
+  EXPECT_EQ(ReadStream("many-99").size(), 3u);
+}
+
 TEST_F(Append, AnyAcceptsEveryState) {
   AppendOne("a-1", "T", ExpectedVersion::Any());
   AppendOne("a-1", "T", ExpectedVersion::Any());

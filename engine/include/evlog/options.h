@@ -70,6 +70,12 @@ struct Options {
   // Memtable size per column family before it is flushed.
   // Default: 32 MiB
   size_t write_buffer_bytes = 32 << 20;
+
+  // Stream heads (id and version, about 150 bytes each) the writer keeps in
+  // memory. Beyond this, heads not used recently are dropped and read again
+  // from the store when next appended to.
+  // Default: 262,144
+  size_t stream_head_cache_entries = 1 << 18;
 };
 
 }  // namespace evlog
