@@ -96,10 +96,15 @@ void Writer::Stop() {
     sync_cv_.notify_one();
   }
   if (syncer_.joinable()) syncer_.join();
-  if (unsynced_) db_->db->SyncWAL().PermitUncheckedError();
+  if (unsynced_ && !write_failed_.load()) db_->db->SyncWAL().PermitUncheckedError();
 }
 
-Status Writer::Sync() { return FromRocks(db_->db->SyncWAL()); }
+Status Writer::Sync() {
+  if (write_failed_.load()) {
+    return Status::IOError("a write failed, the store must be reopened before it syncs again");
+  }
+  return FromRocks(db_->db->SyncWAL());
+}
 
 void Writer::Run() {
   std::vector<std::unique_ptr<PendingAppend>> group;
@@ -156,8 +161,10 @@ void Writer::SyncLoop() {
     unsynced_ = false;
     lock.unlock();
     // A failed background sync is found again by the next synced write,
-    // which reports it to its caller.
-    db_->db->SyncWAL().PermitUncheckedError();
+    // which reports it to its caller. After a failed write there is nothing
+    // to sync: RocksDB's WAL is in an error state, and Debian's build of
+    // RocksDB (assertions on) aborts the process on a SyncWAL then.
+    if (!write_failed_.load()) db_->db->SyncWAL().PermitUncheckedError();
     lock.lock();
   }
 }
@@ -205,6 +212,7 @@ void Writer::CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& appends) {
         }
       }
     } else {
+      write_failed_.store(true);
       failed_ = Status::IOError(
           "write failed, the store accepts no more appends until it is "
           "reopened: " +

@@ -93,6 +93,8 @@ class Writer {
   // After a failed write the store accepts no more appends: RocksDB may have
   // written part of the WAL, and only a reopen recovers a known state.
   Status failed_;
+  // failed_ is set; read by the syncer and Sync() from other threads.
+  std::atomic<bool> write_failed_{false};
 
   std::mutex sync_mu_;
   std::condition_variable sync_cv_;
