@@ -376,22 +376,46 @@ int Cost(int64_t events, const std::string& json_path) {
   return 0;
 }
 
-int Plot(const std::string& in_path, const std::string& out_path) {
-  std::ifstream in(in_path);
+// Reads a report written by run --json; false (with `error`) if it cannot.
+bool LoadReport(const std::string& path, json* report, std::string* error) {
+  std::ifstream in(path);
   if (!in) {
-    std::fprintf(stderr, "evlog-bench plot: cannot read %s\n", in_path.c_str());
-    return 1;
+    *error = "cannot read " + path;
+    return false;
   }
-  json report = json::parse(in, nullptr, /*allow_exceptions=*/false);
+  *report = json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (report->is_discarded()) {
+    *error = path + " is not JSON";
+    return false;
+  }
+  std::string problem;
+  if (!ValidateReport(*report, &problem)) {
+    *error = path + " is not an evlog-bench report: " + problem;
+    return false;
+  }
+  return true;
+}
+
+int Plot(const std::string& in_path, const std::string& out_path) {
+  json report;
   std::string error;
-  if (report.is_discarded()) {
-    error = in_path + " is not JSON";
-  } else if (WritePlot(report, out_path, &error)) {
+  if (LoadReport(in_path, &report, &error) && WritePlot(report, out_path, &error)) {
     std::fprintf(stderr, "wrote %s\n", out_path.c_str());
     return 0;
   }
   std::fprintf(stderr, "evlog-bench plot: %s\n", error.c_str());
   return 1;
+}
+
+int Table(const std::string& in_path, bool markdown) {
+  json report;
+  std::string error;
+  if (!LoadReport(in_path, &report, &error)) {
+    std::fprintf(stderr, "evlog-bench table: %s\n", error.c_str());
+    return 1;
+  }
+  PrintTable(report, stdout, markdown);
+  return 0;
 }
 
 std::string WorkloadHelp() {
@@ -421,6 +445,12 @@ int Main(int argc, char** argv) {
   run_cmd->add_option("--reps", run.reps, "repetitions per figure (the median is reported)")
       ->check(CLI::Range(1, 99));
   run_cmd->add_flag("--smoke", smoke, "tiny counts, one repetition: checks everything runs");
+
+  std::string table_in;
+  bool table_markdown = false;
+  auto* table_cmd = app.add_subcommand("table", "print the table of a report");
+  table_cmd->add_option("results", table_in, "the --json output of run")->required();
+  table_cmd->add_flag("--markdown", table_markdown, "as a Markdown table");
 
   std::string plot_in, plot_out;
   auto* plot_cmd = app.add_subcommand("plot", "draw a report as an SVG bar chart");
@@ -479,6 +509,7 @@ int Main(int argc, char** argv) {
     }
   }
   if (*plot_cmd) return Plot(plot_in, plot_out);
+  if (*table_cmd) return Table(table_in, table_markdown);
   if (*cost_cmd) return Cost(cost_events, cost_json);
   if (!ParseSystem(system_name, &worker.system) || !IsWorkload(worker.workload)) {
     std::fprintf(stderr, "evlog-bench worker: unknown system or workload\n");

@@ -141,51 +141,79 @@ json MachineInfo(const std::string& dir, int fsyncs) {
   };
 }
 
-void PrintTable(const json& report, std::FILE* out) {
+void PrintTable(const json& report, std::FILE* out, bool markdown) {
   const json& m = report["machine"];
-  std::fprintf(out, "machine: %s, %d cores, %.0f GiB, %s on %s; RocksDB %s, SQLite %s\n",
-               m.value("cpu", "?").c_str(), m.value("cores", 0),
+  const double fsync = m.value("fsync_per_s", 0.0);
+  std::fprintf(out,
+               "%smachine: %s, %d cores, %.0f GiB, %s on %s; RocksDB %s, SQLite %s; "
+               "device: %s single-thread write+fdatasync/s\n\n",
+               markdown ? "" : "", m.value("cpu", "?").c_str(), m.value("cores", 0),
                m.value("memory_bytes", 0.0) / (1024.0 * 1024 * 1024),
                m.value("kernel", "?").c_str(), m.value("filesystem", "?").c_str(),
-               m.value("rocksdb", "?").c_str(), m.value("sqlite", "?").c_str());
-  const double fsync = m.value("fsync_per_s", 0.0);
-  std::fprintf(out, "device: %s single-thread write+fdatasync/s\n\n", Rate(fsync).c_str());
-  std::fprintf(out, "%-7s %-12s %10s %19s %8s %9s %9s %9s %9s %9s %8s\n", "work", "system",
-               "events/s", "min..max", "MB/s", "x rocksdb", "x sqlite", "p50 us", "p99 us",
-               "p99.9 us", "RSS MiB");
+               m.value("rocksdb", "?").c_str(), m.value("sqlite", "?").c_str(),
+               Rate(fsync).c_str());
+  std::vector<std::vector<std::string>> rows = {{"work", "system", "events/s", "min..max", "MB/s",
+                                                 "x rocksdb", "x sqlite", "p50 us", "p99 us",
+                                                 "p99.9 us", "RSS MiB", "note"}};
   const json& results = report["results"];
   for (const json& r : results) {
     const std::string label = Label(r);
+    const std::string system = r.value("system", "?");
     if (r.contains("skipped") || r.contains("error")) {
       const bool skipped = r.contains("skipped");
-      std::fprintf(out, "%-7s %-12s %s: %s\n", label.c_str(), r.value("system", "?").c_str(),
-                   skipped ? "skipped" : "FAILED",
-                   r.value(skipped ? "skipped" : "error", "").c_str());
+      rows.push_back({label, system, "", "", "", "", "", "", "", "", "",
+                      std::string(skipped ? "skipped: " : "FAILED: ") +
+                          r.value(skipped ? "skipped" : "error", "")});
       continue;
     }
     const std::string workload = r.value("workload", "");
     std::string vs_raw = Ratio(r, Find(results, workload, "rocksdb-raw"));
     std::string vs_sqlite = Ratio(r, Find(results, workload, "sqlite"));
-    if (r.contains("subscribers")) vs_raw = Ratio(r, Find(results, "W1", "evlog")) + " W1";
+    std::string note;
+    if (r.contains("subscribers")) {
+      vs_raw.clear();
+      note = Ratio(r, Find(results, "W1", "evlog")) + " of W1";
+    }
+    if (workload == "W4" && fsync > 0) {
+      note = Fixed(r["events_per_s"].get<double>() / fsync, 1) + "x the fdatasync rate";
+    }
+    if (r.contains("open_s")) {
+      note = "recovery " + Fixed(r.value("recover_s", 0.0), 2) + " s, open " +
+             Fixed(r["open_s"].get<double>(), 2) + " s (" + Rate(r.value("events", 0.0)) +
+             " events)";
+    }
     auto latency = [&](const char* key) {
       return r.contains(key) ? Fixed(r[key].get<double>(), 1) : std::string();
     };
-    std::string range = Rate(r["min"].get<double>()) + ".." + Rate(r["max"].get<double>());
-    std::fprintf(out, "%-7s %-12s %10s %19s %8s %9s %9s %9s %9s %9s %8.0f\n", label.c_str(),
-                 r.value("system", "?").c_str(), Rate(r["events_per_s"].get<double>()).c_str(),
-                 range.c_str(),
-                 (workload == "X2" ? std::string() : Fixed(r.value("mb_per_s", 0.0), 1)).c_str(),
-                 vs_raw.c_str(), vs_sqlite.c_str(), latency("p50_us").c_str(),
-                 latency("p99_us").c_str(), latency("p999_us").c_str(),
-                 r.value("peak_rss_bytes", 0.0) / (1024.0 * 1024));
-    if (workload == "W4" && fsync > 0) {
-      std::fprintf(out, "%-7s %-12s %10s = %.1fx the device's fdatasync rate\n", "", "", "",
-                   r["events_per_s"].get<double>() / fsync);
+    rows.push_back({label, system, Rate(r["events_per_s"].get<double>()),
+                    Rate(r["min"].get<double>()) + ".." + Rate(r["max"].get<double>()),
+                    workload == "X2" ? std::string() : Fixed(r.value("mb_per_s", 0.0), 1), vs_raw,
+                    vs_sqlite, latency("p50_us"), latency("p99_us"), latency("p999_us"),
+                    Fixed(r.value("peak_rss_bytes", 0.0) / (1024.0 * 1024), 0), note});
+  }
+  std::vector<size_t> width(rows.front().size(), 0);
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  }
+  for (size_t k = 0; k < rows.size(); ++k) {
+    std::string line = markdown ? "|" : "";
+    for (size_t i = 0; i < rows[k].size(); ++i) {
+      const std::string& cell = rows[k][i];
+      if (markdown) {
+        line += " " + cell + " |";
+      } else {
+        const bool left = i < 2 || i + 1 == rows[k].size();
+        const std::string pad(width[i] - cell.size(), ' ');
+        line += (i ? "  " : "") + (left ? cell + pad : pad + cell);
+      }
     }
-    if (r.contains("open_s")) {
-      std::fprintf(out, "%-7s %-12s %10s %s events: recovery %.3f s, open %.3f s\n", "", "", "",
-                   Rate(r.value("events", 0.0)).c_str(), r.value("recover_s", 0.0),
-                   r["open_s"].get<double>());
+    while (!markdown && !line.empty() && line.back() == ' ') line.pop_back();
+    std::fprintf(out, "%s\n", line.c_str());
+    if (markdown && k == 0) {
+      std::string rule = "|";
+      for (size_t i = 0; i < rows[k].size(); ++i)
+        rule += i < 2 || i + 1 == rows[k].size() ? "---|" : "---:|";
+      std::fprintf(out, "%s\n", rule.c_str());
     }
   }
 }
@@ -232,7 +260,8 @@ bool WritePlot(const json& report, const std::string& path, std::string* error) 
   std::vector<std::string> groups;
   std::map<std::string, std::vector<const json*>> bars;
   for (const json& r : report["results"]) {
-    if (r.contains("skipped") || r.contains("error")) continue;
+    // X2 is a time (lower is better): the table shows it.
+    if (r.contains("skipped") || r.contains("error") || r.value("workload", "") == "X2") continue;
     const std::string label = Label(r);
     if (bars.find(label) == bars.end()) groups.push_back(label);
     bars[label].push_back(&r);

@@ -24,8 +24,8 @@ namespace evlog::bench {
 nlohmann::json MachineInfo(const std::string& dir, int fsyncs);
 
 // The human table of a report, with each figure's ratio to the baselines of
-// the same run.
-void PrintTable(const nlohmann::json& report, std::FILE* out);
+// the same run; as a Markdown table when `markdown`.
+void PrintTable(const nlohmann::json& report, std::FILE* out, bool markdown = false);
 
 // Writes `report` as an SVG bar chart: per workload, evlog beside the
 // baselines. Returns false (with `error` set) when it cannot.
