@@ -19,6 +19,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -41,6 +42,16 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 constexpr System kSystems[] = {System::kEvlog, System::kRocksDbRaw, System::kSqlite};
+
+// Set by SIGINT/SIGTERM: the run stops after the current worker (which gets
+// the terminal's SIGINT too) and removes its stores.
+volatile std::sig_atomic_t g_interrupted = 0;
+
+void OnInterrupt(int) { g_interrupted = 1; }
+
+void CheckInterrupted() {
+  if (g_interrupted) throw std::runtime_error("interrupted");
+}
 constexpr int kFanOut[] = {1, 4, 16};
 
 std::string SelfPath() {
@@ -79,6 +90,7 @@ WorkerOutput Spawn(const std::vector<std::string>& argv) {
   ssize_t n;
   while ((n = read(pipe_fds[0], buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
     if (n > 0) result.out.append(buf, static_cast<size_t>(n));
+    if (n < 0 && g_interrupted) kill(pid, SIGKILL);
   }
   close(pipe_fds[0]);
   int status = 0;
@@ -105,7 +117,9 @@ std::vector<std::string> WorkerArgs(const std::string& self, const WorkloadConfi
 // One worker run: its measurement as JSON (with peak_rss_bytes), or an
 // exception with what went wrong.
 json RunWorker(const std::string& self, const WorkloadConfig& c) {
+  CheckInterrupted();
   WorkerOutput w = Spawn(WorkerArgs(self, c));
+  CheckInterrupted();
   if (w.exit_code != 0) {
     throw std::runtime_error("worker exited with " + std::to_string(w.exit_code));
   }
@@ -194,6 +208,10 @@ struct RunOptions {
 
 int Run(const RunOptions& o) {
   const std::string self = SelfPath();
+  struct sigaction action {};
+  action.sa_handler = OnInterrupt;
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
   RunDir run_dir(o.dir.empty() ? fs::temp_directory_path().string() : o.dir);
   json report;
   std::fprintf(stderr, "measuring the device's fdatasync rate (%d syncs)...\n", o.fsyncs);
@@ -259,6 +277,7 @@ int Run(const RunOptions& o) {
           }
           if (w == "X2") fs::remove_all(c.dir);
         } catch (const std::exception& e) {
+          CheckInterrupted();
           record_failure(w, system, subscribers, e.what());
           continue;
         }
@@ -505,7 +524,7 @@ int Main(int argc, char** argv) {
       return Run(run);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "evlog-bench: %s\n", e.what());
-      return 1;
+      return g_interrupted ? 130 : 1;
     }
   }
   if (*plot_cmd) return Plot(plot_in, plot_out);
