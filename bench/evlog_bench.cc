@@ -53,6 +53,8 @@ void CheckInterrupted() {
   if (g_interrupted) throw std::runtime_error("interrupted");
 }
 constexpr int kFanOut[] = {1, 4, 16};
+// S1's runs through evlogd: the W1 and W3 shapes, and latency at a steady rate.
+const std::vector<std::string> kDaemonShapes = {"W1", "W3", "latency"};
 
 std::string SelfPath() {
   std::error_code ec;
@@ -238,19 +240,21 @@ int Run(const RunOptions& o) {
 
   for (const std::string& w : o.workloads) {
     std::fprintf(stderr, "[%s] %s\n", w.c_str(), WorkloadSummary(w));
-    if (w == "S1") {
-      report["results"].push_back({{"workload", w}, {"system", "evlog"}, {"skipped", "no daemon"}});
-      std::fprintf(stderr, "[%s] skipped: no daemon\n", w.c_str());
-      continue;
-    }
-    const bool engine_only = w == "L1" || w == "F1";
+    const bool engine_only = w == "L1" || w == "F1" || w == "S1";
     std::vector<int> variants =
         w == "F1" ? std::vector<int>(std::begin(kFanOut), std::end(kFanOut)) : std::vector<int>{0};
     for (System system : kSystems) {
       if (engine_only && system != System::kEvlog) continue;
-      for (int subscribers : variants) {
-        WorkloadConfig c{
-            .workload = w, .system = system, .events = o.events, .subscribers = subscribers};
+      for (size_t v = 0; v < (w == "S1" ? kDaemonShapes.size() : variants.size()); ++v) {
+        const int subscribers = w == "S1" ? 0 : variants[v];
+        const std::string shape = w == "S1" ? kDaemonShapes[v] : "";
+        WorkloadConfig c{.workload = w,
+                         .system = system,
+                         .events = o.events,
+                         .subscribers = subscribers,
+                         .phase = shape};
+        const std::string label = w + (subscribers > 0 ? "x" + std::to_string(subscribers) : "") +
+                                  (shape.empty() ? "" : "/" + shape);
         std::vector<json> runs;
         double recover_s = 0;
         try {
@@ -269,9 +273,12 @@ int Run(const RunOptions& o) {
           for (int rep = 1; rep <= o.reps; ++rep) {
             if (w != "X2") c.dir = fresh_dir(w);
             json m = RunWorker(self, c);
-            std::fprintf(stderr, "[%s%s] %s %d/%d: %s\n", w.c_str(),
-                         subscribers > 0 ? ("x" + std::to_string(subscribers)).c_str() : "",
-                         SystemName(system), rep, o.reps, Figure(m).c_str());
+            if (m.contains("skipped")) {
+              runs.push_back(std::move(m));
+              break;
+            }
+            std::fprintf(stderr, "[%s] %s %d/%d: %s\n", label.c_str(), SystemName(system), rep,
+                         o.reps, Figure(m).c_str());
             runs.push_back(std::move(m));
             if (w != "X2") fs::remove_all(c.dir);
           }
@@ -282,13 +289,18 @@ int Run(const RunOptions& o) {
           continue;
         }
         if (runs.front().contains("skipped")) {
-          report["results"].push_back({{"workload", w},
-                                       {"system", SystemName(system)},
-                                       {"skipped", runs.front()["skipped"]}});
+          std::fprintf(stderr, "[%s] %s skipped: %s\n", label.c_str(), SystemName(system),
+                       runs.front()["skipped"].get<std::string>().c_str());
+          json r = {{"workload", w},
+                    {"system", SystemName(system)},
+                    {"skipped", runs.front()["skipped"]}};
+          if (!shape.empty()) r["shape"] = shape;
+          report["results"].push_back(std::move(r));
           continue;
         }
         json r = Aggregate(w, system, runs);
         if (subscribers > 0) r["subscribers"] = subscribers;
+        if (!shape.empty()) r["shape"] = shape;
         if (w == "X2") r["recover_s"] = recover_s;
         report["results"].push_back(std::move(r));
       }

@@ -103,13 +103,14 @@ std::string Fixed(double v, int digits) {
 std::string Label(const json& r) {
   std::string label = r.value("workload", "?");
   if (r.contains("subscribers")) label += "x" + std::to_string(r["subscribers"].get<int>());
+  if (r.contains("shape")) label += "/" + r["shape"].get<std::string>();
   return label;
 }
 
 const json* Find(const json& results, const std::string& workload, const std::string& system) {
   for (const json& r : results) {
     if (r.value("workload", "") == workload && r.value("system", "") == system &&
-        !r.contains("subscribers") && r.contains("events_per_s")) {
+        !r.contains("subscribers") && !r.contains("shape") && r.contains("events_per_s")) {
       return &r;
     }
   }
@@ -173,6 +174,11 @@ void PrintTable(const json& report, std::FILE* out, bool markdown) {
     if (r.contains("subscribers")) {
       vs_raw.clear();
       note = Ratio(r, Find(results, "W1", "evlog")) + " of W1";
+    }
+    if (const std::string shape = r.value("shape", ""); shape == "W1" || shape == "W3") {
+      vs_raw.clear();
+      vs_sqlite.clear();
+      note = Ratio(r, Find(results, shape, "evlog")) + " of embedded " + shape;
     }
     if (workload == "W4" && fsync > 0) {
       note = Fixed(r["events_per_s"].get<double>() / fsync, 1) + "x the fdatasync rate";
