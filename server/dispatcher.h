@@ -1,0 +1,75 @@
+// Dispatcher: turns a decoded request into an engine call and its result
+// into a response frame. It never sees a socket or an executor: the session
+// hands it a Reply and decides where the reply runs.
+//
+// Thread-safety: Handle and Hello may be called from any thread; replies to
+// appends run on the store's writer thread (keep the Reply short: the
+// session posts it back to its own executor).
+
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <variant>
+
+#include "evlog/store.h"
+#include "protocol.h"
+
+namespace evlog::server {
+
+struct DispatcherOptions {
+  // The shared secret a Hello must carry. Empty: no authentication.
+  // Default: empty
+  std::string token;
+  // Largest response message a read builds; a read stops early (Events or
+  // Streams with `truncated` set) rather than pass it. At least one event is
+  // always returned.
+  // Default: 4 MiB - 64 KiB
+  size_t max_response_bytes = (4 << 20) - (64 << 10);
+  // Most events in one Events response.
+  // Default: 10,000
+  size_t max_read_events = 10'000;
+  // Most streams in one Streams response.
+  // Default: 10,000
+  size_t max_list_streams = 10'000;
+  // Echoed in HelloOk.
+  uint32_t max_frame_bytes = 4 << 20;
+  uint32_t max_in_flight = 1024;
+};
+
+class Dispatcher {
+ public:
+  // `store` must outlive the dispatcher and every reply it has yet to make.
+  Dispatcher(Store& store, DispatcherOptions options);
+
+  // A complete response frame.
+  using Reply = std::function<void(std::string frame)>;
+
+  // Handles one request other than Hello. Calls `reply` exactly once: before
+  // returning for reads and for appends the engine rejects at once, or later
+  // from the store's writer thread when the append commits (so the
+  // io_context never waits for an fsync). A Hello here gets an Error.
+  void Handle(Request request, Reply reply);
+
+  // Checks a Hello's version and token (compared in constant time). Returns
+  // the HelloOk frame, or the ProtocolError to send before closing:
+  // kUnsupportedProtocolVersion or kUnauthenticated.
+  std::variant<std::string, ProtocolError> Hello(uint64_t request_id,
+                                                 const HelloRequest& hello) const;
+
+  const DispatcherOptions& options() const { return options_; }
+
+ private:
+  std::string ReadStream(uint64_t id, const ReadStreamRequest& request);
+  std::string ReadAll(uint64_t id, const ReadAllRequest& request);
+  std::string ListStreams(uint64_t id, const ListStreamsRequest& request);
+
+  Store& store_;
+  const DispatcherOptions options_;
+};
+
+// True when `a` equals `b`; the time taken depends on a.size() only.
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
+}  // namespace evlog::server

@@ -1,0 +1,85 @@
+#include "server.h"
+
+namespace evlog::server {
+
+namespace {
+DispatcherOptions WithLimits(DispatcherOptions d, const SessionOptions& s) {
+  d.max_frame_bytes = static_cast<uint32_t>(s.max_frame_bytes);
+  d.max_in_flight = static_cast<uint32_t>(s.max_in_flight);
+  // Leave room for the message envelope around the events.
+  d.max_response_bytes =
+      s.max_frame_bytes > (64 << 10) ? s.max_frame_bytes - (32 << 10) : s.max_frame_bytes / 2;
+  return d;
+}
+}  // namespace
+
+Server::Server(net::asio::io_context& io, Store& store, ServerOptions options)
+    : io_(io),
+      options_(std::move(options)),
+      dispatcher_(store, WithLimits(options_.dispatcher, options_.session)),
+      registry_(options_.max_sessions),
+      acceptor_(io),
+      signals_(io) {}
+
+Server::~Server() = default;
+
+Status Server::Listen() {
+  boost::system::error_code ec;
+  acceptor_.open(options_.endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(net::tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(options_.endpoint, ec);
+  if (!ec) acceptor_.listen(net::asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status::IOError("cannot listen on " + options_.endpoint.address().to_string() + ":" +
+                           std::to_string(options_.endpoint.port()) + ": " + ec.message());
+  }
+  if (options_.handle_signals) {
+    signals_.add(SIGTERM);
+    signals_.add(SIGINT);
+    signals_.async_wait([this](const boost::system::error_code& e, int) {
+      if (!e) DrainNow();
+    });
+  }
+  Accept();
+  return Status::OK();
+}
+
+net::tcp::endpoint Server::local_endpoint() const {
+  boost::system::error_code ignored;
+  return acceptor_.local_endpoint(ignored);
+}
+
+void Server::Accept() {
+  acceptor_.async_accept([this](const boost::system::error_code& ec, net::tcp::socket socket) {
+    if (draining_ || !acceptor_.is_open()) return;
+    if (!ec) {
+      auto session =
+          std::make_shared<Session>(std::move(socket), dispatcher_, registry_, options_.session);
+      if (registry_.full()) {
+        session->Refuse(
+            {ProtocolCode::kTooManySessions,
+             "the server is at its limit of " + std::to_string(options_.max_sessions) + " sessions",
+             0});
+      } else {
+        registry_.Add(session);
+        session->Start();
+      }
+    }
+    Accept();
+  });
+}
+
+void Server::Drain() {
+  net::asio::post(io_, [this] { DrainNow(); });
+}
+
+void Server::DrainNow() {
+  if (draining_) return;
+  draining_ = true;
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  signals_.cancel(ignored);
+  registry_.DrainAll();
+}
+
+}  // namespace evlog::server
