@@ -133,6 +133,10 @@ void Session::HandleFrame(std::span<const uint8_t> frame) {
     Send(std::move(std::get<std::string>(answer)), true);
     return;
   }
+  if (std::holds_alternative<HelloRequest>(request.body)) {
+    Fail({ProtocolCode::kUnknownRequest, "the session already said Hello", request.request_id});
+    return;
+  }
   ++in_flight_;
   // Appends reply from the writer thread: hop back to this session's
   // executor, keeping the io_context alive (tracked work) until the reply has

@@ -1,0 +1,68 @@
+// DaemonTest: a fixture running evlogd's Server in-process on 127.0.0.1 with
+// an ephemeral port, on its own io_context thread; and RawSession, a
+// blocking socket for sending bytes no well-behaved client would.
+
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "client.h"
+#include "evlog/store.h"
+#include "net.h"
+#include "protocol.h"
+#include "server.h"
+#include "testutil/temp_dir.h"
+
+namespace evlog::testutil {
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override { StartServer(); }
+  void TearDown() override { StopServer(); }
+
+  // Opens the store (once) and starts a server with `options` on an
+  // ephemeral loopback port.
+  void StartServer(server::ServerOptions options = {});
+  // Drains the server and waits for its thread. The store stays open.
+  void StopServer();
+
+  uint16_t port() const { return port_; }
+  Result<std::unique_ptr<Client>> Connect(const std::string& token = "");
+
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<net::asio::io_context> io_;
+  std::unique_ptr<server::Server> server_;
+  std::thread thread_;
+  uint16_t port_ = 0;
+};
+
+// A blocking TCP connection with a 10 s receive timeout, so a test that
+// waits for an answer that never comes fails instead of hanging.
+class RawSession {
+ public:
+  static std::unique_ptr<RawSession> Connect(uint16_t port);
+  ~RawSession();
+
+  bool Send(std::string_view bytes);
+  // The next frame's decoded response; nullopt on close, timeout or a frame
+  // that does not decode.
+  std::optional<server::Response> ReadResponse();
+  // Sends Hello and expects HelloOk.
+  bool Hello(const std::string& token = "", uint32_t version = server::kProtocolVersion);
+  // True when the server closes the connection (EOF or reset) before the
+  // timeout, with no further bytes.
+  bool ClosedByServer();
+
+ private:
+  explicit RawSession(int fd) : fd_(fd) {}
+  int fd_;
+  std::string buffer_;
+};
+
+}  // namespace evlog::testutil
