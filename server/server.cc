@@ -19,7 +19,8 @@ Server::Server(net::asio::io_context& io, Store& store, ServerOptions options)
       dispatcher_(store, WithLimits(options_.dispatcher, options_.session)),
       registry_(options_.max_sessions),
       acceptor_(io),
-      signals_(io) {}
+      signals_(io),
+      drain_timer_(io) {}
 
 Server::~Server() = default;
 
@@ -79,7 +80,11 @@ void Server::DrainNow() {
   boost::system::error_code ignored;
   acceptor_.close(ignored);
   signals_.cancel(ignored);
-  registry_.DrainAll();
+  drain_timer_.expires_after(options_.drain_timeout);
+  drain_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) registry_.CloseAll();
+  });
+  registry_.DrainAll([this] { drain_timer_.cancel(); });
 }
 
 }  // namespace evlog::server

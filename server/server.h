@@ -11,6 +11,7 @@
 
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 
@@ -33,6 +34,12 @@ struct ServerOptions {
   SessionOptions session;
   // Token and response limits.
   DispatcherOptions dispatcher;
+  // How long a drain waits for sessions to answer what they have in flight
+  // (a client that stops reading its responses would hold it forever); then
+  // the rest are closed. Appends already handed to the store still complete
+  // before the io_context stops.
+  // Default: 30 s
+  std::chrono::milliseconds drain_timeout = std::chrono::seconds(30);
   // Drain on SIGTERM and SIGINT.
   // Default: false (evlogd's main sets it)
   bool handle_signals = false;
@@ -67,6 +74,7 @@ class Server {
   SessionRegistry registry_;
   net::tcp::acceptor acceptor_;
   net::asio::signal_set signals_;
+  net::asio::steady_timer drain_timer_;
   bool draining_ = false;
 };
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <unordered_set>
 
@@ -27,13 +28,15 @@ class SessionRegistry {
   void Remove(const std::shared_ptr<Session>& session);
 
   // Every session stops reading, answers what it has in flight, and closes.
-  void DrainAll();
+  // `on_empty` runs once, when the last session has gone (at once if none).
+  void DrainAll(std::function<void()> on_empty);
   // Closes every session at once.
   void CloseAll();
 
  private:
   const size_t max_sessions_;
   std::unordered_set<std::shared_ptr<Session>> sessions_;
+  std::function<void()> on_empty_;
 };
 
 }  // namespace evlog::server

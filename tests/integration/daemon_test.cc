@@ -328,3 +328,47 @@ TEST_F(Sessions, AnIdleSessionIsClosedAfterTheIdleTimeout) {
 
 }  // namespace
 }  // namespace evlog::testutil
+
+namespace evlog::testutil {
+namespace {
+
+using SlowReader = DaemonTest;
+
+// A client that sends reads and never reads the answers fills the socket
+// buffers; the server stops reading it (bounded memory) and, on drain, gives
+// up on it after drain_timeout instead of waiting forever.
+TEST_F(SlowReader, CannotHoldTheDrainForever) {
+  StopServer();
+  server::ServerOptions options;
+  options.drain_timeout = std::chrono::milliseconds(300);
+  StartServer(options);
+  {
+    Result<std::unique_ptr<Client>> c = Connect();
+    ASSERT_TRUE(c.ok());
+    for (int i = 0; i < 3; ++i) {
+      AppendRequest big;
+      big.streams.push_back(
+          StreamAppend{"big-1", ExpectedVersion::Any(), {Ev("T", std::string(900 << 10, 'x'))}});
+      big.durability = Durability::kBuffered;
+      ASSERT_TRUE((*c)->Append(big).ok());
+    }
+  }
+  auto raw = RawSession::Connect(port());
+  ASSERT_NE(raw, nullptr);
+  ASSERT_TRUE(raw->Hello());
+  for (uint64_t id = 2; id < 40; ++id) {
+    ASSERT_TRUE(raw->Send(server::EncodeRequest(server::Request{id, server::ReadAllRequest{}})));
+  }
+  // Once one answer is here the server has taken the rest of the burst and is
+  // stuck writing ~90 MB nobody reads.
+  std::optional<server::Response> first = raw->ReadResponse();
+  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE(std::holds_alternative<server::EventsResponse>(first->body));
+  const auto start = std::chrono::steady_clock::now();
+  // Without the drain timeout this would not return (ctest would time out).
+  StopServer();
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(300));
+}
+
+}  // namespace
+}  // namespace evlog::testutil
