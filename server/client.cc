@@ -1,15 +1,18 @@
-// Invariant: `pending_`, the write queue and the socket are touched only on
+// Invariant: `pending`, the write queue and the socket are touched only on
 // the I/O thread; callers hand requests over by posting to it. A request is
-// in `pending_` before its bytes are written, so its response always finds
-// it.
+// in `pending` before its bytes are written, so its response always finds
+// it, and it keeps its frame until answered, so a reconnect can send it
+// again. Handlers of a replaced socket see a stale `generation` and do
+// nothing.
 
 #include "client.h"
 
 #include <atomic>
 #include <deque>
 #include <future>
+#include <map>
+#include <optional>
 #include <thread>
-#include <unordered_map>
 
 #include "frame.h"
 #include "net.h"
@@ -22,6 +25,7 @@ using server::Request;
 using server::RequestBody;
 using server::Response;
 using ResponseCallback = std::function<void(Result<Response>)>;
+using Frame = std::shared_ptr<const std::string>;
 
 // The expected body of `response`, or the Error it carries.
 template <class T>
@@ -32,44 +36,105 @@ Result<T> Expect(Result<Response> response) {
   if (auto* value = std::get_if<T>(&r.body)) return std::move(*value);
   return Status::IOError("the daemon answered with an unexpected message type");
 }
+
+// Connects `socket` and says Hello, blocking. On success `parser` holds any
+// bytes the server sent after HelloOk.
+Status ConnectAndHello(const ClientOptions& options, net::tcp::socket& socket,
+                       server::FrameParser& parser) {
+  boost::system::error_code ec;
+  net::tcp::resolver resolver(socket.get_executor());
+  const auto endpoints = resolver.resolve(options.host, std::to_string(options.port), ec);
+  if (!ec) net::asio::connect(socket, endpoints, ec);
+  if (ec) {
+    return Status::IOError("cannot connect to " + options.host + ":" +
+                           std::to_string(options.port) + ": " + ec.message());
+  }
+  socket.set_option(net::tcp::no_delay(true), ec);
+  const std::string hello = server::EncodeRequest(Request{
+      0, server::HelloRequest{server::kProtocolVersion, options.token, options.client_name}});
+  net::asio::write(socket, net::asio::buffer(hello), ec);
+  std::array<uint8_t, 4096> buffer;
+  while (!ec) {
+    const size_t n = socket.read_some(net::asio::buffer(buffer), ec);
+    if (ec) break;
+    parser.Feed(std::span<const uint8_t>(buffer.data(), n));
+    const server::FrameParser::Next next = parser.Parse();
+    if (next == server::FrameParser::Next::kNeedMore) continue;
+    if (next != server::FrameParser::Next::kFrame) {
+      return Status::IOError("evlogd sent a frame of a bad length");
+    }
+    auto decoded = server::DecodeResponse(parser.frame());
+    if (auto* error = std::get_if<server::ProtocolError>(&decoded)) {
+      return Status::IOError("evlogd sent a bad message: " + error->message);
+    }
+    return Expect<server::HelloOkResponse>(std::move(std::get<Response>(decoded))).status();
+  }
+  return Status::IOError("handshake with evlogd failed: " + ec.message());
+}
+
+// Every event gets an id before it is sent, so sending it again after a
+// reconnect cannot append it twice.
+void GiveIds(AppendRequest& request) {
+  for (StreamAppend& s : request.streams) {
+    for (EventData& e : s.events) {
+      if (e.id.is_nil()) e.id = Uuid::Random();
+    }
+  }
+}
 }  // namespace
 
 struct Client::Rep {
   explicit Rep(const ClientOptions& o)
-      : options(o), socket(io), parser(o.max_frame_bytes), work(net::asio::make_work_guard(io)) {}
+      : options(o), socket(io), retry_timer(io), work(net::asio::make_work_guard(io)) {
+    parser.emplace(o.max_frame_bytes);
+  }
+
+  struct Pending {
+    Frame frame;
+    ResponseCallback done;
+  };
 
   ClientOptions options;
   net::asio::io_context io;
   net::tcp::socket socket;
-  server::FrameParser parser;
+  net::asio::steady_timer retry_timer;
+  std::optional<server::FrameParser> parser;
   std::array<uint8_t, 64 << 10> read_buffer{};
   net::asio::executor_work_guard<net::asio::io_context::executor_type> work;
   std::thread thread;
   std::atomic<uint64_t> next_id{1};
   std::atomic<bool> connected{true};
 
-  // I/O thread only.
-  std::unordered_map<uint64_t, ResponseCallback> pending;
-  std::deque<std::string> write_queue;
+  // I/O thread only. Ordered by id: a reconnect resends in the original order.
+  std::map<uint64_t, Pending> pending;
+  std::deque<Frame> write_queue;
   bool writing = false;
-  Status broken;  // why the session ended, once it has
+  uint64_t generation = 0;
+  bool reconnecting = false;
+  std::chrono::steady_clock::time_point reconnect_deadline;
+  Status broken;  // why the session ended for good, once it has
 
   void Call(RequestBody body, ResponseCallback done);
   void Read();
   void Write();
+  // The connection failed: reconnect and resend if allowed, else Fail.
+  void Lost(const Status& why);
+  void TryReconnect(Status why);
   void Fail(const Status& why);
   Result<Response> CallSync(RequestBody body);
 };
 
 void Client::Rep::Call(RequestBody body, ResponseCallback done) {
   const uint64_t id = next_id.fetch_add(1);
-  std::string frame = server::EncodeRequest(Request{id, std::move(body)});
+  auto frame =
+      std::make_shared<const std::string>(server::EncodeRequest(Request{id, std::move(body)}));
   net::asio::post(io, [this, id, frame = std::move(frame), done = std::move(done)]() mutable {
     if (!broken.ok()) {
       done(broken);
       return;
     }
-    pending.emplace(id, std::move(done));
+    pending.emplace(id, Pending{frame, std::move(done)});
+    if (reconnecting) return;  // Sent with the rest once reconnected.
     write_queue.push_back(std::move(frame));
     if (!writing) Write();
   });
@@ -86,38 +151,42 @@ void Client::Rep::Write() {
   writing = true;
   const size_t frames = std::min<size_t>(write_queue.size(), 64);
   std::vector<net::asio::const_buffer> buffers;
-  for (size_t i = 0; i < frames; ++i) buffers.push_back(net::asio::buffer(write_queue[i]));
-  net::asio::async_write(socket, buffers,
-                         [this, frames](const boost::system::error_code& ec, size_t) {
-                           writing = false;
-                           if (ec) {
-                             Fail(Status::IOError("write to evlogd failed: " + ec.message()));
-                             return;
-                           }
-                           for (size_t i = 0; i < frames; ++i) write_queue.pop_front();
-                           if (!write_queue.empty()) Write();
-                         });
+  for (size_t i = 0; i < frames; ++i) buffers.push_back(net::asio::buffer(*write_queue[i]));
+  net::asio::async_write(
+      socket, buffers,
+      [this, frames, gen = generation](const boost::system::error_code& ec, size_t) {
+        if (gen != generation) return;
+        writing = false;
+        if (ec) {
+          Lost(Status::IOError("write to evlogd failed: " + ec.message()));
+          return;
+        }
+        for (size_t i = 0; i < frames; ++i) write_queue.pop_front();
+        if (!write_queue.empty()) Write();
+      });
 }
 
 void Client::Rep::Read() {
   socket.async_read_some(
-      net::asio::buffer(read_buffer), [this](const boost::system::error_code& ec, size_t n) {
+      net::asio::buffer(read_buffer),
+      [this, gen = generation](const boost::system::error_code& ec, size_t n) {
+        if (gen != generation) return;
         if (ec) {
-          Fail(Status::IOError(ec == net::asio::error::eof
+          Lost(Status::IOError(ec == net::asio::error::eof
                                    ? std::string("evlogd closed the session")
                                    : "read from evlogd failed: " + ec.message()));
           return;
         }
-        parser.Feed(std::span<const uint8_t>(read_buffer.data(), n));
+        parser->Feed(std::span<const uint8_t>(read_buffer.data(), n));
         for (;;) {
-          const server::FrameParser::Next next = parser.Parse();
+          const server::FrameParser::Next next = parser->Parse();
           if (next == server::FrameParser::Next::kNeedMore) break;
           if (next != server::FrameParser::Next::kFrame) {
             Fail(Status::IOError("evlogd sent a frame of a bad length"));
             return;
           }
           std::variant<Response, server::ProtocolError> decoded =
-              server::DecodeResponse(parser.frame());
+              server::DecodeResponse(parser->frame());
           if (auto* error = std::get_if<server::ProtocolError>(&decoded)) {
             Fail(Status::IOError("evlogd sent a bad message: " + error->message));
             return;
@@ -131,7 +200,7 @@ void Client::Rep::Read() {
                                   : Status::IOError("evlogd answered an unknown request id"));
             return;
           }
-          ResponseCallback done = std::move(it->second);
+          ResponseCallback done = std::move(it->second.done);
           pending.erase(it);
           done(std::move(response));
         }
@@ -139,15 +208,59 @@ void Client::Rep::Read() {
       });
 }
 
+void Client::Rep::Lost(const Status& why) {
+  if (options.reconnect_for.count() <= 0 || !broken.ok()) {
+    Fail(why);
+    return;
+  }
+  if (!reconnecting) {
+    reconnecting = true;
+    connected = false;
+    reconnect_deadline = std::chrono::steady_clock::now() + options.reconnect_for;
+  }
+  TryReconnect(why);
+}
+
+void Client::Rep::TryReconnect(Status why) {
+  ++generation;  // Handlers of the old socket do nothing from here on.
+  boost::system::error_code ignored;
+  socket.close(ignored);
+  writing = false;
+  write_queue.clear();
+  parser.emplace(options.max_frame_bytes);
+  socket = net::tcp::socket(io);
+  const Status s = ConnectAndHello(options, socket, *parser);
+  if (s.ok()) {
+    reconnecting = false;
+    connected = true;
+    for (auto& [id, p] : pending) write_queue.push_back(p.frame);
+    Read();
+    if (!write_queue.empty()) Write();
+    return;
+  }
+  // A refusal by the daemon (token, version) will not change by retrying.
+  if (!s.IsIOError() || std::chrono::steady_clock::now() >= reconnect_deadline) {
+    Fail(s.IsIOError() ? why : s);
+    return;
+  }
+  retry_timer.expires_after(std::chrono::milliseconds(50));
+  retry_timer.async_wait([this, why](const boost::system::error_code& ec) {
+    if (!ec && broken.ok()) TryReconnect(why);
+  });
+}
+
 void Client::Rep::Fail(const Status& why) {
   if (broken.ok()) broken = why;
   connected = false;
+  reconnecting = false;
+  ++generation;
   boost::system::error_code ignored;
   socket.close(ignored);
+  retry_timer.cancel();
   // Callbacks may not call back into the map while we walk it.
   auto all = std::move(pending);
   pending.clear();
-  for (auto& [id, done] : all) done(broken);
+  for (auto& [id, p] : all) p.done(broken);
 }
 
 Client::Client(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
@@ -162,41 +275,7 @@ Client::~Client() {
 
 Result<std::unique_ptr<Client>> Client::Connect(const ClientOptions& options) {
   auto rep = std::make_unique<Rep>(options);
-  boost::system::error_code ec;
-  net::tcp::resolver resolver(rep->io);
-  const auto endpoints = resolver.resolve(options.host, std::to_string(options.port), ec);
-  if (!ec) net::asio::connect(rep->socket, endpoints, ec);
-  if (ec) {
-    return Status::IOError("cannot connect to " + options.host + ":" +
-                           std::to_string(options.port) + ": " + ec.message());
-  }
-  rep->socket.set_option(net::tcp::no_delay(true), ec);
-
-  // The handshake is synchronous, before the I/O thread starts.
-  const std::string hello = server::EncodeRequest(Request{
-      0, server::HelloRequest{server::kProtocolVersion, options.token, options.client_name}});
-  net::asio::write(rep->socket, net::asio::buffer(hello), ec);
-  std::optional<Response> answer;
-  while (!ec && !answer) {
-    const size_t n = rep->socket.read_some(net::asio::buffer(rep->read_buffer), ec);
-    if (ec) break;
-    rep->parser.Feed(std::span<const uint8_t>(rep->read_buffer.data(), n));
-    const server::FrameParser::Next next = rep->parser.Parse();
-    if (next == server::FrameParser::Next::kNeedMore) continue;
-    if (next != server::FrameParser::Next::kFrame) {
-      return Status::IOError("evlogd sent a frame of a bad length");
-    }
-    auto decoded = server::DecodeResponse(rep->parser.frame());
-    if (auto* error = std::get_if<server::ProtocolError>(&decoded)) {
-      return Status::IOError("evlogd sent a bad message: " + error->message);
-    }
-    answer = std::move(std::get<Response>(decoded));
-  }
-  if (ec) return Status::IOError("handshake with evlogd failed: " + ec.message());
-  if (Result<server::HelloOkResponse> ok = Expect<server::HelloOkResponse>(std::move(*answer));
-      !ok.ok()) {
-    return ok.status();
-  }
+  if (Status s = ConnectAndHello(options, rep->socket, *rep->parser); !s.ok()) return s;
   Rep* r = rep.get();
   r->Read();
   r->thread = std::thread([r] { r->io.run(); });
@@ -206,10 +285,12 @@ Result<std::unique_ptr<Client>> Client::Connect(const ClientOptions& options) {
 bool Client::connected() const { return rep_->connected; }
 
 Result<AppendResult> Client::Append(AppendRequest request) {
+  GiveIds(request);
   return Expect<AppendResult>(rep_->CallSync(std::move(request)));
 }
 
 void Client::AppendAsync(AppendRequest request, AppendCallback done) {
+  GiveIds(request);
   rep_->Call(std::move(request), [done = std::move(done)](Result<Response> r) {
     done(Expect<AppendResult>(std::move(r)));
   });

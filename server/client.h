@@ -8,17 +8,25 @@
 //
 // Calls return the same Status codes as the embedded Store (a
 // WrongExpectedVersion carries stream() and actual_version()). Errors of the
-// connection itself: IOError when it is lost (every pending call completes
-// with it, and so does every later call: connect again), Aborted when the
-// client is destroyed with calls pending or the server is draining,
-// NotSupported for a protocol version the server does not speak, and
-// InvalidArgument prefixed "unauthenticated:" for a wrong token.
+// connection itself: IOError when it is lost and not regained (every pending
+// call completes with it, and so does every later call: connect again; a
+// draining daemon closes sessions, which reads as a lost connection),
+// Aborted when the client is destroyed with calls pending, Busy when the
+// daemon is at its session limit, NotSupported for a protocol version the
+// daemon does not speak, and InvalidArgument prefixed "unauthenticated:" for
+// a wrong token.
 //
 // Many requests may be in flight on one session (AppendAsync, or sync calls
 // from several threads): the server may complete them out of order; the
 // client pairs each response with its request by id.
 //
-// Not yet: reconnecting and retrying idempotent appends (issue #6).
+// Reconnect and retry (ClientOptions::reconnect_for): when the connection is
+// lost, the client reconnects and sends every unanswered request again, in
+// the original order. Every request is safe to repeat: reads are, and the
+// client gives each event without an id a random one before sending, so the
+// store deduplicates an append it had already committed (the result then has
+// `deduplicated` set, with the original positions) — within the store's
+// dedup window. A call made while reconnecting waits for it.
 //
 // Thread-safety: all methods are thread-safe. Async callbacks run on the
 // client's own I/O thread: keep them short and never make a sync call from
@@ -52,6 +60,11 @@ struct ClientOptions {
   // For the daemon's logs.
   // Default: "evlog-client"
   std::string client_name = "evlog-client";
+  // When the connection is lost, keep trying to reconnect (every 50 ms) for
+  // this long, then fail every pending call with IOError. 0: fail at once.
+  // Reconnect attempts block the client's I/O thread while they connect.
+  // Default: 0
+  std::chrono::milliseconds reconnect_for{0};
   // Largest response frame accepted from the daemon.
   // Default: 256 MiB
   size_t max_frame_bytes = 256 << 20;

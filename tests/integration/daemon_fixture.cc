@@ -39,6 +39,19 @@ Result<std::unique_ptr<Client>> DaemonTest::Connect(const std::string& token) {
   return Client::Connect(ClientOptions{.host = "127.0.0.1", .port = port_, .token = token});
 }
 
+std::unique_ptr<ChildProcess> StartEvlogd(const std::string& db, const std::string& listen,
+                                          uint16_t& port) {
+  auto child = ChildProcess::Start({EVLOGD_PATH, "--db", db, "--listen", listen});
+  if (child == nullptr) return nullptr;
+  char line[256];
+  if (fgets(line, sizeof(line), child->out()) == nullptr) return nullptr;
+  const std::string text(line);
+  const size_t colon = text.rfind(':');
+  if (text.rfind("evlogd listening on ", 0) != 0 || colon == std::string::npos) return nullptr;
+  port = static_cast<uint16_t>(std::stoul(text.substr(colon + 1)));
+  return child;
+}
+
 std::unique_ptr<RawSession> RawSession::Connect(uint16_t port) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return nullptr;

@@ -16,6 +16,7 @@
 #include "net.h"
 #include "protocol.h"
 #include "server.h"
+#include "testutil/child_process.h"
 #include "testutil/temp_dir.h"
 
 namespace evlog::testutil {
@@ -41,6 +42,11 @@ class DaemonTest : public ::testing::Test {
   std::thread thread_;
   uint16_t port_ = 0;
 };
+
+// Starts the evlogd binary on `listen`; sets `port` from the line it prints.
+// Null if it did not start.
+std::unique_ptr<ChildProcess> StartEvlogd(const std::string& db, const std::string& listen,
+                                          uint16_t& port);
 
 // A blocking TCP connection with a 10 s receive timeout, so a test that
 // waits for an answer that never comes fails instead of hanging.

@@ -10,6 +10,7 @@
 
 #include "client.h"
 #include "evlog/store.h"
+#include "integration/daemon_fixture.h"
 #include "testutil/child_process.h"
 #include "testutil/store_fixture.h"
 #include "testutil/temp_dir.h"
@@ -17,24 +18,11 @@
 namespace evlog::testutil {
 namespace {
 
-// Starts evlogd on an ephemeral port; returns the port from its first line.
-std::unique_ptr<ChildProcess> StartDaemon(const std::string& db, uint16_t& port) {
-  auto child = ChildProcess::Start({EVLOGD_PATH, "--db", db, "--listen", "127.0.0.1:0"});
-  if (child == nullptr) return nullptr;
-  char line[256];
-  if (fgets(line, sizeof(line), child->out()) == nullptr) return nullptr;
-  const std::string text(line);
-  const size_t colon = text.rfind(':');
-  if (text.rfind("evlogd listening on ", 0) != 0 || colon == std::string::npos) return nullptr;
-  port = static_cast<uint16_t>(std::stoul(text.substr(colon + 1)));
-  return child;
-}
-
 TEST(Drain, SigtermFinishesInFlightAppendsExitsZeroAndLosesNoAcknowledgedAppend) {
   TempDir dir;
   const std::string db = dir.Sub("store");
   uint16_t port = 0;
-  std::unique_ptr<ChildProcess> daemon = StartDaemon(db, port);
+  std::unique_ptr<ChildProcess> daemon = StartEvlogd(db, "127.0.0.1:0", port);
   ASSERT_NE(daemon, nullptr);
   Result<std::unique_ptr<Client>> c = Client::Connect({.port = port});
   ASSERT_TRUE(c.ok()) << c.status().ToString();
