@@ -20,7 +20,8 @@ Server::Server(net::asio::io_context& io, Store& store, ServerOptions options)
       registry_(options_.max_sessions),
       acceptor_(io),
       signals_(io),
-      drain_timer_(io) {}
+      drain_timer_(io),
+      accept_pause_(io) {}
 
 Server::~Server() = default;
 
@@ -53,18 +54,25 @@ net::tcp::endpoint Server::local_endpoint() const {
 void Server::Accept() {
   acceptor_.async_accept([this](const boost::system::error_code& ec, net::tcp::socket socket) {
     if (draining_ || !acceptor_.is_open()) return;
-    if (!ec) {
-      auto session =
-          std::make_shared<Session>(std::move(socket), dispatcher_, registry_, options_.session);
-      if (registry_.full()) {
-        session->Refuse(
-            {ProtocolCode::kTooManySessions,
-             "the server is at its limit of " + std::to_string(options_.max_sessions) + " sessions",
-             0});
-      } else {
-        registry_.Add(session);
-        session->Start();
-      }
+    if (ec) {
+      // Out of descriptors or memory: retrying at once would spin. Pause so
+      // sessions can close, then accept again.
+      accept_pause_.expires_after(std::chrono::milliseconds(100));
+      accept_pause_.async_wait([this](const boost::system::error_code& e) {
+        if (!e && !draining_) Accept();
+      });
+      return;
+    }
+    auto session =
+        std::make_shared<Session>(std::move(socket), dispatcher_, registry_, options_.session);
+    if (registry_.full()) {
+      session->Refuse(
+          {ProtocolCode::kTooManySessions,
+           "the server is at its limit of " + std::to_string(options_.max_sessions) + " sessions",
+           0});
+    } else {
+      registry_.Add(session);
+      session->Start();
     }
     Accept();
   });
@@ -80,6 +88,7 @@ void Server::DrainNow() {
   boost::system::error_code ignored;
   acceptor_.close(ignored);
   signals_.cancel(ignored);
+  accept_pause_.cancel();
   drain_timer_.expires_after(options_.drain_timeout);
   drain_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) registry_.CloseAll();

@@ -75,6 +75,7 @@ class Server {
   net::tcp::acceptor acceptor_;
   net::asio::signal_set signals_;
   net::asio::steady_timer drain_timer_;
+  net::asio::steady_timer accept_pause_;
   bool draining_ = false;
 };
 
