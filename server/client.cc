@@ -73,7 +73,9 @@ Status ConnectAndHello(const ClientOptions& options, net::tcp::socket& socket,
 }
 
 // Every event gets an id before it is sent, so sending it again after a
-// reconnect cannot append it twice.
+// reconnect cannot append it twice. Only when reconnecting is on: ids cost
+// the store a dedup lookup per event (W1 through evlogd: about half the
+// throughput).
 void GiveIds(AppendRequest& request) {
   for (StreamAppend& s : request.streams) {
     for (EventData& e : s.events) {
@@ -285,12 +287,12 @@ Result<std::unique_ptr<Client>> Client::Connect(const ClientOptions& options) {
 bool Client::connected() const { return rep_->connected; }
 
 Result<AppendResult> Client::Append(AppendRequest request) {
-  GiveIds(request);
+  if (rep_->options.reconnect_for.count() > 0) GiveIds(request);
   return Expect<AppendResult>(rep_->CallSync(std::move(request)));
 }
 
 void Client::AppendAsync(AppendRequest request, AppendCallback done) {
-  GiveIds(request);
+  if (rep_->options.reconnect_for.count() > 0) GiveIds(request);
   rep_->Call(std::move(request), [done = std::move(done)](Result<Response> r) {
     done(Expect<AppendResult>(std::move(r)));
   });

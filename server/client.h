@@ -22,11 +22,13 @@
 //
 // Reconnect and retry (ClientOptions::reconnect_for): when the connection is
 // lost, the client reconnects and sends every unanswered request again, in
-// the original order. Every request is safe to repeat: reads are, and the
-// client gives each event without an id a random one before sending, so the
-// store deduplicates an append it had already committed (the result then has
-// `deduplicated` set, with the original positions) — within the store's
-// dedup window. A call made while reconnecting waits for it.
+// the original order. Every request is safe to repeat: reads are, and with
+// reconnect_for set the client gives each event without an id a random one
+// before sending, so the store deduplicates an append it had already
+// committed (the result then has `deduplicated` set, with the original
+// positions) — within the store's dedup window. Ids cost the store a dedup
+// lookup per event, which is why they are only added when retrying is on.
+// A call made while reconnecting waits for it.
 //
 // Thread-safety: all methods are thread-safe. Async callbacks run on the
 // client's own I/O thread: keep them short and never make a sync call from
