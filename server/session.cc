@@ -28,8 +28,8 @@ Session::Session(net::tcp::socket socket, Dispatcher& dispatcher, SessionRegistr
 void Session::Start() {
   boost::system::error_code ignored;
   socket_.set_option(net::tcp::no_delay(true), ignored);
-  last_activity_ = std::chrono::steady_clock::now();
-  ArmIdleTimer(last_activity_ + options_.idle_timeout);
+  started_ = last_activity_ = std::chrono::steady_clock::now();
+  ArmIdleTimer(started_ + std::min(options_.idle_timeout, options_.hello_timeout));
   Process();
 }
 
@@ -211,7 +211,9 @@ void Session::ArmIdleTimer(std::chrono::steady_clock::time_point at) {
 void Session::OnIdleTimer(const boost::system::error_code& ec) {
   if (ec || closed_) return;
   const auto now = std::chrono::steady_clock::now();
-  const auto deadline = last_activity_ + options_.idle_timeout;
+  const auto deadline = authenticated_ ? last_activity_ + options_.idle_timeout
+                                       : std::min(started_ + options_.hello_timeout,
+                                                  last_activity_ + options_.idle_timeout);
   if (in_flight_ == 0 && now >= deadline) {
     Close();
     return;

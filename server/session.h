@@ -9,7 +9,8 @@
 //
 // A malformed or oversized frame, a request before Hello or a wrong token
 // gets one Error frame, then the session closes. A session with nothing in
-// flight and no bytes received for `idle_timeout` closes.
+// flight and no bytes received for `idle_timeout`, or without a Hello
+// `hello_timeout` after connecting, closes.
 //
 // Thread-safety: every member runs on the session's executor (the server's
 // io_context thread). Append replies arrive from the store's writer thread
@@ -44,6 +45,10 @@ struct SessionOptions {
   // A session with nothing in flight that receives nothing this long closes.
   // Default: 300 s
   std::chrono::milliseconds idle_timeout = std::chrono::seconds(300);
+  // A session that has not completed its Hello this long after connecting
+  // closes, so silent connections cannot hold session slots.
+  // Default: 10 s
+  std::chrono::milliseconds hello_timeout = std::chrono::seconds(10);
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -112,6 +117,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::deque<Outgoing> write_queue_;
   size_t queued_bytes_ = 0;
   bool writing_ = false;
+  std::chrono::steady_clock::time_point started_;
   std::chrono::steady_clock::time_point last_activity_;
 };
 

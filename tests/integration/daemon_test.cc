@@ -326,6 +326,16 @@ TEST_F(Sessions, AnIdleSessionIsClosedAfterTheIdleTimeout) {
   EXPECT_TRUE(raw->ClosedByServer());  // within the 10 s receive timeout
 }
 
+TEST_F(Sessions, AConnectionThatNeverSaysHelloIsClosedAfterTheHelloTimeout) {
+  StopServer();
+  server::ServerOptions options;
+  options.session.hello_timeout = std::chrono::milliseconds(200);
+  StartServer(options);
+  auto silent = RawSession::Connect(port());
+  ASSERT_NE(silent, nullptr);
+  EXPECT_TRUE(silent->ClosedByServer());  // within the 10 s receive timeout
+}
+
 }  // namespace
 }  // namespace evlog::testutil
 
