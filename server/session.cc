@@ -67,6 +67,14 @@ void Session::Read() {
 void Session::OnRead(const boost::system::error_code& ec, size_t n) {
   reading_ = false;
   if (closed_) return;
+  if (lingering_) {
+    if (ec) {
+      Close();
+    } else {
+      Read();  // Discard: the session takes no more requests.
+    }
+    return;
+  }
   if (ec) {
     if (ec == net::asio::error::eof) {
       // The client is done sending; answer what it asked, then close.
@@ -198,8 +206,17 @@ void Session::OnWrite(const boost::system::error_code& ec, size_t frames) {
 void Session::MaybeClose() {
   if (closed_ || writing_ || !write_queue_.empty()) return;
   if (ending_ == Ending::kAfterFlush || (ending_ == Ending::kAfterInFlight && in_flight_ == 0)) {
-    Close();
+    Linger();
   }
+}
+
+void Session::Linger() {
+  if (lingering_) return;
+  lingering_ = true;
+  boost::system::error_code ignored;
+  socket_.shutdown(net::tcp::socket::shutdown_send, ignored);
+  ArmIdleTimer(std::chrono::steady_clock::now() + options_.linger);
+  if (!reading_) Read();
 }
 
 void Session::ArmIdleTimer(std::chrono::steady_clock::time_point at) {
@@ -210,6 +227,10 @@ void Session::ArmIdleTimer(std::chrono::steady_clock::time_point at) {
 
 void Session::OnIdleTimer(const boost::system::error_code& ec) {
   if (ec || closed_) return;
+  if (lingering_) {
+    Close();
+    return;
+  }
   const auto now = std::chrono::steady_clock::now();
   const auto deadline = authenticated_ ? last_activity_ + options_.idle_timeout
                                        : std::min(started_ + options_.hello_timeout,

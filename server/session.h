@@ -49,6 +49,12 @@ struct SessionOptions {
   // closes, so silent connections cannot hold session slots.
   // Default: 10 s
   std::chrono::milliseconds hello_timeout = std::chrono::seconds(10);
+  // How long a closing session waits for the client to close its side after
+  // the server has sent its last frame and a FIN. Closing at once with
+  // unread client bytes would send a reset, which can destroy responses
+  // still in flight to the client.
+  // Default: 1 s
+  std::chrono::milliseconds linger = std::chrono::seconds(1);
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -97,6 +103,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void Write();
   void OnWrite(const boost::system::error_code& ec, size_t frames);
   void MaybeClose();
+  // Sends FIN after everything written, discards what the client still
+  // sends, and closes at its EOF or after options_.linger.
+  void Linger();
   void ArmIdleTimer(std::chrono::steady_clock::time_point at);
   void OnIdleTimer(const boost::system::error_code& ec);
 
@@ -111,6 +120,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool authenticated_ = false;
   bool reading_ = false;       // a read is outstanding
   bool stop_reading_ = false;  // no more requests are taken
+  bool lingering_ = false;
   bool closed_ = false;
   Ending ending_ = Ending::kNone;
   size_t in_flight_ = 0;
