@@ -1,5 +1,6 @@
-// Reads run on the calling thread (they never wait for an fsync); appends go
-// through Store::AppendAsync and reply from the writer's callback.
+// Reads run where RunRead puts them (the server: a small thread pool, so a
+// long read never stalls the network thread); appends go through
+// Store::AppendAsync and reply from the writer's callback.
 
 #include "dispatcher.h"
 
@@ -16,8 +17,10 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-Dispatcher::Dispatcher(Store& store, DispatcherOptions options)
-    : store_(store), options_(std::move(options)) {}
+Dispatcher::Dispatcher(Store& store, DispatcherOptions options, RunRead run_read)
+    : store_(store), options_(std::move(options)), run_read_(std::move(run_read)) {
+  if (!run_read_) run_read_ = [](std::function<void()> read) { read(); };
+}
 
 std::variant<std::string, ProtocolError> Dispatcher::Hello(uint64_t request_id,
                                                            const HelloRequest& hello) const {
@@ -36,33 +39,44 @@ std::variant<std::string, ProtocolError> Dispatcher::Hello(uint64_t request_id,
 
 void Dispatcher::Handle(Request request, Reply reply) {
   const uint64_t id = request.request_id;
+  if (auto* append = std::get_if<AppendRequest>(&request.body)) {
+    store_.AppendAsync(std::move(*append), [id,
+                                            reply = std::move(reply)](Result<AppendResult> result) {
+      reply(result.ok() ? EncodeAppendOk(id, result.value()) : EncodeError(id, result.status()));
+    });
+    return;
+  }
+  if (std::holds_alternative<HelloRequest>(request.body)) {
+    reply(EncodeProtocolError(
+        ProtocolError{ProtocolCode::kUnknownRequest, "the session already said Hello", id}));
+    return;
+  }
+  run_read_([this, request = std::move(request), reply = std::move(reply)]() mutable {
+    reply(Read(std::move(request)));
+  });
+}
+
+std::string Dispatcher::Read(Request request) {
+  const uint64_t id = request.request_id;
   struct Visitor {
     Dispatcher& d;
     uint64_t id;
-    Reply& reply;
-    void operator()(HelloRequest&) {
-      reply(EncodeProtocolError(
-          ProtocolError{ProtocolCode::kUnknownRequest, "the session already said Hello", id}));
-    }
-    void operator()(AppendRequest& append) {
-      d.store_.AppendAsync(std::move(append), [id = id, reply = std::move(reply)](
-                                                  Result<AppendResult> result) {
-        reply(result.ok() ? EncodeAppendOk(id, result.value()) : EncodeError(id, result.status()));
-      });
-    }
-    void operator()(ReadStreamRequest& r) { reply(d.ReadStream(id, r)); }
-    void operator()(ReadAllRequest& r) { reply(d.ReadAll(id, r)); }
-    void operator()(ListStreamsRequest& r) { reply(d.ListStreams(id, r)); }
-    void operator()(StreamVersionRequest& r) {
+    std::string operator()(ReadStreamRequest& r) { return d.ReadStream(id, r); }
+    std::string operator()(ReadAllRequest& r) { return d.ReadAll(id, r); }
+    std::string operator()(ListStreamsRequest& r) { return d.ListStreams(id, r); }
+    std::string operator()(StreamVersionRequest& r) {
       Result<Version> v = d.store_.StreamVersion(r.stream);
-      reply(v.ok() ? EncodeStreamVersion(id, v.value()) : EncodeError(id, v.status()));
+      return v.ok() ? EncodeStreamVersion(id, v.value()) : EncodeError(id, v.status());
     }
-    void operator()(StatsRequest&) {
+    std::string operator()(StatsRequest&) {
       Result<StoreStats> s = d.store_.Stats();
-      reply(s.ok() ? EncodeStats(id, s.value()) : EncodeError(id, s.status()));
+      return s.ok() ? EncodeStats(id, s.value()) : EncodeError(id, s.status());
     }
+    // Handled in Handle.
+    std::string operator()(HelloRequest&) { return {}; }
+    std::string operator()(AppendRequest&) { return {}; }
   };
-  std::visit(Visitor{*this, id, reply}, request.body);
+  return std::visit(Visitor{*this, id}, request.body);
 }
 
 namespace {

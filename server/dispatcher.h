@@ -2,9 +2,9 @@
 // into a response frame. It never sees a socket or an executor: the session
 // hands it a Reply and decides where the reply runs.
 //
-// Thread-safety: Handle and Hello may be called from any thread; replies to
-// appends run on the store's writer thread (keep the Reply short: the
-// session posts it back to its own executor).
+// Thread-safety: Handle and Hello may be called from any thread; replies run
+// on the store's writer thread (appends) or wherever RunRead runs reads: keep
+// the Reply short (the session posts it back to its own executor).
 
 #pragma once
 
@@ -40,16 +40,21 @@ struct DispatcherOptions {
 
 class Dispatcher {
  public:
+  // Runs one read (a callable) somewhere: inline, or on a thread pool.
+  using RunRead = std::function<void(std::function<void()> read)>;
+
   // `store` must outlive the dispatcher and every reply it has yet to make.
-  Dispatcher(Store& store, DispatcherOptions options);
+  // `run_read` decides where reads run; empty: on the calling thread.
+  Dispatcher(Store& store, DispatcherOptions options, RunRead run_read = nullptr);
 
   // A complete response frame.
   using Reply = std::function<void(std::string frame)>;
 
-  // Handles one request other than Hello. Calls `reply` exactly once: before
-  // returning for reads and for appends the engine rejects at once, or later
-  // from the store's writer thread when the append commits (so the
-  // io_context never waits for an fsync). A Hello here gets an Error.
+  // Handles one request other than Hello. Calls `reply` exactly once: for a
+  // read, wherever `run_read` ran it; for an append, from the store's writer
+  // thread when it commits (so the io_context never waits for an fsync), or
+  // before returning when the engine rejects it at once. A Hello here gets
+  // an Error.
   void Handle(Request request, Reply reply);
 
   // Checks a Hello's version and token (compared in constant time). Returns
@@ -61,12 +66,15 @@ class Dispatcher {
   const DispatcherOptions& options() const { return options_; }
 
  private:
+  // The response to a read request.
+  std::string Read(Request request);
   std::string ReadStream(uint64_t id, const ReadStreamRequest& request);
   std::string ReadAll(uint64_t id, const ReadAllRequest& request);
   std::string ListStreams(uint64_t id, const ListStreamsRequest& request);
 
   Store& store_;
   const DispatcherOptions options_;
+  RunRead run_read_;
 };
 
 // True when `a` equals `b`; the time taken depends on a.size() only.

@@ -1,5 +1,7 @@
 #include "server.h"
 
+#include <algorithm>
+
 namespace evlog::server {
 
 namespace {
@@ -16,14 +18,17 @@ DispatcherOptions WithLimits(DispatcherOptions d, const SessionOptions& s) {
 Server::Server(net::asio::io_context& io, Store& store, ServerOptions options)
     : io_(io),
       options_(std::move(options)),
-      dispatcher_(store, WithLimits(options_.dispatcher, options_.session)),
+      read_pool_(std::max<size_t>(options_.read_threads, 1)),
+      dispatcher_(
+          store, WithLimits(options_.dispatcher, options_.session),
+          [this](std::function<void()> read) { net::asio::post(read_pool_, std::move(read)); }),
       registry_(options_.max_sessions),
       acceptor_(io),
       signals_(io),
       drain_timer_(io),
       accept_pause_(io) {}
 
-Server::~Server() = default;
+Server::~Server() { read_pool_.join(); }
 
 Status Server::Listen() {
   boost::system::error_code ec;

@@ -40,6 +40,9 @@ struct ServerOptions {
   // before the io_context stops.
   // Default: 30 s
   std::chrono::milliseconds drain_timeout = std::chrono::seconds(30);
+  // Threads that run reads, so a long read never stalls the network thread.
+  // Default: 2
+  size_t read_threads = 2;
   // Drain on SIGTERM and SIGINT.
   // Default: false (evlogd's main sets it)
   bool handle_signals = false;
@@ -70,6 +73,8 @@ class Server {
 
   net::asio::io_context& io_;
   ServerOptions options_;
+  // Joined (in ~Server) before the dispatcher and the store go away.
+  net::asio::thread_pool read_pool_;
   Dispatcher dispatcher_;
   SessionRegistry registry_;
   net::tcp::acceptor acceptor_;
