@@ -41,7 +41,13 @@ Result<std::unique_ptr<Client>> DaemonTest::Connect(const std::string& token) {
 
 std::unique_ptr<ChildProcess> StartEvlogd(const std::string& db, const std::string& listen,
                                           uint16_t& port) {
-  auto child = ChildProcess::Start({EVLOGD_PATH, "--db", db, "--listen", listen});
+  return StartEvlogd({"--db", db, "--listen", listen}, port);
+}
+
+std::unique_ptr<ChildProcess> StartEvlogd(const std::vector<std::string>& flags, uint16_t& port) {
+  std::vector<std::string> argv{EVLOGD_PATH};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  auto child = ChildProcess::Start(argv);
   if (child == nullptr) return nullptr;
   char line[256];
   if (fgets(line, sizeof(line), child->out()) == nullptr) return nullptr;
