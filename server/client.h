@@ -1,0 +1,113 @@
+// Client: a session with evlogd, speaking the engine's vocabulary.
+//
+//   evlog::Result<std::unique_ptr<evlog::Client>> c =
+//       evlog::Client::Connect({.host = "127.0.0.1", .port = 7411});
+//   if (!c.ok()) return c.status();
+//   evlog::Result<evlog::AppendResult> r =
+//       (*c)->Append({.streams = {{"order-1", evlog::ExpectedVersion::NoStream(), {ev}}}});
+//
+// Calls return the same Status codes as the embedded Store (a
+// WrongExpectedVersion carries stream() and actual_version()). Errors of the
+// connection itself: IOError when it is lost and not regained (every pending
+// call completes with it, and so does every later call: connect again; a
+// draining daemon closes sessions, which reads as a lost connection),
+// Aborted when the client is destroyed with calls pending, Busy when the
+// daemon is at its session limit, NotSupported for a protocol version the
+// daemon does not speak, and InvalidArgument prefixed "unauthenticated:" for
+// a wrong token.
+//
+// Many requests may be in flight on one session (AppendAsync, or sync calls
+// from several threads): the server may complete them out of order; the
+// client pairs each response with its request by id.
+//
+// Reconnect and retry (ClientOptions::reconnect_for): when the connection is
+// lost, the client reconnects and sends every unanswered request again, in
+// the original order. Every request is safe to repeat: reads are, and with
+// reconnect_for set the client gives each event without an id a random one
+// before sending, so the store deduplicates an append it had already
+// committed (the result then has `deduplicated` set, with the original
+// positions) — within the store's dedup window. Ids cost the store a dedup
+// lookup per event, which is why they are only added when retrying is on.
+// A call made while reconnecting waits for it.
+//
+// Thread-safety: all methods are thread-safe. Async callbacks run on the
+// client's own I/O thread: keep them short and never make a sync call from
+// one (it would wait for the thread it blocks).
+
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "evlog/status.h"
+#include "evlog/store.h"
+#include "evlog/types.h"
+
+namespace evlog {
+
+struct ClientOptions {
+  // Numeric address or host name of the daemon.
+  // Default: 127.0.0.1
+  std::string host = "127.0.0.1";
+  // Default: 7411
+  uint16_t port = 7411;
+  // Sent in the Hello; required when the daemon has a --token-file.
+  // Default: empty
+  std::string token;
+  // For the daemon's logs.
+  // Default: "evlog-client"
+  std::string client_name = "evlog-client";
+  // When the connection is lost, keep trying to reconnect (every 50 ms) for
+  // this long, then fail every pending call with IOError. 0: fail at once.
+  // Reconnect attempts block the client's I/O thread while they connect.
+  // Default: 0
+  std::chrono::milliseconds reconnect_for{0};
+  // Largest response frame accepted from the daemon.
+  // Default: 256 MiB
+  size_t max_frame_bytes = 256 << 20;
+};
+
+class Client {
+ public:
+  // Connects and says Hello. IOError if the daemon cannot be reached; the
+  // daemon's refusal otherwise (see above).
+  static Result<std::unique_ptr<Client>> Connect(const ClientOptions& options);
+
+  // Closes the session. Pending async calls complete with Aborted first.
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Store::Append over the wire.
+  Result<AppendResult> Append(AppendRequest request);
+
+  // Sends the append and returns at once; `done` runs exactly once, on the
+  // client's I/O thread, with the daemon's answer.
+  using AppendCallback = std::function<void(Result<AppendResult>)>;
+  void AppendAsync(AppendRequest request, AppendCallback done);
+
+  // Reads as Store::ReadStream / ReadAll do, collecting every event up to
+  // max_count (the daemon answers in pages; the client asks for each).
+  Result<std::vector<OwnedEvent>> ReadStream(std::string_view stream,
+                                             const ReadStreamOptions& options = {});
+  Result<std::vector<OwnedEvent>> ReadAll(const ReadAllOptions& options = {});
+
+  Result<Version> StreamVersion(std::string_view stream);
+  Result<std::vector<StreamInfo>> ListStreams(const ListStreamsOptions& options = {});
+  Result<StoreStats> Stats();
+
+  // False once the session is lost.
+  bool connected() const;
+
+ private:
+  struct Rep;
+  explicit Client(std::unique_ptr<Rep> rep);
+  std::unique_ptr<Rep> rep_;
+};
+
+}  // namespace evlog

@@ -1,0 +1,140 @@
+// Reads run where RunRead puts them (the server: a small thread pool, so a
+// long read never stalls the network thread); appends go through
+// Store::AppendAsync and reply from the writer's callback.
+
+#include "dispatcher.h"
+
+#include <algorithm>
+
+namespace evlog::server {
+
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const unsigned char other = b.empty() ? 0 : static_cast<unsigned char>(b[i % b.size()]);
+    diff |= static_cast<unsigned char>(a[i]) ^ other;
+  }
+  return diff == 0;
+}
+
+Dispatcher::Dispatcher(Store& store, DispatcherOptions options, RunRead run_read)
+    : store_(store), options_(std::move(options)), run_read_(std::move(run_read)) {
+  if (!run_read_) run_read_ = [](std::function<void()> read) { read(); };
+}
+
+std::variant<std::string, ProtocolError> Dispatcher::Hello(uint64_t request_id,
+                                                           const HelloRequest& hello) const {
+  if (hello.protocol_version != kProtocolVersion) {
+    return ProtocolError{ProtocolCode::kUnsupportedProtocolVersion,
+                         "this server speaks protocol version " + std::to_string(kProtocolVersion) +
+                             ", the client asked for " + std::to_string(hello.protocol_version),
+                         request_id};
+  }
+  if (!options_.token.empty() && !ConstantTimeEquals(options_.token, hello.token)) {
+    return ProtocolError{ProtocolCode::kUnauthenticated, "wrong or missing token", request_id};
+  }
+  return EncodeHelloOk(request_id, HelloOkResponse{kProtocolVersion, options_.max_frame_bytes,
+                                                   options_.max_in_flight});
+}
+
+void Dispatcher::Handle(Request request, Reply reply) {
+  const uint64_t id = request.request_id;
+  if (auto* append = std::get_if<AppendRequest>(&request.body)) {
+    store_.AppendAsync(std::move(*append), [id,
+                                            reply = std::move(reply)](Result<AppendResult> result) {
+      reply(result.ok() ? EncodeAppendOk(id, result.value()) : EncodeError(id, result.status()));
+    });
+    return;
+  }
+  if (std::holds_alternative<HelloRequest>(request.body)) {
+    reply(EncodeProtocolError(
+        ProtocolError{ProtocolCode::kUnknownRequest, "the session already said Hello", id}));
+    return;
+  }
+  run_read_([this, request = std::move(request), reply = std::move(reply)]() mutable {
+    reply(Read(std::move(request)));
+  });
+}
+
+std::string Dispatcher::Read(Request request) {
+  const uint64_t id = request.request_id;
+  struct Visitor {
+    Dispatcher& d;
+    uint64_t id;
+    std::string operator()(ReadStreamRequest& r) { return d.ReadStream(id, r); }
+    std::string operator()(ReadAllRequest& r) { return d.ReadAll(id, r); }
+    std::string operator()(ListStreamsRequest& r) { return d.ListStreams(id, r); }
+    std::string operator()(StreamVersionRequest& r) {
+      Result<Version> v = d.store_.StreamVersion(r.stream);
+      return v.ok() ? EncodeStreamVersion(id, v.value()) : EncodeError(id, v.status());
+    }
+    std::string operator()(StatsRequest&) {
+      Result<StoreStats> s = d.store_.Stats();
+      return s.ok() ? EncodeStats(id, s.value()) : EncodeError(id, s.status());
+    }
+    // Handled in Handle.
+    std::string operator()(HelloRequest&) { return {}; }
+    std::string operator()(AppendRequest&) { return {}; }
+  };
+  return std::visit(Visitor{*this, id}, request.body);
+}
+
+namespace {
+
+// Copies events into `writer` until the iterator ends, `max_count` events,
+// or the response would pass its byte limit. Returns whether it stopped at
+// the response limit with events left (truncated).
+bool Fill(EventIterator& it, size_t max_count, const DispatcherOptions& options,
+          EventsWriter& writer) {
+  const size_t limit = std::min(max_count, options.max_read_events);
+  for (; it.Valid(); it.Next()) {
+    if (writer.count() == max_count) return false;
+    const RecordedEvent& e = it.event();
+    const size_t next_bytes =
+        e.stream.size() + e.type.size() + e.data.size() + e.metadata.size() + 128;
+    if (writer.count() == limit ||
+        (writer.count() > 0 && writer.bytes() + next_bytes > options.max_response_bytes)) {
+      return true;
+    }
+    writer.Add(e);
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string Dispatcher::ReadStream(uint64_t id, const ReadStreamRequest& request) {
+  Result<std::unique_ptr<EventIterator>> it = store_.ReadStream(request.stream, request.options);
+  if (!it.ok()) return EncodeError(id, it.status());
+  EventsWriter writer;
+  const bool truncated = Fill(**it, request.options.max_count, options_, writer);
+  if (Status s = (*it)->status(); !s.ok()) return EncodeError(id, s);
+  return writer.Finish(id, truncated);
+}
+
+std::string Dispatcher::ReadAll(uint64_t id, const ReadAllRequest& request) {
+  std::unique_ptr<EventIterator> it = store_.ReadAll(request.options);
+  EventsWriter writer;
+  const bool truncated = Fill(*it, request.options.max_count, options_, writer);
+  if (Status s = it->status(); !s.ok()) return EncodeError(id, s);
+  return writer.Finish(id, truncated);
+}
+
+std::string Dispatcher::ListStreams(uint64_t id, const ListStreamsRequest& request) {
+  ListStreamsOptions options = request.options;
+  // One more than fits, to know whether the answer is truncated.
+  const size_t cap = options_.max_list_streams;
+  const bool capped = options.max_count > cap;
+  if (capped) options.max_count = cap + 1;
+  Result<std::vector<StreamInfo>> streams = store_.ListStreams(options);
+  if (!streams.ok()) return EncodeError(id, streams.status());
+  StreamsResponse response;
+  response.streams = std::move(streams).value();
+  if (capped && response.streams.size() > cap) {
+    response.streams.resize(cap);
+    response.truncated = true;
+  }
+  return EncodeStreams(id, response);
+}
+
+}  // namespace evlog::server

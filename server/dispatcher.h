@@ -1,0 +1,83 @@
+// Dispatcher: turns a decoded request into an engine call and its result
+// into a response frame. It never sees a socket or an executor: the session
+// hands it a Reply and decides where the reply runs.
+//
+// Thread-safety: Handle and Hello may be called from any thread; replies run
+// on the store's writer thread (appends) or wherever RunRead runs reads: keep
+// the Reply short (the session posts it back to its own executor).
+
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <variant>
+
+#include "evlog/store.h"
+#include "protocol.h"
+
+namespace evlog::server {
+
+struct DispatcherOptions {
+  // The shared secret a Hello must carry. Empty: no authentication.
+  // Default: empty
+  std::string token;
+  // Largest response message a read builds; a read stops early (Events or
+  // Streams with `truncated` set) rather than pass it. At least one event is
+  // always returned.
+  // Default: 4 MiB - 64 KiB
+  size_t max_response_bytes = (4 << 20) - (64 << 10);
+  // Most events in one Events response.
+  // Default: 10,000
+  size_t max_read_events = 10'000;
+  // Most streams in one Streams response.
+  // Default: 10,000
+  size_t max_list_streams = 10'000;
+  // Echoed in HelloOk.
+  uint32_t max_frame_bytes = 4 << 20;
+  uint32_t max_in_flight = 1024;
+};
+
+class Dispatcher {
+ public:
+  // Runs one read (a callable) somewhere: inline, or on a thread pool.
+  using RunRead = std::function<void(std::function<void()> read)>;
+
+  // `store` must outlive the dispatcher and every reply it has yet to make.
+  // `run_read` decides where reads run; empty: on the calling thread.
+  Dispatcher(Store& store, DispatcherOptions options, RunRead run_read = nullptr);
+
+  // A complete response frame.
+  using Reply = std::function<void(std::string frame)>;
+
+  // Handles one request other than Hello. Calls `reply` exactly once: for a
+  // read, wherever `run_read` ran it; for an append, from the store's writer
+  // thread when it commits (so the io_context never waits for an fsync), or
+  // before returning when the engine rejects it at once. A Hello here gets
+  // an Error.
+  void Handle(Request request, Reply reply);
+
+  // Checks a Hello's version and token (compared in constant time). Returns
+  // the HelloOk frame, or the ProtocolError to send before closing:
+  // kUnsupportedProtocolVersion or kUnauthenticated.
+  std::variant<std::string, ProtocolError> Hello(uint64_t request_id,
+                                                 const HelloRequest& hello) const;
+
+  const DispatcherOptions& options() const { return options_; }
+
+ private:
+  // The response to a read request.
+  std::string Read(Request request);
+  std::string ReadStream(uint64_t id, const ReadStreamRequest& request);
+  std::string ReadAll(uint64_t id, const ReadAllRequest& request);
+  std::string ListStreams(uint64_t id, const ListStreamsRequest& request);
+
+  Store& store_;
+  const DispatcherOptions options_;
+  RunRead run_read_;
+};
+
+// True when `a` equals `b`; the time taken depends on a.size() only.
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
+}  // namespace evlog::server

@@ -1,0 +1,134 @@
+// evlogd: serves one evlog store over TCP. Parses flags, opens the store,
+// runs the server until SIGTERM/SIGINT has drained it, closes the store.
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "evlog/store.h"
+#include "net.h"
+#include "server.h"
+
+namespace {
+
+// "HOST:PORT" or "[V6]:PORT".
+bool ParseListen(const std::string& text, evlog::net::tcp::endpoint& out, std::string& error) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon + 1 == text.size()) {
+    error = "--listen wants HOST:PORT, got '" + text + "'";
+    return false;
+  }
+  std::string host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  const std::string port_text = text.substr(colon + 1);
+  if (port_text.find_first_not_of("0123456789") != std::string::npos || port_text.size() > 5 ||
+      std::stoul(port_text) > 65535) {
+    error = "bad port in --listen '" + text + "'";
+    return false;
+  }
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(host, ec);
+  if (ec) {
+    error = "--listen wants a numeric address, got '" + host + "'";
+    return false;
+  }
+  out = evlog::net::tcp::endpoint(address, static_cast<uint16_t>(std::stoul(port_text)));
+  return true;
+}
+
+bool ReadToken(const std::string& path, std::string& token, std::string& error) {
+  std::ifstream in(path);
+  if (!in) {
+    error = "cannot read --token-file " + path;
+    return false;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  token = ss.str();
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ' ||
+                            token.back() == '\t')) {
+    token.pop_back();
+  }
+  if (token.empty()) {
+    error = "--token-file " + path + " is empty";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"evlogd: serves an evlog store over TCP (see docs/protocol.md)"};
+  std::string db, listen = "127.0.0.1:7411", token_file;
+  size_t max_connections = 256, max_frame_bytes = 4 << 20;
+  uint64_t idle_timeout_s = 300;
+  bool allow_remote = false;
+  app.add_option("--db", db, "Store directory")->required();
+  app.add_option("--listen", listen, "HOST:PORT to listen on (port 0: any free port)")
+      ->capture_default_str();
+  app.add_option("--token-file", token_file, "File holding the token clients must send");
+  app.add_option("--max-connections", max_connections, "Most sessions at once")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20));
+  app.add_option("--max-frame-bytes", max_frame_bytes, "Largest accepted frame")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1} << 10, size_t{1} << 30));
+  app.add_option("--idle-timeout", idle_timeout_s, "Seconds before an idle session closes")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{1}, uint64_t{86400 * 365}));
+  app.add_flag("--allow-remote", allow_remote, "Allow a non-loopback --listen address");
+  CLI11_PARSE(app, argc, argv);
+
+  evlog::server::ServerOptions options;
+  std::string error;
+  if (!ParseListen(listen, options.endpoint, error)) {
+    std::cerr << "evlogd: " << error << "\n";
+    return 2;
+  }
+  if (!token_file.empty() && !ReadToken(token_file, options.dispatcher.token, error)) {
+    std::cerr << "evlogd: " << error << "\n";
+    return 2;
+  }
+  if (!options.endpoint.address().is_loopback()) {
+    if (!allow_remote) {
+      std::cerr << "evlogd: " << listen
+                << " is not a loopback address; pass --allow-remote to listen on it\n";
+      return 2;
+    }
+    if (options.dispatcher.token.empty()) {
+      std::cerr << "evlogd: warning: listening on " << listen
+                << " without --token-file: anyone who can reach it can read and write\n";
+    }
+  }
+  options.max_sessions = max_connections;
+  options.session.max_frame_bytes = max_frame_bytes;
+  options.session.idle_timeout = std::chrono::seconds(idle_timeout_s);
+  options.handle_signals = true;
+
+  evlog::Result<std::unique_ptr<evlog::Store>> store = evlog::Store::Open(evlog::Options{}, db);
+  if (!store.ok()) {
+    std::cerr << "evlogd: cannot open " << db << ": " << store.status().ToString() << "\n";
+    return 1;
+  }
+  {
+    evlog::net::asio::io_context io(1);
+    evlog::server::Server server(io, **store, options);
+    if (evlog::Status s = server.Listen(); !s.ok()) {
+      std::cerr << "evlogd: " << s.ToString() << "\n";
+      return 1;
+    }
+    const auto bound = server.local_endpoint();
+    // Tests and scripts read the port from this line.
+    std::cout << "evlogd listening on " << bound.address().to_string() << ":" << bound.port()
+              << std::endl;
+    io.run();
+  }
+  store->reset();  // Completes queued appends, syncs the log, closes.
+  std::cerr << "evlogd: drained and closed " << db << "\n";
+  return 0;
+}

@@ -1,0 +1,161 @@
+// Protocol: the evlogd messages as plain structs, and their FlatBuffers
+// encoding (schema/protocol.fbs, docs/protocol.md).
+//
+// This is the only file that includes protocol_generated.h. Decoding verifies
+// the buffer first and copies what it needs, so a decoded struct never points
+// into the frame. Every function here is pure: no sockets, no store.
+
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "evlog/status.h"
+#include "evlog/store.h"
+#include "evlog/types.h"
+
+namespace evlog::server {
+
+// The protocol version this build speaks.
+inline constexpr uint32_t kProtocolVersion = 1;
+
+// Error codes of the protocol itself (wire values 100 and up; 0..14 are
+// Status::Code values).
+enum class ProtocolCode : uint8_t {
+  kMalformedFrame = 100,
+  kFrameTooLarge = 101,
+  kUnauthenticated = 102,
+  kUnsupportedProtocolVersion = 103,
+  kUnknownRequest = 104,
+  kTooManySessions = 105,
+  kShuttingDown = 106,
+};
+
+// A frame that could not be decoded, or a protocol violation to report.
+// `request_id` is 0 when the frame was not readable far enough to know it.
+struct ProtocolError {
+  ProtocolCode code = ProtocolCode::kMalformedFrame;
+  std::string message;
+  uint64_t request_id = 0;
+};
+
+// ---- Requests -------------------------------------------------------------
+
+struct HelloRequest {
+  uint32_t protocol_version = kProtocolVersion;
+  std::string token;
+  std::string client_name;
+};
+struct ReadStreamRequest {
+  std::string stream;
+  ReadStreamOptions options;
+};
+struct ReadAllRequest {
+  ReadAllOptions options;
+};
+struct ListStreamsRequest {
+  ListStreamsOptions options;
+};
+struct StreamVersionRequest {
+  std::string stream;
+};
+struct StatsRequest {};
+
+using RequestBody = std::variant<HelloRequest, AppendRequest, ReadStreamRequest, ReadAllRequest,
+                                 ListStreamsRequest, StreamVersionRequest, StatsRequest>;
+
+struct Request {
+  uint64_t request_id = 0;
+  RequestBody body;
+};
+
+// Verifies and decodes one frame's message (length prefix excluded).
+// Errors: kMalformedFrame when the bytes are not a valid Message or a field
+// is out of range; kUnknownRequest when the body is absent, a response type,
+// or a type this build does not know (request_id is then set).
+std::variant<Request, ProtocolError> DecodeRequest(std::span<const uint8_t> message);
+
+// A complete frame (length prefix included) carrying `request`.
+std::string EncodeRequest(const Request& request);
+
+// ---- Responses ------------------------------------------------------------
+
+struct HelloOkResponse {
+  uint32_t protocol_version = kProtocolVersion;
+  uint32_t max_frame_bytes = 0;
+  uint32_t max_in_flight = 0;
+};
+struct EventsResponse {
+  std::vector<OwnedEvent> events;
+  // The server stopped at its response limit; read on after the last event.
+  bool truncated = false;
+};
+struct StreamsResponse {
+  std::vector<StreamInfo> streams;
+  bool truncated = false;
+};
+// An Error message. `status` carries the engine code (or, for protocol codes,
+// the closest Status code: see StatusFromWire); `wire_code` the exact one.
+struct ErrorResponse {
+  uint8_t wire_code = 0;
+  Status status;
+};
+
+using ResponseBody = std::variant<HelloOkResponse, ErrorResponse, AppendResult, EventsResponse,
+                                  StreamsResponse, Version, StoreStats>;
+
+struct Response {
+  uint64_t request_id = 0;
+  ResponseBody body;
+};
+
+// Verifies and decodes a response frame's message. Errors as DecodeRequest,
+// with kUnknownRequest for a request type or an unknown type.
+std::variant<Response, ProtocolError> DecodeResponse(std::span<const uint8_t> message);
+
+// The Status a client reports for an Error with `wire_code`: the engine code
+// itself for 1..14; protocol codes map to the nearest meaning
+// (kUnsupportedProtocolVersion: NotSupported, kTooManySessions: Busy,
+// kShuttingDown: Aborted, the rest: InvalidArgument), the message prefixed
+// with the protocol code's name.
+Status StatusFromWire(uint8_t wire_code, std::string_view message, std::string_view stream,
+                      uint64_t actual_version);
+
+// Complete frames for each response.
+std::string EncodeHelloOk(uint64_t request_id, const HelloOkResponse& hello);
+// REQUIRES: !status.ok()
+std::string EncodeError(uint64_t request_id, const Status& status);
+std::string EncodeProtocolError(const ProtocolError& error);
+std::string EncodeAppendOk(uint64_t request_id, const AppendResult& result);
+std::string EncodeStreams(uint64_t request_id, const StreamsResponse& streams);
+std::string EncodeStreamVersion(uint64_t request_id, Version version);
+std::string EncodeStats(uint64_t request_id, const StoreStats& stats);
+// For tests and clients that have owned events; the server uses EventsWriter.
+std::string EncodeEvents(uint64_t request_id, const EventsResponse& events);
+
+// Builds an Events response event by event, so a read is encoded straight
+// from the iterator without copying each event first.
+class EventsWriter {
+ public:
+  EventsWriter();
+  ~EventsWriter();
+  EventsWriter(const EventsWriter&) = delete;
+  EventsWriter& operator=(const EventsWriter&) = delete;
+
+  void Add(const RecordedEvent& event);
+  size_t count() const;
+  // Bytes encoded so far, a close estimate of the final message size.
+  size_t bytes() const;
+  // The complete frame. The writer must not be used afterwards.
+  std::string Finish(uint64_t request_id, bool truncated);
+
+ private:
+  struct Rep;
+  std::unique_ptr<Rep> rep_;
+};
+
+}  // namespace evlog::server

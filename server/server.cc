@@ -1,0 +1,104 @@
+#include "server.h"
+
+#include <algorithm>
+
+namespace evlog::server {
+
+namespace {
+DispatcherOptions WithLimits(DispatcherOptions d, const SessionOptions& s) {
+  d.max_frame_bytes = static_cast<uint32_t>(s.max_frame_bytes);
+  d.max_in_flight = static_cast<uint32_t>(s.max_in_flight);
+  // Leave room for the message envelope around the events.
+  d.max_response_bytes =
+      s.max_frame_bytes > (64 << 10) ? s.max_frame_bytes - (32 << 10) : s.max_frame_bytes / 2;
+  return d;
+}
+}  // namespace
+
+Server::Server(net::asio::io_context& io, Store& store, ServerOptions options)
+    : io_(io),
+      options_(std::move(options)),
+      read_pool_(std::max<size_t>(options_.read_threads, 1)),
+      dispatcher_(
+          store, WithLimits(options_.dispatcher, options_.session),
+          [this](std::function<void()> read) { net::asio::post(read_pool_, std::move(read)); }),
+      registry_(options_.max_sessions),
+      acceptor_(io),
+      signals_(io),
+      drain_timer_(io),
+      accept_pause_(io) {}
+
+Server::~Server() { read_pool_.join(); }
+
+Status Server::Listen() {
+  boost::system::error_code ec;
+  acceptor_.open(options_.endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(net::tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(options_.endpoint, ec);
+  if (!ec) acceptor_.listen(net::asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status::IOError("cannot listen on " + options_.endpoint.address().to_string() + ":" +
+                           std::to_string(options_.endpoint.port()) + ": " + ec.message());
+  }
+  if (options_.handle_signals) {
+    signals_.add(SIGTERM);
+    signals_.add(SIGINT);
+    signals_.async_wait([this](const boost::system::error_code& e, int) {
+      if (!e) DrainNow();
+    });
+  }
+  Accept();
+  return Status::OK();
+}
+
+net::tcp::endpoint Server::local_endpoint() const {
+  boost::system::error_code ignored;
+  return acceptor_.local_endpoint(ignored);
+}
+
+void Server::Accept() {
+  acceptor_.async_accept([this](const boost::system::error_code& ec, net::tcp::socket socket) {
+    if (draining_ || !acceptor_.is_open()) return;
+    if (ec) {
+      // Out of descriptors or memory: retrying at once would spin. Pause so
+      // sessions can close, then accept again.
+      accept_pause_.expires_after(std::chrono::milliseconds(100));
+      accept_pause_.async_wait([this](const boost::system::error_code& e) {
+        if (!e && !draining_) Accept();
+      });
+      return;
+    }
+    auto session =
+        std::make_shared<Session>(std::move(socket), dispatcher_, registry_, options_.session);
+    if (registry_.full()) {
+      session->Refuse(
+          {ProtocolCode::kTooManySessions,
+           "the server is at its limit of " + std::to_string(options_.max_sessions) + " sessions",
+           0});
+    } else {
+      registry_.Add(session);
+      session->Start();
+    }
+    Accept();
+  });
+}
+
+void Server::Drain() {
+  net::asio::post(io_, [this] { DrainNow(); });
+}
+
+void Server::DrainNow() {
+  if (draining_) return;
+  draining_ = true;
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  signals_.cancel(ignored);
+  accept_pause_.cancel();
+  drain_timer_.expires_after(options_.drain_timeout);
+  drain_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) registry_.CloseAll();
+  });
+  registry_.DrainAll([this] { drain_timer_.cancel(); });
+}
+
+}  // namespace evlog::server

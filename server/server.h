@@ -1,0 +1,87 @@
+// Server: evlogd's acceptor, session limit and shutdown.
+//
+// Drain() (or SIGTERM/SIGINT, when handle_signals is set) stops accepting,
+// lets every session answer what it has in flight, and closes them; the
+// io_context then runs out of work and run() returns, after which the owner
+// closes the store. Appends in flight hold tracked work on the io_context
+// until their replies have run, so none is lost.
+//
+// Thread-safety: all members run on the io_context's single thread, except
+// that Drain() may be called from any thread.
+
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+
+#include "dispatcher.h"
+#include "evlog/status.h"
+#include "evlog/store.h"
+#include "net.h"
+#include "session.h"
+#include "session_registry.h"
+
+namespace evlog::server {
+
+struct ServerOptions {
+  // Where to listen. Default: 127.0.0.1:7411
+  net::tcp::endpoint endpoint{net::asio::ip::make_address_v4("127.0.0.1"), 7411};
+  // Most sessions at once; one more is sent TooManySessions and closed.
+  // Default: 256
+  size_t max_sessions = 256;
+  // Per-session limits (frame bytes, in flight, buffered bytes, idle time).
+  SessionOptions session;
+  // Token and response limits.
+  DispatcherOptions dispatcher;
+  // How long a drain waits for sessions to answer what they have in flight
+  // (a client that stops reading its responses would hold it forever); then
+  // the rest are closed. Appends already handed to the store still complete
+  // before the io_context stops.
+  // Default: 30 s
+  std::chrono::milliseconds drain_timeout = std::chrono::seconds(30);
+  // Threads that run reads, so a long read never stalls the network thread.
+  // Default: 2
+  size_t read_threads = 2;
+  // Drain on SIGTERM and SIGINT.
+  // Default: false (evlogd's main sets it)
+  bool handle_signals = false;
+};
+
+class Server {
+ public:
+  // `io` and `store` must outlive the server.
+  Server(net::asio::io_context& io, Store& store, ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and starts accepting. IOError if the address cannot be bound.
+  Status Listen();
+
+  // The bound address (with the actual port when listening on port 0).
+  net::tcp::endpoint local_endpoint() const;
+
+  // Stops accepting and drains every session. Safe from any thread.
+  void Drain();
+
+  size_t session_count() const { return registry_.size(); }
+
+ private:
+  void Accept();
+  void DrainNow();
+
+  net::asio::io_context& io_;
+  ServerOptions options_;
+  // Joined (in ~Server) before the dispatcher and the store go away.
+  net::asio::thread_pool read_pool_;
+  Dispatcher dispatcher_;
+  SessionRegistry registry_;
+  net::tcp::acceptor acceptor_;
+  net::asio::signal_set signals_;
+  net::asio::steady_timer drain_timer_;
+  net::asio::steady_timer accept_pause_;
+  bool draining_ = false;
+};
+
+}  // namespace evlog::server

@@ -1,0 +1,245 @@
+// Invariant: in_flight_ counts requests taken from the parser whose response
+// is not yet written; reading resumes only from Process(), which checks the
+// limits first, so at most one read is ever outstanding.
+
+#include "session.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "session_registry.h"
+
+namespace evlog::server {
+
+namespace {
+// Most frames gathered into one socket write.
+constexpr size_t kMaxFramesPerWrite = 64;
+}  // namespace
+
+Session::Session(net::tcp::socket socket, Dispatcher& dispatcher, SessionRegistry& registry,
+                 const SessionOptions& options)
+    : socket_(std::move(socket)),
+      idle_timer_(socket_.get_executor()),
+      dispatcher_(dispatcher),
+      registry_(registry),
+      options_(options),
+      parser_(options.max_frame_bytes) {}
+
+void Session::Start() {
+  boost::system::error_code ignored;
+  socket_.set_option(net::tcp::no_delay(true), ignored);
+  started_ = last_activity_ = std::chrono::steady_clock::now();
+  ArmIdleTimer(started_ + std::min(options_.idle_timeout, options_.hello_timeout));
+  Process();
+}
+
+void Session::Refuse(const ProtocolError& error) {
+  stop_reading_ = true;
+  ending_ = Ending::kAfterFlush;
+  Send(EncodeProtocolError(error), false);
+}
+
+void Session::Drain() {
+  if (closed_) return;
+  stop_reading_ = true;
+  if (ending_ == Ending::kNone) ending_ = Ending::kAfterInFlight;
+  MaybeClose();
+}
+
+void Session::Close() {
+  if (closed_) return;
+  closed_ = true;
+  boost::system::error_code ignored;
+  socket_.shutdown(net::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  idle_timer_.cancel();
+  write_queue_.clear();
+  registry_.Remove(shared_from_this());
+}
+
+void Session::Read() {
+  reading_ = true;
+  socket_.async_read_some(net::asio::buffer(read_buffer_),
+                          [self = shared_from_this()](const boost::system::error_code& ec,
+                                                      size_t n) { self->OnRead(ec, n); });
+}
+
+void Session::OnRead(const boost::system::error_code& ec, size_t n) {
+  reading_ = false;
+  if (closed_) return;
+  if (lingering_) {
+    if (ec) {
+      Close();
+    } else {
+      Read();  // Discard: the session takes no more requests.
+    }
+    return;
+  }
+  if (ec) {
+    if (ec == net::asio::error::eof) {
+      // The client is done sending; answer what it asked, then close.
+      stop_reading_ = true;
+      if (ending_ == Ending::kNone) ending_ = Ending::kAfterInFlight;
+      MaybeClose();
+    } else {
+      Close();
+    }
+    return;
+  }
+  last_activity_ = std::chrono::steady_clock::now();
+  if (stop_reading_) return;
+  parser_.Feed(std::span<const uint8_t>(read_buffer_.data(), n));
+  Process();
+}
+
+void Session::Process() {
+  while (!stop_reading_ && !closed_) {
+    if (in_flight_ >= options_.max_in_flight || queued_bytes_ >= options_.max_buffered_bytes) {
+      return;  // Paused: OnWrite resumes once responses drain.
+    }
+    switch (parser_.Parse()) {
+      case FrameParser::Next::kFrame:
+        HandleFrame(parser_.frame());
+        break;
+      case FrameParser::Next::kNeedMore:
+        if (!reading_) Read();
+        return;
+      case FrameParser::Next::kEmptyFrame:
+        Fail({ProtocolCode::kMalformedFrame, "frame length is 0", 0});
+        return;
+      case FrameParser::Next::kFrameTooLarge:
+        Fail({ProtocolCode::kFrameTooLarge,
+              "frame length " + std::to_string(parser_.claimed_length()) +
+                  " is above the limit of " + std::to_string(options_.max_frame_bytes) + " bytes",
+              0});
+        return;
+    }
+  }
+}
+
+void Session::HandleFrame(std::span<const uint8_t> frame) {
+  std::variant<Request, ProtocolError> decoded = DecodeRequest(frame);
+  if (auto* error = std::get_if<ProtocolError>(&decoded)) {
+    Fail(*error);
+    return;
+  }
+  Request& request = std::get<Request>(decoded);
+  if (!authenticated_) {
+    auto* hello = std::get_if<HelloRequest>(&request.body);
+    if (hello == nullptr) {
+      Fail({ProtocolCode::kUnauthenticated, "the first request of a session must be Hello",
+            request.request_id});
+      return;
+    }
+    std::variant<std::string, ProtocolError> answer = dispatcher_.Hello(request.request_id, *hello);
+    if (auto* error = std::get_if<ProtocolError>(&answer)) {
+      Fail(*error);
+      return;
+    }
+    authenticated_ = true;
+    ++in_flight_;
+    Send(std::move(std::get<std::string>(answer)), true);
+    return;
+  }
+  if (std::holds_alternative<HelloRequest>(request.body)) {
+    Fail({ProtocolCode::kUnknownRequest, "the session already said Hello", request.request_id});
+    return;
+  }
+  ++in_flight_;
+  // Appends reply from the writer thread: hop back to this session's
+  // executor, keeping the io_context alive (tracked work) until the reply has
+  // run, so a drain never closes the store under a pending append.
+  auto executor =
+      net::asio::prefer(socket_.get_executor(), net::asio::execution::outstanding_work.tracked);
+  dispatcher_.Handle(
+      std::move(request), [self = shared_from_this(), executor](std::string response) {
+        net::asio::dispatch(executor, [self, response = std::move(response)]() mutable {
+          self->Send(std::move(response), true);
+        });
+      });
+}
+
+void Session::Fail(const ProtocolError& error) {
+  stop_reading_ = true;
+  ending_ = Ending::kAfterFlush;
+  Send(EncodeProtocolError(error), false);
+}
+
+void Session::Send(std::string frame, bool answers_request) {
+  if (closed_) return;
+  queued_bytes_ += frame.size();
+  write_queue_.push_back(Outgoing{std::move(frame), answers_request});
+  if (!writing_) Write();
+}
+
+void Session::Write() {
+  writing_ = true;
+  const size_t frames = std::min(write_queue_.size(), kMaxFramesPerWrite);
+  std::vector<net::asio::const_buffer> buffers;
+  buffers.reserve(frames);
+  for (size_t i = 0; i < frames; ++i) buffers.push_back(net::asio::buffer(write_queue_[i].frame));
+  net::asio::async_write(
+      socket_, buffers,
+      [self = shared_from_this(), frames](const boost::system::error_code& ec, size_t) {
+        self->OnWrite(ec, frames);
+      });
+}
+
+void Session::OnWrite(const boost::system::error_code& ec, size_t frames) {
+  writing_ = false;
+  if (closed_) return;
+  if (ec) {
+    Close();
+    return;
+  }
+  for (size_t i = 0; i < frames; ++i) {
+    queued_bytes_ -= write_queue_.front().frame.size();
+    if (write_queue_.front().answers_request) --in_flight_;
+    write_queue_.pop_front();
+  }
+  last_activity_ = std::chrono::steady_clock::now();
+  if (!write_queue_.empty()) Write();
+  MaybeClose();
+  Process();
+}
+
+void Session::MaybeClose() {
+  if (closed_ || writing_ || !write_queue_.empty()) return;
+  if (ending_ == Ending::kAfterFlush || (ending_ == Ending::kAfterInFlight && in_flight_ == 0)) {
+    Linger();
+  }
+}
+
+void Session::Linger() {
+  if (lingering_) return;
+  lingering_ = true;
+  boost::system::error_code ignored;
+  socket_.shutdown(net::tcp::socket::shutdown_send, ignored);
+  ArmIdleTimer(std::chrono::steady_clock::now() + options_.linger);
+  if (!reading_) Read();
+}
+
+void Session::ArmIdleTimer(std::chrono::steady_clock::time_point at) {
+  idle_timer_.expires_at(at);
+  idle_timer_.async_wait(
+      [self = shared_from_this()](const boost::system::error_code& ec) { self->OnIdleTimer(ec); });
+}
+
+void Session::OnIdleTimer(const boost::system::error_code& ec) {
+  if (ec || closed_) return;
+  if (lingering_) {
+    Close();
+    return;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  const auto deadline = authenticated_ ? last_activity_ + options_.idle_timeout
+                                       : std::min(started_ + options_.hello_timeout,
+                                                  last_activity_ + options_.idle_timeout);
+  if (in_flight_ == 0 && now >= deadline) {
+    Close();
+    return;
+  }
+  ArmIdleTimer(std::max(deadline, now + std::chrono::milliseconds(100)));
+}
+
+}  // namespace evlog::server

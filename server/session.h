@@ -1,0 +1,134 @@
+// Session: one client connection of evlogd, from Hello to close.
+//
+// A session reads frames, hands each request to the Dispatcher and writes
+// the responses as they complete — possibly out of request order (the
+// request id pairs them). One write is in flight at a time; queued responses
+// wait in a write queue. Reading pauses while `max_in_flight` requests are
+// unanswered or `max_buffered_bytes` of responses are queued, so a client
+// that does not read its responses cannot grow the server's memory.
+//
+// A malformed or oversized frame, a request before Hello or a wrong token
+// gets one Error frame, then the session closes. A session with nothing in
+// flight and no bytes received for `idle_timeout`, or without a Hello
+// `hello_timeout` after connecting, closes.
+//
+// Thread-safety: every member runs on the session's executor (the server's
+// io_context thread). Append replies arrive from the store's writer thread
+// and are posted back to that executor.
+
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "dispatcher.h"
+#include "frame.h"
+#include "net.h"
+
+namespace evlog::server {
+
+class SessionRegistry;
+
+struct SessionOptions {
+  // Largest accepted frame (length prefix excluded).
+  // Default: 4 MiB
+  size_t max_frame_bytes = 4 << 20;
+  // Requests read and not yet answered, before reading pauses.
+  // Default: 1024
+  size_t max_in_flight = 1024;
+  // Response bytes queued for writing, before reading pauses.
+  // Default: 16 MiB
+  size_t max_buffered_bytes = 16 << 20;
+  // A session with nothing in flight that receives nothing this long closes.
+  // Default: 300 s
+  std::chrono::milliseconds idle_timeout = std::chrono::seconds(300);
+  // A session that has not completed its Hello this long after connecting
+  // closes, so silent connections cannot hold session slots.
+  // Default: 10 s
+  std::chrono::milliseconds hello_timeout = std::chrono::seconds(10);
+  // How long a closing session waits for the client to close its side after
+  // the server has sent its last frame and a FIN. Closing at once with
+  // unread client bytes would send a reset, which can destroy responses
+  // still in flight to the client.
+  // Default: 1 s
+  std::chrono::milliseconds linger = std::chrono::seconds(1);
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  // `dispatcher` and `registry` must outlive the session's last handler.
+  Session(net::tcp::socket socket, Dispatcher& dispatcher, SessionRegistry& registry,
+          const SessionOptions& options);
+
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Starts reading. The registry holds the session until it closes.
+  void Start();
+
+  // Sends `error` (e.g. too many sessions) and closes, without reading.
+  void Refuse(const ProtocolError& error);
+
+  // Stops reading; answers the requests in flight, then closes.
+  void Drain();
+
+  // Closes at once; responses not yet written are dropped.
+  void Close();
+
+ private:
+  struct Outgoing {
+    std::string frame;
+    // Whether writing it answers a request (and frees an in-flight slot).
+    bool answers_request;
+  };
+  enum class Ending {
+    kNone,
+    // Close once every request in flight is answered and written.
+    kAfterInFlight,
+    // Close once the write queue is empty (after a protocol error).
+    kAfterFlush,
+  };
+
+  void Read();
+  void OnRead(const boost::system::error_code& ec, size_t n);
+  // Handles buffered frames while under the limits; reads when it needs more.
+  void Process();
+  void HandleFrame(std::span<const uint8_t> frame);
+  // Sends `error`, stops reading, closes after the write queue drains.
+  void Fail(const ProtocolError& error);
+  void Send(std::string frame, bool answers_request);
+  void Write();
+  void OnWrite(const boost::system::error_code& ec, size_t frames);
+  void MaybeClose();
+  // Sends FIN after everything written, discards what the client still
+  // sends, and closes at its EOF or after options_.linger.
+  void Linger();
+  void ArmIdleTimer(std::chrono::steady_clock::time_point at);
+  void OnIdleTimer(const boost::system::error_code& ec);
+
+  net::tcp::socket socket_;
+  net::asio::steady_timer idle_timer_;
+  Dispatcher& dispatcher_;
+  SessionRegistry& registry_;
+  const SessionOptions options_;
+  FrameParser parser_;
+  std::array<uint8_t, 64 << 10> read_buffer_;
+
+  bool authenticated_ = false;
+  bool reading_ = false;       // a read is outstanding
+  bool stop_reading_ = false;  // no more requests are taken
+  bool lingering_ = false;
+  bool closed_ = false;
+  Ending ending_ = Ending::kNone;
+  size_t in_flight_ = 0;
+  std::deque<Outgoing> write_queue_;
+  size_t queued_bytes_ = 0;
+  bool writing_ = false;
+  std::chrono::steady_clock::time_point started_;
+  std::chrono::steady_clock::time_point last_activity_;
+};
+
+}  // namespace evlog::server

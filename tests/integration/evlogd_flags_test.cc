@@ -1,0 +1,81 @@
+// evlogd's flags: loopback by default, --allow-remote, --token-file, usage
+// errors.
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <fstream>
+
+#include "client.h"
+#include "integration/daemon_fixture.h"
+#include "testutil/temp_dir.h"
+
+namespace evlog::testutil {
+namespace {
+
+int ExitCode(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
+
+TEST(Evlogd, ANonLoopbackAddressIsRefusedWithoutAllowRemote) {
+  TempDir dir;
+  auto child = ChildProcess::Start({EVLOGD_PATH, "--db", dir.Sub("s"), "--listen", "0.0.0.0:0"});
+  ASSERT_NE(child, nullptr);
+  EXPECT_EQ(ExitCode(child->Wait()), 2);
+}
+
+TEST(Evlogd, AllowRemoteListensOnANonLoopbackAddress) {
+  TempDir dir;
+  uint16_t port = 0;
+  auto child = StartEvlogd({"--db", dir.Sub("s"), "--listen", "0.0.0.0:0", "--allow-remote"}, port);
+  ASSERT_NE(child, nullptr);
+  EXPECT_NE(port, 0);
+  Result<std::unique_ptr<Client>> c = Client::Connect({.port = port});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  c->reset();
+  EXPECT_EQ(ExitCode(child->KillAndWait(SIGTERM)), 0);
+}
+
+TEST(Evlogd, BadListenAndMissingDbAreUsageErrors) {
+  TempDir dir;
+  for (const char* listen : {"127.0.0.1", "127.0.0.1:99999", "localhost:7411", ":1"}) {
+    auto child = ChildProcess::Start({EVLOGD_PATH, "--db", dir.Sub("s"), "--listen", listen});
+    ASSERT_NE(child, nullptr);
+    EXPECT_EQ(ExitCode(child->Wait()), 2) << listen;
+  }
+  auto no_db = ChildProcess::Start({EVLOGD_PATH, "--listen", "127.0.0.1:0"});
+  ASSERT_NE(no_db, nullptr);
+  EXPECT_NE(ExitCode(no_db->Wait()), 0);
+}
+
+TEST(Evlogd, TokenFileIsRequiredOfEveryClient) {
+  TempDir dir;
+  const std::string token_file = dir.Sub("token");
+  std::ofstream(token_file) << "correct horse\n";
+  uint16_t port = 0;
+  auto child = StartEvlogd(
+      {"--db", dir.Sub("s"), "--listen", "127.0.0.1:0", "--token-file", token_file}, port);
+  ASSERT_NE(child, nullptr);
+  EXPECT_FALSE(Client::Connect({.port = port}).ok());
+  Result<std::unique_ptr<Client>> wrong = Client::Connect({.port = port, .token = "correct"});
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_TRUE(wrong.status().IsInvalidArgument()) << wrong.status().ToString();
+  // The trailing newline of the file is not part of the token.
+  Result<std::unique_ptr<Client>> right = Client::Connect({.port = port, .token = "correct horse"});
+  ASSERT_TRUE(right.ok()) << right.status().ToString();
+  EXPECT_TRUE((*right)->Stats().ok());
+  right->reset();
+  EXPECT_EQ(ExitCode(child->KillAndWait(SIGTERM)), 0);
+}
+
+TEST(Evlogd, AnEmptyOrMissingTokenFileIsAUsageError) {
+  TempDir dir;
+  std::ofstream(dir.Sub("empty")) << "\n";
+  for (const std::string& file : {dir.Sub("empty"), dir.Sub("missing")}) {
+    auto child = ChildProcess::Start(
+        {EVLOGD_PATH, "--db", dir.Sub("s"), "--listen", "127.0.0.1:0", "--token-file", file});
+    ASSERT_NE(child, nullptr);
+    EXPECT_EQ(ExitCode(child->Wait()), 2) << file;
+  }
+}
+
+}  // namespace
+}  // namespace evlog::testutil

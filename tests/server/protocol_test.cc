@@ -1,0 +1,325 @@
+#include "protocol.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "dispatcher.h"
+#include "evlog/schema/protocol_generated.h"
+#include "frame.h"
+
+namespace evlog::server {
+namespace {
+
+namespace fb = ::evlog::protocol;
+
+// The message of a complete frame (prefix stripped), in an aligned copy.
+std::vector<uint8_t> MessageOf(const std::string& frame) {
+  return std::vector<uint8_t>(frame.begin() + kFrameHeaderBytes, frame.end());
+}
+
+Request MustDecodeRequest(const std::string& frame) {
+  const std::vector<uint8_t> m = MessageOf(frame);
+  auto decoded = DecodeRequest(m);
+  if (auto* e = std::get_if<ProtocolError>(&decoded)) {
+    ADD_FAILURE() << "decode failed: " << e->message;
+    return Request{};
+  }
+  return std::get<Request>(std::move(decoded));
+}
+
+ProtocolError MustFailRequest(std::span<const uint8_t> message) {
+  auto decoded = DecodeRequest(message);
+  if (!std::holds_alternative<ProtocolError>(decoded)) {
+    ADD_FAILURE() << "decoded a message that should have failed";
+    return ProtocolError{};
+  }
+  return std::get<ProtocolError>(decoded);
+}
+
+Response MustDecodeResponse(const std::string& frame) {
+  const std::vector<uint8_t> m = MessageOf(frame);
+  auto decoded = DecodeResponse(m);
+  if (auto* e = std::get_if<ProtocolError>(&decoded)) {
+    ADD_FAILURE() << "decode failed: " << e->message;
+    return Response{};
+  }
+  return std::get<Response>(std::move(decoded));
+}
+
+// A Message built by hand, for bodies the encoders would never produce.
+template <class Build>
+std::vector<uint8_t> RawMessage(uint64_t id, Build build) {
+  flatbuffers::FlatBufferBuilder b;
+  auto [type, body] = build(b);
+  b.Finish(fb::CreateMessage(b, id, type, body));
+  return std::vector<uint8_t>(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
+}
+
+AppendRequest FullAppend() {
+  Uuid id = Uuid::Random();
+  AppendRequest a;
+  a.streams.push_back(StreamAppend{"order-1",
+                                   ExpectedVersion::Exact(Version(7)),
+                                   {EventData{.type = "Placed",
+                                              .data = std::string("{\"n\":1}\0bin", 11),
+                                              .metadata = "{\"c\":2}",
+                                              .content_type = ContentType::kJson,
+                                              .id = id},
+                                    EventData{.type = "Paid", .data = "x"}}});
+  a.streams.push_back(StreamAppend{"order-2", ExpectedVersion::NoStream(), {{.type = "T"}}});
+  a.streams.push_back(StreamAppend{"order-3", ExpectedVersion::StreamExists(), {{.type = "T"}}});
+  a.streams.push_back(StreamAppend{"order-4", ExpectedVersion::Any(), {{.type = "T"}}});
+  a.condition = AppendCondition{{"Placed", "Paid"}, {"order"}, Position(42)};
+  a.durability = Durability::kBuffered;
+  return a;
+}
+
+TEST(ProtocolAppend, RoundTripsEveryField) {
+  const AppendRequest in = FullAppend();
+  const Request out = MustDecodeRequest(EncodeRequest(Request{99, in}));
+  EXPECT_EQ(out.request_id, 99u);
+  const auto* a = std::get_if<AppendRequest>(&out.body);
+  ASSERT_NE(a, nullptr);
+  ASSERT_EQ(a->streams.size(), 4u);
+  EXPECT_EQ(a->streams[0].stream, "order-1");
+  EXPECT_EQ(a->streams[0].expected.kind(), ExpectedVersion::Kind::kExact);
+  EXPECT_EQ(a->streams[0].expected.version(), Version(7));
+  ASSERT_EQ(a->streams[0].events.size(), 2u);
+  EXPECT_EQ(a->streams[0].events[0].type, "Placed");
+  EXPECT_EQ(a->streams[0].events[0].data, in.streams[0].events[0].data);
+  EXPECT_EQ(a->streams[0].events[0].metadata, "{\"c\":2}");
+  EXPECT_EQ(a->streams[0].events[0].content_type, ContentType::kJson);
+  EXPECT_EQ(a->streams[0].events[0].id, in.streams[0].events[0].id);
+  EXPECT_TRUE(a->streams[0].events[1].id.is_nil());
+  EXPECT_EQ(a->streams[1].expected.kind(), ExpectedVersion::Kind::kNoStream);
+  EXPECT_EQ(a->streams[2].expected.kind(), ExpectedVersion::Kind::kStreamExists);
+  EXPECT_EQ(a->streams[3].expected.kind(), ExpectedVersion::Kind::kAny);
+  ASSERT_TRUE(a->condition.has_value());
+  EXPECT_EQ(a->condition->event_types, (std::vector<std::string>{"Placed", "Paid"}));
+  EXPECT_EQ(a->condition->categories, (std::vector<std::string>{"order"}));
+  EXPECT_EQ(a->condition->after, Position(42));
+  EXPECT_EQ(a->durability, Durability::kBuffered);
+}
+
+TEST(ProtocolRead, RoundTripsReadStreamReadAllListStreams) {
+  Request rs = MustDecodeRequest(EncodeRequest(Request{
+      1, ReadStreamRequest{
+             "s-1", {.from = Version(5), .max_count = 3, .direction = Direction::kBackward}}}));
+  auto* r = std::get_if<ReadStreamRequest>(&rs.body);
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->stream, "s-1");
+  EXPECT_EQ(r->options.from, Version(5));
+  EXPECT_EQ(r->options.max_count, 3u);
+  EXPECT_EQ(r->options.direction, Direction::kBackward);
+
+  // No from and no limit survive as such.
+  Request unbounded = MustDecodeRequest(EncodeRequest(Request{2, ReadStreamRequest{"s-1", {}}}));
+  auto* u = std::get_if<ReadStreamRequest>(&unbounded.body);
+  ASSERT_NE(u, nullptr);
+  EXPECT_FALSE(u->options.from.has_value());
+  EXPECT_EQ(u->options.max_count, std::numeric_limits<size_t>::max());
+
+  Request ra = MustDecodeRequest(EncodeRequest(Request{
+      3,
+      ReadAllRequest{{.from = Position(9), .max_count = 2, .category = "c", .event_type = ""}}}));
+  auto* all = std::get_if<ReadAllRequest>(&ra.body);
+  ASSERT_NE(all, nullptr);
+  EXPECT_EQ(all->options.from, Position(9));
+  EXPECT_EQ(all->options.max_count, 2u);
+  EXPECT_EQ(all->options.category, "c");
+
+  Request ls = MustDecodeRequest(EncodeRequest(
+      Request{4, ListStreamsRequest{{.category = "c", .start_after = "c-1", .max_count = 5}}}));
+  auto* l = std::get_if<ListStreamsRequest>(&ls.body);
+  ASSERT_NE(l, nullptr);
+  EXPECT_EQ(l->options.start_after, "c-1");
+  EXPECT_EQ(l->options.max_count, 5u);
+}
+
+TEST(ProtocolDecode, GarbageIsMalformed) {
+  const std::string garbage = "this is not a flatbuffer at all, not even close";
+  const ProtocolError e = MustFailRequest(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(garbage.data()), garbage.size()));
+  EXPECT_EQ(e.code, ProtocolCode::kMalformedFrame);
+  EXPECT_EQ(e.request_id, 0u);
+}
+
+// FlatBuffers pads a message to its alignment: a cut that only drops
+// padding still holds every field, and must then decode to the same request.
+TEST(ProtocolDecode, EveryTruncationOfAValidMessageIsMalformedOrLosesNothing) {
+  const std::vector<uint8_t> m = MessageOf(EncodeRequest(Request{5, FullAppend()}));
+  size_t malformed = 0;
+  for (size_t n = 0; n < m.size(); ++n) {
+    const std::vector<uint8_t> prefix(m.begin(), m.begin() + static_cast<std::ptrdiff_t>(n));
+    auto decoded = DecodeRequest(prefix);
+    if (auto* e = std::get_if<ProtocolError>(&decoded)) {
+      EXPECT_EQ(e->code, ProtocolCode::kMalformedFrame);
+      ++malformed;
+      continue;
+    }
+    ASSERT_GE(n + 8, m.size()) << "a prefix of " << n << " of " << m.size() << " bytes decoded";
+    const auto& a = std::get<AppendRequest>(std::get<Request>(decoded).body);
+    EXPECT_EQ(a.streams.size(), 4u);
+    EXPECT_EQ(a.streams[0].events[0].data, FullAppend().streams[0].events[0].data);
+  }
+  EXPECT_GE(malformed + 8, m.size());
+}
+
+TEST(ProtocolDecode, AResponseTypeSentAsARequestIsUnknownRequestWithItsId) {
+  const std::vector<uint8_t> m = MessageOf(EncodeStreamVersion(77, Version(3)));
+  const ProtocolError e = MustFailRequest(m);
+  EXPECT_EQ(e.code, ProtocolCode::kUnknownRequest);
+  EXPECT_EQ(e.request_id, 77u);
+}
+
+TEST(ProtocolDecode, AMessageWithoutBodyIsUnknownRequest) {
+  const auto m = RawMessage(8, [](flatbuffers::FlatBufferBuilder&) {
+    return std::pair{fb::Body::NONE, flatbuffers::Offset<void>()};
+  });
+  EXPECT_EQ(MustFailRequest(m).code, ProtocolCode::kUnknownRequest);
+}
+
+TEST(ProtocolDecode, AFutureBodyTypeIsUnknownRequest) {
+  const auto m = RawMessage(9, [](flatbuffers::FlatBufferBuilder& b) {
+    return std::pair{static_cast<fb::Body>(200), fb::CreateStats(b).Union()};
+  });
+  const ProtocolError e = MustFailRequest(m);
+  EXPECT_EQ(e.code, ProtocolCode::kUnknownRequest);
+  EXPECT_EQ(e.request_id, 9u);
+}
+
+TEST(ProtocolDecode, OutOfRangeEnumsAreMalformed) {
+  const auto bad_kind = RawMessage(1, [](flatbuffers::FlatBufferBuilder& b) {
+    std::vector<flatbuffers::Offset<fb::Event>> events{fb::CreateEventDirect(b, nullptr, "T")};
+    std::vector<flatbuffers::Offset<fb::StreamAppend>> streams{
+        fb::CreateStreamAppendDirect(b, "s", static_cast<fb::ExpectedKind>(9), 0, &events)};
+    return std::pair{fb::Body::Append, fb::CreateAppendDirect(b, &streams).Union()};
+  });
+  EXPECT_EQ(MustFailRequest(bad_kind).code, ProtocolCode::kMalformedFrame);
+  const auto bad_durability = RawMessage(1, [](flatbuffers::FlatBufferBuilder& b) {
+    return std::pair{fb::Body::Append,
+                     fb::CreateAppend(b, 0, 0, static_cast<fb::Durability>(7)).Union()};
+  });
+  EXPECT_EQ(MustFailRequest(bad_durability).code, ProtocolCode::kMalformedFrame);
+  const auto bad_direction = RawMessage(1, [](flatbuffers::FlatBufferBuilder& b) {
+    return std::pair{
+        fb::Body::ReadStream,
+        fb::CreateReadStreamDirect(b, "s", 0, 0, static_cast<fb::Direction>(5)).Union()};
+  });
+  EXPECT_EQ(MustFailRequest(bad_direction).code, ProtocolCode::kMalformedFrame);
+}
+
+TEST(ProtocolDecode, AMessageAtAnOddAddressDecodes) {
+  const std::vector<uint8_t> m = MessageOf(EncodeRequest(Request{12, StatsRequest{}}));
+  std::vector<uint8_t> shifted(m.size() + 1);
+  std::copy(m.begin(), m.end(), shifted.begin() + 1);
+  auto decoded = DecodeRequest(std::span<const uint8_t>(shifted).subspan(1));
+  ASSERT_TRUE(std::holds_alternative<Request>(decoded));
+  EXPECT_EQ(std::get<Request>(decoded).request_id, 12u);
+}
+
+TEST(ProtocolResponse, WrongExpectedVersionKeepsCodeStreamAndActualVersion) {
+  const Response r =
+      MustDecodeResponse(EncodeError(4, Status::WrongExpectedVersion("conflict", "order-1", 12)));
+  EXPECT_EQ(r.request_id, 4u);
+  const auto* e = std::get_if<ErrorResponse>(&r.body);
+  ASSERT_NE(e, nullptr);
+  EXPECT_TRUE(e->status.IsWrongExpectedVersion());
+  EXPECT_EQ(e->status.stream(), "order-1");
+  EXPECT_EQ(e->status.actual_version(), 12u);
+  EXPECT_EQ(e->status.message(), "conflict");
+}
+
+TEST(ProtocolResponse, EveryStatusCodeRoundTripsByValue) {
+  for (uint8_t c = 1; c <= static_cast<uint8_t>(Status::Code::kTrimmed); ++c) {
+    const Status s = StatusFromWire(c, "m", "", 0);
+    const Response r = MustDecodeResponse(EncodeError(1, s));
+    const auto* e = std::get_if<ErrorResponse>(&r.body);
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(e->wire_code, c);
+    EXPECT_EQ(e->status.code(), static_cast<Status::Code>(c));
+  }
+}
+
+TEST(ProtocolResponse, ProtocolErrorsMapToTheNearestStatus) {
+  auto status_of = [](ProtocolCode code) {
+    const Response r = MustDecodeResponse(EncodeProtocolError({code, "why", 0}));
+    return std::get<ErrorResponse>(r.body).status;
+  };
+  EXPECT_TRUE(status_of(ProtocolCode::kUnsupportedProtocolVersion).IsNotSupported());
+  EXPECT_TRUE(status_of(ProtocolCode::kTooManySessions).IsBusy());
+  EXPECT_TRUE(status_of(ProtocolCode::kShuttingDown).IsAborted());
+  const Status unauth = status_of(ProtocolCode::kUnauthenticated);
+  EXPECT_TRUE(unauth.IsInvalidArgument());
+  EXPECT_EQ(unauth.message(), "unauthenticated: why");
+}
+
+TEST(ProtocolResponse, AppendOkEventsStreamsAndStatsRoundTrip) {
+  AppendResult ar;
+  ar.streams.push_back({"a-1", Version(1), Version(3), Position(10), Position(12)});
+  ar.deduplicated = true;
+  const Response aok = MustDecodeResponse(EncodeAppendOk(1, ar));
+  const auto* a = std::get_if<AppendResult>(&aok.body);
+  ASSERT_NE(a, nullptr);
+  ASSERT_EQ(a->streams.size(), 1u);
+  EXPECT_EQ(a->streams[0].stream, "a-1");
+  EXPECT_EQ(a->streams[0].last_version, Version(3));
+  EXPECT_EQ(a->streams[0].first_position, Position(10));
+  EXPECT_TRUE(a->deduplicated);
+
+  OwnedEvent e;
+  e.stream = "a-1";
+  e.type = "T";
+  e.data = std::string("\0\1\2", 3);
+  e.metadata = "m";
+  e.content_type = ContentType::kFlatBuffers;
+  e.id = Uuid::Random();
+  e.version = Version(2);
+  e.position = Position(11);
+  e.timestamp_us = 123456;
+  const Response er = MustDecodeResponse(EncodeEvents(2, EventsResponse{{e, e}, true}));
+  const auto* events = std::get_if<EventsResponse>(&er.body);
+  ASSERT_NE(events, nullptr);
+  ASSERT_EQ(events->events.size(), 2u);
+  EXPECT_TRUE(events->truncated);
+  const OwnedEvent& got = events->events[1];
+  EXPECT_EQ(got.stream, e.stream);
+  EXPECT_EQ(got.data, e.data);
+  EXPECT_EQ(got.metadata, e.metadata);
+  EXPECT_EQ(got.content_type, e.content_type);
+  EXPECT_EQ(got.id, e.id);
+  EXPECT_EQ(got.version, e.version);
+  EXPECT_EQ(got.position, e.position);
+  EXPECT_EQ(got.timestamp_us, e.timestamp_us);
+
+  const Response sr =
+      MustDecodeResponse(EncodeStreams(3, StreamsResponse{{{"a-1", Version(3)}}, false}));
+  const auto* streams = std::get_if<StreamsResponse>(&sr.body);
+  ASSERT_NE(streams, nullptr);
+  ASSERT_EQ(streams->streams.size(), 1u);
+  EXPECT_EQ(streams->streams[0].version, Version(3));
+
+  const Response st = MustDecodeResponse(EncodeStats(4, StoreStats{5, 2, Position(5), 4096}));
+  const auto* stats = std::get_if<StoreStats>(&st.body);
+  ASSERT_NE(stats, nullptr);
+  EXPECT_EQ(stats->events, 5u);
+  EXPECT_EQ(stats->last_position, Position(5));
+}
+
+TEST(ProtocolResponse, ARequestTypeSentAsAResponseIsRejected) {
+  const std::vector<uint8_t> m = MessageOf(EncodeRequest(Request{3, StatsRequest{}}));
+  EXPECT_TRUE(std::holds_alternative<ProtocolError>(DecodeResponse(m)));
+}
+
+TEST(TokenCompare, EqualOnlyForTheSameBytes) {
+  EXPECT_TRUE(ConstantTimeEquals("secret", "secret"));
+  EXPECT_FALSE(ConstantTimeEquals("secret", "secreT"));
+  EXPECT_FALSE(ConstantTimeEquals("secret", "secret2"));
+  EXPECT_FALSE(ConstantTimeEquals("secret", "secre"));
+  EXPECT_FALSE(ConstantTimeEquals("secret", ""));
+  EXPECT_FALSE(ConstantTimeEquals("secretsecret", "secret"));
+}
+
+}  // namespace
+}  // namespace evlog::server
