@@ -148,6 +148,10 @@ std::variant<Request, ProtocolError> DecodeRequest(std::span<const uint8_t> mess
   Request out;
   out.request_id = m->request_id();
   const uint64_t id = out.request_id;
+  // The verifier accepts a union type whose value is absent.
+  if (m->body_type() != fb::Body::NONE && m->body() == nullptr) {
+    return Malformed("the message names a body type but has no body", id);
+  }
   switch (m->body_type()) {
     case fb::Body::Hello: {
       const fb::Hello* h = m->body_as_Hello();
@@ -385,6 +389,9 @@ std::variant<Response, ProtocolError> DecodeResponse(std::span<const uint8_t> me
   if (m == nullptr) return Malformed("message failed FlatBuffers verification");
   Response out;
   out.request_id = m->request_id();
+  if (m->body_type() != fb::Body::NONE && m->body() == nullptr) {
+    return Malformed("the message names a body type but has no body", out.request_id);
+  }
   switch (m->body_type()) {
     case fb::Body::HelloOk: {
       const fb::HelloOk* h = m->body_as_HelloOk();

@@ -180,6 +180,25 @@ TEST(ProtocolDecode, AMessageWithoutBodyIsUnknownRequest) {
   EXPECT_EQ(MustFailRequest(m).code, ProtocolCode::kUnknownRequest);
 }
 
+// Found by fuzz_protocol: the FlatBuffers verifier accepts a union type
+// with no value, and the decoder dereferenced the missing body.
+TEST(ProtocolDecode, ABodyTypeWithoutABodyIsMalformedNotACrash) {
+  for (fb::Body type : {fb::Body::Hello, fb::Body::Append, fb::Body::ReadStream, fb::Body::HelloOk,
+                        fb::Body::Events, fb::Body::Error}) {
+    const auto m = RawMessage(11, [type](flatbuffers::FlatBufferBuilder&) {
+      return std::pair{type, flatbuffers::Offset<void>()};
+    });
+    auto request = DecodeRequest(
+        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(m.data()), m.size()));
+    auto response = DecodeResponse(
+        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(m.data()), m.size()));
+    ASSERT_TRUE(std::holds_alternative<ProtocolError>(request)) << static_cast<int>(type);
+    ASSERT_TRUE(std::holds_alternative<ProtocolError>(response)) << static_cast<int>(type);
+    EXPECT_EQ(std::get<ProtocolError>(request).code, ProtocolCode::kMalformedFrame);
+    EXPECT_EQ(std::get<ProtocolError>(response).code, ProtocolCode::kMalformedFrame);
+  }
+}
+
 TEST(ProtocolDecode, AFutureBodyTypeIsUnknownRequest) {
   const auto m = RawMessage(9, [](flatbuffers::FlatBufferBuilder& b) {
     return std::pair{static_cast<fb::Body>(200), fb::CreateStats(b).Union()};
