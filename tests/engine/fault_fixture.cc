@@ -61,6 +61,9 @@ void FaultStoreTest::ExpectAckedPresent() {
 }
 
 void FaultStoreTest::ExpectConsistentPrefix() {
+  auto report = store_->Verify();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  for (const std::string& p : report->problems) ADD_FAILURE() << "verify: " << p;
   auto all_it = store_->ReadAll();
   std::vector<OwnedEvent> log = Collect(*all_it);
   ASSERT_EQ(log.size(), store_->LastPosition().value());
