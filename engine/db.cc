@@ -197,6 +197,13 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& 
   families[kLog].options.compaction_filter = out->trim_filter.get();
   families[kStream].options.compaction_filter = out->trim_filter.get();
 
+  // A record damaged in the middle of the WAL makes Open fail with
+  // Corruption. RocksDB's default (point-in-time recovery) would open the
+  // store silently cut at the damage, dropping every acknowledged event
+  // after it (Corruption.FlippedBytesInTheWalAreRefusedAtOpen). An
+  // incomplete last record -- a crash during its write, never acknowledged
+  // -- is still tolerated.
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   out->read_only = options.read_only;
   out->path = path;
   rocksdb::DB* raw = nullptr;
@@ -211,13 +218,6 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& 
     db_options.max_open_files = -1;
     s = rocksdb::DB::OpenAsSecondary(db_options, path, dir, families, &out->handles, &raw);
   } else {
-    // A record damaged in the middle of the WAL makes Open fail with
-    // Corruption. RocksDB's default (point-in-time recovery) would open the
-    // store silently cut at the damage, dropping every acknowledged event
-    // after it (Corruption.FlippedBytesInTheWalAreRefusedAtOpen). An
-    // incomplete last record -- a crash during its write, never
-    // acknowledged -- is still tolerated.
-    db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
     s = rocksdb::DB::Open(db_options, path, families, &out->handles, &raw);
   }
   out->db.reset(raw);

@@ -241,16 +241,18 @@ void FaultFs::Synced(const std::string& fname) {
   state.synced = state.size;
 }
 
-IOStatus FaultFs::DropUnsyncedData() {
+IOStatus FaultFs::DropUnsyncedData(double keep_unsynced) {
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& [name, state] : files_) {
     std::error_code ec;
     uint64_t actual = std::filesystem::file_size(name, ec);
     if (ec) continue;  // deleted since
     if (actual > state.synced) {
-      std::filesystem::resize_file(name, state.synced, ec);
+      const auto keep =
+          static_cast<uint64_t>(static_cast<double>(actual - state.synced) * keep_unsynced);
+      std::filesystem::resize_file(name, state.synced + keep, ec);
       if (ec) return IOStatus::IOError("cannot truncate " + name + ": " + ec.message());
-      dropped_bytes_ += actual - state.synced;
+      dropped_bytes_ += actual - state.synced - keep;
     }
   }
   files_.clear();

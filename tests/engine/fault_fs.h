@@ -69,8 +69,10 @@ class FaultFs : public rocksdb::FileSystemWrapper {
   // See the file comment.
   void PowerOff();
   bool powered_off() const { return powered_off_.load(); }
+  // `keep_unsynced` (0..1) of each file's unsynced bytes survive, cut
+  // anywhere: a write torn by the power loss.
   // REQUIRES: PowerOff(), and the store closed.
-  rocksdb::IOStatus DropUnsyncedData();
+  rocksdb::IOStatus DropUnsyncedData(double keep_unsynced = 0);
   // Bytes DropUnsyncedData() removed, over all files.
   uint64_t dropped_bytes() const { return dropped_bytes_; }
 

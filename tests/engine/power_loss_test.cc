@@ -93,5 +93,31 @@ TEST_F(PowerLoss, BufferedStoreReopensAsAConsistentPrefix) {
   }
 }
 
+// The store opens with RocksDB's kTolerateCorruptedTailRecords, so that a
+// damaged WAL is refused rather than silently cut (Corruption.*). A WAL whose
+// last write the power loss tore must still open, as the prefix before it.
+TEST_F(PowerLoss, WalTornInItsLastWriteStillOpens) {
+  for (double keep : {0.3, 0.5, 0.9}) {
+    SCOPED_TRACE("kept " + std::to_string(keep) + " of the unsynced bytes");
+    Reopen(kNoBackgroundSync);
+    AppendAcked("order-1", 10, Durability::kSync);
+    std::vector<Acked> synced = acked_;
+    // One large unsynced append: cutting it anywhere tears a WAL record.
+    std::vector<EventData> batch;
+    for (int i = 0; i < 50; ++i) batch.push_back(Ev("Added", std::string(500, 'b')));
+    ASSERT_OK(
+        store_->Append("order-1", ExpectedVersion::Any(), std::move(batch), Durability::kBuffered)
+            .status());
+    fs_->PowerOff();
+    store_.reset();
+    ASSERT_TRUE(fs_->DropUnsyncedData(keep).ok());
+    Open(kNoBackgroundSync);
+    acked_ = synced;
+    ExpectAckedPresent();
+    ExpectConsistentPrefix();
+    AppendAcked("order-1", 1, Durability::kSync);
+  }
+}
+
 }  // namespace
 }  // namespace evlog::testutil
