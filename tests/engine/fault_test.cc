@@ -145,6 +145,10 @@ TEST_F(IoFaults, ReadsReturnIOErrorWhenTableReadsFail) {
   }
   EXPECT_TRUE(category->status().IsIOError()) << category->status().ToString();
 
+  // Verify cannot tell a store it cannot read from a corrupt one: it fails.
+  auto report = store_->Verify();
+  EXPECT_TRUE(report.status().IsIOError()) << report.status().ToString();
+
   // Iterators go before their store.
   stream = Status::Aborted("done");
   all.reset();
