@@ -182,14 +182,6 @@ class Walk {
         trims_ = true;
       }
       if (metadata.max_count || metadata.max_age_seconds) moving_trims_ = true;
-      if (!metadata.hard_deleted && metadata.truncate_before &&
-          metadata.truncate_before->value() > head.version.value() + 1) {
-        Problem("stream '" + st.name + "': events before version " +
-                std::to_string(metadata.truncate_before->value()) +
-                " were removed but its last stored version is " +
-                std::to_string(head.version.value()) +
-                ": its next append would reuse a removed version");
-      }
     }
     return Status::OK();
   }
