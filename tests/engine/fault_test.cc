@@ -91,10 +91,15 @@ TEST_F(IoFaults, ReopenAfterTheFaultClearsRecoversEveryAcknowledgedEvent) {
 // whose sync failed.
 TEST_F(IoFaults, NoAppendIsAcknowledgedWhoseSyncFailed) {
   std::atomic<int> acks{0};
+  std::atomic<int> running{4};  // a writer that failed early must not hang the wait
   std::atomic<bool> stop{false};
   std::vector<std::thread> writers;
   for (int t = 0; t < 4; ++t) {
     writers.emplace_back([&, t] {
+      struct Done {
+        std::atomic<int>& running;
+        ~Done() { --running; }
+      } done{running};
       std::string stream = "writer-" + std::to_string(t);
       while (!stop.load()) {
         Uuid id = Uuid::Random();
@@ -110,7 +115,7 @@ TEST_F(IoFaults, NoAppendIsAcknowledgedWhoseSyncFailed) {
       }
     });
   }
-  while (acks.load() < 200) std::this_thread::yield();
+  while (acks.load() < 200 && running.load() > 0) std::this_thread::yield();
   fs_->Inject(Fault{.op = FaultFs::Op::kSync, .kind = FaultFs::Kind::kWal});
   for (auto& w : writers) w.join();
   CutPower();

@@ -21,9 +21,14 @@ const Options kNoBackgroundSync{.buffered_sync_interval_ms = 3'600'000};
 
 TEST_F(PowerLoss, SyncAppendsFromManyThreadsSurviveDroppingUnsyncedData) {
   std::atomic<int> acks{0};
+  std::atomic<int> running{4};  // a writer that failed early must not hang the wait
   std::vector<std::thread> writers;
   for (int t = 0; t < 4; ++t) {
     writers.emplace_back([&, t] {
+      struct Done {
+        std::atomic<int>& running;
+        ~Done() { --running; }
+      } done{running};
       for (int i = 0; !fs_->powered_off(); ++i) {
         std::string stream = "item-" + std::to_string(t) + "-" + std::to_string(i % 3);
         Uuid id = Uuid::Random();
@@ -39,7 +44,7 @@ TEST_F(PowerLoss, SyncAppendsFromManyThreadsSurviveDroppingUnsyncedData) {
       }
     });
   }
-  while (acks.load() < 300) std::this_thread::yield();
+  while (acks.load() < 300 && running.load() > 0) std::this_thread::yield();
   fs_->PowerOff();
   for (auto& w : writers) w.join();
   store_.reset();
