@@ -32,6 +32,15 @@ Status FromRocks(const rocksdb::Status& s) {
 
 namespace {
 
+// See SetFileSystemForTesting. Guarded by test_fs_mu.
+std::mutex test_fs_mu;
+std::shared_ptr<rocksdb::FileSystem> test_fs;
+
+std::shared_ptr<rocksdb::FileSystem> FileSystemForTesting() {
+  std::lock_guard<std::mutex> lock(test_fs_mu);
+  return test_fs;
+}
+
 // The name part of an index key (name + '\0' + position), for memtable
 // insert hints: each name's entries arrive in position order.
 class IndexNameTransform : public rocksdb::SliceTransform {
@@ -109,6 +118,11 @@ Status CheckFormatVersion(Db& db) {
 
 }  // namespace
 
+void SetFileSystemForTesting(std::shared_ptr<rocksdb::FileSystem> fs) {
+  std::lock_guard<std::mutex> lock(test_fs_mu);
+  test_fs = std::move(fs);
+}
+
 Status Db::ReadCounter(std::string_view key, uint64_t missing, uint64_t* out) const {
   std::string value;
   rocksdb::Status s =
@@ -181,6 +195,10 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& 
   db_options.enable_write_thread_adaptive_yield = false;
 
   auto out = std::make_unique<Db>();
+  if (auto fs = FileSystemForTesting()) {
+    out->env = rocksdb::NewCompositeEnv(fs);
+    db_options.env = out->env.get();
+  }
   out->dedup_filter = std::make_unique<DedupWindowFilter>(out->commits, options);
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (size_t i = 0; i < kCount; ++i) {
@@ -192,6 +210,13 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& 
   families[kLog].options.compaction_filter = out->trim_filter.get();
   families[kStream].options.compaction_filter = out->trim_filter.get();
 
+  // A record damaged in the middle of the WAL makes Open fail with
+  // Corruption. RocksDB's default (point-in-time recovery) would open the
+  // store silently cut at the damage, dropping every acknowledged event
+  // after it (Corruption.FlippedBytesInTheWalAreRefusedAtOpen). An
+  // incomplete last record -- a crash during its write, never acknowledged
+  // -- is still tolerated.
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   out->read_only = options.read_only;
   out->path = path;
   rocksdb::DB* raw = nullptr;

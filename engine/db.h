@@ -5,6 +5,7 @@
 #pragma once
 
 #include <rocksdb/db.h>
+#include <rocksdb/file_system.h>
 
 #include <atomic>
 #include <memory>
@@ -22,6 +23,14 @@ namespace evlog {
 
 // Converts a RocksDB status into ours.
 Status FromRocks(const rocksdb::Status& s);
+
+// Test-only: every store opened after this call (in this process) does its
+// file I/O through `fs` instead of the local file system; nullptr restores
+// the default. Fault-injection tests (tests/engine/fault_fs.h) use it to fail
+// writes, syncs and reads and to simulate a power loss. Not part of the
+// public API, which exposes no RocksDB type.
+// REQUIRES: no store is being opened concurrently.
+void SetFileSystemForTesting(std::shared_ptr<rocksdb::FileSystem> fs);
 
 struct Db {
   // Column families, in the order they are opened. See docs/format.md.
@@ -71,7 +80,8 @@ struct Db {
   std::atomic<bool> has_metadata{false};
   // Per-stream trim points, shared with the trim filters.
   std::shared_ptr<TruncationTable> truncations = std::make_shared<TruncationTable>();
-  // Must outlive `db`.
+  // Must outlive `db`. Null unless SetFileSystemForTesting was called.
+  std::unique_ptr<rocksdb::Env> env;
   std::unique_ptr<rocksdb::CompactionFilter> dedup_filter;
   std::unique_ptr<rocksdb::CompactionFilter> trim_filter;
   std::unique_ptr<rocksdb::DB> db;

@@ -2,6 +2,7 @@
 
 #include "codec.h"
 #include "keys.h"
+#include "stream_metadata.h"
 
 namespace evlog {
 
@@ -36,7 +37,19 @@ Status LoadStreamHead(const Db& db, const rocksdb::ReadOptions& read_options,
     }
     head->version = version;
   }
-  return FromRocks(it->status());
+  if (!it->status().ok()) return FromRocks(it->status());
+  // Compaction drops trimmed and deleted events, the last ones too (a soft
+  // delete truncates before last + 1): the truncation point then tells where
+  // the stream stood, so its versions continue past what was removed rather
+  // than restart below the truncation point, hidden from every read.
+  if (db.has_metadata.load() && !stream.starts_with(kMetaPrefix)) {
+    StreamMetadata metadata;
+    if (Status st = LoadMetadata(db, stream, &metadata); !st.ok()) return st;
+    if (metadata.truncate_before && metadata.truncate_before->value() > head->version.value() + 1) {
+      head->version = Version(metadata.truncate_before->value() - 1);
+    }
+  }
+  return Status::OK();
 }
 
 Result<StreamHead*> StreamHeads::Find(std::string_view stream) {

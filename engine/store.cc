@@ -23,6 +23,7 @@
 #include "stream_metadata.h"
 #include "subscription.h"
 #include "trim.h"
+#include "verify.h"
 #include "view.h"
 #include "writer.h"
 
@@ -498,6 +499,8 @@ Result<StoreStats> Store::Stats() {
   stats.disk_bytes = DirectoryBytes(rep_->path);
   return stats;
 }
+
+Result<VerifyReport> Store::Verify() { return VerifyStore(*rep_->db); }
 
 Status Store::CatchUp() { return rep_->db->CatchUp(); }
 

@@ -9,6 +9,7 @@ int ExitCodeFor(const Status& status) {
   if (status.ok()) return kExitOk;
   if (status.IsWrongExpectedVersion() || status.IsConditionFailed()) return kExitConflict;
   if (status.IsNotFound()) return kExitNotFound;
+  if (status.IsCorruption()) return kExitCorrupt;
   return kExitFailure;
 }
 

@@ -2,7 +2,8 @@
 // and an exit code scripts can branch on.
 //
 //   0 ok, 1 anything else (stream_deleted included), 2 usage error, 3 wrong
-//   expected version or failed append condition, 4 not found.
+//   expected version or failed append condition, 4 not found, 5 the store is
+//   corrupt (a corruption status, or problems found by verify).
 
 #pragma once
 
@@ -17,6 +18,7 @@ inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitConflict = 3;
 inline constexpr int kExitNotFound = 4;
+inline constexpr int kExitCorrupt = 5;
 
 // The exit code for a non-OK engine status.
 int ExitCodeFor(const Status& status);

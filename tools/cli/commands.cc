@@ -200,4 +200,24 @@ int RunStats(const std::string& db) {
   return kExitOk;
 }
 
+int RunVerify(const std::string& db) {
+  auto store = OpenStore(db, OpenMode::kRead);
+  if (!store.ok()) return ReportError(store.status());
+  auto report = (*store)->Verify();
+  if (!report.ok()) return ReportError(report.status());
+  Json j;
+  j["ok"] = report->ok();
+  j["events"] = report->events;
+  j["streams"] = report->streams;
+  j["last_position"] = report->last_position.value();
+  j["reclaimed"] = report->reclaimed;
+  j["index_entries"] = report->index_entries;
+  if (!report->ok()) {
+    j["problem_count"] = report->problem_count;
+    j["problems"] = report->problems;
+  }
+  std::cout << Dump(j) << std::endl;
+  return report->ok() ? kExitOk : kExitCorrupt;
+}
+
 }  // namespace evlog::cli

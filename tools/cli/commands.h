@@ -68,6 +68,9 @@ int RunReplayParked(const std::string& db, const std::string& name);
 int RunView(const std::string& db, const std::string& name, const std::string& action,
             const std::string& argument);
 
+// `verify`: Store::Verify as one JSON line; exit 5 if it found problems.
+int RunVerify(const std::string& db);
+
 // How a verb opens its store.
 enum class OpenMode {
   // Read-only and never created: read verbs work beside a live writer, and a

@@ -69,6 +69,8 @@ int main(int argc, char** argv) {
   streams_cmd->add_option("--category", category, "Only streams <category>-*");
 
   auto* stats_cmd = app.add_subcommand("stats", "Store statistics");
+  auto* verify_cmd =
+      app.add_subcommand("verify", "Check every record and index entry; exit 5 if corrupt");
 
   TailArgs tail;
   auto* tail_cmd = app.add_subcommand("tail", "Print the change feed");
@@ -135,6 +137,7 @@ int main(int argc, char** argv) {
   if (read_all_cmd->parsed()) return RunReadAll(db, read_all);
   if (streams_cmd->parsed()) return RunStreams(db, category);
   if (stats_cmd->parsed()) return RunStats(db);
+  if (verify_cmd->parsed()) return RunVerify(db);
   if (tail_cmd->parsed()) return RunTail(db, tail);
   if (snapshot_cmd->parsed()) return RunSnapshot(db, stream_arg);
   if (trim_cmd->parsed()) return RunTrim(db, stream_arg, trim_before);

@@ -1,0 +1,448 @@
+// The walk, family by family, under one snapshot:
+//   1. counters, then `streams` rows (ids unique and below the next id),
+//      and the read bounds each stream's metadata sets;
+//   2. `log`: every record verifies and sits under its own position;
+//   3. `stream`: every record verifies, sits under its stream id and
+//      version, equals its copy in `log`, and each stream's versions are
+//      contiguous apart from what its metadata hides;
+//   4. every position 1..last is accounted for;
+//   5. `by_category`, `by_type` and `dedup` entries point at matching events.
+// A hidden event (trimmed, deleted, expired) may be present in either copy or
+// in none, since compaction drops the two copies independently; a visible
+// one must be in both. Per position the walk keeps a few flag bits and three
+// hashes (~25 bytes), so a store of N events needs ~25N bytes of memory.
+
+#include "verify.h"
+
+#include <rocksdb/db.h>
+
+#include <functional>
+#include <limits>
+#include <map>
+#include <unordered_map>
+
+#include "clock.h"
+#include "codec.h"
+#include "keys.h"
+#include "sequence.h"
+#include "stream_metadata.h"
+
+namespace evlog {
+
+namespace {
+
+// Larger counters or keys are reported, not allocated for.
+constexpr uint64_t kMaxPositions = uint64_t{1} << 33;
+
+enum Flag : uint8_t {
+  kInLog = 1,
+  kInStream = 2,
+  kHidden = 4,
+  kHasCategory = 8,
+  kHasType = 16,
+};
+
+struct StreamState {
+  std::string name;
+  Position created_position;
+  bool tombstoned = false;
+  ReadBounds bounds;  // default: everything visible
+  Version last;       // last version found in `stream`
+  Version last_in_log;
+};
+
+size_t Hash(std::string_view s) { return std::hash<std::string_view>()(s); }
+
+class Walk {
+ public:
+  explicit Walk(const Db& db) : db_(db), snapshot_(db.read_only ? nullptr : db.db->GetSnapshot()) {
+    ro_.snapshot = snapshot_;
+    ro_.fill_cache = false;
+  }
+  ~Walk() {
+    if (snapshot_ != nullptr) db_.db->ReleaseSnapshot(snapshot_);
+  }
+  Walk(const Walk&) = delete;
+  Walk& operator=(const Walk&) = delete;
+
+  Status Run() {
+    rocksdb::Status checksums = db_.db->VerifyChecksum(ro_);
+    if (checksums.IsCorruption()) Problem("table files: " + checksums.ToString());
+    if (!checksums.ok() && !checksums.IsCorruption()) return FromRocks(checksums);
+    for (auto step : {&Walk::Counters, &Walk::Streams, &Walk::Log, &Walk::StreamTable,
+                      &Walk::Positions, &Walk::Indexes, &Walk::Dedup}) {
+      if (Status s = (this->*step)(); !s.ok()) return s;
+    }
+    return Status::OK();
+  }
+
+  VerifyReport report;
+
+ private:
+  void Problem(std::string what) {
+    if (report.problems.size() < VerifyReport::kMaxListedProblems) {
+      report.problems.push_back(std::move(what));
+    }
+    ++report.problem_count;
+  }
+
+  // An iterator's final status: Corruption is a problem of the store, any
+  // other failure ends the walk.
+  Status Finish(const rocksdb::Iterator& it, std::string_view family) {
+    if (it.status().ok()) return Status::OK();
+    if (it.status().IsCorruption()) {
+      Problem(std::string(family) + ": " + it.status().ToString());
+      return Status::OK();
+    }
+    return FromRocks(it.status());
+  }
+
+  std::unique_ptr<rocksdb::Iterator> Iter(Db::Family family) {
+    return std::unique_ptr<rocksdb::Iterator>(db_.db->NewIterator(ro_, db_.cf(family)));
+  }
+
+  Status Counter(std::string_view key, uint64_t missing, uint64_t* out) {
+    std::string value;
+    rocksdb::Status s =
+        db_.db->Get(ro_, db_.cf(Db::kDefault), rocksdb::Slice(key.data(), key.size()), &value);
+    *out = missing;
+    if (s.IsNotFound()) return Status::OK();
+    if (s.IsCorruption()) {
+      Problem("counter " + std::string(key) + ": " + s.ToString());
+      return Status::OK();
+    }
+    if (!s.ok()) return FromRocks(s);
+    if (!keys::ParseCounter(value, out)) Problem("counter " + std::string(key) + " unreadable");
+    return Status::OK();
+  }
+
+  Status Counters() {
+    uint64_t last = 0;
+    if (Status s = Counter(keys::kLastPosition, 0, &last); !s.ok()) return s;
+    if (Status s = Counter(keys::kNextStreamId, 1, &next_stream_id_); !s.ok()) return s;
+    if (Status s = Counter(keys::kTrimHorizon, 0, &trim_horizon_); !s.ok()) return s;
+    if (last >= kMaxPositions) {
+      Problem("last position " + std::to_string(last) + " is beyond any real store");
+      last = 0;
+    }
+    report.last_position = Position(last);
+    last_ = last;
+    flags_.assign(last + 1, 0);
+    log_hash_.assign(last + 1, 0);
+    category_hash_.assign(last + 1, 0);
+    type_hash_.assign(last + 1, 0);
+    if (trim_horizon_ > last) {
+      Problem("trim horizon " + std::to_string(trim_horizon_) + " is after the last position " +
+              std::to_string(last));
+    }
+    return Status::OK();
+  }
+
+  Status Streams() {
+    auto it = Iter(Db::kStreams);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::string name = it->key().ToString();
+      codec::StreamRow row;
+      if (Status s = codec::DecodeStreamRow(it->value().ToStringView(), &row); !s.ok()) {
+        Problem("stream '" + name + "': row " + s.ToString());
+        continue;
+      }
+      if (row.id == 0 || row.id >= next_stream_id_) {
+        Problem("stream '" + name + "' has id " + std::to_string(row.id) +
+                ", outside 1..next stream id " + std::to_string(next_stream_id_));
+      }
+      if (!streams_
+               .emplace(row.id, StreamState{.name = name,
+                                            .created_position = row.created_position,
+                                            .tombstoned = row.tombstoned})
+               .second) {
+        Problem("stream '" + name + "' reuses id " + std::to_string(row.id) + " of '" +
+                streams_[row.id].name + "'");
+        continue;
+      }
+      ids_.emplace(name, row.id);
+      ++report.streams;
+    }
+    if (Status s = Finish(*it, "streams"); !s.ok()) return s;
+
+    // Read bounds, as readers compute them, for streams with metadata.
+    const int64_t now_us = WallMicros();
+    for (auto& [id, st] : streams_) {
+      if (ids_.find(MetaStream(st.name)) == ids_.end()) continue;
+      StreamMetadata metadata;
+      if (Status s = LoadMetadata(db_, st.name, &metadata); !s.ok()) {
+        if (!s.IsCorruption()) return s;
+        Problem("stream '" + st.name + "': metadata " + s.ToString());
+        continue;
+      }
+      StreamHead head;
+      if (Status s = LoadStreamHead(db_, ro_, st.name, &head); !s.ok()) return s;
+      st.bounds = BoundsFor(metadata, head.version, now_us);
+      if (st.bounds.gone || st.bounds.min_version > Version(1) || st.bounds.min_timestamp_us != 0) {
+        trims_ = true;
+      }
+      if (metadata.max_count || metadata.max_age_seconds) moving_trims_ = true;
+    }
+    return Status::OK();
+  }
+
+  bool Hidden(const StreamState& st, Version version, int64_t timestamp_us) const {
+    return st.bounds.gone || version < st.bounds.min_version ||
+           timestamp_us < st.bounds.min_timestamp_us;
+  }
+
+  Status Log() {
+    auto it = Iter(Db::kLog);
+    codec::AlignedBuffer scratch;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      Position key;
+      if (!keys::ParseLogKey(it->key().ToStringView(), &key)) {
+        Problem("log: malformed key of " + std::to_string(it->key().size()) + " bytes");
+        continue;
+      }
+      const uint64_t p = key.value();
+      const std::string where = "log position " + std::to_string(p);
+      if (p == 0 || p > last_) {
+        Problem(where + " is outside 1..last position " + std::to_string(last_));
+        continue;
+      }
+      RecordedEvent e;
+      if (Status s = codec::DecodeEvent(it->value().ToStringView(), &scratch, &e); !s.ok()) {
+        Problem(where + ": " + s.ToString());
+        continue;
+      }
+      ++report.events;
+      if (e.position != key) {
+        Problem(where + " holds the event of position " + std::to_string(e.position.value()));
+        continue;
+      }
+      flags_[p] |= kInLog;
+      log_hash_[p] = Hash(it->value().ToStringView());
+      category_hash_[p] = Hash(CategoryOf(e.stream));
+      type_hash_[p] = Hash(e.type);
+      auto id = ids_.find(e.stream);
+      if (id == ids_.end()) {
+        Problem(where + " is an event of '" + std::string(e.stream) + "', which has no stream row");
+        continue;
+      }
+      StreamState& st = streams_[id->second];
+      if (Hidden(st, e.version, e.timestamp_us)) flags_[p] |= kHidden;
+      st.last_in_log = std::max(st.last_in_log, e.version);
+    }
+    return Finish(*it, "log");
+  }
+
+  // Versions `from`..`to` of `st` are not in the stream table.
+  void MissingVersions(const StreamState& st, uint64_t from, uint64_t to) {
+    if (st.bounds.gone || to < st.bounds.min_version.value() || st.bounds.min_timestamp_us != 0) {
+      return;
+    }
+    Problem("stream '" + st.name + "': versions " + std::to_string(from) + ".." +
+            std::to_string(to) + " are missing");
+  }
+
+  Status StreamTable() {
+    auto it = Iter(Db::kStream);
+    codec::AlignedBuffer scratch;
+    uint64_t current = 0;  // stream id whose range we are in
+    StreamState* st = nullptr;
+    auto close_stream = [&] {
+      if (st != nullptr && st->last_in_log > st->last) {
+        Problem("stream '" + st->name + "': the log has version " +
+                std::to_string(st->last_in_log.value()) + " beyond its head " +
+                std::to_string(st->last.value()));
+      }
+    };
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      uint64_t id = 0;
+      Version version;
+      if (!keys::ParseStreamKey(it->key().ToStringView(), &id, &version)) {
+        Problem("stream table: malformed key of " + std::to_string(it->key().size()) + " bytes");
+        continue;
+      }
+      if (id != current) {
+        close_stream();
+        current = id;
+        auto found = streams_.find(id);
+        st = found == streams_.end() ? nullptr : &found->second;
+        if (st == nullptr)
+          Problem("stream table: events of stream id " + std::to_string(id) +
+                  ", which has no stream row");
+      }
+      if (st == nullptr) continue;
+      const std::string where =
+          "stream '" + st->name + "' version " + std::to_string(version.value());
+      RecordedEvent e;
+      if (Status s = codec::DecodeEvent(it->value().ToStringView(), &scratch, &e); !s.ok()) {
+        Problem(where + ": " + s.ToString());
+        continue;
+      }
+      if (e.version != version || e.stream != st->name) {
+        Problem(where + " holds version " + std::to_string(e.version.value()) + " of '" +
+                std::string(e.stream) + "'");
+        continue;
+      }
+      if (version.value() != st->last.value() + 1) {
+        MissingVersions(*st, st->last.value() + 1, version.value() - 1);
+      }
+      st->last = version;
+      const uint64_t p = e.position.value();
+      if (p == 0 || p > last_) {
+        Problem(where + " has position " + std::to_string(p) + ", outside 1..last position " +
+                std::to_string(last_));
+        continue;
+      }
+      flags_[p] |= kInStream;
+      const bool hidden = Hidden(*st, e.version, e.timestamp_us);
+      if (hidden) flags_[p] |= kHidden;
+      if (flags_[p] & kInLog) {
+        if (log_hash_[p] != Hash(it->value().ToStringView())) {
+          Problem(where + " differs from its copy at log position " + std::to_string(p));
+        }
+      } else if (!hidden) {
+        Problem(where + " (position " + std::to_string(p) + ") is missing from the log");
+      }
+    }
+    close_stream();
+    if (Status s = Finish(*it, "stream"); !s.ok()) return s;
+    for (const auto& [id, state] : streams_) {
+      if (state.last.value() == 0 && state.created_position.value() != 0 && !state.bounds.gone &&
+          state.bounds.min_version <= Version(1) && state.bounds.min_timestamp_us == 0) {
+        Problem("stream '" + state.name + "' was created at position " +
+                std::to_string(state.created_position.value()) + " but has no events");
+      }
+    }
+    return Status::OK();
+  }
+
+  // A position in neither copy: fine if a trim, delete or retention rule
+  // can have removed it.
+  bool Reclaimable(uint64_t p) const { return moving_trims_ || (trims_ && p <= trim_horizon_); }
+
+  Status Positions() {
+    uint64_t run_start = 0;
+    auto flush_run = [&](uint64_t end) {
+      if (run_start == 0) return;
+      Problem("log positions " + std::to_string(run_start) + ".." + std::to_string(end) +
+              " are missing");
+      run_start = 0;
+    };
+    for (uint64_t p = 1; p <= last_; ++p) {
+      const uint8_t f = flags_[p];
+      if ((f & kInLog) && !(f & kInStream) && !(f & kHidden)) {
+        Problem("log position " + std::to_string(p) + " is missing from its stream");
+      }
+      if (f & (kInLog | kInStream)) {
+        flush_run(p - 1);
+        continue;
+      }
+      if (Reclaimable(p)) {
+        flush_run(p - 1);
+        ++report.reclaimed;
+      } else if (run_start == 0) {
+        run_start = p;
+      }
+    }
+    flush_run(last_);
+    return Status::OK();
+  }
+
+  Status Index(Db::Family family, std::string_view what, const std::vector<size_t>& hashes,
+               Flag flag) {
+    auto it = Iter(family);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      ++report.index_entries;
+      std::string_view key = it->key().ToStringView();
+      Position position;
+      if (!keys::ParseIndexKey(key, &position) || key[key.size() - 9] != '\0') {
+        Problem(std::string(what) + " index: malformed key of " + std::to_string(key.size()) +
+                " bytes");
+        continue;
+      }
+      std::string_view name = key.substr(0, key.size() - 9);
+      const uint64_t p = position.value();
+      const std::string where =
+          std::string(what) + " index entry '" + std::string(name) + "' at " + std::to_string(p);
+      if (p == 0 || p > last_) {
+        Problem(where + " is outside 1..last position " + std::to_string(last_));
+        continue;
+      }
+      if (flags_[p] & kInLog) {
+        if (hashes[p] != Hash(name))
+          Problem(where + " points at an event of another " + std::string(what));
+        flags_[p] |= flag;
+      }
+    }
+    if (Status s = Finish(*it, what); !s.ok()) return s;
+    for (uint64_t p = 1; p <= last_; ++p) {
+      if ((flags_[p] & kInLog) && !(flags_[p] & flag)) {
+        Problem("log position " + std::to_string(p) + " has no " + std::string(what) +
+                " index entry");
+      }
+    }
+    return Status::OK();
+  }
+
+  Status Indexes() {
+    if (Status s = Index(Db::kByCategory, "category", category_hash_, kHasCategory); !s.ok()) {
+      return s;
+    }
+    return Index(Db::kByType, "type", type_hash_, kHasType);
+  }
+
+  Status Dedup() {
+    auto it = Iter(Db::kDedup);
+    codec::AlignedBuffer scratch;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      ++report.index_entries;
+      Position p;
+      int64_t timestamp_us = 0;
+      if (it->key().size() != 16 ||
+          !keys::ParseDedupValue(it->value().ToStringView(), &p, &timestamp_us)) {
+        Problem("dedup: malformed entry");
+        continue;
+      }
+      if (p.value() == 0 || p.value() > last_) {
+        Problem("dedup entry points at position " + std::to_string(p.value()) +
+                ", outside 1..last position " + std::to_string(last_));
+        continue;
+      }
+      if (!(flags_[p.value()] & kInLog)) continue;
+      std::string record;
+      rocksdb::Status s = db_.db->Get(ro_, db_.cf(Db::kLog), keys::LogKey(p), &record);
+      if (!s.ok()) return FromRocks(s);
+      RecordedEvent e;
+      if (!codec::DecodeEvent(record, &scratch, &e).ok()) continue;  // reported by Log()
+      if (keys::DedupKey(e.id) != it->key().ToStringView()) {
+        Problem("dedup entry for position " + std::to_string(p.value()) +
+                " names an id that event does not have");
+      }
+    }
+    return Finish(*it, "dedup");
+  }
+
+  const Db& db_;
+  const rocksdb::Snapshot* snapshot_;
+  rocksdb::ReadOptions ro_;
+  uint64_t last_ = 0;
+  uint64_t next_stream_id_ = 1;
+  uint64_t trim_horizon_ = 0;
+  // Some stream has a truncation or delete (trims_), or a count or age rule,
+  // which removes events without raising the trim horizon (moving_trims_).
+  bool trims_ = false;
+  bool moving_trims_ = false;
+  std::map<uint64_t, StreamState> streams_;
+  std::unordered_map<std::string, uint64_t, keys::StringHash, std::equal_to<>> ids_;
+  std::vector<uint8_t> flags_;
+  std::vector<size_t> log_hash_, category_hash_, type_hash_;
+};
+
+}  // namespace
+
+Result<VerifyReport> VerifyStore(const Db& db) {
+  Walk walk(db);
+  if (Status s = walk.Run(); !s.ok()) return s;
+  return std::move(walk.report);
+}
+
+}  // namespace evlog

@@ -1,0 +1,205 @@
+// Damaged stores: bytes flipped in the table files or the WAL of a closed
+// store, and records, index entries and keys rewritten behind the engine's
+// back. Verify reports each (or Open refuses the store with Corruption);
+// reads return Corruption; nothing crashes.
+
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+
+#include <filesystem>
+#include <functional>
+
+#include "db.h"
+#include "keys.h"
+#include "testutil/damage.h"
+#include "testutil/store_fixture.h"
+
+namespace evlog::testutil {
+namespace {
+
+namespace fs = std::filesystem;
+
+class Corruption : public StoreTest {
+ protected:
+  // 400 events in 4 streams, 2 categories, with caller ids.
+  void Fill() {
+    for (int i = 0; i < 400; ++i) {
+      std::string stream = (i % 2 ? "order-" : "cart-") + std::to_string(i % 4);
+      auto r =
+          store_->Append(stream, ExpectedVersion::Any(),
+                         {Ev(i % 3 ? "Added" : "Removed", std::string(100, 'x'), Uuid::Random())},
+                         Durability::kBuffered);
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+    }
+    ASSERT_OK(store_->Sync());
+  }
+
+  // Closes the store, applies `edit` to its RocksDB database directly,
+  // and opens the store again.
+  void EditBehindTheEngine(
+      const std::function<void(rocksdb::DB&, const std::vector<rocksdb::ColumnFamilyHandle*>&)>&
+          edit) {
+    store_.reset();
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (std::string_view name : Db::kFamilyNames) {
+      families.emplace_back(std::string(name), rocksdb::ColumnFamilyOptions());
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path(), families, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    edit(*db, handles);
+    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+    ASSERT_TRUE(db->Close().ok());
+    db.reset();
+    Reopen();
+  }
+
+  // The problems Verify reports, joined; fails the test if it cannot run.
+  std::string Problems() {
+    auto report = store_->Verify();
+    EXPECT_TRUE(report.ok()) << report.status().ToString();
+    if (!report.ok()) return "verify failed";
+    std::string out;
+    for (const std::string& p : report->problems) out += p + "\n";
+    EXPECT_EQ(report->problem_count > 0, !out.empty());
+    return out;
+  }
+
+  // Reads everything; the first non-OK status, or OK.
+  Status ReadEverything() {
+    auto all = store_->ReadAll();
+    for (; all->Valid(); all->Next()) {
+    }
+    if (!all->status().ok()) return all->status();
+    for (const char* stream : {"cart-0", "order-1", "cart-2", "order-3"}) {
+      auto it = store_->ReadStream(stream);
+      if (!it.ok()) return it.status();
+      for (; (*it)->Valid(); (*it)->Next()) {
+      }
+      if (!(*it)->status().ok()) return (*it)->status();
+    }
+    return Status::OK();
+  }
+};
+
+TEST_F(Corruption, FlippedBytesInTableFilesAreReportedByVerifyAndReads) {
+  Fill();
+  ASSERT_OK(store_->Compact());
+  store_.reset();
+  auto tables = FilesEndingWith(path(), ".sst");
+  ASSERT_FALSE(tables.empty());
+  for (const fs::path& t : tables) ASSERT_TRUE(FlipBytes(t, fs::file_size(t) / 4, 8));
+
+  auto opened = Store::Open(Options{}, path());
+  if (!opened.ok()) {
+    EXPECT_TRUE(opened.status().IsCorruption()) << opened.status().ToString();
+    return;
+  }
+  store_ = std::move(opened).value();
+  std::string problems = Problems();
+  EXPECT_NE(problems.find("checksum mismatch"), std::string::npos) << problems;
+  Status read = ReadEverything();
+  EXPECT_TRUE(read.IsCorruption()) << read.ToString();
+}
+
+// Regression: RocksDB's default WAL recovery stops at the damage and opens
+// the store without a word, here 201 of 400 acknowledged events short.
+TEST_F(Corruption, FlippedBytesInTheWalAreRefusedAtOpen) {
+  Fill();  // everything still in the WAL: no memtable was flushed
+  store_.reset();
+  auto wals = FilesEndingWith(path(), ".log");
+  ASSERT_EQ(wals.size(), 1u);
+  ASSERT_GT(fs::file_size(wals[0]), 4000u);
+  ASSERT_TRUE(FlipBytes(wals[0], fs::file_size(wals[0]) / 2, 8));
+
+  auto opened = Store::Open(Options{}, path());
+  ASSERT_FALSE(opened.ok()) << "opened at position " << (*opened)->LastPosition().value()
+                            << " of 400 acknowledged";
+  EXPECT_TRUE(opened.status().IsCorruption()) << opened.status().ToString();
+  // So do read-only opens.
+  auto read_only = Store::Open(Options{.read_only = true}, path());
+  ASSERT_FALSE(read_only.ok()) << "opened at position " << (*read_only)->LastPosition().value();
+  EXPECT_TRUE(read_only.status().IsCorruption()) << read_only.status().ToString();
+}
+
+TEST_F(Corruption, VerifyReportsAMissingLogRecord) {
+  Fill();
+  EditBehindTheEngine([](rocksdb::DB& db, const auto& cf) {
+    ASSERT_TRUE(db.Delete(rocksdb::WriteOptions(), cf[Db::kLog], keys::LogKey(Position(77))).ok());
+  });
+  std::string problems = Problems();
+  EXPECT_NE(problems.find("position 77) is missing from the log"), std::string::npos) << problems;
+}
+
+TEST_F(Corruption, VerifyReportsAMissingStreamRecordAsAVersionGap) {
+  Fill();
+  EditBehindTheEngine([](rocksdb::DB& db, const auto& cf) {
+    // Stream ids are given in order of creation: cart-0 is 1.
+    ASSERT_TRUE(
+        db.Delete(rocksdb::WriteOptions(), cf[Db::kStream], keys::StreamKey(1, Version(10))).ok());
+  });
+  std::string problems = Problems();
+  EXPECT_NE(problems.find("stream 'cart-0': versions 10..10 are missing"), std::string::npos)
+      << problems;
+}
+
+TEST_F(Corruption, VerifyAndReadsReportARecordThatFailsToDecode) {
+  Fill();
+  EditBehindTheEngine([](rocksdb::DB& db, const auto& cf) {
+    ASSERT_TRUE(
+        db.Put(rocksdb::WriteOptions(), cf[Db::kLog], keys::LogKey(Position(5)), "garbage").ok());
+  });
+  std::string problems = Problems();
+  EXPECT_NE(problems.find("log position 5: corruption"), std::string::npos) << problems;
+  Status read = ReadEverything();
+  EXPECT_TRUE(read.IsCorruption()) << read.ToString();
+}
+
+TEST_F(Corruption, VerifyReportsARecordUnderAnotherPositionsKey) {
+  Fill();
+  EditBehindTheEngine([](rocksdb::DB& db, const auto& cf) {
+    std::string record;
+    ASSERT_TRUE(
+        db.Get(rocksdb::ReadOptions(), cf[Db::kLog], keys::LogKey(Position(6)), &record).ok());
+    ASSERT_TRUE(
+        db.Put(rocksdb::WriteOptions(), cf[Db::kLog], keys::LogKey(Position(7)), record).ok());
+  });
+  std::string problems = Problems();
+  EXPECT_NE(problems.find("log position 7 holds the event of position 6"), std::string::npos)
+      << problems;
+}
+
+TEST_F(Corruption, VerifyReportsIndexEntriesThatDisagreeWithTheLog) {
+  Fill();
+  EditBehindTheEngine([](rocksdb::DB& db, const auto& cf) {
+    auto w = rocksdb::WriteOptions();
+    ASSERT_TRUE(db.Put(w, cf[Db::kByCategory], keys::IndexKey("order", Position(1)), "").ok());
+    ASSERT_TRUE(db.Delete(w, cf[Db::kByType], keys::IndexKey("Added", Position(3))).ok());
+    ASSERT_TRUE(db.Put(w, cf[Db::kByType], keys::IndexKey("Added", Position(9000)), "").ok());
+  });
+  std::string problems = Problems();
+  EXPECT_NE(
+      problems.find("category index entry 'order' at 1 points at an event of another category"),
+      std::string::npos)
+      << problems;
+  EXPECT_NE(problems.find("log position 3 has no type index entry"), std::string::npos) << problems;
+  EXPECT_NE(problems.find("type index entry 'Added' at 9000 is outside 1..last position 400"),
+            std::string::npos)
+      << problems;
+}
+
+TEST_F(Corruption, VerifyReportsALastPositionCounterBehindTheLog) {
+  Fill();
+  EditBehindTheEngine([](rocksdb::DB& db, const auto& cf) {
+    ASSERT_TRUE(
+        db.Put(rocksdb::WriteOptions(), cf[Db::kDefault], std::string(keys::kLastPosition), "390")
+            .ok());
+  });
+  std::string problems = Problems();
+  EXPECT_NE(problems.find("log position 391 is outside 1..last position 390"), std::string::npos)
+      << problems;
+}
+
+}  // namespace
+}  // namespace evlog::testutil

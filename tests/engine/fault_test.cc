@@ -1,0 +1,193 @@
+// I/O faults: a FaultFs under the store fails WAL writes, syncs and table
+// reads with ENOSPC or EIO. Appends must fail with IOError, nothing not
+// durable may be acknowledged, the store must refuse appends until it is
+// reopened, and a reopen after the fault clears must recover every
+// acknowledged event.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <thread>
+
+#include "fault_fixture.h"
+#include "testutil/store_fixture.h"
+
+namespace evlog::testutil {
+namespace {
+
+using IoFaults = FaultStoreTest;
+using Fault = FaultFs::Fault;
+
+Result<AppendResult> AppendSync(Store& store, const std::string& stream) {
+  return store.Append(stream, ExpectedVersion::Any(), {Ev("Added")}, Durability::kSync);
+}
+
+TEST_F(IoFaults, AppendFailsWithIOErrorWhenTheWalWriteRunsOutOfSpace) {
+  AppendAcked("order-1", 3, Durability::kSync);
+  fs_->Inject(Fault{
+      .op = FaultFs::Op::kWrite, .error = FaultFs::Error::kNoSpace, .kind = FaultFs::Kind::kWal});
+  auto r = AppendSync(*store_, "order-1");
+  ASSERT_TRUE(r.status().IsIOError()) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("No space"), std::string::npos) << r.status().ToString();
+  EXPECT_EQ(store_->LastPosition(), Position(3));
+}
+
+TEST_F(IoFaults, AppendFailsWithIOErrorWhenTheWalSyncFails) {
+  AppendAcked("order-1", 3, Durability::kSync);
+  fs_->Inject(Fault{.op = FaultFs::Op::kSync, .kind = FaultFs::Kind::kWal});
+  auto r = AppendSync(*store_, "order-1");
+  ASSERT_TRUE(r.status().IsIOError()) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("injected sync fault"), std::string::npos)
+      << r.status().ToString();
+  EXPECT_GE(fs_->failures(), 1u);
+  // Not acknowledged, so not visible either.
+  EXPECT_EQ(store_->LastPosition(), Position(3));
+}
+
+TEST_F(IoFaults, BufferedAppendFailsWithIOErrorWhenTheWalWriteFails) {
+  fs_->Inject(Fault{.op = FaultFs::Op::kWrite, .kind = FaultFs::Kind::kWal});
+  auto r = store_->Append("order-1", ExpectedVersion::Any(), {Ev("Added")}, Durability::kBuffered);
+  EXPECT_TRUE(r.status().IsIOError()) << r.status().ToString();
+}
+
+TEST_F(IoFaults, StoreRefusesAppendsAfterAFailedWriteUntilReopened) {
+  AppendAcked("order-1", 2, Durability::kSync);
+  fs_->Inject(Fault{.op = FaultFs::Op::kSync, .kind = FaultFs::Kind::kWal, .times = 1});
+  ASSERT_TRUE(AppendSync(*store_, "order-1").status().IsIOError());
+  ASSERT_EQ(fs_->failures(), 1u);
+  // The fault has cleared, but the store stays refusing: only a reopen
+  // recovers a known state.
+  for (Durability d : {Durability::kSync, Durability::kBuffered}) {
+    auto r = store_->Append("order-2", ExpectedVersion::Any(), {Ev("Added")}, d);
+    EXPECT_TRUE(r.status().IsIOError()) << r.status().ToString();
+    EXPECT_NE(r.status().message().find("reopened"), std::string::npos) << r.status().ToString();
+  }
+  Reopen();
+  AppendAcked("order-2", 1, Durability::kSync);
+  ExpectAckedPresent();
+  ExpectConsistentPrefix();
+}
+
+TEST_F(IoFaults, ReopenAfterTheFaultClearsRecoversEveryAcknowledgedEvent) {
+  AppendAcked("order-1", 5, Durability::kSync);
+  AppendAcked("cart-1", 5, Durability::kSync);
+  fs_->Inject(Fault{.op = FaultFs::Op::kSync, .error = FaultFs::Error::kNoSpace});
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(AppendSync(*store_, "order-1").status().IsIOError());
+  // Opening while the fault is still there fails cleanly or succeeds; it
+  // never loses what was acknowledged.
+  store_.reset();
+  fs_->Clear();
+  Open();
+  ExpectAckedPresent();
+  ExpectConsistentPrefix();
+  AppendAcked("order-1", 1, Durability::kSync);
+  ExpectAckedPresent();
+}
+
+// The strong form: writers on four threads; the WAL sync starts failing at
+// an arbitrary point; then the power goes. Every append that was told OK
+// must be on disk: the only way to pass is never to acknowledge an append
+// whose sync failed.
+TEST_F(IoFaults, NoAppendIsAcknowledgedWhoseSyncFailed) {
+  std::atomic<int> acks{0};
+  std::atomic<int> running{4};  // a writer that failed early must not hang the wait
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 4; ++t) {
+    writers.emplace_back([&, t] {
+      struct Done {
+        std::atomic<int>& running;
+        ~Done() { --running; }
+      } done{running};
+      std::string stream = "writer-" + std::to_string(t);
+      while (!stop.load()) {
+        Uuid id = Uuid::Random();
+        auto r = store_->Append(stream, ExpectedVersion::Any(), {Ev("Added", "x", id)},
+                                Durability::kSync);
+        if (!r.ok()) {
+          EXPECT_TRUE(r.status().IsIOError()) << r.status().ToString();
+          return;
+        }
+        std::lock_guard<std::mutex> lock(acked_mu_);
+        acked_.push_back({stream, id, r->streams[0].first_version, r->streams[0].first_position});
+        ++acks;
+      }
+    });
+  }
+  while (acks.load() < 200 && running.load() > 0) std::this_thread::yield();
+  fs_->Inject(Fault{.op = FaultFs::Op::kSync, .kind = FaultFs::Kind::kWal});
+  for (auto& w : writers) w.join();
+  CutPower();
+  Open();
+  EXPECT_GE(acked_.size(), 200u);
+  ExpectAckedPresent();
+  ExpectConsistentPrefix();
+}
+
+TEST_F(IoFaults, ReadsReturnIOErrorWhenTableReadsFail) {
+  for (int s = 0; s < 4; ++s) AppendAcked("order-" + std::to_string(s), 250, Durability::kBuffered);
+  ASSERT_OK(store_->Compact());
+  Reopen();  // an empty block cache: reads go to the files
+  fs_->Inject(Fault{.op = FaultFs::Op::kRead, .kind = FaultFs::Kind::kTable});
+
+  auto stream = store_->ReadStream("order-2");
+  Status stream_status = stream.status();
+  if (stream.ok()) {
+    for (; (*stream)->Valid(); (*stream)->Next()) {
+    }
+    stream_status = (*stream)->status();
+  }
+  EXPECT_TRUE(stream_status.IsIOError()) << stream_status.ToString();
+
+  auto all = store_->ReadAll();
+  for (; all->Valid(); all->Next()) {
+  }
+  EXPECT_TRUE(all->status().IsIOError()) << all->status().ToString();
+
+  auto category = store_->ReadAll({.category = "order"});
+  for (; category->Valid(); category->Next()) {
+  }
+  EXPECT_TRUE(category->status().IsIOError()) << category->status().ToString();
+
+  // Verify cannot tell a store it cannot read from a corrupt one: it fails.
+  auto report = store_->Verify();
+  EXPECT_TRUE(report.status().IsIOError()) << report.status().ToString();
+
+  // Iterators go before their store.
+  stream = Status::Aborted("done");
+  all.reset();
+  category.reset();
+  fs_->Clear();
+  Reopen();
+  ExpectAckedPresent();
+  ExpectConsistentPrefix();
+}
+
+// Engine bug found by this test, disabled until engine/writer.cc is fixed
+// (see docs/reliability.md). A buffered append is acknowledged and waits
+// for the background sync; then an append's WAL write fails. The writer
+// marks itself failed but still lets its background syncer (or Stop) call
+// SyncWAL on the RocksDB WAL writer that saw the error, and Debian's
+// librocksdb, built with assertions, aborts the whole process in
+// WritableFileWriter ("Assertion `sync_without_flush_called_' failed").
+// After a failed write the writer must not sync the WAL again.
+// Run with --gtest_also_run_disabled_tests.
+TEST_F(IoFaults, DISABLED_AFailedWriteAfterABufferedAppendNeverCrashesTheProcess) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        Reopen(Options{.buffered_sync_interval_ms = 3'600'000});
+        auto buffered =
+            store_->Append("order-1", ExpectedVersion::Any(), {Ev("Added")}, Durability::kBuffered);
+        if (!buffered.ok()) _exit(2);
+        fs_->Inject(Fault{.op = FaultFs::Op::kWrite, .kind = FaultFs::Kind::kWal});
+        if (!AppendSync(*store_, "order-1").status().IsIOError()) _exit(3);
+        store_.reset();  // must close, not abort
+        _exit(0);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+
+}  // namespace
+}  // namespace evlog::testutil

@@ -1,0 +1,108 @@
+// `evlog verify` on clean and damaged stores: one JSON line, exit 0 when
+// clean, exit 5 when the store is corrupt (problems found, or a corruption
+// error at open or read), never a crash.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "cli_fixture.h"
+#include "evlog/store.h"
+#include "testutil/damage.h"
+
+namespace evlog {
+namespace {
+
+namespace fs = std::filesystem;
+using CliVerify = CliTest;
+
+// Writes 300 events in 3 streams through the engine, syncs, and closes.
+void Fill(const std::string& db, bool compact) {
+  auto store = Store::Open(Options{}, db);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  for (int i = 0; i < 300; ++i) {
+    auto r = (*store)->Append("order-" + std::to_string(i % 3), ExpectedVersion::Any(),
+                              {EventData{.type = "Added", .data = std::string(100, 'x')}},
+                              Durability::kBuffered);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+  ASSERT_TRUE((*store)->Sync().ok());
+  if (compact) {
+    ASSERT_TRUE((*store)->Compact().ok());
+  }
+}
+
+TEST_F(CliVerify, CleanStorePrintsOkWithItsCounts) {
+  ASSERT_EQ(
+      Evlog({"append", "order-1"}, "{\"type\":\"A\",\"data\":1}\n{\"type\":\"B\",\"data\":2}\n")
+          .exit_code,
+      0);
+  ASSERT_EQ(Evlog({"append", "cart-1", "--type", "A", "--data", "3"}).exit_code, 0);
+  auto r = Evlog({"verify"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, R"({"ok":true,"events":3,"streams":2,"last_position":3,"reclaimed":0,)"
+                   R"("index_entries":6})"
+                   "\n");
+  EXPECT_TRUE(r.err.empty()) << r.err;
+}
+
+TEST_F(CliVerify, TrimmedAndCompactedStoreIsClean) {
+  Fill(db(), /*compact=*/false);
+  {
+    auto store = Store::Open(Options{}, db());
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE(
+        (*store)->TrimStream("order-1", {.before = Version(50), .require_snapshot = false}).ok());
+    ASSERT_TRUE((*store)->Compact().ok());
+  }
+  auto r = Evlog({"verify"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  ASSERT_EQ(r.Lines().size(), 1u);
+  EXPECT_EQ(r.Lines()[0]["ok"], true);
+  EXPECT_EQ(r.Lines()[0]["reclaimed"], 49);
+}
+
+TEST_F(CliVerify, FlippedTableBytesExitFiveWithTheProblems) {
+  Fill(db(), /*compact=*/true);
+  auto tables = testutil::FilesEndingWith(db(), ".sst");
+  ASSERT_FALSE(tables.empty());
+  for (const fs::path& t : tables) ASSERT_TRUE(testutil::FlipBytes(t, fs::file_size(t) / 3, 16));
+
+  auto r = Evlog({"verify"});
+  ASSERT_EQ(r.exit_code, 5) << r.out << r.err;
+  if (r.out.empty()) {  // refused at open
+    EXPECT_EQ(r.Error()["error"], "corruption") << r.err;
+  } else {
+    ASSERT_EQ(r.Lines().size(), 1u) << r.out;
+    nlohmann::ordered_json report = r.Lines()[0];
+    EXPECT_EQ(report["ok"], false);
+    EXPECT_GE(report["problem_count"].get<int>(), 1);
+    ASSERT_TRUE(report["problems"].is_array());
+    EXPECT_NE(report["problems"][0].get<std::string>().find("checksum mismatch"), std::string::npos)
+        << r.out;
+  }
+  // Reads of the damaged store fail with corruption, exit 5.
+  auto read = Evlog({"read-all"});
+  EXPECT_EQ(read.exit_code, 5) << read.err;
+  EXPECT_EQ(read.Error()["error"], "corruption") << read.err;
+}
+
+TEST_F(CliVerify, DamagedWalIsCorruptionExitFive) {
+  Fill(db(), /*compact=*/false);
+  auto wals = testutil::FilesEndingWith(db(), ".log");
+  ASSERT_EQ(wals.size(), 1u);
+  ASSERT_TRUE(testutil::FlipBytes(wals[0], fs::file_size(wals[0]) / 2, 8));
+  auto r = Evlog({"verify"});
+  EXPECT_EQ(r.exit_code, 5) << r.out << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_EQ(r.Error()["error"], "corruption") << r.err;
+}
+
+TEST_F(CliVerify, MissingStoreIsNotFound) {
+  auto r = Evlog({"verify"});
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_EQ(r.Error()["error"], "not_found") << r.err;
+}
+
+}  // namespace
+}  // namespace evlog
