@@ -107,18 +107,20 @@ TEST_F(Corruption, FlippedBytesInTableFilesAreReportedByVerifyAndReads) {
 // the store without a word, here 201 of 400 acknowledged events short.
 TEST_F(Corruption, FlippedBytesInTheWalAreRefusedAtOpen) {
   Fill();  // everything still in the WAL: no memtable was flushed
+  const std::string crashed = dir_.Sub("crashed");
+  ASSERT_TRUE(CopyAsCrashed(path(), crashed));
   store_.reset();
-  auto wals = FilesEndingWith(path(), ".log");
+  auto wals = FilesEndingWith(crashed, ".log");
   ASSERT_EQ(wals.size(), 1u);
   ASSERT_GT(fs::file_size(wals[0]), 4000u);
   ASSERT_TRUE(FlipBytes(wals[0], fs::file_size(wals[0]) / 2, 8));
 
-  auto opened = Store::Open(Options{}, path());
+  auto opened = Store::Open(Options{}, crashed);
   ASSERT_FALSE(opened.ok()) << "opened at position " << (*opened)->LastPosition().value()
                             << " of 400 acknowledged";
   EXPECT_TRUE(opened.status().IsCorruption()) << opened.status().ToString();
   // So do read-only opens.
-  auto read_only = Store::Open(Options{.read_only = true}, path());
+  auto read_only = Store::Open(Options{.read_only = true}, crashed);
   ASSERT_FALSE(read_only.ok()) << "opened at position " << (*read_only)->LastPosition().value();
   EXPECT_TRUE(read_only.status().IsCorruption()) << read_only.status().ToString();
 }

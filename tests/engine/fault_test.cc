@@ -164,16 +164,13 @@ TEST_F(IoFaults, ReadsReturnIOErrorWhenTableReadsFail) {
   ExpectConsistentPrefix();
 }
 
-// Engine bug found by this test, disabled until engine/writer.cc is fixed
-// (see docs/reliability.md). A buffered append is acknowledged and waits
-// for the background sync; then an append's WAL write fails. The writer
-// marks itself failed but still lets its background syncer (or Stop) call
-// SyncWAL on the RocksDB WAL writer that saw the error, and Debian's
-// librocksdb, built with assertions, aborts the whole process in
-// WritableFileWriter ("Assertion `sync_without_flush_called_' failed").
-// After a failed write the writer must not sync the WAL again.
-// Run with --gtest_also_run_disabled_tests.
-TEST_F(IoFaults, DISABLED_AFailedWriteAfterABufferedAppendNeverCrashesTheProcess) {
+// Regression: a buffered append is acknowledged and waits for the background
+// sync; then an append's WAL write fails. The writer used to let its
+// background syncer (or Stop) call SyncWAL on the RocksDB WAL writer that
+// saw the error, and Debian's librocksdb, built with assertions, aborted
+// the whole process ("Assertion `sync_without_flush_called_' failed").
+// After a failed write the writer no longer syncs the WAL.
+TEST_F(IoFaults, AFailedWriteAfterABufferedAppendNeverCrashesTheProcess) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_EXIT(
       {

@@ -25,4 +25,10 @@ bool FlipBytes(const std::filesystem::path& file, uint64_t offset, size_t count)
   return static_cast<bool>(f);
 }
 
+bool CopyAsCrashed(const std::string& from, const std::string& to) {
+  std::error_code ec;
+  std::filesystem::copy(from, to, std::filesystem::copy_options::recursive, ec);
+  return !ec;
+}
+
 }  // namespace evlog::testutil

@@ -18,4 +18,10 @@ std::vector<std::filesystem::path> FilesEndingWith(const std::string& dir,
 // cannot be opened.
 bool FlipBytes(const std::filesystem::path& file, uint64_t offset, size_t count);
 
+// Copies the directory of an open store, whose log the caller has synced,
+// to `to`: the store as a crash would leave it, its recent events only in
+// the write-ahead log (a clean close flushes them into tables and empties
+// the log). False if the copy fails.
+bool CopyAsCrashed(const std::string& from, const std::string& to);
+
 }  // namespace evlog::testutil

@@ -17,8 +17,11 @@ namespace fs = std::filesystem;
 using CliVerify = CliTest;
 
 // Writes 300 events in 3 streams through the engine, syncs, and closes.
-void Fill(const std::string& db, bool compact) {
-  auto store = Store::Open(Options{}, db);
+// Fills a store at `db`; with `crashed`, leaves at `db` a copy taken while
+// the store was open (its events only in the WAL) instead.
+void Fill(const std::string& db, bool compact, bool crashed = false) {
+  const std::string where = crashed ? db + ".open" : db;
+  auto store = Store::Open(Options{}, where);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   for (int i = 0; i < 300; ++i) {
     auto r = (*store)->Append("order-" + std::to_string(i % 3), ExpectedVersion::Any(),
@@ -29,6 +32,9 @@ void Fill(const std::string& db, bool compact) {
   ASSERT_TRUE((*store)->Sync().ok());
   if (compact) {
     ASSERT_TRUE((*store)->Compact().ok());
+  }
+  if (crashed) {
+    ASSERT_TRUE(testutil::CopyAsCrashed(where, db));
   }
 }
 
@@ -88,7 +94,7 @@ TEST_F(CliVerify, FlippedTableBytesExitFiveWithTheProblems) {
 }
 
 TEST_F(CliVerify, DamagedWalIsCorruptionExitFive) {
-  Fill(db(), /*compact=*/false);
+  Fill(db(), /*compact=*/false, /*crashed=*/true);
   auto wals = testutil::FilesEndingWith(db(), ".log");
   ASSERT_EQ(wals.size(), 1u);
   ASSERT_TRUE(testutil::FlipBytes(wals[0], fs::file_size(wals[0]) / 2, 8));
