@@ -32,6 +32,22 @@ Status FromRocks(const rocksdb::Status& s) {
 
 namespace {
 
+// True if every entry of `path` is a file RocksDB writes while it creates a
+// database, before CURRENT: what a process killed during the first Open
+// leaves behind. Creating the store there again is safe and must work.
+bool OnlyCreationLeftovers(const std::string& path) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(path, ec)) {
+    const std::string name = entry.path().filename().string();
+    const bool leftover = name == "LOG" || name == "LOCK" || name == "IDENTITY" ||
+                          name.starts_with("LOG.old.") || name.starts_with("MANIFEST-") ||
+                          name.starts_with("OPTIONS-") || name.ends_with(".dbtmp") ||
+                          name.ends_with(".log");
+    if (!leftover || !entry.is_regular_file(ec)) return false;
+  }
+  return !ec;
+}
+
 // See SetFileSystemForTesting. Guarded by test_fs_mu.
 std::mutex test_fs_mu;
 std::shared_ptr<rocksdb::FileSystem> test_fs;
@@ -172,7 +188,7 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& 
     if (!options.create_if_missing || options.read_only) {
       return Status::NotFound("no evlog store at '" + path + "'");
     }
-    if (fs::exists(path, ec) && !fs::is_empty(path, ec)) {
+    if (fs::exists(path, ec) && !fs::is_empty(path, ec) && !OnlyCreationLeftovers(path)) {
       return Status::InvalidArgument("'" + path +
                                      "' is a non-empty directory that is not an evlog store");
     }

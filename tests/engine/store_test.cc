@@ -265,6 +265,26 @@ TEST_F(StoreOpen, NonEmptyDirectoryThatIsNotAStoreIsRefused) {
   EXPECT_TRUE(r.status().IsInvalidArgument()) << r.status().ToString();
 }
 
+// Regression (found by tools/torture killing a child 1-8 ms after it
+// started): a process killed during the first Open left only RocksDB's LOG
+// behind, and the directory was refused for ever as "not an evlog store".
+TEST_F(StoreOpen, DirectoryLeftByACrashDuringCreationOpens) {
+  std::string half = dir_.Sub("half");
+  std::filesystem::create_directories(half);
+  std::ofstream(half + "/LOG") << "";
+  std::ofstream(half + "/LOCK") << "";
+  std::ofstream(half + "/MANIFEST-000001") << "";
+  auto r = Store::Open(Options{}, half);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE((*r)->Append("a", ExpectedVersion::NoStream(), {Ev("T")}).ok());
+  // A foreign file beside those still makes it not a store.
+  std::string mixed = dir_.Sub("mixed");
+  std::filesystem::create_directories(mixed);
+  std::ofstream(mixed + "/LOG") << "";
+  std::ofstream(mixed + "/notes.txt") << "mine";
+  EXPECT_TRUE(Store::Open(Options{}, mixed).status().IsInvalidArgument());
+}
+
 // Counts the entries of column family `family` (the store must be closed).
 size_t CountEntries(const std::string& path, const std::string& family) {
   size_t n = 0;

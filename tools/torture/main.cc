@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   app.add_option("--seed", o.seed, "seeds the timing and the appends");
   app.add_option("--min-ms", o.min_ms, "shortest life of a child")->check(CLI::Range(1, 60'000));
   app.add_option("--max-ms", o.max_ms, "longest life of a child")->check(CLI::Range(1, 60'000));
+  app.add_flag("--progress", o.progress, "a line on stderr every 50 kills");
 
   ChildOptions child;
   auto* child_cmd = app.add_subcommand("child", "");

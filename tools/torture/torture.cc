@@ -362,6 +362,12 @@ TortureResult RunTorture(const TortureOptions& o) {
     for (auto& p : v.problems)
       result.problems.push_back("round " + std::to_string(round) + ": " + p);
     if (!result.problems.empty()) return result;
+    if (o.progress && (round % 50 == 0 || round == o.kills)) {
+      std::fprintf(stderr,
+                   "torture: %d/%d kills, %llu appends acknowledged, %llu events verified\n", round,
+                   o.kills, static_cast<unsigned long long>(result.acknowledged_appends),
+                   static_cast<unsigned long long>(result.events_verified));
+    }
   }
   return result;
 }

@@ -80,6 +80,8 @@ struct TortureOptions {
   int max_ms = 300;
   // This executable, started as the child ("child" verb).
   std::string self;
+  // A line on stderr every 50 kills.
+  bool progress = false;
 };
 
 struct TortureResult {
