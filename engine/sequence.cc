@@ -1,8 +1,9 @@
 #include "sequence.h"
 
+#include <limits>
+
 #include "codec.h"
 #include "keys.h"
-#include "stream_metadata.h"
 
 namespace evlog {
 
@@ -41,12 +42,13 @@ Status LoadStreamHead(const Db& db, const rocksdb::ReadOptions& read_options,
   // Compaction drops trimmed and deleted events, the last ones too (a soft
   // delete truncates before last + 1): the truncation point then tells where
   // the stream stood, so its versions continue past what was removed rather
-  // than restart below the truncation point, hidden from every read.
-  if (db.has_metadata.load() && !stream.starts_with(kMetaPrefix)) {
-    StreamMetadata metadata;
-    if (Status st = LoadMetadata(db, stream, &metadata); !st.ok()) return st;
-    if (metadata.truncate_before && metadata.truncate_before->value() > head->version.value() + 1) {
-      head->version = Version(metadata.truncate_before->value() - 1);
+  // than restart below the truncation point, hidden from every read. An
+  // in-memory lookup (the trim filter's rules), so reads pay nothing for it.
+  if (!head->tombstoned && !db.truncations->empty()) {
+    const uint64_t keep_from = db.truncations->KeepFrom(stream).value();
+    if (keep_from != std::numeric_limits<uint64_t>::max() &&
+        keep_from > head->version.value() + 1) {
+      head->version = Version(keep_from - 1);
     }
   }
   return Status::OK();

@@ -28,6 +28,12 @@ void TruncationTable::Raise(std::string_view stream, Version keep_from) {
   if (it != rules_.end() && it->second.keep_from < keep_from) it->second.keep_from = keep_from;
 }
 
+Version TruncationTable::KeepFrom(std::string_view stream) const {
+  std::shared_lock lock(mu_);
+  auto it = rules_.find(stream);
+  return it == rules_.end() ? Version(0) : it->second.keep_from;
+}
+
 bool TruncationTable::Droppable(std::string_view stream, Version version, int64_t timestamp_us,
                                 int64_t now_us) const {
   std::shared_lock lock(mu_);

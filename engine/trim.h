@@ -44,6 +44,9 @@ class TruncationTable {
   // `timestamp_us`, at `now_us`.
   bool Droppable(std::string_view stream, Version version, int64_t timestamp_us,
                  int64_t now_us) const;
+  // The first version `stream` keeps by its version rules; 0 if it has no
+  // rule.
+  Version KeepFrom(std::string_view stream) const;
   bool empty() const { return size_.load(std::memory_order_relaxed) == 0; }
 
  private:

@@ -1,7 +1,9 @@
 #include "fault_fixture.h"
 
+#include <atomic>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "db.h"
 #include "testutil/store_fixture.h"
@@ -44,6 +46,38 @@ void FaultStoreTest::AppendAcked(const std::string& stream, int count, Durabilit
     std::lock_guard<std::mutex> lock(acked_mu_);
     acked_.push_back({stream, id, r->streams[0].first_version, r->streams[0].first_position});
   }
+}
+
+void FaultStoreTest::AppendFromThreads(int threads, int acks, const std::function<void()>& then) {
+  std::atomic<int> acked{0};
+  std::atomic<int> running{threads};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < threads; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = 0;; ++i) {
+        std::string stream = "item-" + std::to_string(t) + "-" + std::to_string(i % 3);
+        Uuid id = Uuid::Random();
+        auto r = store_->Append(stream, ExpectedVersion::Any(), {Ev("Added", "x", id)},
+                                Durability::kSync);
+        if (!r.ok()) {
+          EXPECT_TRUE(r.status().IsIOError()) << r.status().ToString();
+          break;
+        }
+        // Told OK after the power went: the process would not have lived
+        // to hear it.
+        if (fs_->powered_off()) break;
+        {
+          std::lock_guard<std::mutex> lock(acked_mu_);
+          acked_.push_back({stream, id, r->streams[0].first_version, r->streams[0].first_position});
+        }
+        ++acked;
+      }
+      --running;
+    });
+  }
+  while (acked.load() < acks && running.load() > 0) std::this_thread::yield();
+  then();
+  for (auto& w : writers) w.join();
 }
 
 void FaultStoreTest::ExpectAckedPresent() {

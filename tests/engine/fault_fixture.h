@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -40,6 +41,12 @@ class FaultStoreTest : public ::testing::Test {
 
   // Appends `count` one-event appends to `stream` and records them in acked_.
   void AppendAcked(const std::string& stream, int count, Durability durability);
+
+  // Appends with kSync from `threads` threads, recording every acknowledged
+  // event, until an append fails (it must be an IOError) or the power is
+  // off. Calls `then` once `acks` appends were acknowledged (or every thread
+  // stopped), and returns when every thread has.
+  void AppendFromThreads(int threads, int acks, const std::function<void()>& then);
 
   // Every event of acked_ is in the log at its position with its stream,
   // version and id.

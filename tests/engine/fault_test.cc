@@ -6,10 +6,6 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <condition_variable>
-#include <thread>
-
 #include "fault_fixture.h"
 #include "testutil/store_fixture.h"
 
@@ -90,34 +86,8 @@ TEST_F(IoFaults, ReopenAfterTheFaultClearsRecoversEveryAcknowledgedEvent) {
 // must be on disk: the only way to pass is never to acknowledge an append
 // whose sync failed.
 TEST_F(IoFaults, NoAppendIsAcknowledgedWhoseSyncFailed) {
-  std::atomic<int> acks{0};
-  std::atomic<int> running{4};  // a writer that failed early must not hang the wait
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> writers;
-  for (int t = 0; t < 4; ++t) {
-    writers.emplace_back([&, t] {
-      struct Done {
-        std::atomic<int>& running;
-        ~Done() { --running; }
-      } done{running};
-      std::string stream = "writer-" + std::to_string(t);
-      while (!stop.load()) {
-        Uuid id = Uuid::Random();
-        auto r = store_->Append(stream, ExpectedVersion::Any(), {Ev("Added", "x", id)},
-                                Durability::kSync);
-        if (!r.ok()) {
-          EXPECT_TRUE(r.status().IsIOError()) << r.status().ToString();
-          return;
-        }
-        std::lock_guard<std::mutex> lock(acked_mu_);
-        acked_.push_back({stream, id, r->streams[0].first_version, r->streams[0].first_position});
-        ++acks;
-      }
-    });
-  }
-  while (acks.load() < 200 && running.load() > 0) std::this_thread::yield();
-  fs_->Inject(Fault{.op = FaultFs::Op::kSync, .kind = FaultFs::Kind::kWal});
-  for (auto& w : writers) w.join();
+  AppendFromThreads(
+      4, 200, [&] { fs_->Inject(Fault{.op = FaultFs::Op::kSync, .kind = FaultFs::Kind::kWal}); });
   CutPower();
   Open();
   EXPECT_GE(acked_.size(), 200u);
