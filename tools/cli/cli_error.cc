@@ -3,12 +3,17 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "cli/backend.h"
+
 namespace evlog::cli {
 
 int ExitCodeFor(const Status& status) {
   if (status.ok()) return kExitOk;
   if (status.IsWrongExpectedVersion() || status.IsConditionFailed()) return kExitConflict;
   if (status.IsNotFound()) return kExitNotFound;
+  if (status.IsNotSupported() && status.message().starts_with(kNotServedRemotely)) {
+    return kExitNotServedRemotely;
+  }
   return kExitFailure;
 }
 

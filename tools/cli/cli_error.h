@@ -2,7 +2,9 @@
 // and an exit code scripts can branch on.
 //
 //   0 ok, 1 anything else (stream_deleted included), 2 usage error, 3 wrong
-//   expected version or failed append condition, 4 not found.
+//   expected version or failed append condition, 4 not found; with
+//   --connect also 5, an operation evlogd does not serve, and 6, the daemon
+//   could not be reached or refused the session.
 
 #pragma once
 
@@ -17,6 +19,8 @@ inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitConflict = 3;
 inline constexpr int kExitNotFound = 4;
+inline constexpr int kExitNotServedRemotely = 5;
+inline constexpr int kExitUnreachable = 6;
 
 // The exit code for a non-OK engine status.
 int ExitCodeFor(const Status& status);
