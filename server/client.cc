@@ -364,3 +364,98 @@ Result<StoreStats> Client::Stats() {
 }
 
 }  // namespace evlog
+
+namespace evlog {
+
+namespace {
+Status DoneStatus(Result<server::Response> response) {
+  return Expect<server::DoneResponse>(std::move(response)).status();
+}
+}  // namespace
+
+Result<StreamMetadata> Client::GetStreamMetadata(std::string_view stream) {
+  return Expect<StreamMetadata>(
+      rep_->CallSync(server::GetStreamMetadataRequest{std::string(stream)}));
+}
+
+Status Client::SetStreamMetadata(std::string_view stream, const StreamMetadata& metadata) {
+  return DoneStatus(
+      rep_->CallSync(server::SetStreamMetadataRequest{std::string(stream), metadata}));
+}
+
+Status Client::DeleteStream(std::string_view stream, bool hard) {
+  return DoneStatus(rep_->CallSync(server::DeleteStreamRequest{std::string(stream), hard}));
+}
+
+Result<Version> Client::TrimStream(std::string_view stream, const TrimOptions& options) {
+  return Expect<Version>(rep_->CallSync(server::TrimStreamRequest{std::string(stream), options}));
+}
+
+Status Client::SaveSnapshot(std::string_view stream, Version version, std::string_view state) {
+  return DoneStatus(rep_->CallSync(
+      server::SaveSnapshotRequest{std::string(stream), version, std::string(state)}));
+}
+
+Result<std::optional<Snapshot>> Client::LoadSnapshot(std::string_view stream) {
+  auto r = Expect<server::SnapshotResponse>(
+      rep_->CallSync(server::LoadSnapshotRequest{std::string(stream)}));
+  if (!r.ok()) return r.status();
+  return std::move(r->snapshot);
+}
+
+Result<std::optional<std::string>> Client::ViewGet(std::string_view view, std::string_view key) {
+  auto r = Expect<server::ViewValueResponse>(
+      rep_->CallSync(server::ViewGetRequest{std::string(view), std::string(key)}));
+  if (!r.ok()) return r.status();
+  return std::move(r->value);
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> Client::ViewScan(std::string_view view,
+                                                                          std::string_view prefix,
+                                                                          size_t max_count) {
+  auto r = Expect<server::ViewRowsResponse>(
+      rep_->CallSync(server::ViewScanRequest{std::string(view), std::string(prefix), max_count}));
+  if (!r.ok()) return r.status();
+  if (r->truncated) {
+    return Status::NotSupported("view '" + std::string(view) + "': more than " +
+                                std::to_string(r->rows.size()) +
+                                " rows match; the daemon answers one page per scan");
+  }
+  return std::move(r->rows);
+}
+
+Status Client::RequestViewRebuild(std::string_view view) {
+  return DoneStatus(rep_->CallSync(server::ViewRebuildRequest{std::string(view), false}));
+}
+
+Status Client::CancelViewRebuild(std::string_view view) {
+  return DoneStatus(rep_->CallSync(server::ViewRebuildRequest{std::string(view), true}));
+}
+
+Result<Store::ViewProgress> Client::GetViewProgress(std::string_view view) {
+  return Expect<Store::ViewProgress>(
+      rep_->CallSync(server::GetViewProgressRequest{std::string(view)}));
+}
+
+Result<std::vector<SubscriptionInfo>> Client::ListSubscriptions() {
+  auto r =
+      Expect<server::SubscriptionsResponse>(rep_->CallSync(server::ListSubscriptionsRequest{}));
+  if (!r.ok()) return r.status();
+  return std::move(r->subscriptions);
+}
+
+Result<std::vector<ParkedEvent>> Client::ListParked(std::string_view name) {
+  auto r =
+      Expect<server::ParkedResponse>(rep_->CallSync(server::ListParkedRequest{std::string(name)}));
+  if (!r.ok()) return r.status();
+  return std::move(r->events);
+}
+
+Result<uint64_t> Client::ReplayParked(std::string_view name) {
+  auto r =
+      Expect<server::CountResponse>(rep_->CallSync(server::ReplayParkedRequest{std::string(name)}));
+  if (!r.ok()) return r.status();
+  return r->count;
+}
+
+}  // namespace evlog

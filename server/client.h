@@ -40,8 +40,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "evlog/status.h"
@@ -100,6 +102,28 @@ class Client {
   Result<Version> StreamVersion(std::string_view stream);
   Result<std::vector<StreamInfo>> ListStreams(const ListStreamsOptions& options = {});
   Result<StoreStats> Stats();
+
+  // Stream lifecycle, snapshots, views and durable subscriptions: as the
+  // Store methods of the same names, with the same errors.
+  Result<StreamMetadata> GetStreamMetadata(std::string_view stream);
+  Status SetStreamMetadata(std::string_view stream, const StreamMetadata& metadata);
+  Status DeleteStream(std::string_view stream, bool hard = false);
+  Result<Version> TrimStream(std::string_view stream, const TrimOptions& options = {});
+  Status SaveSnapshot(std::string_view stream, Version version, std::string_view state);
+  Result<std::optional<Snapshot>> LoadSnapshot(std::string_view stream);
+  Result<std::optional<std::string>> ViewGet(std::string_view view, std::string_view key);
+  // One response holds at most the daemon's max_read_events rows (10,000 by
+  // default): a scan matching more, with no smaller max_count, fails with
+  // NotSupported rather than return part of the rows.
+  Result<std::vector<std::pair<std::string, std::string>>> ViewScan(std::string_view view,
+                                                                    std::string_view prefix,
+                                                                    size_t max_count = SIZE_MAX);
+  Status RequestViewRebuild(std::string_view view);
+  Status CancelViewRebuild(std::string_view view);
+  Result<Store::ViewProgress> GetViewProgress(std::string_view view);
+  Result<std::vector<SubscriptionInfo>> ListSubscriptions();
+  Result<std::vector<ParkedEvent>> ListParked(std::string_view name);
+  Result<uint64_t> ReplayParked(std::string_view name);
 
   // False once the session is lost.
   bool connected() const;

@@ -97,40 +97,47 @@ class RemoteBackend final : public Backend {
     });
   }
 
-  Result<StreamMetadata> GetStreamMetadata(std::string_view) override {
-    return NotServedRemotely("stream metadata");
+  Result<StreamMetadata> GetStreamMetadata(std::string_view stream) override {
+    return client_->GetStreamMetadata(stream);
   }
-  Status SetStreamMetadata(std::string_view, const StreamMetadata&) override {
-    return NotServedRemotely("stream metadata");
+  Status SetStreamMetadata(std::string_view stream, const StreamMetadata& metadata) override {
+    return client_->SetStreamMetadata(stream, metadata);
   }
-  Status DeleteStream(std::string_view, bool) override { return NotServedRemotely("delete"); }
-  Result<Version> TrimStream(std::string_view, const TrimOptions&) override {
-    return NotServedRemotely("trim");
+  Status DeleteStream(std::string_view stream, bool hard) override {
+    return client_->DeleteStream(stream, hard);
   }
-  Result<std::optional<Snapshot>> LoadSnapshot(std::string_view) override {
-    return NotServedRemotely("snapshot");
+  Result<Version> TrimStream(std::string_view stream, const TrimOptions& options) override {
+    return client_->TrimStream(stream, options);
   }
-  Result<std::optional<std::string>> ViewGet(std::string_view, std::string_view) override {
-    return NotServedRemotely("view get");
+  Result<std::optional<Snapshot>> LoadSnapshot(std::string_view stream) override {
+    return client_->LoadSnapshot(stream);
   }
-  Result<std::vector<std::pair<std::string, std::string>>> ViewScan(std::string_view,
-                                                                    std::string_view) override {
-    return NotServedRemotely("view scan");
+  Result<std::optional<std::string>> ViewGet(std::string_view view, std::string_view key) override {
+    return client_->ViewGet(view, key);
   }
-  Status RequestViewRebuild(std::string_view) override { return NotServedRemotely("view rebuild"); }
-  Status CancelViewRebuild(std::string_view) override { return NotServedRemotely("view rebuild"); }
-  Result<Store::ViewProgress> GetViewProgress(std::string_view) override {
-    return NotServedRemotely("view rebuild");
+  Result<std::vector<std::pair<std::string, std::string>>> ViewScan(
+      std::string_view view, std::string_view prefix) override {
+    return client_->ViewScan(view, prefix);
   }
+  Status RequestViewRebuild(std::string_view view) override {
+    return client_->RequestViewRebuild(view);
+  }
+  Status CancelViewRebuild(std::string_view view) override {
+    return client_->CancelViewRebuild(view);
+  }
+  Result<Store::ViewProgress> GetViewProgress(std::string_view view) override {
+    return client_->GetViewProgress(view);
+  }
+  // The daemon's reads always see its latest commit.
   Status CatchUp() override { return Status::OK(); }
   Result<std::vector<SubscriptionInfo>> ListSubscriptions() override {
-    return NotServedRemotely("subscriptions");
+    return client_->ListSubscriptions();
   }
-  Result<std::vector<ParkedEvent>> ListParked(std::string_view) override {
-    return NotServedRemotely("parked");
+  Result<std::vector<ParkedEvent>> ListParked(std::string_view name) override {
+    return client_->ListParked(name);
   }
-  Result<uint64_t> ReplayParked(std::string_view) override {
-    return NotServedRemotely("replay-parked");
+  Result<uint64_t> ReplayParked(std::string_view name) override {
+    return client_->ReplayParked(name);
   }
 
  private:
