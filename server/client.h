@@ -36,6 +36,7 @@
 
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -73,6 +74,22 @@ struct ClientOptions {
   // Default: 256 MiB
   size_t max_frame_bytes = 256 << 20;
 };
+
+// A server-pushed subscription to the daemon's change feed (Subscribe).
+struct RemoteSubscribeOptions {
+  // Where it starts and its filters (start, category, stream_prefix,
+  // event_type); the batch limits are the daemon's.
+  ChangeFeedOptions feed;
+  // Credits granted at a time: at most this many events are pushed and not
+  // yet handed to the callback. Default: 1024
+  uint64_t window = 1024;
+  // Grant credits as the callback consumes events, half a window at a time.
+  // false: only the first window is granted; call Grant() for more.
+  // Default: true
+  bool auto_credit = true;
+};
+
+class RemoteSubscription;
 
 class Client {
  public:
@@ -125,6 +142,19 @@ class Client {
   Result<std::vector<ParkedEvent>> ListParked(std::string_view name);
   Result<uint64_t> ReplayParked(std::string_view name);
 
+  // Subscribes to the change feed; the daemon pushes events while it has
+  // credits. `on_events` runs on the client's I/O thread with each batch (in
+  // position order), and once with an error when the subscription ends
+  // (lost connection: IOError — subscriptions are not resumed by a
+  // reconnect, subscribe again After(position()); a daemon error such as
+  // Trimmed). It may run before Subscribe returns. Errors: Busy at the
+  // daemon's per-session subscription limit, Trimmed, InvalidArgument.
+  // The subscription must not outlive the client, nor be destroyed from
+  // its own callback.
+  using SubscriptionCallback = std::function<void(Result<std::vector<OwnedEvent>> events)>;
+  Result<std::unique_ptr<RemoteSubscription>> Subscribe(RemoteSubscribeOptions options,
+                                                        SubscriptionCallback on_events);
+
   // False once the session is lost.
   bool connected() const;
 
@@ -132,6 +162,33 @@ class Client {
   struct Rep;
   explicit Client(std::unique_ptr<Rep> rep);
   std::unique_ptr<Rep> rep_;
+  friend class RemoteSubscription;
+};
+
+class RemoteSubscription {
+ public:
+  // Unsubscribes if Cancel() was not called.
+  ~RemoteSubscription();
+  RemoteSubscription(const RemoteSubscription&) = delete;
+  RemoteSubscription& operator=(const RemoteSubscription&) = delete;
+
+  // Allows the daemon `events` more (RemoteSubscribeOptions::auto_credit
+  // off, or on top of it).
+  void Grant(uint64_t events);
+  // Ends the subscription; no callback runs after it returns OK.
+  Status Cancel();
+  // The feed position after the last batch handed to the callback:
+  // subscribe again with FeedStart::After(position()) to resume.
+  Position position() const;
+
+ private:
+  friend class Client;
+  RemoteSubscription(Client::Rep* rep, uint64_t id, std::shared_ptr<std::atomic<uint64_t>> position)
+      : rep_(rep), id_(id), position_(std::move(position)) {}
+  Client::Rep* rep_;
+  uint64_t id_;
+  std::shared_ptr<std::atomic<uint64_t>> position_;
+  bool cancelled_ = false;
 };
 
 }  // namespace evlog

@@ -40,6 +40,24 @@ TEST_P(CliFeed, TailPrintsTheFeedFromAStartPoint) {
   EXPECT_EQ(Evlog({"tail", "--from", "soon"}).exit_code, 2);
 }
 
+// tail --follow in both forms; remotely it is a pushed subscription.
+TEST_P(CliFeed, TailFollowPrintsNewCommits) {
+  ASSERT_EQ(Evlog({"append", "live-1", "--type", "Old", "--data", "0"}).exit_code, 0);
+  auto child = testutil::CliProcess::Start(ArgvWithDb({"tail", "--follow", "--from", "latest"}));
+  ASSERT_NE(child, nullptr);
+  // The follower starts at "latest": append until it has shown up, since
+  // it may subscribe after the first append.
+  std::optional<std::string> line;
+  for (int i = 0; i < 100 && !line; ++i) {
+    ASSERT_EQ(Evlog({"append", "live-1", "--type", "Live", "--data", "1"}).exit_code, 0);
+    line = child->ReadLine(std::chrono::milliseconds(200));
+  }
+  ASSERT_TRUE(line.has_value()) << "tail --follow printed nothing";
+  Json event = Json::parse(*line);
+  EXPECT_EQ(event["stream"], "live-1");
+  EXPECT_EQ(event["type"], "Live");
+}
+
 TEST_F(Cli, TailFollowDeliversEventsAppendedByAnotherProcess) {
   auto store = Store::Open(Options{}, db());
   ASSERT_TRUE(store.ok()) << store.status().ToString();

@@ -3,6 +3,7 @@
 // whole result in memory.
 
 #include <algorithm>
+#include <future>
 
 #include "cli/backend.h"
 #include "client.h"
@@ -71,7 +72,7 @@ class RemoteBackend final : public Backend {
   Result<StoreStats> Stats() override { return client_->Stats(); }
 
   Status Tail(const ChangeFeedOptions& options, bool follow, const EventSink& each) override {
-    if (follow) return NotServedRemotely("tail --follow");
+    if (follow) return Follow(options, each);
     // What is committed now is a read of the global log from the start
     // point. The log's indexes serve one filter at a time: the type is
     // checked here when both are given.
@@ -141,6 +142,21 @@ class RemoteBackend final : public Backend {
   }
 
  private:
+  // tail --follow: a pushed subscription; runs until it ends with an error
+  // (the process is normally stopped by a signal).
+  Status Follow(const ChangeFeedOptions& options, const EventSink& each) {
+    std::promise<Status> ended;
+    auto sub = client_->Subscribe({.feed = options}, [&](Result<std::vector<OwnedEvent>> events) {
+      if (!events.ok()) {
+        ended.set_value(events.status());
+        return;
+      }
+      for (const OwnedEvent& e : *events) each(e.view());
+    });
+    if (!sub.ok()) return sub.status();
+    return ended.get_future().get();
+  }
+
   std::unique_ptr<Client> client_;
 };
 
