@@ -11,7 +11,10 @@ int ExitCodeFor(const Status& status) {
   if (status.ok()) return kExitOk;
   if (status.IsWrongExpectedVersion() || status.IsConditionFailed()) return kExitConflict;
   if (status.IsNotFound()) return kExitNotFound;
-  if (status.IsNotSupported() && status.message().starts_with(kNotServedRemotely)) {
+  // An evlogd older than this evlog answers a request it does not know
+  // with UnknownRequest, which the client reports as InvalidArgument.
+  if ((status.IsNotSupported() && status.message().starts_with(kNotServedRemotely)) ||
+      (status.IsInvalidArgument() && status.message().starts_with("unknown_request: "))) {
     return kExitNotServedRemotely;
   }
   return kExitFailure;
