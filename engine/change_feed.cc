@@ -1,5 +1,7 @@
 #include "change_feed.h"
 
+#include <algorithm>
+
 #include "reader.h"
 
 namespace evlog {
@@ -76,6 +78,10 @@ ChangeFeed::ChangeFeed(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
 ChangeFeed::~ChangeFeed() = default;
 
 Position ChangeFeed::position() const { return Position(rep_->position); }
+
+void ChangeFeed::set_max_batch_events(size_t max_batch_events) {
+  rep_->options.max_batch_events = std::max<size_t>(max_batch_events, 1);
+}
 
 Status ChangeFeed::Next(std::chrono::milliseconds timeout, FeedBatch* batch) {
   batch->events.clear();

@@ -117,6 +117,24 @@ struct Client::Rep {
   Status broken;  // why the session ended for good, once it has
 
   void Call(RequestBody body, ResponseCallback done);
+  // Call with a chosen id; `registered` runs on the I/O thread just before
+  // the request is queued.
+  void CallAs(uint64_t id, RequestBody body, ResponseCallback done,
+              std::function<void()> registered = nullptr);
+  // Sends a request that is never answered (Credit).
+  void SendNoReply(RequestBody body);
+
+  struct Pushed {
+    Client::SubscriptionCallback callback;
+    uint64_t window = 0;
+    bool auto_credit = true;
+    uint64_t consumed = 0;  // handed to the callback, not yet granted again
+    std::shared_ptr<std::atomic<uint64_t>> position;
+  };
+  // I/O thread only: subscriptions by id.
+  std::map<uint64_t, Pushed> subscriptions;
+  void Deliver(std::map<uint64_t, Pushed>::iterator it, Response& response);
+  void EndSubscriptions(const Status& why);
   void Read();
   void Write();
   // The connection failed: reconnect and resend if allowed, else Fail.
@@ -127,14 +145,59 @@ struct Client::Rep {
 };
 
 void Client::Rep::Call(RequestBody body, ResponseCallback done) {
-  const uint64_t id = next_id.fetch_add(1);
+  CallAs(next_id.fetch_add(1), std::move(body), std::move(done));
+}
+
+void Client::Rep::SendNoReply(RequestBody body) {
+  auto frame = std::make_shared<const std::string>(
+      server::EncodeRequest(Request{next_id.fetch_add(1), std::move(body)}));
+  net::asio::post(io, [this, frame = std::move(frame)]() mutable {
+    if (!broken.ok() || reconnecting) return;
+    write_queue.push_back(std::move(frame));
+    if (!writing) Write();
+  });
+}
+
+void Client::Rep::Deliver(std::map<uint64_t, Pushed>::iterator it, Response& response) {
+  const uint64_t id = it->first;
+  Pushed& sub = it->second;
+  if (auto* events = std::get_if<server::SubscriptionEventsResponse>(&response.body)) {
+    sub.position->store(events->position.value());
+    const size_t n = events->events.size();
+    sub.callback(std::move(events->events));
+    if (sub.auto_credit) {
+      sub.consumed += n;
+      if (sub.consumed >= std::max<uint64_t>(sub.window / 2, 1)) {
+        SendNoReply(server::CreditRequest{id, sub.consumed});
+        sub.consumed = 0;
+      }
+    }
+    return;
+  }
+  auto* error = std::get_if<server::ErrorResponse>(&response.body);
+  Client::SubscriptionCallback callback = std::move(sub.callback);
+  subscriptions.erase(it);
+  callback(error != nullptr ? error->status
+                            : Status::IOError("evlogd pushed an unexpected message type"));
+}
+
+void Client::Rep::EndSubscriptions(const Status& why) {
+  auto all = std::move(subscriptions);
+  subscriptions.clear();
+  for (auto& [id, sub] : all) sub.callback(why);
+}
+
+void Client::Rep::CallAs(uint64_t id, RequestBody body, ResponseCallback done,
+                         std::function<void()> registered) {
   auto frame =
       std::make_shared<const std::string>(server::EncodeRequest(Request{id, std::move(body)}));
-  net::asio::post(io, [this, id, frame = std::move(frame), done = std::move(done)]() mutable {
+  net::asio::post(io, [this, id, frame = std::move(frame), done = std::move(done),
+                       registered = std::move(registered)]() mutable {
     if (!broken.ok()) {
       done(broken);
       return;
     }
+    if (registered) registered();
     pending.emplace(id, Pending{frame, std::move(done)});
     if (reconnecting) return;  // Sent with the rest once reconnected.
     write_queue.push_back(std::move(frame));
@@ -196,6 +259,10 @@ void Client::Rep::Read() {
           Response& response = std::get<Response>(decoded);
           auto it = pending.find(response.request_id);
           if (it == pending.end()) {
+            if (auto sub = subscriptions.find(response.request_id); sub != subscriptions.end()) {
+              Deliver(sub, response);
+              continue;
+            }
             // An Error not tied to a request: the daemon is closing the session.
             auto* error = std::get_if<server::ErrorResponse>(&response.body);
             Fail(error != nullptr ? error->status
@@ -211,6 +278,9 @@ void Client::Rep::Read() {
 }
 
 void Client::Rep::Lost(const Status& why) {
+  EndSubscriptions(Status::IOError(why.message() +
+                                   "; subscriptions are not resumed: subscribe again after "
+                                   "RemoteSubscription::position()"));
   if (options.reconnect_for.count() <= 0 || !broken.ok()) {
     Fail(why);
     return;
@@ -259,6 +329,7 @@ void Client::Rep::Fail(const Status& why) {
   boost::system::error_code ignored;
   socket.close(ignored);
   retry_timer.cancel();
+  EndSubscriptions(broken);
   // Callbacks may not call back into the map while we walk it.
   auto all = std::move(pending);
   pending.clear();
@@ -362,5 +433,156 @@ Result<std::vector<StreamInfo>> Client::ListStreams(const ListStreamsOptions& op
 Result<StoreStats> Client::Stats() {
   return Expect<StoreStats>(rep_->CallSync(server::StatsRequest{}));
 }
+
+}  // namespace evlog
+
+namespace evlog {
+
+namespace {
+Status DoneStatus(Result<server::Response> response) {
+  return Expect<server::DoneResponse>(std::move(response)).status();
+}
+}  // namespace
+
+Result<StreamMetadata> Client::GetStreamMetadata(std::string_view stream) {
+  return Expect<StreamMetadata>(
+      rep_->CallSync(server::GetStreamMetadataRequest{std::string(stream)}));
+}
+
+Status Client::SetStreamMetadata(std::string_view stream, const StreamMetadata& metadata) {
+  return DoneStatus(
+      rep_->CallSync(server::SetStreamMetadataRequest{std::string(stream), metadata}));
+}
+
+Status Client::DeleteStream(std::string_view stream, bool hard) {
+  return DoneStatus(rep_->CallSync(server::DeleteStreamRequest{std::string(stream), hard}));
+}
+
+Result<Version> Client::TrimStream(std::string_view stream, const TrimOptions& options) {
+  return Expect<Version>(rep_->CallSync(server::TrimStreamRequest{std::string(stream), options}));
+}
+
+Status Client::SaveSnapshot(std::string_view stream, Version version, std::string_view state) {
+  return DoneStatus(rep_->CallSync(
+      server::SaveSnapshotRequest{std::string(stream), version, std::string(state)}));
+}
+
+Result<std::optional<Snapshot>> Client::LoadSnapshot(std::string_view stream) {
+  auto r = Expect<server::SnapshotResponse>(
+      rep_->CallSync(server::LoadSnapshotRequest{std::string(stream)}));
+  if (!r.ok()) return r.status();
+  return std::move(r->snapshot);
+}
+
+Result<std::optional<std::string>> Client::ViewGet(std::string_view view, std::string_view key) {
+  auto r = Expect<server::ViewValueResponse>(
+      rep_->CallSync(server::ViewGetRequest{std::string(view), std::string(key)}));
+  if (!r.ok()) return r.status();
+  return std::move(r->value);
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> Client::ViewScan(std::string_view view,
+                                                                          std::string_view prefix,
+                                                                          size_t max_count) {
+  auto r = Expect<server::ViewRowsResponse>(
+      rep_->CallSync(server::ViewScanRequest{std::string(view), std::string(prefix), max_count}));
+  if (!r.ok()) return r.status();
+  if (r->truncated) {
+    return Status::NotSupported("view '" + std::string(view) + "': more than " +
+                                std::to_string(r->rows.size()) +
+                                " rows match; the daemon answers one page per scan");
+  }
+  return std::move(r->rows);
+}
+
+Status Client::RequestViewRebuild(std::string_view view) {
+  return DoneStatus(rep_->CallSync(server::ViewRebuildRequest{std::string(view), false}));
+}
+
+Status Client::CancelViewRebuild(std::string_view view) {
+  return DoneStatus(rep_->CallSync(server::ViewRebuildRequest{std::string(view), true}));
+}
+
+Result<Store::ViewProgress> Client::GetViewProgress(std::string_view view) {
+  return Expect<Store::ViewProgress>(
+      rep_->CallSync(server::GetViewProgressRequest{std::string(view)}));
+}
+
+Result<std::vector<SubscriptionInfo>> Client::ListSubscriptions() {
+  auto r =
+      Expect<server::SubscriptionsResponse>(rep_->CallSync(server::ListSubscriptionsRequest{}));
+  if (!r.ok()) return r.status();
+  return std::move(r->subscriptions);
+}
+
+Result<std::vector<ParkedEvent>> Client::ListParked(std::string_view name) {
+  auto r =
+      Expect<server::ParkedResponse>(rep_->CallSync(server::ListParkedRequest{std::string(name)}));
+  if (!r.ok()) return r.status();
+  return std::move(r->events);
+}
+
+Result<uint64_t> Client::ReplayParked(std::string_view name) {
+  auto r =
+      Expect<server::CountResponse>(rep_->CallSync(server::ReplayParkedRequest{std::string(name)}));
+  if (!r.ok()) return r.status();
+  return r->count;
+}
+
+}  // namespace evlog
+
+namespace evlog {
+
+Result<std::unique_ptr<RemoteSubscription>> Client::Subscribe(RemoteSubscribeOptions options,
+                                                              SubscriptionCallback on_events) {
+  Rep* rep = rep_.get();
+  const uint64_t id = rep->next_id.fetch_add(1);
+  auto position = std::make_shared<std::atomic<uint64_t>>(0);
+  Rep::Pushed pushed{std::move(on_events), std::max<uint64_t>(options.window, 1),
+                     options.auto_credit, 0, position};
+  std::promise<Result<server::Response>> promise;
+  auto future = promise.get_future();
+  rep->CallAs(
+      id, server::SubscribeRequest{options.feed, pushed.window},
+      [rep, id, &promise](Result<server::Response> r) {
+        if (!r.ok() || !std::holds_alternative<server::SubscribedResponse>(r->body)) {
+          rep->subscriptions.erase(id);
+        }
+        promise.set_value(std::move(r));
+      },
+      [rep, id, pushed = std::move(pushed)]() mutable {
+        rep->subscriptions.emplace(id, std::move(pushed));
+      });
+  auto subscribed = Expect<server::SubscribedResponse>(future.get());
+  if (!subscribed.ok()) return subscribed.status();
+  // Pushes may have moved it on already.
+  uint64_t expected = 0;
+  position->compare_exchange_strong(expected, subscribed->position.value());
+  return std::unique_ptr<RemoteSubscription>(new RemoteSubscription(rep, id, position));
+}
+
+RemoteSubscription::~RemoteSubscription() {
+  if (!cancelled_) (void)Cancel();
+}
+
+void RemoteSubscription::Grant(uint64_t events) {
+  rep_->SendNoReply(server::CreditRequest{id_, events});
+}
+
+Status RemoteSubscription::Cancel() {
+  cancelled_ = true;
+  Client::Rep* rep = rep_;
+  const uint64_t id = id_;
+  std::promise<Result<server::Response>> promise;
+  auto future = promise.get_future();
+  rep->Call(server::UnsubscribeRequest{id}, [rep, id, &promise](Result<server::Response> r) {
+    // After Done no push follows; on error the session is gone anyway.
+    rep->subscriptions.erase(id);
+    promise.set_value(std::move(r));
+  });
+  return Expect<server::DoneResponse>(future.get()).status();
+}
+
+Position RemoteSubscription::position() const { return Position(position_->load()); }
 
 }  // namespace evlog

@@ -36,12 +36,15 @@
 
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "evlog/status.h"
@@ -72,6 +75,22 @@ struct ClientOptions {
   size_t max_frame_bytes = 256 << 20;
 };
 
+// A server-pushed subscription to the daemon's change feed (Subscribe).
+struct RemoteSubscribeOptions {
+  // Where it starts and its filters (start, category, stream_prefix,
+  // event_type); the batch limits are the daemon's.
+  ChangeFeedOptions feed;
+  // Credits granted at a time: at most this many events are pushed and not
+  // yet handed to the callback. Default: 1024
+  uint64_t window = 1024;
+  // Grant credits as the callback consumes events, half a window at a time.
+  // false: only the first window is granted; call Grant() for more.
+  // Default: true
+  bool auto_credit = true;
+};
+
+class RemoteSubscription;
+
 class Client {
  public:
   // Connects and says Hello. IOError if the daemon cannot be reached; the
@@ -101,6 +120,41 @@ class Client {
   Result<std::vector<StreamInfo>> ListStreams(const ListStreamsOptions& options = {});
   Result<StoreStats> Stats();
 
+  // Stream lifecycle, snapshots, views and durable subscriptions: as the
+  // Store methods of the same names, with the same errors.
+  Result<StreamMetadata> GetStreamMetadata(std::string_view stream);
+  Status SetStreamMetadata(std::string_view stream, const StreamMetadata& metadata);
+  Status DeleteStream(std::string_view stream, bool hard = false);
+  Result<Version> TrimStream(std::string_view stream, const TrimOptions& options = {});
+  Status SaveSnapshot(std::string_view stream, Version version, std::string_view state);
+  Result<std::optional<Snapshot>> LoadSnapshot(std::string_view stream);
+  Result<std::optional<std::string>> ViewGet(std::string_view view, std::string_view key);
+  // One response holds at most the daemon's max_read_events rows (10,000 by
+  // default): a scan matching more, with no smaller max_count, fails with
+  // NotSupported rather than return part of the rows.
+  Result<std::vector<std::pair<std::string, std::string>>> ViewScan(std::string_view view,
+                                                                    std::string_view prefix,
+                                                                    size_t max_count = SIZE_MAX);
+  Status RequestViewRebuild(std::string_view view);
+  Status CancelViewRebuild(std::string_view view);
+  Result<Store::ViewProgress> GetViewProgress(std::string_view view);
+  Result<std::vector<SubscriptionInfo>> ListSubscriptions();
+  Result<std::vector<ParkedEvent>> ListParked(std::string_view name);
+  Result<uint64_t> ReplayParked(std::string_view name);
+
+  // Subscribes to the change feed; the daemon pushes events while it has
+  // credits. `on_events` runs on the client's I/O thread with each batch (in
+  // position order), and once with an error when the subscription ends
+  // (lost connection: IOError — subscriptions are not resumed by a
+  // reconnect, subscribe again After(position()); a daemon error such as
+  // Trimmed). It may run before Subscribe returns. Errors: Busy at the
+  // daemon's per-session subscription limit, Trimmed, InvalidArgument.
+  // The subscription must not outlive the client, nor be destroyed from
+  // its own callback.
+  using SubscriptionCallback = std::function<void(Result<std::vector<OwnedEvent>> events)>;
+  Result<std::unique_ptr<RemoteSubscription>> Subscribe(RemoteSubscribeOptions options,
+                                                        SubscriptionCallback on_events);
+
   // False once the session is lost.
   bool connected() const;
 
@@ -108,6 +162,33 @@ class Client {
   struct Rep;
   explicit Client(std::unique_ptr<Rep> rep);
   std::unique_ptr<Rep> rep_;
+  friend class RemoteSubscription;
+};
+
+class RemoteSubscription {
+ public:
+  // Unsubscribes if Cancel() was not called.
+  ~RemoteSubscription();
+  RemoteSubscription(const RemoteSubscription&) = delete;
+  RemoteSubscription& operator=(const RemoteSubscription&) = delete;
+
+  // Allows the daemon `events` more (RemoteSubscribeOptions::auto_credit
+  // off, or on top of it).
+  void Grant(uint64_t events);
+  // Ends the subscription; no callback runs after it returns OK.
+  Status Cancel();
+  // The feed position after the last batch handed to the callback:
+  // subscribe again with FeedStart::After(position()) to resume.
+  Position position() const;
+
+ private:
+  friend class Client;
+  RemoteSubscription(Client::Rep* rep, uint64_t id, std::shared_ptr<std::atomic<uint64_t>> position)
+      : rep_(rep), id_(id), position_(std::move(position)) {}
+  Client::Rep* rep_;
+  uint64_t id_;
+  std::shared_ptr<std::atomic<uint64_t>> position_;
+  bool cancelled_ = false;
 };
 
 }  // namespace evlog

@@ -72,6 +72,67 @@ std::string Dispatcher::Read(Request request) {
       Result<StoreStats> s = d.store_.Stats();
       return s.ok() ? EncodeStats(id, s.value()) : EncodeError(id, s.status());
     }
+    std::string operator()(GetStreamMetadataRequest& r) {
+      Result<StreamMetadata> m = d.store_.GetStreamMetadata(r.stream);
+      return m.ok() ? EncodeStreamMetadata(id, m.value()) : EncodeError(id, m.status());
+    }
+    std::string operator()(SetStreamMetadataRequest& r) {
+      return Done(d.store_.SetStreamMetadata(r.stream, r.metadata));
+    }
+    std::string operator()(DeleteStreamRequest& r) {
+      return Done(d.store_.DeleteStream(r.stream, r.hard));
+    }
+    std::string operator()(TrimStreamRequest& r) {
+      Result<Version> v = d.store_.TrimStream(r.stream, r.options);
+      return v.ok() ? EncodeStreamVersion(id, v.value()) : EncodeError(id, v.status());
+    }
+    std::string operator()(LoadSnapshotRequest& r) {
+      Result<std::optional<Snapshot>> s = d.store_.LoadSnapshot(r.stream);
+      return s.ok() ? EncodeSnapshot(id, SnapshotResponse{std::move(s).value()})
+                    : EncodeError(id, s.status());
+    }
+    std::string operator()(SaveSnapshotRequest& r) {
+      return Done(d.store_.SaveSnapshot(r.stream, r.version, r.state));
+    }
+    std::string operator()(ViewGetRequest& r) {
+      Result<std::optional<std::string>> v = d.store_.ViewGet(r.view, r.key);
+      return v.ok() ? EncodeViewValue(id, ViewValueResponse{std::move(v).value()})
+                    : EncodeError(id, v.status());
+    }
+    std::string operator()(ViewScanRequest& r) { return d.ViewScan(id, r); }
+    std::string operator()(ViewRebuildRequest& r) {
+      if (r.cancel) {
+        d.store_.CancelViewRebuild(r.view);
+        return EncodeDone(id);
+      }
+      return Done(d.store_.RequestViewRebuild(r.view));
+    }
+    std::string operator()(GetViewProgressRequest& r) {
+      Result<Store::ViewProgress> p = d.store_.GetViewProgress(r.view);
+      return p.ok() ? EncodeViewProgress(id, p.value()) : EncodeError(id, p.status());
+    }
+    std::string operator()(ListSubscriptionsRequest&) {
+      Result<std::vector<SubscriptionInfo>> s = d.store_.ListSubscriptions();
+      return s.ok() ? EncodeSubscriptions(id, SubscriptionsResponse{std::move(s).value()})
+                    : EncodeError(id, s.status());
+    }
+    std::string operator()(ListParkedRequest& r) {
+      Result<std::vector<ParkedEvent>> p = d.store_.ListParked(r.name);
+      return p.ok() ? EncodeParked(id, ParkedResponse{std::move(p).value()})
+                    : EncodeError(id, p.status());
+    }
+    std::string operator()(ReplayParkedRequest& r) {
+      Result<uint64_t> n = d.store_.ReplayParked(r.name);
+      return n.ok() ? EncodeCount(id, n.value()) : EncodeError(id, n.status());
+    }
+    // Handled by the session.
+    std::string operator()(SubscribeRequest&) { return NotHere(); }
+    std::string operator()(CreditRequest&) { return NotHere(); }
+    std::string operator()(UnsubscribeRequest&) { return NotHere(); }
+    std::string NotHere() {
+      return EncodeError(id, Status::InvalidArgument("subscriptions are served by a session"));
+    }
+    std::string Done(const Status& s) { return s.ok() ? EncodeDone(id) : EncodeError(id, s); }
     // Handled in Handle.
     std::string operator()(HelloRequest&) { return {}; }
     std::string operator()(AppendRequest&) { return {}; }
@@ -118,6 +179,27 @@ std::string Dispatcher::ReadAll(uint64_t id, const ReadAllRequest& request) {
   const bool truncated = Fill(*it, request.options.max_count, options_, writer);
   if (Status s = it->status(); !s.ok()) return EncodeError(id, s);
   return writer.Finish(id, truncated);
+}
+
+std::string Dispatcher::ViewScan(uint64_t id, const ViewScanRequest& request) {
+  // One more than fits, to know whether the answer is truncated.
+  const size_t cap = std::min(request.max_count, options_.max_read_events);
+  Result<std::vector<std::pair<std::string, std::string>>> rows =
+      store_.ViewScan(request.view, request.prefix, cap == SIZE_MAX ? cap : cap + 1);
+  if (!rows.ok()) return EncodeError(id, rows.status());
+  ViewRowsResponse response;
+  size_t bytes = 0;
+  for (auto& row : *rows) {
+    if (response.rows.size() == request.max_count) break;
+    bytes += row.first.size() + row.second.size() + 16;
+    if (response.rows.size() == cap ||
+        (!response.rows.empty() && bytes > options_.max_response_bytes)) {
+      response.truncated = true;
+      break;
+    }
+    response.rows.push_back(std::move(row));
+  }
+  return EncodeViewRows(id, response);
 }
 
 std::string Dispatcher::ListStreams(uint64_t id, const ListStreamsRequest& request) {

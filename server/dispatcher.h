@@ -27,7 +27,7 @@ struct DispatcherOptions {
   // always returned.
   // Default: 4 MiB - 64 KiB
   size_t max_response_bytes = (4 << 20) - (64 << 10);
-  // Most events in one Events response.
+  // Most events in one Events response, and most rows in one ViewRows.
   // Default: 10,000
   size_t max_read_events = 10'000;
   // Most streams in one Streams response.
@@ -64,6 +64,9 @@ class Dispatcher {
                                                  const HelloRequest& hello) const;
 
   const DispatcherOptions& options() const { return options_; }
+  Store& store() const { return store_; }
+  // Runs `work` where reads run (for a session's subscription polls).
+  void RunBlocking(std::function<void()> work) { run_read_(std::move(work)); }
 
  private:
   // The response to a read request.
@@ -71,6 +74,7 @@ class Dispatcher {
   std::string ReadStream(uint64_t id, const ReadStreamRequest& request);
   std::string ReadAll(uint64_t id, const ReadAllRequest& request);
   std::string ListStreams(uint64_t id, const ListStreamsRequest& request);
+  std::string ViewScan(uint64_t id, const ViewScanRequest& request);
 
   Store& store_;
   const DispatcherOptions options_;

@@ -77,6 +77,23 @@ const fb::Message* Verify(std::span<const uint8_t> bytes) {
   return fb::GetMessage(bytes.data());
 }
 
+StreamMetadata FromWire(const fb::StreamMetadata* m) {
+  StreamMetadata out;
+  if (m == nullptr) return out;
+  if (m->has_max_count()) out.max_count = m->max_count();
+  if (m->has_max_age()) out.max_age_seconds = m->max_age_seconds();
+  if (m->has_truncate_before()) out.truncate_before = Version(m->truncate_before());
+  out.deleted = m->deleted();
+  out.hard_deleted = m->hard_deleted();
+  return out;
+}
+Offset<fb::StreamMetadata> ToWire(FlatBufferBuilder& b, const StreamMetadata& m) {
+  return fb::CreateStreamMetadata(
+      b, m.max_count.has_value(), m.max_count.value_or(0), m.max_age_seconds.has_value(),
+      m.max_age_seconds.value_or(0), m.truncate_before.has_value(),
+      m.truncate_before.value_or(Version()).value(), m.deleted, m.hard_deleted);
+}
+
 ProtocolError Malformed(std::string message, uint64_t request_id = 0) {
   return ProtocolError{ProtocolCode::kMalformedFrame, std::move(message), request_id};
 }
@@ -203,6 +220,98 @@ std::variant<Request, ProtocolError> DecodeRequest(std::span<const uint8_t> mess
     case fb::Body::Stats:
       out.body = StatsRequest{};
       return out;
+    case fb::Body::GetStreamMetadata:
+      out.body = GetStreamMetadataRequest{Str(m->body_as_GetStreamMetadata()->stream())};
+      return out;
+    case fb::Body::SetStreamMetadata: {
+      const fb::SetStreamMetadata* r = m->body_as_SetStreamMetadata();
+      out.body = SetStreamMetadataRequest{Str(r->stream()), FromWire(r->metadata())};
+      return out;
+    }
+    case fb::Body::DeleteStream: {
+      const fb::DeleteStream* r = m->body_as_DeleteStream();
+      out.body = DeleteStreamRequest{Str(r->stream()), r->hard()};
+      return out;
+    }
+    case fb::Body::TrimStream: {
+      const fb::TrimStream* r = m->body_as_TrimStream();
+      TrimStreamRequest t{Str(r->stream()), {}};
+      if (r->before() != 0) t.options.before = Version(r->before());
+      t.options.retention_seconds = r->retention_seconds();
+      t.options.require_snapshot = r->require_snapshot();
+      out.body = std::move(t);
+      return out;
+    }
+    case fb::Body::LoadSnapshot:
+      out.body = LoadSnapshotRequest{Str(m->body_as_LoadSnapshot()->stream())};
+      return out;
+    case fb::Body::SaveSnapshot: {
+      const fb::SaveSnapshot* r = m->body_as_SaveSnapshot();
+      out.body = SaveSnapshotRequest{Str(r->stream()), Version(r->version()), Bytes(r->state())};
+      return out;
+    }
+    case fb::Body::ViewGet: {
+      const fb::ViewGet* r = m->body_as_ViewGet();
+      out.body = ViewGetRequest{Str(r->view()), Str(r->key())};
+      return out;
+    }
+    case fb::Body::ViewScan: {
+      const fb::ViewScan* r = m->body_as_ViewScan();
+      out.body = ViewScanRequest{Str(r->view()), Str(r->prefix()), CountOrMax(r->max_count())};
+      return out;
+    }
+    case fb::Body::ViewRebuild: {
+      const fb::ViewRebuild* r = m->body_as_ViewRebuild();
+      out.body = ViewRebuildRequest{Str(r->view()), r->cancel()};
+      return out;
+    }
+    case fb::Body::GetViewProgress:
+      out.body = GetViewProgressRequest{Str(m->body_as_GetViewProgress()->view())};
+      return out;
+    case fb::Body::ListSubscriptions:
+      out.body = ListSubscriptionsRequest{};
+      return out;
+    case fb::Body::ListParked:
+      out.body = ListParkedRequest{Str(m->body_as_ListParked()->name())};
+      return out;
+    case fb::Body::ReplayParked:
+      out.body = ReplayParkedRequest{Str(m->body_as_ReplayParked()->name())};
+      return out;
+    case fb::Body::Subscribe: {
+      const fb::Subscribe* r = m->body_as_Subscribe();
+      SubscribeRequest sub;
+      const Position p(r->start_position());
+      switch (r->start_kind()) {
+        case fb::FeedStartKind::Oldest:
+          sub.options.start = FeedStart::Oldest();
+          break;
+        case fb::FeedStartKind::Latest:
+          sub.options.start = FeedStart::Latest();
+          break;
+        case fb::FeedStartKind::At:
+          sub.options.start = FeedStart::At(p);
+          break;
+        case fb::FeedStartKind::After:
+          sub.options.start = FeedStart::After(p);
+          break;
+        default:
+          return Malformed("unknown feed start kind", id);
+      }
+      sub.options.category = Str(r->category());
+      sub.options.stream_prefix = Str(r->stream_prefix());
+      sub.options.event_type = Str(r->event_type());
+      sub.credits = r->credits();
+      out.body = std::move(sub);
+      return out;
+    }
+    case fb::Body::Credit: {
+      const fb::Credit* r = m->body_as_Credit();
+      out.body = CreditRequest{r->subscription(), r->credits()};
+      return out;
+    }
+    case fb::Body::Unsubscribe:
+      out.body = UnsubscribeRequest{m->body_as_Unsubscribe()->subscription()};
+      return out;
     case fb::Body::NONE:
       return ProtocolError{ProtocolCode::kUnknownRequest, "message has no body", id};
     default:
@@ -275,6 +384,76 @@ std::string EncodeRequest(const Request& request) {
     }
     std::pair<fb::Body, Offset<void>> operator()(const StatsRequest&) {
       return {fb::Body::Stats, fb::CreateStats(b).Union()};
+    }
+    std::pair<fb::Body, Offset<void>> operator()(const GetStreamMetadataRequest& r) {
+      return {fb::Body::GetStreamMetadata,
+              fb::CreateGetStreamMetadataDirect(b, r.stream.c_str()).Union()};
+    }
+    std::pair<fb::Body, Offset<void>> operator()(const SetStreamMetadataRequest& r) {
+      const auto stream = b.CreateString(r.stream);
+      const auto metadata = ToWire(b, r.metadata);
+      return {fb::Body::SetStreamMetadata,
+              fb::CreateSetStreamMetadata(b, stream, metadata).Union()};
+    }
+    std::pair<fb::Body, Offset<void>> operator()(const DeleteStreamRequest& r) {
+      return {fb::Body::DeleteStream,
+              fb::CreateDeleteStreamDirect(b, r.stream.c_str(), r.hard).Union()};
+    }
+    std::pair<fb::Body, Offset<void>> operator()(const TrimStreamRequest& r) {
+      return {fb::Body::TrimStream,
+              fb::CreateTrimStreamDirect(b, r.stream.c_str(),
+                                         r.options.before ? r.options.before->value() : 0,
+                                         r.options.retention_seconds, r.options.require_snapshot)
+                  .Union()};
+    }
+    std::pair<fb::Body, Offset<void>> operator()(const LoadSnapshotRequest& r) {
+      return {fb::Body::LoadSnapshot, fb::CreateLoadSnapshotDirect(b, r.stream.c_str()).Union()};
+    }
+    std::pair<fb::Body, Offset<void>> operator()(const SaveSnapshotRequest& r) {
+      const auto stream = b.CreateString(r.stream);
+      const auto state = ByteVector(b, r.state);
+      return {fb::Body::SaveSnapshot,
+              fb::CreateSaveSnapshot(b, stream, r.version.value(), state).Union()};
+    }
+    std::pair<fb::Body, Offset<void>> operator()(const ViewGetRequest& r) {
+      return {fb::Body::ViewGet, fb::CreateViewGetDirect(b, r.view.c_str(), r.key.c_str()).Union()};
+    }
+    std::pair<fb::Body, Offset<void>> operator()(const ViewScanRequest& r) {
+      return {fb::Body::ViewScan, fb::CreateViewScanDirect(b, r.view.c_str(), r.prefix.c_str(),
+                                                           CountToWire(r.max_count))
+                                      .Union()};
+    }
+    std::pair<fb::Body, Offset<void>> operator()(const ViewRebuildRequest& r) {
+      return {fb::Body::ViewRebuild,
+              fb::CreateViewRebuildDirect(b, r.view.c_str(), r.cancel).Union()};
+    }
+    std::pair<fb::Body, Offset<void>> operator()(const GetViewProgressRequest& r) {
+      return {fb::Body::GetViewProgress,
+              fb::CreateGetViewProgressDirect(b, r.view.c_str()).Union()};
+    }
+    std::pair<fb::Body, Offset<void>> operator()(const ListSubscriptionsRequest&) {
+      return {fb::Body::ListSubscriptions, fb::CreateListSubscriptions(b).Union()};
+    }
+    std::pair<fb::Body, Offset<void>> operator()(const ListParkedRequest& r) {
+      return {fb::Body::ListParked, fb::CreateListParkedDirect(b, r.name.c_str()).Union()};
+    }
+    std::pair<fb::Body, Offset<void>> operator()(const SubscribeRequest& r) {
+      const auto kind =
+          static_cast<fb::FeedStartKind>(static_cast<uint8_t>(r.options.start.kind()));
+      return {fb::Body::Subscribe,
+              fb::CreateSubscribeDirect(b, kind, r.options.start.position().value(),
+                                        r.options.category.c_str(), r.options.stream_prefix.c_str(),
+                                        r.options.event_type.c_str(), r.credits)
+                  .Union()};
+    }
+    std::pair<fb::Body, Offset<void>> operator()(const CreditRequest& r) {
+      return {fb::Body::Credit, fb::CreateCredit(b, r.subscription, r.credits).Union()};
+    }
+    std::pair<fb::Body, Offset<void>> operator()(const UnsubscribeRequest& r) {
+      return {fb::Body::Unsubscribe, fb::CreateUnsubscribe(b, r.subscription).Union()};
+    }
+    std::pair<fb::Body, Offset<void>> operator()(const ReplayParkedRequest& r) {
+      return {fb::Body::ReplayParked, fb::CreateReplayParkedDirect(b, r.name.c_str()).Union()};
     }
   };
   auto [type, body] = std::visit(Visitor{b}, request.body);
@@ -451,6 +630,91 @@ std::variant<Response, ProtocolError> DecodeResponse(std::span<const uint8_t> me
           StoreStats{s->events(), s->streams(), Position(s->last_position()), s->disk_bytes()};
       return out;
     }
+    case fb::Body::StreamMetadataOk:
+      out.body = FromWire(m->body_as_StreamMetadataOk()->metadata());
+      return out;
+    case fb::Body::Done:
+      out.body = DoneResponse{};
+      return out;
+    case fb::Body::SnapshotOk: {
+      const fb::SnapshotOk* s = m->body_as_SnapshotOk();
+      SnapshotResponse r;
+      if (s->found())
+        r.snapshot = Snapshot{Version(s->version()), s->timestamp_us(), Bytes(s->state())};
+      out.body = std::move(r);
+      return out;
+    }
+    case fb::Body::ViewValue: {
+      const fb::ViewValue* v = m->body_as_ViewValue();
+      ViewValueResponse r;
+      if (v->found()) r.value = Bytes(v->value());
+      out.body = std::move(r);
+      return out;
+    }
+    case fb::Body::ViewRows: {
+      const fb::ViewRows* v = m->body_as_ViewRows();
+      ViewRowsResponse r;
+      r.truncated = v->truncated();
+      if (v->rows() != nullptr) {
+        for (const fb::ViewRow* row : *v->rows()) {
+          r.rows.emplace_back(Str(row->key()), Bytes(row->value()));
+        }
+      }
+      out.body = std::move(r);
+      return out;
+    }
+    case fb::Body::ViewProgressOk: {
+      const fb::ViewProgressOk* v = m->body_as_ViewProgressOk();
+      out.body =
+          Store::ViewProgress{v->generation(), Position(v->position()),
+                              Position(v->rebuild_position()), Position(v->rebuild_target())};
+      return out;
+    }
+    case fb::Body::Subscriptions: {
+      const fb::Subscriptions* v = m->body_as_Subscriptions();
+      SubscriptionsResponse r;
+      if (v->subscriptions() != nullptr) {
+        for (const fb::SubscriptionInfo* i : *v->subscriptions()) {
+          r.subscriptions.push_back(
+              SubscriptionInfo{Str(i->name()), Position(i->checkpoint()), i->lag(), i->parked()});
+        }
+      }
+      out.body = std::move(r);
+      return out;
+    }
+    case fb::Body::Parked: {
+      const fb::Parked* v = m->body_as_Parked();
+      ParkedResponse r;
+      if (v->events() != nullptr) {
+        for (const fb::ParkedEvent* p : *v->events()) {
+          ParkedEvent e;
+          if (p->event() != nullptr) e.event = FromWire(*p->event());
+          e.error = Str(p->error());
+          e.parked_version = Version(p->parked_version());
+          e.replayed = p->replayed();
+          r.events.push_back(std::move(e));
+        }
+      }
+      out.body = std::move(r);
+      return out;
+    }
+    case fb::Body::Count:
+      out.body = CountResponse{m->body_as_Count()->count()};
+      return out;
+    case fb::Body::Subscribed:
+      out.body = SubscribedResponse{Position(m->body_as_Subscribed()->position())};
+      return out;
+    case fb::Body::SubscriptionEvents: {
+      const fb::SubscriptionEvents* e = m->body_as_SubscriptionEvents();
+      SubscriptionEventsResponse r;
+      r.position = Position(e->position());
+      if (e->events() != nullptr) {
+        r.events.reserve(e->events()->size());
+        for (const fb::RecordedEvent* ev : *e->events()) r.events.push_back(FromWire(*ev));
+      }
+      out.body = std::move(r);
+      return out;
+    }
     default:
       return ProtocolError{ProtocolCode::kUnknownRequest,
                            "body type " + std::to_string(static_cast<int>(m->body_type())) +
@@ -518,6 +782,111 @@ std::string EncodeStats(uint64_t request_id, const StoreStats& stats) {
                      fb::CreateStatsOk(b, stats.events, stats.streams, stats.last_position.value(),
                                        stats.disk_bytes)
                          .Union());
+}
+
+std::string EncodeStreamMetadata(uint64_t request_id, const StreamMetadata& metadata) {
+  FlatBufferBuilder b(128);
+  const auto m = ToWire(b, metadata);
+  return FinishFrame(b, request_id, fb::Body::StreamMetadataOk,
+                     fb::CreateStreamMetadataOk(b, m).Union());
+}
+
+std::string EncodeDone(uint64_t request_id) {
+  FlatBufferBuilder b(64);
+  return FinishFrame(b, request_id, fb::Body::Done, fb::CreateDone(b).Union());
+}
+
+std::string EncodeSnapshot(uint64_t request_id, const SnapshotResponse& snapshot) {
+  FlatBufferBuilder b(256);
+  Offset<fb::SnapshotOk> body;
+  if (snapshot.snapshot) {
+    const auto state = ByteVector(b, snapshot.snapshot->state);
+    body = fb::CreateSnapshotOk(b, true, snapshot.snapshot->version.value(),
+                                snapshot.snapshot->timestamp_us, state);
+  } else {
+    body = fb::CreateSnapshotOk(b, false);
+  }
+  return FinishFrame(b, request_id, fb::Body::SnapshotOk, body.Union());
+}
+
+std::string EncodeViewValue(uint64_t request_id, const ViewValueResponse& value) {
+  FlatBufferBuilder b(256);
+  Offset<fb::ViewValue> body;
+  if (value.value) {
+    const auto bytes = ByteVector(b, *value.value);
+    body = fb::CreateViewValue(b, true, bytes);
+  } else {
+    body = fb::CreateViewValue(b, false);
+  }
+  return FinishFrame(b, request_id, fb::Body::ViewValue, body.Union());
+}
+
+std::string EncodeViewRows(uint64_t request_id, const ViewRowsResponse& rows) {
+  FlatBufferBuilder b(1024);
+  std::vector<Offset<fb::ViewRow>> out;
+  out.reserve(rows.rows.size());
+  for (const auto& [key, value] : rows.rows) {
+    const auto k = b.CreateString(key);
+    const auto v = ByteVector(b, value);
+    out.push_back(fb::CreateViewRow(b, k, v));
+  }
+  const auto vec = b.CreateVector(out);
+  return FinishFrame(b, request_id, fb::Body::ViewRows,
+                     fb::CreateViewRows(b, vec, rows.truncated).Union());
+}
+
+std::string EncodeViewProgress(uint64_t request_id, const Store::ViewProgress& progress) {
+  FlatBufferBuilder b(64);
+  return FinishFrame(
+      b, request_id, fb::Body::ViewProgressOk,
+      fb::CreateViewProgressOk(b, progress.generation, progress.position.value(),
+                               progress.rebuild_position.value(), progress.rebuild_target.value())
+          .Union());
+}
+
+std::string EncodeSubscriptions(uint64_t request_id, const SubscriptionsResponse& subscriptions) {
+  FlatBufferBuilder b(256);
+  std::vector<Offset<fb::SubscriptionInfo>> out;
+  for (const SubscriptionInfo& i : subscriptions.subscriptions) {
+    out.push_back(
+        fb::CreateSubscriptionInfoDirect(b, i.name.c_str(), i.checkpoint.value(), i.lag, i.parked));
+  }
+  const auto vec = b.CreateVector(out);
+  return FinishFrame(b, request_id, fb::Body::Subscriptions,
+                     fb::CreateSubscriptions(b, vec).Union());
+}
+
+std::string EncodeParked(uint64_t request_id, const ParkedResponse& parked) {
+  FlatBufferBuilder b(1024);
+  std::vector<Offset<fb::ParkedEvent>> out;
+  for (const ParkedEvent& p : parked.events) {
+    const auto event = ToWire(b, p.event.view());
+    const auto error = b.CreateString(p.error);
+    out.push_back(fb::CreateParkedEvent(b, event, error, p.parked_version.value(), p.replayed));
+  }
+  const auto vec = b.CreateVector(out);
+  return FinishFrame(b, request_id, fb::Body::Parked, fb::CreateParked(b, vec).Union());
+}
+
+std::string EncodeCount(uint64_t request_id, uint64_t count) {
+  FlatBufferBuilder b(64);
+  return FinishFrame(b, request_id, fb::Body::Count, fb::CreateCount(b, count).Union());
+}
+
+std::string EncodeSubscribed(uint64_t request_id, Position position) {
+  FlatBufferBuilder b(64);
+  return FinishFrame(b, request_id, fb::Body::Subscribed,
+                     fb::CreateSubscribed(b, position.value()).Union());
+}
+
+std::string EncodeSubscriptionEvents(uint64_t subscription, const FeedBatch& batch) {
+  FlatBufferBuilder b(1024);
+  std::vector<Offset<fb::RecordedEvent>> events;
+  events.reserve(batch.events.size());
+  for (const OwnedEvent& e : batch.events) events.push_back(ToWire(b, e.view()));
+  const auto vec = b.CreateVector(events);
+  return FinishFrame(b, subscription, fb::Body::SubscriptionEvents,
+                     fb::CreateSubscriptionEvents(b, vec, batch.position.value()).Union());
 }
 
 std::string EncodeEvents(uint64_t request_id, const EventsResponse& events) {

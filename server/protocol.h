@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <variant>
@@ -64,9 +65,78 @@ struct StreamVersionRequest {
   std::string stream;
 };
 struct StatsRequest {};
+struct GetStreamMetadataRequest {
+  std::string stream;
+};
+struct SetStreamMetadataRequest {
+  std::string stream;
+  StreamMetadata metadata;
+};
+struct DeleteStreamRequest {
+  std::string stream;
+  bool hard = false;
+};
+struct TrimStreamRequest {
+  std::string stream;
+  TrimOptions options;
+};
+struct LoadSnapshotRequest {
+  std::string stream;
+};
+struct SaveSnapshotRequest {
+  std::string stream;
+  Version version;
+  std::string state;
+};
+struct ViewGetRequest {
+  std::string view;
+  std::string key;
+};
+struct ViewScanRequest {
+  std::string view;
+  std::string prefix;
+  // SIZE_MAX: no limit.
+  size_t max_count = SIZE_MAX;
+};
+struct ViewRebuildRequest {
+  std::string view;
+  // Withdraw the request instead.
+  bool cancel = false;
+};
+struct GetViewProgressRequest {
+  std::string view;
+};
+struct ListSubscriptionsRequest {};
+struct ListParkedRequest {
+  std::string name;
+};
+struct ReplayParkedRequest {
+  std::string name;
+};
+// The subscription's id is the request's id.
+struct SubscribeRequest {
+  // start, category, stream_prefix and event_type; the batch limits are the
+  // server's.
+  ChangeFeedOptions options;
+  uint64_t credits = 0;
+};
+// Never answered.
+struct CreditRequest {
+  uint64_t subscription = 0;
+  uint64_t credits = 0;
+};
+struct UnsubscribeRequest {
+  uint64_t subscription = 0;
+};
 
-using RequestBody = std::variant<HelloRequest, AppendRequest, ReadStreamRequest, ReadAllRequest,
-                                 ListStreamsRequest, StreamVersionRequest, StatsRequest>;
+using RequestBody =
+    std::variant<HelloRequest, AppendRequest, ReadStreamRequest, ReadAllRequest, ListStreamsRequest,
+                 StreamVersionRequest, StatsRequest, GetStreamMetadataRequest,
+                 SetStreamMetadataRequest, DeleteStreamRequest, TrimStreamRequest,
+                 LoadSnapshotRequest, SaveSnapshotRequest, ViewGetRequest, ViewScanRequest,
+                 ViewRebuildRequest, GetViewProgressRequest, ListSubscriptionsRequest,
+                 ListParkedRequest, ReplayParkedRequest, SubscribeRequest, CreditRequest,
+                 UnsubscribeRequest>;
 
 struct Request {
   uint64_t request_id = 0;
@@ -105,8 +175,42 @@ struct ErrorResponse {
   Status status;
 };
 
-using ResponseBody = std::variant<HelloOkResponse, ErrorResponse, AppendResult, EventsResponse,
-                                  StreamsResponse, Version, StoreStats>;
+// Done: success with nothing to return.
+struct DoneResponse {};
+struct SnapshotResponse {
+  std::optional<Snapshot> snapshot;
+};
+struct ViewValueResponse {
+  std::optional<std::string> value;
+};
+struct ViewRowsResponse {
+  std::vector<std::pair<std::string, std::string>> rows;
+  bool truncated = false;
+};
+struct SubscriptionsResponse {
+  std::vector<SubscriptionInfo> subscriptions;
+};
+struct ParkedResponse {
+  std::vector<ParkedEvent> events;
+};
+struct CountResponse {
+  uint64_t count = 0;
+};
+struct SubscribedResponse {
+  Position position;
+};
+// Pushed under the Subscribe's request id.
+struct SubscriptionEventsResponse {
+  std::vector<OwnedEvent> events;
+  Position position;
+};
+
+// Version answers StreamVersion and TrimStream.
+using ResponseBody =
+    std::variant<HelloOkResponse, ErrorResponse, AppendResult, EventsResponse, StreamsResponse,
+                 Version, StoreStats, StreamMetadata, DoneResponse, SnapshotResponse,
+                 ViewValueResponse, ViewRowsResponse, Store::ViewProgress, SubscriptionsResponse,
+                 ParkedResponse, CountResponse, SubscribedResponse, SubscriptionEventsResponse>;
 
 struct Response {
   uint64_t request_id = 0;
@@ -134,6 +238,18 @@ std::string EncodeAppendOk(uint64_t request_id, const AppendResult& result);
 std::string EncodeStreams(uint64_t request_id, const StreamsResponse& streams);
 std::string EncodeStreamVersion(uint64_t request_id, Version version);
 std::string EncodeStats(uint64_t request_id, const StoreStats& stats);
+std::string EncodeStreamMetadata(uint64_t request_id, const StreamMetadata& metadata);
+std::string EncodeDone(uint64_t request_id);
+std::string EncodeSnapshot(uint64_t request_id, const SnapshotResponse& snapshot);
+std::string EncodeViewValue(uint64_t request_id, const ViewValueResponse& value);
+std::string EncodeViewRows(uint64_t request_id, const ViewRowsResponse& rows);
+std::string EncodeViewProgress(uint64_t request_id, const Store::ViewProgress& progress);
+std::string EncodeSubscriptions(uint64_t request_id, const SubscriptionsResponse& subscriptions);
+std::string EncodeParked(uint64_t request_id, const ParkedResponse& parked);
+std::string EncodeCount(uint64_t request_id, uint64_t count);
+std::string EncodeSubscribed(uint64_t request_id, Position position);
+// REQUIRES: !batch.events.empty()
+std::string EncodeSubscriptionEvents(uint64_t subscription, const FeedBatch& batch);
 // For tests and clients that have owned events; the server uses EventsWriter.
 std::string EncodeEvents(uint64_t request_id, const EventsResponse& events);
 

@@ -66,6 +66,8 @@ class Server {
   void Drain();
 
   size_t session_count() const { return registry_.size(); }
+  // Bytes queued for writing in all sessions. Safe from any thread.
+  size_t queued_bytes() const { return registry_.queued_bytes(); }
 
  private:
   void Accept();

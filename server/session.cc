@@ -16,6 +16,114 @@ namespace {
 constexpr size_t kMaxFramesPerWrite = 64;
 }  // namespace
 
+struct Session::Subscription {
+  Subscription(uint64_t i, std::unique_ptr<ChangeFeed> f, uint64_t c, net::tcp::socket& socket)
+      : id(i), feed(std::move(f)), credits(c), timer(socket.get_executor()) {}
+  const uint64_t id;
+  // Used by one poll at a time (`polling`), on the read pool.
+  std::unique_ptr<ChangeFeed> feed;
+  uint64_t credits;
+  bool polling = false;
+  bool ended = false;
+  net::asio::steady_timer timer;
+};
+
+void Session::Subscribe(uint64_t id, SubscribeRequest request) {
+  if (subscriptions_.size() >= options_.max_subscriptions) {
+    Send(EncodeError(id, Status::Busy("this session has " + std::to_string(subscriptions_.size()) +
+                                      " subscriptions, the limit")),
+         true);
+    return;
+  }
+  if (subscriptions_.contains(id)) {
+    Send(EncodeError(
+             id, Status::InvalidArgument("subscription id " + std::to_string(id) + " is in use")),
+         true);
+    return;
+  }
+  request.options.max_batch_events = options_.max_push_events;
+  Result<std::unique_ptr<ChangeFeed>> feed = dispatcher_.store().OpenFeed(request.options);
+  if (!feed.ok()) {
+    Send(EncodeError(id, feed.status()), true);
+    return;
+  }
+  auto sub = std::make_shared<Subscription>(id, std::move(feed).value(), request.credits, socket_);
+  Send(EncodeSubscribed(id, sub->feed->position()), true);
+  subscriptions_.emplace(id, sub);
+  Pump(sub);
+}
+
+void Session::Grant(uint64_t id, uint64_t credits) {
+  auto it = subscriptions_.find(id);
+  if (it == subscriptions_.end()) return;  // Ended already: credits are moot.
+  Subscription& sub = *it->second;
+  sub.credits = credits > UINT64_MAX - sub.credits ? UINT64_MAX : sub.credits + credits;
+  Pump(it->second);
+}
+
+void Session::Pump(const std::shared_ptr<Subscription>& sub) {
+  if (closed_ || stop_reading_ || sub->ended || sub->polling || sub->credits == 0) return;
+  if (queued_bytes_ >= options_.max_buffered_bytes) return;  // OnWrite pumps again.
+  sub->polling = true;
+  const size_t want =
+      static_cast<size_t>(std::min<uint64_t>(sub->credits, options_.max_push_events));
+  auto executor =
+      net::asio::prefer(socket_.get_executor(), net::asio::execution::outstanding_work.tracked);
+  dispatcher_.RunBlocking([self = shared_from_this(), sub, want, executor] {
+    sub->feed->set_max_batch_events(want);
+    FeedBatch batch;
+    const Status s = sub->feed->Next(std::chrono::milliseconds(0), &batch);
+    std::string frame;
+    if (!s.ok()) {
+      frame = EncodeError(sub->id, s);
+    } else if (!batch.events.empty()) {
+      frame = EncodeSubscriptionEvents(sub->id, batch);
+    }
+    const size_t events = batch.events.size();
+    net::asio::dispatch(executor, [self, sub, s, events, frame = std::move(frame)]() mutable {
+      self->OnPolled(sub, s, events, std::move(frame));
+    });
+  });
+}
+
+void Session::OnPolled(const std::shared_ptr<Subscription>& sub, const Status& status,
+                       size_t events, std::string frame) {
+  sub->polling = false;
+  if (closed_ || sub->ended) return;
+  if (!status.ok()) {
+    Send(std::move(frame), false);
+    EndSubscription(sub->id);
+    return;
+  }
+  if (events > 0) {
+    sub->credits -= events;
+    Send(std::move(frame), false);
+    Pump(sub);
+    return;
+  }
+  // Caught up: look again after the poll interval (a Credit pumps at once).
+  sub->timer.expires_after(options_.subscription_poll);
+  sub->timer.async_wait([self = shared_from_this(), sub](const boost::system::error_code& ec) {
+    if (!ec) self->Pump(sub);
+  });
+}
+
+void Session::EndSubscription(uint64_t id) {
+  auto it = subscriptions_.find(id);
+  if (it == subscriptions_.end()) return;
+  it->second->ended = true;
+  it->second->timer.cancel();
+  subscriptions_.erase(it);
+}
+
+void Session::EndSubscriptions() {
+  for (auto& [id, sub] : subscriptions_) {
+    sub->ended = true;
+    sub->timer.cancel();
+  }
+  subscriptions_.clear();
+}
+
 Session::Session(net::tcp::socket socket, Dispatcher& dispatcher, SessionRegistry& registry,
                  const SessionOptions& options)
     : socket_(std::move(socket)),
@@ -42,6 +150,7 @@ void Session::Refuse(const ProtocolError& error) {
 void Session::Drain() {
   if (closed_) return;
   stop_reading_ = true;
+  EndSubscriptions();
   if (ending_ == Ending::kNone) ending_ = Ending::kAfterInFlight;
   MaybeClose();
 }
@@ -53,6 +162,9 @@ void Session::Close() {
   socket_.shutdown(net::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
   idle_timer_.cancel();
+  EndSubscriptions();
+  registry_.SubQueued(queued_bytes_);
+  queued_bytes_ = 0;
   write_queue_.clear();
   registry_.Remove(shared_from_this());
 }
@@ -79,6 +191,7 @@ void Session::OnRead(const boost::system::error_code& ec, size_t n) {
     if (ec == net::asio::error::eof) {
       // The client is done sending; answer what it asked, then close.
       stop_reading_ = true;
+      EndSubscriptions();
       if (ending_ == Ending::kNone) ending_ = Ending::kAfterInFlight;
       MaybeClose();
     } else {
@@ -145,6 +258,21 @@ void Session::HandleFrame(std::span<const uint8_t> frame) {
     Fail({ProtocolCode::kUnknownRequest, "the session already said Hello", request.request_id});
     return;
   }
+  if (auto* subscribe = std::get_if<SubscribeRequest>(&request.body)) {
+    ++in_flight_;
+    Subscribe(request.request_id, std::move(*subscribe));
+    return;
+  }
+  if (auto* credit = std::get_if<CreditRequest>(&request.body)) {
+    Grant(credit->subscription, credit->credits);  // Never answered.
+    return;
+  }
+  if (auto* unsubscribe = std::get_if<UnsubscribeRequest>(&request.body)) {
+    ++in_flight_;
+    EndSubscription(unsubscribe->subscription);
+    Send(EncodeDone(request.request_id), true);
+    return;
+  }
   ++in_flight_;
   // Appends reply from the writer thread: hop back to this session's
   // executor, keeping the io_context alive (tracked work) until the reply has
@@ -168,6 +296,7 @@ void Session::Fail(const ProtocolError& error) {
 void Session::Send(std::string frame, bool answers_request) {
   if (closed_) return;
   queued_bytes_ += frame.size();
+  registry_.AddQueued(frame.size());
   write_queue_.push_back(Outgoing{std::move(frame), answers_request});
   if (!writing_) Write();
 }
@@ -194,6 +323,7 @@ void Session::OnWrite(const boost::system::error_code& ec, size_t frames) {
   }
   for (size_t i = 0; i < frames; ++i) {
     queued_bytes_ -= write_queue_.front().frame.size();
+    registry_.SubQueued(write_queue_.front().frame.size());
     if (write_queue_.front().answers_request) --in_flight_;
     write_queue_.pop_front();
   }
@@ -201,6 +331,8 @@ void Session::OnWrite(const boost::system::error_code& ec, size_t frames) {
   if (!write_queue_.empty()) Write();
   MaybeClose();
   Process();
+  // Pushes paused by a full write queue go on.
+  for (auto& [id, sub] : std::map(subscriptions_)) Pump(sub);
 }
 
 void Session::MaybeClose() {

@@ -7,6 +7,12 @@
 // unanswered or `max_buffered_bytes` of responses are queued, so a client
 // that does not read its responses cannot grow the server's memory.
 //
+// Subscriptions (Subscribe, Credit, Unsubscribe) are served here: each has
+// a change feed polled on the read pool while the client has credits; a
+// push takes at most the credits left, and none is made while
+// `max_buffered_bytes` are queued, so a client that stops granting (or
+// reading) costs at most its credits' worth of events.
+//
 // A malformed or oversized frame, a request before Hello or a wrong token
 // gets one Error frame, then the session closes. A session with nothing in
 // flight and no bytes received for `idle_timeout`, or without a Hello
@@ -21,6 +27,7 @@
 #include <chrono>
 #include <cstddef>
 #include <deque>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -55,6 +62,17 @@ struct SessionOptions {
   // still in flight to the client.
   // Default: 1 s
   std::chrono::milliseconds linger = std::chrono::seconds(1);
+  // Server-pushed subscriptions open at once on one session; one more is
+  // refused with Busy.
+  // Default: 16
+  size_t max_subscriptions = 16;
+  // Most events in one SubscriptionEvents push (fewer when the client has
+  // granted fewer credits).
+  // Default: 256
+  size_t max_push_events = 256;
+  // How often a caught-up subscription looks for new commits.
+  // Default: 10 ms
+  std::chrono::milliseconds subscription_poll = std::chrono::milliseconds(10);
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -107,6 +125,17 @@ class Session : public std::enable_shared_from_this<Session> {
   // sends, and closes at its EOF or after options_.linger.
   void Linger();
   void ArmIdleTimer(std::chrono::steady_clock::time_point at);
+
+  struct Subscription;
+  void Subscribe(uint64_t id, SubscribeRequest request);
+  void Grant(uint64_t id, uint64_t credits);
+  // Polls the subscription's feed when it has credits and the write queue
+  // has room.
+  void Pump(const std::shared_ptr<Subscription>& sub);
+  void OnPolled(const std::shared_ptr<Subscription>& sub, const Status& status, size_t events,
+                std::string frame);
+  void EndSubscription(uint64_t id);
+  void EndSubscriptions();
   void OnIdleTimer(const boost::system::error_code& ec);
 
   net::tcp::socket socket_;
@@ -129,6 +158,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool writing_ = false;
   std::chrono::steady_clock::time_point started_;
   std::chrono::steady_clock::time_point last_activity_;
+  std::map<uint64_t, std::shared_ptr<Subscription>> subscriptions_;
 };
 
 }  // namespace evlog::server

@@ -1,10 +1,12 @@
 // SessionRegistry: the live sessions of a server, its session limit, and
 // the stop-all for the SIGTERM drain.
 //
-// Thread-safety: used only on the server's io_context thread.
+// Thread-safety: used only on the server's io_context thread, but for
+// queued_bytes(), which any thread may read.
 
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -33,10 +35,17 @@ class SessionRegistry {
   // Closes every session at once.
   void CloseAll();
 
+  // Response and push bytes queued for writing in all sessions (thread-safe
+  // to read): what clients that do not read cost the server.
+  size_t queued_bytes() const { return queued_bytes_.load(std::memory_order_relaxed); }
+  void AddQueued(size_t bytes) { queued_bytes_.fetch_add(bytes, std::memory_order_relaxed); }
+  void SubQueued(size_t bytes) { queued_bytes_.fetch_sub(bytes, std::memory_order_relaxed); }
+
  private:
   const size_t max_sessions_;
   std::unordered_set<std::shared_ptr<Session>> sessions_;
   std::function<void()> on_empty_;
+  std::atomic<size_t> queued_bytes_{0};
 };
 
 }  // namespace evlog::server

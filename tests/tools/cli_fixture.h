@@ -1,22 +1,35 @@
 // CliTest: a fixture for tests that drive the evlog binary (EVLOG_CLI_PATH)
 // on a store in a fresh temporary directory.
+//
+// CliFormTest runs the same test in both forms of the tool: embedded
+// (`--db DIR`) and remote (`--connect HOST:PORT` to an evlogd, EVLOGD_PATH,
+// started on db() at 127.0.0.1 with an ephemeral port and stopped with
+// SIGTERM by its pid). A test that must reach the store directly (to run a
+// subscription or a view) wraps that in StopDaemon()/StartDaemon(), which
+// do nothing in the embedded form.
 
 #pragma once
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
 
+#include <cstdio>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "cli_process.h"
+#include "testutil/child_process.h"
 #include "testutil/temp_dir.h"
 
 namespace evlog {
 
 class CliTest : public ::testing::Test {
  protected:
-  // Runs `evlog --db <db()> <args>` with `input` on stdin.
+  // Runs `evlog --db <db()> <args>` (or `--connect`, see CliFormTest) with
+  // `input` on stdin.
   testutil::CliOutcome Evlog(const std::vector<std::string>& args, std::string_view input = "") {
     return testutil::CliProcess::Run(ArgvWithDb(args), input);
   }
@@ -27,9 +40,11 @@ class CliTest : public ::testing::Test {
     return testutil::CliProcess::Run(Argv(args), input);
   }
 
-  // {EVLOG_CLI_PATH, "--db", db(), args...}, for CliProcess::Start.
+  // {EVLOG_CLI_PATH, "--db", db(), args...} (or "--connect", connect_), for
+  // CliProcess::Start.
   std::vector<std::string> ArgvWithDb(const std::vector<std::string>& args) const {
     std::vector<std::string> with_db = {"--db", db()};
+    if (!connect_.empty()) with_db = {"--connect", connect_};
     with_db.insert(with_db.end(), args.begin(), args.end());
     return Argv(with_db);
   }
@@ -37,6 +52,8 @@ class CliTest : public ::testing::Test {
   std::string db() const { return dir_.Sub("store"); }
 
   testutil::TempDir dir_;
+  // HOST:PORT of the daemon the tool talks to; empty: embedded.
+  std::string connect_;
 
  private:
   static std::vector<std::string> Argv(const std::vector<std::string>& args) {
@@ -44,6 +61,55 @@ class CliTest : public ::testing::Test {
     argv.insert(argv.end(), args.begin(), args.end());
     return argv;
   }
+};
+
+enum class CliForm { kEmbedded, kRemote };
+
+inline std::string CliFormName(const ::testing::TestParamInfo<CliForm>& info) {
+  return info.param == CliForm::kEmbedded ? "embedded" : "remote";
+}
+
+// The forms this build can test: remote only when evlogd is built.
+inline std::vector<CliForm> CliForms() {
+#ifdef EVLOGD_PATH
+  return {CliForm::kEmbedded, CliForm::kRemote};
+#else
+  return {CliForm::kEmbedded};
+#endif
+}
+
+class CliFormTest : public CliTest, public ::testing::WithParamInterface<CliForm> {
+ protected:
+  void SetUp() override { StartDaemon(); }
+  void TearDown() override { StopDaemon(); }
+
+  bool remote() const { return GetParam() == CliForm::kRemote; }
+
+  // Remote form: starts evlogd on db() and points the tool at it.
+  void StartDaemon() {
+#ifdef EVLOGD_PATH
+    if (!remote() || daemon_ != nullptr) return;
+    daemon_ = testutil::ChildProcess::Start({EVLOGD_PATH, "--db", db(), "--listen", "127.0.0.1:0"});
+    ASSERT_NE(daemon_, nullptr);
+    char line[256];
+    ASSERT_NE(fgets(line, sizeof(line), daemon_->out()), nullptr) << "evlogd printed nothing";
+    const std::string text(line);
+    ASSERT_EQ(text.rfind("evlogd listening on ", 0), 0u) << text;
+    connect_ = text.substr(20, text.find_last_not_of("\r\n") - 19);
+#endif
+  }
+
+  // Remote form: stops the daemon (SIGTERM, by its pid), releasing the
+  // store; the tool cannot be run until StartDaemon().
+  void StopDaemon() {
+    if (daemon_ == nullptr) return;
+    const int status = daemon_->KillAndWait(SIGTERM);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "evlogd did not drain cleanly";
+    daemon_.reset();
+    connect_.clear();
+  }
+
+  std::unique_ptr<testutil::ChildProcess> daemon_;
 };
 
 }  // namespace evlog

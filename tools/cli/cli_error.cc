@@ -3,6 +3,8 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "cli/backend.h"
+
 namespace evlog::cli {
 
 int ExitCodeFor(const Status& status) {
@@ -10,6 +12,12 @@ int ExitCodeFor(const Status& status) {
   if (status.IsWrongExpectedVersion() || status.IsConditionFailed()) return kExitConflict;
   if (status.IsNotFound()) return kExitNotFound;
   if (status.IsCorruption()) return kExitCorrupt;
+  // An evlogd older than this evlog answers a request it does not know
+  // with UnknownRequest, which the client reports as InvalidArgument.
+  if ((status.IsNotSupported() && status.message().starts_with(kNotServedRemotely)) ||
+      (status.IsInvalidArgument() && status.message().starts_with("unknown_request: "))) {
+    return kExitNotServedRemotely;
+  }
   return kExitFailure;
 }
 

@@ -3,7 +3,9 @@
 //
 //   0 ok, 1 anything else (stream_deleted included), 2 usage error, 3 wrong
 //   expected version or failed append condition, 4 not found, 5 the store is
-//   corrupt (a corruption status, or problems found by verify).
+//   corrupt (a corruption status, or problems found by verify); with
+//   --connect also 6, an operation evlogd does not serve, and 7, the daemon
+//   could not be reached or refused the session.
 
 #pragma once
 
@@ -19,6 +21,8 @@ inline constexpr int kExitUsage = 2;
 inline constexpr int kExitConflict = 3;
 inline constexpr int kExitNotFound = 4;
 inline constexpr int kExitCorrupt = 5;
+inline constexpr int kExitNotServedRemotely = 6;
+inline constexpr int kExitUnreachable = 7;
 
 // The exit code for a non-OK engine status.
 int ExitCodeFor(const Status& status);

@@ -76,13 +76,15 @@ int CheckAppendArgs(const AppendArgs& args, ExpectedVersion* expected, Durabilit
 // --each: every line is its own append, made and printed before the next
 // line is read, so a pipe sees each result as soon as it is acknowledged.
 // A bad line stops the run; the lines before it stay written.
-int AppendEach(Store& store, const std::string& stream, Durability durability, std::istream& in) {
+int AppendEach(Backend& store, const std::string& stream, Durability durability, std::istream& in) {
   std::string line;
   for (size_t n = 1; std::getline(in, line); ++n) {
     if (IsBlank(line)) continue;
     EventData e;
     if (Status s = EventFromLine(line, n, &e); !s.ok()) return ReportError(s);
-    auto r = store.Append(stream, ExpectedVersion::Any(), {std::move(e)}, durability);
+    AppendRequest request{.streams = {{stream, ExpectedVersion::Any(), {std::move(e)}}},
+                          .durability = durability};
+    auto r = store.Append(std::move(request));
     if (!r.ok()) return ReportError(r.status());
     PrintResult(*r);
   }
@@ -91,27 +93,31 @@ int AppendEach(Store& store, const std::string& stream, Durability durability, s
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> OpenStore(const std::string& db, OpenMode mode) {
-  Options options;
-  options.read_only = mode == OpenMode::kRead;
-  options.create_if_missing = mode == OpenMode::kCreate;
-  return Store::Open(options, db);
+Result<std::unique_ptr<Backend>> OpenBackend(const Target& target, OpenMode mode) {
+  if (target.remote()) return ConnectRemote(target);
+  return OpenEmbedded(target.db, mode);
 }
 
-int PrintEvents(EventIterator& it) {
-  for (; it.Valid(); it.Next()) std::cout << Dump(EventToJson(it.event())) << '\n';
+int ReportOpenError(const Target& target, const Status& status) {
+  const int code = ReportError(status);
+  return target.remote() ? kExitUnreachable : code;
+}
+
+void PrintEvent(const RecordedEvent& event) { std::cout << Dump(EventToJson(event)) << '\n'; }
+
+int FinishEvents(const Status& status) {
   std::cout.flush();
-  if (!it.status().ok()) return ReportError(it.status());
+  if (!status.ok()) return ReportError(status);
   return kExitOk;
 }
 
-int RunAppend(const std::string& db, const AppendArgs& args, std::istream& in) {
+int RunAppend(const Target& target, const AppendArgs& args, std::istream& in) {
   ExpectedVersion expected = ExpectedVersion::Any();
   Durability durability = Durability::kSync;
   if (int code = CheckAppendArgs(args, &expected, &durability); code != kExitOk) return code;
   if (args.each) {
-    auto store = OpenStore(db, OpenMode::kCreate);
-    if (!store.ok()) return ReportError(store.status());
+    auto store = OpenBackend(target, OpenMode::kCreate);
+    if (!store.ok()) return ReportOpenError(target, store.status());
     return AppendEach(**store, args.stream, durability, in);
   }
 
@@ -136,44 +142,43 @@ int RunAppend(const std::string& db, const AppendArgs& args, std::istream& in) {
     }
   }
 
-  auto store = OpenStore(db, OpenMode::kCreate);
-  if (!store.ok()) return ReportError(store.status());
-  auto r = (*store)->Append(args.stream, expected, std::move(events), durability);
+  auto store = OpenBackend(target, OpenMode::kCreate);
+  if (!store.ok()) return ReportOpenError(target, store.status());
+  AppendRequest request{.streams = {{args.stream, expected, std::move(events)}},
+                        .durability = durability};
+  auto r = (*store)->Append(std::move(request));
   if (!r.ok()) return ReportError(r.status());
   PrintResult(*r);
   return kExitOk;
 }
 
-int RunRead(const std::string& db, const ReadArgs& args) {
-  auto store = OpenStore(db, OpenMode::kRead);
-  if (!store.ok()) return ReportError(store.status());
+int RunRead(const Target& target, const ReadArgs& args) {
+  auto store = OpenBackend(target, OpenMode::kRead);
+  if (!store.ok()) return ReportOpenError(target, store.status());
   ReadStreamOptions options;
   if (args.from) options.from = Version(*args.from);
   if (args.count) options.max_count = *args.count;
   options.direction = args.backward ? Direction::kBackward : Direction::kForward;
-  auto it = (*store)->ReadStream(args.stream, options);
-  if (!it.ok()) return ReportError(it.status());
-  return PrintEvents(**it);
+  return FinishEvents((*store)->ReadStream(args.stream, options, PrintEvent));
 }
 
-int RunReadAll(const std::string& db, const ReadAllArgs& args) {
+int RunReadAll(const Target& target, const ReadAllArgs& args) {
   if (!args.category.empty() && !args.type.empty()) {
     return ReportUsage("read-all takes --category or --type, not both");
   }
-  auto store = OpenStore(db, OpenMode::kRead);
-  if (!store.ok()) return ReportError(store.status());
+  auto store = OpenBackend(target, OpenMode::kRead);
+  if (!store.ok()) return ReportOpenError(target, store.status());
   ReadAllOptions options;
   if (args.from) options.from = Position(*args.from);
   if (args.count) options.max_count = *args.count;
   options.category = args.category;
   options.event_type = args.type;
-  auto it = (*store)->ReadAll(options);
-  return PrintEvents(*it);
+  return FinishEvents((*store)->ReadAll(options, PrintEvent));
 }
 
-int RunStreams(const std::string& db, const std::string& category) {
-  auto store = OpenStore(db, OpenMode::kRead);
-  if (!store.ok()) return ReportError(store.status());
+int RunStreams(const Target& target, const std::string& category) {
+  auto store = OpenBackend(target, OpenMode::kRead);
+  if (!store.ok()) return ReportOpenError(target, store.status());
   auto streams = (*store)->ListStreams({.category = category});
   if (!streams.ok()) return ReportError(streams.status());
   for (const StreamInfo& s : *streams) {
@@ -186,9 +191,9 @@ int RunStreams(const std::string& db, const std::string& category) {
   return kExitOk;
 }
 
-int RunStats(const std::string& db) {
-  auto store = OpenStore(db, OpenMode::kRead);
-  if (!store.ok()) return ReportError(store.status());
+int RunStats(const Target& target) {
+  auto store = OpenBackend(target, OpenMode::kRead);
+  if (!store.ok()) return ReportOpenError(target, store.status());
   auto stats = (*store)->Stats();
   if (!stats.ok()) return ReportError(stats.status());
   Json j;
@@ -200,9 +205,9 @@ int RunStats(const std::string& db) {
   return kExitOk;
 }
 
-int RunVerify(const std::string& db) {
-  auto store = OpenStore(db, OpenMode::kRead);
-  if (!store.ok()) return ReportError(store.status());
+int RunVerify(const Target& target) {
+  auto store = OpenBackend(target, OpenMode::kRead);
+  if (!store.ok()) return ReportOpenError(target, store.status());
   auto report = (*store)->Verify();
   if (!report.ok()) return ReportError(report.status());
   Json j;

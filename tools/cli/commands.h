@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "cli/backend.h"
 #include "evlog/store.h"
 
 namespace evlog::cli {
@@ -52,47 +53,44 @@ struct MetadataArgs {
   std::optional<uint64_t> truncate_before;
 };
 
-int RunAppend(const std::string& db, const AppendArgs& args, std::istream& in);
-int RunRead(const std::string& db, const ReadArgs& args);
-int RunReadAll(const std::string& db, const ReadAllArgs& args);
-int RunStreams(const std::string& db, const std::string& category);
-int RunStats(const std::string& db);
+int RunAppend(const Target& target, const AppendArgs& args, std::istream& in);
+int RunRead(const Target& target, const ReadArgs& args);
+int RunReadAll(const Target& target, const ReadAllArgs& args);
+int RunStreams(const Target& target, const std::string& category);
+int RunStats(const Target& target);
 
 // Change feed and subscriptions (feed_commands.cc).
-int RunTail(const std::string& db, const TailArgs& args);
-int RunSubscriptions(const std::string& db);
-int RunParked(const std::string& db, const std::string& name);
-int RunReplayParked(const std::string& db, const std::string& name);
+int RunTail(const Target& target, const TailArgs& args);
+int RunSubscriptions(const Target& target);
+int RunParked(const Target& target, const std::string& name);
+int RunReplayParked(const Target& target, const std::string& name);
 
 // `view NAME get KEY`, `view NAME scan PREFIX`, `view NAME rebuild`.
-int RunView(const std::string& db, const std::string& name, const std::string& action,
+int RunView(const Target& target, const std::string& name, const std::string& action,
             const std::string& argument);
 
 // `verify`: Store::Verify as one JSON line; exit 5 if it found problems.
-int RunVerify(const std::string& db);
+int RunVerify(const Target& target);
 
-// How a verb opens its store.
-enum class OpenMode {
-  // Read-only and never created: read verbs work beside a live writer, and a
-  // missing store is NotFound.
-  kRead,
-  // Writable, never created: a missing store is NotFound, not a new store.
-  kWrite,
-  // Writable, created if missing (append).
-  kCreate,
-};
+// Opens the target's store as `mode` says (embedded), or connects to its
+// daemon (remote).
+Result<std::unique_ptr<Backend>> OpenBackend(const Target& target, OpenMode mode);
 
-// Opens the store in `db` as `mode` says.
-Result<std::unique_ptr<Store>> OpenStore(const std::string& db, OpenMode mode);
+// Reports a failure of OpenBackend: the error line, and its exit code —
+// kExitUnreachable when the daemon could not be reached or refused the
+// session.
+int ReportOpenError(const Target& target, const Status& status);
 
-// Prints every event of `it` as a JSON line; the exit code.
-int PrintEvents(EventIterator& it);
+// Prints `event` as a JSON line.
+void PrintEvent(const RecordedEvent& event);
+// Flushes the printed events; the exit code for `status`, reported.
+int FinishEvents(const Status& status);
 
 // Stream lifecycle (stream_commands.cc).
-int RunSnapshot(const std::string& db, const std::string& stream);
-int RunTrim(const std::string& db, const std::string& stream, uint64_t before);
-int RunMetadata(const std::string& db, const std::string& stream, const MetadataArgs& args);
-int RunDelete(const std::string& db, const std::string& stream, bool hard);
+int RunSnapshot(const Target& target, const std::string& stream);
+int RunTrim(const Target& target, const std::string& stream, uint64_t before);
+int RunMetadata(const Target& target, const std::string& stream, const MetadataArgs& args);
+int RunDelete(const Target& target, const std::string& stream, bool hard);
 
 // `evlog demo`: the product-inventory story on a temporary store.
 int RunDemo();

@@ -34,9 +34,9 @@ bool ParseStart(const std::string& text, FeedStart* out) {
 // A view's handler is application code, so the process that runs the view
 // rebuilds it: the CLI leaves a request, then follows the progress the view
 // stores, with a progress bar on a terminal.
-int RebuildView(const std::string& db, const std::string& name) {
-  auto store = OpenStore(db, OpenMode::kRead);
-  if (!store.ok()) return ReportError(store.status());
+int RebuildView(const Target& target, const std::string& name) {
+  auto store = OpenBackend(target, OpenMode::kRead);
+  if (!store.ok()) return ReportOpenError(target, store.status());
   auto before = (*store)->GetViewProgress(name);
   if (!before.ok()) return ReportError(before.status());
   if (Status s = (*store)->RequestViewRebuild(name); !s.ok()) return ReportError(s);
@@ -68,7 +68,7 @@ int RebuildView(const std::string& db, const std::string& name) {
                   << std::string(width - filled, ' ') << "] " << done << "/" << total << std::flush;
       }
     } else if (std::chrono::steady_clock::now() - last_change > kPatience) {
-      (*store)->CancelViewRebuild(name);
+      (void)(*store)->CancelViewRebuild(name);
       return ReportError(
           Status::TimedOut("no process picked up the rebuild of view '" + name +
                            "' within 15 s; a view is rebuilt by the application that runs it"));
@@ -78,36 +78,25 @@ int RebuildView(const std::string& db, const std::string& name) {
 
 }  // namespace
 
-int RunTail(const std::string& db, const TailArgs& args) {
+int RunTail(const Target& target, const TailArgs& args) {
   FeedStart start = FeedStart::Oldest();
   if (!ParseStart(args.from, &start)) {
     return ReportUsage("--from must be oldest, latest or a position, not '" + args.from + "'");
   }
-  auto store = OpenStore(db, OpenMode::kRead);
-  if (!store.ok()) return ReportError(store.status());
-  auto feed = (*store)->OpenFeed({.start = start,
-                                  .category = args.category,
-                                  .event_type = args.type,
-                                  .max_batch_events = 256});
-  if (!feed.ok()) return ReportError(feed.status());
-  FeedBatch batch;
-  for (;;) {
-    // Without --follow, print what is committed now and stop.
-    auto timeout = args.follow ? std::chrono::milliseconds(1000) : std::chrono::milliseconds(0);
-    const Position before = (*feed)->position();
-    if (Status s = (*feed)->Next(timeout, &batch); !s.ok()) return ReportError(s);
-    for (const OwnedEvent& e : batch.events) {
-      std::cout << Dump(EventToJson(e.view())) << '\n';
-    }
-    std::cout.flush();
-    // An empty batch that moved the position only skipped filtered events.
-    if (batch.events.empty() && !args.follow && batch.position == before) return kExitOk;
-  }
+  auto store = OpenBackend(target, OpenMode::kRead);
+  if (!store.ok()) return ReportOpenError(target, store.status());
+  const Status s = (*store)->Tail(
+      {.start = start, .category = args.category, .event_type = args.type, .max_batch_events = 256},
+      args.follow, [](const RecordedEvent& e) {
+        PrintEvent(e);
+        std::cout.flush();
+      });
+  return FinishEvents(s);
 }
 
-int RunSubscriptions(const std::string& db) {
-  auto store = OpenStore(db, OpenMode::kRead);
-  if (!store.ok()) return ReportError(store.status());
+int RunSubscriptions(const Target& target) {
+  auto store = OpenBackend(target, OpenMode::kRead);
+  if (!store.ok()) return ReportOpenError(target, store.status());
   auto subs = (*store)->ListSubscriptions();
   if (!subs.ok()) return ReportError(subs.status());
   for (const SubscriptionInfo& info : *subs) {
@@ -122,9 +111,9 @@ int RunSubscriptions(const std::string& db) {
   return kExitOk;
 }
 
-int RunParked(const std::string& db, const std::string& name) {
-  auto store = OpenStore(db, OpenMode::kRead);
-  if (!store.ok()) return ReportError(store.status());
+int RunParked(const Target& target, const std::string& name) {
+  auto store = OpenBackend(target, OpenMode::kRead);
+  if (!store.ok()) return ReportOpenError(target, store.status());
   auto parked = (*store)->ListParked(name);
   if (!parked.ok()) return ReportError(parked.status());
   for (const ParkedEvent& p : *parked) {
@@ -137,9 +126,9 @@ int RunParked(const std::string& db, const std::string& name) {
   return kExitOk;
 }
 
-int RunReplayParked(const std::string& db, const std::string& name) {
-  auto store = OpenStore(db, OpenMode::kWrite);
-  if (!store.ok()) return ReportError(store.status());
+int RunReplayParked(const Target& target, const std::string& name) {
+  auto store = OpenBackend(target, OpenMode::kWrite);
+  if (!store.ok()) return ReportOpenError(target, store.status());
   auto queued = (*store)->ReplayParked(name);
   if (!queued.ok()) return ReportError(queued.status());
   Json j;
@@ -149,14 +138,14 @@ int RunReplayParked(const std::string& db, const std::string& name) {
   return kExitOk;
 }
 
-int RunView(const std::string& db, const std::string& name, const std::string& action,
+int RunView(const Target& target, const std::string& name, const std::string& action,
             const std::string& argument) {
-  if (action == "rebuild") return RebuildView(db, name);
+  if (action == "rebuild") return RebuildView(target, name);
   if (action != "get" && action != "scan") {
     return ReportUsage("view actions are get KEY, scan PREFIX and rebuild, not '" + action + "'");
   }
-  auto store = OpenStore(db, OpenMode::kRead);
-  if (!store.ok()) return ReportError(store.status());
+  auto store = OpenBackend(target, OpenMode::kRead);
+  if (!store.ok()) return ReportOpenError(target, store.status());
   if (action == "get") {
     auto value = (*store)->ViewGet(name, argument);
     if (!value.ok()) return ReportError(value.status());

@@ -1,7 +1,10 @@
 // evlog: the command-line tool. Parses flags and dispatches to commands.cc.
 
 #include <CLI/CLI.hpp>
+#include <cctype>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "cli/cli_error.h"
 #include "cli/commands.h"
@@ -29,14 +32,64 @@ std::string UsageMessage(const CLI::App& app, const CLI::ParseError& e) {
          "'; run evlog --help";
 }
 
+// Checks --db, --connect and --token-file against each other and fills
+// `target`; false with the usage error otherwise.
+bool MakeTarget(std::string db, const std::string& connect, const std::string& token_file,
+                evlog::cli::Target* target, std::string* error) {
+  if (!db.empty() && !connect.empty()) {
+    *error = "--db and --connect do not go together";
+    return false;
+  }
+  if (db.empty() && connect.empty()) {
+    *error = "--db DIR or --connect HOST:PORT is required";
+    return false;
+  }
+  if (!token_file.empty() && connect.empty()) {
+    *error = "--token-file goes with --connect";
+    return false;
+  }
+  target->db = std::move(db);
+  if (connect.empty()) return true;
+  const size_t colon = connect.rfind(':');
+  const std::string port = colon == std::string::npos ? "" : connect.substr(colon + 1);
+  std::string host = colon == std::string::npos ? "" : connect.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host.empty() || port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos || std::stoul(port) == 0 ||
+      std::stoul(port) > 65535) {
+    *error = "--connect must be HOST:PORT, not '" + connect + "'";
+    return false;
+  }
+  target->connect = host + ":" + port;
+  if (!token_file.empty()) {
+    std::ifstream in(token_file);
+    std::stringstream text;
+    if (in) text << in.rdbuf();
+    target->token = text.str();
+    while (!target->token.empty() &&
+           std::isspace(static_cast<unsigned char>(target->token.back()))) {
+      target->token.pop_back();
+    }
+    if (!in || target->token.empty()) {
+      *error = "--token-file " + token_file + (in ? " is empty" : " cannot be read");
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace evlog::cli;
   CLI::App app{"evlog: an embedded event store. Output is JSON lines; see docs/cli.md."};
   app.require_subcommand(1);
-  std::string db;
-  app.add_option("--db", db, "Store directory");
+  std::string db_dir, connect, token_file;
+  app.add_option("--db", db_dir, "Store directory");
+  app.add_option("--connect", connect, "HOST:PORT of an evlogd to talk to instead of --db");
+  app.add_option("--token-file", token_file, "File holding evlogd's token (with --connect)");
 
   AppendArgs append;
   auto* append_cmd = app.add_subcommand("append", "Append events to a stream");
@@ -131,21 +184,24 @@ int main(int argc, char** argv) {
   }
 
   if (demo_cmd->parsed()) return RunDemo();
-  if (db.empty()) return ReportUsage("--db DIR is required");
-  if (append_cmd->parsed()) return RunAppend(db, append, std::cin);
-  if (read_cmd->parsed()) return RunRead(db, read);
-  if (read_all_cmd->parsed()) return RunReadAll(db, read_all);
-  if (streams_cmd->parsed()) return RunStreams(db, category);
-  if (stats_cmd->parsed()) return RunStats(db);
-  if (verify_cmd->parsed()) return RunVerify(db);
-  if (tail_cmd->parsed()) return RunTail(db, tail);
-  if (snapshot_cmd->parsed()) return RunSnapshot(db, stream_arg);
-  if (trim_cmd->parsed()) return RunTrim(db, stream_arg, trim_before);
-  if (metadata_cmd->parsed()) return RunMetadata(db, stream_arg, metadata);
-  if (delete_cmd->parsed()) return RunDelete(db, stream_arg, hard);
-  if (view_cmd->parsed()) return RunView(db, view_name, view_action, view_argument);
-  if (subscriptions_cmd->parsed()) return RunSubscriptions(db);
-  if (parked_cmd->parsed()) return RunParked(db, subscription);
-  if (replay_cmd->parsed()) return RunReplayParked(db, subscription);
+  Target target;
+  if (std::string error; !MakeTarget(std::move(db_dir), connect, token_file, &target, &error)) {
+    return ReportUsage(error);
+  }
+  if (append_cmd->parsed()) return RunAppend(target, append, std::cin);
+  if (read_cmd->parsed()) return RunRead(target, read);
+  if (read_all_cmd->parsed()) return RunReadAll(target, read_all);
+  if (streams_cmd->parsed()) return RunStreams(target, category);
+  if (stats_cmd->parsed()) return RunStats(target);
+  if (verify_cmd->parsed()) return RunVerify(target);
+  if (tail_cmd->parsed()) return RunTail(target, tail);
+  if (snapshot_cmd->parsed()) return RunSnapshot(target, stream_arg);
+  if (trim_cmd->parsed()) return RunTrim(target, stream_arg, trim_before);
+  if (metadata_cmd->parsed()) return RunMetadata(target, stream_arg, metadata);
+  if (delete_cmd->parsed()) return RunDelete(target, stream_arg, hard);
+  if (view_cmd->parsed()) return RunView(target, view_name, view_action, view_argument);
+  if (subscriptions_cmd->parsed()) return RunSubscriptions(target);
+  if (parked_cmd->parsed()) return RunParked(target, subscription);
+  if (replay_cmd->parsed()) return RunReplayParked(target, subscription);
   return ReportUsage("unknown verb");
 }

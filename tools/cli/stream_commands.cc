@@ -22,9 +22,9 @@ Json MetadataToJson(const std::string& stream, const StreamMetadata& m) {
 
 }  // namespace
 
-int RunSnapshot(const std::string& db, const std::string& stream) {
-  auto store = OpenStore(db, OpenMode::kRead);
-  if (!store.ok()) return ReportError(store.status());
+int RunSnapshot(const Target& target, const std::string& stream) {
+  auto store = OpenBackend(target, OpenMode::kRead);
+  if (!store.ok()) return ReportOpenError(target, store.status());
   auto snapshot = (*store)->LoadSnapshot(stream);
   if (!snapshot.ok()) return ReportError(snapshot.status());
   if (!snapshot->has_value()) {
@@ -40,9 +40,9 @@ int RunSnapshot(const std::string& db, const std::string& stream) {
   return kExitOk;
 }
 
-int RunTrim(const std::string& db, const std::string& stream, uint64_t before) {
-  auto store = OpenStore(db, OpenMode::kWrite);
-  if (!store.ok()) return ReportError(store.status());
+int RunTrim(const Target& target, const std::string& stream, uint64_t before) {
+  auto store = OpenBackend(target, OpenMode::kWrite);
+  if (!store.ok()) return ReportOpenError(target, store.status());
   auto first = (*store)->TrimStream(stream, {.before = Version(before)});
   if (!first.ok()) return ReportError(first.status());
   Json j;
@@ -52,10 +52,10 @@ int RunTrim(const std::string& db, const std::string& stream, uint64_t before) {
   return kExitOk;
 }
 
-int RunMetadata(const std::string& db, const std::string& stream, const MetadataArgs& args) {
+int RunMetadata(const Target& target, const std::string& stream, const MetadataArgs& args) {
   const bool change = args.max_count || args.max_age || args.truncate_before;
-  auto store = OpenStore(db, change ? OpenMode::kWrite : OpenMode::kRead);
-  if (!store.ok()) return ReportError(store.status());
+  auto store = OpenBackend(target, change ? OpenMode::kWrite : OpenMode::kRead);
+  if (!store.ok()) return ReportOpenError(target, store.status());
   auto metadata = (*store)->GetStreamMetadata(stream);
   if (!metadata.ok()) return ReportError(metadata.status());
   if (change) {
@@ -68,9 +68,9 @@ int RunMetadata(const std::string& db, const std::string& stream, const Metadata
   return kExitOk;
 }
 
-int RunDelete(const std::string& db, const std::string& stream, bool hard) {
-  auto store = OpenStore(db, OpenMode::kWrite);
-  if (!store.ok()) return ReportError(store.status());
+int RunDelete(const Target& target, const std::string& stream, bool hard) {
+  auto store = OpenBackend(target, OpenMode::kWrite);
+  if (!store.ok()) return ReportOpenError(target, store.status());
   if (Status s = (*store)->DeleteStream(stream, hard); !s.ok()) return ReportError(s);
   Json j;
   j["stream"] = stream;

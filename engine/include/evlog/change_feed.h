@@ -100,6 +100,11 @@ class ChangeFeed {
   // Every event up to this position has been delivered or filtered out.
   Position position() const;
 
+  // Sets ChangeFeedOptions::max_batch_events for the following Next calls
+  // (0 counts as 1): a consumer that may take only so many events (evlogd's
+  // credit-based subscriptions) is never handed more.
+  void set_max_batch_events(size_t max_batch_events);
+
   // Internal: made by Store::OpenFeed.
   struct Rep;
   explicit ChangeFeed(std::unique_ptr<Rep> rep);
