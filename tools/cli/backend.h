@@ -60,10 +60,9 @@ class Backend {
                             const EventSink& each) = 0;
   virtual Status ReadAll(const ReadAllOptions& options, const EventSink& each) = 0;
   virtual Result<std::vector<StreamInfo>> ListStreams(const ListStreamsOptions& options) = 0;
-    virtual Result<StoreStats> Stats() = 0;
+  virtual Result<StoreStats> Stats() = 0;
   // Store::Verify; NotServedRemotely through the daemon.
   virtual Result<VerifyReport> Verify() = 0;
-
 
   // The change feed from `options.start` with its filters: without
   // `follow`, what is committed now, then OK; with it, new commits as they

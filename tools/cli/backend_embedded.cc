@@ -35,9 +35,8 @@ class EmbeddedBackend final : public Backend {
     return store_->ListStreams(options);
   }
 
-    Result<StoreStats> Stats() override { return store_->Stats(); }
+  Result<StoreStats> Stats() override { return store_->Stats(); }
   Result<VerifyReport> Verify() override { return store_->Verify(); }
-
 
   Status Tail(const ChangeFeedOptions& options, bool follow, const EventSink& each) override {
     auto feed = store_->OpenFeed(options);

@@ -69,9 +69,8 @@ class RemoteBackend final : public Backend {
     return client_->ListStreams(options);
   }
 
-    Result<StoreStats> Stats() override { return client_->Stats(); }
+  Result<StoreStats> Stats() override { return client_->Stats(); }
   Result<VerifyReport> Verify() override { return NotServedRemotely("verify"); }
-
 
   Status Tail(const ChangeFeedOptions& options, bool follow, const EventSink& each) override {
     if (follow) return Follow(options, each);
