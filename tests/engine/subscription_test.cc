@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 #include <vector>
 
 #include "evlog/store.h"
@@ -157,9 +158,17 @@ TEST_F(Subscriptions, RetriesThenParksThenReplays) {
   }
   std::vector<uint64_t> positions = handled.Positions();
   EXPECT_NE(std::find(positions.begin(), positions.end(), 2u), positions.end());
-  infos = store_->ListSubscriptions();
-  EXPECT_EQ((*infos)[0].parked, 0u);
-  EXPECT_TRUE((*store_->ListParked("s"))[0].replayed);
+  // The handler sees the replayed event before the subscription records it
+  // as replayed: wait (bounded) for that record, which must come.
+  bool recorded = false;
+  for (int i = 0; i < 1000 && !recorded; ++i) {
+    infos = store_->ListSubscriptions();
+    auto now_parked = store_->ListParked("s");
+    recorded = infos.ok() && (*infos)[0].parked == 0 && now_parked.ok() && !now_parked->empty() &&
+               (*now_parked)[0].replayed;
+    if (!recorded) std::this_thread::sleep_for(milliseconds(10));
+  }
+  EXPECT_TRUE(recorded) << "the replay was not recorded within 10 s";
 }
 
 TEST_F(Subscriptions, StopPolicyHaltsAtTheFailingEvent) {
