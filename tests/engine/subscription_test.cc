@@ -153,7 +153,11 @@ TEST_F(Subscriptions, RetriesThenParksThenReplays) {
   ASSERT_OK(replay.status());
   EXPECT_EQ(*replay, 1u);
   // The replayed event is the original, with its original position.
-  for (int i = 0; i < 3000 && handled.Positions().size() < 3; ++i) {
+  auto seen_replay = [&] {
+    std::vector<uint64_t> p = handled.Positions();
+    return std::find(p.begin(), p.end(), 2u) != p.end();
+  };
+  for (int i = 0; i < 3000 && !seen_replay(); ++i) {
     ASSERT_TRUE(sub->WaitFor(Add("b-1"), seconds(30)).ok());
   }
   std::vector<uint64_t> positions = handled.Positions();

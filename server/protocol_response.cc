@@ -1,0 +1,479 @@
+// The response half of the protocol codec (the request half is protocol.cc).
+// Invariant: nothing decoded points into the frame; every length and enum
+// read from the wire is checked before it is used.
+
+#include <flatbuffers/flatbuffers.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "evlog/schema/protocol_generated.h"
+#include "frame.h"
+#include "protocol.h"
+#include "protocol_wire.h"
+
+namespace evlog::server {
+
+using namespace wire;  // NOLINT: the codec's shared vocabulary
+
+// ---- responses ------------------------------------------------------------
+
+namespace {
+
+// The overloads below add to wire's, not hide them.
+using wire::FromWire;
+using wire::ToWire;
+
+constexpr std::string_view ProtocolCodeName(uint8_t code) {
+  switch (static_cast<ProtocolCode>(code)) {
+    case ProtocolCode::kMalformedFrame:
+      return "malformed_frame";
+    case ProtocolCode::kFrameTooLarge:
+      return "frame_too_large";
+    case ProtocolCode::kUnauthenticated:
+      return "unauthenticated";
+    case ProtocolCode::kUnsupportedProtocolVersion:
+      return "unsupported_protocol_version";
+    case ProtocolCode::kUnknownRequest:
+      return "unknown_request";
+    case ProtocolCode::kTooManySessions:
+      return "too_many_sessions";
+    case ProtocolCode::kShuttingDown:
+      return "shutting_down";
+  }
+  return "unknown_error";
+}
+
+OwnedEvent FromWire(const fb::RecordedEvent& e) {
+  OwnedEvent out;
+  out.stream = Str(e.stream());
+  out.type = Str(e.type());
+  out.data = Bytes(e.data());
+  out.metadata = Bytes(e.metadata());
+  out.content_type = e.content_type() <= static_cast<uint8_t>(ContentType::kFlatBuffers)
+                         ? static_cast<ContentType>(e.content_type())
+                         : ContentType::kBinary;
+  out.id = FromWire(e.id());
+  out.version = Version(e.version());
+  out.position = Position(e.position());
+  out.timestamp_us = e.timestamp_us();
+  return out;
+}
+
+Offset<fb::RecordedEvent> ToWire(FlatBufferBuilder& b, const RecordedEvent& e) {
+  const fb::Uuid id = ToWire(e.id);
+  return fb::CreateRecordedEvent(b, b.CreateString(e.stream), b.CreateString(e.type),
+                                 ByteVector(b, e.data), ByteVector(b, e.metadata),
+                                 static_cast<uint8_t>(e.content_type), &id, e.version.value(),
+                                 e.position.value(), e.timestamp_us);
+}
+
+}  // namespace
+
+Status StatusFromWire(uint8_t wire_code, std::string_view message, std::string_view stream,
+                      uint64_t actual_version) {
+  using C = Status::Code;
+  if (wire_code >= 100) {
+    const std::string text = std::string(ProtocolCodeName(wire_code)) + ": " + std::string(message);
+    switch (static_cast<ProtocolCode>(wire_code)) {
+      case ProtocolCode::kUnsupportedProtocolVersion:
+        return Status::NotSupported(text);
+      case ProtocolCode::kTooManySessions:
+        return Status::Busy(text);
+      case ProtocolCode::kShuttingDown:
+        return Status::Aborted(text);
+      default:
+        return Status::InvalidArgument(text);
+    }
+  }
+  switch (static_cast<C>(wire_code)) {
+    case C::kNotFound:
+      return Status::NotFound(message);
+    case C::kInvalidArgument:
+      return Status::InvalidArgument(message);
+    case C::kWrongExpectedVersion:
+      return Status::WrongExpectedVersion(message, stream, actual_version);
+    case C::kConditionFailed:
+      return Status::ConditionFailed(message);
+    case C::kIdempotencyConflict:
+      return Status::IdempotencyConflict(message);
+    case C::kCorruption:
+      return Status::Corruption(message);
+    case C::kIOError:
+      return Status::IOError(message);
+    case C::kBusy:
+      return Status::Busy(message);
+    case C::kNotSupported:
+      return Status::NotSupported(message);
+    case C::kReadOnly:
+      return Status::ReadOnly(message);
+    case C::kAborted:
+      return Status::Aborted(message);
+    case C::kTimedOut:
+      return Status::TimedOut(message);
+    case C::kStreamDeleted:
+      return Status::StreamDeleted(message);
+    case C::kTrimmed:
+      return Status::Trimmed(message);
+    case C::kOk:
+      break;
+  }
+  return Status::InvalidArgument("unknown error code " + std::to_string(wire_code) + ": " +
+                                 std::string(message));
+}
+
+std::variant<Response, ProtocolError> DecodeResponse(std::span<const uint8_t> message) {
+  const Aligned aligned(message);
+  const fb::Message* m = Verify(aligned.view());
+  if (m == nullptr) return Malformed("message failed FlatBuffers verification");
+  Response out;
+  out.request_id = m->request_id();
+  if (m->body_type() != fb::Body::NONE && m->body() == nullptr) {
+    return Malformed("the message names a body type but has no body", out.request_id);
+  }
+  switch (m->body_type()) {
+    case fb::Body::HelloOk: {
+      const fb::HelloOk* h = m->body_as_HelloOk();
+      out.body = HelloOkResponse{h->protocol_version(), h->max_frame_bytes(), h->max_in_flight()};
+      return out;
+    }
+    case fb::Body::Error: {
+      const fb::Error* e = m->body_as_Error();
+      const auto code = static_cast<uint8_t>(e->code());
+      out.body = ErrorResponse{
+          code, StatusFromWire(code, Str(e->message()), Str(e->stream()), e->actual_version())};
+      return out;
+    }
+    case fb::Body::AppendOk: {
+      const fb::AppendOk* a = m->body_as_AppendOk();
+      AppendResult r;
+      r.deduplicated = a->deduplicated();
+      if (a->streams() != nullptr) {
+        for (const fb::StreamAppendResult* s : *a->streams()) {
+          r.streams.push_back(StreamAppendResult{
+              Str(s->stream()), Version(s->first_version()), Version(s->last_version()),
+              Position(s->first_position()), Position(s->last_position())});
+        }
+      }
+      out.body = std::move(r);
+      return out;
+    }
+    case fb::Body::Events: {
+      const fb::Events* e = m->body_as_Events();
+      EventsResponse r;
+      r.truncated = e->truncated();
+      if (e->events() != nullptr) {
+        r.events.reserve(e->events()->size());
+        for (const fb::RecordedEvent* ev : *e->events()) r.events.push_back(FromWire(*ev));
+      }
+      out.body = std::move(r);
+      return out;
+    }
+    case fb::Body::Streams: {
+      const fb::Streams* s = m->body_as_Streams();
+      StreamsResponse r;
+      r.truncated = s->truncated();
+      if (s->streams() != nullptr) {
+        for (const fb::StreamInfo* i : *s->streams()) {
+          r.streams.push_back(StreamInfo{Str(i->name()), Version(i->version())});
+        }
+      }
+      out.body = std::move(r);
+      return out;
+    }
+    case fb::Body::StreamVersionOk:
+      out.body = Version(m->body_as_StreamVersionOk()->version());
+      return out;
+    case fb::Body::StatsOk: {
+      const fb::StatsOk* s = m->body_as_StatsOk();
+      out.body =
+          StoreStats{s->events(), s->streams(), Position(s->last_position()), s->disk_bytes()};
+      return out;
+    }
+    case fb::Body::StreamMetadataOk:
+      out.body = FromWire(m->body_as_StreamMetadataOk()->metadata());
+      return out;
+    case fb::Body::Done:
+      out.body = DoneResponse{};
+      return out;
+    case fb::Body::SnapshotOk: {
+      const fb::SnapshotOk* s = m->body_as_SnapshotOk();
+      SnapshotResponse r;
+      if (s->found())
+        r.snapshot = Snapshot{Version(s->version()), s->timestamp_us(), Bytes(s->state())};
+      out.body = std::move(r);
+      return out;
+    }
+    case fb::Body::ViewValue: {
+      const fb::ViewValue* v = m->body_as_ViewValue();
+      ViewValueResponse r;
+      if (v->found()) r.value = Bytes(v->value());
+      out.body = std::move(r);
+      return out;
+    }
+    case fb::Body::ViewRows: {
+      const fb::ViewRows* v = m->body_as_ViewRows();
+      ViewRowsResponse r;
+      r.truncated = v->truncated();
+      if (v->rows() != nullptr) {
+        for (const fb::ViewRow* row : *v->rows()) {
+          r.rows.emplace_back(Str(row->key()), Bytes(row->value()));
+        }
+      }
+      out.body = std::move(r);
+      return out;
+    }
+    case fb::Body::ViewProgressOk: {
+      const fb::ViewProgressOk* v = m->body_as_ViewProgressOk();
+      out.body =
+          Store::ViewProgress{v->generation(), Position(v->position()),
+                              Position(v->rebuild_position()), Position(v->rebuild_target())};
+      return out;
+    }
+    case fb::Body::Subscriptions: {
+      const fb::Subscriptions* v = m->body_as_Subscriptions();
+      SubscriptionsResponse r;
+      if (v->subscriptions() != nullptr) {
+        for (const fb::SubscriptionInfo* i : *v->subscriptions()) {
+          r.subscriptions.push_back(
+              SubscriptionInfo{Str(i->name()), Position(i->checkpoint()), i->lag(), i->parked()});
+        }
+      }
+      out.body = std::move(r);
+      return out;
+    }
+    case fb::Body::Parked: {
+      const fb::Parked* v = m->body_as_Parked();
+      ParkedResponse r;
+      if (v->events() != nullptr) {
+        for (const fb::ParkedEvent* p : *v->events()) {
+          ParkedEvent e;
+          if (p->event() != nullptr) e.event = FromWire(*p->event());
+          e.error = Str(p->error());
+          e.parked_version = Version(p->parked_version());
+          e.replayed = p->replayed();
+          r.events.push_back(std::move(e));
+        }
+      }
+      out.body = std::move(r);
+      return out;
+    }
+    case fb::Body::Count:
+      out.body = CountResponse{m->body_as_Count()->count()};
+      return out;
+    case fb::Body::Subscribed:
+      out.body = SubscribedResponse{Position(m->body_as_Subscribed()->position())};
+      return out;
+    case fb::Body::SubscriptionEvents: {
+      const fb::SubscriptionEvents* e = m->body_as_SubscriptionEvents();
+      SubscriptionEventsResponse r;
+      r.position = Position(e->position());
+      if (e->events() != nullptr) {
+        r.events.reserve(e->events()->size());
+        for (const fb::RecordedEvent* ev : *e->events()) r.events.push_back(FromWire(*ev));
+      }
+      out.body = std::move(r);
+      return out;
+    }
+    default:
+      return ProtocolError{ProtocolCode::kUnknownRequest,
+                           "body type " + std::to_string(static_cast<int>(m->body_type())) +
+                               " is not a response this client knows",
+                           out.request_id};
+  }
+}
+
+std::string EncodeHelloOk(uint64_t request_id, const HelloOkResponse& hello) {
+  FlatBufferBuilder b(64);
+  return FinishFrame(
+      b, request_id, fb::Body::HelloOk,
+      fb::CreateHelloOk(b, hello.protocol_version, hello.max_frame_bytes, hello.max_in_flight)
+          .Union());
+}
+
+std::string EncodeError(uint64_t request_id, const Status& status) {
+  FlatBufferBuilder b(128);
+  return FinishFrame(
+      b, request_id, fb::Body::Error,
+      fb::CreateErrorDirect(b, static_cast<fb::ErrorCode>(status.code()), status.message().c_str(),
+                            status.stream().c_str(), status.actual_version().value_or(0))
+          .Union());
+}
+
+std::string EncodeProtocolError(const ProtocolError& error) {
+  FlatBufferBuilder b(128);
+  return FinishFrame(
+      b, error.request_id, fb::Body::Error,
+      fb::CreateErrorDirect(b, static_cast<fb::ErrorCode>(error.code), error.message.c_str())
+          .Union());
+}
+
+std::string EncodeAppendOk(uint64_t request_id, const AppendResult& result) {
+  FlatBufferBuilder b(128);
+  std::vector<Offset<fb::StreamAppendResult>> streams;
+  for (const StreamAppendResult& s : result.streams) {
+    streams.push_back(fb::CreateStreamAppendResult(
+        b, b.CreateString(s.stream), s.first_version.value(), s.last_version.value(),
+        s.first_position.value(), s.last_position.value()));
+  }
+  return FinishFrame(b, request_id, fb::Body::AppendOk,
+                     fb::CreateAppendOk(b, b.CreateVector(streams), result.deduplicated).Union());
+}
+
+std::string EncodeStreams(uint64_t request_id, const StreamsResponse& streams) {
+  FlatBufferBuilder b(256);
+  std::vector<Offset<fb::StreamInfo>> infos;
+  for (const StreamInfo& s : streams.streams) {
+    infos.push_back(fb::CreateStreamInfoDirect(b, s.name.c_str(), s.version.value()));
+  }
+  return FinishFrame(b, request_id, fb::Body::Streams,
+                     fb::CreateStreams(b, b.CreateVector(infos), streams.truncated).Union());
+}
+
+std::string EncodeStreamVersion(uint64_t request_id, Version version) {
+  FlatBufferBuilder b(64);
+  return FinishFrame(b, request_id, fb::Body::StreamVersionOk,
+                     fb::CreateStreamVersionOk(b, version.value()).Union());
+}
+
+std::string EncodeStats(uint64_t request_id, const StoreStats& stats) {
+  FlatBufferBuilder b(64);
+  return FinishFrame(b, request_id, fb::Body::StatsOk,
+                     fb::CreateStatsOk(b, stats.events, stats.streams, stats.last_position.value(),
+                                       stats.disk_bytes)
+                         .Union());
+}
+
+std::string EncodeStreamMetadata(uint64_t request_id, const StreamMetadata& metadata) {
+  FlatBufferBuilder b(128);
+  const auto m = ToWire(b, metadata);
+  return FinishFrame(b, request_id, fb::Body::StreamMetadataOk,
+                     fb::CreateStreamMetadataOk(b, m).Union());
+}
+
+std::string EncodeDone(uint64_t request_id) {
+  FlatBufferBuilder b(64);
+  return FinishFrame(b, request_id, fb::Body::Done, fb::CreateDone(b).Union());
+}
+
+std::string EncodeSnapshot(uint64_t request_id, const SnapshotResponse& snapshot) {
+  FlatBufferBuilder b(256);
+  Offset<fb::SnapshotOk> body;
+  if (snapshot.snapshot) {
+    const auto state = ByteVector(b, snapshot.snapshot->state);
+    body = fb::CreateSnapshotOk(b, true, snapshot.snapshot->version.value(),
+                                snapshot.snapshot->timestamp_us, state);
+  } else {
+    body = fb::CreateSnapshotOk(b, false);
+  }
+  return FinishFrame(b, request_id, fb::Body::SnapshotOk, body.Union());
+}
+
+std::string EncodeViewValue(uint64_t request_id, const ViewValueResponse& value) {
+  FlatBufferBuilder b(256);
+  Offset<fb::ViewValue> body;
+  if (value.value) {
+    const auto bytes = ByteVector(b, *value.value);
+    body = fb::CreateViewValue(b, true, bytes);
+  } else {
+    body = fb::CreateViewValue(b, false);
+  }
+  return FinishFrame(b, request_id, fb::Body::ViewValue, body.Union());
+}
+
+std::string EncodeViewRows(uint64_t request_id, const ViewRowsResponse& rows) {
+  FlatBufferBuilder b(1024);
+  std::vector<Offset<fb::ViewRow>> out;
+  out.reserve(rows.rows.size());
+  for (const auto& [key, value] : rows.rows) {
+    const auto k = b.CreateString(key);
+    const auto v = ByteVector(b, value);
+    out.push_back(fb::CreateViewRow(b, k, v));
+  }
+  const auto vec = b.CreateVector(out);
+  return FinishFrame(b, request_id, fb::Body::ViewRows,
+                     fb::CreateViewRows(b, vec, rows.truncated).Union());
+}
+
+std::string EncodeViewProgress(uint64_t request_id, const Store::ViewProgress& progress) {
+  FlatBufferBuilder b(64);
+  return FinishFrame(
+      b, request_id, fb::Body::ViewProgressOk,
+      fb::CreateViewProgressOk(b, progress.generation, progress.position.value(),
+                               progress.rebuild_position.value(), progress.rebuild_target.value())
+          .Union());
+}
+
+std::string EncodeSubscriptions(uint64_t request_id, const SubscriptionsResponse& subscriptions) {
+  FlatBufferBuilder b(256);
+  std::vector<Offset<fb::SubscriptionInfo>> out;
+  for (const SubscriptionInfo& i : subscriptions.subscriptions) {
+    out.push_back(
+        fb::CreateSubscriptionInfoDirect(b, i.name.c_str(), i.checkpoint.value(), i.lag, i.parked));
+  }
+  const auto vec = b.CreateVector(out);
+  return FinishFrame(b, request_id, fb::Body::Subscriptions,
+                     fb::CreateSubscriptions(b, vec).Union());
+}
+
+std::string EncodeParked(uint64_t request_id, const ParkedResponse& parked) {
+  FlatBufferBuilder b(1024);
+  std::vector<Offset<fb::ParkedEvent>> out;
+  for (const ParkedEvent& p : parked.events) {
+    const auto event = ToWire(b, p.event.view());
+    const auto error = b.CreateString(p.error);
+    out.push_back(fb::CreateParkedEvent(b, event, error, p.parked_version.value(), p.replayed));
+  }
+  const auto vec = b.CreateVector(out);
+  return FinishFrame(b, request_id, fb::Body::Parked, fb::CreateParked(b, vec).Union());
+}
+
+std::string EncodeCount(uint64_t request_id, uint64_t count) {
+  FlatBufferBuilder b(64);
+  return FinishFrame(b, request_id, fb::Body::Count, fb::CreateCount(b, count).Union());
+}
+
+std::string EncodeSubscribed(uint64_t request_id, Position position) {
+  FlatBufferBuilder b(64);
+  return FinishFrame(b, request_id, fb::Body::Subscribed,
+                     fb::CreateSubscribed(b, position.value()).Union());
+}
+
+std::string EncodeSubscriptionEvents(uint64_t subscription, const FeedBatch& batch) {
+  FlatBufferBuilder b(1024);
+  std::vector<Offset<fb::RecordedEvent>> events;
+  events.reserve(batch.events.size());
+  for (const OwnedEvent& e : batch.events) events.push_back(ToWire(b, e.view()));
+  const auto vec = b.CreateVector(events);
+  return FinishFrame(b, subscription, fb::Body::SubscriptionEvents,
+                     fb::CreateSubscriptionEvents(b, vec, batch.position.value()).Union());
+}
+
+std::string EncodeEvents(uint64_t request_id, const EventsResponse& events) {
+  EventsWriter writer;
+  for (const OwnedEvent& e : events.events) writer.Add(e.view());
+  return writer.Finish(request_id, events.truncated);
+}
+
+struct EventsWriter::Rep {
+  FlatBufferBuilder b{1024};
+  std::vector<Offset<fb::RecordedEvent>> events;
+};
+
+EventsWriter::EventsWriter() : rep_(std::make_unique<Rep>()) {}
+EventsWriter::~EventsWriter() = default;
+
+void EventsWriter::Add(const RecordedEvent& event) {
+  rep_->events.push_back(ToWire(rep_->b, event));
+}
+size_t EventsWriter::count() const { return rep_->events.size(); }
+size_t EventsWriter::bytes() const { return rep_->b.GetSize() + 4 * rep_->events.size(); }
+
+std::string EventsWriter::Finish(uint64_t request_id, bool truncated) {
+  FlatBufferBuilder& b = rep_->b;
+  const auto events = fb::CreateEvents(b, b.CreateVector(rep_->events), truncated);
+  return FinishFrame(b, request_id, fb::Body::Events, events.Union());
+}
+
+}  // namespace evlog::server
