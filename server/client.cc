@@ -481,18 +481,32 @@ Result<std::optional<std::string>> Client::ViewGet(std::string_view view, std::s
   return std::move(r->value);
 }
 
-Result<std::vector<std::pair<std::string, std::string>>> Client::ViewScan(std::string_view view,
-                                                                          std::string_view prefix,
-                                                                          size_t max_count) {
-  auto r = Expect<server::ViewRowsResponse>(
-      rep_->CallSync(server::ViewScanRequest{std::string(view), std::string(prefix), max_count}));
-  if (!r.ok()) return r.status();
-  if (r->truncated) {
-    return Status::NotSupported("view '" + std::string(view) + "': more than " +
-                                std::to_string(r->rows.size()) +
-                                " rows match; the daemon answers one page per scan");
+Result<std::vector<std::pair<std::string, std::string>>> Client::ViewScan(
+    std::string_view view, std::string_view prefix, size_t max_count, std::string_view start_after) {
+  server::ViewScanRequest request{std::string(view), std::string(prefix), max_count,
+                                  std::string(start_after)};
+  std::vector<std::pair<std::string, std::string>> out;
+  for (;;) {
+    auto page = Expect<server::ViewRowsResponse>(rep_->CallSync(request));
+    if (!page.ok()) return page.status();
+    const size_t got = page->rows.size();
+    if (got == 0) break;
+    request.start_after = page->rows.back().first;
+    for (auto& row : page->rows) out.push_back(std::move(row));
+    if (!page->truncated || got >= request.max_count) break;
+    if (request.max_count != SIZE_MAX) request.max_count -= got;
   }
-  return std::move(r->rows);
+  return out;
+}
+
+Result<Store::ViewProgress> Client::ViewWait(std::string_view view, Position position,
+                                             std::chrono::milliseconds timeout) {
+  return Expect<Store::ViewProgress>(
+      rep_->CallSync(server::ViewWaitRequest{std::string(view), position, timeout}));
+}
+
+Result<VerifyReport> Client::Verify() {
+  return Expect<VerifyReport>(rep_->CallSync(server::VerifyRequest{}));
 }
 
 Status Client::RequestViewRebuild(std::string_view view) {

@@ -129,15 +129,23 @@ class Client {
   Status SaveSnapshot(std::string_view stream, Version version, std::string_view state);
   Result<std::optional<Snapshot>> LoadSnapshot(std::string_view stream);
   Result<std::optional<std::string>> ViewGet(std::string_view view, std::string_view key);
-  // One response holds at most the daemon's max_read_events rows (10,000 by
-  // default): a scan matching more, with no smaller max_count, fails with
-  // NotSupported rather than return part of the rows.
-  Result<std::vector<std::pair<std::string, std::string>>> ViewScan(std::string_view view,
-                                                                    std::string_view prefix,
-                                                                    size_t max_count = SIZE_MAX);
+  // Pages through the daemon's responses (10,000 rows each by default)
+  // until `max_count` rows or the end; rows committed between pages are
+  // seen as of the page that reads them.
+  Result<std::vector<std::pair<std::string, std::string>>> ViewScan(
+      std::string_view view, std::string_view prefix, size_t max_count = SIZE_MAX,
+      std::string_view start_after = {});
   Status RequestViewRebuild(std::string_view view);
   Status CancelViewRebuild(std::string_view view);
   Result<Store::ViewProgress> GetViewProgress(std::string_view view);
+  // Waits until view `view` has applied every event up to `position`
+  // (View::WaitFor for a view run by another process), at most `timeout`
+  // and at most the daemon's limit (30 s by default). Returns its progress;
+  // TimedOut if it did not get there, NotFound if no such view.
+  Result<Store::ViewProgress> ViewWait(std::string_view view, Position position,
+                                       std::chrono::milliseconds timeout);
+  // Store::Verify, run by the daemon on its store.
+  Result<VerifyReport> Verify();
   Result<std::vector<SubscriptionInfo>> ListSubscriptions();
   Result<std::vector<ParkedEvent>> ListParked(std::string_view name);
   Result<uint64_t> ReplayParked(std::string_view name);
