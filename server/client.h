@@ -153,9 +153,12 @@ class Client {
   // Subscribes to the change feed; the daemon pushes events while it has
   // credits. `on_events` runs on the client's I/O thread with each batch (in
   // position order), and once with an error when the subscription ends
-  // (lost connection: IOError — subscriptions are not resumed by a
-  // reconnect, subscribe again After(position()); a daemon error such as
-  // Trimmed). It may run before Subscribe returns. Errors: Busy at the
+  // (a daemon error such as Trimmed; a lost connection: IOError, unless
+  // ClientOptions::reconnect_for is set — then the reconnect resumes it on
+  // the new session after the last position handed to the callback, with
+  // a fresh window of credits, so the callback sees every event once and
+  // in order; IOError only when reconnecting gives up). It may run before
+  // Subscribe returns. Errors: Busy at the
   // daemon's per-session subscription limit, Trimmed, InvalidArgument.
   // The subscription must not outlive the client, nor be destroyed from
   // its own callback.
