@@ -1,5 +1,5 @@
-// Reads and feed opening run where the Dispatcher runs reads (evlogd: its
-// read threads), never on the network thread; appends go through
+// Reads, feed opening and append bodies run where the Dispatcher runs reads
+// (evlogd: its read threads), never on the network thread; appends go through
 // Store::AppendAsync and reply from the writer's callback, so no fsync is
 // waited for on the io_context.
 
@@ -144,7 +144,12 @@ void HttpHandler::Handle(HttpRequest request, Reply reply) {
     return;
   }
   if (post) {
-    Append(m.first, target, std::move(request), std::move(reply));
+    // Parsing a body of up to a MiB is work for a read thread, not the
+    // network thread; the append itself completes on the writer's.
+    dispatcher_.RunBlocking([this, stream = std::move(m.first), target = std::move(target),
+                             request = std::move(request), reply = std::move(reply)]() mutable {
+      Append(stream, target, std::move(request), std::move(reply));
+    });
     return;
   }
   const std::string last_event_id(request["Last-Event-ID"]);
