@@ -50,8 +50,8 @@ std::optional<HttpResponse> CheckParams(const HttpTarget& target,
       std::string list;
       for (std::string_view a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
       return HttpError(http::status::bad_request, "invalid_argument",
-                           "unknown query parameter '" + name + "'" +
-                               (list.empty() ? "" : " (this route takes " + list + ")"));
+                       "unknown query parameter '" + name + "'" +
+                           (list.empty() ? "" : " (this route takes " + list + ")"));
     }
   }
   return std::nullopt;
@@ -115,8 +115,8 @@ bool HttpHandler::Authorized(std::string_view authorization) const {
 
 void HttpHandler::Handle(HttpRequest request, Reply reply) {
   if (!Authorized(request[http::field::authorization])) {
-    HttpResponse response = HttpError(http::status::unauthorized, "unauthorized",
-                                          "missing or wrong bearer token");
+    HttpResponse response =
+        HttpError(http::status::unauthorized, "unauthorized", "missing or wrong bearer token");
     response.set(http::field::www_authenticate, "Bearer realm=\"evlog\"");
     reply(std::move(response));
     return;
@@ -129,16 +129,15 @@ void HttpHandler::Handle(HttpRequest request, Reply reply) {
   Matched m = Match(target);
   if (m.route == Route::kNone) {
     reply(HttpError(http::status::not_found, "not_found",
-                        "no route for " + std::string(request.target())));
+                    "no route for " + std::string(request.target())));
     return;
   }
   const bool get = request.method() == http::verb::get;
   const bool post = request.method() == http::verb::post;
   if (m.route == Route::kStream ? !(get || post) : !get) {
-    HttpResponse response =
-        HttpError(http::status::method_not_allowed, "method_not_allowed",
-                      std::string(request.method_string()) + " is not allowed on " +
-                          std::string(request.target()));
+    HttpResponse response = HttpError(http::status::method_not_allowed, "method_not_allowed",
+                                      std::string(request.method_string()) + " is not allowed on " +
+                                          std::string(request.target()));
     response.set(http::field::allow, m.route == Route::kStream ? "GET, POST" : "GET");
     reply(std::move(response));
     return;
@@ -195,9 +194,8 @@ void HttpHandler::Append(const std::string& stream, const HttpTarget& target, Ht
     Result<ExpectedVersion> e = ParseIfMatch(it->value());
     if (!e.ok()) return reply(Bad(e.status()));
     if (expected && !SameExpectation(*expected, *e)) {
-      return reply(Bad(Status::InvalidArgument("If-Match (" + e->ToString() +
-                                               ") and ?expect= (" + expected->ToString() +
-                                               ") disagree")));
+      return reply(Bad(Status::InvalidArgument("If-Match (" + e->ToString() + ") and ?expect= (" +
+                                               expected->ToString() + ") disagree")));
     }
     expected = *e;
   }
@@ -222,13 +220,13 @@ void HttpHandler::Append(const std::string& stream, const HttpTarget& target, Ht
   Json body = Json::parse(request.body(), nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded()) {
     return reply(HttpError(http::status::bad_request, "bad_json",
-                               "the body is not valid JSON: send one event object "
-                               "{\"type\":..,\"data\":..} or an array of them"));
+                           "the body is not valid JSON: send one event object "
+                           "{\"type\":..,\"data\":..} or an array of them"));
   }
   if (body.is_object()) body = Json::array({std::move(body)});
   if (!body.is_array()) {
     return reply(HttpError(http::status::bad_request, "bad_json",
-                               "the body must be an event object or an array of them"));
+                           "the body must be an event object or an array of them"));
   }
   for (size_t i = 0; i < body.size(); ++i) {
     EventData event;
@@ -309,8 +307,7 @@ HttpResponse HttpHandler::ReadAll(const HttpTarget& target) {
   if (Status s = it->status(); !s.ok()) return Bad(s);
   const Json& events = j["events"];
   // Where the next page starts.
-  j["next"] = events.empty() ? options.from.value()
-                             : events.back()["position"].get<uint64_t>() + 1;
+  j["next"] = events.empty() ? options.from.value() : events.back()["position"].get<uint64_t>() + 1;
   return HttpJson(http::status::ok, cli::Dump(j));
 }
 
@@ -349,7 +346,7 @@ HttpResponse HttpHandler::ViewGet(const std::string& view, const std::string& ke
   if (!value.ok()) return Bad(value.status());
   if (!value->has_value()) {
     return HttpError(http::status::not_found, "not_found",
-                         "view '" + view + "' has no key '" + key + "'");
+                     "view '" + view + "' has no key '" + key + "'");
   }
   Json j;
   j["view"] = view;

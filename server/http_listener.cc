@@ -56,17 +56,19 @@ void HttpListener::Accept() {
 void HttpListener::Refuse(net::tcp::socket socket) {
   static const std::string kBusy = [] {
     const std::string body =
-        "{\"error\":\"the server is at its limit of HTTP sessions\",\"code\":\"too_many_sessions\"}";
+        "{\"error\":\"the server is at its limit of HTTP "
+        "sessions\",\"code\":\"too_many_sessions\"}";
     return "HTTP/1.1 503 Service Unavailable\r\nServer: evlogd\r\nContent-Type: "
            "application/json\r\nConnection: close\r\nContent-Length: " +
            std::to_string(body.size()) + "\r\n\r\n" + body;
   }();
   auto s = std::make_shared<net::tcp::socket>(std::move(socket));
-  net::asio::async_write(*s, net::asio::buffer(kBusy), [s](const boost::system::error_code&, size_t) {
-    boost::system::error_code ignored;
-    s->shutdown(net::tcp::socket::shutdown_both, ignored);
-    s->close(ignored);
-  });
+  net::asio::async_write(*s, net::asio::buffer(kBusy),
+                         [s](const boost::system::error_code&, size_t) {
+                           boost::system::error_code ignored;
+                           s->shutdown(net::tcp::socket::shutdown_both, ignored);
+                           s->close(ignored);
+                         });
 }
 
 void HttpListener::Remove(const std::shared_ptr<HttpSession>& session) {

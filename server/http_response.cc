@@ -39,7 +39,8 @@ HttpResponse HttpStatusError(const Status& s) {
     response.set(kActualVersionHeader, std::to_string(s.actual_version().value_or(0)));
     return response;
   }
-  if (s.IsInvalidArgument()) return HttpError(http::status::bad_request, "invalid_argument", message);
+  if (s.IsInvalidArgument())
+    return HttpError(http::status::bad_request, "invalid_argument", message);
   if (s.IsNotFound()) return HttpError(http::status::not_found, "not_found", message);
   if (s.IsStreamDeleted()) return HttpError(http::status::gone, "stream_deleted", message);
   if (s.IsTrimmed()) return HttpError(http::status::gone, "trimmed", message);

@@ -21,8 +21,7 @@ using HttpResponse = net::http::response<net::http::string_body>;
 HttpResponse HttpJson(net::http::status status, std::string body);
 
 // {"error":<message>,"code":<code>} with `status`.
-HttpResponse HttpError(net::http::status status, std::string_view code,
-                           std::string_view message);
+HttpResponse HttpError(net::http::status status, std::string_view code, std::string_view message);
 
 // The response for a failed engine call:
 //   InvalidArgument                  400 invalid_argument

@@ -40,11 +40,10 @@ void HttpSession::Read() {
   parser_->body_limit(options_.max_body_bytes);
   parser_->header_limit(static_cast<uint32_t>(options_.max_header_bytes));
   stream_.expires_after(options_.idle_timeout);
-  http::async_read_header(
-      stream_, buffer_, *parser_,
-      [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
-        self->OnHeader(ec);
-      });
+  http::async_read_header(stream_, buffer_, *parser_,
+                          [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+                            self->OnHeader(ec);
+                          });
 }
 
 void HttpSession::OnHeader(const boost::system::error_code& ec) {
@@ -80,18 +79,17 @@ void HttpSession::OnReadError(const boost::system::error_code& ec) {
   keep_alive_ = false;
   if (ec == http::error::body_limit) {
     return Respond(HttpError(http::status::payload_too_large, "payload_too_large",
-                                 "the request body is over the limit of " +
-                                     std::to_string(options_.max_body_bytes) + " bytes"));
+                             "the request body is over the limit of " +
+                                 std::to_string(options_.max_body_bytes) + " bytes"));
   }
   if (ec == http::error::header_limit) {
-    return Respond(HttpError(http::status::request_header_fields_too_large,
-                                 "headers_too_large",
-                                 "the request line and headers are over the limit of " +
-                                     std::to_string(options_.max_header_bytes) + " bytes"));
+    return Respond(HttpError(http::status::request_header_fields_too_large, "headers_too_large",
+                             "the request line and headers are over the limit of " +
+                                 std::to_string(options_.max_header_bytes) + " bytes"));
   }
   if (ec.category() == http::make_error_code(http::error::bad_target).category()) {
     return Respond(HttpError(http::status::bad_request, "bad_request",
-                                 "malformed HTTP request: " + ec.message()));
+                             "malformed HTTP request: " + ec.message()));
   }
   Close();  // Timeout, reset, or the drain cancelled the read.
 }
@@ -104,8 +102,8 @@ void HttpSession::OnRead(const boost::system::error_code& ec) {
   parser_.reset();
   keep_alive_ = request.keep_alive();
   if (draining_) {
-    return Respond(HttpError(http::status::service_unavailable, "draining",
-                                 "the server is shutting down"));
+    return Respond(
+        HttpError(http::status::service_unavailable, "draining", "the server is shutting down"));
   }
   stream_.expires_never();
   // Replies come from the writer or a read thread: hop back to this
@@ -124,8 +122,8 @@ void HttpSession::OnAnswer(HttpAnswer answer) {
   if (auto* start = std::get_if<SseStart>(&answer)) {
     if (draining_) {
       keep_alive_ = false;
-      return Respond(HttpError(http::status::service_unavailable, "draining",
-                                   "the server is shutting down"));
+      return Respond(
+          HttpError(http::status::service_unavailable, "draining", "the server is shutting down"));
     }
     return StartStream(std::move(start->feed));
   }
@@ -141,11 +139,11 @@ void HttpSession::Respond(HttpResponse response) {
   response.prepare_payload();
   response_ = std::move(response);
   stream_.expires_after(options_.write_timeout);
-  http::async_write(stream_, *response_,
-                    [self = shared_from_this(), keep_alive](const boost::system::error_code& ec,
-                                                            size_t) {
-                      self->OnWritten(ec, keep_alive);
-                    });
+  http::async_write(
+      stream_, *response_,
+      [self = shared_from_this(), keep_alive](const boost::system::error_code& ec, size_t) {
+        self->OnWritten(ec, keep_alive);
+      });
 }
 
 void HttpSession::OnWritten(const boost::system::error_code& ec, bool keep_alive) {

@@ -71,7 +71,8 @@ Status ParseHttpTarget(std::string_view target, HttpTarget* out) {
   while (!rest.empty()) {
     const size_t slash = rest.find('/');
     const std::string_view raw = rest.substr(0, slash);
-    if (raw.empty()) return Status::InvalidArgument("empty path segment in '" + std::string(path) + "'");
+    if (raw.empty())
+      return Status::InvalidArgument("empty path segment in '" + std::string(path) + "'");
     std::string segment;
     if (Status s = PercentDecode(raw, false, &segment); !s.ok()) return s;
     out->segments.push_back(std::move(segment));

@@ -89,8 +89,7 @@ int main(int argc, char** argv) {
   app.add_option("--http-max-body-bytes", http_max_body_bytes, "Largest HTTP request body")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1} << 10, size_t{1} << 30));
-  app.add_flag("--allow-remote", allow_remote,
-               "Allow a non-loopback --listen or --http address");
+  app.add_flag("--allow-remote", allow_remote, "Allow a non-loopback --listen or --http address");
   CLI11_PARSE(app, argc, argv);
 
   evlog::server::ServerOptions options;
@@ -159,8 +158,8 @@ int main(int argc, char** argv) {
               << std::endl;
     if (const auto http = server.http_endpoint()) {
       // The second line, with --http only.
-      std::cout << "evlogd http listening on " << http->address().to_string() << ":"
-                << http->port() << std::endl;
+      std::cout << "evlogd http listening on " << http->address().to_string() << ":" << http->port()
+                << std::endl;
     }
     io.run();
   }

@@ -52,8 +52,8 @@ HttpReply Curl(std::vector<std::string> args) {
       size_t line = head.find("\r\n");
       while (line != std::string::npos) {
         const size_t next = head.find("\r\n", line + 2);
-        const std::string h = head.substr(line + 2, next == std::string::npos ? std::string::npos
-                                                                              : next - line - 2);
+        const std::string h =
+            head.substr(line + 2, next == std::string::npos ? std::string::npos : next - line - 2);
         const size_t colon = h.find(':');
         if (colon != std::string::npos) {
           std::string name = h.substr(0, colon);
@@ -149,8 +149,8 @@ class HttpTest : public DaemonTest {
   }
   HttpReply Post(const std::string& path, const std::string& body,
                  std::vector<std::string> extra = {}) {
-    std::vector<std::string> args{"-X", "POST", Url(path), "-H", "Content-Type: application/json",
-                                  "--data-binary", body};
+    std::vector<std::string> args{
+        "-X", "POST", Url(path), "-H", "Content-Type: application/json", "--data-binary", body};
     args.insert(args.end(), extra.begin(), extra.end());
     return Curl(args);
   }
@@ -162,7 +162,8 @@ class HttpTest : public DaemonTest {
   void AppendDirect(const std::string& stream, int n) {
     for (int i = 0; i < n; ++i) {
       auto r = store_->Append(stream, ExpectedVersion::Any(),
-                              {EventData{.type = "Tick", .data = "{\"i\":" + std::to_string(i) + "}",
+                              {EventData{.type = "Tick",
+                                         .data = "{\"i\":" + std::to_string(i) + "}",
                                          .content_type = ContentType::kJson}});
       ASSERT_TRUE(r.ok()) << r.status().ToString();
     }
@@ -218,9 +219,10 @@ TEST_F(HttpTest, ViewKeyIsServedAndUnknownOnesAre404) {
   ASSERT_TRUE(view.ok()) << view.status().ToString();
   HttpReply r = Post("/streams/product-1", R"({"type":"Stocked","data":{"q":7}})");
   ASSERT_EQ(r.status, 201) << r.body;
-  ASSERT_TRUE((*view)->WaitFor(Position(r.json()["last_position"].get<uint64_t>()),
-                               std::chrono::seconds(10))
-                  .ok());
+  ASSERT_TRUE(
+      (*view)
+          ->WaitFor(Position(r.json()["last_position"].get<uint64_t>()), std::chrono::seconds(10))
+          .ok());
   r = Get("/views/latest/product-1");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.json()["value"]["q"], 7);
@@ -286,6 +288,12 @@ TEST_F(HttpTest, OversizeBodyIs413AndChangesNothing) {
   EXPECT_EQ(r.status, 201) << r.body;
 }
 
+TEST_F(HttpTest, OversizeHeadersAre431) {
+  HttpReply r = Get("/streams", {"-H", "X-Filler: " + std::string(20 << 10, 'x')});
+  EXPECT_EQ(r.status, 431) << r.body;
+  EXPECT_EQ(r.json()["code"], "headers_too_large");
+}
+
 TEST_F(HttpTest, MissingOrWrongBearerTokenIs401) {
   StopServer();
   server::ServerOptions options;
@@ -300,10 +308,10 @@ TEST_F(HttpTest, MissingOrWrongBearerTokenIs401) {
   EXPECT_EQ(Get("/subscribe").status, 401);
   EXPECT_EQ(store_->LastPosition(), Position(0));
   EXPECT_EQ(Get("/streams", {"-H", "Authorization: Bearer s3cret"}).status, 200);
-  EXPECT_EQ(Post("/streams/order-1", R"({"type":"A","data":1})",
-                 {"-H", "Authorization: Bearer s3cret"})
-                .status,
-            201);
+  EXPECT_EQ(
+      Post("/streams/order-1", R"({"type":"A","data":1})", {"-H", "Authorization: Bearer s3cret"})
+          .status,
+      201);
 }
 
 TEST_F(HttpTest, RetryWithTheSameIdempotencyKeyGivesTheSamePositions) {
@@ -397,14 +405,14 @@ TEST_F(HttpTest, SessionOverTheLimitGets503) {
 TEST(HttpEvlogd, ReportsItsHttpPortAndDrainsOnSigterm) {
   TempDir dir;
   uint16_t port = 0, http_port = 0;
-  auto evlogd = StartEvlogd({"--db", dir.Sub("db"), "--listen", "127.0.0.1:0", "--http",
-                             "127.0.0.1:0"},
-                            port, &http_port);
+  auto evlogd =
+      StartEvlogd({"--db", dir.Sub("db"), "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0"}, port,
+                  &http_port);
   ASSERT_NE(evlogd, nullptr);
   ASSERT_NE(http_port, 0);
   const std::string url = "http://127.0.0.1:" + std::to_string(http_port);
-  HttpReply r = Curl({"-X", "POST", url + "/streams/order-1", "--data-binary",
-                      R"({"type":"A","data":1})"});
+  HttpReply r =
+      Curl({"-X", "POST", url + "/streams/order-1", "--data-binary", R"({"type":"A","data":1})"});
   ASSERT_EQ(r.status, 201) << r.body;
   SseReader sse(http_port, "?from=1");
   std::optional<SseEvent> e = sse.Next();

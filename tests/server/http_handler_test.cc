@@ -2,6 +2,8 @@
 // auth, bad input and the JSON shapes. The wire (Beast sessions, curl,
 // server-sent events) is tested in tests/integration/http_test.cc.
 
+#include "http_handler.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -9,7 +11,6 @@
 #include <nlohmann/json.hpp>
 
 #include "dispatcher.h"
-#include "http_handler.h"
 #include "testutil/store_fixture.h"
 
 namespace evlog::server {
@@ -59,8 +60,8 @@ class HttpHandlerTest : public testutil::StoreTest {
 using HttpHandlerRoutes = HttpHandlerTest;
 
 TEST_F(HttpHandlerRoutes, AppendsOneEventAndReadsItBack) {
-  HttpResponse r = Response(http::verb::post, "/streams/order-1",
-                            R"({"type":"Placed","data":{"total":3}})");
+  HttpResponse r =
+      Response(http::verb::post, "/streams/order-1", R"({"type":"Placed","data":{"total":3}})");
   ASSERT_EQ(r.result(), http::status::created) << r.body();
   Json j = Json::parse(r.body());
   EXPECT_EQ(j["first_version"], 1);
@@ -135,7 +136,8 @@ TEST_F(HttpHandlerRoutes, SubscribeOpensAFeedOrRejectsBadLastEventId) {
 TEST_F(HttpHandlerRoutes, ReadsRespectCountDirectionAndPaging) {
   for (int i = 0; i < 5; ++i) AppendOne("order-1");
   AppendOne("user-1");
-  Json j = Json::parse(Response(http::verb::get, "/streams/order-1?from=4&direction=backward&count=2").body());
+  Json j = Json::parse(
+      Response(http::verb::get, "/streams/order-1?from=4&direction=backward&count=2").body());
   ASSERT_EQ(j["events"].size(), 2u);
   EXPECT_EQ(j["events"][0]["version"], 4);
   EXPECT_EQ(j["events"][1]["version"], 3);

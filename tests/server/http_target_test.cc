@@ -1,10 +1,11 @@
 // The pure parts of evlogd's HTTP routes: target parsing, the values routes
 // take, idempotent event ids, error responses and the SSE event format.
 
+#include "http_target.h"
+
 #include <gtest/gtest.h>
 
 #include "http_response.h"
-#include "http_target.h"
 
 namespace evlog::server {
 namespace {
@@ -79,8 +80,7 @@ TEST(HttpResponse, ConflictCarriesActualVersionInBodyAndHeader) {
 TEST(HttpResponse, MapsStatusesToCodes) {
   EXPECT_EQ(HttpStatusError(Status::InvalidArgument("x")).result(), net::http::status::bad_request);
   EXPECT_EQ(HttpStatusError(Status::NotFound("x")).result(), net::http::status::not_found);
-  EXPECT_EQ(HttpStatusError(Status::Aborted("x")).result(),
-            net::http::status::service_unavailable);
+  EXPECT_EQ(HttpStatusError(Status::Aborted("x")).result(), net::http::status::service_unavailable);
   EXPECT_EQ(HttpStatusError(Status::IOError("x")).result(),
             net::http::status::internal_server_error);
   HttpResponse r = HttpError(net::http::status::bad_request, "bad_json", "say \"hi\"");
