@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace evlog::kafka {
 
@@ -47,7 +48,9 @@ struct Producer::Rep {
                                    ": " + reason);
   }
 
-  static void OnLog(const rd_kafka_t* rk, int, const char* fac, const char* buf) {
+  // Warnings and worse, except the connection failures OnError reports too.
+  static void OnLog(const rd_kafka_t* rk, int level, const char* fac, const char* buf) {
+    if (level > 4 || std::string_view(fac) == "FAIL") return;
     static_cast<Rep*>(rd_kafka_opaque(rk))->Log(std::string("kafka ") + fac + ": " + buf);
   }
 };
