@@ -4,8 +4,11 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <cctype>
 #include <csignal>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <memory>
 #include <string>
 #include <utility>
@@ -15,6 +18,9 @@
 #include "evlog/store.h"
 #include "kafka/connector.h"
 #include "kafka/source.h"
+#ifndef EVLOG_KAFKA_NO_REMOTE
+#include "kafka/source_remote.h"
+#endif
 
 namespace {
 
@@ -30,6 +36,35 @@ bool SplitProperty(const std::string& text, std::pair<std::string, std::string>*
   return true;
 }
 
+// "HOST:PORT" (HOST may be "[v6]"); false if malformed.
+bool SplitAddress(const std::string& text, std::string* host, uint16_t* port) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos) return false;
+  *host = text.substr(0, colon);
+  const std::string digits = text.substr(colon + 1);
+  if (host->size() >= 2 && host->front() == '[' && host->back() == ']') {
+    *host = host->substr(1, host->size() - 2);
+  }
+  if (host->empty() || digits.empty() || digits.size() > 5 ||
+      digits.find_first_not_of("0123456789") != std::string::npos) {
+    return false;
+  }
+  const unsigned long value = std::stoul(digits);
+  if (value == 0 || value > 65535) return false;
+  *port = static_cast<uint16_t>(value);
+  return true;
+}
+
+// The token in `file`, without trailing white space; empty if unreadable.
+std::string ReadToken(const std::string& file) {
+  std::ifstream in(file);
+  std::stringstream text;
+  if (in) text << in.rdbuf();
+  std::string token = text.str();
+  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+  return token;
+}
+
 void Log(const std::string& line) { std::cerr << "evlog-kafka: " << line << std::endl; }
 
 }  // namespace
@@ -37,11 +72,14 @@ void Log(const std::string& line) { std::cerr << "evlog-kafka: " << line << std:
 int main(int argc, char** argv) {
   using namespace evlog;
   CLI::App app{"evlog-kafka: streams the change feed to Kafka, at least once (see README)."};
-  std::string db_dir, connect, brokers, topic, category, subscription;
+  std::string db_dir, connect, token_file, checkpoint_file, brokers, topic, category, subscription;
   std::vector<std::string> properties;
   size_t batch = 100;
   app.add_option("--db", db_dir, "Store directory");
   app.add_option("--connect", connect, "HOST:PORT of an evlogd instead of --db");
+  app.add_option("--token-file", token_file, "File holding evlogd's token (with --connect)");
+  app.add_option("--checkpoint-file", checkpoint_file,
+                 "Where the checkpoint is kept with --connect (required with it)");
   app.add_option("--brokers", brokers, "Kafka bootstrap servers, host:port[,host:port...]")
       ->required();
   app.add_option("--topic", topic, "Kafka topic")->required();
@@ -60,35 +98,70 @@ int main(int argc, char** argv) {
   if (db_dir.empty() == connect.empty()) {
     return cli::ReportUsage("exactly one of --db DIR and --connect HOST:PORT is required");
   }
+#ifndef EVLOG_KAFKA_NO_REMOTE
+  ClientOptions client{.client_name = "evlog-kafka"};
+#endif
   if (!connect.empty()) {
-    return cli::ReportError(Status::NotSupported(
-        "not served remotely: evlogd has no operation to store a durable subscription's "
-        "checkpoint yet; run evlog-kafka with --db on the store's host"));
+#ifdef EVLOG_KAFKA_NO_REMOTE
+    return cli::ReportUsage("this evlog-kafka was built without the client: use --db");
+#else
+    if (!SplitAddress(connect, &client.host, &client.port)) {
+      return cli::ReportUsage("--connect must be HOST:PORT, not '" + connect + "'");
+    }
+    if (checkpoint_file.empty()) {
+      return cli::ReportUsage(
+          "--connect needs --checkpoint-file FILE (evlogd cannot keep the checkpoint)");
+    }
+    if (!subscription.empty()) {
+      return cli::ReportUsage("--subscription goes with --db; with --connect the checkpoint is "
+                              "in --checkpoint-file");
+    }
+    if (!token_file.empty()) {
+      client.token = ReadToken(token_file);
+      if (client.token.empty()) {
+        return cli::ReportUsage("--token-file " + token_file + " is missing or empty");
+      }
+    }
+#endif
+  } else if (!token_file.empty() || !checkpoint_file.empty()) {
+    return cli::ReportUsage("--token-file and --checkpoint-file go with --connect");
   }
   kafka::ConnectorOptions options{.producer = {.brokers = brokers, .topic = topic, .log = Log}};
   for (const std::string& p : properties) {
     std::pair<std::string, std::string> kv;
-    if (!SplitProperty(p, &kv)) return cli::ReportUsage("--kafka-config wants key=value, not '" + p + "'");
+    if (!SplitProperty(p, &kv)) {
+      return cli::ReportUsage("--kafka-config wants key=value, not '" + p + "'");
+    }
     options.producer.config.push_back(std::move(kv));
   }
-  if (subscription.empty()) subscription = "kafka-" + topic;
+  if (subscription.empty() && connect.empty()) subscription = "kafka-" + topic;
 
-  Result<std::unique_ptr<Store>> store = Store::Open({.create_if_missing = false}, db_dir);
-  if (!store.ok()) return cli::ReportError(store.status());
-  kafka::EmbeddedSource source(**store, {.subscription = subscription,
-                                         .category = category,
-                                         .batch_events = batch});
+  std::unique_ptr<Store> store;
+  std::unique_ptr<kafka::Source> source;
+  const kafka::SourceOptions source_options{
+      .subscription = subscription, .category = category, .batch_events = batch};
+  if (connect.empty()) {
+    Result<std::unique_ptr<Store>> opened = Store::Open({.create_if_missing = false}, db_dir);
+    if (!opened.ok()) return cli::ReportError(opened.status());
+    store = std::move(*opened);
+    source = std::make_unique<kafka::EmbeddedSource>(*store, source_options);
+  } else {
+#ifndef EVLOG_KAFKA_NO_REMOTE
+    source = std::make_unique<kafka::RemoteSource>(client, checkpoint_file, source_options);
+#endif
+  }
   Result<std::unique_ptr<kafka::Connector>> connector =
-      kafka::Connector::Create(std::move(options), source);
+      kafka::Connector::Create(std::move(options), *source);
   if (!connector.ok()) return cli::ReportError(connector.status());
 
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
-  Log("streaming to topic " + topic + " as subscription " + subscription);
+  Log("streaming to topic " + topic +
+      (connect.empty() ? " as subscription " + subscription : " from " + connect));
   Status s = (*connector)->Run(g_stop);
   const uint64_t events = (*connector)->delivered_events();
   connector->reset();
-  Log("stopped at checkpoint " + std::to_string(source.checkpoint().value()) + " after " +
+  Log("stopped at checkpoint " + std::to_string(source->checkpoint().value()) + " after " +
       std::to_string(events) + " events");
   if (!s.ok()) return cli::ReportError(s);
   return cli::kExitOk;
