@@ -75,14 +75,14 @@ class Running {
 class KafkaTest : public testutil::StoreTest {
  protected:
   ConnectorOptions Options() {
-    return {.producer = {.brokers = kafka_.bootstraps(),
-                         .topic = "events",
-                         // A dead broker fails a batch in a second, not five minutes.
-                         .config = {{"message.timeout.ms", "1000"},
-                                    {"reconnect.backoff.max.ms", "200"}},
-                         .log = [](const std::string& line) {
-                           std::fprintf(stderr, "evlog-kafka: %s\n", line.c_str());
-                         }}};
+    return {.producer = {
+                .brokers = kafka_.bootstraps(),
+                .topic = "events",
+                // A dead broker fails a batch in a second, not five minutes.
+                .config = {{"message.timeout.ms", "1000"}, {"reconnect.backoff.max.ms", "200"}},
+                .log = [](const std::string& line) {
+                  std::fprintf(stderr, "evlog-kafka: %s\n", line.c_str());
+                }}};
   }
   SourceOptions Source(size_t batch = 10, std::string category = "") {
     return {.subscription = "kafka-events",
@@ -97,9 +97,11 @@ class KafkaTest : public testutil::StoreTest {
   void AppendEvents(int n, int streams = 3, const std::string& category = "order") {
     for (int i = 0; i < n; ++i) {
       const std::string stream = category + "-" + std::to_string(i % streams);
-      ASSERT_TRUE(store_->Append(stream, ExpectedVersion::Any(),
-                                 {Ev("Type" + std::to_string(i % 2), "data-" + std::to_string(next_++))})
-                      .ok());
+      ASSERT_TRUE(
+          store_
+              ->Append(stream, ExpectedVersion::Any(),
+                       {Ev("Type" + std::to_string(i % 2), "data-" + std::to_string(next_++))})
+              .ok());
     }
   }
 
@@ -223,11 +225,10 @@ TEST_F(KafkaTest, BrokerErrorsInTheMiddleLoseNothing) {
     Running run(*store_, Options(), Source());
     ASSERT_OK(run.source().WaitFor(Position(40), kWait));
     // Retriable errors: librdkafka's idempotent producer retries them itself.
-    rd_kafka_mock_push_request_errors(kafka_.cluster(), testutil::kApiProduce, 4,
-                                      RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
-                                      RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
-                                      RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
-                                      RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE);
+    rd_kafka_mock_push_request_errors(
+        kafka_.cluster(), testutil::kApiProduce, 4, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+        RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+        RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE);
     AppendEvents(40);
     ASSERT_OK(run.source().WaitFor(Position(80), kWait));
     ASSERT_OK(run.Stop());
@@ -241,6 +242,13 @@ TEST_F(KafkaTest, BrokerErrorsInTheMiddleLoseNothing) {
   rd_kafka_mock_push_request_errors(kafka_.cluster(), testutil::kApiProduce, 1,
                                     RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
   Running run(*store_, Options(), Source());
+  // The checkpoint is never ahead of Kafka: once it passed the failed
+  // batch, everything up to it is in the topic.
+  ASSERT_OK(run.source().WaitFor(Position(90), kWait));
+  const uint64_t checkpoint = run.source().checkpoint().value();
+  std::set<uint64_t> present;
+  for (const KafkaMessage& m : kafka_.ReadAll(checkpoint)) present.insert(m.position());
+  for (uint64_t p = 1; p <= checkpoint; ++p) EXPECT_EQ(present.count(p), 1u) << p;
   ASSERT_OK(run.source().WaitFor(Position(120), kWait));
   ASSERT_OK(run.Stop());
   EXPECT_GE(run.connector().failed_attempts(), 1u);

@@ -80,8 +80,8 @@ std::vector<KafkaMessage> MockKafka::ReadAll(size_t at_least, std::chrono::milli
         const char* name;
         const void* value;
         size_t size;
-        for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &value, &size) ==
-                           RD_KAFKA_RESP_ERR_NO_ERROR;
+        for (size_t i = 0;
+             rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
              ++i) {
           k.headers[name] = std::string(static_cast<const char*>(value), size);
         }

@@ -1,8 +1,6 @@
 // evlog-kafka's --connect form: RemoteSource through evlogd (a child
 // process on 127.0.0.1), its checkpoint file, and a daemon restart.
 
-#include "kafka/source_remote.h"
-
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -14,6 +12,7 @@
 #include <thread>
 
 #include "kafka/connector.h"
+#include "kafka/source_remote.h"
 #include "mock_kafka.h"
 #include "testutil/child_process.h"
 #include "testutil/store_fixture.h"
@@ -65,10 +64,10 @@ class RemoteSourceTest : public ::testing::Test {
   }
 
   ConnectorOptions Options() {
-    return {.producer = {.brokers = kafka_.bootstraps(),
-                         .topic = "events",
-                         .config = {{"message.timeout.ms", "1000"},
-                                    {"reconnect.backoff.max.ms", "200"}}}};
+    return {.producer = {
+                .brokers = kafka_.bootstraps(),
+                .topic = "events",
+                .config = {{"message.timeout.ms", "1000"}, {"reconnect.backoff.max.ms", "200"}}}};
   }
   SourceOptions Source() {
     return {.batch_events = 10,
@@ -163,9 +162,9 @@ TEST_F(RemoteSourceTest, RejectsACheckpointFileWithoutAPosition) {
 }
 
 TEST_F(RemoteSourceTest, ToolNeedsACheckpointFileWithConnect) {
-  std::unique_ptr<ChildProcess> child = ChildProcess::Start(
-      {EVLOG_KAFKA_PATH, "--connect", "127.0.0.1:" + std::to_string(port_), "--brokers",
-       kafka_.bootstraps(), "--topic", "events"});
+  std::unique_ptr<ChildProcess> child =
+      ChildProcess::Start({EVLOG_KAFKA_PATH, "--connect", "127.0.0.1:" + std::to_string(port_),
+                           "--brokers", kafka_.bootstraps(), "--topic", "events"});
   ASSERT_NE(child, nullptr);
   const int status = child->Wait();
   ASSERT_TRUE(WIFEXITED(status));

@@ -8,8 +8,8 @@
 #include <csignal>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -84,7 +84,8 @@ int main(int argc, char** argv) {
       ->required();
   app.add_option("--topic", topic, "Kafka topic")->required();
   app.add_option("--category", category, "Only streams <category>-*");
-  app.add_option("--subscription", subscription, "Durable subscription name (default kafka-<topic>)");
+  app.add_option("--subscription", subscription,
+                 "Durable subscription name (default kafka-<topic>)");
   app.add_option("--batch", batch, "Most events per batch (default 100)")
       ->check(CLI::Range(size_t{1}, size_t{100000}));
   app.add_option("-X,--kafka-config", properties, "librdkafka property key=value (repeatable)");
@@ -113,8 +114,9 @@ int main(int argc, char** argv) {
           "--connect needs --checkpoint-file FILE (evlogd cannot keep the checkpoint)");
     }
     if (!subscription.empty()) {
-      return cli::ReportUsage("--subscription goes with --db; with --connect the checkpoint is "
-                              "in --checkpoint-file");
+      return cli::ReportUsage(
+          "--subscription goes with --db; with --connect the checkpoint is "
+          "in --checkpoint-file");
     }
     if (!token_file.empty()) {
       client.token = ReadToken(token_file);

@@ -44,8 +44,8 @@ struct Producer::Rep {
 
   static void OnError(rd_kafka_t*, int err, const char* reason, void* opaque) {
     static_cast<Rep*>(opaque)->Log(std::string("kafka: ") +
-                                   rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)) +
-                                   ": " + reason);
+                                   rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)) + ": " +
+                                   reason);
   }
 
   // Warnings and worse, except the connection failures OnError reports too.
@@ -126,8 +126,7 @@ Status Producer::Deliver(const std::vector<OwnedEvent>& events, const std::atomi
     const std::string id = e.id.ToString();
     for (;;) {
       const rd_kafka_resp_err_t err = rd_kafka_producev(
-          r.rk, RD_KAFKA_V_TOPIC(r.options.topic.c_str()),
-          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+          r.rk, RD_KAFKA_V_TOPIC(r.options.topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
           RD_KAFKA_V_KEY(e.stream.data(), e.stream.size()),
           RD_KAFKA_V_VALUE(const_cast<char*>(e.data.data()), e.data.size()),
           RD_KAFKA_V_TIMESTAMP(e.timestamp_us / 1000),
@@ -149,7 +148,8 @@ Status Producer::Deliver(const std::vector<OwnedEvent>& events, const std::atomi
       // Refused locally (too large, fatal state, stopping): the batch fails
       // once the messages already queued have their reports.
       if (r.first_error.empty()) {
-        r.first_error = std::string("producing position ") + position + ": " + rd_kafka_err2str(err);
+        r.first_error =
+            std::string("producing position ") + position + ": " + rd_kafka_err2str(err);
       }
       break;
     }

@@ -20,7 +20,9 @@ namespace evlog::kafka {
 
 namespace {
 
-Status Errno(const std::string& what) { return Status::IOError(what + ": " + std::strerror(errno)); }
+Status Errno(const std::string& what) {
+  return Status::IOError(what + ": " + std::strerror(errno));
+}
 
 // Connection trouble a reconnect may mend.
 bool Transient(const Status& s) { return s.IsIOError() || s.IsBusy() || s.IsAborted(); }
@@ -59,8 +61,8 @@ Status RemoteSource::WriteCheckpoint(const std::string& file, Position position)
   const std::string text = std::to_string(position.value()) + "\n";
   const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Errno("cannot write checkpoint file " + tmp);
-  const bool written = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-                       fsync(fd) == 0;
+  const bool written =
+      write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && fsync(fd) == 0;
   const int saved = errno;
   close(fd);
   errno = saved;
@@ -68,7 +70,8 @@ Status RemoteSource::WriteCheckpoint(const std::string& file, Position position)
   if (rename(tmp.c_str(), file.c_str()) != 0) return Errno("cannot replace " + file);
   // The rename is durable once the directory is synced.
   const size_t slash = file.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : file.substr(0, slash));
+  const std::string dir =
+      slash == std::string::npos ? "." : (slash == 0 ? "/" : file.substr(0, slash));
   const int dfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) return Errno("cannot open " + dir);
   const bool synced = fsync(dfd) == 0;
