@@ -74,12 +74,14 @@ class Running {
 
 class KafkaTest : public testutil::StoreTest {
  protected:
-  ConnectorOptions Options() {
+  // `message_timeout`: how long librdkafka tries a message before failing
+  // its batch; short where a test takes the brokers down.
+  ConnectorOptions Options(std::chrono::milliseconds message_timeout = std::chrono::seconds(10)) {
     return {.producer = {
                 .brokers = kafka_.bootstraps(),
                 .topic = "events",
-                // A dead broker fails a batch in a second, not five minutes.
-                .config = {{"message.timeout.ms", "1000"}, {"reconnect.backoff.max.ms", "200"}},
+                .config = {{"message.timeout.ms", std::to_string(message_timeout.count())},
+                           {"reconnect.backoff.max.ms", "200"}},
                 .log = [](const std::string& line) {
                   std::fprintf(stderr, "evlog-kafka: %s\n", line.c_str());
                 }}};
@@ -199,7 +201,7 @@ TEST_F(KafkaTest, StopAbandonsAnUnacknowledgedBatchAndTheRestartDeliversIt) {
   }
   AppendEvents(10);
   {
-    Running run(*store_, Options(), Source());
+    Running run(*store_, Options(std::chrono::seconds(1)), Source());
     // The batch timed out in Kafka at least once: nothing is checkpointed.
     ASSERT_TRUE(WaitUntil([&] { return run.connector().failed_attempts() >= 1; }));
     EXPECT_EQ(run.source().checkpoint(), Position());
@@ -259,7 +261,7 @@ TEST_F(KafkaTest, BrokerErrorsInTheMiddleLoseNothing) {
 
 TEST_F(KafkaTest, CheckpointStaysWhileBrokersAreDownThenCatchesUp) {
   AppendEvents(20);
-  Running run(*store_, Options(), Source());
+  Running run(*store_, Options(std::chrono::seconds(1)), Source());
   ASSERT_OK(run.source().WaitFor(Position(20), kWait));
   for (int b = 1; b <= kafka_.brokers(); ++b) {
     ASSERT_EQ(rd_kafka_mock_broker_set_down(kafka_.cluster(), b), RD_KAFKA_RESP_ERR_NO_ERROR);

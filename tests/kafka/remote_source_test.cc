@@ -67,7 +67,7 @@ class RemoteSourceTest : public ::testing::Test {
     return {.producer = {
                 .brokers = kafka_.bootstraps(),
                 .topic = "events",
-                .config = {{"message.timeout.ms", "1000"}, {"reconnect.backoff.max.ms", "200"}}}};
+                .config = {{"reconnect.backoff.max.ms", "200"}}}};
   }
   SourceOptions Source() {
     return {.batch_events = 10,
