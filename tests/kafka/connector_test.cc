@@ -77,14 +77,13 @@ class KafkaTest : public testutil::StoreTest {
   // `message_timeout`: how long librdkafka tries a message before failing
   // its batch; short where a test takes the brokers down.
   ConnectorOptions Options(std::chrono::milliseconds message_timeout = std::chrono::seconds(10)) {
-    return {.producer = {
-                .brokers = kafka_.bootstraps(),
-                .topic = "events",
-                .config = {{"message.timeout.ms", std::to_string(message_timeout.count())},
-                           {"reconnect.backoff.max.ms", "200"}},
-                .log = [](const std::string& line) {
-                  std::fprintf(stderr, "evlog-kafka: %s\n", line.c_str());
-                }}};
+    return {.producer = {.brokers = kafka_.bootstraps(),
+                         .topic = "events",
+                         .config = {{"message.timeout.ms", std::to_string(message_timeout.count())},
+                                    {"reconnect.backoff.max.ms", "200"}},
+                         .log = [](const std::string& line) {
+                           std::fprintf(stderr, "evlog-kafka: %s\n", line.c_str());
+                         }}};
   }
   SourceOptions Source(size_t batch = 10, std::string category = "") {
     return {.subscription = "kafka-events",
