@@ -26,6 +26,7 @@
 
 #include "evlog/change_feed.h"
 #include "evlog/event_iterator.h"
+#include "evlog/metrics.h"
 #include "evlog/options.h"
 #include "evlog/snapshot.h"
 #include "evlog/status.h"
@@ -289,6 +290,13 @@ class Store {
   Position LastPosition() const;
 
   Result<StoreStats> Stats();
+
+  // What this process's store has done since Open (see metrics.h): append,
+  // sync and latency counters (zero on a read-only store), subscription
+  // lag and parked events, RocksDB stalls and compactions. Cheap enough to
+  // scrape every few seconds: it reads the checkpoints, nothing else on
+  // disk. Errors: Corruption or IOError reading the checkpoints.
+  Result<MetricsSnapshot> Metrics();
 
   // Walks every record and index entry and checks that they agree: the
   // block checksums of every table file; every record decodes and verifies
