@@ -172,8 +172,8 @@ TEST_F(Metrics, ACompactionIsCountedWithTheBytesItRead) {
   EXPECT_GE(m.rocksdb.compactions, 1u);
   EXPECT_GT(m.rocksdb.compaction_read_bytes, 0u);
   EXPECT_GT(m.rocksdb.compaction_write_bytes, 0u);
+  // The gauges (running, pending) depend on what RocksDB schedules next.
   EXPECT_EQ(m.rocksdb.write_stopped, 0u);
-  EXPECT_EQ(m.rocksdb.compactions_running, 0u);
 }
 
 }  // namespace
