@@ -294,8 +294,8 @@ class Store {
   // What this process's store has done since Open (see metrics.h): append,
   // sync and latency counters (zero on a read-only store), subscription
   // lag and parked events, RocksDB stalls and compactions. Cheap enough to
-  // scrape every few seconds: it reads the checkpoints, nothing else on
-  // disk. Errors: Corruption or IOError reading the checkpoints.
+  // scrape every few seconds: on disk it reads only what ListSubscriptions
+  // reads. Errors: those of ListSubscriptions (Corruption, IOError).
   Result<MetricsSnapshot> Metrics();
 
   // Walks every record and index entry and checks that they agree: the
