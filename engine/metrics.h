@@ -24,6 +24,12 @@
 
 namespace evlog {
 
+// Adds `by` to a counter that one thread at a time writes: a relaxed load
+// and store, no read-modify-write.
+inline void AddExclusive(std::atomic<uint64_t>& counter, uint64_t by) {
+  counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
+}
+
 // Buckets by powers of two: bucket i holds values in (2^(i-1), 2^i] (bucket
 // 0: values <= 1); the last holds everything above 2^(kBuckets-2).
 template <size_t kBuckets>
@@ -36,8 +42,8 @@ class Log2Histogram {
 
   // REQUIRES: one recording thread at a time (no read-modify-write).
   void RecordExclusive(uint64_t value) {
-    Bump(buckets_[BucketOf(value)], 1);
-    Bump(sum_, value);
+    AddExclusive(buckets_[BucketOf(value)], 1);
+    AddExclusive(sum_, value);
   }
 
   // Safe from any thread.
@@ -61,10 +67,6 @@ class Log2Histogram {
     return h;
   }
 
-  static void Bump(std::atomic<uint64_t>& a, uint64_t by) {
-    a.store(a.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
-  }
-
  private:
   std::array<std::atomic<uint64_t>, kBuckets> buckets_{};
   std::atomic<uint64_t> sum_{0};
@@ -81,7 +83,7 @@ inline uint64_t MonotonicMicros() {
 using LatencyHistogram = Log2Histogram<27>;
 
 struct WriteMetrics {
-  // Bumped by the committing thread only (RecordExclusive / Bump).
+  // Written by the committing thread only (AddExclusive, RecordExclusive).
   std::atomic<uint64_t> appends{0};
   std::atomic<uint64_t> events{0};
   std::atomic<uint64_t> bytes{0};

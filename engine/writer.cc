@@ -251,9 +251,9 @@ void Writer::CountGroup(const std::vector<std::unique_ptr<PendingAppend>>& appen
     bytes += appends[i]->bytes;
     metrics_.append_latency_us.RecordExclusive(now - appends[i]->enqueued_us);
   }
-  LatencyHistogram::Bump(metrics_.appends, committed);
-  LatencyHistogram::Bump(metrics_.events, events);
-  LatencyHistogram::Bump(metrics_.bytes, bytes);
+  AddExclusive(metrics_.appends, committed);
+  AddExclusive(metrics_.events, events);
+  AddExclusive(metrics_.bytes, bytes);
   metrics_.group_events.RecordExclusive(events);
 }
 
