@@ -9,6 +9,7 @@
 #include <initializer_list>
 
 #include "cli/event_json.h"
+#include "prometheus.h"
 
 namespace evlog::server {
 
@@ -17,7 +18,7 @@ using cli::Json;
 
 namespace {
 
-enum class Route { kNone, kStreams, kStream, kAll, kSubscribe, kView };
+enum class Route { kNone, kStreams, kStream, kAll, kSubscribe, kView, kMetrics };
 
 struct Matched {
   Route route = Route::kNone;
@@ -32,6 +33,7 @@ Matched Match(const HttpTarget& target) {
   if (s[0] == "streams" && s.size() == 2) return {Route::kStream, s[1]};
   if (s[0] == "all" && s.size() == 1) return {Route::kAll};
   if (s[0] == "subscribe" && s.size() == 1) return {Route::kSubscribe};
+  if (s[0] == "metrics" && s.size() == 1) return {Route::kMetrics};
   if (s[0] == "views" && s.size() >= 3) {
     // A key may hold '/', written as is or as %2F.
     std::string key = s[2];
@@ -169,6 +171,9 @@ void HttpHandler::Handle(HttpRequest request, Reply reply) {
         return;
       case Route::kView:
         reply(ViewGet(m.first, m.second));
+        return;
+      case Route::kMetrics:
+        reply(Metrics(target));
         return;
       case Route::kNone:
         break;
@@ -354,6 +359,16 @@ HttpResponse HttpHandler::ViewGet(const std::string& view, const std::string& ke
   Json parsed = Json::parse(**value, nullptr, /*allow_exceptions=*/false);
   j["value"] = parsed.is_discarded() ? Json(**value) : parsed;
   return HttpJson(http::status::ok, cli::Dump(j));
+}
+
+HttpResponse HttpHandler::Metrics(const HttpTarget& target) {
+  if (auto bad = CheckParams(target, {})) return std::move(*bad);
+  Result<MetricsSnapshot> metrics = dispatcher_.store().Metrics();
+  if (!metrics.ok()) return Bad(metrics.status());
+  HttpResponse response{http::status::ok, 11};
+  response.set(http::field::content_type, kPrometheusContentType);
+  response.body() = RenderPrometheus(*metrics);
+  return response;
 }
 
 HttpAnswer HttpHandler::Subscribe(const HttpTarget& target, std::string_view last_event_id) {

@@ -67,6 +67,8 @@ class HttpHandler {
   HttpResponse ReadAll(const HttpTarget& target);
   HttpResponse ListStreams(const HttpTarget& target);
   HttpResponse ViewGet(const std::string& view, const std::string& key);
+  // The store's metrics in the Prometheus text format (server/prometheus.h).
+  HttpResponse Metrics(const HttpTarget& target);
   HttpAnswer Subscribe(const HttpTarget& target, std::string_view last_event_id);
 
   Dispatcher& dispatcher_;

@@ -15,6 +15,7 @@
 
 #include "evlog/view.h"
 #include "integration/daemon_fixture.h"
+#include "testutil/exposition_parser.h"
 
 namespace evlog::testutil {
 namespace {
@@ -228,6 +229,28 @@ TEST_F(HttpTest, ViewKeyIsServedAndUnknownOnesAre404) {
   EXPECT_EQ(r.json()["value"]["q"], 7);
   EXPECT_EQ(Get("/views/latest/product-2").status, 404);
   EXPECT_EQ(Get("/views/nosuchview/x").status, 404);
+}
+
+TEST_F(HttpTest, MetricsIsAValidPrometheusExpositionOfTheStore) {
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(Post("/streams/m-1", R"({"type":"T","data":{}})").status, 201);
+  }
+  HttpReply r = Get("/metrics");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.headers["content-type"], "text/plain; version=0.0.4");
+  auto families = ParseExposition(r.body);
+  ASSERT_TRUE(families.ok()) << families.status().ToString() << "\n" << r.body;
+  std::map<std::string, double> values;
+  for (const ExpositionFamily& f : *families) {
+    for (const ExpositionSample& s : f.samples) {
+      if (s.labels.empty()) values[s.name] = s.value;
+    }
+  }
+  EXPECT_EQ(values["evlog_appends_total"], 3);
+  EXPECT_EQ(values["evlog_events_total"], 3);
+  EXPECT_EQ(values["evlog_append_latency_seconds_count"], 3);
+  EXPECT_EQ(Get("/metrics?x=1").status, 400);
+  EXPECT_EQ(Post("/metrics", "{}").status, 405);
 }
 
 TEST_F(HttpTest, UnknownRouteIs404AndWrongMethodIs405) {

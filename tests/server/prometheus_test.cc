@@ -1,5 +1,5 @@
 // Prometheus: RenderPrometheus's output parses as the text exposition
-// format (tests/server/exposition_parser.h, strict) and carries the values
+// format (tests/testutil/exposition_parser.h, strict) and carries the values
 // of known appends, syncs and subscriptions.
 
 #include "prometheus.h"
@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "evlog/store.h"
-#include "exposition_parser.h"
+#include "testutil/exposition_parser.h"
 #include "testutil/store_fixture.h"
 
 namespace evlog::server {

@@ -1,4 +1,4 @@
-#include "exposition_parser.h"
+#include "testutil/exposition_parser.h"
 
 #include <cmath>
 #include <cstdlib>
