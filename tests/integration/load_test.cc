@@ -1,0 +1,61 @@
+// Daemon load, the bounded CI form of `build/tools/loadtest` (issue #7): 64
+// pipelining sessions, slow readers, malformed frames and half-open sessions
+// against an evlogd child for about 10 s. evlogd must stay up, exit 0 on
+// SIGTERM, keep every acknowledged append, and keep its memory within what
+// its documented limits allow. No speed is asserted.
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "testutil/child_process.h"
+#include "testutil/temp_dir.h"
+
+namespace evlog::testutil {
+namespace {
+
+constexpr int kSessions = 64;
+constexpr int kSlowReaders = 8;
+constexpr int kMalformed = 4;
+constexpr int kHalfOpen = 8;
+
+TEST(DaemonLoad, SurvivesMixedSessionsAndKeepsEveryAcknowledgedAppend) {
+  TempDir dir;
+  auto child = ChildProcess::Start(
+      {LOADTEST_PATH, "--evlogd", EVLOGD_PATH, "--db", dir.Sub("store"), "--sessions",
+       std::to_string(kSessions), "--slow-readers", std::to_string(kSlowReaders), "--malformed",
+       std::to_string(kMalformed), "--half-open", std::to_string(kHalfOpen), "--seconds", "10"});
+  ASSERT_NE(child, nullptr);
+  std::string out;
+  char buf[4096];
+  while (std::fgets(buf, sizeof(buf), child->out()) != nullptr) out += buf;
+  const int status = child->Wait();
+  auto report = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_FALSE(report.is_discarded()) << out;
+  EXPECT_EQ(report["problems"], nlohmann::json::array()) << report.dump(2);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << report.dump(2);
+
+  EXPECT_TRUE(report["evlogd_alive"].get<bool>());
+  EXPECT_EQ(report["evlogd_status"], 0);  // exit(0) after SIGTERM
+  EXPECT_GT(report["appends_acked"].get<uint64_t>(), 0u);
+  EXPECT_EQ(report["events_verified"], report["events_acked"]);
+  EXPECT_EQ(report["log_events"], report["events_acked"]);
+  EXPECT_GT(report["reads"].get<uint64_t>(), 0u);
+  EXPECT_GT(report["malformed_closed"].get<uint64_t>(), 0u);
+  EXPECT_GT(report["half_open_opened"].get<uint64_t>(), 0u);
+
+  // The bound evlogd's documented limits give: a base for the store and the
+  // process (256 MiB), each session that does not read its socket holding at
+  // most max_buffered_bytes (16 MiB) of responses plus a max_frame_bytes
+  // (4 MiB) frame, and 1 MiB per other session. Generous on purpose: this
+  // catches unbounded growth, not a few MiB.
+  const uint64_t bound_kib =
+      (256 + kSlowReaders * (16 + 4) + (kSessions + kMalformed + kHalfOpen) * 1) * 1024;
+  EXPECT_GT(report["peak_rss_kib"].get<uint64_t>(), 0u);
+  EXPECT_LT(report["peak_rss_kib"].get<uint64_t>(), bound_kib) << report.dump(2);
+}
+
+}  // namespace
+}  // namespace evlog::testutil
