@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -21,6 +22,7 @@
 #include <mutex>
 #include <random>
 #include <thread>
+#include <tuple>
 
 #include "client.h"
 #include "evlog/store.h"
@@ -525,35 +527,49 @@ void RaiseFdLimit() {
   }
 }
 
-// Every acknowledged append at its place, and nothing else in the log.
-void Verify(const std::string& db, const std::vector<Acked>& acks, LoadResult& result,
+// Every acknowledged append at its place, and nothing else in the log. Each
+// stream is read once, whole, and its acks checked against it.
+void Verify(const std::string& db, std::vector<Acked> acks, LoadResult& result,
             Problems& problems) {
   auto store = Store::Open(Options{}, db);
   if (!store.ok()) {
     problems.Add("reopening the store: " + store.status().ToString());
     return;
   }
+  std::sort(acks.begin(), acks.end(), [](const Acked& a, const Acked& b) {
+    return std::tie(a.stream, a.first_version) < std::tie(b.stream, b.first_version);
+  });
+  std::string stream;
+  std::vector<std::pair<uint64_t, Uuid>> events;  // index: version - 1
   for (const Acked& a : acks) {
-    auto it = (*store)->ReadStream(a.stream, {.from = Version(a.first_version), .max_count = a.count});
-    uint64_t found = 0;
-    if (it.ok()) {
-      for (; (*it)->Valid() && found < a.count; (*it)->Next(), ++found) {
-        const RecordedEvent& e = (*it)->event();
-        if (e.version.value() != a.first_version + found ||
-            e.position.value() != a.first_position + found ||
-            e.id != EventId(a.op, static_cast<uint32_t>(found))) {
-          problems.Add("acknowledged " + a.stream + " v" + std::to_string(a.first_version + found) +
-                       " at position " + std::to_string(a.first_position + found) +
-                       " is not there as acknowledged");
-          break;
+    if (a.stream != stream) {
+      stream = a.stream;
+      events.clear();
+      auto it = (*store)->ReadStream(stream);
+      if (!it.ok()) {
+        problems.Add("reading " + stream + ": " + it.status().ToString());
+      } else {
+        for (; (*it)->Valid(); (*it)->Next()) {
+          events.emplace_back((*it)->event().position.value(), (*it)->event().id);
         }
-        ++result.events_verified;
+        if (!(*it)->status().ok()) problems.Add("reading " + stream + ": " + (*it)->status().ToString());
       }
     }
-    if (found != a.count) {
-      problems.Add("LOST: " + a.stream + " v" + std::to_string(a.first_version) + " (" +
-                   std::to_string(a.count) + " events acknowledged, " + std::to_string(found) +
-                   " found)");
+    for (uint64_t k = 0; k < a.count; ++k) {
+      const uint64_t version = a.first_version + k;
+      if (version > events.size()) {
+        problems.Add("LOST: " + a.stream + " v" + std::to_string(version) +
+                     " was acknowledged, the stream ends at v" + std::to_string(events.size()));
+        break;
+      }
+      const auto& [position, id] = events[version - 1];
+      if (position != a.first_position + k || id != EventId(a.op, static_cast<uint32_t>(k))) {
+        problems.Add("acknowledged " + a.stream + " v" + std::to_string(version) +
+                     " at position " + std::to_string(a.first_position + k) +
+                     " is not there as acknowledged (position " + std::to_string(position) + ")");
+        break;
+      }
+      ++result.events_verified;
     }
   }
   result.log_events = (*store)->LastPosition().value();
@@ -662,8 +678,10 @@ LoadResult RunLoad(const LoadOptions& o) {
   if (result.evlogd_alive) {
     uint64_t rss = 0, hwm = 0;
     if (SampleRss(daemon.pid, rss, hwm)) result.peak_rss_kib = std::max(result.peak_rss_kib, hwm);
+    const auto stopping = Clock::now();
     kill(daemon.pid, SIGTERM);
     result.evlogd_status = WaitDaemon(daemon, std::chrono::seconds(60));
+    result.stop_seconds = std::chrono::duration<double>(Clock::now() - stopping).count();
     if (result.evlogd_status == -1) {
       problems.Add("evlogd did not exit within 60 s of SIGTERM");
       kill(daemon.pid, SIGKILL);
@@ -689,7 +707,11 @@ LoadResult RunLoad(const LoadOptions& o) {
   result.malformed_sent = counts.malformed_sent;
   result.malformed_closed = counts.malformed_closed;
   result.half_open_opened = counts.half_open_opened;
-  if (daemon.pid == -1) Verify(o.db, load.TakeAcks(), result, problems);
+  if (daemon.pid == -1) {
+    const auto verifying = Clock::now();
+    Verify(o.db, load.TakeAcks(), result, problems);
+    result.verify_seconds = std::chrono::duration<double>(Clock::now() - verifying).count();
+  }
   result.problems = problems.Take();
   return result;
 }

@@ -54,7 +54,10 @@ struct LoadResult {
   bool evlogd_alive = false;
   // evlogd's wait status after SIGTERM (0: exited with 0).
   int evlogd_status = -1;
+  // The load, evlogd's exit after SIGTERM, and the verification.
   double seconds = 0;
+  double stop_seconds = 0;
+  double verify_seconds = 0;
   uint64_t appends_acked = 0;
   uint64_t events_acked = 0;
   // Appends to shared streams refused with WrongExpectedVersion (retried).

@@ -65,6 +65,8 @@ int main(int argc, char** argv) {
   std::error_code ec;
   if (!temp.empty()) fs::remove_all(temp, ec);
   nlohmann::json out = {{"seconds", r.seconds},
+                        {"stop_seconds", r.stop_seconds},
+                        {"verify_seconds", r.verify_seconds},
                         {"sessions", o.sessions},
                         {"evlogd_alive", r.evlogd_alive},
                         {"evlogd_status", r.evlogd_status},
