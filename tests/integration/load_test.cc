@@ -9,7 +9,9 @@
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
+#include "loadtest/loadtest.h"
 #include "testutil/child_process.h"
 #include "testutil/temp_dir.h"
 
@@ -55,6 +57,73 @@ TEST(DaemonLoad, SurvivesMixedSessionsAndKeepsEveryAcknowledgedAppend) {
       (256 + kSlowReaders * (16 + 4) + (kSessions + kMalformed + kHalfOpen) * 1) * 1024;
   EXPECT_GT(report["peak_rss_kib"].get<uint64_t>(), 0u);
   EXPECT_LT(report["peak_rss_kib"].get<uint64_t>(), bound_kib) << report.dump(2);
+}
+
+// The checker itself must catch what it exists to catch.
+class LoadVerify : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = Store::Open(Options{}, dir_.Sub("store"));
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(store).value();
+    // Op 1: 2 events to s; op 2: 1 event to t; op 3: 1 more to s.
+    for (auto [op, stream, count] : {std::tuple<uint64_t, std::string, uint32_t>{1, "s", 2},
+                                     {2, "t", 1},
+                                     {3, "s", 1}}) {
+      StreamAppend sa{.stream = stream};
+      for (uint32_t k = 0; k < count; ++k) {
+        sa.events.push_back(EventData{.type = "T", .id = loadtest::LoadEventId(op, k)});
+      }
+      auto r = store_->Append(AppendRequest{.streams = {sa}});
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      acks_.push_back({stream, r->streams[0].first_version.value(), count,
+                       r->streams[0].first_position.value(), op});
+      result_.events_acked += count;
+    }
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+  std::vector<loadtest::AckedAppend> acks_;
+  loadtest::LoadResult result_;
+};
+
+TEST_F(LoadVerify, AcceptsAStoreThatHoldsExactlyTheAcks) {
+  loadtest::VerifyAcks(*store_, acks_, result_);
+  EXPECT_TRUE(result_.problems.empty()) << result_.problems.front();
+  EXPECT_EQ(result_.events_verified, 4u);
+  EXPECT_EQ(result_.log_events, 4u);
+}
+
+TEST_F(LoadVerify, ReportsAnAcknowledgedEventThatIsMissing) {
+  acks_.push_back({"t", 2, 1, 5, 4});
+  result_.events_acked += 1;
+  loadtest::VerifyAcks(*store_, acks_, result_);
+  ASSERT_FALSE(result_.problems.empty());
+  EXPECT_NE(result_.problems.front().find("LOST"), std::string::npos) << result_.problems.front();
+}
+
+TEST_F(LoadVerify, ReportsAnEventAtAnotherPositionOrWithAnotherId) {
+  auto moved = acks_;
+  moved[2].first_position = 3;  // s v3 is at position 4
+  loadtest::VerifyAcks(*store_, moved, result_);
+  EXPECT_FALSE(result_.problems.empty());
+
+  loadtest::LoadResult other = {.events_acked = 4};
+  auto renamed = acks_;
+  renamed[1].op = 99;
+  loadtest::VerifyAcks(*store_, renamed, other);
+  EXPECT_FALSE(other.problems.empty());
+}
+
+TEST_F(LoadVerify, ReportsEventsInTheLogThatWereNeverAcknowledged) {
+  acks_.pop_back();
+  result_.events_acked -= 1;
+  loadtest::VerifyAcks(*store_, acks_, result_);
+  ASSERT_FALSE(result_.problems.empty());
+  EXPECT_NE(result_.problems.front().find("the log holds 4 events, 3 were acknowledged"),
+            std::string::npos)
+      << result_.problems.front();
 }
 
 }  // namespace

@@ -139,23 +139,6 @@ bool SampleRss(pid_t pid, uint64_t& rss, uint64_t& hwm) {
 
 // ---- well-behaved sessions: pipelined append chains ------------------------
 
-struct Acked {
-  std::string stream;
-  uint64_t first_version = 0;
-  uint64_t count = 0;
-  uint64_t first_position = 0;
-  uint64_t op = 0;
-};
-
-Uuid EventId(uint64_t op, uint32_t k) {
-  std::array<uint8_t, 16> bytes{};
-  for (int i = 0; i < 8; ++i) bytes[static_cast<size_t>(i)] = static_cast<uint8_t>(op >> (56 - 8 * i));
-  for (int i = 0; i < 4; ++i)
-    bytes[static_cast<size_t>(8 + i)] = static_cast<uint8_t>(k >> (24 - 8 * i));
-  bytes[15] = 0x1d;  // never nil
-  return Uuid(bytes);
-}
-
 // One append in flight at a time: to a stream of its own with an exact
 // expected version (must succeed), or to a shared stream with the version
 // last seen (may conflict, then retries with the actual version).
@@ -191,7 +174,7 @@ class Load {
     return cv_.wait_for(lock, timeout, [&] { return chains_running_ == 0; });
   }
 
-  std::vector<Acked> TakeAcks() {
+  std::vector<AckedAppend> TakeAcks() {
     std::lock_guard lock(mu_);
     return std::move(acks_);
   }
@@ -223,7 +206,7 @@ class Load {
     for (int k = 0; k < events; ++k) {
       sa.events.push_back(EventData{.type = kType,
                                     .data = std::string(64 + c.rng() % 192, 'x'),
-                                    .id = EventId(op, static_cast<uint32_t>(k))});
+                                    .id = LoadEventId(op, static_cast<uint32_t>(k))});
     }
     AppendRequest request{.durability = c.rng() % 8 == 0 ? Durability::kSync
                                                           : Durability::kBuffered};
@@ -249,7 +232,7 @@ class Load {
         events_acked += count;
         {
           std::lock_guard lock(mu_);
-          acks_.push_back(Acked{s.stream, s.first_version.value(), count,
+          acks_.push_back(AckedAppend{s.stream, s.first_version.value(), count,
                                 s.first_position.value(), op});
         }
         return Next(c);
@@ -272,7 +255,7 @@ class Load {
   std::mutex mu_;
   std::condition_variable cv_;
   int chains_running_ = 0;
-  std::vector<Acked> acks_;
+  std::vector<AckedAppend> acks_;
 };
 
 // Reads on the well-behaved sessions, beside their appends: a piece of a
@@ -527,25 +510,31 @@ void RaiseFdLimit() {
   }
 }
 
+}  // namespace
+
+Uuid LoadEventId(uint64_t op, uint32_t k) {
+  std::array<uint8_t, 16> bytes{};
+  for (int i = 0; i < 8; ++i) bytes[static_cast<size_t>(i)] = static_cast<uint8_t>(op >> (56 - 8 * i));
+  for (int i = 0; i < 4; ++i)
+    bytes[static_cast<size_t>(8 + i)] = static_cast<uint8_t>(k >> (24 - 8 * i));
+  bytes[15] = 0x1d;  // never nil
+  return Uuid(bytes);
+}
+
 // Every acknowledged append at its place, and nothing else in the log. Each
 // stream is read once, whole, and its acks checked against it.
-void Verify(const std::string& db, std::vector<Acked> acks, LoadResult& result,
-            Problems& problems) {
-  auto store = Store::Open(Options{}, db);
-  if (!store.ok()) {
-    problems.Add("reopening the store: " + store.status().ToString());
-    return;
-  }
-  std::sort(acks.begin(), acks.end(), [](const Acked& a, const Acked& b) {
+void VerifyAcks(Store& store, std::vector<AckedAppend> acks, LoadResult& result) {
+  Problems problems;
+  std::sort(acks.begin(), acks.end(), [](const AckedAppend& a, const AckedAppend& b) {
     return std::tie(a.stream, a.first_version) < std::tie(b.stream, b.first_version);
   });
   std::string stream;
   std::vector<std::pair<uint64_t, Uuid>> events;  // index: version - 1
-  for (const Acked& a : acks) {
+  for (const AckedAppend& a : acks) {
     if (a.stream != stream) {
       stream = a.stream;
       events.clear();
-      auto it = (*store)->ReadStream(stream);
+      auto it = store.ReadStream(stream);
       if (!it.ok()) {
         problems.Add("reading " + stream + ": " + it.status().ToString());
       } else {
@@ -563,7 +552,7 @@ void Verify(const std::string& db, std::vector<Acked> acks, LoadResult& result,
         break;
       }
       const auto& [position, id] = events[version - 1];
-      if (position != a.first_position + k || id != EventId(a.op, static_cast<uint32_t>(k))) {
+      if (position != a.first_position + k || id != LoadEventId(a.op, static_cast<uint32_t>(k))) {
         problems.Add("acknowledged " + a.stream + " v" + std::to_string(version) +
                      " at position " + std::to_string(a.first_position + k) +
                      " is not there as acknowledged (position " + std::to_string(position) + ")");
@@ -572,14 +561,13 @@ void Verify(const std::string& db, std::vector<Acked> acks, LoadResult& result,
       ++result.events_verified;
     }
   }
-  result.log_events = (*store)->LastPosition().value();
+  result.log_events = store.LastPosition().value();
   if (result.log_events != result.events_acked) {
     problems.Add("the log holds " + std::to_string(result.log_events) + " events, " +
                  std::to_string(result.events_acked) + " were acknowledged");
   }
+  for (std::string& p : problems.Take()) result.problems.push_back(std::move(p));
 }
-
-}  // namespace
 
 LoadResult RunLoad(const LoadOptions& o) {
   LoadResult result;
@@ -707,12 +695,17 @@ LoadResult RunLoad(const LoadOptions& o) {
   result.malformed_sent = counts.malformed_sent;
   result.malformed_closed = counts.malformed_closed;
   result.half_open_opened = counts.half_open_opened;
+  result.problems = problems.Take();
   if (daemon.pid == -1) {
     const auto verifying = Clock::now();
-    Verify(o.db, load.TakeAcks(), result, problems);
+    auto store = Store::Open(Options{}, o.db);
+    if (store.ok()) {
+      VerifyAcks(**store, load.TakeAcks(), result);
+    } else {
+      result.problems.push_back("reopening the store: " + store.status().ToString());
+    }
     result.verify_seconds = std::chrono::duration<double>(Clock::now() - verifying).count();
   }
-  result.problems = problems.Take();
   return result;
 }
 

@@ -27,6 +27,8 @@
 #include <string>
 #include <vector>
 
+#include "evlog/store.h"
+
 namespace evlog::loadtest {
 
 struct LoadOptions {
@@ -79,5 +81,24 @@ struct LoadResult {
 };
 
 LoadResult RunLoad(const LoadOptions& options);
+
+// One acknowledged append: `count` events of `stream` from `first_version`
+// at `first_position` on, event k with id LoadEventId(op, k).
+struct AckedAppend {
+  std::string stream;
+  uint64_t first_version = 0;
+  uint64_t count = 0;
+  uint64_t first_position = 0;
+  uint64_t op = 0;
+};
+
+// The id of event `k` of append `op`.
+Uuid LoadEventId(uint64_t op, uint32_t k);
+
+// Checks `store` against every acknowledged append (each event at its
+// version and position with its id) and that the log holds exactly
+// result.events_acked events. Sets result.events_verified and
+// result.log_events; adds what it finds to result.problems.
+void VerifyAcks(Store& store, std::vector<AckedAppend> acks, LoadResult& result);
 
 }  // namespace evlog::loadtest
