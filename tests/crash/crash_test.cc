@@ -106,17 +106,17 @@ TEST_F(TortureVerify, ReportsAnEventAtTheWrongPositionOrWithAnotherId) {
 }
 
 TEST_F(TortureVerify, AcceptsAViewThatAppliedEachEventOnce) {
-  auto view = store_->OpenView({.name = kViewName}, [](const std::vector<OwnedEvent>& events,
-                                                       ViewWriter& out) {
-    for (const OwnedEvent& e : events) {
-      for (const std::string& key : {"count/" + e.stream, std::string("total")}) {
-        auto n = out.Get(key);
-        if (!n.ok()) return n.status();
-        out.Put(key, std::to_string((n->has_value() ? std::stoull(**n) : 0) + 1));
-      }
-    }
-    return Status::OK();
-  });
+  auto view = store_->OpenView(
+      {.name = kViewName}, [](const std::vector<OwnedEvent>& events, ViewWriter& out) {
+        for (const OwnedEvent& e : events) {
+          for (const std::string& key : {"count/" + e.stream, std::string("total")}) {
+            auto n = out.Get(key);
+            if (!n.ok()) return n.status();
+            out.Put(key, std::to_string((n->has_value() ? std::stoull(**n) : 0) + 1));
+          }
+        }
+        return Status::OK();
+      });
   ASSERT_TRUE(view.ok()) << view.status().ToString();
   ASSERT_TRUE((*view)->WaitFor(Position(6), std::chrono::seconds(30)).ok());
   view->reset();
@@ -128,18 +128,18 @@ TEST_F(TortureVerify, AcceptsAViewThatAppliedEachEventOnce) {
 
 TEST_F(TortureVerify, ReportsAViewThatAppliedAnEventTwice) {
   // Stream b's second event counted twice, as a replayed batch would.
-  auto view = store_->OpenView({.name = kViewName}, [](const std::vector<OwnedEvent>& events,
-                                                       ViewWriter& out) {
-    for (const OwnedEvent& e : events) {
-      const uint64_t times = e.stream == "b" && e.version == Version(2) ? 2 : 1;
-      for (const std::string& key : {"count/" + e.stream, std::string("total")}) {
-        auto n = out.Get(key);
-        if (!n.ok()) return n.status();
-        out.Put(key, std::to_string((n->has_value() ? std::stoull(**n) : 0) + times));
-      }
-    }
-    return Status::OK();
-  });
+  auto view = store_->OpenView(
+      {.name = kViewName}, [](const std::vector<OwnedEvent>& events, ViewWriter& out) {
+        for (const OwnedEvent& e : events) {
+          const uint64_t times = e.stream == "b" && e.version == Version(2) ? 2 : 1;
+          for (const std::string& key : {"count/" + e.stream, std::string("total")}) {
+            auto n = out.Get(key);
+            if (!n.ok()) return n.status();
+            out.Put(key, std::to_string((n->has_value() ? std::stoull(**n) : 0) + times));
+          }
+        }
+        return Status::OK();
+      });
   ASSERT_TRUE(view.ok()) << view.status().ToString();
   ASSERT_TRUE((*view)->WaitFor(Position(6), std::chrono::seconds(30)).ok());
   view->reset();
@@ -157,9 +157,10 @@ TEST(TortureSubscription, AcceptsAResumeAfterTheCheckpointWithTheLastBatchAgain)
                                     .last_position = 12})
                   .empty());
   // Killed before it handled anything.
-  EXPECT_TRUE(CheckSubscriptionRun(
-                  {.handled = {}, .checkpoint_before = 4, .checkpoint_after = 4, .last_position = 12})
-                  .empty());
+  EXPECT_TRUE(
+      CheckSubscriptionRun(
+          {.handled = {}, .checkpoint_before = 4, .checkpoint_after = 4, .last_position = 12})
+          .empty());
 }
 
 TEST(TortureSubscription, ReportsASkippedPosition) {
@@ -170,11 +171,14 @@ TEST(TortureSubscription, ReportsASkippedPosition) {
 }
 
 TEST(TortureSubscription, ReportsAResumeThatDidNotStartAfterTheCheckpoint) {
-  EXPECT_FALSE(CheckSubscriptionRun(
-                   {.handled = {7, 8}, .checkpoint_before = 4, .checkpoint_after = 8, .last_position = 12})
-                   .empty());
-  EXPECT_FALSE(CheckSubscriptionRun(
-                   {.handled = {3, 4, 5}, .checkpoint_before = 4, .checkpoint_after = 5, .last_position = 12})
+  EXPECT_FALSE(
+      CheckSubscriptionRun(
+          {.handled = {7, 8}, .checkpoint_before = 4, .checkpoint_after = 8, .last_position = 12})
+          .empty());
+  EXPECT_FALSE(CheckSubscriptionRun({.handled = {3, 4, 5},
+                                     .checkpoint_before = 4,
+                                     .checkpoint_after = 5,
+                                     .last_position = 12})
                    .empty());
 }
 
@@ -184,9 +188,10 @@ TEST(TortureSubscription, ReportsACheckpointBeyondWhatWasHandled) {
   ASSERT_FALSE(problems.empty());
   EXPECT_NE(problems.front().find("beyond the last handled"), std::string::npos)
       << problems.front();
-  EXPECT_FALSE(CheckSubscriptionRun(
-                   {.handled = {}, .checkpoint_before = 4, .checkpoint_after = 3, .last_position = 12})
-                   .empty());
+  EXPECT_FALSE(
+      CheckSubscriptionRun(
+          {.handled = {}, .checkpoint_before = 4, .checkpoint_after = 3, .last_position = 12})
+          .empty());
 }
 
 TEST(TortureSubscription, SideFileKeepsCompleteLinesOnly) {

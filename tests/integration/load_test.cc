@@ -67,9 +67,8 @@ class LoadVerify : public ::testing::Test {
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(store).value();
     // Op 1: 2 events to s; op 2: 1 event to t; op 3: 1 more to s.
-    for (auto [op, stream, count] : {std::tuple<uint64_t, std::string, uint32_t>{1, "s", 2},
-                                     {2, "t", 1},
-                                     {3, "s", 1}}) {
+    for (auto [op, stream, count] :
+         {std::tuple<uint64_t, std::string, uint32_t>{1, "s", 2}, {2, "t", 1}, {3, "s", 1}}) {
       StreamAppend sa{.stream = stream};
       for (uint32_t k = 0; k < count; ++k) {
         sa.events.push_back(EventData{.type = "T", .id = loadtest::LoadEventId(op, k)});

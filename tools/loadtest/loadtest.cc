@@ -155,8 +155,8 @@ struct Chain {
 class Load {
  public:
   std::atomic<bool> stop{false};
-  std::atomic<uint64_t> appends_acked{0}, events_acked{0}, conflicts{0}, reads{0},
-      events_read{0}, last_position{0};
+  std::atomic<uint64_t> appends_acked{0}, events_acked{0}, conflicts{0}, reads{0}, events_read{0},
+      last_position{0};
   std::array<std::atomic<uint64_t>, kSharedStreams> shared_versions{};
   Problems problems;
 
@@ -208,8 +208,8 @@ class Load {
                                     .data = std::string(64 + c.rng() % 192, 'x'),
                                     .id = LoadEventId(op, static_cast<uint32_t>(k))});
     }
-    AppendRequest request{.durability = c.rng() % 8 == 0 ? Durability::kSync
-                                                          : Durability::kBuffered};
+    AppendRequest request{.durability =
+                              c.rng() % 8 == 0 ? Durability::kSync : Durability::kBuffered};
     request.streams.push_back(std::move(sa));
     c.client->AppendAsync(std::move(request), [this, &c, op, shared](Result<AppendResult> r) {
       if (r.ok()) {
@@ -219,7 +219,8 @@ class Load {
           // Raise the shared version we know, never lower it.
           auto& known = shared_versions[static_cast<size_t>(shared)];
           uint64_t v = known.load();
-          while (v < s.last_version.value() && !known.compare_exchange_weak(v, s.last_version.value())) {
+          while (v < s.last_version.value() &&
+                 !known.compare_exchange_weak(v, s.last_version.value())) {
           }
         } else {
           c.version = s.last_version.value();
@@ -232,8 +233,8 @@ class Load {
         events_acked += count;
         {
           std::lock_guard lock(mu_);
-          acks_.push_back(AckedAppend{s.stream, s.first_version.value(), count,
-                                s.first_position.value(), op});
+          acks_.push_back(
+              AckedAppend{s.stream, s.first_version.value(), count, s.first_position.value(), op});
         }
         return Next(c);
       }
@@ -246,8 +247,8 @@ class Load {
         }
         return Next(c);
       }
-      problems.Add("session " + std::to_string(c.session) + ": append refused: " +
-                   r.status().ToString());
+      problems.Add("session " + std::to_string(c.session) +
+                   ": append refused: " + r.status().ToString());
       End();
     });
   }
@@ -440,9 +441,9 @@ class Misbehaver {
     if (r.fd < 0) {
       if (!Open(r)) return;
       std::string out = HelloFrame();
-      out += server::EncodeRequest(server::Request{
-          2, server::SubscribeRequest{.options = {.start = FeedStart::Oldest()},
-                                      .credits = uint64_t{1} << 40}});
+      out += server::EncodeRequest(
+          server::Request{2, server::SubscribeRequest{.options = {.start = FeedStart::Oldest()},
+                                                      .credits = uint64_t{1} << 40}});
       if (!SendSome(r.fd, out)) return Reset(r);
     }
     const std::string read = server::EncodeRequest(
@@ -514,7 +515,8 @@ void RaiseFdLimit() {
 
 Uuid LoadEventId(uint64_t op, uint32_t k) {
   std::array<uint8_t, 16> bytes{};
-  for (int i = 0; i < 8; ++i) bytes[static_cast<size_t>(i)] = static_cast<uint8_t>(op >> (56 - 8 * i));
+  for (int i = 0; i < 8; ++i)
+    bytes[static_cast<size_t>(i)] = static_cast<uint8_t>(op >> (56 - 8 * i));
   for (int i = 0; i < 4; ++i)
     bytes[static_cast<size_t>(8 + i)] = static_cast<uint8_t>(k >> (24 - 8 * i));
   bytes[15] = 0x1d;  // never nil
@@ -541,7 +543,8 @@ void VerifyAcks(Store& store, std::vector<AckedAppend> acks, LoadResult& result)
         for (; (*it)->Valid(); (*it)->Next()) {
           events.emplace_back((*it)->event().position.value(), (*it)->event().id);
         }
-        if (!(*it)->status().ok()) problems.Add("reading " + stream + ": " + (*it)->status().ToString());
+        if (!(*it)->status().ok())
+          problems.Add("reading " + stream + ": " + (*it)->status().ToString());
       }
     }
     for (uint64_t k = 0; k < a.count; ++k) {
@@ -553,8 +556,8 @@ void VerifyAcks(Store& store, std::vector<AckedAppend> acks, LoadResult& result)
       }
       const auto& [position, id] = events[version - 1];
       if (position != a.first_position + k || id != LoadEventId(a.op, static_cast<uint32_t>(k))) {
-        problems.Add("acknowledged " + a.stream + " v" + std::to_string(version) +
-                     " at position " + std::to_string(a.first_position + k) +
+        problems.Add("acknowledged " + a.stream + " v" + std::to_string(version) + " at position " +
+                     std::to_string(a.first_position + k) +
                      " is not there as acknowledged (position " + std::to_string(position) + ")");
         break;
       }
@@ -611,9 +614,8 @@ LoadResult RunLoad(const LoadOptions& o) {
   Load load;
   std::vector<std::unique_ptr<Client>> clients;
   for (int s = 0; s < o.sessions; ++s) {
-    auto c = Client::Connect(ClientOptions{.host = "127.0.0.1",
-                                           .port = daemon.port,
-                                           .client_name = "loadtest-" + std::to_string(s)});
+    auto c = Client::Connect(ClientOptions{
+        .host = "127.0.0.1", .port = daemon.port, .client_name = "loadtest-" + std::to_string(s)});
     if (!c.ok()) {
       problems.Add("session " + std::to_string(s) + " could not connect: " + c.status().ToString());
       break;
