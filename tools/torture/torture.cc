@@ -319,8 +319,7 @@ Position VerifyViewAtRest(Store& store, Verification& v) {
   }
   if (position > store.LastPosition()) {
     v.problems.push_back("view at position " + std::to_string(position.value()) +
-                         ", beyond the log's last " +
-                         std::to_string(store.LastPosition().value()));
+                         ", beyond the log's last " + std::to_string(store.LastPosition().value()));
   }
   std::map<std::string, uint64_t> log;
   uint64_t total = 0;
@@ -552,8 +551,8 @@ TortureResult RunTorture(const TortureOptions& o) {
       const std::string run = std::to_string(round), threads = std::to_string(o.threads),
                         seed = std::to_string(o.seed);
       execl(o.self.c_str(), o.self.c_str(), "child", "--db", o.db.c_str(), "--run", run.c_str(),
-            "--threads", threads.c_str(), "--seed", seed.c_str(), "--handled",
-            handled_path.c_str(), static_cast<char*>(nullptr));
+            "--threads", threads.c_str(), "--seed", seed.c_str(), "--handled", handled_path.c_str(),
+            static_cast<char*>(nullptr));
       _exit(127);
     }
     close(pipe_fds[1]);
