@@ -18,6 +18,14 @@
 namespace evlog::testutil {
 namespace {
 
+// ASan's shadow memory and quarantine make RSS say nothing about evlogd's
+// own bounds: the RSS bound is checked only in plain builds.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+
 constexpr int kSessions = 64;
 constexpr int kSlowReaders = 8;
 constexpr int kMalformed = 4;
@@ -56,7 +64,9 @@ TEST(DaemonLoad, SurvivesMixedSessionsAndKeepsEveryAcknowledgedAppend) {
   const uint64_t bound_kib =
       (256 + kSlowReaders * (16 + 4) + (kSessions + kMalformed + kHalfOpen) * 1) * 1024;
   EXPECT_GT(report["peak_rss_kib"].get<uint64_t>(), 0u);
-  EXPECT_LT(report["peak_rss_kib"].get<uint64_t>(), bound_kib) << report.dump(2);
+  if (!kSanitized) {
+    EXPECT_LT(report["peak_rss_kib"].get<uint64_t>(), bound_kib) << report.dump(2);
+  }
 }
 
 // The checker itself must catch what it exists to catch.
