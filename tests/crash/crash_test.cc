@@ -1,7 +1,10 @@
 // Crash torture (issue #7): a process appending with kSync from several
-// threads is killed with SIGKILL at random moments; after each kill the store
-// must hold every acknowledged event where it was acknowledged. The long form
-// is `build/tools/torture --kills 1000`; CI runs 50 short kills.
+// threads, and running a view and a durable subscription, is killed with
+// SIGKILL at random moments; after each kill the store must hold every
+// acknowledged event where it was acknowledged, the view must have applied
+// every event exactly once, and the subscription must resume after its
+// checkpoint with nothing skipped. The long form is
+// `build/tools/torture --kills 1000`; CI runs 50 short kills.
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -9,6 +12,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "evlog/view.h"
 #include "testutil/child_process.h"
 #include "testutil/temp_dir.h"
 #include "torture/torture.h"
@@ -19,7 +23,7 @@ namespace {
 using testutil::ChildProcess;
 using testutil::TempDir;
 
-TEST(CrashTorture, FiftyKillsLoseNoAcknowledgedAppend) {
+TEST(CrashTorture, FiftyKillsLoseNoAcknowledgedAppendNorDoubleApplyNorSkipAnEvent) {
   TempDir dir;
   auto child = ChildProcess::Start({EVLOG_TORTURE_PATH, "--db", dir.Sub("store"), "--kills", "50",
                                     "--min-ms", "10", "--max-ms", "150", "--seed", "2026"});
@@ -37,6 +41,10 @@ TEST(CrashTorture, FiftyKillsLoseNoAcknowledgedAppend) {
   EXPECT_GE(report["events_verified"].get<uint64_t>(),
             report["acknowledged_appends"].get<uint64_t>());
   EXPECT_GT(report["retries_checked"].get<uint64_t>(), 0u);
+  // The view and the subscription ran in the children and got somewhere.
+  EXPECT_GT(report["view_position"].get<uint64_t>(), 0u);
+  EXPECT_GT(report["subscription_handled"].get<uint64_t>(), 0u);
+  EXPECT_GT(report["subscription_checkpoint"].get<uint64_t>(), 0u);
 }
 
 // The checker itself must catch what it exists to catch.
@@ -95,6 +103,106 @@ TEST_F(TortureVerify, ReportsAnEventAtTheWrongPositionOrWithAnotherId) {
   other_ids.erase(2);
   other_ids[99] = renamed;
   EXPECT_FALSE(Verify(*store_, other_ids, 0).problems.empty());
+}
+
+TEST_F(TortureVerify, AcceptsAViewThatAppliedEachEventOnce) {
+  auto view = store_->OpenView(
+      {.name = kViewName}, [](const std::vector<OwnedEvent>& events, ViewWriter& out) {
+        for (const OwnedEvent& e : events) {
+          for (const std::string& key : {"count/" + e.stream, std::string("total")}) {
+            auto n = out.Get(key);
+            if (!n.ok()) return n.status();
+            out.Put(key, std::to_string((n->has_value() ? std::stoull(**n) : 0) + 1));
+          }
+        }
+        return Status::OK();
+      });
+  ASSERT_TRUE(view.ok()) << view.status().ToString();
+  ASSERT_TRUE((*view)->WaitFor(Position(6), std::chrono::seconds(30)).ok());
+  view->reset();
+  Verification v;
+  EXPECT_EQ(VerifyViewAtRest(*store_, v), Position(6));
+  VerifyViewCaughtUp(*store_, v);
+  EXPECT_TRUE(v.problems.empty()) << v.problems.front();
+}
+
+TEST_F(TortureVerify, ReportsAViewThatAppliedAnEventTwice) {
+  // Stream b's second event counted twice, as a replayed batch would.
+  auto view = store_->OpenView(
+      {.name = kViewName}, [](const std::vector<OwnedEvent>& events, ViewWriter& out) {
+        for (const OwnedEvent& e : events) {
+          const uint64_t times = e.stream == "b" && e.version == Version(2) ? 2 : 1;
+          for (const std::string& key : {"count/" + e.stream, std::string("total")}) {
+            auto n = out.Get(key);
+            if (!n.ok()) return n.status();
+            out.Put(key, std::to_string((n->has_value() ? std::stoull(**n) : 0) + times));
+          }
+        }
+        return Status::OK();
+      });
+  ASSERT_TRUE(view.ok()) << view.status().ToString();
+  ASSERT_TRUE((*view)->WaitFor(Position(6), std::chrono::seconds(30)).ok());
+  view->reset();
+  Verification v;
+  VerifyViewAtRest(*store_, v);
+  ASSERT_FALSE(v.problems.empty());
+  EXPECT_NE(v.problems.front().find("applied twice"), std::string::npos) << v.problems.front();
+}
+
+TEST(TortureSubscription, AcceptsAResumeAfterTheCheckpointWithTheLastBatchAgain) {
+  // Checkpoint 4 before; handled 5..9; killed before checkpointing 8 and 9.
+  EXPECT_TRUE(CheckSubscriptionRun({.handled = {5, 6, 7, 8, 9},
+                                    .checkpoint_before = 4,
+                                    .checkpoint_after = 7,
+                                    .last_position = 12})
+                  .empty());
+  // Killed before it handled anything.
+  EXPECT_TRUE(
+      CheckSubscriptionRun(
+          {.handled = {}, .checkpoint_before = 4, .checkpoint_after = 4, .last_position = 12})
+          .empty());
+}
+
+TEST(TortureSubscription, ReportsASkippedPosition) {
+  auto problems = CheckSubscriptionRun(
+      {.handled = {5, 6, 8}, .checkpoint_before = 4, .checkpoint_after = 8, .last_position = 12});
+  ASSERT_FALSE(problems.empty());
+  EXPECT_NE(problems.front().find("skipped"), std::string::npos) << problems.front();
+}
+
+TEST(TortureSubscription, ReportsAResumeThatDidNotStartAfterTheCheckpoint) {
+  EXPECT_FALSE(
+      CheckSubscriptionRun(
+          {.handled = {7, 8}, .checkpoint_before = 4, .checkpoint_after = 8, .last_position = 12})
+          .empty());
+  EXPECT_FALSE(CheckSubscriptionRun({.handled = {3, 4, 5},
+                                     .checkpoint_before = 4,
+                                     .checkpoint_after = 5,
+                                     .last_position = 12})
+                   .empty());
+}
+
+TEST(TortureSubscription, ReportsACheckpointBeyondWhatWasHandled) {
+  auto problems = CheckSubscriptionRun(
+      {.handled = {5, 6}, .checkpoint_before = 4, .checkpoint_after = 9, .last_position = 12});
+  ASSERT_FALSE(problems.empty());
+  EXPECT_NE(problems.front().find("beyond the last handled"), std::string::npos)
+      << problems.front();
+  EXPECT_FALSE(
+      CheckSubscriptionRun(
+          {.handled = {}, .checkpoint_before = 4, .checkpoint_after = 3, .last_position = 12})
+          .empty());
+}
+
+TEST(TortureSubscription, SideFileKeepsCompleteLinesOnly) {
+  TempDir dir;
+  const std::string path = dir.Sub("handled");
+  FILE* f = std::fopen(path.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs("5\n6\n7\n8", f);  // killed in the middle of "81"
+  std::fclose(f);
+  EXPECT_EQ(ReadHandled(path), (std::vector<uint64_t>{5, 6, 7}));
+  EXPECT_TRUE(ReadHandled(dir.Sub("missing")).empty());
 }
 
 TEST(TortureAck, LinesRoundTrip) {

@@ -3,6 +3,18 @@
 // kills it with SIGKILL at a random moment, reopens the store and checks that
 // nothing acknowledged was lost (issue #7, after RocksDB's db_stress).
 //
+// The child also runs a view and a durable subscription over the same log,
+// and they are killed mid-batch with it:
+// - the view "torture-counter" counts each stream's events ("count/<stream>")
+//   and all of them ("total"); after a kill, its counts must equal a recount
+//   of the log up to the view's position (applied exactly once), and again
+//   after it has caught up with the log;
+// - the subscription "torture-sub" writes the position of every event it
+//   handles to a side file (one line each, fdatasync'd before the handler
+//   returns) and then checkpoints; after a kill, the positions it handled in
+//   that run must follow its previous checkpoint without a gap, in order,
+//   and reach at least its new checkpoint (nothing skipped, at least once).
+//
 // The child's report is one line per acknowledged append:
 //
 //   ack <op> <stream> <first_version> <last_version> <first_position> <last_position> [...]
@@ -49,7 +61,13 @@ struct ChildOptions {
   uint64_t run = 0;  // the kill round: part of every op number
   int threads = 4;
   uint64_t seed = 1;
+  // The subscription's side file (truncated at start): one handled position
+  // per line.
+  std::string handled;
 };
+
+inline constexpr char kViewName[] = "torture-counter";
+inline constexpr char kSubscriptionName[] = "torture-sub";
 
 // The child: appends until killed, printing an ack line per acknowledged
 // append to stdout (fd 1). Returns only on an error (non-zero exit code),
@@ -89,8 +107,37 @@ struct TortureResult {
   uint64_t acknowledged_appends = 0;
   uint64_t events_verified = 0;  // of the last verification: the whole log
   uint64_t retries_checked = 0;
+  uint64_t view_position = 0;            // the view's, at rest after the last kill
+  uint64_t subscription_handled = 0;     // events the subscription handled, all runs
+  uint64_t subscription_checkpoint = 0;  // after the last kill
   std::vector<std::string> problems;
 };
+
+// The view's state after a kill, before it has run again: every count
+// equals a recount of the log up to the view's position. Adds problems to
+// `v`; returns the view's position.
+Position VerifyViewAtRest(Store& store, Verification& v);
+// Runs the view until it has caught up with the log and checks its counts
+// against the stream heads. The view is stopped again on return.
+void VerifyViewCaughtUp(Store& store, Verification& v);
+
+// What one child's subscription did: the positions it handled, in the order
+// it handled them, and the checkpoints before and after its run.
+struct SubscriptionRun {
+  std::vector<uint64_t> handled;
+  uint64_t checkpoint_before = 0;
+  uint64_t checkpoint_after = 0;
+  uint64_t last_position = 0;  // of the log after the run
+};
+// Resumed after checkpoint_before, nothing skipped: handled is
+// checkpoint_before+1, +2, ... (every event, in order) and reaches
+// checkpoint_after, which lies between checkpoint_before and last_position.
+// An empty result means no problem.
+std::vector<std::string> CheckSubscriptionRun(const SubscriptionRun& run);
+
+// The positions in a side file, complete lines only (the child may die in
+// the middle of one).
+std::vector<uint64_t> ReadHandled(const std::string& path);
 
 // The parent: `kills` rounds of start child, wait, SIGKILL, verify.
 TortureResult RunTorture(const TortureOptions& options);

@@ -1,0 +1,714 @@
+#include "loadtest/loadtest.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <tuple>
+
+#include "client.h"
+#include "evlog/store.h"
+#include "frame.h"
+#include "protocol.h"
+
+namespace evlog::loadtest {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr int kSharedStreams = 8;
+constexpr char kType[] = "Loaded";
+
+// Collects problems from every thread; keeps the first 50.
+class Problems {
+ public:
+  void Add(std::string what) {
+    std::lock_guard lock(mu_);
+    if (list_.size() < 50) list_.push_back(std::move(what));
+  }
+  std::vector<std::string> Take() {
+    std::lock_guard lock(mu_);
+    return std::move(list_);
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> list_;
+};
+
+// ---- evlogd, started and stopped by its own pid ---------------------------
+
+struct Daemon {
+  pid_t pid = -1;
+  uint16_t port = 0;
+  FILE* out = nullptr;  // its stdout, kept open so it never writes to a closed pipe
+};
+
+bool StartDaemon(const LoadOptions& o, int max_connections, Daemon& d, std::string& error) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    error = std::string("pipe: ") + std::strerror(errno);
+    return false;
+  }
+  const std::string log = o.db + ".evlogd.log";
+  const std::string max = std::to_string(max_connections);
+  d.pid = fork();
+  if (d.pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    const int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (err >= 0) dup2(err, STDERR_FILENO);
+    execl(o.evlogd.c_str(), o.evlogd.c_str(), "--db", o.db.c_str(), "--listen", "127.0.0.1:0",
+          "--max-connections", max.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(fds[1]);
+  if (d.pid < 0) {
+    close(fds[0]);
+    error = std::string("fork: ") + std::strerror(errno);
+    return false;
+  }
+  d.out = fdopen(fds[0], "r");
+  char line[256];
+  if (d.out == nullptr || std::fgets(line, sizeof(line), d.out) == nullptr) {
+    error = "evlogd printed no listening line (see " + log + ")";
+    return false;
+  }
+  const std::string text(line);
+  const size_t colon = text.rfind(':');
+  if (text.rfind("evlogd listening on ", 0) != 0 || colon == std::string::npos) {
+    error = "unexpected first line from evlogd: " + text;
+    return false;
+  }
+  d.port = static_cast<uint16_t>(std::stoul(text.substr(colon + 1)));
+  return true;
+}
+
+// Waits up to `timeout` for the daemon to exit; its wait status, or -1.
+int WaitDaemon(Daemon& d, milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  int status = 0;
+  while (Clock::now() < deadline) {
+    const pid_t r = waitpid(d.pid, &status, WNOHANG);
+    if (r == d.pid) {
+      d.pid = -1;
+      return status;
+    }
+    if (r < 0 && errno != EINTR) return -1;
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  return -1;
+}
+
+// VmRSS and VmHWM of `pid`, KiB; false once the process is gone.
+bool SampleRss(pid_t pid, uint64_t& rss, uint64_t& hwm) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  if (!in) return false;
+  std::string key;
+  uint64_t value = 0;
+  bool any = false;
+  while (in >> key) {
+    if (key == "VmRSS:" && in >> value) {
+      rss = value;
+      any = true;
+    } else if (key == "VmHWM:" && in >> value) {
+      hwm = value;
+    }
+    in.ignore(1 << 20, '\n');
+  }
+  return any;
+}
+
+// ---- well-behaved sessions: pipelined append chains ------------------------
+
+// One append in flight at a time: to a stream of its own with an exact
+// expected version (must succeed), or to a shared stream with the version
+// last seen (may conflict, then retries with the actual version).
+struct Chain {
+  Client* client = nullptr;
+  int session = 0;
+  int index = 0;
+  bool shared = false;
+  std::mt19937_64 rng;
+  uint64_t version = 0;  // own stream
+  uint64_t next_op = 0;
+};
+
+class Load {
+ public:
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> appends_acked{0}, events_acked{0}, conflicts{0}, reads{0}, events_read{0},
+      last_position{0};
+  std::array<std::atomic<uint64_t>, kSharedStreams> shared_versions{};
+  Problems problems;
+
+  void Start(Chain& c) {
+    {
+      std::lock_guard lock(mu_);
+      ++chains_running_;
+    }
+    Next(c);
+  }
+
+  // Waits until every chain has ended (after `stop`).
+  bool WaitChains(milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return chains_running_ == 0; });
+  }
+
+  std::vector<AckedAppend> TakeAcks() {
+    std::lock_guard lock(mu_);
+    return std::move(acks_);
+  }
+
+ private:
+  static std::string OwnStream(const Chain& c) {
+    return "load-" + std::to_string(c.session) + "x" + std::to_string(c.index);
+  }
+
+  void End() {
+    std::lock_guard lock(mu_);
+    if (--chains_running_ == 0) cv_.notify_all();
+  }
+
+  void Next(Chain& c) {
+    if (stop.load()) return End();
+    const uint64_t op = (static_cast<uint64_t>(c.session) << 40) |
+                        (static_cast<uint64_t>(c.index) << 32) | ++c.next_op;
+    const int events = 1 + static_cast<int>(c.rng() % 3);
+    const int shared = static_cast<int>(c.rng() % kSharedStreams);
+    StreamAppend sa;
+    if (c.shared) {
+      sa.stream = "loadshared-" + std::to_string(shared);
+      sa.expected = ExpectedVersion::Exact(Version(shared_versions[static_cast<size_t>(shared)]));
+    } else {
+      sa.stream = OwnStream(c);
+      sa.expected = ExpectedVersion::Exact(Version(c.version));
+    }
+    for (int k = 0; k < events; ++k) {
+      sa.events.push_back(EventData{.type = kType,
+                                    .data = std::string(64 + c.rng() % 192, 'x'),
+                                    .id = LoadEventId(op, static_cast<uint32_t>(k))});
+    }
+    AppendRequest request{.durability =
+                              c.rng() % 8 == 0 ? Durability::kSync : Durability::kBuffered};
+    request.streams.push_back(std::move(sa));
+    c.client->AppendAsync(std::move(request), [this, &c, op, shared](Result<AppendResult> r) {
+      if (r.ok()) {
+        const StreamAppendResult& s = r->streams.at(0);
+        const uint64_t count = s.last_version.value() - s.first_version.value() + 1;
+        if (c.shared) {
+          // Raise the shared version we know, never lower it.
+          auto& known = shared_versions[static_cast<size_t>(shared)];
+          uint64_t v = known.load();
+          while (v < s.last_version.value() &&
+                 !known.compare_exchange_weak(v, s.last_version.value())) {
+          }
+        } else {
+          c.version = s.last_version.value();
+        }
+        uint64_t p = last_position.load();
+        while (p < s.last_position.value() &&
+               !last_position.compare_exchange_weak(p, s.last_position.value())) {
+        }
+        ++appends_acked;
+        events_acked += count;
+        {
+          std::lock_guard lock(mu_);
+          acks_.push_back(
+              AckedAppend{s.stream, s.first_version.value(), count, s.first_position.value(), op});
+        }
+        return Next(c);
+      }
+      if (c.shared && r.status().IsWrongExpectedVersion() && r.status().actual_version()) {
+        ++conflicts;
+        auto& known = shared_versions[static_cast<size_t>(shared)];
+        uint64_t v = known.load();
+        const uint64_t actual = *r.status().actual_version();
+        while (v < actual && !known.compare_exchange_weak(v, actual)) {
+        }
+        return Next(c);
+      }
+      problems.Add("session " + std::to_string(c.session) +
+                   ": append refused: " + r.status().ToString());
+      End();
+    });
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int chains_running_ = 0;
+  std::vector<AckedAppend> acks_;
+};
+
+// Reads on the well-behaved sessions, beside their appends: a piece of a
+// stream (versions must be contiguous) or of the log (positions must be).
+void ReadLoop(Load& load, const std::vector<std::unique_ptr<Client>>& clients, int pipeline,
+              uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  while (!load.stop.load()) {
+    const size_t s = rng() % clients.size();
+    if (rng() % 2 == 0) {
+      const std::string stream = "load-" + std::to_string(s) + "x" +
+                                 std::to_string(rng() % static_cast<uint64_t>(pipeline));
+      auto events = clients[s]->ReadStream(stream, {.max_count = 50});
+      if (!events.ok()) {
+        if (!events.status().IsNotFound()) {
+          load.problems.Add("read " + stream + ": " + events.status().ToString());
+        }
+        continue;
+      }
+      for (size_t i = 0; i < events->size(); ++i) {
+        if ((*events)[i].version.value() != i + 1) {
+          load.problems.Add("read " + stream + ": version " +
+                            std::to_string((*events)[i].version.value()) + " at index " +
+                            std::to_string(i));
+          break;
+        }
+      }
+      load.events_read += events->size();
+    } else {
+      const uint64_t last = load.last_position.load();
+      const uint64_t from = last == 0 ? 1 : 1 + rng() % last;
+      auto events = clients[s]->ReadAll({.from = Position(from), .max_count = 100});
+      if (!events.ok()) {
+        load.problems.Add("read the log: " + events.status().ToString());
+        continue;
+      }
+      for (size_t i = 0; i < events->size(); ++i) {
+        if ((*events)[i].position.value() != from + i) {
+          load.problems.Add("read the log from " + std::to_string(from) + ": position " +
+                            std::to_string((*events)[i].position.value()) + " at index " +
+                            std::to_string(i));
+          break;
+        }
+      }
+      load.events_read += events->size();
+    }
+    ++load.reads;
+  }
+}
+
+// ---- misbehaving sessions: raw sockets ------------------------------------
+
+int ConnectRaw(uint16_t port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return -1;
+  }
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  return fd;
+}
+
+// Sends what the socket takes now; false if the peer is gone.
+bool SendSome(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
+    if (n <= 0) return false;
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+// Reads and drops what has arrived; false once the peer has closed.
+bool DrainSome(int fd) {
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+    if (n > 0) continue;
+    if (n == 0) return false;
+    if (errno == EINTR) continue;
+    return errno == EAGAIN || errno == EWOULDBLOCK;
+  }
+}
+
+std::string HelloFrame() {
+  return server::EncodeRequest(
+      server::Request{1, server::HelloRequest{.client_name = "evlog-loadtest"}});
+}
+
+// The bad frames the malformed sessions take turns with. The last one is a
+// valid request sent before Hello.
+std::vector<std::string> BadFrames() {
+  const std::string stats = server::EncodeRequest(server::Request{5, server::StatsRequest{}});
+  const std::string half =
+      stats.substr(server::kFrameHeaderBytes, (stats.size() - server::kFrameHeaderBytes) / 2);
+  std::string zero, huge;
+  server::AppendFrameHeader(0, zero);
+  server::AppendFrameHeader(0xfffffff0u, huge);
+  return {server::MakeFrame(std::string(64, '\x5a')), zero, huge + "abc", server::MakeFrame(half),
+          stats};
+}
+
+struct Raw {
+  enum class Kind { kSlow, kMalformed, kHalfOpen } kind;
+  int index = 0;
+  int fd = -1;
+  uint64_t next_id = 10;
+  uint64_t rounds = 0;
+  Clock::time_point since;
+};
+
+struct RawCounts {
+  uint64_t slow_requests = 0, malformed_sent = 0, malformed_closed = 0, half_open_opened = 0;
+};
+
+class Misbehaver {
+ public:
+  Misbehaver(const LoadOptions& o, uint16_t port, Problems& problems)
+      : port_(port), problems_(problems), bad_(BadFrames()) {
+    for (int i = 0; i < o.slow_readers; ++i) raws_.push_back(Raw{Raw::Kind::kSlow, i});
+    for (int i = 0; i < o.malformed; ++i) raws_.push_back(Raw{Raw::Kind::kMalformed, i});
+    for (int i = 0; i < o.half_open; ++i) raws_.push_back(Raw{Raw::Kind::kHalfOpen, i});
+  }
+  ~Misbehaver() { CloseAll(); }
+
+  // One pass over every raw session.
+  void Tick() {
+    for (Raw& r : raws_) {
+      switch (r.kind) {
+        case Raw::Kind::kSlow:
+          TickSlow(r);
+          break;
+        case Raw::Kind::kMalformed:
+          TickMalformed(r);
+          break;
+        case Raw::Kind::kHalfOpen:
+          TickHalfOpen(r);
+          break;
+      }
+    }
+  }
+
+  // Closes the slow readers and malformed sessions; the half-open ones stay
+  // for the drain.
+  void CloseBusy() {
+    for (Raw& r : raws_) {
+      if (r.kind != Raw::Kind::kHalfOpen && r.fd >= 0) {
+        close(r.fd);
+        r.fd = -1;
+      }
+    }
+  }
+  void CloseAll() {
+    for (Raw& r : raws_) {
+      if (r.fd >= 0) close(r.fd);
+      r.fd = -1;
+    }
+  }
+  const RawCounts& counts() const { return counts_; }
+
+ private:
+  bool Open(Raw& r) {
+    r.fd = ConnectRaw(port_);
+    r.since = Clock::now();
+    if (r.fd < 0) {
+      problems_.Add("a raw session could not connect: " + std::string(std::strerror(errno)));
+      return false;
+    }
+    return true;
+  }
+
+  // Subscribes from the oldest event with credits it will never consume,
+  // and keeps asking for pages of the log; never reads.
+  void TickSlow(Raw& r) {
+    if (r.fd < 0) {
+      if (!Open(r)) return;
+      std::string out = HelloFrame();
+      out += server::EncodeRequest(
+          server::Request{2, server::SubscribeRequest{.options = {.start = FeedStart::Oldest()},
+                                                      .credits = uint64_t{1} << 40}});
+      if (!SendSome(r.fd, out)) return Reset(r);
+    }
+    const std::string read = server::EncodeRequest(
+        server::Request{r.next_id++, server::ReadAllRequest{.options = {.max_count = 1000}}});
+    if (!SendSome(r.fd, read)) return Reset(r);
+    ++counts_.slow_requests;
+  }
+
+  // Hello (except before-Hello frames), one bad frame, then waits for the
+  // daemon to close the session and starts over.
+  void TickMalformed(Raw& r) {
+    if (r.fd < 0) {
+      if (!Open(r)) return;
+      const size_t kind = (static_cast<size_t>(r.index) + r.rounds++) % bad_.size();
+      const bool before_hello = kind == bad_.size() - 1;
+      if (!SendSome(r.fd, (before_hello ? "" : HelloFrame()) + bad_[kind])) return;
+      ++counts_.malformed_sent;
+      return;
+    }
+    if (!DrainSome(r.fd)) {
+      ++counts_.malformed_closed;
+      close(r.fd);
+      r.fd = -1;
+    } else if (Clock::now() - r.since > std::chrono::seconds(15)) {
+      problems_.Add("a session that sent a malformed frame was still open after 15 s");
+      close(r.fd);
+      r.fd = -1;
+    }
+  }
+
+  // Half a frame, then silence: even ones after a Hello (an open session
+  // with a request cut in half), odd ones before it (closed by the daemon's
+  // Hello timeout, then opened again).
+  void TickHalfOpen(Raw& r) {
+    if (r.fd >= 0) {
+      if (DrainSome(r.fd)) return;
+      close(r.fd);
+      r.fd = -1;
+    }
+    if (!Open(r)) return;
+    const std::string frame = server::EncodeRequest(server::Request{
+        3, server::StreamVersionRequest{.stream = "half-" + std::to_string(r.index)}});
+    const std::string half = frame.substr(0, r.index % 4 < 2 ? 2 : frame.size() / 2);
+    SendSome(r.fd, (r.index % 2 == 0 ? HelloFrame() : std::string()) + half);
+    ++counts_.half_open_opened;
+  }
+
+  void Reset(Raw& r) {
+    close(r.fd);
+    r.fd = -1;
+  }
+
+  uint16_t port_;
+  Problems& problems_;
+  std::vector<std::string> bad_;
+  std::vector<Raw> raws_;
+  RawCounts counts_;
+};
+
+void RaiseFdLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+}  // namespace
+
+Uuid LoadEventId(uint64_t op, uint32_t k) {
+  std::array<uint8_t, 16> bytes{};
+  for (int i = 0; i < 8; ++i)
+    bytes[static_cast<size_t>(i)] = static_cast<uint8_t>(op >> (56 - 8 * i));
+  for (int i = 0; i < 4; ++i)
+    bytes[static_cast<size_t>(8 + i)] = static_cast<uint8_t>(k >> (24 - 8 * i));
+  bytes[15] = 0x1d;  // never nil
+  return Uuid(bytes);
+}
+
+// Every acknowledged append at its place, and nothing else in the log. Each
+// stream is read once, whole, and its acks checked against it.
+void VerifyAcks(Store& store, std::vector<AckedAppend> acks, LoadResult& result) {
+  Problems problems;
+  std::sort(acks.begin(), acks.end(), [](const AckedAppend& a, const AckedAppend& b) {
+    return std::tie(a.stream, a.first_version) < std::tie(b.stream, b.first_version);
+  });
+  std::string stream;
+  std::vector<std::pair<uint64_t, Uuid>> events;  // index: version - 1
+  for (const AckedAppend& a : acks) {
+    if (a.stream != stream) {
+      stream = a.stream;
+      events.clear();
+      auto it = store.ReadStream(stream);
+      if (!it.ok()) {
+        problems.Add("reading " + stream + ": " + it.status().ToString());
+      } else {
+        for (; (*it)->Valid(); (*it)->Next()) {
+          events.emplace_back((*it)->event().position.value(), (*it)->event().id);
+        }
+        if (!(*it)->status().ok())
+          problems.Add("reading " + stream + ": " + (*it)->status().ToString());
+      }
+    }
+    for (uint64_t k = 0; k < a.count; ++k) {
+      const uint64_t version = a.first_version + k;
+      if (version > events.size()) {
+        problems.Add("LOST: " + a.stream + " v" + std::to_string(version) +
+                     " was acknowledged, the stream ends at v" + std::to_string(events.size()));
+        break;
+      }
+      const auto& [position, id] = events[version - 1];
+      if (position != a.first_position + k || id != LoadEventId(a.op, static_cast<uint32_t>(k))) {
+        problems.Add("acknowledged " + a.stream + " v" + std::to_string(version) + " at position " +
+                     std::to_string(a.first_position + k) +
+                     " is not there as acknowledged (position " + std::to_string(position) + ")");
+        break;
+      }
+      ++result.events_verified;
+    }
+  }
+  result.log_events = store.LastPosition().value();
+  if (result.log_events != result.events_acked) {
+    problems.Add("the log holds " + std::to_string(result.log_events) + " events, " +
+                 std::to_string(result.events_acked) + " were acknowledged");
+  }
+  for (std::string& p : problems.Take()) result.problems.push_back(std::move(p));
+}
+
+LoadResult RunLoad(const LoadOptions& o) {
+  LoadResult result;
+  Problems problems;
+  RaiseFdLimit();
+  // Room for everyone, plus the reconnecting raw sessions' closing ones.
+  const int max_connections = o.sessions + o.slow_readers + 2 * o.malformed + 2 * o.half_open + 16;
+  Daemon daemon;
+  std::string error;
+  if (!StartDaemon(o, max_connections, daemon, error)) {
+    if (daemon.pid > 0) {
+      kill(daemon.pid, SIGKILL);
+      WaitDaemon(daemon, std::chrono::seconds(10));
+    }
+    result.problems.push_back(error);
+    return result;
+  }
+
+  // Samples the daemon's memory, and whether it still runs (reaping it if
+  // it died, so its pid is never signalled afterwards).
+  std::atomic<bool> sampling{true}, alive{true};
+  std::atomic<int> died_status{0};
+  uint64_t max_rss = 0, peak = 0;
+  std::thread sampler([&] {
+    while (sampling.load()) {
+      uint64_t rss = 0, hwm = 0;
+      int status = 0;
+      if (!SampleRss(daemon.pid, rss, hwm) || waitpid(daemon.pid, &status, WNOHANG) != 0) {
+        if (waitpid(daemon.pid, &status, 0) == daemon.pid) died_status = status;
+        alive = false;
+        problems.Add("evlogd died during the load (wait status " + std::to_string(status) + ")");
+        return;
+      }
+      max_rss = std::max(max_rss, rss);
+      peak = std::max(peak, hwm);
+      std::this_thread::sleep_for(milliseconds(100));
+    }
+  });
+
+  const auto started = Clock::now();
+  Load load;
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int s = 0; s < o.sessions; ++s) {
+    auto c = Client::Connect(ClientOptions{
+        .host = "127.0.0.1", .port = daemon.port, .client_name = "loadtest-" + std::to_string(s)});
+    if (!c.ok()) {
+      problems.Add("session " + std::to_string(s) + " could not connect: " + c.status().ToString());
+      break;
+    }
+    clients.push_back(std::move(c).value());
+  }
+  std::vector<std::unique_ptr<Chain>> chains;
+  for (size_t s = 0; s < clients.size(); ++s) {
+    for (int i = 0; i <= o.pipeline; ++i) {
+      auto c = std::make_unique<Chain>();
+      c->client = clients[s].get();
+      c->session = static_cast<int>(s);
+      c->index = i;
+      c->shared = i == o.pipeline;
+      c->rng.seed(o.seed * 7919 + s * 131 + static_cast<uint64_t>(i));
+      chains.push_back(std::move(c));
+    }
+  }
+  for (auto& c : chains) load.Start(*c);
+  std::vector<std::thread> readers;
+  if (!clients.empty()) {
+    for (int i = 0; i < o.readers; ++i) {
+      readers.emplace_back(ReadLoop, std::ref(load), std::cref(clients), o.pipeline,
+                           o.seed + static_cast<uint64_t>(i));
+    }
+  }
+  Misbehaver misbehaver(o, daemon.port, problems);
+  const auto until = started + std::chrono::duration_cast<Clock::duration>(
+                                   std::chrono::duration<double>(o.seconds));
+  while (Clock::now() < until && alive.load()) {
+    misbehaver.Tick();
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+
+  // Stop: every append chain ends with its last answer, so each append is
+  // either acknowledged or refused when the daemon is stopped.
+  load.stop = true;
+  for (auto& t : readers) t.join();
+  if (!load.WaitChains(std::chrono::seconds(60))) {
+    problems.Add("appends still unanswered 60 s after the load stopped");
+  }
+  misbehaver.CloseBusy();
+  result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  clients.clear();
+  sampling = false;
+  sampler.join();
+  result.evlogd_alive = alive.load();
+  result.max_sampled_rss_kib = max_rss;
+  result.peak_rss_kib = peak;
+  if (result.evlogd_alive) {
+    uint64_t rss = 0, hwm = 0;
+    if (SampleRss(daemon.pid, rss, hwm)) result.peak_rss_kib = std::max(result.peak_rss_kib, hwm);
+    const auto stopping = Clock::now();
+    kill(daemon.pid, SIGTERM);
+    result.evlogd_status = WaitDaemon(daemon, std::chrono::seconds(60));
+    result.stop_seconds = std::chrono::duration<double>(Clock::now() - stopping).count();
+    if (result.evlogd_status == -1) {
+      problems.Add("evlogd did not exit within 60 s of SIGTERM");
+      kill(daemon.pid, SIGKILL);
+      WaitDaemon(daemon, std::chrono::seconds(10));
+    } else if (result.evlogd_status != 0) {
+      problems.Add("evlogd exited with wait status " + std::to_string(result.evlogd_status) +
+                   " after SIGTERM");
+    }
+  } else {
+    result.evlogd_status = died_status;
+    daemon.pid = -1;  // reaped by the sampler
+  }
+  misbehaver.CloseAll();
+  if (daemon.out != nullptr) fclose(daemon.out);
+
+  const RawCounts& counts = misbehaver.counts();
+  result.appends_acked = load.appends_acked;
+  result.events_acked = load.events_acked;
+  result.conflicts = load.conflicts;
+  result.reads = load.reads;
+  result.events_read = load.events_read;
+  result.slow_reader_requests = counts.slow_requests;
+  result.malformed_sent = counts.malformed_sent;
+  result.malformed_closed = counts.malformed_closed;
+  result.half_open_opened = counts.half_open_opened;
+  result.problems = problems.Take();
+  if (daemon.pid == -1) {
+    const auto verifying = Clock::now();
+    auto store = Store::Open(Options{}, o.db);
+    if (store.ok()) {
+      VerifyAcks(**store, load.TakeAcks(), result);
+    } else {
+      result.problems.push_back("reopening the store: " + store.status().ToString());
+    }
+    result.verify_seconds = std::chrono::duration<double>(Clock::now() - verifying).count();
+  }
+  return result;
+}
+
+}  // namespace evlog::loadtest
