@@ -76,8 +76,8 @@ Status SyncPath(const fs::path& path, bool directory) {
 
 // A fresh hidden directory beside `target`: ".<name>.<what>-XXXXXX".
 Result<fs::path> MakeStage(const fs::path& target, std::string_view what) {
-  std::string pattern = (target.parent_path() / ("." + target.filename().string() + "." +
-                                                 std::string(what) + "-XXXXXX"))
+  std::string pattern = (target.parent_path() /
+                         ("." + target.filename().string() + "." + std::string(what) + "-XXXXXX"))
                             .string();
   if (::mkdtemp(pattern.data()) == nullptr) {
     return Status::IOError("cannot create a temporary directory beside '" + target.string() + "'");
@@ -413,8 +413,7 @@ Result<BackupInfo> RestoreBackup(std::string_view backup_arg, std::string_view p
   if (!position.ok()) return fail(position.status());
   if (*position != manifest->position) {
     return fail(Status::Corruption("the backup holds position " +
-                                   std::to_string(position->value()) +
-                                   ", its manifest says " +
+                                   std::to_string(position->value()) + ", its manifest says " +
                                    std::to_string(manifest->position.value())));
   }
   if (Status s = SyncPath(staged, true); !s.ok()) return fail(s);

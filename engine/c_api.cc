@@ -3,8 +3,6 @@
 // returns statuses, and an allocation failure ends the process as it would
 // in C.
 
-#include "evlog/c.h"
-
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "evlog/c.h"
 #include "evlog/store.h"
 
 struct evlog_store_t {
@@ -88,22 +87,22 @@ evlog_code_t evlog_append(evlog_store_t* store, const char* stream, int64_t expe
       break;
     default:
       if (expected_version < 0) {
-        return Fail(evlog::Status::InvalidArgument("expected_version " +
-                                                   std::to_string(expected_version) +
-                                                   " is neither a version nor an EVLOG_EXPECT_"),
-                    errptr);
+        return Fail(
+            evlog::Status::InvalidArgument("expected_version " + std::to_string(expected_version) +
+                                           " is neither a version nor an EVLOG_EXPECT_"),
+            errptr);
       }
-      expected = evlog::ExpectedVersion::Exact(
-          evlog::Version(static_cast<uint64_t>(expected_version)));
+      expected =
+          evlog::ExpectedVersion::Exact(evlog::Version(static_cast<uint64_t>(expected_version)));
   }
   std::vector<evlog::EventData> data;
   data.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     const evlog_event_t& e = events[i];
     if (e.type == nullptr || (e.data == nullptr && e.data_len > 0)) {
-      return Fail(evlog::Status::InvalidArgument("event " + std::to_string(i) +
-                                                 " has a NULL type or data"),
-                  errptr);
+      return Fail(
+          evlog::Status::InvalidArgument("event " + std::to_string(i) + " has a NULL type or data"),
+          errptr);
     }
     evlog::EventData d;
     d.type = e.type;

@@ -6,33 +6,32 @@
 
 #define _XOPEN_SOURCE 700
 
-#include "evlog/c.h"
-
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "evlog/c.h"
+
 static const char* current = "";
 
-#define CHECK(cond)                                                          \
-  do {                                                                       \
-    if (!(cond)) {                                                           \
-      fprintf(stderr, "%s:%d: %s: CHECK(%s) failed\n", __FILE__, __LINE__,  \
-              current, #cond);                                               \
-      exit(1);                                                               \
-    }                                                                        \
+#define CHECK(cond)                                                                         \
+  do {                                                                                      \
+    if (!(cond)) {                                                                          \
+      fprintf(stderr, "%s:%d: %s: CHECK(%s) failed\n", __FILE__, __LINE__, current, #cond); \
+      exit(1);                                                                              \
+    }                                                                                       \
   } while (0)
 
-#define CHECK_CODE(expr, code)                                               \
-  do {                                                                       \
-    evlog_code_t got_ = (expr);                                              \
-    if (got_ != (code)) {                                                    \
-      fprintf(stderr, "%s:%d: %s: %s gave %d, wanted %d\n", __FILE__,        \
-              __LINE__, current, #expr, (int)got_, (int)(code));             \
-      exit(1);                                                               \
-    }                                                                        \
+#define CHECK_CODE(expr, code)                                                                  \
+  do {                                                                                          \
+    evlog_code_t got_ = (expr);                                                                 \
+    if (got_ != (code)) {                                                                       \
+      fprintf(stderr, "%s:%d: %s: %s gave %d, wanted %d\n", __FILE__, __LINE__, current, #expr, \
+              (int)got_, (int)(code));                                                          \
+      exit(1);                                                                                  \
+    }                                                                                           \
   } while (0)
 
 static char dir[4096];
@@ -158,8 +157,7 @@ static void ReadAllReturnsTheGlobalLogInPositionOrder(void) {
   current = "ReadAllReturnsTheGlobalLogInPositionOrder";
   store = OpenStore("all");
   for (i = 0; i < 6; ++i) {
-    CHECK_CODE(evlog_append(store, i % 2 ? "odd-1" : "even-1", EVLOG_EXPECT_ANY, &e, 1, NULL,
-                            NULL),
+    CHECK_CODE(evlog_append(store, i % 2 ? "odd-1" : "even-1", EVLOG_EXPECT_ANY, &e, 1, NULL, NULL),
                EVLOG_OK);
   }
   CHECK_CODE(evlog_read_all(store, 0, 100, &result, NULL), EVLOG_OK);
@@ -189,10 +187,8 @@ static void BadInputIsAnErrorNeverACrash(void) {
   store = OpenStore("errors");
   CHECK_CODE(evlog_read_stream(store, "missing-1", 0, 10, &result, NULL), EVLOG_NOT_FOUND);
   CHECK(result == NULL);
-  CHECK_CODE(evlog_append(store, "s", EVLOG_EXPECT_ANY, &e, 0, NULL, NULL),
-             EVLOG_INVALID_ARGUMENT);
-  CHECK_CODE(evlog_append(store, "", EVLOG_EXPECT_ANY, &e, 1, NULL, NULL),
-             EVLOG_INVALID_ARGUMENT);
+  CHECK_CODE(evlog_append(store, "s", EVLOG_EXPECT_ANY, &e, 0, NULL, NULL), EVLOG_INVALID_ARGUMENT);
+  CHECK_CODE(evlog_append(store, "", EVLOG_EXPECT_ANY, &e, 1, NULL, NULL), EVLOG_INVALID_ARGUMENT);
   CHECK_CODE(evlog_append(store, "$system", EVLOG_EXPECT_ANY, &e, 1, NULL, NULL),
              EVLOG_INVALID_ARGUMENT);
   CHECK_CODE(evlog_append(store, "s", -7, &e, 1, NULL, NULL), EVLOG_INVALID_ARGUMENT);
