@@ -434,6 +434,10 @@ Result<StoreStats> Client::Stats() {
   return Expect<StoreStats>(rep_->CallSync(server::StatsRequest{}));
 }
 
+Result<BackupInfo> Client::Backup(std::string_view dest) {
+  return Expect<BackupInfo>(rep_->CallSync(server::BackupRequest{std::string(dest)}));
+}
+
 }  // namespace evlog
 
 namespace evlog {

@@ -22,6 +22,29 @@ Dispatcher::Dispatcher(Store& store, DispatcherOptions options, RunRead run_read
   if (!run_read_) run_read_ = [](std::function<void()> read) { read(); };
 }
 
+Dispatcher::~Dispatcher() {
+  if (backup_thread_.joinable()) backup_thread_.join();
+}
+
+void Dispatcher::StartBackup(uint64_t id, std::string dest, Reply reply) {
+  std::unique_lock<std::mutex> lock(backup_mu_);
+  if (backup_running_) {
+    lock.unlock();
+    reply(EncodeError(id, Status::Busy("a backup is already running in this evlogd")));
+    return;
+  }
+  if (backup_thread_.joinable()) backup_thread_.join();  // finished: it cleared backup_running_
+  backup_running_ = true;
+  backup_thread_ = std::thread([this, id, dest = std::move(dest), reply = std::move(reply)] {
+    Result<BackupInfo> info = store_.Backup(dest);
+    {
+      std::lock_guard<std::mutex> done(backup_mu_);
+      backup_running_ = false;
+    }
+    reply(info.ok() ? EncodeBackupOk(id, info.value()) : EncodeError(id, info.status()));
+  });
+}
+
 std::variant<std::string, ProtocolError> Dispatcher::Hello(uint64_t request_id,
                                                            const HelloRequest& hello) const {
   if (hello.protocol_version != kProtocolVersion) {
@@ -44,6 +67,10 @@ void Dispatcher::Handle(Request request, Reply reply) {
                                             reply = std::move(reply)](Result<AppendResult> result) {
       reply(result.ok() ? EncodeAppendOk(id, result.value()) : EncodeError(id, result.status()));
     });
+    return;
+  }
+  if (auto* backup = std::get_if<BackupRequest>(&request.body)) {
+    StartBackup(id, std::move(backup->dest), std::move(reply));
     return;
   }
   if (std::holds_alternative<HelloRequest>(request.body)) {
@@ -136,6 +163,7 @@ std::string Dispatcher::Read(Request request) {
     // Handled in Handle.
     std::string operator()(HelloRequest&) { return {}; }
     std::string operator()(AppendRequest&) { return {}; }
+    std::string operator()(BackupRequest&) { return {}; }
   };
   return std::visit(Visitor{*this, id}, request.body);
 }

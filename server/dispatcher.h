@@ -10,7 +10,9 @@
 
 #include <cstddef>
 #include <functional>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <variant>
 
 #include "evlog/store.h"
@@ -46,6 +48,10 @@ class Dispatcher {
   // `store` must outlive the dispatcher and every reply it has yet to make.
   // `run_read` decides where reads run; empty: on the calling thread.
   Dispatcher(Store& store, DispatcherOptions options, RunRead run_read = nullptr);
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+  // Waits for a backup in flight to finish and reply.
+  ~Dispatcher();
 
   // A complete response frame.
   using Reply = std::function<void(std::string frame)>;
@@ -53,8 +59,9 @@ class Dispatcher {
   // Handles one request other than Hello. Calls `reply` exactly once: for a
   // read, wherever `run_read` ran it; for an append, from the store's writer
   // thread when it commits (so the io_context never waits for an fsync), or
-  // before returning when the engine rejects it at once. A Hello here gets
-  // an Error.
+  // before returning when the engine rejects it at once; for a Backup, from
+  // a thread of its own when it is written (one backup at a time: another
+  // asked meanwhile gets Busy). A Hello here gets an Error.
   void Handle(Request request, Reply reply);
 
   // Checks a Hello's version and token (compared in constant time). Returns
@@ -75,10 +82,17 @@ class Dispatcher {
   std::string ReadAll(uint64_t id, const ReadAllRequest& request);
   std::string ListStreams(uint64_t id, const ListStreamsRequest& request);
   std::string ViewScan(uint64_t id, const ViewScanRequest& request);
+  void StartBackup(uint64_t id, std::string dest, Reply reply);
 
   Store& store_;
   const DispatcherOptions options_;
   RunRead run_read_;
+
+  // Store::Backup flushes and links or copies every file: seconds to
+  // minutes. It runs on backup_thread_ rather than hold a read thread.
+  std::mutex backup_mu_;
+  std::thread backup_thread_;    // joined by the next backup or the destructor
+  bool backup_running_ = false;  // guarded by backup_mu_
 };
 
 // True when `a` equals `b`; the time taken depends on a.size() only.

@@ -232,6 +232,9 @@ std::variant<Request, ProtocolError> DecodeRequest(std::span<const uint8_t> mess
     case fb::Body::Unsubscribe:
       out.body = UnsubscribeRequest{m->body_as_Unsubscribe()->subscription()};
       return out;
+    case fb::Body::Backup:
+      out.body = BackupRequest{Str(m->body_as_Backup()->dest())};
+      return out;
     case fb::Body::NONE:
       return ProtocolError{ProtocolCode::kUnknownRequest, "message has no body", id};
     default:
@@ -374,6 +377,9 @@ std::string EncodeRequest(const Request& request) {
     }
     std::pair<fb::Body, Offset<void>> operator()(const ReplayParkedRequest& r) {
       return {fb::Body::ReplayParked, fb::CreateReplayParkedDirect(b, r.name.c_str()).Union()};
+    }
+    std::pair<fb::Body, Offset<void>> operator()(const BackupRequest& r) {
+      return {fb::Body::Backup, fb::CreateBackupDirect(b, r.dest.c_str()).Union()};
     }
   };
   auto [type, body] = std::visit(Visitor{b}, request.body);

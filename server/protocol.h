@@ -128,6 +128,10 @@ struct CreditRequest {
 struct UnsubscribeRequest {
   uint64_t subscription = 0;
 };
+// Answered by BackupInfo. `dest` is a path on the daemon's machine.
+struct BackupRequest {
+  std::string dest;
+};
 
 using RequestBody =
     std::variant<HelloRequest, AppendRequest, ReadStreamRequest, ReadAllRequest, ListStreamsRequest,
@@ -136,7 +140,7 @@ using RequestBody =
                  LoadSnapshotRequest, SaveSnapshotRequest, ViewGetRequest, ViewScanRequest,
                  ViewRebuildRequest, GetViewProgressRequest, ListSubscriptionsRequest,
                  ListParkedRequest, ReplayParkedRequest, SubscribeRequest, CreditRequest,
-                 UnsubscribeRequest>;
+                 UnsubscribeRequest, BackupRequest>;
 
 struct Request {
   uint64_t request_id = 0;
@@ -210,7 +214,8 @@ using ResponseBody =
     std::variant<HelloOkResponse, ErrorResponse, AppendResult, EventsResponse, StreamsResponse,
                  Version, StoreStats, StreamMetadata, DoneResponse, SnapshotResponse,
                  ViewValueResponse, ViewRowsResponse, Store::ViewProgress, SubscriptionsResponse,
-                 ParkedResponse, CountResponse, SubscribedResponse, SubscriptionEventsResponse>;
+                 ParkedResponse, CountResponse, SubscribedResponse, SubscriptionEventsResponse,
+                 BackupInfo>;
 
 struct Response {
   uint64_t request_id = 0;
@@ -247,6 +252,7 @@ std::string EncodeViewProgress(uint64_t request_id, const Store::ViewProgress& p
 std::string EncodeSubscriptions(uint64_t request_id, const SubscriptionsResponse& subscriptions);
 std::string EncodeParked(uint64_t request_id, const ParkedResponse& parked);
 std::string EncodeCount(uint64_t request_id, uint64_t count);
+std::string EncodeBackupOk(uint64_t request_id, const BackupInfo& info);
 std::string EncodeSubscribed(uint64_t request_id, Position position);
 // REQUIRES: !batch.events.empty()
 std::string EncodeSubscriptionEvents(uint64_t subscription, const FeedBatch& batch);

@@ -71,6 +71,7 @@ class RemoteBackend final : public Backend {
 
   Result<StoreStats> Stats() override { return client_->Stats(); }
   Result<VerifyReport> Verify() override { return NotServedRemotely("verify"); }
+  Result<BackupInfo> Backup(std::string_view dest) override { return client_->Backup(dest); }
 
   Status Tail(const ChangeFeedOptions& options, bool follow, const EventSink& each) override {
     if (follow) return Follow(options, each);
