@@ -127,6 +127,7 @@ evlog_code_t evlog_read_stream(evlog_store_t* store, const char* stream, uint64_
   }
   evlog::ReadStreamOptions options;
   if (from > 0) options.from = evlog::Version(from);
+  options.max_count = max_count;
   auto it = store->store->ReadStream(stream, options);
   if (!it.ok()) return Fail(it.status(), errptr);
   return Drain(**it, max_count, result, errptr);
