@@ -327,8 +327,8 @@ class Store {
   // Writes a consistent backup of the store to the directory `dest`, which
   // must not exist or be empty, and returns the position it ends at.
   //
-  // Online: appends on other threads go on while it runs (they wait only for
-  // a memtable flush). The backup is a RocksDB checkpoint: all column
+  // Online: appends on other threads go on while it runs (it flushes the
+  // memtables first; appends are not paused for that). The backup is a RocksDB checkpoint: all column
   // families at one sequence number, so it ends exactly after a group commit
   // and holds every event up to `position` with no gap and nothing after it;
   // every append acknowledged before Backup was called is in it. Table files
