@@ -8,9 +8,11 @@
 
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace evlog {
 class Store;
@@ -40,6 +42,31 @@ struct StreamSet {
 // Called with the latency of each append in microseconds, when the workload
 // records latencies (synchronous appends only).
 using LatencySink = void (*)(void* context, float micros);
+
+// The synchronous round-robin loop of the baselines: calls
+// `append_one(name, expected_version)` (versions from 0 per stream) for
+// `appends` appends over `streams`, timing each into `sink` if set. Returns
+// the number for which append_one returned false.
+template <class AppendOne>
+int64_t RoundRobin(const StreamSet& streams, int64_t appends, LatencySink sink, void* sink_context,
+                   AppendOne append_one) {
+  using Clock = std::chrono::steady_clock;
+  std::vector<uint64_t> versions((streams.count - streams.first + streams.stride - 1) /
+                                 streams.stride);
+  std::string name;
+  int64_t failed = 0;
+  size_t slot = 0;
+  for (int64_t i = 0; i < appends; ++i) {
+    StreamName(streams.first + slot * streams.stride, &name);
+    const auto start = Clock::now();
+    if (!append_one(name, versions[slot]++)) ++failed;
+    if (sink != nullptr) {
+      sink(sink_context, std::chrono::duration<float, std::micro>(Clock::now() - start).count());
+    }
+    if (++slot == versions.size()) slot = 0;
+  }
+  return failed;
+}
 
 class Target {
  public:

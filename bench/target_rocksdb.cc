@@ -13,7 +13,6 @@
 namespace evlog::bench {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 
 // The envelope before the stream name: position, version, timestamp, id.
 constexpr size_t kEnvelopeBytes = 8 + 8 + 8 + 16;
@@ -25,21 +24,10 @@ class RocksDbTarget final : public Target {
 
   int64_t AppendRoundRobin(const StreamSet& streams, int64_t appends, bool sync, bool,
                            LatencySink sink, void* sink_context) override {
-    std::vector<uint64_t> versions((streams.count - streams.first + streams.stride - 1) /
-                                   streams.stride);
-    std::string name;
-    int64_t failed = 0;
-    size_t slot = 0;
-    for (int64_t i = 0; i < appends; ++i) {
-      StreamName(streams.first + slot * streams.stride, &name);
-      const auto start = Clock::now();
-      if (!log_.Append(name, versions[slot]++, kEventType, Payload(), sync)) ++failed;
-      if (sink != nullptr) {
-        sink(sink_context, std::chrono::duration<float, std::micro>(Clock::now() - start).count());
-      }
-      if (++slot == versions.size()) slot = 0;
-    }
-    return failed;
+    return RoundRobin(streams, appends, sink, sink_context,
+                      [&](const std::string& name, uint64_t expected) {
+                        return log_.Append(name, expected, kEventType, Payload(), sync);
+                      });
   }
 
   int64_t AppendBatches(uint64_t stream, int64_t appends, int batch, bool) override {

@@ -21,7 +21,6 @@
 namespace evlog::bench {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 
 constexpr char kSchema[] =
     "CREATE TABLE IF NOT EXISTS events ("
@@ -144,24 +143,11 @@ class SqliteTarget final : public Target {
   int64_t AppendRoundRobin(const StreamSet& streams, int64_t appends, bool sync, bool,
                            LatencySink sink, void* sink_context) override {
     Connection connection(path_, sync);
-    std::vector<uint64_t> versions((streams.count - streams.first + streams.stride - 1) /
-                                   streams.stride);
-    std::string name;
-    int64_t failed = 0;
-    size_t slot = 0;
-    for (int64_t i = 0; i < appends; ++i) {
-      StreamName(streams.first + slot * streams.stride, &name);
-      const auto start = Clock::now();
-      {
-        std::lock_guard<std::mutex> lock(writer_);
-        if (!connection.Append(name, versions[slot]++, 1)) ++failed;
-      }
-      if (sink != nullptr) {
-        sink(sink_context, std::chrono::duration<float, std::micro>(Clock::now() - start).count());
-      }
-      if (++slot == versions.size()) slot = 0;
-    }
-    return failed;
+    return RoundRobin(streams, appends, sink, sink_context,
+                      [&](const std::string& name, uint64_t expected) {
+                        std::lock_guard<std::mutex> lock(writer_);
+                        return connection.Append(name, expected, 1);
+                      });
   }
 
   int64_t AppendBatches(uint64_t stream, int64_t appends, int batch, bool) override {

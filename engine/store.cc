@@ -312,13 +312,12 @@ Result<std::optional<std::string>> Store::ViewGet(std::string_view view, std::st
   return evlog::ViewGet(*rep_->db, view, state->generation, key);
 }
 
-Result<std::vector<std::pair<std::string, std::string>>> Store::ViewScan(std::string_view view,
-                                                                         std::string_view prefix,
-                                                                         size_t max_count) {
+Result<std::vector<std::pair<std::string, std::string>>> Store::ViewScan(
+    std::string_view view, std::string_view prefix, size_t max_count, std::string_view start_after) {
   auto state = LoadViewState(*rep_->db, view);
   if (!state.ok()) return state.status();
   if (!state->exists) return Status::NotFound("no view '" + std::string(view) + "'");
-  return evlog::ViewScan(*rep_->db, view, state->generation, prefix, max_count);
+  return evlog::ViewScan(*rep_->db, view, state->generation, prefix, max_count, start_after);
 }
 
 Status Store::SaveSnapshot(std::string_view stream, Version version, std::string_view state) {

@@ -318,16 +318,23 @@ Result<std::vector<std::pair<std::string, std::string>>> ViewScan(const Db& db,
                                                                   std::string_view name,
                                                                   uint64_t generation,
                                                                   std::string_view prefix,
-                                                                  size_t max_count) {
+                                                                  size_t max_count,
+                                                                  std::string_view start_after) {
   const std::string row_prefix = RowPrefix(name, generation);
   const std::string start = row_prefix + std::string(prefix);
   const std::string end = PrefixEnd(start);
+  // Keys after `start_after`: the smallest key above it is start_after + NUL.
+  std::string seek = start;
+  if (!start_after.empty() && start_after >= prefix) {
+    seek = row_prefix + std::string(start_after);
+    seek.push_back('\0');
+  }
   rocksdb::Slice upper(end);
   rocksdb::ReadOptions ro;
   ro.iterate_upper_bound = &upper;
   std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator(ro, db.cf(Db::kViews)));
   std::vector<std::pair<std::string, std::string>> out;
-  for (it->Seek(start); it->Valid() && out.size() < max_count; it->Next()) {
+  for (it->Seek(seek); it->Valid() && out.size() < max_count; it->Next()) {
     out.emplace_back(it->key().ToString().substr(row_prefix.size()), it->value().ToString());
   }
   if (!it->status().ok()) return FromRocks(it->status());

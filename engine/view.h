@@ -32,7 +32,8 @@ Result<std::vector<std::pair<std::string, std::string>>> ViewScan(const Db& db,
                                                                   std::string_view name,
                                                                   uint64_t generation,
                                                                   std::string_view prefix,
-                                                                  size_t max_count);
+                                                                  size_t max_count,
+                                                                  std::string_view start_after = {});
 
 // Where a rebuild request for `name` is dropped: a file under the store
 // directory, so another process can ask without the store's write lock.

@@ -130,11 +130,17 @@ struct Client::Rep {
     bool auto_credit = true;
     uint64_t consumed = 0;  // handed to the callback, not yet granted again
     std::shared_ptr<std::atomic<uint64_t>> position;
+    // Start and filters; a resume after a reconnect starts After(position).
+    ChangeFeedOptions feed;
+    bool subscribed = false;  // the daemon answered Subscribed
   };
   // I/O thread only: subscriptions by id.
   std::map<uint64_t, Pushed> subscriptions;
   void Deliver(std::map<uint64_t, Pushed>::iterator it, Response& response);
   void EndSubscriptions(const Status& why);
+  // After a reconnect: subscribes each subscription again on the new
+  // session, after the last position handed to its callback.
+  void ResumeSubscriptions();
   void Read();
   void Write();
   // The connection failed: reconnect and resend if allowed, else Fail.
@@ -174,6 +180,7 @@ void Client::Rep::Deliver(std::map<uint64_t, Pushed>::iterator it, Response& res
     }
     return;
   }
+  if (std::holds_alternative<server::SubscribedResponse>(response.body)) return;  // resumed
   auto* error = std::get_if<server::ErrorResponse>(&response.body);
   Client::SubscriptionCallback callback = std::move(sub.callback);
   subscriptions.erase(it);
@@ -185,6 +192,18 @@ void Client::Rep::EndSubscriptions(const Status& why) {
   auto all = std::move(subscriptions);
   subscriptions.clear();
   for (auto& [id, sub] : all) sub.callback(why);
+}
+
+void Client::Rep::ResumeSubscriptions() {
+  for (auto& [id, sub] : subscriptions) {
+    // A Subscribe still unanswered is resent with the pending requests.
+    if (!sub.subscribed) continue;
+    ChangeFeedOptions feed = sub.feed;
+    feed.start = FeedStart::After(Position(sub.position->load()));
+    sub.consumed = 0;
+    write_queue.push_back(std::make_shared<const std::string>(
+        server::EncodeRequest(Request{id, server::SubscribeRequest{feed, sub.window}})));
+  }
 }
 
 void Client::Rep::CallAs(uint64_t id, RequestBody body, ResponseCallback done,
@@ -278,9 +297,6 @@ void Client::Rep::Read() {
 }
 
 void Client::Rep::Lost(const Status& why) {
-  EndSubscriptions(Status::IOError(why.message() +
-                                   "; subscriptions are not resumed: subscribe again after "
-                                   "RemoteSubscription::position()"));
   if (options.reconnect_for.count() <= 0 || !broken.ok()) {
     Fail(why);
     return;
@@ -305,6 +321,8 @@ void Client::Rep::TryReconnect(Status why) {
   if (s.ok()) {
     reconnecting = false;
     connected = true;
+    // Subscriptions first: a pending Unsubscribe must find its subscription.
+    ResumeSubscriptions();
     for (auto& [id, p] : pending) write_queue.push_back(p.frame);
     Read();
     if (!write_queue.empty()) Write();
@@ -485,18 +503,32 @@ Result<std::optional<std::string>> Client::ViewGet(std::string_view view, std::s
   return std::move(r->value);
 }
 
-Result<std::vector<std::pair<std::string, std::string>>> Client::ViewScan(std::string_view view,
-                                                                          std::string_view prefix,
-                                                                          size_t max_count) {
-  auto r = Expect<server::ViewRowsResponse>(
-      rep_->CallSync(server::ViewScanRequest{std::string(view), std::string(prefix), max_count}));
-  if (!r.ok()) return r.status();
-  if (r->truncated) {
-    return Status::NotSupported("view '" + std::string(view) + "': more than " +
-                                std::to_string(r->rows.size()) +
-                                " rows match; the daemon answers one page per scan");
+Result<std::vector<std::pair<std::string, std::string>>> Client::ViewScan(
+    std::string_view view, std::string_view prefix, size_t max_count, std::string_view start_after) {
+  server::ViewScanRequest request{std::string(view), std::string(prefix), max_count,
+                                  std::string(start_after)};
+  std::vector<std::pair<std::string, std::string>> out;
+  for (;;) {
+    auto page = Expect<server::ViewRowsResponse>(rep_->CallSync(request));
+    if (!page.ok()) return page.status();
+    const size_t got = page->rows.size();
+    if (got == 0) break;
+    request.start_after = page->rows.back().first;
+    for (auto& row : page->rows) out.push_back(std::move(row));
+    if (!page->truncated || got >= request.max_count) break;
+    if (request.max_count != SIZE_MAX) request.max_count -= got;
   }
-  return std::move(r->rows);
+  return out;
+}
+
+Result<Store::ViewProgress> Client::ViewWait(std::string_view view, Position position,
+                                             std::chrono::milliseconds timeout) {
+  return Expect<Store::ViewProgress>(
+      rep_->CallSync(server::ViewWaitRequest{std::string(view), position, timeout}));
+}
+
+Result<VerifyReport> Client::Verify() {
+  return Expect<VerifyReport>(rep_->CallSync(server::VerifyRequest{}));
 }
 
 Status Client::RequestViewRebuild(std::string_view view) {
@@ -543,14 +575,21 @@ Result<std::unique_ptr<RemoteSubscription>> Client::Subscribe(RemoteSubscribeOpt
   const uint64_t id = rep->next_id.fetch_add(1);
   auto position = std::make_shared<std::atomic<uint64_t>>(0);
   Rep::Pushed pushed{std::move(on_events), std::max<uint64_t>(options.window, 1),
-                     options.auto_credit, 0, position};
+                     options.auto_credit, 0, position, options.feed};
   std::promise<Result<server::Response>> promise;
   auto future = promise.get_future();
   rep->CallAs(
       id, server::SubscribeRequest{options.feed, pushed.window},
-      [rep, id, &promise](Result<server::Response> r) {
+      [rep, id, position, &promise](Result<server::Response> r) {
+        auto it = rep->subscriptions.find(id);
         if (!r.ok() || !std::holds_alternative<server::SubscribedResponse>(r->body)) {
-          rep->subscriptions.erase(id);
+          if (it != rep->subscriptions.end()) rep->subscriptions.erase(it);
+        } else if (it != rep->subscriptions.end()) {
+          // Pushes may have moved it on already.
+          uint64_t none = 0;
+          position->compare_exchange_strong(
+              none, std::get<server::SubscribedResponse>(r->body).position.value());
+          it->second.subscribed = true;
         }
         promise.set_value(std::move(r));
       },
@@ -559,9 +598,6 @@ Result<std::unique_ptr<RemoteSubscription>> Client::Subscribe(RemoteSubscribeOpt
       });
   auto subscribed = Expect<server::SubscribedResponse>(future.get());
   if (!subscribed.ok()) return subscribed.status();
-  // Pushes may have moved it on already.
-  uint64_t expected = 0;
-  position->compare_exchange_strong(expected, subscribed->position.value());
   return std::unique_ptr<RemoteSubscription>(new RemoteSubscription(rep, id, position));
 }
 

@@ -129,15 +129,23 @@ class Client {
   Status SaveSnapshot(std::string_view stream, Version version, std::string_view state);
   Result<std::optional<Snapshot>> LoadSnapshot(std::string_view stream);
   Result<std::optional<std::string>> ViewGet(std::string_view view, std::string_view key);
-  // One response holds at most the daemon's max_read_events rows (10,000 by
-  // default): a scan matching more, with no smaller max_count, fails with
-  // NotSupported rather than return part of the rows.
-  Result<std::vector<std::pair<std::string, std::string>>> ViewScan(std::string_view view,
-                                                                    std::string_view prefix,
-                                                                    size_t max_count = SIZE_MAX);
+  // Pages through the daemon's responses (10,000 rows each by default)
+  // until `max_count` rows or the end; rows committed between pages are
+  // seen as of the page that reads them.
+  Result<std::vector<std::pair<std::string, std::string>>> ViewScan(
+      std::string_view view, std::string_view prefix, size_t max_count = SIZE_MAX,
+      std::string_view start_after = {});
   Status RequestViewRebuild(std::string_view view);
   Status CancelViewRebuild(std::string_view view);
   Result<Store::ViewProgress> GetViewProgress(std::string_view view);
+  // Waits until view `view` has applied every event up to `position`
+  // (View::WaitFor for a view run by another process), at most `timeout`
+  // and at most the daemon's limit (30 s by default). Returns its progress;
+  // TimedOut if it did not get there, NotFound if no such view.
+  Result<Store::ViewProgress> ViewWait(std::string_view view, Position position,
+                                       std::chrono::milliseconds timeout);
+  // Store::Verify, run by the daemon on its store.
+  Result<VerifyReport> Verify();
   Result<std::vector<SubscriptionInfo>> ListSubscriptions();
   Result<std::vector<ParkedEvent>> ListParked(std::string_view name);
   Result<uint64_t> ReplayParked(std::string_view name);
@@ -150,9 +158,12 @@ class Client {
   // Subscribes to the change feed; the daemon pushes events while it has
   // credits. `on_events` runs on the client's I/O thread with each batch (in
   // position order), and once with an error when the subscription ends
-  // (lost connection: IOError — subscriptions are not resumed by a
-  // reconnect, subscribe again After(position()); a daemon error such as
-  // Trimmed). It may run before Subscribe returns. Errors: Busy at the
+  // (a daemon error such as Trimmed; a lost connection: IOError, unless
+  // ClientOptions::reconnect_for is set — then the reconnect resumes it on
+  // the new session after the last position handed to the callback, with
+  // a fresh window of credits, so the callback sees every event once and
+  // in order; IOError only when reconnecting gives up). It may run before
+  // Subscribe returns. Errors: Busy at the
   // daemon's per-session subscription limit, Trimmed, InvalidArgument.
   // The subscription must not outlive the client, nor be destroyed from
   // its own callback.

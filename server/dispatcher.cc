@@ -5,6 +5,7 @@
 #include "dispatcher.h"
 
 #include <algorithm>
+#include <thread>
 
 namespace evlog::server {
 
@@ -17,9 +18,19 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-Dispatcher::Dispatcher(Store& store, DispatcherOptions options, RunRead run_read)
-    : store_(store), options_(std::move(options)), run_read_(std::move(run_read)) {
+Dispatcher::Dispatcher(Store& store, DispatcherOptions options, RunRead run_read,
+                       RunLater run_later)
+    : store_(store),
+      options_(std::move(options)),
+      run_read_(std::move(run_read)),
+      run_later_(std::move(run_later)) {
   if (!run_read_) run_read_ = [](std::function<void()> read) { read(); };
+  if (!run_later_) {
+    run_later_ = [](std::chrono::milliseconds delay, std::function<void()> work) {
+      std::this_thread::sleep_for(delay);
+      work();
+    };
+  }
 }
 
 Dispatcher::~Dispatcher() {
@@ -66,6 +77,14 @@ void Dispatcher::Handle(Request request, Reply reply) {
     store_.AppendAsync(std::move(*append), [id,
                                             reply = std::move(reply)](Result<AppendResult> result) {
       reply(result.ok() ? EncodeAppendOk(id, result.value()) : EncodeError(id, result.status()));
+    });
+    return;
+  }
+  if (auto* wait = std::get_if<ViewWaitRequest>(&request.body)) {
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::min(wait->timeout, options_.max_view_wait);
+    run_read_([this, id, wait = std::move(*wait), deadline, reply = std::move(reply)]() mutable {
+      ViewWait(id, std::move(wait), deadline, std::move(reply));
     });
     return;
   }
@@ -138,6 +157,10 @@ std::string Dispatcher::Read(Request request) {
       Result<Store::ViewProgress> p = d.store_.GetViewProgress(r.view);
       return p.ok() ? EncodeViewProgress(id, p.value()) : EncodeError(id, p.status());
     }
+    std::string operator()(VerifyRequest&) {
+      Result<VerifyReport> r = d.store_.Verify();
+      return r.ok() ? EncodeVerifyReport(id, r.value()) : EncodeError(id, r.status());
+    }
     std::string operator()(ListSubscriptionsRequest&) {
       Result<std::vector<SubscriptionInfo>> s = d.store_.ListSubscriptions();
       return s.ok() ? EncodeSubscriptions(id, SubscriptionsResponse{std::move(s).value()})
@@ -163,6 +186,7 @@ std::string Dispatcher::Read(Request request) {
     // Handled in Handle.
     std::string operator()(HelloRequest&) { return {}; }
     std::string operator()(AppendRequest&) { return {}; }
+    std::string operator()(ViewWaitRequest&) { return {}; }
     std::string operator()(BackupRequest&) { return {}; }
   };
   return std::visit(Visitor{*this, id}, request.body);
@@ -209,11 +233,31 @@ std::string Dispatcher::ReadAll(uint64_t id, const ReadAllRequest& request) {
   return writer.Finish(id, truncated);
 }
 
+void Dispatcher::ViewWait(uint64_t id, ViewWaitRequest request,
+                          std::chrono::steady_clock::time_point deadline, Reply reply) {
+  Result<Store::ViewProgress> p = store_.GetViewProgress(request.view);
+  if (!p.ok()) return reply(EncodeError(id, p.status()));
+  if (p->position >= request.position) return reply(EncodeViewProgress(id, p.value()));
+  const auto now = std::chrono::steady_clock::now();
+  if (now >= deadline) {
+    return reply(EncodeError(
+        id, Status::TimedOut("view '" + request.view + "' is at position " +
+                             std::to_string(p->position.value()) + ", waited for " +
+                             std::to_string(request.position.value()))));
+  }
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+  run_later_(std::min(options_.view_wait_poll, left + std::chrono::milliseconds(1)),
+             [this, id, request = std::move(request), deadline, reply = std::move(reply)]() mutable {
+               ViewWait(id, std::move(request), deadline, std::move(reply));
+             });
+}
+
 std::string Dispatcher::ViewScan(uint64_t id, const ViewScanRequest& request) {
   // One more than fits, to know whether the answer is truncated.
   const size_t cap = std::min(request.max_count, options_.max_read_events);
   Result<std::vector<std::pair<std::string, std::string>>> rows =
-      store_.ViewScan(request.view, request.prefix, cap == SIZE_MAX ? cap : cap + 1);
+      store_.ViewScan(request.view, request.prefix, cap == SIZE_MAX ? cap : cap + 1,
+                      request.start_after);
   if (!rows.ok()) return EncodeError(id, rows.status());
   ViewRowsResponse response;
   size_t bytes = 0;

@@ -8,6 +8,7 @@
 
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <mutex>
@@ -35,6 +36,12 @@ struct DispatcherOptions {
   // Most streams in one Streams response.
   // Default: 10,000
   size_t max_list_streams = 10'000;
+  // Longest a ViewWait waits; a longer timeout is cut to this.
+  // Default: 30 s
+  std::chrono::milliseconds max_view_wait = std::chrono::seconds(30);
+  // How often a pending ViewWait looks at the view's progress.
+  // Default: 20 ms
+  std::chrono::milliseconds view_wait_poll = std::chrono::milliseconds(20);
   // Echoed in HelloOk.
   uint32_t max_frame_bytes = 4 << 20;
   uint32_t max_in_flight = 1024;
@@ -44,10 +51,15 @@ class Dispatcher {
  public:
   // Runs one read (a callable) somewhere: inline, or on a thread pool.
   using RunRead = std::function<void(std::function<void()> read)>;
+  // Runs a callable where reads run, after a delay, without holding a
+  // thread meanwhile (a timer).
+  using RunLater = std::function<void(std::chrono::milliseconds delay, std::function<void()> work)>;
 
   // `store` must outlive the dispatcher and every reply it has yet to make.
   // `run_read` decides where reads run; empty: on the calling thread.
-  Dispatcher(Store& store, DispatcherOptions options, RunRead run_read = nullptr);
+  // `run_later` schedules ViewWait's polls; empty: sleep, then run inline.
+  Dispatcher(Store& store, DispatcherOptions options, RunRead run_read = nullptr,
+             RunLater run_later = nullptr);
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
   // Waits for a backup in flight to finish and reply.
@@ -82,11 +94,15 @@ class Dispatcher {
   std::string ReadAll(uint64_t id, const ReadAllRequest& request);
   std::string ListStreams(uint64_t id, const ListStreamsRequest& request);
   std::string ViewScan(uint64_t id, const ViewScanRequest& request);
+  // Replies once the view reaches the position or the deadline passes.
+  void ViewWait(uint64_t id, ViewWaitRequest request, std::chrono::steady_clock::time_point deadline,
+                Reply reply);
   void StartBackup(uint64_t id, std::string dest, Reply reply);
 
   Store& store_;
   const DispatcherOptions options_;
   RunRead run_read_;
+  RunLater run_later_;
 
   // Store::Backup flushes and links or copies every file: seconds to
   // minutes. It runs on backup_thread_ rather than hold a read thread.

@@ -177,7 +177,8 @@ std::variant<Request, ProtocolError> DecodeRequest(std::span<const uint8_t> mess
     }
     case fb::Body::ViewScan: {
       const fb::ViewScan* r = m->body_as_ViewScan();
-      out.body = ViewScanRequest{Str(r->view()), Str(r->prefix()), CountOrMax(r->max_count())};
+      out.body = ViewScanRequest{Str(r->view()), Str(r->prefix()), CountOrMax(r->max_count()),
+                                 Str(r->start_after())};
       return out;
     }
     case fb::Body::ViewRebuild: {
@@ -231,6 +232,18 @@ std::variant<Request, ProtocolError> DecodeRequest(std::span<const uint8_t> mess
     }
     case fb::Body::Unsubscribe:
       out.body = UnsubscribeRequest{m->body_as_Unsubscribe()->subscription()};
+      return out;
+    case fb::Body::ViewWait: {
+      const fb::ViewWait* r = m->body_as_ViewWait();
+      if (r->timeout_ms() > static_cast<uint64_t>(std::chrono::milliseconds::max().count())) {
+        return Malformed("view wait timeout out of range", id);
+      }
+      out.body = ViewWaitRequest{Str(r->view()), Position(r->position()),
+                                 std::chrono::milliseconds(r->timeout_ms())};
+      return out;
+    }
+    case fb::Body::VerifyStore:
+      out.body = VerifyRequest{};
       return out;
     case fb::Body::Backup:
       out.body = BackupRequest{Str(m->body_as_Backup()->dest())};
@@ -342,9 +355,10 @@ std::string EncodeRequest(const Request& request) {
       return {fb::Body::ViewGet, fb::CreateViewGetDirect(b, r.view.c_str(), r.key.c_str()).Union()};
     }
     std::pair<fb::Body, Offset<void>> operator()(const ViewScanRequest& r) {
-      return {fb::Body::ViewScan, fb::CreateViewScanDirect(b, r.view.c_str(), r.prefix.c_str(),
-                                                           CountToWire(r.max_count))
-                                      .Union()};
+      return {fb::Body::ViewScan,
+              fb::CreateViewScanDirect(b, r.view.c_str(), r.prefix.c_str(),
+                                       CountToWire(r.max_count), r.start_after.c_str())
+                  .Union()};
     }
     std::pair<fb::Body, Offset<void>> operator()(const ViewRebuildRequest& r) {
       return {fb::Body::ViewRebuild,
@@ -377,6 +391,15 @@ std::string EncodeRequest(const Request& request) {
     }
     std::pair<fb::Body, Offset<void>> operator()(const ReplayParkedRequest& r) {
       return {fb::Body::ReplayParked, fb::CreateReplayParkedDirect(b, r.name.c_str()).Union()};
+    }
+    std::pair<fb::Body, Offset<void>> operator()(const ViewWaitRequest& r) {
+      return {fb::Body::ViewWait,
+              fb::CreateViewWaitDirect(b, r.view.c_str(), r.position.value(),
+                                       static_cast<uint64_t>(std::max<int64_t>(0, r.timeout.count())))
+                  .Union()};
+    }
+    std::pair<fb::Body, Offset<void>> operator()(const VerifyRequest&) {
+      return {fb::Body::VerifyStore, fb::CreateVerifyStore(b).Union()};
     }
     std::pair<fb::Body, Offset<void>> operator()(const BackupRequest& r) {
       return {fb::Body::Backup, fb::CreateBackupDirect(b, r.dest.c_str()).Union()};

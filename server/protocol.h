@@ -7,6 +7,7 @@
 
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -97,6 +98,8 @@ struct ViewScanRequest {
   std::string prefix;
   // SIZE_MAX: no limit.
   size_t max_count = SIZE_MAX;
+  // Only keys after this one (paging). Empty: from the first.
+  std::string start_after;
 };
 struct ViewRebuildRequest {
   std::string view;
@@ -106,6 +109,13 @@ struct ViewRebuildRequest {
 struct GetViewProgressRequest {
   std::string view;
 };
+// Answered with the view's progress once it reaches `position`.
+struct ViewWaitRequest {
+  std::string view;
+  Position position;
+  std::chrono::milliseconds timeout{0};
+};
+struct VerifyRequest {};
 struct ListSubscriptionsRequest {};
 struct ListParkedRequest {
   std::string name;
@@ -140,7 +150,7 @@ using RequestBody =
                  LoadSnapshotRequest, SaveSnapshotRequest, ViewGetRequest, ViewScanRequest,
                  ViewRebuildRequest, GetViewProgressRequest, ListSubscriptionsRequest,
                  ListParkedRequest, ReplayParkedRequest, SubscribeRequest, CreditRequest,
-                 UnsubscribeRequest, BackupRequest>;
+                 UnsubscribeRequest, ViewWaitRequest, VerifyRequest, BackupRequest>;
 
 struct Request {
   uint64_t request_id = 0;
@@ -215,7 +225,7 @@ using ResponseBody =
                  Version, StoreStats, StreamMetadata, DoneResponse, SnapshotResponse,
                  ViewValueResponse, ViewRowsResponse, Store::ViewProgress, SubscriptionsResponse,
                  ParkedResponse, CountResponse, SubscribedResponse, SubscriptionEventsResponse,
-                 BackupInfo>;
+                 VerifyReport, BackupInfo>;
 
 struct Response {
   uint64_t request_id = 0;
@@ -249,6 +259,7 @@ std::string EncodeSnapshot(uint64_t request_id, const SnapshotResponse& snapshot
 std::string EncodeViewValue(uint64_t request_id, const ViewValueResponse& value);
 std::string EncodeViewRows(uint64_t request_id, const ViewRowsResponse& rows);
 std::string EncodeViewProgress(uint64_t request_id, const Store::ViewProgress& progress);
+std::string EncodeVerifyReport(uint64_t request_id, const VerifyReport& report);
 std::string EncodeSubscriptions(uint64_t request_id, const SubscriptionsResponse& subscriptions);
 std::string EncodeParked(uint64_t request_id, const ParkedResponse& parked);
 std::string EncodeCount(uint64_t request_id, uint64_t count);

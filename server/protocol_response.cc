@@ -231,6 +231,21 @@ std::variant<Response, ProtocolError> DecodeResponse(std::span<const uint8_t> me
                               Position(v->rebuild_position()), Position(v->rebuild_target())};
       return out;
     }
+    case fb::Body::VerifyReport: {
+      const fb::VerifyReport* v = m->body_as_VerifyReport();
+      VerifyReport r;
+      r.events = v->events();
+      r.streams = v->streams();
+      r.last_position = Position(v->last_position());
+      r.reclaimed = v->reclaimed();
+      r.index_entries = v->index_entries();
+      if (v->problems() != nullptr) {
+        for (const flatbuffers::String* p : *v->problems()) r.problems.push_back(Str(p));
+      }
+      r.problem_count = std::max<uint64_t>(v->problem_count(), r.problems.size());
+      out.body = std::move(r);
+      return out;
+    }
     case fb::Body::Subscriptions: {
       const fb::Subscriptions* v = m->body_as_Subscriptions();
       SubscriptionsResponse r;
@@ -408,6 +423,18 @@ std::string EncodeViewProgress(uint64_t request_id, const Store::ViewProgress& p
       fb::CreateViewProgressOk(b, progress.generation, progress.position.value(),
                                progress.rebuild_position.value(), progress.rebuild_target.value())
           .Union());
+}
+
+std::string EncodeVerifyReport(uint64_t request_id, const VerifyReport& report) {
+  FlatBufferBuilder b(256);
+  std::vector<Offset<flatbuffers::String>> problems;
+  problems.reserve(report.problems.size());
+  for (const std::string& p : report.problems) problems.push_back(b.CreateString(p));
+  return FinishFrame(b, request_id, fb::Body::VerifyReport,
+                     fb::CreateVerifyReportDirect(b, report.events, report.streams,
+                                              report.last_position.value(), report.reclaimed,
+                                              report.index_entries, &problems, report.problem_count)
+                         .Union());
 }
 
 std::string EncodeSubscriptions(uint64_t request_id, const SubscriptionsResponse& subscriptions) {

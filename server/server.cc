@@ -21,7 +21,13 @@ Server::Server(net::asio::io_context& io, Store& store, ServerOptions options)
       read_pool_(std::max<size_t>(options_.read_threads, 1)),
       dispatcher_(
           store, WithLimits(options_.dispatcher, options_.session),
-          [this](std::function<void()> read) { net::asio::post(read_pool_, std::move(read)); }),
+          [this](std::function<void()> read) { net::asio::post(read_pool_, std::move(read)); },
+          [this](std::chrono::milliseconds delay, std::function<void()> work) {
+            auto timer = std::make_shared<net::asio::steady_timer>(read_pool_, delay);
+            timer->async_wait([timer, work = std::move(work)](const boost::system::error_code&) {
+              work();
+            });
+          }),
       registry_(options_.max_sessions),
       acceptor_(io),
       signals_(io),

@@ -86,6 +86,39 @@ TEST_F(Metadata, SoftDeleteReadsNotFoundAndVersionsContinue) {
   EXPECT_TRUE(store_->DeleteStream("never-1").IsNotFound());
 }
 
+// The CLI's metadata walk through one long-lived store (the daemon): max
+// count, snapshot, trim, soft delete, append. Compaction may run at any
+// point between the steps; the appended event must stay readable.
+TEST_F(Metadata, SoftDeletedStreamAppendedAfterTrimReadsWhereverCompactionRuns) {
+  for (int compact_at = 0; compact_at <= 6; ++compact_at) {
+    SCOPED_TRACE("compaction after step " + std::to_string(compact_at));
+    const std::string s = "a-" + std::to_string(compact_at + 1);
+    auto step = [&](int n) {
+      if (n == compact_at) ASSERT_OK(store_->Compact());
+    };
+    for (int i = 0; i < 5; ++i) AppendOne(s);
+    step(0);
+    ASSERT_OK(store_->SetStreamMetadata(s, {.max_count = 3}));
+    EXPECT_EQ(ReadStream(s).size(), 3u);
+    step(1);
+    ASSERT_OK(store_->SaveSnapshot(s, Version(4), "{}"));
+    step(2);
+    auto trimmed = store_->TrimStream(s, {.before = Version(5)});
+    ASSERT_OK(trimmed.status());
+    EXPECT_EQ(ReadStream(s).size(), 1u);
+    step(3);
+    ASSERT_OK(store_->DeleteStream(s));
+    EXPECT_TRUE(store_->ReadStream(s).status().IsNotFound());
+    step(4);
+    StreamAppendResult again = AppendOne(s);
+    EXPECT_EQ(again.first_version, Version(6));
+    step(5);
+    EXPECT_EQ(Versions(ReadStream(s)), (std::vector<uint64_t>{6}));
+    step(6);
+    EXPECT_EQ(Versions(ReadStream(s)), (std::vector<uint64_t>{6}));
+  }
+}
+
 TEST_F(Metadata, HardDeleteForbidsReuseEvenAfterReopen) {
   AppendOne("a-1");
   ASSERT_OK(store_->DeleteStream("a-1", /*hard=*/true));

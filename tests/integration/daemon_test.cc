@@ -253,8 +253,8 @@ TEST_F(Pipelining, ResponsesMayOvertakeAnEarlierDurableAppend) {
   EXPECT_EQ(r->streams[0].stream, "slow-1");
 }
 
-TEST_F(Sessions, ThirtyTwoConcurrentSessionsAppendingWithExpectedVersionsLoseNothing) {
-  constexpr int kSessions = 32, kAppendsEach = 50;
+TEST_F(Sessions, SixtyFourConcurrentSessionsAppendingWithExpectedVersionsLoseNothing) {
+  constexpr int kSessions = 64, kStreams = 16, kAppendsEach = 30;
   std::vector<std::thread> threads;
   std::atomic<int> acked{0}, conflicts{0}, errors{0};
   std::mutex mu;
@@ -267,7 +267,7 @@ TEST_F(Sessions, ThirtyTwoConcurrentSessionsAppendingWithExpectedVersionsLoseNot
         return;
       }
       // Four sessions share each stream and race with exact expected versions.
-      const std::string stream = "shared-" + std::to_string(s % 8);
+      const std::string stream = "shared-" + std::to_string(s % kStreams);
       for (int i = 0; i < kAppendsEach;) {
         Result<Version> v = (*c)->StreamVersion(stream);
         if (!v.ok()) {
@@ -294,9 +294,9 @@ TEST_F(Sessions, ThirtyTwoConcurrentSessionsAppendingWithExpectedVersionsLoseNot
   ASSERT_EQ(acked.load(), kSessions * kAppendsEach);
   std::sort(positions.begin(), positions.end());
   for (size_t i = 0; i < positions.size(); ++i) ASSERT_EQ(positions[i], i + 1);
-  for (int s = 0; s < 8; ++s) {
+  for (int s = 0; s < kStreams; ++s) {
     EXPECT_EQ(store_->StreamVersion("shared-" + std::to_string(s)).value(),
-              Version(4 * kAppendsEach));
+              Version(kSessions / kStreams * kAppendsEach));
   }
 }
 

@@ -86,6 +86,68 @@ TEST(Reconnect, AppendsRetriedAcrossADaemonCrashAreAppliedExactlyOnce) {
   std::printf("%d appends, %d answered as deduplicated after the crash\n", kAppends, deduplicated);
 }
 
+TEST(Reconnect, ASubscriptionResumesAcrossADaemonRestartWithoutGapOrDuplicate) {
+  TempDir dir;
+  const std::string db = dir.Sub("store");
+  uint16_t port = 0;
+  std::unique_ptr<ChildProcess> daemon = StartEvlogd(db, "127.0.0.1:0", port);
+  ASSERT_NE(daemon, nullptr);
+  Result<std::unique_ptr<Client>> c =
+      Client::Connect({.port = port, .reconnect_for = std::chrono::seconds(20)});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<uint64_t> seen;
+  std::vector<std::string> errors;
+  auto sub = (*c)->Subscribe({.feed = {.start = FeedStart::Oldest()}, .window = 32},
+                             [&](Result<std::vector<OwnedEvent>> events) {
+                               std::lock_guard lock(mu);
+                               if (!events.ok()) {
+                                 errors.push_back(events.status().ToString());
+                               } else {
+                                 for (const OwnedEvent& e : *events) {
+                                   seen.push_back(e.position.value());
+                                 }
+                               }
+                               cv.notify_all();
+                             });
+  ASSERT_TRUE(sub.ok()) << sub.status().ToString();
+  auto append = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      AppendRequest r;
+      r.streams.push_back(StreamAppend{"sub-1", ExpectedVersion::Any(), {Ev("T")}});
+      r.durability = Durability::kBuffered;
+      ASSERT_TRUE((*c)->Append(std::move(r)).ok());
+    }
+  };
+  auto wait_for = [&](size_t n) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, std::chrono::seconds(20), [&] { return seen.size() >= n; });
+  };
+  append(150);
+  ASSERT_TRUE(wait_for(150));
+  daemon->KillAndWait(SIGKILL);
+  uint16_t same_port = 0;
+  daemon = StartEvlogd(db, "127.0.0.1:" + std::to_string(port), same_port);
+  ASSERT_NE(daemon, nullptr);
+  ASSERT_EQ(same_port, port);
+  append(150);  // reconnects; the subscription resumes on the new session
+  ASSERT_TRUE(wait_for(300)) << seen.size() << " events seen";
+  {
+    std::lock_guard lock(mu);
+    EXPECT_TRUE(errors.empty()) << errors.front();
+    ASSERT_EQ(seen.size(), 300u);
+    for (size_t i = 0; i < seen.size(); ++i) ASSERT_EQ(seen[i], i + 1) << "gap or duplicate";
+  }
+  EXPECT_EQ((*sub)->position(), Position(300));
+  ASSERT_TRUE((*sub)->Cancel().ok());
+  sub->reset();
+  c->reset();
+  const int status = daemon->KillAndWait(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+}
+
 TEST(Reconnect, WithoutReconnectALostDaemonFailsPendingCallsWithIOError) {
   TempDir dir;
   uint16_t port = 0;

@@ -137,6 +137,28 @@ TEST(ProtocolRead, RoundTripsReadStreamReadAllListStreams) {
   EXPECT_EQ(l->options.max_count, 5u);
 }
 
+TEST(ProtocolRead, RoundTripsViewScanPagingViewWaitAndVerify) {
+  Request scan = MustDecodeRequest(
+      EncodeRequest(Request{5, ViewScanRequest{"stock", "product-", 7, "product-41"}}));
+  auto* s = std::get_if<ViewScanRequest>(&scan.body);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->prefix, "product-");
+  EXPECT_EQ(s->max_count, 7u);
+  EXPECT_EQ(s->start_after, "product-41");
+
+  Request wait = MustDecodeRequest(EncodeRequest(
+      Request{6, ViewWaitRequest{"stock", Position(99), std::chrono::milliseconds(1500)}}));
+  auto* w = std::get_if<ViewWaitRequest>(&wait.body);
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(w->view, "stock");
+  EXPECT_EQ(w->position, Position(99));
+  EXPECT_EQ(w->timeout, std::chrono::milliseconds(1500));
+
+  Request verify = MustDecodeRequest(EncodeRequest(Request{7, VerifyRequest{}}));
+  EXPECT_EQ(verify.request_id, 7u);
+  EXPECT_TRUE(std::holds_alternative<VerifyRequest>(verify.body));
+}
+
 TEST(ProtocolDecode, GarbageIsMalformed) {
   const std::string garbage = "this is not a flatbuffer at all, not even close";
   const ProtocolError e = MustFailRequest(
@@ -324,6 +346,28 @@ TEST(ProtocolResponse, AppendOkEventsStreamsAndStatsRoundTrip) {
   ASSERT_NE(stats, nullptr);
   EXPECT_EQ(stats->events, 5u);
   EXPECT_EQ(stats->last_position, Position(5));
+}
+
+TEST(ProtocolResponse, VerifyReportRoundTripsItsCountsAndProblems) {
+  VerifyReport report;
+  report.events = 10;
+  report.streams = 3;
+  report.last_position = Position(12);
+  report.reclaimed = 2;
+  report.index_entries = 30;
+  report.problems = {"position 4: missing", "stream a-1: version 2 twice"};
+  report.problem_count = 5;
+  const Response r = MustDecodeResponse(EncodeVerifyReport(8, report));
+  const auto* got = std::get_if<VerifyReport>(&r.body);
+  ASSERT_NE(got, nullptr);
+  EXPECT_EQ(got->events, 10u);
+  EXPECT_EQ(got->streams, 3u);
+  EXPECT_EQ(got->last_position, Position(12));
+  EXPECT_EQ(got->reclaimed, 2u);
+  EXPECT_EQ(got->index_entries, 30u);
+  EXPECT_EQ(got->problems, report.problems);
+  EXPECT_EQ(got->problem_count, 5u);
+  EXPECT_FALSE(got->ok());
 }
 
 TEST(ProtocolBackup, RequestAndBackupOkRoundTrip) {

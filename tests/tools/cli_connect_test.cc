@@ -71,10 +71,23 @@ TEST_F(CliConnect, AnUnreachableDaemonExitsSeven) {
   ExpectError(r, 7, "io_error");
 }
 
-TEST_F(CliConnect, VerifyIsNotServedRemotelyExitsSix) {
+TEST_F(CliConnect, VerifyThroughTheDaemonPrintsWhatTheEmbeddedFormPrints) {
   const std::string address = StartDaemon(db());
   ASSERT_FALSE(address.empty());
-  ExpectError(EvlogWithoutDb({"--connect", address, "verify"}), 6, "not_supported");
+  for (const char* stream : {"order-1", "order-1", "cart-1"}) {
+    CliOutcome a =
+        EvlogWithoutDb({"--connect", address, "append", stream, "--type", "A", "--data", "1"});
+    ASSERT_EQ(a.exit_code, 0) << a.err;
+  }
+  CliOutcome remote = EvlogWithoutDb({"--connect", address, "verify"});
+  ASSERT_EQ(remote.exit_code, 0) << remote.err;
+  EXPECT_EQ(Json::parse(remote.out)["ok"], true);
+  EXPECT_EQ(Json::parse(remote.out)["events"], 3);
+  daemon_->KillAndWait(SIGTERM);
+  daemon_.reset();
+  CliOutcome embedded = Evlog({"verify"});
+  ASSERT_EQ(embedded.exit_code, 0) << embedded.err;
+  EXPECT_EQ(remote.out, embedded.out);
 }
 
 TEST_F(CliConnect, TheTokenFileAuthenticates) {

@@ -10,6 +10,7 @@
 
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -61,7 +62,7 @@ class Backend {
   virtual Status ReadAll(const ReadAllOptions& options, const EventSink& each) = 0;
   virtual Result<std::vector<StreamInfo>> ListStreams(const ListStreamsOptions& options) = 0;
   virtual Result<StoreStats> Stats() = 0;
-  // Store::Verify; NotServedRemotely through the daemon.
+  // Store::Verify (through the daemon: run by the daemon on its store).
   virtual Result<VerifyReport> Verify() = 0;
   // Store::Backup. Remotely the daemon writes it, and `dest` is a path on
   // the daemon's machine.
@@ -85,6 +86,10 @@ class Backend {
   virtual Status RequestViewRebuild(std::string_view view) = 0;
   virtual Status CancelViewRebuild(std::string_view view) = 0;
   virtual Result<Store::ViewProgress> GetViewProgress(std::string_view view) = 0;
+  // Waits until view `view` has applied every event up to `position`, at
+  // most `timeout`: its progress then, or TimedOut.
+  virtual Result<Store::ViewProgress> ViewWait(std::string_view view, Position position,
+                                               std::chrono::milliseconds timeout) = 0;
   // Makes commits of another writer visible (a read-only store); a no-op
   // where reads always see the latest commit.
   virtual Status CatchUp() = 0;

@@ -2,6 +2,8 @@
 
 #include "cli/backend.h"
 
+#include <thread>
+
 namespace evlog::cli {
 
 namespace {
@@ -86,6 +88,22 @@ class EmbeddedBackend final : public Backend {
   }
   Result<Store::ViewProgress> GetViewProgress(std::string_view view) override {
     return store_->GetViewProgress(view);
+  }
+  // The view runs in another process: follow the progress it stores.
+  Result<Store::ViewProgress> ViewWait(std::string_view view, Position position,
+                                       std::chrono::milliseconds timeout) override {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      if (Status s = store_->CatchUp(); !s.ok()) return s;
+      Result<Store::ViewProgress> p = store_->GetViewProgress(view);
+      if (!p.ok() || p->position >= position) return p;
+      if (std::chrono::steady_clock::now() >= deadline) {
+        return Status::TimedOut("view '" + std::string(view) + "' is at position " +
+                                std::to_string(p->position.value()) + ", waited for " +
+                                std::to_string(position.value()));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
   }
   Status CatchUp() override { return store_->CatchUp(); }
 

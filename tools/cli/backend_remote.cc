@@ -70,7 +70,7 @@ class RemoteBackend final : public Backend {
   }
 
   Result<StoreStats> Stats() override { return client_->Stats(); }
-  Result<VerifyReport> Verify() override { return NotServedRemotely("verify"); }
+  Result<VerifyReport> Verify() override { return client_->Verify(); }
   Result<BackupInfo> Backup(std::string_view dest) override { return client_->Backup(dest); }
 
   Status Tail(const ChangeFeedOptions& options, bool follow, const EventSink& each) override {
@@ -121,6 +121,10 @@ class RemoteBackend final : public Backend {
   Result<std::vector<std::pair<std::string, std::string>>> ViewScan(
       std::string_view view, std::string_view prefix) override {
     return client_->ViewScan(view, prefix);
+  }
+  Result<Store::ViewProgress> ViewWait(std::string_view view, Position position,
+                                       std::chrono::milliseconds timeout) override {
+    return client_->ViewWait(view, position, timeout);
   }
   Status RequestViewRebuild(std::string_view view) override {
     return client_->RequestViewRebuild(view);

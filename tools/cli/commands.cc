@@ -14,6 +14,12 @@
 
 namespace evlog::cli {
 
+bool ParseUint(const std::string& text, uint64_t* out) {
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, *out);
+  return ec == std::errc() && ptr == end && !text.empty();
+}
+
 namespace {
 
 bool ParseExpected(const std::string& text, ExpectedVersion* out) {
@@ -25,9 +31,7 @@ bool ParseExpected(const std::string& text, ExpectedVersion* out) {
     *out = ExpectedVersion::StreamExists();
   } else {
     uint64_t v = 0;
-    const char* end = text.data() + text.size();
-    auto [ptr, ec] = std::from_chars(text.data(), end, v);
-    if (ec != std::errc() || ptr != end || text.empty()) return false;
+    if (!ParseUint(text, &v)) return false;
     *out = ExpectedVersion::Exact(Version(v));
   }
   return true;

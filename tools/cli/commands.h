@@ -4,6 +4,7 @@
 
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <iosfwd>
 #include <memory>
@@ -65,9 +66,13 @@ int RunSubscriptions(const Target& target);
 int RunParked(const Target& target, const std::string& name);
 int RunReplayParked(const Target& target, const std::string& name);
 
-// `view NAME get KEY`, `view NAME scan PREFIX`, `view NAME rebuild`.
+// `view NAME get KEY`, `view NAME scan PREFIX`, `view NAME rebuild`,
+// `view NAME wait POSITION` (at most `wait_timeout`).
 int RunView(const Target& target, const std::string& name, const std::string& action,
-            const std::string& argument);
+            const std::string& argument, std::chrono::milliseconds wait_timeout);
+
+// A whole decimal number; false for anything else (sign, space, overflow).
+bool ParseUint(const std::string& text, uint64_t* out);
 
 // `verify`: Store::Verify as one JSON line; exit 5 if it found problems.
 int RunVerify(const Target& target);

@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <charconv>
 #include <iostream>
 #include <thread>
 
@@ -24,9 +23,7 @@ bool ParseStart(const std::string& text, FeedStart* out) {
     return true;
   }
   uint64_t p = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, p);
-  if (ec != std::errc() || ptr != end || text.empty()) return false;
+  if (!ParseUint(text, &p)) return false;
   *out = FeedStart::At(Position(p));
   return true;
 }
@@ -139,13 +136,28 @@ int RunReplayParked(const Target& target, const std::string& name) {
 }
 
 int RunView(const Target& target, const std::string& name, const std::string& action,
-            const std::string& argument) {
+            const std::string& argument, std::chrono::milliseconds wait_timeout) {
   if (action == "rebuild") return RebuildView(target, name);
-  if (action != "get" && action != "scan") {
-    return ReportUsage("view actions are get KEY, scan PREFIX and rebuild, not '" + action + "'");
+  if (action != "get" && action != "scan" && action != "wait") {
+    return ReportUsage("view actions are get KEY, scan PREFIX, wait POSITION and rebuild, not '" +
+                       action + "'");
+  }
+  uint64_t wait_for = 0;
+  if (action == "wait" && !ParseUint(argument, &wait_for)) {
+    return ReportUsage("view wait needs a position, not '" + argument + "'");
   }
   auto store = OpenBackend(target, OpenMode::kRead);
   if (!store.ok()) return ReportOpenError(target, store.status());
+  if (action == "wait") {
+    auto progress = (*store)->ViewWait(name, Position(wait_for), wait_timeout);
+    if (!progress.ok()) return ReportError(progress.status());
+    Json j;
+    j["view"] = name;
+    j["generation"] = progress->generation;
+    j["position"] = progress->position.value();
+    std::cout << Dump(j) << std::endl;
+    return kExitOk;
+  }
   if (action == "get") {
     auto value = (*store)->ViewGet(name, argument);
     if (!value.ok()) return ReportError(value.status());

@@ -133,10 +133,15 @@ int main(int argc, char** argv) {
   tail_cmd->add_flag("--follow", tail.follow, "Keep printing new events until interrupted");
 
   std::string view_name, view_action, view_argument;
-  auto* view_cmd = app.add_subcommand("view", "Query a view: NAME get KEY | NAME scan PREFIX");
+  double view_timeout_s = 10;
+  auto* view_cmd = app.add_subcommand(
+      "view", "Query a view: NAME get KEY | NAME scan PREFIX | NAME wait POSITION | NAME rebuild");
   view_cmd->add_option("name", view_name, "View name")->required();
-  view_cmd->add_option("action", view_action, "get | scan | rebuild")->required();
-  view_cmd->add_option("argument", view_argument, "KEY for get, PREFIX for scan");
+  view_cmd->add_option("action", view_action, "get | scan | wait | rebuild")->required();
+  view_cmd->add_option("argument", view_argument,
+                       "KEY for get, PREFIX for scan, POSITION for wait");
+  view_cmd->add_option("--timeout", view_timeout_s, "Seconds wait waits at most (default 10)")
+      ->check(CLI::Range(0.0, 3600.0));
 
   std::string stream_arg;
   auto* snapshot_cmd = app.add_subcommand("snapshot", "Show a stream's newest snapshot");
@@ -216,7 +221,10 @@ int main(int argc, char** argv) {
   if (trim_cmd->parsed()) return RunTrim(target, stream_arg, trim_before);
   if (metadata_cmd->parsed()) return RunMetadata(target, stream_arg, metadata);
   if (delete_cmd->parsed()) return RunDelete(target, stream_arg, hard);
-  if (view_cmd->parsed()) return RunView(target, view_name, view_action, view_argument);
+  if (view_cmd->parsed()) {
+    return RunView(target, view_name, view_action, view_argument,
+                   std::chrono::milliseconds(static_cast<int64_t>(view_timeout_s * 1000)));
+  }
   if (subscriptions_cmd->parsed()) return RunSubscriptions(target);
   if (parked_cmd->parsed()) return RunParked(target, subscription);
   if (replay_cmd->parsed()) return RunReplayParked(target, subscription);

@@ -238,9 +238,12 @@ class Store {
   // read-only): its current version as of its last applied batch. NotFound
   // if no view of that name has applied anything.
   Result<std::optional<std::string>> ViewGet(std::string_view view, std::string_view key);
-  Result<std::vector<std::pair<std::string, std::string>>> ViewScan(std::string_view view,
-                                                                    std::string_view prefix,
-                                                                    size_t max_count = SIZE_MAX);
+  // The rows whose keys start with `prefix`, in key order, at most
+  // `max_count`; with `start_after`, only keys after it (to page through a
+  // large view: pass the last key of the previous page).
+  Result<std::vector<std::pair<std::string, std::string>>> ViewScan(
+      std::string_view view, std::string_view prefix, size_t max_count = SIZE_MAX,
+      std::string_view start_after = {});
 
   // Saves `state` as the state of `stream` at `version` (see snapshot.h).
   // Errors: NotFound if the stream has no events; InvalidArgument if

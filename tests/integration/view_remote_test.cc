@@ -1,0 +1,130 @@
+// Views and verification through the daemon: scans longer than one
+// response page, waiting for a view to catch up, and Store::Verify run by
+// the daemon.
+
+#include <atomic>
+#include <cstdio>
+#include <future>
+#include <thread>
+
+#include "integration/daemon_fixture.h"
+#include "testutil/store_fixture.h"
+
+namespace evlog::testutil {
+namespace {
+
+using RemoteViews = DaemonTest;
+using RemoteVerify = DaemonTest;
+
+// A view keeping, per stream, the stream's last event data.
+Result<std::unique_ptr<View>> OpenLastValueView(Store& store, ViewHandler handler = nullptr) {
+  if (!handler) {
+    handler = [](const std::vector<OwnedEvent>& events, ViewWriter& out) {
+      for (const OwnedEvent& e : events) out.Put(e.stream, e.data);
+      return Status::OK();
+    };
+  }
+  return store.OpenView({.name = "last"}, std::move(handler));
+}
+
+// `streams` streams row-0000000..., one event each, in appends of 100 (the most streams one append may name).
+Position AppendRows(Store& store, int streams) {
+  Position last;
+  for (int first = 0; first < streams; first += 100) {
+    AppendRequest request;
+    request.durability = Durability::kBuffered;
+    for (int i = first; i < std::min(streams, first + 100); ++i) {
+      char name[32];
+      std::snprintf(name, sizeof name, "row-%07d", i);
+      request.streams.push_back(
+          StreamAppend{name, ExpectedVersion::Any(), {Ev("T", std::to_string(i))}});
+    }
+    auto r = store.Append(std::move(request));
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    if (r.ok()) last = r->streams.back().last_position;
+  }
+  return last;
+}
+
+TEST_F(RemoteViews, ScanLongerThanOneResponsePageIsCollectedWhole) {
+  auto view = OpenLastValueView(*store_);
+  ASSERT_TRUE(view.ok()) << view.status().ToString();
+  constexpr int kRows = 10'500;  // the daemon answers at most 10,000 per page
+  const Position last = AppendRows(*store_, kRows);
+  ASSERT_TRUE((*view)->WaitFor(last, std::chrono::seconds(60)).ok());
+
+  Result<std::unique_ptr<Client>> c = Connect();
+  ASSERT_TRUE(c.ok());
+  auto rows = (*c)->ViewScan("last", "row-");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), static_cast<size_t>(kRows));
+  for (int i = 0; i < kRows; ++i) {
+    ASSERT_EQ((*rows)[i].second, std::to_string(i)) << (*rows)[i].first;
+  }
+  auto capped = (*c)->ViewScan("last", "row-", 10'200);
+  ASSERT_TRUE(capped.ok());
+  EXPECT_EQ(capped->size(), 10'200u);
+  EXPECT_EQ(capped->back().first, "row-0010199");
+  auto after = (*c)->ViewScan("last", "row-", SIZE_MAX, "row-0010497");
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->size(), 2u);
+  EXPECT_EQ(after->front().first, "row-0010498");
+}
+
+TEST_F(RemoteViews, WaitAnswersOnceTheViewHasAppliedThePosition) {
+  // Holds the view's handler until released (also when the test fails).
+  std::atomic<bool> held{false};
+  struct Release {
+    std::atomic<bool>& held;
+    ~Release() { held = false; }
+  } release{held};
+  auto view = OpenLastValueView(*store_, [&](const std::vector<OwnedEvent>& events,
+                                             ViewWriter& out) {
+    while (held) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    for (const OwnedEvent& e : events) out.Put(e.stream, e.data);
+    return Status::OK();
+  });
+  ASSERT_TRUE(view.ok());
+  // A view exists for queries once it has applied its first batch.
+  ASSERT_TRUE((*view)->WaitFor(AppendRows(*store_, 1), std::chrono::seconds(30)).ok());
+  held = true;
+  Result<std::unique_ptr<Client>> c = Connect();
+  ASSERT_TRUE(c.ok());
+  auto appended = (*c)->Append([] {
+    AppendRequest r;
+    r.streams.push_back(StreamAppend{"a-1", ExpectedVersion::Any(), {Ev("T", "1")}});
+    return r;
+  }());
+  ASSERT_TRUE(appended.ok());
+  const Position target = appended->streams[0].last_position;
+
+  // The view is held: a short wait times out, a long one is answered once
+  // the view applies the event.
+  auto early = (*c)->ViewWait("last", target, std::chrono::milliseconds(100));
+  EXPECT_TRUE(early.status().IsTimedOut()) << early.status().ToString();
+  Client& client = **c;
+  auto waiting = std::async(std::launch::async, [&] {
+    return client.ViewWait("last", target, std::chrono::seconds(30));
+  });
+  EXPECT_EQ(waiting.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
+  held = false;
+  Result<Store::ViewProgress> done = waiting.get();
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_GE(done->position, target);
+  EXPECT_TRUE((*c)->ViewWait("nope", target, std::chrono::seconds(1)).status().IsNotFound());
+}
+
+TEST_F(RemoteVerify, TheDaemonVerifiesItsStoreAndReportsTheCounts) {
+  AppendRows(*store_, 3);
+  Result<std::unique_ptr<Client>> c = Connect();
+  ASSERT_TRUE(c.ok());
+  Result<VerifyReport> report = (*c)->Verify();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->ok());
+  EXPECT_EQ(report->events, 3u);
+  EXPECT_EQ(report->streams, 3u);
+  EXPECT_EQ(report->last_position, Position(3));
+}
+
+}  // namespace
+}  // namespace evlog::testutil
