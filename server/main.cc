@@ -13,11 +13,12 @@
 
 namespace {
 
-// "HOST:PORT" or "[V6]:PORT".
-bool ParseListen(const std::string& text, evlog::net::tcp::endpoint& out, std::string& error) {
+// "HOST:PORT" or "[V6]:PORT", the value of `flag`.
+bool ParseListen(const std::string& text, evlog::net::tcp::endpoint& out, std::string& error,
+                 const std::string& flag = "--listen") {
   const size_t colon = text.rfind(':');
   if (colon == std::string::npos || colon + 1 == text.size()) {
-    error = "--listen wants HOST:PORT, got '" + text + "'";
+    error = flag + " wants HOST:PORT, got '" + text + "'";
     return false;
   }
   std::string host = text.substr(0, colon);
@@ -27,13 +28,13 @@ bool ParseListen(const std::string& text, evlog::net::tcp::endpoint& out, std::s
   const std::string port_text = text.substr(colon + 1);
   if (port_text.find_first_not_of("0123456789") != std::string::npos || port_text.size() > 5 ||
       std::stoul(port_text) > 65535) {
-    error = "bad port in --listen '" + text + "'";
+    error = "bad port in " + flag + " '" + text + "'";
     return false;
   }
   boost::system::error_code ec;
   const auto address = boost::asio::ip::make_address(host, ec);
   if (ec) {
-    error = "--listen wants a numeric address, got '" + host + "'";
+    error = flag + " wants a numeric address, got '" + host + "'";
     return false;
   }
   out = evlog::net::tcp::endpoint(address, static_cast<uint16_t>(std::stoul(port_text)));
@@ -64,8 +65,9 @@ bool ReadToken(const std::string& path, std::string& token, std::string& error) 
 
 int main(int argc, char** argv) {
   CLI::App app{"evlogd: serves an evlog store over TCP (see docs/protocol.md)"};
-  std::string db, listen = "127.0.0.1:7411", token_file;
+  std::string db, listen = "127.0.0.1:7411", token_file, http_listen;
   size_t max_connections = 256, max_frame_bytes = 4 << 20;
+  size_t http_max_body_bytes = evlog::server::HttpOptions{}.max_body_bytes;
   uint64_t idle_timeout_s = 300;
   bool allow_remote = false;
   app.add_option("--db", db, "Store directory")->required();
@@ -81,7 +83,13 @@ int main(int argc, char** argv) {
   app.add_option("--idle-timeout", idle_timeout_s, "Seconds before an idle session closes")
       ->capture_default_str()
       ->check(CLI::Range(uint64_t{1}, uint64_t{86400 * 365}));
-  app.add_flag("--allow-remote", allow_remote, "Allow a non-loopback --listen address");
+  app.add_option("--http", http_listen,
+                 "HOST:PORT to serve HTTP/JSON on (docs/http.md; port 0: any free port). "
+                 "Default: off");
+  app.add_option("--http-max-body-bytes", http_max_body_bytes, "Largest HTTP request body")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1} << 10, size_t{1} << 30));
+  app.add_flag("--allow-remote", allow_remote, "Allow a non-loopback --listen or --http address");
   CLI11_PARSE(app, argc, argv);
 
   evlog::server::ServerOptions options;
@@ -105,6 +113,28 @@ int main(int argc, char** argv) {
                 << " without --token-file: anyone who can reach it can read and write\n";
     }
   }
+  if (!http_listen.empty()) {
+    evlog::server::HttpOptions http;
+    if (!ParseListen(http_listen, http.endpoint, error, "--http")) {
+      std::cerr << "evlogd: " << error << "\n";
+      return 2;
+    }
+    if (!http.endpoint.address().is_loopback()) {
+      if (!allow_remote) {
+        std::cerr << "evlogd: " << http_listen
+                  << " is not a loopback address; pass --allow-remote to serve HTTP on it\n";
+        return 2;
+      }
+      if (options.dispatcher.token.empty()) {
+        std::cerr << "evlogd: warning: serving HTTP on " << http_listen
+                  << " without --token-file: anyone who can reach it can read and write\n";
+      }
+    }
+    http.max_sessions = max_connections;
+    http.max_body_bytes = http_max_body_bytes;
+    http.idle_timeout = std::chrono::seconds(idle_timeout_s);
+    options.http = http;
+  }
   options.max_sessions = max_connections;
   options.session.max_frame_bytes = max_frame_bytes;
   options.session.idle_timeout = std::chrono::seconds(idle_timeout_s);
@@ -126,6 +156,11 @@ int main(int argc, char** argv) {
     // Tests and scripts read the port from this line.
     std::cout << "evlogd listening on " << bound.address().to_string() << ":" << bound.port()
               << std::endl;
+    if (const auto http = server.http_endpoint()) {
+      // The second line, with --http only.
+      std::cout << "evlogd http listening on " << http->address().to_string() << ":" << http->port()
+                << std::endl;
+    }
     io.run();
   }
   store->reset();  // Completes queued appends, syncs the log, closes.

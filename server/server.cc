@@ -32,7 +32,9 @@ Server::Server(net::asio::io_context& io, Store& store, ServerOptions options)
       acceptor_(io),
       signals_(io),
       drain_timer_(io),
-      accept_pause_(io) {}
+      accept_pause_(io) {
+  if (options_.http) http_ = std::make_unique<HttpListener>(io, dispatcher_, *options_.http);
+}
 
 Server::~Server() { read_pool_.join(); }
 
@@ -45,6 +47,9 @@ Status Server::Listen() {
   if (ec) {
     return Status::IOError("cannot listen on " + options_.endpoint.address().to_string() + ":" +
                            std::to_string(options_.endpoint.port()) + ": " + ec.message());
+  }
+  if (http_) {
+    if (Status s = http_->Listen(); !s.ok()) return s;
   }
   if (options_.handle_signals) {
     signals_.add(SIGTERM);
@@ -60,6 +65,11 @@ Status Server::Listen() {
 net::tcp::endpoint Server::local_endpoint() const {
   boost::system::error_code ignored;
   return acceptor_.local_endpoint(ignored);
+}
+
+std::optional<net::tcp::endpoint> Server::http_endpoint() const {
+  if (!http_) return std::nullopt;
+  return http_->local_endpoint();
 }
 
 void Server::Accept() {
@@ -102,9 +112,18 @@ void Server::DrainNow() {
   accept_pause_.cancel();
   drain_timer_.expires_after(options_.drain_timeout);
   drain_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (!ec) registry_.CloseAll();
+    if (!ec) {
+      registry_.CloseAll();
+      if (http_) http_->CloseAll();
+    }
   });
-  registry_.DrainAll([this] { drain_timer_.cancel(); });
+  // The timer goes when both kinds of session have gone.
+  auto pending = std::make_shared<int>(http_ ? 2 : 1);
+  auto done = [this, pending] {
+    if (--*pending == 0) drain_timer_.cancel();
+  };
+  if (http_) http_->Drain(done);
+  registry_.DrainAll(done);
 }
 
 }  // namespace evlog::server

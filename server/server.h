@@ -1,7 +1,8 @@
 // Server: evlogd's acceptor, session limit and shutdown.
 //
 // Drain() (or SIGTERM/SIGINT, when handle_signals is set) stops accepting,
-// lets every session answer what it has in flight, and closes them; the
+// lets every session (HTTP ones too) answer what it has in flight, and
+// closes them; the
 // io_context then runs out of work and run() returns, after which the owner
 // closes the store. Appends in flight hold tracked work on the io_context
 // until their replies have run, so none is lost.
@@ -14,10 +15,12 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 
 #include "dispatcher.h"
 #include "evlog/status.h"
 #include "evlog/store.h"
+#include "http_listener.h"
 #include "net.h"
 #include "session.h"
 #include "session_registry.h"
@@ -43,6 +46,10 @@ struct ServerOptions {
   // Threads that run reads, so a long read never stalls the network thread.
   // Default: 2
   size_t read_threads = 2;
+  // Also serve HTTP/JSON (see http_handler.h, docs/http.md) on
+  // http->endpoint, with the same token and read limits.
+  // Default: nullopt, no HTTP
+  std::optional<HttpOptions> http;
   // Drain on SIGTERM and SIGINT.
   // Default: false (evlogd's main sets it)
   bool handle_signals = false;
@@ -56,11 +63,14 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds and starts accepting. IOError if the address cannot be bound.
+  // Binds and starts accepting (the HTTP endpoint too, when set). IOError
+  // if an address cannot be bound.
   Status Listen();
 
   // The bound address (with the actual port when listening on port 0).
   net::tcp::endpoint local_endpoint() const;
+  // The bound HTTP address; nullopt without HTTP.
+  std::optional<net::tcp::endpoint> http_endpoint() const;
 
   // Stops accepting and drains every session. Safe from any thread.
   void Drain();
@@ -79,6 +89,8 @@ class Server {
   net::asio::thread_pool read_pool_;
   Dispatcher dispatcher_;
   SessionRegistry registry_;
+  // Declared after the dispatcher it uses.
+  std::unique_ptr<HttpListener> http_;
   net::tcp::acceptor acceptor_;
   net::asio::signal_set signals_;
   net::asio::steady_timer drain_timer_;

@@ -44,7 +44,8 @@ std::unique_ptr<ChildProcess> StartEvlogd(const std::string& db, const std::stri
   return StartEvlogd({"--db", db, "--listen", listen}, port);
 }
 
-std::unique_ptr<ChildProcess> StartEvlogd(const std::vector<std::string>& flags, uint16_t& port) {
+std::unique_ptr<ChildProcess> StartEvlogd(const std::vector<std::string>& flags, uint16_t& port,
+                                          uint16_t* http_port) {
   std::vector<std::string> argv{EVLOGD_PATH};
   argv.insert(argv.end(), flags.begin(), flags.end());
   auto child = ChildProcess::Start(argv);
@@ -55,6 +56,15 @@ std::unique_ptr<ChildProcess> StartEvlogd(const std::vector<std::string>& flags,
   const size_t colon = text.rfind(':');
   if (text.rfind("evlogd listening on ", 0) != 0 || colon == std::string::npos) return nullptr;
   port = static_cast<uint16_t>(std::stoul(text.substr(colon + 1)));
+  if (http_port != nullptr) {
+    if (fgets(line, sizeof(line), child->out()) == nullptr) return nullptr;
+    const std::string http_text(line);
+    const size_t http_colon = http_text.rfind(':');
+    if (http_text.rfind("evlogd http listening on ", 0) != 0 || http_colon == std::string::npos) {
+      return nullptr;
+    }
+    *http_port = static_cast<uint16_t>(std::stoul(http_text.substr(http_colon + 1)));
+  }
   return child;
 }
 

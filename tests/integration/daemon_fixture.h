@@ -47,8 +47,10 @@ class DaemonTest : public ::testing::Test {
 // Null if it did not start.
 std::unique_ptr<ChildProcess> StartEvlogd(const std::string& db, const std::string& listen,
                                           uint16_t& port);
-// The same with any flags after the program name.
-std::unique_ptr<ChildProcess> StartEvlogd(const std::vector<std::string>& flags, uint16_t& port);
+// The same with any flags after the program name. With `http_port`, also
+// reads the second line evlogd prints with --http and sets it.
+std::unique_ptr<ChildProcess> StartEvlogd(const std::vector<std::string>& flags, uint16_t& port,
+                                          uint16_t* http_port = nullptr);
 
 // A blocking TCP connection with a 10 s receive timeout, so a test that
 // waits for an answer that never comes fails instead of hanging.

@@ -42,13 +42,18 @@ Status EventFromLine(std::string_view line, size_t line_number, EventData* out) 
   const std::string where = "line " + std::to_string(line_number) + ": ";
   Json j = Json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Status::InvalidArgument(where + "not valid JSON");
+  return EventFromJson(j, where, out);
+}
+
+Status EventFromJson(const Json& j, std::string_view where_view, EventData* out) {
+  const std::string where(where_view);
   if (!j.is_object()) return Status::InvalidArgument(where + "not a JSON object");
   for (const auto& [key, value] : j.items()) {
     if (key != "type" && key != "data" && key != "metadata" && key != "id") {
       return Status::InvalidArgument(where + "unknown field \"" + key + "\"");
     }
   }
-  if (!j.contains("type") || !j["type"].is_string()) {
+  if (!j.contains("type") || !j.at("type").is_string()) {
     return Status::InvalidArgument(where + "\"type\" must be a string");
   }
   if (!j.contains("data")) return Status::InvalidArgument(where + "\"data\" is missing");

@@ -22,6 +22,11 @@ using Json = nlohmann::ordered_json;
 Status EventFromArgs(std::string_view type, std::string_view data, std::string_view metadata,
                      std::string_view id, EventData* out);
 
+// Builds an event from a parsed object {"type":..,"data":..,"metadata":..,"id":..}.
+// InvalidArgument, its message starting with `where`, if `j` is not such an
+// object.
+Status EventFromJson(const Json& j, std::string_view where, EventData* out);
+
 // Parses one input line {"type":..,"data":..,"metadata":..,"id":..}.
 // InvalidArgument, naming `line_number`, if it is not such an object.
 Status EventFromLine(std::string_view line, size_t line_number, EventData* out);

@@ -1,0 +1,389 @@
+// Reads, feed opening and append bodies run where the Dispatcher runs reads
+// (evlogd: its read threads), never on the network thread; appends go through
+// Store::AppendAsync and reply from the writer's callback, so no fsync is
+// waited for on the io_context.
+
+#include "http_handler.h"
+
+#include <algorithm>
+#include <initializer_list>
+
+#include "cli/event_json.h"
+
+namespace evlog::server {
+
+namespace http = net::http;
+using cli::Json;
+
+namespace {
+
+enum class Route { kNone, kStreams, kStream, kAll, kSubscribe, kView };
+
+struct Matched {
+  Route route = Route::kNone;
+  std::string first;   // stream or view name
+  std::string second;  // view key
+};
+
+Matched Match(const HttpTarget& target) {
+  const std::vector<std::string>& s = target.segments;
+  if (s.empty()) return {};
+  if (s[0] == "streams" && s.size() == 1) return {Route::kStreams};
+  if (s[0] == "streams" && s.size() == 2) return {Route::kStream, s[1]};
+  if (s[0] == "all" && s.size() == 1) return {Route::kAll};
+  if (s[0] == "subscribe" && s.size() == 1) return {Route::kSubscribe};
+  if (s[0] == "views" && s.size() >= 3) {
+    // A key may hold '/', written as is or as %2F.
+    std::string key = s[2];
+    for (size_t i = 3; i < s.size(); ++i) key += "/" + s[i];
+    return {Route::kView, s[1], std::move(key)};
+  }
+  return {};
+}
+
+// 400 for a query parameter the route does not take (a typo would
+// otherwise be ignored silently).
+std::optional<HttpResponse> CheckParams(const HttpTarget& target,
+                                        std::initializer_list<std::string_view> allowed) {
+  for (const auto& [name, value] : target.query) {
+    if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+      std::string list;
+      for (std::string_view a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      return HttpError(http::status::bad_request, "invalid_argument",
+                       "unknown query parameter '" + name + "'" +
+                           (list.empty() ? "" : " (this route takes " + list + ")"));
+    }
+  }
+  return std::nullopt;
+}
+
+HttpResponse Bad(const Status& s) { return HttpStatusError(s); }
+
+// Copies events into `events` until the iterator ends, `count` events, or
+// the dispatcher's read limits (event count, response bytes) would be
+// passed; returns whether it stopped at a limit with events left.
+bool Fill(EventIterator& it, size_t count, const DispatcherOptions& options, Json* events) {
+  const size_t limit = std::min(count, options.max_read_events);
+  size_t bytes = 0;
+  size_t n = 0;
+  for (; it.Valid(); it.Next()) {
+    if (n == count) return false;
+    const RecordedEvent& e = it.event();
+    const size_t next_bytes =
+        e.stream.size() + e.type.size() + e.data.size() + e.metadata.size() + 160;
+    if (n == limit || (n > 0 && bytes + next_bytes > options.max_response_bytes)) return true;
+    events->push_back(cli::EventToJson(e));
+    bytes += next_bytes;
+    ++n;
+  }
+  return false;
+}
+
+// ?count=: 1 or more; SIZE_MAX when absent.
+Result<size_t> CountParam(const HttpTarget& target) {
+  std::optional<std::string_view> text = target.Get("count");
+  if (!text) return SIZE_MAX;
+  Result<uint64_t> n = ParseUnsigned(*text, "count");
+  if (!n.ok()) return n.status();
+  if (*n == 0) return Status::InvalidArgument("count must be at least 1");
+  return static_cast<size_t>(std::min<uint64_t>(*n, SIZE_MAX));
+}
+
+std::string Quoted(uint64_t version) { return "\"" + std::to_string(version) + "\""; }
+
+bool SameExpectation(const ExpectedVersion& a, const ExpectedVersion& b) {
+  if (a.kind() != b.kind()) return false;
+  return a.kind() != ExpectedVersion::Kind::kExact || a.version() == b.version();
+}
+
+}  // namespace
+
+bool HttpHandler::Authorized(std::string_view authorization) const {
+  const std::string& token = dispatcher_.options().token;
+  if (token.empty()) return true;
+  constexpr std::string_view kBearer = "Bearer ";
+  if (authorization.size() < kBearer.size()) return false;
+  // The scheme is case-insensitive.
+  for (size_t i = 0; i < kBearer.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(authorization[i])) !=
+        std::tolower(static_cast<unsigned char>(kBearer[i]))) {
+      return false;
+    }
+  }
+  return ConstantTimeEquals(token, authorization.substr(kBearer.size()));
+}
+
+void HttpHandler::Handle(HttpRequest request, Reply reply) {
+  if (!Authorized(request[http::field::authorization])) {
+    HttpResponse response =
+        HttpError(http::status::unauthorized, "unauthorized", "missing or wrong bearer token");
+    response.set(http::field::www_authenticate, "Bearer realm=\"evlog\"");
+    reply(std::move(response));
+    return;
+  }
+  HttpTarget target;
+  if (Status s = ParseHttpTarget(request.target(), &target); !s.ok()) {
+    reply(Bad(s));
+    return;
+  }
+  Matched m = Match(target);
+  if (m.route == Route::kNone) {
+    reply(HttpError(http::status::not_found, "not_found",
+                    "no route for " + std::string(request.target())));
+    return;
+  }
+  const bool get = request.method() == http::verb::get;
+  const bool post = request.method() == http::verb::post;
+  if (m.route == Route::kStream ? !(get || post) : !get) {
+    HttpResponse response = HttpError(http::status::method_not_allowed, "method_not_allowed",
+                                      std::string(request.method_string()) + " is not allowed on " +
+                                          std::string(request.target()));
+    response.set(http::field::allow, m.route == Route::kStream ? "GET, POST" : "GET");
+    reply(std::move(response));
+    return;
+  }
+  if (post) {
+    // Parsing a body of up to a MiB is work for a read thread, not the
+    // network thread; the append itself completes on the writer's.
+    dispatcher_.RunBlocking([this, stream = std::move(m.first), target = std::move(target),
+                             request = std::move(request), reply = std::move(reply)]() mutable {
+      Append(stream, target, std::move(request), std::move(reply));
+    });
+    return;
+  }
+  const std::string last_event_id(request["Last-Event-ID"]);
+  dispatcher_.RunBlocking([this, m = std::move(m), target = std::move(target), last_event_id,
+                           reply = std::move(reply)]() mutable {
+    switch (m.route) {
+      case Route::kStreams:
+        reply(ListStreams(target));
+        return;
+      case Route::kStream:
+        reply(ReadStream(m.first, target));
+        return;
+      case Route::kAll:
+        reply(ReadAll(target));
+        return;
+      case Route::kSubscribe:
+        reply(Subscribe(target, last_event_id));
+        return;
+      case Route::kView:
+        reply(ViewGet(m.first, m.second));
+        return;
+      case Route::kNone:
+        break;
+    }
+    reply(HttpError(http::status::not_found, "not_found", "no route"));
+  });
+}
+
+void HttpHandler::Append(const std::string& stream, const HttpTarget& target, HttpRequest request,
+                         Reply reply) {
+  if (auto bad = CheckParams(target, {"expect", "durability"})) {
+    reply(std::move(*bad));
+    return;
+  }
+  StreamAppend append{.stream = stream};
+  std::optional<ExpectedVersion> expected;
+  if (std::optional<std::string_view> text = target.Get("expect")) {
+    Result<ExpectedVersion> e = ParseExpectQuery(*text);
+    if (!e.ok()) return reply(Bad(e.status()));
+    expected = *e;
+  }
+  if (auto it = request.find(http::field::if_match); it != request.end()) {
+    Result<ExpectedVersion> e = ParseIfMatch(it->value());
+    if (!e.ok()) return reply(Bad(e.status()));
+    if (expected && !SameExpectation(*expected, *e)) {
+      return reply(Bad(Status::InvalidArgument("If-Match (" + e->ToString() + ") and ?expect= (" +
+                                               expected->ToString() + ") disagree")));
+    }
+    expected = *e;
+  }
+  append.expected = expected.value_or(ExpectedVersion::Any());
+  Durability durability = Durability::kSync;
+  if (std::optional<std::string_view> d = target.Get("durability")) {
+    if (*d == "buffered") {
+      durability = Durability::kBuffered;
+    } else if (*d != "sync") {
+      return reply(Bad(Status::InvalidArgument("durability must be sync or buffered, got '" +
+                                               std::string(*d) + "'")));
+    }
+  }
+  std::string key;
+  if (auto it = request.find("Idempotency-Key"); it != request.end()) {
+    key = std::string(it->value());
+    if (key.empty() || key.size() > 255) {
+      return reply(Bad(Status::InvalidArgument("Idempotency-Key must be 1..255 bytes")));
+    }
+  }
+
+  Json body = Json::parse(request.body(), nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) {
+    return reply(HttpError(http::status::bad_request, "bad_json",
+                           "the body is not valid JSON: send one event object "
+                           "{\"type\":..,\"data\":..} or an array of them"));
+  }
+  if (body.is_object()) body = Json::array({std::move(body)});
+  if (!body.is_array()) {
+    return reply(HttpError(http::status::bad_request, "bad_json",
+                           "the body must be an event object or an array of them"));
+  }
+  for (size_t i = 0; i < body.size(); ++i) {
+    EventData event;
+    const std::string where = "event " + std::to_string(i) + ": ";
+    if (Status s = cli::EventFromJson(body[i], where, &event); !s.ok()) return reply(Bad(s));
+    if (event.id.is_nil() && !key.empty()) event.id = IdempotentEventId(key, stream, i);
+    append.events.push_back(std::move(event));
+  }
+  AppendRequest engine_request{.durability = durability};
+  engine_request.streams.push_back(std::move(append));
+  dispatcher_.store().AppendAsync(
+      std::move(engine_request), [reply = std::move(reply)](Result<AppendResult> result) {
+        if (!result.ok()) return reply(HttpStatusError(result.status()));
+        const StreamAppendResult& r = result->streams.at(0);
+        Json j = cli::AppendResultToJson(r);
+        j["deduplicated"] = result->deduplicated;
+        HttpResponse response = HttpJson(http::status::created, cli::Dump(j));
+        response.set(http::field::etag, Quoted(r.last_version.value()));
+        reply(std::move(response));
+      });
+}
+
+HttpResponse HttpHandler::ReadStream(const std::string& stream, const HttpTarget& target) {
+  if (auto bad = CheckParams(target, {"from", "count", "direction"})) return std::move(*bad);
+  ReadStreamOptions options;
+  if (std::optional<std::string_view> from = target.Get("from")) {
+    Result<uint64_t> v = ParseUnsigned(*from, "from");
+    if (!v.ok()) return Bad(v.status());
+    options.from = Version(*v);
+  }
+  Result<size_t> count = CountParam(target);
+  if (!count.ok()) return Bad(count.status());
+  options.max_count = *count;
+  if (std::optional<std::string_view> d = target.Get("direction")) {
+    if (*d == "backward") {
+      options.direction = Direction::kBackward;
+    } else if (*d != "forward") {
+      return Bad(Status::InvalidArgument("direction must be forward or backward, got '" +
+                                         std::string(*d) + "'"));
+    }
+  }
+  Store& store = dispatcher_.store();
+  Result<Version> version = store.StreamVersion(stream);
+  if (!version.ok()) return Bad(version.status());
+  Result<std::unique_ptr<EventIterator>> it = store.ReadStream(stream, options);
+  if (!it.ok()) return Bad(it.status());
+  Json j;
+  j["stream"] = stream;
+  j["version"] = version->value();
+  j["events"] = Json::array();
+  j["truncated"] = Fill(**it, *count, dispatcher_.options(), &j["events"]);
+  if (Status s = (*it)->status(); !s.ok()) return Bad(s);
+  HttpResponse response = HttpJson(http::status::ok, cli::Dump(j));
+  response.set(http::field::etag, Quoted(version->value()));
+  return response;
+}
+
+HttpResponse HttpHandler::ReadAll(const HttpTarget& target) {
+  if (auto bad = CheckParams(target, {"from", "count", "category", "type"})) return std::move(*bad);
+  ReadAllOptions options;
+  if (std::optional<std::string_view> from = target.Get("from")) {
+    Result<uint64_t> p = ParseUnsigned(*from, "from");
+    if (!p.ok()) return Bad(p.status());
+    options.from = Position(*p);
+  }
+  Result<size_t> count = CountParam(target);
+  if (!count.ok()) return Bad(count.status());
+  options.max_count = *count;
+  options.category = std::string(target.Get("category").value_or(""));
+  options.event_type = std::string(target.Get("type").value_or(""));
+  if (!options.category.empty() && !options.event_type.empty()) {
+    return Bad(Status::InvalidArgument("give category or type, not both"));
+  }
+  std::unique_ptr<EventIterator> it = dispatcher_.store().ReadAll(options);
+  Json j;
+  j["events"] = Json::array();
+  j["truncated"] = Fill(*it, *count, dispatcher_.options(), &j["events"]);
+  if (Status s = it->status(); !s.ok()) return Bad(s);
+  const Json& events = j["events"];
+  // Where the next page starts.
+  j["next"] = events.empty() ? options.from.value() : events.back()["position"].get<uint64_t>() + 1;
+  return HttpJson(http::status::ok, cli::Dump(j));
+}
+
+HttpResponse HttpHandler::ListStreams(const HttpTarget& target) {
+  if (auto bad = CheckParams(target, {"category", "after", "count"})) return std::move(*bad);
+  ListStreamsOptions options;
+  options.category = std::string(target.Get("category").value_or(""));
+  options.start_after = std::string(target.Get("after").value_or(""));
+  Result<size_t> count = CountParam(target);
+  if (!count.ok()) return Bad(count.status());
+  // One more than fits, to know whether the answer is truncated.
+  const size_t cap = dispatcher_.options().max_list_streams;
+  const bool capped = *count > cap;
+  options.max_count = capped ? cap + 1 : *count;
+  Result<std::vector<StreamInfo>> streams = dispatcher_.store().ListStreams(options);
+  if (!streams.ok()) return Bad(streams.status());
+  bool truncated = false;
+  if (capped && streams->size() > cap) {
+    streams->resize(cap);
+    truncated = true;
+  }
+  Json j;
+  j["streams"] = Json::array();
+  for (const StreamInfo& s : *streams) {
+    Json row;
+    row["name"] = s.name;
+    row["version"] = s.version.value();
+    j["streams"].push_back(std::move(row));
+  }
+  j["truncated"] = truncated;
+  return HttpJson(http::status::ok, cli::Dump(j));
+}
+
+HttpResponse HttpHandler::ViewGet(const std::string& view, const std::string& key) {
+  Result<std::optional<std::string>> value = dispatcher_.store().ViewGet(view, key);
+  if (!value.ok()) return Bad(value.status());
+  if (!value->has_value()) {
+    return HttpError(http::status::not_found, "not_found",
+                     "view '" + view + "' has no key '" + key + "'");
+  }
+  Json j;
+  j["view"] = view;
+  j["key"] = key;
+  Json parsed = Json::parse(**value, nullptr, /*allow_exceptions=*/false);
+  j["value"] = parsed.is_discarded() ? Json(**value) : parsed;
+  return HttpJson(http::status::ok, cli::Dump(j));
+}
+
+HttpAnswer HttpHandler::Subscribe(const HttpTarget& target, std::string_view last_event_id) {
+  if (auto bad = CheckParams(target, {"from", "category", "type", "prefix"})) {
+    return std::move(*bad);
+  }
+  ChangeFeedOptions options{.start = FeedStart::Latest(),
+                            .category = std::string(target.Get("category").value_or("")),
+                            .stream_prefix = std::string(target.Get("prefix").value_or("")),
+                            .event_type = std::string(target.Get("type").value_or("")),
+                            .max_batch_events = sse_batch_events_,
+                            .max_batch_bytes = sse_batch_bytes_};
+  if (!last_event_id.empty()) {
+    // A reconnecting EventSource sends the id of the last event it got:
+    // resume after it, whatever ?from= says.
+    Result<uint64_t> p = ParseUnsigned(last_event_id, "Last-Event-ID");
+    if (!p.ok()) return Bad(p.status());
+    options.start = FeedStart::After(Position(*p));
+  } else if (std::optional<std::string_view> from = target.Get("from")) {
+    if (*from == "oldest") {
+      options.start = FeedStart::Oldest();
+    } else if (*from != "latest") {
+      Result<uint64_t> p = ParseUnsigned(*from, "from (oldest, latest or a position)");
+      if (!p.ok()) return Bad(p.status());
+      options.start = FeedStart::At(Position(*p));
+    }
+  }
+  Result<std::unique_ptr<ChangeFeed>> feed = dispatcher_.store().OpenFeed(options);
+  if (!feed.ok()) return Bad(feed.status());
+  return SseStart{std::move(feed).value()};
+}
+
+}  // namespace evlog::server

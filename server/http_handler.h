@@ -1,0 +1,77 @@
+// HttpHandler: evlogd's HTTP/JSON routes. Turns one parsed request into an
+// engine call and its result into a response; it never sees a socket (the
+// HttpSession reads and writes, and decides where a reply runs).
+//
+//   POST /streams/{stream}        append one event (object) or several (array)
+//   GET  /streams/{stream}        read a stream (?from=&count=&direction=)
+//   GET  /streams                 list streams (?category=&after=&count=)
+//   GET  /all                     read the global log (?from=&count=&category=&type=)
+//   GET  /subscribe               server-sent events (?from=&category=&type=&prefix=)
+//   GET  /views/{name}/{key}      one key of a view
+//
+// docs/http.md is the reference: bodies, headers, codes, limits. To add a
+// route (e.g. GET /metrics), add it to Route and Match in http_handler.cc
+// and a case in Handle.
+//
+// Thread-safety: Handle may be called from any thread. Replies run on the
+// store's writer thread (appends) or wherever the Dispatcher runs reads:
+// keep them short (the session posts them back to its own executor).
+
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <variant>
+
+#include "dispatcher.h"
+#include "evlog/change_feed.h"
+#include "http_response.h"
+#include "http_target.h"
+
+namespace evlog::server {
+
+// The answer to GET /subscribe: an opened feed the session streams as
+// server-sent events.
+struct SseStart {
+  std::unique_ptr<ChangeFeed> feed;
+};
+
+using HttpAnswer = std::variant<HttpResponse, SseStart>;
+
+class HttpHandler {
+ public:
+  // Uses the dispatcher's store, token, read limits and read threads.
+  // `dispatcher` must outlive the handler and every reply it has yet to make.
+  // A /subscribe feed hands out at most `sse_batch_events` events and
+  // `sse_batch_bytes` bytes (one event however large) per batch.
+  HttpHandler(Dispatcher& dispatcher, size_t sse_batch_events, size_t sse_batch_bytes)
+      : dispatcher_(dispatcher),
+        sse_batch_events_(sse_batch_events),
+        sse_batch_bytes_(sse_batch_bytes) {}
+
+  using Reply = std::function<void(HttpAnswer answer)>;
+
+  // Handles `request`; calls `reply` exactly once (see the thread-safety
+  // note above). Requests without the right Bearer token (when the daemon
+  // has one) get 401 before anything else is looked at.
+  void Handle(HttpRequest request, Reply reply);
+
+  // Whether `authorization` (the header's value) carries the daemon's token;
+  // always true when the daemon has none. Compared in constant time.
+  bool Authorized(std::string_view authorization) const;
+
+ private:
+  void Append(const std::string& stream, const HttpTarget& target, HttpRequest request,
+              Reply reply);
+  HttpResponse ReadStream(const std::string& stream, const HttpTarget& target);
+  HttpResponse ReadAll(const HttpTarget& target);
+  HttpResponse ListStreams(const HttpTarget& target);
+  HttpResponse ViewGet(const std::string& view, const std::string& key);
+  HttpAnswer Subscribe(const HttpTarget& target, std::string_view last_event_id);
+
+  Dispatcher& dispatcher_;
+  const size_t sse_batch_events_;
+  const size_t sse_batch_bytes_;
+};
+
+}  // namespace evlog::server

@@ -1,0 +1,99 @@
+#include "http_listener.h"
+
+#include <vector>
+
+namespace evlog::server {
+
+HttpListener::HttpListener(net::asio::io_context& io, Dispatcher& dispatcher, HttpOptions options)
+    : options_(std::move(options)),
+      dispatcher_(dispatcher),
+      handler_(dispatcher, options_.sse_batch_events, options_.sse_batch_bytes),
+      acceptor_(io),
+      accept_pause_(io) {}
+
+Status HttpListener::Listen() {
+  boost::system::error_code ec;
+  acceptor_.open(options_.endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(net::tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(options_.endpoint, ec);
+  if (!ec) acceptor_.listen(net::asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status::IOError("cannot listen for HTTP on " + options_.endpoint.address().to_string() +
+                           ":" + std::to_string(options_.endpoint.port()) + ": " + ec.message());
+  }
+  Accept();
+  return Status::OK();
+}
+
+net::tcp::endpoint HttpListener::local_endpoint() const {
+  boost::system::error_code ignored;
+  return acceptor_.local_endpoint(ignored);
+}
+
+void HttpListener::Accept() {
+  acceptor_.async_accept([this](const boost::system::error_code& ec, net::tcp::socket socket) {
+    if (draining_ || !acceptor_.is_open()) return;
+    if (ec) {
+      // Out of descriptors or memory: pause so sessions can close.
+      accept_pause_.expires_after(std::chrono::milliseconds(100));
+      accept_pause_.async_wait([this](const boost::system::error_code& e) {
+        if (!e && !draining_) Accept();
+      });
+      return;
+    }
+    if (sessions_.size() >= options_.max_sessions) {
+      Refuse(std::move(socket));
+    } else {
+      auto session =
+          std::make_shared<HttpSession>(std::move(socket), handler_, dispatcher_, *this, options_);
+      sessions_.insert(session);
+      session->Start();
+    }
+    Accept();
+  });
+}
+
+void HttpListener::Refuse(net::tcp::socket socket) {
+  static const std::string kBusy = [] {
+    const std::string body =
+        "{\"error\":\"the server is at its limit of HTTP "
+        "sessions\",\"code\":\"too_many_sessions\"}";
+    return "HTTP/1.1 503 Service Unavailable\r\nServer: evlogd\r\nContent-Type: "
+           "application/json\r\nConnection: close\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+  }();
+  auto s = std::make_shared<net::tcp::socket>(std::move(socket));
+  net::asio::async_write(*s, net::asio::buffer(kBusy),
+                         [s](const boost::system::error_code&, size_t) {
+                           boost::system::error_code ignored;
+                           s->shutdown(net::tcp::socket::shutdown_both, ignored);
+                           s->close(ignored);
+                         });
+}
+
+void HttpListener::Remove(const std::shared_ptr<HttpSession>& session) {
+  sessions_.erase(session);
+  if (sessions_.empty() && on_empty_) std::exchange(on_empty_, nullptr)();
+}
+
+// Sessions remove themselves as they close: iterate over a copy.
+void HttpListener::Drain(std::function<void()> on_empty) {
+  draining_ = true;
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  accept_pause_.cancel();
+  if (sessions_.empty()) {
+    if (on_empty) on_empty();
+    return;
+  }
+  on_empty_ = std::move(on_empty);
+  const std::vector<std::shared_ptr<HttpSession>> all(sessions_.begin(), sessions_.end());
+  for (const auto& s : all) s->Drain();
+}
+
+void HttpListener::CloseAll() {
+  const std::vector<std::shared_ptr<HttpSession>> all(sessions_.begin(), sessions_.end());
+  for (const auto& s : all) s->Close();
+}
+
+}  // namespace evlog::server

@@ -1,0 +1,58 @@
+// HttpListener: evlogd's HTTP/JSON acceptor (--http), its sessions, their
+// limit and the drain. The routes are HttpHandler's; one connection is an
+// HttpSession.
+//
+// Thread-safety: every member runs on the io_context's thread.
+
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <unordered_set>
+
+#include "dispatcher.h"
+#include "evlog/status.h"
+#include "http_handler.h"
+#include "http_net.h"
+#include "http_session.h"
+
+namespace evlog::server {
+
+class HttpListener {
+ public:
+  // `io` and `dispatcher` must outlive the listener.
+  HttpListener(net::asio::io_context& io, Dispatcher& dispatcher, HttpOptions options);
+  HttpListener(const HttpListener&) = delete;
+  HttpListener& operator=(const HttpListener&) = delete;
+
+  // Binds options.endpoint and starts accepting. IOError if it cannot bind.
+  Status Listen();
+  // The bound address (with the actual port when listening on port 0).
+  net::tcp::endpoint local_endpoint() const;
+
+  // Stops accepting; every session finishes what it owes and closes (see
+  // HttpSession). `on_empty` runs once the last one has gone.
+  void Drain(std::function<void()> on_empty);
+  // Closes every session at once.
+  void CloseAll();
+
+  size_t session_count() const { return sessions_.size(); }
+  // Called by a session as it closes.
+  void Remove(const std::shared_ptr<HttpSession>& session);
+
+ private:
+  void Accept();
+  // Answers 503 on a session over the limit and closes it.
+  void Refuse(net::tcp::socket socket);
+
+  const HttpOptions options_;
+  Dispatcher& dispatcher_;
+  HttpHandler handler_;
+  net::tcp::acceptor acceptor_;
+  net::asio::steady_timer accept_pause_;
+  std::unordered_set<std::shared_ptr<HttpSession>> sessions_;
+  std::function<void()> on_empty_;
+  bool draining_ = false;
+};
+
+}  // namespace evlog::server

@@ -1,0 +1,74 @@
+#include "http_response.h"
+
+#include <nlohmann/json.hpp>
+
+#include "cli/event_json.h"
+
+namespace evlog::server {
+
+namespace http = net::http;
+
+namespace {
+std::string Dump(const nlohmann::ordered_json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+}  // namespace
+
+HttpResponse HttpJson(http::status status, std::string body) {
+  HttpResponse response{status, 11};
+  response.set(http::field::content_type, "application/json");
+  response.body() = std::move(body);
+  return response;
+}
+
+HttpResponse HttpError(http::status status, std::string_view code, std::string_view message) {
+  nlohmann::ordered_json j;
+  j["error"] = std::string(message);
+  j["code"] = std::string(code);
+  return HttpJson(status, Dump(j));
+}
+
+HttpResponse HttpStatusError(const Status& s) {
+  const std::string message(s.message());
+  if (s.IsWrongExpectedVersion()) {
+    nlohmann::ordered_json j;
+    j["error"] = message;
+    j["code"] = "wrong_expected_version";
+    j["actual_version"] = s.actual_version().value_or(0);
+    HttpResponse response = HttpJson(http::status::conflict, Dump(j));
+    response.set(kActualVersionHeader, std::to_string(s.actual_version().value_or(0)));
+    return response;
+  }
+  if (s.IsInvalidArgument())
+    return HttpError(http::status::bad_request, "invalid_argument", message);
+  if (s.IsNotFound()) return HttpError(http::status::not_found, "not_found", message);
+  if (s.IsStreamDeleted()) return HttpError(http::status::gone, "stream_deleted", message);
+  if (s.IsTrimmed()) return HttpError(http::status::gone, "trimmed", message);
+  if (s.IsIdempotencyConflict()) {
+    return HttpError(http::status::conflict, "idempotency_conflict", message);
+  }
+  if (s.IsConditionFailed()) return HttpError(http::status::conflict, "condition_failed", message);
+  if (s.IsBusy() || s.IsAborted() || s.IsReadOnly()) {
+    return HttpError(http::status::service_unavailable, "unavailable", message);
+  }
+  return HttpError(http::status::internal_server_error, "internal", s.ToString());
+}
+
+std::string FormatSseEvent(const RecordedEvent& event) {
+  std::string type(event.type);
+  for (char& c : type) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  std::string out;
+  out.reserve(event.data.size() + event.metadata.size() + type.size() + 192);
+  out += "id: ";
+  out += std::to_string(event.position.value());
+  out += "\nevent: ";
+  out += type;
+  out += "\ndata: ";
+  out += cli::Dump(cli::EventToJson(event));
+  out += "\n\n";
+  return out;
+}
+
+}  // namespace evlog::server

@@ -1,0 +1,49 @@
+// The responses of evlogd's HTTP routes: JSON bodies and the mapping of an
+// engine Status to an HTTP status code and a machine-readable error code.
+// Pure: no sockets, no engine calls.
+
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "evlog/status.h"
+#include "evlog/types.h"
+#include "http_net.h"
+
+namespace evlog::server {
+
+using HttpRequest = net::http::request<net::http::string_body>;
+using HttpResponse = net::http::response<net::http::string_body>;
+
+// A response with a JSON `body` (compact text) and Content-Type
+// application/json.
+HttpResponse HttpJson(net::http::status status, std::string body);
+
+// {"error":<message>,"code":<code>} with `status`.
+HttpResponse HttpError(net::http::status status, std::string_view code, std::string_view message);
+
+// The response for a failed engine call:
+//   InvalidArgument                  400 invalid_argument
+//   NotFound                         404 not_found
+//   StreamDeleted                    410 stream_deleted
+//   Trimmed                          410 trimmed
+//   WrongExpectedVersion             409 wrong_expected_version, with
+//                                    "actual_version" in the body and the
+//                                    Evlog-Actual-Version header
+//   IdempotencyConflict              409 idempotency_conflict
+//   ConditionFailed                  409 condition_failed
+//   Busy, Aborted, ReadOnly          503 unavailable
+//   anything else                    500 internal
+// REQUIRES: !status.ok()
+HttpResponse HttpStatusError(const Status& status);
+
+// One server-sent event: "id: <position>\nevent: <type>\ndata: <json>\n\n",
+// the data being the event as the CLI's `read` prints it. CR and LF in the
+// type (which would end the field) become spaces.
+std::string FormatSseEvent(const RecordedEvent& event);
+
+// The header a 409 on a version conflict carries the actual version in.
+inline constexpr std::string_view kActualVersionHeader = "Evlog-Actual-Version";
+
+}  // namespace evlog::server

@@ -1,0 +1,201 @@
+// Invariant: at most one read and one write are outstanding, and never a
+// read while a request is being handled: a session holds one request.
+
+#include "http_session.h"
+
+#include <strings.h>
+
+#include "http_listener.h"
+
+namespace evlog::server {
+
+namespace http = net::http;
+namespace beast = net::beast;
+
+namespace {
+// How long a closing session waits for the client's FIN after its own, so
+// unread client bytes do not turn the close into a reset that could destroy
+// the last response.
+constexpr std::chrono::seconds kLinger{1};
+}  // namespace
+
+HttpSession::HttpSession(net::tcp::socket socket, HttpHandler& handler, Dispatcher& dispatcher,
+                         HttpListener& listener, const HttpOptions& options)
+    : stream_(std::move(socket)),
+      handler_(handler),
+      dispatcher_(dispatcher),
+      listener_(listener),
+      options_(options),
+      poll_timer_(stream_.get_executor()) {}
+
+void HttpSession::Start() {
+  boost::system::error_code ignored;
+  stream_.socket().set_option(net::tcp::no_delay(true), ignored);
+  Read();
+}
+
+void HttpSession::Read() {
+  state_ = State::kReading;
+  parser_.emplace();
+  parser_->body_limit(options_.max_body_bytes);
+  parser_->header_limit(static_cast<uint32_t>(options_.max_header_bytes));
+  stream_.expires_after(options_.idle_timeout);
+  http::async_read_header(stream_, buffer_, *parser_,
+                          [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+                            self->OnHeader(ec);
+                          });
+}
+
+void HttpSession::OnHeader(const boost::system::error_code& ec) {
+  if (closed_) return;
+  if (ec) return OnReadError(ec);
+  const HttpRequest& request = parser_->get();
+  if (strcasecmp(std::string(request[http::field::expect]).c_str(), "100-continue") == 0 &&
+      !parser_->is_done()) {
+    // curl sends this for bodies over 1 KiB and waits a second for it.
+    static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    stream_.expires_after(options_.write_timeout);
+    net::asio::async_write(stream_, net::asio::buffer(kContinue),
+                           [self = shared_from_this()](const boost::system::error_code& e, size_t) {
+                             if (self->closed_) return;
+                             if (e) return self->Close();
+                             self->ReadBody();
+                           });
+    return;
+  }
+  ReadBody();
+}
+
+void HttpSession::ReadBody() {
+  stream_.expires_after(options_.idle_timeout);
+  http::async_read(stream_, buffer_, *parser_,
+                   [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+                     self->OnRead(ec);
+                   });
+}
+
+void HttpSession::OnReadError(const boost::system::error_code& ec) {
+  if (ec == http::error::end_of_stream || draining_) return Close();
+  keep_alive_ = false;
+  if (ec == http::error::body_limit) {
+    return Respond(HttpError(http::status::payload_too_large, "payload_too_large",
+                             "the request body is over the limit of " +
+                                 std::to_string(options_.max_body_bytes) + " bytes"));
+  }
+  if (ec == http::error::header_limit) {
+    return Respond(HttpError(http::status::request_header_fields_too_large, "headers_too_large",
+                             "the request line and headers are over the limit of " +
+                                 std::to_string(options_.max_header_bytes) + " bytes"));
+  }
+  if (ec.category() == http::make_error_code(http::error::bad_target).category()) {
+    return Respond(HttpError(http::status::bad_request, "bad_request",
+                             "malformed HTTP request: " + ec.message()));
+  }
+  Close();  // Timeout, reset, or the drain cancelled the read.
+}
+
+void HttpSession::OnRead(const boost::system::error_code& ec) {
+  if (closed_) return;
+  if (ec) return OnReadError(ec);
+  state_ = State::kHandling;
+  HttpRequest request = parser_->release();
+  parser_.reset();
+  keep_alive_ = request.keep_alive();
+  if (draining_) {
+    return Respond(
+        HttpError(http::status::service_unavailable, "draining", "the server is shutting down"));
+  }
+  stream_.expires_never();
+  // Replies come from the writer or a read thread: hop back to this
+  // session's executor, keeping the io_context alive (tracked work) until
+  // the reply has run, so a drain never closes the store under an append.
+  auto executor =
+      net::asio::prefer(stream_.get_executor(), net::asio::execution::outstanding_work.tracked);
+  handler_.Handle(std::move(request), [self = shared_from_this(), executor](HttpAnswer answer) {
+    auto shared = std::make_shared<HttpAnswer>(std::move(answer));
+    net::asio::dispatch(executor, [self, shared] { self->OnAnswer(std::move(*shared)); });
+  });
+}
+
+void HttpSession::OnAnswer(HttpAnswer answer) {
+  if (closed_) return;
+  if (auto* start = std::get_if<SseStart>(&answer)) {
+    if (draining_) {
+      keep_alive_ = false;
+      return Respond(
+          HttpError(http::status::service_unavailable, "draining", "the server is shutting down"));
+    }
+    return StartStream(std::move(start->feed));
+  }
+  Respond(std::move(std::get<HttpResponse>(answer)));
+}
+
+void HttpSession::Respond(HttpResponse response) {
+  state_ = State::kWriting;
+  const bool keep_alive = keep_alive_ && !draining_;
+  response.version(11);
+  response.keep_alive(keep_alive);
+  response.set(http::field::server, "evlogd");
+  response.prepare_payload();
+  response_ = std::move(response);
+  stream_.expires_after(options_.write_timeout);
+  http::async_write(
+      stream_, *response_,
+      [self = shared_from_this(), keep_alive](const boost::system::error_code& ec, size_t) {
+        self->OnWritten(ec, keep_alive);
+      });
+}
+
+void HttpSession::OnWritten(const boost::system::error_code& ec, bool keep_alive) {
+  response_.reset();
+  if (closed_) return;
+  if (ec) return Close();
+  if (!keep_alive || draining_) return Shutdown();
+  Read();
+}
+
+void HttpSession::Drain() {
+  if (closed_) return;
+  draining_ = true;
+  switch (state_) {
+    case State::kReading:
+      Close();  // Between requests (or in one's headers): nothing owed.
+      return;
+    case State::kHandling:
+    case State::kWriting:
+      return;  // Respond/OnWritten close after the answer.
+    case State::kStreaming:
+      poll_timer_.cancel();
+      if (!polling_ && !stream_writing_) Shutdown();
+      return;
+  }
+}
+
+void HttpSession::Shutdown() {
+  if (closed_ || shutting_down_) return;
+  shutting_down_ = true;
+  boost::system::error_code ignored;
+  stream_.socket().shutdown(net::tcp::socket::shutdown_send, ignored);
+  stream_.expires_after(kLinger);
+  // Discard what the client still sends until its FIN (or the linger ends).
+  struct Discard {
+    std::shared_ptr<HttpSession> self;
+    void operator()(const boost::system::error_code& ec, size_t) {
+      if (ec || self->closed_) return self->Close();
+      self->stream_.async_read_some(net::asio::buffer(self->discard_), std::move(*this));
+    }
+  };
+  stream_.async_read_some(net::asio::buffer(discard_), Discard{shared_from_this()});
+}
+
+void HttpSession::Close() {
+  if (closed_) return;
+  closed_ = true;
+  boost::system::error_code ignored;
+  stream_.socket().shutdown(net::tcp::socket::shutdown_both, ignored);
+  stream_.socket().close(ignored);
+  poll_timer_.cancel();
+  listener_.Remove(shared_from_this());
+}
+
+}  // namespace evlog::server

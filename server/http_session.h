@@ -1,0 +1,138 @@
+// HttpSession: one HTTP/1.1 client connection of evlogd's HTTP listener.
+//
+// Requests are taken one at a time (read, handle, write, read again), so a
+// session holds at most one request body (`max_body_bytes`) and one
+// response. A body over the limit gets 413, headers over theirs 431, a
+// request Beast cannot parse 400; each then closes the session. A session
+// that sends nothing for `idle_timeout`, or does not take a response
+// within `write_timeout`, closes.
+//
+// GET /subscribe turns the session into a server-sent event stream
+// (http_session_sse.cc): the feed is polled on the read threads only when
+// no write is in flight, so a slow reader pauses its feed and the session
+// holds at most one batch (HttpOptions::sse_batch_*) — never unbounded
+// memory. A comment line (": keepalive") goes out when nothing else has
+// for `sse_heartbeat`, which also finds clients that went away.
+//
+// Drain(): a session waiting for a request closes; one handling a request
+// answers it with "Connection: close" and closes; an event stream ends. A
+// request read while draining gets 503.
+//
+// Thread-safety: every member runs on the session's executor (the server's
+// io_context thread). Replies arrive from other threads and are posted back.
+
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "http_handler.h"
+#include "http_net.h"
+
+namespace evlog::server {
+
+class HttpListener;
+
+struct HttpOptions {
+  // Where to listen (evlogd: --http).
+  // Default: 127.0.0.1:7412
+  net::tcp::endpoint endpoint{net::asio::ip::make_address_v4("127.0.0.1"), 7412};
+  // Most HTTP sessions at once (event streams included); one more gets 503.
+  // Default: 256
+  size_t max_sessions = 256;
+  // Largest request body; a larger one gets 413 (evlogd: --http-max-body-bytes).
+  // Default: 1 MiB, the store's default Options::max_append_bytes
+  size_t max_body_bytes = 1 << 20;
+  // Largest request line and headers together; larger gets 431.
+  // Default: 16 KiB
+  size_t max_header_bytes = 16 << 10;
+  // A session that sends nothing this long (between requests, or while
+  // sending one) closes.
+  // Default: 300 s
+  std::chrono::milliseconds idle_timeout = std::chrono::seconds(300);
+  // A response (or event stream write) the client does not take this long
+  // closes the session.
+  // Default: 30 s
+  std::chrono::milliseconds write_timeout = std::chrono::seconds(30);
+  // An event stream with nothing to send writes ": keepalive" this often.
+  // Default: 15 s
+  std::chrono::milliseconds sse_heartbeat = std::chrono::seconds(15);
+  // How often a caught-up event stream looks for new commits.
+  // Default: 10 ms
+  std::chrono::milliseconds sse_poll = std::chrono::milliseconds(10);
+  // Most events, and bytes of event data and metadata, an event stream
+  // takes from its feed per write (at least one event however large).
+  // Default: 256 events, 1 MiB
+  size_t sse_batch_events = 256;
+  size_t sse_batch_bytes = 1 << 20;
+};
+
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  // `handler`, `dispatcher` and `listener` must outlive the session's last
+  // handler.
+  HttpSession(net::tcp::socket socket, HttpHandler& handler, Dispatcher& dispatcher,
+              HttpListener& listener, const HttpOptions& options);
+  HttpSession(const HttpSession&) = delete;
+  HttpSession& operator=(const HttpSession&) = delete;
+
+  // Starts reading requests. The listener holds the session until it closes.
+  void Start();
+  // See the head comment.
+  void Drain();
+  // Closes at once.
+  void Close();
+
+ private:
+  enum class State { kReading, kHandling, kWriting, kStreaming };
+
+  void Read();
+  void OnHeader(const boost::system::error_code& ec);
+  void ReadBody();
+  void OnRead(const boost::system::error_code& ec);
+  // Answers a request Beast could not read (413, 431, 400), or closes.
+  void OnReadError(const boost::system::error_code& ec);
+  void OnAnswer(HttpAnswer answer);
+  // Writes `response`; then reads the next request, or closes.
+  void Respond(HttpResponse response);
+  void OnWritten(const boost::system::error_code& ec, bool keep_alive);
+  // Sends FIN and closes (after a short wait for the client's FIN).
+  void Shutdown();
+
+  // Event stream (http_session_sse.cc).
+  void StartStream(std::unique_ptr<ChangeFeed> feed);
+  void Pump();
+  void OnPolled(const Status& status, std::string text);
+  void StreamWrite(std::string text);
+  void OnStreamWritten(const boost::system::error_code& ec);
+
+  net::beast::tcp_stream stream_;
+  HttpHandler& handler_;
+  Dispatcher& dispatcher_;
+  HttpListener& listener_;
+  const HttpOptions options_;
+  net::beast::flat_buffer buffer_;
+  std::optional<net::http::request_parser<net::http::string_body>> parser_;
+  std::optional<HttpResponse> response_;
+  State state_ = State::kReading;
+  bool keep_alive_ = true;
+  bool draining_ = false;
+  bool shutting_down_ = false;
+  bool closed_ = false;
+  std::array<char, 1024> discard_;
+
+  // Event stream state.
+  std::unique_ptr<ChangeFeed> feed_;
+  std::string stream_out_;
+  bool polling_ = false;
+  bool stream_writing_ = false;
+  bool stream_ending_ = false;
+  std::chrono::steady_clock::time_point last_write_;
+  net::asio::steady_timer poll_timer_;
+};
+
+}  // namespace evlog::server

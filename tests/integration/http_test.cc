@@ -1,0 +1,436 @@
+// evlogd's HTTP/JSON and server-sent events, through curl (/usr/bin/curl,
+// every call bounded by --max-time) against a server on 127.0.0.1 with
+// ephemeral ports: in-process (HttpTest) and, for the flag and the SIGTERM
+// drain, the evlogd binary.
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "evlog/view.h"
+#include "integration/daemon_fixture.h"
+
+namespace evlog::testutil {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr const char* kCurl = "/usr/bin/curl";
+
+struct HttpReply {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // names in lower case
+  std::string body;
+  Json json() const { return Json::parse(body, nullptr, false); }
+};
+
+// Runs curl -i with `args`; the last 1xx blocks are skipped.
+HttpReply Curl(std::vector<std::string> args) {
+  std::vector<std::string> argv{kCurl, "-sS", "-i", "--max-time", "10"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  HttpReply reply;
+  auto child = ChildProcess::Start(argv);
+  if (child == nullptr) return reply;
+  std::string out;
+  char chunk[4096];
+  size_t n;
+  while ((n = fread(chunk, 1, sizeof(chunk), child->out())) > 0) out.append(chunk, n);
+  child->Wait();
+  for (;;) {
+    const size_t end = out.find("\r\n\r\n");
+    if (out.rfind("HTTP/", 0) != 0 || end == std::string::npos) return reply;
+    const std::string head = out.substr(0, end);
+    out = out.substr(end + 4);
+    reply.status = std::stoi(head.substr(head.find(' ') + 1, 3));
+    if (reply.status >= 200) {
+      size_t line = head.find("\r\n");
+      while (line != std::string::npos) {
+        const size_t next = head.find("\r\n", line + 2);
+        const std::string h =
+            head.substr(line + 2, next == std::string::npos ? std::string::npos : next - line - 2);
+        const size_t colon = h.find(':');
+        if (colon != std::string::npos) {
+          std::string name = h.substr(0, colon);
+          for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          reply.headers[name] = h.substr(h.find_first_not_of(' ', colon + 1));
+        }
+        line = next;
+      }
+      reply.body = out;
+      return reply;
+    }
+  }
+}
+
+// One server-sent event as curl prints it.
+struct SseEvent {
+  uint64_t id = 0;
+  std::string type;
+  Json data;
+};
+
+// curl -N on /subscribe, read line by line. curl's --max-time bounds every
+// read: a stream that stops sending ends within it.
+class SseReader {
+ public:
+  SseReader(uint16_t port, const std::string& query, std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv{kCurl, "-sSN", "--max-time", "20"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    argv.push_back("http://127.0.0.1:" + std::to_string(port) + "/subscribe" + query);
+    child_ = ChildProcess::Start(argv);
+  }
+  ~SseReader() {
+    if (child_) child_->KillAndWait(SIGTERM);
+  }
+  // The next line without its newline; nullopt at the end of the stream.
+  std::optional<std::string> Line() {
+    char buf[1 << 16];
+    if (child_ == nullptr || fgets(buf, sizeof(buf), child_->out()) == nullptr) return std::nullopt;
+    std::string line(buf);
+    if (!line.empty() && line.back() == '\n') line.pop_back();
+    return line;
+  }
+  // Reads until a comment line starting with `prefix`.
+  bool WaitForComment(const std::string& prefix) {
+    while (auto line = Line()) {
+      if (line->rfind(": " + prefix, 0) == 0) return true;
+    }
+    return false;
+  }
+  // The next event (skipping comments); nullopt at the end of the stream.
+  std::optional<SseEvent> Next() {
+    SseEvent e;
+    bool any = false;
+    while (auto line = Line()) {
+      if (line->empty()) {
+        if (any) return e;
+        continue;
+      }
+      if (line->front() == ':') continue;
+      any = true;
+      if (line->rfind("id: ", 0) == 0) e.id = std::stoull(line->substr(4));
+      if (line->rfind("event: ", 0) == 0) e.type = line->substr(7);
+      if (line->rfind("data: ", 0) == 0) e.data = Json::parse(line->substr(6), nullptr, false);
+    }
+    return std::nullopt;
+  }
+  // Waits for the stream to end by itself (server closed); curl's exit status.
+  int Finish() {
+    while (Line()) {
+    }
+    const int status = child_->Wait();
+    child_.reset();
+    return status;
+  }
+
+ private:
+  std::unique_ptr<ChildProcess> child_;
+};
+
+class HttpTest : public DaemonTest {
+ protected:
+  void SetUp() override { StartHttp(); }
+
+  void StartHttp(server::ServerOptions options = {}) {
+    if (!options.http) options.http = server::HttpOptions{};
+    options.http->endpoint = net::tcp::endpoint(net::asio::ip::make_address_v4("127.0.0.1"), 0);
+    StartServer(options);
+    ASSERT_TRUE(server_->http_endpoint().has_value());
+    http_port_ = server_->http_endpoint()->port();
+  }
+  std::string Url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(http_port_) + path;
+  }
+  HttpReply Post(const std::string& path, const std::string& body,
+                 std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{
+        "-X", "POST", Url(path), "-H", "Content-Type: application/json", "--data-binary", body};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Curl(args);
+  }
+  HttpReply Get(const std::string& path, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{Url(path)};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Curl(args);
+  }
+  void AppendDirect(const std::string& stream, int n) {
+    for (int i = 0; i < n; ++i) {
+      auto r = store_->Append(stream, ExpectedVersion::Any(),
+                              {EventData{.type = "Tick",
+                                         .data = "{\"i\":" + std::to_string(i) + "}",
+                                         .content_type = ContentType::kJson}});
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+    }
+  }
+
+  uint16_t http_port_ = 0;
+};
+
+TEST_F(HttpTest, AppendsAndReadsThroughEveryReadRoute) {
+  HttpReply r = Post("/streams/order-1", R"({"type":"Placed","data":{"total":3}})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.json()["first_position"], 1);
+  EXPECT_EQ(r.headers["etag"], "\"1\"");
+  r = Post("/streams/order-1", R"([{"type":"Paid","data":{}},{"type":"Shipped","data":null}])");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.json()["first_version"], 2);
+  EXPECT_EQ(r.json()["last_version"], 3);
+  ASSERT_EQ(Post("/streams/user-1", R"({"type":"Joined","data":"x"})").status, 201);
+
+  r = Get("/streams/order-1?from=2&count=5");
+  ASSERT_EQ(r.status, 200) << r.body;
+  Json j = r.json();
+  ASSERT_EQ(j["events"].size(), 2u);
+  EXPECT_EQ(j["events"][0]["type"], "Paid");
+  EXPECT_EQ(j["events"][1]["type"], "Shipped");
+  EXPECT_EQ(r.headers["etag"], "\"3\"");
+
+  r = Get("/streams/order-1?direction=backward&count=1");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["events"][0]["version"], 3);
+
+  r = Get("/all?from=3");
+  ASSERT_EQ(r.status, 200) << r.body;
+  j = r.json();
+  ASSERT_EQ(j["events"].size(), 2u);
+  EXPECT_EQ(j["events"][0]["position"], 3);
+  EXPECT_EQ(j["events"][1]["stream"], "user-1");
+  EXPECT_EQ(j["next"], 5);
+
+  r = Get("/streams?category=order");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["streams"], Json::parse(R"([{"name":"order-1","version":3}])"));
+  r = Get("/streams");
+  EXPECT_EQ(r.json()["streams"].size(), 2u);
+}
+
+TEST_F(HttpTest, ViewKeyIsServedAndUnknownOnesAre404) {
+  auto view = store_->OpenView({.name = "latest"},
+                               [](const std::vector<OwnedEvent>& events, ViewWriter& out) {
+                                 for (const auto& e : events) out.Put(e.stream, e.data);
+                                 return Status::OK();
+                               });
+  ASSERT_TRUE(view.ok()) << view.status().ToString();
+  HttpReply r = Post("/streams/product-1", R"({"type":"Stocked","data":{"q":7}})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  ASSERT_TRUE(
+      (*view)
+          ->WaitFor(Position(r.json()["last_position"].get<uint64_t>()), std::chrono::seconds(10))
+          .ok());
+  r = Get("/views/latest/product-1");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["value"]["q"], 7);
+  EXPECT_EQ(Get("/views/latest/product-2").status, 404);
+  EXPECT_EQ(Get("/views/nosuchview/x").status, 404);
+}
+
+TEST_F(HttpTest, UnknownRouteIs404AndWrongMethodIs405) {
+  HttpReply r = Get("/nothing/here");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.json()["code"], "not_found");
+  r = Curl({"-X", "DELETE", Url("/streams/order-1")});
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.headers["allow"], "GET, POST");
+}
+
+TEST_F(HttpTest, ConflictIs409WithTheActualVersion) {
+  ASSERT_EQ(Post("/streams/order-1", R"([{"type":"A","data":1},{"type":"B","data":2}])").status,
+            201);
+  HttpReply r = Post("/streams/order-1", R"({"type":"C","data":3})", {"-H", "If-Match: 1"});
+  ASSERT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(r.json()["actual_version"], 2);
+  EXPECT_EQ(r.json()["code"], "wrong_expected_version");
+  EXPECT_EQ(r.headers["evlog-actual-version"], "2");
+  r = Post("/streams/order-1?expect=no_stream", R"({"type":"C","data":3})");
+  EXPECT_EQ(r.status, 409) << r.body;
+  // Nothing of the failed appends was written; the right version goes in.
+  r = Post("/streams/order-1?expect=2", R"({"type":"C","data":3})", {"-H", "If-Match: \"2\""});
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.json()["last_version"], 3);
+}
+
+TEST_F(HttpTest, BadJsonIs400AndChangesNothing) {
+  HttpReply r = Post("/streams/order-1", R"({"type":"A","data":)");
+  ASSERT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(r.json()["code"], "bad_json");
+  EXPECT_FALSE(r.json()["error"].get<std::string>().empty());
+  r = Post("/streams/order-1", R"([{"type":"A","data":1},{"data":2}])");
+  EXPECT_EQ(r.status, 400) << r.body;
+  r = Post("/streams/$system", R"({"type":"A","data":1})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  r = Get("/all?from=minus-one");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(store_->LastPosition(), Position(0));
+}
+
+TEST_F(HttpTest, OversizeBodyIs413AndChangesNothing) {
+  StopServer();
+  server::ServerOptions options;
+  options.http = server::HttpOptions{.max_body_bytes = 64 << 10};
+  StartHttp(options);
+  const std::string path = dir_.Sub("big.json");
+  {
+    std::ofstream out(path);
+    out << R"({"type":"Big","data":")" << std::string(100 << 10, 'x') << "\"}";
+  }
+  HttpReply r = Curl({"-X", "POST", Url("/streams/order-1"), "--data-binary", "@" + path});
+  ASSERT_EQ(r.status, 413) << r.body;
+  EXPECT_EQ(r.json()["code"], "payload_too_large");
+  EXPECT_EQ(store_->LastPosition(), Position(0));
+  // Just under the limit goes in.
+  r = Post("/streams/order-1", R"({"type":"Small","data":")" + std::string(60 << 10, 'x') + "\"}");
+  EXPECT_EQ(r.status, 201) << r.body;
+}
+
+TEST_F(HttpTest, OversizeHeadersAre431) {
+  HttpReply r = Get("/streams", {"-H", "X-Filler: " + std::string(20 << 10, 'x')});
+  EXPECT_EQ(r.status, 431) << r.body;
+  EXPECT_EQ(r.json()["code"], "headers_too_large");
+}
+
+TEST_F(HttpTest, MissingOrWrongBearerTokenIs401) {
+  StopServer();
+  server::ServerOptions options;
+  options.dispatcher.token = "s3cret";
+  StartHttp(options);
+  HttpReply r = Get("/streams");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.json()["code"], "unauthorized");
+  EXPECT_EQ(r.headers["www-authenticate"], "Bearer realm=\"evlog\"");
+  EXPECT_EQ(Get("/streams", {"-H", "Authorization: Bearer wrong"}).status, 401);
+  EXPECT_EQ(Post("/streams/order-1", R"({"type":"A","data":1})").status, 401);
+  EXPECT_EQ(Get("/subscribe").status, 401);
+  EXPECT_EQ(store_->LastPosition(), Position(0));
+  EXPECT_EQ(Get("/streams", {"-H", "Authorization: Bearer s3cret"}).status, 200);
+  EXPECT_EQ(
+      Post("/streams/order-1", R"({"type":"A","data":1})", {"-H", "Authorization: Bearer s3cret"})
+          .status,
+      201);
+}
+
+TEST_F(HttpTest, RetryWithTheSameIdempotencyKeyGivesTheSamePositions) {
+  const std::string body = R"([{"type":"A","data":1},{"type":"B","data":2}])";
+  HttpReply first = Post("/streams/order-1", body, {"-H", "Idempotency-Key: k-42"});
+  ASSERT_EQ(first.status, 201) << first.body;
+  HttpReply again = Post("/streams/order-1", body, {"-H", "Idempotency-Key: k-42"});
+  ASSERT_EQ(again.status, 201) << again.body;
+  EXPECT_EQ(again.json()["first_position"], first.json()["first_position"]);
+  EXPECT_EQ(again.json()["last_position"], first.json()["last_position"]);
+  EXPECT_EQ(again.json()["deduplicated"], true);
+  EXPECT_EQ(store_->LastPosition(), Position(2));
+  // Another key is another append.
+  HttpReply other = Post("/streams/order-1", body, {"-H", "Idempotency-Key: k-43"});
+  ASSERT_EQ(other.status, 201) << other.body;
+  EXPECT_EQ(other.json()["first_position"], 3);
+}
+
+TEST_F(HttpTest, SubscribeStreamsLiveEvents) {
+  SseReader sse(http_port_, "?category=order");
+  ASSERT_TRUE(sse.WaitForComment("subscribed after position"));
+  AppendDirect("user-1", 1);  // filtered out
+  AppendDirect("order-1", 3);
+  for (uint64_t position = 2; position <= 4; ++position) {
+    std::optional<SseEvent> e = sse.Next();
+    ASSERT_TRUE(e.has_value()) << "stream ended before position " << position;
+    EXPECT_EQ(e->id, position);
+    EXPECT_EQ(e->type, "Tick");
+    EXPECT_EQ(e->data["stream"], "order-1");
+    EXPECT_EQ(e->data["position"], position);
+  }
+}
+
+TEST_F(HttpTest, SubscribeResumesFromLastEventIdWithoutGapOrDuplicate) {
+  AppendDirect("order-1", 5);
+  std::vector<uint64_t> seen;
+  {
+    SseReader sse(http_port_, "?from=1");
+    for (int i = 0; i < 3; ++i) {
+      std::optional<SseEvent> e = sse.Next();
+      ASSERT_TRUE(e.has_value());
+      seen.push_back(e->id);
+    }
+  }  // The client goes away after position 3.
+  AppendDirect("order-1", 2);
+  // A reconnect sends Last-Event-ID, which wins over ?from=.
+  SseReader sse(http_port_, "?from=1", {"-H", "Last-Event-ID: " + std::to_string(seen.back())});
+  for (int i = 0; i < 4; ++i) {
+    std::optional<SseEvent> e = sse.Next();
+    ASSERT_TRUE(e.has_value());
+    seen.push_back(e->id);
+  }
+  AppendDirect("order-1", 1);  // live, after the catch-up
+  std::optional<SseEvent> e = sse.Next();
+  ASSERT_TRUE(e.has_value());
+  seen.push_back(e->id);
+  EXPECT_EQ(seen, (std::vector<uint64_t>{1, 2, 3, 4, 5, 6, 7, 8}));
+}
+
+TEST_F(HttpTest, SubscribeSendsKeepaliveCommentsWhenIdle) {
+  StopServer();
+  server::ServerOptions options;
+  options.http = server::HttpOptions{.sse_heartbeat = std::chrono::milliseconds(20)};
+  StartHttp(options);
+  SseReader sse(http_port_, "");
+  ASSERT_TRUE(sse.WaitForComment("subscribed"));
+  EXPECT_TRUE(sse.WaitForComment("keepalive"));
+}
+
+TEST_F(HttpTest, DrainEndsEventStreamsCleanly) {
+  SseReader sse(http_port_, "?from=oldest");
+  ASSERT_TRUE(sse.WaitForComment("subscribed"));
+  StopServer();  // Drain: waits for the event stream to end.
+  const int status = sse.Finish();
+  EXPECT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "curl saw the stream end cleanly";
+}
+
+TEST_F(HttpTest, SessionOverTheLimitGets503) {
+  StopServer();
+  server::ServerOptions options;
+  options.http = server::HttpOptions{.max_sessions = 1};
+  StartHttp(options);
+  SseReader sse(http_port_, "");
+  ASSERT_TRUE(sse.WaitForComment("subscribed"));  // holds the one session
+  HttpReply r = Get("/streams");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.json()["code"], "too_many_sessions");
+}
+
+TEST(HttpEvlogd, ReportsItsHttpPortAndDrainsOnSigterm) {
+  TempDir dir;
+  uint16_t port = 0, http_port = 0;
+  auto evlogd =
+      StartEvlogd({"--db", dir.Sub("db"), "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0"}, port,
+                  &http_port);
+  ASSERT_NE(evlogd, nullptr);
+  ASSERT_NE(http_port, 0);
+  const std::string url = "http://127.0.0.1:" + std::to_string(http_port);
+  HttpReply r =
+      Curl({"-X", "POST", url + "/streams/order-1", "--data-binary", R"({"type":"A","data":1})"});
+  ASSERT_EQ(r.status, 201) << r.body;
+  SseReader sse(http_port, "?from=1");
+  std::optional<SseEvent> e = sse.Next();
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->id, 1u);
+  const int status = evlogd->KillAndWait(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_EQ(WEXITSTATUS(sse.Finish()), 0);
+}
+
+TEST(HttpEvlogd, RefusesANonLoopbackHttpAddressWithoutAllowRemote) {
+  TempDir dir;
+  auto child = ChildProcess::Start(
+      {EVLOGD_PATH, "--db", dir.Sub("db"), "--listen", "127.0.0.1:0", "--http", "0.0.0.0:0"});
+  ASSERT_NE(child, nullptr);
+  const int status = child->Wait();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << status;
+}
+
+}  // namespace
+}  // namespace evlog::testutil

@@ -1,0 +1,106 @@
+// The pure parts of evlogd's HTTP routes: target parsing, the values routes
+// take, idempotent event ids, error responses and the SSE event format.
+
+#include "http_target.h"
+
+#include <gtest/gtest.h>
+
+#include "http_response.h"
+
+namespace evlog::server {
+namespace {
+
+TEST(HttpTarget, SplitsDecodedSegmentsAndQuery) {
+  HttpTarget t;
+  ASSERT_TRUE(ParseHttpTarget("/views/counts/a%2Fb?from=3&category=order+x", &t).ok());
+  EXPECT_EQ(t.segments, (std::vector<std::string>{"views", "counts", "a/b"}));
+  EXPECT_EQ(t.Get("from"), "3");
+  EXPECT_EQ(t.Get("category"), "order x");
+  EXPECT_FALSE(t.Get("count").has_value());
+}
+
+TEST(HttpTarget, RootAndTrailingSlash) {
+  HttpTarget t;
+  ASSERT_TRUE(ParseHttpTarget("/", &t).ok());
+  EXPECT_TRUE(t.segments.empty());
+  ASSERT_TRUE(ParseHttpTarget("/streams/", &t).ok());
+  EXPECT_EQ(t.segments, (std::vector<std::string>{"streams"}));
+}
+
+TEST(HttpTarget, RejectsBadInput) {
+  HttpTarget t;
+  EXPECT_TRUE(ParseHttpTarget("streams", &t).IsInvalidArgument());
+  EXPECT_TRUE(ParseHttpTarget("/streams//x", &t).IsInvalidArgument());
+  EXPECT_TRUE(ParseHttpTarget("/streams/%4", &t).IsInvalidArgument());
+  EXPECT_TRUE(ParseHttpTarget("/streams/%zz", &t).IsInvalidArgument());
+  EXPECT_TRUE(ParseHttpTarget("/streams/a%00b", &t).IsInvalidArgument());
+  EXPECT_TRUE(ParseHttpTarget("/all?from=1&from=2", &t).IsInvalidArgument());
+}
+
+TEST(HttpTarget, ParsesUnsignedStrictly) {
+  EXPECT_EQ(*ParseUnsigned("0", "x"), 0u);
+  EXPECT_EQ(*ParseUnsigned("18446744073709551615", "x"), UINT64_MAX);
+  EXPECT_TRUE(ParseUnsigned("18446744073709551616", "x").status().IsInvalidArgument());
+  EXPECT_TRUE(ParseUnsigned("-1", "x").status().IsInvalidArgument());
+  EXPECT_TRUE(ParseUnsigned(" 1", "x").status().IsInvalidArgument());
+  EXPECT_TRUE(ParseUnsigned("", "x").status().IsInvalidArgument());
+  EXPECT_NE(ParseUnsigned("1a", "count").status().message().find("count"), std::string::npos);
+}
+
+TEST(HttpTarget, ParsesExpectQueryAndIfMatch) {
+  EXPECT_EQ(ParseExpectQuery("any")->kind(), ExpectedVersion::Kind::kAny);
+  EXPECT_EQ(ParseExpectQuery("no_stream")->kind(), ExpectedVersion::Kind::kNoStream);
+  EXPECT_EQ(ParseExpectQuery("stream_exists")->kind(), ExpectedVersion::Kind::kStreamExists);
+  EXPECT_EQ(ParseExpectQuery("7")->version(), Version(7));
+  EXPECT_TRUE(ParseExpectQuery("seven").status().IsInvalidArgument());
+  EXPECT_EQ(ParseIfMatch("3")->version(), Version(3));
+  EXPECT_EQ(ParseIfMatch(" \"3\" ")->version(), Version(3));
+  EXPECT_EQ(ParseIfMatch("*")->kind(), ExpectedVersion::Kind::kStreamExists);
+  EXPECT_TRUE(ParseIfMatch("W/\"3\"").status().IsInvalidArgument());
+}
+
+TEST(HttpTarget, IdempotentEventIdsAreStableAndDistinct) {
+  const Uuid a = IdempotentEventId("key-1", "order-1", 0);
+  EXPECT_EQ(a, IdempotentEventId("key-1", "order-1", 0));
+  EXPECT_NE(a, IdempotentEventId("key-1", "order-1", 1));
+  EXPECT_NE(a, IdempotentEventId("key-2", "order-1", 0));
+  EXPECT_NE(a, IdempotentEventId("key-1", "order-2", 0));
+  EXPECT_FALSE(a.is_nil());
+  EXPECT_EQ(a.ToString()[14], '8');  // version 8, custom
+}
+
+TEST(HttpResponse, ConflictCarriesActualVersionInBodyAndHeader) {
+  HttpResponse r = HttpStatusError(Status::WrongExpectedVersion("mismatch", "order-1", 4));
+  EXPECT_EQ(r.result(), net::http::status::conflict);
+  EXPECT_EQ(r[kActualVersionHeader], "4");
+  EXPECT_NE(r.body().find("\"actual_version\":4"), std::string::npos);
+  EXPECT_NE(r.body().find("\"code\":\"wrong_expected_version\""), std::string::npos);
+}
+
+TEST(HttpResponse, MapsStatusesToCodes) {
+  EXPECT_EQ(HttpStatusError(Status::InvalidArgument("x")).result(), net::http::status::bad_request);
+  EXPECT_EQ(HttpStatusError(Status::NotFound("x")).result(), net::http::status::not_found);
+  EXPECT_EQ(HttpStatusError(Status::Aborted("x")).result(), net::http::status::service_unavailable);
+  EXPECT_EQ(HttpStatusError(Status::IOError("x")).result(),
+            net::http::status::internal_server_error);
+  HttpResponse r = HttpError(net::http::status::bad_request, "bad_json", "say \"hi\"");
+  EXPECT_EQ(r.body(), "{\"error\":\"say \\\"hi\\\"\",\"code\":\"bad_json\"}");
+  EXPECT_EQ(r[net::http::field::content_type], "application/json");
+}
+
+TEST(HttpResponse, FormatsOneServerSentEvent) {
+  RecordedEvent e{.stream = "order-1",
+                  .type = "Placed\nevil",
+                  .data = "{\"n\":1}",
+                  .content_type = ContentType::kJson,
+                  .version = Version(2),
+                  .position = Position(9)};
+  const std::string text = FormatSseEvent(e);
+  EXPECT_EQ(text.rfind("id: 9\nevent: Placed evil\ndata: {\"stream\":\"order-1\"", 0), 0u) << text;
+  EXPECT_NE(text.find("\"data\":{\"n\":1}"), std::string::npos);
+  EXPECT_EQ(text.substr(text.size() - 2), "\n\n");
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 4);
+}
+
+}  // namespace
+}  // namespace evlog::server

@@ -1,0 +1,227 @@
+// Invariant: the checkpoint file moves past an event only after the
+// handler returned OK for the batch holding it. Events are pushed by
+// evlogd only against credits granted as batches leave the queue, so the
+// queue never holds more than two batches.
+
+#include "kafka/source_remote.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+namespace evlog::kafka {
+
+namespace {
+
+Status Errno(const std::string& what) {
+  return Status::IOError(what + ": " + std::strerror(errno));
+}
+
+// Connection trouble a reconnect may mend.
+bool Transient(const Status& s) { return s.IsIOError() || s.IsBusy() || s.IsAborted(); }
+
+}  // namespace
+
+RemoteSource::RemoteSource(ClientOptions client, std::string checkpoint_file, SourceOptions options)
+    : client_options_(std::move(client)),
+      checkpoint_file_(std::move(checkpoint_file)),
+      options_(std::move(options)) {
+  if (options_.batch_events == 0) options_.batch_events = 1;
+}
+
+RemoteSource::~RemoteSource() { Stop(); }
+
+Result<Position> RemoteSource::ReadCheckpoint(const std::string& file) {
+  std::ifstream in(file);
+  if (!in) {
+    if (access(file.c_str(), F_OK) != 0 && errno == ENOENT) return Position();
+    return Errno("cannot read checkpoint file " + file);
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string s = text.str();
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (s.empty() || ec != std::errc() || end != s.data() + s.size()) {
+    return Status::InvalidArgument("checkpoint file " + file + " does not hold a position");
+  }
+  return Position(value);
+}
+
+Status RemoteSource::WriteCheckpoint(const std::string& file, Position position) {
+  const std::string tmp = file + ".tmp";
+  const std::string text = std::to_string(position.value()) + "\n";
+  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Errno("cannot write checkpoint file " + tmp);
+  const bool written =
+      write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && fsync(fd) == 0;
+  const int saved = errno;
+  close(fd);
+  errno = saved;
+  if (!written) return Errno("cannot write checkpoint file " + tmp);
+  if (rename(tmp.c_str(), file.c_str()) != 0) return Errno("cannot replace " + file);
+  // The rename is durable once the directory is synced.
+  const size_t slash = file.rfind('/');
+  const std::string dir =
+      slash == std::string::npos ? "." : (slash == 0 ? "/" : file.substr(0, slash));
+  const int dfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return Errno("cannot open " + dir);
+  const bool synced = fsync(dfd) == 0;
+  close(dfd);
+  return synced ? Status::OK() : Errno("cannot sync " + dir);
+}
+
+Status RemoteSource::Subscribe() {
+  subscription_.reset();
+  client_.reset();
+  Result<std::unique_ptr<Client>> c = Client::Connect(client_options_);
+  if (!c.ok()) return c.status();
+  const Position from = checkpoint();
+  RemoteSubscribeOptions sub{
+      .feed = {.start = from == Position() ? FeedStart::Oldest() : FeedStart::After(from),
+               .category = options_.category},
+      .window = 2 * options_.batch_events,
+      .auto_credit = false,
+  };
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.clear();
+    lost_ = Status::OK();
+  }
+  Result<std::unique_ptr<RemoteSubscription>> s =
+      (*c)->Subscribe(sub, [this](Result<std::vector<OwnedEvent>> events) {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (!events.ok()) {
+          lost_ = events.status();
+        } else {
+          for (OwnedEvent& e : *events) queue_.push_back(std::move(e));
+        }
+        cv_.notify_all();
+      });
+  if (!s.ok()) return s.status();
+  client_ = std::move(*c);
+  subscription_ = std::move(*s);
+  return Status::OK();
+}
+
+Status RemoteSource::Start(BatchHandler handler) {
+  if (thread_.joinable()) return Status::InvalidArgument("the source is already started");
+  if (checkpoint_file_.empty()) return Status::InvalidArgument("a checkpoint file is required");
+  Result<Position> cp = ReadCheckpoint(checkpoint_file_);
+  if (!cp.ok()) return cp.status();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    checkpoint_ = *cp;
+  }
+  if (Status s = Subscribe(); !s.ok()) return s;
+  handler_ = std::move(handler);
+  thread_ = std::thread([this] { Run(); });
+  return Status::OK();
+}
+
+bool RemoteSource::Backoff(uint32_t attempt) {
+  auto wait = options_.initial_backoff;
+  for (uint32_t i = 1; i < attempt && wait < options_.max_backoff; ++i) wait *= 2;
+  wait = std::min(wait, options_.max_backoff);
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_for(lock, wait, [this] { return stop_; });
+  return !stop_;
+}
+
+void RemoteSource::Finish(Status s) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    status_ = std::move(s);
+    finished_ = true;
+  }
+  cv_.notify_all();
+}
+
+void RemoteSource::Run() {
+  uint32_t reconnects = 0;
+  std::vector<OwnedEvent> batch;
+  for (;;) {
+    Status lost;
+    batch.clear();
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return stop_ || !lost_.ok() || !queue_.empty(); });
+      if (stop_) break;
+      lost = lost_;
+      while (lost.ok() && !queue_.empty() && batch.size() < options_.batch_events) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    if (!lost.ok()) {
+      if (!Transient(lost)) return Finish(lost);
+      // Connect again after the checkpoint; what was queued comes again.
+      Status s;
+      do {
+        if (!Backoff(++reconnects)) return Finish(Status::OK());
+        s = Subscribe();
+      } while (Transient(s));
+      if (!s.ok()) return Finish(s);
+      continue;
+    }
+    reconnects = 0;
+    for (uint32_t attempt = 1;; ++attempt) {
+      if (handler_(batch).ok()) break;
+      if (!Backoff(attempt)) return Finish(Status::OK());
+    }
+    if (Status s = WriteCheckpoint(checkpoint_file_, batch.back().position); !s.ok()) {
+      return Finish(s);
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      checkpoint_ = batch.back().position;
+    }
+    cv_.notify_all();
+    subscription_->Grant(batch.size());
+  }
+  Finish(Status::OK());
+}
+
+Status RemoteSource::Wait(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!cv_.wait_for(lock, timeout, [this] { return finished_; })) {
+    return Status::TimedOut("the source is running");
+  }
+  return status_;
+}
+
+Status RemoteSource::WaitFor(Position position, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_for(lock, timeout, [&] { return checkpoint_ >= position || finished_; });
+  if (checkpoint_ >= position) return Status::OK();
+  if (finished_) return status_.ok() ? Status::Aborted("the source stopped") : status_;
+  return Status::TimedOut("the source is at position " + std::to_string(checkpoint_.value()) +
+                          ", waited for " + std::to_string(position.value()));
+}
+
+void RemoteSource::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  if (subscription_ != nullptr) (void)subscription_->Cancel();
+  subscription_.reset();
+  client_.reset();
+}
+
+Position RemoteSource::checkpoint() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return checkpoint_;
+}
+
+}  // namespace evlog::kafka
