@@ -215,6 +215,9 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& 
     out->env = rocksdb::NewCompositeEnv(fs);
     db_options.env = out->env.get();
   }
+  // Called on RocksDB's background threads, off the write path (a
+  // Statistics object would tax every write instead).
+  db_options.listeners.push_back(out->rocksdb_events);
   out->dedup_filter = std::make_unique<DedupWindowFilter>(out->commits, options);
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (size_t i = 0; i < kCount; ++i) {

@@ -17,6 +17,7 @@
 #include "commit_signal.h"
 #include "evlog/options.h"
 #include "evlog/status.h"
+#include "metrics.h"
 #include "trim.h"
 
 namespace evlog {
@@ -82,6 +83,8 @@ struct Db {
   std::shared_ptr<TruncationTable> truncations = std::make_shared<TruncationTable>();
   // Must outlive `db`. Null unless SetFileSystemForTesting was called.
   std::unique_ptr<rocksdb::Env> env;
+  // RocksDB's stalls, flushes and compactions, counted as it reports them.
+  std::shared_ptr<RocksDbEvents> rocksdb_events = std::make_shared<RocksDbEvents>();
   std::unique_ptr<rocksdb::CompactionFilter> dedup_filter;
   std::unique_ptr<rocksdb::CompactionFilter> trim_filter;
   std::unique_ptr<rocksdb::DB> db;

@@ -25,6 +25,8 @@ struct PendingAppend {
   size_t caller_ids = 0;
   size_t total_events = 0;
   size_t bytes = 0;
+  // When the writer got it (MonotonicMicros), for the append latency.
+  uint64_t enqueued_us = 0;
   // System appends only: the stream this append hard-deletes.
   std::string tombstone;
   Store::AppendCallback done;

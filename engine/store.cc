@@ -500,6 +500,17 @@ Result<StoreStats> Store::Stats() {
   return stats;
 }
 
+Result<MetricsSnapshot> Store::Metrics() {
+  static const WriteMetrics kReadOnly;  // no writer: zeros, same buckets
+  MetricsSnapshot m;
+  (rep_->writer ? rep_->writer->metrics() : kReadOnly).Fill(&m);
+  auto subscriptions = ListSubscriptions();
+  if (!subscriptions.ok()) return subscriptions.status();
+  m.subscriptions = std::move(*subscriptions);
+  m.rocksdb = ReadRocksDbMetrics(*rep_->db, rep_->db->rocksdb_events.get());
+  return m;
+}
+
 Result<VerifyReport> Store::Verify() { return VerifyStore(*rep_->db); }
 
 Result<BackupInfo> Store::Backup(std::string_view dest) { return WriteBackup(*rep_->db, dest); }

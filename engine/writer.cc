@@ -71,6 +71,7 @@ Writer::Writer(Db* db, const Options& options, uint64_t next_stream_id)
 Writer::~Writer() { Stop(); }
 
 void Writer::Submit(std::unique_ptr<PendingAppend> append) {
+  if (append->enqueued_us == 0) append->enqueued_us = MonotonicMicros();
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!stopping_) {
@@ -96,14 +97,21 @@ void Writer::Stop() {
     sync_cv_.notify_one();
   }
   if (syncer_.joinable()) syncer_.join();
-  if (unsynced_ && !write_failed_.load()) db_->db->SyncWAL().PermitUncheckedError();
+  if (unsynced_ && !write_failed_.load()) TimedSyncWAL().PermitUncheckedError();
+}
+
+rocksdb::Status Writer::TimedSyncWAL() {
+  const uint64_t start = MonotonicMicros();
+  rocksdb::Status s = db_->db->SyncWAL();
+  if (s.ok()) metrics_.RecordFsync(MonotonicMicros() - start);
+  return s;
 }
 
 Status Writer::Sync() {
   if (write_failed_.load()) {
     return Status::IOError("a write failed, the store must be reopened before it syncs again");
   }
-  return FromRocks(db_->db->SyncWAL());
+  return FromRocks(TimedSyncWAL());
 }
 
 void Writer::Run() {
@@ -130,6 +138,7 @@ void Writer::Run() {
 }
 
 void Writer::SubmitAndCommit(std::unique_ptr<PendingAppend> append) {
+  append->enqueued_us = MonotonicMicros();
   {
     std::unique_lock<std::mutex> lock(mu_);
     if (busy_ || !queue_.empty() || stopping_) {
@@ -164,7 +173,7 @@ void Writer::SyncLoop() {
     // which reports it to its caller. After a failed write there is nothing
     // to sync: RocksDB's WAL is in an error state, and Debian's build of
     // RocksDB (assertions on) aborts the process on a SyncWAL then.
-    if (!write_failed_.load()) db_->db->SyncWAL().PermitUncheckedError();
+    if (!write_failed_.load()) TimedSyncWAL().PermitUncheckedError();
     lock.lock();
   }
 }
@@ -196,8 +205,10 @@ void Writer::CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& appends) {
     }
     rocksdb::WriteOptions write_options;
     write_options.sync = group.sync;
+    const uint64_t write_start = group.sync ? MonotonicMicros() : 0;
     rocksdb::Status s = db_->db->Write(write_options, &group.batch);
     if (s.ok()) {
+      CountGroup(appends, results, group.next_position - first_position, write_start);
       if (group.creates_metadata) db_->has_metadata.store(true);
       next_stream_id_.store(group.next_stream_id, std::memory_order_relaxed);
       commits_.Advance(group.next_position - 1);
@@ -226,6 +237,24 @@ void Writer::CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& appends) {
 
   for (size_t i = 0; i < appends.size(); ++i) appends[i]->done(std::move(results[i]));
   heads_.Shrink(options_.stream_head_cache_entries);
+}
+
+void Writer::CountGroup(const std::vector<std::unique_ptr<PendingAppend>>& appends,
+                        const std::vector<Result<AppendResult>>& results, uint64_t events,
+                        uint64_t write_start_us) {
+  const uint64_t now = MonotonicMicros();
+  if (write_start_us != 0) metrics_.RecordFsync(now - write_start_us);
+  uint64_t committed = 0, bytes = 0;
+  for (size_t i = 0; i < appends.size(); ++i) {
+    if (!results[i].ok() || results[i]->deduplicated) continue;
+    ++committed;
+    bytes += appends[i]->bytes;
+    metrics_.append_latency_us.RecordExclusive(now - appends[i]->enqueued_us);
+  }
+  AddExclusive(metrics_.appends, committed);
+  AddExclusive(metrics_.events, events);
+  AddExclusive(metrics_.bytes, bytes);
+  metrics_.group_events.RecordExclusive(events);
 }
 
 Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {

@@ -9,7 +9,8 @@
 // callbacks in queue order. An append that fails is never partly written.
 //
 // Thread-safety: Submit, SubmitAndCommit, committed() and Sync are safe from
-// any thread; one group is committed at a time (`busy_`).
+// any thread; one group is committed at a time (`busy_`), and only the
+// committing thread bumps the append counters of metrics().
 
 #pragma once
 
@@ -27,6 +28,7 @@
 #include "dedup.h"
 #include "evlog/options.h"
 #include "evlog/status.h"
+#include "metrics.h"
 #include "request.h"
 #include "sequence.h"
 
@@ -63,6 +65,9 @@ class Writer {
   // Syncs the WAL now.
   Status Sync();
 
+  // Appends, events, bytes, group sizes, syncs and latencies so far.
+  const WriteMetrics& metrics() const { return metrics_; }
+
  private:
   struct Group;
 
@@ -73,6 +78,13 @@ class Writer {
   Result<AppendResult> Stage(PendingAppend& append, Group& group);
   Result<std::optional<AppendResult>> FindDuplicate(const PendingAppend& append, Group& group);
   Status CheckCondition(const AppendCondition& condition, const Group& group);
+  // Counts a written group: its appends, `events`, bytes and latencies, and
+  // its sync if `write_start_us` is not 0.
+  void CountGroup(const std::vector<std::unique_ptr<PendingAppend>>& appends,
+                  const std::vector<Result<AppendResult>>& results, uint64_t events,
+                  uint64_t write_start_us);
+  // SyncWAL, timed into metrics_.
+  rocksdb::Status TimedSyncWAL();
 
   Db* const db_;
   const Options& options_;
@@ -100,6 +112,8 @@ class Writer {
   std::condition_variable sync_cv_;
   bool unsynced_ = false;
   bool stop_sync_ = false;
+
+  WriteMetrics metrics_;
 
   std::thread thread_;
   std::thread syncer_;

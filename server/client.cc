@@ -449,7 +449,18 @@ Result<std::vector<StreamInfo>> Client::ListStreams(const ListStreamsOptions& op
 }
 
 Result<StoreStats> Client::Stats() {
-  return Expect<StoreStats>(rep_->CallSync(server::StatsRequest{}));
+  Result<server::StatsResponse> r =
+      Expect<server::StatsResponse>(rep_->CallSync(server::StatsRequest{}));
+  if (!r.ok()) return r.status();
+  return r->stats;
+}
+
+Result<MetricsSnapshot> Client::Metrics() {
+  Result<server::StatsResponse> r =
+      Expect<server::StatsResponse>(rep_->CallSync(server::StatsRequest{}));
+  if (!r.ok()) return r.status();
+  if (!r->metrics) return Status::NotSupported("the daemon sends no metrics (evlogd is older)");
+  return std::move(*r->metrics);
 }
 
 Result<BackupInfo> Client::Backup(std::string_view dest) {

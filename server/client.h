@@ -119,6 +119,9 @@ class Client {
   Result<Version> StreamVersion(std::string_view stream);
   Result<std::vector<StreamInfo>> ListStreams(const ListStreamsOptions& options = {});
   Result<StoreStats> Stats();
+  // The daemon's Store::Metrics (see evlog/metrics.h). NotSupported from an
+  // evlogd too old to send them.
+  Result<MetricsSnapshot> Metrics();
 
   // Stream lifecycle, snapshots, views and durable subscriptions: as the
   // Store methods of the same names, with the same errors.

@@ -116,7 +116,9 @@ std::string Dispatcher::Read(Request request) {
     }
     std::string operator()(StatsRequest&) {
       Result<StoreStats> s = d.store_.Stats();
-      return s.ok() ? EncodeStats(id, s.value()) : EncodeError(id, s.status());
+      if (!s.ok()) return EncodeError(id, s.status());
+      Result<MetricsSnapshot> m = d.store_.Metrics();
+      return m.ok() ? EncodeStats(id, s.value(), m.value()) : EncodeError(id, m.status());
     }
     std::string operator()(GetStreamMetadataRequest& r) {
       Result<StreamMetadata> m = d.store_.GetStreamMetadata(r.stream);

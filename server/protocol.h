@@ -16,6 +16,7 @@
 #include <variant>
 #include <vector>
 
+#include "evlog/metrics.h"
 #include "evlog/status.h"
 #include "evlog/store.h"
 #include "evlog/types.h"
@@ -219,10 +220,17 @@ struct SubscriptionEventsResponse {
   Position position;
 };
 
+// Answers Stats: the store's statistics and the daemon's metrics (nullopt
+// from an older daemon, which sends none).
+struct StatsResponse {
+  StoreStats stats;
+  std::optional<MetricsSnapshot> metrics;
+};
+
 // Version answers StreamVersion and TrimStream.
 using ResponseBody =
     std::variant<HelloOkResponse, ErrorResponse, AppendResult, EventsResponse, StreamsResponse,
-                 Version, StoreStats, StreamMetadata, DoneResponse, SnapshotResponse,
+                 Version, StatsResponse, StreamMetadata, DoneResponse, SnapshotResponse,
                  ViewValueResponse, ViewRowsResponse, Store::ViewProgress, SubscriptionsResponse,
                  ParkedResponse, CountResponse, SubscribedResponse, SubscriptionEventsResponse,
                  VerifyReport, BackupInfo>;
@@ -252,7 +260,8 @@ std::string EncodeProtocolError(const ProtocolError& error);
 std::string EncodeAppendOk(uint64_t request_id, const AppendResult& result);
 std::string EncodeStreams(uint64_t request_id, const StreamsResponse& streams);
 std::string EncodeStreamVersion(uint64_t request_id, Version version);
-std::string EncodeStats(uint64_t request_id, const StoreStats& stats);
+std::string EncodeStats(uint64_t request_id, const StoreStats& stats,
+                        const MetricsSnapshot& metrics);
 std::string EncodeStreamMetadata(uint64_t request_id, const StreamMetadata& metadata);
 std::string EncodeDone(uint64_t request_id);
 std::string EncodeSnapshot(uint64_t request_id, const SnapshotResponse& snapshot);

@@ -187,8 +187,16 @@ std::variant<Response, ProtocolError> DecodeResponse(std::span<const uint8_t> me
       return out;
     case fb::Body::StatsOk: {
       const fb::StatsOk* s = m->body_as_StatsOk();
-      out.body =
+      StatsResponse r;
+      r.stats =
           StoreStats{s->events(), s->streams(), Position(s->last_position()), s->disk_bytes()};
+      if (s->metrics() != nullptr) {
+        r.metrics.emplace();
+        if (!MetricsFromWire(s->metrics(), &*r.metrics)) {
+          return Malformed("StatsOk: a histogram's bounds and counts differ in length");
+        }
+      }
+      out.body = std::move(r);
       return out;
     }
     case fb::Body::StreamMetadataOk:
@@ -357,11 +365,13 @@ std::string EncodeStreamVersion(uint64_t request_id, Version version) {
                      fb::CreateStreamVersionOk(b, version.value()).Union());
 }
 
-std::string EncodeStats(uint64_t request_id, const StoreStats& stats) {
-  FlatBufferBuilder b(64);
+std::string EncodeStats(uint64_t request_id, const StoreStats& stats,
+                        const MetricsSnapshot& metrics) {
+  FlatBufferBuilder b(1024);
+  const auto wire_metrics = MetricsToWire(b, metrics);
   return FinishFrame(b, request_id, fb::Body::StatsOk,
                      fb::CreateStatsOk(b, stats.events, stats.streams, stats.last_position.value(),
-                                       stats.disk_bytes)
+                                       stats.disk_bytes, wire_metrics)
                          .Union());
 }
 

@@ -100,6 +100,11 @@ inline Offset<fb::StreamMetadata> ToWire(FlatBufferBuilder& b, const StreamMetad
       m.truncate_before.value_or(Version()).value(), m.deleted, m.hard_deleted);
 }
 
+// The metrics of StatsOk (protocol_metrics.cc).
+Offset<fb::Metrics> MetricsToWire(FlatBufferBuilder& b, const MetricsSnapshot& metrics);
+// False if a histogram's bounds and counts differ in length.
+bool MetricsFromWire(const fb::Metrics* wire, MetricsSnapshot* out);
+
 inline ProtocolError Malformed(std::string message, uint64_t request_id = 0) {
   return ProtocolError{ProtocolCode::kMalformedFrame, std::move(message), request_id};
 }

@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "integration/daemon_fixture.h"
 #include "kafka/connector.h"
 #include "kafka/source_remote.h"
 #include "mock_kafka.h"
@@ -23,23 +24,10 @@ namespace {
 
 using testutil::ChildProcess;
 using testutil::KafkaMessage;
+using testutil::StartEvlogd;
 using testutil::MockKafka;
 
 constexpr auto kWait = std::chrono::seconds(30);
-
-// Starts evlogd on `listen`; sets `port` from the line it prints.
-std::unique_ptr<ChildProcess> StartEvlogd(const std::string& db, const std::string& listen,
-                                          uint16_t& port) {
-  auto child = ChildProcess::Start({EVLOGD_PATH, "--db", db, "--listen", listen});
-  if (child == nullptr) return nullptr;
-  char line[256];
-  if (fgets(line, sizeof(line), child->out()) == nullptr) return nullptr;
-  const std::string text(line);
-  const size_t colon = text.rfind(':');
-  if (text.rfind("evlogd listening on ", 0) != 0 || colon == std::string::npos) return nullptr;
-  port = static_cast<uint16_t>(std::stoul(text.substr(colon + 1)));
-  return child;
-}
 
 class RemoteSourceTest : public ::testing::Test {
  protected:

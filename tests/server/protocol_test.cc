@@ -341,11 +341,36 @@ TEST(ProtocolResponse, AppendOkEventsStreamsAndStatsRoundTrip) {
   ASSERT_EQ(streams->streams.size(), 1u);
   EXPECT_EQ(streams->streams[0].version, Version(3));
 
-  const Response st = MustDecodeResponse(EncodeStats(4, StoreStats{5, 2, Position(5), 4096}));
-  const auto* stats = std::get_if<StoreStats>(&st.body);
+  MetricsSnapshot metrics;
+  metrics.appends = 3;
+  metrics.append_latency_seconds = {
+      .upper_bounds = {0.5, 1}, .cumulative_counts = {1, 2}, .sum = 1.25, .count = 3};
+  metrics.subscriptions.push_back({.name = "s", .checkpoint = Position(4), .lag = 1, .parked = 2});
+  metrics.rocksdb.compactions = 7;
+  const Response st =
+      MustDecodeResponse(EncodeStats(4, StoreStats{5, 2, Position(5), 4096}, metrics));
+  const auto* stats = std::get_if<StatsResponse>(&st.body);
   ASSERT_NE(stats, nullptr);
-  EXPECT_EQ(stats->events, 5u);
-  EXPECT_EQ(stats->last_position, Position(5));
+  EXPECT_EQ(stats->stats.events, 5u);
+  EXPECT_EQ(stats->stats.last_position, Position(5));
+  ASSERT_TRUE(stats->metrics.has_value());
+  EXPECT_EQ(stats->metrics->appends, 3u);
+  EXPECT_EQ(stats->metrics->append_latency_seconds.upper_bounds, (std::vector<double>{0.5, 1}));
+  EXPECT_EQ(stats->metrics->append_latency_seconds.cumulative_counts,
+            (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(stats->metrics->append_latency_seconds.sum, 1.25);
+  EXPECT_EQ(stats->metrics->append_latency_seconds.count, 3u);
+  ASSERT_EQ(stats->metrics->subscriptions.size(), 1u);
+  EXPECT_EQ(stats->metrics->subscriptions[0].name, "s");
+  EXPECT_EQ(stats->metrics->subscriptions[0].parked, 2u);
+  EXPECT_EQ(stats->metrics->rocksdb.compactions, 7u);
+}
+
+TEST(ProtocolResponse, AHistogramWithMoreCountsThanBoundsIsMalformed) {
+  MetricsSnapshot metrics;
+  metrics.fsync_seconds = {.upper_bounds = {1}, .cumulative_counts = {1, 2}, .count = 2};
+  const std::vector<uint8_t> m = MessageOf(EncodeStats(4, StoreStats{}, metrics));
+  EXPECT_TRUE(std::holds_alternative<ProtocolError>(DecodeResponse(m)));
 }
 
 TEST(ProtocolResponse, VerifyReportRoundTripsItsCountsAndProblems) {

@@ -270,11 +270,81 @@ TEST_P(CliBoth, StreamsListsNamesAndVersionsAndStatsSumsUp) {
   Json j = Json::parse(stats.out);
   std::vector<std::string> keys;
   for (const auto& [key, value] : j.items()) keys.push_back(key);
-  EXPECT_EQ(keys, (std::vector<std::string>{"events", "streams", "last_position", "disk_bytes"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{"events", "streams", "last_position", "disk_bytes",
+                                            "metrics"}));
   EXPECT_EQ(j["events"], 4);
   EXPECT_EQ(j["streams"], 3);
   EXPECT_EQ(j["last_position"], 4);
   EXPECT_GT(j["disk_bytes"], 0);
+}
+
+std::vector<std::string> Keys(const Json& j) {
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : j.items()) keys.push_back(key);
+  return keys;
+}
+
+// Metrics count what the process serving the store did since it opened it:
+// evlogd's appends through --connect, none in the read-only CLI process
+// embedded. The shape is the same in both forms, and so are the
+// subscriptions, which are the store's.
+TEST_P(CliBoth, StatsPrintsTheMetricsInTheSameShapeInBothForms) {
+  StopDaemon();
+  {
+    auto store = Store::Open(Options{}, db());
+    ASSERT_TRUE(store.ok());
+    auto sub = (*store)->Subscribe(
+        {.name = "billing", .max_attempts = 1},
+        [](const std::vector<OwnedEvent>&) { return Status::InvalidArgument("no card"); });
+    ASSERT_TRUE(sub.ok());
+    auto r =
+        (*store)->Append("order-1", ExpectedVersion::Any(), {EventData{.type = "P", .data = "1"}});
+    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE((*sub)->WaitFor(r->streams[0].last_position, std::chrono::seconds(30)).ok());
+  }
+  StartDaemon();
+  ASSERT_EQ(Evlog({"append", "a-1", "--type", "T", "--data", "1"}).exit_code, 0);
+  ASSERT_EQ(Evlog({"append", "a-1"}, "{\"type\":\"T\",\"data\":1}\n{\"type\":\"T\",\"data\":2}\n")
+                .exit_code,
+            0);
+
+  CliOutcome stats = Evlog({"stats"});
+  ASSERT_EQ(stats.exit_code, 0) << stats.err;
+  Json j = Json::parse(stats.out);
+  const Json& m = j["metrics"];
+  EXPECT_EQ(Keys(m), (std::vector<std::string>{
+                         "appends", "events", "append_bytes", "group_commit_events", "fsyncs",
+                         "fsync_seconds", "append_latency_seconds", "subscriptions", "rocksdb"}));
+  EXPECT_EQ(
+      Keys(m["rocksdb"]),
+      (std::vector<std::string>{
+          "stalls_delayed", "stalls_stopped", "stall_micros", "write_stopped", "delayed_write_rate",
+          "flushes", "compactions", "compaction_read_bytes", "compaction_write_bytes",
+          "compactions_running", "compactions_pending", "pending_compaction_bytes"}));
+  for (const char* h : {"group_commit_events", "fsync_seconds", "append_latency_seconds"}) {
+    SCOPED_TRACE(h);
+    EXPECT_EQ(Keys(m[h]),
+              (std::vector<std::string>{"upper_bounds", "cumulative_counts", "sum", "count"}));
+    ASSERT_EQ(m[h]["upper_bounds"].size(), m[h]["cumulative_counts"].size());
+    EXPECT_LE(m[h]["cumulative_counts"].back().get<uint64_t>(), m[h]["count"].get<uint64_t>());
+  }
+  EXPECT_EQ(m["group_commit_events"]["upper_bounds"].front(), 1);
+  EXPECT_EQ(m["group_commit_events"]["upper_bounds"].back(), 65536);
+
+  const uint64_t through_this_process = remote() ? 2 : 0;
+  EXPECT_EQ(m["appends"], through_this_process);
+  EXPECT_EQ(m["events"], remote() ? 3 : 0);
+  EXPECT_EQ(m["append_latency_seconds"]["count"], through_this_process);
+  // The CLI's appends are durable: one sync each.
+  EXPECT_EQ(m["fsyncs"], through_this_process);
+
+  ASSERT_EQ(m["subscriptions"].size(), 1u);
+  const Json& sub = m["subscriptions"][0];
+  EXPECT_EQ(Keys(sub), (std::vector<std::string>{"name", "checkpoint", "lag", "parked"}));
+  EXPECT_EQ(sub["name"], "billing");
+  EXPECT_EQ(sub["parked"], 1);
+  EXPECT_EQ(sub["checkpoint"].get<uint64_t>() + sub["lag"].get<uint64_t>(),
+            j["last_position"].get<uint64_t>());
 }
 
 TEST_P(CliBoth, MalformedCommandLinesExitTwoWithAUsageLine) {

@@ -62,6 +62,9 @@ class Backend {
   virtual Status ReadAll(const ReadAllOptions& options, const EventSink& each) = 0;
   virtual Result<std::vector<StreamInfo>> ListStreams(const ListStreamsOptions& options) = 0;
   virtual Result<StoreStats> Stats() = 0;
+  // Store::Metrics: this process's store embedded (read-only: no appends
+  // counted), the daemon's through --connect.
+  virtual Result<MetricsSnapshot> Metrics() = 0;
   // Store::Verify (through the daemon: run by the daemon on its store).
   virtual Result<VerifyReport> Verify() = 0;
   // Store::Backup. Remotely the daemon writes it, and `dest` is a path on

@@ -10,6 +10,7 @@
 
 #include "cli/cli_error.h"
 #include "cli/event_json.h"
+#include "cli/metrics_json.h"
 #include "evlog/store.h"
 
 namespace evlog::cli {
@@ -200,11 +201,14 @@ int RunStats(const Target& target) {
   if (!store.ok()) return ReportOpenError(target, store.status());
   auto stats = (*store)->Stats();
   if (!stats.ok()) return ReportError(stats.status());
+  auto metrics = (*store)->Metrics();
+  if (!metrics.ok()) return ReportError(metrics.status());
   Json j;
   j["events"] = stats->events;
   j["streams"] = stats->streams;
   j["last_position"] = stats->last_position.value();
   j["disk_bytes"] = stats->disk_bytes;
+  j["metrics"] = MetricsToJson(*metrics);
   std::cout << Dump(j) << std::endl;
   return kExitOk;
 }

@@ -26,6 +26,7 @@
 
 #include "evlog/change_feed.h"
 #include "evlog/event_iterator.h"
+#include "evlog/metrics.h"
 #include "evlog/options.h"
 #include "evlog/snapshot.h"
 #include "evlog/status.h"
@@ -309,6 +310,13 @@ class Store {
   Position LastPosition() const;
 
   Result<StoreStats> Stats();
+
+  // What this process's store has done since Open (see metrics.h): append,
+  // sync and latency counters (zero on a read-only store), subscription
+  // lag and parked events, RocksDB stalls and compactions. Cheap enough to
+  // scrape every few seconds: on disk it reads only what ListSubscriptions
+  // reads. Errors: those of ListSubscriptions (Corruption, IOError).
+  Result<MetricsSnapshot> Metrics();
 
   // Walks every record and index entry and checks that they agree: the
   // block checksums of every table file; every record decodes and verifies

@@ -1,0 +1,26 @@
+// prometheus: renders a MetricsSnapshot in the Prometheus text exposition
+// format, version 0.0.4 -- the body of evlogd's GET /metrics.
+//
+// A pure function: no sockets, no store. Serve the result with
+// kPrometheusContentType. docs/metrics.md lists every metric it writes.
+
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "evlog/metrics.h"
+
+namespace evlog::server {
+
+// The Content-Type of RenderPrometheus's output.
+inline constexpr std::string_view kPrometheusContentType = "text/plain; version=0.0.4";
+
+// Every metric of `metrics` with its HELP and TYPE lines: counters end in
+// _total, histograms have cumulative _bucket{le="..."} lines ending with
+// le="+Inf", then _sum and _count; per-subscription gauges carry a
+// subscription="<name>" label (escaped as the format requires). Units are
+// Prometheus base units (seconds, bytes). Lines end with '\n'.
+std::string RenderPrometheus(const MetricsSnapshot& metrics);
+
+}  // namespace evlog::server

@@ -1,0 +1,15 @@
+// metrics_json: the "metrics" object of `evlog stats`, the same embedded and
+// through --connect. Keys are the MetricsSnapshot field names (see
+// evlog/metrics.h); a histogram is
+// {"upper_bounds":[...],"cumulative_counts":[...],"sum":S,"count":N}.
+
+#pragma once
+
+#include "cli/event_json.h"
+#include "evlog/metrics.h"
+
+namespace evlog::cli {
+
+Json MetricsToJson(const MetricsSnapshot& metrics);
+
+}  // namespace evlog::cli
