@@ -10,6 +10,7 @@
 #include <limits>
 #include <system_error>
 
+#include "backup.h"
 #include "change_feed.h"
 #include "checkpoint.h"
 #include "clock.h"
@@ -511,6 +512,13 @@ Result<MetricsSnapshot> Store::Metrics() {
 }
 
 Result<VerifyReport> Store::Verify() { return VerifyStore(*rep_->db); }
+
+Result<BackupInfo> Store::Backup(std::string_view dest) { return WriteBackup(*rep_->db, dest); }
+
+Result<BackupInfo> Store::Restore(std::string_view backup, std::string_view path,
+                                  const RestoreOptions& options) {
+  return RestoreBackup(backup, path, options);
+}
 
 Status Store::CatchUp() { return rep_->db->CatchUp(); }
 

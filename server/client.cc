@@ -463,6 +463,10 @@ Result<MetricsSnapshot> Client::Metrics() {
   return std::move(*r->metrics);
 }
 
+Result<BackupInfo> Client::Backup(std::string_view dest) {
+  return Expect<BackupInfo>(rep_->CallSync(server::BackupRequest{std::string(dest)}));
+}
+
 }  // namespace evlog
 
 namespace evlog {

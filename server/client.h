@@ -153,6 +153,11 @@ class Client {
   Result<std::vector<ParkedEvent>> ListParked(std::string_view name);
   Result<uint64_t> ReplayParked(std::string_view name);
 
+  // Has the daemon write a backup of its store (Store::Backup) into `dest`,
+  // a path on the daemon's machine. Errors as Store::Backup's, and Busy if
+  // the daemon is writing another backup.
+  Result<BackupInfo> Backup(std::string_view dest);
+
   // Subscribes to the change feed; the daemon pushes events while it has
   // credits. `on_events` runs on the client's I/O thread with each batch (in
   // position order), and once with an error when the subscription ends

@@ -33,6 +33,29 @@ Dispatcher::Dispatcher(Store& store, DispatcherOptions options, RunRead run_read
   }
 }
 
+Dispatcher::~Dispatcher() {
+  if (backup_thread_.joinable()) backup_thread_.join();
+}
+
+void Dispatcher::StartBackup(uint64_t id, std::string dest, Reply reply) {
+  std::unique_lock<std::mutex> lock(backup_mu_);
+  if (backup_running_) {
+    lock.unlock();
+    reply(EncodeError(id, Status::Busy("a backup is already running in this evlogd")));
+    return;
+  }
+  if (backup_thread_.joinable()) backup_thread_.join();  // finished: it cleared backup_running_
+  backup_running_ = true;
+  backup_thread_ = std::thread([this, id, dest = std::move(dest), reply = std::move(reply)] {
+    Result<BackupInfo> info = store_.Backup(dest);
+    {
+      std::lock_guard<std::mutex> done(backup_mu_);
+      backup_running_ = false;
+    }
+    reply(info.ok() ? EncodeBackupOk(id, info.value()) : EncodeError(id, info.status()));
+  });
+}
+
 std::variant<std::string, ProtocolError> Dispatcher::Hello(uint64_t request_id,
                                                            const HelloRequest& hello) const {
   if (hello.protocol_version != kProtocolVersion) {
@@ -63,6 +86,10 @@ void Dispatcher::Handle(Request request, Reply reply) {
     run_read_([this, id, wait = std::move(*wait), deadline, reply = std::move(reply)]() mutable {
       ViewWait(id, std::move(wait), deadline, std::move(reply));
     });
+    return;
+  }
+  if (auto* backup = std::get_if<BackupRequest>(&request.body)) {
+    StartBackup(id, std::move(backup->dest), std::move(reply));
     return;
   }
   if (std::holds_alternative<HelloRequest>(request.body)) {
@@ -162,6 +189,7 @@ std::string Dispatcher::Read(Request request) {
     std::string operator()(HelloRequest&) { return {}; }
     std::string operator()(AppendRequest&) { return {}; }
     std::string operator()(ViewWaitRequest&) { return {}; }
+    std::string operator()(BackupRequest&) { return {}; }
   };
   return std::visit(Visitor{*this, id}, request.body);
 }

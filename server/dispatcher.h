@@ -11,7 +11,9 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <variant>
 
 #include "evlog/store.h"
@@ -58,6 +60,10 @@ class Dispatcher {
   // `run_later` schedules ViewWait's polls; empty: sleep, then run inline.
   Dispatcher(Store& store, DispatcherOptions options, RunRead run_read = nullptr,
              RunLater run_later = nullptr);
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+  // Waits for a backup in flight to finish and reply.
+  ~Dispatcher();
 
   // A complete response frame.
   using Reply = std::function<void(std::string frame)>;
@@ -65,8 +71,9 @@ class Dispatcher {
   // Handles one request other than Hello. Calls `reply` exactly once: for a
   // read, wherever `run_read` ran it; for an append, from the store's writer
   // thread when it commits (so the io_context never waits for an fsync), or
-  // before returning when the engine rejects it at once. A Hello here gets
-  // an Error.
+  // before returning when the engine rejects it at once; for a Backup, from
+  // a thread of its own when it is written (one backup at a time: another
+  // asked meanwhile gets Busy). A Hello here gets an Error.
   void Handle(Request request, Reply reply);
 
   // Checks a Hello's version and token (compared in constant time). Returns
@@ -90,11 +97,18 @@ class Dispatcher {
   // Replies once the view reaches the position or the deadline passes.
   void ViewWait(uint64_t id, ViewWaitRequest request, std::chrono::steady_clock::time_point deadline,
                 Reply reply);
+  void StartBackup(uint64_t id, std::string dest, Reply reply);
 
   Store& store_;
   const DispatcherOptions options_;
   RunRead run_read_;
   RunLater run_later_;
+
+  // Store::Backup flushes and links or copies every file: seconds to
+  // minutes. It runs on backup_thread_ rather than hold a read thread.
+  std::mutex backup_mu_;
+  std::thread backup_thread_;    // joined by the next backup or the destructor
+  bool backup_running_ = false;  // guarded by backup_mu_
 };
 
 // True when `a` equals `b`; the time taken depends on a.size() only.

@@ -245,6 +245,9 @@ std::variant<Request, ProtocolError> DecodeRequest(std::span<const uint8_t> mess
     case fb::Body::VerifyStore:
       out.body = VerifyRequest{};
       return out;
+    case fb::Body::Backup:
+      out.body = BackupRequest{Str(m->body_as_Backup()->dest())};
+      return out;
     case fb::Body::NONE:
       return ProtocolError{ProtocolCode::kUnknownRequest, "message has no body", id};
     default:
@@ -397,6 +400,9 @@ std::string EncodeRequest(const Request& request) {
     }
     std::pair<fb::Body, Offset<void>> operator()(const VerifyRequest&) {
       return {fb::Body::VerifyStore, fb::CreateVerifyStore(b).Union()};
+    }
+    std::pair<fb::Body, Offset<void>> operator()(const BackupRequest& r) {
+      return {fb::Body::Backup, fb::CreateBackupDirect(b, r.dest.c_str()).Union()};
     }
   };
   auto [type, body] = std::visit(Visitor{b}, request.body);

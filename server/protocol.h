@@ -139,6 +139,10 @@ struct CreditRequest {
 struct UnsubscribeRequest {
   uint64_t subscription = 0;
 };
+// Answered by BackupInfo. `dest` is a path on the daemon's machine.
+struct BackupRequest {
+  std::string dest;
+};
 
 using RequestBody =
     std::variant<HelloRequest, AppendRequest, ReadStreamRequest, ReadAllRequest, ListStreamsRequest,
@@ -147,7 +151,7 @@ using RequestBody =
                  LoadSnapshotRequest, SaveSnapshotRequest, ViewGetRequest, ViewScanRequest,
                  ViewRebuildRequest, GetViewProgressRequest, ListSubscriptionsRequest,
                  ListParkedRequest, ReplayParkedRequest, SubscribeRequest, CreditRequest,
-                 UnsubscribeRequest, ViewWaitRequest, VerifyRequest>;
+                 UnsubscribeRequest, ViewWaitRequest, VerifyRequest, BackupRequest>;
 
 struct Request {
   uint64_t request_id = 0;
@@ -229,7 +233,7 @@ using ResponseBody =
                  Version, StatsResponse, StreamMetadata, DoneResponse, SnapshotResponse,
                  ViewValueResponse, ViewRowsResponse, Store::ViewProgress, SubscriptionsResponse,
                  ParkedResponse, CountResponse, SubscribedResponse, SubscriptionEventsResponse,
-                 VerifyReport>;
+                 VerifyReport, BackupInfo>;
 
 struct Response {
   uint64_t request_id = 0;
@@ -268,6 +272,7 @@ std::string EncodeVerifyReport(uint64_t request_id, const VerifyReport& report);
 std::string EncodeSubscriptions(uint64_t request_id, const SubscriptionsResponse& subscriptions);
 std::string EncodeParked(uint64_t request_id, const ParkedResponse& parked);
 std::string EncodeCount(uint64_t request_id, uint64_t count);
+std::string EncodeBackupOk(uint64_t request_id, const BackupInfo& info);
 std::string EncodeSubscribed(uint64_t request_id, Position position);
 // REQUIRES: !batch.events.empty()
 std::string EncodeSubscriptionEvents(uint64_t subscription, const FeedBatch& batch);

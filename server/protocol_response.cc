@@ -285,6 +285,11 @@ std::variant<Response, ProtocolError> DecodeResponse(std::span<const uint8_t> me
     case fb::Body::Count:
       out.body = CountResponse{m->body_as_Count()->count()};
       return out;
+    case fb::Body::BackupOk: {
+      const fb::BackupOk* k = m->body_as_BackupOk();
+      out.body = BackupInfo{Position(k->position()), k->files(), k->bytes()};
+      return out;
+    }
     case fb::Body::Subscribed:
       out.body = SubscribedResponse{Position(m->body_as_Subscribed()->position())};
       return out;
@@ -469,6 +474,12 @@ std::string EncodeParked(uint64_t request_id, const ParkedResponse& parked) {
 std::string EncodeCount(uint64_t request_id, uint64_t count) {
   FlatBufferBuilder b(64);
   return FinishFrame(b, request_id, fb::Body::Count, fb::CreateCount(b, count).Union());
+}
+
+std::string EncodeBackupOk(uint64_t request_id, const BackupInfo& info) {
+  FlatBufferBuilder b(64);
+  return FinishFrame(b, request_id, fb::Body::BackupOk,
+                     fb::CreateBackupOk(b, info.position.value(), info.files, info.bytes).Union());
 }
 
 std::string EncodeSubscribed(uint64_t request_id, Position position) {

@@ -395,6 +395,21 @@ TEST(ProtocolResponse, VerifyReportRoundTripsItsCountsAndProblems) {
   EXPECT_FALSE(got->ok());
 }
 
+TEST(ProtocolBackup, RequestAndBackupOkRoundTrip) {
+  const Request r = MustDecodeRequest(EncodeRequest(Request{4, BackupRequest{"/srv/backups/b1"}}));
+  EXPECT_EQ(r.request_id, 4u);
+  const auto* b = std::get_if<BackupRequest>(&r.body);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->dest, "/srv/backups/b1");
+
+  const Response ok = MustDecodeResponse(EncodeBackupOk(4, BackupInfo{Position(77), 9, 12345}));
+  const auto* info = std::get_if<BackupInfo>(&ok.body);
+  ASSERT_NE(info, nullptr);
+  EXPECT_EQ(info->position, Position(77));
+  EXPECT_EQ(info->files, 9u);
+  EXPECT_EQ(info->bytes, 12345u);
+}
+
 TEST(ProtocolResponse, ARequestTypeSentAsAResponseIsRejected) {
   const std::vector<uint8_t> m = MessageOf(EncodeRequest(Request{3, StatsRequest{}}));
   EXPECT_TRUE(std::holds_alternative<ProtocolError>(DecodeResponse(m)));

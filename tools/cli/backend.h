@@ -67,6 +67,9 @@ class Backend {
   virtual Result<MetricsSnapshot> Metrics() = 0;
   // Store::Verify (through the daemon: run by the daemon on its store).
   virtual Result<VerifyReport> Verify() = 0;
+  // Store::Backup. Remotely the daemon writes it, and `dest` is a path on
+  // the daemon's machine.
+  virtual Result<BackupInfo> Backup(std::string_view dest) = 0;
 
   // The change feed from `options.start` with its filters: without
   // `follow`, what is committed now, then OK; with it, new commits as they

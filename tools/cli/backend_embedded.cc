@@ -40,6 +40,7 @@ class EmbeddedBackend final : public Backend {
   Result<StoreStats> Stats() override { return store_->Stats(); }
   Result<MetricsSnapshot> Metrics() override { return store_->Metrics(); }
   Result<VerifyReport> Verify() override { return store_->Verify(); }
+  Result<BackupInfo> Backup(std::string_view dest) override { return store_->Backup(dest); }
 
   Status Tail(const ChangeFeedOptions& options, bool follow, const EventSink& each) override {
     auto feed = store_->OpenFeed(options);

@@ -72,6 +72,7 @@ class RemoteBackend final : public Backend {
   Result<StoreStats> Stats() override { return client_->Stats(); }
   Result<MetricsSnapshot> Metrics() override { return client_->Metrics(); }
   Result<VerifyReport> Verify() override { return client_->Verify(); }
+  Result<BackupInfo> Backup(std::string_view dest) override { return client_->Backup(dest); }
 
   Status Tail(const ChangeFeedOptions& options, bool follow, const EventSink& each) override {
     if (follow) return Follow(options, each);

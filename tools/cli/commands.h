@@ -77,6 +77,16 @@ bool ParseUint(const std::string& text, uint64_t* out);
 // `verify`: Store::Verify as one JSON line; exit 5 if it found problems.
 int RunVerify(const Target& target);
 
+// `backup DEST`: Store::Backup (remotely, the daemon writes DEST on its
+// machine); prints {"backup","position","files","bytes"}. A store busy in
+// another process is reported with a hint to use --connect (backup_commands.cc).
+int RunBackup(const Target& target, const std::string& dest);
+
+// `restore SRC --db DIR [--force]`: Store::Restore into DIR, embedded only;
+// prints {"restored","position","files","bytes"}. A non-empty DIR without
+// --force exits 1 (invalid_argument) and is left as it was.
+int RunRestore(const Target& target, const std::string& backup, bool force);
+
 // Opens the target's store as `mode` says (embedded), or connects to its
 // daemon (remote).
 Result<std::unique_ptr<Backend>> OpenBackend(const Target& target, OpenMode mode);

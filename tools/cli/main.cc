@@ -175,6 +175,23 @@ int main(int argc, char** argv) {
   auto* replay_cmd =
       app.add_subcommand("replay-parked", "Have a subscription deliver its parked events again");
   replay_cmd->add_option("name", subscription, "Subscription name")->required();
+  std::string backup_path;
+  auto* backup_cmd = app.add_subcommand(
+      "backup", "Write a consistent backup of the store to DEST while it is in use");
+  backup_cmd
+      ->add_option("dest", backup_path,
+                   "New or empty directory (with --connect: on the "
+                   "daemon's machine)")
+      ->required();
+  bool force = false;
+  auto* restore_cmd = app.add_subcommand("restore",
+                                         "Restore a backup into --db DIR (new or empty; --force: "
+                                         "replace a store no process has open)");
+  restore_cmd->add_option("src", backup_path, "Backup directory")->required();
+  restore_cmd->add_flag("--force", force, "Replace the store in --db DIR");
+  // `evlog restore SRC --db DIR`: --db may follow the verb.
+  restore_cmd->fallthrough();
+  backup_cmd->fallthrough();
   auto* demo_cmd =
       app.add_subcommand("demo", "Run the product-inventory demo on a temporary store");
 
@@ -211,5 +228,7 @@ int main(int argc, char** argv) {
   if (subscriptions_cmd->parsed()) return RunSubscriptions(target);
   if (parked_cmd->parsed()) return RunParked(target, subscription);
   if (replay_cmd->parsed()) return RunReplayParked(target, subscription);
+  if (backup_cmd->parsed()) return RunBackup(target, backup_path);
+  if (restore_cmd->parsed()) return RunRestore(target, backup_path, force);
   return ReportUsage("unknown verb");
 }

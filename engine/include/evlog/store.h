@@ -123,6 +123,23 @@ struct VerifyReport {
   bool ok() const { return problem_count == 0; }
 };
 
+// What Store::Backup wrote, or Store::Restore restored.
+struct BackupInfo {
+  // The backup holds every event up to this position and none after it: the
+  // last position of a group commit.
+  Position position;
+  // Files and bytes in the backup (the manifest excluded).
+  uint64_t files = 0;
+  uint64_t bytes = 0;
+};
+
+struct RestoreOptions {
+  // Replace the store directory if it is not empty. Even then it must hold
+  // an evlog store that no process has open.
+  // Default: false
+  bool overwrite = false;
+};
+
 class Store {
  public:
   // The format version this build writes. Open refuses stores with a newer one.
@@ -317,6 +334,58 @@ class Store {
   // Returns the report (a corrupt store is a report with problems, not an
   // error); IOError if the storage could not be read.
   Result<VerifyReport> Verify();
+
+  // Writes a consistent backup of the store to the directory `dest`, which
+  // must not exist or be empty, and returns the position it ends at.
+  //
+  // Online: appends on other threads go on while it runs (it flushes the
+  // memtables first; appends are not paused for that). The backup is a RocksDB checkpoint: all column
+  // families at one sequence number, so it ends exactly after a group commit
+  // and holds every event up to `position` with no gap and nothing after it;
+  // every append acknowledged before Backup was called is in it. Table files
+  // are hard links when `dest` is on the store's file system (they are never
+  // modified), copies otherwise. Pending view rebuild requests are included;
+  // a manifest (EVLOG-BACKUP, docs/format.md) lists every file and its size.
+  //
+  // Atomic: the backup is written into a hidden directory beside `dest`
+  // (".<name>.backup-XXXXXX") and renamed to `dest` only when complete; a
+  // crash leaves that hidden directory, never a partial `dest`.
+  //
+  // A backup directory is a store that opens read-only (Options::read_only)
+  // as it is; opening it for writing changes it, after which Restore refuses
+  // it. Restore it with Store::Restore (evlog restore).
+  //
+  // Errors: InvalidArgument if `dest` is empty, is not empty, is not a
+  // directory, is a symbolic link, or lies inside the store directory;
+  // NotFound if its parent directory does not exist; ReadOnly on a
+  // read-only store; IOError from the file system. Nothing is left at
+  // `dest` on any error.
+  Result<BackupInfo> Backup(std::string_view dest);
+
+  // Restores the backup in directory `backup` (written by Backup) into the
+  // store directory `path`, which must not exist or be empty unless
+  // options.overwrite is set. The backup is left unchanged.
+  //
+  // Trusts nothing in the backup: copies only the files its manifest lists,
+  // each checked for its size, and refuses names that could lead outside
+  // the backup or the store directory ('..', absolute names, symbolic links
+  // on the way). The copy is made in a hidden directory beside `path`
+  // (".<name>.restore-XXXXXX"), opened read-only to check that it is a store
+  // at the manifest's position, and only then renamed to `path`. With
+  // overwrite, the old store is moved into that hidden directory and
+  // removed after the rename; a crash between the two renames leaves the
+  // old store there and `path` missing.
+  //
+  // Errors: NotFound if `backup` is not a directory or the parent of `path`
+  // does not exist; InvalidArgument if `backup` has no manifest, a listed
+  // name escapes, `path` and `backup` overlap, or `path` is not empty
+  // (without overwrite) or not a store (with it); Busy if the store at
+  // `path` is open in a process; Corruption if a listed file is missing or
+  // of another size, or the copy does not open at the manifest's position;
+  // NotSupported for a newer backup format; IOError from the file system.
+  // On every error `path` is as it was.
+  static Result<BackupInfo> Restore(std::string_view backup, std::string_view path,
+                                    const RestoreOptions& options = {});
 
   // Read-only stores: makes events appended by the writer process since Open
   // or the previous CatchUp visible. A no-op on a writable store.

@@ -1,0 +1,32 @@
+// backup: online backups of a store and their restore.
+//
+// Invariant: a directory named as a backup is complete. A backup is written
+// into a temporary directory beside its destination and renamed into place
+// only once every file and the manifest (EVLOG-BACKUP, docs/format.md) are
+// on disk; a restore copies into a temporary directory beside the store
+// directory and renames it into place only once the copy opens as a store.
+// A crash leaves at most a hidden temporary directory, never a half backup
+// or a half store under the real name.
+
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "db.h"
+#include "evlog/store.h"
+
+namespace evlog {
+
+// The name of a backup's manifest, in the backup's top directory.
+inline constexpr std::string_view kBackupManifest = "EVLOG-BACKUP";
+
+// Writes a backup of the open, writable `db` to `dest`. See Store::Backup.
+Result<BackupInfo> WriteBackup(Db& db, std::string_view dest);
+
+// Restores the backup in `backup` into the store directory `path`. See
+// Store::Restore.
+Result<BackupInfo> RestoreBackup(std::string_view backup, std::string_view path,
+                                 const RestoreOptions& options);
+
+}  // namespace evlog

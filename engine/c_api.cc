@@ -1,0 +1,185 @@
+// The C API (evlog/c.h): each function converts its arguments, calls the
+// Store and converts the result back. No exception crosses it: the Store
+// returns statuses, and an allocation failure ends the process as it would
+// in C.
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "evlog/c.h"
+#include "evlog/store.h"
+
+struct evlog_store_t {
+  std::unique_ptr<evlog::Store> store;
+};
+
+struct evlog_events_t {
+  std::vector<evlog::OwnedEvent> events;
+};
+
+static_assert(EVLOG_NOT_FOUND == static_cast<int>(evlog::Status::Code::kNotFound) &&
+                  EVLOG_BUSY == static_cast<int>(evlog::Status::Code::kBusy) &&
+                  EVLOG_TRIMMED == static_cast<int>(evlog::Status::Code::kTrimmed),
+              "evlog_code_t numbers the codes as evlog::Status::Code");
+
+namespace {
+
+evlog_code_t Fail(const evlog::Status& status, char** errptr) {
+  if (errptr != nullptr) {
+    free(*errptr);
+    const std::string text = status.ToString();
+    *errptr = static_cast<char*>(malloc(text.size() + 1));
+    memcpy(*errptr, text.c_str(), text.size() + 1);
+  }
+  return static_cast<evlog_code_t>(status.code());
+}
+
+evlog_code_t Drain(evlog::EventIterator& it, size_t max_count, evlog_events_t** result,
+                   char** errptr) {
+  auto out = std::make_unique<evlog_events_t>();
+  for (; it.Valid() && out->events.size() < max_count; it.Next()) {
+    out->events.push_back(evlog::OwnedEvent::From(it.event()));
+  }
+  if (!it.status().ok()) return Fail(it.status(), errptr);
+  *result = out.release();
+  return EVLOG_OK;
+}
+
+}  // namespace
+
+extern "C" {
+
+evlog_store_t* evlog_open(const char* path, char** errptr) {
+  if (path == nullptr) {
+    Fail(evlog::Status::InvalidArgument("path is NULL"), errptr);
+    return nullptr;
+  }
+  auto store = evlog::Store::Open(evlog::Options{}, path);
+  if (!store.ok()) {
+    Fail(store.status(), errptr);
+    return nullptr;
+  }
+  return new evlog_store_t{std::move(store).value()};
+}
+
+void evlog_close(evlog_store_t* store) { delete store; }
+
+evlog_code_t evlog_append(evlog_store_t* store, const char* stream, int64_t expected_version,
+                          const evlog_event_t* events, size_t n, uint64_t* first_position,
+                          char** errptr) {
+  if (store == nullptr || stream == nullptr || (events == nullptr && n > 0)) {
+    return Fail(evlog::Status::InvalidArgument("store, stream or events is NULL"), errptr);
+  }
+  evlog::ExpectedVersion expected = evlog::ExpectedVersion::Any();
+  switch (expected_version) {
+    case EVLOG_EXPECT_ANY:
+      break;
+    case EVLOG_EXPECT_NO_STREAM:
+      expected = evlog::ExpectedVersion::NoStream();
+      break;
+    case EVLOG_EXPECT_STREAM_EXISTS:
+      expected = evlog::ExpectedVersion::StreamExists();
+      break;
+    default:
+      if (expected_version < 0) {
+        return Fail(
+            evlog::Status::InvalidArgument("expected_version " + std::to_string(expected_version) +
+                                           " is neither a version nor an EVLOG_EXPECT_"),
+            errptr);
+      }
+      expected =
+          evlog::ExpectedVersion::Exact(evlog::Version(static_cast<uint64_t>(expected_version)));
+  }
+  std::vector<evlog::EventData> data;
+  data.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    const evlog_event_t& e = events[i];
+    if (e.type == nullptr || (e.data == nullptr && e.data_len > 0)) {
+      return Fail(
+          evlog::Status::InvalidArgument("event " + std::to_string(i) + " has a NULL type or data"),
+          errptr);
+    }
+    evlog::EventData d;
+    d.type = e.type;
+    if (e.data_len > 0) d.data.assign(e.data, e.data_len);
+    if (e.id != nullptr) {
+      std::array<uint8_t, 16> bytes;
+      memcpy(bytes.data(), e.id, bytes.size());
+      d.id = evlog::Uuid(bytes);
+    }
+    data.push_back(std::move(d));
+  }
+  auto result = store->store->Append(stream, expected, std::move(data));
+  if (!result.ok()) return Fail(result.status(), errptr);
+  if (first_position != nullptr) *first_position = result->streams[0].first_position.value();
+  return EVLOG_OK;
+}
+
+evlog_code_t evlog_read_stream(evlog_store_t* store, const char* stream, uint64_t from,
+                               size_t max_count, evlog_events_t** result, char** errptr) {
+  if (store == nullptr || stream == nullptr || result == nullptr) {
+    return Fail(evlog::Status::InvalidArgument("store, stream or result is NULL"), errptr);
+  }
+  evlog::ReadStreamOptions options;
+  if (from > 0) options.from = evlog::Version(from);
+  options.max_count = max_count;
+  auto it = store->store->ReadStream(stream, options);
+  if (!it.ok()) return Fail(it.status(), errptr);
+  return Drain(**it, max_count, result, errptr);
+}
+
+evlog_code_t evlog_read_all(evlog_store_t* store, uint64_t from, size_t max_count,
+                            evlog_events_t** result, char** errptr) {
+  if (store == nullptr || result == nullptr) {
+    return Fail(evlog::Status::InvalidArgument("store or result is NULL"), errptr);
+  }
+  evlog::ReadAllOptions options;
+  options.from = evlog::Position(from);
+  options.max_count = max_count;
+  auto it = store->store->ReadAll(options);
+  return Drain(*it, max_count, result, errptr);
+}
+
+size_t evlog_events_count(const evlog_events_t* result) {
+  return result == nullptr ? 0 : result->events.size();
+}
+
+const char* evlog_events_stream(const evlog_events_t* result, size_t i) {
+  return result->events[i].stream.c_str();
+}
+
+const char* evlog_events_type(const evlog_events_t* result, size_t i) {
+  return result->events[i].type.c_str();
+}
+
+const char* evlog_events_data(const evlog_events_t* result, size_t i, size_t* len) {
+  if (len != nullptr) *len = result->events[i].data.size();
+  return result->events[i].data.c_str();
+}
+
+const uint8_t* evlog_events_id(const evlog_events_t* result, size_t i) {
+  return result->events[i].id.bytes().data();
+}
+
+uint64_t evlog_events_version(const evlog_events_t* result, size_t i) {
+  return result->events[i].version.value();
+}
+
+uint64_t evlog_events_position(const evlog_events_t* result, size_t i) {
+  return result->events[i].position.value();
+}
+
+int64_t evlog_events_timestamp_us(const evlog_events_t* result, size_t i) {
+  return result->events[i].timestamp_us;
+}
+
+void evlog_events_free(evlog_events_t* result) { delete result; }
+
+void evlog_free(void* ptr) { free(ptr); }
+
+}  // extern "C"

@@ -1,0 +1,125 @@
+/* evlog C API: the store for other languages, through any FFI (Python
+ * ctypes, Go cgo, Rust, ...). A thin layer over evlog::Store (store.h); the
+ * C++ header is the full manual, this one is the subset a binding needs:
+ * open, close, append, read one stream, read the global log.
+ *
+ * Caveats, read these first:
+ *  - Link libevlog_c.so (CMake: evlog::evlog_c). Every function is
+ *    thread-safe on one store, like evlog::Store.
+ *  - Errors: every fallible function returns an evlog_code_t (EVLOG_OK is
+ *    0) and, if `errptr` is not NULL, sets *errptr to a malloc'ed message
+ *    (freeing a previous one there first, as leveldb's c.h does). Free it
+ *    with evlog_free. On EVLOG_OK *errptr is left as it was.
+ *  - Ownership: evlog_open's store is closed with evlog_close; a read's
+ *    result with evlog_events_free. Pointers an accessor returns live as
+ *    long as the result they came from.
+ *  - Strings passed in are NUL-terminated UTF-8 (names) or pointer and
+ *    length (data). Nothing passed in is kept after a call returns.
+ *  - Appends are durable (synced) when they return EVLOG_OK. */
+
+#ifndef EVLOG_C_H_
+#define EVLOG_C_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The status codes, numbered as evlog::Status::Code. */
+typedef enum evlog_code_t {
+  EVLOG_OK = 0,
+  EVLOG_NOT_FOUND = 1,
+  EVLOG_INVALID_ARGUMENT = 2,
+  /* The stream is not at the expected version; nothing was written. */
+  EVLOG_WRONG_EXPECTED_VERSION = 3,
+  EVLOG_CONDITION_FAILED = 4,
+  /* Some but not all of the event ids were already committed. */
+  EVLOG_IDEMPOTENCY_CONFLICT = 5,
+  EVLOG_CORRUPTION = 6,
+  EVLOG_IO_ERROR = 7,
+  /* The store is open for writing in another process (or this one). */
+  EVLOG_BUSY = 8,
+  EVLOG_NOT_SUPPORTED = 9,
+  EVLOG_READ_ONLY = 10,
+  EVLOG_ABORTED = 11,
+  EVLOG_TIMED_OUT = 12,
+  EVLOG_STREAM_DELETED = 13,
+  EVLOG_TRIMMED = 14
+} evlog_code_t;
+
+/* Expected versions for evlog_append besides an exact version (0 and up;
+ * 0 is the same as EVLOG_EXPECT_NO_STREAM). */
+#define EVLOG_EXPECT_ANY (-1)
+#define EVLOG_EXPECT_NO_STREAM (-2)
+#define EVLOG_EXPECT_STREAM_EXISTS (-3)
+
+typedef struct evlog_store_t evlog_store_t;
+typedef struct evlog_events_t evlog_events_t;
+
+/* One event to append. */
+typedef struct evlog_event_t {
+  /* Event type, 1..255 bytes. */
+  const char* type;
+  /* Payload bytes (may hold NULs); data_len 0 for none. */
+  const char* data;
+  size_t data_len;
+  /* 16 bytes of a UUID for idempotent retries, or NULL for a random one. */
+  const uint8_t* id;
+} evlog_event_t;
+
+/* Opens the store in directory `path`, creating it if missing. NULL on
+ * failure, with *errptr set (Busy if another process writes it). */
+evlog_store_t* evlog_open(const char* path, char** errptr);
+
+/* Completes queued appends and closes the store. NULL is ignored. */
+void evlog_close(evlog_store_t* store);
+
+/* Appends events[0..n) to `stream` atomically if it is at
+ * `expected_version` (a version, or an EVLOG_EXPECT_ constant). On
+ * EVLOG_OK sets *first_position (if not NULL) to the position of the first
+ * event. If every id was already committed, returns the original append's
+ * first position and writes nothing. Errors: EVLOG_WRONG_EXPECTED_VERSION
+ * (the message names the actual version), EVLOG_IDEMPOTENCY_CONFLICT,
+ * EVLOG_INVALID_ARGUMENT (n is 0, a bad name or type, a limit exceeded),
+ * EVLOG_STREAM_DELETED, EVLOG_IO_ERROR. Nothing is written on any error. */
+evlog_code_t evlog_append(evlog_store_t* store, const char* stream, int64_t expected_version,
+                          const evlog_event_t* events, size_t n, uint64_t* first_position,
+                          char** errptr);
+
+/* Reads at most `max_count` events of `stream` from version `from` on (0
+ * or 1: from the first), in version order, into *result (free it with
+ * evlog_events_free). EVLOG_NOT_FOUND if the stream has no events. */
+evlog_code_t evlog_read_stream(evlog_store_t* store, const char* stream, uint64_t from,
+                               size_t max_count, evlog_events_t** result, char** errptr);
+
+/* Reads at most `max_count` events of the global log from position `from`
+ * on (0 or 1: from the first), in position order, into *result. */
+evlog_code_t evlog_read_all(evlog_store_t* store, uint64_t from, size_t max_count,
+                            evlog_events_t** result, char** errptr);
+
+/* Accessors of a read's result. REQUIRES: i < evlog_events_count(result).
+ * Strings are NUL-terminated; data may also hold NULs: use *len. */
+size_t evlog_events_count(const evlog_events_t* result);
+const char* evlog_events_stream(const evlog_events_t* result, size_t i);
+const char* evlog_events_type(const evlog_events_t* result, size_t i);
+const char* evlog_events_data(const evlog_events_t* result, size_t i, size_t* len);
+/* The event id: 16 bytes. */
+const uint8_t* evlog_events_id(const evlog_events_t* result, size_t i);
+uint64_t evlog_events_version(const evlog_events_t* result, size_t i);
+uint64_t evlog_events_position(const evlog_events_t* result, size_t i);
+/* Commit time, microseconds since the Unix epoch. */
+int64_t evlog_events_timestamp_us(const evlog_events_t* result, size_t i);
+
+/* Frees a read's result. NULL is ignored. */
+void evlog_events_free(evlog_events_t* result);
+
+/* Frees a string the API allocated (an error message). */
+void evlog_free(void* ptr);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* EVLOG_C_H_ */

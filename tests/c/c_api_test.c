@@ -1,0 +1,239 @@
+/* The C API (evlog/c.h) from C: open, append with expected versions and
+ * ids, a conflict, idempotent retries, read stream, read all, errors and
+ * frees. Each test prints its name; the first failed check ends the run
+ * with exit 1. The stores live in a fresh directory under $TMPDIR (or /tmp),
+ * removed at the end. */
+
+#define _XOPEN_SOURCE 700
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "evlog/c.h"
+
+static const char* current = "";
+
+#define CHECK(cond)                                                                         \
+  do {                                                                                      \
+    if (!(cond)) {                                                                          \
+      fprintf(stderr, "%s:%d: %s: CHECK(%s) failed\n", __FILE__, __LINE__, current, #cond); \
+      exit(1);                                                                              \
+    }                                                                                       \
+  } while (0)
+
+#define CHECK_CODE(expr, code)                                                                  \
+  do {                                                                                          \
+    evlog_code_t got_ = (expr);                                                                 \
+    if (got_ != (code)) {                                                                       \
+      fprintf(stderr, "%s:%d: %s: %s gave %d, wanted %d\n", __FILE__, __LINE__, current, #expr, \
+              (int)got_, (int)(code));                                                          \
+      exit(1);                                                                                  \
+    }                                                                                           \
+  } while (0)
+
+static char dir[4096];
+
+static evlog_store_t* OpenStore(const char* name) {
+  char path[4200];
+  char* err = NULL;
+  evlog_store_t* store;
+  snprintf(path, sizeof(path), "%s/%s", dir, name);
+  store = evlog_open(path, &err);
+  if (store == NULL) fprintf(stderr, "%s: evlog_open: %s\n", current, err);
+  CHECK(store != NULL);
+  CHECK(err == NULL);
+  return store;
+}
+
+static evlog_event_t Event(const char* type, const char* data, const uint8_t* id) {
+  evlog_event_t e;
+  e.type = type;
+  e.data = data;
+  e.data_len = strlen(data);
+  e.id = id;
+  return e;
+}
+
+static void AppendThenReadStreamReturnsTheEvents(void) {
+  evlog_store_t* store;
+  evlog_events_t* result = NULL;
+  evlog_event_t events[2];
+  uint64_t first = 0;
+  size_t len = 0;
+  const char* data;
+  current = "AppendThenReadStreamReturnsTheEvents";
+  store = OpenStore("read");
+  events[0] = Event("Placed", "{\"n\":1}", NULL);
+  events[1] = Event("Paid", "\0bin", NULL);
+  events[1].data_len = 4; /* data may hold NULs */
+  CHECK_CODE(evlog_append(store, "order-1", EVLOG_EXPECT_NO_STREAM, events, 2, &first, NULL),
+             EVLOG_OK);
+  CHECK(first == 1);
+
+  CHECK_CODE(evlog_read_stream(store, "order-1", 0, 100, &result, NULL), EVLOG_OK);
+  CHECK(evlog_events_count(result) == 2);
+  CHECK(strcmp(evlog_events_stream(result, 0), "order-1") == 0);
+  CHECK(strcmp(evlog_events_type(result, 0), "Placed") == 0);
+  data = evlog_events_data(result, 0, &len);
+  CHECK(len == 7 && memcmp(data, "{\"n\":1}", 7) == 0);
+  data = evlog_events_data(result, 1, &len);
+  CHECK(len == 4 && memcmp(data, "\0bin", 4) == 0);
+  CHECK(evlog_events_version(result, 1) == 2);
+  CHECK(evlog_events_position(result, 1) == 2);
+  CHECK(evlog_events_timestamp_us(result, 0) > 0);
+  evlog_events_free(result);
+
+  /* From version 2, at most 1. */
+  CHECK_CODE(evlog_read_stream(store, "order-1", 2, 1, &result, NULL), EVLOG_OK);
+  CHECK(evlog_events_count(result) == 1);
+  CHECK(strcmp(evlog_events_type(result, 0), "Paid") == 0);
+  evlog_events_free(result);
+  evlog_close(store);
+}
+
+static void AWrongExpectedVersionWritesNothingAndSaysWhy(void) {
+  evlog_store_t* store;
+  evlog_events_t* result = NULL;
+  evlog_event_t e = Event("T", "x", NULL);
+  char* err = NULL;
+  current = "AWrongExpectedVersionWritesNothingAndSaysWhy";
+  store = OpenStore("conflict");
+  CHECK_CODE(evlog_append(store, "s-1", EVLOG_EXPECT_ANY, &e, 1, NULL, NULL), EVLOG_OK);
+  CHECK_CODE(evlog_append(store, "s-1", 5, &e, 1, NULL, &err), EVLOG_WRONG_EXPECTED_VERSION);
+  CHECK(err != NULL);
+  CHECK(strstr(err, "s-1") != NULL);
+  /* A second error replaces the first message (freed by the API). */
+  CHECK_CODE(evlog_append(store, "s-1", EVLOG_EXPECT_NO_STREAM, &e, 1, NULL, &err),
+             EVLOG_WRONG_EXPECTED_VERSION);
+  CHECK(err != NULL);
+  evlog_free(err);
+  err = NULL;
+  CHECK_CODE(evlog_append(store, "s-2", EVLOG_EXPECT_STREAM_EXISTS, &e, 1, NULL, NULL),
+             EVLOG_WRONG_EXPECTED_VERSION);
+  CHECK_CODE(evlog_append(store, "s-1", 1, &e, 1, NULL, NULL), EVLOG_OK);
+  CHECK_CODE(evlog_read_stream(store, "s-1", 0, 100, &result, NULL), EVLOG_OK);
+  CHECK(evlog_events_count(result) == 2);
+  evlog_events_free(result);
+  evlog_close(store);
+}
+
+static void RetryingTheSameIdsReturnsTheOriginalPositionOnce(void) {
+  static const uint8_t id1[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+  static const uint8_t id2[16] = {2, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+  evlog_store_t* store;
+  evlog_events_t* result = NULL;
+  evlog_event_t events[2];
+  uint64_t first = 0, again = 0;
+  current = "RetryingTheSameIdsReturnsTheOriginalPositionOnce";
+  store = OpenStore("dedup");
+  events[0] = Event("T", "a", NULL);
+  CHECK_CODE(evlog_append(store, "other", EVLOG_EXPECT_ANY, events, 1, NULL, NULL), EVLOG_OK);
+  events[0] = Event("T", "a", id1);
+  events[1] = Event("T", "b", id2);
+  CHECK_CODE(evlog_append(store, "s", EVLOG_EXPECT_ANY, events, 2, &first, NULL), EVLOG_OK);
+  CHECK(first == 2);
+  CHECK_CODE(evlog_append(store, "s", EVLOG_EXPECT_ANY, events, 2, &again, NULL), EVLOG_OK);
+  CHECK(again == first);
+  /* Part of them again, with a new one: a conflict. */
+  events[0] = Event("T", "c", NULL);
+  CHECK_CODE(evlog_append(store, "s", EVLOG_EXPECT_ANY, events, 2, NULL, NULL),
+             EVLOG_IDEMPOTENCY_CONFLICT);
+  CHECK_CODE(evlog_read_stream(store, "s", 0, 100, &result, NULL), EVLOG_OK);
+  CHECK(evlog_events_count(result) == 2);
+  CHECK(memcmp(evlog_events_id(result, 0), id1, 16) == 0);
+  CHECK(memcmp(evlog_events_id(result, 1), id2, 16) == 0);
+  evlog_events_free(result);
+  evlog_close(store);
+}
+
+static void ReadAllReturnsTheGlobalLogInPositionOrder(void) {
+  evlog_store_t* store;
+  evlog_events_t* result = NULL;
+  evlog_event_t e = Event("T", "x", NULL);
+  size_t i;
+  current = "ReadAllReturnsTheGlobalLogInPositionOrder";
+  store = OpenStore("all");
+  for (i = 0; i < 6; ++i) {
+    CHECK_CODE(evlog_append(store, i % 2 ? "odd-1" : "even-1", EVLOG_EXPECT_ANY, &e, 1, NULL, NULL),
+               EVLOG_OK);
+  }
+  CHECK_CODE(evlog_read_all(store, 0, 100, &result, NULL), EVLOG_OK);
+  CHECK(evlog_events_count(result) == 6);
+  for (i = 0; i < 6; ++i) CHECK(evlog_events_position(result, i) == i + 1);
+  CHECK(strcmp(evlog_events_stream(result, 1), "odd-1") == 0);
+  evlog_events_free(result);
+  CHECK_CODE(evlog_read_all(store, 5, 100, &result, NULL), EVLOG_OK);
+  CHECK(evlog_events_count(result) == 2);
+  CHECK(evlog_events_position(result, 0) == 5);
+  evlog_events_free(result);
+  CHECK_CODE(evlog_read_all(store, 2, 3, &result, NULL), EVLOG_OK);
+  CHECK(evlog_events_count(result) == 3);
+  evlog_events_free(result);
+  evlog_close(store);
+}
+
+static void BadInputIsAnErrorNeverACrash(void) {
+  evlog_store_t* store;
+  evlog_store_t* second;
+  evlog_events_t* result = NULL;
+  evlog_event_t e = Event("T", "x", NULL);
+  evlog_event_t no_type = Event("T", "x", NULL);
+  char path[4200];
+  char* err = NULL;
+  current = "BadInputIsAnErrorNeverACrash";
+  store = OpenStore("errors");
+  CHECK_CODE(evlog_read_stream(store, "missing-1", 0, 10, &result, NULL), EVLOG_NOT_FOUND);
+  CHECK(result == NULL);
+  CHECK_CODE(evlog_append(store, "s", EVLOG_EXPECT_ANY, &e, 0, NULL, NULL), EVLOG_INVALID_ARGUMENT);
+  CHECK_CODE(evlog_append(store, "", EVLOG_EXPECT_ANY, &e, 1, NULL, NULL), EVLOG_INVALID_ARGUMENT);
+  CHECK_CODE(evlog_append(store, "$system", EVLOG_EXPECT_ANY, &e, 1, NULL, NULL),
+             EVLOG_INVALID_ARGUMENT);
+  CHECK_CODE(evlog_append(store, "s", -7, &e, 1, NULL, NULL), EVLOG_INVALID_ARGUMENT);
+  no_type.type = NULL;
+  CHECK_CODE(evlog_append(store, "s", EVLOG_EXPECT_ANY, &no_type, 1, NULL, NULL),
+             EVLOG_INVALID_ARGUMENT);
+  CHECK_CODE(evlog_append(store, NULL, EVLOG_EXPECT_ANY, &e, 1, NULL, NULL),
+             EVLOG_INVALID_ARGUMENT);
+  CHECK_CODE(evlog_read_all(NULL, 0, 10, &result, NULL), EVLOG_INVALID_ARGUMENT);
+  /* Nothing of the above was written. */
+  CHECK_CODE(evlog_read_all(store, 0, 10, &result, NULL), EVLOG_OK);
+  CHECK(evlog_events_count(result) == 0);
+  evlog_events_free(result);
+
+  /* A second open of the same store is Busy, with a message. */
+  snprintf(path, sizeof(path), "%s/errors", dir);
+  second = evlog_open(path, &err);
+  CHECK(second == NULL);
+  CHECK(err != NULL && strstr(err, "busy") != NULL);
+  evlog_free(err);
+  evlog_close(store);
+  evlog_close(NULL);
+  evlog_events_free(NULL);
+}
+
+static int RemoveEntry(const char* path, const struct stat* st, int flag, struct FTW* ftw) {
+  (void)st;
+  (void)flag;
+  (void)ftw;
+  return remove(path);
+}
+
+int main(void) {
+  const char* tmp = getenv("TMPDIR");
+  snprintf(dir, sizeof(dir), "%s/evlog-c-api-XXXXXX", tmp != NULL && *tmp ? tmp : "/tmp");
+  if (mkdtemp(dir) == NULL) {
+    perror("mkdtemp");
+    return 1;
+  }
+  AppendThenReadStreamReturnsTheEvents();
+  AWrongExpectedVersionWritesNothingAndSaysWhy();
+  RetryingTheSameIdsReturnsTheOriginalPositionOnce();
+  ReadAllReturnsTheGlobalLogInPositionOrder();
+  BadInputIsAnErrorNeverACrash();
+  nftw(dir, RemoveEntry, 16, FTW_DEPTH | FTW_PHYS);
+  printf("c_api_test: all passed\n");
+  return 0;
+}
