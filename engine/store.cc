@@ -219,6 +219,28 @@ Result<std::unique_ptr<Subscription>> Store::Subscribe(SubscriptionOptions optio
                           std::move(handler));
 }
 
+Result<Position> Store::GetCheckpoint(std::string_view name) {
+  if (Status s = checkpoint::ValidateName("subscription", name); !s.ok()) return s;
+  uint64_t position = 0;
+  if (Status s = checkpoint::Get(*rep_->db, checkpoint::ProgressKey(name, 1, 0), 0, &position);
+      !s.ok()) {
+    return s;
+  }
+  return Position(position);
+}
+
+Status Store::SetCheckpoint(std::string_view name, Position position) {
+  if (!rep_->writer) return Status::ReadOnly("the store was opened read-only");
+  if (Status s = checkpoint::ValidateName("subscription", name); !s.ok()) return s;
+  const uint64_t last = rep_->db->commits->committed();
+  if (position.value() > last) {
+    return Status::InvalidArgument("checkpoint " + std::to_string(position.value()) +
+                                   " is past the last committed position " +
+                                   std::to_string(last));
+  }
+  return checkpoint::Put(*rep_->db, checkpoint::ProgressKey(name, 1, 0), position.value());
+}
+
 Result<std::vector<SubscriptionInfo>> Store::ListSubscriptions() {
   const Db& db = *rep_->db;
   const uint64_t last = db.commits->committed();

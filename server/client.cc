@@ -555,6 +555,14 @@ Result<Store::ViewProgress> Client::GetViewProgress(std::string_view view) {
       rep_->CallSync(server::GetViewProgressRequest{std::string(view)}));
 }
 
+Result<Position> Client::GetCheckpoint(std::string_view name) {
+  return Expect<Position>(rep_->CallSync(server::GetCheckpointRequest{std::string(name)}));
+}
+
+Status Client::SetCheckpoint(std::string_view name, Position position) {
+  return DoneStatus(rep_->CallSync(server::SetCheckpointRequest{std::string(name), position}));
+}
+
 Result<std::vector<SubscriptionInfo>> Client::ListSubscriptions() {
   auto r =
       Expect<server::SubscriptionsResponse>(rep_->CallSync(server::ListSubscriptionsRequest{}));

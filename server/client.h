@@ -150,6 +150,10 @@ class Client {
   // Store::Verify, run by the daemon on its store.
   Result<VerifyReport> Verify();
   Result<std::vector<SubscriptionInfo>> ListSubscriptions();
+  // Store::GetCheckpoint / SetCheckpoint: where a consumer reading the feed
+  // through this client keeps its progress in the daemon's store.
+  Result<Position> GetCheckpoint(std::string_view name);
+  Status SetCheckpoint(std::string_view name, Position position);
   Result<std::vector<ParkedEvent>> ListParked(std::string_view name);
   Result<uint64_t> ReplayParked(std::string_view name);
 

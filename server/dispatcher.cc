@@ -163,6 +163,13 @@ std::string Dispatcher::Read(Request request) {
       Result<VerifyReport> r = d.store_.Verify();
       return r.ok() ? EncodeVerifyReport(id, r.value()) : EncodeError(id, r.status());
     }
+    std::string operator()(GetCheckpointRequest& r) {
+      Result<Position> p = d.store_.GetCheckpoint(r.name);
+      return p.ok() ? EncodeCheckpoint(id, p.value()) : EncodeError(id, p.status());
+    }
+    std::string operator()(SetCheckpointRequest& r) {
+      return Done(d.store_.SetCheckpoint(r.name, r.position));
+    }
     std::string operator()(ListSubscriptionsRequest&) {
       Result<std::vector<SubscriptionInfo>> s = d.store_.ListSubscriptions();
       return s.ok() ? EncodeSubscriptions(id, SubscriptionsResponse{std::move(s).value()})

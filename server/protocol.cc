@@ -248,6 +248,14 @@ std::variant<Request, ProtocolError> DecodeRequest(std::span<const uint8_t> mess
     case fb::Body::Backup:
       out.body = BackupRequest{Str(m->body_as_Backup()->dest())};
       return out;
+    case fb::Body::GetCheckpoint:
+      out.body = GetCheckpointRequest{Str(m->body_as_GetCheckpoint()->name())};
+      return out;
+    case fb::Body::SetCheckpoint: {
+      const fb::SetCheckpoint* r = m->body_as_SetCheckpoint();
+      out.body = SetCheckpointRequest{Str(r->name()), Position(r->position())};
+      return out;
+    }
     case fb::Body::NONE:
       return ProtocolError{ProtocolCode::kUnknownRequest, "message has no body", id};
     default:
@@ -403,6 +411,13 @@ std::string EncodeRequest(const Request& request) {
     }
     std::pair<fb::Body, Offset<void>> operator()(const BackupRequest& r) {
       return {fb::Body::Backup, fb::CreateBackupDirect(b, r.dest.c_str()).Union()};
+    }
+    std::pair<fb::Body, Offset<void>> operator()(const GetCheckpointRequest& r) {
+      return {fb::Body::GetCheckpoint, fb::CreateGetCheckpointDirect(b, r.name.c_str()).Union()};
+    }
+    std::pair<fb::Body, Offset<void>> operator()(const SetCheckpointRequest& r) {
+      return {fb::Body::SetCheckpoint,
+              fb::CreateSetCheckpointDirect(b, r.name.c_str(), r.position.value()).Union()};
     }
   };
   auto [type, body] = std::visit(Visitor{b}, request.body);

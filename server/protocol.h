@@ -139,6 +139,15 @@ struct CreditRequest {
 struct UnsubscribeRequest {
   uint64_t subscription = 0;
 };
+// Answered by a Position (CheckpointOk).
+struct GetCheckpointRequest {
+  std::string name;
+};
+// Answered by Done.
+struct SetCheckpointRequest {
+  std::string name;
+  Position position;
+};
 // Answered by BackupInfo. `dest` is a path on the daemon's machine.
 struct BackupRequest {
   std::string dest;
@@ -151,7 +160,8 @@ using RequestBody =
                  LoadSnapshotRequest, SaveSnapshotRequest, ViewGetRequest, ViewScanRequest,
                  ViewRebuildRequest, GetViewProgressRequest, ListSubscriptionsRequest,
                  ListParkedRequest, ReplayParkedRequest, SubscribeRequest, CreditRequest,
-                 UnsubscribeRequest, ViewWaitRequest, VerifyRequest, BackupRequest>;
+                 UnsubscribeRequest, ViewWaitRequest, VerifyRequest, BackupRequest,
+                 GetCheckpointRequest, SetCheckpointRequest>;
 
 struct Request {
   uint64_t request_id = 0;
@@ -233,7 +243,7 @@ using ResponseBody =
                  Version, StatsResponse, StreamMetadata, DoneResponse, SnapshotResponse,
                  ViewValueResponse, ViewRowsResponse, Store::ViewProgress, SubscriptionsResponse,
                  ParkedResponse, CountResponse, SubscribedResponse, SubscriptionEventsResponse,
-                 VerifyReport, BackupInfo>;
+                 VerifyReport, BackupInfo, Position>;
 
 struct Response {
   uint64_t request_id = 0;
@@ -273,6 +283,7 @@ std::string EncodeSubscriptions(uint64_t request_id, const SubscriptionsResponse
 std::string EncodeParked(uint64_t request_id, const ParkedResponse& parked);
 std::string EncodeCount(uint64_t request_id, uint64_t count);
 std::string EncodeBackupOk(uint64_t request_id, const BackupInfo& info);
+std::string EncodeCheckpoint(uint64_t request_id, Position position);
 std::string EncodeSubscribed(uint64_t request_id, Position position);
 // REQUIRES: !batch.events.empty()
 std::string EncodeSubscriptionEvents(uint64_t subscription, const FeedBatch& batch);

@@ -285,6 +285,9 @@ std::variant<Response, ProtocolError> DecodeResponse(std::span<const uint8_t> me
     case fb::Body::Count:
       out.body = CountResponse{m->body_as_Count()->count()};
       return out;
+    case fb::Body::CheckpointOk:
+      out.body = Position(m->body_as_CheckpointOk()->position());
+      return out;
     case fb::Body::BackupOk: {
       const fb::BackupOk* k = m->body_as_BackupOk();
       out.body = BackupInfo{Position(k->position()), k->files(), k->bytes()};
@@ -480,6 +483,12 @@ std::string EncodeBackupOk(uint64_t request_id, const BackupInfo& info) {
   FlatBufferBuilder b(64);
   return FinishFrame(b, request_id, fb::Body::BackupOk,
                      fb::CreateBackupOk(b, info.position.value(), info.files, info.bytes).Union());
+}
+
+std::string EncodeCheckpoint(uint64_t request_id, Position position) {
+  FlatBufferBuilder b(64);
+  return FinishFrame(b, request_id, fb::Body::CheckpointOk,
+                     fb::CreateCheckpointOk(b, position.value()).Union());
 }
 
 std::string EncodeSubscribed(uint64_t request_id, Position position) {

@@ -167,6 +167,33 @@ TEST_F(Metadata, TrimNeverPassesADurableSubscriptionsCheckpoint) {
   EXPECT_EQ(*trimmed, Version(5));  // positions 1..4 are processed by everyone
 }
 
+// A consumer reading the feed itself keeps its checkpoint in the store:
+// it is listed with its lag and holds trims back like a subscription.
+TEST_F(Metadata, AnExternalConsumersCheckpointIsListedAndHoldsTrimsBack) {
+  for (int i = 0; i < 10; ++i) AppendOne("a-1");
+  auto none = store_->GetCheckpoint("kafka-shop");
+  ASSERT_OK(none.status());
+  EXPECT_EQ(*none, Position());
+  ASSERT_OK(store_->SetCheckpoint("kafka-shop", Position(6)));
+  EXPECT_EQ(*store_->GetCheckpoint("kafka-shop"), Position(6));
+  auto listed = store_->ListSubscriptions();
+  ASSERT_OK(listed.status());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].name, "kafka-shop");
+  EXPECT_EQ((*listed)[0].lag, 4u);
+  auto trimmed = store_->TrimStream("a-1", {.require_snapshot = false});
+  ASSERT_OK(trimmed.status());
+  EXPECT_EQ(*trimmed, Version(7));
+
+  const Position past(store_->LastPosition().value() + 1);
+  EXPECT_TRUE(store_->SetCheckpoint("kafka-shop", past).IsInvalidArgument());
+  EXPECT_TRUE(store_->SetCheckpoint("bad/name", Position(1)).IsInvalidArgument());
+  EXPECT_TRUE(store_->GetCheckpoint("").status().IsInvalidArgument());
+  EXPECT_EQ(*store_->GetCheckpoint("kafka-shop"), Position(6));
+  Reopen();
+  EXPECT_EQ(*store_->GetCheckpoint("kafka-shop"), Position(6));
+}
+
 TEST_F(Metadata, AFeedStartingBeforeTrimmedEventsIsRefused) {
   for (int i = 0; i < 5; ++i) AppendOne("a-1");  // positions 1..5
   AppendOne("b-1");                              // 6

@@ -64,9 +64,12 @@ class RemoteSourceTest : public ::testing::Test {
   }
 
   // Runs a connector over a RemoteSource until its checkpoint reaches
-  // `until`; returns the events it delivered.
-  uint64_t RunUntil(Position until) {
-    RemoteSource source(Client(), checkpoint_file(), Source());
+  // `until`; returns the events it delivered. The checkpoint is in
+  // `file`, or with an empty one in the daemon's store as "kafka-events".
+  uint64_t RunUntil(Position until, const std::string& file) {
+    SourceOptions options = Source();
+    if (file.empty()) options.subscription = "kafka-events";
+    RemoteSource source(Client(), file, options);
     auto c = Connector::Create(Options(), source);
     EXPECT_OK(c.status());
     if (!c.ok()) return 0;
@@ -96,13 +99,40 @@ std::set<uint64_t> Positions(const std::vector<KafkaMessage>& msgs) {
 
 TEST_F(RemoteSourceTest, DeliversAndResumesFromTheCheckpointFile) {
   AppendEvents(30);
-  EXPECT_EQ(RunUntil(Position(30)), 30u);
+  EXPECT_EQ(RunUntil(Position(30), checkpoint_file()), 30u);
   Result<Position> stored = RemoteSource::ReadCheckpoint(checkpoint_file());
   ASSERT_OK(stored.status());
   EXPECT_EQ(*stored, Position(30));
 
   AppendEvents(20);
-  EXPECT_EQ(RunUntil(Position(50)), 20u);
+  EXPECT_EQ(RunUntil(Position(50), checkpoint_file()), 20u);
+  std::vector<KafkaMessage> msgs = kafka_.ReadAll(50);
+  EXPECT_EQ(msgs.size(), 50u);
+  EXPECT_EQ(Positions(msgs).size(), 50u);
+}
+
+// Without a checkpoint file the daemon's store keeps the checkpoint: a
+// durable consumer listed with its lag, surviving a daemon restart.
+TEST_F(RemoteSourceTest, DeliversAndResumesFromTheCheckpointTheDaemonKeeps) {
+  AppendEvents(30);
+  EXPECT_EQ(RunUntil(Position(30), ""), 30u);
+  {
+    auto client = evlog::Client::Connect(Client());
+    ASSERT_OK(client.status());
+    EXPECT_EQ(*(*client)->GetCheckpoint("kafka-events"), Position(30));
+    auto listed = (*client)->ListSubscriptions();
+    ASSERT_OK(listed.status());
+    ASSERT_EQ(listed->size(), 1u);
+    EXPECT_EQ((*listed)[0].name, "kafka-events");
+    EXPECT_EQ((*listed)[0].lag, 0u);
+  }
+  const int status = evlogd_->KillAndWait(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status)) << status;
+  uint16_t port = 0;
+  evlogd_ = StartEvlogd(dir_.Sub("store"), "127.0.0.1:" + std::to_string(port_), port);
+  ASSERT_NE(evlogd_, nullptr);
+  AppendEvents(20);
+  EXPECT_EQ(RunUntil(Position(50), ""), 20u);
   std::vector<KafkaMessage> msgs = kafka_.ReadAll(50);
   EXPECT_EQ(msgs.size(), 50u);
   EXPECT_EQ(Positions(msgs).size(), 50u);
@@ -149,10 +179,11 @@ TEST_F(RemoteSourceTest, RejectsACheckpointFileWithoutAPosition) {
   EXPECT_EQ(line, "twelve");
 }
 
-TEST_F(RemoteSourceTest, ToolNeedsACheckpointFileWithConnect) {
-  std::unique_ptr<ChildProcess> child =
-      ChildProcess::Start({EVLOG_KAFKA_PATH, "--connect", "127.0.0.1:" + std::to_string(port_),
-                           "--brokers", kafka_.bootstraps(), "--topic", "events"});
+TEST_F(RemoteSourceTest, ToolTakesASubscriptionOrACheckpointFileNotBoth) {
+  std::unique_ptr<ChildProcess> child = ChildProcess::Start(
+      {EVLOG_KAFKA_PATH, "--connect", "127.0.0.1:" + std::to_string(port_), "--brokers",
+       kafka_.bootstraps(), "--topic", "events", "--subscription", "s", "--checkpoint-file",
+       checkpoint_file()});
   ASSERT_NE(child, nullptr);
   const int status = child->Wait();
   ASSERT_TRUE(WIFEXITED(status));
@@ -172,6 +203,28 @@ TEST_F(RemoteSourceTest, ToolStreamsThroughTheDaemonUntilSigterm) {
   Result<Position> stored = RemoteSource::ReadCheckpoint(checkpoint_file());
   ASSERT_OK(stored.status());
   EXPECT_EQ(*stored, Position(5));
+}
+
+TEST_F(RemoteSourceTest, ToolKeepsItsCheckpointInTheDaemonsStoreByDefault) {
+  AppendEvents(5);
+  std::unique_ptr<ChildProcess> child =
+      ChildProcess::Start({EVLOG_KAFKA_PATH, "--connect", "127.0.0.1:" + std::to_string(port_),
+                           "--brokers", kafka_.bootstraps(), "--topic", "events"});
+  ASSERT_NE(child, nullptr);
+  EXPECT_EQ(Positions(kafka_.ReadAll(5)).size(), 5u);
+  auto client = evlog::Client::Connect(Client());
+  ASSERT_OK(client.status());
+  // The checkpoint follows Kafka's acknowledgements: wait for it (bounded).
+  Position stored;
+  for (int i = 0; i < 300 && stored < Position(5); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    stored = (*client)->GetCheckpoint("kafka-events").value();
+  }
+  EXPECT_EQ(stored, Position(5));
+  const int status = child->KillAndWait(SIGTERM);
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_FALSE(std::ifstream(checkpoint_file()).good()) << "no checkpoint file was asked for";
 }
 
 }  // namespace

@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
   app.add_option("--connect", connect, "HOST:PORT of an evlogd instead of --db");
   app.add_option("--token-file", token_file, "File holding evlogd's token (with --connect)");
   app.add_option("--checkpoint-file", checkpoint_file,
-                 "Where the checkpoint is kept with --connect (required with it)");
+                 "With --connect: keep the checkpoint in this file instead of in evlogd's store");
   app.add_option("--brokers", brokers, "Kafka bootstrap servers, host:port[,host:port...]")
       ->required();
   app.add_option("--topic", topic, "Kafka topic")->required();
@@ -109,14 +109,10 @@ int main(int argc, char** argv) {
     if (!SplitAddress(connect, &client.host, &client.port)) {
       return cli::ReportUsage("--connect must be HOST:PORT, not '" + connect + "'");
     }
-    if (checkpoint_file.empty()) {
+    if (!subscription.empty() && !checkpoint_file.empty()) {
       return cli::ReportUsage(
-          "--connect needs --checkpoint-file FILE (evlogd cannot keep the checkpoint)");
-    }
-    if (!subscription.empty()) {
-      return cli::ReportUsage(
-          "--subscription goes with --db; with --connect the checkpoint is "
-          "in --checkpoint-file");
+          "--subscription names the checkpoint evlogd keeps; with --checkpoint-file the "
+          "checkpoint is in that file: give one of them");
     }
     if (!token_file.empty()) {
       client.token = ReadToken(token_file);
@@ -136,7 +132,7 @@ int main(int argc, char** argv) {
     }
     options.producer.config.push_back(std::move(kv));
   }
-  if (subscription.empty() && connect.empty()) subscription = "kafka-" + topic;
+  if (subscription.empty() && checkpoint_file.empty()) subscription = "kafka-" + topic;
 
   std::unique_ptr<Store> store;
   std::unique_ptr<kafka::Source> source;
@@ -159,7 +155,8 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   Log("streaming to topic " + topic +
-      (connect.empty() ? " as subscription " + subscription : " from " + connect));
+      (connect.empty() ? "" : " from " + connect) +
+      (subscription.empty() ? "" : " as subscription " + subscription));
   Status s = (*connector)->Run(g_stop);
   const uint64_t events = (*connector)->delivered_events();
   connector->reset();

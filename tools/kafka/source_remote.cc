@@ -84,6 +84,13 @@ Status RemoteSource::Subscribe() {
   client_.reset();
   Result<std::unique_ptr<Client>> c = Client::Connect(client_options_);
   if (!c.ok()) return c.status();
+  if (checkpoint_file_.empty()) {
+    // The daemon's store keeps it: what it says is where to resume.
+    Result<Position> stored = (*c)->GetCheckpoint(options_.subscription);
+    if (!stored.ok()) return stored.status();
+    std::lock_guard<std::mutex> lock(mu_);
+    checkpoint_ = *stored;
+  }
   const Position from = checkpoint();
   RemoteSubscribeOptions sub{
       .feed = {.start = from == Position() ? FeedStart::Oldest() : FeedStart::After(from),
@@ -114,10 +121,13 @@ Status RemoteSource::Subscribe() {
 
 Status RemoteSource::Start(BatchHandler handler) {
   if (thread_.joinable()) return Status::InvalidArgument("the source is already started");
-  if (checkpoint_file_.empty()) return Status::InvalidArgument("a checkpoint file is required");
-  Result<Position> cp = ReadCheckpoint(checkpoint_file_);
-  if (!cp.ok()) return cp.status();
-  {
+  if (checkpoint_file_.empty()) {
+    if (options_.subscription.empty()) {
+      return Status::InvalidArgument("a subscription name or a checkpoint file is required");
+    }
+  } else {
+    Result<Position> cp = ReadCheckpoint(checkpoint_file_);
+    if (!cp.ok()) return cp.status();
     std::lock_guard<std::mutex> lock(mu_);
     checkpoint_ = *cp;
   }
@@ -177,8 +187,17 @@ void RemoteSource::Run() {
       if (handler_(batch).ok()) break;
       if (!Backoff(attempt)) return Finish(Status::OK());
     }
-    if (Status s = WriteCheckpoint(checkpoint_file_, batch.back().position); !s.ok()) {
-      return Finish(s);
+    const Status stored =
+        checkpoint_file_.empty()
+            ? client_->SetCheckpoint(options_.subscription, batch.back().position)
+            : WriteCheckpoint(checkpoint_file_, batch.back().position);
+    if (!stored.ok()) {
+      if (!Transient(stored)) return Finish(stored);
+      // The session was lost before the checkpoint was stored: resume from
+      // the stored one, and the batch comes again.
+      std::lock_guard<std::mutex> lock(mu_);
+      lost_ = stored;
+      continue;
     }
     {
       std::lock_guard<std::mutex> lock(mu_);

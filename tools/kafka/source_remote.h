@@ -1,12 +1,13 @@
 // RemoteSource: the change feed of a store served by evlogd (`--connect`),
-// through evlog::Client's pushed subscription, with the checkpoint kept in
-// a local file — evlogd has no operation to store a subscription's
-// checkpoint for a remote consumer yet, so the consumer keeps it.
+// through evlog::Client's pushed subscription. The checkpoint lives in the
+// daemon's store under the subscription's name (Client::SetCheckpoint: a
+// durable consumer like any subscription, listed with its lag, holding
+// trims back), or, when a checkpoint file is named, in that local file.
 //
 // The checkpoint file holds one line, the position of the last event
 // handled, written to FILE.tmp, synced and renamed over FILE: a crash leaves
-// the old or the new checkpoint, never a torn one. A missing file starts at
-// the oldest event.
+// the old or the new checkpoint, never a torn one. A missing file (or no
+// stored checkpoint) starts at the oldest event.
 //
 // A lost connection is not an error: the source connects again (bounded
 // backoff) and subscribes after its checkpoint, dropping what it had queued.
@@ -31,12 +32,14 @@ namespace evlog::kafka {
 
 class RemoteSource : public Source {
  public:
-  // `checkpoint_file`: where the checkpoint lives. Required.
+  // `checkpoint_file`: where the checkpoint lives; empty: in the daemon's
+  // store as `options.subscription`'s checkpoint.
   RemoteSource(ClientOptions client, std::string checkpoint_file, SourceOptions options);
   ~RemoteSource() override;
 
-  // Reads the checkpoint file and connects. Errors: InvalidArgument for a
-  // checkpoint file that does not hold a position (or none named); IOError
+  // Reads the checkpoint and connects. Errors: InvalidArgument for a
+  // checkpoint file that does not hold a position (or neither a file nor a
+  // subscription name); IOError
   // if the file cannot be read or the daemon cannot be reached; the
   // daemon's refusal (see Client::Connect).
   Status Start(BatchHandler handler) override;

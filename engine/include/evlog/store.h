@@ -221,6 +221,21 @@ class Store {
   // Every subscription that has stored a checkpoint, by name.
   Result<std::vector<SubscriptionInfo>> ListSubscriptions();
 
+  // The checkpoint the store keeps for durable consumer `name` that reads
+  // the feed itself (a process reading through evlogd, a connector) rather
+  // than through Subscribe: everything up to it is handled. Position() if
+  // it has none. Such a consumer counts as a durable subscription of that
+  // name: ListSubscriptions shows its lag, trims never pass its checkpoint.
+  // Errors: InvalidArgument for a bad name (as SubscriptionOptions::name).
+  Result<Position> GetCheckpoint(std::string_view name);
+  // Stores `position` as consumer `name`'s checkpoint, replacing it (it may
+  // move back, to handle events again). Not synced: after a power loss the
+  // consumer may resume a little earlier, which at-least-once allows.
+  // REQUIRES: no Subscription of that name runs.
+  // Errors: InvalidArgument for a bad name or a position past the last
+  // committed one; ReadOnly on a read-only store.
+  Status SetCheckpoint(std::string_view name, Position position);
+
   // The events subscription `name` parked, oldest first. Empty if none.
   Result<std::vector<ParkedEvent>> ListParked(std::string_view name);
 
