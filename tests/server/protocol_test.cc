@@ -373,6 +373,24 @@ TEST(ProtocolResponse, AHistogramWithMoreCountsThanBoundsIsMalformed) {
   EXPECT_TRUE(std::holds_alternative<ProtocolError>(DecodeResponse(m)));
 }
 
+TEST(ProtocolCheckpoint, GetSetAndCheckpointOkRoundTrip) {
+  Request get = MustDecodeRequest(EncodeRequest(Request{1, GetCheckpointRequest{"kafka-shop"}}));
+  auto* g = std::get_if<GetCheckpointRequest>(&get.body);
+  ASSERT_NE(g, nullptr);
+  EXPECT_EQ(g->name, "kafka-shop");
+  Request set = MustDecodeRequest(
+      EncodeRequest(Request{2, SetCheckpointRequest{"kafka-shop", Position(42)}}));
+  auto* s = std::get_if<SetCheckpointRequest>(&set.body);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->name, "kafka-shop");
+  EXPECT_EQ(s->position, Position(42));
+  const Response ok = MustDecodeResponse(EncodeCheckpoint(3, Position(42)));
+  EXPECT_EQ(ok.request_id, 3u);
+  const auto* p = std::get_if<Position>(&ok.body);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(*p, Position(42));
+}
+
 TEST(ProtocolResponse, VerifyReportRoundTripsItsCountsAndProblems) {
   VerifyReport report;
   report.events = 10;
