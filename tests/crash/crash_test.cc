@@ -28,10 +28,8 @@ TEST(CrashTorture, FiftyKillsLoseNoAcknowledgedAppendNorDoubleApplyNorSkipAnEven
   auto child = ChildProcess::Start({EVLOG_TORTURE_PATH, "--db", dir.Sub("store"), "--kills", "50",
                                     "--min-ms", "10", "--max-ms", "150", "--seed", "2026"});
   ASSERT_NE(child, nullptr);
-  std::string out;
-  char buf[4096];
-  while (std::fgets(buf, sizeof(buf), child->out()) != nullptr) out += buf;
-  const int status = child->Wait();
+  int status = 0;
+  const std::string out = child->ReadOutputAndWait(&status);
   auto report = nlohmann::json::parse(out, nullptr, false);
   ASSERT_FALSE(report.is_discarded()) << out;
   EXPECT_EQ(report["problems"], nlohmann::json::array()) << report.dump(2);

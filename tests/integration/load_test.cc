@@ -38,10 +38,8 @@ TEST(DaemonLoad, SurvivesMixedSessionsAndKeepsEveryAcknowledgedAppend) {
        std::to_string(kSessions), "--slow-readers", std::to_string(kSlowReaders), "--malformed",
        std::to_string(kMalformed), "--half-open", std::to_string(kHalfOpen), "--seconds", "10"});
   ASSERT_NE(child, nullptr);
-  std::string out;
-  char buf[4096];
-  while (std::fgets(buf, sizeof(buf), child->out()) != nullptr) out += buf;
-  const int status = child->Wait();
+  int status = 0;
+  const std::string out = child->ReadOutputAndWait(&status);
   auto report = nlohmann::json::parse(out, nullptr, false);
   ASSERT_FALSE(report.is_discarded()) << out;
   EXPECT_EQ(report["problems"], nlohmann::json::array()) << report.dump(2);

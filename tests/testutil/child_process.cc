@@ -47,6 +47,14 @@ int ChildProcess::Wait() {
   return status_;
 }
 
+std::string ChildProcess::ReadOutputAndWait(int* status) {
+  std::string out;
+  char buf[4096];
+  while (std::fgets(buf, sizeof(buf), out_) != nullptr) out += buf;
+  *status = Wait();
+  return out;
+}
+
 ChildProcess::~ChildProcess() {
   KillAndWait(SIGKILL);
   if (out_ != nullptr) fclose(out_);

@@ -30,6 +30,9 @@ class ChildProcess {
   int KillAndWait(int signal);
   // Waits for the child to exit by itself; returns its wait status.
   int Wait();
+  // Reads the child's stdout to its end, then waits for it: what it
+  // printed, with its wait status in *status.
+  std::string ReadOutputAndWait(int* status);
 
  private:
   ChildProcess(pid_t pid, FILE* out) : pid_(pid), out_(out) {}

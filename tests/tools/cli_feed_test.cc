@@ -87,20 +87,7 @@ TEST_F(Cli, TailFollowDeliversEventsAppendedByAnotherProcess) {
 }
 
 TEST_P(CliFeed, SubscriptionsParkedAndReplay) {
-  StopDaemon();
-  {
-    auto store = Store::Open(Options{}, db());
-    ASSERT_TRUE(store.ok());
-    auto sub = (*store)->Subscribe(
-        {.name = "billing", .max_attempts = 1},
-        [](const std::vector<OwnedEvent>&) { return Status::InvalidArgument("no card"); });
-    ASSERT_TRUE(sub.ok());
-    auto r =
-        (*store)->Append("order-1", ExpectedVersion::Any(), {EventData{.type = "P", .data = "1"}});
-    ASSERT_TRUE(r.ok());
-    ASSERT_TRUE((*sub)->WaitFor(r->streams[0].last_position, std::chrono::seconds(30)).ok());
-  }
-  StartDaemon();
+  ParkOneEventOfBilling();
   auto subs = Evlog({"subscriptions"}).Lines();
   ASSERT_EQ(subs.size(), 1u);
   EXPECT_EQ(subs[0]["name"], "billing");

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "cli_process.h"
+#include "evlog/store.h"
 #include "testutil/child_process.h"
 #include "testutil/temp_dir.h"
 
@@ -97,6 +99,26 @@ class CliFormTest : public CliTest, public ::testing::WithParamInterface<CliForm
     ASSERT_EQ(text.rfind("evlogd listening on ", 0), 0u) << text;
     connect_ = text.substr(20, text.find_last_not_of("\r\n") - 19);
 #endif
+  }
+
+  // Appends order-1's first event through the store itself (the daemon
+  // stopped meanwhile), which durable subscription "billing" fails and
+  // parks.
+  void ParkOneEventOfBilling() {
+    StopDaemon();
+    {
+      auto store = Store::Open(Options{}, db());
+      ASSERT_TRUE(store.ok());
+      auto sub = (*store)->Subscribe(
+          {.name = "billing", .max_attempts = 1},
+          [](const std::vector<OwnedEvent>&) { return Status::InvalidArgument("no card"); });
+      ASSERT_TRUE(sub.ok());
+      auto r = (*store)->Append("order-1", ExpectedVersion::Any(),
+                                {EventData{.type = "P", .data = "1"}});
+      ASSERT_TRUE(r.ok());
+      ASSERT_TRUE((*sub)->WaitFor(r->streams[0].last_position, std::chrono::seconds(30)).ok());
+    }
+    StartDaemon();
   }
 
   // Remote form: stops the daemon (SIGTERM, by its pid), releasing the

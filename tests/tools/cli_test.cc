@@ -289,20 +289,7 @@ std::vector<std::string> Keys(const Json& j) {
 // embedded. The shape is the same in both forms, and so are the
 // subscriptions, which are the store's.
 TEST_P(CliBoth, StatsPrintsTheMetricsInTheSameShapeInBothForms) {
-  StopDaemon();
-  {
-    auto store = Store::Open(Options{}, db());
-    ASSERT_TRUE(store.ok());
-    auto sub = (*store)->Subscribe(
-        {.name = "billing", .max_attempts = 1},
-        [](const std::vector<OwnedEvent>&) { return Status::InvalidArgument("no card"); });
-    ASSERT_TRUE(sub.ok());
-    auto r =
-        (*store)->Append("order-1", ExpectedVersion::Any(), {EventData{.type = "P", .data = "1"}});
-    ASSERT_TRUE(r.ok());
-    ASSERT_TRUE((*sub)->WaitFor(r->streams[0].last_position, std::chrono::seconds(30)).ok());
-  }
-  StartDaemon();
+  ParkOneEventOfBilling();
   ASSERT_EQ(Evlog({"append", "a-1", "--type", "T", "--data", "1"}).exit_code, 0);
   ASSERT_EQ(Evlog({"append", "a-1"}, "{\"type\":\"T\",\"data\":1}\n{\"type\":\"T\",\"data\":2}\n")
                 .exit_code,
