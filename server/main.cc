@@ -69,6 +69,8 @@ int main(int argc, char** argv) {
   size_t max_connections = 256, max_frame_bytes = 4 << 20;
   size_t http_max_body_bytes = evlog::server::HttpOptions{}.max_body_bytes;
   uint64_t idle_timeout_s = 300;
+  uint64_t write_timeout_s = 30;
+  size_t max_queued_bytes = evlog::server::ServerOptions{}.max_queued_bytes;
   bool allow_remote = false;
   app.add_option("--db", db, "Store directory")->required();
   app.add_option("--listen", listen, "HOST:PORT to listen on (port 0: any free port)")
@@ -83,6 +85,15 @@ int main(int argc, char** argv) {
   app.add_option("--idle-timeout", idle_timeout_s, "Seconds before an idle session closes")
       ->capture_default_str()
       ->check(CLI::Range(uint64_t{1}, uint64_t{86400 * 365}));
+  app.add_option("--write-timeout", write_timeout_s,
+                 "Seconds a client may take none of a write before its session closes "
+                 "(0: never)")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{0}, uint64_t{86400}));
+  app.add_option("--max-queued-bytes", max_queued_bytes,
+                 "Response bytes queued in all sessions before they stop taking requests")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1} << 20, size_t{1} << 40));
   app.add_option("--http", http_listen,
                  "HOST:PORT to serve HTTP/JSON on (docs/http.md; port 0: any free port). "
                  "Default: off");
@@ -138,6 +149,8 @@ int main(int argc, char** argv) {
   options.max_sessions = max_connections;
   options.session.max_frame_bytes = max_frame_bytes;
   options.session.idle_timeout = std::chrono::seconds(idle_timeout_s);
+  options.session.write_timeout = std::chrono::seconds(write_timeout_s);
+  options.max_queued_bytes = max_queued_bytes;
   options.handle_signals = true;
 
   evlog::Result<std::unique_ptr<evlog::Store>> store = evlog::Store::Open(evlog::Options{}, db);

@@ -28,7 +28,7 @@ Server::Server(net::asio::io_context& io, Store& store, ServerOptions options)
               work();
             });
           }),
-      registry_(options_.max_sessions),
+      registry_(options_.max_sessions, options_.max_queued_bytes),
       acceptor_(io),
       signals_(io),
       drain_timer_(io),

@@ -33,8 +33,13 @@ struct ServerOptions {
   // Most sessions at once; one more is sent TooManySessions and closed.
   // Default: 256
   size_t max_sessions = 256;
-  // Per-session limits (frame bytes, in flight, buffered bytes, idle time).
+  // Per-session limits (frame bytes, in flight, buffered bytes, write and
+  // idle time).
   SessionOptions session;
+  // Response bytes queued in all sessions together before every session
+  // stops taking requests until writes free room (see SessionRegistry).
+  // Default: 256 MiB
+  size_t max_queued_bytes = size_t{256} << 20;
   // Token and response limits.
   DispatcherOptions dispatcher;
   // How long a drain waits for sessions to answer what they have in flight
@@ -78,6 +83,9 @@ class Server {
   size_t session_count() const { return registry_.size(); }
   // Bytes queued for writing in all sessions. Safe from any thread.
   size_t queued_bytes() const { return registry_.queued_bytes(); }
+  // Sessions closed as slow consumers (SessionOptions::write_timeout). Safe
+  // from any thread.
+  uint64_t slow_consumers_closed() const { return registry_.slow_consumers_closed(); }
 
  private:
   void Accept();

@@ -64,6 +64,7 @@ void Session::Grant(uint64_t id, uint64_t credits) {
 void Session::Pump(const std::shared_ptr<Subscription>& sub) {
   if (closed_ || stop_reading_ || sub->ended || sub->polling || sub->credits == 0) return;
   if (queued_bytes_ >= options_.max_buffered_bytes) return;  // OnWrite pumps again.
+  if (WaitingForRoom()) return;
   sub->polling = true;
   const size_t want =
       static_cast<size_t>(std::min<uint64_t>(sub->credits, options_.max_push_events));
@@ -128,6 +129,7 @@ Session::Session(net::tcp::socket socket, Dispatcher& dispatcher, SessionRegistr
                  const SessionOptions& options)
     : socket_(std::move(socket)),
       idle_timer_(socket_.get_executor()),
+      write_timer_(socket_.get_executor()),
       dispatcher_(dispatcher),
       registry_(registry),
       options_(options),
@@ -162,6 +164,7 @@ void Session::Close() {
   socket_.shutdown(net::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
   idle_timer_.cancel();
+  write_timer_.cancel();
   EndSubscriptions();
   registry_.SubQueued(queued_bytes_);
   queued_bytes_ = 0;
@@ -210,6 +213,7 @@ void Session::Process() {
     if (in_flight_ >= options_.max_in_flight || queued_bytes_ >= options_.max_buffered_bytes) {
       return;  // Paused: OnWrite resumes once responses drain.
     }
+    if (WaitingForRoom()) return;
     switch (parser_.Parse()) {
       case FrameParser::Next::kFrame:
         HandleFrame(parser_.frame());
@@ -303,6 +307,10 @@ void Session::Send(std::string frame, bool answers_request) {
 
 void Session::Write() {
   writing_ = true;
+  if (options_.write_timeout.count() > 0) {
+    write_started_ = std::chrono::steady_clock::now();
+    if (!write_timer_armed_) ArmWriteTimer(write_started_ + options_.write_timeout);
+  }
   const size_t frames = std::min(write_queue_.size(), kMaxFramesPerWrite);
   std::vector<net::asio::const_buffer> buffers;
   buffers.reserve(frames);
@@ -333,6 +341,43 @@ void Session::OnWrite(const boost::system::error_code& ec, size_t frames) {
   Process();
   // Pushes paused by a full write queue go on.
   for (auto& [id, sub] : std::map(subscriptions_)) Pump(sub);
+}
+
+bool Session::WaitingForRoom() {
+  if (!registry_.over_budget()) return false;
+  if (!waiting_for_room_) {
+    waiting_for_room_ = true;
+    registry_.WaitForRoom(weak_from_this());
+  }
+  return true;
+}
+
+void Session::ResumeLater() {
+  net::asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    self->waiting_for_room_ = false;
+    if (self->closed_) return;
+    self->Process();
+    for (auto& [id, sub] : std::map(self->subscriptions_)) self->Pump(sub);
+  });
+}
+
+void Session::ArmWriteTimer(std::chrono::steady_clock::time_point at) {
+  write_timer_armed_ = true;
+  write_timer_.expires_at(at);
+  write_timer_.async_wait(
+      [self = shared_from_this()](const boost::system::error_code& ec) { self->OnWriteTimer(ec); });
+}
+
+void Session::OnWriteTimer(const boost::system::error_code& ec) {
+  write_timer_armed_ = false;
+  if (ec || closed_ || !writing_) return;
+  const auto deadline = write_started_ + options_.write_timeout;
+  if (std::chrono::steady_clock::now() < deadline) {
+    ArmWriteTimer(deadline);
+    return;
+  }
+  registry_.CountSlowConsumer();
+  Close();
 }
 
 void Session::MaybeClose() {

@@ -13,6 +13,10 @@
 // `max_buffered_bytes` are queued, so a client that stops granting (or
 // reading) costs at most its credits' worth of events.
 //
+// A session whose client takes none of a write for `write_timeout` (a slow
+// consumer, NATS's term) is closed, so it cannot hold its queued bytes, or
+// the server-wide budget of them (SessionRegistry), for longer than that.
+//
 // A malformed or oversized frame, a request before Hello or a wrong token
 // gets one Error frame, then the session closes. A session with nothing in
 // flight and no bytes received for `idle_timeout`, or without a Hello
@@ -49,6 +53,10 @@ struct SessionOptions {
   // Response bytes queued for writing, before reading pauses.
   // Default: 16 MiB
   size_t max_buffered_bytes = 16 << 20;
+  // A session whose client has not taken a write (up to 64 queued frames)
+  // this long is closed as a slow consumer. Zero: never.
+  // Default: 30 s
+  std::chrono::milliseconds write_timeout = std::chrono::seconds(30);
   // A session with nothing in flight that receives nothing this long closes.
   // Default: 300 s
   std::chrono::milliseconds idle_timeout = std::chrono::seconds(300);
@@ -96,6 +104,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // Closes at once; responses not yet written are dropped.
   void Close();
 
+  // Takes requests and pushes again after a wait for the server-wide budget
+  // (SessionRegistry::WaitForRoom); runs on the session's executor later.
+  void ResumeLater();
+
  private:
   struct Outgoing {
     std::string frame;
@@ -125,6 +137,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // sends, and closes at its EOF or after options_.linger.
   void Linger();
   void ArmIdleTimer(std::chrono::steady_clock::time_point at);
+  // Whether the server-wide budget is spent; if so, waits for room.
+  bool WaitingForRoom();
+  void ArmWriteTimer(std::chrono::steady_clock::time_point at);
+  void OnWriteTimer(const boost::system::error_code& ec);
 
   struct Subscription;
   void Subscribe(uint64_t id, SubscribeRequest request);
@@ -140,6 +156,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   net::tcp::socket socket_;
   net::asio::steady_timer idle_timer_;
+  // Armed while a write is out, at most once per write_timeout (not per
+  // write): on expiry it closes the session if the current write began
+  // write_timeout ago, or waits for the rest of that write's time.
+  net::asio::steady_timer write_timer_;
   Dispatcher& dispatcher_;
   SessionRegistry& registry_;
   const SessionOptions options_;
@@ -156,6 +176,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::deque<Outgoing> write_queue_;
   size_t queued_bytes_ = 0;
   bool writing_ = false;
+  bool write_timer_armed_ = false;
+  bool waiting_for_room_ = false;
+  std::chrono::steady_clock::time_point write_started_;
   std::chrono::steady_clock::time_point started_;
   std::chrono::steady_clock::time_point last_activity_;
   std::map<uint64_t, std::shared_ptr<Subscription>> subscriptions_;

@@ -11,6 +11,14 @@ void SessionRegistry::Add(std::shared_ptr<Session> session) {
   sessions_.insert(std::move(session));
 }
 
+void SessionRegistry::SubQueued(size_t bytes) {
+  queued_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+  if (waiting_.empty() || over_budget()) return;
+  for (const std::weak_ptr<Session>& w : std::exchange(waiting_, {})) {
+    if (std::shared_ptr<Session> s = w.lock()) s->ResumeLater();
+  }
+}
+
 void SessionRegistry::Remove(const std::shared_ptr<Session>& session) {
   sessions_.erase(session);
   if (sessions_.empty() && on_empty_) std::exchange(on_empty_, nullptr)();

@@ -1,8 +1,16 @@
-// SessionRegistry: the live sessions of a server, its session limit, and
-// the stop-all for the SIGTERM drain.
+// SessionRegistry: the live sessions of a server, its session limit, the
+// server-wide budget of queued response bytes, and the stop-all for the
+// SIGTERM drain.
+//
+// The budget: while the sessions together hold `max_queued_bytes` or more
+// of unwritten responses, every session stops taking requests and pushes
+// (WaitForRoom) and is resumed once writes or closes bring the total under
+// it. A session that exceeds it can only be one whose client stopped
+// reading, and such a session is closed after its write timeout, so the
+// pause is bounded.
 //
 // Thread-safety: used only on the server's io_context thread, but for
-// queued_bytes(), which any thread may read.
+// queued_bytes() and slow_consumers_closed(), which any thread may read.
 
 #pragma once
 
@@ -11,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <unordered_set>
+#include <vector>
 
 namespace evlog::server {
 
@@ -18,7 +27,8 @@ class Session;
 
 class SessionRegistry {
  public:
-  explicit SessionRegistry(size_t max_sessions) : max_sessions_(max_sessions) {}
+  SessionRegistry(size_t max_sessions, size_t max_queued_bytes)
+      : max_sessions_(max_sessions), max_queued_bytes_(max_queued_bytes) {}
 
   // Whether another session would pass the limit.
   bool full() const { return sessions_.size() >= max_sessions_; }
@@ -39,13 +49,29 @@ class SessionRegistry {
   // to read): what clients that do not read cost the server.
   size_t queued_bytes() const { return queued_bytes_.load(std::memory_order_relaxed); }
   void AddQueued(size_t bytes) { queued_bytes_.fetch_add(bytes, std::memory_order_relaxed); }
-  void SubQueued(size_t bytes) { queued_bytes_.fetch_sub(bytes, std::memory_order_relaxed); }
+  // Resumes the sessions waiting for room once the total is under the budget.
+  void SubQueued(size_t bytes);
+  // Whether the sessions hold the whole budget of queued bytes.
+  bool over_budget() const { return queued_bytes() >= max_queued_bytes_; }
+  // `session` is resumed (Session::ResumeLater) once the total is under the
+  // budget. A session waits at most once at a time: it calls this only when
+  // it has no wait pending.
+  void WaitForRoom(std::weak_ptr<Session> session) { waiting_.push_back(std::move(session)); }
+
+  // Sessions closed because their client took no bytes for the write timeout.
+  uint64_t slow_consumers_closed() const {
+    return slow_consumers_closed_.load(std::memory_order_relaxed);
+  }
+  void CountSlowConsumer() { slow_consumers_closed_.fetch_add(1, std::memory_order_relaxed); }
 
  private:
   const size_t max_sessions_;
+  const size_t max_queued_bytes_;
   std::unordered_set<std::shared_ptr<Session>> sessions_;
   std::function<void()> on_empty_;
   std::atomic<size_t> queued_bytes_{0};
+  std::atomic<uint64_t> slow_consumers_closed_{0};
+  std::vector<std::weak_ptr<Session>> waiting_;
 };
 
 }  // namespace evlog::server

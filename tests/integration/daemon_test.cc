@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <set>
@@ -344,6 +345,44 @@ namespace {
 
 using SlowReader = DaemonTest;
 
+// Three events of 900 KiB, so that every ReadAll answer is about 2.7 MB.
+void AppendThreeBigEvents(Client& client) {
+  for (int i = 0; i < 3; ++i) {
+    AppendRequest big;
+    big.streams.push_back(
+        StreamAppend{"big-1", ExpectedVersion::Any(), {Ev("T", std::string(900 << 10, 'x'))}});
+    big.durability = Durability::kBuffered;
+    ASSERT_TRUE(client.Append(big).ok());
+  }
+}
+
+// A raw session that asks for ~100 MB of ReadAll answers and reads only the
+// first: the server has then taken the rest of the burst and is stuck
+// writing what nobody reads.
+std::unique_ptr<RawSession> StartSlowReader(uint16_t port) {
+  auto raw = RawSession::Connect(port);
+  if (raw == nullptr || !raw->Hello()) return nullptr;
+  for (uint64_t id = 2; id < 40; ++id) {
+    if (!raw->Send(server::EncodeRequest(server::Request{id, server::ReadAllRequest{}}))) {
+      return nullptr;
+    }
+  }
+  std::optional<server::Response> first = raw->ReadResponse();
+  if (!first.has_value() || !std::holds_alternative<server::EventsResponse>(first->body)) {
+    return nullptr;
+  }
+  return raw;
+}
+
+bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
 // A client that sends reads and never reads the answers fills the socket
 // buffers; the server stops reading it (bounded memory) and, on drain, gives
 // up on it after drain_timeout instead of waiting forever.
@@ -355,29 +394,66 @@ TEST_F(SlowReader, CannotHoldTheDrainForever) {
   {
     Result<std::unique_ptr<Client>> c = Connect();
     ASSERT_TRUE(c.ok());
-    for (int i = 0; i < 3; ++i) {
-      AppendRequest big;
-      big.streams.push_back(
-          StreamAppend{"big-1", ExpectedVersion::Any(), {Ev("T", std::string(900 << 10, 'x'))}});
-      big.durability = Durability::kBuffered;
-      ASSERT_TRUE((*c)->Append(big).ok());
-    }
+    AppendThreeBigEvents(**c);
   }
-  auto raw = RawSession::Connect(port());
+  auto raw = StartSlowReader(port());
   ASSERT_NE(raw, nullptr);
-  ASSERT_TRUE(raw->Hello());
-  for (uint64_t id = 2; id < 40; ++id) {
-    ASSERT_TRUE(raw->Send(server::EncodeRequest(server::Request{id, server::ReadAllRequest{}})));
-  }
-  // Once one answer is here the server has taken the rest of the burst and is
-  // stuck writing ~90 MB nobody reads.
-  std::optional<server::Response> first = raw->ReadResponse();
-  ASSERT_TRUE(first.has_value());
-  ASSERT_TRUE(std::holds_alternative<server::EventsResponse>(first->body));
   const auto start = std::chrono::steady_clock::now();
   // Without the drain timeout this would not return (ctest would time out).
   StopServer();
   EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(300));
+}
+
+// The slow consumer: a session whose client takes none of a write for the
+// write timeout is closed, and what it held is freed.
+TEST_F(SlowReader, IsClosedAfterTheWriteTimeoutAndWhatItHeldIsFreed) {
+  StopServer();
+  server::ServerOptions options;
+  options.session.write_timeout = std::chrono::milliseconds(300);
+  StartServer(options);
+  Result<std::unique_ptr<Client>> c = Connect();
+  ASSERT_TRUE(c.ok());
+  AppendThreeBigEvents(**c);
+  auto raw = StartSlowReader(port());
+  ASSERT_NE(raw, nullptr);
+  ASSERT_TRUE(WaitUntil([&] { return server_->slow_consumers_closed() == 1; },
+                        std::chrono::seconds(10)));
+  EXPECT_TRUE(WaitUntil([&] { return server_->queued_bytes() == 0; }, std::chrono::seconds(5)))
+      << server_->queued_bytes() << " bytes still queued";
+  // A client that reads is never taken for a slow one.
+  Result<std::vector<OwnedEvent>> page = (*c)->ReadAll();
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  EXPECT_EQ(page->size(), 3u);
+  EXPECT_EQ(server_->slow_consumers_closed(), 1u);
+}
+
+// Once all sessions together hold the server-wide budget of queued bytes, no
+// session takes another request until room is freed: here, until the slow
+// consumer that holds it is closed.
+TEST_F(SlowReader, ServerWideBudgetPausesEverySessionUntilRoomIsFreed) {
+  StopServer();
+  server::ServerOptions options;
+  options.max_queued_bytes = size_t{1} << 20;
+  options.session.write_timeout = std::chrono::milliseconds(1500);
+  StartServer(options);
+  {
+    Result<std::unique_ptr<Client>> c = Connect();
+    ASSERT_TRUE(c.ok());
+    AppendThreeBigEvents(**c);
+  }
+  auto raw = StartSlowReader(port());
+  ASSERT_NE(raw, nullptr);
+  ASSERT_TRUE(WaitUntil([&] { return server_->queued_bytes() > options.max_queued_bytes; },
+                        std::chrono::seconds(5)));
+  const auto start = std::chrono::steady_clock::now();
+  Result<std::unique_ptr<Client>> c = Connect();  // Its Hello waits too.
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  Result<std::vector<OwnedEvent>> page = (*c)->ReadAll();
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  EXPECT_EQ(page->size(), 3u);
+  // Answered only once the slow consumer was closed.
+  EXPECT_EQ(server_->slow_consumers_closed(), 1u);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(500));
 }
 
 }  // namespace
