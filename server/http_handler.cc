@@ -367,7 +367,12 @@ HttpResponse HttpHandler::Metrics(const HttpTarget& target) {
   if (!metrics.ok()) return Bad(metrics.status());
   HttpResponse response{http::status::ok, 11};
   response.set(http::field::content_type, kPrometheusContentType);
-  response.body() = RenderPrometheus(*metrics);
+  if (daemon_gauges_) {
+    const DaemonGauges daemon = daemon_gauges_();
+    response.body() = RenderPrometheus(*metrics, &daemon);
+  } else {
+    response.body() = RenderPrometheus(*metrics);
+  }
   return response;
 }
 

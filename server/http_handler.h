@@ -27,6 +27,7 @@
 #include "evlog/change_feed.h"
 #include "http_response.h"
 #include "http_target.h"
+#include "prometheus.h"
 
 namespace evlog::server {
 
@@ -44,10 +45,14 @@ class HttpHandler {
   // `dispatcher` must outlive the handler and every reply it has yet to make.
   // A /subscribe feed hands out at most `sse_batch_events` events and
   // `sse_batch_bytes` bytes (one event however large) per batch.
-  HttpHandler(Dispatcher& dispatcher, size_t sse_batch_events, size_t sse_batch_bytes)
+  // `daemon_gauges`, when set, adds evlogd's own gauges to /metrics; it may
+  // be called from any thread.
+  HttpHandler(Dispatcher& dispatcher, size_t sse_batch_events, size_t sse_batch_bytes,
+              std::function<DaemonGauges()> daemon_gauges = nullptr)
       : dispatcher_(dispatcher),
         sse_batch_events_(sse_batch_events),
-        sse_batch_bytes_(sse_batch_bytes) {}
+        sse_batch_bytes_(sse_batch_bytes),
+        daemon_gauges_(std::move(daemon_gauges)) {}
 
   using Reply = std::function<void(HttpAnswer answer)>;
 
@@ -74,6 +79,7 @@ class HttpHandler {
   Dispatcher& dispatcher_;
   const size_t sse_batch_events_;
   const size_t sse_batch_bytes_;
+  const std::function<DaemonGauges()> daemon_gauges_;
 };
 
 }  // namespace evlog::server

@@ -4,10 +4,12 @@
 
 namespace evlog::server {
 
-HttpListener::HttpListener(net::asio::io_context& io, Dispatcher& dispatcher, HttpOptions options)
+HttpListener::HttpListener(net::asio::io_context& io, Dispatcher& dispatcher, HttpOptions options,
+                           std::function<DaemonGauges()> daemon_gauges)
     : options_(std::move(options)),
       dispatcher_(dispatcher),
-      handler_(dispatcher, options_.sse_batch_events, options_.sse_batch_bytes),
+      handler_(dispatcher, options_.sse_batch_events, options_.sse_batch_bytes,
+               std::move(daemon_gauges)),
       acceptor_(io),
       accept_pause_(io) {}
 

@@ -21,7 +21,9 @@ namespace evlog::server {
 class HttpListener {
  public:
   // `io` and `dispatcher` must outlive the listener.
-  HttpListener(net::asio::io_context& io, Dispatcher& dispatcher, HttpOptions options);
+  // `daemon_gauges`: see HttpHandler.
+  HttpListener(net::asio::io_context& io, Dispatcher& dispatcher, HttpOptions options,
+               std::function<DaemonGauges()> daemon_gauges = nullptr);
   HttpListener(const HttpListener&) = delete;
   HttpListener& operator=(const HttpListener&) = delete;
 

@@ -83,7 +83,7 @@ std::string SubscriptionLabel(const SubscriptionInfo& s) {
 
 }  // namespace
 
-std::string RenderPrometheus(const MetricsSnapshot& m) {
+std::string RenderPrometheus(const MetricsSnapshot& m, const DaemonGauges* daemon) {
   Exposition x;
   x.Counter("evlog_appends_total", "Appends committed since the store was opened.", m.appends);
   x.Counter("evlog_events_total", "Events written by committed appends.", m.events);
@@ -138,6 +138,14 @@ std::string RenderPrometheus(const MetricsSnapshot& m) {
           r.compactions_pending);
   x.Gauge("evlog_rocksdb_pending_compaction_bytes",
           "Bytes RocksDB estimates compactions must rewrite now.", r.pending_compaction_bytes);
+  if (daemon != nullptr) {
+    x.Gauge("evlogd_sessions", "Binary-protocol sessions open now.", daemon->sessions);
+    x.Gauge("evlogd_queued_bytes", "Response and push bytes queued for writing in all sessions.",
+            daemon->queued_bytes);
+    x.Counter("evlogd_slow_consumers_closed_total",
+              "Sessions closed because their client took no bytes for the write timeout.",
+              daemon->slow_consumers_closed);
+  }
   return x.Take();
 }
 

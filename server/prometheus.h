@@ -13,6 +13,16 @@
 
 namespace evlog::server {
 
+// What evlogd itself holds, beside the store's metrics.
+struct DaemonGauges {
+  // Binary-protocol sessions open now.
+  uint64_t sessions = 0;
+  // Response and push bytes queued for writing in those sessions.
+  uint64_t queued_bytes = 0;
+  // Sessions closed because their client took no bytes for the write timeout.
+  uint64_t slow_consumers_closed = 0;
+};
+
 // The Content-Type of RenderPrometheus's output.
 inline constexpr std::string_view kPrometheusContentType = "text/plain; version=0.0.4";
 
@@ -20,7 +30,9 @@ inline constexpr std::string_view kPrometheusContentType = "text/plain; version=
 // _total, histograms have cumulative _bucket{le="..."} lines ending with
 // le="+Inf", then _sum and _count; per-subscription gauges carry a
 // subscription="<name>" label (escaped as the format requires). Units are
-// Prometheus base units (seconds, bytes). Lines end with '\n'.
-std::string RenderPrometheus(const MetricsSnapshot& metrics);
+// Prometheus base units (seconds, bytes). Lines end with '\n'. With
+// `daemon`, its gauges follow as the evlogd_* families.
+std::string RenderPrometheus(const MetricsSnapshot& metrics,
+                             const DaemonGauges* daemon = nullptr);
 
 }  // namespace evlog::server

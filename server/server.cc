@@ -33,7 +33,13 @@ Server::Server(net::asio::io_context& io, Store& store, ServerOptions options)
       signals_(io),
       drain_timer_(io),
       accept_pause_(io) {
-  if (options_.http) http_ = std::make_unique<HttpListener>(io, dispatcher_, *options_.http);
+  if (options_.http) {
+    http_ = std::make_unique<HttpListener>(io, dispatcher_, *options_.http, [this] {
+      return DaemonGauges{.sessions = registry_.count(),
+                          .queued_bytes = registry_.queued_bytes(),
+                          .slow_consumers_closed = registry_.slow_consumers_closed()};
+    });
+  }
 }
 
 Server::~Server() { read_pool_.join(); }

@@ -80,7 +80,8 @@ class Server {
   // Stops accepting and drains every session. Safe from any thread.
   void Drain();
 
-  size_t session_count() const { return registry_.size(); }
+  // Sessions open now. Safe from any thread.
+  size_t session_count() const { return registry_.count(); }
   // Bytes queued for writing in all sessions. Safe from any thread.
   size_t queued_bytes() const { return registry_.queued_bytes(); }
   // Sessions closed as slow consumers (SessionOptions::write_timeout). Safe

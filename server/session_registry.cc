@@ -9,6 +9,7 @@ namespace evlog::server {
 
 void SessionRegistry::Add(std::shared_ptr<Session> session) {
   sessions_.insert(std::move(session));
+  count_.store(sessions_.size(), std::memory_order_relaxed);
 }
 
 void SessionRegistry::SubQueued(size_t bytes) {
@@ -21,6 +22,7 @@ void SessionRegistry::SubQueued(size_t bytes) {
 
 void SessionRegistry::Remove(const std::shared_ptr<Session>& session) {
   sessions_.erase(session);
+  count_.store(sessions_.size(), std::memory_order_relaxed);
   if (sessions_.empty() && on_empty_) std::exchange(on_empty_, nullptr)();
 }
 

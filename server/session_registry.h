@@ -10,7 +10,8 @@
 // pause is bounded.
 //
 // Thread-safety: used only on the server's io_context thread, but for
-// queued_bytes() and slow_consumers_closed(), which any thread may read.
+// count(), queued_bytes() and slow_consumers_closed(), which any thread may
+// read.
 
 #pragma once
 
@@ -33,6 +34,8 @@ class SessionRegistry {
   // Whether another session would pass the limit.
   bool full() const { return sessions_.size() >= max_sessions_; }
   size_t size() const { return sessions_.size(); }
+  // size(), safe to read from any thread.
+  size_t count() const { return count_.load(std::memory_order_relaxed); }
 
   // REQUIRES: !full()
   void Add(std::shared_ptr<Session> session);
@@ -70,6 +73,7 @@ class SessionRegistry {
   std::unordered_set<std::shared_ptr<Session>> sessions_;
   std::function<void()> on_empty_;
   std::atomic<size_t> queued_bytes_{0};
+  std::atomic<size_t> count_{0};
   std::atomic<uint64_t> slow_consumers_closed_{0};
   std::vector<std::weak_ptr<Session>> waiting_;
 };

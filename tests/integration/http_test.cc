@@ -249,6 +249,11 @@ TEST_F(HttpTest, MetricsIsAValidPrometheusExpositionOfTheStore) {
   EXPECT_EQ(values["evlog_appends_total"], 3);
   EXPECT_EQ(values["evlog_events_total"], 3);
   EXPECT_EQ(values["evlog_append_latency_seconds_count"], 3);
+  // evlogd's own gauges: no binary-protocol session is open here.
+  ASSERT_TRUE(values.contains("evlogd_sessions")) << r.body;
+  EXPECT_EQ(values["evlogd_sessions"], 0);
+  EXPECT_EQ(values["evlogd_queued_bytes"], 0);
+  EXPECT_EQ(values["evlogd_slow_consumers_closed_total"], 0);
   EXPECT_EQ(Get("/metrics?x=1").status, 400);
   EXPECT_EQ(Post("/metrics", "{}").status, 405);
 }

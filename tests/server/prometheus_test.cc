@@ -121,6 +121,17 @@ TEST(PrometheusRender, AnEmptySnapshotIsStillValidWithEveryFamily) {
   EXPECT_TRUE(f.at("evlog_subscription_lag_events").samples.empty());
 }
 
+TEST(PrometheusRender, DaemonGaugesFollowTheStoresWhenGiven) {
+  const DaemonGauges daemon{.sessions = 3, .queued_bytes = 4096, .slow_consumers_closed = 2};
+  auto f = ParseOrFail(RenderPrometheus(MetricsSnapshot{}, &daemon));
+  EXPECT_EQ(Value(f, "evlogd_sessions", "evlogd_sessions", {}), 3);
+  EXPECT_EQ(Value(f, "evlogd_queued_bytes", "evlogd_queued_bytes", {}), 4096);
+  EXPECT_EQ(Value(f, "evlogd_slow_consumers_closed_total", "evlogd_slow_consumers_closed_total", {}),
+            2);
+  EXPECT_EQ(f.at("evlogd_slow_consumers_closed_total").type, "counter");
+  EXPECT_FALSE(ParseOrFail(RenderPrometheus(MetricsSnapshot{})).contains("evlogd_sessions"));
+}
+
 // The parser must catch what it claims to, or the tests above prove nothing.
 TEST(ExpositionParser, RejectsWhatTheFormatForbids) {
   const std::vector<std::string> bad = {
