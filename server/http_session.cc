@@ -111,10 +111,15 @@ void HttpSession::OnRead(const boost::system::error_code& ec) {
   // the reply has run, so a drain never closes the store under an append.
   auto executor =
       net::asio::prefer(stream_.get_executor(), net::asio::execution::outstanding_work.tracked);
-  handler_.Handle(std::move(request), [self = shared_from_this(), executor](HttpAnswer answer) {
-    auto shared = std::make_shared<HttpAnswer>(std::move(answer));
-    net::asio::dispatch(executor, [self, shared] { self->OnAnswer(std::move(*shared)); });
-  });
+  // `self` is handed on, and released before `executor`, as in
+  // Session::HandleFrame: the writer thread must not end the session's life.
+  handler_.Handle(std::move(request),
+                  [executor, self = shared_from_this()](HttpAnswer answer) mutable {
+                    auto shared = std::make_shared<HttpAnswer>(std::move(answer));
+                    net::asio::dispatch(executor, [self = std::move(self), shared] {
+                      self->OnAnswer(std::move(*shared));
+                    });
+                  });
 }
 
 void HttpSession::OnAnswer(HttpAnswer answer) {

@@ -281,13 +281,19 @@ void Session::HandleFrame(std::span<const uint8_t> frame) {
   // Appends reply from the writer thread: hop back to this session's
   // executor, keeping the io_context alive (tracked work) until the reply has
   // run, so a drain never closes the store under a pending append.
+  // The reply hands `self` on, and is declared after `executor` so that it
+  // is released first when the writer destroys the reply: the writer must
+  // never hold the last reference to a session once the work is released,
+  // when the io_context (whose timers the session owns) may already be gone
+  // (ASan: Requests.AppendThenEveryReadSeesTheEvents).
   auto executor =
       net::asio::prefer(socket_.get_executor(), net::asio::execution::outstanding_work.tracked);
   dispatcher_.Handle(
-      std::move(request), [self = shared_from_this(), executor](std::string response) {
-        net::asio::dispatch(executor, [self, response = std::move(response)]() mutable {
-          self->Send(std::move(response), true);
-        });
+      std::move(request), [executor, self = shared_from_this()](std::string response) mutable {
+        net::asio::dispatch(executor,
+                            [self = std::move(self), response = std::move(response)]() mutable {
+                              self->Send(std::move(response), true);
+                            });
       });
 }
 
