@@ -324,6 +324,12 @@ TEST_F(KafkaTest, ToolRejectsBadFlagsWithUsageErrors) {
   EXPECT_EQ(RunTool({"--db", dir_.Sub("missing"), "--brokers", b, "--topic", "t"}), 4);
 }
 
+TEST_F(KafkaTest, ToolExitsSevenWhenTheDaemonCannotBeReached) {
+  // Port 1 on loopback: nothing listens there, the connection is refused.
+  EXPECT_EQ(RunTool({"--connect", "127.0.0.1:1", "--brokers", kafka_.bootstraps(), "--topic", "t"}),
+            7);
+}
+
 TEST_F(KafkaTest, ToolStreamsUntilSigtermAndExitsZero) {
   AppendEvents(5);
   store_.reset();  // the tool opens the store itself

@@ -151,6 +151,20 @@ int main(int argc, char** argv) {
   Result<std::unique_ptr<kafka::Connector>> connector =
       kafka::Connector::Create(std::move(options), *source);
   if (!connector.ok()) return cli::ReportError(connector.status());
+#ifndef EVLOG_KAFKA_NO_REMOTE
+  if (!connect.empty() && !checkpoint_file.empty()) {
+    // A bad checkpoint file is the caller's to fix, not the daemon's.
+    if (Result<Position> p = kafka::RemoteSource::ReadCheckpoint(checkpoint_file); !p.ok()) {
+      return cli::ReportError(p.status());
+    }
+  }
+#endif
+  if (Status s = (*connector)->Start(); !s.ok()) {
+    // As with `evlog --connect`: a daemon that cannot be reached or refuses
+    // the session is exit 7, and nothing was done.
+    const int code = cli::ReportError(s);
+    return connect.empty() ? code : cli::kExitUnreachable;
+  }
 
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
