@@ -36,8 +36,9 @@ struct ServerOptions {
   // Per-session limits (frame bytes, in flight, buffered bytes, write and
   // idle time).
   SessionOptions session;
-  // Response bytes queued in all sessions together before every session
-  // stops taking requests until writes free room (see SessionRegistry).
+  // Response bytes queued in all sessions together before a session holding
+  // more than SessionOptions::max_buffered_bytes_under_pressure stops taking
+  // requests (see SessionRegistry).
   // Default: 256 MiB
   size_t max_queued_bytes = size_t{256} << 20;
   // Token and response limits.

@@ -63,8 +63,7 @@ void Session::Grant(uint64_t id, uint64_t credits) {
 
 void Session::Pump(const std::shared_ptr<Subscription>& sub) {
   if (closed_ || stop_reading_ || sub->ended || sub->polling || sub->credits == 0) return;
-  if (queued_bytes_ >= options_.max_buffered_bytes) return;  // OnWrite pumps again.
-  if (WaitingForRoom()) return;
+  if (QueueFull()) return;  // OnWrite pumps again.
   sub->polling = true;
   const size_t want =
       static_cast<size_t>(std::min<uint64_t>(sub->credits, options_.max_push_events));
@@ -210,10 +209,9 @@ void Session::OnRead(const boost::system::error_code& ec, size_t n) {
 
 void Session::Process() {
   while (!stop_reading_ && !closed_) {
-    if (in_flight_ >= options_.max_in_flight || queued_bytes_ >= options_.max_buffered_bytes) {
+    if (in_flight_ >= options_.max_in_flight || QueueFull()) {
       return;  // Paused: OnWrite resumes once responses drain.
     }
-    if (WaitingForRoom()) return;
     switch (parser_.Parse()) {
       case FrameParser::Next::kFrame:
         HandleFrame(parser_.frame());
@@ -349,22 +347,9 @@ void Session::OnWrite(const boost::system::error_code& ec, size_t frames) {
   for (auto& [id, sub] : std::map(subscriptions_)) Pump(sub);
 }
 
-bool Session::WaitingForRoom() {
-  if (!registry_.over_budget()) return false;
-  if (!waiting_for_room_) {
-    waiting_for_room_ = true;
-    registry_.WaitForRoom(weak_from_this());
-  }
-  return true;
-}
-
-void Session::ResumeLater() {
-  net::asio::post(socket_.get_executor(), [self = shared_from_this()] {
-    self->waiting_for_room_ = false;
-    if (self->closed_) return;
-    self->Process();
-    for (auto& [id, sub] : std::map(self->subscriptions_)) self->Pump(sub);
-  });
+bool Session::QueueFull() const {
+  if (queued_bytes_ >= options_.max_buffered_bytes) return true;
+  return queued_bytes_ >= options_.max_buffered_bytes_under_pressure && registry_.over_budget();
 }
 
 void Session::ArmWriteTimer(std::chrono::steady_clock::time_point at) {

@@ -53,6 +53,11 @@ struct SessionOptions {
   // Response bytes queued for writing, before reading pauses.
   // Default: 16 MiB
   size_t max_buffered_bytes = 16 << 20;
+  // The same while all sessions together hold ServerOptions::
+  // max_queued_bytes: a session holding more takes nothing until its own
+  // writes bring it under.
+  // Default: 1 MiB
+  size_t max_buffered_bytes_under_pressure = 1 << 20;
   // A session whose client has not taken a write (up to 64 queued frames)
   // this long is closed as a slow consumer. Zero: never.
   // Default: 30 s
@@ -104,9 +109,6 @@ class Session : public std::enable_shared_from_this<Session> {
   // Closes at once; responses not yet written are dropped.
   void Close();
 
-  // Takes requests and pushes again after a wait for the server-wide budget
-  // (SessionRegistry::WaitForRoom); runs on the session's executor later.
-  void ResumeLater();
 
  private:
   struct Outgoing {
@@ -137,8 +139,11 @@ class Session : public std::enable_shared_from_this<Session> {
   // sends, and closes at its EOF or after options_.linger.
   void Linger();
   void ArmIdleTimer(std::chrono::steady_clock::time_point at);
-  // Whether the server-wide budget is spent; if so, waits for room.
-  bool WaitingForRoom();
+  // Whether the write queue holds too much to take another request or make
+  // another push: max_buffered_bytes, or its share under pressure while the
+  // server-wide budget is spent. A full queue is never empty, so a write is
+  // out and OnWrite looks again.
+  bool QueueFull() const;
   void ArmWriteTimer(std::chrono::steady_clock::time_point at);
   void OnWriteTimer(const boost::system::error_code& ec);
 
@@ -177,7 +182,6 @@ class Session : public std::enable_shared_from_this<Session> {
   size_t queued_bytes_ = 0;
   bool writing_ = false;
   bool write_timer_armed_ = false;
-  bool waiting_for_room_ = false;
   std::chrono::steady_clock::time_point write_started_;
   std::chrono::steady_clock::time_point started_;
   std::chrono::steady_clock::time_point last_activity_;

@@ -12,14 +12,6 @@ void SessionRegistry::Add(std::shared_ptr<Session> session) {
   count_.store(sessions_.size(), std::memory_order_relaxed);
 }
 
-void SessionRegistry::SubQueued(size_t bytes) {
-  queued_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
-  if (waiting_.empty() || over_budget()) return;
-  for (const std::weak_ptr<Session>& w : std::exchange(waiting_, {})) {
-    if (std::shared_ptr<Session> s = w.lock()) s->ResumeLater();
-  }
-}
-
 void SessionRegistry::Remove(const std::shared_ptr<Session>& session) {
   sessions_.erase(session);
   count_.store(sessions_.size(), std::memory_order_relaxed);

@@ -3,11 +3,11 @@
 // SIGTERM drain.
 //
 // The budget: while the sessions together hold `max_queued_bytes` or more
-// of unwritten responses, every session stops taking requests and pushes
-// (WaitForRoom) and is resumed once writes or closes bring the total under
-// it. A session that exceeds it can only be one whose client stopped
-// reading, and such a session is closed after its write timeout, so the
-// pause is bounded.
+// of unwritten responses, a session that holds more than its share under
+// pressure (SessionOptions::max_buffered_bytes_under_pressure) takes no
+// more requests or pushes until its own writes bring it under; sessions
+// whose clients keep reading hold little and go on. Clients that stopped
+// reading are closed after the write timeout, which frees the budget.
 //
 // Thread-safety: used only on the server's io_context thread, but for
 // count(), queued_bytes() and slow_consumers_closed(), which any thread may
@@ -20,7 +20,6 @@
 #include <functional>
 #include <memory>
 #include <unordered_set>
-#include <vector>
 
 namespace evlog::server {
 
@@ -52,14 +51,9 @@ class SessionRegistry {
   // to read): what clients that do not read cost the server.
   size_t queued_bytes() const { return queued_bytes_.load(std::memory_order_relaxed); }
   void AddQueued(size_t bytes) { queued_bytes_.fetch_add(bytes, std::memory_order_relaxed); }
-  // Resumes the sessions waiting for room once the total is under the budget.
-  void SubQueued(size_t bytes);
+  void SubQueued(size_t bytes) { queued_bytes_.fetch_sub(bytes, std::memory_order_relaxed); }
   // Whether the sessions hold the whole budget of queued bytes.
   bool over_budget() const { return queued_bytes() >= max_queued_bytes_; }
-  // `session` is resumed (Session::ResumeLater) once the total is under the
-  // budget. A session waits at most once at a time: it calls this only when
-  // it has no wait pending.
-  void WaitForRoom(std::weak_ptr<Session> session) { waiting_.push_back(std::move(session)); }
 
   // Sessions closed because their client took no bytes for the write timeout.
   uint64_t slow_consumers_closed() const {
@@ -75,7 +69,6 @@ class SessionRegistry {
   std::atomic<size_t> queued_bytes_{0};
   std::atomic<size_t> count_{0};
   std::atomic<uint64_t> slow_consumers_closed_{0};
-  std::vector<std::weak_ptr<Session>> waiting_;
 };
 
 }  // namespace evlog::server
