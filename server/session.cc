@@ -209,7 +209,7 @@ void Session::OnRead(const boost::system::error_code& ec, size_t n) {
 
 void Session::Process() {
   while (!stop_reading_ && !closed_) {
-    if (in_flight_ >= options_.max_in_flight || QueueFull()) {
+    if (in_flight_ >= options_.max_in_flight || QueueFull() || ReadsFull()) {
       return;  // Paused: OnWrite resumes once responses drain.
     }
     switch (parser_.Parse()) {
@@ -276,6 +276,8 @@ void Session::HandleFrame(std::span<const uint8_t> frame) {
     return;
   }
   ++in_flight_;
+  const bool read = !std::holds_alternative<AppendRequest>(request.body);
+  if (read) ++reads_in_flight_;
   // Appends reply from the writer thread: hop back to this session's
   // executor, keeping the io_context alive (tracked work) until the reply has
   // run, so a drain never closes the store under a pending append.
@@ -287,11 +289,15 @@ void Session::HandleFrame(std::span<const uint8_t> frame) {
   auto executor =
       net::asio::prefer(socket_.get_executor(), net::asio::execution::outstanding_work.tracked);
   dispatcher_.Handle(
-      std::move(request), [executor, self = shared_from_this()](std::string response) mutable {
-        net::asio::dispatch(executor,
-                            [self = std::move(self), response = std::move(response)]() mutable {
-                              self->Send(std::move(response), true);
-                            });
+      std::move(request),
+      [executor, read, self = shared_from_this()](std::string response) mutable {
+        net::asio::dispatch(
+            executor, [read, self = std::move(self), response = std::move(response)]() mutable {
+              // The answer's bytes are in the write queue now; its write
+              // completion takes up reading again (OnWrite, Process).
+              if (read) --self->reads_in_flight_;
+              self->Send(std::move(response), true);
+            });
       });
 }
 
@@ -345,6 +351,10 @@ void Session::OnWrite(const boost::system::error_code& ec, size_t frames) {
   Process();
   // Pushes paused by a full write queue go on.
   for (auto& [id, sub] : std::map(subscriptions_)) Pump(sub);
+}
+
+bool Session::ReadsFull() const {
+  return reads_in_flight_ >= (registry_.over_budget() ? 1 : options_.max_reads_in_flight);
 }
 
 bool Session::QueueFull() const {

@@ -50,6 +50,13 @@ struct SessionOptions {
   // Requests read and not yet answered, before reading pauses.
   // Default: 1024
   size_t max_in_flight = 1024;
+  // Reads (every request but appends and the subscription requests) taken
+  // and not yet answered, before reading pauses; 1 while all sessions
+  // together hold ServerOptions::max_queued_bytes. Their answers are not in
+  // the write queue yet, so this bounds what the queue limits cannot: a
+  // burst of pipelined reads that each answer with up to a frame.
+  // Default: 16
+  size_t max_reads_in_flight = 16;
   // Response bytes queued for writing, before reading pauses.
   // Default: 16 MiB
   size_t max_buffered_bytes = 16 << 20;
@@ -144,6 +151,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // server-wide budget is spent. A full queue is never empty, so a write is
   // out and OnWrite looks again.
   bool QueueFull() const;
+  // Whether max_reads_in_flight reads (1 while the server-wide budget is
+  // spent) are being answered. Each answer is then queued and written, and
+  // that write's completion looks again.
+  bool ReadsFull() const;
   void ArmWriteTimer(std::chrono::steady_clock::time_point at);
   void OnWriteTimer(const boost::system::error_code& ec);
 
@@ -178,6 +189,9 @@ class Session : public std::enable_shared_from_this<Session> {
   bool closed_ = false;
   Ending ending_ = Ending::kNone;
   size_t in_flight_ = 0;
+  // Requests other than appends (and Subscribe, Credit, Unsubscribe) taken
+  // and not yet answered: each may answer with up to a frame of events.
+  size_t reads_in_flight_ = 0;
   std::deque<Outgoing> write_queue_;
   size_t queued_bytes_ = 0;
   bool writing_ = false;

@@ -467,6 +467,23 @@ TEST_F(SlowReader, UnderTheBudgetASessionHoldingMoreThanItsShareTakesNoMoreReque
   EXPECT_EQ(server_->slow_consumers_closed(), 0u);
 }
 
+// A burst of pipelined reads is taken max_reads_in_flight (16) at a time: a
+// client that never reads holds at most its 16 MiB of queue plus the answers
+// of 16 reads, not of all 38 it sent (about 100 MB; the queue limits alone
+// would let them all in, since no answer is queued when the burst arrives).
+TEST_F(SlowReader, APipelinedBurstOfReadsIsTakenSixteenAtATime) {
+  {
+    Result<std::unique_ptr<Client>> c = Connect();
+    ASSERT_TRUE(c.ok());
+    AppendThreeBigEvents(**c);
+  }
+  auto raw = StartSlowReader(port(), 38);
+  ASSERT_NE(raw, nullptr);
+  const size_t answer = 3 * (900 << 10);
+  EXPECT_LT(SteadyQueuedBytes(*server_), (size_t{16} << 20) + 17 * answer);
+  EXPECT_GT(server_->queued_bytes(), 4 * answer);  // it did take a burst
+}
+
 // Under the same pressure, sessions whose clients read go on at once: they
 // hold less than their share.
 TEST_F(SlowReader, UnderTheBudgetSessionsThatReadGoOn) {
