@@ -343,18 +343,25 @@ TEST_F(Sessions, AConnectionThatNeverSaysHelloIsClosedAfterTheHelloTimeout) {
 namespace evlog::testutil {
 namespace {
 
-using SlowReader = DaemonTest;
 
-// Three events of 900 KiB, so that every ReadAll answer is about 2.7 MB.
-void AppendThreeBigEvents(Client& client) {
-  for (int i = 0; i < 3; ++i) {
-    AppendRequest big;
-    big.streams.push_back(
-        StreamAppend{"big-1", ExpectedVersion::Any(), {Ev("T", std::string(900 << 10, 'x'))}});
-    big.durability = Durability::kBuffered;
-    ASSERT_TRUE(client.Append(big).ok());
+class SlowReader : public DaemonTest {
+ protected:
+  // Restarts the server with `options` (the store stays) and appends three
+  // events of 900 KiB, so that every ReadAll answer is about 2.7 MB.
+  void StartWithBigEvents(const server::ServerOptions& options = {}) {
+    StopServer();
+    StartServer(options);
+    Result<std::unique_ptr<Client>> c = Connect();
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    for (int i = 0; i < 3; ++i) {
+      AppendRequest big;
+      big.streams.push_back(
+          StreamAppend{"big-1", ExpectedVersion::Any(), {Ev("T", std::string(900 << 10, 'x'))}});
+      big.durability = Durability::kBuffered;
+      ASSERT_TRUE((*c)->Append(big).ok());
+    }
   }
-}
+};
 
 // A raw session that asks for `requests` ReadAll answers of about 2.7 MB in
 // one burst and reads only the first: the server has then taken the rest of
@@ -400,15 +407,9 @@ bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds
 // buffers; the server stops reading it (bounded memory) and, on drain, gives
 // up on it after drain_timeout instead of waiting forever.
 TEST_F(SlowReader, CannotHoldTheDrainForever) {
-  StopServer();
   server::ServerOptions options;
   options.drain_timeout = std::chrono::milliseconds(300);
-  StartServer(options);
-  {
-    Result<std::unique_ptr<Client>> c = Connect();
-    ASSERT_TRUE(c.ok());
-    AppendThreeBigEvents(**c);
-  }
+  ASSERT_NO_FATAL_FAILURE(StartWithBigEvents(options));
   auto raw = StartSlowReader(port());
   ASSERT_NE(raw, nullptr);
   const auto start = std::chrono::steady_clock::now();
@@ -420,13 +421,11 @@ TEST_F(SlowReader, CannotHoldTheDrainForever) {
 // The slow consumer: a session whose client takes none of a write for the
 // write timeout is closed, and what it held is freed.
 TEST_F(SlowReader, IsClosedAfterTheWriteTimeoutAndWhatItHeldIsFreed) {
-  StopServer();
   server::ServerOptions options;
   options.session.write_timeout = std::chrono::milliseconds(300);
-  StartServer(options);
-  Result<std::unique_ptr<Client>> c = Connect();
+  ASSERT_NO_FATAL_FAILURE(StartWithBigEvents(options));
+  Result<std::unique_ptr<Client>> c = Connect();  // idle while the other is slow
   ASSERT_TRUE(c.ok());
-  AppendThreeBigEvents(**c);
   auto raw = StartSlowReader(port());
   ASSERT_NE(raw, nullptr);
   ASSERT_TRUE(WaitUntil([&] { return server_->slow_consumers_closed() == 1; },
@@ -444,16 +443,10 @@ TEST_F(SlowReader, IsClosedAfterTheWriteTimeoutAndWhatItHeldIsFreed) {
 // session holding more than its share under pressure (1 MiB) takes no more
 // requests -- though it is far under its own 64 MiB limit here.
 TEST_F(SlowReader, UnderTheBudgetASessionHoldingMoreThanItsShareTakesNoMoreRequests) {
-  StopServer();
   server::ServerOptions options;
   options.max_queued_bytes = size_t{1} << 20;
   options.session.max_buffered_bytes = size_t{64} << 20;
-  StartServer(options);  // The write timeout (30 s) closes nobody here.
-  {
-    Result<std::unique_ptr<Client>> c = Connect();
-    ASSERT_TRUE(c.ok());
-    AppendThreeBigEvents(**c);
-  }
+  ASSERT_NO_FATAL_FAILURE(StartWithBigEvents(options));  // The write timeout (30 s) closes nobody here.
   auto raw = StartSlowReader(port(), 16);  // about 43 MB, part in the socket buffers
   ASSERT_NE(raw, nullptr);
   const size_t before = SteadyQueuedBytes(*server_);
@@ -472,11 +465,7 @@ TEST_F(SlowReader, UnderTheBudgetASessionHoldingMoreThanItsShareTakesNoMoreReque
 // of 16 reads, not of all 38 it sent (about 100 MB; the queue limits alone
 // would let them all in, since no answer is queued when the burst arrives).
 TEST_F(SlowReader, APipelinedBurstOfReadsIsTakenSixteenAtATime) {
-  {
-    Result<std::unique_ptr<Client>> c = Connect();
-    ASSERT_TRUE(c.ok());
-    AppendThreeBigEvents(**c);
-  }
+  ASSERT_NO_FATAL_FAILURE(StartWithBigEvents());
   auto raw = StartSlowReader(port(), 38);
   ASSERT_NE(raw, nullptr);
   const size_t answer = 3 * (900 << 10);
@@ -487,15 +476,9 @@ TEST_F(SlowReader, APipelinedBurstOfReadsIsTakenSixteenAtATime) {
 // Under the same pressure, sessions whose clients read go on at once: they
 // hold less than their share.
 TEST_F(SlowReader, UnderTheBudgetSessionsThatReadGoOn) {
-  StopServer();
   server::ServerOptions options;
   options.max_queued_bytes = size_t{1} << 20;
-  StartServer(options);
-  {
-    Result<std::unique_ptr<Client>> c = Connect();
-    ASSERT_TRUE(c.ok());
-    AppendThreeBigEvents(**c);
-  }
+  ASSERT_NO_FATAL_FAILURE(StartWithBigEvents(options));
   auto raw = StartSlowReader(port());
   ASSERT_NE(raw, nullptr);
   ASSERT_GT(SteadyQueuedBytes(*server_), options.max_queued_bytes);
