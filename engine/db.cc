@@ -4,10 +4,15 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
+#include <fstream>
+#include <string_view>
 #include <system_error>
 
 #include "dedup.h"
@@ -31,6 +36,28 @@ Status FromRocks(const rocksdb::Status& s) {
 }
 
 namespace {
+
+// A read-only store's RocksDB secondary instance keeps its info logs in a
+// directory of its own under the temporary directory, removed at close. A
+// process killed before its close leaves it behind: so each names its owner
+// in a file `pid`, and opening a read-only store removes those whose owner
+// is gone. A directory without that file, or whose owner is alive (or not
+// ours to signal), is left alone.
+constexpr std::string_view kSecondaryPrefix = "evlog-secondary-";
+
+void RemoveAbandonedSecondaryDirs(const fs::path& tmp) {
+  std::error_code ec;
+  fs::directory_iterator it(tmp, ec);
+  for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    if (!it->path().filename().string().starts_with(kSecondaryPrefix)) continue;
+    std::ifstream in(it->path() / "pid");
+    pid_t owner = 0;
+    if (!(in >> owner) || owner <= 0) continue;
+    if (kill(owner, 0) == 0 || errno != ESRCH) continue;
+    std::error_code ignored;
+    fs::remove_all(it->path(), ignored);
+  }
+}
 
 // True if every entry of `path` is a file RocksDB writes while it creates a
 // database, before CURRENT: what a process killed during the first Open
@@ -243,10 +270,17 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& 
   if (options.read_only) {
     // A secondary instance follows the primary's manifest and WAL without
     // taking the lock, so reads work beside a live writer in another process.
-    std::string dir = (fs::temp_directory_path() / "evlog-secondary-XXXXXX").string();
-    if (mkdtemp(dir.data()) == nullptr)
-      return Status::IOError("cannot create a temporary directory");
+    const fs::path tmp = fs::temp_directory_path(ec);
+    if (ec) return Status::IOError("no temporary directory: " + ec.message());
+    RemoveAbandonedSecondaryDirs(tmp);
+    std::string dir = (tmp / (std::string(kSecondaryPrefix) + "XXXXXX")).string();
+    if (mkdtemp(dir.data()) == nullptr) {
+      return Status::IOError("cannot create a temporary directory in " + tmp.string());
+    }
     out->secondary_dir = dir;
+    if (!(std::ofstream(fs::path(dir) / "pid") << getpid())) {
+      return Status::IOError("cannot write " + dir + "/pid");
+    }
     db_options.max_open_files = -1;
     s = rocksdb::DB::OpenAsSecondary(db_options, path, dir, families, &out->handles, &raw);
   } else {

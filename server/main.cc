@@ -101,7 +101,15 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(size_t{1} << 10, size_t{1} << 30));
   app.add_flag("--allow-remote", allow_remote, "Allow a non-loopback --listen or --http address");
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // A usage error is exit 2, as every other evlogd and evlog usage error.
+    std::cerr << "evlogd: " << e.what() << "\n";
+    return 2;
+  }
 
   evlog::server::ServerOptions options;
   std::string error;
@@ -144,6 +152,9 @@ int main(int argc, char** argv) {
     http.max_sessions = max_connections;
     http.max_body_bytes = http_max_body_bytes;
     http.idle_timeout = std::chrono::seconds(idle_timeout_s);
+    // 0, never, is a year for Beast's stream timer.
+    http.write_timeout = write_timeout_s > 0 ? std::chrono::seconds(write_timeout_s)
+                                             : std::chrono::hours(24 * 365);
     options.http = http;
   }
   options.max_sessions = max_connections;

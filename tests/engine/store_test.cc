@@ -5,11 +5,13 @@
 #include <rocksdb/db.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "testutil/child_process.h"
 #include "testutil/store_fixture.h"
@@ -492,6 +494,56 @@ TEST_F(StoreOpen, RecordUnderTheWrongPositionIsCorruption) {
   auto it = store_->ReadAll({.from = Position(2)});
   EXPECT_FALSE(it->Valid());
   EXPECT_TRUE(it->status().IsCorruption());
+}
+
+// A read-only open names its secondary directory's owner and removes the
+// directories of owners that are gone (a reader killed before its close),
+// and only those.
+TEST_F(StoreOpen, ReadOnlyOpenRemovesSecondaryDirectoriesLeftByDeadProcesses) {
+  AppendOne("a-1");
+  const std::filesystem::path tmp = dir_.Sub("tmp");
+  std::filesystem::create_directories(tmp);
+  const char* saved = getenv("TMPDIR");
+  const std::string previous = saved != nullptr ? saved : "";
+  setenv("TMPDIR", tmp.c_str(), 1);
+  struct Restore {
+    bool had;
+    std::string value;
+    ~Restore() { had ? setenv("TMPDIR", value.c_str(), 1) : unsetenv("TMPDIR"); }
+  } restore{saved != nullptr, previous};
+
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) _exit(0);
+  ASSERT_EQ(waitpid(child, nullptr, 0), child);  // `child` is now a pid nobody owns
+  auto make = [&](const std::string& name, std::optional<pid_t> owner) {
+    std::filesystem::create_directories(tmp / name);
+    std::ofstream(tmp / name / "LOG") << "info log";
+    if (owner) std::ofstream(tmp / name / "pid") << *owner;
+  };
+  make("evlog-secondary-dead01", child);
+  make("evlog-secondary-alive1", getpid());
+  make("evlog-secondary-nopid1", std::nullopt);
+  make("unrelated-dead01", child);
+
+  auto count_secondaries = [&] {
+    return std::count_if(std::filesystem::directory_iterator(tmp),
+                         std::filesystem::directory_iterator(), [](const auto& e) {
+                           return e.path().filename().string().starts_with("evlog-secondary-");
+                         });
+  };
+  {
+    auto ro = Store::Open(Options{.read_only = true}, path());
+    ASSERT_OK(ro.status());
+    EXPECT_FALSE(std::filesystem::exists(tmp / "evlog-secondary-dead01"));
+    EXPECT_TRUE(std::filesystem::exists(tmp / "evlog-secondary-alive1"));
+    EXPECT_TRUE(std::filesystem::exists(tmp / "evlog-secondary-nopid1"));
+    EXPECT_TRUE(std::filesystem::exists(tmp / "unrelated-dead01"));
+    EXPECT_EQ(count_secondaries(), 3);  // alive1, nopid1 and this store's own
+    auto own = (*ro)->ReadStream("a-1");
+    ASSERT_OK(own.status());
+  }
+  EXPECT_EQ(count_secondaries(), 2);  // its own is removed at close
 }
 
 }  // namespace

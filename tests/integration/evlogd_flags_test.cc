@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "client.h"
 #include "integration/daemon_fixture.h"
@@ -44,6 +46,30 @@ TEST(Evlogd, BadListenAndMissingDbAreUsageErrors) {
   auto no_db = ChildProcess::Start({EVLOGD_PATH, "--listen", "127.0.0.1:0"});
   ASSERT_NE(no_db, nullptr);
   EXPECT_NE(ExitCode(no_db->Wait()), 0);
+}
+
+TEST(Evlogd, OutOfRangeWriteTimeoutAndQueuedBytesAreUsageErrors) {
+  TempDir dir;
+  for (std::vector<std::string> flags : {std::vector<std::string>{"--write-timeout", "-1"},
+                                         {"--write-timeout", "86401"},
+                                         {"--max-queued-bytes", "1000"},
+                                         {"--max-queued-bytes", "lots"}}) {
+    flags.insert(flags.begin(), {EVLOGD_PATH, "--db", dir.Sub("s"), "--listen", "127.0.0.1:0"});
+    auto child = ChildProcess::Start(flags);
+    ASSERT_NE(child, nullptr);
+    EXPECT_EQ(ExitCode(child->Wait()), 2) << flags[5] << " " << flags[6];
+  }
+  // In range, including 0 for "never", it serves.
+  uint16_t port = 0;
+  auto child = StartEvlogd({"--db", dir.Sub("s"), "--listen", "127.0.0.1:0", "--write-timeout",
+                            "0", "--max-queued-bytes", "1048576"},
+                           port);
+  ASSERT_NE(child, nullptr);
+  Result<std::unique_ptr<Client>> c = Client::Connect({.port = port});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE((*c)->Stats().ok());
+  c->reset();
+  EXPECT_EQ(ExitCode(child->KillAndWait(SIGTERM)), 0);
 }
 
 TEST(Evlogd, TokenFileIsRequiredOfEveryClient) {

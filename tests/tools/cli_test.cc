@@ -123,6 +123,20 @@ TEST_P(CliBoth, OneBadStdinLineWritesNothing) {
   }
 }
 
+// Found by fuzz_event_json (corpus/event_json/regression-empty-type): the line parser
+// took an empty type and left the refusal to the store, without the line.
+TEST_P(CliBoth, AnEmptyTypeIsRefusedWithItsLineAndWritesNothing) {
+  CliOutcome r = Evlog({"append", "cart-1"},
+                       "{\"type\":\"Added\",\"data\":1}\n{\"type\":\"\",\"data\":2}\n");
+  ExpectError(r, 1, "invalid_argument");
+  EXPECT_NE(r.Error()["message"].get<std::string>().find("line 2: event type is empty"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(Evlog({"read", "cart-1"}).exit_code, 4);
+  ExpectError(Evlog({"append", "cart-1", "--type", "", "--data", "1"}), 1, "invalid_argument");
+  EXPECT_EQ(Evlog({"read", "cart-1"}).exit_code, 4);
+}
+
 TEST_P(CliBoth, EachAppendsEveryLineOnItsOwn) {
   CliOutcome r = Evlog({"append", "log-1", "--each"},
                        "{\"type\":\"A\",\"data\":1}\n{\"type\":\"B\",\"data\":2}\n");

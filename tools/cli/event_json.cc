@@ -20,6 +20,8 @@ Json BytesToJson(std::string_view bytes, bool try_json) {
 
 Status EventFromArgs(std::string_view type, std::string_view data, std::string_view metadata,
                      std::string_view id, EventData* out) {
+  // The store refuses it too, but only here can the error name the line.
+  if (type.empty()) return Status::InvalidArgument("event type is empty");
   out->type = std::string(type);
   if (!Json::accept(data)) {
     return Status::InvalidArgument("event data is not valid JSON: " + std::string(data));

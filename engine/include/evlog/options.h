@@ -17,7 +17,10 @@ struct Options {
 
   // Open for reading only, beside a writer that may have the store open in
   // another process. Reads see the data as of Open and of each CatchUp().
-  // Appends fail with ReadOnly. Several read-only opens may coexist.
+  // Appends fail with ReadOnly. Several read-only opens may coexist. Each
+  // keeps RocksDB's info logs in a directory `evlog-secondary-*` under the
+  // temporary directory ($TMPDIR), removed at close; one left by a process
+  // that died first is removed by the next read-only open.
   // Default: false
   bool read_only = false;
 
