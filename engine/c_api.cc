@@ -50,6 +50,21 @@ evlog_code_t Drain(evlog::EventIterator& it, size_t max_count, evlog_events_t** 
   return EVLOG_OK;
 }
 
+evlog_code_t ReadStream(evlog_store_t* store, const char* stream, uint64_t from,
+                        size_t max_count, evlog::Direction direction, evlog_events_t** result,
+                        char** errptr) {
+  if (store == nullptr || stream == nullptr || result == nullptr) {
+    return Fail(evlog::Status::InvalidArgument("store, stream or result is NULL"), errptr);
+  }
+  evlog::ReadStreamOptions options;
+  if (from > 0) options.from = evlog::Version(from);
+  options.max_count = max_count;
+  options.direction = direction;
+  auto it = store->store->ReadStream(stream, options);
+  if (!it.ok()) return Fail(it.status(), errptr);
+  return Drain(**it, max_count, result, errptr);
+}
+
 }  // namespace
 
 extern "C" {
@@ -122,15 +137,23 @@ evlog_code_t evlog_append(evlog_store_t* store, const char* stream, int64_t expe
 
 evlog_code_t evlog_read_stream(evlog_store_t* store, const char* stream, uint64_t from,
                                size_t max_count, evlog_events_t** result, char** errptr) {
-  if (store == nullptr || stream == nullptr || result == nullptr) {
-    return Fail(evlog::Status::InvalidArgument("store, stream or result is NULL"), errptr);
+  return ReadStream(store, stream, from, max_count, evlog::Direction::kForward, result, errptr);
+}
+
+evlog_code_t evlog_read_stream_backward(evlog_store_t* store, const char* stream, uint64_t from,
+                                        size_t max_count, evlog_events_t** result, char** errptr) {
+  return ReadStream(store, stream, from, max_count, evlog::Direction::kBackward, result, errptr);
+}
+
+evlog_code_t evlog_stream_version(evlog_store_t* store, const char* stream, uint64_t* version,
+                                  char** errptr) {
+  if (store == nullptr || stream == nullptr || version == nullptr) {
+    return Fail(evlog::Status::InvalidArgument("store, stream or version is NULL"), errptr);
   }
-  evlog::ReadStreamOptions options;
-  if (from > 0) options.from = evlog::Version(from);
-  options.max_count = max_count;
-  auto it = store->store->ReadStream(stream, options);
-  if (!it.ok()) return Fail(it.status(), errptr);
-  return Drain(**it, max_count, result, errptr);
+  auto v = store->store->StreamVersion(stream);
+  if (!v.ok()) return Fail(v.status(), errptr);
+  *version = v->value();
+  return EVLOG_OK;
 }
 
 evlog_code_t evlog_read_all(evlog_store_t* store, uint64_t from, size_t max_count,
@@ -160,6 +183,11 @@ const char* evlog_events_type(const evlog_events_t* result, size_t i) {
 const char* evlog_events_data(const evlog_events_t* result, size_t i, size_t* len) {
   if (len != nullptr) *len = result->events[i].data.size();
   return result->events[i].data.c_str();
+}
+
+const char* evlog_events_metadata(const evlog_events_t* result, size_t i, size_t* len) {
+  if (len != nullptr) *len = result->events[i].metadata.size();
+  return result->events[i].metadata.c_str();
 }
 
 const uint8_t* evlog_events_id(const evlog_events_t* result, size_t i) {

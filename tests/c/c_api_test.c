@@ -1,6 +1,6 @@
 /* The C API (evlog/c.h) from C: open, append with expected versions and
- * ids, a conflict, idempotent retries, read stream, read all, errors and
- * frees. Each test prints its name; the first failed check ends the run
+ * ids, a conflict and recovering from it (stream version, backward reads),
+ * idempotent retries, read stream, read all, errors and frees. Each test prints its name; the first failed check ends the run
  * with exit 1. The stores live in a fresh directory under $TMPDIR (or /tmp),
  * removed at the end. */
 
@@ -120,6 +120,47 @@ static void AWrongExpectedVersionWritesNothingAndSaysWhy(void) {
   evlog_close(store);
 }
 
+static void AfterAConflictTheVersionAndTheNewestEventsAreAtHand(void) {
+  evlog_store_t* store;
+  evlog_events_t* result = NULL;
+  evlog_event_t events[3];
+  uint64_t version = 99;
+  size_t len = 99;
+  const char* metadata;
+  current = "AfterAConflictTheVersionAndTheNewestEventsAreAtHand";
+  store = OpenStore("recover");
+  events[0] = Event("Opened", "1", NULL);
+  events[1] = Event("Deposited", "2", NULL);
+  events[2] = Event("Withdrawn", "3", NULL);
+  CHECK_CODE(evlog_stream_version(store, "acct-1", &version, NULL), EVLOG_OK);
+  CHECK(version == 0);
+  CHECK_CODE(evlog_append(store, "acct-1", EVLOG_EXPECT_NO_STREAM, events, 3, NULL, NULL),
+             EVLOG_OK);
+  CHECK_CODE(evlog_append(store, "acct-1", 1, events, 1, NULL, NULL),
+             EVLOG_WRONG_EXPECTED_VERSION);
+  CHECK_CODE(evlog_stream_version(store, "acct-1", &version, NULL), EVLOG_OK);
+  CHECK(version == 3);
+
+  /* Newest first, from the last version or from a given one. */
+  CHECK_CODE(evlog_read_stream_backward(store, "acct-1", 0, 2, &result, NULL), EVLOG_OK);
+  CHECK(evlog_events_count(result) == 2);
+  CHECK(evlog_events_version(result, 0) == 3);
+  CHECK(strcmp(evlog_events_type(result, 0), "Withdrawn") == 0);
+  CHECK(evlog_events_version(result, 1) == 2);
+  metadata = evlog_events_metadata(result, 0, &len);
+  CHECK(metadata != NULL && len == 0);
+  evlog_events_free(result);
+  CHECK_CODE(evlog_read_stream_backward(store, "acct-1", 2, 10, &result, NULL), EVLOG_OK);
+  CHECK(evlog_events_count(result) == 2);
+  CHECK(evlog_events_version(result, 0) == 2 && evlog_events_version(result, 1) == 1);
+  evlog_events_free(result);
+
+  CHECK_CODE(evlog_append(store, "acct-1", (int64_t)version, events + 1, 1, NULL, NULL), EVLOG_OK);
+  CHECK_CODE(evlog_stream_version(store, "acct-1", NULL, NULL), EVLOG_INVALID_ARGUMENT);
+  CHECK_CODE(evlog_read_stream_backward(store, NULL, 0, 1, &result, NULL), EVLOG_INVALID_ARGUMENT);
+  evlog_close(store);
+}
+
 static void RetryingTheSameIdsReturnsTheOriginalPositionOnce(void) {
   static const uint8_t id1[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
   static const uint8_t id2[16] = {2, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
@@ -230,6 +271,7 @@ int main(void) {
   }
   AppendThenReadStreamReturnsTheEvents();
   AWrongExpectedVersionWritesNothingAndSaysWhy();
+  AfterAConflictTheVersionAndTheNewestEventsAreAtHand();
   RetryingTheSameIdsReturnsTheOriginalPositionOnce();
   ReadAllReturnsTheGlobalLogInPositionOrder();
   BadInputIsAnErrorNeverACrash();

@@ -1,7 +1,8 @@
 /* evlog C API: the store for other languages, through any FFI (Python
  * ctypes, Go cgo, Rust, ...). A thin layer over evlog::Store (store.h); the
  * C++ header is the full manual, this one is the subset a binding needs:
- * open, close, append, read one stream, read the global log.
+ * open, close, append, read one stream (either way) and its version, read
+ * the global log.
  *
  * Caveats, read these first:
  *  - Link libevlog_c.so (CMake: evlog::evlog_c). Every function is
@@ -94,6 +95,16 @@ evlog_code_t evlog_append(evlog_store_t* store, const char* stream, int64_t expe
 evlog_code_t evlog_read_stream(evlog_store_t* store, const char* stream, uint64_t from,
                                size_t max_count, evlog_events_t** result, char** errptr);
 
+/* The same backward: at most `max_count` events of `stream` from version
+ * `from` down (0: from the last), newest first. */
+evlog_code_t evlog_read_stream_backward(evlog_store_t* store, const char* stream, uint64_t from,
+                                        size_t max_count, evlog_events_t** result, char** errptr);
+
+/* Sets *version to `stream`'s current version, 0 if it has no events: after
+ * EVLOG_WRONG_EXPECTED_VERSION, the version to load up to and expect next. */
+evlog_code_t evlog_stream_version(evlog_store_t* store, const char* stream, uint64_t* version,
+                                  char** errptr);
+
 /* Reads at most `max_count` events of the global log from position `from`
  * on (0 or 1: from the first), in position order, into *result. */
 evlog_code_t evlog_read_all(evlog_store_t* store, uint64_t from, size_t max_count,
@@ -105,6 +116,8 @@ size_t evlog_events_count(const evlog_events_t* result);
 const char* evlog_events_stream(const evlog_events_t* result, size_t i);
 const char* evlog_events_type(const evlog_events_t* result, size_t i);
 const char* evlog_events_data(const evlog_events_t* result, size_t i, size_t* len);
+/* The event's metadata (by convention JSON); *len 0 when it has none. */
+const char* evlog_events_metadata(const evlog_events_t* result, size_t i, size_t* len);
 /* The event id: 16 bytes. */
 const uint8_t* evlog_events_id(const evlog_events_t* result, size_t i);
 uint64_t evlog_events_version(const evlog_events_t* result, size_t i);
