@@ -39,10 +39,10 @@ evlog_code_t Fail(const evlog::Status& status, char** errptr) {
   return static_cast<evlog_code_t>(status.code());
 }
 
-evlog_code_t Drain(evlog::EventIterator& it, size_t max_count, evlog_events_t** result,
-                   char** errptr) {
+// Collects what `it` yields: the read's options bound it (max_count).
+evlog_code_t Drain(evlog::EventIterator& it, evlog_events_t** result, char** errptr) {
   auto out = std::make_unique<evlog_events_t>();
-  for (; it.Valid() && out->events.size() < max_count; it.Next()) {
+  for (; it.Valid(); it.Next()) {
     out->events.push_back(evlog::OwnedEvent::From(it.event()));
   }
   if (!it.status().ok()) return Fail(it.status(), errptr);
@@ -62,7 +62,7 @@ evlog_code_t ReadStream(evlog_store_t* store, const char* stream, uint64_t from,
   options.direction = direction;
   auto it = store->store->ReadStream(stream, options);
   if (!it.ok()) return Fail(it.status(), errptr);
-  return Drain(**it, max_count, result, errptr);
+  return Drain(**it, result, errptr);
 }
 
 }  // namespace
@@ -165,7 +165,7 @@ evlog_code_t evlog_read_all(evlog_store_t* store, uint64_t from, size_t max_coun
   options.from = evlog::Position(from);
   options.max_count = max_count;
   auto it = store->store->ReadAll(options);
-  return Drain(*it, max_count, result, errptr);
+  return Drain(*it, result, errptr);
 }
 
 size_t evlog_events_count(const evlog_events_t* result) {

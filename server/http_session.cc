@@ -54,7 +54,7 @@ void HttpSession::OnHeader(const boost::system::error_code& ec) {
       !parser_->is_done()) {
     // curl sends this for bodies over 1 KiB and waits a second for it.
     static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-    stream_.expires_after(options_.write_timeout);
+    ArmWriteDeadline();
     net::asio::async_write(stream_, net::asio::buffer(kContinue),
                            [self = shared_from_this()](const boost::system::error_code& e, size_t) {
                              if (self->closed_) return;
@@ -122,6 +122,14 @@ void HttpSession::OnRead(const boost::system::error_code& ec) {
                   });
 }
 
+void HttpSession::ArmWriteDeadline() {
+  if (options_.write_timeout.count() > 0) {
+    stream_.expires_after(options_.write_timeout);
+  } else {
+    stream_.expires_never();
+  }
+}
+
 void HttpSession::OnAnswer(HttpAnswer answer) {
   if (closed_) return;
   if (auto* start = std::get_if<SseStart>(&answer)) {
@@ -143,7 +151,7 @@ void HttpSession::Respond(HttpResponse response) {
   response.set(http::field::server, "evlogd");
   response.prepare_payload();
   response_ = std::move(response);
-  stream_.expires_after(options_.write_timeout);
+  ArmWriteDeadline();
   http::async_write(
       stream_, *response_,
       [self = shared_from_this(), keep_alive](const boost::system::error_code& ec, size_t) {

@@ -55,7 +55,7 @@ struct HttpOptions {
   // Default: 300 s
   std::chrono::milliseconds idle_timeout = std::chrono::seconds(300);
   // A response (or event stream write) the client does not take this long
-  // closes the session.
+  // closes the session. Zero: never.
   // Default: 30 s
   std::chrono::milliseconds write_timeout = std::chrono::seconds(30);
   // An event stream with nothing to send writes ": keepalive" this often.
@@ -88,6 +88,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void Close();
 
  private:
+  // Starts the write deadline (options_.write_timeout) for a write to come.
+  void ArmWriteDeadline();
   enum class State { kReading, kHandling, kWriting, kStreaming };
 
   void Read();

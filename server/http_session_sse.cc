@@ -72,7 +72,7 @@ void HttpSession::OnPolled(const Status& status, std::string text) {
 void HttpSession::StreamWrite(std::string text) {
   stream_writing_ = true;
   stream_out_ = std::move(text);
-  stream_.expires_after(options_.write_timeout);
+  ArmWriteDeadline();
   net::asio::async_write(stream_, net::asio::buffer(stream_out_),
                          [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
                            self->OnStreamWritten(ec);

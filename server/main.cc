@@ -152,9 +152,7 @@ int main(int argc, char** argv) {
     http.max_sessions = max_connections;
     http.max_body_bytes = http_max_body_bytes;
     http.idle_timeout = std::chrono::seconds(idle_timeout_s);
-    // 0, never, is a year for Beast's stream timer.
-    http.write_timeout = write_timeout_s > 0 ? std::chrono::seconds(write_timeout_s)
-                                             : std::chrono::hours(24 * 365);
+    http.write_timeout = std::chrono::seconds(write_timeout_s);
     options.http = http;
   }
   options.max_sessions = max_connections;

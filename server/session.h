@@ -116,7 +116,6 @@ class Session : public std::enable_shared_from_this<Session> {
   // Closes at once; responses not yet written are dropped.
   void Close();
 
-
  private:
   struct Outgoing {
     std::string frame;

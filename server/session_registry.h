@@ -32,8 +32,7 @@ class SessionRegistry {
 
   // Whether another session would pass the limit.
   bool full() const { return sessions_.size() >= max_sessions_; }
-  size_t size() const { return sessions_.size(); }
-  // size(), safe to read from any thread.
+  // Sessions registered now; safe to read from any thread.
   size_t count() const { return count_.load(std::memory_order_relaxed); }
 
   // REQUIRES: !full()

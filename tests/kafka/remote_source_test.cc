@@ -36,6 +36,15 @@ class RemoteSourceTest : public ::testing::Test {
     ASSERT_NE(evlogd_, nullptr);
   }
 
+  // Stops evlogd with SIGTERM and starts it again on the same port.
+  void RestartEvlogd() {
+    const int status = evlogd_->KillAndWait(SIGTERM);
+    EXPECT_TRUE(WIFEXITED(status)) << status;
+    uint16_t port = 0;
+    evlogd_ = StartEvlogd(dir_.Sub("store"), "127.0.0.1:" + std::to_string(port_), port);
+    ASSERT_NE(evlogd_, nullptr);
+  }
+
   ClientOptions Client() const { return {.host = "127.0.0.1", .port = port_}; }
 
   // Appends `n` events to order-0..2 through the daemon.
@@ -126,11 +135,7 @@ TEST_F(RemoteSourceTest, DeliversAndResumesFromTheCheckpointTheDaemonKeeps) {
     EXPECT_EQ((*listed)[0].name, "kafka-events");
     EXPECT_EQ((*listed)[0].lag, 0u);
   }
-  const int status = evlogd_->KillAndWait(SIGTERM);
-  EXPECT_TRUE(WIFEXITED(status)) << status;
-  uint16_t port = 0;
-  evlogd_ = StartEvlogd(dir_.Sub("store"), "127.0.0.1:" + std::to_string(port_), port);
-  ASSERT_NE(evlogd_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(RestartEvlogd());
   AppendEvents(20);
   EXPECT_EQ(RunUntil(Position(50), ""), 20u);
   std::vector<KafkaMessage> msgs = kafka_.ReadAll(50);
@@ -149,11 +154,7 @@ TEST_F(RemoteSourceTest, ReconnectsWhenTheDaemonRestarts) {
   EXPECT_OK(source.WaitFor(Position(10), kWait));
 
   // The daemon goes away and comes back on the same port.
-  const int status = evlogd_->KillAndWait(SIGTERM);
-  EXPECT_TRUE(WIFEXITED(status)) << status;
-  uint16_t port = 0;
-  evlogd_ = StartEvlogd(dir_.Sub("store"), "127.0.0.1:" + std::to_string(port_), port);
-  ASSERT_NE(evlogd_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(RestartEvlogd());
   AppendEvents(10);
   EXPECT_OK(source.WaitFor(Position(20), kWait));
   stop.store(true);

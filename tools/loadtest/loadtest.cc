@@ -136,13 +136,23 @@ struct Chain {
   uint64_t next_op = 0;
 };
 
+// Raises `a` to `value`, never lowers it.
+void RaiseTo(std::atomic<uint64_t>& a, uint64_t value) {
+  uint64_t v = a.load();
+  while (v < value && !a.compare_exchange_weak(v, value)) {
+  }
+}
+
 class Load {
  public:
+  // Refused appends and wrong reads go to the run's `problems`.
+  explicit Load(Problems& p) : problems(p) {}
+
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> appends_acked{0}, events_acked{0}, conflicts{0}, reads{0}, events_read{0},
       last_position{0};
   std::array<std::atomic<uint64_t>, kSharedStreams> shared_versions{};
-  Problems problems;
+  Problems& problems;
 
   void Start(Chain& c) {
     {
@@ -200,19 +210,11 @@ class Load {
         const StreamAppendResult& s = r->streams.at(0);
         const uint64_t count = s.last_version.value() - s.first_version.value() + 1;
         if (c.shared) {
-          // Raise the shared version we know, never lower it.
-          auto& known = shared_versions[static_cast<size_t>(shared)];
-          uint64_t v = known.load();
-          while (v < s.last_version.value() &&
-                 !known.compare_exchange_weak(v, s.last_version.value())) {
-          }
+          RaiseTo(shared_versions[static_cast<size_t>(shared)], s.last_version.value());
         } else {
           c.version = s.last_version.value();
         }
-        uint64_t p = last_position.load();
-        while (p < s.last_position.value() &&
-               !last_position.compare_exchange_weak(p, s.last_position.value())) {
-        }
+        RaiseTo(last_position, s.last_position.value());
         ++appends_acked;
         events_acked += count;
         {
@@ -224,11 +226,7 @@ class Load {
       }
       if (c.shared && r.status().IsWrongExpectedVersion() && r.status().actual_version()) {
         ++conflicts;
-        auto& known = shared_versions[static_cast<size_t>(shared)];
-        uint64_t v = known.load();
-        const uint64_t actual = *r.status().actual_version();
-        while (v < actual && !known.compare_exchange_weak(v, actual)) {
-        }
+        RaiseTo(shared_versions[static_cast<size_t>(shared)], *r.status().actual_version());
         return Next(c);
       }
       problems.Add("session " + std::to_string(c.session) +
@@ -400,7 +398,7 @@ LoadResult RunLoad(const LoadOptions& o) {
   });
 
   const auto started = Clock::now();
-  Load load;
+  Load load(problems);
   std::vector<std::unique_ptr<Client>> clients;
   for (int s = 0; s < o.sessions; ++s) {
     auto c = Client::Connect(ClientOptions{

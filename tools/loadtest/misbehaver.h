@@ -127,17 +127,11 @@ class Misbehaver {
   // for the drain.
   void CloseBusy() {
     for (Raw& r : raws_) {
-      if (r.kind != Raw::Kind::kHalfOpen && r.fd >= 0) {
-        close(r.fd);
-        r.fd = -1;
-      }
+      if (r.kind != Raw::Kind::kHalfOpen) Reset(r);
     }
   }
   void CloseAll() {
-    for (Raw& r : raws_) {
-      if (r.fd >= 0) close(r.fd);
-      r.fd = -1;
-    }
+    for (Raw& r : raws_) Reset(r);
   }
   const RawCounts& counts() const { return counts_; }
 
@@ -182,12 +176,10 @@ class Misbehaver {
     }
     if (!DrainSome(r.fd)) {
       ++counts_.malformed_closed;
-      close(r.fd);
-      r.fd = -1;
+      Reset(r);
     } else if (Clock::now() - r.since > std::chrono::seconds(15)) {
       problems_.Add("a session that sent a malformed frame was still open after 15 s");
-      close(r.fd);
-      r.fd = -1;
+      Reset(r);
     }
   }
 
@@ -197,8 +189,7 @@ class Misbehaver {
   void TickHalfOpen(Raw& r) {
     if (r.fd >= 0) {
       if (DrainSome(r.fd)) return;
-      close(r.fd);
-      r.fd = -1;
+      Reset(r);
     }
     if (!Open(r)) return;
     const std::string frame = server::EncodeRequest(server::Request{
@@ -208,8 +199,9 @@ class Misbehaver {
     ++counts_.half_open_opened;
   }
 
+  // Closes `r`'s socket, if open.
   void Reset(Raw& r) {
-    close(r.fd);
+    if (r.fd >= 0) close(r.fd);
     r.fd = -1;
   }
 

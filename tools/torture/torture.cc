@@ -329,6 +329,7 @@ Position VerifyViewAtRest(Store& store, Verification& v) {
       ++log[std::string(all->event().stream)];
       ++total;
     }
+    if (!all->status().ok()) v.problems.push_back("reading the log: " + all->status().ToString());
   }
   CompareCounts(ViewCounts(store, v), log, "at rest", v);
   auto stored_total = store.ViewGet(kViewName, "total");
