@@ -71,8 +71,11 @@ std::variant<std::string, ProtocolError> Dispatcher::Hello(uint64_t request_id,
                                                    options_.max_in_flight});
 }
 
-void Dispatcher::Handle(Request request, Reply reply) {
+void Dispatcher::Handle(Request request, Reply reply, size_t max_response_bytes) {
   const uint64_t id = request.request_id;
+  const size_t max_bytes = max_response_bytes == 0
+                               ? options_.max_response_bytes
+                               : std::min(max_response_bytes, options_.max_response_bytes);
   if (auto* append = std::get_if<AppendRequest>(&request.body)) {
     store_.AppendAsync(std::move(*append), [id,
                                             reply = std::move(reply)](Result<AppendResult> result) {
@@ -97,18 +100,19 @@ void Dispatcher::Handle(Request request, Reply reply) {
         ProtocolError{ProtocolCode::kUnknownRequest, "the session already said Hello", id}));
     return;
   }
-  run_read_([this, request = std::move(request), reply = std::move(reply)]() mutable {
-    reply(Read(std::move(request)));
+  run_read_([this, request = std::move(request), reply = std::move(reply), max_bytes]() mutable {
+    reply(Read(std::move(request), max_bytes));
   });
 }
 
-std::string Dispatcher::Read(Request request) {
+std::string Dispatcher::Read(Request request, size_t max_bytes) {
   const uint64_t id = request.request_id;
   struct Visitor {
     Dispatcher& d;
     uint64_t id;
-    std::string operator()(ReadStreamRequest& r) { return d.ReadStream(id, r); }
-    std::string operator()(ReadAllRequest& r) { return d.ReadAll(id, r); }
+    size_t max_bytes;
+    std::string operator()(ReadStreamRequest& r) { return d.ReadStream(id, r, max_bytes); }
+    std::string operator()(ReadAllRequest& r) { return d.ReadAll(id, r, max_bytes); }
     std::string operator()(ListStreamsRequest& r) { return d.ListStreams(id, r); }
     std::string operator()(StreamVersionRequest& r) {
       Result<Version> v = d.store_.StreamVersion(r.stream);
@@ -147,7 +151,7 @@ std::string Dispatcher::Read(Request request) {
       return v.ok() ? EncodeViewValue(id, ViewValueResponse{std::move(v).value()})
                     : EncodeError(id, v.status());
     }
-    std::string operator()(ViewScanRequest& r) { return d.ViewScan(id, r); }
+    std::string operator()(ViewScanRequest& r) { return d.ViewScan(id, r, max_bytes); }
     std::string operator()(ViewRebuildRequest& r) {
       if (r.cancel) {
         d.store_.CancelViewRebuild(r.view);
@@ -198,15 +202,15 @@ std::string Dispatcher::Read(Request request) {
     std::string operator()(ViewWaitRequest&) { return {}; }
     std::string operator()(BackupRequest&) { return {}; }
   };
-  return std::visit(Visitor{*this, id}, request.body);
+  return std::visit(Visitor{*this, id, max_bytes}, request.body);
 }
 
 namespace {
 
 // Copies events into `writer` until the iterator ends, `max_count` events,
-// or the response would pass its byte limit. Returns whether it stopped at
-// the response limit with events left (truncated).
-bool Fill(EventIterator& it, size_t max_count, const DispatcherOptions& options,
+// or the response would pass `max_bytes`. Returns whether it stopped at the
+// response limit with events left (truncated).
+bool Fill(EventIterator& it, size_t max_count, size_t max_bytes, const DispatcherOptions& options,
           EventsWriter& writer) {
   const size_t limit = std::min(max_count, options.max_read_events);
   for (; it.Valid(); it.Next()) {
@@ -215,7 +219,7 @@ bool Fill(EventIterator& it, size_t max_count, const DispatcherOptions& options,
     const size_t next_bytes =
         e.stream.size() + e.type.size() + e.data.size() + e.metadata.size() + 128;
     if (writer.count() == limit ||
-        (writer.count() > 0 && writer.bytes() + next_bytes > options.max_response_bytes)) {
+        (writer.count() > 0 && writer.bytes() + next_bytes > max_bytes)) {
       return true;
     }
     writer.Add(e);
@@ -225,19 +229,20 @@ bool Fill(EventIterator& it, size_t max_count, const DispatcherOptions& options,
 
 }  // namespace
 
-std::string Dispatcher::ReadStream(uint64_t id, const ReadStreamRequest& request) {
+std::string Dispatcher::ReadStream(uint64_t id, const ReadStreamRequest& request,
+                                   size_t max_bytes) {
   Result<std::unique_ptr<EventIterator>> it = store_.ReadStream(request.stream, request.options);
   if (!it.ok()) return EncodeError(id, it.status());
   EventsWriter writer;
-  const bool truncated = Fill(**it, request.options.max_count, options_, writer);
+  const bool truncated = Fill(**it, request.options.max_count, max_bytes, options_, writer);
   if (Status s = (*it)->status(); !s.ok()) return EncodeError(id, s);
   return writer.Finish(id, truncated);
 }
 
-std::string Dispatcher::ReadAll(uint64_t id, const ReadAllRequest& request) {
+std::string Dispatcher::ReadAll(uint64_t id, const ReadAllRequest& request, size_t max_bytes) {
   std::unique_ptr<EventIterator> it = store_.ReadAll(request.options);
   EventsWriter writer;
-  const bool truncated = Fill(*it, request.options.max_count, options_, writer);
+  const bool truncated = Fill(*it, request.options.max_count, max_bytes, options_, writer);
   if (Status s = it->status(); !s.ok()) return EncodeError(id, s);
   return writer.Finish(id, truncated);
 }
@@ -261,7 +266,8 @@ void Dispatcher::ViewWait(uint64_t id, ViewWaitRequest request,
              });
 }
 
-std::string Dispatcher::ViewScan(uint64_t id, const ViewScanRequest& request) {
+std::string Dispatcher::ViewScan(uint64_t id, const ViewScanRequest& request,
+                                 size_t max_bytes) {
   // One more than fits, to know whether the answer is truncated.
   const size_t cap = std::min(request.max_count, options_.max_read_events);
   Result<std::vector<std::pair<std::string, std::string>>> rows =
@@ -274,7 +280,7 @@ std::string Dispatcher::ViewScan(uint64_t id, const ViewScanRequest& request) {
     if (response.rows.size() == request.max_count) break;
     bytes += row.first.size() + row.second.size() + 16;
     if (response.rows.size() == cap ||
-        (!response.rows.empty() && bytes > options_.max_response_bytes)) {
+        (!response.rows.empty() && bytes > max_bytes)) {
       response.truncated = true;
       break;
     }

@@ -74,7 +74,12 @@ class Dispatcher {
   // before returning when the engine rejects it at once; for a Backup, from
   // a thread of its own when it is written (one backup at a time: another
   // asked meanwhile gets Busy). A Hello here gets an Error.
-  void Handle(Request request, Reply reply);
+  //
+  // `max_response_bytes` lowers DispatcherOptions::max_response_bytes for
+  // this request (a session's reserved page): an Events or ViewRows answer
+  // stays within it (truncated), but for a single event or row larger than
+  // it. 0: the options' limit.
+  void Handle(Request request, Reply reply, size_t max_response_bytes = 0);
 
   // Checks a Hello's version and token (compared in constant time). Returns
   // the HelloOk frame, or the ProtocolError to send before closing:
@@ -88,12 +93,13 @@ class Dispatcher {
   void RunBlocking(std::function<void()> work) { run_read_(std::move(work)); }
 
  private:
-  // The response to a read request.
-  std::string Read(Request request);
-  std::string ReadStream(uint64_t id, const ReadStreamRequest& request);
-  std::string ReadAll(uint64_t id, const ReadAllRequest& request);
+  // The response to a read request, within `max_bytes` where the request
+  // pages (see Handle).
+  std::string Read(Request request, size_t max_bytes);
+  std::string ReadStream(uint64_t id, const ReadStreamRequest& request, size_t max_bytes);
+  std::string ReadAll(uint64_t id, const ReadAllRequest& request, size_t max_bytes);
   std::string ListStreams(uint64_t id, const ListStreamsRequest& request);
-  std::string ViewScan(uint64_t id, const ViewScanRequest& request);
+  std::string ViewScan(uint64_t id, const ViewScanRequest& request, size_t max_bytes);
   // Replies once the view reaches the position or the deadline passes.
   void ViewWait(uint64_t id, ViewWaitRequest request, std::chrono::steady_clock::time_point deadline,
                 Reply reply);

@@ -94,6 +94,12 @@ int main(int argc, char** argv) {
                  "Response bytes queued in all sessions before they stop taking requests")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1} << 20, size_t{1} << 40));
+  // Memory bounds (docs/protocol.md, "Limits").
+  size_t max_subscriptions = evlog::server::SessionOptions{}.max_subscriptions;
+  app.add_option("--max-subscriptions-per-session", max_subscriptions,
+                 "Subscriptions one session may have open; one more is answered Busy")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1} << 16));
   app.add_option("--http", http_listen,
                  "HOST:PORT to serve HTTP/JSON on (docs/http.md; port 0: any free port). "
                  "Default: off");
@@ -160,6 +166,9 @@ int main(int argc, char** argv) {
   options.session.idle_timeout = std::chrono::seconds(idle_timeout_s);
   options.session.write_timeout = std::chrono::seconds(write_timeout_s);
   options.max_queued_bytes = max_queued_bytes;
+  options.session.max_subscriptions = max_subscriptions;
+  // A page holds the largest event the store takes, with its framing.
+  options.session.min_page_bytes = evlog::Options{}.max_event_bytes + (64 << 10);
   options.handle_signals = true;
 
   evlog::Result<std::unique_ptr<evlog::Store>> store = evlog::Store::Open(evlog::Options{}, db);

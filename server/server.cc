@@ -2,6 +2,10 @@
 
 #include <algorithm>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 namespace evlog::server {
 
 namespace {
@@ -32,7 +36,9 @@ Server::Server(net::asio::io_context& io, Store& store, ServerOptions options)
       acceptor_(io),
       signals_(io),
       drain_timer_(io),
-      accept_pause_(io) {
+      accept_pause_(io),
+      trim_timer_(io) {
+  registry_.set_on_freed([this] { ScheduleTrim(); });
   if (options_.http) {
     http_ = std::make_unique<HttpListener>(io, dispatcher_, *options_.http, [this] {
       return DaemonGauges{.sessions = registry_.count(),
@@ -105,6 +111,22 @@ void Server::Accept() {
   });
 }
 
+void Server::ScheduleTrim() {
+  if (draining_ || trim_armed_) return;
+  trim_armed_ = true;
+  trim_timer_.expires_at(std::max(std::chrono::steady_clock::now(),
+                                  last_trim_ + std::chrono::seconds(1)));
+  trim_timer_.async_wait([this](const boost::system::error_code& ec) {
+    trim_armed_ = false;
+    if (ec || draining_) return;
+    last_trim_ = std::chrono::steady_clock::now();
+#if defined(__GLIBC__)
+    // Off the network thread: trimming a large heap takes milliseconds.
+    net::asio::post(read_pool_, [] { malloc_trim(0); });
+#endif
+  });
+}
+
 void Server::Drain() {
   net::asio::post(io_, [this] { DrainNow(); });
 }
@@ -116,6 +138,7 @@ void Server::DrainNow() {
   acceptor_.close(ignored);
   signals_.cancel(ignored);
   accept_pause_.cancel();
+  trim_timer_.cancel();
   drain_timer_.expires_after(options_.drain_timeout);
   drain_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) {

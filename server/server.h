@@ -7,6 +7,10 @@
 // closes the store. Appends in flight hold tracked work on the io_context
 // until their replies have run, so none is lost.
 //
+// Memory the sessions free goes back to the system (malloc_trim on a read
+// thread, at most once a second) when they have freed 16 MiB of what they
+// held or the last one has gone: glibc would otherwise keep it.
+//
 // Thread-safety: all members run on the io_context's single thread, except
 // that Drain() may be called from any thread.
 
@@ -36,9 +40,10 @@ struct ServerOptions {
   // Per-session limits (frame bytes, in flight, buffered bytes, write and
   // idle time).
   SessionOptions session;
-  // Response bytes queued in all sessions together before a session holding
-  // more than SessionOptions::max_buffered_bytes_under_pressure stops taking
-  // requests (see SessionRegistry).
+  // Response bytes queued, and reserved for answers and pushes being built,
+  // in all sessions together: a read or push is taken only while a page of
+  // it fits, or past it by a session holding less than SessionOptions::
+  // max_buffered_bytes_under_pressure (see SessionRegistry).
   // Default: 256 MiB
   size_t max_queued_bytes = size_t{256} << 20;
   // Token and response limits.
@@ -83,8 +88,12 @@ class Server {
 
   // Sessions open now. Safe from any thread.
   size_t session_count() const { return registry_.count(); }
-  // Bytes queued for writing in all sessions. Safe from any thread.
+  // Bytes queued for writing and reserved for answers being built, in all
+  // sessions. Safe from any thread.
   size_t queued_bytes() const { return registry_.queued_bytes(); }
+  // The most queued_bytes() has been since the server started. Safe from any
+  // thread.
+  size_t peak_queued_bytes() const { return registry_.peak_queued_bytes(); }
   // Sessions closed as slow consumers (SessionOptions::write_timeout). Safe
   // from any thread.
   uint64_t slow_consumers_closed() const { return registry_.slow_consumers_closed(); }
@@ -92,6 +101,8 @@ class Server {
  private:
   void Accept();
   void DrainNow();
+  // Returns freed memory to the system soon (see the head comment).
+  void ScheduleTrim();
 
   net::asio::io_context& io_;
   ServerOptions options_;
@@ -105,6 +116,9 @@ class Server {
   net::asio::signal_set signals_;
   net::asio::steady_timer drain_timer_;
   net::asio::steady_timer accept_pause_;
+  net::asio::steady_timer trim_timer_;
+  bool trim_armed_ = false;
+  std::chrono::steady_clock::time_point last_trim_;
   bool draining_ = false;
 };
 

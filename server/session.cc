@@ -1,6 +1,7 @@
 // Invariant: in_flight_ counts requests taken from the parser whose response
 // is not yet written; reading resumes only from Process(), which checks the
-// limits first, so at most one read is ever outstanding.
+// limits first, so at most one read is ever outstanding. held() (queued and
+// reserved bytes) is what this session has added to the registry's total.
 
 #include "session.h"
 
@@ -14,6 +15,25 @@ namespace evlog::server {
 namespace {
 // Most frames gathered into one socket write.
 constexpr size_t kMaxFramesPerWrite = 64;
+// The frame around a page's events or rows: message envelope and prefix.
+constexpr size_t kEnvelopeBytes = 32 << 10;
+// What an event costs in a frame beyond its data and metadata, at most: its
+// stream name and type (255 bytes each) and its fixed fields.
+constexpr size_t kEventOverheadBytes = 255 + 255 + 128;
+
+// The message bytes a page of `page` bytes leaves for events.
+size_t MessageBytes(size_t page) {
+  return page > 2 * kEnvelopeBytes ? page - kEnvelopeBytes : page / 2;
+}
+
+// Requests whose answer may be large (events, rows, lists, values): each
+// reserves a page. ViewWait and Backup answer with a few bytes, however
+// long they take.
+bool Paged(const Request& request) {
+  return !std::holds_alternative<AppendRequest>(request.body) &&
+         !std::holds_alternative<ViewWaitRequest>(request.body) &&
+         !std::holds_alternative<BackupRequest>(request.body);
+}
 }  // namespace
 
 struct Session::Subscription {
@@ -25,13 +45,16 @@ struct Session::Subscription {
   uint64_t credits;
   bool polling = false;
   bool ended = false;
+  // Waits for room to reserve its next push's page (Resume pumps it).
+  bool wants_page = false;
   net::asio::steady_timer timer;
 };
 
 void Session::Subscribe(uint64_t id, SubscribeRequest request) {
   if (subscriptions_.size() >= options_.max_subscriptions) {
     Send(EncodeError(id, Status::Busy("this session has " + std::to_string(subscriptions_.size()) +
-                                      " subscriptions, the limit")),
+                                      " subscriptions open, the most it may have "
+                                      "(--max-subscriptions-per-session); unsubscribe one first")),
          true);
     return;
   }
@@ -42,6 +65,12 @@ void Session::Subscribe(uint64_t id, SubscribeRequest request) {
     return;
   }
   request.options.max_batch_events = options_.max_push_events;
+  // A push fits its page (min_page_bytes): a batch of events, or a single
+  // event however large (the page is sized for the largest).
+  const size_t names = options_.max_push_events * kEventOverheadBytes;
+  const size_t message = MessageBytes(options_.min_page_bytes);
+  request.options.max_batch_bytes =
+      std::min(request.options.max_batch_bytes, message > 2 * names ? message - names : message / 2);
   Result<std::unique_ptr<ChangeFeed>> feed = dispatcher_.store().OpenFeed(request.options);
   if (!feed.ok()) {
     Send(EncodeError(id, feed.status()), true);
@@ -63,13 +92,17 @@ void Session::Grant(uint64_t id, uint64_t credits) {
 
 void Session::Pump(const std::shared_ptr<Subscription>& sub) {
   if (closed_ || stop_reading_ || sub->ended || sub->polling || sub->credits == 0) return;
-  if (QueueFull()) return;  // OnWrite pumps again.
+  // The push's page is reserved before the feed is read; without room, a
+  // completion of this session's (OnWrite, Resume) pumps again.
+  const size_t page = QueueFull() ? 0 : ReservePage(options_.min_page_bytes);
+  sub->wants_page = page == 0;
+  if (page == 0) return;
   sub->polling = true;
   const size_t want =
       static_cast<size_t>(std::min<uint64_t>(sub->credits, options_.max_push_events));
   auto executor =
       net::asio::prefer(socket_.get_executor(), net::asio::execution::outstanding_work.tracked);
-  dispatcher_.RunBlocking([self = shared_from_this(), sub, want, executor] {
+  dispatcher_.RunBlocking([self = shared_from_this(), sub, want, page, executor] {
     sub->feed->set_max_batch_events(want);
     FeedBatch batch;
     const Status s = sub->feed->Next(std::chrono::milliseconds(0), &batch);
@@ -80,19 +113,25 @@ void Session::Pump(const std::shared_ptr<Subscription>& sub) {
       frame = EncodeSubscriptionEvents(sub->id, batch);
     }
     const size_t events = batch.events.size();
-    net::asio::dispatch(executor, [self, sub, s, events, frame = std::move(frame)]() mutable {
-      self->OnPolled(sub, s, events, std::move(frame));
+    net::asio::dispatch(executor, [self, sub, s, events, page, frame = std::move(frame)]() mutable {
+      self->OnPolled(sub, s, events, std::move(frame), page);
     });
   });
 }
 
 void Session::OnPolled(const std::shared_ptr<Subscription>& sub, const Status& status,
-                       size_t events, std::string frame) {
+                       size_t events, std::string frame, size_t page) {
   sub->polling = false;
-  if (closed_ || sub->ended) return;
+  if (closed_) return;  // Close() gave back what the session held.
+  ReleasePage(page);
+  if (sub->ended) {
+    Resume();
+    return;
+  }
   if (!status.ok()) {
     Send(std::move(frame), false);
     EndSubscription(sub->id);
+    Resume();
     return;
   }
   if (events > 0) {
@@ -102,6 +141,7 @@ void Session::OnPolled(const std::shared_ptr<Subscription>& sub, const Status& s
     return;
   }
   // Caught up: look again after the poll interval (a Credit pumps at once).
+  Resume();  // The page given back may let others go on.
   sub->timer.expires_after(options_.subscription_poll);
   sub->timer.async_wait([self = shared_from_this(), sub](const boost::system::error_code& ec) {
     if (!ec) self->Pump(sub);
@@ -165,8 +205,10 @@ void Session::Close() {
   idle_timer_.cancel();
   write_timer_.cancel();
   EndSubscriptions();
-  registry_.SubQueued(queued_bytes_);
+  registry_.SubQueued(held());
   queued_bytes_ = 0;
+  reserved_bytes_ = 0;  // Answers still being built are dropped when done.
+  waiting_read_.reset();
   write_queue_.clear();
   registry_.Remove(shared_from_this());
 }
@@ -208,7 +250,12 @@ void Session::OnRead(const boost::system::error_code& ec, size_t n) {
 }
 
 void Session::Process() {
-  while (!stop_reading_ && !closed_) {
+  // A read taken before the session stopped reading is answered still.
+  if (!closed_ && waiting_read_.has_value()) {
+    if (QueueFull() || ReadsFull() || !TakeRead(*waiting_read_)) return;
+    waiting_read_.reset();
+  }
+  while (!stop_reading_ && !closed_ && !waiting_read_.has_value()) {
     if (in_flight_ >= options_.max_in_flight || QueueFull() || ReadsFull()) {
       return;  // Paused: OnWrite resumes once responses drain.
     }
@@ -276,6 +323,22 @@ void Session::HandleFrame(std::span<const uint8_t> frame) {
     return;
   }
   ++in_flight_;
+  if (Paged(request)) {
+    // Without a page now, it waits, and so does the socket (Process).
+    if (!TakeRead(request)) waiting_read_ = std::move(request);
+    return;
+  }
+  Dispatch(std::move(request), 0);
+}
+
+bool Session::TakeRead(Request& request) {
+  const size_t page = ReservePage(options_.max_frame_bytes);
+  if (page == 0) return false;
+  Dispatch(std::move(request), page);
+  return true;
+}
+
+void Session::Dispatch(Request request, size_t page) {
   const bool read = !std::holds_alternative<AppendRequest>(request.body);
   if (read) ++reads_in_flight_;
   // Appends reply from the writer thread: hop back to this session's
@@ -290,15 +353,19 @@ void Session::HandleFrame(std::span<const uint8_t> frame) {
       net::asio::prefer(socket_.get_executor(), net::asio::execution::outstanding_work.tracked);
   dispatcher_.Handle(
       std::move(request),
-      [executor, read, self = shared_from_this()](std::string response) mutable {
-        net::asio::dispatch(
-            executor, [read, self = std::move(self), response = std::move(response)]() mutable {
-              // The answer's bytes are in the write queue now; its write
-              // completion takes up reading again (OnWrite, Process).
-              if (read) --self->reads_in_flight_;
-              self->Send(std::move(response), true);
-            });
-      });
+      [executor, read, page, self = shared_from_this()](std::string response) mutable {
+        net::asio::dispatch(executor, [read, page, self = std::move(self),
+                                       response = std::move(response)]() mutable {
+          // The answer's bytes are in the write queue now, in place of its
+          // page; its write completion takes up reading again (OnWrite,
+          // Process).
+          if (read) --self->reads_in_flight_;
+          if (self->closed_) return;
+          self->ReleasePage(page);
+          self->Send(std::move(response), true);
+        });
+      },
+      page == 0 ? 0 : MessageBytes(page));
 }
 
 void Session::Fail(const ProtocolError& error) {
@@ -348,9 +415,40 @@ void Session::OnWrite(const boost::system::error_code& ec, size_t frames) {
   last_activity_ = std::chrono::steady_clock::now();
   if (!write_queue_.empty()) Write();
   MaybeClose();
+  Resume();
+}
+
+void Session::Resume() {
   Process();
-  // Pushes paused by a full write queue go on.
-  for (auto& [id, sub] : std::map(subscriptions_)) Pump(sub);
+  // Pushes waiting for a page go on.
+  for (auto& [id, sub] : std::map(subscriptions_)) {
+    if (sub->wants_page) Pump(sub);
+  }
+}
+
+size_t Session::ReservePage(size_t most) {
+  const size_t now = held();
+  const size_t least = std::min(options_.min_page_bytes, most);
+  const size_t own_room = now < options_.max_buffered_bytes ? options_.max_buffered_bytes - now : 0;
+  const size_t room = std::min(own_room, registry_.room());
+  size_t page = 0;
+  if (room >= least) {
+    page = std::min(room, most);
+  } else if (now < options_.max_buffered_bytes_under_pressure && (now == 0 || own_room >= least)) {
+    // Past the server's budget (or nearly): one page at a time, within the
+    // share, so a session whose client reads goes on.
+    page = least;
+  } else {
+    return 0;
+  }
+  reserved_bytes_ += page;
+  registry_.AddQueued(page);
+  return page;
+}
+
+void Session::ReleasePage(size_t bytes) {
+  reserved_bytes_ -= bytes;
+  registry_.SubQueued(bytes);
 }
 
 bool Session::ReadsFull() const {
@@ -358,8 +456,8 @@ bool Session::ReadsFull() const {
 }
 
 bool Session::QueueFull() const {
-  if (queued_bytes_ >= options_.max_buffered_bytes) return true;
-  return queued_bytes_ >= options_.max_buffered_bytes_under_pressure && registry_.over_budget();
+  if (held() >= options_.max_buffered_bytes) return true;
+  return held() >= options_.max_buffered_bytes_under_pressure && registry_.over_budget();
 }
 
 void Session::ArmWriteTimer(std::chrono::steady_clock::time_point at) {

@@ -7,11 +7,19 @@
 // unanswered or `max_buffered_bytes` of responses are queued, so a client
 // that does not read its responses cannot grow the server's memory.
 //
+// Every read and every subscription push first reserves a page: the bytes
+// its answer may take, counted against the session's max_buffered_bytes and
+// the server-wide budget (SessionRegistry) before the request is taken or
+// the feed is read. The answer is built within the page; when it is built
+// the page gives way to the answer's real size, which is freed as it is
+// written. A read that cannot reserve waits, and the session reads nothing
+// more from its socket meanwhile (backpressure, not a refusal).
+//
 // Subscriptions (Subscribe, Credit, Unsubscribe) are served here: each has
 // a change feed polled on the read pool while the client has credits; a
-// push takes at most the credits left, and none is made while
-// `max_buffered_bytes` are queued, so a client that stops granting (or
-// reading) costs at most its credits' worth of events.
+// push takes at most the credits left and is read from the store only once
+// its page is reserved, so a client that stops granting (or reading) costs
+// at most its credits' worth of events, within the same bounds as reads.
 //
 // A session whose client takes none of a write for `write_timeout` (a slow
 // consumer, NATS's term) is closed, so it cannot hold its queued bytes, or
@@ -33,6 +41,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "dispatcher.h"
@@ -60,11 +69,20 @@ struct SessionOptions {
   // Response bytes queued for writing, before reading pauses.
   // Default: 16 MiB
   size_t max_buffered_bytes = 16 << 20;
-  // The same while all sessions together hold ServerOptions::
-  // max_queued_bytes: a session holding more takes nothing until its own
-  // writes bring it under.
+  // While the server-wide budget (ServerOptions::max_queued_bytes) has no
+  // room for a page, a session holding less than this (queued and reserved)
+  // may still reserve one page of min_page_bytes, so sessions whose clients
+  // read go on; one holding more takes nothing until its own writes bring
+  // it under. Sessions so reserving past the budget hold at most this plus
+  // a page each: the budget's slack.
   // Default: 1 MiB
   size_t max_buffered_bytes_under_pressure = 1 << 20;
+  // The smallest page a read or push reserves: it must hold the store's
+  // largest event with its names and framing (evlog::Options::
+  // max_event_bytes + 64 KiB), since an answer carries at least one event.
+  // Pushes always reserve this much; reads up to max_frame_bytes.
+  // Default: 1 MiB + 64 KiB
+  size_t min_page_bytes = (1 << 20) + (64 << 10);
   // A session whose client has not taken a write (up to 64 queued frames)
   // this long is closed as a slow consumer. Zero: never.
   // Default: 30 s
@@ -83,7 +101,8 @@ struct SessionOptions {
   // Default: 1 s
   std::chrono::milliseconds linger = std::chrono::seconds(1);
   // Server-pushed subscriptions open at once on one session; one more is
-  // refused with Busy.
+  // answered with a Busy error and the session goes on (evlogd's
+  // --max-subscriptions-per-session).
   // Default: 16
   size_t max_subscriptions = 16;
   // Most events in one SubscriptionEvents push (fewer when the client has
@@ -145,11 +164,27 @@ class Session : public std::enable_shared_from_this<Session> {
   // sends, and closes at its EOF or after options_.linger.
   void Linger();
   void ArmIdleTimer(std::chrono::steady_clock::time_point at);
-  // Whether the write queue holds too much to take another request or make
-  // another push: max_buffered_bytes, or its share under pressure while the
-  // server-wide budget is spent. A full queue is never empty, so a write is
-  // out and OnWrite looks again.
+  // Whether the session holds (queued and reserved) too much to take
+  // another request: max_buffered_bytes, or its share under pressure while
+  // the server-wide budget is spent. What it holds is then being built or
+  // written, and the completion looks again.
   bool QueueFull() const;
+  // Bytes queued for writing and reserved for answers being built.
+  size_t held() const { return queued_bytes_ + reserved_bytes_; }
+  // Reserves a page of up to `most` bytes (at least min_page_bytes) against
+  // the session and the server-wide budget. Returns its size, or 0 when
+  // there is no room now: a completion of this session's (a write, an
+  // answer built) looks again.
+  size_t ReservePage(size_t most);
+  void ReleasePage(size_t bytes);
+  // Reserves a page for `request` (a read) and hands it to the dispatcher;
+  // false, leaving `request`, when no page can be reserved now.
+  bool TakeRead(Request& request);
+  // Hands `request` to the dispatcher, its answer built within `page`
+  // reserved bytes (0: none reserved).
+  void Dispatch(Request request, size_t page);
+  // Takes up what waits for room: a read, then pushes.
+  void Resume();
   // Whether max_reads_in_flight reads (1 while the server-wide budget is
   // spent) are being answered. Each answer is then queued and written, and
   // that write's completion looks again.
@@ -164,7 +199,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // has room.
   void Pump(const std::shared_ptr<Subscription>& sub);
   void OnPolled(const std::shared_ptr<Subscription>& sub, const Status& status, size_t events,
-                std::string frame);
+                std::string frame, size_t page);
   void EndSubscription(uint64_t id);
   void EndSubscriptions();
   void OnIdleTimer(const boost::system::error_code& ec);
@@ -193,6 +228,10 @@ class Session : public std::enable_shared_from_this<Session> {
   size_t reads_in_flight_ = 0;
   std::deque<Outgoing> write_queue_;
   size_t queued_bytes_ = 0;
+  // Pages reserved for answers and pushes being built.
+  size_t reserved_bytes_ = 0;
+  // A read taken from the parser that waits for a page.
+  std::optional<Request> waiting_read_;
   bool writing_ = false;
   bool write_timer_armed_ = false;
   std::chrono::steady_clock::time_point write_started_;

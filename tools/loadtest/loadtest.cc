@@ -352,17 +352,53 @@ void VerifyAcks(Store& store, std::vector<AckedAppend> acks, LoadResult& result)
     }
   }
   result.log_events = store.LastPosition().value();
-  if (result.log_events != result.events_acked) {
+  if (result.log_events != result.events_acked + result.preloaded_events) {
     problems.Add("the log holds " + std::to_string(result.log_events) + " events, " +
-                 std::to_string(result.events_acked) + " were acknowledged");
+                 std::to_string(result.events_acked) + " were acknowledged" +
+                 (result.preloaded_events > 0
+                      ? " and " + std::to_string(result.preloaded_events) + " preloaded"
+                      : ""));
   }
   for (std::string& p : problems.Take()) result.problems.push_back(std::move(p));
 }
+
+namespace {
+// Appends `mib` MiB of 512 KiB events to "loadtest-big". Returns the events
+// appended, or 0 with `error` set.
+uint64_t Preload(const std::string& db, int mib, std::string& error) {
+  auto store = Store::Open(Options{}, db);
+  if (!store.ok()) {
+    error = "preload: opening " + db + ": " + store.status().ToString();
+    return 0;
+  }
+  const uint64_t events = static_cast<uint64_t>(mib) * 2;
+  for (uint64_t i = 0; i < events; ++i) {
+    AppendRequest request;
+    request.streams.push_back(StreamAppend{
+        "loadtest-big", ExpectedVersion::Any(), {EventData{.type = "Big", .data = std::string(
+                                                                              512 << 10, 'b')}}});
+    request.durability = Durability::kBuffered;
+    if (auto r = (*store)->Append(std::move(request)); !r.ok()) {
+      error = "preload: " + r.status().ToString();
+      return 0;
+    }
+  }
+  return events;
+}
+}  // namespace
 
 LoadResult RunLoad(const LoadOptions& o) {
   LoadResult result;
   Problems problems;
   RaiseFdLimit();
+  if (o.preload_mib > 0) {
+    std::string error;
+    result.preloaded_events = Preload(o.db, o.preload_mib, error);
+    if (result.preloaded_events == 0) {
+      result.problems.push_back(error);
+      return result;
+    }
+  }
   // Room for everyone, plus the reconnecting raw sessions' closing ones.
   const int max_connections = o.sessions + o.slow_readers + 2 * o.malformed + 2 * o.half_open + 16;
   Daemon daemon;
@@ -381,6 +417,10 @@ LoadResult RunLoad(const LoadOptions& o) {
   std::atomic<bool> sampling{true}, alive{true};
   std::atomic<int> died_status{0};
   uint64_t max_rss = 0, peak = 0;
+  {
+    uint64_t hwm = 0;
+    SampleRss(daemon.pid, result.baseline_rss_kib, hwm);
+  }
   std::thread sampler([&] {
     while (sampling.load()) {
       uint64_t rss = 0, hwm = 0;
@@ -447,6 +487,13 @@ LoadResult RunLoad(const LoadOptions& o) {
   misbehaver.CloseBusy();
   result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
   clients.clear();
+  // What evlogd keeps once the busy sessions have gone (it returns freed
+  // memory at most once a second).
+  std::this_thread::sleep_for(std::chrono::duration<double>(o.settle_seconds));
+  if (alive.load()) {
+    uint64_t hwm = 0;
+    SampleRss(daemon.pid, result.rss_after_close_kib, hwm);
+  }
   sampling = false;
   sampler.join();
   result.evlogd_alive = alive.load();
@@ -484,7 +531,7 @@ LoadResult RunLoad(const LoadOptions& o) {
   result.malformed_sent = counts.malformed_sent;
   result.malformed_closed = counts.malformed_closed;
   result.half_open_opened = counts.half_open_opened;
-  result.problems = problems.Take();
+  for (std::string& p : problems.Take()) result.problems.push_back(std::move(p));
   if (daemon.pid == -1) {
     const auto verifying = Clock::now();
     auto store = Store::Open(Options{}, o.db);

@@ -7,15 +7,17 @@
 //   retry), while reader threads read streams and the log on the same
 //   sessions;
 // - `slow_readers` sessions that subscribe from the oldest event with a huge
-//   credit and keep asking for pages of the log, and never read their
-//   socket;
+//   credit and keep asking for pages of the log (or, with `slow_pipeline`,
+//   pipeline that many subscriptions and full-page reads at once), and
+//   never read their socket;
 // - `malformed` sessions that send a bad frame (garbage, length 0, a length
 //   above the limit, a cut message, a request before Hello), wait for the
 //   close and start over;
 // - `half_open` sessions that connect, send half a frame (some after a
 //   Hello, some before) and go silent.
 // Meanwhile it samples evlogd's resident set (/proc/PID/status) and checks
-// that it is alive. At the end it stops the clients, sends evlogd SIGTERM,
+// that it is alive; it notes the resident set before the sessions connect
+// and `settle_seconds` after the busy ones have closed. At the end it stops the clients, sends evlogd SIGTERM,
 // expects exit status 0, reopens the store embedded and checks that every
 // acknowledged append is at its acknowledged position and version with its
 // id, and that the log holds nothing else (every append ended acknowledged
@@ -44,6 +46,18 @@ struct LoadOptions {
   // Threads making read calls on the well-behaved sessions. Default: 2
   int readers = 2;
   int slow_readers = 16;
+  // Requests each slow reader pipelines at once, then sends nothing more:
+  // that many subscriptions from the oldest event and that many ReadAll of
+  // a full page. 0: one subscription, then a page of 1,000 events per tick.
+  // Default: 0
+  int slow_pipeline = 0;
+  // MiB of 512 KiB events appended (to "loadtest-big") before evlogd starts,
+  // so that reads and pushes from the oldest event carry big pages.
+  // Default: 0
+  int preload_mib = 0;
+  // How long after the busy sessions close to sample rss_after_close_kib.
+  // Default: 0
+  double settle_seconds = 0;
   int malformed = 8;
   int half_open = 16;
   // How long the load runs. Default: 60 s
@@ -74,6 +88,13 @@ struct LoadResult {
   // evlogd's peak resident set (VmHWM) and the largest VmRSS sampled, KiB.
   uint64_t peak_rss_kib = 0;
   uint64_t max_sampled_rss_kib = 0;
+  // evlogd's VmRSS once it has started (after the preload), and
+  // settle_seconds after the well-behaved sessions, slow readers and
+  // malformed sessions closed.
+  uint64_t baseline_rss_kib = 0;
+  uint64_t rss_after_close_kib = 0;
+  // Events the preload appended (in the log beside the acknowledged ones).
+  uint64_t preloaded_events = 0;
   // Acknowledged events found where acknowledged, and events in the log.
   uint64_t events_verified = 0;
   uint64_t log_events = 0;

@@ -3,6 +3,7 @@
 //
 //   loadtest [--db DIR] [--sessions N] [--pipeline P] [--slow-readers N]
 //            [--malformed N] [--half-open N] [--seconds S] [--evlogd PATH]
+//            [--slow-pipeline N] [--preload-mib M] [--settle-seconds S]
 //
 // Prints one JSON object: evlogd alive throughout and its exit status on
 // SIGTERM, appends acknowledged and verified, conflicts, reads, the
@@ -40,6 +41,19 @@ int main(int argc, char** argv) {
   app.add_option("--slow-readers", o.slow_readers, "sessions that never read their socket")
       ->capture_default_str()
       ->check(CLI::Range(0, 4096));
+  app.add_option("--slow-pipeline", o.slow_pipeline,
+                 "subscriptions and full-page reads each slow reader pipelines at once "
+                 "(0: one subscription, then a page per tick)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1024));
+  app.add_option("--preload-mib", o.preload_mib,
+                 "MiB of 512 KiB events in the store before evlogd starts")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65536));
+  app.add_option("--settle-seconds", o.settle_seconds,
+                 "seconds after the busy sessions close to sample rss_after_close_kib")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 600.0));
   app.add_option("--malformed", o.malformed, "sessions sending malformed frames")
       ->capture_default_str()
       ->check(CLI::Range(0, 4096));
@@ -83,6 +97,9 @@ int main(int argc, char** argv) {
                         {"half_open_opened", r.half_open_opened},
                         {"peak_rss_kib", r.peak_rss_kib},
                         {"max_sampled_rss_kib", r.max_sampled_rss_kib},
+                        {"baseline_rss_kib", r.baseline_rss_kib},
+                        {"rss_after_close_kib", r.rss_after_close_kib},
+                        {"preloaded_events", r.preloaded_events},
                         {"problems", r.problems}};
   std::printf("%s\n", out.dump().c_str());
   return r.problems.empty() ? 0 : 1;

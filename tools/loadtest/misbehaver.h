@@ -99,7 +99,7 @@ struct RawCounts {
 class Misbehaver {
  public:
   Misbehaver(const LoadOptions& o, uint16_t port, Problems& problems)
-      : port_(port), problems_(problems), bad_(BadFrames()) {
+      : port_(port), slow_pipeline_(o.slow_pipeline), problems_(problems), bad_(BadFrames()) {
     for (int i = 0; i < o.slow_readers; ++i) raws_.push_back(Raw{Raw::Kind::kSlow, i});
     for (int i = 0; i < o.malformed; ++i) raws_.push_back(Raw{Raw::Kind::kMalformed, i});
     for (int i = 0; i < o.half_open; ++i) raws_.push_back(Raw{Raw::Kind::kHalfOpen, i});
@@ -147,8 +147,23 @@ class Misbehaver {
   }
 
   // Subscribes from the oldest event with credits it will never consume,
-  // and keeps asking for pages of the log; never reads.
+  // and keeps asking for pages of the log; never reads. With a pipeline:
+  // that many subscriptions and full-page reads at once, then nothing.
   void TickSlow(Raw& r) {
+    if (slow_pipeline_ > 0) {
+      if (r.fd >= 0 || !Open(r)) return;
+      std::string out = HelloFrame();
+      for (int i = 0; i < slow_pipeline_; ++i) {
+        out += server::EncodeRequest(
+            server::Request{r.next_id++,
+                            server::SubscribeRequest{.options = {.start = FeedStart::Oldest()},
+                                                     .credits = uint64_t{1} << 40}});
+        out += server::EncodeRequest(server::Request{r.next_id++, server::ReadAllRequest{}});
+      }
+      if (!SendSome(r.fd, out)) return Reset(r);
+      counts_.slow_requests += 2 * static_cast<uint64_t>(slow_pipeline_);
+      return;
+    }
     if (r.fd < 0) {
       if (!Open(r)) return;
       std::string out = HelloFrame();
@@ -206,6 +221,7 @@ class Misbehaver {
   }
 
   uint16_t port_;
+  int slow_pipeline_;
   Problems& problems_;
   std::vector<std::string> bad_;
   std::vector<Raw> raws_;
