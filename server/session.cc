@@ -363,6 +363,9 @@ void Session::Dispatch(Request request, size_t page) {
           if (self->closed_) return;
           self->ReleasePage(page);
           self->Send(std::move(response), true);
+          // What the page held beyond the answer may let a waiting read or
+          // push go on (the write may not complete soon).
+          if (page > 0) self->Resume();
         });
       },
       page == 0 ? 0 : MessageBytes(page));
