@@ -4,6 +4,8 @@
 // documented slack, and a session has at most max_subscriptions.
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <atomic>
@@ -166,6 +168,36 @@ TEST_F(MemoryBudget, ASubscribeBeyondTheCapIsRefusedAndTheSessionGoesOn) {
   ASSERT_TRUE(version.has_value());
   EXPECT_EQ(version->request_id, 300u);
   EXPECT_FALSE(std::holds_alternative<server::ErrorResponse>(version->body));
+}
+
+int ExitCode(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
+
+// evlogd's --max-subscriptions-per-session sets the cap; 0 is a usage error.
+TEST(EvlogdMemoryFlags, MaxSubscriptionsPerSessionSetsTheCap) {
+  TempDir dir;
+  auto refused = ChildProcess::Start({EVLOGD_PATH, "--db", dir.Sub("s"), "--listen", "127.0.0.1:0",
+                                      "--max-subscriptions-per-session", "0"});
+  ASSERT_NE(refused, nullptr);
+  EXPECT_EQ(ExitCode(refused->Wait()), 2);
+
+  uint16_t port = 0;
+  auto child = StartEvlogd(
+      {"--db", dir.Sub("s"), "--listen", "127.0.0.1:0", "--max-subscriptions-per-session", "2"},
+      port);
+  ASSERT_NE(child, nullptr);
+  auto raw = RawSession::Connect(port);
+  ASSERT_NE(raw, nullptr);
+  ASSERT_TRUE(raw->Hello());
+  for (uint64_t id = 10; id < 13; ++id) {
+    ASSERT_TRUE(raw->Send(server::EncodeRequest(
+        server::Request{id, server::SubscribeRequest{.options = {.start = FeedStart::Latest()},
+                                                     .credits = 1}})));
+    std::optional<server::Response> r = raw->ReadResponse();
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(std::holds_alternative<server::ErrorResponse>(r->body), id == 12) << id;
+  }
+  raw.reset();
+  EXPECT_EQ(ExitCode(child->KillAndWait(SIGTERM)), 0);
 }
 
 }  // namespace

@@ -88,7 +88,8 @@ struct LoadResult {
   // evlogd's peak resident set (VmHWM) and the largest VmRSS sampled, KiB.
   uint64_t peak_rss_kib = 0;
   uint64_t max_sampled_rss_kib = 0;
-  // evlogd's VmRSS once it has started (after the preload), and
+  // evlogd's VmRSS once it has started (after the preload, and a read of
+  // the whole log that warms its block cache), and
   // settle_seconds after the well-behaved sessions, slow readers and
   // malformed sessions closed.
   uint64_t baseline_rss_kib = 0;
