@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -195,6 +196,52 @@ TEST_F(Corruption, ALostLastLogTableIsCorruptionAtTheEndOfTheLog) {
   EXPECT_TRUE(feed.IsCorruption()) << feed.ToString();
 }
 
+// Regression (issue #14): a WAL cut to half its synced length opened
+// without a word, 201 of 400 synced events left, and verified clean.
+TEST_F(Corruption, AWalCutShortOfItsSyncedEventsIsRefusedAtOpen) {
+  Fill();  // synced, and only in the WAL: no memtable was flushed
+  const std::string crashed = dir_.Sub("crashed");
+  ASSERT_TRUE(CopyAsCrashed(path(), crashed));
+  store_.reset();
+  auto wals = FilesEndingWith(crashed, ".log");
+  ASSERT_EQ(wals.size(), 1u);
+  ASSERT_TRUE(TruncateFile(wals[0], fs::file_size(wals[0]) / 2));
+
+  for (bool read_only : {false, true}) {
+    auto opened = Store::Open(Options{.read_only = read_only}, crashed);
+    ASSERT_FALSE(opened.ok()) << "opened at position " << (*opened)->LastPosition().value()
+                              << " of 400 synced";
+    EXPECT_TRUE(opened.status().IsCorruption()) << opened.status().ToString();
+    EXPECT_NE(opened.status().message().find("up to position 400 were synced"),
+              std::string::npos)
+        << opened.status().ToString();
+  }
+}
+
+// A process killed in the middle of writing its last record leaves it torn;
+// it was never synced, so never acknowledged as durable: the store opens as
+// the prefix before it, and verifies clean.
+TEST_F(Corruption, AWalTornInItsLastUnsyncedRecordStillOpens) {
+  // No background sync: the last append stays unsynced.
+  Reopen(Options{.buffered_sync_interval_ms = 3'600'000});
+  Fill();
+  AppendOne("cart-9", "Added");  // position 401, in the page cache only
+  const std::string crashed = dir_.Sub("crashed");
+  ASSERT_TRUE(CopyAsCrashed(path(), crashed));
+  store_.reset();
+  auto wals = FilesEndingWith(crashed, ".log");
+  ASSERT_FALSE(wals.empty());
+  const fs::path wal = *std::max_element(wals.begin(), wals.end());  // the live one
+  ASSERT_TRUE(TruncateFile(wal, fs::file_size(wal) - 10));
+
+  auto opened = Store::Open(Options{}, crashed);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_EQ((*opened)->LastPosition(), Position(400));
+  auto report = (*opened)->Verify();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->ok()) << (report->problems.empty() ? "" : report->problems[0]);
+}
+
 TEST_F(Corruption, VerifyReportsAMissingLogRecord) {
   Fill();
   EditBehindTheEngine([](rocksdb::DB& db, const auto& cf) {
@@ -263,10 +310,13 @@ TEST_F(Corruption, VerifyReportsIndexEntriesThatDisagreeWithTheLog) {
 
 TEST_F(Corruption, VerifyReportsALastPositionCounterBehindTheLog) {
   Fill();
-  EditBehindTheEngine([](rocksdb::DB& db, const auto& cf) {
+  EditBehindTheEngine([this](rocksdb::DB& db, const auto& cf) {
     ASSERT_TRUE(
         db.Put(rocksdb::WriteOptions(), cf[Db::kDefault], std::string(keys::kLastPosition), "390")
             .ok());
+    // The synced mark (400) would refuse the open: this test is about what
+    // Verify finds in the families.
+    ASSERT_TRUE(fs::remove(fs::path(path()) / "SYNCED"));
   });
   std::string problems = Problems();
   EXPECT_NE(problems.find("log position 391 is outside 1..last position 390"), std::string::npos)

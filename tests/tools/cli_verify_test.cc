@@ -121,6 +121,18 @@ TEST_F(CliVerify, ALostLogTableFailsReadAllAndTailWithExitFive) {
   }
 }
 
+// Regression (issue #14): a WAL cut to half its synced length verified ok.
+TEST_F(CliVerify, AWalCutShortOfItsSyncedEventsIsCorruptionExitFive) {
+  Fill(db(), /*compact=*/false, /*crashed=*/true);
+  auto wals = testutil::FilesEndingWith(db(), ".log");
+  ASSERT_EQ(wals.size(), 1u);
+  ASSERT_TRUE(testutil::TruncateFile(wals[0], fs::file_size(wals[0]) / 2));
+  auto r = Evlog({"verify"});
+  EXPECT_EQ(r.exit_code, 5) << r.out << r.err;
+  EXPECT_EQ(r.Error()["error"], "corruption") << r.err;
+  EXPECT_NE(r.err.find("acknowledged events are lost"), std::string::npos) << r.err;
+}
+
 TEST_F(CliVerify, MissingStoreIsNotFound) {
   auto r = Evlog({"verify"});
   EXPECT_EQ(r.exit_code, 4) << r.err;
