@@ -49,8 +49,8 @@ void SyncedMark::Advance(uint64_t position) {
   std::snprintf(record + 20, kRecordBytes - 19, " %016llx\n",
                 static_cast<unsigned long long>(Fnv(record, 20)));
   // In place: one pwrite, no fsync.
-  if (file_->PositionedAppend(rocksdb::Slice(record, kRecordBytes), 0, rocksdb::IOOptions(),
-                              nullptr)
+  if (file_
+          ->PositionedAppend(rocksdb::Slice(record, kRecordBytes), 0, rocksdb::IOOptions(), nullptr)
           .ok()) {
     mark_ = position;
   }
@@ -82,12 +82,12 @@ uint64_t ReadSyncedMark(const std::string& dir) {
 
 Status CheckSyncedMark(const std::string& dir, uint64_t mark, uint64_t last_position) {
   if (mark <= last_position) return Status::OK();
-  return Status::Corruption(
-      "the store's log ends at position " + std::to_string(last_position) +
-      ", but events up to position " + std::to_string(mark) +
-      " were synced: its write-ahead log was cut short and " +
-      std::to_string(mark - last_position) +
-      " acknowledged events are lost. To open what is left anyway, remove " + PathOf(dir));
+  return Status::Corruption("the store's log ends at position " + std::to_string(last_position) +
+                            ", but events up to position " + std::to_string(mark) +
+                            " were synced: its write-ahead log was cut short and " +
+                            std::to_string(mark - last_position) +
+                            " acknowledged events are lost. To open what is left anyway, remove " +
+                            PathOf(dir));
 }
 
 }  // namespace evlog

@@ -175,8 +175,7 @@ TEST_F(Corruption, ALostLogTableIsCorruptionForGlobalCategoryTypeAndFeedReads) {
   EXPECT_TRUE(all.IsCorruption()) << all.ToString();
   // RocksDB's read-only iterator ends at the lost table without an error,
   // so the read finds 1..400 missing, not only the lost 1..200.
-  EXPECT_TRUE(all.message().starts_with("log positions 1.."))
-      << all.ToString();
+  EXPECT_TRUE(all.message().starts_with("log positions 1..")) << all.ToString();
   Status category = ReadStatus(*store_, {.category = "order"});
   EXPECT_TRUE(category.IsCorruption()) << category.ToString();
   Status type = ReadStatus(*store_, {.event_type = "Added"});
@@ -212,8 +211,7 @@ TEST_F(Corruption, AWalCutShortOfItsSyncedEventsIsRefusedAtOpen) {
     ASSERT_FALSE(opened.ok()) << "opened at position " << (*opened)->LastPosition().value()
                               << " of 400 synced";
     EXPECT_TRUE(opened.status().IsCorruption()) << opened.status().ToString();
-    EXPECT_NE(opened.status().message().find("up to position 400 were synced"),
-              std::string::npos)
+    EXPECT_NE(opened.status().message().find("up to position 400 were synced"), std::string::npos)
         << opened.status().ToString();
   }
 }

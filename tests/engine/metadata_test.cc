@@ -71,8 +71,8 @@ TEST_F(Metadata, ReclaimedPositionsAreNotHolesOnceCompacted) {
     AppendOne("kept-2", "Kept");
     AppendOne("aged-1", "Moving");  // the log ends with one of these
   }
-  ASSERT_OK(store_->TrimStream("trimmed-1", {.before = Version(3), .require_snapshot = false})
-                .status());
+  ASSERT_OK(
+      store_->TrimStream("trimmed-1", {.before = Version(3), .require_snapshot = false}).status());
   ASSERT_OK(store_->DeleteStream("hard-1", /*hard=*/true));
   ASSERT_OK(store_->DeleteStream("soft-1"));
   // Rules that reclaim above the trim horizon.
@@ -80,9 +80,13 @@ TEST_F(Metadata, ReclaimedPositionsAreNotHolesOnceCompacted) {
   ASSERT_OK(store_->SetStreamMetadata("cut-1", {.truncate_before = Version(8)}));
   ASSERT_OK(store_->SetStreamMetadata("aged-1", {.max_age_seconds = 0}));
 
-  const std::vector<ReadAllOptions> reads = {
-      {}, {.category = "kept"}, {.category = "counted"}, {.category = "aged"},
-      {.event_type = "Moving"}, {.event_type = "Early"}, {.from = Position(50)}};
+  const std::vector<ReadAllOptions> reads = {{},
+                                             {.category = "kept"},
+                                             {.category = "counted"},
+                                             {.category = "aged"},
+                                             {.event_type = "Moving"},
+                                             {.event_type = "Early"},
+                                             {.from = Position(50)}};
   std::vector<std::vector<uint64_t>> before;
   for (const ReadAllOptions& read : reads) before.push_back(PositionsRead(*store_, read));
   const std::vector<uint64_t> fed = PositionsFed(*store_);

@@ -34,7 +34,8 @@ std::vector<std::filesystem::path> TableFilesOf(const std::string& dir, const st
             [](const auto& a, const auto& b) { return a.smallestkey < b.smallestkey; });
   std::vector<std::filesystem::path> out;
   for (const auto& f : files) {
-    if (f.column_family_name == family) out.push_back(std::filesystem::path(dir) / f.relative_filename);
+    if (f.column_family_name == family)
+      out.push_back(std::filesystem::path(dir) / f.relative_filename);
   }
   for (auto* h : handles) db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
   db->Close().PermitUncheckedError();
