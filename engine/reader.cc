@@ -7,6 +7,7 @@
 
 #include "clock.h"
 #include "codec.h"
+#include "holes.h"
 #include "keys.h"
 #include "sequence.h"
 #include "stream_metadata.h"
@@ -210,14 +211,20 @@ class StreamIterator : public IteratorBase {
   std::unique_ptr<rocksdb::Iterator> it_;
 };
 
-// Reads `log` in position order.
+// Reads `log` in position order. Positions are gapless, so it knows which
+// comes next: a gap, or an end before the last position committed when it
+// started, must be explained by a trim or a stream's rule (HoleCheck).
 class LogIterator : public IteratorBase {
  public:
   LogIterator(const Db& db, const ReadAllOptions& options)
-      : IteratorBase(options.max_count), snapshot_(db) {
-    rocksdb::ReadOptions ro;
-    ro.snapshot = snapshot_.get();
-    it_.reset(db.db->NewIterator(ro, db.cf(Db::kLog)));
+      : IteratorBase(options.max_count),
+        // Before the snapshot: it holds at least every event up to here.
+        committed_(db.commits->committed()),
+        snapshot_(db),
+        holes_(db, read_options_),
+        expected_(std::max<uint64_t>(options.from.value(), 1)) {
+    read_options_.snapshot = snapshot_.get();
+    it_.reset(db.db->NewIterator(read_options_, db.cf(Db::kLog)));
     if (db.has_metadata.load()) visibility_ = std::make_unique<Visibility>(db);
     it_->Seek(keys::LogKey(options.from));
     Settle();
@@ -227,9 +234,18 @@ class LogIterator : public IteratorBase {
   void StepRaw() override { it_->Next(); }
 
   void LoadCurrent() override {
+    if (remaining_ == 0) {
+      valid_ = false;
+      return;
+    }
     if (!it_->Valid()) {
       valid_ = false;
-      if (!it_->status().ok()) Fail(FromRocks(it_->status()));
+      if (!it_->status().ok()) {
+        Fail(FromRocks(it_->status()));
+      } else if (expected_ <= committed_) {
+        if (Status s = holes_.Explain(expected_, committed_); !s.ok()) Fail(std::move(s));
+        expected_ = committed_ + 1;
+      }
       return;
     }
     Position position;
@@ -237,10 +253,23 @@ class LogIterator : public IteratorBase {
       Fail(Status::Corruption("malformed key in the log"));
       return;
     }
+    if (position.value() > expected_ && expected_ <= committed_) {
+      const uint64_t last = std::min(position.value() - 1, committed_);
+      if (Status s = holes_.Explain(expected_, last); !s.ok()) {
+        Fail(std::move(s));
+        return;
+      }
+    }
+    expected_ = std::max(expected_, position.value() + 1);
     Load(it_->value().ToStringView(), position, Version(0));
   }
 
+  const uint64_t committed_;
   SnapshotHolder snapshot_;
+  rocksdb::ReadOptions read_options_;
+  HoleCheck holes_;
+  // The position the next record must have.
+  uint64_t expected_;
   std::unique_ptr<rocksdb::Iterator> it_;
 };
 
@@ -252,6 +281,7 @@ class IndexIterator : public IteratorBase {
       : IteratorBase(options.max_count),
         db_(db),
         snapshot_(db),
+        holes_(db, read_options_),
         prefix_(keys::IndexPrefix(name)),
         upper_(prefix_) {
     // Index keys of `name` are name + '\0' + position; the first key past
@@ -288,18 +318,23 @@ class IndexIterator : public IteratorBase {
       record_.Reset();
       rocksdb::Status s =
           db_.db->Get(read_options_, db_.cf(Db::kLog), keys::LogKey(position), &record_);
-      if (s.IsNotFound() && visibility_) continue;  // reclaimed by a trim or delete
+      if (s.IsNotFound()) {
+        // Reclaimed by a trim or a stream's rule, or lost.
+        Status explained = holes_.Explain(position.value(), position.value());
+        if (explained.ok()) continue;
+        Fail(explained.IsCorruption()
+                 ? Status::Corruption("index entry for position " +
+                                      std::to_string(position.value()) +
+                                      " has no event in the log: " + explained.message())
+                 : std::move(explained));
+        return;
+      }
       LoadFound(s, position);
       return;
     }
   }
 
   void LoadFound(const rocksdb::Status& s, Position position) {
-    if (s.IsNotFound()) {
-      Fail(Status::Corruption("index entry for position " + std::to_string(position.value()) +
-                              " has no event in the log"));
-      return;
-    }
     if (!s.ok()) {
       Fail(FromRocks(s));
       return;
@@ -309,9 +344,10 @@ class IndexIterator : public IteratorBase {
 
   const Db& db_;
   SnapshotHolder snapshot_;
+  rocksdb::ReadOptions read_options_;
+  HoleCheck holes_;
   std::string prefix_, upper_;
   rocksdb::Slice upper_slice_;
-  rocksdb::ReadOptions read_options_;
   std::unique_ptr<rocksdb::Iterator> it_;
   rocksdb::PinnableSlice record_;
 };

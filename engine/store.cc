@@ -23,6 +23,7 @@
 #include "snapshot.h"
 #include "stream_metadata.h"
 #include "subscription.h"
+#include "synced_mark.h"
 #include "trim.h"
 #include "verify.h"
 #include "view.h"
@@ -124,6 +125,9 @@ Result<std::unique_ptr<Store>> Store::Open(const Options& options, std::string_v
   auto rep = std::make_unique<Rep>();
   rep->options = options;
   rep->path = std::string(path);
+  // Read before the open: a writer in another process only raises it after
+  // the log it covers is written, so what the open then reads reaches it.
+  const uint64_t synced = ReadSyncedMark(rep->path);
   auto db = Db::Open(rep->options, rep->path);
   if (!db.ok()) return db.status();
   rep->db = std::move(db).value();
@@ -131,9 +135,13 @@ Result<std::unique_ptr<Store>> Store::Open(const Options& options, std::string_v
   uint64_t last_position = 0, next_stream_id = 1;
   if (Status s = rep->db->ReadCounter(keys::kLastPosition, 0, &last_position); !s.ok()) return s;
   if (Status s = rep->db->ReadCounter(keys::kNextStreamId, 1, &next_stream_id); !s.ok()) return s;
+  if (Status s = CheckSyncedMark(rep->path, synced, last_position); !s.ok()) return s;
   rep->db->commits->Advance(last_position);
   if (!options.read_only) {
-    rep->writer = std::make_unique<Writer>(rep->db.get(), rep->options, next_stream_id);
+    auto mark = SyncedMark::Open(rep->db->db->GetEnv()->GetFileSystem(), rep->path, last_position);
+    if (!mark.ok()) return mark.status();
+    rep->writer = std::make_unique<Writer>(rep->db.get(), rep->options, next_stream_id,
+                                           std::move(mark).value());
   }
   return std::unique_ptr<Store>(new Store(std::move(rep)));
 }

@@ -57,13 +57,15 @@ struct Writer::Group {
   bool creates_metadata = false;
 };
 
-Writer::Writer(Db* db, const Options& options, uint64_t next_stream_id)
+Writer::Writer(Db* db, const Options& options, uint64_t next_stream_id,
+               std::unique_ptr<SyncedMark> synced)
     : db_(db),
       options_(options),
       heads_(db),
       dedup_(db, options),
       commits_(*db->commits),
-      next_stream_id_(next_stream_id) {
+      next_stream_id_(next_stream_id),
+      synced_(std::move(synced)) {
   thread_ = std::thread([this] { Run(); });
   syncer_ = std::thread([this] { SyncLoop(); });
 }
@@ -101,9 +103,14 @@ void Writer::Stop() {
 }
 
 rocksdb::Status Writer::TimedSyncWAL() {
+  // Every event up to here is in the WAL the sync covers.
+  const uint64_t covered = commits_.committed();
   const uint64_t start = MonotonicMicros();
   rocksdb::Status s = db_->db->SyncWAL();
-  if (s.ok()) metrics_.RecordFsync(MonotonicMicros() - start);
+  if (s.ok()) {
+    metrics_.RecordFsync(MonotonicMicros() - start);
+    MarkSynced(covered);
+  }
   return s;
 }
 
@@ -212,7 +219,9 @@ void Writer::CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& appends) {
       if (group.creates_metadata) db_->has_metadata.store(true);
       next_stream_id_.store(group.next_stream_id, std::memory_order_relaxed);
       commits_.Advance(group.next_position - 1);
-      if (!group.sync) {
+      if (group.sync) {
+        MarkSynced(group.next_position - 1);
+      } else {
         // Wake the syncer only when it has nothing pending: it is already
         // counting down otherwise, and a wake-up per group costs a context
         // switch per append on a small machine.

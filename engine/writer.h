@@ -31,14 +31,17 @@
 #include "metrics.h"
 #include "request.h"
 #include "sequence.h"
+#include "synced_mark.h"
 
 namespace evlog {
 
 class Writer {
  public:
   // Starts the writer thread. `db->commits` and `next_stream_id` hold the
-  // persisted counters read at open.
-  Writer(Db* db, const Options& options, uint64_t next_stream_id);
+  // persisted counters read at open. After each WAL sync the writer
+  // advances `synced` (if not null) to the last position the sync covered.
+  Writer(Db* db, const Options& options, uint64_t next_stream_id,
+         std::unique_ptr<SyncedMark> synced = nullptr);
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
   // Stop()s.
@@ -83,8 +86,11 @@ class Writer {
   void CountGroup(const std::vector<std::unique_ptr<PendingAppend>>& appends,
                   const std::vector<Result<AppendResult>>& results, uint64_t events,
                   uint64_t write_start_us);
-  // SyncWAL, timed into metrics_.
+  // SyncWAL, timed into metrics_; then advances the synced mark.
   rocksdb::Status TimedSyncWAL();
+  void MarkSynced(uint64_t position) {
+    if (synced_) synced_->Advance(position);
+  }
 
   Db* const db_;
   const Options& options_;
@@ -114,6 +120,8 @@ class Writer {
   bool stop_sync_ = false;
 
   WriteMetrics metrics_;
+  // Null if the store keeps no synced mark.
+  const std::unique_ptr<SyncedMark> synced_;
 
   std::thread thread_;
   std::thread syncer_;

@@ -14,6 +14,13 @@ namespace evlog::testutil {
 std::vector<std::filesystem::path> FilesEndingWith(const std::string& dir,
                                                    const std::string& suffix);
 
+// The table files (.sst) of column family `family` ("log", "by_category")
+// of the closed store at `dir`, in key order; empty if it cannot be read.
+std::vector<std::filesystem::path> TableFilesOf(const std::string& dir, const std::string& family);
+
+// Cuts `file` to `size` bytes; false on failure.
+bool TruncateFile(const std::filesystem::path& file, uint64_t size);
+
 // Inverts `count` bytes of `file` starting at `offset`; false if the file
 // cannot be opened.
 bool FlipBytes(const std::filesystem::path& file, uint64_t offset, size_t count);

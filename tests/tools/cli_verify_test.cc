@@ -104,6 +104,35 @@ TEST_F(CliVerify, DamagedWalIsCorruptionExitFive) {
   EXPECT_EQ(r.Error()["error"], "corruption") << r.err;
 }
 
+// Regression (issue #14): with the `log` table gone, read-all and tail
+// printed no event and exited 0.
+TEST_F(CliVerify, ALostLogTableFailsReadAllAndTailWithExitFive) {
+  Fill(db(), /*compact=*/true);
+  auto tables = testutil::TableFilesOf(db(), "log");
+  ASSERT_EQ(tables.size(), 1u);
+  ASSERT_TRUE(fs::remove(tables[0]));
+  for (const std::vector<std::string>& verb :
+       {std::vector<std::string>{"read-all"}, {"tail", "--from", "oldest"}}) {
+    auto r = Evlog(verb);
+    EXPECT_EQ(r.exit_code, 5) << verb[0] << ": " << r.out << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+    EXPECT_EQ(r.Error()["error"], "corruption") << r.err;
+    EXPECT_NE(r.err.find("missing from the log"), std::string::npos) << r.err;
+  }
+}
+
+// Regression (issue #14): a WAL cut to half its synced length verified ok.
+TEST_F(CliVerify, AWalCutShortOfItsSyncedEventsIsCorruptionExitFive) {
+  Fill(db(), /*compact=*/false, /*crashed=*/true);
+  auto wals = testutil::FilesEndingWith(db(), ".log");
+  ASSERT_EQ(wals.size(), 1u);
+  ASSERT_TRUE(testutil::TruncateFile(wals[0], fs::file_size(wals[0]) / 2));
+  auto r = Evlog({"verify"});
+  EXPECT_EQ(r.exit_code, 5) << r.out << r.err;
+  EXPECT_EQ(r.Error()["error"], "corruption") << r.err;
+  EXPECT_NE(r.err.find("acknowledged events are lost"), std::string::npos) << r.err;
+}
+
 TEST_F(CliVerify, MissingStoreIsNotFound) {
   auto r = Evlog({"verify"});
   EXPECT_EQ(r.exit_code, 4) << r.err;
