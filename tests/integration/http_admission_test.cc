@@ -6,7 +6,9 @@
 // raw sockets so every header is the test's choice.
 
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <memory>
@@ -181,9 +183,10 @@ TEST_F(HttpAdmission, OneAddressOverItsLimitGets503WhileItsOtherSessionsWork) {
     ASSERT_TRUE(held.back()->Send(Get("/streams")));
     ASSERT_EQ(held.back()->Read().status, 200);  // the session is counted
   }
+  // Refused at the accept, before any request (one sent would be unread,
+  // and closing over unread bytes resets the connection).
   HttpSocket extra(http_port_);
   ASSERT_TRUE(extra.connected());
-  extra.Send(Get("/streams"));
   Reply refused = extra.Read();
   EXPECT_EQ(refused.status, 503) << refused.head;
   EXPECT_EQ(Json::parse(refused.body, nullptr, false)["code"], "too_many_sessions_from_address");
@@ -206,7 +209,7 @@ TEST_F(HttpAdmission, AForeignHostIs421AndLoopbackOrListedHostsAreServed) {
   Reply foreign = Exchange(Request("GET", "/streams", "Host: rebind.example:" + port + "\r\n"));
   EXPECT_EQ(foreign.status, 421) << foreign.head;
   EXPECT_EQ(Json::parse(foreign.body, nullptr, false)["code"], "misdirected_request");
-  for (const std::string host : {Host(), "localhost:" + port, "evlog.test:" + port}) {
+  for (const std::string& host : {Host(), "localhost:" + port, "evlog.test:" + port}) {
     EXPECT_EQ(Exchange(Request("GET", "/streams", "Host: " + host + "\r\n")).status, 200) << host;
   }
 }
@@ -255,6 +258,51 @@ TEST_F(HttpAdmission, PreflightsGetCorsHeadersForListedOriginsOnly) {
       Exchange(Request("OPTIONS", "/streams/s", preflight + "Origin: http://evil.example\r\n"));
   EXPECT_EQ(other.status, 403) << other.head;
   EXPECT_FALSE(other.Has("Access-Control-Allow-Origin"));
+}
+
+TEST(HttpAdmissionEvlogd, FlagsSetTheHeaderTimeoutAndTheAllowedHosts) {
+  TempDir dir;
+  uint16_t port = 0, http_port = 0;
+  auto evlogd = StartEvlogd({"--db", dir.Sub("db"), "--listen", "127.0.0.1:0", "--http",
+                             "127.0.0.1:0", "--http-header-timeout", "1", "--http-allowed-hosts",
+                             "evlog.test,proxy.test:8080"},
+                            port, &http_port);
+  ASSERT_NE(evlogd, nullptr);
+  ASSERT_NE(http_port, 0);
+  const std::string local = "127.0.0.1:" + std::to_string(http_port);
+  HttpSocket slow(http_port);
+  ASSERT_TRUE(slow.connected());
+  EXPECT_TRUE(slow.TrickleUntilClosed(SlowHeaders(local), std::chrono::milliseconds(200)));
+  for (const std::string& host : {local, std::string("evlog.test"), std::string("proxy.test:8080")}) {
+    HttpSocket s(http_port);
+    ASSERT_TRUE(s.Send("GET /streams HTTP/1.1\r\nHost: " + host + "\r\n\r\n"));
+    EXPECT_EQ(s.Read().status, 200) << host;
+  }
+  HttpSocket other(http_port);
+  ASSERT_TRUE(other.Send("GET /streams HTTP/1.1\r\nHost: proxy.test:8081\r\n\r\n"));
+  EXPECT_EQ(other.Read().status, 421);
+  const int status = evlogd->KillAndWait(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+}
+
+TEST(HttpAdmissionEvlogd, BadAdmissionAndBackupFlagsAreUsageErrors) {
+  TempDir dir;
+  const std::vector<std::vector<std::string>> bad = {
+      {"--http-header-timeout", "0"},
+      {"--http-max-connections-per-ip", "0"},
+      {"--http-allowed-origins", "evil.example"},
+      {"--http-allowed-hosts", "http://evil.example"},
+      {"--backup-dir", dir.Sub("missing")},
+  };
+  for (const auto& flags : bad) {
+    std::vector<std::string> argv{EVLOGD_PATH,   "--db",   dir.Sub("db"), "--listen",
+                                  "127.0.0.1:0", "--http", "127.0.0.1:0"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    auto child = ChildProcess::Start(argv);
+    ASSERT_NE(child, nullptr);
+    const int status = child->Wait();
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << flags[0] << " " << flags[1];
+  }
 }
 
 }  // namespace

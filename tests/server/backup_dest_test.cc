@@ -42,7 +42,7 @@ TEST_F(BackupDest, AnAbsoluteDestinationInsideTheDirectoryIsTaken) {
 }
 
 TEST_F(BackupDest, DestinationsOutsideTheDirectoryAreInvalidArguments) {
-  for (const std::string dest :
+  for (const std::string& dest :
        {std::string("../x"), std::string("a/../../x"), std::string("/tmp/x"), std::string("."),
         std::string(""), base_, base_ + "/..", dir_.Sub("x")}) {
     Result<std::string> path = ResolveBackupDest(base_, dest);
