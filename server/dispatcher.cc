@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <thread>
 
+#include "backup_dest.h"
+
 namespace evlog::server {
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
@@ -38,6 +40,12 @@ Dispatcher::~Dispatcher() {
 }
 
 void Dispatcher::StartBackup(uint64_t id, std::string dest, Reply reply) {
+  Result<std::string> path = ResolveBackupDest(options_.backup_dir, dest);
+  if (!path.ok()) {
+    reply(EncodeError(id, path.status()));
+    return;
+  }
+  dest = std::move(*path);
   std::unique_lock<std::mutex> lock(backup_mu_);
   if (backup_running_) {
     lock.unlock();

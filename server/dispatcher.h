@@ -42,6 +42,10 @@ struct DispatcherOptions {
   // How often a pending ViewWait looks at the view's progress.
   // Default: 20 ms
   std::chrono::milliseconds view_wait_poll = std::chrono::milliseconds(20);
+  // The directory a Backup request writes under (ResolveBackupDest).
+  // Empty: Backup requests are refused (NotSupported).
+  // Default: empty (evlogd: --backup-dir)
+  std::string backup_dir;
   // Echoed in HelloOk.
   uint32_t max_frame_bytes = 4 << 20;
   uint32_t max_in_flight = 1024;

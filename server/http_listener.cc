@@ -23,6 +23,7 @@ Status HttpListener::Listen() {
     return Status::IOError("cannot listen for HTTP on " + options_.endpoint.address().to_string() +
                            ":" + std::to_string(options_.endpoint.port()) + ": " + ec.message());
   }
+  guard_.emplace(local_endpoint(), options_.allowed_hosts, options_.allowed_origins);
   Accept();
   return Status::OK();
 }
@@ -43,30 +44,37 @@ void HttpListener::Accept() {
       });
       return;
     }
-    if (sessions_.size() >= options_.max_sessions) {
-      Refuse(std::move(socket));
+    boost::system::error_code peer_ec;
+    const net::asio::ip::address peer = socket.remote_endpoint(peer_ec).address();
+    if (peer_ec) {
+      // Gone already: nothing to serve.
+    } else if (sessions_.size() >= options_.max_sessions) {
+      Refuse(std::move(socket), "too_many_sessions", "the server is at its limit of HTTP sessions");
+    } else if (per_ip_[peer] >= options_.max_sessions_per_ip) {
+      Refuse(std::move(socket), "too_many_sessions_from_address",
+             "the server is at its limit of HTTP sessions from one address (" +
+                 std::to_string(options_.max_sessions_per_ip) + ")");
     } else {
-      auto session =
-          std::make_shared<HttpSession>(std::move(socket), handler_, dispatcher_, *this, options_);
-      sessions_.insert(session);
+      auto session = std::make_shared<HttpSession>(std::move(socket), handler_, dispatcher_, *this,
+                                                   options_, *guard_);
+      sessions_.emplace(session, peer);
+      ++per_ip_[peer];
       session->Start();
     }
     Accept();
   });
 }
 
-void HttpListener::Refuse(net::tcp::socket socket) {
-  static const std::string kBusy = [] {
-    const std::string body =
-        "{\"error\":\"the server is at its limit of HTTP "
-        "sessions\",\"code\":\"too_many_sessions\"}";
-    return "HTTP/1.1 503 Service Unavailable\r\nServer: evlogd\r\nContent-Type: "
-           "application/json\r\nConnection: close\r\nContent-Length: " +
-           std::to_string(body.size()) + "\r\n\r\n" + body;
-  }();
+void HttpListener::Refuse(net::tcp::socket socket, const std::string& code,
+                          const std::string& message) {
+  const std::string body = HttpError(net::http::status::service_unavailable, code, message).body();
   auto s = std::make_shared<net::tcp::socket>(std::move(socket));
-  net::asio::async_write(*s, net::asio::buffer(kBusy),
-                         [s](const boost::system::error_code&, size_t) {
+  auto text = std::make_shared<std::string>(
+      "HTTP/1.1 503 Service Unavailable\r\nServer: evlogd\r\nContent-Type: "
+      "application/json\r\nConnection: close\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body);
+  net::asio::async_write(*s, net::asio::buffer(*text),
+                         [s, text](const boost::system::error_code&, size_t) {
                            boost::system::error_code ignored;
                            s->shutdown(net::tcp::socket::shutdown_both, ignored);
                            s->close(ignored);
@@ -74,7 +82,12 @@ void HttpListener::Refuse(net::tcp::socket socket) {
 }
 
 void HttpListener::Remove(const std::shared_ptr<HttpSession>& session) {
-  sessions_.erase(session);
+  auto it = sessions_.find(session);
+  if (it == sessions_.end()) return;
+  if (auto ip = per_ip_.find(it->second); ip != per_ip_.end() && --ip->second == 0) {
+    per_ip_.erase(ip);
+  }
+  sessions_.erase(it);
   if (sessions_.empty() && on_empty_) std::exchange(on_empty_, nullptr)();
 }
 
@@ -89,12 +102,14 @@ void HttpListener::Drain(std::function<void()> on_empty) {
     return;
   }
   on_empty_ = std::move(on_empty);
-  const std::vector<std::shared_ptr<HttpSession>> all(sessions_.begin(), sessions_.end());
+  std::vector<std::shared_ptr<HttpSession>> all;
+  for (const auto& [s, ip] : sessions_) all.push_back(s);
   for (const auto& s : all) s->Drain();
 }
 
 void HttpListener::CloseAll() {
-  const std::vector<std::shared_ptr<HttpSession>> all(sessions_.begin(), sessions_.end());
+  std::vector<std::shared_ptr<HttpSession>> all;
+  for (const auto& [s, ip] : sessions_) all.push_back(s);
   for (const auto& s : all) s->Close();
 }
 

@@ -1,17 +1,21 @@
 // HttpListener: evlogd's HTTP/JSON acceptor (--http), its sessions, their
-// limit and the drain. The routes are HttpHandler's; one connection is an
-// HttpSession.
+// limits (all sessions, and sessions per client IP address) and the drain.
+// The routes are HttpHandler's; the Host and Origin checks HttpGuard's; one
+// connection is an HttpSession.
 //
 // Thread-safety: every member runs on the io_context's thread.
 
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
-#include <unordered_set>
+#include <optional>
+#include <unordered_map>
 
 #include "dispatcher.h"
 #include "evlog/status.h"
+#include "http_guard.h"
 #include "http_handler.h"
 #include "http_net.h"
 #include "http_session.h"
@@ -27,7 +31,8 @@ class HttpListener {
   HttpListener(const HttpListener&) = delete;
   HttpListener& operator=(const HttpListener&) = delete;
 
-  // Binds options.endpoint and starts accepting. IOError if it cannot bind.
+  // Binds options.endpoint and starts accepting; the Host check (HttpGuard)
+  // takes the bound port. IOError if it cannot bind.
   Status Listen();
   // The bound address (with the actual port when listening on port 0).
   net::tcp::endpoint local_endpoint() const;
@@ -44,15 +49,18 @@ class HttpListener {
 
  private:
   void Accept();
-  // Answers 503 on a session over the limit and closes it.
-  void Refuse(net::tcp::socket socket);
+  // Answers 503 (`code`, `message`) on a session over a limit and closes it.
+  void Refuse(net::tcp::socket socket, const std::string& code, const std::string& message);
 
   const HttpOptions options_;
   Dispatcher& dispatcher_;
   HttpHandler handler_;
   net::tcp::acceptor acceptor_;
   net::asio::steady_timer accept_pause_;
-  std::unordered_set<std::shared_ptr<HttpSession>> sessions_;
+  std::optional<HttpGuard> guard_;  // set by Listen
+  // Each session with its client's address, and the sessions per address.
+  std::unordered_map<std::shared_ptr<HttpSession>, net::asio::ip::address> sessions_;
+  std::map<net::asio::ip::address, size_t> per_ip_;
   std::function<void()> on_empty_;
   bool draining_ = false;
 };

@@ -20,12 +20,13 @@ constexpr std::chrono::seconds kLinger{1};
 }  // namespace
 
 HttpSession::HttpSession(net::tcp::socket socket, HttpHandler& handler, Dispatcher& dispatcher,
-                         HttpListener& listener, const HttpOptions& options)
+                         HttpListener& listener, const HttpOptions& options, const HttpGuard& guard)
     : stream_(std::move(socket)),
       handler_(handler),
       dispatcher_(dispatcher),
       listener_(listener),
       options_(options),
+      guard_(guard),
       poll_timer_(stream_.get_executor()) {}
 
 void HttpSession::Start() {
@@ -36,10 +37,29 @@ void HttpSession::Start() {
 
 void HttpSession::Read() {
   state_ = State::kReading;
+  cors_origin_.clear();
   parser_.emplace();
   parser_->body_limit(options_.max_body_bytes);
   parser_->header_limit(static_cast<uint32_t>(options_.max_header_bytes));
+  // A new session's request began at the accept; a pipelined one has begun.
+  if (std::exchange(first_request_, false) || buffer_.size() > 0) return ReadHeader();
+  AwaitRequest();
+}
+
+void HttpSession::AwaitRequest() {
   stream_.expires_after(options_.idle_timeout);
+  stream_.async_read_some(buffer_.prepare(512), [self = shared_from_this()](
+                                                    const boost::system::error_code& ec, size_t n) {
+    if (self->closed_) return;
+    self->buffer_.commit(n);
+    if (ec) return self->Close();  // The client left, or idle_timeout.
+    self->ReadHeader();
+  });
+}
+
+void HttpSession::ReadHeader() {
+  // Once for the whole header: each read does not extend it (slowloris).
+  stream_.expires_after(options_.header_timeout);
   http::async_read_header(stream_, buffer_, *parser_,
                           [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
                             self->OnHeader(ec);
@@ -50,6 +70,13 @@ void HttpSession::OnHeader(const boost::system::error_code& ec) {
   if (closed_) return;
   if (ec) return OnReadError(ec);
   const HttpRequest& request = parser_->get();
+  cors_origin_ = guard_.CorsOrigin(request);
+  if (std::optional<HttpResponse> refusal = guard_.Admit(request)) {
+    // The body, if any, is not read: the session cannot go on after it.
+    keep_alive_ = request.keep_alive() && parser_->is_done();
+    state_ = State::kHandling;
+    return Respond(std::move(*refusal));
+  }
   if (strcasecmp(std::string(request[http::field::expect]).c_str(), "100-continue") == 0 &&
       !parser_->is_done()) {
     // curl sends this for bodies over 1 KiB and waits a second for it.
@@ -149,6 +176,10 @@ void HttpSession::Respond(HttpResponse response) {
   response.version(11);
   response.keep_alive(keep_alive);
   response.set(http::field::server, "evlogd");
+  if (!cors_origin_.empty()) {
+    response.set(http::field::access_control_allow_origin, cors_origin_);
+    response.set(http::field::vary, "Origin");
+  }
   response.prepare_payload();
   response_ = std::move(response);
   ArmWriteDeadline();

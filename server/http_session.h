@@ -4,8 +4,13 @@
 // session holds at most one request body (`max_body_bytes`) and one
 // response. A body over the limit gets 413, headers over theirs 431, a
 // request Beast cannot parse 400; each then closes the session. A session
-// that sends nothing for `idle_timeout`, or does not take a response
-// within `write_timeout`, closes.
+// whose request line and headers have not all arrived `header_timeout`
+// after the request began (the accept, or its first byte on a kept-alive
+// session) closes, however slowly bytes trickle in; one that sends nothing
+// for `idle_timeout` between requests, whose body takes longer than that,
+// or that does not take a response within `write_timeout`, closes. Every
+// request passes HttpGuard (Host, Origin, CORS preflight) as soon as its
+// headers are in, before its body is read and before authentication.
 //
 // GET /subscribe turns the session into a server-sent event stream
 // (http_session_sse.cc): the feed is polled on the read threads only when
@@ -29,7 +34,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "http_guard.h"
 #include "http_handler.h"
 #include "http_net.h"
 
@@ -50,10 +57,29 @@ struct HttpOptions {
   // Largest request line and headers together; larger gets 431.
   // Default: 16 KiB
   size_t max_header_bytes = 16 << 10;
-  // A session that sends nothing this long (between requests, or while
-  // sending one) closes.
+  // A session that sends nothing this long between requests closes; a
+  // request body must arrive within it, counted from the end of the headers.
   // Default: 300 s
   std::chrono::milliseconds idle_timeout = std::chrono::seconds(300);
+  // A request line and headers must arrive within this, counted from the
+  // connection's accept (first request) or the next request's first byte;
+  // bytes that trickle in do not extend it. Then the session closes
+  // (evlogd: --http-header-timeout). Must be more than zero.
+  // Default: 10 s
+  std::chrono::milliseconds header_timeout = std::chrono::seconds(10);
+  // Most HTTP sessions open at once from one client IP address; one more is
+  // answered 503 and closed (evlogd: --http-max-connections-per-ip).
+  // Default: 32
+  size_t max_sessions_per_ip = 32;
+  // Host header values accepted besides the listen address's own
+  // (HttpGuard): "host" (any port) or "host:port" (evlogd:
+  // --http-allowed-hosts).
+  // Default: none
+  std::vector<std::string> allowed_hosts;
+  // Origins ("http://app.example:8080") allowed to write and to make CORS
+  // requests besides same-origin ones (evlogd: --http-allowed-origins).
+  // Default: none
+  std::vector<std::string> allowed_origins;
   // A response (or event stream write) the client does not take this long
   // closes the session. Zero: never.
   // Default: 30 s
@@ -75,8 +101,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
   // `handler`, `dispatcher` and `listener` must outlive the session's last
   // handler.
+  // `guard` must outlive it too.
   HttpSession(net::tcp::socket socket, HttpHandler& handler, Dispatcher& dispatcher,
-              HttpListener& listener, const HttpOptions& options);
+              HttpListener& listener, const HttpOptions& options, const HttpGuard& guard);
   HttpSession(const HttpSession&) = delete;
   HttpSession& operator=(const HttpSession&) = delete;
 
@@ -93,6 +120,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   enum class State { kReading, kHandling, kWriting, kStreaming };
 
   void Read();
+  // Waits (up to idle_timeout) for the first byte of the next request.
+  void AwaitRequest();
+  // Reads the request line and headers, within header_timeout.
+  void ReadHeader();
   void OnHeader(const boost::system::error_code& ec);
   void ReadBody();
   void OnRead(const boost::system::error_code& ec);
@@ -117,11 +148,15 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   Dispatcher& dispatcher_;
   HttpListener& listener_;
   const HttpOptions options_;
+  const HttpGuard& guard_;
   net::beast::flat_buffer buffer_;
   std::optional<net::http::request_parser<net::http::string_body>> parser_;
   std::optional<HttpResponse> response_;
   State state_ = State::kReading;
   bool keep_alive_ = true;
+  bool first_request_ = true;
+  // The request's Origin when HttpGuard lets it see responses (CORS).
+  std::string cors_origin_;
   bool draining_ = false;
   bool shutting_down_ = false;
   bool closed_ = false;

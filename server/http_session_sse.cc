@@ -27,8 +27,11 @@ void HttpSession::StartStream(std::unique_ptr<ChangeFeed> feed) {
       "Content-Type: text/event-stream\r\n"
       "Cache-Control: no-cache\r\n"
       "X-Accel-Buffering: no\r\n"
-      "Connection: close\r\n"
-      "\r\n";
+      "Connection: close\r\n";
+  if (!cors_origin_.empty()) {
+    head += "Access-Control-Allow-Origin: " + cors_origin_ + "\r\nVary: Origin\r\n";
+  }
+  head += "\r\n";
   // Tells the client where the stream starts: every later event is live.
   head += Comment("subscribed after position " + std::to_string(feed_->position().value()));
   StreamWrite(std::move(head));

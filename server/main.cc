@@ -3,9 +3,12 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "evlog/store.h"
 #include "net.h"
@@ -106,6 +109,30 @@ int main(int argc, char** argv) {
   app.add_option("--http-max-body-bytes", http_max_body_bytes, "Largest HTTP request body")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1} << 10, size_t{1} << 30));
+  // HTTP admission (docs/http.md): header timeout, per-address limit, Host
+  // and Origin checks.
+  uint64_t http_header_timeout_s = 10;
+  size_t http_max_per_ip = evlog::server::HttpOptions{}.max_sessions_per_ip;
+  std::vector<std::string> http_allowed_hosts, http_allowed_origins;
+  app.add_option("--http-header-timeout", http_header_timeout_s,
+                 "Seconds an HTTP request line and headers may take to arrive, from the "
+                 "request's start")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{1}, uint64_t{3600}));
+  app.add_option("--http-max-connections-per-ip", http_max_per_ip,
+                 "Most HTTP sessions open at once from one client address")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20));
+  app.add_option("--http-allowed-hosts", http_allowed_hosts,
+                 "Host header values accepted besides the --http address (host or host:port)")
+      ->delimiter(',');
+  app.add_option("--http-allowed-origins", http_allowed_origins,
+                 "Origins (http://host:port) allowed to write over HTTP and to make CORS requests")
+      ->delimiter(',');
+  std::string backup_dir;
+  app.add_option("--backup-dir", backup_dir,
+                 "Directory remote backups are written under (a DEST is resolved in it). "
+                 "Default: none, remote backup is disabled");
   app.add_flag("--allow-remote", allow_remote, "Allow a non-loopback --listen or --http address");
   try {
     app.parse(argc, argv);
@@ -159,7 +186,26 @@ int main(int argc, char** argv) {
     http.max_body_bytes = http_max_body_bytes;
     http.idle_timeout = std::chrono::seconds(idle_timeout_s);
     http.write_timeout = std::chrono::seconds(write_timeout_s);
+    http.header_timeout = std::chrono::seconds(http_header_timeout_s);
+    http.max_sessions_per_ip = http_max_per_ip;
+    if (evlog::Status s =
+            evlog::server::HttpGuard::CheckOptions(http_allowed_hosts, http_allowed_origins);
+        !s.ok()) {
+      std::cerr << "evlogd: " << s.message() << "\n";
+      return 2;
+    }
+    http.allowed_hosts = http_allowed_hosts;
+    http.allowed_origins = http_allowed_origins;
     options.http = http;
+  }
+  if (!backup_dir.empty()) {
+    std::error_code ec;
+    const auto real = std::filesystem::canonical(backup_dir, ec);
+    if (ec || !std::filesystem::is_directory(real, ec)) {
+      std::cerr << "evlogd: --backup-dir " << backup_dir << " is not a directory\n";
+      return 2;
+    }
+    options.dispatcher.backup_dir = real.string();
   }
   options.max_sessions = max_connections;
   options.session.max_frame_bytes = max_frame_bytes;

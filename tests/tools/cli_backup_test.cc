@@ -5,6 +5,7 @@
 // appends holds a gapless prefix.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -155,6 +156,33 @@ TEST_P(CliBackupOnline, BackupThroughTheDaemonWhileAnotherClientAppends) {
   ASSERT_EQ(copy.Lines().size(), position);
   ASSERT_GT(all.Lines().size(), position);
   EXPECT_EQ(all.out.substr(0, copy.out.size()), copy.out);
+}
+
+TEST_P(CliBackupOnline, ARelativeDestinationIsUnderTheBackupDirAndAnEscapeIsRefused) {
+  ASSERT_EQ(Evlog({"append", "s-0", "--type", "T", "--data", "0"}).exit_code, 0);
+  CliOutcome b = Evlog({"backup", "nightly"});
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  EXPECT_TRUE(fs::exists(dir_.Sub("nightly/EVLOG-BACKUP")));
+  const std::string name = "evlog-escaped-" + std::to_string(getpid());
+  CliOutcome up = Evlog({"backup", "../" + name});
+  EXPECT_EQ(up.exit_code, 1) << up.err;
+  EXPECT_EQ(up.Error()["error"], "invalid_argument") << up.err;
+  EXPECT_NE(up.err.find("outside --backup-dir"), std::string::npos) << up.err;
+  EXPECT_FALSE(fs::exists(dir_.Sub("../" + name)));
+  std::error_code ignored;
+  fs::remove_all(fs::current_path() / ".." / name, ignored);  // where an unchecked evlogd wrote
+}
+
+TEST_P(CliBackupOnline, WithoutBackupDirTheDaemonRefusesRemoteBackup) {
+  StopDaemon();
+  StartDaemon(/*with_backup_dir=*/false);
+  CliOutcome b = Evlog({"backup", dir_.Sub("backup")});
+  EXPECT_EQ(b.exit_code, 1) << b.err;
+  EXPECT_EQ(b.Error()["error"], "not_supported") << b.err;
+  EXPECT_EQ(b.Error()["message"],
+            "evlogd was started without --backup-dir; remote backup is disabled")
+      << b.err;
+  EXPECT_FALSE(fs::exists(dir_.Sub("backup")));
 }
 #endif
 

@@ -87,11 +87,15 @@ class CliFormTest : public CliTest, public ::testing::WithParamInterface<CliForm
 
   bool remote() const { return GetParam() == CliForm::kRemote; }
 
-  // Remote form: starts evlogd on db() and points the tool at it.
-  void StartDaemon() {
+  // Remote form: starts evlogd on db() and points the tool at it. Remote
+  // backups may go anywhere in the test's directory, unless
+  // `with_backup_dir` is false (then evlogd refuses them).
+  void StartDaemon(bool with_backup_dir = true) {
 #ifdef EVLOGD_PATH
     if (!remote() || daemon_ != nullptr) return;
-    daemon_ = testutil::ChildProcess::Start({EVLOGD_PATH, "--db", db(), "--listen", "127.0.0.1:0"});
+    std::vector<std::string> argv{EVLOGD_PATH, "--db", db(), "--listen", "127.0.0.1:0"};
+    if (with_backup_dir) argv.insert(argv.end(), {"--backup-dir", dir_.path()});
+    daemon_ = testutil::ChildProcess::Start(argv);
     ASSERT_NE(daemon_, nullptr);
     char line[256];
     ASSERT_NE(fgets(line, sizeof(line), daemon_->out()), nullptr) << "evlogd printed nothing";
