@@ -132,6 +132,13 @@ Result<std::unique_ptr<Store>> Store::Open(const Options& options, std::string_v
   if (Status s = rep->db->ReadCounter(keys::kLastPosition, 0, &last_position); !s.ok()) return s;
   if (Status s = rep->db->ReadCounter(keys::kNextStreamId, 1, &next_stream_id); !s.ok()) return s;
   rep->db->commits->Advance(last_position);
+  // A read-only open has the race a catch-up checks for (catch_up.h): a
+  // writer that flushed and deleted a WAL while the secondary instance read
+  // the MANIFEST and then the WALs. One checked catch-up reads the MANIFEST
+  // again and fills such a hole before anyone reads.
+  if (options.read_only) {
+    if (Status s = rep->db->CatchUp(); !s.ok()) return s;
+  }
   if (!options.read_only) {
     rep->writer = std::make_unique<Writer>(rep->db.get(), rep->options, next_stream_id);
   }
