@@ -37,9 +37,9 @@ namespace evlog {
 // after those deletions, and so sees their flushes. (Repeating in place
 // needs no reopen of the secondary instance: it follows a MANIFEST switch
 // itself, and a TryAgain it reports for a MANIFEST deleted under it is one
-// more reason to repeat.) As a last check, the log records of every newly
-// committed position above the trim horizon must be there before the
-// position is published.
+// more reason to repeat.) As a last check, in a store without stream
+// metadata, the log records of every newly committed position above the
+// trim horizon must be there before the position is published.
 namespace {
 
 namespace fs = std::filesystem;
@@ -107,11 +107,16 @@ Status Publish(Db& db, bool* published) {
   uint64_t last_position = 0, horizon = 0;
   if (Status s = db.ReadCounter(keys::kLastPosition, 0, &last_position); !s.ok()) return s;
   if (Status s = db.ReadCounter(keys::kTrimHorizon, 0, &horizon); !s.ok()) return s;
-  bool complete = false;
-  const uint64_t from = std::max(db.commits->committed(), horizon);
-  if (Status s = LogComplete(db, from, last_position, &complete); !s.ok()) return s;
-  if (!complete) return Status::OK();
   if (!db.has_metadata.load() && StoreHasMetadata(db)) db.has_metadata.store(true);
+  // Stream metadata (max-count, max-age) lets compactions remove records
+  // above the trim horizon too: there a missing record proves nothing, and
+  // the check on the writer's files above stands alone.
+  if (!db.has_metadata.load()) {
+    bool complete = false;
+    const uint64_t from = std::max(db.commits->committed(), horizon);
+    if (Status s = LogComplete(db, from, last_position, &complete); !s.ok()) return s;
+    if (!complete) return Status::OK();
+  }
   db.trim_horizon.store(horizon);
   if (last_position > db.commits->committed()) db.commits->Advance(last_position);
   *published = true;
