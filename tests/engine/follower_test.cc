@@ -103,7 +103,7 @@ class FollowerTest : public ::testing::Test {
 using Follower = FollowerTest;
 
 TEST_F(Follower, SeesEveryCommitOfWritersThatComeAndGo) {
-  constexpr uint64_t kRounds = 40;
+  constexpr uint64_t kRounds = 24;
   WriteOneInAnotherProcess(/*kill=*/false);
   auto follower = Store::Open(Options{.read_only = true}, path());
   ASSERT_OK(follower.status());
