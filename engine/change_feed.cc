@@ -68,6 +68,10 @@ struct ChangeFeed::Rep {
       batch->events.clear();
       return it->status();
     }
+    // Moving to `committed` past positions the scan did not yield is safe:
+    // they were filtered out or hidden. On a read-only store `committed` is
+    // published only once every event up to it is readable (catch_up.h), so
+    // a position the catch-up has not brought in yet is never passed.
     position = full ? reached : committed;
     return Status::OK();
   }

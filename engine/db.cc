@@ -15,6 +15,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "catch_up.h"
 #include "dedup.h"
 #include "evlog/store.h"
 #include "keys.h"
@@ -183,15 +184,7 @@ Status Db::ReadCounter(std::string_view key, uint64_t missing, uint64_t* out) co
 
 Status Db::CatchUp() {
   if (!read_only) return Status::OK();
-  if (Status s = FromRocks(db->TryCatchUpWithPrimary()); !s.ok()) return s;
-  uint64_t last_position = 0;
-  if (Status s = ReadCounter(keys::kLastPosition, 0, &last_position); !s.ok()) return s;
-  commits->Advance(last_position);
-  if (!has_metadata.load() && StoreHasMetadata(*this)) has_metadata.store(true);
-  uint64_t horizon = 0;
-  if (Status s = ReadCounter(keys::kTrimHorizon, 0, &horizon); !s.ok()) return s;
-  trim_horizon.store(horizon);
-  return Status::OK();
+  return CatchUpWithWriter(*this);
 }
 
 Db::~Db() {

@@ -67,7 +67,8 @@ struct Db {
   Status ReadCounter(std::string_view key, uint64_t missing, uint64_t* out) const;
 
   // Read-only instances: applies what the writer process committed since the
-  // last call and advances `commits`. A no-op on a writable instance.
+  // last call and advances `commits` once every event up to it is readable
+  // (see catch_up.h). A no-op on a writable instance.
   Status CatchUp();
 
   // The position of the last committed event: advanced by the writer after
@@ -77,6 +78,8 @@ struct Db {
   // a feed asked to start before it would miss them, and is refused.
   std::atomic<uint64_t> trim_horizon{0};
   std::mutex trim_mu;  // serializes raising it
+  // Serializes CatchUp (read-only instances).
+  std::mutex catch_up_mu;
   // Set once any stream has metadata: readers then check every stream's.
   std::atomic<bool> has_metadata{false};
   // Per-stream trim points, shared with the trim filters.

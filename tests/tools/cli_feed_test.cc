@@ -86,6 +86,32 @@ TEST_F(Cli, TailFollowDeliversEventsAppendedByAnotherProcess) {
   EXPECT_EQ(event["type"], "Live");
 }
 
+// #21: a script that runs `evlog append` once per event: each append is a
+// writer process that opens the store, commits and closes it (flushing and
+// deleting its WAL). The follower in another process sees every one, once,
+// in order.
+TEST_F(Cli, TailFollowDeliversEveryEventOfAnAppendProcessPerEvent) {
+  constexpr int kAppends = 12;
+  ASSERT_EQ(Evlog({"append", "order-1", "--type", "OrderPlaced", "--data", "{}"}).exit_code, 0);
+  auto child = testutil::CliProcess::Start(ArgvWithDb({"tail", "--follow"}));
+  ASSERT_NE(child, nullptr);
+  // Its first line (the event already there) says the follower is running.
+  std::optional<std::string> line = child->ReadLine(std::chrono::seconds(30));
+  ASSERT_TRUE(line.has_value()) << "tail --follow printed nothing";
+  EXPECT_EQ(Json::parse(*line)["position"], 1);
+  for (int i = 0; i < kAppends; ++i) {
+    const std::string data = "{\"i\":" + std::to_string(i) + "}";
+    ASSERT_EQ(Evlog({"append", "order-2", "--type", "OrderPlaced", "--data", data}).exit_code, 0);
+  }
+  for (int i = 0; i < kAppends; ++i) {
+    line = child->ReadLine(std::chrono::seconds(30));
+    ASSERT_TRUE(line.has_value()) << "tail --follow missed the append at position " << i + 2;
+    Json event = Json::parse(*line);
+    EXPECT_EQ(event["position"], i + 2);
+    EXPECT_EQ(event["data"]["i"], i);
+  }
+}
+
 TEST_P(CliFeed, SubscriptionsParkedAndReplay) {
   ParkOneEventOfBilling();
   auto subs = Evlog({"subscriptions"}).Lines();

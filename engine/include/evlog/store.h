@@ -404,6 +404,10 @@ class Store {
 
   // Read-only stores: makes events appended by the writer process since Open
   // or the previous CatchUp visible. A no-op on a writable store.
+  // LastPosition() (and a feed) advances only to a position up to which every
+  // event is readable here: when the writer process changed its files while
+  // this ran (a writer closing or opening the store), the new events may
+  // become visible only at a later call — never with a gap below them.
   Status CatchUp();
 
   // Syncs the write-ahead log, making every acknowledged buffered append
