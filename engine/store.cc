@@ -135,15 +135,19 @@ Result<std::unique_ptr<Store>> Store::Open(const Options& options, std::string_v
   uint64_t last_position = 0, next_stream_id = 1;
   if (Status s = rep->db->ReadCounter(keys::kLastPosition, 0, &last_position); !s.ok()) return s;
   if (Status s = rep->db->ReadCounter(keys::kNextStreamId, 1, &next_stream_id); !s.ok()) return s;
-  if (Status s = CheckSyncedMark(rep->path, synced, last_position); !s.ok()) return s;
   rep->db->commits->Advance(last_position);
   // A read-only open has the race a catch-up checks for (catch_up.h): a
   // writer that flushed and deleted a WAL while the secondary instance read
   // the MANIFEST and then the WALs. One checked catch-up reads the MANIFEST
-  // again and fills such a hole before anyone reads.
+  // again and fills such a hole before anyone reads, and before the synced
+  // mark is held against the log (a WAL missed that way is not a lost one).
   if (options.read_only) {
     if (Status s = rep->db->CatchUp(); !s.ok()) return s;
+    if (Status s = rep->db->ReadCounter(keys::kLastPosition, 0, &last_position); !s.ok()) {
+      return s;
+    }
   }
+  if (Status s = CheckSyncedMark(rep->path, synced, last_position); !s.ok()) return s;
   if (!options.read_only) {
     auto mark = SyncedMark::Open(rep->db->db->GetEnv()->GetFileSystem(), rep->path, last_position);
     if (!mark.ok()) return mark.status();
