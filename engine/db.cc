@@ -102,7 +102,8 @@ Status CheckIsEvlogStore(const std::string& path) {
   }
   const Status foreign = Status::InvalidArgument(
       "'" + path + "' holds a RocksDB database that is not an evlog store (" +
-      std::to_string(names.size()) + " column families, no evlog format version); "
+      std::to_string(names.size()) +
+      " column families, no evlog format version); "
       "evlog opens only its own stores and leaves this one untouched");
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (const std::string& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
@@ -349,13 +350,14 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& 
     // taking the lock, so reads work beside a live writer in another process.
     const fs::path tmp = fs::temp_directory_path(ec);
     if (ec) return Status::IOError("no temporary directory: " + ec.message());
-    RemoveAbandonedDirs(tmp, [](std::string_view name) { return name.starts_with(kSecondaryPrefix); });
+    RemoveAbandonedDirs(tmp,
+                        [](std::string_view name) { return name.starts_with(kSecondaryPrefix); });
     auto dir = MakeOwnedDir(tmp, kSecondaryPrefix);
     if (!dir.ok()) return dir.status();
     out->secondary_dir = dir->string();
     db_options.max_open_files = -1;
-    s = rocksdb::DB::OpenAsSecondary(db_options, path, out->secondary_dir, families,
-                                      &out->handles, &raw);
+    s = rocksdb::DB::OpenAsSecondary(db_options, path, out->secondary_dir, families, &out->handles,
+                                     &raw);
   } else {
     // RocksDB's own info log aborts the process once a write to it fails
     // (a full disk): see info_log.h.

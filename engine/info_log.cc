@@ -45,8 +45,7 @@ void InfoLog::Roll() {
   std::error_code ec;
   const fs::path log = fs::path(dir_) / "LOG";
   if (fs::exists(log, ec)) {
-    fs::rename(log, fs::path(dir_) / (std::string(kOldPrefix) + std::to_string(NowMicros())),
-               ec);
+    fs::rename(log, fs::path(dir_) / (std::string(kOldPrefix) + std::to_string(NowMicros())), ec);
   }
   // Old logs are named by time: sorted by name (same length for centuries),
   // the oldest come first.
@@ -67,8 +66,8 @@ void InfoLog::Logv(const char* format, va_list ap) {
   const time_t seconds = tv.tv_sec;
   tm t{};
   localtime_r(&seconds, &t);
-  int n = snprintf(line, sizeof(line), "%04d/%02d/%02d-%02d:%02d:%02d.%06ld %ld ",
-                   t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec,
+  int n = snprintf(line, sizeof(line), "%04d/%02d/%02d-%02d:%02d:%02d.%06ld %ld ", t.tm_year + 1900,
+                   t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec,
                    static_cast<long>(tv.tv_usec), static_cast<long>(gettid()));
   size_t size = static_cast<size_t>(std::max(n, 0));
   if (size < sizeof(line)) {

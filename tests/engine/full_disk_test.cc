@@ -125,8 +125,8 @@ void FillAppendFreeAppend(const std::string& dir, Durability durability) {
 
 TEST_F(FullDisk, SyncedAppendsFailWithIOErrorThenResumeWhenSpaceIsFreed) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  EXPECT_EXIT(FillAppendFreeAppend(dir_.path(), Durability::kSync),
-              ::testing::ExitedWithCode(0), "");
+  EXPECT_EXIT(FillAppendFreeAppend(dir_.path(), Durability::kSync), ::testing::ExitedWithCode(0),
+              "");
 }
 
 TEST_F(FullDisk, BufferedAppendsFailWithIOErrorThenResumeWhenSpaceIsFreed) {

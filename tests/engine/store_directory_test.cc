@@ -148,8 +148,8 @@ TEST(StoreDirectory, AStoreWithoutCurrentIsCorruptNotMissing) {
     ASSERT_TRUE((*r)->Compact().ok());  // a table, as any store used a while has
   }
   fs::remove(fs::path(path) / "CURRENT");
-  for (const Options& options : {Options{}, Options{.create_if_missing = false},
-                                 Options{.read_only = true}}) {
+  for (const Options& options :
+       {Options{}, Options{.create_if_missing = false}, Options{.read_only = true}}) {
     auto r = Store::Open(options, path);
     ASSERT_TRUE(r.status().IsCorruption()) << r.status().ToString();
     EXPECT_NE(r.status().message().find("CURRENT is missing"), std::string::npos)

@@ -129,7 +129,7 @@ TEST_F(CliVerify, AStoreWithoutCurrentIsCorruptNotMissing) {
   Fill(db(), /*compact=*/true);
   fs::remove(fs::path(db()) / "CURRENT");
   for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"verify"}, {"read-all"}, {"append", "a-1", "--type", "T"}}) {
+       {std::vector<std::string>{"verify"}, {"read-all"}, {"append", "a-1", "--type", "T", "--data", "1"}}) {
     ExpectErrorLine(Evlog(args), 5, "corruption", "CURRENT is missing");
   }
   EXPECT_FALSE(fs::exists(fs::path(db()) / "CURRENT"));
@@ -139,7 +139,7 @@ TEST_F(CliVerify, DbNamingAFileOrNothingOrAnEmptyDirectory) {
   const std::string file = dir_.Sub("file");
   std::ofstream(file) << "mine";
   for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"read-all"}, {"append", "a-1", "--type", "T"}}) {
+       {std::vector<std::string>{"read-all"}, {"append", "a-1", "--type", "T", "--data", "1"}}) {
     std::vector<std::string> argv = {"--db", file};
     argv.insert(argv.end(), args.begin(), args.end());
     ExpectErrorLine(EvlogWithoutDb(argv), 1, "invalid_argument",
@@ -149,7 +149,7 @@ TEST_F(CliVerify, DbNamingAFileOrNothingOrAnEmptyDirectory) {
                   "no evlog store");
   const std::string empty = dir_.Sub("empty");
   fs::create_directories(empty);
-  auto created = EvlogWithoutDb({"--db", empty, "append", "a-1", "--type", "T"});
+  auto created = EvlogWithoutDb({"--db", empty, "append", "a-1", "--type", "T", "--data", "1"});
   EXPECT_EQ(created.exit_code, 0) << created.err;
   auto read = EvlogWithoutDb({"--db", empty, "read", "a-1"});
   EXPECT_EQ(read.exit_code, 0) << read.err;
