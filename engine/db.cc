@@ -84,8 +84,9 @@ class NullLogger : public rocksdb::Logger {
 // The common case, exactly evlog's families, costs a read of the manifest.
 // Otherwise the database is opened read-only, writing nothing, and is ours
 // if its default family holds evlog's format version (a store of another
-// evlog version, with fewer or more families) or is empty with no other
-// family (a creation killed before evlog's families were added).
+// evlog version, with fewer or more families) or is empty with only
+// families of evlog's (a creation killed while it added them, before the
+// format version was written).
 Status CheckIsEvlogStore(const std::string& path) {
   rocksdb::DBOptions options;
   options.info_log = std::make_shared<NullLogger>();
@@ -97,9 +98,8 @@ Status CheckIsEvlogStore(const std::string& path) {
     return std::find(std::begin(Db::kFamilyNames), std::end(Db::kFamilyNames), name) !=
            std::end(Db::kFamilyNames);
   };
-  if (names.size() == Db::kCount && std::all_of(names.begin(), names.end(), ours)) {
-    return Status::OK();
-  }
+  const bool all_ours = std::all_of(names.begin(), names.end(), ours);
+  if (all_ours && names.size() == Db::kCount) return Status::OK();
   const Status foreign = Status::InvalidArgument(
       "'" + path + "' holds a RocksDB database that is not an evlog store (" +
       std::to_string(names.size()) +
@@ -116,10 +116,13 @@ Status CheckIsEvlogStore(const std::string& path) {
   std::string value;
   s = db->Get(rocksdb::ReadOptions(), default_family, keys::kFormatVersion, &value);
   bool evlog = s.ok();
-  if (s.IsNotFound() && names.size() == 1) {
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
-    it->SeekToFirst();
-    evlog = !it->Valid() && it->status().ok();
+  if (s.IsNotFound() && all_ours) {
+    evlog = true;
+    for (auto* h : handles) {
+      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), h));
+      it->SeekToFirst();
+      evlog = evlog && !it->Valid() && it->status().ok();
+    }
   }
   for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
   db->Close().PermitUncheckedError();
