@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "keys.h"
+#include "owned_dir.h"
 
 namespace evlog {
 
@@ -74,15 +75,13 @@ Status SyncPath(const fs::path& path, bool directory) {
   return Status::OK();
 }
 
-// A fresh hidden directory beside `target`: ".<name>.<what>-XXXXXX".
+// A fresh hidden directory beside `target`: ".<name>.<what>-XXXXXX",
+// naming its owner (owned_dir.h). Stages a killed process left in the same
+// place are removed first.
 Result<fs::path> MakeStage(const fs::path& target, std::string_view what) {
-  std::string pattern = (target.parent_path() /
-                         ("." + target.filename().string() + "." + std::string(what) + "-XXXXXX"))
-                            .string();
-  if (::mkdtemp(pattern.data()) == nullptr) {
-    return Status::IOError("cannot create a temporary directory beside '" + target.string() + "'");
-  }
-  return fs::path(pattern);
+  RemoveAbandonedStages(target);
+  return MakeOwnedDir(target.parent_path(),
+                      "." + target.filename().string() + "." + std::string(what) + "-");
 }
 
 // Checks that `target` may become a new directory: it does not exist, or is
@@ -268,6 +267,13 @@ Status MoveIntoPlace(const fs::path& staged, const fs::path& target, const fs::p
 }
 
 }  // namespace
+
+void RemoveAbandonedStages(const fs::path& target) {
+  RemoveAbandonedDirs(Normal(target.string()).parent_path(), [](std::string_view name) {
+    return name.starts_with(".") && (name.find(".backup-") != std::string_view::npos ||
+                                     name.find(".restore-") != std::string_view::npos);
+  });
+}
 
 Result<BackupInfo> WriteBackup(Db& db, std::string_view dest_arg) {
   if (db.read_only) {

@@ -10,6 +10,7 @@
 
 #pragma once
 
+#include <filesystem>
 #include <string>
 #include <string_view>
 
@@ -20,6 +21,12 @@ namespace evlog {
 
 // The name of a backup's manifest, in the backup's top directory.
 inline constexpr std::string_view kBackupManifest = "EVLOG-BACKUP";
+
+// Removes the hidden directories a backup or restore killed before it
+// finished left beside `target` (and any other such directory in its
+// parent): only those whose owner is gone (owned_dir.h). Called before each
+// backup or restore and by each writable open of a store directory.
+void RemoveAbandonedStages(const std::filesystem::path& target);
 
 // Writes a backup of the open, writable `db` to `dest`. See Store::Backup.
 Result<BackupInfo> WriteBackup(Db& db, std::string_view dest);

@@ -2,23 +2,22 @@
 
 #include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
-#include <signal.h>
-#include <stdlib.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <filesystem>
-#include <fstream>
 #include <string_view>
 #include <system_error>
 
 #include "catch_up.h"
+#include "backup.h"
 #include "dedup.h"
 #include "evlog/store.h"
+#include "info_log.h"
 #include "keys.h"
+#include "owned_dir.h"
 #include "stream_metadata.h"
 
 namespace evlog {
@@ -39,26 +38,10 @@ Status FromRocks(const rocksdb::Status& s) {
 namespace {
 
 // A read-only store's RocksDB secondary instance keeps its info logs in a
-// directory of its own under the temporary directory, removed at close. A
-// process killed before its close leaves it behind: so each names its owner
-// in a file `pid`, and opening a read-only store removes those whose owner
-// is gone. A directory without that file, or whose owner is alive (or not
-// ours to signal), is left alone.
+// directory of its own under the temporary directory, removed at close; a
+// process killed first leaves it, and the next read-only open removes it
+// (owned_dir.h).
 constexpr std::string_view kSecondaryPrefix = "evlog-secondary-";
-
-void RemoveAbandonedSecondaryDirs(const fs::path& tmp) {
-  std::error_code ec;
-  fs::directory_iterator it(tmp, ec);
-  for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
-    if (!it->path().filename().string().starts_with(kSecondaryPrefix)) continue;
-    std::ifstream in(it->path() / "pid");
-    pid_t owner = 0;
-    if (!(in >> owner) || owner <= 0) continue;
-    if (kill(owner, 0) == 0 || errno != ESRCH) continue;
-    std::error_code ignored;
-    fs::remove_all(it->path(), ignored);
-  }
-}
 
 // True if every entry of `path` is a file RocksDB writes while it creates a
 // database, before CURRENT: what a process killed during the first Open
@@ -68,13 +51,98 @@ bool OnlyCreationLeftovers(const std::string& path) {
   for (const auto& entry : fs::directory_iterator(path, ec)) {
     const std::string name = entry.path().filename().string();
     const bool leftover = name == "LOG" || name == "LOCK" || name == "IDENTITY" ||
-                          name.starts_with("LOG.old.") || name.starts_with("MANIFEST-") ||
-                          name.starts_with("OPTIONS-") || name.ends_with(".dbtmp") ||
-                          name.ends_with(".log");
+                          name.starts_with("LOG.old.") || name == "MANIFEST-000001" ||
+                          name.ends_with(".dbtmp") || name.ends_with(".log");
     if (!leftover || !entry.is_regular_file(ec)) return false;
   }
   return !ec;
 }
+
+// True if `path` holds files RocksDB writes only after CURRENT exists: a
+// table, an options file, or a manifest other than the first. Without
+// CURRENT, such a directory is a store that lost it, not a half-created one.
+bool LooksLikeADatabase(const std::string& path) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(path, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.ends_with(".sst") || name.starts_with("OPTIONS-") ||
+        (name.starts_with("MANIFEST-") && name != "MANIFEST-000001")) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Drops every line: for looking into a database without writing to it.
+class NullLogger : public rocksdb::Logger {
+ public:
+  using rocksdb::Logger::Logv;
+  void Logv(const char*, va_list) override {}
+};
+
+// Refuses a RocksDB database that is not an evlog store before Open adds
+// column families to it (which would leave its owner unable to open it).
+// The common case, exactly evlog's families, costs a read of the manifest.
+// Otherwise the database is opened read-only, writing nothing, and is ours
+// if its default family holds evlog's format version (a store of another
+// evlog version, with fewer or more families) or is empty with only
+// families of evlog's (a creation killed while it added them, before the
+// format version was written).
+Status CheckIsEvlogStore(const std::string& path) {
+  rocksdb::DBOptions options;
+  options.info_log = std::make_shared<NullLogger>();
+  std::vector<std::string> names;
+  if (Status s = FromRocks(rocksdb::DB::ListColumnFamilies(options, path, &names)); !s.ok()) {
+    return s;
+  }
+  const auto ours = [](const std::string& name) {
+    return std::find(std::begin(Db::kFamilyNames), std::end(Db::kFamilyNames), name) !=
+           std::end(Db::kFamilyNames);
+  };
+  const bool all_ours = std::all_of(names.begin(), names.end(), ours);
+  if (all_ours && names.size() == Db::kCount) return Status::OK();
+  const Status foreign = Status::InvalidArgument(
+      "'" + path + "' holds a RocksDB database that is not an evlog store (" +
+      std::to_string(names.size()) +
+      " column families, no evlog format version); "
+      "evlog opens only its own stores and leaves this one untouched");
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const std::string& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::OpenForReadOnly(options, path, families, &handles, &raw);
+  if (!s.ok()) return foreign;  // e.g. a comparator of its own
+  std::unique_ptr<rocksdb::DB> db(raw);
+  rocksdb::ColumnFamilyHandle* default_family = db->DefaultColumnFamily();
+  std::string value;
+  s = db->Get(rocksdb::ReadOptions(), default_family, keys::kFormatVersion, &value);
+  bool evlog = s.ok();
+  if (s.IsNotFound() && all_ours) {
+    evlog = true;
+    for (auto* h : handles) {
+      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), h));
+      it->SeekToFirst();
+      evlog = evlog && !it->Valid() && it->status().ok();
+    }
+  }
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  db->Close().PermitUncheckedError();
+  return evlog ? Status::OK() : foreign;
+}
+
+// Turns off RocksDB's own recovery from background errors: its thread
+// resuming a store after ENOSPC raced the close and other flushes, and a
+// flush outside a recovery syncs a WAL whose writer saw the error, which
+// Debian's librocksdb aborts on (IoFaults.ReopenAfterTheFaultClears...,
+// once in CI). The writer resumes the store instead, on its own thread,
+// before the next append (Writer::CommitGroup).
+class NoAutoRecovery : public rocksdb::EventListener {
+ public:
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status,
+                            bool* auto_recovery) override {
+    *auto_recovery = false;
+  }
+};
 
 // See SetFileSystemForTesting. Guarded by test_fs_mu.
 std::mutex test_fs_mu;
@@ -203,7 +271,16 @@ Db::~Db() {
 Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& path) {
   if (path.empty()) return Status::InvalidArgument("store path is empty");
   std::error_code ec;
+  if (fs::exists(path, ec) && !fs::is_directory(path, ec)) {
+    return Status::InvalidArgument("'" + path + "' is a file, not a store directory");
+  }
   bool exists = fs::exists(fs::path(path) / "CURRENT", ec);
+  if (!exists && LooksLikeADatabase(path)) {
+    return Status::Corruption("CURRENT is missing in '" + path +
+                              "': it holds a RocksDB database (tables, a manifest or an "
+                              "options file) whose CURRENT file was removed; restore it "
+                              "from a backup");
+  }
   if (!exists) {
     if (!options.create_if_missing || options.read_only) {
       return Status::NotFound("no evlog store at '" + path + "'");
@@ -212,6 +289,8 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& 
       return Status::InvalidArgument("'" + path +
                                      "' is a non-empty directory that is not an evlog store");
     }
+  } else if (Status s = CheckIsEvlogStore(path); !s.ok()) {
+    return s;
   }
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
@@ -238,6 +317,8 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& 
   // Called on RocksDB's background threads, off the write path (a
   // Statistics object would tax every write instead).
   db_options.listeners.push_back(out->rocksdb_events);
+  db_options.listeners.push_back(std::make_shared<NoAutoRecovery>());
+  db_options.max_bgerror_resume_count = 0;
   out->dedup_filter = std::make_unique<DedupWindowFilter>(out->commits, options);
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (size_t i = 0; i < kCount; ++i) {
@@ -265,18 +346,21 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& 
     // taking the lock, so reads work beside a live writer in another process.
     const fs::path tmp = fs::temp_directory_path(ec);
     if (ec) return Status::IOError("no temporary directory: " + ec.message());
-    RemoveAbandonedSecondaryDirs(tmp);
-    std::string dir = (tmp / (std::string(kSecondaryPrefix) + "XXXXXX")).string();
-    if (mkdtemp(dir.data()) == nullptr) {
-      return Status::IOError("cannot create a temporary directory in " + tmp.string());
-    }
-    out->secondary_dir = dir;
-    if (!(std::ofstream(fs::path(dir) / "pid") << getpid())) {
-      return Status::IOError("cannot write " + dir + "/pid");
-    }
+    RemoveAbandonedDirs(tmp,
+                        [](std::string_view name) { return name.starts_with(kSecondaryPrefix); });
+    auto dir = MakeOwnedDir(tmp, kSecondaryPrefix);
+    if (!dir.ok()) return dir.status();
+    out->secondary_dir = dir->string();
     db_options.max_open_files = -1;
-    s = rocksdb::DB::OpenAsSecondary(db_options, path, dir, families, &out->handles, &raw);
+    s = rocksdb::DB::OpenAsSecondary(db_options, path, out->secondary_dir, families, &out->handles,
+                                     &raw);
   } else {
+    // RocksDB's own info log aborts the process once a write to it fails
+    // (a full disk): see info_log.h.
+    fs::create_directories(path, ec);
+    // A restore killed before it renamed its copy into place left it beside.
+    RemoveAbandonedStages(fs::path(path));
+    db_options.info_log = std::make_shared<InfoLog>(path, db_options.keep_log_file_num, 64 << 20);
     s = rocksdb::DB::Open(db_options, path, families, &out->handles, &raw);
   }
   out->db.reset(raw);

@@ -103,6 +103,7 @@ void Writer::Stop() {
 }
 
 rocksdb::Status Writer::TimedSyncWAL() {
+  std::lock_guard<std::mutex> lock(wal_mu_);
   // Every event up to here is in the WAL the sync covers.
   const uint64_t covered = commits_.committed();
   const uint64_t start = MonotonicMicros();
@@ -116,9 +117,31 @@ rocksdb::Status Writer::TimedSyncWAL() {
 
 Status Writer::Sync() {
   if (write_failed_.load()) {
-    return Status::IOError("a write failed, the store must be reopened before it syncs again");
+    return Status::IOError("a write failed; the store syncs again once an append succeeds");
   }
   return FromRocks(TimedSyncWAL());
+}
+
+void Writer::Resume() {
+  rocksdb::Status s;
+  {
+    std::lock_guard<std::mutex> lock(wal_mu_);
+    s = db_->db->Resume();
+  }
+  if (!s.ok()) {
+    // A full disk (ENOSPC) is a hard error RocksDB resumes from once space
+    // is freed; any other failed write (EIO) is fatal to this instance.
+    failed_ = Status::IOError(
+        s.severity() > rocksdb::Status::Severity::kHardError
+            ? "a write failed and the store accepts no more appends until it is reopened: " +
+                  s.ToString()
+            : "the store cannot write; it retries before each append (free space on a full "
+              "disk): " +
+                  s.ToString());
+    return;
+  }
+  failed_ = Status::OK();
+  write_failed_.store(false);
 }
 
 void Writer::Run() {
@@ -193,6 +216,7 @@ void Writer::CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& appends) {
   group.next_stream_id = first_stream_id;
   group.now_us = WallMicros();
 
+  if (!failed_.ok()) Resume();
   std::vector<Result<AppendResult>> results;
   results.reserve(appends.size());
   for (auto& append : appends) {
@@ -234,8 +258,8 @@ void Writer::CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& appends) {
     } else {
       write_failed_.store(true);
       failed_ = Status::IOError(
-          "write failed, the store accepts no more appends until it is "
-          "reopened: " +
+          "write failed, nothing of this append was written (the store retries before each "
+          "append; a full disk must have space freed): " +
           s.ToString());
       for (auto it = group.undo.rbegin(); it != group.undo.rend(); ++it) *it->first = it->second;
       for (auto& r : results) {

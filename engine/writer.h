@@ -91,6 +91,13 @@ class Writer {
   void MarkSynced(uint64_t position) {
     if (synced_) synced_->Advance(position);
   }
+  // After a failed write: asks RocksDB to resume (it flushes every memtable
+  // to new files and starts a new WAL, leaving the WAL that failed behind)
+  // and clears failed_ if it did. Nothing acknowledged is lost: acknowledged
+  // appends are in the memtables it flushes; the failed group was never
+  // acknowledged nor applied (positions and heads were rolled back).
+  // REQUIRES: busy_ held.
+  void Resume();
 
   Db* const db_;
   const Options& options_;
@@ -108,11 +115,16 @@ class Writer {
   // Shared with readers, feeds and the dedup compaction filter.
   CommitSignal& commits_;
   std::atomic<uint64_t> next_stream_id_;
-  // After a failed write the store accepts no more appends: RocksDB may have
-  // written part of the WAL, and only a reopen recovers a known state.
+  // After a failed write (or a background error: a flush on a full disk)
+  // RocksDB refuses writes, and its WAL writer must not be synced again:
+  // each later group first resumes the store (Resume), and fails with this
+  // until that works.
   Status failed_;
   // failed_ is set; read by the syncer and Sync() from other threads.
   std::atomic<bool> write_failed_{false};
+  // Held around SyncWAL and DB::Resume, so a background sync never runs on
+  // a WAL a resume is switching away from.
+  std::mutex wal_mu_;
 
   std::mutex sync_mu_;
   std::condition_variable sync_cv_;

@@ -3,12 +3,15 @@
 // refuses what it must and never leaves a half store.
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "testutil/store_fixture.h"
@@ -264,6 +267,61 @@ TEST_F(Restore, RefusesATargetInsideTheBackup) {
   auto r = Store::Restore(backup(), backup() + "/store");
   EXPECT_TRUE(r.status().IsInvalidArgument()) << r.status().ToString();
   EXPECT_FALSE(fs::exists(backup() + "/store"));
+}
+
+// A pid no process has: a child's, once reaped.
+pid_t DeadPid() {
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  EXPECT_GT(child, 0);
+  EXPECT_EQ(waitpid(child, nullptr, 0), child);
+  return child;
+}
+
+// A stage directory as a backup or restore makes it, with a copy in it.
+void MakeStageDir(const fs::path& dir, std::optional<pid_t> owner) {
+  fs::create_directories(dir / "backup");
+  std::ofstream(dir / "backup" / "000001.sst") << "a copy";
+  if (owner) std::ofstream(dir / "pid") << *owner;
+}
+
+// A backup or restore killed before it renamed its copy into place leaves a
+// hidden stage directory: the next backup or restore in the same directory,
+// and the next writable open of a store directory beside it, remove those
+// whose owner is gone, and only those.
+TEST_F(Backup, StagesLeftByKilledBackupsAndRestoresAreRemovedAtTheNextStart) {
+  const fs::path out = dir_.Sub("out");
+  fs::create_directories(out);
+  const pid_t dead = DeadPid();
+  MakeStageDir(out / ".b1.backup-dead01", dead);
+  MakeStageDir(out / ".b1.backup-alive1", getpid());
+  MakeStageDir(out / ".b1.backup-nopid1", std::nullopt);
+  MakeStageDir(out / ".notes-dead01", dead);
+  ASSERT_TRUE(store_->Backup((out / "b2").string()).ok());
+  EXPECT_FALSE(fs::exists(out / ".b1.backup-dead01"));
+  EXPECT_TRUE(fs::exists(out / ".b1.backup-alive1"));
+  EXPECT_TRUE(fs::exists(out / ".b1.backup-nopid1"));
+  EXPECT_TRUE(fs::exists(out / ".notes-dead01"));
+
+  MakeStageDir(out / ".s1.restore-dead02", dead);
+  ASSERT_TRUE(Store::Restore((out / "b2").string(), (out / "s2").string()).ok());
+  EXPECT_FALSE(fs::exists(out / ".s1.restore-dead02"));
+  EXPECT_TRUE(fs::exists(out / ".b1.backup-alive1"));
+  // Only evlog's own stage directories are left behind: none of this
+  // backup's or restore's.
+  size_t hidden = 0;
+  for (const auto& e : fs::directory_iterator(out)) {
+    hidden += e.path().filename().string().starts_with(".") ? 1 : 0;
+  }
+  EXPECT_EQ(hidden, 3u);  // alive1, nopid1, .notes-dead01
+
+  MakeStageDir(out / ".s2.restore-dead03", dead);
+  {
+    auto opened = Store::Open(Options{}, (out / "s2").string());
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  }
+  EXPECT_FALSE(fs::exists(out / ".s2.restore-dead03"));
+  EXPECT_TRUE(fs::exists(out / ".b1.backup-alive1"));
 }
 
 }  // namespace

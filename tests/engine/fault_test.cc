@@ -52,8 +52,8 @@ TEST_F(IoFaults, StoreRefusesAppendsAfterAFailedWriteUntilReopened) {
   fs_->Inject(Fault{.op = FaultFs::Op::kSync, .kind = FaultFs::Kind::kWal, .times = 1});
   ASSERT_TRUE(AppendSync(*store_, "order-1").status().IsIOError());
   ASSERT_EQ(fs_->failures(), 1u);
-  // The fault has cleared, but the store stays refusing: only a reopen
-  // recovers a known state.
+  // The fault has cleared, but the store stays refusing: an I/O error other
+  // than a full disk is fatal to RocksDB's instance, only a reopen recovers.
   for (Durability d : {Durability::kSync, Durability::kBuffered}) {
     auto r = store_->Append("order-2", ExpectedVersion::Any(), {Ev("Added")}, d);
     EXPECT_TRUE(r.status().IsIOError()) << r.status().ToString();
@@ -63,6 +63,50 @@ TEST_F(IoFaults, StoreRefusesAppendsAfterAFailedWriteUntilReopened) {
   AppendAcked("order-2", 1, Durability::kSync);
   ExpectAckedPresent();
   ExpectConsistentPrefix();
+}
+
+// A full disk is not fatal: once the fault clears, the next append resumes
+// the store (DB::Resume) and succeeds, without a reopen, with the position
+// the failed append would have had.
+TEST_F(IoFaults, AppendsResumeWithoutAReopenOnceTheWalSyncHasSpaceAgain) {
+  AppendAcked("order-1", 3, Durability::kSync);
+  fs_->Inject(Fault{.op = FaultFs::Op::kSync,
+                    .error = FaultFs::Error::kNoSpace,
+                    .kind = FaultFs::Kind::kWal,
+                    .times = 1});
+  auto failed = AppendSync(*store_, "order-1");
+  ASSERT_TRUE(failed.status().IsIOError()) << failed.status().ToString();
+  ASSERT_EQ(fs_->failures(), 1u);
+  auto resumed = AppendSync(*store_, "order-1");
+  ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
+  EXPECT_EQ(resumed->streams[0].first_position, Position(4));
+  EXPECT_EQ(resumed->streams[0].first_version, Version(4));
+  AppendAcked("order-1", 2, Durability::kSync);
+  Reopen();
+  ExpectAckedPresent();
+  ExpectConsistentPrefix();
+  EXPECT_EQ(store_->LastPosition(), Position(6));
+}
+
+// While the disk stays full every append fails with IOError (each retries
+// the resume); acknowledged buffered appends survive a power loss after the
+// resume, which flushed them to tables.
+TEST_F(IoFaults, AFullDiskRefusesAppendsUntilSpaceIsFreedAndLosesNothingAcknowledged) {
+  Reopen(Options{.buffered_sync_interval_ms = 3'600'000});
+  AppendAcked("cart-1", 4, Durability::kBuffered);
+  fs_->Inject(Fault{.op = FaultFs::Op::kWrite, .error = FaultFs::Error::kNoSpace});
+  for (int i = 0; i < 3; ++i) {
+    auto r = AppendSync(*store_, "cart-1");
+    ASSERT_TRUE(r.status().IsIOError()) << r.status().ToString();
+  }
+  EXPECT_EQ(store_->LastPosition(), Position(4));
+  fs_->Clear();
+  AppendAcked("cart-1", 1, Durability::kSync);
+  CutPower();
+  Open();
+  ExpectAckedPresent();
+  ExpectConsistentPrefix();
+  EXPECT_EQ(store_->LastPosition(), Position(5));
 }
 
 TEST_F(IoFaults, ReopenAfterTheFaultClearsRecoversEveryAcknowledgedEvent) {

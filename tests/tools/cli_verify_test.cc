@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
 
 #include "cli_fixture.h"
 #include "evlog/store.h"
@@ -137,6 +140,48 @@ TEST_F(CliVerify, MissingStoreIsNotFound) {
   auto r = Evlog({"verify"});
   EXPECT_EQ(r.exit_code, 4) << r.err;
   EXPECT_EQ(r.Error()["error"], "not_found") << r.err;
+}
+
+// What `--db` names decides the error: a store that lost CURRENT is corrupt
+// (exit 5, from a read verb and from a write verb alike), a regular file is
+// invalid_argument (exit 1), a missing path is not_found for a read verb
+// (exit 4), and an empty directory becomes a store.
+void ExpectErrorLine(const testutil::CliOutcome& r, int exit_code, const std::string& code,
+                     const std::string& says) {
+  EXPECT_EQ(r.exit_code, exit_code) << r.err;
+  ASSERT_TRUE(r.Error().is_object()) << r.err;
+  EXPECT_EQ(r.Error()["error"], code) << r.err;
+  EXPECT_NE(r.Error()["message"].get<std::string>().find(says), std::string::npos) << r.err;
+}
+
+TEST_F(CliVerify, AStoreWithoutCurrentIsCorruptNotMissing) {
+  Fill(db(), /*compact=*/true);
+  fs::remove(fs::path(db()) / "CURRENT");
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"verify"}, {"read-all"}, {"append", "a-1", "--type", "T", "--data", "1"}}) {
+    ExpectErrorLine(Evlog(args), 5, "corruption", "CURRENT is missing");
+  }
+  EXPECT_FALSE(fs::exists(fs::path(db()) / "CURRENT"));
+}
+
+TEST_F(CliVerify, DbNamingAFileOrNothingOrAnEmptyDirectory) {
+  const std::string file = dir_.Sub("file");
+  std::ofstream(file) << "mine";
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"read-all"}, {"append", "a-1", "--type", "T", "--data", "1"}}) {
+    std::vector<std::string> argv = {"--db", file};
+    argv.insert(argv.end(), args.begin(), args.end());
+    ExpectErrorLine(EvlogWithoutDb(argv), 1, "invalid_argument",
+                    "is a file, not a store directory");
+  }
+  ExpectErrorLine(EvlogWithoutDb({"--db", dir_.Sub("none"), "read-all"}), 4, "not_found",
+                  "no evlog store");
+  const std::string empty = dir_.Sub("empty");
+  fs::create_directories(empty);
+  auto created = EvlogWithoutDb({"--db", empty, "append", "a-1", "--type", "T", "--data", "1"});
+  EXPECT_EQ(created.exit_code, 0) << created.err;
+  auto read = EvlogWithoutDb({"--db", empty, "read", "a-1"});
+  EXPECT_EQ(read.exit_code, 0) << read.err;
 }
 
 }  // namespace

@@ -149,9 +149,11 @@ class Store {
   // options.create_if_missing is set.
   //
   // Errors: NotFound if there is no store at `path` and create_if_missing is
-  // off (or the store is opened read-only); InvalidArgument for bad options
-  // or a non-empty directory that is not a store; Busy if another process
-  // (or this one) has it open for writing;
+  // off (or the store is opened read-only); InvalidArgument for bad options,
+  // a regular file, a non-empty directory that is not a store, or another
+  // program's RocksDB database (one without evlog's format version, which is
+  // left untouched); Corruption if the store's CURRENT file is missing; Busy
+  // if another process (or this one) has it open for writing;
   // NotSupported if it was written by a newer format version; Corruption or
   // IOError from the storage.
   static Result<std::unique_ptr<Store>> Open(const Options& options, std::string_view path);
@@ -173,7 +175,10 @@ class Store {
   //  - IdempotencyConflict: some but not all event ids were already
   //    committed, or an id appears twice in the request.
   //  - ReadOnly: the store was opened read-only.
-  //  - IOError: the write failed; the store refuses further appends.
+  //  - IOError: the write failed (nothing of the append is written). On a
+  //    full disk (ENOSPC) each later append retries and succeeds once space
+  //    is freed, without a reopen; after any other I/O error appends fail
+  //    until the store is reopened.
   //  - Aborted: the store is closing.
   // If every event id was already committed (within the dedup window, to the
   // same streams), returns the original result with deduplicated set.
