@@ -1,5 +1,6 @@
 #include "json/event_json.h"
 
+#include <cstdint>
 #include <ctime>
 #include <set>
 
@@ -144,14 +145,15 @@ Status EventsFromBody(std::string_view body, std::vector<EventData>* out, bool* 
     *syntax = true;
     return Status::InvalidArgument(std::move(message));
   };
+  // Syntax first, with no depth bound (the stack is a byte per level of a
+  // body already bounded in size): nesting is the events' error, below.
+  if (Status s = Validate(body, SIZE_MAX); !s.ok()) {
+    return bad_json("the body " + std::string(s.message()) +
+                    ": send one event object {\"type\":..,\"data\":..} or an array of them");
+  }
   size_t i = SkipSpace(body, 0);
   const bool array = i < body.size() && body[i] == '[';
   if (i >= body.size() || (body[i] != '{' && !array)) {
-    if (!Validate(body, max_depth).ok()) {
-      return bad_json(
-          "the body is not valid JSON: send one event object {\"type\":..,\"data\":..} or an "
-          "array of them");
-    }
     return bad_json("the body must be an event object or an array of them");
   }
   if (array) i = SkipSpace(body, i + 1);

@@ -49,7 +49,8 @@ Status EventFromLine(std::string_view line, size_t line_number, EventData* out,
 
 // Parses an HTTP append body: one event object as EventFromLine's, or a JSON
 // array of them. InvalidArgument; *syntax is set when the body itself is not
-// JSON, not an object or array, or not an array of objects ("bad_json"),
+// JSON (checked first, at any depth, without recursion), not an object or
+// array, or not an array of objects ("bad_json"),
 // left false when an event in it is wrong (messages "event <i>: ...").
 Status EventsFromBody(std::string_view body, std::vector<EventData>* out, bool* syntax,
                       size_t max_depth = kMaxDepth);

@@ -90,10 +90,18 @@ class SseReader {
   }
   // The next line without its newline; nullopt at the end of the stream.
   std::optional<std::string> Line() {
+    if (child_ == nullptr) return std::nullopt;
+    // A line may be longer than the buffer (an event of 100,000 levels).
+    std::string line;
     char buf[1 << 16];
-    if (child_ == nullptr || fgets(buf, sizeof(buf), child_->out()) == nullptr) return std::nullopt;
-    std::string line(buf);
-    if (!line.empty() && line.back() == '\n') line.pop_back();
+    while (fgets(buf, sizeof(buf), child_->out()) != nullptr) {
+      line += buf;
+      if (line.back() == '\n') {
+        line.pop_back();
+        return line;
+      }
+    }
+    if (line.empty()) return std::nullopt;
     return line;
   }
   // Reads until a comment line starting with `prefix`.
