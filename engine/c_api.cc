@@ -84,9 +84,11 @@ evlog_store_t* evlog_open(const char* path, char** errptr) {
 
 void evlog_close(evlog_store_t* store) { delete store; }
 
-evlog_code_t evlog_append(evlog_store_t* store, const char* stream, int64_t expected_version,
-                          const evlog_event_t* events, size_t n, uint64_t* first_position,
-                          char** errptr) {
+namespace {
+
+evlog_code_t Append(evlog_store_t* store, const char* stream, int64_t expected_version,
+                    const evlog_event_t* events, size_t n, evlog::ContentType content_type,
+                    uint64_t* first_position, char** errptr) {
   if (store == nullptr || stream == nullptr || (events == nullptr && n > 0)) {
     return Fail(evlog::Status::InvalidArgument("store, stream or events is NULL"), errptr);
   }
@@ -121,6 +123,7 @@ evlog_code_t evlog_append(evlog_store_t* store, const char* stream, int64_t expe
     }
     evlog::EventData d;
     d.type = e.type;
+    d.content_type = content_type;
     if (e.data_len > 0) d.data.assign(e.data, e.data_len);
     if (e.id != nullptr) {
       std::array<uint8_t, 16> bytes;
@@ -133,6 +136,22 @@ evlog_code_t evlog_append(evlog_store_t* store, const char* stream, int64_t expe
   if (!result.ok()) return Fail(result.status(), errptr);
   if (first_position != nullptr) *first_position = result->streams[0].first_position.value();
   return EVLOG_OK;
+}
+
+}  // namespace
+
+evlog_code_t evlog_append(evlog_store_t* store, const char* stream, int64_t expected_version,
+                          const evlog_event_t* events, size_t n, uint64_t* first_position,
+                          char** errptr) {
+  return Append(store, stream, expected_version, events, n, evlog::ContentType::kBinary,
+                first_position, errptr);
+}
+
+evlog_code_t evlog_append_json(evlog_store_t* store, const char* stream, int64_t expected_version,
+                               const evlog_event_t* events, size_t n, uint64_t* first_position,
+                               char** errptr) {
+  return Append(store, stream, expected_version, events, n, evlog::ContentType::kJson,
+                first_position, errptr);
 }
 
 evlog_code_t evlog_read_stream(evlog_store_t* store, const char* stream, uint64_t from,

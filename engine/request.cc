@@ -4,6 +4,7 @@
 #include <unordered_set>
 
 #include "codec.h"
+#include "json/json_text.h"
 
 namespace evlog {
 
@@ -37,6 +38,24 @@ Status ValidateName(std::string_view what, std::string_view name, size_t max_byt
     return Status::InvalidArgument(std::string(what) + " contains a NUL byte");
   }
   if (!IsUtf8(name)) return Status::InvalidArgument(std::string(what) + " is not valid UTF-8");
+  return Status::OK();
+}
+
+// JSON data must be valid JSON within the depth limit; metadata only when it
+// looks like a JSON object or array (it is free bytes otherwise).
+Status ValidateJson(const Options& options, const EventData& e) {
+  const std::string what = "event of type '" + e.type + "': ";
+  if (e.content_type == ContentType::kJson) {
+    if (Status s = json::Validate(e.data, options.max_json_depth); !s.ok()) {
+      return Status::InvalidArgument(what + "event data " + std::string(s.message()));
+    }
+  }
+  const size_t first = json::SkipSpace(e.metadata, 0);
+  if (first < e.metadata.size() && (e.metadata[first] == '{' || e.metadata[first] == '[')) {
+    if (Status s = json::Validate(e.metadata, options.max_json_depth); !s.ok()) {
+      return Status::InvalidArgument(what + "event metadata " + std::string(s.message()));
+    }
+  }
   return Status::OK();
 }
 
@@ -88,6 +107,7 @@ Status PrepareAppend(const Options& options, AppendRequest request, PendingAppen
                                        " bytes; the limit is " +
                                        std::to_string(options.max_event_bytes));
       }
+      if (Status s = ValidateJson(options, e); !s.ok()) return s;
       total_bytes += size;
       if (!e.id.is_nil()) {
         ++caller_ids;

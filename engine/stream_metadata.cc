@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "codec.h"
+#include "json/json_text.h"
 #include "keys.h"
 #include "sequence.h"
 
@@ -25,6 +26,8 @@ std::string EncodeMetadata(const StreamMetadata& m) {
 
 Status DecodeMetadata(std::string_view text, StreamMetadata* out) {
   *out = StreamMetadata();
+  // What EncodeMetadata writes is one flat object: nothing deeper is parsed.
+  if (!json::Validate(text, 1).ok()) return Status::Corruption("unreadable stream metadata");
   auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return Status::Corruption("unreadable stream metadata");
   auto count = [&](const char* key) -> std::optional<uint64_t> {

@@ -8,13 +8,13 @@
 #include <algorithm>
 #include <initializer_list>
 
-#include "cli/event_json.h"
+#include "json/event_json.h"
 #include "prometheus.h"
 
 namespace evlog::server {
 
 namespace http = net::http;
-using cli::Json;
+using json::Json;
 
 namespace {
 
@@ -61,24 +61,34 @@ std::optional<HttpResponse> CheckParams(const HttpTarget& target,
 
 HttpResponse Bad(const Status& s) { return HttpStatusError(s); }
 
-// Copies events into `events` until the iterator ends, `count` events, or
-// the dispatcher's read limits (event count, response bytes) would be
-// passed; returns whether it stopped at a limit with events left.
-bool Fill(EventIterator& it, size_t count, const DispatcherOptions& options, Json* events) {
+// Renders events as a JSON array into `events` until the iterator ends,
+// `count` events, or the dispatcher's read limits (event count, response
+// bytes) would be passed; returns whether it stopped at a limit with events
+// left. *last is the position of the last event rendered (unchanged if none).
+bool Fill(EventIterator& it, size_t count, const DispatcherOptions& options, std::string* events,
+          Position* last) {
   const size_t limit = std::min(count, options.max_read_events);
   size_t bytes = 0;
   size_t n = 0;
+  *events += '[';
+  bool limited = false;
   for (; it.Valid(); it.Next()) {
-    if (n == count) return false;
+    if (n == count) break;
     const RecordedEvent& e = it.event();
     const size_t next_bytes =
         e.stream.size() + e.type.size() + e.data.size() + e.metadata.size() + 160;
-    if (n == limit || (n > 0 && bytes + next_bytes > options.max_response_bytes)) return true;
-    events->push_back(cli::EventToJson(e));
+    if (n == limit || (n > 0 && bytes + next_bytes > options.max_response_bytes)) {
+      limited = true;
+      break;
+    }
+    if (n > 0) *events += ',';
+    *events += json::EventText(e);
+    *last = e.position;
     bytes += next_bytes;
     ++n;
   }
-  return false;
+  *events += ']';
+  return limited;
 }
 
 // ?count=: 1 or more; SIZE_MAX when absent.
@@ -222,23 +232,15 @@ void HttpHandler::Append(const std::string& stream, const HttpTarget& target, Ht
     }
   }
 
-  Json body = Json::parse(request.body(), nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded()) {
-    return reply(HttpError(http::status::bad_request, "bad_json",
-                           "the body is not valid JSON: send one event object "
-                           "{\"type\":..,\"data\":..} or an array of them"));
+  // The data and metadata values are stored as the body's exact bytes.
+  bool syntax = false;
+  if (Status s = json::EventsFromBody(request.body(), &append.events, &syntax); !s.ok()) {
+    if (syntax) return reply(HttpError(http::status::bad_request, "bad_json", s.message()));
+    return reply(Bad(s));
   }
-  if (body.is_object()) body = Json::array({std::move(body)});
-  if (!body.is_array()) {
-    return reply(HttpError(http::status::bad_request, "bad_json",
-                           "the body must be an event object or an array of them"));
-  }
-  for (size_t i = 0; i < body.size(); ++i) {
-    EventData event;
-    const std::string where = "event " + std::to_string(i) + ": ";
-    if (Status s = cli::EventFromJson(body[i], where, &event); !s.ok()) return reply(Bad(s));
+  for (size_t i = 0; i < append.events.size(); ++i) {
+    EventData& event = append.events[i];
     if (event.id.is_nil() && !key.empty()) event.id = IdempotentEventId(key, stream, i);
-    append.events.push_back(std::move(event));
   }
   AppendRequest engine_request{.durability = durability};
   engine_request.streams.push_back(std::move(append));
@@ -246,9 +248,9 @@ void HttpHandler::Append(const std::string& stream, const HttpTarget& target, Ht
       std::move(engine_request), [reply = std::move(reply)](Result<AppendResult> result) {
         if (!result.ok()) return reply(HttpStatusError(result.status()));
         const StreamAppendResult& r = result->streams.at(0);
-        Json j = cli::AppendResultToJson(r);
+        Json j = json::AppendResultToJson(r);
         j["deduplicated"] = result->deduplicated;
-        HttpResponse response = HttpJson(http::status::created, cli::Dump(j));
+        HttpResponse response = HttpJson(http::status::created, json::Dump(j));
         response.set(http::field::etag, Quoted(r.last_version.value()));
         reply(std::move(response));
       });
@@ -278,13 +280,16 @@ HttpResponse HttpHandler::ReadStream(const std::string& stream, const HttpTarget
   if (!version.ok()) return Bad(version.status());
   Result<std::unique_ptr<EventIterator>> it = store.ReadStream(stream, options);
   if (!it.ok()) return Bad(it.status());
-  Json j;
-  j["stream"] = stream;
-  j["version"] = version->value();
-  j["events"] = Json::array();
-  j["truncated"] = Fill(**it, *count, dispatcher_.options(), &j["events"]);
+  std::string events;
+  Position last;
+  const bool truncated = Fill(**it, *count, dispatcher_.options(), &events, &last);
   if (Status s = (*it)->status(); !s.ok()) return Bad(s);
-  HttpResponse response = HttpJson(http::status::ok, cli::Dump(j));
+  json::ObjectText j;
+  j.String("stream", stream)
+      .Number("version", version->value())
+      .Raw("events", events)
+      .Bool("truncated", truncated);
+  HttpResponse response = HttpJson(http::status::ok, j.Finish());
   response.set(http::field::etag, Quoted(version->value()));
   return response;
 }
@@ -306,14 +311,15 @@ HttpResponse HttpHandler::ReadAll(const HttpTarget& target) {
     return Bad(Status::InvalidArgument("give category or type, not both"));
   }
   std::unique_ptr<EventIterator> it = dispatcher_.store().ReadAll(options);
-  Json j;
-  j["events"] = Json::array();
-  j["truncated"] = Fill(*it, *count, dispatcher_.options(), &j["events"]);
+  std::string events;
+  Position last;
+  const bool truncated = Fill(*it, *count, dispatcher_.options(), &events, &last);
   if (Status s = it->status(); !s.ok()) return Bad(s);
-  const Json& events = j["events"];
+  json::ObjectText j;
+  j.Raw("events", events).Bool("truncated", truncated);
   // Where the next page starts.
-  j["next"] = events.empty() ? options.from.value() : events.back()["position"].get<uint64_t>() + 1;
-  return HttpJson(http::status::ok, cli::Dump(j));
+  j.Number("next", last.value() == 0 ? options.from.value() : last.value() + 1);
+  return HttpJson(http::status::ok, j.Finish());
 }
 
 HttpResponse HttpHandler::ListStreams(const HttpTarget& target) {
@@ -343,7 +349,7 @@ HttpResponse HttpHandler::ListStreams(const HttpTarget& target) {
     j["streams"].push_back(std::move(row));
   }
   j["truncated"] = truncated;
-  return HttpJson(http::status::ok, cli::Dump(j));
+  return HttpJson(http::status::ok, json::Dump(j));
 }
 
 HttpResponse HttpHandler::ViewGet(const std::string& view, const std::string& key) {
@@ -353,12 +359,9 @@ HttpResponse HttpHandler::ViewGet(const std::string& view, const std::string& ke
     return HttpError(http::status::not_found, "not_found",
                      "view '" + view + "' has no key '" + key + "'");
   }
-  Json j;
-  j["view"] = view;
-  j["key"] = key;
-  Json parsed = Json::parse(**value, nullptr, /*allow_exceptions=*/false);
-  j["value"] = parsed.is_discarded() ? Json(**value) : parsed;
-  return HttpJson(http::status::ok, cli::Dump(j));
+  json::ObjectText j;
+  j.String("view", view).String("key", key).Value("value", **value);
+  return HttpJson(http::status::ok, j.Finish());
 }
 
 HttpResponse HttpHandler::Metrics(const HttpTarget& target) {

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cli/event_json.h"
+#include "json/event_json.h"
 
 namespace evlog::server {
 
@@ -66,7 +66,18 @@ std::string FormatSseEvent(const RecordedEvent& event) {
   out += "\nevent: ";
   out += type;
   out += "\ndata: ";
-  out += cli::Dump(cli::EventToJson(event));
+  // A line break in the event's text (insignificant whitespace in stored
+  // JSON) would end the field: each starts a new data line, which the
+  // client joins back with LF.
+  const std::string text = json::EventText(event);
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\r' || text[i] == '\n') {
+      if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+      out += "\ndata: ";
+    } else {
+      out += text[i];
+    }
+  }
   out += "\n\n";
   return out;
 }

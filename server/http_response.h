@@ -40,7 +40,10 @@ HttpResponse HttpStatusError(const Status& status);
 
 // One server-sent event: "id: <position>\nevent: <type>\ndata: <json>\n\n",
 // the data being the event as the CLI's `read` prints it. CR and LF in the
-// type (which would end the field) become spaces.
+// type (which would end the field) become spaces. A line break (CR, LF or
+// CRLF) in the event's JSON, which can only be whitespace between tokens of
+// stored JSON data or metadata, starts a further "data: " line; a client
+// joins them with LF, so the data is still that JSON.
 std::string FormatSseEvent(const RecordedEvent& event);
 
 // The header a 409 on a version conflict carries the actual version in.

@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "json/decimal.h"
+
 namespace evlog::server {
 
 namespace {
@@ -101,19 +103,7 @@ Status ParseHttpTarget(std::string_view target, HttpTarget* out) {
 }
 
 Result<uint64_t> ParseUnsigned(std::string_view text, std::string_view what) {
-  const auto bad = [&] {
-    return Status::InvalidArgument(std::string(what) + " must be a non-negative integer, got '" +
-                                   std::string(text) + "'");
-  };
-  if (text.empty() || text.size() > 20) return bad();
-  uint64_t value = 0;
-  for (const char c : text) {
-    if (c < '0' || c > '9') return bad();
-    const uint64_t digit = static_cast<uint64_t>(c - '0');
-    if (value > (UINT64_MAX - digit) / 10) return bad();
-    value = value * 10 + digit;
-  }
-  return value;
+  return json::ParseUnsigned(text, what);
 }
 
 Result<ExpectedVersion> ParseExpectQuery(std::string_view text) {

@@ -255,6 +255,53 @@ static void BadInputIsAnErrorNeverACrash(void) {
   evlog_events_free(NULL);
 }
 
+static void JsonDataIsCheckedAndComesBackAsTheExactBytes(void) {
+  static const char* const texts[] = {"1180591620717411303424", "{\"k\":1,\"k\":2}",
+                                      "{ \"a\" :  [1, 2] }", "1.0", "-0", "\"\\u00e9\""};
+  enum { kTexts = sizeof(texts) / sizeof(texts[0]), kDeep = 100000 };
+  evlog_store_t* store;
+  evlog_events_t* result = NULL;
+  evlog_event_t events[kTexts];
+  evlog_event_t deep_event;
+  char* deep = malloc(2 * kDeep + 1);
+  char* err = NULL;
+  size_t i, len = 0;
+  const char* data;
+  current = "JsonDataIsCheckedAndComesBackAsTheExactBytes";
+  CHECK(deep != NULL);
+  store = OpenStore("json");
+  memset(deep, '[', kDeep);
+  memset(deep + kDeep, ']', kDeep);
+  deep[2 * kDeep] = '\0';
+  deep_event = Event("T", deep, NULL);
+  CHECK_CODE(evlog_append_json(store, "j-1", EVLOG_EXPECT_ANY, &deep_event, 1, NULL, &err),
+             EVLOG_INVALID_ARGUMENT);
+  CHECK(err != NULL && strstr(err, "event data nests deeper than 512 levels") != NULL);
+  evlog_free(err);
+  /* Exactly at the limit. */
+  deep_event.data = deep + kDeep - 512;
+  deep_event.data_len = 1024;
+  CHECK_CODE(evlog_append_json(store, "j-1", EVLOG_EXPECT_ANY, &deep_event, 1, NULL, NULL),
+             EVLOG_OK);
+  deep_event = Event("T", "{\"a\":1} junk", NULL);
+  CHECK_CODE(evlog_append_json(store, "j-1", EVLOG_EXPECT_ANY, &deep_event, 1, NULL, NULL),
+             EVLOG_INVALID_ARGUMENT);
+  for (i = 0; i < kTexts; ++i) events[i] = Event("T", texts[i], NULL);
+  CHECK_CODE(evlog_append_json(store, "j-1", EVLOG_EXPECT_ANY, events, kTexts, NULL, NULL),
+             EVLOG_OK);
+  CHECK_CODE(evlog_read_stream(store, "j-1", 0, 100, &result, NULL), EVLOG_OK);
+  CHECK(evlog_events_count(result) == kTexts + 1);
+  data = evlog_events_data(result, 0, &len);
+  CHECK(len == 1024 && memcmp(data, deep + kDeep - 512, 1024) == 0);
+  for (i = 0; i < kTexts; ++i) {
+    data = evlog_events_data(result, i + 1, &len);
+    CHECK(len == strlen(texts[i]) && memcmp(data, texts[i], len) == 0);
+  }
+  evlog_events_free(result);
+  free(deep);
+  evlog_close(store);
+}
+
 static int RemoveEntry(const char* path, const struct stat* st, int flag, struct FTW* ftw) {
   (void)st;
   (void)flag;
@@ -275,6 +322,7 @@ int main(void) {
   RetryingTheSameIdsReturnsTheOriginalPositionOnce();
   ReadAllReturnsTheGlobalLogInPositionOrder();
   BadInputIsAnErrorNeverACrash();
+  JsonDataIsCheckedAndComesBackAsTheExactBytes();
   nftw(dir, RemoveEntry, 16, FTW_DEPTH | FTW_PHYS);
   printf("c_api_test: all passed\n");
   return 0;

@@ -100,7 +100,8 @@ TEST_F(Read, EventsKeepTheirDataMetadataContentTypeAndId) {
   EventData event{.type = "Priced",
                   .data = binary,
                   .metadata = R"({"correlation_id":"c-1"})",
-                  .content_type = ContentType::kJson,
+                  // Not JSON: JSON data must be valid JSON (JsonAppend).
+                  .content_type = ContentType::kFlatBuffers,
                   .id = Uuid::Random()};
   ASSERT_OK(store_->Append("price-1", ExpectedVersion::NoStream(), {event}).status());
   for (const std::vector<OwnedEvent>& events :
@@ -111,7 +112,7 @@ TEST_F(Read, EventsKeepTheirDataMetadataContentTypeAndId) {
     EXPECT_EQ(events[0].type, "Priced");
     EXPECT_EQ(events[0].data, binary);
     EXPECT_EQ(events[0].metadata, event.metadata);
-    EXPECT_EQ(events[0].content_type, ContentType::kJson);
+    EXPECT_EQ(events[0].content_type, ContentType::kFlatBuffers);
     EXPECT_EQ(events[0].id, event.id);
     EXPECT_EQ(events[0].version, Version(1));
     EXPECT_EQ(events[0].position, Position(7));

@@ -102,5 +102,18 @@ TEST(HttpResponse, FormatsOneServerSentEvent) {
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 4);
 }
 
+TEST(HttpResponse, ALineBreakInStoredJsonStartsAFurtherDataLine) {
+  RecordedEvent e{.stream = "order-1",
+                  .type = "Placed",
+                  .data = "{\r\n\"n\":\r1,\n\"big\":1180591620717411303424}",
+                  .content_type = ContentType::kJson};
+  const std::string text = FormatSseEvent(e);
+  EXPECT_NE(text.find("\"data\":{\ndata: \"n\":\ndata: 1,\ndata: \"big\":1180591620717411303424}"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find('\r'), std::string::npos);
+  EXPECT_EQ(text.substr(text.size() - 2), "\n\n");
+}
+
 }  // namespace
 }  // namespace evlog::server

@@ -6,9 +6,12 @@
 
 #include "cli/cli_error.h"
 #include "cli/commands.h"
-#include "cli/event_json.h"
+#include "json/event_json.h"
 
 namespace evlog::cli {
+
+using json::Dump;
+using json::Json;
 
 namespace {
 

@@ -4,21 +4,30 @@
 
 #include "cli/commands.h"
 
-#include <charconv>
 #include <iostream>
 #include <vector>
 
 #include "cli/cli_error.h"
-#include "cli/event_json.h"
 #include "cli/metrics_json.h"
 #include "evlog/store.h"
+#include "json/decimal.h"
+#include "json/event_json.h"
 
 namespace evlog::cli {
 
+using json::AppendResultToJson;
+using json::Dump;
+using json::EventFromArgs;
+using json::EventFromLine;
+using json::EventText;
+using json::Json;
+using json::OneLine;
+
 bool ParseUint(const std::string& text, uint64_t* out) {
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, *out);
-  return ec == std::errc() && ptr == end && !text.empty();
+  Result<uint64_t> value = json::ParseUnsigned(text, "");
+  if (!value.ok()) return false;
+  *out = *value;
+  return true;
 }
 
 namespace {
@@ -108,7 +117,7 @@ int ReportOpenError(const Target& target, const Status& status) {
   return target.remote() ? kExitUnreachable : code;
 }
 
-void PrintEvent(const RecordedEvent& event) { std::cout << Dump(EventToJson(event)) << '\n'; }
+void PrintEvent(const RecordedEvent& event) { std::cout << OneLine(EventText(event)) << '\n'; }
 
 int FinishEvents(const Status& status) {
   std::cout.flush();

@@ -7,9 +7,15 @@
 
 #include "cli/cli_error.h"
 #include "cli/commands.h"
-#include "cli/event_json.h"
+#include "json/event_json.h"
 
 namespace evlog::cli {
+
+using json::AddEventFields;
+using json::Dump;
+using json::Json;
+using json::ObjectText;
+using json::OneLine;
 
 namespace {
 
@@ -114,10 +120,10 @@ int RunParked(const Target& target, const std::string& name) {
   auto parked = (*store)->ListParked(name);
   if (!parked.ok()) return ReportError(parked.status());
   for (const ParkedEvent& p : *parked) {
-    Json j = EventToJson(p.event.view());
-    j["error"] = p.error;
-    j["replayed"] = p.replayed;
-    std::cout << Dump(j) << '\n';
+    ObjectText j;
+    AddEventFields(p.event.view(), &j);
+    j.String("error", p.error).Bool("replayed", p.replayed);
+    std::cout << OneLine(j.Finish()) << '\n';
   }
   std::cout.flush();
   return kExitOk;
@@ -164,21 +170,14 @@ int RunView(const Target& target, const std::string& name, const std::string& ac
     if (!value->has_value()) {
       return ReportError(Status::NotFound("view '" + name + "' has no key '" + argument + "'"));
     }
-    Json j;
-    j["key"] = argument;
-    Json parsed = Json::parse(**value, nullptr, /*allow_exceptions=*/false);
-    j["value"] = parsed.is_discarded() ? Json(**value) : parsed;
-    std::cout << Dump(j) << std::endl;
+    std::cout << OneLine(ObjectText().String("key", argument).Value("value", **value).Finish())
+              << std::endl;
     return kExitOk;
   }
   auto rows = (*store)->ViewScan(name, argument);
   if (!rows.ok()) return ReportError(rows.status());
   for (const auto& [key, value] : *rows) {
-    Json j;
-    j["key"] = key;
-    Json parsed = Json::parse(value, nullptr, /*allow_exceptions=*/false);
-    j["value"] = parsed.is_discarded() ? Json(value) : parsed;
-    std::cout << Dump(j) << '\n';
+    std::cout << OneLine(ObjectText().String("key", key).Value("value", value).Finish()) << '\n';
   }
   std::cout.flush();
   return kExitOk;

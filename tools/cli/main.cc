@@ -8,15 +8,16 @@
 
 #include "cli/cli_error.h"
 #include "cli/commands.h"
+#include "json/decimal.h"
 
 namespace {
 
-// CLI11 would read "-1" into a uint64_t as 2^64-1: counts, versions and
-// positions accept decimal digits only.
+// CLI11 would read "-1" into a uint64_t as 2^64-1, and 2^64 as something:
+// counts, versions and positions take the shared parser's forms only.
 const CLI::Validator kUnsigned(
-    [](std::string& text) {
-      if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) return "";
-      return "must be a non-negative integer";
+    [](std::string& text) -> std::string {
+      if (evlog::json::ParseUnsigned(text, "").ok()) return "";
+      return "must be a non-negative integer below 2^64";
     },
     "UINT");
 

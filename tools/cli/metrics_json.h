@@ -5,10 +5,12 @@
 
 #pragma once
 
-#include "cli/event_json.h"
 #include "evlog/metrics.h"
+#include "json/event_json.h"
 
 namespace evlog::cli {
+
+using json::Json;
 
 Json MetricsToJson(const MetricsSnapshot& metrics);
 

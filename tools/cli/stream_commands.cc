@@ -4,9 +4,15 @@
 
 #include "cli/cli_error.h"
 #include "cli/commands.h"
-#include "cli/event_json.h"
+#include "json/event_json.h"
 
 namespace evlog::cli {
+
+using json::Dump;
+using json::FormatTime;
+using json::Json;
+using json::ObjectText;
+using json::OneLine;
 
 namespace {
 
@@ -30,13 +36,12 @@ int RunSnapshot(const Target& target, const std::string& stream) {
   if (!snapshot->has_value()) {
     return ReportError(Status::NotFound("stream '" + stream + "' has no snapshot"));
   }
-  Json j;
-  j["stream"] = stream;
-  j["version"] = (*snapshot)->version.value();
-  j["time"] = FormatTime((*snapshot)->timestamp_us);
-  Json state = Json::parse((*snapshot)->state, nullptr, /*allow_exceptions=*/false);
-  j["state"] = state.is_discarded() ? Json((*snapshot)->state) : state;
-  std::cout << Dump(j) << std::endl;
+  ObjectText j;
+  j.String("stream", stream)
+      .Number("version", (*snapshot)->version.value())
+      .String("time", FormatTime((*snapshot)->timestamp_us))
+      .Value("state", (*snapshot)->state);
+  std::cout << OneLine(j.Finish()) << std::endl;
   return kExitOk;
 }
 

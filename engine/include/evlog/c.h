@@ -89,6 +89,14 @@ evlog_code_t evlog_append(evlog_store_t* store, const char* stream, int64_t expe
                           const evlog_event_t* events, size_t n, uint64_t* first_position,
                           char** errptr);
 
+/* The same, with each event's data JSON: it must be one valid JSON text
+ * (RFC 8259) nesting at most 512 arrays and objects, or the append fails
+ * with EVLOG_INVALID_ARGUMENT and writes nothing. The bytes are stored as
+ * given, never re-serialised. (evlog_append stores data as binary.) */
+evlog_code_t evlog_append_json(evlog_store_t* store, const char* stream, int64_t expected_version,
+                               const evlog_event_t* events, size_t n, uint64_t* first_position,
+                               char** errptr);
+
 /* Reads at most `max_count` events of `stream` from version `from` on (0
  * or 1: from the first), in version order, into *result (free it with
  * evlog_events_free). EVLOG_NOT_FOUND if the stream has no events. */

@@ -40,6 +40,15 @@ struct Options {
   // Default: 1 MiB
   size_t max_append_bytes = 1 << 20;
 
+  // Deepest nesting accepted in JSON an event carries: data whose content
+  // type is JSON must be one valid JSON text (RFC 8259) nesting at most this
+  // many arrays and objects, and so must metadata that starts with '{' or
+  // '[' (other metadata is free bytes). Deeper or invalid: InvalidArgument,
+  // nothing written. The same bound guards every reader that renders stored
+  // JSON (evlog, evlogd), which never recurses on it.
+  // Default: 512
+  size_t max_json_depth = 512;
+
   // Most events accepted in one append (over all its streams).
   // Default: 10,000
   size_t max_events_per_append = 10'000;

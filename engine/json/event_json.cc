@@ -1,0 +1,294 @@
+#include "json/event_json.h"
+
+#include <cstdint>
+#include <ctime>
+#include <set>
+
+#include "json/json_text.h"
+
+namespace evlog::json {
+
+namespace {
+
+// "not valid JSON: <why>" from json_text's "is not valid JSON: <why>".
+std::string NotValid(const Status& s) {
+  constexpr std::string_view kPrefix = "is not valid JSON: ";
+  std::string_view m = s.message();
+  if (m.substr(0, kPrefix.size()) == kPrefix) m.remove_prefix(kPrefix.size());
+  return "not valid JSON: " + std::string(m);
+}
+
+// A member's value as an event field: "event data ...", "field \"x\" ...".
+std::string Field(std::string_view key) {
+  if (key == "data" || key == "metadata") return "event " + std::string(key) + " ";
+  return "field \"" + std::string(key) + "\" ";
+}
+
+// Parses the event object at text[*pos] ('{') and sets *pos past it.
+Status EventFromObject(std::string_view text, size_t* pos, const std::string& where,
+                       size_t max_depth, EventData* out) {
+  size_t i = *pos + 1;
+  std::set<std::string, std::less<>> seen;
+  std::string type, id;
+  std::string_view data, metadata;
+  bool has_type = false, has_data = false;
+  i = SkipSpace(text, i);
+  const bool empty = i < text.size() && text[i] == '}';
+  if (empty) ++i;
+  while (!empty) {
+    if (i >= text.size() || text[i] != '"') {
+      return Status::InvalidArgument(where + "not valid JSON: expected a string key at offset " +
+                                     std::to_string(i));
+    }
+    std::string key;
+    if (Status s = DecodeString(text, &i, &key); !s.ok()) {
+      return Status::InvalidArgument(where + NotValid(s));
+    }
+    if (key != "type" && key != "data" && key != "metadata" && key != "id") {
+      return Status::InvalidArgument(where + "unknown field \"" + key + "\"");
+    }
+    if (!seen.insert(key).second) {
+      return Status::InvalidArgument(where + "field \"" + key + "\" is given twice");
+    }
+    i = SkipSpace(text, i);
+    if (i >= text.size() || text[i] != ':') {
+      return Status::InvalidArgument(where + "not valid JSON: expected ':' after \"" + key + "\"");
+    }
+    i = SkipSpace(text, i + 1);
+    const size_t start = i;
+    if (Status s = ScanValue(text, &i, max_depth); !s.ok()) {
+      return Status::InvalidArgument(where + Field(key) + std::string(s.message()));
+    }
+    const std::string_view value = text.substr(start, i - start);
+    if (key == "type" || key == "id") {
+      if (value.front() != '"') {
+        return Status::InvalidArgument(where + "\"" + key + "\" must be a string");
+      }
+      size_t at = start;
+      if (Status s = DecodeString(text, &at, key == "type" ? &type : &id); !s.ok()) return s;
+      has_type = has_type || key == "type";
+    } else if (key == "data") {
+      data = value;
+      has_data = true;
+    } else if (value != "null") {
+      metadata = value;
+    }
+    i = SkipSpace(text, i);
+    if (i < text.size() && text[i] == ',') {
+      i = SkipSpace(text, i + 1);
+      continue;
+    }
+    if (i < text.size() && text[i] == '}') {
+      ++i;
+      break;
+    }
+    return Status::InvalidArgument(where + "not valid JSON: expected ',' or '}' at offset " +
+                                   std::to_string(i));
+  }
+  *pos = i;
+  if (!has_type) return Status::InvalidArgument(where + "\"type\" must be a string");
+  if (!has_data) return Status::InvalidArgument(where + "\"data\" is missing");
+  Status s = EventFromArgs(type, data, metadata, id, out, max_depth);
+  if (!s.ok()) return Status::InvalidArgument(where + std::string(s.message()));
+  return Status::OK();
+}
+
+}  // namespace
+
+Status EventFromArgs(std::string_view type, std::string_view data, std::string_view metadata,
+                     std::string_view id, EventData* out, size_t max_depth) {
+  // The store refuses it too, but only here can the error name the line.
+  if (type.empty()) return Status::InvalidArgument("event type is empty");
+  out->type = std::string(type);
+  if (Status s = Validate(data, max_depth); !s.ok()) {
+    return Status::InvalidArgument("event data " + std::string(s.message()));
+  }
+  out->data = std::string(data);
+  out->content_type = ContentType::kJson;
+  if (!metadata.empty()) {
+    if (Status s = Validate(metadata, max_depth); !s.ok()) {
+      return Status::InvalidArgument("event metadata " + std::string(s.message()));
+    }
+  }
+  out->metadata = std::string(metadata);
+  if (!id.empty()) {
+    std::optional<Uuid> parsed = Uuid::Parse(id);
+    if (!parsed) return Status::InvalidArgument("event id is not a UUID: " + std::string(id));
+    out->id = *parsed;
+  }
+  return Status::OK();
+}
+
+Status EventFromLine(std::string_view line, size_t line_number, EventData* out,
+                     size_t max_depth) {
+  const std::string where = "line " + std::to_string(line_number) + ": ";
+  size_t i = SkipSpace(line, 0);
+  if (i >= line.size() || line[i] != '{') {
+    Status s = Validate(line, max_depth);
+    return Status::InvalidArgument(where + (s.ok() ? "not a JSON object" : NotValid(s)));
+  }
+  if (Status s = EventFromObject(line, &i, where, max_depth, out); !s.ok()) return s;
+  i = SkipSpace(line, i);
+  if (i != line.size()) {
+    const bool nul = line[i] == '\0';
+    return Status::InvalidArgument(where + "not valid JSON: " +
+                                   (nul ? "NUL byte" : "unexpected bytes") +
+                                   " after the object at offset " + std::to_string(i));
+  }
+  return Status::OK();
+}
+
+Status EventsFromBody(std::string_view body, std::vector<EventData>* out, bool* syntax,
+                      size_t max_depth) {
+  *syntax = false;
+  const auto bad_json = [&](std::string message) {
+    *syntax = true;
+    return Status::InvalidArgument(std::move(message));
+  };
+  // Syntax first, with no depth bound (the stack is a byte per level of a
+  // body already bounded in size): nesting is the events' error, below.
+  if (Status s = Validate(body, SIZE_MAX); !s.ok()) {
+    return bad_json("the body " + std::string(s.message()) +
+                    ": send one event object {\"type\":..,\"data\":..} or an array of them");
+  }
+  size_t i = SkipSpace(body, 0);
+  const bool array = i < body.size() && body[i] == '[';
+  if (i >= body.size() || (body[i] != '{' && !array)) {
+    return bad_json("the body must be an event object or an array of them");
+  }
+  if (array) i = SkipSpace(body, i + 1);
+  for (size_t n = 0;; ++n) {
+    if (array && n == 0 && i < body.size() && body[i] == ']') {
+      ++i;
+      break;
+    }
+    if (i >= body.size() || body[i] != '{') {
+      return bad_json("the body must be an event object or an array of them");
+    }
+    EventData event;
+    const std::string where = "event " + std::to_string(n) + ": ";
+    if (Status s = EventFromObject(body, &i, where, max_depth, &event); !s.ok()) return s;
+    out->push_back(std::move(event));
+    if (!array) break;
+    i = SkipSpace(body, i);
+    if (i < body.size() && body[i] == ',') {
+      i = SkipSpace(body, i + 1);
+      continue;
+    }
+    if (i < body.size() && body[i] == ']') {
+      ++i;
+      break;
+    }
+    return bad_json("the body is not valid JSON: expected ',' or ']' after event " +
+                    std::to_string(n));
+  }
+  i = SkipSpace(body, i);
+  if (i != body.size()) {
+    return bad_json("the body is not valid JSON: unexpected bytes after the events at offset " +
+                    std::to_string(i));
+  }
+  return Status::OK();
+}
+
+ObjectText& ObjectText::String(std::string_view key, std::string_view value) {
+  Key(key);
+  text_ += StringText(value);
+  return *this;
+}
+
+ObjectText& ObjectText::Number(std::string_view key, uint64_t value) {
+  Key(key);
+  text_ += std::to_string(value);
+  return *this;
+}
+
+ObjectText& ObjectText::Bool(std::string_view key, bool value) {
+  Key(key);
+  text_ += value ? "true" : "false";
+  return *this;
+}
+
+ObjectText& ObjectText::Raw(std::string_view key, std::string_view json) {
+  Key(key);
+  text_ += json;
+  return *this;
+}
+
+ObjectText& ObjectText::Value(std::string_view key, std::string_view bytes, size_t max_depth) {
+  if (Validate(bytes, max_depth).ok()) return Raw(key, bytes);
+  return String(key, bytes);
+}
+
+ObjectText& ObjectText::Stored(std::string_view key, std::string_view bytes, bool try_json,
+                               size_t max_depth) {
+  if (bytes.empty()) return Raw(key, "null");
+  if (try_json) return Value(key, bytes, max_depth);
+  return String(key, bytes);
+}
+
+std::string ObjectText::Finish() {
+  std::string out = std::move(text_);
+  out += '}';
+  text_ = "{";
+  return out;
+}
+
+void ObjectText::Key(std::string_view key) {
+  if (text_.size() > 1) text_ += ',';
+  text_ += '"';
+  text_ += key;
+  text_ += "\":";
+}
+
+void AddEventFields(const RecordedEvent& e, ObjectText* object, size_t max_depth) {
+  object->String("stream", e.stream)
+      .Number("version", e.version.value())
+      .Number("position", e.position.value())
+      .String("id", e.id.ToString())
+      .String("type", e.type)
+      .Stored("data", e.data, e.content_type == ContentType::kJson, max_depth)
+      .Stored("metadata", e.metadata, /*try_json=*/true, max_depth)
+      .String("time", FormatTime(e.timestamp_us));
+}
+
+std::string EventText(const RecordedEvent& event, size_t max_depth) {
+  ObjectText object;
+  AddEventFields(event, &object, max_depth);
+  return object.Finish();
+}
+
+std::string OneLine(std::string text) {
+  for (char& c : text) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return text;
+}
+
+std::string StringText(std::string_view bytes) { return Dump(Json(std::string(bytes))); }
+
+Json AppendResultToJson(const StreamAppendResult& r) {
+  Json j;
+  j["stream"] = r.stream;
+  j["first_version"] = r.first_version.value();
+  j["last_version"] = r.last_version.value();
+  j["first_position"] = r.first_position.value();
+  j["last_position"] = r.last_position.value();
+  return j;
+}
+
+std::string Dump(const Json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string FormatTime(int64_t timestamp_us) {
+  std::time_t seconds = static_cast<std::time_t>(timestamp_us / 1'000'000);
+  int micros = static_cast<int>(timestamp_us % 1'000'000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buf[64];
+  size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof(buf) - n, ".%06dZ", micros);
+  return buf;
+}
+
+}  // namespace evlog::json

@@ -1,0 +1,159 @@
+// The CLI and JSON (docs/cli.md "Event JSON"): data and metadata are stored
+// as the exact bytes given and printed back as those bytes; nesting is
+// bounded; nothing a store holds crashes a reader; numbers past 2^64-1 are
+// usage errors.
+
+#include <gtest/gtest.h>
+
+#include "cli_fixture.h"
+#include "evlog/store.h"
+
+namespace evlog {
+namespace {
+
+using Json = nlohmann::ordered_json;
+using CliJson = CliFormTest;
+INSTANTIATE_TEST_SUITE_P(Forms, CliJson, ::testing::ValuesIn(CliForms()), CliFormName);
+using testutil::CliOutcome;
+
+std::string Nested(size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+
+void ExpectError(const CliOutcome& r, int exit_code, const std::string& code,
+                 const std::string& in_message = "") {
+  EXPECT_EQ(r.exit_code, exit_code) << r.err;
+  EXPECT_EQ(r.ErrorLineCount(), 1u) << r.err;
+  ASSERT_TRUE(r.Error().is_object()) << r.err;
+  EXPECT_EQ(r.Error()["error"], code) << r.err;
+  EXPECT_NE(r.Error()["message"].get<std::string>().find(in_message), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out.substr(0, 200);
+}
+
+// The raw text of the one event line's data value, between "data": and
+// ,"metadata".
+std::string RawData(const std::string& line) {
+  const size_t start = line.find("\"data\":");
+  const size_t end = line.rfind(",\"metadata\":");
+  if (start == std::string::npos || end == std::string::npos) return "<no data in " + line + ">";
+  return line.substr(start + 7, end - start - 7);
+}
+
+std::string RawMetadata(const std::string& line) {
+  const size_t start = line.rfind(",\"metadata\":");
+  const size_t end = line.rfind(",\"time\":");
+  return line.substr(start + 12, end - start - 12);
+}
+
+TEST_P(CliJson, DeeplyNestedDataIsRefusedFromFlagsAndStdin) {
+  ASSERT_EQ(Evlog({"append", "a-1", "--type", "T", "--data", "1"}).exit_code, 0);
+  const std::string deep(100'000, '[');
+  ExpectError(Evlog({"append", "a-1", "--type", "T", "--data", deep}), 1, "invalid_argument",
+              "event data nests deeper than 512 levels");
+  ExpectError(Evlog({"append", "a-1", "--type", "T", "--data", "1", "--metadata", deep}), 1,
+              "invalid_argument", "event metadata nests deeper than 512 levels");
+  ExpectError(Evlog({"append", "a-1"}, "{\"type\":\"T\",\"data\":1}\n{\"type\":\"T\",\"data\":" +
+                                           Nested(65'000) + "}\n"),
+              1, "invalid_argument", "line 2: event data nests deeper than 512 levels");
+  ExpectError(Evlog({"append", "a-1", "--each"}, "{\"type\":\"T\",\"data\":" + deep + "\n"), 1,
+              "invalid_argument", "line 1: event data nests deeper");
+  EXPECT_EQ(Json::parse(Evlog({"stats"}).out)["events"], 1);
+}
+
+TEST_P(CliJson, DataNestedAtTheLimitIsAcceptedAndReadBackExactly) {
+  ASSERT_EQ(Evlog({"append", "a-1", "--type", "T", "--data", Nested(512)}).exit_code, 0);
+  CliOutcome r = Evlog({"read", "a-1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(RawData(r.out), Nested(512));
+}
+
+TEST_P(CliJson, DataAndMetadataAreTheExactBytesGiven) {
+  const std::vector<std::string> texts = {"1180591620717411303424", R"({"k":1,"k":2})",
+                                          R"({ "a" :  [1, 2] })", "1.0", "-0", R"("\u00e9")"};
+  for (const std::string& text : texts) {
+    ASSERT_EQ(Evlog({"append", "flag-1", "--type", "T", "--data", text, "--metadata", text})
+                  .exit_code,
+              0);
+  }
+  std::string lines;
+  for (const std::string& text : texts) {
+    lines += R"({"type":"T", "data": )" + text + R"( ,"metadata":)" + text + "}\n";
+  }
+  ASSERT_EQ(Evlog({"append", "stdin-1"}, lines).exit_code, 0);
+  for (const std::string stream : {"flag-1", "stdin-1"}) {
+    CliOutcome r = Evlog({"read", stream});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::vector<Json> parsed = r.Lines();
+    ASSERT_EQ(parsed.size(), texts.size());
+    size_t begin = 0;
+    for (const std::string& text : texts) {
+      const size_t end = r.out.find('\n', begin);
+      const std::string line = r.out.substr(begin, end - begin);
+      begin = end + 1;
+      EXPECT_EQ(RawData(line), text) << stream;
+      EXPECT_EQ(RawMetadata(line), text) << stream;
+    }
+  }
+}
+
+TEST_P(CliJson, LineBreaksInStoredJsonBecomeSpacesInTheOutputLine) {
+  ASSERT_EQ(Evlog({"append", "a-1", "--type", "T", "--data", "{\r\n\"a\":\n1}"}).exit_code, 0);
+  CliOutcome r = Evlog({"read", "a-1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.Lines().size(), 1u) << r.out;
+  EXPECT_EQ(RawData(r.out), "{  \"a\": 1}");
+}
+
+TEST_P(CliJson, ADeepEventAlreadyStoredReadsAsAStringInEveryVerb) {
+  const std::string deep = Nested(100'000);
+  StopDaemon();
+  {
+    // As an older version, without the limit, would have stored it.
+    auto store = Store::Open(Options{.max_json_depth = 1'000'000}, db());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    EventData event{.type = "T", .data = deep, .metadata = deep, .content_type = ContentType::kJson};
+    ASSERT_TRUE((*store)->Append("a-1", ExpectedVersion::Any(), {event}).ok());
+  }
+  StartDaemon();
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"read", "a-1"}, {"read-all"}, {"tail"}, {"read", "a-1", "--backward"}}) {
+    CliOutcome r = Evlog(args);
+    ASSERT_EQ(r.exit_code, 0) << args[0] << ": " << r.err;
+    ASSERT_EQ(r.Lines().size(), 1u);
+    EXPECT_EQ(r.Lines()[0]["data"], deep);
+    EXPECT_EQ(r.Lines()[0]["metadata"], deep);
+  }
+}
+
+TEST_P(CliJson, ANulByteInAStdinLineIsRefusedNamingTheLine) {
+  const std::string line = std::string(R"({"type":"T","data":1})") + '\0' + "junk\n";
+  ExpectError(Evlog({"append", "a-1"}, "{\"type\":\"T\",\"data\":1}\n" + line), 1,
+              "invalid_argument", "line 2: not valid JSON: NUL byte");
+  const std::string inside = std::string(R"({"type":"T","data":"a)") + '\0' + "b\"}\n";
+  ExpectError(Evlog({"append", "a-1"}, inside), 1, "invalid_argument", "line 1:");
+  EXPECT_EQ(Evlog({"read", "a-1"}).exit_code, 4);
+}
+
+TEST_P(CliJson, NumbersFrom2To64OnAreUsageErrors) {
+  const std::string big = "18446744073709551616";
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"read", "a-1", "--count", big},
+           {"read", "a-1", "--from", big},
+           {"read-all", "--count", big},
+           {"read-all", "--from", big},
+           {"read-all", "--count", "99999999999999999999999"},
+           {"tail", "--from", big},
+           {"append", "a-1", "--type", "T", "--data", "1", "--expect", big},
+           {"trim", "a-1", "--before", big},
+           {"metadata", "a-1", "--max-count", big},
+           {"metadata", "a-1", "--max-age", big},
+           {"metadata", "a-1", "--truncate-before", big},
+           {"view", "v", "wait", big}}) {
+    SCOPED_TRACE(args[0] + " " + args[args.size() - 2]);
+    ExpectError(Evlog(args), 2, "usage");
+  }
+  // 2^64-1 itself is a number.
+  ASSERT_EQ(Evlog({"append", "a-1", "--type", "T", "--data", "1"}).exit_code, 0);
+  EXPECT_EQ(Evlog({"read-all", "--count", "18446744073709551615"}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace evlog
