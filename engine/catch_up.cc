@@ -81,44 +81,65 @@ bool Unchanged(const WriterFiles& before, const WriterFiles& after) {
                        before.wals.end());
 }
 
-// OK with *complete = false if a log record in (from, to] is missing.
-Status LogComplete(const Db& db, uint64_t from, uint64_t to, bool* complete) {
-  *complete = true;
-  if (from >= to) return Status::OK();
+// Sets *end to the highest position p >= from such that the log records of
+// from+1 .. p are all readable (from itself if from+1 is not).
+Status ContiguousLogEnd(const Db& db, uint64_t from, uint64_t* end) {
+  *end = from;
   std::unique_ptr<rocksdb::Iterator> it(
       db.db->NewIterator(rocksdb::ReadOptions(), db.cf(Db::kLog)));
-  uint64_t expected = from + 1;
-  for (it->Seek(keys::LogKey(Position(expected))); it->Valid() && expected <= to; it->Next()) {
+  for (it->Seek(keys::LogKey(Position(from + 1))); it->Valid(); it->Next()) {
     Position p;
     if (!keys::ParseLogKey(std::string_view(it->key().data(), it->key().size()), &p) ||
-        p.value() != expected) {
+        p.value() != *end + 1) {
       break;
     }
-    ++expected;
+    *end = p.value();
   }
-  if (!it->status().ok()) return FromRocks(it->status());
-  *complete = expected > to;
-  return Status::OK();
+  return FromRocks(it->status());
 }
 
 // Publishes what a trusted catch-up brought, if the log holds it all.
+//
+// The head is the `last_position` counter or, when log records above it are
+// readable, the last of them. For RocksDB 7.8's secondary instance keeps
+// what it replayed from a WAL in the active memtable after the writer has
+// flushed that WAL and deleted it, and a point read (Get) takes the
+// memtable's value before any newer one in the table files: the memtable is
+// only sealed, and dropped, when a later WAL brings a write to the same
+// column family (db/db_impl/db_impl_secondary.cc, RecoverLogFiles, "If the
+// active memtable contains records added by replaying an earlier WAL ...";
+// upstream issues facebook/rocksdb#14444 and #15051, fixed after 7.8). So
+// after a writer killed with its WAL replayed here, a writer process that
+// comes and goes without a WAL left to replay (its open flushes the killed
+// one's WAL, its close its own) leaves the counter reading stale until some
+// later writer's WAL is replayed: the feed stopped there. Log records are
+// never overwritten, only added and (by trims) removed, so a stale memtable
+// cannot hide one: an iterator sees every record the table files hold. And
+// the writer commits the records of a group and the counter in one batch, so
+// a readable record is a committed one.
 Status Publish(Db& db, bool* published) {
   *published = false;
   uint64_t last_position = 0, horizon = 0;
   if (Status s = db.ReadCounter(keys::kLastPosition, 0, &last_position); !s.ok()) return s;
   if (Status s = db.ReadCounter(keys::kTrimHorizon, 0, &horizon); !s.ok()) return s;
+  // The horizon only rises; a stale read of it (see above) must not lower it.
+  horizon = std::max(horizon, db.trim_horizon.load());
   if (!db.has_metadata.load() && StoreHasMetadata(db)) db.has_metadata.store(true);
-  // Stream metadata (max-count, max-age) lets compactions remove records
-  // above the trim horizon too: there a missing record proves nothing, and
-  // the check on the writer's files above stands alone.
+  uint64_t head = last_position;
   if (!db.has_metadata.load()) {
-    bool complete = false;
+    // Every record from the feeds' position (or the trim horizon) up to the
+    // head must be readable.
     const uint64_t from = std::max(db.commits->committed(), horizon);
-    if (Status s = LogComplete(db, from, last_position, &complete); !s.ok()) return s;
-    if (!complete) return Status::OK();
+    if (Status s = ContiguousLogEnd(db, from, &head); !s.ok()) return s;
+    if (head < last_position) return Status::OK();
+  } else {
+    // Stream metadata (max-count, max-age) lets compactions remove records
+    // above the trim horizon too: there a missing record proves nothing, and
+    // the check on the writer's files above stands alone.
+    if (Status s = ContiguousLogEnd(db, last_position, &head); !s.ok()) return s;
   }
   db.trim_horizon.store(horizon);
-  if (last_position > db.commits->committed()) db.commits->Advance(last_position);
+  if (head > db.commits->committed()) db.commits->Advance(head);
   *published = true;
   return Status::OK();
 }

@@ -14,8 +14,10 @@
 namespace evlog {
 
 // Catches `db` up with the writer (TryCatchUpWithPrimary), checks that the
-// catch-up can be trusted, and then advances db.commits, the trim horizon
-// and has_metadata. When the catch-up could not be trusted (the writer
+// catch-up can be trusted, and then advances db.commits (to the store's last
+// position, or beyond it over the log records readable here: RocksDB may
+// read that counter stale, see catch_up.cc), the trim horizon and
+// has_metadata. When the catch-up could not be trusted (the writer
 // process changed under it) after a few tries, returns OK with nothing
 // published: the caller's next call tries again.
 //
