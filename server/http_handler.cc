@@ -115,12 +115,16 @@ bool HttpHandler::Authorized(std::string_view authorization) const {
   return ConstantTimeEquals(token, authorization.substr(kBearer.size()));
 }
 
+HttpResponse HttpHandler::Unauthorized() {
+  HttpResponse response =
+      HttpError(http::status::unauthorized, "unauthorized", "missing or wrong bearer token");
+  response.set(http::field::www_authenticate, "Bearer realm=\"evlog\"");
+  return response;
+}
+
 void HttpHandler::Handle(HttpRequest request, Reply reply) {
   if (!Authorized(request[http::field::authorization])) {
-    HttpResponse response =
-        HttpError(http::status::unauthorized, "unauthorized", "missing or wrong bearer token");
-    response.set(http::field::www_authenticate, "Bearer realm=\"evlog\"");
-    reply(std::move(response));
+    reply(Unauthorized());
     return;
   }
   HttpTarget target;

@@ -65,6 +65,9 @@ class HttpHandler {
   // always true when the daemon has none. Compared in constant time.
   bool Authorized(std::string_view authorization) const;
 
+  // The 401 (with WWW-Authenticate) for a request that is not Authorized.
+  static HttpResponse Unauthorized();
+
  private:
   void Append(const std::string& stream, const HttpTarget& target, HttpRequest request,
               Reply reply);

@@ -77,6 +77,14 @@ void HttpSession::OnHeader(const boost::system::error_code& ec) {
     state_ = State::kHandling;
     return Respond(std::move(*refusal));
   }
+  if (!handler_.Authorized(request[http::field::authorization])) {
+    // Before the body: a client without the token must not make the server
+    // wait for (idle_timeout) and buffer (max_body_bytes) a body it refuses.
+    // A body still to come is not read, so the session closes after the 401.
+    keep_alive_ = request.keep_alive() && parser_->is_done();
+    state_ = State::kHandling;
+    return Respond(HttpHandler::Unauthorized());
+  }
   if (strcasecmp(std::string(request[http::field::expect]).c_str(), "100-continue") == 0 &&
       !parser_->is_done()) {
     // curl sends this for bodies over 1 KiB and waits a second for it.

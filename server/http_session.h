@@ -10,7 +10,9 @@
 // for `idle_timeout` between requests, whose body takes longer than that,
 // or that does not take a response within `write_timeout`, closes. Every
 // request passes HttpGuard (Host, Origin, CORS preflight) as soon as its
-// headers are in, before its body is read and before authentication.
+// headers are in, before its body is read and before authentication; the
+// bearer token is checked next, also before the body: a request without it
+// gets 401 and, when a body was to follow, the session closes unread.
 //
 // GET /subscribe turns the session into a server-sent event stream
 // (http_session_sse.cc): the feed is polled on the read threads only when
