@@ -125,12 +125,26 @@ bool HttpHandler::Authorized(std::string_view authorization) const {
   return ConstantTimeEquals(token, authorization.substr(kBearer.size()));
 }
 
+size_t HttpHandler::AnswerPage(const HttpRequest& request) const {
+  if (request.method() != http::verb::get) return 0;
+  HttpTarget target;
+  if (!ParseHttpTarget(request.target(), &target).ok()) return 0;
+  const Route route = Match(target).route;
+  if (route != Route::kStream && route != Route::kStreams && route != Route::kAll) return 0;
+  // The events' bytes, and their JSON and the headers around them.
+  return dispatcher_.options().max_response_bytes + (64 << 10);
+}
+
+HttpResponse HttpHandler::Unauthorized() {
+  HttpResponse response =
+      HttpError(http::status::unauthorized, "unauthorized", "missing or wrong bearer token");
+  response.set(http::field::www_authenticate, "Bearer realm=\"evlog\"");
+  return response;
+}
+
 void HttpHandler::Handle(HttpRequest request, Reply reply) {
   if (!Authorized(request[http::field::authorization])) {
-    HttpResponse response =
-        HttpError(http::status::unauthorized, "unauthorized", "missing or wrong bearer token");
-    response.set(http::field::www_authenticate, "Bearer realm=\"evlog\"");
-    reply(std::move(response));
+    reply(Unauthorized());
     return;
   }
   HttpTarget target;

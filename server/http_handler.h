@@ -65,6 +65,15 @@ class HttpHandler {
   // always true when the daemon has none. Compared in constant time.
   bool Authorized(std::string_view authorization) const;
 
+  // The most bytes the answer to `request` may take when it reads events or
+  // stream names (GET /streams/{stream}, /all, /streams): the page a session
+  // reserves against the server-wide budget before handing it over.
+  // 0 for any other request, whose answer is small.
+  size_t AnswerPage(const HttpRequest& request) const;
+
+  // The 401 (with WWW-Authenticate) for a request that is not Authorized.
+  static HttpResponse Unauthorized();
+
  private:
   void Append(const std::string& stream, const HttpTarget& target, HttpRequest request,
               Reply reply);

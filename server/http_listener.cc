@@ -4,10 +4,12 @@
 
 namespace evlog::server {
 
-HttpListener::HttpListener(net::asio::io_context& io, Dispatcher& dispatcher, HttpOptions options,
+HttpListener::HttpListener(net::asio::io_context& io, Dispatcher& dispatcher,
+                           SessionRegistry& budget, HttpOptions options,
                            std::function<DaemonGauges()> daemon_gauges)
     : options_(std::move(options)),
       dispatcher_(dispatcher),
+      budget_(budget),
       handler_(dispatcher, options_.sse_batch_events, options_.sse_batch_bytes,
                std::move(daemon_gauges)),
       acceptor_(io),
@@ -56,7 +58,7 @@ void HttpListener::Accept() {
                  std::to_string(options_.max_sessions_per_ip) + ")");
     } else {
       auto session = std::make_shared<HttpSession>(std::move(socket), handler_, dispatcher_, *this,
-                                                   options_, *guard_);
+                                                   options_, *guard_, budget_);
       sessions_.emplace(session, peer);
       ++per_ip_[peer];
       session->Start();

@@ -19,14 +19,17 @@
 #include "http_handler.h"
 #include "http_net.h"
 #include "http_session.h"
+#include "session_registry.h"
 
 namespace evlog::server {
 
 class HttpListener {
  public:
-  // `io` and `dispatcher` must outlive the listener.
+  // `io`, `dispatcher` and `budget` (the server-wide budget of queued bytes
+  // its sessions count against) must outlive the listener.
   // `daemon_gauges`: see HttpHandler.
-  HttpListener(net::asio::io_context& io, Dispatcher& dispatcher, HttpOptions options,
+  HttpListener(net::asio::io_context& io, Dispatcher& dispatcher, SessionRegistry& budget,
+               HttpOptions options,
                std::function<DaemonGauges()> daemon_gauges = nullptr);
   HttpListener(const HttpListener&) = delete;
   HttpListener& operator=(const HttpListener&) = delete;
@@ -54,6 +57,7 @@ class HttpListener {
 
   const HttpOptions options_;
   Dispatcher& dispatcher_;
+  SessionRegistry& budget_;
   HttpHandler handler_;
   net::tcp::acceptor acceptor_;
   net::asio::steady_timer accept_pause_;

@@ -17,16 +17,20 @@ namespace {
 // unread client bytes do not turn the close into a reset that could destroy
 // the last response.
 constexpr std::chrono::seconds kLinger{1};
+// What a response counts besides its body.
+constexpr size_t kHeadBytes = 1 << 10;
 }  // namespace
 
 HttpSession::HttpSession(net::tcp::socket socket, HttpHandler& handler, Dispatcher& dispatcher,
-                         HttpListener& listener, const HttpOptions& options, const HttpGuard& guard)
+                         HttpListener& listener, const HttpOptions& options, const HttpGuard& guard,
+                         SessionRegistry& budget)
     : stream_(std::move(socket)),
       handler_(handler),
       dispatcher_(dispatcher),
       listener_(listener),
       options_(options),
       guard_(guard),
+      budget_(budget),
       poll_timer_(stream_.get_executor()) {}
 
 void HttpSession::Start() {
@@ -76,6 +80,14 @@ void HttpSession::OnHeader(const boost::system::error_code& ec) {
     keep_alive_ = request.keep_alive() && parser_->is_done();
     state_ = State::kHandling;
     return Respond(std::move(*refusal));
+  }
+  if (!handler_.Authorized(request[http::field::authorization])) {
+    // Before the body: a client without the token must not make the server
+    // wait for (idle_timeout) and buffer (max_body_bytes) a body it refuses.
+    // A body still to come is not read, so the session closes after the 401.
+    keep_alive_ = request.keep_alive() && parser_->is_done();
+    state_ = State::kHandling;
+    return Respond(HttpHandler::Unauthorized());
   }
   if (strcasecmp(std::string(request[http::field::expect]).c_str(), "100-continue") == 0 &&
       !parser_->is_done()) {
@@ -133,6 +145,18 @@ void HttpSession::OnRead(const boost::system::error_code& ec) {
         HttpError(http::status::service_unavailable, "draining", "the server is shutting down"));
   }
   stream_.expires_never();
+  request_ = std::move(request);
+  TakeRequest();
+}
+
+void HttpSession::TakeRequest() {
+  // A read answers with up to a page of events or names: its page is
+  // reserved first, and the session reads nothing more until it is.
+  if (const size_t page = handler_.AnswerPage(*request_); page > 0 && !TryReserve(page)) {
+    return AwaitRoom(&HttpSession::TakeRequest);
+  }
+  HttpRequest request = std::move(*request_);
+  request_.reset();
   // Replies come from the writer or a read thread: hop back to this
   // session's executor, keeping the io_context alive (tracked work) until
   // the reply has run, so a drain never closes the store under an append.
@@ -182,6 +206,8 @@ void HttpSession::Respond(HttpResponse response) {
   }
   response.prepare_payload();
   response_ = std::move(response);
+  // The page, if any, gives way to the response's real size until written.
+  Hold(response_->body().size() + kHeadBytes);
   ArmWriteDeadline();
   http::async_write(
       stream_, *response_,
@@ -192,6 +218,7 @@ void HttpSession::Respond(HttpResponse response) {
 
 void HttpSession::OnWritten(const boost::system::error_code& ec, bool keep_alive) {
   response_.reset();
+  Hold(0);
   if (closed_) return;
   if (ec) return Close();
   if (!keep_alive || draining_) return Shutdown();
@@ -206,6 +233,13 @@ void HttpSession::Drain() {
       Close();  // Between requests (or in one's headers): nothing owed.
       return;
     case State::kHandling:
+      if (awaiting_room_) {
+        awaiting_room_ = false;
+        request_.reset();
+        return Respond(HttpError(http::status::service_unavailable, "draining",
+                                 "the server is shutting down"));
+      }
+      return;  // Respond/OnWritten close after the answer.
     case State::kWriting:
       return;  // Respond/OnWritten close after the answer.
     case State::kStreaming:
@@ -239,7 +273,35 @@ void HttpSession::Close() {
   stream_.socket().shutdown(net::tcp::socket::shutdown_both, ignored);
   stream_.socket().close(ignored);
   poll_timer_.cancel();
+  Hold(0);
   listener_.Remove(shared_from_this());
+}
+
+bool HttpSession::TryReserve(size_t page) {
+  // With nothing queued anywhere, a page larger than the whole budget is
+  // taken too, so a small budget cannot stall HTTP for good.
+  if (budget_.room() < page && budget_.queued_bytes() > 0) return false;
+  Hold(held_ + page);
+  return true;
+}
+
+void HttpSession::Hold(size_t bytes) {
+  if (closed_) bytes = 0;  // Close has given everything back.
+  if (bytes > held_) budget_.AddQueued(bytes - held_);
+  if (bytes < held_) budget_.SubQueued(held_ - bytes);
+  held_ = bytes;
+}
+
+void HttpSession::AwaitRoom(void (HttpSession::*then)()) {
+  awaiting_room_ = true;
+  budget_.WaitForRoom([weak = weak_from_this(), executor = stream_.get_executor(), then] {
+    net::asio::post(executor, [weak, then] {
+      std::shared_ptr<HttpSession> self = weak.lock();
+      if (self == nullptr || self->closed_ || !self->awaiting_room_) return;
+      self->awaiting_room_ = false;
+      ((*self).*then)();
+    });
+  });
 }
 
 }  // namespace evlog::server

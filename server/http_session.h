@@ -10,7 +10,9 @@
 // for `idle_timeout` between requests, whose body takes longer than that,
 // or that does not take a response within `write_timeout`, closes. Every
 // request passes HttpGuard (Host, Origin, CORS preflight) as soon as its
-// headers are in, before its body is read and before authentication.
+// headers are in, before its body is read and before authentication; the
+// bearer token is checked next, also before the body: a request without it
+// gets 401 and, when a body was to follow, the session closes unread.
 //
 // GET /subscribe turns the session into a server-sent event stream
 // (http_session_sse.cc): the feed is polled on the read threads only when
@@ -19,7 +21,19 @@
 // memory. A comment line (": keepalive") goes out when nothing else has
 // for `sse_heartbeat`, which also finds clients that went away.
 //
-// Drain(): a session waiting for a request closes; one handling a request
+// Responses count against the server-wide budget of queued bytes
+// (ServerOptions::max_queued_bytes, shared with the binary protocol's
+// sessions; SessionRegistry): a read is handed to the handler, and an event
+// stream polls its feed, only once a page (the most its answer should take:
+// HttpHandler::AnswerPage, or sse_batch_bytes plus 64 KiB) fits in the
+// budget's room, or nothing at all is queued; meanwhile the
+// session reads nothing more (backpressure). Once built, the answer counts
+// at its real size until written. So HTTP sessions hold at most the budget
+// between them, but for answers that JSON escaping made larger than their
+// page.
+//
+// Drain(): a session waiting for a request closes; one waiting for room
+// answers 503; one handling a request
 // answers it with "Connection: close" and closes; an event stream ends. A
 // request read while draining gets 503.
 //
@@ -39,6 +53,7 @@
 #include "http_guard.h"
 #include "http_handler.h"
 #include "http_net.h"
+#include "session_registry.h"
 
 namespace evlog::server {
 
@@ -102,8 +117,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // `handler`, `dispatcher` and `listener` must outlive the session's last
   // handler.
   // `guard` must outlive it too.
+  // `budget` must outlive it too.
   HttpSession(net::tcp::socket socket, HttpHandler& handler, Dispatcher& dispatcher,
-              HttpListener& listener, const HttpOptions& options, const HttpGuard& guard);
+              HttpListener& listener, const HttpOptions& options, const HttpGuard& guard,
+              SessionRegistry& budget);
   HttpSession(const HttpSession&) = delete;
   HttpSession& operator=(const HttpSession&) = delete;
 
@@ -129,12 +146,23 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void OnRead(const boost::system::error_code& ec);
   // Answers a request Beast could not read (413, 431, 400), or closes.
   void OnReadError(const boost::system::error_code& ec);
+  // Hands the request read (request_) to the handler, once a read's page
+  // is reserved.
+  void TakeRequest();
   void OnAnswer(HttpAnswer answer);
   // Writes `response`; then reads the next request, or closes.
   void Respond(HttpResponse response);
   void OnWritten(const boost::system::error_code& ec, bool keep_alive);
   // Sends FIN and closes (after a short wait for the client's FIN).
   void Shutdown();
+
+  // The server-wide budget. Reserves `page` more bytes if they fit (or
+  // nothing is queued at all); false, reserving nothing, if not.
+  bool TryReserve(size_t page);
+  // What this session counts against the budget becomes `bytes`.
+  void Hold(size_t bytes);
+  // Runs `then` once the budget has freed bytes (awaiting_room_ meanwhile).
+  void AwaitRoom(void (HttpSession::*then)());
 
   // Event stream (http_session_sse.cc).
   void StartStream(std::unique_ptr<ChangeFeed> feed);
@@ -152,6 +180,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   net::beast::flat_buffer buffer_;
   std::optional<net::http::request_parser<net::http::string_body>> parser_;
   std::optional<HttpResponse> response_;
+  // A request read and not yet handed to the handler (waiting for room).
+  std::optional<HttpRequest> request_;
+  SessionRegistry& budget_;
+  // Bytes this session counts against the budget (a page, or what it writes).
+  size_t held_ = 0;
+  bool awaiting_room_ = false;
   State state_ = State::kReading;
   bool keep_alive_ = true;
   bool first_request_ = true;

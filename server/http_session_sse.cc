@@ -18,6 +18,7 @@ std::string Comment(std::string text) {
 
 void HttpSession::StartStream(std::unique_ptr<ChangeFeed> feed) {
   state_ = State::kStreaming;
+  Hold(0);  // the request's page; each batch reserves its own
   feed_ = std::move(feed);
   keep_alive_ = false;
   // The body runs until the server closes: no length, no chunking.
@@ -38,8 +39,11 @@ void HttpSession::StartStream(std::unique_ptr<ChangeFeed> feed) {
 }
 
 void HttpSession::Pump() {
-  if (closed_ || polling_ || stream_writing_) return;
+  if (closed_ || polling_ || stream_writing_ || awaiting_room_) return;
   if (draining_) return Shutdown();
+  // The feed is read only once a batch's page is reserved (see the head
+  // comment in http_session.h).
+  if (!TryReserve(options_.sse_batch_bytes + (64 << 10))) return AwaitRoom(&HttpSession::Pump);
   polling_ = true;
   auto executor =
       net::asio::prefer(stream_.get_executor(), net::asio::execution::outstanding_work.tracked);
@@ -57,6 +61,7 @@ void HttpSession::Pump() {
 void HttpSession::OnPolled(const Status& status, std::string text) {
   polling_ = false;
   if (closed_) return;
+  Hold(0);  // the page; StreamWrite counts what is written
   if (draining_) return Shutdown();
   if (!status.ok()) {
     stream_ending_ = true;
@@ -75,6 +80,7 @@ void HttpSession::OnPolled(const Status& status, std::string text) {
 void HttpSession::StreamWrite(std::string text) {
   stream_writing_ = true;
   stream_out_ = std::move(text);
+  Hold(stream_out_.size());
   ArmWriteDeadline();
   net::asio::async_write(stream_, net::asio::buffer(stream_out_),
                          [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
@@ -87,6 +93,7 @@ void HttpSession::OnStreamWritten(const boost::system::error_code& ec) {
   if (closed_) return;
   if (ec) return Close();
   stream_out_.clear();
+  Hold(0);
   last_write_ = std::chrono::steady_clock::now();
   if (stream_ending_ || draining_) return Shutdown();
   Pump();

@@ -40,7 +40,7 @@ Server::Server(net::asio::io_context& io, Store& store, ServerOptions options)
       trim_timer_(io) {
   registry_.set_on_freed([this] { ScheduleTrim(); });
   if (options_.http) {
-    http_ = std::make_unique<HttpListener>(io, dispatcher_, *options_.http, [this] {
+    http_ = std::make_unique<HttpListener>(io, dispatcher_, registry_, *options_.http, [this] {
       return DaemonGauges{.sessions = registry_.count(),
                           .queued_bytes = registry_.queued_bytes(),
                           .slow_consumers_closed = registry_.slow_consumers_closed()};

@@ -29,6 +29,11 @@ void SessionRegistry::AddQueued(size_t bytes) {
 
 void SessionRegistry::SubQueued(size_t bytes) {
   const size_t now = queued_bytes_.fetch_sub(bytes, std::memory_order_relaxed) - bytes;
+  if (!room_waiters_.empty()) {
+    std::vector<std::function<void()>> ready;
+    ready.swap(room_waiters_);
+    for (std::function<void()>& f : ready) f();
+  }
   if (freed_mark_ >= now + kFreedEnough) {
     freed_mark_ = now;
     if (on_freed_) on_freed_();

@@ -27,6 +27,7 @@
 #include <functional>
 #include <memory>
 #include <unordered_set>
+#include <vector>
 
 namespace evlog::server {
 
@@ -68,6 +69,10 @@ class SessionRegistry {
     const size_t q = queued_bytes();
     return q >= max_queued_bytes_ ? 0 : max_queued_bytes_ - q;
   }
+  // Runs `ready` once, the next time queued bytes are freed (SubQueued, on
+  // the io_context thread): for an HTTP session waiting for room for a page
+  // (HttpSession). `ready` must only post the work.
+  void WaitForRoom(std::function<void()> ready) { room_waiters_.push_back(std::move(ready)); }
   // Runs (on the io_context thread) when much held memory has been freed.
   void set_on_freed(std::function<void()> on_freed) { on_freed_ = std::move(on_freed); }
 
@@ -83,6 +88,7 @@ class SessionRegistry {
   std::unordered_set<std::shared_ptr<Session>> sessions_;
   std::function<void()> on_empty_;
   std::function<void()> on_freed_;
+  std::vector<std::function<void()>> room_waiters_;
   // The most held since on_freed_ last ran.
   size_t freed_mark_ = 0;
   std::atomic<size_t> queued_bytes_{0};
