@@ -5,7 +5,6 @@
 // (DaemonTest); requests go through raw sockets so every header and byte is
 // the test's choice.
 
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -19,102 +18,12 @@
 #include <vector>
 
 #include "integration/daemon_fixture.h"
+#include "integration/http_socket.h"
 
 namespace evlog::testutil {
 namespace {
 
 using Json = nlohmann::json;
-
-struct Reply {
-  int status = 0;
-  std::string head;  // status line and headers
-  std::string body;
-  // A header's value ("" when absent); `name` as written, e.g. "Vary".
-  std::string Header(const std::string& name) const {
-    const size_t at = head.find("\r\n" + name + ": ");
-    if (at == std::string::npos) return "";
-    const size_t start = at + name.size() + 4;
-    return head.substr(start, head.find("\r\n", start) - start);
-  }
-  bool Has(const std::string& name) const { return head.find("\r\n" + name + ":") != head.npos; }
-};
-
-// One HTTP/1.1 client connection on a blocking socket whose reads time out
-// after 10 s, so a missing answer fails the test instead of hanging it.
-class HttpSocket {
- public:
-  explicit HttpSocket(uint16_t port) : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
-    timeval timeout{.tv_sec = 10, .tv_usec = 0};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-    setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  }
-  ~HttpSocket() { close(fd_); }
-
-  bool connected() const { return connected_; }
-  bool Send(std::string_view bytes) {
-    while (!bytes.empty()) {
-      const ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      bytes.remove_prefix(static_cast<size_t>(n));
-    }
-    return true;
-  }
-  // Reads one response (Content-Length bodies only); status 0 on close or
-  // timeout first.
-  Reply Read() {
-    Reply reply;
-    size_t end;
-    while ((end = in_.find("\r\n\r\n")) == std::string::npos) {
-      if (!Fill()) return reply;
-    }
-    reply.head = in_.substr(0, end + 2);
-    in_.erase(0, end + 4);
-    const std::string length = reply.Header("Content-Length");
-    const size_t body = length.empty() ? 0 : std::stoul(length);
-    while (in_.size() < body) {
-      if (!Fill()) return reply;
-    }
-    reply.body = in_.substr(0, body);
-    in_.erase(0, body);
-    reply.status = std::stoi(reply.head.substr(9, 3));
-    return reply;
-  }
-  // True when the server has closed (EOF or reset) with nothing more sent.
-  bool Closed() {
-    if (!in_.empty()) return false;
-    char byte;
-    const ssize_t n = recv(fd_, &byte, 1, 0);
-    return n == 0 || (n < 0 && (errno == ECONNRESET || errno == EPIPE));
-  }
-  // Sends `bytes` one at a time, waiting up to `pace` for the server to
-  // close after each; true as soon as it has (the rest unsent).
-  bool TrickleUntilClosed(std::string_view bytes, std::chrono::milliseconds pace) {
-    for (char c : bytes) {
-      if (!Send(std::string_view(&c, 1))) return true;
-      pollfd p{.fd = fd_, .events = POLLIN, .revents = 0};
-      if (poll(&p, 1, static_cast<int>(pace.count())) > 0) return Closed();
-    }
-    return false;
-  }
-
- private:
-  bool Fill() {
-    char chunk[4096];
-    const ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
-    if (n <= 0) return false;
-    in_.append(chunk, static_cast<size_t>(n));
-    return true;
-  }
-
-  int fd_;
-  bool connected_ = false;
-  std::string in_;
-};
 
 class HttpBudget : public DaemonTest {
  protected:
