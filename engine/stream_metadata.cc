@@ -38,8 +38,12 @@ Status DecodeMetadata(std::string_view text, StreamMetadata* out) {
   out->max_count = count("max_count");
   out->max_age_seconds = count("max_age_seconds");
   if (auto tb = count("truncate_before")) out->truncate_before = Version(*tb);
-  out->deleted = j.value("deleted", false);
-  out->hard_deleted = j.value("hard_deleted", false);
+  // Never j.value(): it throws on a field of another type.
+  auto flag = [&](const char* key) {
+    return j.contains(key) && j[key].is_boolean() && j[key].get<bool>();
+  };
+  out->deleted = flag("deleted");
+  out->hard_deleted = flag("hard_deleted");
   return Status::OK();
 }
 

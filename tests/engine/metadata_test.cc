@@ -6,6 +6,7 @@
 
 #include <chrono>
 
+#include "stream_metadata.h"
 #include "testutil/store_fixture.h"
 
 namespace evlog {
@@ -311,6 +312,17 @@ TEST_F(Metadata, ASubscriptionResumesAcrossADeleteOfUnprocessedEvents) {
   ASSERT_OK((*sub)->WaitFor(store_->LastPosition(), seconds(30)));
   // The deleted stream's event is gone; the delete itself is delivered.
   EXPECT_EQ(seen, (std::vector<std::string>{"$meta-a-1"}));
+}
+
+TEST(MetadataDecode, AFieldOfAnotherTypeIsIgnoredNotThrown) {
+  StreamMetadata m;
+  ASSERT_TRUE(DecodeMetadata(R"({"deleted":"yes","hard_deleted":1,"max_count":"3"})", &m).ok());
+  EXPECT_FALSE(m.deleted);
+  EXPECT_FALSE(m.hard_deleted);
+  EXPECT_FALSE(m.max_count.has_value());
+  ASSERT_TRUE(DecodeMetadata(R"({"deleted":true,"max_count":3})", &m).ok());
+  EXPECT_TRUE(m.deleted);
+  EXPECT_EQ(m.max_count, 3u);
 }
 
 }  // namespace
