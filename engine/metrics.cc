@@ -87,6 +87,10 @@ RocksDbMetrics ReadRocksDbMetrics(const Db& db, const RocksDbEvents* events) {
   m.compactions_running = IntProperty(db, P::kNumRunningCompactions);
   m.compactions_pending = SumOverFamilies(db, P::kCompactionPending);
   m.pending_compaction_bytes = SumOverFamilies(db, P::kEstimatePendingCompactionBytes);
+  m.memtable_bytes = SumOverFamilies(db, P::kSizeAllMemTables);
+  // One cache serves every column family: the default family's figure.
+  m.block_cache_bytes = IntProperty(db, P::kBlockCacheUsage);
+  m.table_readers_bytes = SumOverFamilies(db, P::kEstimateTableReadersMem);
   return m;
 }
 

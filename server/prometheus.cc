@@ -138,6 +138,13 @@ std::string RenderPrometheus(const MetricsSnapshot& m, const DaemonGauges* daemo
           r.compactions_pending);
   x.Gauge("evlog_rocksdb_pending_compaction_bytes",
           "Bytes RocksDB estimates compactions must rewrite now.", r.pending_compaction_bytes);
+  x.Gauge("evlog_rocksdb_memtable_bytes", "Bytes of memtables now, all column families.",
+          r.memtable_bytes);
+  x.Gauge("evlog_rocksdb_block_cache_bytes", "Bytes of the block cache in use now.",
+          r.block_cache_bytes);
+  x.Gauge("evlog_rocksdb_table_readers_bytes",
+          "Bytes of table readers' index and filter blocks outside the block cache now.",
+          r.table_readers_bytes);
   if (daemon != nullptr) {
     x.Gauge("evlogd_sessions", "Binary-protocol sessions open now.", daemon->sessions);
     x.Gauge("evlogd_queued_bytes", "Response and push bytes queued for writing in all sessions.",

@@ -47,7 +47,8 @@ Offset<fb::Metrics> MetricsToWire(FlatBufferBuilder& b, const MetricsSnapshot& m
   const auto rocks = fb::CreateRocksDbMetrics(
       b, r.stalls_delayed, r.stalls_stopped, r.stall_micros, r.write_stopped, r.delayed_write_rate,
       r.flushes, r.compactions, r.compaction_read_bytes, r.compaction_write_bytes,
-      r.compactions_running, r.compactions_pending, r.pending_compaction_bytes);
+      r.compactions_running, r.compactions_pending, r.pending_compaction_bytes, r.memtable_bytes,
+      r.block_cache_bytes, r.table_readers_bytes);
   return fb::CreateMetrics(b, m.appends, m.events, m.append_bytes, group, m.fsyncs, fsync, latency,
                            subs_vec, rocks);
 }
@@ -74,7 +75,8 @@ bool MetricsFromWire(const fb::Metrics* w, MetricsSnapshot* out) {
         r->stalls_delayed(),      r->stalls_stopped(),        r->stall_micros(),
         r->write_stopped(),       r->delayed_write_rate(),    r->flushes(),
         r->compactions(),         r->compaction_read_bytes(), r->compaction_write_bytes(),
-        r->compactions_running(), r->compactions_pending(),   r->pending_compaction_bytes()};
+        r->compactions_running(), r->compactions_pending(),   r->pending_compaction_bytes(),
+        r->memtable_bytes(),      r->block_cache_bytes(),     r->table_readers_bytes()};
   }
   return true;
 }

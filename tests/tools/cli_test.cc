@@ -321,7 +321,8 @@ TEST_P(CliBoth, StatsPrintsTheMetricsInTheSameShapeInBothForms) {
       (std::vector<std::string>{
           "stalls_delayed", "stalls_stopped", "stall_micros", "write_stopped", "delayed_write_rate",
           "flushes", "compactions", "compaction_read_bytes", "compaction_write_bytes",
-          "compactions_running", "compactions_pending", "pending_compaction_bytes"}));
+          "compactions_running", "compactions_pending", "pending_compaction_bytes",
+          "memtable_bytes", "block_cache_bytes", "table_readers_bytes"}));
   for (const char* h : {"group_commit_events", "fsync_seconds", "append_latency_seconds"}) {
     SCOPED_TRACE(h);
     EXPECT_EQ(Keys(m[h]),

@@ -48,6 +48,9 @@ Json MetricsToJson(const MetricsSnapshot& m) {
   rj["compactions_running"] = r.compactions_running;
   rj["compactions_pending"] = r.compactions_pending;
   rj["pending_compaction_bytes"] = r.pending_compaction_bytes;
+  rj["memtable_bytes"] = r.memtable_bytes;
+  rj["block_cache_bytes"] = r.block_cache_bytes;
+  rj["table_readers_bytes"] = r.table_readers_bytes;
   j["rocksdb"] = std::move(rj);
   return j;
 }

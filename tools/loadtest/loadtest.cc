@@ -121,6 +121,19 @@ bool SampleRss(pid_t pid, uint64_t& rss, uint64_t& hwm) {
   return any;
 }
 
+// The memory RocksDB holds for evlogd's store (memtables, block cache in
+// use, table readers), KiB, asked over a session of its own.
+uint64_t StoreMemoryKib(uint16_t port, Problems& problems) {
+  auto c = Client::Connect(ClientOptions{.host = "127.0.0.1", .port = port});
+  Result<MetricsSnapshot> m = c.ok() ? (*c)->Metrics() : Result<MetricsSnapshot>(c.status());
+  if (!m.ok()) {
+    problems.Add("reading evlogd's metrics: " + m.status().ToString());
+    return 0;
+  }
+  const RocksDbMetrics& r = m->rocksdb;
+  return (r.memtable_bytes + r.block_cache_bytes + r.table_readers_bytes) / 1024;
+}
+
 // ---- well-behaved sessions: pipelined append chains ------------------------
 
 // One append in flight at a time: to a stream of its own with an exact
@@ -432,6 +445,7 @@ LoadResult RunLoad(const LoadOptions& o) {
   {
     uint64_t hwm = 0;
     SampleRss(daemon.pid, result.baseline_rss_kib, hwm);
+    result.store_memory_baseline_kib = StoreMemoryKib(daemon.port, problems);
   }
   std::thread sampler([&] {
     while (sampling.load()) {
@@ -503,6 +517,7 @@ LoadResult RunLoad(const LoadOptions& o) {
   // memory at most once a second).
   std::this_thread::sleep_for(std::chrono::duration<double>(o.settle_seconds));
   if (alive.load()) {
+    result.store_memory_after_close_kib = StoreMemoryKib(daemon.port, problems);
     uint64_t hwm = 0;
     SampleRss(daemon.pid, result.rss_after_close_kib, hwm);
   }

@@ -94,6 +94,13 @@ struct LoadResult {
   // malformed sessions closed.
   uint64_t baseline_rss_kib = 0;
   uint64_t rss_after_close_kib = 0;
+  // What RocksDB held for the store at those two moments (memtables, block
+  // cache in use, table readers; evlog_rocksdb_*_bytes), KiB. Appends fill
+  // memtables and reads fill the cache up to their Options bounds, so
+  // rss_after_close_kib - store_memory_after_close_kib is what evlogd kept
+  // beside the store once the sessions had gone.
+  uint64_t store_memory_baseline_kib = 0;
+  uint64_t store_memory_after_close_kib = 0;
   // Events the preload appended (in the log beside the acknowledged ones).
   uint64_t preloaded_events = 0;
   // Acknowledged events found where acknowledged, and events in the log.

@@ -99,6 +99,8 @@ int main(int argc, char** argv) {
                         {"max_sampled_rss_kib", r.max_sampled_rss_kib},
                         {"baseline_rss_kib", r.baseline_rss_kib},
                         {"rss_after_close_kib", r.rss_after_close_kib},
+                        {"store_memory_baseline_kib", r.store_memory_baseline_kib},
+                        {"store_memory_after_close_kib", r.store_memory_after_close_kib},
                         {"preloaded_events", r.preloaded_events},
                         {"problems", r.problems}};
   std::printf("%s\n", out.dump().c_str());

@@ -62,6 +62,13 @@ struct RocksDbMetrics {
   uint64_t compactions_running = 0;
   uint64_t compactions_pending = 0;
   uint64_t pending_compaction_bytes = 0;
+  // Now: the memory RocksDB holds for the store, in bytes: memtables (all
+  // column families, flushed ones not yet freed included), the block cache
+  // in use (bounded by Options::block_cache_bytes), and table readers'
+  // index and filter blocks held outside the cache.
+  uint64_t memtable_bytes = 0;
+  uint64_t block_cache_bytes = 0;
+  uint64_t table_readers_bytes = 0;
 };
 
 struct MetricsSnapshot {
