@@ -18,7 +18,7 @@ using json::Json;
 
 namespace {
 
-enum class Route { kNone, kStreams, kStream, kAll, kSubscribe, kView, kMetrics };
+enum class Route { kNone, kStreams, kStream, kAll, kSubscribe, kView, kMetrics, kToken };
 
 struct Matched {
   Route route = Route::kNone;
@@ -34,6 +34,7 @@ Matched Match(const HttpTarget& target) {
   if (s[0] == "all" && s.size() == 1) return {Route::kAll};
   if (s[0] == "subscribe" && s.size() == 1) return {Route::kSubscribe};
   if (s[0] == "metrics" && s.size() == 1) return {Route::kMetrics};
+  if (s[0] == "token" && s.size() == 1) return {Route::kToken};
   if (s[0] == "views" && s.size() >= 3) {
     // A key may hold '/', written as is or as %2F.
     std::string key = s[2];
@@ -73,7 +74,10 @@ bool Fill(EventIterator& it, size_t count, const DispatcherOptions& options, std
   *events += '[';
   bool limited = false;
   for (; it.Valid(); it.Next()) {
-    if (n == count) break;
+    if (n == count) {
+      limited = true;  // there is more: the iterator was asked for one more
+      break;
+    }
     const RecordedEvent& e = it.event();
     const size_t next_bytes =
         e.stream.size() + e.type.size() + e.data.size() + e.metadata.size() + 160;
@@ -90,6 +94,10 @@ bool Fill(EventIterator& it, size_t count, const DispatcherOptions& options, std
   *events += ']';
   return limited;
 }
+
+// What a page of `count` events asks the iterator for: one more, to know
+// whether the page stopped before the end.
+size_t OneMore(size_t count) { return count == SIZE_MAX ? count : count + 1; }
 
 // ?count=: 1 or more; SIZE_MAX when absent.
 Result<size_t> CountParam(const HttpTarget& target) {
@@ -110,9 +118,20 @@ bool SameExpectation(const ExpectedVersion& a, const ExpectedVersion& b) {
 
 }  // namespace
 
-bool HttpHandler::Authorized(std::string_view authorization) const {
+bool HttpHandler::Authorized(const HttpRequest& request) const {
+  if (dispatcher_.options().token.empty()) return true;
+  if (BearerMatches(request[http::field::authorization])) return true;
+  // An EventSource cannot send headers: a GET may carry an access token
+  // from POST /token instead.
+  if (request.method() != http::verb::get) return false;
+  HttpTarget target;
+  if (!ParseHttpTarget(request.target(), &target).ok()) return false;
+  std::optional<std::string_view> access = target.Get(std::string(kAccessTokenParam));
+  return access.has_value() && access_tokens_.Valid(*access);
+}
+
+bool HttpHandler::BearerMatches(std::string_view authorization) const {
   const std::string& token = dispatcher_.options().token;
-  if (token.empty()) return true;
   constexpr std::string_view kBearer = "Bearer ";
   if (authorization.size() < kBearer.size()) return false;
   // The scheme is case-insensitive.
@@ -143,7 +162,7 @@ HttpResponse HttpHandler::Unauthorized() {
 }
 
 void HttpHandler::Handle(HttpRequest request, Reply reply) {
-  if (!Authorized(request[http::field::authorization])) {
+  if (!Authorized(request)) {
     reply(Unauthorized());
     return;
   }
@@ -152,7 +171,24 @@ void HttpHandler::Handle(HttpRequest request, Reply reply) {
     reply(Bad(s));
     return;
   }
+  // Checked above; not a parameter of any route.
+  target.query.erase(std::string(kAccessTokenParam));
   Matched m = Match(target);
+  if (m.route == Route::kToken) {
+    if (request.method() != http::verb::post) {
+      HttpResponse response = HttpError(http::status::method_not_allowed, "method_not_allowed",
+                                        "POST /token only");
+      response.set(http::field::allow, "POST");
+      return reply(std::move(response));
+    }
+    if (auto bad = CheckParams(target, {})) return reply(std::move(*bad));
+    json::ObjectText j;
+    j.String("access_token", access_tokens_.Issue())
+        .Number("expires_in", static_cast<uint64_t>(AccessTokens::kLifetime.count()));
+    HttpResponse response = HttpJson(http::status::created, j.Finish());
+    response.set(http::field::cache_control, "no-store");
+    return reply(std::move(response));
+  }
   if (m.route == Route::kNone) {
     reply(HttpError(http::status::not_found, "not_found",
                     "no route for " + std::string(request.target())));
@@ -199,6 +235,7 @@ void HttpHandler::Handle(HttpRequest request, Reply reply) {
       case Route::kMetrics:
         reply(Metrics(target));
         return;
+      case Route::kToken:
       case Route::kNone:
         break;
     }
@@ -224,6 +261,16 @@ void HttpHandler::Append(const std::string& stream, const HttpTarget& target, Ht
     if (!e.ok()) return reply(Bad(e.status()));
     if (expected && !SameExpectation(*expected, *e)) {
       return reply(Bad(Status::InvalidArgument("If-Match (" + e->ToString() + ") and ?expect= (" +
+                                               expected->ToString() + ") disagree")));
+    }
+    expected = *e;
+  }
+  if (auto it = request.find(http::field::if_none_match); it != request.end()) {
+    Result<ExpectedVersion> e = ParseIfNoneMatch(it->value());
+    if (!e.ok()) return reply(Bad(e.status()));
+    if (expected && !SameExpectation(*expected, *e)) {
+      return reply(Bad(Status::InvalidArgument("If-None-Match (" + e->ToString() +
+                                               ") and If-Match or ?expect= (" +
                                                expected->ToString() + ") disagree")));
     }
     expected = *e;
@@ -256,18 +303,84 @@ void HttpHandler::Append(const std::string& stream, const HttpTarget& target, Ht
     EventData& event = append.events[i];
     if (event.id.is_nil() && !key.empty()) event.id = IdempotentEventId(key, stream, i);
   }
+  // With an Idempotency-Key, a retry must carry the request it retries: the
+  // events the key's ids name are compared with the body once the store
+  // says they were committed before.
+  std::vector<EventData> sent;
+  if (!key.empty()) sent = append.events;
   AppendRequest engine_request{.durability = durability};
   engine_request.streams.push_back(std::move(append));
   dispatcher_.store().AppendAsync(
-      std::move(engine_request), [reply = std::move(reply)](Result<AppendResult> result) {
+      std::move(engine_request), [this, key, sent = std::move(sent),
+                                  reply = std::move(reply)](Result<AppendResult> result) mutable {
+        if (!key.empty() && (result.ok() ? result->deduplicated
+                                         : result.status().IsIdempotencyConflict())) {
+          // Comparing reads the store: not on the writer's thread.
+          dispatcher_.RunBlocking([this, key = std::move(key), sent = std::move(sent),
+                                   result = std::move(result), reply = std::move(reply)]() mutable {
+            std::string reused;
+            if (Status s = CheckIdempotentRetry(key, sent, result, &reused); !s.ok()) {
+              return reply(HttpStatusError(s));
+            }
+            if (!reused.empty()) {
+              return reply(HttpError(http::status::unprocessable_entity, "idempotency_conflict",
+                                     reused));
+            }
+            reply(AppendAnswer(*result));
+          });
+          return;
+        }
         if (!result.ok()) return reply(HttpStatusError(result.status()));
-        const StreamAppendResult& r = result->streams.at(0);
-        Json j = json::AppendResultToJson(r);
-        j["deduplicated"] = result->deduplicated;
-        HttpResponse response = HttpJson(http::status::created, json::Dump(j));
-        response.set(http::field::etag, Quoted(r.last_version.value()));
-        reply(std::move(response));
+        reply(AppendAnswer(*result));
       });
+}
+
+Status HttpHandler::CheckIdempotentRetry(const std::string& key,
+                                         const std::vector<EventData>& sent,
+                                         const Result<AppendResult>& result,
+                                         std::string* reused) {
+  const std::string prefix =
+      "Idempotency-Key '" + key + "' was used before with another request body";
+  // Some of the key's events were committed, not all: another body.
+  if (!result.ok()) {
+    *reused = prefix + " (" + result.status().message() + ")";
+    return Status::OK();
+  }
+  const StreamAppendResult& r = result->streams.at(0);
+  ReadStreamOptions options;
+  options.from = r.first_version;
+  options.max_count = sent.size() + 1;
+  Result<std::unique_ptr<EventIterator>> it = dispatcher_.store().ReadStream(r.stream, options);
+  if (!it.ok()) return it.status();
+  size_t i = 0;
+  for (; (*it)->Valid() && i < sent.size(); (*it)->Next(), ++i) {
+    const RecordedEvent& e = (*it)->event();
+    if (e.position > r.last_position) break;
+    const EventData& s = sent[i];
+    if (e.id != s.id || e.type != s.type || e.content_type != s.content_type ||
+        e.data != s.data || e.metadata != s.metadata) {
+      *reused = prefix + " (its event " + std::to_string(i) + " differs)";
+      return Status::OK();
+    }
+  }
+  // The key's request had more events if the next one carries the id the
+  // key gives the next index.
+  const bool more = (*it)->Valid() && (*it)->event().id == IdempotentEventId(key, r.stream, i);
+  if (Status s = (*it)->status(); !s.ok()) return s;
+  if (more || i != sent.size() ||
+      r.last_version.value() - r.first_version.value() + 1 != sent.size()) {
+    *reused = prefix + " (another number of events)";
+  }
+  return Status::OK();
+}
+
+HttpResponse HttpHandler::AppendAnswer(const AppendResult& result) {
+  const StreamAppendResult& r = result.streams.at(0);
+  Json j = json::AppendResultToJson(r);
+  j["deduplicated"] = result.deduplicated;
+  HttpResponse response = HttpJson(http::status::created, json::Dump(j));
+  response.set(http::field::etag, Quoted(r.last_version.value()));
+  return response;
 }
 
 HttpResponse HttpHandler::ReadStream(const std::string& stream, const HttpTarget& target) {
@@ -280,7 +393,7 @@ HttpResponse HttpHandler::ReadStream(const std::string& stream, const HttpTarget
   }
   Result<size_t> count = CountParam(target);
   if (!count.ok()) return Bad(count.status());
-  options.max_count = *count;
+  options.max_count = OneMore(*count);
   if (std::optional<std::string_view> d = target.Get("direction")) {
     if (*d == "backward") {
       options.direction = Direction::kBackward;
@@ -318,7 +431,7 @@ HttpResponse HttpHandler::ReadAll(const HttpTarget& target) {
   }
   Result<size_t> count = CountParam(target);
   if (!count.ok()) return Bad(count.status());
-  options.max_count = *count;
+  options.max_count = OneMore(*count);
   options.category = std::string(target.Get("category").value_or(""));
   options.event_type = std::string(target.Get("type").value_or(""));
   if (!options.category.empty() && !options.event_type.empty()) {
@@ -344,16 +457,12 @@ HttpResponse HttpHandler::ListStreams(const HttpTarget& target) {
   Result<size_t> count = CountParam(target);
   if (!count.ok()) return Bad(count.status());
   // One more than fits, to know whether the answer is truncated.
-  const size_t cap = dispatcher_.options().max_list_streams;
-  const bool capped = *count > cap;
-  options.max_count = capped ? cap + 1 : *count;
+  const size_t limit = std::min(*count, dispatcher_.options().max_list_streams);
+  options.max_count = limit + 1;
   Result<std::vector<StreamInfo>> streams = dispatcher_.store().ListStreams(options);
   if (!streams.ok()) return Bad(streams.status());
-  bool truncated = false;
-  if (capped && streams->size() > cap) {
-    streams->resize(cap);
-    truncated = true;
-  }
+  const bool truncated = streams->size() > limit;
+  if (truncated) streams->resize(limit);
   Json j;
   j["streams"] = Json::array();
   for (const StreamInfo& s : *streams) {

@@ -25,6 +25,7 @@
 
 #include "dispatcher.h"
 #include "evlog/change_feed.h"
+#include "http_access_tokens.h"
 #include "http_response.h"
 #include "http_target.h"
 #include "prometheus.h"
@@ -61,9 +62,14 @@ class HttpHandler {
   // has one) get 401 before anything else is looked at.
   void Handle(HttpRequest request, Reply reply);
 
-  // Whether `authorization` (the header's value) carries the daemon's token;
-  // always true when the daemon has none. Compared in constant time.
-  bool Authorized(std::string_view authorization) const;
+  // Whether `request` may be served: always when the daemon has no token;
+  // else when its Authorization header carries the token (compared in
+  // constant time), or, for a GET, when its `?access_token=` is one that
+  // POST /token issued and has not expired (AccessTokens).
+  bool Authorized(const HttpRequest& request) const;
+
+  // The query parameter that carries an access token.
+  static constexpr std::string_view kAccessTokenParam = "access_token";
 
   // The most bytes the answer to `request` may take when it reads events or
   // stream names (GET /streams/{stream}, /all, /streams): the page a session
@@ -75,8 +81,17 @@ class HttpHandler {
   static HttpResponse Unauthorized();
 
  private:
+  // Whether `authorization` (a header value) is "Bearer <the daemon's token>".
+  bool BearerMatches(std::string_view authorization) const;
   void Append(const std::string& stream, const HttpTarget& target, HttpRequest request,
               Reply reply);
+  // Whether a deduplicated (or partly committed) append under Idempotency-Key
+  // `key` retried the same request: sets `reused` to why not when the
+  // committed events are not the ones `sent`. An error only if they cannot
+  // be read.
+  Status CheckIdempotentRetry(const std::string& key, const std::vector<EventData>& sent,
+                              const Result<AppendResult>& result, std::string* reused);
+  static HttpResponse AppendAnswer(const AppendResult& result);
   HttpResponse ReadStream(const std::string& stream, const HttpTarget& target);
   HttpResponse ReadAll(const HttpTarget& target);
   HttpResponse ListStreams(const HttpTarget& target);
@@ -89,6 +104,7 @@ class HttpHandler {
   const size_t sse_batch_events_;
   const size_t sse_batch_bytes_;
   const std::function<DaemonGauges()> daemon_gauges_;
+  AccessTokens access_tokens_;
 };
 
 }  // namespace evlog::server

@@ -55,16 +55,12 @@ HttpResponse HttpStatusError(const Status& s) {
 }
 
 std::string FormatSseEvent(const RecordedEvent& event) {
-  std::string type(event.type);
-  for (char& c : type) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
+  // No `event:` field: every event is of the default type "message", so a
+  // browser's EventSource.onmessage sees it; its type is in the data.
   std::string out;
-  out.reserve(event.data.size() + event.metadata.size() + type.size() + 192);
+  out.reserve(event.data.size() + event.metadata.size() + event.type.size() + 192);
   out += "id: ";
   out += std::to_string(event.position.value());
-  out += "\nevent: ";
-  out += type;
   out += "\ndata: ";
   // A line break in the event's text (insignificant whitespace in stored
   // JSON) would end the field: each starts a new data line, which the

@@ -38,9 +38,10 @@ HttpResponse HttpError(net::http::status status, std::string_view code, std::str
 // REQUIRES: !status.ok()
 HttpResponse HttpStatusError(const Status& status);
 
-// One server-sent event: "id: <position>\nevent: <type>\ndata: <json>\n\n",
-// the data being the event as the CLI's `read` prints it. CR and LF in the
-// type (which would end the field) become spaces. A line break (CR, LF or
+// One server-sent event: "id: <position>\ndata: <json>\n\n", the data being
+// the event as the CLI's `read` prints it, its type included. There is no
+// `event:` field, so every event is of the default type `message` and a
+// browser's EventSource.onmessage receives it. A line break (CR, LF or
 // CRLF) in the event's JSON, which can only be whitespace between tokens of
 // stored JSON data or metadata, starts a further "data: " line; a client
 // joins them with LF, so the data is still that JSON.

@@ -81,7 +81,7 @@ void HttpSession::OnHeader(const boost::system::error_code& ec) {
     state_ = State::kHandling;
     return Respond(std::move(*refusal));
   }
-  if (!handler_.Authorized(request[http::field::authorization])) {
+  if (!handler_.Authorized(request)) {
     // Before the body: a client without the token must not make the server
     // wait for (idle_timeout) and buffer (max_body_bytes) a body it refuses.
     // A body still to come is not read, so the session closes after the 401.

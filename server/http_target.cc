@@ -127,6 +127,14 @@ Result<ExpectedVersion> ParseIfMatch(std::string_view text) {
   return ExpectedVersion::Exact(Version(*v));
 }
 
+Result<ExpectedVersion> ParseIfNoneMatch(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  if (text == "*") return ExpectedVersion::NoStream();
+  return Status::InvalidArgument("If-None-Match on an append takes only * (the stream must not exist), got '" +
+                                 std::string(text) + "'");
+}
+
 Uuid IdempotentEventId(std::string_view key, std::string_view stream, size_t index) {
   const std::string index_text = std::to_string(index);
   const std::string_view sep("\0", 1);

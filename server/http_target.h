@@ -53,6 +53,10 @@ Result<ExpectedVersion> ParseIfMatch(std::string_view text);
 // when the request carries Idempotency-Key `key` and the event has no id of
 // its own: the same inputs give the same id, so a retried request is
 // recognised by the store's deduplication.
+// An If-None-Match header on an append: only "*" (the stream must not
+// exist: it has no events, or none that are live).
+Result<ExpectedVersion> ParseIfNoneMatch(std::string_view text);
+
 Uuid IdempotentEventId(std::string_view key, std::string_view stream, size_t index);
 
 }  // namespace evlog::server

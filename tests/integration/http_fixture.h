@@ -70,7 +70,7 @@ inline HttpReply Curl(std::vector<std::string> args) {
 // One server-sent event as curl prints it.
 struct SseEvent {
   uint64_t id = 0;
-  std::string type;
+  std::string type = "message";
   Json data;
   std::vector<std::string> data_lines;  // the raw "data: " lines, without the prefix
 };
@@ -124,6 +124,7 @@ class SseReader {
       if (line->front() == ':') continue;
       any = true;
       if (line->rfind("id: ", 0) == 0) e.id = std::stoull(line->substr(4));
+      // The SSE event type: "message" unless an `event:` field names another.
       if (line->rfind("event: ", 0) == 0) e.type = line->substr(7);
       // Several data lines are one value joined by LF (the SSE rule).
       if (line->rfind("data: ", 0) == 0) e.data_lines.push_back(line->substr(6));

@@ -189,6 +189,40 @@ TEST_F(HttpTest, MissingOrWrongBearerTokenIs401) {
       201);
 }
 
+TEST_F(HttpTest, AGetMayCarryAnAccessTokenThatPostTokenIssued) {
+  StopServer();
+  server::ServerOptions options;
+  options.dispatcher.token = "s3cret";
+  StartHttp(options);
+  EXPECT_EQ(Post("/token", "").status, 401);
+  HttpReply issued = Post("/token", "", {"-H", "Authorization: Bearer s3cret"});
+  ASSERT_EQ(issued.status, 201) << issued.body;
+  EXPECT_EQ(issued.headers["cache-control"], "no-store");
+  EXPECT_EQ(issued.json()["expires_in"], 60);
+  const std::string access = issued.json()["access_token"].get<std::string>();
+  ASSERT_EQ(access.size(), 64u);
+  EXPECT_NE(Post("/token", "", {"-H", "Authorization: Bearer s3cret"}).json()["access_token"],
+            access);
+
+  EXPECT_EQ(Get("/streams?access_token=" + access).status, 200);
+  EXPECT_EQ(Get("/all?count=1&access_token=" + access).status, 200);
+  EXPECT_EQ(Get("/streams?access_token=" + std::string(64, '0')).status, 401);
+  // Writes and new tokens need the daemon's token itself.
+  EXPECT_EQ(Post("/streams/order-1?access_token=" + access, R"({"type":"A","data":1})").status,
+            401);
+  EXPECT_EQ(Post("/token?access_token=" + access, "").status, 401);
+  EXPECT_EQ(store_->LastPosition(), Position(0));
+
+  // What a browser's EventSource does: a GET of /subscribe with the token in
+  // the query.
+  SseReader sse(http_port_, "?access_token=" + access);
+  ASSERT_TRUE(sse.WaitForComment("subscribed after position"));
+  AppendDirect("order-1", 1);
+  std::optional<SseEvent> e = sse.Next();
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->data["stream"], "order-1");
+}
+
 TEST_F(HttpTest, RetryWithTheSameIdempotencyKeyGivesTheSamePositions) {
   const std::string body = R"([{"type":"A","data":1},{"type":"B","data":2}])";
   HttpReply first = Post("/streams/order-1", body, {"-H", "Idempotency-Key: k-42"});
@@ -205,6 +239,56 @@ TEST_F(HttpTest, RetryWithTheSameIdempotencyKeyGivesTheSamePositions) {
   EXPECT_EQ(other.json()["first_position"], 3);
 }
 
+TEST_F(HttpTest, AnIdempotencyKeyReusedWithAnotherBodyIs422AndWritesNothing) {
+  const std::string body = R"([{"type":"A","data":1},{"type":"B","data":2}])";
+  ASSERT_EQ(Post("/streams/order-1", body, {"-H", "Idempotency-Key: k-1"}).status, 201);
+  for (const std::string other : {R"([{"type":"A","data":1},{"type":"B","data":3}])",
+                                  R"([{"type":"A","data":1}])",
+                                  R"([{"type":"A","data":1},{"type":"B","data":2},{"type":"C","data":3}])"}) {
+    SCOPED_TRACE(other);
+    HttpReply r = Post("/streams/order-1", other, {"-H", "Idempotency-Key: k-1"});
+    EXPECT_EQ(r.status, 422) << r.body;
+    EXPECT_EQ(r.json()["code"], "idempotency_conflict");
+  }
+  EXPECT_EQ(store_->LastPosition(), Position(2));
+  // The same body is still the retry it was.
+  HttpReply again = Post("/streams/order-1", body, {"-H", "Idempotency-Key: k-1"});
+  EXPECT_EQ(again.status, 201) << again.body;
+  EXPECT_EQ(again.json()["deduplicated"], true);
+}
+
+TEST_F(HttpTest, IfNoneMatchStarAppendsOnlyToAStreamThatDoesNotExist) {
+  const std::string body = R"({"type":"A","data":1})";
+  EXPECT_EQ(Post("/streams/order-1", body, {"-H", "If-None-Match: *"}).status, 201);
+  HttpReply r = Post("/streams/order-1", body, {"-H", "If-None-Match: *"});
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(r.json()["actual_version"], 1);
+  EXPECT_EQ(Post("/streams/order-1", body, {"-H", "If-None-Match: \"1\""}).status, 400);
+  EXPECT_EQ(Post("/streams/order-2", body, {"-H", "If-None-Match: *", "-H", "If-Match: 3"}).status,
+            400);
+  EXPECT_EQ(store_->LastPosition(), Position(1));
+}
+
+TEST_F(HttpTest, APageThatStopsBeforeTheEndSaysTruncated) {
+  AppendDirect("order-1", 3);
+  AppendDirect("order-2", 1);
+  AppendDirect("order-3", 1);
+  for (const auto& [path, truncated] : std::vector<std::pair<std::string, bool>>{
+           {"/streams?count=2", true},
+           {"/streams?count=3", false},
+           {"/streams/order-1?count=2", true},
+           {"/streams/order-1?count=3", false},
+           {"/streams/order-1?count=3&direction=backward", false},
+           {"/all?count=4", true},
+           {"/all?count=5", false},
+           {"/all?from=5&count=1", false}}) {
+    SCOPED_TRACE(path);
+    HttpReply r = Get(path);
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.json()["truncated"], truncated) << r.body;
+  }
+}
+
 TEST_F(HttpTest, SubscribeStreamsLiveEvents) {
   SseReader sse(http_port_, "?category=order");
   ASSERT_TRUE(sse.WaitForComment("subscribed after position"));
@@ -214,7 +298,10 @@ TEST_F(HttpTest, SubscribeStreamsLiveEvents) {
     std::optional<SseEvent> e = sse.Next();
     ASSERT_TRUE(e.has_value()) << "stream ended before position " << position;
     EXPECT_EQ(e->id, position);
-    EXPECT_EQ(e->type, "Tick");
+    // The default event type, so that a browser's EventSource.onmessage
+    // fires; the event's own type is in the data.
+    EXPECT_EQ(e->type, "message");
+    EXPECT_EQ(e->data["type"], "Tick");
     EXPECT_EQ(e->data["stream"], "order-1");
     EXPECT_EQ(e->data["position"], position);
   }

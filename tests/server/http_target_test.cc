@@ -88,7 +88,7 @@ TEST(HttpResponse, MapsStatusesToCodes) {
   EXPECT_EQ(r[net::http::field::content_type], "application/json");
 }
 
-TEST(HttpResponse, FormatsOneServerSentEvent) {
+TEST(HttpResponse, FormatsOneServerSentEventOfTheDefaultTypeWithItsTypeInTheData) {
   RecordedEvent e{.stream = "order-1",
                   .type = "Placed\nevil",
                   .data = "{\"n\":1}",
@@ -96,10 +96,12 @@ TEST(HttpResponse, FormatsOneServerSentEvent) {
                   .version = Version(2),
                   .position = Position(9)};
   const std::string text = FormatSseEvent(e);
-  EXPECT_EQ(text.rfind("id: 9\nevent: Placed evil\ndata: {\"stream\":\"order-1\"", 0), 0u) << text;
+  EXPECT_EQ(text.rfind("id: 9\ndata: {\"stream\":\"order-1\"", 0), 0u) << text;
+  EXPECT_EQ(text.find("event:"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"type\":\"Placed\\nevil\""), std::string::npos) << text;
   EXPECT_NE(text.find("\"data\":{\"n\":1}"), std::string::npos);
   EXPECT_EQ(text.substr(text.size() - 2), "\n\n");
-  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 4);
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 3);
 }
 
 TEST(HttpResponse, ALineBreakInStoredJsonStartsAFurtherDataLine) {
