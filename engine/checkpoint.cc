@@ -4,24 +4,6 @@
 
 namespace evlog::checkpoint {
 
-std::string ProgressKey(std::string_view name, uint32_t group_size, uint32_t member) {
-  std::string key(name);
-  if (group_size > 1) key += "/" + std::to_string(member);
-  return key;
-}
-
-std::string ReplayToKey(std::string_view name) {
-  std::string key(name);
-  key.push_back('\0');
-  return key + "replay_to";
-}
-
-std::string ReplayedKey(std::string_view name) {
-  std::string key(name);
-  key.push_back('\0');
-  return key + "replayed";
-}
-
 std::string ParkedStream(std::string_view name) {
   return std::string(kParkedPrefix) + std::string(name);
 }
@@ -44,19 +26,18 @@ Status Get(const Db& db, std::string_view key, uint64_t missing, uint64_t* out) 
     return Status::OK();
   }
   if (!s.ok()) return FromRocks(s);
-  if (value.size() != 8)
+  if (!keys::ParseCheckpointValue(value.ToStringView(), out)) {
     return Status::Corruption("malformed checkpoint '" + std::string(key) + "'");
-  *out = keys::GetU64BE(value.data());
+  }
   return Status::OK();
 }
 
 Status Put(const Db& db, std::string_view key, uint64_t value) {
-  char buf[8];
-  keys::PutU64BE(buf, value);
   // Not synced: a checkpoint lost in a power failure only means the last
   // batches are delivered again, which at-least-once allows.
   return FromRocks(db.db->Put(rocksdb::WriteOptions(), db.cf(Db::kCheckpoints),
-                              rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(buf, 8)));
+                              rocksdb::Slice(key.data(), key.size()),
+                              keys::CheckpointValue(value)));
 }
 
 }  // namespace evlog::checkpoint

@@ -1,10 +1,5 @@
-// checkpoint: durable subscription progress in the `checkpoints` family.
-//
-//   "<name>" or "<name>/<member>"   -> position handled up to (u64 BE)
-//   "<name>\0replay_to"             -> "$parked-<name>" version replay was requested up to
-//   "<name>\0replayed"              -> "$parked-<name>" version replayed up to
-//
-// Subscription names contain neither NUL nor '/', so the keys never collide.
+// checkpoint: durable consumers' progress in the `checkpoints` family
+// (key layouts in keys.h), read and written one value at a time.
 
 #pragma once
 
@@ -17,9 +12,6 @@
 
 namespace evlog::checkpoint {
 
-std::string ProgressKey(std::string_view name, uint32_t group_size, uint32_t member);
-std::string ReplayToKey(std::string_view name);
-std::string ReplayedKey(std::string_view name);
 // The parked-events stream of a subscription: kParkedPrefix + name.
 inline constexpr std::string_view kParkedPrefix = "$parked-";
 std::string ParkedStream(std::string_view name);

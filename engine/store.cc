@@ -60,12 +60,18 @@ Result<Position> OldestCheckpoint(const Db& db) {
   std::unique_ptr<rocksdb::Iterator> it(
       db.db->NewIterator(rocksdb::ReadOptions(), db.cf(Db::kCheckpoints)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    std::string_view key = it->key().ToStringView();
-    std::string_view value = it->value().ToStringView();
-    bool progress = key.find('\0') == std::string_view::npos && value.size() == 8;
-    bool view = key.ends_with(std::string_view("\0view", 5)) && value.size() == 16;
-    if (progress) oldest = std::min(oldest, keys::GetU64BE(value.data()));
-    if (view) oldest = std::min(oldest, keys::GetU64BE(value.data() + 8));
+    std::string_view name;
+    const keys::CheckpointKind kind = keys::ParseCheckpointKey(it->key().ToStringView(), &name);
+    const std::string_view value = it->value().ToStringView();
+    uint64_t progress = 0, generation = 0;
+    Position view;
+    if (kind == keys::CheckpointKind::kProgress && keys::ParseCheckpointValue(value, &progress)) {
+      oldest = std::min(oldest, progress);
+    }
+    if (kind == keys::CheckpointKind::kViewState &&
+        keys::ParseViewStateValue(value, &generation, &view)) {
+      oldest = std::min(oldest, view.value());
+    }
   }
   if (!it->status().ok()) return FromRocks(it->status());
   return Position(oldest);
@@ -241,7 +247,7 @@ Result<std::unique_ptr<Subscription>> Store::Subscribe(SubscriptionOptions optio
 Result<Position> Store::GetCheckpoint(std::string_view name) {
   if (Status s = checkpoint::ValidateName("subscription", name); !s.ok()) return s;
   uint64_t position = 0;
-  if (Status s = checkpoint::Get(*rep_->db, checkpoint::ProgressKey(name, 1, 0), 0, &position);
+  if (Status s = checkpoint::Get(*rep_->db, keys::ProgressKey(name, 1, 0), 0, &position);
       !s.ok()) {
     return s;
   }
@@ -257,7 +263,7 @@ Status Store::SetCheckpoint(std::string_view name, Position position) {
                                    " is past the last committed position " +
                                    std::to_string(last));
   }
-  return checkpoint::Put(*rep_->db, checkpoint::ProgressKey(name, 1, 0), position.value());
+  return checkpoint::Put(*rep_->db, keys::ProgressKey(name, 1, 0), position.value());
 }
 
 Result<std::vector<SubscriptionInfo>> Store::ListSubscriptions() {
@@ -267,15 +273,19 @@ Result<std::vector<SubscriptionInfo>> Store::ListSubscriptions() {
   std::unique_ptr<rocksdb::Iterator> it(
       db.db->NewIterator(rocksdb::ReadOptions(), db.cf(Db::kCheckpoints)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    std::string_view key = it->key().ToStringView();
-    if (key.find('\0') != std::string_view::npos) continue;  // replay marks
-    if (it->value().size() != 8) return Status::Corruption("malformed checkpoint");
-    SubscriptionInfo info{.name = std::string(key),
-                          .checkpoint = Position(keys::GetU64BE(it->value().data()))};
+    std::string_view key;
+    if (keys::ParseCheckpointKey(it->key().ToStringView(), &key) != keys::CheckpointKind::kProgress) {
+      continue;  // replay marks, views
+    }
+    uint64_t position = 0;
+    if (!keys::ParseCheckpointValue(it->value().ToStringView(), &position)) {
+      return Status::Corruption("malformed checkpoint '" + std::string(key) + "'");
+    }
+    SubscriptionInfo info{.name = std::string(key), .checkpoint = Position(position)};
     info.lag = last > info.checkpoint.value() ? last - info.checkpoint.value() : 0;
     std::string_view base = key.substr(0, key.find('/'));
     uint64_t replayed = 0;
-    if (Status s = checkpoint::Get(db, checkpoint::ReplayedKey(base), 0, &replayed); !s.ok()) {
+    if (Status s = checkpoint::Get(db, keys::ReplayedKey(base), 0, &replayed); !s.ok()) {
       return s;
     }
     StreamHead parked;
@@ -294,7 +304,7 @@ Result<std::vector<SubscriptionInfo>> Store::ListSubscriptions() {
 Result<std::vector<ParkedEvent>> Store::ListParked(std::string_view name) {
   const Db& db = *rep_->db;
   uint64_t replayed = 0;
-  if (Status s = checkpoint::Get(db, checkpoint::ReplayedKey(name), 0, &replayed); !s.ok()) {
+  if (Status s = checkpoint::Get(db, keys::ReplayedKey(name), 0, &replayed); !s.ok()) {
     return s;
   }
   StreamHead head;
@@ -331,10 +341,10 @@ Result<uint64_t> Store::ReplayParked(std::string_view name) {
     return Status::NotFound("subscription '" + std::string(name) + "' has no parked events");
   }
   uint64_t replayed = 0;
-  if (Status s = checkpoint::Get(*rep_->db, checkpoint::ReplayedKey(name), 0, &replayed); !s.ok()) {
+  if (Status s = checkpoint::Get(*rep_->db, keys::ReplayedKey(name), 0, &replayed); !s.ok()) {
     return s;
   }
-  if (Status s = checkpoint::Put(*rep_->db, checkpoint::ReplayToKey(name), parked.version.value());
+  if (Status s = checkpoint::Put(*rep_->db, keys::ReplayToKey(name), parked.version.value());
       !s.ok()) {
     return s;
   }

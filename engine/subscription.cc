@@ -13,6 +13,7 @@
 #include "checkpoint.h"
 #include "codec.h"
 #include "evlog/store.h"
+#include "keys.h"
 #include "reader.h"
 #include "sequence.h"
 #include "writer.h"
@@ -167,8 +168,8 @@ Status Subscription::Rep::Commit(Position position) {
 
 bool Subscription::Rep::ReplayParked() {
   uint64_t replay_to = 0, replayed = 0;
-  Status s = checkpoint::Get(*db, checkpoint::ReplayToKey(options.name), 0, &replay_to);
-  if (s.ok()) s = checkpoint::Get(*db, checkpoint::ReplayedKey(options.name), 0, &replayed);
+  Status s = checkpoint::Get(*db, keys::ReplayToKey(options.name), 0, &replay_to);
+  if (s.ok()) s = checkpoint::Get(*db, keys::ReplayedKey(options.name), 0, &replayed);
   if (!s.ok()) {
     Finish(std::move(s));
     return false;
@@ -202,7 +203,7 @@ bool Subscription::Rep::ReplayParked() {
   for (const OwnedEvent& e : parked) {
     if (!Deliver({e})) return false;
   }
-  if (s = checkpoint::Put(*db, checkpoint::ReplayedKey(options.name), replay_to); !s.ok()) {
+  if (s = checkpoint::Put(*db, keys::ReplayedKey(options.name), replay_to); !s.ok()) {
     Finish(std::move(s));
     return false;
   }
@@ -301,7 +302,7 @@ Result<std::unique_ptr<Subscription>> OpenSubscription(Db* db, Writer* writer,
   rep->writer = writer;
   rep->store_options = &store_options;
   rep->handler = std::move(handler);
-  rep->progress_key = checkpoint::ProgressKey(name, options.group_size, options.member);
+  rep->progress_key = keys::ProgressKey(name, options.group_size, options.member);
 
   uint64_t saved = 0;
   const uint64_t kNone = ~uint64_t{0};
