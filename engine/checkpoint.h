@@ -6,9 +6,11 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "db.h"
 #include "evlog/status.h"
+#include "evlog/subscription.h"
 
 namespace evlog::checkpoint {
 
@@ -23,5 +25,21 @@ Status ValidateName(std::string_view what, std::string_view name);
 // The value under `key`, or `missing` if there is none.
 Status Get(const Db& db, std::string_view key, uint64_t missing, uint64_t* out);
 Status Put(const Db& db, std::string_view key, uint64_t value);
+
+// The checkpoint of durable consumer `name` (Store::GetCheckpoint):
+// Position() if it has none. InvalidArgument for a bad name.
+Result<Position> GetConsumer(const Db& db, std::string_view name);
+// Stores consumer `name`'s checkpoint (Store::SetCheckpoint).
+// InvalidArgument for a bad name or a position past the last committed one.
+Status SetConsumer(const Db& db, std::string_view name, Position position);
+
+// The lowest position any durable subscription or view has processed up
+// to; the last committed position when there are none. Trims never pass it.
+Result<Position> Oldest(const Db& db);
+
+// Every subscription (and consumer group member) that has stored a
+// checkpoint, by name, with its lag and unreplayed parked events.
+// Corruption for a malformed checkpoint.
+Result<std::vector<SubscriptionInfo>> List(const Db& db);
 
 }  // namespace evlog::checkpoint

@@ -13,6 +13,7 @@
 
 #include <condition_variable>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -342,6 +343,41 @@ Result<ViewState> LoadViewState(const Db& db, std::string_view name) {
     return Status::Corruption("malformed state of view '" + std::string(name) + "'");
   }
   return state;
+}
+
+Result<ViewState> LoadExistingView(const Db& db, std::string_view name) {
+  auto state = LoadViewState(db, name);
+  if (!state.ok()) return state.status();
+  if (!state->exists) return Status::NotFound("no view '" + std::string(name) + "'");
+  return state;
+}
+
+Status RequestRebuild(const Db& db, std::string_view name) {
+  if (auto state = LoadExistingView(db, name); !state.ok()) return state.status();
+  std::string path = RebuildRequestPath(db, name);
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  std::ofstream request(path);
+  if (!request || !(request << "rebuild\n") || !request.flush()) {
+    return Status::IOError("cannot write the rebuild request '" + path + "'");
+  }
+  return Status::OK();
+}
+
+void CancelRebuild(const Db& db, std::string_view name) {
+  std::error_code ec;
+  std::filesystem::remove(RebuildRequestPath(db, name), ec);
+}
+
+Result<Store::ViewProgress> LoadViewProgress(const Db& db, std::string_view name) {
+  auto state = LoadExistingView(db, name);
+  if (!state.ok()) return state.status();
+  auto rebuild = LoadRebuildState(db, name);
+  if (!rebuild.ok()) return rebuild.status();
+  return Store::ViewProgress{.generation = state->generation,
+                             .position = state->position,
+                             .rebuild_position = rebuild->position,
+                             .rebuild_target = rebuild->target};
 }
 
 Result<std::unique_ptr<View>> OpenView(Db* db, const Options& store_options, ViewOptions options,

@@ -425,7 +425,6 @@ class Store {
  private:
   struct Rep;
   explicit Store(std::unique_ptr<Rep> rep);
-  Status WriteMetadata(std::string_view stream, const StreamMetadata& metadata, bool tombstone);
   std::unique_ptr<Rep> rep_;
 };
 
