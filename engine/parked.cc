@@ -1,6 +1,7 @@
 #include "parked.h"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 #include "checkpoint.h"
 #include "codec.h"
@@ -10,15 +11,24 @@
 
 namespace evlog::parked {
 
+std::string Metadata(const OwnedEvent& event, const Status& error) {
+  nlohmann::ordered_json metadata = {{"error", error.ToString()},
+                                     {"stream", event.stream},
+                                     {"version", event.version.value()},
+                                     {"position", event.position.value()}};
+  // Stream names are UTF-8 (checked at append); a handler's error text may
+  // not be, and the metadata must stay a JSON text.
+  return metadata.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::string ErrorOf(std::string_view metadata) {
-  constexpr std::string_view kKey = "{\"error\":\"";
-  if (!metadata.starts_with(kKey)) return std::string(metadata);
-  std::string out;
-  for (size_t i = kKey.size(); i < metadata.size() && metadata[i] != '"'; ++i) {
-    if (metadata[i] == '\\' && i + 1 < metadata.size()) ++i;
-    out.push_back(metadata[i]);
+  // Written by Metadata, so small and shallow; nothing here throws.
+  const nlohmann::json parsed = nlohmann::json::parse(metadata, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_object()) {
+    auto error = parsed.find("error");
+    if (error != parsed.end() && error->is_string()) return error->get<std::string>();
   }
-  return out;
+  return std::string(metadata);
 }
 
 Result<std::vector<ParkedEvent>> List(const Db& db, std::string_view name) {

@@ -16,8 +16,13 @@
 
 namespace evlog::parked {
 
-// The "error" field of a parked event's metadata; the whole metadata if it
-// has none (it is then not what a subscription wrote).
+// The metadata of a parked event: the JSON object
+// {"error":<error.ToString()>,"stream":..,"version":..,"position":..} in that
+// order. Bytes of the error text that are not UTF-8 become U+FFFD.
+std::string Metadata(const OwnedEvent& event, const Status& error);
+
+// The "error" field of a parked event's metadata, as Metadata wrote it (also
+// by earlier builds); the whole metadata if it is not such a JSON object.
 std::string ErrorOf(std::string_view metadata);
 
 // The events subscription `name` parked, oldest first (Store::ListParked).

@@ -14,6 +14,7 @@
 #include "codec.h"
 #include "evlog/store.h"
 #include "keys.h"
+#include "parked.h"
 #include "reader.h"
 #include "sequence.h"
 #include "writer.h"
@@ -33,33 +34,6 @@ uint64_t StreamHash(std::string_view s) {
     h *= 1099511628211ULL;
   }
   return h;
-}
-
-std::string JsonString(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (c < 0x20) {
-          static constexpr char kHex[] = "0123456789abcdef";
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 0xf]);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  return out + "\"";
 }
 
 }  // namespace
@@ -139,17 +113,13 @@ bool Subscription::Rep::Deliver(const std::vector<OwnedEvent>& events) {
 }
 
 Status Subscription::Rep::Park(const OwnedEvent& e, const Status& error) {
-  std::string metadata = "{\"error\":" + JsonString(error.ToString()) +
-                         ",\"stream\":" + JsonString(e.stream) +
-                         ",\"version\":" + std::to_string(e.version.value()) +
-                         ",\"position\":" + std::to_string(e.position.value()) + "}";
   AppendRequest request;
   request.streams.push_back(
       StreamAppend{.stream = checkpoint::ParkedStream(options.name),
                    .expected = ExpectedVersion::Any(),
                    .events = {EventData{.type = e.type,
                                         .data = codec::EncodeRecorded(e),
-                                        .metadata = std::move(metadata),
+                                        .metadata = parked::Metadata(e, error),
                                         .content_type = ContentType::kFlatBuffers}}});
   auto r = AppendAndWait(*writer, *store_options, std::move(request), /*system=*/true);
   return r.status();

@@ -43,6 +43,11 @@ struct CommandOptions {
   Durability durability = Durability::kSync;
 };
 
+// The metadata Handle writes into each new event that has none:
+// {"correlation_id":..,"causation_id":..} with the ids that are set, in
+// that order; empty when neither is. InvalidArgument if an id is not UTF-8.
+Result<std::string> CommandMetadata(const CommandOptions& options);
+
 template <class State>
 class Aggregate {
  public:
@@ -102,7 +107,10 @@ class Aggregate {
       std::vector<EventData> events = std::move(decided).value();
       if (events.empty()) return AppendResult{};
       for (EventData& e : events) {
-        if (e.metadata.empty()) e.metadata = Metadata(options);
+        if (!e.metadata.empty()) continue;
+        Result<std::string> metadata = CommandMetadata(options);
+        if (!metadata.ok()) return metadata.status();
+        e.metadata = std::move(metadata).value();
       }
       auto r = store_.Append(stream_, ExpectedVersion::Exact(version_), std::move(events),
                              options.durability);
@@ -122,26 +130,6 @@ class Aggregate {
   size_t conflicts() const { return conflicts_; }
 
  private:
-  static std::string Quote(std::string_view s) {
-    std::string out = "\"";
-    for (char c : s) {
-      if (c == '"' || c == '\\') out.push_back('\\');
-      if (static_cast<unsigned char>(c) >= 0x20) out.push_back(c);
-    }
-    return out + "\"";
-  }
-
-  static std::string Metadata(const CommandOptions& options) {
-    if (options.correlation_id.empty() && options.causation_id.empty()) return {};
-    std::string m = "{";
-    if (!options.correlation_id.empty()) m += "\"correlation_id\":" + Quote(options.correlation_id);
-    if (!options.causation_id.empty()) {
-      if (m.size() > 1) m += ",";
-      m += "\"causation_id\":" + Quote(options.causation_id);
-    }
-    return m + "}";
-  }
-
   Store& store_;
   std::string stream_;
   Apply apply_;
