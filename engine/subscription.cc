@@ -68,6 +68,10 @@ struct Subscription::Rep {
   // Sleeps before attempt `attempt` + 1; false if stopping.
   bool Backoff(uint32_t attempt);
   void Finish(Status s);
+  // The Subscription that owns `rep` (and starts its thread).
+  static std::unique_ptr<Subscription> Start(std::unique_ptr<Rep> rep) {
+    return std::unique_ptr<Subscription>(new Subscription(std::move(rep)));
+  }
 };
 
 bool Subscription::Rep::Backoff(uint32_t attempt) {
@@ -288,7 +292,7 @@ Result<std::unique_ptr<Subscription>> OpenSubscription(Db* db, Writer* writer,
   rep->feed = std::move(feed).value();
   if (saved == kNone) rep->checkpoint.store(rep->feed->position().value());
   rep->options = std::move(options);
-  return std::make_unique<Subscription>(std::move(rep));
+  return Subscription::Rep::Start(std::move(rep));
 }
 
 }  // namespace evlog

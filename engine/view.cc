@@ -87,6 +87,10 @@ struct View::Rep {
   bool Apply(const FeedBatch& batch, uint64_t gen);
   Status RebuildNow();
   void Finish(Status s);
+  // The View that owns `rep` (and starts its thread).
+  static std::unique_ptr<View> Start(std::unique_ptr<Rep> rep) {
+    return std::unique_ptr<View>(new View(std::move(rep)));
+  }
   // Consumes a rebuild request left by another process; true if there was one.
   bool TakeRebuildRequest() {
     std::error_code ec;
@@ -414,7 +418,7 @@ Result<std::unique_ptr<View>> OpenView(Db* db, const Options& store_options, Vie
   if (!feed.ok()) return feed.status();
   rep->feed = std::move(feed).value();
   rep->options = std::move(options);
-  return std::make_unique<View>(std::move(rep));
+  return View::Rep::Start(std::move(rep));
 }
 
 }  // namespace evlog

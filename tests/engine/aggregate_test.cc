@@ -45,6 +45,22 @@ TEST_F(Aggregates, HandleCommitsWithTheLoadedVersion) {
   EXPECT_EQ(product.state().available, 3);
 }
 
+TEST_F(Aggregates, NonPositiveMaxAttemptsIsInvalidArgumentAndDecidesNothing) {
+  Aggregate<Stock> product(*store_, "product-1", ApplyStock);
+  bool decided = false;
+  for (int attempts : {0, -1}) {
+    auto r = product.Handle(
+        [&](const Stock&) -> Result<std::vector<EventData>> {
+          decided = true;
+          return std::vector<EventData>{Ev("Restocked", "1")};
+        },
+        {.max_attempts = attempts});
+    EXPECT_TRUE(r.status().IsInvalidArgument()) << attempts << ": " << r.status().ToString();
+  }
+  EXPECT_FALSE(decided);
+  EXPECT_EQ(store_->LastPosition(), Position(0));
+}
+
 TEST_F(Aggregates, CommandIdsAreWrittenByteForByte) {
   Aggregate<Stock> product(*store_, "product-1", ApplyStock);
   auto r = product.Handle(

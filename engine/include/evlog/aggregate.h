@@ -33,7 +33,8 @@
 namespace evlog {
 
 struct CommandOptions {
-  // Attempts on WrongExpectedVersion before giving up with it. Default: 5
+  // Attempts on WrongExpectedVersion before giving up with it; at least 1
+  // (Handle returns InvalidArgument otherwise). Default: 5
   int max_attempts = 5;
   // Written into the metadata of each new event that has none, as
   // {"correlation_id":..,"causation_id":..}. Default: empty, not written.
@@ -97,8 +98,17 @@ class Aggregate {
   // Loads, decides and appends, retrying on conflict. `decide` maps the state
   // to the new events: Result<std::vector<EventData>>; an error is returned
   // as is, no events means nothing to do (an empty AppendResult).
+  //
+  // Errors: InvalidArgument if options.max_attempts < 1 (nothing is loaded
+  // or written) or an id of `options` is not UTF-8; WrongExpectedVersion
+  // after max_attempts conflicts; the decision's error; any error of Load or
+  // of Store::Append.
   template <class Decide>
   Result<AppendResult> Handle(Decide&& decide, const CommandOptions& options = {}) {
+    if (options.max_attempts < 1) {
+      return Status::InvalidArgument("max_attempts must be at least 1, not " +
+                                     std::to_string(options.max_attempts));
+    }
     Status last;
     for (int attempt = 0; attempt < options.max_attempts; ++attempt) {
       if (Status s = Load(); !s.ok()) return s;
