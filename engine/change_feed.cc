@@ -21,6 +21,11 @@ struct ChangeFeed::Rep {
   ChangeFeedOptions options;
   uint64_t position = 0;
 
+  // The ChangeFeed that owns `rep`.
+  static std::unique_ptr<ChangeFeed> Make(std::unique_ptr<Rep> rep) {
+    return std::unique_ptr<ChangeFeed>(new ChangeFeed(std::move(rep)));
+  }
+
   bool Matches(const RecordedEvent& e) const {
     if (!options.stream_prefix.empty() && !e.stream.starts_with(options.stream_prefix)) {
       return false;
@@ -163,7 +168,7 @@ Result<std::unique_ptr<ChangeFeed>> OpenFeed(Db* db, const Options& store_option
         " were trimmed or deleted; a feed from position " + std::to_string(rep->position + 1) +
         " would miss them (start from Oldest or after " + std::to_string(horizon) + ")");
   }
-  return std::make_unique<ChangeFeed>(std::move(rep));
+  return ChangeFeed::Rep::Make(std::move(rep));
 }
 
 }  // namespace evlog

@@ -1,26 +1,9 @@
 #include "checkpoint.h"
 
 #include "keys.h"
+#include "sequence.h"
 
 namespace evlog::checkpoint {
-
-std::string ProgressKey(std::string_view name, uint32_t group_size, uint32_t member) {
-  std::string key(name);
-  if (group_size > 1) key += "/" + std::to_string(member);
-  return key;
-}
-
-std::string ReplayToKey(std::string_view name) {
-  std::string key(name);
-  key.push_back('\0');
-  return key + "replay_to";
-}
-
-std::string ReplayedKey(std::string_view name) {
-  std::string key(name);
-  key.push_back('\0');
-  return key + "replayed";
-}
 
 std::string ParkedStream(std::string_view name) {
   return std::string(kParkedPrefix) + std::string(name);
@@ -44,19 +27,90 @@ Status Get(const Db& db, std::string_view key, uint64_t missing, uint64_t* out) 
     return Status::OK();
   }
   if (!s.ok()) return FromRocks(s);
-  if (value.size() != 8)
+  if (!keys::ParseCheckpointValue(value.ToStringView(), out)) {
     return Status::Corruption("malformed checkpoint '" + std::string(key) + "'");
-  *out = keys::GetU64BE(value.data());
+  }
   return Status::OK();
 }
 
 Status Put(const Db& db, std::string_view key, uint64_t value) {
-  char buf[8];
-  keys::PutU64BE(buf, value);
   // Not synced: a checkpoint lost in a power failure only means the last
   // batches are delivered again, which at-least-once allows.
   return FromRocks(db.db->Put(rocksdb::WriteOptions(), db.cf(Db::kCheckpoints),
-                              rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(buf, 8)));
+                              rocksdb::Slice(key.data(), key.size()),
+                              keys::CheckpointValue(value)));
+}
+
+Result<Position> GetConsumer(const Db& db, std::string_view name) {
+  if (Status s = ValidateName("subscription", name); !s.ok()) return s;
+  uint64_t position = 0;
+  if (Status s = Get(db, keys::ProgressKey(name, 1, 0), 0, &position); !s.ok()) return s;
+  return Position(position);
+}
+
+Status SetConsumer(const Db& db, std::string_view name, Position position) {
+  if (Status s = ValidateName("subscription", name); !s.ok()) return s;
+  const uint64_t last = db.commits->committed();
+  if (position.value() > last) {
+    return Status::InvalidArgument("checkpoint " + std::to_string(position.value()) +
+                                   " is past the last committed position " +
+                                   std::to_string(last));
+  }
+  return Put(db, keys::ProgressKey(name, 1, 0), position.value());
+}
+
+Result<Position> Oldest(const Db& db) {
+  uint64_t oldest = db.commits->committed();
+  std::unique_ptr<rocksdb::Iterator> it(
+      db.db->NewIterator(rocksdb::ReadOptions(), db.cf(Db::kCheckpoints)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    std::string_view name;
+    const keys::CheckpointKind kind = keys::ParseCheckpointKey(it->key().ToStringView(), &name);
+    const std::string_view value = it->value().ToStringView();
+    uint64_t progress = 0, generation = 0;
+    Position view;
+    if (kind == keys::CheckpointKind::kProgress && keys::ParseCheckpointValue(value, &progress)) {
+      oldest = std::min(oldest, progress);
+    }
+    if (kind == keys::CheckpointKind::kViewState &&
+        keys::ParseViewStateValue(value, &generation, &view)) {
+      oldest = std::min(oldest, view.value());
+    }
+  }
+  if (!it->status().ok()) return FromRocks(it->status());
+  return Position(oldest);
+}
+
+Result<std::vector<SubscriptionInfo>> List(const Db& db) {
+  const uint64_t last = db.commits->committed();
+  std::vector<SubscriptionInfo> out;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db.db->NewIterator(rocksdb::ReadOptions(), db.cf(Db::kCheckpoints)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    std::string_view key;
+    if (keys::ParseCheckpointKey(it->key().ToStringView(), &key) != keys::CheckpointKind::kProgress) {
+      continue;  // replay marks, views
+    }
+    uint64_t position = 0;
+    if (!keys::ParseCheckpointValue(it->value().ToStringView(), &position)) {
+      return Status::Corruption("malformed checkpoint '" + std::string(key) + "'");
+    }
+    SubscriptionInfo info{.name = std::string(key), .checkpoint = Position(position)};
+    info.lag = last > position ? last - position : 0;
+    // A group member's parked events are those of its group.
+    const std::string_view base = key.substr(0, key.find('/'));
+    uint64_t replayed = 0;
+    if (Status s = Get(db, keys::ReplayedKey(base), 0, &replayed); !s.ok()) return s;
+    StreamHead parked;
+    if (Status s = LoadStreamHead(db, rocksdb::ReadOptions(), ParkedStream(base), &parked);
+        !s.ok()) {
+      return s;
+    }
+    info.parked = parked.version.value() > replayed ? parked.version.value() - replayed : 0;
+    out.push_back(std::move(info));
+  }
+  if (!it->status().ok()) return FromRocks(it->status());
+  return out;
 }
 
 }  // namespace evlog::checkpoint

@@ -1,25 +1,19 @@
-// checkpoint: durable subscription progress in the `checkpoints` family.
-//
-//   "<name>" or "<name>/<member>"   -> position handled up to (u64 BE)
-//   "<name>\0replay_to"             -> "$parked-<name>" version replay was requested up to
-//   "<name>\0replayed"              -> "$parked-<name>" version replayed up to
-//
-// Subscription names contain neither NUL nor '/', so the keys never collide.
+// checkpoint: durable consumers' progress in the `checkpoints` family
+// (key layouts in keys.h), read and written one value at a time.
 
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "db.h"
 #include "evlog/status.h"
+#include "evlog/subscription.h"
 
 namespace evlog::checkpoint {
 
-std::string ProgressKey(std::string_view name, uint32_t group_size, uint32_t member);
-std::string ReplayToKey(std::string_view name);
-std::string ReplayedKey(std::string_view name);
 // The parked-events stream of a subscription: kParkedPrefix + name.
 inline constexpr std::string_view kParkedPrefix = "$parked-";
 std::string ParkedStream(std::string_view name);
@@ -31,5 +25,21 @@ Status ValidateName(std::string_view what, std::string_view name);
 // The value under `key`, or `missing` if there is none.
 Status Get(const Db& db, std::string_view key, uint64_t missing, uint64_t* out);
 Status Put(const Db& db, std::string_view key, uint64_t value);
+
+// The checkpoint of durable consumer `name` (Store::GetCheckpoint):
+// Position() if it has none. InvalidArgument for a bad name.
+Result<Position> GetConsumer(const Db& db, std::string_view name);
+// Stores consumer `name`'s checkpoint (Store::SetCheckpoint).
+// InvalidArgument for a bad name or a position past the last committed one.
+Status SetConsumer(const Db& db, std::string_view name, Position position);
+
+// The lowest position any durable subscription or view has processed up
+// to; the last committed position when there are none. Trims never pass it.
+Result<Position> Oldest(const Db& db);
+
+// Every subscription (and consumer group member) that has stored a
+// checkpoint, by name, with its lag and unreplayed parked events.
+// Corruption for a malformed checkpoint.
+Result<std::vector<SubscriptionInfo>> List(const Db& db);
 
 }  // namespace evlog::checkpoint

@@ -382,4 +382,30 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& 
   return out;
 }
 
+Status Db::CompactAll() {
+  rocksdb::CompactRangeOptions options;
+  options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (size_t f = 0; f < kCount; ++f) {
+    if (Status s = FromRocks(db->CompactRange(options, cf(static_cast<Family>(f)), nullptr, nullptr));
+        !s.ok()) {
+      return s;
+    }
+  }
+  return Status::OK();
+}
+
+uint64_t Db::DiskBytes() const {
+  namespace fs = std::filesystem;
+  uint64_t total = 0;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code size_ec;
+    if (it->is_regular_file(size_ec)) {
+      uint64_t size = it->file_size(size_ec);
+      if (!size_ec) total += size;
+    }
+  }
+  return total;
+}
+
 }  // namespace evlog

@@ -71,6 +71,13 @@ struct Db {
   // (see catch_up.h). A no-op on a writable instance.
   Status CatchUp();
 
+  // Compacts every column family now (Store::Compact). Blocks until done.
+  Status CompactAll();
+
+  // Bytes of the regular files under the store directory; what cannot be
+  // read is not counted.
+  uint64_t DiskBytes() const;
+
   // The position of the last committed event: advanced by the writer after
   // each group commit, read by readers, feeds and the dedup compaction filter.
   std::shared_ptr<CommitSignal> commits = std::make_shared<CommitSignal>();

@@ -45,6 +45,66 @@ std::string DedupKey(const Uuid& id);
 std::string DedupValue(Position position, int64_t timestamp_us);
 bool ParseDedupValue(std::string_view value, Position* position, int64_t* timestamp_us);
 
+// "streams": the stream name (UTF-8 bytes) -> StreamRecord.
+// "snapshots": StreamKey(stream id, version) -> SnapshotRecord.
+
+// "checkpoints": the progress of durable consumers (subscriptions, views,
+// feed readers through GetCheckpoint). Consumer names contain neither NUL
+// nor '/' (checkpoint::ValidateName), so the kinds never collide:
+//   name, or name + '/' + member (decimal)   -> position handled up to (u64 BE)
+//   name + '\0' + "replay_to"                -> version of "$parked-<name>"
+//                                              replay was asked up to (u64 BE)
+//   name + '\0' + "replayed"                 -> version replayed up to (u64 BE)
+//   name + '\0' + "view"                     -> generation (u64 BE) + position (u64 BE)
+//   name + '\0' + "rebuild"                  -> rebuild position (u64 BE) + target (u64 BE)
+enum class CheckpointKind : uint8_t {
+  kProgress,
+  kReplayTo,
+  kReplayed,
+  kViewState,
+  kViewRebuild,
+  // A key with a NUL and a suffix this build does not know.
+  kUnknown,
+};
+
+// The member suffix appears only in a consumer group of more than one.
+std::string ProgressKey(std::string_view name, uint32_t group_size, uint32_t member);
+std::string ReplayToKey(std::string_view name);
+std::string ReplayedKey(std::string_view name);
+std::string ViewStateKey(std::string_view name);
+std::string ViewRebuildKey(std::string_view name);
+// The kind of a "checkpoints" key and the name it belongs to (for
+// kProgress the whole key, "/<member>" included).
+CheckpointKind ParseCheckpointKey(std::string_view key, std::string_view* name);
+
+// The value of kProgress, kReplayTo and kReplayed keys.
+std::string CheckpointValue(uint64_t value);
+// False unless `value` is 8 bytes.
+bool ParseCheckpointValue(std::string_view value, uint64_t* out);
+
+// The value of a view's kViewState key.
+std::string ViewStateValue(uint64_t generation, Position position);
+bool ParseViewStateValue(std::string_view value, uint64_t* generation, Position* position);
+
+// The value of a view's kViewRebuild key: the rebuild in flight (or the
+// last one) applied up to `position` of `target`.
+std::string RebuildStateValue(Position position, Position target);
+bool ParseRebuildStateValue(std::string_view value, Position* position, Position* target);
+
+// "views": view name + '\0' + generation (u64 BE) + row key -> row value.
+std::string ViewRowKey(std::string_view name, uint64_t generation, std::string_view row);
+// The prefix of one generation's rows: name + '\0' + generation.
+std::string ViewRowPrefix(std::string_view name, uint64_t generation);
+// The prefix of every generation's rows: name + '\0'.
+std::string ViewPrefix(std::string_view name);
+// Splits a "views" key; false if it has no NUL or fewer than 8 bytes after it.
+bool ParseViewRowKey(std::string_view key, std::string_view* name, uint64_t* generation,
+                     std::string_view* row);
+
+// The first key after every key that starts with `prefix` (empty: none,
+// every byte of `prefix` is 0xff).
+std::string PrefixEnd(std::string prefix);
+
 // A hash for unordered containers keyed by std::string that are looked up
 // with std::string_view, without building a string.
 struct StringHash {

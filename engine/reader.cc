@@ -9,6 +9,7 @@
 #include "codec.h"
 #include "holes.h"
 #include "keys.h"
+#include "request.h"
 #include "sequence.h"
 #include "stream_metadata.h"
 
@@ -416,6 +417,45 @@ Result<std::vector<StreamInfo>> ListStreams(const Db& db, const ListStreamsOptio
   }
   if (!it->status().ok()) return FromRocks(it->status());
   return out;
+}
+
+Result<std::unique_ptr<EventIterator>> ReadStream(const Db& db, const Options& store_options,
+                                                  std::string_view stream,
+                                                  const ReadStreamOptions& options) {
+  if (Status s = ValidateStreamName(stream, store_options.max_stream_name_bytes,
+                                    /*allow_reserved=*/true);
+      !s.ok()) {
+    return s;
+  }
+  StreamHead head;
+  if (Status s = LoadStreamHead(db, rocksdb::ReadOptions(), stream, &head); !s.ok()) return s;
+  if (head.version.value() == 0) {
+    return Status::NotFound("stream '" + std::string(stream) + "' not found");
+  }
+  ReadBounds bounds;
+  if (db.has_metadata.load()) {
+    StreamMetadata metadata;
+    if (Status s = LoadMetadata(db, stream, &metadata); !s.ok()) return s;
+    bounds = BoundsFor(metadata, head.version, WallMicros());
+    // A max count moves as the stream grows: let compaction follow.
+    db.truncations->Raise(stream, bounds.min_version);
+    if (bounds.gone) {
+      return Status::NotFound("stream '" + std::string(stream) + "' was deleted");
+    }
+  }
+  return NewStreamIterator(db, head.id, options, bounds);
+}
+
+Result<Version> StreamVersion(const Db& db, const Options& store_options,
+                              std::string_view stream) {
+  if (Status s = ValidateStreamName(stream, store_options.max_stream_name_bytes,
+                                    /*allow_reserved=*/true);
+      !s.ok()) {
+    return s;
+  }
+  StreamHead head;
+  if (Status s = LoadStreamHead(db, rocksdb::ReadOptions(), stream, &head); !s.ok()) return s;
+  return head.version;
 }
 
 }  // namespace evlog

@@ -34,4 +34,16 @@ std::unique_ptr<EventIterator> NewErrorIterator(Status status);
 
 Result<std::vector<StreamInfo>> ListStreams(const Db& db, const ListStreamsOptions& options);
 
+// Store::ReadStream: the events of `stream` its metadata lets a reader see.
+// InvalidArgument for a malformed name; NotFound if it has no events or is
+// deleted.
+Result<std::unique_ptr<EventIterator>> ReadStream(const Db& db, const Options& store_options,
+                                                  std::string_view stream,
+                                                  const ReadStreamOptions& options);
+
+// Store::StreamVersion: Version(0) if `stream` has no events.
+// InvalidArgument for a malformed name.
+Result<Version> StreamVersion(const Db& db, const Options& store_options,
+                              std::string_view stream);
+
 }  // namespace evlog

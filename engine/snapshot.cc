@@ -12,8 +12,6 @@
 
 namespace evlog {
 
-namespace {}  // namespace
-
 Status SaveSnapshot(const Db& db, std::string_view stream, Version version,
                     std::string_view state) {
   StreamHead head;
@@ -51,18 +49,27 @@ Result<std::optional<Snapshot>> LoadSnapshot(const Db& db, std::string_view stre
   return std::optional<Snapshot>(std::move(snapshot));
 }
 
-Snapshotter::Snapshotter(std::unique_ptr<Subscription> subscription)
-    : subscription_(std::move(subscription)) {}
+struct Snapshotter::Rep {
+  std::unique_ptr<Subscription> subscription;
+
+  static std::unique_ptr<Snapshotter> Start(std::unique_ptr<Subscription> subscription) {
+    auto rep = std::make_unique<Rep>();
+    rep->subscription = std::move(subscription);
+    return std::unique_ptr<Snapshotter>(new Snapshotter(std::move(rep)));
+  }
+};
+
+Snapshotter::Snapshotter(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
 
 Snapshotter::~Snapshotter() { Stop(); }
 
-void Snapshotter::Stop() {
-  if (subscription_) subscription_->Stop();
-}
+void Snapshotter::Stop() { rep_->subscription->Stop(); }
 
 Status Snapshotter::WaitFor(Position position, std::chrono::milliseconds timeout) {
-  return subscription_->WaitFor(position, timeout);
+  return rep_->subscription->WaitFor(position, timeout);
 }
+
+Status Snapshotter::status() const { return rep_->subscription->status(); }
 
 Result<std::unique_ptr<Snapshotter>> StartSnapshots(Db* db, Writer* writer,
                                                     const Options& store_options,
@@ -106,7 +113,7 @@ Result<std::unique_ptr<Snapshotter>> StartSnapshots(Db* db, Writer* writer,
   };
   auto sub = OpenSubscription(db, writer, store_options, std::move(options), std::move(handler));
   if (!sub.ok()) return sub.status();
-  return std::make_unique<Snapshotter>(std::move(sub).value());
+  return Snapshotter::Rep::Start(std::move(sub).value());
 }
 
 }  // namespace evlog

@@ -7,6 +7,8 @@
 #include "json/json_text.h"
 #include "keys.h"
 #include "sequence.h"
+#include "trim.h"
+#include "writer.h"
 
 namespace evlog {
 
@@ -89,6 +91,32 @@ bool StoreHasMetadata(const Db& db) {
   it->Seek(rocksdb::Slice(kMetaPrefix.data(), kMetaPrefix.size()));
   return it->Valid() &&
          it->key().starts_with(rocksdb::Slice(kMetaPrefix.data(), kMetaPrefix.size()));
+}
+
+Status WriteMetadata(Db& db, Writer& writer, const Options& options, std::string_view stream,
+                     const StreamMetadata& metadata, bool tombstone) {
+  AppendRequest request;
+  request.streams.push_back(
+      StreamAppend{.stream = MetaStream(stream),
+                   .events = {EventData{.type = std::string(kMetadataEventType),
+                                        .data = EncodeMetadata(metadata),
+                                        .content_type = ContentType::kJson}}});
+  auto r = AppendAndWait(writer, options, std::move(request), /*system=*/true,
+                         tombstone ? std::string(stream) : std::string());
+  if (!r.ok()) return r.status();
+  StreamHead head;
+  if (Status s = LoadStreamHead(db, rocksdb::ReadOptions(), stream, &head); !s.ok()) return s;
+  if (head.id != 0) db.truncations->Set(stream, RuleFor(metadata, head.version));
+  return Status::OK();
+}
+
+Status SetStreamMetadata(Db& db, Writer& writer, const Options& options, std::string_view stream,
+                         const StreamMetadata& metadata) {
+  if (Status s = ValidateStreamName(stream, options.max_stream_name_bytes); !s.ok()) return s;
+  if (metadata.hard_deleted) {
+    return Status::InvalidArgument("a hard delete is DeleteStream(stream, /*hard=*/true)");
+  }
+  return WriteMetadata(db, writer, options, stream, metadata, /*tombstone=*/false);
 }
 
 }  // namespace evlog

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "db.h"
+#include "evlog/options.h"
 #include "evlog/status.h"
 #include "evlog/types.h"
 
@@ -42,5 +43,18 @@ ReadBounds BoundsFor(const StreamMetadata& metadata, Version last, int64_t now_u
 
 // Whether any stream of the store has metadata (so readers must check).
 bool StoreHasMetadata(const Db& db);
+
+class Writer;
+
+// Appends `metadata` to "$meta-<stream>" and updates the stream's trim rule
+// (with `tombstone`: also marks the stream's row hard-deleted). Errors: those
+// of the append.
+Status WriteMetadata(Db& db, Writer& writer, const Options& options, std::string_view stream,
+                     const StreamMetadata& metadata, bool tombstone);
+
+// Store::SetStreamMetadata: checks the name and that `metadata` is no hard
+// delete, then writes it. InvalidArgument for either.
+Status SetStreamMetadata(Db& db, Writer& writer, const Options& options, std::string_view stream,
+                         const StreamMetadata& metadata);
 
 }  // namespace evlog

@@ -13,6 +13,8 @@
 #include "checkpoint.h"
 #include "codec.h"
 #include "evlog/store.h"
+#include "keys.h"
+#include "parked.h"
 #include "reader.h"
 #include "sequence.h"
 #include "writer.h"
@@ -32,33 +34,6 @@ uint64_t StreamHash(std::string_view s) {
     h *= 1099511628211ULL;
   }
   return h;
-}
-
-std::string JsonString(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (c < 0x20) {
-          static constexpr char kHex[] = "0123456789abcdef";
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 0xf]);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  return out + "\"";
 }
 
 }  // namespace
@@ -93,6 +68,10 @@ struct Subscription::Rep {
   // Sleeps before attempt `attempt` + 1; false if stopping.
   bool Backoff(uint32_t attempt);
   void Finish(Status s);
+  // The Subscription that owns `rep` (and starts its thread).
+  static std::unique_ptr<Subscription> Start(std::unique_ptr<Rep> rep) {
+    return std::unique_ptr<Subscription>(new Subscription(std::move(rep)));
+  }
 };
 
 bool Subscription::Rep::Backoff(uint32_t attempt) {
@@ -138,17 +117,13 @@ bool Subscription::Rep::Deliver(const std::vector<OwnedEvent>& events) {
 }
 
 Status Subscription::Rep::Park(const OwnedEvent& e, const Status& error) {
-  std::string metadata = "{\"error\":" + JsonString(error.ToString()) +
-                         ",\"stream\":" + JsonString(e.stream) +
-                         ",\"version\":" + std::to_string(e.version.value()) +
-                         ",\"position\":" + std::to_string(e.position.value()) + "}";
   AppendRequest request;
   request.streams.push_back(
       StreamAppend{.stream = checkpoint::ParkedStream(options.name),
                    .expected = ExpectedVersion::Any(),
                    .events = {EventData{.type = e.type,
                                         .data = codec::EncodeRecorded(e),
-                                        .metadata = std::move(metadata),
+                                        .metadata = parked::Metadata(e, error),
                                         .content_type = ContentType::kFlatBuffers}}});
   auto r = AppendAndWait(*writer, *store_options, std::move(request), /*system=*/true);
   return r.status();
@@ -167,8 +142,8 @@ Status Subscription::Rep::Commit(Position position) {
 
 bool Subscription::Rep::ReplayParked() {
   uint64_t replay_to = 0, replayed = 0;
-  Status s = checkpoint::Get(*db, checkpoint::ReplayToKey(options.name), 0, &replay_to);
-  if (s.ok()) s = checkpoint::Get(*db, checkpoint::ReplayedKey(options.name), 0, &replayed);
+  Status s = checkpoint::Get(*db, keys::ReplayToKey(options.name), 0, &replay_to);
+  if (s.ok()) s = checkpoint::Get(*db, keys::ReplayedKey(options.name), 0, &replayed);
   if (!s.ok()) {
     Finish(std::move(s));
     return false;
@@ -202,7 +177,7 @@ bool Subscription::Rep::ReplayParked() {
   for (const OwnedEvent& e : parked) {
     if (!Deliver({e})) return false;
   }
-  if (s = checkpoint::Put(*db, checkpoint::ReplayedKey(options.name), replay_to); !s.ok()) {
+  if (s = checkpoint::Put(*db, keys::ReplayedKey(options.name), replay_to); !s.ok()) {
     Finish(std::move(s));
     return false;
   }
@@ -301,7 +276,7 @@ Result<std::unique_ptr<Subscription>> OpenSubscription(Db* db, Writer* writer,
   rep->writer = writer;
   rep->store_options = &store_options;
   rep->handler = std::move(handler);
-  rep->progress_key = checkpoint::ProgressKey(name, options.group_size, options.member);
+  rep->progress_key = keys::ProgressKey(name, options.group_size, options.member);
 
   uint64_t saved = 0;
   const uint64_t kNone = ~uint64_t{0};
@@ -317,7 +292,7 @@ Result<std::unique_ptr<Subscription>> OpenSubscription(Db* db, Writer* writer,
   rep->feed = std::move(feed).value();
   if (saved == kNone) rep->checkpoint.store(rep->feed->position().value());
   rep->options = std::move(options);
-  return std::make_unique<Subscription>(std::move(rep));
+  return Subscription::Rep::Start(std::move(rep));
 }
 
 }  // namespace evlog

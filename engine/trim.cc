@@ -3,13 +3,40 @@
 #include <limits>
 #include <mutex>
 
+#include "checkpoint.h"
 #include "clock.h"
 #include "codec.h"
 #include "db.h"
+#include "reader.h"
+#include "request.h"
 #include "sequence.h"
+#include "snapshot.h"
 #include "stream_metadata.h"
 
 namespace evlog {
+
+namespace {
+
+// Raises the trim horizon to the position of version `last_removed` of the
+// stream with id `stream_id`, the newest event a trim or delete removed.
+Status RaiseTrimHorizon(Db& db, uint64_t stream_id, Version last_removed) {
+  if (last_removed.value() == 0) return Status::OK();
+  std::string record;
+  rocksdb::Status s = db.db->Get(rocksdb::ReadOptions(), db.cf(Db::kStream),
+                                 keys::StreamKey(stream_id, last_removed), &record);
+  if (!s.ok()) return FromRocks(s);
+  codec::AlignedBuffer scratch;
+  RecordedEvent event;
+  if (Status st = codec::DecodeEvent(record, &scratch, &event); !st.ok()) return st;
+  std::lock_guard<std::mutex> lock(db.trim_mu);
+  if (event.position.value() <= db.trim_horizon.load()) return Status::OK();
+  db.trim_horizon.store(event.position.value());
+  return FromRocks(db.db->Put(rocksdb::WriteOptions(), db.cf(Db::kDefault),
+                              rocksdb::Slice(keys::kTrimHorizon.data(), keys::kTrimHorizon.size()),
+                              keys::EncodeCounter(event.position.value())));
+}
+
+}  // namespace
 
 void TruncationTable::Set(std::string_view stream, const TrimRule& rule) {
   std::unique_lock lock(mu_);
@@ -79,6 +106,76 @@ Status LoadTruncations(const Db& db, TruncationTable* table) {
     if (head.id != 0) table->Set(stream, RuleFor(metadata, head.version));
   }
   return FromRocks(it->status());
+}
+
+Result<Version> TrimStream(Db& db, Writer& writer, const Options& store_options,
+                           std::string_view stream, const TrimOptions& options) {
+  StreamHead head;
+  if (Status s = LoadStreamHead(db, rocksdb::ReadOptions(), stream, &head); !s.ok()) return s;
+  if (head.version.value() == 0) {
+    return Status::NotFound("stream '" + std::string(stream) + "' not found");
+  }
+  StreamMetadata metadata;
+  if (Status s = LoadMetadata(db, stream, &metadata); !s.ok()) return s;
+  const Version current = metadata.truncate_before.value_or(Version(1));
+  Version target = options.before.value_or(Version(head.version.value() + 1));
+  if (options.require_snapshot) {
+    auto snapshot = LoadSnapshot(db, stream);
+    if (!snapshot.ok()) return snapshot.status();
+    Version covered =
+        snapshot->has_value() ? Version((*snapshot)->version.value() + 1) : Version(1);
+    target = std::min(target, covered);
+  }
+  // Never past what a durable consumer still has to process, nor younger
+  // than the retention window.
+  auto oldest = checkpoint::Oldest(db);
+  if (!oldest.ok()) return oldest.status();
+  const int64_t keep_after_us =
+      options.retention_seconds == 0
+          ? std::numeric_limits<int64_t>::max()
+          : WallMicros() - static_cast<int64_t>(options.retention_seconds) * 1'000'000;
+  auto it = NewStreamIterator(db, head.id, {.from = current});
+  for (; it->Valid() && it->event().version < target; it->Next()) {
+    if (it->event().position > *oldest || it->event().timestamp_us >= keep_after_us) {
+      target = it->event().version;
+      break;
+    }
+  }
+  if (!it->status().ok()) return it->status();
+  if (target <= current) return current;
+  metadata.truncate_before = target;
+  if (Status s = WriteMetadata(db, writer, store_options, stream, metadata, /*tombstone=*/false);
+      !s.ok()) {
+    return s;
+  }
+  if (Status s = RaiseTrimHorizon(db, head.id, Version(target.value() - 1)); !s.ok()) return s;
+  return target;
+}
+
+Status DeleteStream(Db& db, Writer& writer, const Options& store_options, std::string_view stream,
+                    bool hard) {
+  if (Status s = ValidateStreamName(stream, store_options.max_stream_name_bytes); !s.ok()) {
+    return s;
+  }
+  StreamMetadata metadata;
+  if (Status s = LoadMetadata(db, stream, &metadata); !s.ok()) return s;
+  StreamHead head;
+  if (Status s = LoadStreamHead(db, rocksdb::ReadOptions(), stream, &head); !s.ok()) return s;
+  if (hard) {
+    metadata.hard_deleted = true;
+  } else {
+    if (head.version.value() == 0) {
+      return Status::NotFound("stream '" + std::string(stream) + "' not found");
+    }
+    metadata.deleted = true;
+    metadata.truncate_before = Version(head.version.value() + 1);
+  }
+  if (Status s = WriteMetadata(db, writer, store_options, stream, metadata, /*tombstone=*/hard);
+      !s.ok()) {
+    return s;
+  }
+  if (head.version.value() == 0) return Status::OK();
+  return RaiseTrimHorizon(db, head.id, head.version);
 }
 
 }  // namespace evlog

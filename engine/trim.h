@@ -18,7 +18,9 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "evlog/options.h"
 #include "evlog/status.h"
+#include "evlog/store.h"
 #include "evlog/types.h"
 #include "keys.h"
 
@@ -73,5 +75,21 @@ TrimRule RuleFor(const StreamMetadata& metadata, Version last);
 
 // Fills `table` from every "$meta-" stream of `db`.
 Status LoadTruncations(const Db& db, TruncationTable* table);
+
+class Writer;
+
+// The trim policy of Store::TrimStream: moves `stream`'s truncate point up
+// to options.before, never past its newest snapshot (if required), the
+// oldest durable checkpoint (checkpoint::Oldest) or the retention window,
+// and raises the trim horizon. Returns the new first readable version.
+// NotFound if the stream has no events.
+Result<Version> TrimStream(Db& db, Writer& writer, const Options& store_options,
+                           std::string_view stream, const TrimOptions& options);
+
+// Store::DeleteStream: soft (truncate past the end) or hard (tombstone),
+// and raises the trim horizon. NotFound for a soft delete of a stream with
+// no events; InvalidArgument for a bad name.
+Status DeleteStream(Db& db, Writer& writer, const Options& store_options, std::string_view stream,
+                    bool hard);
 
 }  // namespace evlog

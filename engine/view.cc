@@ -2,10 +2,10 @@
 // RocksDB write batch; so after any crash the view holds exactly the effects
 // of the events up to its stored position.
 //
-// Layout (docs/format.md): rows live in `views` under
-// name + '\0' + generation (u64 BE) + key; the view's generation and position
-// live in `checkpoints` under name + '\0' + "view". A rebuild fills the next
-// generation and switches by rewriting that one checkpoint.
+// Layout (keys.h, docs/format.md): rows live in `views` under the view's
+// name, generation and row key; the view's generation and position live in
+// its `checkpoints` state key. A rebuild fills the next generation and
+// switches by rewriting that one checkpoint.
 
 #include "view.h"
 
@@ -13,6 +13,7 @@
 
 #include <condition_variable>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -24,36 +25,8 @@ namespace evlog {
 
 namespace {
 
-std::string StateKey(std::string_view name) {
-  std::string key(name);
-  key.push_back('\0');
-  return key + "view";
-}
-
-std::string RebuildKey(std::string_view name) {
-  std::string key(name);
-  key.push_back('\0');
-  return key + "rebuild";
-}
-
 // How often a running view looks for a rebuild request from another process.
 constexpr std::chrono::seconds kRequestCheckInterval(1);
-
-// name + '\0' + generation: the prefix of one generation's rows.
-std::string RowPrefix(std::string_view name, uint64_t generation) {
-  std::string prefix(name);
-  prefix.push_back('\0');
-  prefix.resize(prefix.size() + 8);
-  keys::PutU64BE(prefix.data() + prefix.size() - 8, generation);
-  return prefix;
-}
-
-// The first key after every key that starts with `prefix`.
-std::string PrefixEnd(std::string prefix) {
-  while (!prefix.empty() && static_cast<uint8_t>(prefix.back()) == 0xff) prefix.pop_back();
-  if (!prefix.empty()) prefix.back() = static_cast<char>(prefix.back() + 1);
-  return prefix;
-}
 
 class BatchWriter : public ViewWriter {
  public:
@@ -114,6 +87,10 @@ struct View::Rep {
   bool Apply(const FeedBatch& batch, uint64_t gen);
   Status RebuildNow();
   void Finish(Status s);
+  // The View that owns `rep` (and starts its thread).
+  static std::unique_ptr<View> Start(std::unique_ptr<Rep> rep) {
+    return std::unique_ptr<View>(new View(std::move(rep)));
+  }
   // Consumes a rebuild request left by another process; true if there was one.
   bool TakeRebuildRequest() {
     std::error_code ec;
@@ -123,18 +100,15 @@ struct View::Rep {
     return true;
   }
   Status StoreState(rocksdb::WriteBatch* batch, uint64_t gen, Position at) {
-    char value[16];
-    keys::PutU64BE(value, gen);
-    keys::PutU64BE(value + 8, at.value());
-    return FromRocks(
-        batch->Put(db->cf(Db::kCheckpoints), StateKey(options.name), rocksdb::Slice(value, 16)));
+    return FromRocks(batch->Put(db->cf(Db::kCheckpoints), keys::ViewStateKey(options.name),
+                                keys::ViewStateValue(gen, at)));
   }
 };
 
 bool View::Rep::Apply(const FeedBatch& batch, uint64_t gen) {
   auto wait = options.initial_backoff;
   for (uint32_t attempt = 1;; ++attempt) {
-    BatchWriter writer(*db, RowPrefix(options.name, gen));
+    BatchWriter writer(*db, keys::ViewRowPrefix(options.name, gen));
     Status s = batch.events.empty() ? Status::OK() : handler(batch.events, writer);
     if (s.ok()) s = StoreState(writer.batch(), gen, batch.position);
     if (s.ok()) s = FromRocks(db->db->Write(rocksdb::WriteOptions(), writer.batch()));
@@ -153,10 +127,10 @@ bool View::Rep::Apply(const FeedBatch& batch, uint64_t gen) {
 Status View::Rep::RebuildNow() {
   const uint64_t old_gen = generation.load();
   const uint64_t new_gen = old_gen + 1;
-  const std::string new_prefix = RowPrefix(options.name, new_gen);
+  const std::string new_prefix = keys::ViewRowPrefix(options.name, new_gen);
   // Leftovers of an interrupted rebuild.
   rocksdb::Status ds = db->db->DeleteRange(rocksdb::WriteOptions(), db->cf(Db::kViews), new_prefix,
-                                           PrefixEnd(new_prefix));
+                                           keys::PrefixEnd(new_prefix));
   if (!ds.ok()) return FromRocks(ds);
 
   ChangeFeedOptions feed_options = options.feed;
@@ -175,11 +149,9 @@ Status View::Rep::RebuildNow() {
       return s;
     }
     const Position target(db->commits->committed());
-    char value[16];
-    keys::PutU64BE(value, batch.position.value());
-    keys::PutU64BE(value + 8, target.value());
     if (Status s = FromRocks(db->db->Put(rocksdb::WriteOptions(), db->cf(Db::kCheckpoints),
-                                         RebuildKey(options.name), rocksdb::Slice(value, 16)));
+                                         keys::ViewRebuildKey(options.name),
+                                         keys::RebuildStateValue(batch.position, target)));
         !s.ok()) {
       return s;
     }
@@ -198,9 +170,9 @@ Status View::Rep::RebuildNow() {
   }
   cv.notify_all();
   feed = std::move(fresh).value();
-  const std::string old_prefix = RowPrefix(options.name, old_gen);
+  const std::string old_prefix = keys::ViewRowPrefix(options.name, old_gen);
   return FromRocks(db->db->DeleteRange(rocksdb::WriteOptions(), db->cf(Db::kViews), old_prefix,
-                                       PrefixEnd(old_prefix)));
+                                       keys::PrefixEnd(old_prefix)));
 }
 
 void View::Rep::Finish(Status s) {
@@ -308,7 +280,7 @@ Result<std::optional<std::string>> ViewGet(const Db& db, std::string_view name, 
                                            std::string_view key) {
   std::string value;
   rocksdb::Status s = db.db->Get(rocksdb::ReadOptions(), db.cf(Db::kViews),
-                                 RowPrefix(name, generation) + std::string(key), &value);
+                                 keys::ViewRowKey(name, generation, key), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) return FromRocks(s);
   return std::optional<std::string>(std::move(value));
@@ -320,13 +292,13 @@ Result<std::vector<std::pair<std::string, std::string>>> ViewScan(const Db& db,
                                                                   std::string_view prefix,
                                                                   size_t max_count,
                                                                   std::string_view start_after) {
-  const std::string row_prefix = RowPrefix(name, generation);
+  const std::string row_prefix = keys::ViewRowPrefix(name, generation);
   const std::string start = row_prefix + std::string(prefix);
-  const std::string end = PrefixEnd(start);
+  const std::string end = keys::PrefixEnd(start);
   // Keys after `start_after`: the smallest key above it is start_after + NUL.
   std::string seek = start;
   if (!start_after.empty() && start_after >= prefix) {
-    seek = row_prefix + std::string(start_after);
+    seek = keys::ViewRowKey(name, generation, start_after);
     seek.push_back('\0');
   }
   rocksdb::Slice upper(end);
@@ -354,25 +326,62 @@ std::string RebuildRequestPath(const Db& db, std::string_view name) {
 Result<RebuildState> LoadRebuildState(const Db& db, std::string_view name) {
   std::string value;
   rocksdb::Status s =
-      db.db->Get(rocksdb::ReadOptions(), db.cf(Db::kCheckpoints), RebuildKey(name), &value);
+      db.db->Get(rocksdb::ReadOptions(), db.cf(Db::kCheckpoints), keys::ViewRebuildKey(name), &value);
   if (s.IsNotFound()) return RebuildState{};
   if (!s.ok()) return FromRocks(s);
-  if (value.size() != 16) return Status::Corruption("malformed rebuild state");
-  return RebuildState{Position(keys::GetU64BE(value.data())),
-                      Position(keys::GetU64BE(value.data() + 8))};
+  RebuildState state;
+  if (!keys::ParseRebuildStateValue(value, &state.position, &state.target)) {
+    return Status::Corruption("malformed rebuild state of view '" + std::string(name) + "'");
+  }
+  return state;
 }
 
 Result<ViewState> LoadViewState(const Db& db, std::string_view name) {
   std::string value;
   rocksdb::Status s =
-      db.db->Get(rocksdb::ReadOptions(), db.cf(Db::kCheckpoints), StateKey(name), &value);
+      db.db->Get(rocksdb::ReadOptions(), db.cf(Db::kCheckpoints), keys::ViewStateKey(name), &value);
   if (s.IsNotFound()) return ViewState{};
   if (!s.ok()) return FromRocks(s);
-  if (value.size() != 16)
+  ViewState state{.exists = true};
+  if (!keys::ParseViewStateValue(value, &state.generation, &state.position)) {
     return Status::Corruption("malformed state of view '" + std::string(name) + "'");
-  return ViewState{.exists = true,
-                   .generation = keys::GetU64BE(value.data()),
-                   .position = Position(keys::GetU64BE(value.data() + 8))};
+  }
+  return state;
+}
+
+Result<ViewState> LoadExistingView(const Db& db, std::string_view name) {
+  auto state = LoadViewState(db, name);
+  if (!state.ok()) return state.status();
+  if (!state->exists) return Status::NotFound("no view '" + std::string(name) + "'");
+  return state;
+}
+
+Status RequestRebuild(const Db& db, std::string_view name) {
+  if (auto state = LoadExistingView(db, name); !state.ok()) return state.status();
+  std::string path = RebuildRequestPath(db, name);
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  std::ofstream request(path);
+  if (!request || !(request << "rebuild\n") || !request.flush()) {
+    return Status::IOError("cannot write the rebuild request '" + path + "'");
+  }
+  return Status::OK();
+}
+
+void CancelRebuild(const Db& db, std::string_view name) {
+  std::error_code ec;
+  std::filesystem::remove(RebuildRequestPath(db, name), ec);
+}
+
+Result<Store::ViewProgress> LoadViewProgress(const Db& db, std::string_view name) {
+  auto state = LoadExistingView(db, name);
+  if (!state.ok()) return state.status();
+  auto rebuild = LoadRebuildState(db, name);
+  if (!rebuild.ok()) return rebuild.status();
+  return Store::ViewProgress{.generation = state->generation,
+                             .position = state->position,
+                             .rebuild_position = rebuild->position,
+                             .rebuild_target = rebuild->target};
 }
 
 Result<std::unique_ptr<View>> OpenView(Db* db, const Options& store_options, ViewOptions options,
@@ -392,13 +401,13 @@ Result<std::unique_ptr<View>> OpenView(Db* db, const Options& store_options, Vie
   rep->generation.store(state->generation);
   rep->position.store(state->position.value());
   // Rows of any other generation are leftovers of an interrupted rebuild.
-  std::string view_start = std::string(name) + '\0';
-  std::string current = RowPrefix(name, state->generation);
+  std::string view_start = keys::ViewPrefix(name);
+  std::string current = keys::ViewRowPrefix(name, state->generation);
   rocksdb::Status s =
       db->db->DeleteRange(rocksdb::WriteOptions(), db->cf(Db::kViews), view_start, current);
   if (s.ok()) {
-    s = db->db->DeleteRange(rocksdb::WriteOptions(), db->cf(Db::kViews), PrefixEnd(current),
-                            PrefixEnd(view_start));
+    s = db->db->DeleteRange(rocksdb::WriteOptions(), db->cf(Db::kViews), keys::PrefixEnd(current),
+                            keys::PrefixEnd(view_start));
   }
   if (!s.ok()) return FromRocks(s);
 
@@ -409,7 +418,7 @@ Result<std::unique_ptr<View>> OpenView(Db* db, const Options& store_options, Vie
   if (!feed.ok()) return feed.status();
   rep->feed = std::move(feed).value();
   rep->options = std::move(options);
-  return std::make_unique<View>(std::move(rep));
+  return View::Rep::Start(std::move(rep));
 }
 
 }  // namespace evlog

@@ -11,6 +11,7 @@
 
 #include "db.h"
 #include "evlog/options.h"
+#include "evlog/store.h"
 #include "evlog/view.h"
 
 namespace evlog {
@@ -24,6 +25,9 @@ struct ViewState {
 };
 
 Result<ViewState> LoadViewState(const Db& db, std::string_view name);
+// The state of view `name`; NotFound if no view of that name has applied
+// anything.
+Result<ViewState> LoadExistingView(const Db& db, std::string_view name);
 
 Result<std::optional<std::string>> ViewGet(const Db& db, std::string_view name, uint64_t generation,
                                            std::string_view key);
@@ -45,6 +49,15 @@ struct RebuildState {
   Position target;
 };
 Result<RebuildState> LoadRebuildState(const Db& db, std::string_view name);
+
+// Store::RequestViewRebuild: drops a request file for view `name`.
+// NotFound if no such view; IOError if the file cannot be written.
+Status RequestRebuild(const Db& db, std::string_view name);
+// Store::CancelViewRebuild: removes the request file, if any.
+void CancelRebuild(const Db& db, std::string_view name);
+
+// Store::GetViewProgress. NotFound if no such view.
+Result<Store::ViewProgress> LoadViewProgress(const Db& db, std::string_view name);
 
 // Starts a view. `db` and `store_options` must outlive it.
 Result<std::unique_ptr<View>> OpenView(Db* db, const Options& store_options, ViewOptions options,

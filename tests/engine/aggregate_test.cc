@@ -45,6 +45,42 @@ TEST_F(Aggregates, HandleCommitsWithTheLoadedVersion) {
   EXPECT_EQ(product.state().available, 3);
 }
 
+TEST_F(Aggregates, NonPositiveMaxAttemptsIsInvalidArgumentAndDecidesNothing) {
+  Aggregate<Stock> product(*store_, "product-1", ApplyStock);
+  bool decided = false;
+  for (int attempts : {0, -1}) {
+    auto r = product.Handle(
+        [&](const Stock&) -> Result<std::vector<EventData>> {
+          decided = true;
+          return std::vector<EventData>{Ev("Restocked", "1")};
+        },
+        {.max_attempts = attempts});
+    EXPECT_TRUE(r.status().IsInvalidArgument()) << attempts << ": " << r.status().ToString();
+  }
+  EXPECT_FALSE(decided);
+  EXPECT_EQ(store_->LastPosition(), Position(0));
+}
+
+TEST_F(Aggregates, CommandIdsAreWrittenByteForByte) {
+  Aggregate<Stock> product(*store_, "product-1", ApplyStock);
+  auto r = product.Handle(
+      [](const Stock&) -> Result<std::vector<EventData>> {
+        return std::vector<EventData>{Ev("Restocked", "1")};
+      },
+      {.correlation_id = "c\t\"1\"", .causation_id = "cmd\\9\x01"});
+  ASSERT_OK(r.status());
+  EXPECT_EQ(ReadStream("product-1")[0].metadata,
+            R"({"correlation_id":"c\t\"1\"","causation_id":"cmd\\9\u0001"})");
+  // An id that is not UTF-8 cannot be JSON: nothing is written.
+  auto bad = product.Handle(
+      [](const Stock&) -> Result<std::vector<EventData>> {
+        return std::vector<EventData>{Ev("Restocked", "1")};
+      },
+      {.correlation_id = "\xff"});
+  EXPECT_TRUE(bad.status().IsInvalidArgument()) << bad.status().ToString();
+  EXPECT_EQ(store_->LastPosition(), Position(1));
+}
+
 TEST_F(Aggregates, DecisionErrorsWriteNothing) {
   Aggregate<Stock> product(*store_, "product-1", ApplyStock);
   auto r = product.Handle([](const Stock& s) { return Reserve(s, 1); });

@@ -60,6 +60,32 @@ TEST_F(Snapshots, PolicySnapshotsEveryNEventsPerStream) {
   EXPECT_FALSE(store_->LoadSnapshot("b-1")->has_value());           // other category
 }
 
+TEST_F(Snapshots, AFailingFoldStopsThePolicyAndStatusSaysWhy) {
+  auto snapshotter = store_->StartSnapshots(
+      {.name = "broken",
+       .every_events = 1,
+       .fold = [](std::string_view, const std::optional<std::string>&,
+                  const std::vector<OwnedEvent>&) -> Result<std::string> {
+         return Status::InvalidArgument("cannot fold");
+       }});
+  ASSERT_OK(snapshotter.status());
+  EXPECT_OK((*snapshotter)->status());
+  const Position last = AppendOne("a-1").last_position;
+  const Status waited = (*snapshotter)->WaitFor(last, seconds(30));
+  EXPECT_TRUE(waited.IsInvalidArgument()) << waited.ToString();
+  const Status status = (*snapshotter)->status();
+  EXPECT_TRUE(status.IsInvalidArgument()) << status.ToString();
+  EXPECT_EQ(status.message(), "cannot fold");
+  EXPECT_FALSE(store_->LoadSnapshot("a-1")->has_value());
+}
+
+TEST_F(Snapshots, AStoppedPolicyReportsOk) {
+  auto snapshotter = store_->StartSnapshots({.name = "counts", .fold = CountFold});
+  ASSERT_OK(snapshotter.status());
+  (*snapshotter)->Stop();
+  EXPECT_OK((*snapshotter)->status());
+}
+
 struct Counter {
   long events = 0;
 };

@@ -33,7 +33,8 @@
 namespace evlog {
 
 struct CommandOptions {
-  // Attempts on WrongExpectedVersion before giving up with it. Default: 5
+  // Attempts on WrongExpectedVersion before giving up with it; at least 1
+  // (Handle returns InvalidArgument otherwise). Default: 5
   int max_attempts = 5;
   // Written into the metadata of each new event that has none, as
   // {"correlation_id":..,"causation_id":..}. Default: empty, not written.
@@ -42,6 +43,11 @@ struct CommandOptions {
   // Default: sync.
   Durability durability = Durability::kSync;
 };
+
+// The metadata Handle writes into each new event that has none:
+// {"correlation_id":..,"causation_id":..} with the ids that are set, in
+// that order; empty when neither is. InvalidArgument if an id is not UTF-8.
+Result<std::string> CommandMetadata(const CommandOptions& options);
 
 template <class State>
 class Aggregate {
@@ -92,8 +98,17 @@ class Aggregate {
   // Loads, decides and appends, retrying on conflict. `decide` maps the state
   // to the new events: Result<std::vector<EventData>>; an error is returned
   // as is, no events means nothing to do (an empty AppendResult).
+  //
+  // Errors: InvalidArgument if options.max_attempts < 1 (nothing is loaded
+  // or written) or an id of `options` is not UTF-8; WrongExpectedVersion
+  // after max_attempts conflicts; the decision's error; any error of Load or
+  // of Store::Append.
   template <class Decide>
   Result<AppendResult> Handle(Decide&& decide, const CommandOptions& options = {}) {
+    if (options.max_attempts < 1) {
+      return Status::InvalidArgument("max_attempts must be at least 1, not " +
+                                     std::to_string(options.max_attempts));
+    }
     Status last;
     for (int attempt = 0; attempt < options.max_attempts; ++attempt) {
       if (Status s = Load(); !s.ok()) return s;
@@ -102,7 +117,10 @@ class Aggregate {
       std::vector<EventData> events = std::move(decided).value();
       if (events.empty()) return AppendResult{};
       for (EventData& e : events) {
-        if (e.metadata.empty()) e.metadata = Metadata(options);
+        if (!e.metadata.empty()) continue;
+        Result<std::string> metadata = CommandMetadata(options);
+        if (!metadata.ok()) return metadata.status();
+        e.metadata = std::move(metadata).value();
       }
       auto r = store_.Append(stream_, ExpectedVersion::Exact(version_), std::move(events),
                              options.durability);
@@ -122,26 +140,6 @@ class Aggregate {
   size_t conflicts() const { return conflicts_; }
 
  private:
-  static std::string Quote(std::string_view s) {
-    std::string out = "\"";
-    for (char c : s) {
-      if (c == '"' || c == '\\') out.push_back('\\');
-      if (static_cast<unsigned char>(c) >= 0x20) out.push_back(c);
-    }
-    return out + "\"";
-  }
-
-  static std::string Metadata(const CommandOptions& options) {
-    if (options.correlation_id.empty() && options.causation_id.empty()) return {};
-    std::string m = "{";
-    if (!options.correlation_id.empty()) m += "\"correlation_id\":" + Quote(options.correlation_id);
-    if (!options.causation_id.empty()) {
-      if (m.size() > 1) m += ",";
-      m += "\"causation_id\":" + Quote(options.causation_id);
-    }
-    return m + "}";
-  }
-
   Store& store_;
   std::string stream_;
   Apply apply_;

@@ -42,6 +42,8 @@ class FeedStart {
   // The event at `p` and everything after it (AT_SEQUENCE_NUMBER).
   static constexpr FeedStart At(Position p) { return FeedStart(Kind::kAt, p); }
   // Everything after `p` (AFTER_SEQUENCE_NUMBER): resume from a checkpoint.
+  // At and After fail to open with Trimmed when `p` is below the store's
+  // trim horizon (Store::OpenFeed).
   static constexpr FeedStart After(Position p) { return FeedStart(Kind::kAfter, p); }
 
   constexpr Kind kind() const { return kind_; }
@@ -85,9 +87,6 @@ class ChangeFeed {
   ChangeFeed& operator=(const ChangeFeed&) = delete;
   ~ChangeFeed();
 
-  // (Opening a feed At or After a position below the store's trim horizon —
-  // the newest event removed by a trim or delete — fails with Trimmed.)
-  //
   // Replaces `batch` with the next events after position(). If none is
   // committed, waits up to `timeout` for the writer and returns OK with an
   // empty batch when it expires. A batch may also be empty with an advanced
@@ -105,11 +104,11 @@ class ChangeFeed {
   // credit-based subscriptions) is never handed more.
   void set_max_batch_events(size_t max_batch_events);
 
-  // Internal: made by Store::OpenFeed.
+  // Internal, opaque: its state (made by Store::OpenFeed).
   struct Rep;
-  explicit ChangeFeed(std::unique_ptr<Rep> rep);
 
  private:
+  explicit ChangeFeed(std::unique_ptr<Rep> rep);
   std::unique_ptr<Rep> rep_;
 };
 

@@ -50,19 +50,36 @@ struct SnapshotPolicy {
   SnapshotFold fold;
 };
 
-class Subscription;
-
-// Runs a SnapshotPolicy. Stop() or destroy it to stop.
+// Runs a SnapshotPolicy as a durable subscription named policy.name (its
+// checkpoint is listed by Store::ListSubscriptions). Stop() or destroy it
+// to stop.
 class Snapshotter {
  public:
-  explicit Snapshotter(std::unique_ptr<Subscription> subscription);
+  Snapshotter(const Snapshotter&) = delete;
+  Snapshotter& operator=(const Snapshotter&) = delete;
+  // Stop()s.
   ~Snapshotter();
+
+  // Stops after the batch in hand (if any) and joins its thread.
   void Stop();
-  // Waits until every event up to `position` has been considered.
+
+  // Waits until every event up to `position` has been considered. Returns
+  // OK when reached, TimedOut after `timeout`, or status() if the policy
+  // has stopped.
   Status WaitFor(Position position, std::chrono::milliseconds timeout);
 
+  // OK while running or after Stop(); otherwise why the policy stopped: the
+  // fold's error, or a storage error reading events or saving a snapshot.
+  // A policy stops at a failing batch rather than skip a snapshot; the
+  // next StartSnapshots with the same name retries it.
+  Status status() const;
+
+  // Internal, opaque: its state (made by Store::StartSnapshots).
+  struct Rep;
+
  private:
-  std::unique_ptr<Subscription> subscription_;
+  explicit Snapshotter(std::unique_ptr<Rep> rep);
+  std::unique_ptr<Rep> rep_;
 };
 
 }  // namespace evlog

@@ -208,12 +208,22 @@ class Store {
   // The current version of `stream`: Version(0) if it has no events.
   Result<Version> StreamVersion(std::string_view stream);
 
-  // Streams sorted by name with their current versions.
+  // Streams sorted by name with their current versions, as of one
+  // consistent snapshot of the store; streams without events (soft-deleted
+  // and compacted away, or only reserved) are left out.
+  // Errors: Corruption if a stream's row does not decode; IOError from the
+  // storage. A category or start_after that matches nothing gives an empty
+  // list, not an error.
   Result<std::vector<StreamInfo>> ListStreams(const ListStreamsOptions& options = {});
 
   // A change feed over the global log (see change_feed.h). On a read-only
   // store the feed follows the writer process, polling for its commits every
-  // few milliseconds. Errors: InvalidArgument for a bad filter.
+  // few milliseconds.
+  // Errors: InvalidArgument for max_batch_events 0 or a category or event
+  // type filter longer than a stream name or event type can be; Trimmed if
+  // options.start is At(p) or After(p) with p below the store's trim
+  // horizon (the newest event a trim or delete removed: the feed would miss
+  // events), never for Oldest or Latest.
   Result<std::unique_ptr<ChangeFeed>> OpenFeed(const ChangeFeedOptions& options = {});
 
   // Starts a durable subscription (see subscription.h). It resumes after its
@@ -271,7 +281,10 @@ class Store {
   // `version` is 0 or beyond the stream's last version.
   Status SaveSnapshot(std::string_view stream, Version version, std::string_view state);
 
-  // The newest snapshot of `stream`; nullopt if it has none.
+  // The newest snapshot of `stream`; nullopt if it has none (also when the
+  // stream does not exist).
+  // Errors: Corruption if the snapshot record or the stream's row does not
+  // decode; IOError from the storage.
   Result<std::optional<Snapshot>> LoadSnapshot(std::string_view stream);
 
   // Runs a snapshot policy as a durable subscriber. Errors: ReadOnly,
@@ -323,12 +336,20 @@ class Store {
     Position rebuild_position;
     Position rebuild_target;
   };
+  // The progress of view `view`, from its stored state: works from another
+  // process and on a read-only store.
+  // Errors: NotFound if no view of that name has applied anything;
+  // Corruption if its stored state is malformed; IOError from the storage.
   Result<ViewProgress> GetViewProgress(std::string_view view);
 
   // The position of the last committed event, 0 when empty. For a read-only
   // store, as of Open or the last CatchUp().
   Position LastPosition() const;
 
+  // Counts of the store, cheap (no scan of the log; disk_bytes lists the
+  // store directory). A writable store always succeeds. Errors (read-only
+  // store, which reads the stream counter): Corruption if the counter is
+  // malformed; IOError from the storage.
   Result<StoreStats> Stats();
 
   // What this process's store has done since Open (see metrics.h): append,
@@ -425,7 +446,6 @@ class Store {
  private:
   struct Rep;
   explicit Store(std::unique_ptr<Rep> rep);
-  Status WriteMetadata(std::string_view stream, const StreamMetadata& metadata, bool tombstone);
   std::unique_ptr<Rep> rep_;
 };
 

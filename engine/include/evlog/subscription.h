@@ -119,11 +119,11 @@ class Subscription {
   // error under FailurePolicy::kStop, or a storage error).
   Status status() const;
 
-  // Internal: made by Store::Subscribe.
+  // Internal, opaque: its state (made by Store::Subscribe).
   struct Rep;
-  explicit Subscription(std::unique_ptr<Rep> rep);
 
  private:
+  explicit Subscription(std::unique_ptr<Rep> rep);
   std::unique_ptr<Rep> rep_;
 };
 

@@ -78,9 +78,13 @@ class View {
   // Stops applying events. Queries keep working.
   void Stop();
 
+  // The value of `key` as of the last applied batch; nullopt if absent.
+  // Works after Stop() and after the view failed. Errors: Corruption or
+  // IOError from the storage (an absent key is not an error).
   Result<std::optional<std::string>> Get(std::string_view key);
 
-  // Keys starting with `prefix`, in key order, at most `max_count`.
+  // Keys starting with `prefix`, in key order, at most `max_count`, as of
+  // the last applied batch. Errors: as Get; no match is an empty list.
   Result<std::vector<std::pair<std::string, std::string>>> Scan(std::string_view prefix,
                                                                 size_t max_count = SIZE_MAX);
 
@@ -100,11 +104,11 @@ class View {
   // OK while running or after Stop(); otherwise why it stopped.
   Status status() const;
 
-  // Internal: made by Store::OpenView.
+  // Internal, opaque: its state (made by Store::OpenView).
   struct Rep;
-  explicit View(std::unique_ptr<Rep> rep);
 
  private:
+  explicit View(std::unique_ptr<Rep> rep);
   std::unique_ptr<Rep> rep_;
 };
 

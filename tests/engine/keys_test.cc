@@ -1,0 +1,140 @@
+// keys: every key and fixed-size value layout encodes to the bytes
+// docs/format.md gives (stores written by earlier builds must still read
+// back) and decodes to what was encoded.
+
+#include "keys.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace evlog::keys {
+namespace {
+
+using namespace std::string_literals;
+
+TEST(Keys, LogKeyIsThePositionBigEndianAndDecodes) {
+  EXPECT_EQ(LogKey(Position(0x0102)), "\0\0\0\0\0\0\x01\x02"s);
+  Position p;
+  ASSERT_TRUE(ParseLogKey(LogKey(Position(77)), &p));
+  EXPECT_EQ(p, Position(77));
+  EXPECT_FALSE(ParseLogKey("short", &p));
+}
+
+TEST(Keys, StreamKeyIsIdThenVersionAndDecodes) {
+  EXPECT_EQ(StreamKey(1, Version(2)), "\0\0\0\0\0\0\0\x01\0\0\0\0\0\0\0\x02"s);
+  uint64_t id = 0;
+  Version v;
+  ASSERT_TRUE(ParseStreamKey(StreamKey(9, Version(10)), &id, &v));
+  EXPECT_EQ(id, 9u);
+  EXPECT_EQ(v, Version(10));
+  EXPECT_FALSE(ParseStreamKey("\0\0"s, &id, &v));
+}
+
+TEST(Keys, IndexKeyIsNameNulPositionAndDecodes) {
+  EXPECT_EQ(IndexKey("order", Position(3)), "order\0\0\0\0\0\0\0\0\x03"s);
+  EXPECT_EQ(IndexPrefix("order"), "order\0"s);
+  Position p;
+  ASSERT_TRUE(ParseIndexKey(IndexKey("a", Position(5)), &p));
+  EXPECT_EQ(p, Position(5));
+}
+
+TEST(Keys, DedupValueRoundTrips) {
+  Position p;
+  int64_t t = 0;
+  ASSERT_TRUE(ParseDedupValue(DedupValue(Position(4), 1234567), &p, &t));
+  EXPECT_EQ(p, Position(4));
+  EXPECT_EQ(t, 1234567);
+  EXPECT_FALSE(ParseDedupValue("x", &p, &t));
+}
+
+TEST(Keys, CheckpointKeysKeepTheirStoredBytes) {
+  EXPECT_EQ(ProgressKey("orders", 1, 0), "orders");
+  EXPECT_EQ(ProgressKey("orders", 3, 2), "orders/2");
+  EXPECT_EQ(ReplayToKey("orders"), "orders\0replay_to"s);
+  EXPECT_EQ(ReplayedKey("orders"), "orders\0replayed"s);
+  EXPECT_EQ(ViewStateKey("stock"), "stock\0view"s);
+  EXPECT_EQ(ViewRebuildKey("stock"), "stock\0rebuild"s);
+}
+
+TEST(Keys, CheckpointKeysDecodeToTheirKindAndName) {
+  std::string_view name;
+  EXPECT_EQ(ParseCheckpointKey(ProgressKey("orders", 1, 0), &name), CheckpointKind::kProgress);
+  EXPECT_EQ(name, "orders");
+  EXPECT_EQ(ParseCheckpointKey(ProgressKey("orders", 4, 3), &name), CheckpointKind::kProgress);
+  EXPECT_EQ(name, "orders/3");
+  const std::string replay_to = ReplayToKey("a");
+  EXPECT_EQ(ParseCheckpointKey(replay_to, &name), CheckpointKind::kReplayTo);
+  EXPECT_EQ(name, "a");
+  const std::string replayed = ReplayedKey("b");
+  EXPECT_EQ(ParseCheckpointKey(replayed, &name), CheckpointKind::kReplayed);
+  EXPECT_EQ(name, "b");
+  const std::string view = ViewStateKey("c");
+  EXPECT_EQ(ParseCheckpointKey(view, &name), CheckpointKind::kViewState);
+  EXPECT_EQ(name, "c");
+  const std::string rebuild = ViewRebuildKey("d");
+  EXPECT_EQ(ParseCheckpointKey(rebuild, &name), CheckpointKind::kViewRebuild);
+  EXPECT_EQ(name, "d");
+  EXPECT_EQ(ParseCheckpointKey("e\0later"s, &name), CheckpointKind::kUnknown);
+}
+
+TEST(Keys, CheckpointValuesKeepTheirStoredBytesAndDecode) {
+  EXPECT_EQ(CheckpointValue(0x0a0b), "\0\0\0\0\0\0\x0a\x0b"s);
+  uint64_t v = 0;
+  ASSERT_TRUE(ParseCheckpointValue("\0\0\0\0\0\0\x01\x00"s, &v));
+  EXPECT_EQ(v, 256u);
+  EXPECT_FALSE(ParseCheckpointValue("1234567", &v));
+
+  EXPECT_EQ(ViewStateValue(2, Position(5)), "\0\0\0\0\0\0\0\x02\0\0\0\0\0\0\0\x05"s);
+  uint64_t generation = 0;
+  Position position;
+  ASSERT_TRUE(ParseViewStateValue(ViewStateValue(7, Position(99)), &generation, &position));
+  EXPECT_EQ(generation, 7u);
+  EXPECT_EQ(position, Position(99));
+  EXPECT_FALSE(ParseViewStateValue(CheckpointValue(1), &generation, &position));
+
+  EXPECT_EQ(RebuildStateValue(Position(3), Position(4)),
+            "\0\0\0\0\0\0\0\x03\0\0\0\0\0\0\0\x04"s);
+  Position target;
+  ASSERT_TRUE(ParseRebuildStateValue(RebuildStateValue(Position(8), Position(9)), &position,
+                                     &target));
+  EXPECT_EQ(position, Position(8));
+  EXPECT_EQ(target, Position(9));
+  EXPECT_FALSE(ParseRebuildStateValue("", &position, &target));
+}
+
+TEST(Keys, ViewRowKeysKeepTheirStoredBytesAndDecode) {
+  EXPECT_EQ(ViewPrefix("stock"), "stock\0"s);
+  EXPECT_EQ(ViewRowPrefix("stock", 1), "stock\0\0\0\0\0\0\0\0\x01"s);
+  const std::string key = ViewRowKey("stock", 258, "product-42");
+  EXPECT_EQ(key, "stock\0\0\0\0\0\0\0\x01\x02product-42"s);
+  std::string_view name, row;
+  uint64_t generation = 0;
+  ASSERT_TRUE(ParseViewRowKey(key, &name, &generation, &row));
+  EXPECT_EQ(name, "stock");
+  EXPECT_EQ(generation, 258u);
+  EXPECT_EQ(row, "product-42");
+  ASSERT_TRUE(ParseViewRowKey(ViewRowKey("v", 0, ""), &name, &generation, &row));
+  EXPECT_EQ(row, "");
+  EXPECT_FALSE(ParseViewRowKey("no-nul", &name, &generation, &row));
+  EXPECT_FALSE(ParseViewRowKey("v\0short"s, &name, &generation, &row));
+}
+
+TEST(Keys, PrefixEndIsTheFirstKeyAfterThePrefix) {
+  EXPECT_EQ(PrefixEnd("ab"), "ac");
+  EXPECT_EQ(PrefixEnd("a\xff"), "b");
+  EXPECT_EQ(PrefixEnd("\xff\xff"), "");
+  EXPECT_LT(ViewRowKey("v", 1, "\xff\xff"), PrefixEnd(ViewRowPrefix("v", 1)));
+}
+
+TEST(Keys, CountersAreDecimalAndDecode) {
+  EXPECT_EQ(EncodeCounter(42), "42");
+  uint64_t v = 0;
+  ASSERT_TRUE(ParseCounter("42", &v));
+  EXPECT_EQ(v, 42u);
+  EXPECT_FALSE(ParseCounter("", &v));
+  EXPECT_FALSE(ParseCounter("4x", &v));
+}
+
+}  // namespace
+}  // namespace evlog::keys
