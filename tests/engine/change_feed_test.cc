@@ -21,10 +21,6 @@ using std::chrono::seconds;
 
 class FeedTest : public testutil::StoreTest {
  protected:
-  Position Add(const std::string& stream, const std::string& type) {
-    return AppendOne(stream, type).last_position;
-  }
-
   std::unique_ptr<ChangeFeed> Open(ChangeFeedOptions options) {
     auto feed = store_->OpenFeed(options);
     EXPECT_TRUE(feed.ok()) << feed.status().ToString();

@@ -25,10 +25,6 @@ using std::chrono::seconds;
 
 class SubscriptionTest : public testutil::StoreTest {
  protected:
-  Position Add(const std::string& stream, const std::string& type = "T") {
-    return AppendOne(stream, type).last_position;
-  }
-
   std::unique_ptr<Subscription> Subscribe(SubscriptionOptions options, BatchHandler handler) {
     auto sub = store_->Subscribe(std::move(options), std::move(handler));
     EXPECT_TRUE(sub.ok()) << sub.status().ToString();
