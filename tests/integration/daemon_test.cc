@@ -455,11 +455,13 @@ TEST_F(SlowReader, UnderTheBudgetASessionHoldingMoreThanItsShareTakesNoMoreReque
   // I/O thread, after the requests are in the slow session's socket. A
   // request taken would reserve its page at once, and its answer would never
   // leave (nobody reads it): the queued bytes would not come back to
-  // `before` (the round trip's own answer may still be leaving).
+  // `before` (the round trip's own answer may still be leaving; 10 s stays
+  // well under the 30 s write timeout, which would free a taken answer).
   Result<std::unique_ptr<Client>> other = Connect();
   ASSERT_TRUE(other.ok());
   ASSERT_TRUE((*other)->Stats().ok());
-  EXPECT_TRUE(Eventually([&] { return server_->queued_bytes() == before; }))
+  EXPECT_TRUE(
+      Eventually([&] { return server_->queued_bytes() == before; }, std::chrono::seconds(10)))
       << "the session took requests under pressure: " << server_->queued_bytes() << " bytes, "
       << before << " before";
   EXPECT_EQ(server_->slow_consumers_closed(), 0u);
