@@ -1,11 +1,5 @@
 #include "bench_util.h"
 
-#include <stdlib.h>
-
-#include <filesystem>
-#include <stdexcept>
-#include <system_error>
-
 namespace evlog::bench {
 
 const std::string& Payload() {
@@ -20,17 +14,6 @@ const std::vector<std::string>& StreamNames() {
     return v;
   }();
   return names;
-}
-
-ScratchDir::ScratchDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "evlog-bench-XXXXXX").string();
-  if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  path_ = pattern;
-}
-
-ScratchDir::~ScratchDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
 }
 
 }  // namespace evlog::bench

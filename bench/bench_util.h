@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "harness/temp_dir.h"
+
 namespace evlog::bench {
 
 // The standard workload: streams "stream-0".."stream-999", type "ItemAdded",
@@ -60,16 +62,10 @@ class Window {
   bool waiting_ = false;
 };
 
-class ScratchDir {
+// The benches' scratch directory: evlog_harness's TempDir, named evlog-bench-*.
+class ScratchDir : public harness::TempDir {
  public:
-  ScratchDir();
-  ~ScratchDir();
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
+  ScratchDir() : TempDir("", "evlog-bench") {}
 };
 
 }  // namespace evlog::bench

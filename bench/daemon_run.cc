@@ -7,13 +7,9 @@
 #include "daemon_run.h"
 
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <stdexcept>
 #include <thread>
@@ -21,6 +17,8 @@
 
 #include "bench_util.h"
 #include "client.h"
+#include "harness/child_process.h"
+#include "harness/listening_line.h"
 #include "target.h"
 
 namespace evlog::bench {
@@ -33,52 +31,26 @@ double Seconds(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// evlogd as a child process, stopped with SIGTERM when this goes.
+// evlogd as a child process, stopped with SIGTERM (its drain) and reaped
+// when this goes.
 class Daemon {
  public:
   Daemon(const std::string& evlogd, const std::string& db) {
-    int pipe_fds[2];
-    if (pipe(pipe_fds) != 0) throw std::runtime_error("pipe failed");
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(pipe_fds[1], STDOUT_FILENO);
-      close(pipe_fds[0]);
-      close(pipe_fds[1]);
-      execl(evlogd.c_str(), evlogd.c_str(), "--db", db.c_str(), "--listen", "127.0.0.1:0",
-            static_cast<char*>(nullptr));
-      _exit(127);
+    std::string error;
+    child_ =
+        harness::ChildProcess::Start({evlogd, "--db", db, "--listen", "127.0.0.1:0"}, {}, &error);
+    if (child_ == nullptr) throw std::runtime_error(error);
+    if (!harness::ReadListeningPort(child_->out(), "evlogd listening on ", &port_)) {
+      throw std::runtime_error("evlogd did not start");
     }
-    close(pipe_fds[1]);
-    if (pid_ < 0) throw std::runtime_error("fork failed");
-    out_ = fdopen(pipe_fds[0], "r");
-    // "evlogd listening on 127.0.0.1:PORT"
-    char line[256];
-    while (std::fgets(line, sizeof(line), out_) != nullptr) {
-      std::string text(line);
-      auto at = text.find("listening on ");
-      if (at == std::string::npos) continue;
-      auto colon = text.rfind(':');
-      port_ = static_cast<uint16_t>(std::stoul(text.substr(colon + 1)));
-      return;
-    }
-    throw std::runtime_error("evlogd did not start");
   }
 
-  ~Daemon() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      int status;
-      while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-      }
-    }
-    if (out_ != nullptr) std::fclose(out_);
-  }
+  ~Daemon() { child_->KillAndWait(SIGTERM); }
 
   uint16_t port() const { return port_; }
 
  private:
-  pid_t pid_ = -1;
-  FILE* out_ = nullptr;
+  std::unique_ptr<harness::ChildProcess> child_;
   uint16_t port_ = 0;
 };
 

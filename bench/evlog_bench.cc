@@ -32,6 +32,8 @@
 #include <vector>
 
 #include "bench_util.h"
+#include "harness/child_process.h"
+#include "harness/temp_dir.h"
 #include "report.h"
 #include "workload.h"
 
@@ -71,34 +73,18 @@ struct WorkerOutput {
 
 // Runs `argv` with stdout captured; stderr passes through.
 WorkerOutput Spawn(const std::vector<std::string>& argv) {
-  int pipe_fds[2];
-  if (pipe(pipe_fds) != 0) throw std::runtime_error(std::string("pipe: ") + strerror(errno));
-  pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error(std::string("fork: ") + strerror(errno));
-  if (pid == 0) {
-    dup2(pipe_fds[1], STDOUT_FILENO);
-    close(pipe_fds[0]);
-    close(pipe_fds[1]);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    std::fprintf(stderr, "exec %s: %s\n", args[0], strerror(errno));
-    _exit(127);
-  }
-  close(pipe_fds[1]);
+  std::string error;
+  auto child = harness::ChildProcess::Start(argv, {}, &error);
+  if (child == nullptr) throw std::runtime_error(error);
   WorkerOutput result;
   char buf[4096];
   ssize_t n;
-  while ((n = read(pipe_fds[0], buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
+  while ((n = read(child->out_fd(), buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
     if (n > 0) result.out.append(buf, static_cast<size_t>(n));
-    if (n < 0 && g_interrupted) kill(pid, SIGKILL);
+    if (n < 0 && g_interrupted) child->Signal(SIGKILL);
   }
-  close(pipe_fds[0]);
-  int status = 0;
-  struct rusage usage;
-  while (wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
-  }
+  struct rusage usage {};
+  const int status = child->Wait(&usage);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   result.peak_rss_bytes = static_cast<int64_t>(usage.ru_maxrss) * 1024;
   return result;
@@ -178,27 +164,6 @@ std::string Figure(const json& m) {
   return buf;
 }
 
-// A directory removed, with everything in it, when it goes out of scope.
-class RunDir {
- public:
-  explicit RunDir(const std::string& parent) {
-    fs::create_directories(parent);
-    std::string pattern = (fs::path(parent) / "evlog-bench-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) {
-      throw std::runtime_error("cannot make a directory in " + parent + ": " + strerror(errno));
-    }
-    path_ = pattern;
-  }
-  ~RunDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 struct RunOptions {
   std::vector<std::string> workloads;
   int64_t events = 1'000'000;
@@ -214,7 +179,7 @@ int Run(const RunOptions& o) {
   action.sa_handler = OnInterrupt;
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
-  RunDir run_dir(o.dir.empty() ? fs::temp_directory_path().string() : o.dir);
+  harness::TempDir run_dir(o.dir, "evlog-bench");
   json report;
   std::fprintf(stderr, "measuring the device's fdatasync rate (%d syncs)...\n", o.fsyncs);
   report["machine"] = MachineInfo(run_dir.path(), o.fsyncs);
@@ -367,7 +332,7 @@ int64_t Instructions(const std::string& self, const WorkloadConfig& c, const std
 // and set-up cancel out.
 int Cost(int64_t events, const std::string& json_path) {
   const std::string self = SelfPath();
-  RunDir run_dir(fs::temp_directory_path().string());
+  harness::TempDir run_dir("", "evlog-bench");
   json report = {{"cost", json::array()}};
   std::printf("%-12s %16s %16s\n", "system", "instr/append", "instr/read event");
   for (System system : kSystems) {

@@ -14,6 +14,7 @@
 
 #include "evlog/view.h"
 #include "testutil/child_process.h"
+#include "testutil/store_fixture.h"
 #include "testutil/temp_dir.h"
 #include "testutil/tool_report.h"
 #include "torture/torture.h"
@@ -44,12 +45,10 @@ TEST(CrashTorture, FiftyKillsLoseNoAcknowledgedAppendNorDoubleApplyNorSkipAnEven
 }
 
 // The checker itself must catch what it exists to catch.
-class TortureVerify : public ::testing::Test {
+class TortureVerify : public testutil::StoreTest {
  protected:
   void SetUp() override {
-    auto store = Store::Open(Options{}, dir_.Sub("store"));
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(store).value();
+    ASSERT_NO_FATAL_FAILURE(StoreTest::SetUp());
     // Two acknowledged appends: 3 events to a, then 1 to a and 2 to b.
     for (const Ack& shape :
          {Ack{.op = 1, .streams = {{"a", Version(1), Version(3)}}},
@@ -57,17 +56,10 @@ class TortureVerify : public ::testing::Test {
           .streams = {{"a", Version(4), Version(4)}, {"b", Version(1), Version(2)}}}}) {
       auto r = store_->Append(RebuildAppend(shape));
       ASSERT_TRUE(r.ok()) << r.status().ToString();
-      Ack ack{.op = shape.op};
-      for (const auto& s : r->streams) {
-        ack.streams.push_back(
-            {s.stream, s.first_version, s.last_version, s.first_position, s.last_position});
-      }
-      acks_[ack.op] = ack;
+      acks_[shape.op] = AckOf(shape.op, *r);
     }
   }
 
-  TempDir dir_;
-  std::unique_ptr<Store> store_;
   std::map<uint64_t, Ack> acks_;
 };
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "evlog/store.h"
+#include "testutil/store_fixture.h"
 #include "testutil/temp_dir.h"
 
 namespace evlog {
@@ -18,21 +19,8 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-class FeedTest : public ::testing::Test {
+class FeedTest : public testutil::StoreTest {
  protected:
-  void SetUp() override {
-    auto opened = Store::Open(Options{}, dir_.Sub("store"));
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    store_ = std::move(opened).value();
-  }
-
-  Position Add(const std::string& stream, const std::string& type) {
-    auto r = store_->Append(stream, ExpectedVersion::Any(), {EventData{.type = type, .data = "d"}},
-                            Durability::kBuffered);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? r->streams[0].last_position : Position();
-  }
-
   std::unique_ptr<ChangeFeed> Open(ChangeFeedOptions options) {
     auto feed = store_->OpenFeed(options);
     EXPECT_TRUE(feed.ok()) << feed.status().ToString();
@@ -53,9 +41,6 @@ class FeedTest : public ::testing::Test {
       if (batch.events.empty() && feed.position() == before) return out;
     }
   }
-
-  testutil::TempDir dir_;
-  std::unique_ptr<Store> store_;
 };
 
 using Feed = FeedTest;

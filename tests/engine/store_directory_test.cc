@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "evlog/store.h"
+#include "testutil/raw_rocks.h"
 #include "testutil/store_fixture.h"
 #include "testutil/temp_dir.h"
 
@@ -59,19 +60,10 @@ void CreateRocksDb(const std::string& path, const std::vector<std::string>& fami
 }
 
 std::string ReadOwner(const std::string& path) {
-  std::vector<std::string> names;
-  EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  EXPECT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path, descriptors, &handles, &raw).ok());
-  if (raw == nullptr) return "";
-  std::unique_ptr<rocksdb::DB> db(raw);
   std::string value;
-  EXPECT_TRUE(db->Get(rocksdb::ReadOptions(), "owner", &value).ok());
-  for (auto* h : handles) EXPECT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
-  EXPECT_TRUE(db->Close().ok());
+  WithRawRocks(path, [&](rocksdb::DB& db, const auto&, const auto&) {
+    EXPECT_TRUE(db.Get(rocksdb::ReadOptions(), "owner", &value).ok());
+  });
   return value;
 }
 
@@ -119,23 +111,13 @@ TEST(StoreDirectory, AStoreMissingAFamilyOfALaterVersionOpens) {
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     ASSERT_TRUE((*r)->Append("a-1", ExpectedVersion::NoStream(), {Ev("T")}).ok());
   }
-  {
-    std::vector<std::string> names;
-    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
-    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-    for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path, descriptors, &handles, &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
+  WithRawRocks(path, [](rocksdb::DB& db, const auto& names, const auto& handles) {
     for (size_t i = 0; i < names.size(); ++i) {
       if (names[i] == "snapshots") {
-        ASSERT_TRUE(db->DropColumnFamily(handles[i]).ok());
+        ASSERT_TRUE(db.DropColumnFamily(handles[i]).ok());
       }
     }
-    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
-    ASSERT_TRUE(db->Close().ok());
-  }
+  });
   auto r = Store::Open(Options{}, path);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   auto it = (*r)->ReadAll();

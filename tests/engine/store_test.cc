@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "testutil/child_process.h"
+#include "testutil/raw_rocks.h"
 #include "testutil/store_fixture.h"
 
 namespace evlog {
@@ -26,18 +27,11 @@ using StoreOpen = testutil::StoreTest;
 // with the handle of column family `family`.
 template <class F>
 void WithRocks(const std::string& path, const std::string& family, F f) {
-  std::vector<std::string> names;
-  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path, descriptors, &handles, &raw).ok());
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (names[i] == family) f(raw, handles[i]);
-  }
-  for (auto* h : handles) raw->DestroyColumnFamilyHandle(h);
-  delete raw;
+  testutil::WithRawRocks(path, [&](rocksdb::DB& db, const auto& names, const auto& handles) {
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (names[i] == family) f(&db, handles[i]);
+    }
+  });
 }
 
 TEST_F(StoreOpen, ReopenKeepsEveryEventAsWritten) {

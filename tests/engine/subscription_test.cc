@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "evlog/store.h"
+#include "testutil/eventually.h"
 #include "testutil/store_fixture.h"
 #include "testutil/temp_dir.h"
 
@@ -22,32 +23,13 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-class SubscriptionTest : public ::testing::Test {
+class SubscriptionTest : public testutil::StoreTest {
  protected:
-  void SetUp() override { Reopen(); }
-
-  void Reopen() {
-    store_.reset();
-    auto opened = Store::Open(Options{}, dir_.Sub("store"));
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    store_ = std::move(opened).value();
-  }
-
-  Position Add(const std::string& stream, const std::string& type = "T") {
-    auto r = store_->Append(stream, ExpectedVersion::Any(), {EventData{.type = type, .data = "d"}},
-                            Durability::kBuffered);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? r->streams[0].last_position : Position();
-  }
-
   std::unique_ptr<Subscription> Subscribe(SubscriptionOptions options, BatchHandler handler) {
     auto sub = store_->Subscribe(std::move(options), std::move(handler));
     EXPECT_TRUE(sub.ok()) << sub.status().ToString();
     return sub.ok() ? std::move(sub).value() : nullptr;
   }
-
-  testutil::TempDir dir_;
-  std::unique_ptr<Store> store_;
 };
 
 // Records what a handler saw, thread-safely.
@@ -164,15 +146,12 @@ TEST_F(Subscriptions, RetriesThenParksThenReplays) {
   EXPECT_NE(std::find(positions.begin(), positions.end(), 2u), positions.end());
   // The handler sees the replayed event before the subscription records it
   // as replayed: wait (bounded) for that record, which must come.
-  bool recorded = false;
-  for (int i = 0; i < 1000 && !recorded; ++i) {
+  EXPECT_TRUE(testutil::Eventually([&] {
     infos = store_->ListSubscriptions();
     auto now_parked = store_->ListParked("s");
-    recorded = infos.ok() && (*infos)[0].parked == 0 && now_parked.ok() && !now_parked->empty() &&
-               (*now_parked)[0].replayed;
-    if (!recorded) std::this_thread::sleep_for(milliseconds(10));
-  }
-  EXPECT_TRUE(recorded) << "the replay was not recorded within 10 s";
+    return infos.ok() && (*infos)[0].parked == 0 && now_parked.ok() && !now_parked->empty() &&
+           (*now_parked)[0].replayed;
+  })) << "the replay was not recorded";
 }
 
 TEST_F(Subscriptions, StopPolicyHaltsAtTheFailingEvent) {

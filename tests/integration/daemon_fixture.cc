@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -9,6 +10,8 @@
 #include <cstring>
 
 #include "frame.h"
+#include "harness/listening_line.h"
+#include "harness/loopback.h"
 
 namespace evlog::testutil {
 
@@ -25,6 +28,14 @@ void DaemonTest::StartServer(server::ServerOptions options) {
   ASSERT_TRUE(s.ok()) << s.ToString();
   port_ = server_->local_endpoint().port();
   thread_ = std::thread([this] { io_->run(); });
+}
+
+void DaemonTest::StartHttpServer(server::ServerOptions options) {
+  if (!options.http) options.http = server::HttpOptions{};
+  options.http->endpoint = net::tcp::endpoint(net::asio::ip::make_address_v4("127.0.0.1"), 0);
+  StartServer(options);
+  ASSERT_TRUE(server_->http_endpoint().has_value());
+  http_port_ = server_->http_endpoint()->port();
 }
 
 void DaemonTest::StopServer() {
@@ -50,38 +61,35 @@ std::unique_ptr<ChildProcess> StartEvlogd(const std::vector<std::string>& flags,
   argv.insert(argv.end(), flags.begin(), flags.end());
   auto child = ChildProcess::Start(argv);
   if (child == nullptr) return nullptr;
-  char line[256];
-  if (fgets(line, sizeof(line), child->out()) == nullptr) return nullptr;
-  const std::string text(line);
-  const size_t colon = text.rfind(':');
-  if (text.rfind("evlogd listening on ", 0) != 0 || colon == std::string::npos) return nullptr;
-  port = static_cast<uint16_t>(std::stoul(text.substr(colon + 1)));
-  if (http_port != nullptr) {
-    if (fgets(line, sizeof(line), child->out()) == nullptr) return nullptr;
-    const std::string http_text(line);
-    const size_t http_colon = http_text.rfind(':');
-    if (http_text.rfind("evlogd http listening on ", 0) != 0 || http_colon == std::string::npos) {
-      return nullptr;
-    }
-    *http_port = static_cast<uint16_t>(std::stoul(http_text.substr(http_colon + 1)));
+  if (!harness::ReadListeningPort(child->out(), "evlogd listening on ", &port)) return nullptr;
+  if (http_port != nullptr &&
+      !harness::ReadListeningPort(child->out(), "evlogd http listening on ", http_port)) {
+    return nullptr;
   }
   return child;
 }
 
+void EvlogdProcessTest::StartDaemon() {
+  daemon_ = StartEvlogd(store(), "127.0.0.1:0", port_);
+  ASSERT_NE(daemon_, nullptr);
+}
+
+void EvlogdProcessTest::RestartDaemonOnSamePort() {
+  daemon_->KillAndWait(SIGKILL);
+  uint16_t same_port = 0;
+  daemon_ = StartEvlogd(store(), "127.0.0.1:" + std::to_string(port_), same_port);
+  ASSERT_NE(daemon_, nullptr);
+  ASSERT_EQ(same_port, port_);
+}
+
+Result<std::unique_ptr<Client>> EvlogdProcessTest::ConnectToDaemon(ClientOptions options) {
+  options.port = port_;
+  return Client::Connect(options);
+}
+
 std::unique_ptr<RawSession> RawSession::Connect(uint16_t port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  const int fd = harness::ConnectLoopback(port, std::chrono::seconds(10));
   if (fd < 0) return nullptr;
-  timeval timeout{.tv_sec = 10, .tv_usec = 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return nullptr;
-  }
   return std::unique_ptr<RawSession>(new RawSession(fd));
 }
 

@@ -29,8 +29,13 @@ class DaemonTest : public ::testing::Test {
   // Opens the store (once) and starts a server with `options` on an
   // ephemeral loopback port.
   void StartServer(server::ServerOptions options = {});
+  // StartServer with HTTP on an ephemeral loopback port as well (default
+  // HttpOptions unless `options` has some); sets http_port_.
+  void StartHttpServer(server::ServerOptions options = {});
   // Drains the server and waits for its thread. The store stays open.
   void StopServer();
+  // "127.0.0.1:<http port>", for a Host header.
+  std::string HttpHost() const { return "127.0.0.1:" + std::to_string(http_port_); }
 
   uint16_t port() const { return port_; }
   Result<std::unique_ptr<Client>> Connect(const std::string& token = "");
@@ -41,6 +46,24 @@ class DaemonTest : public ::testing::Test {
   std::unique_ptr<server::Server> server_;
   std::thread thread_;
   uint16_t port_ = 0;
+  uint16_t http_port_ = 0;
+};
+
+// evlogd as a child process serving store() on a loopback port, for the
+// tests that stop it with a signal; killed at the latest when the test ends.
+class EvlogdProcessTest : public ::testing::Test {
+ protected:
+  // Starts evlogd on an ephemeral port (port_).
+  void StartDaemon();
+  // Kills evlogd (SIGKILL) and starts it again on the same port.
+  void RestartDaemonOnSamePort();
+  // A client of it (`options.port` is set here).
+  Result<std::unique_ptr<Client>> ConnectToDaemon(ClientOptions options = {});
+  std::string store() const { return dir_.Sub("store"); }
+
+  TempDir dir_;
+  uint16_t port_ = 0;
+  std::unique_ptr<ChildProcess> daemon_;
 };
 
 // Starts the evlogd binary on `listen`; sets `port` from the line it prints.

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "integration/daemon_fixture.h"
+#include "testutil/eventually.h"
 #include "testutil/store_fixture.h"
 
 namespace evlog::testutil {
@@ -393,15 +394,6 @@ size_t SteadyQueuedBytes(const server::Server& server) {
   return last;
 }
 
-bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return true;
-}
-
 // A client that sends reads and never reads the answers fills the socket
 // buffers; the server stops reading it (bounded memory) and, on drain, gives
 // up on it after drain_timeout instead of waiting forever.
@@ -427,9 +419,8 @@ TEST_F(SlowReader, IsClosedAfterTheWriteTimeoutAndWhatItHeldIsFreed) {
   ASSERT_TRUE(c.ok());
   auto raw = StartSlowReader(port());
   ASSERT_NE(raw, nullptr);
-  ASSERT_TRUE(
-      WaitUntil([&] { return server_->slow_consumers_closed() == 1; }, std::chrono::seconds(10)));
-  EXPECT_TRUE(WaitUntil([&] { return server_->queued_bytes() == 0; }, std::chrono::seconds(5)))
+  ASSERT_TRUE(Eventually([&] { return server_->slow_consumers_closed() == 1; }));
+  EXPECT_TRUE(Eventually([&] { return server_->queued_bytes() == 0; }))
       << server_->queued_bytes() << " bytes still queued";
   // A client that reads is never taken for a slow one.
   Result<std::vector<OwnedEvent>> page = (*c)->ReadAll();
@@ -453,15 +444,26 @@ TEST_F(SlowReader, UnderTheBudgetASessionHoldingMoreThanItsShareTakesNoMoreReque
   // slow build (ThreadSanitizer) can hold the reservation alone past the
   // steadiness check, so wait for an answer, which holds more than a page.
   const size_t page = (size_t{1} << 20) + (size_t{64} << 10);
-  ASSERT_TRUE(WaitUntil([&] { return server_->queued_bytes() > page; }, std::chrono::seconds(60)));
+  ASSERT_TRUE(Eventually([&] { return server_->queued_bytes() > page; }, std::chrono::seconds(60)));
   const size_t before = SteadyQueuedBytes(*server_);
   ASSERT_GT(before, options.max_queued_bytes);
   ASSERT_LT(before, options.session.max_buffered_bytes);
   for (uint64_t id = 100; id < 110; ++id) {
     ASSERT_TRUE(raw->Send(server::EncodeRequest(server::Request{id, server::ReadAllRequest{}})));
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  EXPECT_EQ(server_->queued_bytes(), before) << "the session took requests under pressure";
+  // The barrier: a round trip on another session, through the server's one
+  // I/O thread, after the requests are in the slow session's socket. A
+  // request taken would reserve its page at once, and its answer would never
+  // leave (nobody reads it): the queued bytes would not come back to
+  // `before` (the round trip's own answer may still be leaving; 10 s stays
+  // well under the 30 s write timeout, which would free a taken answer).
+  Result<std::unique_ptr<Client>> other = Connect();
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE((*other)->Stats().ok());
+  EXPECT_TRUE(
+      Eventually([&] { return server_->queued_bytes() == before; }, std::chrono::seconds(10)))
+      << "the session took requests under pressure: " << server_->queued_bytes() << " bytes, "
+      << before << " before";
   EXPECT_EQ(server_->slow_consumers_closed(), 0u);
 }
 

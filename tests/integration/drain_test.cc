@@ -18,13 +18,12 @@
 namespace evlog::testutil {
 namespace {
 
-TEST(Drain, SigtermFinishesInFlightAppendsExitsZeroAndLosesNoAcknowledgedAppend) {
-  TempDir dir;
-  const std::string db = dir.Sub("store");
-  uint16_t port = 0;
-  std::unique_ptr<ChildProcess> daemon = StartEvlogd(db, "127.0.0.1:0", port);
-  ASSERT_NE(daemon, nullptr);
-  Result<std::unique_ptr<Client>> c = Client::Connect({.port = port});
+using Drain = EvlogdProcessTest;
+
+TEST_F(Drain, SigtermFinishesInFlightAppendsExitsZeroAndLosesNoAcknowledgedAppend) {
+  const std::string db = store();
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  Result<std::unique_ptr<Client>> c = ConnectToDaemon();
   ASSERT_TRUE(c.ok()) << c.status().ToString();
 
   constexpr int kAppends = 4000;
@@ -53,7 +52,7 @@ TEST(Drain, SigtermFinishesInFlightAppendsExitsZeroAndLosesNoAcknowledgedAppend)
     std::unique_lock lock(mu);
     ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(20), [&] { return acked.size() >= 500; }));
   }
-  const int status = daemon->KillAndWait(SIGTERM);
+  const int status = daemon_->KillAndWait(SIGTERM);
   ASSERT_TRUE(WIFEXITED(status)) << "evlogd did not exit by itself: " << status;
   EXPECT_EQ(WEXITSTATUS(status), 0);
   {

@@ -26,14 +26,11 @@ class HttpAdmission : public DaemonTest {
  protected:
   void SetUp() override {}
   void Start(server::HttpOptions http) {
-    http.endpoint = net::tcp::endpoint(net::asio::ip::make_address_v4("127.0.0.1"), 0);
     server::ServerOptions options;
     options.http = std::move(http);
-    StartServer(options);
-    ASSERT_TRUE(server_->http_endpoint().has_value());
-    http_port_ = server_->http_endpoint()->port();
+    StartHttpServer(options);
   }
-  std::string Host() const { return "127.0.0.1:" + std::to_string(http_port_); }
+  std::string Host() const { return HttpHost(); }
   // A request with `headers` (each "Name: value\r\n"), keep-alive.
   std::string Request(const std::string& method, const std::string& path,
                       const std::string& headers, const std::string& body = "") const {
@@ -56,8 +53,6 @@ class HttpAdmission : public DaemonTest {
     for (; (*it)->Valid(); (*it)->Next()) ++n;
     return n;
   }
-
-  uint16_t http_port_ = 0;
 };
 
 // A request line and headers that would take 30 s at 200 ms a byte.

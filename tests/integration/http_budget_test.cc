@@ -19,6 +19,8 @@
 
 #include "integration/daemon_fixture.h"
 #include "integration/http_socket.h"
+#include "testutil/eventually.h"
+#include "testutil/max_sampler.h"
 
 namespace evlog::testutil {
 namespace {
@@ -28,17 +30,8 @@ using Json = nlohmann::json;
 class HttpBudget : public DaemonTest {
  protected:
   void SetUp() override {}
-  void Start(server::ServerOptions options) {
-    server::HttpOptions http = options.http.value_or(server::HttpOptions{});
-    http.endpoint = net::tcp::endpoint(net::asio::ip::make_address_v4("127.0.0.1"), 0);
-    options.http = std::move(http);
-    StartServer(options);
-    ASSERT_TRUE(server_->http_endpoint().has_value());
-    http_port_ = server_->http_endpoint()->port();
-  }
-  std::string Host() const { return "127.0.0.1:" + std::to_string(http_port_); }
-
-  uint16_t http_port_ = 0;
+  void Start(server::ServerOptions options) { StartHttpServer(std::move(options)); }
+  std::string Host() const { return HttpHost(); }
 };
 
 // The head of a POST announcing a 100000-byte body, with `authorization`
@@ -110,14 +103,7 @@ TEST_F(HttpBudget, UnreadHttpReadsStayWithinTheServerWideBudget) {
       ASSERT_TRUE((*c)->Append(big).ok());
     }
   }
-  std::atomic<bool> sampling{true};
-  std::atomic<size_t> sampled_max{0};
-  std::thread sampler([&] {
-    while (sampling.load()) {
-      sampled_max = std::max(sampled_max.load(), server_->queued_bytes());
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-  });
+  MaxSampler sampler([&] { return server_->queued_bytes(); });
   const std::string get = "GET /all?count=4 HTTP/1.1\r\nHost: " + Host() + "\r\n\r\n";
   std::vector<std::unique_ptr<HttpSocket>> clients;
   for (int i = 0; i < kClients; ++i) {
@@ -127,13 +113,8 @@ TEST_F(HttpBudget, UnreadHttpReadsStayWithinTheServerWideBudget) {
     for (int r = 0; r < kPipeline; ++r) burst += get;
     ASSERT_TRUE(clients.back()->Send(burst));
   }
-  // Until the unread answers fill half the budget (bounded: 10 s).
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (server_->queued_bytes() < options.max_queued_bytes / 2 &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  EXPECT_GE(server_->queued_bytes(), options.max_queued_bytes / 2)
+  // Until the unread answers fill half the budget.
+  EXPECT_TRUE(Eventually([&] { return server_->queued_bytes() >= options.max_queued_bytes / 2; }))
       << "the unread HTTP answers are not counted in the server-wide budget";
   // All read at once: a session holding the budget waits for its own client.
   std::atomic<int> answered{0};
@@ -150,11 +131,10 @@ TEST_F(HttpBudget, UnreadHttpReadsStayWithinTheServerWideBudget) {
     });
   }
   for (std::thread& t : readers) t.join();
-  sampling = false;
-  sampler.join();
+  const size_t sampled_max = sampler.Stop();
   EXPECT_EQ(answered.load(), kClients * kPipeline) << "clients that read did not get all their answers";
   const size_t peak =
-      std::max({sampled_max.load(), server_->queued_bytes(), server_->peak_queued_bytes()});
+      std::max({sampled_max, server_->queued_bytes(), server_->peak_queued_bytes()});
   EXPECT_LE(peak, options.max_queued_bytes)
       << "peak " << peak << " bytes queued, the budget is " << options.max_queued_bytes;
 }

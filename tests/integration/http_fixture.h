@@ -148,15 +148,8 @@ class SseReader {
 
 class HttpTest : public DaemonTest {
  protected:
-  void SetUp() override { StartHttp(); }
+  void SetUp() override { StartHttpServer(); }
 
-  void StartHttp(server::ServerOptions options = {}) {
-    if (!options.http) options.http = server::HttpOptions{};
-    options.http->endpoint = net::tcp::endpoint(net::asio::ip::make_address_v4("127.0.0.1"), 0);
-    StartServer(options);
-    ASSERT_TRUE(server_->http_endpoint().has_value());
-    http_port_ = server_->http_endpoint()->port();
-  }
   std::string Url(const std::string& path) const {
     return "http://127.0.0.1:" + std::to_string(http_port_) + path;
   }
@@ -181,8 +174,6 @@ class HttpTest : public DaemonTest {
       ASSERT_TRUE(r.ok()) << r.status().ToString();
     }
   }
-
-  uint16_t http_port_ = 0;
 };
 
 }  // namespace evlog::testutil

@@ -112,7 +112,7 @@ TEST_F(HttpJson, ADeepEventAlreadyStoredReadsAsAStringOnEveryRoute) {
     EventData event{.type = "T", .data = deep, .metadata = deep, .content_type = ContentType::kJson};
     ASSERT_TRUE((*store)->Append("a-1", ExpectedVersion::Any(), {event}).ok());
   }
-  StartHttp();
+  StartHttpServer();
   for (const std::string path : {"/streams/a-1", "/all"}) {
     HttpReply r = Get(path);
     ASSERT_EQ(r.status, 200) << path;

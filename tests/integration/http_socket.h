@@ -17,6 +17,8 @@
 #include <string>
 #include <string_view>
 
+#include "harness/loopback.h"
+
 namespace evlog::testutil {
 
 struct Reply {
@@ -35,19 +37,13 @@ struct Reply {
 
 class HttpSocket {
  public:
-  explicit HttpSocket(uint16_t port) : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
-    timeval timeout{.tv_sec = 10, .tv_usec = 0};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-    setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  explicit HttpSocket(uint16_t port)
+      : fd_(harness::ConnectLoopback(port, std::chrono::seconds(10))) {}
+  ~HttpSocket() {
+    if (fd_ >= 0) close(fd_);
   }
-  ~HttpSocket() { close(fd_); }
 
-  bool connected() const { return connected_; }
+  bool connected() const { return fd_ >= 0; }
   bool Send(std::string_view bytes) {
     while (!bytes.empty()) {
       const ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
@@ -104,7 +100,6 @@ class HttpSocket {
   }
 
   int fd_;
-  bool connected_ = false;
   std::string in_;
 };
 

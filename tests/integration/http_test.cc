@@ -148,7 +148,7 @@ TEST_F(HttpTest, OversizeBodyIs413AndChangesNothing) {
   StopServer();
   server::ServerOptions options;
   options.http = server::HttpOptions{.max_body_bytes = 64 << 10};
-  StartHttp(options);
+  StartHttpServer(options);
   const std::string path = dir_.Sub("big.json");
   {
     std::ofstream out(path);
@@ -173,7 +173,7 @@ TEST_F(HttpTest, MissingOrWrongBearerTokenIs401) {
   StopServer();
   server::ServerOptions options;
   options.dispatcher.token = "s3cret";
-  StartHttp(options);
+  StartHttpServer(options);
   HttpReply r = Get("/streams");
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(r.json()["code"], "unauthorized");
@@ -337,7 +337,7 @@ TEST_F(HttpTest, SubscribeSendsKeepaliveCommentsWhenIdle) {
   StopServer();
   server::ServerOptions options;
   options.http = server::HttpOptions{.sse_heartbeat = std::chrono::milliseconds(20)};
-  StartHttp(options);
+  StartHttpServer(options);
   SseReader sse(http_port_, "");
   ASSERT_TRUE(sse.WaitForComment("subscribed"));
   EXPECT_TRUE(sse.WaitForComment("keepalive"));
@@ -356,7 +356,7 @@ TEST_F(HttpTest, SessionOverTheLimitGets503) {
   StopServer();
   server::ServerOptions options;
   options.http = server::HttpOptions{.max_sessions = 1};
-  StartHttp(options);
+  StartHttpServer(options);
   SseReader sse(http_port_, "");
   ASSERT_TRUE(sse.WaitForComment("subscribed"));  // holds the one session
   HttpReply r = Get("/streams");

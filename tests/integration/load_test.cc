@@ -14,6 +14,7 @@
 
 #include "loadtest/loadtest.h"
 #include "testutil/child_process.h"
+#include "testutil/store_fixture.h"
 #include "testutil/temp_dir.h"
 #include "testutil/tool_report.h"
 
@@ -78,12 +79,10 @@ TEST(DaemonLoad, SurvivesMixedSessionsAndKeepsEveryAcknowledgedAppend) {
 }
 
 // The checker itself must catch what it exists to catch.
-class LoadVerify : public ::testing::Test {
+class LoadVerify : public StoreTest {
  protected:
   void SetUp() override {
-    auto store = Store::Open(Options{}, dir_.Sub("store"));
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(store).value();
+    ASSERT_NO_FATAL_FAILURE(StoreTest::SetUp());
     // Op 1: 2 events to s; op 2: 1 event to t; op 3: 1 more to s.
     for (auto [op, stream, count] :
          {std::tuple<uint64_t, std::string, uint32_t>{1, "s", 2}, {2, "t", 1}, {3, "s", 1}}) {
@@ -99,8 +98,6 @@ class LoadVerify : public ::testing::Test {
     }
   }
 
-  TempDir dir_;
-  std::unique_ptr<Store> store_;
   std::vector<loadtest::AckedAppend> acks_;
   loadtest::LoadResult result_;
 };

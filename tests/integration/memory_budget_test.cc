@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "daemon_fixture.h"
+#include "testutil/max_sampler.h"
 
 namespace evlog::testutil {
 namespace {
@@ -98,14 +99,7 @@ bool ReadPipeline(RawSession& raw, uint64_t credits) {
 // and one page (1 MiB + 64 KiB), and the sessions that read all finish.
 TEST_F(MemoryBudget, QueuedBytesStayWithinTheBudgetPlusAShareAndAPagePerSession) {
   ASSERT_NO_FATAL_FAILURE(StartWithBigEvents());
-  std::atomic<bool> sampling{true};
-  std::atomic<size_t> sampled_max{0};
-  std::thread sampler([&] {
-    while (sampling.load()) {
-      sampled_max = std::max(sampled_max.load(), server_->queued_bytes());
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-  });
+  MaxSampler sampler([&] { return server_->queued_bytes(); });
   std::vector<std::unique_ptr<RawSession>> slow;
   for (int i = 0; i < kSlow; ++i) {
     slow.push_back(StartPipeline(port(), uint64_t{1} << 40));
@@ -121,15 +115,14 @@ TEST_F(MemoryBudget, QueuedBytesStayWithinTheBudgetPlusAShareAndAPagePerSession)
     });
   }
   for (auto& t : readers) t.join();
-  sampling = false;
-  sampler.join();
+  const size_t sampled_max = sampler.Stop();
 
   EXPECT_EQ(finished.load(), kSessions - kSlow) << "sessions that read did not all finish";
   const size_t slack = kSessions * (options_.session.max_buffered_bytes_under_pressure +
                                     options_.session.min_page_bytes);
   const size_t bound = options_.max_queued_bytes + slack;
-  const size_t peak = std::max({sampled_max.load(), server_->queued_bytes(),
-                                server_->peak_queued_bytes()});
+  const size_t peak =
+      std::max({sampled_max, server_->queued_bytes(), server_->peak_queued_bytes()});
   EXPECT_LE(peak, bound) << "peak " << peak << " bytes queued, the budget is "
                          << options_.max_queued_bytes;
   EXPECT_GT(peak, options_.max_queued_bytes / 2) << "the slow sessions did not fill the budget";

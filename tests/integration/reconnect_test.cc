@@ -18,14 +18,12 @@
 namespace evlog::testutil {
 namespace {
 
-TEST(Reconnect, AppendsRetriedAcrossADaemonCrashAreAppliedExactlyOnce) {
-  TempDir dir;
-  const std::string db = dir.Sub("store");
-  uint16_t port = 0;
-  std::unique_ptr<ChildProcess> daemon = StartEvlogd(db, "127.0.0.1:0", port);
-  ASSERT_NE(daemon, nullptr);
-  Result<std::unique_ptr<Client>> c =
-      Client::Connect({.port = port, .reconnect_for = std::chrono::seconds(20)});
+using Reconnect = EvlogdProcessTest;
+
+TEST_F(Reconnect, AppendsRetriedAcrossADaemonCrashAreAppliedExactlyOnce) {
+  const std::string db = store();
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  Result<std::unique_ptr<Client>> c = ConnectToDaemon({.reconnect_for = std::chrono::seconds(20)});
   ASSERT_TRUE(c.ok()) << c.status().ToString();
 
   constexpr int kAppends = 4000;
@@ -55,11 +53,7 @@ TEST(Reconnect, AppendsRetriedAcrossADaemonCrashAreAppliedExactlyOnce) {
     std::unique_lock lock(mu);
     ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(20), [&] { return ok >= 500; }));
   }
-  daemon->KillAndWait(SIGKILL);
-  uint16_t same_port = 0;
-  daemon = StartEvlogd(db, "127.0.0.1:" + std::to_string(port), same_port);
-  ASSERT_NE(daemon, nullptr);
-  ASSERT_EQ(same_port, port);
+  ASSERT_NO_FATAL_FAILURE(RestartDaemonOnSamePort());
   {
     std::unique_lock lock(mu);
     ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(20),
@@ -69,7 +63,7 @@ TEST(Reconnect, AppendsRetriedAcrossADaemonCrashAreAppliedExactlyOnce) {
   EXPECT_EQ(ok, kAppends);
   EXPECT_EQ(positions.size(), static_cast<size_t>(kAppends)) << "two appends got one position";
   c->reset();
-  const int status = daemon->KillAndWait(SIGTERM);
+  const int status = daemon_->KillAndWait(SIGTERM);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 
   Result<std::unique_ptr<Store>> store = Store::Open(Options{.create_if_missing = false}, db);
@@ -86,14 +80,10 @@ TEST(Reconnect, AppendsRetriedAcrossADaemonCrashAreAppliedExactlyOnce) {
   std::printf("%d appends, %d answered as deduplicated after the crash\n", kAppends, deduplicated);
 }
 
-TEST(Reconnect, ASubscriptionResumesAcrossADaemonRestartWithoutGapOrDuplicate) {
-  TempDir dir;
-  const std::string db = dir.Sub("store");
-  uint16_t port = 0;
-  std::unique_ptr<ChildProcess> daemon = StartEvlogd(db, "127.0.0.1:0", port);
-  ASSERT_NE(daemon, nullptr);
-  Result<std::unique_ptr<Client>> c =
-      Client::Connect({.port = port, .reconnect_for = std::chrono::seconds(20)});
+TEST_F(Reconnect, ASubscriptionResumesAcrossADaemonRestartWithoutGapOrDuplicate) {
+  const std::string db = store();
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  Result<std::unique_ptr<Client>> c = ConnectToDaemon({.reconnect_for = std::chrono::seconds(20)});
   ASSERT_TRUE(c.ok()) << c.status().ToString();
 
   std::mutex mu;
@@ -127,11 +117,7 @@ TEST(Reconnect, ASubscriptionResumesAcrossADaemonRestartWithoutGapOrDuplicate) {
   };
   append(150);
   ASSERT_TRUE(wait_for(150));
-  daemon->KillAndWait(SIGKILL);
-  uint16_t same_port = 0;
-  daemon = StartEvlogd(db, "127.0.0.1:" + std::to_string(port), same_port);
-  ASSERT_NE(daemon, nullptr);
-  ASSERT_EQ(same_port, port);
+  ASSERT_NO_FATAL_FAILURE(RestartDaemonOnSamePort());
   append(150);  // reconnects; the subscription resumes on the new session
   ASSERT_TRUE(wait_for(300)) << seen.size() << " events seen";
   {
@@ -144,19 +130,16 @@ TEST(Reconnect, ASubscriptionResumesAcrossADaemonRestartWithoutGapOrDuplicate) {
   ASSERT_TRUE((*sub)->Cancel().ok());
   sub->reset();
   c->reset();
-  const int status = daemon->KillAndWait(SIGTERM);
+  const int status = daemon_->KillAndWait(SIGTERM);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
-TEST(Reconnect, WithoutReconnectALostDaemonFailsPendingCallsWithIOError) {
-  TempDir dir;
-  uint16_t port = 0;
-  std::unique_ptr<ChildProcess> daemon = StartEvlogd(dir.Sub("store"), "127.0.0.1:0", port);
-  ASSERT_NE(daemon, nullptr);
-  Result<std::unique_ptr<Client>> c = Client::Connect({.port = port});
+TEST_F(Reconnect, WithoutReconnectALostDaemonFailsPendingCallsWithIOError) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  Result<std::unique_ptr<Client>> c = ConnectToDaemon();
   ASSERT_TRUE(c.ok());
   ASSERT_TRUE((*c)->Stats().ok());
-  daemon->KillAndWait(SIGKILL);
+  daemon_->KillAndWait(SIGKILL);
   const Status s = (*c)->Stats().status();
   EXPECT_TRUE(s.IsIOError()) << s.ToString();
   EXPECT_FALSE((*c)->connected());

@@ -6,13 +6,16 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <vector>
 
 #include "integration/daemon_fixture.h"
+#include "testutil/eventually.h"
 
 namespace evlog {
 namespace {
 
 using testutil::DaemonTest;
+using testutil::Eventually;
 using Subscriptions = DaemonTest;
 
 constexpr auto kPatience = std::chrono::seconds(20);
@@ -71,18 +74,28 @@ TEST_F(Subscriptions, TheDaemonPushesNoMoreThanTheCreditsAndBuffersNoMore) {
   ASSERT_TRUE(sub.ok()) << sub.status().ToString();
   ASSERT_TRUE(got.WaitFor(100));
   // The client grants nothing more: nothing more comes, and the daemon
-  // holds nothing for it (no push is made without credit).
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // holds nothing for it (no push is made without credit). The barrier: a
+  // second subscription of the session, with credits, takes in the whole
+  // log, then a round trip on the session; the client hands pushes and
+  // answers over on its I/O thread in the order the daemon sent them.
+  Collector witness;
+  auto all = (*client)->Subscribe({}, witness.Callback());
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_TRUE(witness.WaitFor(5000));
+  ASSERT_TRUE((*client)->Stats().ok());
   EXPECT_EQ(got.size(), 100u);
-  EXPECT_LT(server_->queued_bytes(), 16u << 10) << "the daemon buffers for a client without credit";
+  // (Eventually: the last writes to the witness may still be completing.)
+  EXPECT_TRUE(Eventually([&] { return server_->queued_bytes() < (16u << 10); }))
+      << "the daemon buffers for a client without credit";
   AppendEvents(*store_, 1000);  // New commits change nothing either.
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_TRUE(witness.WaitFor(6000));
+  ASSERT_TRUE((*client)->Stats().ok());
   EXPECT_EQ(got.size(), 100u);
-  EXPECT_LT(server_->queued_bytes(), 16u << 10);
+  EXPECT_TRUE(Eventually([&] { return server_->queued_bytes() < (16u << 10); }));
 
   (*sub)->Grant(400);
   ASSERT_TRUE(got.WaitFor(500));
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_TRUE((*client)->Stats().ok());  // a push past the credits would come before its answer
   EXPECT_EQ(got.size(), 500u);
   (*sub)->Grant(1'000'000);
   ASSERT_TRUE(got.WaitFor(6000));
@@ -115,15 +128,24 @@ TEST_F(Subscriptions, ResumeAfterAPositionWithFilters) {
       {.feed = {.start = FeedStart::After(Position(1500)), .category = "stream"}}, got.Callback());
   ASSERT_TRUE(sub.ok()) << sub.status().ToString();
   ASSERT_TRUE(got.WaitFor(1500));
-  std::lock_guard<std::mutex> lock(got.mu);
-  EXPECT_EQ(got.positions.front(), 1501u);
-  EXPECT_EQ(got.positions.back(), 3000u);
+  {
+    std::lock_guard<std::mutex> lock(got.mu);
+    EXPECT_EQ(got.positions.front(), 1501u);
+    EXPECT_EQ(got.positions.back(), 3000u);
+  }
 
+  // None of the 3000 is in the category: an event of it appended after them
+  // is the first and only one handed over.
   Collector none;
   auto other = (*client)->Subscribe({.feed = {.category = "nobody"}}, none.Callback());
   ASSERT_TRUE(other.ok());
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_EQ(none.size(), 0u);
+  ASSERT_TRUE(store_
+                  ->Append("nobody-1", ExpectedVersion::Any(),
+                           {EventData{.type = "Marker", .data = "m"}}, Durability::kBuffered)
+                  .ok());
+  ASSERT_TRUE(none.WaitFor(1));
+  std::lock_guard<std::mutex> lock(none.mu);
+  EXPECT_EQ(none.positions, std::vector<uint64_t>{3001});
 }
 
 TEST_F(Subscriptions, UnsubscribeStopsThePushes) {
@@ -132,14 +154,20 @@ TEST_F(Subscriptions, UnsubscribeStopsThePushes) {
   Collector got;
   auto sub = (*client)->Subscribe({.feed = {.start = FeedStart::Latest()}}, got.Callback());
   ASSERT_TRUE(sub.ok());
+  // The barrier: another subscription of the same session, which stays.
+  Collector witness;
+  auto other = (*client)->Subscribe({.feed = {.start = FeedStart::Latest()}}, witness.Callback());
+  ASSERT_TRUE(other.ok());
   AppendEvents(*store_, 100);
   ASSERT_TRUE(got.WaitFor(100));
   ASSERT_TRUE((*sub)->Cancel().ok());
   AppendEvents(*store_, 100);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  EXPECT_EQ(got.size(), 100u);
-  // The session goes on.
+  // The other subscription has had the new commits pushed, and a round trip
+  // on the session follows them: the session goes on, the cancelled
+  // subscription got nothing more.
+  ASSERT_TRUE(witness.WaitFor(200));
   EXPECT_EQ((*client)->Stats()->events, 200u);
+  EXPECT_EQ(got.size(), 100u);
 }
 
 TEST_F(Subscriptions, ASessionHoldsAtMostSixteen) {

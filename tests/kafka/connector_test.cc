@@ -18,27 +18,18 @@
 
 #include "mock_kafka.h"
 #include "testutil/child_process.h"
+#include "testutil/eventually.h"
 #include "testutil/store_fixture.h"
 
 namespace evlog::kafka {
 namespace {
 
 using testutil::Ev;
+using testutil::Eventually;
 using testutil::KafkaMessage;
 using testutil::MockKafka;
 
 constexpr auto kWait = std::chrono::seconds(30);
-
-// Polls `done` every 10 ms for up to `timeout` (for counters that have no
-// Wait of their own).
-bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = kWait) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return true;
-}
 
 // A connector running on its own thread over an embedded source.
 class Running {
@@ -202,7 +193,7 @@ TEST_F(KafkaTest, StopAbandonsAnUnacknowledgedBatchAndTheRestartDeliversIt) {
   {
     Running run(*store_, Options(std::chrono::seconds(1)), Source());
     // The batch timed out in Kafka at least once: nothing is checkpointed.
-    ASSERT_TRUE(WaitUntil([&] { return run.connector().failed_attempts() >= 1; }));
+    ASSERT_TRUE(Eventually([&] { return run.connector().failed_attempts() >= 1; }));
     EXPECT_EQ(run.source().checkpoint(), Position());
     ASSERT_OK(run.Stop());
     EXPECT_EQ(run.source().checkpoint(), Position());
@@ -266,7 +257,7 @@ TEST_F(KafkaTest, CheckpointStaysWhileBrokersAreDownThenCatchesUp) {
     ASSERT_EQ(rd_kafka_mock_broker_set_down(kafka_.cluster(), b), RD_KAFKA_RESP_ERR_NO_ERROR);
   }
   AppendEvents(20);
-  ASSERT_TRUE(WaitUntil([&] { return run.connector().failed_attempts() >= 2; }));
+  ASSERT_TRUE(Eventually([&] { return run.connector().failed_attempts() >= 2; }));
   EXPECT_EQ(run.source().checkpoint(), Position(20));
   for (int b = 1; b <= kafka_.brokers(); ++b) {
     ASSERT_EQ(rd_kafka_mock_broker_set_up(kafka_.cluster(), b), RD_KAFKA_RESP_ERR_NO_ERROR);

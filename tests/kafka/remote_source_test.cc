@@ -16,6 +16,7 @@
 #include "kafka/source_remote.h"
 #include "mock_kafka.h"
 #include "testutil/child_process.h"
+#include "testutil/eventually.h"
 #include "testutil/store_fixture.h"
 #include "testutil/temp_dir.h"
 
@@ -217,10 +218,10 @@ TEST_F(RemoteSourceTest, ToolKeepsItsCheckpointInTheDaemonsStoreByDefault) {
   ASSERT_OK(client.status());
   // The checkpoint follows Kafka's acknowledgements: wait for it (bounded).
   Position stored;
-  for (int i = 0; i < 300 && stored < Position(5); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_TRUE(testutil::Eventually([&] {
     stored = (*client)->GetCheckpoint("kafka-events").value();
-  }
+    return stored >= Position(5);
+  }));
   EXPECT_EQ(stored, Position(5));
   const int status = child->KillAndWait(SIGTERM);
   ASSERT_TRUE(WIFEXITED(status)) << status;

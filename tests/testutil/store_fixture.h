@@ -44,6 +44,10 @@ class StoreTest : public ::testing::Test {
   // Appends one event (buffered) and asserts success.
   StreamAppendResult AppendOne(const std::string& stream, const std::string& type = "T",
                                ExpectedVersion expected = ExpectedVersion::Any());
+  // AppendOne's position (0 if it failed).
+  Position Add(const std::string& stream, const std::string& type = "T") {
+    return AppendOne(stream, type).last_position;
+  }
 
   std::vector<OwnedEvent> ReadStream(const std::string& stream, ReadStreamOptions options = {});
   std::vector<OwnedEvent> ReadAll(ReadAllOptions options = {});

@@ -1,25 +1,13 @@
 // TempDir: a fresh directory for one test, removed with everything in it when
-// the object goes out of scope.
+// the object goes out of scope; evlog_harness's, the one the benches,
+// torture and loadtest use as well.
 
 #pragma once
 
-#include <string>
+#include "harness/temp_dir.h"
 
 namespace evlog::testutil {
 
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  // path() + "/" + name
-  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using harness::TempDir;
 
 }  // namespace evlog::testutil

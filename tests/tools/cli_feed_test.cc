@@ -13,7 +13,9 @@
 
 #include "cli_fixture.h"
 #include "evlog/store.h"
+#include "evlog/view.h"
 #include "testutil/child_process.h"
+#include "testutil/eventually.h"
 
 namespace evlog {
 namespace {
@@ -25,6 +27,15 @@ using Cli = CliTest;
 using CliFeed = CliFormTest;
 INSTANTIATE_TEST_SUITE_P(Forms, CliFeed, ::testing::ValuesIn(CliForms()), CliFormName);
 using testutil::CliOutcome;
+
+// The view "stock": the data of each stream's last event.
+Result<std::unique_ptr<View>> OpenStockView(Store& store) {
+  return store.OpenView({.name = "stock"},
+                        [](const std::vector<OwnedEvent>& events, ViewWriter& out) {
+                          for (const auto& e : events) out.Put(e.stream, e.data);
+                          return Status::OK();
+                        });
+}
 
 TEST_P(CliFeed, TailPrintsTheFeedFromAStartPoint) {
   Evlog({"append", "order-1", "--type", "A", "--data", "1"});
@@ -48,11 +59,11 @@ TEST_P(CliFeed, TailFollowPrintsNewCommits) {
   // The follower starts at "latest": append until it has shown up, since
   // it may subscribe after the first append.
   std::optional<std::string> line;
-  for (int i = 0; i < 100 && !line; ++i) {
-    ASSERT_EQ(Evlog({"append", "live-1", "--type", "Live", "--data", "1"}).exit_code, 0);
+  ASSERT_TRUE(testutil::Eventually([&] {
+    EXPECT_EQ(Evlog({"append", "live-1", "--type", "Live", "--data", "1"}).exit_code, 0);
     line = child->ReadLine(std::chrono::milliseconds(200));
-  }
-  ASSERT_TRUE(line.has_value()) << "tail --follow printed nothing";
+    return line.has_value();
+  })) << "tail --follow printed nothing";
   Json event = Json::parse(*line);
   EXPECT_EQ(event["stream"], "live-1");
   EXPECT_EQ(event["type"], "Live");
@@ -67,8 +78,8 @@ TEST_F(Cli, TailFollowDeliversEventsAppendedByAnotherProcess) {
   // The follower starts at "latest": append until it has shown up, since
   // the child may open the store after the first append.
   std::string line;
-  for (int i = 0; i < 300 && line.find('\n') == std::string::npos; ++i) {
-    ASSERT_TRUE(
+  EXPECT_TRUE(testutil::Eventually([&] {
+    EXPECT_TRUE(
         (*store)
             ->Append("live-1", ExpectedVersion::Any(), {EventData{.type = "Live", .data = "1"}})
             .ok());
@@ -78,7 +89,8 @@ TEST_F(Cli, TailFollowDeliversEventsAppendedByAnotherProcess) {
       ssize_t n = read(child->out_fd(), buf, sizeof(buf));
       if (n > 0) line.append(buf, static_cast<size_t>(n));
     }
-  }
+    return line.find('\n') != std::string::npos;
+  }));
   child->KillAndWait(SIGTERM);
   ASSERT_NE(line.find('\n'), std::string::npos) << "tail --follow printed nothing";
   Json event = Json::parse(line.substr(0, line.find('\n')));
@@ -137,11 +149,7 @@ TEST_P(CliFeed, ViewGetScanAndWaitReadAViewByName) {
   {
     auto store = Store::Open(Options{}, db());
     ASSERT_TRUE(store.ok());
-    auto view = (*store)->OpenView({.name = "stock"},
-                                   [](const std::vector<OwnedEvent>& events, ViewWriter& out) {
-                                     for (const auto& e : events) out.Put(e.stream, e.data);
-                                     return Status::OK();
-                                   });
+    auto view = OpenStockView(**store);
     ASSERT_TRUE(view.ok());
     ASSERT_TRUE((*store)
                     ->Append("product-1", ExpectedVersion::Any(),
@@ -215,11 +223,7 @@ TEST_P(CliFeed, MetadataTrimSnapshotAndDelete) {
 TEST_F(Cli, ViewRebuildIsCarriedOutByTheProcessRunningTheView) {
   auto store = Store::Open(Options{}, db());
   ASSERT_TRUE(store.ok());
-  auto view = (*store)->OpenView({.name = "stock"},
-                                 [](const std::vector<OwnedEvent>& events, ViewWriter& out) {
-                                   for (const auto& e : events) out.Put(e.stream, e.data);
-                                   return Status::OK();
-                                 });
+  auto view = OpenStockView(**store);
   ASSERT_TRUE(view.ok());
   auto r =
       (*store)->Append("product-1", ExpectedVersion::Any(), {EventData{.type = "T", .data = "1"}});

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,26 +10,17 @@
 #include <cerrno>
 #include <sstream>
 
-extern char** environ;
-
 namespace evlog::testutil {
 
 namespace {
 
-void CloseFd(int* fd) {
-  if (*fd >= 0) close(*fd);
-  *fd = -1;
-}
-
-// Reads what is available on `*fd` into `buffer`; closes it at end of file.
-void Drain(int* fd, std::string* buffer) {
+// Reads what is available on `fd` into `buffer`; false at end of file (or
+// on an error), when the caller closes it.
+bool Drain(int fd, std::string* buffer) {
   char chunk[4096];
-  ssize_t n = read(*fd, chunk, sizeof(chunk));
-  if (n > 0) {
-    buffer->append(chunk, static_cast<size_t>(n));
-  } else if (n == 0 || errno != EINTR) {
-    CloseFd(fd);
-  }
+  ssize_t n = read(fd, chunk, sizeof(chunk));
+  if (n > 0) buffer->append(chunk, static_cast<size_t>(n));
+  return n > 0 || (n < 0 && errno == EINTR);
 }
 
 }  // namespace
@@ -65,63 +55,21 @@ CliOutcome CliProcess::Run(const std::vector<std::string>& argv, std::string_vie
 
 std::unique_ptr<CliProcess> CliProcess::Start(const std::vector<std::string>& argv) {
   // The test writes to a child that may exit without reading: take EPIPE,
-  // not SIGPIPE. The child gets the default disposition back below.
+  // not SIGPIPE (the child gets the default disposition back).
   signal(SIGPIPE, SIG_IGN);
-  int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
-  if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
-    for (int* fd : {&in[0], &in[1], &out[0], &out[1], &err[0], &err[1]}) CloseFd(fd);
-    return nullptr;
-  }
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGPIPE);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
-
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, args[0], &actions, &attr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  close(in[0]);
-  close(out[1]);
-  close(err[1]);
-  if (rc != 0) {
-    close(in[1]);
-    close(out[0]);
-    close(err[0]);
-    return nullptr;
-  }
-  return std::unique_ptr<CliProcess>(new CliProcess(pid, in[1], out[0], err[0]));
-}
-
-CliProcess::~CliProcess() {
-  CloseFd(&in_);
-  CloseFd(&out_);
-  CloseFd(&err_);
-  if (!reaped_) {
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-  }
+  auto child = ChildProcess::Start(
+      argv, ChildOptions{.pipe_stdin = true, .pipe_stdout = true, .pipe_stderr = true});
+  if (child == nullptr) return nullptr;
+  return std::unique_ptr<CliProcess>(new CliProcess(std::move(child)));
 }
 
 bool CliProcess::Write(std::string_view text) {
   while (!text.empty()) {
-    if (in_ < 0) return false;
-    ssize_t n = write(in_, text.data(), text.size());
+    if (child_->in_fd() < 0) return false;
+    ssize_t n = write(child_->in_fd(), text.data(), text.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      CloseFd(&in_);
+      child_->CloseIn();
       return false;
     }
     text.remove_prefix(static_cast<size_t>(n));
@@ -131,12 +79,14 @@ bool CliProcess::Write(std::string_view text) {
 
 std::optional<std::string> CliProcess::ReadLine(std::chrono::milliseconds patience) {
   const auto deadline = std::chrono::steady_clock::now() + patience;
-  while (out_buffer_.find('\n') == std::string::npos && out_ >= 0) {
+  while (out_buffer_.find('\n') == std::string::npos && child_->out_fd() >= 0) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return std::nullopt;
-    pollfd p{out_, POLLIN, 0};
-    if (poll(&p, 1, static_cast<int>(left.count())) > 0) Drain(&out_, &out_buffer_);
+    pollfd p{child_->out_fd(), POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(left.count())) > 0 && !Drain(p.fd, &out_buffer_)) {
+      child_->CloseOut();
+    }
   }
   size_t end = out_buffer_.find('\n');
   if (end == std::string::npos) return std::nullopt;
@@ -146,43 +96,41 @@ std::optional<std::string> CliProcess::ReadLine(std::chrono::milliseconds patien
 }
 
 void CliProcess::Pump(std::string_view input) {
-  if (input.empty()) CloseFd(&in_);
+  ChildProcess& c = *child_;
+  if (input.empty()) c.CloseIn();
   // Non-blocking, so a write never waits for room while the child waits for
   // us to drain its output.
-  if (in_ >= 0) fcntl(in_, F_SETFL, fcntl(in_, F_GETFL) | O_NONBLOCK);
-  while (out_ >= 0 || err_ >= 0) {
+  if (c.in_fd() >= 0) fcntl(c.in_fd(), F_SETFL, fcntl(c.in_fd(), F_GETFL) | O_NONBLOCK);
+  while (c.out_fd() >= 0 || c.err_fd() >= 0) {
     pollfd fds[3];
     nfds_t n = 0;
-    if (in_ >= 0) fds[n++] = {in_, POLLOUT, 0};
-    if (out_ >= 0) fds[n++] = {out_, POLLIN, 0};
-    if (err_ >= 0) fds[n++] = {err_, POLLIN, 0};
+    if (c.in_fd() >= 0) fds[n++] = {c.in_fd(), POLLOUT, 0};
+    if (c.out_fd() >= 0) fds[n++] = {c.out_fd(), POLLIN, 0};
+    if (c.err_fd() >= 0) fds[n++] = {c.err_fd(), POLLIN, 0};
     if (poll(fds, n, -1) < 0) {
       if (errno == EINTR) continue;
       return;
     }
     for (nfds_t i = 0; i < n; ++i) {
       if (fds[i].revents == 0) continue;
-      if (fds[i].fd == in_) {
-        ssize_t w = write(in_, input.data(), std::min<size_t>(input.size(), 64 << 10));
+      if (fds[i].fd == c.in_fd()) {
+        ssize_t w = write(c.in_fd(), input.data(), std::min<size_t>(input.size(), 64 << 10));
         if (w > 0) input.remove_prefix(static_cast<size_t>(w));
         if (w < 0 && errno != EINTR && errno != EAGAIN) input = {};
-        if (input.empty()) CloseFd(&in_);
-      } else if (fds[i].fd == out_) {
-        Drain(&out_, &out_buffer_);
-      } else if (fds[i].fd == err_) {
-        Drain(&err_, &err_buffer_);
+        if (input.empty()) c.CloseIn();
+      } else if (fds[i].fd == c.out_fd()) {
+        if (!Drain(c.out_fd(), &out_buffer_)) c.CloseOut();
+      } else if (fds[i].fd == c.err_fd()) {
+        if (!Drain(c.err_fd(), &err_buffer_)) c.CloseErr();
       }
     }
   }
-  CloseFd(&in_);
+  c.CloseIn();
 }
 
 CliOutcome CliProcess::Finish() {
   Pump("");
-  int status = 0;
-  while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-  }
-  reaped_ = true;
+  const int status = child_->Wait();
   CliOutcome outcome;
   outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   outcome.out = std::move(out_buffer_);

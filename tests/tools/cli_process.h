@@ -7,8 +7,6 @@
 
 #pragma once
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -16,6 +14,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "testutil/child_process.h"
 
 namespace evlog::testutil {
 
@@ -45,7 +45,7 @@ class CliProcess {
   static std::unique_ptr<CliProcess> Start(const std::vector<std::string>& argv);
 
   // Kills (SIGKILL) and reaps the child if Finish() was not called.
-  ~CliProcess();
+  ~CliProcess() = default;
   CliProcess(const CliProcess&) = delete;
   CliProcess& operator=(const CliProcess&) = delete;
 
@@ -62,19 +62,15 @@ class CliProcess {
   CliOutcome Finish();
 
  private:
-  CliProcess(pid_t pid, int in, int out, int err) : pid_(pid), in_(in), out_(out), err_(err) {}
+  explicit CliProcess(std::unique_ptr<ChildProcess> child) : child_(std::move(child)) {}
 
   // Writes `input` to stdin (then closes it) while draining stdout and
   // stderr, so neither side blocks on a full pipe. `input` may be empty.
   void Pump(std::string_view input);
 
-  pid_t pid_;
-  int in_;
-  int out_;
-  int err_;
+  std::unique_ptr<ChildProcess> child_;
   std::string out_buffer_;
   std::string err_buffer_;
-  bool reaped_ = false;
 };
 
 }  // namespace evlog::testutil

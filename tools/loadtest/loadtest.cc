@@ -27,6 +27,9 @@
 #include "client.h"
 #include "evlog/store.h"
 #include "frame.h"
+#include "harness/child_process.h"
+#include "harness/listening_line.h"
+#include "harness/op_event_id.h"
 #include "loadtest/misbehaver.h"
 #include "loadtest/problems.h"
 #include "protocol.h"
@@ -42,64 +45,22 @@ constexpr char kType[] = "Loaded";
 // ---- evlogd, started and stopped by its own pid ---------------------------
 
 struct Daemon {
-  pid_t pid = -1;
+  // Its stdout stays open, so it never writes to a closed pipe.
+  std::unique_ptr<harness::ChildProcess> child;
   uint16_t port = 0;
-  FILE* out = nullptr;  // its stdout, kept open so it never writes to a closed pipe
 };
 
 bool StartDaemon(const LoadOptions& o, int max_connections, Daemon& d, std::string& error) {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) {
-    error = std::string("pipe: ") + std::strerror(errno);
-    return false;
-  }
   const std::string log = o.db + ".evlogd.log";
-  const std::string max = std::to_string(max_connections);
-  d.pid = fork();
-  if (d.pid == 0) {
-    dup2(fds[1], STDOUT_FILENO);
-    const int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (err >= 0) dup2(err, STDERR_FILENO);
-    execl(o.evlogd.c_str(), o.evlogd.c_str(), "--db", o.db.c_str(), "--listen", "127.0.0.1:0",
-          "--max-connections", max.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  close(fds[1]);
-  if (d.pid < 0) {
-    close(fds[0]);
-    error = std::string("fork: ") + std::strerror(errno);
-    return false;
-  }
-  d.out = fdopen(fds[0], "r");
-  char line[256];
-  if (d.out == nullptr || std::fgets(line, sizeof(line), d.out) == nullptr) {
+  d.child = harness::ChildProcess::Start({o.evlogd, "--db", o.db, "--listen", "127.0.0.1:0",
+                                          "--max-connections", std::to_string(max_connections)},
+                                         harness::ChildOptions{.stderr_file = log}, &error);
+  if (d.child == nullptr) return false;
+  if (!harness::ReadListeningPort(d.child->out(), "evlogd listening on ", &d.port)) {
     error = "evlogd printed no listening line (see " + log + ")";
     return false;
   }
-  const std::string text(line);
-  const size_t colon = text.rfind(':');
-  if (text.rfind("evlogd listening on ", 0) != 0 || colon == std::string::npos) {
-    error = "unexpected first line from evlogd: " + text;
-    return false;
-  }
-  d.port = static_cast<uint16_t>(std::stoul(text.substr(colon + 1)));
   return true;
-}
-
-// Waits up to `timeout` for the daemon to exit; its wait status, or -1.
-int WaitDaemon(Daemon& d, milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  int status = 0;
-  while (Clock::now() < deadline) {
-    const pid_t r = waitpid(d.pid, &status, WNOHANG);
-    if (r == d.pid) {
-      d.pid = -1;
-      return status;
-    }
-    if (r < 0 && errno != EINTR) return -1;
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  return -1;
 }
 
 // VmRSS and VmHWM of `pid`, KiB; false once the process is gone.
@@ -313,15 +274,7 @@ void RaiseFdLimit() {
 
 }  // namespace
 
-Uuid LoadEventId(uint64_t op, uint32_t k) {
-  std::array<uint8_t, 16> bytes{};
-  for (int i = 0; i < 8; ++i)
-    bytes[static_cast<size_t>(i)] = static_cast<uint8_t>(op >> (56 - 8 * i));
-  for (int i = 0; i < 4; ++i)
-    bytes[static_cast<size_t>(8 + i)] = static_cast<uint8_t>(k >> (24 - 8 * i));
-  bytes[15] = 0x1d;  // never nil
-  return Uuid(bytes);
-}
+Uuid LoadEventId(uint64_t op, uint32_t k) { return harness::OpEventId(op, k, 0x1d); }
 
 // Every acknowledged append at its place, and nothing else in the log. Each
 // stream is read once, whole, and its acks checked against it.
@@ -417,10 +370,6 @@ LoadResult RunLoad(const LoadOptions& o) {
   Daemon daemon;
   std::string error;
   if (!StartDaemon(o, max_connections, daemon, error)) {
-    if (daemon.pid > 0) {
-      kill(daemon.pid, SIGKILL);
-      WaitDaemon(daemon, std::chrono::seconds(10));
-    }
     result.problems.push_back(error);
     return result;
   }
@@ -428,7 +377,6 @@ LoadResult RunLoad(const LoadOptions& o) {
   // Samples the daemon's memory, and whether it still runs (reaping it if
   // it died, so its pid is never signalled afterwards).
   std::atomic<bool> sampling{true}, alive{true};
-  std::atomic<int> died_status{0};
   uint64_t max_rss = 0, peak = 0;
   if (o.preload_mib > 0) {
     // Warm evlogd's block cache with the preloaded log, so that the baseline
@@ -444,15 +392,14 @@ LoadResult RunLoad(const LoadOptions& o) {
   }
   {
     uint64_t hwm = 0;
-    SampleRss(daemon.pid, result.baseline_rss_kib, hwm);
+    SampleRss(daemon.child->pid(), result.baseline_rss_kib, hwm);
     result.store_memory_baseline_kib = StoreMemoryKib(daemon.port, problems);
   }
   std::thread sampler([&] {
     while (sampling.load()) {
       uint64_t rss = 0, hwm = 0;
-      int status = 0;
-      if (!SampleRss(daemon.pid, rss, hwm) || waitpid(daemon.pid, &status, WNOHANG) != 0) {
-        if (waitpid(daemon.pid, &status, 0) == daemon.pid) died_status = status;
+      if (!SampleRss(daemon.child->pid(), rss, hwm) || daemon.child->TryWait().has_value()) {
+        const int status = daemon.child->Wait();
         alive = false;
         problems.Add("evlogd died during the load (wait status " + std::to_string(status) + ")");
         return;
@@ -519,7 +466,7 @@ LoadResult RunLoad(const LoadOptions& o) {
   if (alive.load()) {
     result.store_memory_after_close_kib = StoreMemoryKib(daemon.port, problems);
     uint64_t hwm = 0;
-    SampleRss(daemon.pid, result.rss_after_close_kib, hwm);
+    SampleRss(daemon.child->pid(), result.rss_after_close_kib, hwm);
   }
   sampling = false;
   sampler.join();
@@ -528,25 +475,24 @@ LoadResult RunLoad(const LoadOptions& o) {
   result.peak_rss_kib = peak;
   if (result.evlogd_alive) {
     uint64_t rss = 0, hwm = 0;
-    if (SampleRss(daemon.pid, rss, hwm)) result.peak_rss_kib = std::max(result.peak_rss_kib, hwm);
+    if (SampleRss(daemon.child->pid(), rss, hwm))
+      result.peak_rss_kib = std::max(result.peak_rss_kib, hwm);
     const auto stopping = Clock::now();
-    kill(daemon.pid, SIGTERM);
-    result.evlogd_status = WaitDaemon(daemon, std::chrono::seconds(60));
+    daemon.child->Signal(SIGTERM);
+    result.evlogd_status = daemon.child->WaitFor(std::chrono::seconds(60)).value_or(-1);
     result.stop_seconds = std::chrono::duration<double>(Clock::now() - stopping).count();
     if (result.evlogd_status == -1) {
       problems.Add("evlogd did not exit within 60 s of SIGTERM");
-      kill(daemon.pid, SIGKILL);
-      WaitDaemon(daemon, std::chrono::seconds(10));
+      daemon.child->Signal(SIGKILL);
+      daemon.child->WaitFor(std::chrono::seconds(10));
     } else if (result.evlogd_status != 0) {
       problems.Add("evlogd exited with wait status " + std::to_string(result.evlogd_status) +
                    " after SIGTERM");
     }
   } else {
-    result.evlogd_status = died_status;
-    daemon.pid = -1;  // reaped by the sampler
+    result.evlogd_status = daemon.child->Wait();  // reaped by the sampler
   }
   misbehaver.CloseAll();
-  if (daemon.out != nullptr) fclose(daemon.out);
 
   const RawCounts& counts = misbehaver.counts();
   result.appends_acked = load.appends_acked;
@@ -559,7 +505,7 @@ LoadResult RunLoad(const LoadOptions& o) {
   result.malformed_closed = counts.malformed_closed;
   result.half_open_opened = counts.half_open_opened;
   for (std::string& p : problems.Take()) result.problems.push_back(std::move(p));
-  if (daemon.pid == -1) {
+  if (daemon.child->reaped()) {
     const auto verifying = Clock::now();
     auto store = Store::Open(Options{}, o.db);
     if (store.ok()) {

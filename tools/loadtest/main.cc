@@ -10,17 +10,15 @@
 // misbehaving sessions' counts, evlogd's peak RSS, problems. Exit status 0
 // when there are none, 1 otherwise, 2 for a usage error.
 
-#include <stdlib.h>
-
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
 
+#include "harness/temp_dir.h"
 #include "loadtest/loadtest.h"
 
 int main(int argc, char** argv) {
-  namespace fs = std::filesystem;
   evlog::loadtest::LoadOptions o;
   o.evlogd = EVLOGD_PATH;
   CLI::App app{
@@ -66,18 +64,11 @@ int main(int argc, char** argv) {
   app.add_option("--seed", o.seed, "seeds the appends and reads")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
-  std::string temp;
-  if (o.db.empty()) {
-    temp = (fs::temp_directory_path() / "evlog-loadtest-XXXXXX").string();
-    if (mkdtemp(temp.data()) == nullptr) {
-      std::perror("loadtest: mkdtemp");
-      return 1;
-    }
-    o.db = temp + "/store";
-  }
+  // The store, when none is given: a temporary directory, removed afterwards.
+  std::unique_ptr<evlog::harness::TempDir> temp;
+  if (!evlog::harness::TempStoreUnlessGiven("evlog-loadtest", &o.db, &temp)) return 1;
   evlog::loadtest::LoadResult r = evlog::loadtest::RunLoad(o);
-  std::error_code ec;
-  if (!temp.empty()) fs::remove_all(temp, ec);
+  temp.reset();
   nlohmann::json out = {{"seconds", r.seconds},
                         {"stop_seconds", r.stop_seconds},
                         {"verify_seconds", r.verify_seconds},

@@ -18,26 +18,19 @@
 #include <vector>
 
 #include "frame.h"
+#include "harness/loopback.h"
 #include "loadtest/loadtest.h"
-#include "protocol.h"
 #include "loadtest/problems.h"
+#include "protocol.h"
 
 namespace evlog::loadtest {
 
 using Clock = std::chrono::steady_clock;
 
+// A non-blocking socket connected to evlogd, or -1.
 inline int ConnectRaw(uint16_t port) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return -1;
-  }
-  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  const int fd = harness::ConnectLoopback(port);
+  if (fd >= 0) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   return fd;
 }
 

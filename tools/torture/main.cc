@@ -10,13 +10,13 @@
 // DIR.handled, the subscription's side file.
 // Exit status 0 when there are none, 1 otherwise, 2 for a usage error.
 
-#include <stdlib.h>
-
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
 
+#include "harness/temp_dir.h"
 #include "torture/torture.h"
 
 int main(int argc, char** argv) {
@@ -61,17 +61,11 @@ int main(int argc, char** argv) {
 
   std::error_code ec;
   o.self = fs::read_symlink("/proc/self/exe", ec).string();
-  std::string temp;
-  if (o.db.empty()) {
-    temp = (fs::temp_directory_path() / "evlog-torture-XXXXXX").string();
-    if (mkdtemp(temp.data()) == nullptr) {
-      std::perror("torture: mkdtemp");
-      return 1;
-    }
-    o.db = temp + "/store";
-  }
+  // The store, when none is given: a temporary directory, removed afterwards.
+  std::unique_ptr<evlog::harness::TempDir> temp;
+  if (!evlog::harness::TempStoreUnlessGiven("evlog-torture", &o.db, &temp)) return 1;
   auto r = evlog::torture::RunTorture(o);
-  if (!temp.empty()) fs::remove_all(temp, ec);
+  temp.reset();
   nlohmann::json out = {{"kills", r.kills},
                         {"acknowledged_appends", r.acknowledged_appends},
                         {"events_verified", r.events_verified},
