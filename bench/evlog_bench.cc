@@ -433,7 +433,7 @@ int Main(int argc, char** argv) {
   std::vector<std::string> names;
   bool smoke = false;
   auto* run_cmd = app.add_subcommand("run", "run workloads and print the table");
-  run_cmd->add_option("workloads", names, "W1 W2 W3 W4 R1 R2 L1 F1 S1 X1 X2, or all");
+  run_cmd->add_option("workloads", names, "W1 W2 W3 W4 W5 R1 R2 L1 F1 S1 X1 X2, or all");
   run_cmd->add_option("--events", run.events, "scale: W1's appends; the others derive from it")
       ->check(CLI::Range(int64_t{1000}, int64_t{1'000'000'000}));
   run_cmd->add_option("--dir", run.dir, "where the stores go (default: the temp directory)");

@@ -4,13 +4,17 @@
 // position in "index", and the stream head in "streams"; expected versions
 // checked against an in-memory map. The record is a plain concatenation of
 // the envelope (position, version, timestamp, 16-byte id, stream, type) and
-// the payload: no FlatBuffers.
+// the payload: no FlatBuffers. An append with a caller-given id (W5, issue
+// #16) first looks the id up in "ids" and, if it is new, writes id ->
+// position there in the same batch.
 //
 // Thread-safe. A mutex covers only the version check and the position
 // assignment; the WriteBatch is written outside it, so concurrent synced
 // appends share RocksDB's own write groups (one WAL sync for several), as
 // they would in a user's code. The price, which the engine does not pay: a
-// reader may see position N+1 before N, and a failed write leaves a gap.
+// reader may see position N+1 before N, a failed write leaves a gap, and
+// two concurrent appends of one new id may both be written (the id lookup is
+// outside the mutex; the benches never append one id from two threads).
 
 #pragma once
 
@@ -49,7 +53,17 @@ class RawLog {
   // Appends `count` events to `stream` in one WriteBatch (a record and an
   // index entry per event, the head once), as Append does for one.
   bool AppendBatch(const std::string& stream, uint64_t expected_version, std::string_view type,
-                   std::string_view payload, int count, bool sync);
+                   std::string_view payload, int count, bool sync) {
+    return Write(stream, expected_version, {}, type, payload, count, sync);
+  }
+
+  // Append for an event with the caller-given 16-byte `id`: if "ids" holds
+  // it (a retry), returns true and writes nothing; otherwise appends as
+  // Append does, with the id in the record and id -> position in "ids" in
+  // the same batch. The id is looked up before the version check, as a
+  // retry must succeed although its stream has moved on.
+  bool AppendWithId(const std::string& stream, uint64_t expected_version, std::string_view id,
+                    std::string_view type, std::string_view payload, bool sync);
 
   // Appends one event to each of `streams` (any version) in one WriteBatch:
   // the bulk load of the read benches.
@@ -69,6 +83,10 @@ class RawLog {
   bool Compact();
 
  private:
+  // AppendBatch, with `id` (16 bytes, or empty for none) for its one event.
+  bool Write(const std::string& stream, uint64_t expected_version, std::string_view id,
+             std::string_view type, std::string_view payload, int count, bool sync);
+
   std::mutex mu_;
   std::unordered_map<std::string, uint64_t> versions_;  // guarded by mu_
   uint64_t last_position_ = 0;                          // guarded by mu_

@@ -175,6 +175,12 @@ void PrintTable(const json& report, std::FILE* out, bool markdown) {
       vs_raw.clear();
       note = Ratio(r, Find(results, "W1", "evlog")) + " of W1";
     }
+    if (workload == "W5") {
+      // The price of the ids: the same system's W1 of this run.
+      if (std::string of_w1 = Ratio(r, Find(results, "W1", system)); !of_w1.empty()) {
+        note = of_w1 + " of W1";
+      }
+    }
     if (const std::string shape = r.value("shape", ""); shape == "W1" || shape == "W3") {
       vs_raw.clear();
       vs_sqlite.clear();

@@ -38,6 +38,35 @@ void StreamName(uint64_t n, std::string* out) {
   out->append(digits, end);
 }
 
+namespace {
+
+// splitmix64's finalizer after adding a constant: a bijection of the
+// 64-bit integers (each step is), whose outputs look random. Mix(n) == 0
+// only for n == 2^64 - 0x9e3779b97f4a7c15.
+uint64_t Mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+}  // namespace
+
+std::array<uint8_t, 16> EventId(uint64_t n, uint64_t version) {
+  // Distinct for every (n, version): the high half determines n (Mix is a
+  // bijection) and, for one n, the low half determines the version. Never
+  // nil (which means "no id" to the engine): the high half is 0 only for
+  // an n no run reaches.
+  const uint64_t high = Mix(n);
+  const uint64_t low = Mix(high ^ version);
+  std::array<uint8_t, 16> id;
+  for (size_t i = 0; i < 8; ++i) {
+    id[i] = static_cast<uint8_t>(high >> (56 - 8 * i));
+    id[8 + i] = static_cast<uint8_t>(low >> (56 - 8 * i));
+  }
+  return id;
+}
+
 std::unique_ptr<Target> OpenTarget(System system, const std::string& dir,
                                    const TargetOptions& options) {
   switch (system) {

@@ -8,6 +8,7 @@
 
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -39,12 +40,19 @@ struct StreamSet {
   uint64_t count = 1000;
 };
 
+// The caller-given id of W5's event at `version` of stream `n`: 16 bytes that
+// look random (as clients' request ids do, so the targets' id indexes meet
+// them in no useful order), the same in every run and for every target,
+// distinct for every (n, version), never all zero.
+std::array<uint8_t, 16> EventId(uint64_t n, uint64_t version);
+
 // Called with the latency of each append in microseconds, when the workload
 // records latencies (synchronous appends only).
 using LatencySink = void (*)(void* context, float micros);
 
 // The synchronous round-robin loop of the baselines: calls
-// `append_one(name, expected_version)` (versions from 0 per stream) for
+// `append_one(name, n, expected_version)` for stream "stream-<n>" (versions
+// from 0 per stream) for
 // `appends` appends over `streams`, timing each into `sink` if set. Returns
 // the number for which append_one returned false.
 template <class AppendOne>
@@ -57,9 +65,10 @@ int64_t RoundRobin(const StreamSet& streams, int64_t appends, LatencySink sink, 
   int64_t failed = 0;
   size_t slot = 0;
   for (int64_t i = 0; i < appends; ++i) {
-    StreamName(streams.first + slot * streams.stride, &name);
+    const uint64_t n = streams.first + slot * streams.stride;
+    StreamName(n, &name);
     const auto start = Clock::now();
-    if (!append_one(name, versions[slot]++)) ++failed;
+    if (!append_one(name, n, versions[slot]++)) ++failed;
     if (sink != nullptr) {
       sink(sink_context, std::chrono::duration<float, std::micro>(Clock::now() - start).count());
     }
@@ -76,8 +85,10 @@ class Target {
   // exact expected version, from the calling thread; several threads may
   // call it at once with disjoint sets. `pipelined` lets a target that can
   // keep many appends in flight from one thread (the engine's AppendAsync)
-  // do so; the others append one at a time. Returns the number of failed
-  // appends.
+  // do so; the others append one at a time. With TargetOptions::event_ids
+  // every event carries its EventId, checked before the write: an id
+  // already written (a retry) is not written again, and the append succeeds
+  // with the original result. Returns the number of failed appends.
   virtual int64_t AppendRoundRobin(const StreamSet& streams, int64_t appends, bool sync,
                                    bool pipelined, LatencySink sink, void* sink_context) = 0;
 
@@ -111,6 +122,11 @@ struct TargetOptions {
   // Durable appends: the engine's Durability::kSync, RocksDB sync=true,
   // SQLite synchronous=FULL (NORMAL otherwise).
   bool sync = false;
+  // W5: the events of AppendRoundRobin carry caller-given ids (EventId) and
+  // the target checks each before it writes: the engine's idempotent
+  // appends, raw RocksDB's id key looked up per append, SQLite's UNIQUE id
+  // column. Default: false (every event gets an id of the target's own).
+  bool event_ids = false;
 };
 
 // Opens (creating if needed) the target's store in directory `dir`.

@@ -20,7 +20,8 @@ constexpr int64_t kWindow = 1024;
 class EvlogTarget final : public Target {
  public:
   EvlogTarget(const std::string& dir, const TargetOptions& options)
-      : durability_(options.sync ? Durability::kSync : Durability::kBuffered) {
+      : durability_(options.sync ? Durability::kSync : Durability::kBuffered),
+        event_ids_(options.event_ids) {
     auto store = Store::Open(Options{}, dir);
     if (!store.ok()) throw std::runtime_error(store.status().ToString());
     store_ = std::move(store).value();
@@ -38,9 +39,12 @@ class EvlogTarget final : public Target {
       AppendRequest request;
       request.durability = durability;
       StreamAppend& sa = request.streams.emplace_back();
-      StreamName(streams.first + slot * streams.stride, &sa.stream);
-      sa.expected = ExpectedVersion::Exact(Version(versions[slot]++));
+      const uint64_t n = streams.first + slot * streams.stride;
+      StreamName(n, &sa.stream);
+      const uint64_t version = versions[slot]++;
+      sa.expected = ExpectedVersion::Exact(Version(version));
       sa.events.push_back(EventData{.type = kEventType, .data = Payload()});
+      if (event_ids_) sa.events.back().id = Uuid(EventId(n, version + 1));
       if (++slot == versions.size()) slot = 0;
       if (pipelined) {
         window.Acquire();
@@ -138,6 +142,7 @@ class EvlogTarget final : public Target {
   }
 
   Durability durability_;
+  bool event_ids_;
   std::unique_ptr<Store> store_;
 };
 

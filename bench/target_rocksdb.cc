@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <stdexcept>
+#include <string_view>
 #include <vector>
 
 #include "bench_util.h"
@@ -13,20 +14,26 @@
 namespace evlog::bench {
 namespace {
 
-
 // The envelope before the stream name: position, version, timestamp, id.
 constexpr size_t kEnvelopeBytes = 8 + 8 + 8 + 16;
 
 class RocksDbTarget final : public Target {
  public:
   RocksDbTarget(const std::string& dir, const TargetOptions& options)
-      : log_(dir), sync_(options.sync) {}
+      : log_(dir), sync_(options.sync), event_ids_(options.event_ids) {}
 
   int64_t AppendRoundRobin(const StreamSet& streams, int64_t appends, bool sync, bool,
                            LatencySink sink, void* sink_context) override {
     return RoundRobin(streams, appends, sink, sink_context,
-                      [&](const std::string& name, uint64_t expected) {
-                        return log_.Append(name, expected, kEventType, Payload(), sync);
+                      [&](const std::string& name, uint64_t n, uint64_t expected) {
+                        if (!event_ids_) {
+                          return log_.Append(name, expected, kEventType, Payload(), sync);
+                        }
+                        const auto id = EventId(n, expected + 1);
+                        return log_.AppendWithId(
+                            name, expected,
+                            std::string_view(reinterpret_cast<const char*>(id.data()), id.size()),
+                            kEventType, Payload(), sync);
                       });
   }
 
@@ -99,6 +106,7 @@ class RocksDbTarget final : public Target {
  private:
   RawLog log_;
   bool sync_;
+  bool event_ids_;
 };
 
 }  // namespace

@@ -4,10 +4,13 @@
 // key; one transaction per append that reads the stream's version, checks
 // the expected one and inserts. SQLite has one writer at a time: concurrent
 // appenders each have a connection and take turns on a mutex (better than
-// its busy handler's sleeps).
+// its busy handler's sleeps). With caller-given ids (W5) the id column is
+// UNIQUE and each append's transaction looks its id up first: a retry
+// commits nothing and succeeds.
 
 #include <sqlite3.h>
 
+#include <array>
 #include <chrono>
 #include <mutex>
 #include <stdexcept>
@@ -21,7 +24,6 @@
 namespace evlog::bench {
 namespace {
 
-
 constexpr char kSchema[] =
     "CREATE TABLE IF NOT EXISTS events ("
     " position INTEGER PRIMARY KEY,"
@@ -32,6 +34,8 @@ constexpr char kSchema[] =
     " timestamp_us INTEGER NOT NULL,"
     " data BLOB NOT NULL,"
     " UNIQUE (stream, version))";
+// W5: the id column is UNIQUE (SQLite keeps a unique index on it).
+constexpr char kUniqueIds[] = "CREATE UNIQUE INDEX IF NOT EXISTS events_id ON events (id)";
 
 class Statement {
  public:
@@ -52,7 +56,7 @@ class Statement {
 // One connection with the append and read statements prepared.
 class Connection {
  public:
-  Connection(const std::string& path, bool sync) {
+  Connection(const std::string& path, bool sync, bool event_ids) : event_ids_(event_ids) {
     if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) {
       std::string message = sqlite3_errmsg(db_);
       sqlite3_close(db_);
@@ -62,6 +66,7 @@ class Connection {
     Exec(sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
     Exec("PRAGMA busy_timeout=10000");
     Exec(kSchema);
+    if (event_ids_) Exec(kUniqueIds);
     begin_ = std::make_unique<Statement>(db_, "BEGIN IMMEDIATE");
     commit_ = std::make_unique<Statement>(db_, "COMMIT");
     head_ = std::make_unique<Statement>(
@@ -70,12 +75,14 @@ class Connection {
         db_,
         "INSERT INTO events (stream, version, type, id, timestamp_us, data) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    find_id_ = std::make_unique<Statement>(db_, "SELECT 1 FROM events WHERE id = ?1");
   }
   ~Connection() {
     begin_.reset();
     commit_.reset();
     head_.reset();
     insert_.reset();
+    find_id_.reset();
     sqlite3_close(db_);
   }
 
@@ -94,17 +101,31 @@ class Connection {
     return rc == SQLITE_DONE;
   }
 
-  // Appends `count` events to `stream` in one transaction if the stream is
-  // at `expected`.
-  bool Append(const std::string& stream, uint64_t expected, int count) {
+  // Appends `count` events to stream "stream-<n>" in one transaction if
+  // the stream is at `expected`. With ids, the events' ids are EventId(n,
+  // version), and an append whose first id is in the table already (a
+  // retry) commits nothing and succeeds.
+  bool Append(const std::string& stream, uint64_t n, uint64_t expected, int count) {
     if (!Step(*begin_)) return false;
+    if (event_ids_) {
+      const auto id = EventId(n, expected + 1);
+      sqlite3_stmt* find = find_id_->get();
+      sqlite3_bind_blob(find, 1, id.data(), static_cast<int>(id.size()), SQLITE_STATIC);
+      const int rc = sqlite3_step(find);
+      sqlite3_reset(find);
+      if (rc == SQLITE_ROW) return Step(*commit_);
+      if (rc != SQLITE_DONE) {
+        Exec("ROLLBACK");
+        return false;
+      }
+    }
     sqlite3_stmt* head = head_->get();
     sqlite3_bind_text(head, 1, stream.data(), static_cast<int>(stream.size()), SQLITE_STATIC);
     bool ok = sqlite3_step(head) == SQLITE_ROW &&
               static_cast<uint64_t>(sqlite3_column_int64(head, 0)) == expected;
     sqlite3_reset(head);
     for (int i = 0; ok && i < count; ++i) {
-      ok = Insert(stream, expected + 1 + static_cast<uint64_t>(i));
+      ok = Insert(stream, n, expected + 1 + static_cast<uint64_t>(i));
     }
     if (!ok) {
       Exec("ROLLBACK");
@@ -113,8 +134,15 @@ class Connection {
     return Step(*commit_);
   }
 
-  bool Insert(const std::string& stream, uint64_t version) {
-    static const std::string id(16, 'i');
+  // Inserts the event at `version` of stream "stream-<n>", with its
+  // EventId if the connection has ids and a constant id otherwise.
+  bool Insert(const std::string& stream, uint64_t n, uint64_t version) {
+    static const std::array<uint8_t, 16> kNoId = [] {
+      std::array<uint8_t, 16> a;
+      a.fill('i');
+      return a;
+    }();
+    const std::array<uint8_t, 16> id = event_ids_ ? EventId(n, version) : kNoId;
     const auto now = std::chrono::system_clock::now().time_since_epoch();
     sqlite3_stmt* insert = insert_->get();
     sqlite3_bind_text(insert, 1, stream.data(), static_cast<int>(stream.size()), SQLITE_STATIC);
@@ -132,21 +160,24 @@ class Connection {
 
  private:
   sqlite3* db_ = nullptr;
-  std::unique_ptr<Statement> begin_, commit_, head_, insert_;
+  bool event_ids_;
+  std::unique_ptr<Statement> begin_, commit_, head_, insert_, find_id_;
 };
 
 class SqliteTarget final : public Target {
  public:
   SqliteTarget(const std::string& dir, const TargetOptions& options)
-      : path_(dir + "/events.sqlite"), main_(path_, options.sync) {}
+      : path_(dir + "/events.sqlite"),
+        event_ids_(options.event_ids),
+        main_(path_, options.sync, event_ids_) {}
 
   int64_t AppendRoundRobin(const StreamSet& streams, int64_t appends, bool sync, bool,
                            LatencySink sink, void* sink_context) override {
-    Connection connection(path_, sync);
+    Connection connection(path_, sync, event_ids_);
     return RoundRobin(streams, appends, sink, sink_context,
-                      [&](const std::string& name, uint64_t expected) {
+                      [&](const std::string& name, uint64_t n, uint64_t expected) {
                         std::lock_guard<std::mutex> lock(writer_);
-                        return connection.Append(name, expected, 1);
+                        return connection.Append(name, n, expected, 1);
                       });
   }
 
@@ -155,7 +186,7 @@ class SqliteTarget final : public Target {
     StreamName(stream, &name);
     int64_t failed = 0;
     for (int64_t i = 0; i < appends; ++i) {
-      if (!main_.Append(name, static_cast<uint64_t>(i * batch), batch)) ++failed;
+      if (!main_.Append(name, stream, static_cast<uint64_t>(i * batch), batch)) ++failed;
     }
     return failed;
   }
@@ -168,7 +199,7 @@ class SqliteTarget final : public Target {
       for (int k = 0; k < 10'000 && i < events; ++k, ++i) {
         const uint64_t s = static_cast<uint64_t>(i) % streams;
         StreamName(s, &name);
-        if (!main_.Insert(name, ++versions[s])) throw std::runtime_error("load: insert failed");
+        if (!main_.Insert(name, s, ++versions[s])) throw std::runtime_error("load: insert failed");
       }
       main_.Exec("COMMIT");
     }
@@ -212,6 +243,7 @@ class SqliteTarget final : public Target {
   }
 
   std::string path_;
+  bool event_ids_;
   std::mutex writer_;
   Connection main_;
 };

@@ -37,6 +37,9 @@ constexpr Spec kSpecs[] = {
      "time"},
     {"W3", "atomic appends of 100 events to one stream, 1 writer, buffered"},
     {"W4", "16 writer threads, each append acknowledged after the WAL sync"},
+    {"W5",
+     "W1 where every event carries a caller-given id (idempotent appends), checked by "
+     "every system"},
     {"R1", "read one 10,000-event stream in order (10 streams interleaved, compacted)"},
     {"R2", "scan the whole global log of W1 in order (compacted)"},
     {"L1", "append -> live feed delivery latency at 50,000 appends/s, buffered"},
@@ -252,8 +255,9 @@ Measurement RunWorkload(const WorkloadConfig& c) {
     return Measurement{.events = n, .seconds = Seconds(start)};
   }
 
-  auto target = OpenTarget(c.system, c.dir, TargetOptions{.sync = w == "W4"});
-  if (w == "W1") return Writers(*target, 1, kStreams, n, false, true, false);
+  auto target =
+      OpenTarget(c.system, c.dir, TargetOptions{.sync = w == "W4", .event_ids = w == "W5"});
+  if (w == "W1" || w == "W5") return Writers(*target, 1, kStreams, n, false, true, false);
   if (w == "W2") return Writers(*target, 4, kStreams, n, false, false, true);
   if (w == "W4") return Writers(*target, 16, kStreams, n, true, false, true);
   if (w == "X1") return Writers(*target, 1, static_cast<uint64_t>(n), n, false, true, false);

@@ -5,7 +5,11 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <array>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -74,6 +78,30 @@ TEST_P(BenchTargets, ReopenSeesTheStore) {
   EXPECT_EQ(target->AppendBatches(1, 1, 1, false), 1);
 }
 
+TEST_P(BenchTargets, CallerGivenIdsMakeARetryWriteNothing) {
+  TempDir dir;
+  auto target = OpenTarget(GetParam(), dir.path(), TargetOptions{.event_ids = true});
+  const StreamSet streams{.first = 0, .stride = 1, .count = 10};
+  ASSERT_EQ(target->AppendRoundRobin(streams, 50, false, true, nullptr, nullptr), 0);
+  // The same appends again carry the same ids: each is a retry, which
+  // succeeds although every expected version is stale, and writes nothing.
+  EXPECT_EQ(target->AppendRoundRobin(streams, 50, false, false, nullptr, nullptr), 0);
+  EXPECT_EQ(target->ScanAll(), 50);
+  EXPECT_EQ(target->ReadStream(4), 5);
+  // New ids (versions 6..) are appended.
+  ASSERT_EQ(target->AppendRoundRobin(streams, 60, false, true, nullptr, nullptr), 0);
+  EXPECT_EQ(target->ScanAll(), 60);
+}
+
+TEST_P(BenchTargets, WithoutIdsARepeatedAppendIsAStaleVersion) {
+  TempDir dir;
+  auto target = OpenTarget(GetParam(), dir.path(), TargetOptions{});
+  const StreamSet streams{.first = 0, .stride = 1, .count = 10};
+  ASSERT_EQ(target->AppendRoundRobin(streams, 50, false, true, nullptr, nullptr), 0);
+  EXPECT_EQ(target->AppendRoundRobin(streams, 50, false, false, nullptr, nullptr), 50);
+  EXPECT_EQ(target->ScanAll(), 50);
+}
+
 INSTANTIATE_TEST_SUITE_P(AllSystems, BenchTargets, ::testing::ValuesIn(kAllSystems),
                          [](const auto& param_info) {
                            std::string name = SystemName(param_info.param);
@@ -98,6 +126,20 @@ TEST(BenchWorkloads, DerivedCountsFollowTheScale) {
   EXPECT_EQ(WorkloadEvents("X2", 1'000'000), 10'000'000);
   EXPECT_TRUE(IsWorkload("S1"));
   EXPECT_FALSE(IsWorkload("W9"));
+}
+
+TEST(BenchWorkloads, EventIdsAreDistinctStableAndNeverNil) {
+  std::set<std::array<uint8_t, 16>> ids;
+  for (uint64_t n = 0; n < 1000; ++n) {
+    for (uint64_t version = 1; version <= 100; ++version) {
+      const auto id = EventId(n, version);
+      EXPECT_NE(id, (std::array<uint8_t, 16>{}));
+      ids.insert(id);
+    }
+  }
+  EXPECT_EQ(ids.size(), 100'000u);
+  EXPECT_EQ(EventId(7, 3), EventId(7, 3));
+  EXPECT_NE(EventId(7, 3), EventId(3, 7));
 }
 
 json GoodReport() {
@@ -152,6 +194,35 @@ TEST(BenchReport, PlotDrawsABarPerFigure) {
   EXPECT_FALSE(WritePlot(json::object(), dir.Sub("bad.svg"), &error));
 }
 
+TEST(BenchReport, TableShowsW5AsAShareOfTheSameSystemsW1) {
+  json report = GoodReport();
+  report["results"].push_back({{"workload", "W5"},
+                               {"system", "evlog"},
+                               {"events_per_s", 150000},
+                               {"min", 150000},
+                               {"max", 150000},
+                               {"peak_rss_bytes", 1000}});
+  report["results"].push_back({{"workload", "W5"},
+                               {"system", "sqlite"},
+                               {"events_per_s", 15000},
+                               {"min", 15000},
+                               {"max", 15000},
+                               {"peak_rss_bytes", 1000}});
+  char* text = nullptr;
+  size_t size = 0;
+  std::FILE* out = open_memstream(&text, &size);
+  ASSERT_NE(out, nullptr);
+  PrintTable(report, out);
+  std::fclose(out);
+  const std::string table(text, size);
+  std::free(text);
+  // evlog's W5 beside evlog's W1 (150k / 200k), SQLite's beside SQLite's.
+  EXPECT_NE(table.find("0.75x of W1"), std::string::npos) << table;
+  EXPECT_NE(table.find("0.50x of W1"), std::string::npos) << table;
+  // And against SQLite's W5 of the same run (150k / 15k).
+  EXPECT_NE(table.find("10.00x"), std::string::npos) << table;
+}
+
 int RunBench(const std::vector<std::string>& argv) {
   auto child = ChildProcess::Start(argv);
   if (child == nullptr) return -1;
@@ -187,6 +258,42 @@ TEST(BenchSmoke, EveryWorkloadCompletesWithAWellFormedReport) {
 
   ASSERT_EQ(RunBench({EVLOG_BENCH_PATH, "plot", dir.Sub("report.json"), dir.Sub("report.svg")}), 0);
   EXPECT_TRUE(std::filesystem::file_size(dir.Sub("report.svg")) > 0);
+}
+
+TEST(BenchSmoke, W5ReportsEverySystemInW1sShape) {
+  TempDir dir;
+  ASSERT_EQ(RunBench({EVLOG_BENCH_PATH, "run", "W1", "W5", "--smoke", "--dir", dir.Sub("stores"),
+                      "--json", dir.Sub("report.json")}),
+            0);
+  std::ifstream in(dir.Sub("report.json"));
+  json report = json::parse(in, nullptr, false);
+  ASSERT_FALSE(report.is_discarded());
+  std::string error;
+  EXPECT_TRUE(ValidateReport(report, &error)) << error;
+  std::map<std::pair<std::string, std::string>, json> results;
+  for (const json& r : report["results"]) {
+    results[{r["workload"].get<std::string>(), r["system"].get<std::string>()}] = r;
+  }
+  for (System system : kAllSystems) {
+    const std::string name = SystemName(system);
+    ASSERT_TRUE(results.count({"W5", name})) << name;
+    ASSERT_TRUE(results.count({"W1", name})) << name;
+    const json& w5 = results[{"W5", name}];
+    const json& w1 = results[{"W1", name}];
+    // The same fields as W1, and no others: no latency, no error.
+    std::set<std::string> w5_keys, w1_keys;
+    for (const auto& [key, value] : w5.items()) w5_keys.insert(key);
+    for (const auto& [key, value] : w1.items()) w1_keys.insert(key);
+    EXPECT_EQ(w5_keys, w1_keys) << name;
+    for (const char* key : {"workload", "system", "events", "repetitions", "events_per_s", "min",
+                            "max", "runs", "mb_per_s", "peak_rss_bytes"}) {
+      EXPECT_TRUE(w5.contains(key)) << name << " " << key;
+    }
+    EXPECT_EQ(w5["events"], 2000) << name;  // the smoke scale, every event appended
+    EXPECT_EQ(w5["repetitions"], 1) << name;
+    EXPECT_EQ(w5["runs"].size(), 1u) << name;
+    EXPECT_GT(w5["events_per_s"].get<double>(), 0) << name;
+  }
 }
 
 TEST(BenchCli, UnknownWorkloadOrBadInputIsAnError) {
