@@ -63,9 +63,8 @@ RawLog::~RawLog() {
   for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
 }
 
-bool RawLog::AppendWithId(const std::string& stream, uint64_t expected_version,
-                          std::string_view id, std::string_view type, std::string_view payload,
-                          bool sync) {
+bool RawLog::AppendWithId(const std::string& stream, uint64_t expected_version, std::string_view id,
+                          std::string_view type, std::string_view payload, bool sync) {
   if (id.size() != kIdBytes) return false;
   rocksdb::PinnableSlice position;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[kIds],
