@@ -5,6 +5,9 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <optional>
+#include <set>
+#include <string>
 
 #include "testutil/store_fixture.h"
 
@@ -79,6 +82,67 @@ TEST_F(Idempotency, ConcurrentRetriesInOneGroupWriteOnce) {
     EXPECT_EQ(r->streams[0].first_position, Position(1));
   }
   EXPECT_EQ(store_->LastPosition(), Position(1));
+}
+
+TEST_F(Idempotency, RetriesAndNewAppendsQueuedTogetherEachGetTheirOwnAnswer) {
+  // Committed first: stream s-i holds ids a[i], b[i] at positions 2i+1, 2i+2.
+  constexpr int kStreams = 20;
+  std::vector<Uuid> a, b;
+  for (int i = 0; i < kStreams; ++i) {
+    a.push_back(Uuid::Random());
+    b.push_back(Uuid::Random());
+    ASSERT_OK(store_
+                  ->Append("s-" + std::to_string(i), ExpectedVersion::NoStream(),
+                           TwoWithIds(a.back(), b.back()))
+                  .status());
+  }
+  // Then, queued without waiting (so the writer decides many in one group,
+  // where the ids are looked up together): retries in reverse order, each
+  // followed by a new append and by a partial overlap.
+  constexpr int kQueued = 3 * kStreams;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::optional<Result<AppendResult>>> results(kQueued);
+  int done = 0;
+  auto submit = [&](int slot, std::string stream, std::vector<EventData> events) {
+    AppendRequest request;
+    request.streams.push_back({std::move(stream), ExpectedVersion::NoStream(), std::move(events)});
+    store_->AppendAsync(std::move(request), [&, slot](Result<AppendResult> r) {
+      std::lock_guard<std::mutex> lock(mu);
+      results[static_cast<size_t>(slot)] = std::move(r);
+      ++done;
+      cv.notify_all();
+    });
+  };
+  for (int k = 0; k < kStreams; ++k) {
+    const int i = kStreams - 1 - k;
+    submit(3 * k, "s-" + std::to_string(i), TwoWithIds(a[i], b[i]));
+    submit(3 * k + 1, "t-" + std::to_string(i), {Ev("Z", "3", Uuid::Random())});
+    submit(3 * k + 2, "s-" + std::to_string(i), TwoWithIds(Uuid::Random(), b[i]));
+  }
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return done == kQueued; });
+  }
+  std::set<uint64_t> new_positions;
+  for (int k = 0; k < kStreams; ++k) {
+    const uint64_t i = kStreams - 1 - static_cast<uint64_t>(k);
+    const auto& retry = *results[static_cast<size_t>(3 * k)];
+    ASSERT_OK(retry.status());
+    EXPECT_TRUE(retry->deduplicated);
+    EXPECT_EQ(retry->streams[0].first_position, Position(2 * i + 1)) << i;
+    EXPECT_EQ(retry->streams[0].last_position, Position(2 * i + 2)) << i;
+    EXPECT_EQ(retry->streams[0].last_version, Version(2)) << i;
+    const auto& fresh = *results[static_cast<size_t>(3 * k + 1)];
+    ASSERT_OK(fresh.status());
+    EXPECT_FALSE(fresh->deduplicated);
+    new_positions.insert(fresh->streams[0].first_position.value());
+    const auto& overlap = *results[static_cast<size_t>(3 * k + 2)];
+    EXPECT_TRUE(overlap.status().IsIdempotencyConflict()) << overlap.status().ToString();
+  }
+  EXPECT_EQ(new_positions.size(), static_cast<size_t>(kStreams));
+  EXPECT_EQ(store_->LastPosition(), Position(3 * kStreams));
+  EXPECT_EQ(ReadAll().size(), 3u * kStreams);
 }
 
 TEST_F(Idempotency, PartialOverlapIsAConflictAndWritesNothing) {
