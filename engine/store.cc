@@ -170,15 +170,6 @@ Result<AppendResult> Store::Append(AppendRequest request) {
   return AppendAndWait(*rep_->writer, rep_->options, std::move(request));
 }
 
-Result<AppendResult> Store::Append(std::string_view stream, ExpectedVersion expected,
-                                   std::vector<EventData> events, Durability durability) {
-  AppendRequest request;
-  request.streams.push_back(StreamAppend{
-      .stream = std::string(stream), .expected = expected, .events = std::move(events)});
-  request.durability = durability;
-  return Append(std::move(request));
-}
-
 Result<std::unique_ptr<EventIterator>> Store::ReadStream(std::string_view stream,
                                                          const ReadStreamOptions& options) {
   if (Status s = ValidateStreamName(stream, rep_->options.max_stream_name_bytes,
@@ -207,7 +198,10 @@ Result<std::unique_ptr<EventIterator>> Store::ReadStream(std::string_view stream
   return NewStreamIterator(*rep_->db, head.id, options, bounds);
 }
 
-std::unique_ptr<EventIterator> Store::ReadAll(const ReadAllOptions& options) {
+Result<std::unique_ptr<EventIterator>> Store::ReadAll(const ReadAllOptions& options) {
+  if (!options.category.empty() && !options.event_type.empty()) {
+    return Status::InvalidArgument("read by category and by event type at once is not supported");
+  }
   return NewLogIterator(*rep_->db, options);
 }
 
@@ -389,9 +383,10 @@ Status Store::RequestViewRebuild(std::string_view view) {
   return Status::OK();
 }
 
-void Store::CancelViewRebuild(std::string_view view) {
+Status Store::CancelViewRebuild(std::string_view view) {
   std::error_code ec;
   std::filesystem::remove(RebuildRequestPath(*rep_->db, view), ec);
+  return Status::OK();
 }
 
 Result<Store::ViewProgress> Store::GetViewProgress(std::string_view view) {
@@ -527,7 +522,7 @@ Position Store::LastPosition() const { return Position(rep_->db->commits->commit
 Result<StoreStats> Store::Stats() {
   StoreStats stats;
   stats.last_position = LastPosition();
-  stats.events = stats.last_position.value();
+  stats.appended = stats.last_position.value();
   if (rep_->writer) {
     stats.streams = rep_->writer->stream_count();
   } else {

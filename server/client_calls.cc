@@ -1,6 +1,8 @@
 // The calls: each a request to evlogd and the expected answer. Reads and
 // listings page through the daemon's responses.
 
+#include <algorithm>
+
 #include "client_rep.h"
 
 namespace evlog {
@@ -39,45 +41,117 @@ void Client::AppendAsync(AppendRequest request, AppendCallback done) {
   });
 }
 
-Result<std::vector<OwnedEvent>> Client::ReadStream(std::string_view stream,
-                                                   const ReadStreamOptions& options) {
-  std::vector<OwnedEvent> out;
-  server::ReadStreamRequest request{std::string(stream), options};
-  for (;;) {
-    Result<server::EventsResponse> page = Expect<server::EventsResponse>(rep_->CallSync(request));
-    if (!page.ok()) return page.status();
-    std::vector<OwnedEvent>& events = page->events;
-    const size_t got = events.size();
-    if (got == 0) break;
-    const uint64_t last = events.back().version.value();
-    for (OwnedEvent& e : events) out.push_back(std::move(e));
-    if (!page->truncated || got >= request.options.max_count) break;
-    request.options.max_count -= got;
-    if (request.options.direction == Direction::kForward) {
-      request.options.from = Version(last + 1);
-    } else {
-      if (last <= 1) break;
-      request.options.from = Version(last - 1);
-    }
+namespace {
+
+// Events asked for per page: the iterator holds one page at a time.
+constexpr size_t kPageEvents = 4096;
+
+// A read through evlogd, a page at a time: ReadStream when `stream` is set,
+// else ReadAll. The next page starts after the last event of this one.
+class PagedIterator final : public EventIterator {
+ public:
+  using Call = std::function<Result<Response>(server::RequestBody)>;
+  PagedIterator(Call call, std::optional<server::ReadStreamRequest> stream,
+                server::ReadAllRequest all)
+      : call_(std::move(call)), stream_(std::move(stream)), all_(std::move(all)) {
+    left_ = stream_ ? stream_->options.max_count : all_.options.max_count;
   }
-  return out;
+
+  // Reads the first page; its error is the read's.
+  Status Start() {
+    if (left_ == 0) {
+      // Nothing to hand out, but a missing stream is still NotFound.
+      left_ = 1;
+      Status s = Fetch();
+      page_.clear();
+      left_ = 0;
+      more_ = false;
+      return s;
+    }
+    Status s = Fetch();
+    Settle();
+    return s;
+  }
+
+  bool Valid() const override { return index_ < page_.size(); }
+  void Next() override {
+    ++index_;
+    if (index_ >= page_.size() && more_ && status_.ok()) {
+      status_ = Fetch();
+    }
+    Settle();
+  }
+  const RecordedEvent& event() const override { return current_; }
+  Status status() const override { return status_; }
+
+ private:
+  Status Fetch() {
+    page_.clear();
+    index_ = 0;
+    const size_t ask = std::min(left_, kPageEvents);
+    if (stream_) {
+      stream_->options.max_count = ask;
+    } else {
+      all_.options.max_count = ask;
+    }
+    Result<server::EventsResponse> r = Expect<server::EventsResponse>(
+        stream_ ? call_(*stream_) : call_(all_));
+    more_ = false;
+    if (!r.ok()) return r.status();
+    page_ = std::move(r->events);
+    const size_t got = page_.size();
+    left_ -= std::min(left_, got);
+    if (got == 0 || left_ == 0 || (!r->truncated && got < ask)) return Status::OK();
+    more_ = true;
+    if (stream_) {
+      const uint64_t last = page_.back().version.value();
+      if (stream_->options.direction == Direction::kForward) {
+        stream_->options.from = Version(last + 1);
+      } else if (last <= 1) {
+        more_ = false;
+      } else {
+        stream_->options.from = Version(last - 1);
+      }
+    } else {
+      all_.options.from = Position(page_.back().position.value() + 1);
+    }
+    return Status::OK();
+  }
+
+  void Settle() {
+    if (index_ < page_.size()) current_ = page_[index_].view();
+  }
+
+  Call call_;
+  std::optional<server::ReadStreamRequest> stream_;
+  server::ReadAllRequest all_;
+  size_t left_ = 0;
+  bool more_ = false;
+  std::vector<OwnedEvent> page_;
+  size_t index_ = 0;
+  RecordedEvent current_;
+  Status status_;
+};
+
+Result<std::unique_ptr<EventIterator>> StartRead(std::unique_ptr<PagedIterator> it) {
+  if (Status s = it->Start(); !s.ok()) return s;
+  return std::unique_ptr<EventIterator>(std::move(it));
 }
 
-Result<std::vector<OwnedEvent>> Client::ReadAll(const ReadAllOptions& options) {
-  std::vector<OwnedEvent> out;
-  server::ReadAllRequest request{options};
-  for (;;) {
-    Result<server::EventsResponse> page = Expect<server::EventsResponse>(rep_->CallSync(request));
-    if (!page.ok()) return page.status();
-    const size_t got = page->events.size();
-    if (got == 0) break;
-    const uint64_t last = page->events.back().position.value();
-    for (OwnedEvent& e : page->events) out.push_back(std::move(e));
-    if (!page->truncated || got >= request.options.max_count) break;
-    request.options.max_count -= got;
-    request.options.from = Position(last + 1);
-  }
-  return out;
+}  // namespace
+
+Result<std::unique_ptr<EventIterator>> Client::ReadStream(std::string_view stream,
+                                                          const ReadStreamOptions& options) {
+  return StartRead(std::make_unique<PagedIterator>(
+      [rep = rep_.get()](server::RequestBody body) { return rep->CallSync(std::move(body)); },
+      server::ReadStreamRequest{std::string(stream), options},
+      server::ReadAllRequest{}));
+}
+
+Result<std::unique_ptr<EventIterator>> Client::ReadAll(const ReadAllOptions& options) {
+  return StartRead(std::make_unique<PagedIterator>(
+      [rep = rep_.get()](server::RequestBody body) { return rep->CallSync(std::move(body)); },
+      std::nullopt, server::ReadAllRequest{options}));
 }
 
 Result<Version> Client::StreamVersion(std::string_view stream) {
@@ -225,5 +299,9 @@ Result<uint64_t> Client::ReplayParked(std::string_view name) {
   if (!r.ok()) return r.status();
   return r->count;
 }
+
+Status Client::CatchUp() { return Status::OK(); }
+
+Status Client::Compact() { return DoneStatus(rep_->CallSync(server::CompactRequest{})); }
 
 }  // namespace evlog

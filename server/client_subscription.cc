@@ -109,4 +109,11 @@ Status RemoteSubscription::Cancel() {
 
 Position RemoteSubscription::position() const { return Position(position_->load()); }
 
+Result<std::unique_ptr<FeedFollower>> Client::Follow(FollowOptions options,
+                                                     FollowCallback on_events) {
+  Result<std::unique_ptr<RemoteSubscription>> s = Subscribe(options, std::move(on_events));
+  if (!s.ok()) return s.status();
+  return std::unique_ptr<FeedFollower>(std::move(s).value());
+}
+
 }  // namespace evlog

@@ -324,7 +324,7 @@ Position VerifyViewAtRest(Store& store, Verification& v) {
   std::map<std::string, uint64_t> log;
   uint64_t total = 0;
   if (position.value() > 0) {
-    auto all = store.ReadAll({.max_count = position.value()});
+    auto all = store.ReadAll({.max_count = position.value()}).value();
     for (; all->Valid(); all->Next()) {
       ++log[std::string(all->event().stream)];
       ++total;
@@ -435,7 +435,7 @@ Verification Verify(Store& store, const std::map<uint64_t, Ack>& acks, int retri
   const uint64_t last = store.LastPosition().value();
   std::set<Uuid> ids;
   uint64_t expected_position = 1;
-  auto all = store.ReadAll();
+  auto all = store.ReadAll().value();
   for (; all->Valid(); all->Next()) {
     const RecordedEvent& e = all->event();
     if (e.position.value() != expected_position) {

@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "evlog/event_store.h"
 #include "evlog/store.h"
 
 namespace evlog {
@@ -54,7 +55,7 @@ class Aggregate {
   };
 
   // `store` must outlive the aggregate.
-  Aggregate(Store& store, std::string stream, Apply apply, std::optional<Codec> codec = {})
+  Aggregate(EventStore& store, std::string stream, Apply apply, std::optional<Codec> codec = {})
       : store_(store), stream_(std::move(stream)), apply_(std::move(apply)), codec_(codec) {}
 
   // Loads the state: from the newest snapshot (with a codec) and the events
@@ -142,7 +143,7 @@ class Aggregate {
     return m + "}";
   }
 
-  Store& store_;
+  EventStore& store_;
   std::string stream_;
   Apply apply_;
   std::optional<Codec> codec_;
