@@ -72,15 +72,18 @@ class EmbeddedFollower final : public FeedFollower {
         on_events_(s);
         return;
       }
-      position_.store(batch.position.value());
-      if (batch.events.empty()) continue;
-      const uint64_t n = batch.events.size();
-      if (!auto_credit_) {
-        std::lock_guard<std::mutex> lock(mu_);
-        credits_ -= std::min(credits_, n);
+      if (!batch.events.empty()) {
+        const uint64_t n = batch.events.size();
+        if (!auto_credit_) {
+          std::lock_guard<std::mutex> lock(mu_);
+          credits_ -= std::min(credits_, n);
+        }
+        on_events_(std::move(batch.events));
+        batch.events.clear();
       }
-      on_events_(std::move(batch.events));
-      batch.events.clear();
+      // After the callback: a consumer that has handled everything handed
+      // over may take position() as its checkpoint.
+      position_.store(batch.position.value());
     }
   }
 

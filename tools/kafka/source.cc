@@ -23,6 +23,10 @@ Status Errno(const std::string& what) {
   return Status::IOError(what + ": " + std::strerror(errno));
 }
 
+// How often an idle source looks whether its follower moved past
+// filtered-out events.
+constexpr std::chrono::milliseconds kIdleLook{100};
+
 // Connection trouble a reconnect may mend.
 bool Transient(const Status& s) { return s.IsIOError() || s.IsBusy() || s.IsAborted(); }
 
@@ -168,16 +172,20 @@ void Source::Run() {
   std::vector<OwnedEvent> batch;
   for (;;) {
     Status lost;
+    bool drained = false;
     batch.clear();
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stop_ || !lost_.ok() || !queue_.empty(); });
+      // Woken by events, a lost follower or Stop; and every kIdleLook, to
+      // move the checkpoint past events the filter skipped.
+      cv_.wait_for(lock, kIdleLook, [this] { return stop_ || !lost_.ok() || !queue_.empty(); });
       if (stop_) break;
       lost = lost_;
       while (lost.ok() && !queue_.empty() && batch.size() < options_.batch_events) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      drained = queue_.empty();
     }
     if (!lost.ok()) {
       if (!Transient(lost)) return Finish(lost);
@@ -191,14 +199,19 @@ void Source::Run() {
       continue;
     }
     reconnects = 0;
-    for (uint32_t attempt = 1;; ++attempt) {
+    // With nothing left queued, every event up to the follower's position
+    // was handed over (it moves only after its callback returned) and is
+    // handled: the checkpoint may pass the events its filter skipped.
+    Position to = batch.empty() ? Position() : batch.back().position;
+    if (drained) to = std::max(to, follower_->position());
+    if (to <= checkpoint()) continue;
+    for (uint32_t attempt = 1; !batch.empty(); ++attempt) {
       if (handler_(batch).ok()) break;
       if (!Backoff(attempt)) return Finish(Status::OK());
     }
-    const Status stored =
-        checkpoint_file_.empty()
-            ? store_->SetCheckpoint(options_.subscription, batch.back().position)
-            : WriteCheckpoint(checkpoint_file_, batch.back().position);
+    const Status stored = checkpoint_file_.empty()
+                              ? store_->SetCheckpoint(options_.subscription, to)
+                              : WriteCheckpoint(checkpoint_file_, to);
     if (!stored.ok()) {
       if (!Transient(stored)) return Finish(stored);
       // The session was lost before the checkpoint was stored: resume from
@@ -209,10 +222,10 @@ void Source::Run() {
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
-      checkpoint_ = batch.back().position;
+      checkpoint_ = to;
     }
     cv_.notify_all();
-    follower_->Grant(batch.size());
+    if (!batch.empty()) follower_->Grant(batch.size());
   }
   Finish(Status::OK());
 }
