@@ -8,7 +8,7 @@
 #include <mutex>
 #include <vector>
 
-#include "store_fixture.h"
+#include "testutil/store_fixture.h"
 
 namespace evlog {
 namespace {
