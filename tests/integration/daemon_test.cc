@@ -139,7 +139,7 @@ TEST_F(Requests, AppendThenEveryReadSeesTheEvents) {
 
   Result<StoreStats> stats = client.Stats();
   ASSERT_TRUE(stats.ok());
-  EXPECT_EQ(stats->events, 3u);
+  EXPECT_EQ(stats->appended, 3u);
   EXPECT_EQ(stats->last_position, Position(3));
 
   EXPECT_TRUE(Collect(client.ReadStream("nobody")).status().IsNotFound());
