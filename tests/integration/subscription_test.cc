@@ -139,7 +139,7 @@ TEST_F(Subscriptions, UnsubscribeStopsThePushes) {
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   EXPECT_EQ(got.size(), 100u);
   // The session goes on.
-  EXPECT_EQ((*client)->Stats()->events, 200u);
+  EXPECT_EQ((*client)->Stats()->appended, 200u);
 }
 
 TEST_F(Subscriptions, ASessionHoldsAtMostSixteen) {
