@@ -14,6 +14,7 @@ namespace evlog {
 namespace {
 
 using StoreFollow = testutil::StoreTest;
+using testutil::Ev;
 constexpr auto kPatience = std::chrono::seconds(30);
 
 // What a follower's callback was handed, for a test to wait on.
