@@ -15,10 +15,9 @@ void Client::Rep::Deliver(std::map<uint64_t, Pushed>::iterator it, Response& res
   const uint64_t id = it->first;
   Pushed& sub = it->second;
   if (auto* events = std::get_if<server::SubscriptionEventsResponse>(&response.body)) {
+    sub.position->store(events->position.value());
     const size_t n = events->events.size();
     sub.callback(std::move(events->events));
-    // After the callback: position() never runs ahead of what it was handed.
-    sub.position->store(events->position.value());
     if (sub.auto_credit) {
       sub.consumed += n;
       if (sub.consumed >= std::max<uint64_t>(sub.window / 2, 1)) {

@@ -32,9 +32,11 @@ bool Transient(const Status& s) { return s.IsIOError() || s.IsBusy() || s.IsAbor
 
 }  // namespace
 
-Source::Source(StoreOpener open, std::string checkpoint_file, SourceOptions options)
+Source::Source(StoreOpener open, std::string checkpoint_file, SourceOptions options,
+               bool trust_position)
     : open_(std::move(open)),
       checkpoint_file_(std::move(checkpoint_file)),
+      trust_position_(trust_position),
       options_(std::move(options)) {
   if (options_.batch_events == 0) options_.batch_events = 1;
 }
@@ -47,7 +49,7 @@ EmbeddedSource::EmbeddedSource(EventStore& store, SourceOptions options)
             // Borrowed: the deleter leaves the store to its owner.
             return std::shared_ptr<EventStore>(&store, [](EventStore*) {});
           },
-          "", std::move(options)) {}
+          "", std::move(options), /*trust_position=*/true) {}
 
 Result<Position> Source::ReadCheckpoint(const std::string& file) {
   std::ifstream in(file);
@@ -200,10 +202,11 @@ void Source::Run() {
     }
     reconnects = 0;
     // With nothing left queued, every event up to the follower's position
-    // was handed over (it moves only after its callback returned) and is
-    // handled: the checkpoint may pass the events its filter skipped.
+    // was handed over (Store::Follow moves it only after its callback
+    // returned) and is handled: the checkpoint may pass the events its
+    // filter skipped. A Client's position moves before its callback runs.
     Position to = batch.empty() ? Position() : batch.back().position;
-    if (drained) to = std::max(to, follower_->position());
+    if (drained && trust_position_) to = std::max(to, follower_->position());
     if (to <= checkpoint()) continue;
     for (uint32_t attempt = 1; !batch.empty(); ++attempt) {
       if (handler_(batch).ok()) break;

@@ -64,8 +64,12 @@ using StoreOpener = std::function<Result<std::shared_ptr<EventStore>>()>;
 class Source {
  public:
   // `checkpoint_file`: where the checkpoint lives; empty: in the store as
-  // `options.subscription`'s checkpoint.
-  Source(StoreOpener open, std::string checkpoint_file, SourceOptions options);
+  // `options.subscription`'s checkpoint. `trust_position`: the follower's
+  // position() moves only after its callback returned (Store::Follow), so
+  // a drained source may checkpoint it, past events the filter skipped;
+  // otherwise the checkpoint is the last event handled.
+  Source(StoreOpener open, std::string checkpoint_file, SourceOptions options,
+         bool trust_position = false);
   virtual ~Source();
   Source(const Source&) = delete;
   Source& operator=(const Source&) = delete;
@@ -108,6 +112,7 @@ class Source {
 
   StoreOpener open_;
   std::string checkpoint_file_;
+  bool trust_position_;
   SourceOptions options_;
   BatchHandler handler_;
 
