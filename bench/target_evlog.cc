@@ -118,7 +118,7 @@ class EvlogTarget final : public Target {
     return Drain(**it, /*stream_order=*/true);
   }
 
-  int64_t ScanAll() override { return Drain(*store_->ReadAll(), /*stream_order=*/false); }
+  int64_t ScanAll() override { return Drain(*store_->ReadAll().value(), /*stream_order=*/false); }
 
   Store* engine() override { return store_.get(); }
 

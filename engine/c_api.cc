@@ -184,7 +184,8 @@ evlog_code_t evlog_read_all(evlog_store_t* store, uint64_t from, size_t max_coun
   options.from = evlog::Position(from);
   options.max_count = max_count;
   auto it = store->store->ReadAll(options);
-  return Drain(*it, result, errptr);
+  if (!it.ok()) return Fail(it.status(), errptr);
+  return Drain(**it, result, errptr);
 }
 
 size_t evlog_events_count(const evlog_events_t* result) {

@@ -34,6 +34,8 @@ std::string_view Status::CodeName() const {
       return "stream_deleted";
     case Code::kTrimmed:
       return "trimmed";
+    case Code::kUnknownRequest:
+      return "unknown_request";
   }
   return "unknown";
 }

@@ -96,21 +96,15 @@ Result<AppendResult> Store::Append(AppendRequest request) {
   return AppendAndWait(*rep_->writer, rep_->options, std::move(request));
 }
 
-Result<AppendResult> Store::Append(std::string_view stream, ExpectedVersion expected,
-                                   std::vector<EventData> events, Durability durability) {
-  AppendRequest request;
-  request.streams.push_back(StreamAppend{
-      .stream = std::string(stream), .expected = expected, .events = std::move(events)});
-  request.durability = durability;
-  return Append(std::move(request));
-}
-
 Result<std::unique_ptr<EventIterator>> Store::ReadStream(std::string_view stream,
                                                          const ReadStreamOptions& options) {
   return evlog::ReadStream(*rep_->db, rep_->options, stream, options);
 }
 
-std::unique_ptr<EventIterator> Store::ReadAll(const ReadAllOptions& options) {
+Result<std::unique_ptr<EventIterator>> Store::ReadAll(const ReadAllOptions& options) {
+  if (!options.category.empty() && !options.event_type.empty()) {
+    return Status::InvalidArgument("read by category and by event type at once is not supported");
+  }
   return NewLogIterator(*rep_->db, options);
 }
 
@@ -189,7 +183,10 @@ Status Store::RequestViewRebuild(std::string_view view) {
   return RequestRebuild(*rep_->db, view);
 }
 
-void Store::CancelViewRebuild(std::string_view view) { CancelRebuild(*rep_->db, view); }
+Status Store::CancelViewRebuild(std::string_view view) {
+  CancelRebuild(*rep_->db, view);
+  return Status::OK();
+}
 
 Result<Store::ViewProgress> Store::GetViewProgress(std::string_view view) {
   return LoadViewProgress(*rep_->db, view);
@@ -227,7 +224,7 @@ Position Store::LastPosition() const { return Position(rep_->db->commits->commit
 Result<StoreStats> Store::Stats() {
   StoreStats stats;
   stats.last_position = LastPosition();
-  stats.events = stats.last_position.value();
+  stats.appended = stats.last_position.value();
   if (rep_->writer) {
     stats.streams = rep_->writer->stream_count();
   } else {

@@ -1,4 +1,6 @@
-// Client: a session with evlogd, speaking the engine's vocabulary.
+// Client: a session with evlogd, speaking the engine's vocabulary: the
+// remote EventStore (evlog/event_store.h documents the calls and their
+// errors; code written against EventStore runs embedded or remote).
 //
 //   evlog::Result<std::unique_ptr<evlog::Client>> c =
 //       evlog::Client::Connect({.host = "127.0.0.1", .port = 7411});
@@ -75,92 +77,94 @@ struct ClientOptions {
   size_t max_frame_bytes = 256 << 20;
 };
 
-// A server-pushed subscription to the daemon's change feed (Subscribe).
-struct RemoteSubscribeOptions {
-  // Where it starts and its filters (start, category, stream_prefix,
-  // event_type); the batch limits are the daemon's.
-  ChangeFeedOptions feed;
-  // Credits granted at a time: at most this many events are pushed and not
-  // yet handed to the callback. Default: 1024
-  uint64_t window = 1024;
-  // Grant credits as the callback consumes events, half a window at a time.
-  // false: only the first window is granted; call Grant() for more.
-  // Default: true
-  bool auto_credit = true;
-};
+// A server-pushed subscription to the daemon's change feed (Subscribe):
+// FollowOptions, whose batch limits are the daemon's; auto_credit grants
+// half a window at a time.
+using RemoteSubscribeOptions = FollowOptions;
 
 class RemoteSubscription;
 
-class Client {
+class Client final : public EventStore {
  public:
   // Connects and says Hello. IOError if the daemon cannot be reached; the
   // daemon's refusal otherwise (see above).
   static Result<std::unique_ptr<Client>> Connect(const ClientOptions& options);
 
   // Closes the session. Pending async calls complete with Aborted first.
-  ~Client();
+  ~Client() override;
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // Store::Append over the wire.
-  Result<AppendResult> Append(AppendRequest request);
+  // Store::Append over the wire (with reconnect_for set, events get ids:
+  // see above).
+  Result<AppendResult> Append(AppendRequest request) override;
+  using EventStore::Append;
 
   // Sends the append and returns at once; `done` runs exactly once, on the
   // client's I/O thread, with the daemon's answer.
-  using AppendCallback = std::function<void(Result<AppendResult>)>;
-  void AppendAsync(AppendRequest request, AppendCallback done);
+  void AppendAsync(AppendRequest request, AppendCallback done) override;
 
-  // Reads as Store::ReadStream / ReadAll do, collecting every event up to
-  // max_count (the daemon answers in pages; the client asks for each).
-  Result<std::vector<OwnedEvent>> ReadStream(std::string_view stream,
-                                             const ReadStreamOptions& options = {});
-  Result<std::vector<OwnedEvent>> ReadAll(const ReadAllOptions& options = {});
+  // Reads as Store::ReadStream / ReadAll do. The iterator asks the daemon
+  // for a page at a time (at most 4,096 events), so it holds one page; the
+  // first page is read before these return, so a missing stream is
+  // NotFound here. An error on a later page (a lost session) ends the
+  // iteration with it in status(). Events committed between pages are seen
+  // as of the page that reads them. The iterator must not outlive the
+  // client.
+  Result<std::unique_ptr<EventIterator>> ReadStream(std::string_view stream,
+                                                    const ReadStreamOptions& options = {}) override;
+  Result<std::unique_ptr<EventIterator>> ReadAll(const ReadAllOptions& options = {}) override;
 
-  Result<Version> StreamVersion(std::string_view stream);
-  Result<std::vector<StreamInfo>> ListStreams(const ListStreamsOptions& options = {});
-  Result<StoreStats> Stats();
+  // The calls below are the EventStore's, run by the daemon on its store,
+  // with the errors stated there.
+  Result<Version> StreamVersion(std::string_view stream) override;
+  Result<std::vector<StreamInfo>> ListStreams(const ListStreamsOptions& options = {}) override;
+  Result<StoreStats> Stats() override;
   // The daemon's Store::Metrics (see evlog/metrics.h). NotSupported from an
   // evlogd too old to send them.
-  Result<MetricsSnapshot> Metrics();
+  Result<MetricsSnapshot> Metrics() override;
+  // OK: the daemon's reads always see its latest commit.
+  Status CatchUp() override;
+  // EventStore::Follow through Subscribe below.
+  Result<std::unique_ptr<FeedFollower>> Follow(FollowOptions options,
+                                               FollowCallback on_events) override;
 
-  // Stream lifecycle, snapshots, views and durable subscriptions: as the
-  // Store methods of the same names, with the same errors.
-  Result<StreamMetadata> GetStreamMetadata(std::string_view stream);
-  Status SetStreamMetadata(std::string_view stream, const StreamMetadata& metadata);
-  Status DeleteStream(std::string_view stream, bool hard = false);
-  Result<Version> TrimStream(std::string_view stream, const TrimOptions& options = {});
-  Status SaveSnapshot(std::string_view stream, Version version, std::string_view state);
-  Result<std::optional<Snapshot>> LoadSnapshot(std::string_view stream);
-  Result<std::optional<std::string>> ViewGet(std::string_view view, std::string_view key);
+  Result<StreamMetadata> GetStreamMetadata(std::string_view stream) override;
+  Status SetStreamMetadata(std::string_view stream, const StreamMetadata& metadata) override;
+  Status DeleteStream(std::string_view stream, bool hard = false) override;
+  Result<Version> TrimStream(std::string_view stream, const TrimOptions& options = {}) override;
+  Status SaveSnapshot(std::string_view stream, Version version, std::string_view state) override;
+  Result<std::optional<Snapshot>> LoadSnapshot(std::string_view stream) override;
+  Result<std::optional<std::string>> ViewGet(std::string_view view,
+                                             std::string_view key) override;
   // Pages through the daemon's responses (10,000 rows each by default)
   // until `max_count` rows or the end; rows committed between pages are
   // seen as of the page that reads them.
   Result<std::vector<std::pair<std::string, std::string>>> ViewScan(
       std::string_view view, std::string_view prefix, size_t max_count = SIZE_MAX,
-      std::string_view start_after = {});
-  Status RequestViewRebuild(std::string_view view);
-  Status CancelViewRebuild(std::string_view view);
-  Result<Store::ViewProgress> GetViewProgress(std::string_view view);
-  // Waits until view `view` has applied every event up to `position`
-  // (View::WaitFor for a view run by another process), at most `timeout`
-  // and at most the daemon's limit (30 s by default). Returns its progress;
-  // TimedOut if it did not get there, NotFound if no such view.
-  Result<Store::ViewProgress> ViewWait(std::string_view view, Position position,
-                                       std::chrono::milliseconds timeout);
+      std::string_view start_after = {}) override;
+  Status RequestViewRebuild(std::string_view view) override;
+  Status CancelViewRebuild(std::string_view view) override;
+  Result<ViewProgress> GetViewProgress(std::string_view view) override;
+  // The daemon waits (View::WaitFor for a view run by another process), at
+  // most `timeout` and at most its own limit (30 s by default).
+  Result<ViewProgress> ViewWait(std::string_view view, Position position,
+                                std::chrono::milliseconds timeout) override;
+  Result<std::vector<SubscriptionInfo>> ListSubscriptions() override;
+  // Where a consumer reading the feed through this client keeps its
+  // progress in the daemon's store.
+  Result<Position> GetCheckpoint(std::string_view name) override;
+  Status SetCheckpoint(std::string_view name, Position position) override;
+  Result<std::vector<ParkedEvent>> ListParked(std::string_view name) override;
+  Result<uint64_t> ReplayParked(std::string_view name) override;
   // Store::Verify, run by the daemon on its store.
-  Result<VerifyReport> Verify();
-  Result<std::vector<SubscriptionInfo>> ListSubscriptions();
-  // Store::GetCheckpoint / SetCheckpoint: where a consumer reading the feed
-  // through this client keeps its progress in the daemon's store.
-  Result<Position> GetCheckpoint(std::string_view name);
-  Status SetCheckpoint(std::string_view name, Position position);
-  Result<std::vector<ParkedEvent>> ListParked(std::string_view name);
-  Result<uint64_t> ReplayParked(std::string_view name);
-
+  Result<VerifyReport> Verify() override;
+  // Store::Compact, run by the daemon on its store.
+  Status Compact() override;
   // Has the daemon write a backup of its store (Store::Backup) into `dest`,
   // a path on the daemon's machine. Errors as Store::Backup's, and Busy if
   // the daemon is writing another backup.
-  Result<BackupInfo> Backup(std::string_view dest);
+  Result<BackupInfo> Backup(std::string_view dest) override;
 
   // Subscribes to the change feed; the daemon pushes events while it has
   // credits. `on_events` runs on the client's I/O thread with each batch (in
@@ -174,7 +178,7 @@ class Client {
   // daemon's per-session subscription limit, Trimmed, InvalidArgument.
   // The subscription must not outlive the client, nor be destroyed from
   // its own callback.
-  using SubscriptionCallback = std::function<void(Result<std::vector<OwnedEvent>> events)>;
+  using SubscriptionCallback = FollowCallback;
   Result<std::unique_ptr<RemoteSubscription>> Subscribe(RemoteSubscribeOptions options,
                                                         SubscriptionCallback on_events);
 
@@ -188,21 +192,21 @@ class Client {
   friend class RemoteSubscription;
 };
 
-class RemoteSubscription {
+class RemoteSubscription final : public FeedFollower {
  public:
   // Unsubscribes if Cancel() was not called.
-  ~RemoteSubscription();
+  ~RemoteSubscription() override;
   RemoteSubscription(const RemoteSubscription&) = delete;
   RemoteSubscription& operator=(const RemoteSubscription&) = delete;
 
   // Allows the daemon `events` more (RemoteSubscribeOptions::auto_credit
   // off, or on top of it).
-  void Grant(uint64_t events);
+  void Grant(uint64_t events) override;
   // Ends the subscription; no callback runs after it returns OK.
-  Status Cancel();
+  Status Cancel() override;
   // The feed position after the last batch handed to the callback:
   // subscribe again with FeedStart::After(position()) to resume.
-  Position position() const;
+  Position position() const override;
 
  private:
   friend class Client;

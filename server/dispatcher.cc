@@ -162,8 +162,7 @@ std::string Dispatcher::Read(Request request, size_t max_bytes) {
     std::string operator()(ViewScanRequest& r) { return d.ViewScan(id, r, max_bytes); }
     std::string operator()(ViewRebuildRequest& r) {
       if (r.cancel) {
-        d.store_.CancelViewRebuild(r.view);
-        return EncodeDone(id);
+        return Done(d.store_.CancelViewRebuild(r.view));
       }
       return Done(d.store_.RequestViewRebuild(r.view));
     }
@@ -203,6 +202,8 @@ std::string Dispatcher::Read(Request request, size_t max_bytes) {
     std::string NotHere() {
       return EncodeError(id, Status::InvalidArgument("subscriptions are served by a session"));
     }
+    // On the read pool, as Verify: it blocks until every file is rewritten.
+    std::string operator()(CompactRequest&) { return Done(d.store_.Compact()); }
     std::string Done(const Status& s) { return s.ok() ? EncodeDone(id) : EncodeError(id, s); }
     // Handled in Handle.
     std::string operator()(HelloRequest&) { return {}; }
@@ -248,10 +249,11 @@ std::string Dispatcher::ReadStream(uint64_t id, const ReadStreamRequest& request
 }
 
 std::string Dispatcher::ReadAll(uint64_t id, const ReadAllRequest& request, size_t max_bytes) {
-  std::unique_ptr<EventIterator> it = store_.ReadAll(request.options);
+  Result<std::unique_ptr<EventIterator>> it = store_.ReadAll(request.options);
+  if (!it.ok()) return EncodeError(id, it.status());
   EventsWriter writer;
-  const bool truncated = Fill(*it, request.options.max_count, max_bytes, options_, writer);
-  if (Status s = it->status(); !s.ok()) return EncodeError(id, s);
+  const bool truncated = Fill(**it, request.options.max_count, max_bytes, options_, writer);
+  if (Status s = (*it)->status(); !s.ok()) return EncodeError(id, s);
   return writer.Finish(id, truncated);
 }
 

@@ -437,11 +437,12 @@ HttpResponse HttpHandler::ReadAll(const HttpTarget& target) {
   if (!options.category.empty() && !options.event_type.empty()) {
     return Bad(Status::InvalidArgument("give category or type, not both"));
   }
-  std::unique_ptr<EventIterator> it = dispatcher_.store().ReadAll(options);
+  Result<std::unique_ptr<EventIterator>> it = dispatcher_.store().ReadAll(options);
+  if (!it.ok()) return Bad(it.status());
   std::string events;
   Position last;
-  const bool truncated = Fill(*it, *count, dispatcher_.options(), &events, &last);
-  if (Status s = it->status(); !s.ok()) return Bad(s);
+  const bool truncated = Fill(**it, *count, dispatcher_.options(), &events, &last);
+  if (Status s = (*it)->status(); !s.ok()) return Bad(s);
   json::ObjectText j;
   j.Raw("events", events).Bool("truncated", truncated);
   // Where the next page starts.

@@ -256,6 +256,9 @@ std::variant<Request, ProtocolError> DecodeRequest(std::span<const uint8_t> mess
       out.body = SetCheckpointRequest{Str(r->name()), Position(r->position())};
       return out;
     }
+    case fb::Body::CompactStore:
+      out.body = CompactRequest{};
+      return out;
     case fb::Body::NONE:
       return ProtocolError{ProtocolCode::kUnknownRequest, "message has no body", id};
     default:
@@ -418,6 +421,9 @@ std::string EncodeRequest(const Request& request) {
     std::pair<fb::Body, Offset<void>> operator()(const SetCheckpointRequest& r) {
       return {fb::Body::SetCheckpoint,
               fb::CreateSetCheckpointDirect(b, r.name.c_str(), r.position.value()).Union()};
+    }
+    std::pair<fb::Body, Offset<void>> operator()(const CompactRequest&) {
+      return {fb::Body::CompactStore, fb::CreateCompactStore(b).Union()};
     }
   };
   auto [type, body] = std::visit(Visitor{b}, request.body);

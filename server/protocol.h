@@ -117,6 +117,8 @@ struct ViewWaitRequest {
   std::chrono::milliseconds timeout{0};
 };
 struct VerifyRequest {};
+// Store::Compact; answered with Done.
+struct CompactRequest {};
 struct ListSubscriptionsRequest {};
 struct ListParkedRequest {
   std::string name;
@@ -161,7 +163,7 @@ using RequestBody =
                  ViewRebuildRequest, GetViewProgressRequest, ListSubscriptionsRequest,
                  ListParkedRequest, ReplayParkedRequest, SubscribeRequest, CreditRequest,
                  UnsubscribeRequest, ViewWaitRequest, VerifyRequest, BackupRequest,
-                 GetCheckpointRequest, SetCheckpointRequest>;
+                 GetCheckpointRequest, SetCheckpointRequest, CompactRequest>;
 
 struct Request {
   uint64_t request_id = 0;

@@ -83,6 +83,8 @@ Status StatusFromWire(uint8_t wire_code, std::string_view message, std::string_v
         return Status::Busy(text);
       case ProtocolCode::kShuttingDown:
         return Status::Aborted(text);
+      case ProtocolCode::kUnknownRequest:
+        return Status::UnknownRequest(text);
       default:
         return Status::InvalidArgument(text);
     }
@@ -116,6 +118,8 @@ Status StatusFromWire(uint8_t wire_code, std::string_view message, std::string_v
       return Status::StreamDeleted(message);
     case C::kTrimmed:
       return Status::Trimmed(message);
+    case C::kUnknownRequest:
+      return Status::UnknownRequest(message);
     case C::kOk:
       break;
   }
@@ -373,7 +377,7 @@ std::string EncodeStats(uint64_t request_id, const StoreStats& stats,
   FlatBufferBuilder b(1024);
   const auto wire_metrics = MetricsToWire(b, metrics);
   return FinishFrame(b, request_id, fb::Body::StatsOk,
-                     fb::CreateStatsOk(b, stats.events, stats.streams, stats.last_position.value(),
+                     fb::CreateStatsOk(b, stats.appended, stats.streams, stats.last_position.value(),
                                        stats.disk_bytes, wire_metrics)
                          .Union());
 }

@@ -32,7 +32,7 @@ std::unique_ptr<Store> OpenReadOnly(const std::string& path) {
 }
 
 std::vector<OwnedEvent> ReadAllOf(Store& store) {
-  auto it = store.ReadAll();
+  auto it = store.ReadAll().value();
   return testutil::Collect(*it);
 }
 

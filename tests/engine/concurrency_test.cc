@@ -145,7 +145,7 @@ TEST_F(Concurrency, ReadersNeverSeeAGap) {
   while (!last_round && !gap) {
     last_round = writers_done.load() == kWriters;
     const Position announced = store_->LastPosition();
-    auto it = store_->ReadAll();
+    auto it = store_->ReadAll().value();
     uint64_t expected = 1;
     for (; it->Valid() && !gap; it->Next(), ++expected) {
       gap = it->event().position.value() != expected;

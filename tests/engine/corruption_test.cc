@@ -90,7 +90,7 @@ class Corruption : public StoreTest {
 
   // Reads everything; the first non-OK status, or OK.
   Status ReadEverything() {
-    auto all = store_->ReadAll();
+    auto all = store_->ReadAll().value();
     for (; all->Valid(); all->Next()) {
     }
     if (!all->status().ok()) return all->status();
@@ -149,7 +149,7 @@ TEST_F(Corruption, FlippedBytesInTheWalAreRefusedAtOpen) {
 
 // The first error a read of `options` ends with, or OK.
 Status ReadStatus(Store& store, ReadAllOptions options = {}) {
-  auto it = store.ReadAll(options);
+  auto it = store.ReadAll(options).value();
   for (; it->Valid(); it->Next()) {
   }
   return it->status();

@@ -82,7 +82,7 @@ void FaultStoreTest::AppendFromThreads(int threads, int acks, const std::functio
 
 void FaultStoreTest::ExpectAckedPresent() {
   std::map<uint64_t, OwnedEvent> log;
-  auto it = store_->ReadAll();
+  auto it = store_->ReadAll().value();
   for (OwnedEvent& e : Collect(*it)) log.emplace(e.position.value(), std::move(e));
   for (const Acked& a : acked_) {
     auto found = log.find(a.position.value());
@@ -98,7 +98,7 @@ void FaultStoreTest::ExpectConsistentPrefix() {
   auto report = store_->Verify();
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   for (const std::string& p : report->problems) ADD_FAILURE() << "verify: " << p;
-  auto all_it = store_->ReadAll();
+  auto all_it = store_->ReadAll().value();
   std::vector<OwnedEvent> log = Collect(*all_it);
   ASSERT_EQ(log.size(), store_->LastPosition().value());
   std::map<std::string, std::vector<Position>> by_stream;
@@ -120,13 +120,13 @@ void FaultStoreTest::ExpectConsistentPrefix() {
     for (size_t i = 0; i < events.size(); ++i) EXPECT_EQ(events[i].position, positions[i]);
   }
   for (const auto& [category, positions] : by_category) {
-    auto it = store_->ReadAll({.category = category});
+    auto it = store_->ReadAll({.category = category}).value();
     std::set<uint64_t> got;
     for (const OwnedEvent& e : Collect(*it)) got.insert(e.position.value());
     EXPECT_EQ(got, positions) << "category " << category;
   }
   for (const auto& [type, positions] : by_type) {
-    auto it = store_->ReadAll({.event_type = type});
+    auto it = store_->ReadAll({.event_type = type}).value();
     std::set<uint64_t> got;
     for (const OwnedEvent& e : Collect(*it)) got.insert(e.position.value());
     EXPECT_EQ(got, positions) << "type " << type;

@@ -154,12 +154,12 @@ TEST_F(IoFaults, ReadsReturnIOErrorWhenTableReadsFail) {
   }
   EXPECT_TRUE(stream_status.IsIOError()) << stream_status.ToString();
 
-  auto all = store_->ReadAll();
+  auto all = store_->ReadAll().value();
   for (; all->Valid(); all->Next()) {
   }
   EXPECT_TRUE(all->status().IsIOError()) << all->status().ToString();
 
-  auto category = store_->ReadAll({.category = "order"});
+  auto category = store_->ReadAll({.category = "order"}).value();
   for (; category->Valid(); category->Next()) {
   }
   EXPECT_TRUE(category->status().IsIOError()) << category->status().ToString();

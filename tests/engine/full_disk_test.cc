@@ -98,7 +98,7 @@ int FillAppendFreeAppendOnTmpfs(const std::string& dir, Durability durability) {
   }
   auto store = Store::Open(options, path);
   if (!store.ok()) return 7;
-  auto it = (*store)->ReadAll();
+  auto it = (*store)->ReadAll().value();
   size_t i = 0;
   uint64_t last = 0;
   for (; it->Valid(); it->Next(), ++i) {

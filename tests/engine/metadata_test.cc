@@ -32,7 +32,7 @@ std::vector<OwnedEvent> OfStream(const std::vector<OwnedEvent>& events, const st
 
 // Positions of everything `options` reads; fails the test on an error.
 std::vector<uint64_t> PositionsRead(Store& store, ReadAllOptions options = {}) {
-  auto it = store.ReadAll(options);
+  auto it = store.ReadAll(options).value();
   std::vector<uint64_t> out;
   for (; it->Valid(); it->Next()) out.push_back(it->event().position.value());
   EXPECT_TRUE(it->status().ok()) << it->status().ToString();

@@ -120,7 +120,7 @@ TEST(StoreDirectory, AStoreMissingAFamilyOfALaterVersionOpens) {
   });
   auto r = Store::Open(Options{}, path);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  auto it = (*r)->ReadAll();
+  auto it = (*r)->ReadAll().value();
   EXPECT_EQ(Collect(*it).size(), 1u);
 }
 

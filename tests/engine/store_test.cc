@@ -200,13 +200,13 @@ TEST_F(StoreOpen, ReadOnlyOpenSeesNewStreamsAfterCatchUp) {
   EXPECT_EQ((*reader)->LastPosition(), Position(0));
   EXPECT_TRUE((*reader)->ReadStream("b-1").status().IsNotFound());
   {
-    auto before = (*reader)->ReadAll();
+    auto before = (*reader)->ReadAll().value();
     EXPECT_TRUE(testutil::Collect(*before).empty());
   }
   ASSERT_OK((*reader)->CatchUp());
   EXPECT_EQ((*reader)->LastPosition(), Position(2));
   EXPECT_EQ(*(*reader)->StreamVersion("b-1"), Version(1));
-  auto it = (*reader)->ReadAll();
+  auto it = (*reader)->ReadAll().value();
   EXPECT_EQ(testutil::Collect(*it).size(), 2u);
   auto listed = (*reader)->ListStreams();
   ASSERT_OK(listed.status());
@@ -239,9 +239,9 @@ TEST_F(StoreOpen, SeveralReadOnlyOpensCoexistWithoutAWriter) {
     EXPECT_EQ(*reader->StreamVersion("b-1"), Version(1));
     auto stats = reader->Stats();
     ASSERT_OK(stats.status());
-    EXPECT_EQ(stats->events, 2u);
+    EXPECT_EQ(stats->appended, 2u);
     EXPECT_EQ(stats->streams, 2u);
-    auto it = reader->ReadAll();
+    auto it = reader->ReadAll().value();
     EXPECT_EQ(testutil::Collect(*it).size(), 2u);
   }
 }
@@ -324,7 +324,7 @@ TEST_F(StoreOpen, CorruptRecordIsCorruptionNotACrash) {
     ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), cf, key, "garbage, not a record").ok());
   });
   Reopen();
-  auto it = store_->ReadAll();
+  auto it = store_->ReadAll().value();
   int valid = 0;
   for (; it->Valid(); it->Next()) ++valid;
   EXPECT_EQ(valid, 1);
@@ -368,7 +368,7 @@ TEST_F(StoreOpen, TruncatedLogRecordIsCorruption) {
         db->Put(rocksdb::WriteOptions(), cf, key, record.substr(0, record.size() / 2)).ok());
   });
   Reopen();
-  auto it = store_->ReadAll();
+  auto it = store_->ReadAll().value();
   ASSERT_TRUE(it->Valid());
   EXPECT_EQ(it->event().position, Position(1));
   it->Next();
@@ -398,7 +398,7 @@ TEST_F(StoreOpen, EveryTruncationOfALogRecordIsCorruption) {
   ASSERT_LT(cut.back().first, kEvents) << "make kEvents larger than a record";
   Reopen();
   for (auto [p, size] : cut) {
-    auto it = store_->ReadAll({.from = Position(p), .max_count = 1});
+    auto it = store_->ReadAll({.from = Position(p), .max_count = 1}).value();
     EXPECT_FALSE(it->Valid()) << "kept " << p - 1 << " of " << size << " bytes";
     EXPECT_TRUE(it->status().IsCorruption())
         << "kept " << p - 1 << " of " << size << " bytes: " << it->status().ToString();
@@ -485,7 +485,7 @@ TEST_F(StoreOpen, RecordUnderTheWrongPositionIsCorruption) {
     ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), cf, two, record).ok());
   });
   Reopen();
-  auto it = store_->ReadAll({.from = Position(2)});
+  auto it = store_->ReadAll({.from = Position(2)}).value();
   EXPECT_FALSE(it->Valid());
   EXPECT_TRUE(it->status().IsCorruption());
 }

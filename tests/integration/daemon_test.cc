@@ -110,7 +110,7 @@ TEST_F(Requests, AppendThenEveryReadSeesTheEvents) {
   EXPECT_EQ(r->streams[0].first_position, Position(1));
   EXPECT_EQ(r->streams[1].last_position, Position(3));
 
-  Result<std::vector<OwnedEvent>> events = client.ReadStream("order-1");
+  Result<std::vector<OwnedEvent>> events = Collect(client.ReadStream("order-1"));
   ASSERT_TRUE(events.ok()) << events.status().ToString();
   ASSERT_EQ(events->size(), 2u);
   EXPECT_EQ((*events)[0].type, "Placed");
@@ -118,12 +118,12 @@ TEST_F(Requests, AppendThenEveryReadSeesTheEvents) {
   EXPECT_EQ((*events)[1].version, Version(2));
 
   Result<std::vector<OwnedEvent>> backward =
-      client.ReadStream("order-1", {.max_count = 1, .direction = Direction::kBackward});
+      Collect(client.ReadStream("order-1", {.max_count = 1, .direction = Direction::kBackward}));
   ASSERT_TRUE(backward.ok());
   ASSERT_EQ(backward->size(), 1u);
   EXPECT_EQ((*backward)[0].type, "Paid");
 
-  Result<std::vector<OwnedEvent>> all = client.ReadAll({.from = Position(2)});
+  Result<std::vector<OwnedEvent>> all = Collect(client.ReadAll({.from = Position(2)}));
   ASSERT_TRUE(all.ok());
   ASSERT_EQ(all->size(), 2u);
   EXPECT_EQ((*all)[1].stream, "user-1");
@@ -140,10 +140,10 @@ TEST_F(Requests, AppendThenEveryReadSeesTheEvents) {
 
   Result<StoreStats> stats = client.Stats();
   ASSERT_TRUE(stats.ok());
-  EXPECT_EQ(stats->events, 3u);
+  EXPECT_EQ(stats->appended, 3u);
   EXPECT_EQ(stats->last_position, Position(3));
 
-  EXPECT_TRUE(client.ReadStream("nobody").status().IsNotFound());
+  EXPECT_TRUE(Collect(client.ReadStream("nobody")).status().IsNotFound());
 }
 
 TEST_F(Requests, ReadsLongerThanOneResponsePageAreCollectedWhole) {
@@ -158,14 +158,14 @@ TEST_F(Requests, ReadsLongerThanOneResponsePageAreCollectedWhole) {
     ASSERT_TRUE((*c)->Append(One("page-" + std::to_string(i), ExpectedVersion::Any())).ok());
     ASSERT_TRUE((*c)->Append(One("page-0", ExpectedVersion::Any())).ok());
   }
-  EXPECT_EQ((*c)->ReadAll()->size(), 20u);
-  EXPECT_EQ((*c)->ReadAll({.max_count = 9})->size(), 9u);
-  Result<std::vector<OwnedEvent>> stream = (*c)->ReadStream("page-0");
+  EXPECT_EQ(Collect((*c)->ReadAll())->size(), 20u);
+  EXPECT_EQ(Collect((*c)->ReadAll({.max_count = 9}))->size(), 9u);
+  Result<std::vector<OwnedEvent>> stream = Collect((*c)->ReadStream("page-0"));
   ASSERT_TRUE(stream.ok());
   ASSERT_EQ(stream->size(), 11u);
   EXPECT_EQ(stream->back().version, Version(11));
   Result<std::vector<OwnedEvent>> backward =
-      (*c)->ReadStream("page-0", {.direction = Direction::kBackward});
+      Collect((*c)->ReadStream("page-0", {.direction = Direction::kBackward}));
   ASSERT_EQ(backward->size(), 11u);
   EXPECT_EQ(backward->back().version, Version(1));
   EXPECT_EQ((*c)->ListStreams()->size(), 10u);
@@ -423,7 +423,7 @@ TEST_F(SlowReader, IsClosedAfterTheWriteTimeoutAndWhatItHeldIsFreed) {
   EXPECT_TRUE(Eventually([&] { return server_->queued_bytes() == 0; }))
       << server_->queued_bytes() << " bytes still queued";
   // A client that reads is never taken for a slow one.
-  Result<std::vector<OwnedEvent>> page = (*c)->ReadAll();
+  Result<std::vector<OwnedEvent>> page = Collect((*c)->ReadAll());
   ASSERT_TRUE(page.ok()) << page.status().ToString();
   EXPECT_EQ(page->size(), 3u);
   EXPECT_EQ(server_->slow_consumers_closed(), 1u);
@@ -495,7 +495,7 @@ TEST_F(SlowReader, UnderTheBudgetSessionsThatReadGoOn) {
     Result<AppendResult> a = (*c)->Append(One("small-1", ExpectedVersion::Any()));
     ASSERT_TRUE(a.ok()) << a.status().ToString();
   }
-  Result<std::vector<OwnedEvent>> page = (*c)->ReadAll();
+  Result<std::vector<OwnedEvent>> page = Collect((*c)->ReadAll());
   ASSERT_TRUE(page.ok()) << page.status().ToString();
   EXPECT_EQ(page->size(), 23u);
   // Nobody waited for the slow consumer's eviction.

@@ -64,7 +64,7 @@ TEST_F(Drain, SigtermFinishesInFlightAppendsExitsZeroAndLosesNoAcknowledgedAppen
   Result<std::unique_ptr<Store>> store = Store::Open(Options{.create_if_missing = false}, db);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   std::map<uint64_t, std::pair<std::string, uint64_t>> stored;
-  for (auto it = (*store)->ReadAll(); it->Valid(); it->Next()) {
+  for (auto it = (*store)->ReadAll().value(); it->Valid(); it->Next()) {
     const RecordedEvent& e = it->event();
     stored[e.position.value()] = {std::string(e.stream), e.version.value()};
   }

@@ -172,7 +172,7 @@ TEST_F(ProtocolJson, DataAndMetadataComeBackAsTheExactBytes) {
         .type = "T", .data = text, .metadata = text, .content_type = ContentType::kJson});
   }
   ASSERT_TRUE((*client)->Append({.streams = {{"a-1", ExpectedVersion::Any(), events}}}).ok());
-  auto read = (*client)->ReadStream("a-1");
+  auto read = Collect((*client)->ReadStream("a-1"));
   ASSERT_TRUE(read.ok()) << read.status().ToString();
   ASSERT_EQ(read->size(), kExactTexts.size());
   for (size_t i = 0; i < kExactTexts.size(); ++i) {

@@ -70,7 +70,7 @@ TEST_F(Reconnect, AppendsRetriedAcrossADaemonCrashAreAppliedExactlyOnce) {
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   std::set<Uuid> ids;
   uint64_t stored = 0;
-  for (auto it = (*store)->ReadAll(); it->Valid(); it->Next()) {
+  for (auto it = (*store)->ReadAll().value(); it->Valid(); it->Next()) {
     ++stored;
     ids.insert(it->event().id);
     EXPECT_EQ(positions.count(it->event().position.value()), 1u);

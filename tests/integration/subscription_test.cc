@@ -166,7 +166,7 @@ TEST_F(Subscriptions, UnsubscribeStopsThePushes) {
   // on the session follows them: the session goes on, the cancelled
   // subscription got nothing more.
   ASSERT_TRUE(witness.WaitFor(200));
-  EXPECT_EQ((*client)->Stats()->events, 200u);
+  EXPECT_EQ((*client)->Stats()->appended, 200u);
   EXPECT_EQ(got.size(), 100u);
 }
 

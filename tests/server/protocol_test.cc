@@ -296,6 +296,16 @@ TEST(ProtocolResponse, ProtocolErrorsMapToTheNearestStatus) {
   EXPECT_EQ(unauth.message(), "unauthenticated: why");
 }
 
+// A request the daemon does not know (an evlogd older than its client) has
+// a code of its own, so a caller never parses "unknown_request: ".
+TEST(ProtocolResponse, UnknownRequestIsItsOwnStatusCode) {
+  const Response r =
+      MustDecodeResponse(EncodeProtocolError({ProtocolCode::kUnknownRequest, "what is that", 7}));
+  const Status s = std::get<ErrorResponse>(r.body).status;
+  EXPECT_TRUE(s.IsUnknownRequest()) << s.ToString();
+  EXPECT_EQ(s.CodeName(), "unknown_request");
+}
+
 TEST(ProtocolResponse, AppendOkEventsStreamsAndStatsRoundTrip) {
   AppendResult ar;
   ar.streams.push_back({"a-1", Version(1), Version(3), Position(10), Position(12)});
@@ -351,7 +361,7 @@ TEST(ProtocolResponse, AppendOkEventsStreamsAndStatsRoundTrip) {
       MustDecodeResponse(EncodeStats(4, StoreStats{5, 2, Position(5), 4096}, metrics));
   const auto* stats = std::get_if<StatsResponse>(&st.body);
   ASSERT_NE(stats, nullptr);
-  EXPECT_EQ(stats->stats.events, 5u);
+  EXPECT_EQ(stats->stats.appended, 5u);
   EXPECT_EQ(stats->stats.last_position, Position(5));
   ASSERT_TRUE(stats->metrics.has_value());
   EXPECT_EQ(stats->metrics->appends, 3u);
@@ -389,6 +399,12 @@ TEST(ProtocolCheckpoint, GetSetAndCheckpointOkRoundTrip) {
   const auto* p = std::get_if<Position>(&ok.body);
   ASSERT_NE(p, nullptr);
   EXPECT_EQ(*p, Position(42));
+}
+
+TEST(ProtocolCompact, CompactStoreRoundTrips) {
+  Request r = MustDecodeRequest(EncodeRequest(Request{5, CompactRequest{}}));
+  EXPECT_EQ(r.request_id, 5u);
+  EXPECT_TRUE(std::holds_alternative<CompactRequest>(r.body));
 }
 
 TEST(ProtocolResponse, VerifyReportRoundTripsItsCountsAndProblems) {

@@ -37,7 +37,7 @@ std::vector<OwnedEvent> StoreTest::ReadStream(const std::string& stream,
 }
 
 std::vector<OwnedEvent> StoreTest::ReadAll(ReadAllOptions options) {
-  auto it = store_->ReadAll(options);
+  auto it = store_->ReadAll(options).value();
   return Collect(*it);
 }
 

@@ -181,6 +181,26 @@ TEST_P(CliFeed, ViewGetScanAndWaitReadAViewByName) {
   EXPECT_EQ(Evlog({"view", "nope", "wait", "1"}).exit_code, 4);
 }
 
+// compact, in both forms (the verb added through EventStore::Compact):
+// the bytes of a deleted stream go, every live event stays.
+TEST_P(CliFeed, CompactKeepsEveryLiveEventAndPrintsTheStoreBytes) {
+  for (int i = 1; i <= 5; ++i) {
+    ASSERT_EQ(Evlog({"append", "a-1", "--type", "T", "--data", std::to_string(i)}).exit_code, 0);
+    ASSERT_EQ(Evlog({"append", "b-1", "--type", "T", "--data", std::to_string(i)}).exit_code, 0);
+  }
+  ASSERT_EQ(Evlog({"delete", "a-1", "--hard"}).exit_code, 0);
+  CliOutcome compact = Evlog({"compact"});
+  ASSERT_EQ(compact.exit_code, 0) << compact.err;
+  ASSERT_EQ(compact.Lines().size(), 1u) << compact.out;
+  Json j = compact.Lines()[0];
+  EXPECT_EQ(j["compacted"], true);
+  ASSERT_TRUE(j["disk_bytes"].is_number_unsigned()) << compact.out;
+  EXPECT_GT(j["disk_bytes"].get<uint64_t>(), 0u);
+  EXPECT_EQ(Evlog({"read", "b-1"}).Lines().size(), 5u);
+  EXPECT_EQ(Evlog({"read", "a-1"}).exit_code, 4);
+  EXPECT_EQ(Evlog({"verify"}).exit_code, 0);
+}
+
 TEST_P(CliFeed, MetadataTrimSnapshotAndDelete) {
   for (int i = 1; i <= 5; ++i) {
     ASSERT_EQ(Evlog({"append", "a-1", "--type", "T", "--data", std::to_string(i)}).exit_code, 0);

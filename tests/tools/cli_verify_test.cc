@@ -142,6 +142,14 @@ TEST_F(CliVerify, MissingStoreIsNotFound) {
   EXPECT_EQ(r.Error()["error"], "not_found") << r.err;
 }
 
+// compact opens the store for writing but never creates one.
+TEST_F(CliVerify, CompactOfAMissingStoreIsNotFoundAndCreatesNothing) {
+  auto r = Evlog({"compact"});
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_EQ(r.Error()["error"], "not_found") << r.err;
+  EXPECT_FALSE(fs::exists(db()));
+}
+
 // What `--db` names decides the error: a store that lost CURRENT is corrupt
 // (exit 5, from a read verb and from a write verb alike), a regular file is
 // invalid_argument (exit 1), a missing path is not_found for a read verb

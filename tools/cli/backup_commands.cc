@@ -27,7 +27,7 @@ void PrintInfo(std::string_view key, std::string_view path, const BackupInfo& in
 }  // namespace
 
 int RunBackup(const Target& target, const std::string& dest) {
-  auto store = OpenBackend(target, OpenMode::kWrite);
+  auto store = OpenStore(target, OpenMode::kWrite);
   if (!store.ok()) {
     if (!target.remote() && store.status().IsBusy()) {
       return ReportError(Status::Busy(

@@ -3,20 +3,31 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "cli/backend.h"
-
 namespace evlog::cli {
 
+namespace {
+
+// The one table: a Status code decides the exit code, never its message.
+// Codes not listed exit kExitFailure.
+struct ExitFor {
+  Status::Code code;
+  int exit;
+};
+constexpr ExitFor kExitCodes[] = {
+    {Status::Code::kOk, kExitOk},
+    {Status::Code::kWrongExpectedVersion, kExitConflict},
+    {Status::Code::kConditionFailed, kExitConflict},
+    {Status::Code::kNotFound, kExitNotFound},
+    {Status::Code::kCorruption, kExitCorrupt},
+    // An evlogd older than this evlog does not know the request.
+    {Status::Code::kUnknownRequest, kExitNotServedRemotely},
+};
+
+}  // namespace
+
 int ExitCodeFor(const Status& status) {
-  if (status.ok()) return kExitOk;
-  if (status.IsWrongExpectedVersion() || status.IsConditionFailed()) return kExitConflict;
-  if (status.IsNotFound()) return kExitNotFound;
-  if (status.IsCorruption()) return kExitCorrupt;
-  // An evlogd older than this evlog answers a request it does not know
-  // with UnknownRequest, which the client reports as InvalidArgument.
-  if ((status.IsNotSupported() && status.message().starts_with(kNotServedRemotely)) ||
-      (status.IsInvalidArgument() && status.message().starts_with("unknown_request: "))) {
-    return kExitNotServedRemotely;
+  for (const ExitFor& e : kExitCodes) {
+    if (e.code == status.code()) return e.exit;
   }
   return kExitFailure;
 }

@@ -4,8 +4,13 @@
 //   0 ok, 1 anything else (stream_deleted included), 2 usage error, 3 wrong
 //   expected version or failed append condition, 4 not found, 5 the store is
 //   corrupt (a corruption status, or problems found by verify); with
-//   --connect also 6, an operation evlogd does not serve, and 7, the daemon
-//   could not be reached or refused the session.
+//   --connect also 6, an operation evlogd does not serve (UnknownRequest:
+//   an older evlogd), and 7, the daemon could not be reached or refused the
+//   session (the caller decides that one: it depends on the step that
+//   failed, not on the code).
+//
+// The exit code follows from the Status code alone, through one table
+// (cli_error.cc); message text is never looked at.
 
 #pragma once
 

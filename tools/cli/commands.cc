@@ -90,7 +90,7 @@ int CheckAppendArgs(const AppendArgs& args, ExpectedVersion* expected, Durabilit
 // --each: every line is its own append, made and printed before the next
 // line is read, so a pipe sees each result as soon as it is acknowledged.
 // A bad line stops the run; the lines before it stay written.
-int AppendEach(Backend& store, const std::string& stream, Durability durability, std::istream& in) {
+int AppendEach(EventStore& store, const std::string& stream, Durability durability, std::istream& in) {
   std::string line;
   for (size_t n = 1; std::getline(in, line); ++n) {
     if (IsBlank(line)) continue;
@@ -107,11 +107,6 @@ int AppendEach(Backend& store, const std::string& stream, Durability durability,
 
 }  // namespace
 
-Result<std::unique_ptr<Backend>> OpenBackend(const Target& target, OpenMode mode) {
-  if (target.remote()) return ConnectRemote(target);
-  return OpenEmbedded(target.db, mode);
-}
-
 int ReportOpenError(const Target& target, const Status& status) {
   const int code = ReportError(status);
   return target.remote() ? kExitUnreachable : code;
@@ -125,12 +120,19 @@ int FinishEvents(const Status& status) {
   return kExitOk;
 }
 
+int PrintEvents(Result<std::unique_ptr<EventIterator>> read) {
+  if (!read.ok()) return FinishEvents(read.status());
+  EventIterator& it = **read;
+  for (; it.Valid(); it.Next()) PrintEvent(it.event());
+  return FinishEvents(it.status());
+}
+
 int RunAppend(const Target& target, const AppendArgs& args, std::istream& in) {
   ExpectedVersion expected = ExpectedVersion::Any();
   Durability durability = Durability::kSync;
   if (int code = CheckAppendArgs(args, &expected, &durability); code != kExitOk) return code;
   if (args.each) {
-    auto store = OpenBackend(target, OpenMode::kCreate);
+    auto store = OpenStore(target, OpenMode::kCreate);
     if (!store.ok()) return ReportOpenError(target, store.status());
     return AppendEach(**store, args.stream, durability, in);
   }
@@ -156,7 +158,7 @@ int RunAppend(const Target& target, const AppendArgs& args, std::istream& in) {
     }
   }
 
-  auto store = OpenBackend(target, OpenMode::kCreate);
+  auto store = OpenStore(target, OpenMode::kCreate);
   if (!store.ok()) return ReportOpenError(target, store.status());
   AppendRequest request{.streams = {{args.stream, expected, std::move(events)}},
                         .durability = durability};
@@ -167,31 +169,31 @@ int RunAppend(const Target& target, const AppendArgs& args, std::istream& in) {
 }
 
 int RunRead(const Target& target, const ReadArgs& args) {
-  auto store = OpenBackend(target, OpenMode::kRead);
+  auto store = OpenStore(target, OpenMode::kRead);
   if (!store.ok()) return ReportOpenError(target, store.status());
   ReadStreamOptions options;
   if (args.from) options.from = Version(*args.from);
   if (args.count) options.max_count = *args.count;
   options.direction = args.backward ? Direction::kBackward : Direction::kForward;
-  return FinishEvents((*store)->ReadStream(args.stream, options, PrintEvent));
+  return PrintEvents((*store)->ReadStream(args.stream, options));
 }
 
 int RunReadAll(const Target& target, const ReadAllArgs& args) {
   if (!args.category.empty() && !args.type.empty()) {
     return ReportUsage("read-all takes --category or --type, not both");
   }
-  auto store = OpenBackend(target, OpenMode::kRead);
+  auto store = OpenStore(target, OpenMode::kRead);
   if (!store.ok()) return ReportOpenError(target, store.status());
   ReadAllOptions options;
   if (args.from) options.from = Position(*args.from);
   if (args.count) options.max_count = *args.count;
   options.category = args.category;
   options.event_type = args.type;
-  return FinishEvents((*store)->ReadAll(options, PrintEvent));
+  return PrintEvents((*store)->ReadAll(options));
 }
 
 int RunStreams(const Target& target, const std::string& category) {
-  auto store = OpenBackend(target, OpenMode::kRead);
+  auto store = OpenStore(target, OpenMode::kRead);
   if (!store.ok()) return ReportOpenError(target, store.status());
   auto streams = (*store)->ListStreams({.category = category});
   if (!streams.ok()) return ReportError(streams.status());
@@ -206,14 +208,14 @@ int RunStreams(const Target& target, const std::string& category) {
 }
 
 int RunStats(const Target& target) {
-  auto store = OpenBackend(target, OpenMode::kRead);
+  auto store = OpenStore(target, OpenMode::kRead);
   if (!store.ok()) return ReportOpenError(target, store.status());
   auto stats = (*store)->Stats();
   if (!stats.ok()) return ReportError(stats.status());
   auto metrics = (*store)->Metrics();
   if (!metrics.ok()) return ReportError(metrics.status());
   Json j;
-  j["events"] = stats->events;
+  j["events"] = stats->appended;
   j["streams"] = stats->streams;
   j["last_position"] = stats->last_position.value();
   j["disk_bytes"] = stats->disk_bytes;
@@ -222,8 +224,21 @@ int RunStats(const Target& target) {
   return kExitOk;
 }
 
+int RunCompact(const Target& target) {
+  auto store = OpenStore(target, OpenMode::kWrite);
+  if (!store.ok()) return ReportOpenError(target, store.status());
+  if (Status s = (*store)->Compact(); !s.ok()) return ReportError(s);
+  auto stats = (*store)->Stats();
+  if (!stats.ok()) return ReportError(stats.status());
+  Json j;
+  j["compacted"] = true;
+  j["disk_bytes"] = stats->disk_bytes;
+  std::cout << Dump(j) << std::endl;
+  return kExitOk;
+}
+
 int RunVerify(const Target& target) {
-  auto store = OpenBackend(target, OpenMode::kRead);
+  auto store = OpenStore(target, OpenMode::kRead);
   if (!store.ok()) return ReportOpenError(target, store.status());
   auto report = (*store)->Verify();
   if (!report.ok()) return ReportError(report.status());

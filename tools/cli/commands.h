@@ -11,7 +11,7 @@
 #include <optional>
 #include <string>
 
-#include "cli/backend.h"
+#include "cli/target.h"
 #include "evlog/store.h"
 
 namespace evlog::cli {
@@ -77,6 +77,10 @@ bool ParseUint(const std::string& text, uint64_t* out);
 // `verify`: Store::Verify as one JSON line; exit 5 if it found problems.
 int RunVerify(const Target& target);
 
+// `compact`: Store::Compact (remotely, the daemon compacts its store);
+// prints {"compacted":true,"disk_bytes":N}, the store's bytes after it.
+int RunCompact(const Target& target);
+
 // `backup DEST`: Store::Backup (remotely, the daemon writes DEST on its
 // machine); prints {"backup","position","files","bytes"}. A store busy in
 // another process is reported with a hint to use --connect (backup_commands.cc).
@@ -87,11 +91,7 @@ int RunBackup(const Target& target, const std::string& dest);
 // --force exits 1 (invalid_argument) and is left as it was.
 int RunRestore(const Target& target, const std::string& backup, bool force);
 
-// Opens the target's store as `mode` says (embedded), or connects to its
-// daemon (remote).
-Result<std::unique_ptr<Backend>> OpenBackend(const Target& target, OpenMode mode);
-
-// Reports a failure of OpenBackend: the error line, and its exit code —
+// Reports a failure of OpenStore: the error line, and its exit code —
 // kExitUnreachable when the daemon could not be reached or refused the
 // session.
 int ReportOpenError(const Target& target, const Status& status);
@@ -100,6 +100,9 @@ int ReportOpenError(const Target& target, const Status& status);
 void PrintEvent(const RecordedEvent& event);
 // Flushes the printed events; the exit code for `status`, reported.
 int FinishEvents(const Status& status);
+// Prints every event of `read` and finishes as FinishEvents: the read's
+// error, or the iterator's once the events before it are printed.
+int PrintEvents(Result<std::unique_ptr<EventIterator>> read);
 
 // Stream lifecycle (stream_commands.cc).
 int RunSnapshot(const Target& target, const std::string& stream);

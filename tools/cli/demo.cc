@@ -149,7 +149,9 @@ int RunDemo() {
               << p.quantity << " available\n";
   }
   std::cout << "  the global log, in commit order:\n";
-  auto all = store.ReadAll({.category = "product"});
+  auto read = store.ReadAll({.category = "product"});
+  if (!read.ok()) return Fail(read.status());
+  std::unique_ptr<EventIterator> all = std::move(read).value();
   for (; all->Valid(); all->Next()) {
     const RecordedEvent& e = all->event();
     std::cout << "    " << e.position.value() << "  " << e.stream << " v" << e.version.value()

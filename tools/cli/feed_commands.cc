@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <future>
 #include <iostream>
 #include <thread>
 
@@ -38,7 +39,7 @@ bool ParseStart(const std::string& text, FeedStart* out) {
 // rebuilds it: the CLI leaves a request, then follows the progress the view
 // stores, with a progress bar on a terminal.
 int RebuildView(const Target& target, const std::string& name) {
-  auto store = OpenBackend(target, OpenMode::kRead);
+  auto store = OpenStore(target, OpenMode::kRead);
   if (!store.ok()) return ReportOpenError(target, store.status());
   auto before = (*store)->GetViewProgress(name);
   if (!before.ok()) return ReportError(before.status());
@@ -79,6 +80,50 @@ int RebuildView(const Target& target, const std::string& name) {
   }
 }
 
+// tail without --follow: what is committed now, a read of the global log
+// from the start point. The log's indexes serve one filter at a time: the
+// type is checked here when both are given.
+Status Catch(EventStore& store, const ChangeFeedOptions& feed) {
+  ReadAllOptions read;
+  switch (feed.start.kind()) {
+    case FeedStart::Kind::kLatest:
+      return Status::OK();
+    case FeedStart::Kind::kOldest:
+      break;
+    case FeedStart::Kind::kAt:
+      read.from = feed.start.position();
+      break;
+    case FeedStart::Kind::kAfter:
+      read.from = Position(feed.start.position().value() + 1);
+      break;
+  }
+  read.category = feed.category;
+  if (feed.category.empty()) read.event_type = feed.event_type;
+  const bool filter_type = !feed.category.empty() && !feed.event_type.empty();
+  auto it = store.ReadAll(read);
+  if (!it.ok()) return it.status();
+  for (; (*it)->Valid(); (*it)->Next()) {
+    if (!filter_type || (*it)->event().type == feed.event_type) PrintEvent((*it)->event());
+  }
+  return (*it)->status();
+}
+
+// tail --follow: the pushed feed, printed as it comes; runs until it ends
+// with an error (the process is normally stopped by a signal).
+Status Follow(EventStore& store, const ChangeFeedOptions& feed) {
+  std::promise<Status> ended;
+  auto follower = store.Follow({.feed = feed}, [&](Result<std::vector<OwnedEvent>> events) {
+    if (!events.ok()) {
+      ended.set_value(events.status());
+      return;
+    }
+    for (const OwnedEvent& e : *events) PrintEvent(e.view());
+    std::cout.flush();
+  });
+  if (!follower.ok()) return follower.status();
+  return ended.get_future().get();
+}
+
 }  // namespace
 
 int RunTail(const Target& target, const TailArgs& args) {
@@ -86,19 +131,15 @@ int RunTail(const Target& target, const TailArgs& args) {
   if (!ParseStart(args.from, &start)) {
     return ReportUsage("--from must be oldest, latest or a position, not '" + args.from + "'");
   }
-  auto store = OpenBackend(target, OpenMode::kRead);
+  auto store = OpenStore(target, OpenMode::kRead);
   if (!store.ok()) return ReportOpenError(target, store.status());
-  const Status s = (*store)->Tail(
-      {.start = start, .category = args.category, .event_type = args.type, .max_batch_events = 256},
-      args.follow, [](const RecordedEvent& e) {
-        PrintEvent(e);
-        std::cout.flush();
-      });
-  return FinishEvents(s);
+  const ChangeFeedOptions feed{
+      .start = start, .category = args.category, .event_type = args.type, .max_batch_events = 256};
+  return FinishEvents(args.follow ? Follow(**store, feed) : Catch(**store, feed));
 }
 
 int RunSubscriptions(const Target& target) {
-  auto store = OpenBackend(target, OpenMode::kRead);
+  auto store = OpenStore(target, OpenMode::kRead);
   if (!store.ok()) return ReportOpenError(target, store.status());
   auto subs = (*store)->ListSubscriptions();
   if (!subs.ok()) return ReportError(subs.status());
@@ -115,7 +156,7 @@ int RunSubscriptions(const Target& target) {
 }
 
 int RunParked(const Target& target, const std::string& name) {
-  auto store = OpenBackend(target, OpenMode::kRead);
+  auto store = OpenStore(target, OpenMode::kRead);
   if (!store.ok()) return ReportOpenError(target, store.status());
   auto parked = (*store)->ListParked(name);
   if (!parked.ok()) return ReportError(parked.status());
@@ -130,7 +171,7 @@ int RunParked(const Target& target, const std::string& name) {
 }
 
 int RunReplayParked(const Target& target, const std::string& name) {
-  auto store = OpenBackend(target, OpenMode::kWrite);
+  auto store = OpenStore(target, OpenMode::kWrite);
   if (!store.ok()) return ReportOpenError(target, store.status());
   auto queued = (*store)->ReplayParked(name);
   if (!queued.ok()) return ReportError(queued.status());
@@ -152,7 +193,7 @@ int RunView(const Target& target, const std::string& name, const std::string& ac
   if (action == "wait" && !ParseUint(argument, &wait_for)) {
     return ReportUsage("view wait needs a position, not '" + argument + "'");
   }
-  auto store = OpenBackend(target, OpenMode::kRead);
+  auto store = OpenStore(target, OpenMode::kRead);
   if (!store.ok()) return ReportOpenError(target, store.status());
   if (action == "wait") {
     auto progress = (*store)->ViewWait(name, Position(wait_for), wait_timeout);

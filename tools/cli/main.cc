@@ -125,6 +125,8 @@ int main(int argc, char** argv) {
   auto* stats_cmd = app.add_subcommand("stats", "Store statistics");
   auto* verify_cmd =
       app.add_subcommand("verify", "Check every record and index entry; exit 5 if corrupt");
+  auto* compact_cmd = app.add_subcommand(
+      "compact", "Reclaim now the bytes of trimmed, deleted and expired events");
 
   TailArgs tail;
   auto* tail_cmd = app.add_subcommand("tail", "Print the change feed");
@@ -217,6 +219,7 @@ int main(int argc, char** argv) {
   if (streams_cmd->parsed()) return RunStreams(target, category);
   if (stats_cmd->parsed()) return RunStats(target);
   if (verify_cmd->parsed()) return RunVerify(target);
+  if (compact_cmd->parsed()) return RunCompact(target);
   if (tail_cmd->parsed()) return RunTail(target, tail);
   if (snapshot_cmd->parsed()) return RunSnapshot(target, stream_arg);
   if (trim_cmd->parsed()) return RunTrim(target, stream_arg, trim_before);

@@ -29,7 +29,7 @@ Json MetadataToJson(const std::string& stream, const StreamMetadata& m) {
 }  // namespace
 
 int RunSnapshot(const Target& target, const std::string& stream) {
-  auto store = OpenBackend(target, OpenMode::kRead);
+  auto store = OpenStore(target, OpenMode::kRead);
   if (!store.ok()) return ReportOpenError(target, store.status());
   auto snapshot = (*store)->LoadSnapshot(stream);
   if (!snapshot.ok()) return ReportError(snapshot.status());
@@ -46,7 +46,7 @@ int RunSnapshot(const Target& target, const std::string& stream) {
 }
 
 int RunTrim(const Target& target, const std::string& stream, uint64_t before) {
-  auto store = OpenBackend(target, OpenMode::kWrite);
+  auto store = OpenStore(target, OpenMode::kWrite);
   if (!store.ok()) return ReportOpenError(target, store.status());
   auto first = (*store)->TrimStream(stream, {.before = Version(before)});
   if (!first.ok()) return ReportError(first.status());
@@ -59,7 +59,7 @@ int RunTrim(const Target& target, const std::string& stream, uint64_t before) {
 
 int RunMetadata(const Target& target, const std::string& stream, const MetadataArgs& args) {
   const bool change = args.max_count || args.max_age || args.truncate_before;
-  auto store = OpenBackend(target, change ? OpenMode::kWrite : OpenMode::kRead);
+  auto store = OpenStore(target, change ? OpenMode::kWrite : OpenMode::kRead);
   if (!store.ok()) return ReportOpenError(target, store.status());
   auto metadata = (*store)->GetStreamMetadata(stream);
   if (!metadata.ok()) return ReportError(metadata.status());
@@ -74,7 +74,7 @@ int RunMetadata(const Target& target, const std::string& stream, const MetadataA
 }
 
 int RunDelete(const Target& target, const std::string& stream, bool hard) {
-  auto store = OpenBackend(target, OpenMode::kWrite);
+  auto store = OpenStore(target, OpenMode::kWrite);
   if (!store.ok()) return ReportOpenError(target, store.status());
   if (Status s = (*store)->DeleteStream(stream, hard); !s.ok()) return ReportError(s);
   Json j;

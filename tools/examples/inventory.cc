@@ -58,6 +58,10 @@ int main(int argc, char** argv) {
   auto opened = evlog::Store::Open({}, dir);
   if (!opened.ok()) return Fail(opened.status().ToString());
   evlog::Store& store = **opened;
+  // What the clerks do needs only the EventStore interface: with
+  // `evlog::Client::Connect(...)` in place of Store::Open they would work
+  // through evlogd unchanged. The view runs here, beside the store.
+  evlog::EventStore& shop = store;
 
   // The availability view: product -> units available.
   auto view =
@@ -79,7 +83,7 @@ int main(int argc, char** argv) {
   const std::vector<std::pair<std::string, long>> products = {
       {"product-1", 50}, {"product-2", 7}, {"product-3", 0}};
   for (const auto& [stream, stock] : products) {
-    auto r = store.Append(stream, evlog::ExpectedVersion::NoStream(),
+    auto r = shop.Append(stream, evlog::ExpectedVersion::NoStream(),
                           {Event("ProductCreated", {{"name", stream}}),
                            Event("ProductRestocked", {{"quantity", stock}})});
     if (!r.ok()) return Fail(r.status().ToString());
@@ -92,7 +96,7 @@ int main(int argc, char** argv) {
     clerks.emplace_back([&, t] {
       for (int i = 0; i < 40; ++i) {
         size_t k = static_cast<size_t>((t + i) % 3);
-        evlog::Aggregate<Product> product(store, products[k].first, Apply);
+        evlog::Aggregate<Product> product(shop, products[k].first, Apply);
         auto r = product.Handle([](const Product& p) { return Reserve(p, 1); },
                                 {.max_attempts = 1000,
                                  .correlation_id = "clerk-" + std::to_string(t),
@@ -109,7 +113,7 @@ int main(int argc, char** argv) {
   }
   for (size_t k = 0; k < products.size(); ++k) {
     const auto& [stream, stock] = products[k];
-    evlog::Aggregate<Product> product(store, stream, Apply);
+    evlog::Aggregate<Product> product(shop, stream, Apply);
     if (!product.Load().ok()) return Fail("load failed");
     long expected = stock - std::min(stock, reserved[k].load());
     auto shown = (*view)->Get(stream);

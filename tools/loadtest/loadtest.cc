@@ -225,7 +225,7 @@ void ReadLoop(Load& load, const std::vector<std::unique_ptr<Client>>& clients, i
     if (rng() % 2 == 0) {
       const std::string stream = "load-" + std::to_string(s) + "x" +
                                  std::to_string(rng() % static_cast<uint64_t>(pipeline));
-      auto events = clients[s]->ReadStream(stream, {.max_count = 50});
+      auto events = Collect(clients[s]->ReadStream(stream, {.max_count = 50}));
       if (!events.ok()) {
         if (!events.status().IsNotFound()) {
           load.problems.Add("read " + stream + ": " + events.status().ToString());
@@ -244,7 +244,7 @@ void ReadLoop(Load& load, const std::vector<std::unique_ptr<Client>>& clients, i
     } else {
       const uint64_t last = load.last_position.load();
       const uint64_t from = last == 0 ? 1 : 1 + rng() % last;
-      auto events = clients[s]->ReadAll({.from = Position(from), .max_count = 100});
+      auto events = Collect(clients[s]->ReadAll({.from = Position(from), .max_count = 100}));
       if (!events.ok()) {
         load.problems.Add("read the log: " + events.status().ToString());
         continue;

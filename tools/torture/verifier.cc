@@ -65,12 +65,17 @@ Position VerifyViewAtRest(Store& store, Verification& v) {
   std::map<std::string, uint64_t> log;
   uint64_t total = 0;
   if (position.value() > 0) {
-    auto all = store.ReadAll({.max_count = position.value()});
-    for (; all->Valid(); all->Next()) {
-      ++log[std::string(all->event().stream)];
-      ++total;
+    Result<std::unique_ptr<EventIterator>> opened = store.ReadAll({.max_count = position.value()});
+    if (!opened.ok()) {
+      v.problems.push_back("reading the log: " + opened.status().ToString());
+    } else {
+      EventIterator& all = **opened;
+      for (; all.Valid(); all.Next()) {
+        ++log[std::string(all.event().stream)];
+        ++total;
+      }
+      if (!all.status().ok()) v.problems.push_back("reading the log: " + all.status().ToString());
     }
-    if (!all->status().ok()) v.problems.push_back("reading the log: " + all->status().ToString());
   }
   CompareCounts(ViewCounts(store, v), log, "at rest", v);
   auto stored_total = store.ViewGet(kViewName, "total");
@@ -172,7 +177,12 @@ Verification Verify(Store& store, const std::map<uint64_t, Ack>& acks, int retri
   const uint64_t last = store.LastPosition().value();
   std::set<Uuid> ids;
   uint64_t expected_position = 1;
-  auto all = store.ReadAll();
+  Result<std::unique_ptr<EventIterator>> opened = store.ReadAll();
+  if (!opened.ok()) {
+    problem("reading the log: " + opened.status().ToString());
+    return v;
+  }
+  EventIterator* all = opened->get();
   for (; all->Valid(); all->Next()) {
     const RecordedEvent& e = all->event();
     if (e.position.value() != expected_position) {

@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "evlog/event_store.h"
 #include "evlog/store.h"
 
 namespace evlog {
@@ -60,7 +61,7 @@ class Aggregate {
   };
 
   // `store` must outlive the aggregate.
-  Aggregate(Store& store, std::string stream, Apply apply, std::optional<Codec> codec = {})
+  Aggregate(EventStore& store, std::string stream, Apply apply, std::optional<Codec> codec = {})
       : store_(store), stream_(std::move(stream)), apply_(std::move(apply)), codec_(codec) {}
 
   // Loads the state: from the newest snapshot (with a codec) and the events
@@ -140,7 +141,7 @@ class Aggregate {
   size_t conflicts() const { return conflicts_; }
 
  private:
-  Store& store_;
+  EventStore& store_;
   std::string stream_;
   Apply apply_;
   std::optional<Codec> codec_;

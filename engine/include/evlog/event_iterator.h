@@ -1,11 +1,17 @@
 // EventIterator: a forward cursor over events, in the shape of leveldb's
-// Iterator. Produced by Store::ReadStream and Store::ReadAll.
+// Iterator. Produced by EventStore::ReadStream and ReadAll (an embedded
+// Store, or a Client reading through evlogd a page at a time).
 //
-//   for (auto it = store->ReadAll({}); it->Valid(); it->Next()) {
-//     const evlog::RecordedEvent& e = it->event();
+//   auto it = store->ReadAll({});
+//   if (!it.ok()) return it.status();
+//   for (; (*it)->Valid(); (*it)->Next()) {
+//     const evlog::RecordedEvent& e = (*it)->event();
 //     ...
 //   }
-//   if (!it->status().ok()) ...   // always check after the loop
+//   if (!(*it)->status().ok()) ...   // always check after the loop
+//
+// Collect() gathers what a read yields into owned events, for reads known
+// to be small.
 //
 // Every record is verified as it is decoded; a record that fails verification
 // ends the iteration with a Corruption status instead of crashing.
@@ -15,6 +21,9 @@
 // Lifetime: an iterator must be destroyed before the Store that made it.
 
 #pragma once
+
+#include <memory>
+#include <vector>
 
 #include "evlog/status.h"
 #include "evlog/types.h"
@@ -43,5 +52,17 @@ class EventIterator {
   // that failed verification, IOError for a read failure.
   virtual Status status() const = 0;
 };
+
+// Every event `read` yields, owned: the read's error, or the iterator's
+// status() if it ended early. Holds the whole read in memory: bound it with
+// max_count.
+inline Result<std::vector<OwnedEvent>> Collect(Result<std::unique_ptr<EventIterator>> read) {
+  if (!read.ok()) return read.status();
+  EventIterator& it = **read;
+  std::vector<OwnedEvent> out;
+  for (; it.Valid(); it.Next()) out.push_back(OwnedEvent::From(it.event()));
+  if (Status s = it.status(); !s.ok()) return s;
+  return out;
+}
 
 }  // namespace evlog

@@ -31,6 +31,9 @@
 //   Trimmed               a feed asked to start before events that were
 //                         trimmed or deleted: it would miss them. Retry: from
 //                         FeedStart::Oldest() or a later position.
+//   UnknownRequest        evlogd does not know the request: it is older than
+//                         the client. Nothing was done. Retry: after
+//                         upgrading evlogd. Only a Client returns it.
 
 #pragma once
 
@@ -61,6 +64,9 @@ class [[nodiscard]] Status {
     kTimedOut,
     kStreamDeleted,
     kTrimmed,
+    // The other side does not know the request: an evlogd older than its
+    // client. Nothing was done. Only a Client returns it; the engine never.
+    kUnknownRequest,
   };
 
   // An OK status.
@@ -95,6 +101,9 @@ class [[nodiscard]] Status {
   static Status TimedOut(std::string_view msg) { return Status(Code::kTimedOut, msg); }
   static Status StreamDeleted(std::string_view msg) { return Status(Code::kStreamDeleted, msg); }
   static Status Trimmed(std::string_view msg) { return Status(Code::kTrimmed, msg); }
+  static Status UnknownRequest(std::string_view msg) {
+    return Status(Code::kUnknownRequest, msg);
+  }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
@@ -112,6 +121,7 @@ class [[nodiscard]] Status {
   bool IsTimedOut() const { return code_ == Code::kTimedOut; }
   bool IsStreamDeleted() const { return code_ == Code::kStreamDeleted; }
   bool IsTrimmed() const { return code_ == Code::kTrimmed; }
+  bool IsUnknownRequest() const { return code_ == Code::kUnknownRequest; }
 
   // The human-readable detail, without the code name.
   const std::string& message() const { return message_; }

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "evlog/change_feed.h"
+#include "evlog/event_store.h"
 #include "evlog/event_iterator.h"
 #include "evlog/metrics.h"
 #include "evlog/options.h"
@@ -36,103 +37,6 @@
 
 namespace evlog {
 
-// One append: events for one or more streams, each with its expected version,
-// committed atomically, optionally guarded by a condition.
-struct AppendRequest {
-  std::vector<StreamAppend> streams;
-  std::optional<AppendCondition> condition;
-  Durability durability = Durability::kSync;
-};
-
-enum class Direction : uint8_t { kForward, kBackward };
-
-struct ReadStreamOptions {
-  // First version to return. Forward: versions >= from (nullopt: 1).
-  // Backward: versions <= from (nullopt: the stream's last version).
-  std::optional<Version> from;
-  // Most events to return. Default: no limit.
-  size_t max_count = std::numeric_limits<size_t>::max();
-  // Default: forward.
-  Direction direction = Direction::kForward;
-};
-
-struct ReadAllOptions {
-  // First position to return (inclusive). Default: 0, the beginning.
-  Position from;
-  // Most events to return. Default: no limit.
-  size_t max_count = std::numeric_limits<size_t>::max();
-  // Only events of streams in this category ("product" for "product-42").
-  // Empty: all. At most one of category and event_type may be set.
-  std::string category;
-  // Only events of this type. Empty: all.
-  std::string event_type;
-};
-
-struct ListStreamsOptions {
-  // Only streams of this category. Empty: all.
-  std::string category;
-  // Streams sorted by name after this one (for paging). Empty: from the start.
-  std::string start_after;
-  // Most streams to return. Default: no limit.
-  size_t max_count = std::numeric_limits<size_t>::max();
-};
-
-struct TrimOptions {
-  // Remove events before this version. Default: every event the other rules
-  // allow.
-  std::optional<Version> before;
-  // Keep events younger than this. Default: 0, no age rule.
-  uint64_t retention_seconds = 0;
-  // Only remove events covered by the stream's newest snapshot.
-  // Default: true
-  bool require_snapshot = true;
-};
-
-struct StoreStats {
-  // Events in the store.
-  uint64_t events = 0;
-  // Streams ever created.
-  uint64_t streams = 0;
-  // Position of the last committed event (0 when empty).
-  Position last_position;
-  // Bytes of the store directory on disk.
-  uint64_t disk_bytes = 0;
-};
-
-// What Store::Verify found. See Store::Verify.
-struct VerifyReport {
-  // Most problems listed in `problems`; problem_count counts them all.
-  static constexpr size_t kMaxListedProblems = 100;
-
-  // Events found in the log.
-  uint64_t events = 0;
-  // Streams (rows of the stream table), system streams included.
-  uint64_t streams = 0;
-  // The store's last position counter.
-  Position last_position;
-  // Positions whose events trims, deletes or retention rules removed and
-  // compaction reclaimed (index entries pointing at them are skipped by
-  // readers).
-  uint64_t reclaimed = 0;
-  // Index entries checked: category, type and dedup.
-  uint64_t index_entries = 0;
-  // One line per problem, in the order found; at most kMaxListedProblems.
-  std::vector<std::string> problems;
-  uint64_t problem_count = 0;
-
-  bool ok() const { return problem_count == 0; }
-};
-
-// What Store::Backup wrote, or Store::Restore restored.
-struct BackupInfo {
-  // The backup holds every event up to this position and none after it: the
-  // last position of a group commit.
-  Position position;
-  // Files and bytes in the backup (the manifest excluded).
-  uint64_t files = 0;
-  uint64_t bytes = 0;
-};
-
 struct RestoreOptions {
   // Replace the store directory if it is not empty. Even then it must hold
   // an evlog store that no process has open.
@@ -140,7 +44,10 @@ struct RestoreOptions {
   bool overwrite = false;
 };
 
-class Store {
+// The embedded EventStore (event_store.h): the calls it shares with a
+// remote Client are documented there; those below are the Store's own, or
+// say what the embedded form adds.
+class Store final : public EventStore {
  public:
   // The format version this build writes. Open refuses stores with a newer one.
   static constexpr uint32_t kFormatVersion = 1;
@@ -182,31 +89,23 @@ class Store {
   //  - Aborted: the store is closing.
   // If every event id was already committed (within the dedup window, to the
   // same streams), returns the original result with deduplicated set.
-  Result<AppendResult> Append(AppendRequest request);
-
-  // Single-stream shorthand.
-  Result<AppendResult> Append(std::string_view stream, ExpectedVersion expected,
-                              std::vector<EventData> events,
-                              Durability durability = Durability::kSync);
+  Result<AppendResult> Append(AppendRequest request) override;
+  using EventStore::Append;
 
   // Queues an append and returns at once; `done` is called exactly once with
   // the result. Requests from one thread are committed in the order queued.
   // `done` runs on the store's writer thread (or, for a request rejected by
   // validation, on the calling thread before AppendAsync returns): keep it
   // short and never call Append (sync) from it.
-  using AppendCallback = std::function<void(Result<AppendResult>)>;
-  void AppendAsync(AppendRequest request, AppendCallback done);
+  void AppendAsync(AppendRequest request, AppendCallback done) override;
 
-  // Events of one stream. NotFound if the stream has no events.
+  // Reads: see EventStore. Iterators must be destroyed before the Store.
   Result<std::unique_ptr<EventIterator>> ReadStream(std::string_view stream,
-                                                    const ReadStreamOptions& options = {});
-
-  // Events of the global log in position order, optionally of one category or
-  // event type. Errors surface through the iterator's status().
-  std::unique_ptr<EventIterator> ReadAll(const ReadAllOptions& options = {});
+                                                    const ReadStreamOptions& options = {}) override;
+  Result<std::unique_ptr<EventIterator>> ReadAll(const ReadAllOptions& options = {}) override;
 
   // The current version of `stream`: Version(0) if it has no events.
-  Result<Version> StreamVersion(std::string_view stream);
+  Result<Version> StreamVersion(std::string_view stream) override;
 
   // Streams sorted by name with their current versions, as of one
   // consistent snapshot of the store; streams without events (soft-deleted
@@ -214,7 +113,12 @@ class Store {
   // Errors: Corruption if a stream's row does not decode; IOError from the
   // storage. A category or start_after that matches nothing gives an empty
   // list, not an error.
-  Result<std::vector<StreamInfo>> ListStreams(const ListStreamsOptions& options = {});
+  Result<std::vector<StreamInfo>> ListStreams(const ListStreamsOptions& options = {}) override;
+
+  // EventStore::Follow, embedded: a thread of its own reads a ChangeFeed and
+  // hands each batch to `on_events`. Errors as OpenFeed.
+  Result<std::unique_ptr<FeedFollower>> Follow(FollowOptions options,
+                                               FollowCallback on_events) override;
 
   // A change feed over the global log (see change_feed.h). On a read-only
   // store the feed follows the writer process, polling for its commits every
@@ -234,7 +138,7 @@ class Store {
                                                   BatchHandler handler);
 
   // Every subscription that has stored a checkpoint, by name.
-  Result<std::vector<SubscriptionInfo>> ListSubscriptions();
+  Result<std::vector<SubscriptionInfo>> ListSubscriptions() override;
 
   // The checkpoint the store keeps for durable consumer `name` that reads
   // the feed itself (a process reading through evlogd, a connector) rather
@@ -242,23 +146,23 @@ class Store {
   // it has none. Such a consumer counts as a durable subscription of that
   // name: ListSubscriptions shows its lag, trims never pass its checkpoint.
   // Errors: InvalidArgument for a bad name (as SubscriptionOptions::name).
-  Result<Position> GetCheckpoint(std::string_view name);
+  Result<Position> GetCheckpoint(std::string_view name) override;
   // Stores `position` as consumer `name`'s checkpoint, replacing it (it may
   // move back, to handle events again). Not synced: after a power loss the
   // consumer may resume a little earlier, which at-least-once allows.
   // REQUIRES: no Subscription of that name runs.
   // Errors: InvalidArgument for a bad name or a position past the last
   // committed one; ReadOnly on a read-only store.
-  Status SetCheckpoint(std::string_view name, Position position);
+  Status SetCheckpoint(std::string_view name, Position position) override;
 
   // The events subscription `name` parked, oldest first. Empty if none.
-  Result<std::vector<ParkedEvent>> ListParked(std::string_view name);
+  Result<std::vector<ParkedEvent>> ListParked(std::string_view name) override;
 
   // Asks subscription `name` to deliver its parked events again. The
   // subscription replays them the next time it runs (at once if it is
   // running); events that fail again are parked again. Returns how many
   // events are queued for replay. NotFound if it has never parked any.
-  Result<uint64_t> ReplayParked(std::string_view name);
+  Result<uint64_t> ReplayParked(std::string_view name) override;
 
   // Starts (or resumes) the view `options.name` (see view.h).
   // Errors: ReadOnly on a read-only store; InvalidArgument for a bad name or
@@ -268,24 +172,24 @@ class Store {
   // Queries a view by name without running it (e.g. from another process,
   // read-only): its current version as of its last applied batch. NotFound
   // if no view of that name has applied anything.
-  Result<std::optional<std::string>> ViewGet(std::string_view view, std::string_view key);
+  Result<std::optional<std::string>> ViewGet(std::string_view view, std::string_view key) override;
   // The rows whose keys start with `prefix`, in key order, at most
   // `max_count`; with `start_after`, only keys after it (to page through a
   // large view: pass the last key of the previous page).
   Result<std::vector<std::pair<std::string, std::string>>> ViewScan(
       std::string_view view, std::string_view prefix, size_t max_count = SIZE_MAX,
-      std::string_view start_after = {});
+      std::string_view start_after = {}) override;
 
   // Saves `state` as the state of `stream` at `version` (see snapshot.h).
   // Errors: NotFound if the stream has no events; InvalidArgument if
   // `version` is 0 or beyond the stream's last version.
-  Status SaveSnapshot(std::string_view stream, Version version, std::string_view state);
+  Status SaveSnapshot(std::string_view stream, Version version, std::string_view state) override;
 
   // The newest snapshot of `stream`; nullopt if it has none (also when the
   // stream does not exist).
   // Errors: Corruption if the snapshot record or the stream's row does not
   // decode; IOError from the storage.
-  Result<std::optional<Snapshot>> LoadSnapshot(std::string_view stream);
+  Result<std::optional<Snapshot>> LoadSnapshot(std::string_view stream) override;
 
   // Runs a snapshot policy as a durable subscriber. Errors: ReadOnly,
   // InvalidArgument for a missing fold or name.
@@ -294,15 +198,15 @@ class Store {
   // Sets the metadata of `stream` (see StreamMetadata); reads honour it at
   // once. The change is an event in "$meta-<stream>". Errors:
   // InvalidArgument for a reserved name or hard_deleted (use DeleteStream).
-  Status SetStreamMetadata(std::string_view stream, const StreamMetadata& metadata);
+  Status SetStreamMetadata(std::string_view stream, const StreamMetadata& metadata) override;
 
   // The current metadata of `stream` (defaults if it has none).
-  Result<StreamMetadata> GetStreamMetadata(std::string_view stream);
+  Result<StreamMetadata> GetStreamMetadata(std::string_view stream) override;
 
   // Soft delete: the stream reads as not found until new events arrive, whose
   // versions continue. Hard delete: not found, and any later append fails
   // with StreamDeleted. NotFound if the stream has no events (soft) .
-  Status DeleteStream(std::string_view stream, bool hard = false);
+  Status DeleteStream(std::string_view stream, bool hard = false) override;
 
   // Removes old events of `stream`: those before options.before, covered by
   // its newest snapshot (unless require_snapshot is off), older than the
@@ -310,37 +214,34 @@ class Store {
   // and view. Reads honour the trim at once; the bytes are reclaimed later.
   // Returns the stream's new first readable version. NotFound if the stream
   // has no events.
-  Result<Version> TrimStream(std::string_view stream, const TrimOptions& options = {});
+  Result<Version> TrimStream(std::string_view stream, const TrimOptions& options = {}) override;
 
   // Compacts every column family now, reclaiming the bytes of trimmed,
   // deleted and expired data (RocksDB otherwise does it in the background
   // as files are rewritten). Blocks until done.
-  Status Compact();
+  Status Compact() override;
 
   // Asks the process that runs view `view` to rebuild it (View::Rebuild).
   // Works from another process and on a read-only store: the request is a
   // file in the store directory, which a running view picks up within a
   // second. Follow it with GetViewProgress. NotFound if no such view.
-  Status RequestViewRebuild(std::string_view view);
+  Status RequestViewRebuild(std::string_view view) override;
 
-  // Withdraws a request nobody picked up.
-  void CancelViewRebuild(std::string_view view);
+  // Withdraws a request nobody picked up. Always OK (a request that is
+  // gone is withdrawn).
+  Status CancelViewRebuild(std::string_view view) override;
 
-  struct ViewProgress {
-    // Increases by one with every completed rebuild.
-    uint64_t generation = 0;
-    // Events up to here are reflected.
-    Position position;
-    // The rebuild in flight, or the last one: applied up to `rebuild_position`
-    // of `rebuild_target`.
-    Position rebuild_position;
-    Position rebuild_target;
-  };
   // The progress of view `view`, from its stored state: works from another
   // process and on a read-only store.
   // Errors: NotFound if no view of that name has applied anything;
   // Corruption if its stored state is malformed; IOError from the storage.
-  Result<ViewProgress> GetViewProgress(std::string_view view);
+  Result<ViewProgress> GetViewProgress(std::string_view view) override;
+
+  // EventStore::ViewWait, embedded: the view runs in this or another
+  // process; this follows the progress it stores (CatchUp and a look every
+  // 20 ms). Errors as EventStore::ViewWait, and those of CatchUp.
+  Result<ViewProgress> ViewWait(std::string_view view, Position position,
+                                std::chrono::milliseconds timeout) override;
 
   // The position of the last committed event, 0 when empty. For a read-only
   // store, as of Open or the last CatchUp().
@@ -350,14 +251,14 @@ class Store {
   // store directory). A writable store always succeeds. Errors (read-only
   // store, which reads the stream counter): Corruption if the counter is
   // malformed; IOError from the storage.
-  Result<StoreStats> Stats();
+  Result<StoreStats> Stats() override;
 
   // What this process's store has done since Open (see metrics.h): append,
   // sync and latency counters (zero on a read-only store), subscription
   // lag and parked events, RocksDB stalls and compactions. Cheap enough to
   // scrape every few seconds: on disk it reads only what ListSubscriptions
   // reads. Errors: those of ListSubscriptions (Corruption, IOError).
-  Result<MetricsSnapshot> Metrics();
+  Result<MetricsSnapshot> Metrics() override;
 
   // Walks every record and index entry and checks that they agree: the
   // block checksums of every table file; every record decodes and verifies
@@ -374,7 +275,7 @@ class Store {
   // it on a quiet store; appends committed during the walk may be reported.
   // Returns the report (a corrupt store is a report with problems, not an
   // error); IOError if the storage could not be read.
-  Result<VerifyReport> Verify();
+  Result<VerifyReport> Verify() override;
 
   // Writes a consistent backup of the store to the directory `dest`, which
   // must not exist or be empty, and returns the position it ends at.
@@ -401,7 +302,7 @@ class Store {
   // NotFound if its parent directory does not exist; ReadOnly on a
   // read-only store; IOError from the file system. Nothing is left at
   // `dest` on any error.
-  Result<BackupInfo> Backup(std::string_view dest);
+  Result<BackupInfo> Backup(std::string_view dest) override;
 
   // Restores the backup in directory `backup` (written by Backup) into the
   // store directory `path`, which must not exist or be empty unless
@@ -434,7 +335,7 @@ class Store {
   // event is readable here: when the writer process changed its files while
   // this ran (a writer closing or opening the store), the new events may
   // become visible only at a later call — never with a gap below them.
-  Status CatchUp();
+  Status CatchUp() override;
 
   // Syncs the write-ahead log, making every acknowledged buffered append
   // durable against power loss.

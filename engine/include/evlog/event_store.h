@@ -1,0 +1,404 @@
+// EventStore: what an application can do with an evlog store, wherever the
+// store lives. Two implementations:
+//  - evlog::Store (store.h): the store in a local directory, in this process;
+//  - evlog::Client (<evlog/client.h>, library evlog::client): a session with
+//    evlogd, which serves a store over TCP.
+// Code written against EventStore switches between them with one line:
+//
+//   std::unique_ptr<evlog::EventStore> store;
+//   if (embedded) store = std::move(evlog::Store::Open(options, dir)).value();
+//   else          store = std::move(evlog::Client::Connect({.port = 7411})).value();
+//   store->Append("order-1", evlog::ExpectedVersion::NoStream(), {event});
+//
+// Errors are the same Status codes in both forms (a WrongExpectedVersion
+// carries stream() and actual_version() in both). Each call below lists the
+// codes of the call itself; through a Client any call may also fail with
+// the session's own errors (client.h): IOError when the connection is lost
+// and not regained, Aborted when the client is destroyed with the call
+// pending, and NotSupported when the daemon is too old to serve the call
+// (it answered "unknown request"; the message names the call).
+//
+// What only one form can do stays on that class: opening, closing,
+// restoring and syncing a directory are the Store's; durable in-process
+// subscriptions, views and snapshot policies need the application's code in
+// the process that holds the store (Store::Subscribe, OpenView,
+// StartSnapshots); a Client has connection options and reconnects.
+//
+// Thread-safety: all methods are thread-safe, in both forms. Iterators (one
+// thread at a time) and followers are destroyed before their store/client.
+
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "evlog/change_feed.h"
+#include "evlog/event_iterator.h"
+#include "evlog/metrics.h"
+#include "evlog/snapshot.h"
+#include "evlog/status.h"
+#include "evlog/subscription.h"
+#include "evlog/types.h"
+#include "evlog/view.h"
+
+namespace evlog {
+
+// One append: events for one or more streams, each with its expected version,
+// committed atomically, optionally guarded by a condition.
+struct AppendRequest {
+  std::vector<StreamAppend> streams;
+  std::optional<AppendCondition> condition;
+  Durability durability = Durability::kSync;
+};
+
+enum class Direction : uint8_t { kForward, kBackward };
+
+struct ReadStreamOptions {
+  // First version to return. Forward: versions >= from (nullopt: 1).
+  // Backward: versions <= from (nullopt: the stream's last version).
+  std::optional<Version> from;
+  // Most events to return. Default: no limit.
+  size_t max_count = std::numeric_limits<size_t>::max();
+  // Default: forward.
+  Direction direction = Direction::kForward;
+};
+
+struct ReadAllOptions {
+  // First position to return (inclusive). Default: 0, the beginning.
+  Position from;
+  // Most events to return. Default: no limit.
+  size_t max_count = std::numeric_limits<size_t>::max();
+  // Only events of streams in this category ("product" for "product-42").
+  // Empty: all. At most one of category and event_type may be set.
+  std::string category;
+  // Only events of this type. Empty: all.
+  std::string event_type;
+};
+
+struct ListStreamsOptions {
+  // Only streams of this category. Empty: all.
+  std::string category;
+  // Streams sorted by name after this one (for paging). Empty: from the start.
+  std::string start_after;
+  // Most streams to return. Default: no limit.
+  size_t max_count = std::numeric_limits<size_t>::max();
+};
+
+struct TrimOptions {
+  // Remove events before this version. Default: every event the other rules
+  // allow.
+  std::optional<Version> before;
+  // Keep events younger than this. Default: 0, no age rule.
+  uint64_t retention_seconds = 0;
+  // Only remove events covered by the stream's newest snapshot.
+  // Default: true
+  bool require_snapshot = true;
+};
+
+struct StoreStats {
+  // Events ever appended: the last position, since positions are gapless.
+  // Trimmed, deleted and expired events are counted; they are not
+  // subtracted (a store does not count its live events).
+  uint64_t appended = 0;
+  // Streams ever created.
+  uint64_t streams = 0;
+  // Position of the last committed event (0 when empty).
+  Position last_position;
+  // Bytes of the store directory on disk.
+  uint64_t disk_bytes = 0;
+};
+
+// What Store::Verify found. See Store::Verify.
+struct VerifyReport {
+  // Most problems listed in `problems`; problem_count counts them all.
+  static constexpr size_t kMaxListedProblems = 100;
+
+  // Events found in the log.
+  uint64_t events = 0;
+  // Streams (rows of the stream table), system streams included.
+  uint64_t streams = 0;
+  // The store's last position counter.
+  Position last_position;
+  // Positions whose events trims, deletes or retention rules removed and
+  // compaction reclaimed (index entries pointing at them are skipped by
+  // readers).
+  uint64_t reclaimed = 0;
+  // Index entries checked: category, type and dedup.
+  uint64_t index_entries = 0;
+  // One line per problem, in the order found; at most kMaxListedProblems.
+  std::vector<std::string> problems;
+  uint64_t problem_count = 0;
+
+  bool ok() const { return problem_count == 0; }
+};
+
+// What Store::Backup wrote, or Store::Restore restored.
+struct BackupInfo {
+  // The backup holds every event up to this position and none after it: the
+  // last position of a group commit.
+  Position position;
+  // Files and bytes in the backup (the manifest excluded).
+  uint64_t files = 0;
+  uint64_t bytes = 0;
+};
+
+// How EventStore::Follow pushes the change feed.
+struct FollowOptions {
+  // Where it starts and its filters (start, category, stream_prefix,
+  // event_type). max_batch_events caps a batch embedded; through evlogd the
+  // batch limits are the daemon's.
+  ChangeFeedOptions feed;
+  // Credits granted at a time: at most this many events are handed to the
+  // callback beyond those granted again. Default: 1024
+  uint64_t window = 1024;
+  // Grant credits as the callback consumes events.
+  // false: only the first window is granted; call FeedFollower::Grant for
+  // more (a consumer that takes events only as fast as it stores them).
+  // Default: true
+  bool auto_credit = true;
+};
+
+// A running EventStore::Follow. Destroying it ends it (as Cancel).
+class FeedFollower {
+ public:
+  virtual ~FeedFollower() = default;
+
+  // Allows `events` more (FollowOptions::auto_credit off, or on top of it).
+  virtual void Grant(uint64_t events) = 0;
+  // Ends it; no callback runs after it returns. REQUIRES: not called from
+  // the follower's own callback. Errors: those of the session (a Client).
+  virtual Status Cancel() = 0;
+  // The feed position after the last batch handed to the callback: follow
+  // again with FeedStart::After(position()) to resume.
+  virtual Position position() const = 0;
+};
+
+class EventStore {
+ public:
+  virtual ~EventStore() = default;
+
+  // ---- Appends -------------------------------------------------------------
+
+  // Appends and waits until the append is acknowledged (see Durability).
+  //
+  // Errors (nothing is written for any of them):
+  //  - InvalidArgument: a limit exceeded, an empty or reserved ('$'-prefixed)
+  //    or malformed name, no events, a stream listed twice.
+  //  - WrongExpectedVersion: a stream is not at its expected version;
+  //    stream() and actual_version() say which and where it is.
+  //  - ConditionFailed: the append condition matched a later event.
+  //  - IdempotencyConflict: some but not all event ids were already
+  //    committed, or an id appears twice in the request.
+  //  - StreamDeleted: a stream was hard-deleted.
+  //  - ReadOnly: the store was opened read-only.
+  //  - IOError: the write failed (see Store::Append on a full disk).
+  //  - Aborted: the store is closing.
+  // If every event id was already committed (within the dedup window, to the
+  // same streams), returns the original result with deduplicated set.
+  virtual Result<AppendResult> Append(AppendRequest request) = 0;
+
+  // Single-stream shorthand for Append(AppendRequest).
+  Result<AppendResult> Append(std::string_view stream, ExpectedVersion expected,
+                              std::vector<EventData> events,
+                              Durability durability = Durability::kSync) {
+    AppendRequest request;
+    request.streams.push_back(StreamAppend{
+        .stream = std::string(stream), .expected = expected, .events = std::move(events)});
+    request.durability = durability;
+    return Append(std::move(request));
+  }
+
+  // Queues an append and returns at once; `done` is called exactly once with
+  // the result (errors as Append). Requests from one thread are committed in
+  // the order queued. `done` runs on the store's writer thread or the
+  // client's I/O thread (or, for a request rejected before it is queued, on
+  // the calling thread): keep it short and never make a sync call from it.
+  using AppendCallback = std::function<void(Result<AppendResult>)>;
+  virtual void AppendAsync(AppendRequest request, AppendCallback done) = 0;
+
+  // ---- Reads ---------------------------------------------------------------
+
+  // Events of one stream, in version order (or backward).
+  // Errors: NotFound if the stream has no events (or was deleted, or its
+  // metadata hides every event); InvalidArgument for a bad name. Errors met
+  // while iterating surface through the iterator's status() (Corruption,
+  // IOError; through a Client also the session's errors).
+  virtual Result<std::unique_ptr<EventIterator>> ReadStream(
+      std::string_view stream, const ReadStreamOptions& options = {}) = 0;
+
+  // Events of the global log in position order, optionally of one category
+  // or one event type. Errors: InvalidArgument when both category and
+  // event_type are set. Errors met while iterating surface through the
+  // iterator's status() (Corruption when the log misses an event, IOError).
+  virtual Result<std::unique_ptr<EventIterator>> ReadAll(const ReadAllOptions& options = {}) = 0;
+
+  // The current version of `stream`: Version(0) if it has no events.
+  // Errors: InvalidArgument for a bad name; IOError from the storage.
+  virtual Result<Version> StreamVersion(std::string_view stream) = 0;
+
+  // Streams sorted by name with their current versions.
+  // Errors: Corruption or IOError from the storage.
+  virtual Result<std::vector<StreamInfo>> ListStreams(const ListStreamsOptions& options = {}) = 0;
+
+  // Counters of the store. Errors: IOError from the storage.
+  virtual Result<StoreStats> Stats() = 0;
+
+  // What the store's process has done since it opened the store (see
+  // metrics.h). Errors: IOError from the storage.
+  virtual Result<MetricsSnapshot> Metrics() = 0;
+
+  // Makes commits of another writer process visible (a read-only Store);
+  // OK at once where reads always see the latest commit (a writable Store,
+  // a Client). Errors: IOError or Corruption from the storage.
+  virtual Status CatchUp() = 0;
+
+  // Pushes the change feed to `on_events`, batch by batch in position
+  // order, on a thread of the store's (embedded) or the client's I/O thread
+  // (remote), as long as it has credits (FollowOptions::window). Once, when
+  // it ends, `on_events` gets the error that ended it. The callback may run
+  // before Follow returns; keep it short and make no sync call from it.
+  // Errors: InvalidArgument for a bad filter; Trimmed if the start is below
+  // the trim horizon; Busy at evlogd's per-session subscription limit.
+  // Errors that end it later: Aborted (the store closing), Corruption,
+  // IOError.
+  using FollowCallback = std::function<void(Result<std::vector<OwnedEvent>> events)>;
+  virtual Result<std::unique_ptr<FeedFollower>> Follow(FollowOptions options,
+                                                       FollowCallback on_events) = 0;
+
+  // ---- Streams -------------------------------------------------------------
+
+  // The current metadata of `stream` (defaults if it has none).
+  // Errors: InvalidArgument for a bad name; Corruption or IOError.
+  virtual Result<StreamMetadata> GetStreamMetadata(std::string_view stream) = 0;
+
+  // Sets the metadata of `stream`; reads honour it at once. Errors:
+  // InvalidArgument for a reserved name or hard_deleted (use DeleteStream);
+  // ReadOnly on a read-only store; IOError.
+  virtual Status SetStreamMetadata(std::string_view stream, const StreamMetadata& metadata) = 0;
+
+  // Soft delete: the stream reads as not found until new events arrive,
+  // whose versions continue. Hard delete: not found, and any later append
+  // fails with StreamDeleted. Errors: NotFound if the stream has no events
+  // (soft); InvalidArgument for a reserved name; ReadOnly; IOError.
+  virtual Status DeleteStream(std::string_view stream, bool hard = false) = 0;
+
+  // Removes old events of `stream` (see Store::TrimStream) and returns its
+  // new first readable version. Errors: NotFound if the stream has no
+  // events; InvalidArgument for a reserved name; ReadOnly; IOError.
+  virtual Result<Version> TrimStream(std::string_view stream, const TrimOptions& options = {}) = 0;
+
+  // ---- Snapshots -----------------------------------------------------------
+
+  // Saves `state` as the state of `stream` at `version` (see snapshot.h).
+  // Errors: NotFound if the stream has no events; InvalidArgument if
+  // `version` is 0 or beyond the stream's last version; ReadOnly; IOError.
+  virtual Status SaveSnapshot(std::string_view stream, Version version,
+                              std::string_view state) = 0;
+
+  // The newest snapshot of `stream`; nullopt if it has none.
+  // Errors: InvalidArgument for a bad name; Corruption or IOError.
+  virtual Result<std::optional<Snapshot>> LoadSnapshot(std::string_view stream) = 0;
+
+  // ---- Views (run by an application; queried from anywhere) ----------------
+
+  // The value of `key` in view `view`, as of its last applied batch;
+  // nullopt if the key has none. Errors: NotFound if no view of that name
+  // has applied anything; Corruption or IOError.
+  virtual Result<std::optional<std::string>> ViewGet(std::string_view view,
+                                                     std::string_view key) = 0;
+
+  // The rows whose keys start with `prefix`, in key order, at most
+  // `max_count`; with `start_after`, only keys after it (to page through a
+  // large view). Errors as ViewGet.
+  virtual Result<std::vector<std::pair<std::string, std::string>>> ViewScan(
+      std::string_view view, std::string_view prefix,
+      size_t max_count = std::numeric_limits<size_t>::max(), std::string_view start_after = {}) = 0;
+
+  // Asks the process that runs view `view` to rebuild it (View::Rebuild);
+  // follow it with GetViewProgress. Errors: NotFound if no such view;
+  // IOError if the request cannot be written.
+  virtual Status RequestViewRebuild(std::string_view view) = 0;
+
+  // Withdraws a rebuild request nobody picked up. OK also when there is
+  // none.
+  virtual Status CancelViewRebuild(std::string_view view) = 0;
+
+  struct ViewProgress {
+    // Increases by one with every completed rebuild.
+    uint64_t generation = 0;
+    // Events up to here are reflected.
+    Position position;
+    // The rebuild in flight, or the last one: applied up to `rebuild_position`
+    // of `rebuild_target`.
+    Position rebuild_position;
+    Position rebuild_target;
+  };
+  // Where view `view` is. Errors: NotFound if no such view; Corruption or
+  // IOError.
+  virtual Result<ViewProgress> GetViewProgress(std::string_view view) = 0;
+
+  // Waits until view `view` (run by any process) has applied every event up
+  // to `position`, at most `timeout` (through evlogd also at most the
+  // daemon's limit, 30 s by default), and returns its progress then.
+  // Errors: TimedOut if it did not get there; NotFound if no such view.
+  virtual Result<ViewProgress> ViewWait(std::string_view view, Position position,
+                                        std::chrono::milliseconds timeout) = 0;
+
+  // ---- Durable consumers ---------------------------------------------------
+
+  // Every subscription (and consumer checkpoint) stored, by name, with its
+  // lag. Errors: Corruption or IOError.
+  virtual Result<std::vector<SubscriptionInfo>> ListSubscriptions() = 0;
+
+  // The checkpoint of durable consumer `name` that reads the feed itself
+  // (Follow, a connector): Position() if it has none. Such a consumer
+  // counts as a durable subscription of that name: listed with its lag,
+  // trims never pass it. Errors: InvalidArgument for a bad name (1..200
+  // bytes, no NUL or '/').
+  virtual Result<Position> GetCheckpoint(std::string_view name) = 0;
+
+  // Stores `position` as consumer `name`'s checkpoint, replacing it (it may
+  // move back). REQUIRES: no Subscription of that name runs. Errors:
+  // InvalidArgument for a bad name or a position past the last committed
+  // one; ReadOnly on a read-only store.
+  virtual Status SetCheckpoint(std::string_view name, Position position) = 0;
+
+  // The events subscription `name` parked, oldest first; empty if none.
+  // Errors: InvalidArgument for a bad name; Corruption or IOError.
+  virtual Result<std::vector<ParkedEvent>> ListParked(std::string_view name) = 0;
+
+  // Asks subscription `name` to deliver its parked events again; returns
+  // how many are queued for replay. Errors: NotFound if it has never parked
+  // any; ReadOnly; IOError.
+  virtual Result<uint64_t> ReplayParked(std::string_view name) = 0;
+
+  // ---- Maintenance -----------------------------------------------------------
+
+  // Checks the whole store (see Store::Verify; through evlogd the daemon
+  // walks its store). Returns the report: a corrupt store is a report with
+  // problems, not an error. Errors: IOError if the storage could not be
+  // read.
+  virtual Result<VerifyReport> Verify() = 0;
+
+  // Compacts the whole store now, reclaiming the bytes of trimmed, deleted
+  // and expired events (otherwise reclaimed in the background as files are
+  // rewritten); blocks until done. Errors: ReadOnly on a read-only store;
+  // IOError or Corruption from the storage.
+  virtual Status Compact() = 0;
+
+  // Writes a consistent backup into directory `dest` (see Store::Backup;
+  // through evlogd `dest` is a path on the daemon's machine). Errors:
+  // InvalidArgument for a bad `dest`, NotFound if its parent does not
+  // exist, ReadOnly, IOError; Busy through evlogd while it writes another.
+  virtual Result<BackupInfo> Backup(std::string_view dest) = 0;
+};
+
+}  // namespace evlog
