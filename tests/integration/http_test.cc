@@ -193,7 +193,7 @@ TEST_F(HttpTest, AGetMayCarryAnAccessTokenThatPostTokenIssued) {
   StopServer();
   server::ServerOptions options;
   options.dispatcher.token = "s3cret";
-  StartHttp(options);
+  StartHttpServer(options);
   EXPECT_EQ(Post("/token", "").status, 401);
   HttpReply issued = Post("/token", "", {"-H", "Authorization: Bearer s3cret"});
   ASSERT_EQ(issued.status, 201) << issued.body;
