@@ -58,10 +58,13 @@ TEST(Keys, CheckpointKeysKeepTheirStoredBytes) {
 }
 
 TEST(Keys, CheckpointKeysDecodeToTheirKindAndName) {
+  // `name` points into the key: each key outlives its checks.
   std::string_view name;
-  EXPECT_EQ(ParseCheckpointKey(ProgressKey("orders", 1, 0), &name), CheckpointKind::kProgress);
+  const std::string progress = ProgressKey("orders", 1, 0);
+  EXPECT_EQ(ParseCheckpointKey(progress, &name), CheckpointKind::kProgress);
   EXPECT_EQ(name, "orders");
-  EXPECT_EQ(ParseCheckpointKey(ProgressKey("orders", 4, 3), &name), CheckpointKind::kProgress);
+  const std::string member = ProgressKey("orders", 4, 3);
+  EXPECT_EQ(ParseCheckpointKey(member, &name), CheckpointKind::kProgress);
   EXPECT_EQ(name, "orders/3");
   const std::string replay_to = ReplayToKey("a");
   EXPECT_EQ(ParseCheckpointKey(replay_to, &name), CheckpointKind::kReplayTo);
@@ -75,7 +78,8 @@ TEST(Keys, CheckpointKeysDecodeToTheirKindAndName) {
   const std::string rebuild = ViewRebuildKey("d");
   EXPECT_EQ(ParseCheckpointKey(rebuild, &name), CheckpointKind::kViewRebuild);
   EXPECT_EQ(name, "d");
-  EXPECT_EQ(ParseCheckpointKey("e\0later"s, &name), CheckpointKind::kUnknown);
+  const std::string unknown = "e\0later"s;
+  EXPECT_EQ(ParseCheckpointKey(unknown, &name), CheckpointKind::kUnknown);
 }
 
 TEST(Keys, CheckpointValuesKeepTheirStoredBytesAndDecode) {
