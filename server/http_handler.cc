@@ -95,6 +95,19 @@ bool Fill(EventIterator& it, size_t count, const DispatcherOptions& options, std
   return limited;
 }
 
+// The events of an append's body, their data and metadata the body's exact
+// bytes; with an Idempotency-Key, each event without an id gets the one the
+// key gives its index. `syntax` is set when the body is not JSON.
+Status EventsOfBody(std::string_view body, const std::string& key, const std::string& stream,
+                    std::vector<EventData>* events, bool* syntax) {
+  if (Status s = json::EventsFromBody(body, events, syntax); !s.ok()) return s;
+  for (size_t i = 0; i < events->size() && !key.empty(); ++i) {
+    EventData& event = (*events)[i];
+    if (event.id.is_nil()) event.id = IdempotentEventId(key, stream, i);
+  }
+  return Status::OK();
+}
+
 // What a page of `count` events asks the iterator for: one more, to know
 // whether the page stopped before the end.
 size_t OneMore(size_t count) { return count == SIZE_MAX ? count : count + 1; }
@@ -293,21 +306,16 @@ void HttpHandler::Append(const std::string& stream, const HttpTarget& target, Ht
     }
   }
 
-  // The data and metadata values are stored as the body's exact bytes.
   bool syntax = false;
-  if (Status s = json::EventsFromBody(request.body(), &append.events, &syntax); !s.ok()) {
+  if (Status s = EventsOfBody(request.body(), key, stream, &append.events, &syntax); !s.ok()) {
     if (syntax) return reply(HttpError(http::status::bad_request, "bad_json", s.message()));
     return reply(Bad(s));
   }
-  for (size_t i = 0; i < append.events.size(); ++i) {
-    EventData& event = append.events[i];
-    if (event.id.is_nil() && !key.empty()) event.id = IdempotentEventId(key, stream, i);
-  }
   // With an Idempotency-Key, a retry must carry the request it retries: the
-  // events the key's ids name are compared with the body once the store
-  // says they were committed before.
-  std::vector<EventData> sent;
-  if (!key.empty()) sent = append.events;
+  // events the key's ids name are compared with the body (parsed again, on
+  // that rare path only) once the store says they were committed before.
+  std::string sent;
+  if (!key.empty()) sent = std::move(request.body());
   AppendRequest engine_request{.durability = durability};
   engine_request.streams.push_back(std::move(append));
   dispatcher_.store().AppendAsync(
@@ -335,8 +343,7 @@ void HttpHandler::Append(const std::string& stream, const HttpTarget& target, Ht
       });
 }
 
-Status HttpHandler::CheckIdempotentRetry(const std::string& key,
-                                         const std::vector<EventData>& sent,
+Status HttpHandler::CheckIdempotentRetry(const std::string& key, std::string_view body,
                                          const Result<AppendResult>& result,
                                          std::string* reused) {
   const std::string prefix =
@@ -347,6 +354,9 @@ Status HttpHandler::CheckIdempotentRetry(const std::string& key,
     return Status::OK();
   }
   const StreamAppendResult& r = result->streams.at(0);
+  std::vector<EventData> sent;
+  bool syntax = false;
+  if (Status s = EventsOfBody(body, key, r.stream, &sent, &syntax); !s.ok()) return s;
   ReadStreamOptions options;
   options.from = r.first_version;
   options.max_count = sent.size() + 1;

@@ -87,9 +87,9 @@ class HttpHandler {
               Reply reply);
   // Whether a deduplicated (or partly committed) append under Idempotency-Key
   // `key` retried the same request: sets `reused` to why not when the
-  // committed events are not the ones `sent`. An error only if they cannot
-  // be read.
-  Status CheckIdempotentRetry(const std::string& key, const std::vector<EventData>& sent,
+  // committed events are not the ones `body` holds. An error only if they
+  // cannot be read.
+  Status CheckIdempotentRetry(const std::string& key, std::string_view body,
                               const Result<AppendResult>& result, std::string* reused);
   static HttpResponse AppendAnswer(const AppendResult& result);
   HttpResponse ReadStream(const std::string& stream, const HttpTarget& target);

@@ -58,26 +58,23 @@ TEST(Keys, CheckpointKeysKeepTheirStoredBytes) {
 }
 
 TEST(Keys, CheckpointKeysDecodeToTheirKindAndName) {
-  // `name` points into the key: each key outlives its checks.
+  // `name` points into the key: the table's keys outlive their checks.
+  const struct {
+    std::string key;
+    CheckpointKind kind;
+    std::string_view name;
+  } cases[] = {{ProgressKey("orders", 1, 0), CheckpointKind::kProgress, "orders"},
+               {ProgressKey("orders", 4, 3), CheckpointKind::kProgress, "orders/3"},
+               {ReplayToKey("a"), CheckpointKind::kReplayTo, "a"},
+               {ReplayedKey("b"), CheckpointKind::kReplayed, "b"},
+               {ViewStateKey("c"), CheckpointKind::kViewState, "c"},
+               {ViewRebuildKey("d"), CheckpointKind::kViewRebuild, "d"}};
+  for (const auto& c : cases) {
+    std::string_view name;
+    EXPECT_EQ(ParseCheckpointKey(c.key, &name), c.kind) << c.name;
+    EXPECT_EQ(name, c.name);
+  }
   std::string_view name;
-  const std::string progress = ProgressKey("orders", 1, 0);
-  EXPECT_EQ(ParseCheckpointKey(progress, &name), CheckpointKind::kProgress);
-  EXPECT_EQ(name, "orders");
-  const std::string member = ProgressKey("orders", 4, 3);
-  EXPECT_EQ(ParseCheckpointKey(member, &name), CheckpointKind::kProgress);
-  EXPECT_EQ(name, "orders/3");
-  const std::string replay_to = ReplayToKey("a");
-  EXPECT_EQ(ParseCheckpointKey(replay_to, &name), CheckpointKind::kReplayTo);
-  EXPECT_EQ(name, "a");
-  const std::string replayed = ReplayedKey("b");
-  EXPECT_EQ(ParseCheckpointKey(replayed, &name), CheckpointKind::kReplayed);
-  EXPECT_EQ(name, "b");
-  const std::string view = ViewStateKey("c");
-  EXPECT_EQ(ParseCheckpointKey(view, &name), CheckpointKind::kViewState);
-  EXPECT_EQ(name, "c");
-  const std::string rebuild = ViewRebuildKey("d");
-  EXPECT_EQ(ParseCheckpointKey(rebuild, &name), CheckpointKind::kViewRebuild);
-  EXPECT_EQ(name, "d");
   const std::string unknown = "e\0later"s;
   EXPECT_EQ(ParseCheckpointKey(unknown, &name), CheckpointKind::kUnknown);
 }
