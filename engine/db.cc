@@ -310,10 +310,10 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& 
   db_options.enable_write_thread_adaptive_yield = false;
 
   auto out = std::make_unique<Db>();
-  if (auto fs = FileSystemForTesting()) {
-    out->env = rocksdb::NewCompositeEnv(fs);
-    db_options.env = out->env.get();
-  }
+  std::shared_ptr<rocksdb::FileSystem> fs = FileSystemForTesting();
+  if (!fs) fs = rocksdb::FileSystem::Default();
+  out->env = rocksdb::NewCompositeEnv(NewWalFileSystem(std::move(fs), out->wal_gate));
+  db_options.env = out->env.get();
   // Called on RocksDB's background threads, off the write path (a
   // Statistics object would tax every write instead).
   db_options.listeners.push_back(out->rocksdb_events);

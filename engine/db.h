@@ -19,6 +19,7 @@
 #include "evlog/status.h"
 #include "metrics.h"
 #include "trim.h"
+#include "wal_gate.h"
 
 namespace evlog {
 
@@ -91,7 +92,11 @@ struct Db {
   std::atomic<bool> has_metadata{false};
   // Per-stream trim points, shared with the trim filters.
   std::shared_ptr<TruncationTable> truncations = std::make_shared<TruncationTable>();
-  // Must outlive `db`. Null unless SetFileSystemForTesting was called.
+  // Between the writer's WAL writes and its syncs (wal_gate.h); told by the
+  // file system `env` wraps when each WAL is created and starts a sync.
+  std::shared_ptr<WalGate> wal_gate = std::make_shared<WalGate>();
+  // Must outlive `db`: the default file system (or SetFileSystemForTesting's)
+  // under the WAL hooks of `wal_gate`.
   std::unique_ptr<rocksdb::Env> env;
   // RocksDB's stalls, flushes and compactions, counted as it reports them.
   std::shared_ptr<RocksDbEvents> rocksdb_events = std::make_shared<RocksDbEvents>();

@@ -99,15 +99,23 @@ void Writer::Stop() {
     sync_cv_.notify_one();
   }
   if (syncer_.joinable()) syncer_.join();
-  if (unsynced_ && !write_failed_.load()) TimedSyncWAL().PermitUncheckedError();
+  if (unsynced_) TimedSyncWAL().PermitUncheckedError();
 }
 
 rocksdb::Status Writer::TimedSyncWAL() {
   std::lock_guard<std::mutex> lock(wal_mu_);
+  // After a failed write there is nothing to sync: RocksDB's WAL is in an
+  // error state, and Debian's build of RocksDB (assertions on) aborts the
+  // process on a SyncWAL then. The gate keeps a write from failing between
+  // this check and SyncWAL's own (wal_gate.h).
+  if (!db_->wal_gate->Arm()) {
+    return rocksdb::Status::IOError("a write failed; the store syncs again once an append succeeds");
+  }
   // Every event up to here is in the WAL the sync covers.
   const uint64_t covered = commits_.committed();
   const uint64_t start = MonotonicMicros();
   rocksdb::Status s = db_->db->SyncWAL();
+  db_->wal_gate->Disarm();
   if (s.ok()) {
     metrics_.RecordFsync(MonotonicMicros() - start);
     MarkSynced(covered);
@@ -115,12 +123,7 @@ rocksdb::Status Writer::TimedSyncWAL() {
   return s;
 }
 
-Status Writer::Sync() {
-  if (write_failed_.load()) {
-    return Status::IOError("a write failed; the store syncs again once an append succeeds");
-  }
-  return FromRocks(TimedSyncWAL());
-}
+Status Writer::Sync() { return FromRocks(TimedSyncWAL()); }
 
 void Writer::Resume() {
   rocksdb::Status s;
@@ -141,7 +144,7 @@ void Writer::Resume() {
     return;
   }
   failed_ = Status::OK();
-  write_failed_.store(false);
+  db_->wal_gate->ClearFailure();
 }
 
 void Writer::Run() {
@@ -200,10 +203,8 @@ void Writer::SyncLoop() {
     unsynced_ = false;
     lock.unlock();
     // A failed background sync is found again by the next synced write,
-    // which reports it to its caller. After a failed write there is nothing
-    // to sync: RocksDB's WAL is in an error state, and Debian's build of
-    // RocksDB (assertions on) aborts the process on a SyncWAL then.
-    if (!write_failed_.load()) TimedSyncWAL().PermitUncheckedError();
+    // which reports it to its caller.
+    TimedSyncWAL().PermitUncheckedError();
     lock.lock();
   }
 }
@@ -237,7 +238,9 @@ void Writer::CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& appends) {
     rocksdb::WriteOptions write_options;
     write_options.sync = group.sync;
     const uint64_t write_start = group.sync ? MonotonicMicros() : 0;
+    db_->wal_gate->BeginWrite();
     rocksdb::Status s = db_->db->Write(write_options, &group.batch);
+    db_->wal_gate->EndWrite(!s.ok());
     if (s.ok()) {
       CountGroup(appends, results, group.next_position - first_position, write_start);
       if (group.creates_metadata) db_->has_metadata.store(true);
@@ -256,7 +259,6 @@ void Writer::CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& appends) {
         }
       }
     } else {
-      write_failed_.store(true);
       failed_ = Status::IOError(
           "write failed, nothing of this append was written (the store retries before each "
           "append; a full disk must have space freed): " +

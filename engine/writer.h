@@ -86,7 +86,8 @@ class Writer {
   void CountGroup(const std::vector<std::unique_ptr<PendingAppend>>& appends,
                   const std::vector<Result<AppendResult>>& results, uint64_t events,
                   uint64_t write_start_us);
-  // SyncWAL, timed into metrics_; then advances the synced mark.
+  // SyncWAL, timed into metrics_; then advances the synced mark. IOError
+  // without syncing after a failed write, until a Resume succeeds.
   rocksdb::Status TimedSyncWAL();
   void MarkSynced(uint64_t position) {
     if (synced_) synced_->Advance(position);
@@ -120,10 +121,9 @@ class Writer {
   // each later group first resumes the store (Resume), and fails with this
   // until that works.
   Status failed_;
-  // failed_ is set; read by the syncer and Sync() from other threads.
-  std::atomic<bool> write_failed_{false};
   // Held around SyncWAL and DB::Resume, so a background sync never runs on
-  // a WAL a resume is switching away from.
+  // a WAL a resume is switching away from. Whether a write failed (the WAL
+  // must not be synced) is db_->wal_gate's.
   std::mutex wal_mu_;
 
   std::mutex sync_mu_;

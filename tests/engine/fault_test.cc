@@ -6,8 +6,13 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 #include "fault_fixture.h"
 #include "testutil/store_fixture.h"
+#include "wal_gate.h"
 
 namespace evlog::testutil {
 namespace {
@@ -198,6 +203,67 @@ TEST_F(IoFaults, AFailedWriteAfterABufferedAppendNeverCrashesTheProcess) {
         _exit(0);
       },
       ::testing::ExitedWithCode(0), "");
+}
+
+// Regression: the background syncer had decided to sync (no write had
+// failed yet); then an append's WAL write failed before SyncWAL reached its
+// own check of the WAL, and Debian's librocksdb aborted the process
+// ("Assertion `sync_without_flush_called_' failed"). The syncer is parked
+// right after its decision; the failing append must wait at the WAL gate
+// until the sync is past that check, and nothing aborts.
+TEST_F(IoFaults, AWriteThatFailsWhileTheBackgroundSyncIsDecidedNeverAborts) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  // The statement is a lambda: EXPECT_EXIT would split designated
+  // initializers at their commas.
+  auto fail_a_write_while_a_sync_is_decided = [this] {
+    Reopen(Options{.buffered_sync_interval_ms = 1});
+    std::mutex mu;
+    std::condition_variable cv;
+    bool parked = false, released = false, append_waits_or_ended = false;
+    WalGate::SetTestHooksForTesting({
+        .armed =
+            [&] {
+              std::unique_lock<std::mutex> lock(mu);
+              if (parked) return;  // only the first sync
+              parked = true;
+              cv.notify_all();
+              cv.wait(lock, [&] { return released; });
+            },
+        .writer_waits =
+            [&] {
+              std::lock_guard<std::mutex> lock(mu);
+              append_waits_or_ended = true;
+              cv.notify_all();
+            },
+    });
+    auto buffered =
+        store_->Append("order-1", ExpectedVersion::Any(), {Ev("Added")}, Durability::kBuffered);
+    if (!buffered.ok()) _exit(2);
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return parked; });
+    }
+    fs_->Inject(Fault{.op = FaultFs::Op::kWrite, .kind = FaultFs::Kind::kWal});
+    bool failed_with_io_error = false;
+    std::thread appender([&] {
+      failed_with_io_error = AppendSync(*store_, "order-1").status().IsIOError();
+      std::lock_guard<std::mutex> lock(mu);
+      append_waits_or_ended = true;
+      cv.notify_all();
+    });
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return append_waits_or_ended; });
+      released = true;
+      cv.notify_all();
+    }
+    appender.join();
+    WalGate::SetTestHooksForTesting({});
+    if (!failed_with_io_error) _exit(3);
+    store_.reset();  // must close, not abort
+    _exit(0);
+  };
+  EXPECT_EXIT(fail_a_write_while_a_sync_is_decided(), ::testing::ExitedWithCode(0), "");
 }
 
 }  // namespace
