@@ -9,6 +9,7 @@
 #include <initializer_list>
 
 #include "json/event_json.h"
+#include "json/spellings.h"
 #include "prometheus.h"
 
 namespace evlog::server {
@@ -265,7 +266,7 @@ void HttpHandler::Append(const std::string& stream, const HttpTarget& target, Ht
   StreamAppend append{.stream = stream};
   std::optional<ExpectedVersion> expected;
   if (std::optional<std::string_view> text = target.Get("expect")) {
-    Result<ExpectedVersion> e = ParseExpectQuery(*text);
+    Result<ExpectedVersion> e = json::ParseExpectedVersion(*text, "expect");
     if (!e.ok()) return reply(Bad(e.status()));
     expected = *e;
   }
@@ -291,12 +292,9 @@ void HttpHandler::Append(const std::string& stream, const HttpTarget& target, Ht
   append.expected = expected.value_or(ExpectedVersion::Any());
   Durability durability = Durability::kSync;
   if (std::optional<std::string_view> d = target.Get("durability")) {
-    if (*d == "buffered") {
-      durability = Durability::kBuffered;
-    } else if (*d != "sync") {
-      return reply(Bad(Status::InvalidArgument("durability must be sync or buffered, got '" +
-                                               std::string(*d) + "'")));
-    }
+    Result<Durability> parsed = json::ParseDurability(*d, "durability");
+    if (!parsed.ok()) return reply(Bad(parsed.status()));
+    durability = *parsed;
   }
   std::string key;
   if (auto it = request.find("Idempotency-Key"); it != request.end()) {
@@ -386,8 +384,7 @@ Status HttpHandler::CheckIdempotentRetry(const std::string& key, std::string_vie
 
 HttpResponse HttpHandler::AppendAnswer(const AppendResult& result) {
   const StreamAppendResult& r = result.streams.at(0);
-  Json j = json::AppendResultToJson(r);
-  j["deduplicated"] = result.deduplicated;
+  Json j = json::AppendResultToJson(r, result.deduplicated);
   HttpResponse response = HttpJson(http::status::created, json::Dump(j));
   response.set(http::field::etag, Quoted(r.last_version.value()));
   return response;

@@ -106,15 +106,6 @@ Result<uint64_t> ParseUnsigned(std::string_view text, std::string_view what) {
   return json::ParseUnsigned(text, what);
 }
 
-Result<ExpectedVersion> ParseExpectQuery(std::string_view text) {
-  if (text == "any") return ExpectedVersion::Any();
-  if (text == "no_stream") return ExpectedVersion::NoStream();
-  if (text == "stream_exists") return ExpectedVersion::StreamExists();
-  Result<uint64_t> v = ParseUnsigned(text, "expect (any, no_stream, stream_exists or a version)");
-  if (!v.ok()) return v.status();
-  return ExpectedVersion::Exact(Version(*v));
-}
-
 Result<ExpectedVersion> ParseIfMatch(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);

@@ -40,10 +40,6 @@ Status PercentDecode(std::string_view text, bool plus_is_space, std::string* out
 // naming `what`, otherwise.
 Result<uint64_t> ParseUnsigned(std::string_view text, std::string_view what);
 
-// An expected version as `?expect=` takes it: "any", "no_stream",
-// "stream_exists" or a version number.
-Result<ExpectedVersion> ParseExpectQuery(std::string_view text);
-
 // An If-Match header: a version number, the same in double quotes (an
 // entity tag, as the ETag of a write or read gives it), or "*" (the stream
 // must exist).

@@ -266,13 +266,14 @@ std::string OneLine(std::string text) {
 
 std::string StringText(std::string_view bytes) { return Dump(Json(std::string(bytes))); }
 
-Json AppendResultToJson(const StreamAppendResult& r) {
+Json AppendResultToJson(const StreamAppendResult& r, bool deduplicated) {
   Json j;
   j["stream"] = r.stream;
   j["first_version"] = r.first_version.value();
   j["last_version"] = r.last_version.value();
   j["first_position"] = r.first_position.value();
   j["last_position"] = r.last_position.value();
+  j["deduplicated"] = deduplicated;
   return j;
 }
 

@@ -97,8 +97,10 @@ std::string OneLine(std::string text);
 // `bytes` as a JSON string literal (invalid UTF-8 replaced by U+FFFD).
 std::string StringText(std::string_view bytes);
 
-// {"stream":..,"first_version":..,"last_version":..,"first_position":..,"last_position":..}
-Json AppendResultToJson(const StreamAppendResult& result);
+// {"stream":..,"first_version":..,"last_version":..,"first_position":..,"last_position":..,
+//  "deduplicated":..}: one stream's part of an append, and whether the whole
+// append was an already committed one (AppendResult::deduplicated).
+Json AppendResultToJson(const StreamAppendResult& result, bool deduplicated);
 
 // One compact line of a parsed value, never throwing on invalid UTF-8.
 // Only for values we build (they nest a few levels), never for user JSON.

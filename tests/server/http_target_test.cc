@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "http_response.h"
+#include "json/spellings.h"
 
 namespace evlog::server {
 namespace {
@@ -47,12 +48,43 @@ TEST(HttpTarget, ParsesUnsignedStrictly) {
   EXPECT_NE(ParseUnsigned("1a", "count").status().message().find("count"), std::string::npos);
 }
 
-TEST(HttpTarget, ParsesExpectQueryAndIfMatch) {
-  EXPECT_EQ(ParseExpectQuery("any")->kind(), ExpectedVersion::Kind::kAny);
-  EXPECT_EQ(ParseExpectQuery("no_stream")->kind(), ExpectedVersion::Kind::kNoStream);
-  EXPECT_EQ(ParseExpectQuery("stream_exists")->kind(), ExpectedVersion::Kind::kStreamExists);
-  EXPECT_EQ(ParseExpectQuery("7")->version(), Version(7));
-  EXPECT_TRUE(ParseExpectQuery("seven").status().IsInvalidArgument());
+// One spelling of expected versions and durabilities on every surface
+// (json/spellings.h): the CLI's former "no-stream" and "exists" are
+// aliases, and a refusal names what was given and what is allowed.
+TEST(HttpTarget, ParsesExpectedVersionsInOneSpellingWithTheFormerCliAliases) {
+  EXPECT_EQ(json::ParseExpectedVersion("any", "expect")->kind(), ExpectedVersion::Kind::kAny);
+  for (const char* text : {"no_stream", "no-stream"}) {
+    EXPECT_EQ(json::ParseExpectedVersion(text, "expect")->kind(), ExpectedVersion::Kind::kNoStream)
+        << text;
+  }
+  for (const char* text : {"stream_exists", "exists"}) {
+    EXPECT_EQ(json::ParseExpectedVersion(text, "expect")->kind(),
+              ExpectedVersion::Kind::kStreamExists)
+        << text;
+  }
+  EXPECT_EQ(json::ParseExpectedVersion("7", "expect")->version(), Version(7));
+  for (const char* text : {"seven", "", "-1", "18446744073709551616", "No_Stream"}) {
+    Result<ExpectedVersion> bad = json::ParseExpectedVersion(text, "--expect");
+    ASSERT_TRUE(bad.status().IsInvalidArgument()) << text;
+    EXPECT_EQ(bad.status().message(),
+              std::string("--expect must be any, no_stream, stream_exists or a version number, "
+                          "not '") + text + "'");
+  }
+  // What ToString() prints parses back to the same expectation.
+  for (ExpectedVersion e : {ExpectedVersion::Any(), ExpectedVersion::NoStream(),
+                            ExpectedVersion::StreamExists(), ExpectedVersion::Exact(Version(9))}) {
+    EXPECT_EQ(json::ParseExpectedVersion(e.ToString(), "x")->ToString(), e.ToString());
+  }
+}
+
+TEST(HttpTarget, ParsesDurabilitySyncOrBuffered) {
+  EXPECT_EQ(*json::ParseDurability("sync", "durability"), Durability::kSync);
+  EXPECT_EQ(*json::ParseDurability("buffered", "durability"), Durability::kBuffered);
+  EXPECT_EQ(json::ParseDurability("async", "durability").status().message(),
+            "durability must be sync or buffered, not 'async'");
+}
+
+TEST(HttpTarget, ParsesIfMatch) {
   EXPECT_EQ(ParseIfMatch("3")->version(), Version(3));
   EXPECT_EQ(ParseIfMatch(" \"3\" ")->version(), Version(3));
   EXPECT_EQ(ParseIfMatch("*")->kind(), ExpectedVersion::Kind::kStreamExists);

@@ -51,14 +51,14 @@ TEST_P(CliBoth, AppendPrintsVersionsAndPositions) {
   CliOutcome r = Evlog({"append", "order-1", "--type", "Placed", "--data", R"({"total":5})"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, R"({"stream":"order-1","first_version":1,"last_version":1,)"
-                   R"("first_position":1,"last_position":1})"
+                   R"("first_position":1,"last_position":1,"deduplicated":false})"
                    "\n");
   EXPECT_TRUE(r.err.empty());
   CliOutcome second =
       Evlog({"append", "order-2", "--type", "Placed", "--data", "7", "--durability", "buffered"});
   ASSERT_EQ(second.exit_code, 0) << second.err;
   EXPECT_EQ(second.Lines().at(0), Json::parse(R"({"stream":"order-2","first_version":1,
-      "last_version":1,"first_position":2,"last_position":2})"));
+      "last_version":1,"first_position":2,"last_position":2,"deduplicated":false})"));
 }
 
 TEST_P(CliBoth, ReadPrintsEventsInTheDocumentedShape) {
@@ -103,7 +103,7 @@ TEST_P(CliBoth, StdinLinesAreOneAtomicAppend) {
                        "\"id\":\"00000000-0000-4000-8000-000000000002\"}\n");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.Lines(), std::vector<Json>{Json::parse(R"({"stream":"cart-1","first_version":1,
-      "last_version":2,"first_position":1,"last_position":2})")});
+      "last_version":2,"first_position":1,"last_position":2,"deduplicated":false})")});
   auto events = Evlog({"read", "cart-1"}).Lines();
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[1]["data"]["sku"], 2);
@@ -144,9 +144,9 @@ TEST_P(CliBoth, EachAppendsEveryLineOnItsOwn) {
   auto lines = r.Lines();
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0], Json::parse(R"({"stream":"log-1","first_version":1,"last_version":1,
-      "first_position":1,"last_position":1})"));
+      "first_position":1,"last_position":1,"deduplicated":false})"));
   EXPECT_EQ(lines[1], Json::parse(R"({"stream":"log-1","first_version":2,"last_version":2,
-      "first_position":2,"last_position":2})"));
+      "first_position":2,"last_position":2,"deduplicated":false})"));
 }
 
 TEST_P(CliBoth, EachPrintsAResultBeforeReadingTheNextLine) {
@@ -181,12 +181,16 @@ TEST_P(CliBoth, EveryExpectModeAppendsWhenItHolds) {
     EXPECT_EQ(r.exit_code, 0) << expect << ": " << r.err;
     return r.exit_code == 0 ? r.Lines().at(0)["last_version"].get<uint64_t>() : 0;
   };
-  EXPECT_EQ(append("no-stream"), 1u);
-  EXPECT_EQ(append("exists"), 2u);
+  EXPECT_EQ(append("no_stream"), 1u);
+  EXPECT_EQ(append("stream_exists"), 2u);
   EXPECT_EQ(append("2"), 3u);
   EXPECT_EQ(append("any"), 4u);
+  // The former spellings stay accepted.
+  EXPECT_EQ(append("exists"), 5u);
   CliOutcome fresh = Evlog({"append", "b-1", "--type", "T", "--data", "1", "--expect", "0"});
   EXPECT_EQ(fresh.exit_code, 0) << fresh.err;
+  CliOutcome alias = Evlog({"append", "c-1", "--type", "T", "--data", "1", "--expect", "no-stream"});
+  EXPECT_EQ(alias.exit_code, 0) << alias.err;
 }
 
 TEST_P(CliBoth, WrongExpectedVersionExitsThreeWithTheActualVersion) {
@@ -218,7 +222,13 @@ TEST_P(CliBoth, RetryWithTheSameIdIsDeduplicated) {
   ASSERT_EQ(Evlog({"append", "b-1", "--type", "T", "--data", "1"}).exit_code, 0);
   CliOutcome retry = Evlog({"append", "a-1", "--type", "T", "--data", "1", "--id", id});
   ASSERT_EQ(retry.exit_code, 0) << retry.err;
-  EXPECT_EQ(first.out, retry.out);
+  // The retry answers with the original append's result, saying so.
+  Json first_result = first.Lines().at(0), retry_result = retry.Lines().at(0);
+  EXPECT_EQ(first_result["deduplicated"], false);
+  EXPECT_EQ(retry_result["deduplicated"], true);
+  first_result.erase("deduplicated");
+  retry_result.erase("deduplicated");
+  EXPECT_EQ(first_result, retry_result);
   auto events = Evlog({"read", "a-1"}).Lines();
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0]["id"], id);
@@ -229,7 +239,8 @@ TEST_P(CliBoth, RetryWithTheSameIdIsDeduplicated) {
   CliOutcome batch_first = Evlog({"append", "c-1"}, batch);
   CliOutcome batch_retry = Evlog({"append", "c-1"}, batch);
   ASSERT_EQ(batch_retry.exit_code, 0) << batch_retry.err;
-  EXPECT_EQ(batch_first.out, batch_retry.out);
+  EXPECT_EQ(batch_retry.Lines().at(0)["deduplicated"], true);
+  EXPECT_EQ(batch_retry.Lines().at(0)["last_position"], batch_first.Lines().at(0)["last_position"]);
   EXPECT_EQ(Json::parse(Evlog({"stats"}).out)["last_position"], 4);
 }
 

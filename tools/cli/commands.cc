@@ -12,6 +12,7 @@
 #include "evlog/store.h"
 #include "json/decimal.h"
 #include "json/event_json.h"
+#include "json/spellings.h"
 
 namespace evlog::cli {
 
@@ -32,24 +33,9 @@ bool ParseUint(const std::string& text, uint64_t* out) {
 
 namespace {
 
-bool ParseExpected(const std::string& text, ExpectedVersion* out) {
-  if (text == "any") {
-    *out = ExpectedVersion::Any();
-  } else if (text == "no-stream") {
-    *out = ExpectedVersion::NoStream();
-  } else if (text == "exists") {
-    *out = ExpectedVersion::StreamExists();
-  } else {
-    uint64_t v = 0;
-    if (!ParseUint(text, &v)) return false;
-    *out = ExpectedVersion::Exact(Version(v));
-  }
-  return true;
-}
-
 void PrintResult(const AppendResult& result) {
   for (const StreamAppendResult& r : result.streams) {
-    std::cout << Dump(AppendResultToJson(r)) << '\n';
+    std::cout << Dump(AppendResultToJson(r, result.deduplicated)) << '\n';
   }
   std::cout.flush();
 }
@@ -61,17 +47,14 @@ bool IsBlank(const std::string& line) {
 // Checks the flags of `append` against each other; kExitOk or the usage
 // error's exit code.
 int CheckAppendArgs(const AppendArgs& args, ExpectedVersion* expected, Durability* durability) {
-  if (args.expect && !ParseExpected(*args.expect, expected)) {
-    return ReportUsage("--expect must be any, no-stream, exists or a version number, not '" +
-                       *args.expect + "'");
+  if (args.expect) {
+    Result<ExpectedVersion> parsed = json::ParseExpectedVersion(*args.expect, "--expect");
+    if (!parsed.ok()) return ReportUsage(parsed.status().message());
+    *expected = *parsed;
   }
-  if (args.durability == "sync") {
-    *durability = Durability::kSync;
-  } else if (args.durability == "buffered") {
-    *durability = Durability::kBuffered;
-  } else {
-    return ReportUsage("--durability must be sync or buffered, not '" + args.durability + "'");
-  }
+  Result<Durability> parsed = json::ParseDurability(args.durability, "--durability");
+  if (!parsed.ok()) return ReportUsage(parsed.status().message());
+  *durability = *parsed;
   if (args.each && (args.type || args.expect)) {
     return ReportUsage("--each reads events from stdin; it takes neither --type nor --expect");
   }

@@ -99,7 +99,7 @@ int main(int argc, char** argv) {
   append_cmd->add_option("--data", append.data, "Event data, JSON");
   append_cmd->add_option("--metadata", append.metadata, "Event metadata, JSON");
   append_cmd->add_option("--id", append.id, "Event id, a UUID (for idempotent retries)");
-  append_cmd->add_option("--expect", append.expect, "any | no-stream | exists | N");
+  append_cmd->add_option("--expect", append.expect, "any | no_stream | stream_exists | N");
   append_cmd->add_option("--durability", append.durability, "sync (default) | buffered");
   append_cmd->add_flag("--each", append.each, "Append each stdin line on its own");
 

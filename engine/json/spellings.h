@@ -1,0 +1,26 @@
+// spellings: the one parser of the words a user types for an expected
+// version and a durability, shared by the CLI (--expect, --durability) and
+// evlogd's HTTP routes (?expect=, ?durability=), so both accept the same
+// spellings and refuse the same with the same message.
+
+#pragma once
+
+#include <string_view>
+
+#include "evlog/status.h"
+#include "evlog/types.h"
+
+namespace evlog::json {
+
+// "any", "no_stream", "stream_exists" or a version number (decimal.h), the
+// spelling of ExpectedVersion::ToString(). The CLI's former "no-stream" and
+// "exists" are accepted as aliases. InvalidArgument otherwise:
+// "<what> must be any, no_stream, stream_exists or a version number, not
+// '<text>'".
+Result<ExpectedVersion> ParseExpectedVersion(std::string_view text, std::string_view what);
+
+// "sync" or "buffered". InvalidArgument otherwise:
+// "<what> must be sync or buffered, not '<text>'".
+Result<Durability> ParseDurability(std::string_view text, std::string_view what);
+
+}  // namespace evlog::json
