@@ -36,6 +36,8 @@ std::string_view Status::CodeName() const {
       return "trimmed";
     case Code::kUnknownRequest:
       return "unknown_request";
+    case Code::kUnauthenticated:
+      return "unauthenticated";
   }
   return "unknown";
 }

@@ -15,8 +15,7 @@
 // draining daemon closes sessions, which reads as a lost connection),
 // Aborted when the client is destroyed with calls pending, Busy when the
 // daemon is at its session limit, NotSupported for a protocol version the
-// daemon does not speak, and InvalidArgument prefixed "unauthenticated:" for
-// a wrong token.
+// daemon does not speak, and Unauthenticated for a wrong or missing token.
 //
 // Many requests may be in flight on one session (AppendAsync, or sync calls
 // from several threads): the server may complete them out of order; the

@@ -170,7 +170,7 @@ size_t HttpHandler::AnswerPage(const HttpRequest& request) const {
 
 HttpResponse HttpHandler::Unauthorized() {
   HttpResponse response =
-      HttpError(http::status::unauthorized, "unauthorized", "missing or wrong bearer token");
+      HttpStatusError(Status::Unauthenticated("missing or wrong bearer token"));
   response.set(http::field::www_authenticate, "Bearer realm=\"evlog\"");
   return response;
 }

@@ -23,35 +23,53 @@ HttpResponse HttpJson(http::status status, std::string body) {
 
 HttpResponse HttpError(http::status status, std::string_view code, std::string_view message) {
   nlohmann::ordered_json j;
-  j["error"] = std::string(message);
-  j["code"] = std::string(code);
+  j["error"] = std::string(code);
+  j["message"] = std::string(message);
   return HttpJson(status, Dump(j));
 }
 
+namespace {
+
+// The one table from a Status code to an HTTP status; the error's code is
+// the Status's own name (Status::CodeName), as the CLI prints it. Codes not
+// listed are 500.
+struct HttpStatusFor {
+  Status::Code code;
+  http::status status;
+};
+constexpr HttpStatusFor kHttpStatuses[] = {
+    {Status::Code::kInvalidArgument, http::status::bad_request},
+    {Status::Code::kNotFound, http::status::not_found},
+    {Status::Code::kStreamDeleted, http::status::gone},
+    {Status::Code::kTrimmed, http::status::gone},
+    {Status::Code::kWrongExpectedVersion, http::status::conflict},
+    {Status::Code::kIdempotencyConflict, http::status::conflict},
+    {Status::Code::kConditionFailed, http::status::conflict},
+    {Status::Code::kBusy, http::status::service_unavailable},
+    {Status::Code::kAborted, http::status::service_unavailable},
+    {Status::Code::kReadOnly, http::status::service_unavailable},
+    {Status::Code::kUnauthenticated, http::status::unauthorized},
+};
+
+}  // namespace
+
 HttpResponse HttpStatusError(const Status& s) {
-  const std::string message(s.message());
-  if (s.IsWrongExpectedVersion()) {
-    nlohmann::ordered_json j;
-    j["error"] = message;
-    j["code"] = "wrong_expected_version";
-    j["actual_version"] = s.actual_version().value_or(0);
-    HttpResponse response = HttpJson(http::status::conflict, Dump(j));
-    response.set(kActualVersionHeader, std::to_string(s.actual_version().value_or(0)));
-    return response;
+  http::status status = http::status::internal_server_error;
+  for (const HttpStatusFor& e : kHttpStatuses) {
+    if (e.code == s.code()) status = e.status;
   }
-  if (s.IsInvalidArgument())
-    return HttpError(http::status::bad_request, "invalid_argument", message);
-  if (s.IsNotFound()) return HttpError(http::status::not_found, "not_found", message);
-  if (s.IsStreamDeleted()) return HttpError(http::status::gone, "stream_deleted", message);
-  if (s.IsTrimmed()) return HttpError(http::status::gone, "trimmed", message);
-  if (s.IsIdempotencyConflict()) {
-    return HttpError(http::status::conflict, "idempotency_conflict", message);
+  nlohmann::ordered_json j;
+  j["error"] = std::string(s.CodeName());
+  j["message"] = std::string(s.message());
+  if (s.actual_version()) {
+    j["stream"] = std::string(s.stream());
+    j["actual_version"] = *s.actual_version();
   }
-  if (s.IsConditionFailed()) return HttpError(http::status::conflict, "condition_failed", message);
-  if (s.IsBusy() || s.IsAborted() || s.IsReadOnly()) {
-    return HttpError(http::status::service_unavailable, "unavailable", message);
+  HttpResponse response = HttpJson(status, Dump(j));
+  if (s.actual_version()) {
+    response.set(kActualVersionHeader, std::to_string(*s.actual_version()));
   }
-  return HttpError(http::status::internal_server_error, "internal", s.ToString());
+  return response;
 }
 
 std::string FormatSseEvent(const RecordedEvent& event) {

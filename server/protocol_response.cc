@@ -85,6 +85,8 @@ Status StatusFromWire(uint8_t wire_code, std::string_view message, std::string_v
         return Status::Aborted(text);
       case ProtocolCode::kUnknownRequest:
         return Status::UnknownRequest(text);
+      case ProtocolCode::kUnauthenticated:
+        return Status::Unauthenticated(text);
       default:
         return Status::InvalidArgument(text);
     }
@@ -120,6 +122,8 @@ Status StatusFromWire(uint8_t wire_code, std::string_view message, std::string_v
       return Status::Trimmed(message);
     case C::kUnknownRequest:
       return Status::UnknownRequest(message);
+    case C::kUnauthenticated:
+      return Status::Unauthenticated(message);
     case C::kOk:
       break;
   }

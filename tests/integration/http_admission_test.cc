@@ -93,7 +93,7 @@ TEST_F(HttpAdmission, OneAddressOverItsLimitGets503WhileItsOtherSessionsWork) {
   ASSERT_TRUE(extra.connected());
   Reply refused = extra.Read();
   EXPECT_EQ(refused.status, 503) << refused.head;
-  EXPECT_EQ(Json::parse(refused.body, nullptr, false)["code"], "too_many_sessions_from_address");
+  EXPECT_EQ(Json::parse(refused.body, nullptr, false)["error"], "too_many_sessions_from_address");
   EXPECT_TRUE(extra.Closed());
   for (auto& s : held) {
     ASSERT_TRUE(s->Send(Get("/streams")));
@@ -112,7 +112,7 @@ TEST_F(HttpAdmission, AForeignHostIs421AndLoopbackOrListedHostsAreServed) {
   const std::string port = std::to_string(http_port_);
   Reply foreign = Exchange(Request("GET", "/streams", "Host: rebind.example:" + port + "\r\n"));
   EXPECT_EQ(foreign.status, 421) << foreign.head;
-  EXPECT_EQ(Json::parse(foreign.body, nullptr, false)["code"], "misdirected_request");
+  EXPECT_EQ(Json::parse(foreign.body, nullptr, false)["error"], "misdirected_request");
   for (const std::string& host : {Host(), "localhost:" + port, "evlog.test:" + port}) {
     EXPECT_EQ(Exchange(Request("GET", "/streams", "Host: " + host + "\r\n")).status, 200) << host;
   }
@@ -127,7 +127,7 @@ TEST_F(HttpAdmission, ACrossOriginPostIs403AndAppendsNothing) {
                                       "Content-Type: text/plain\r\n",
                                   event));
   EXPECT_EQ(forged.status, 403) << forged.head;
-  EXPECT_EQ(Json::parse(forged.body, nullptr, false)["code"], "forbidden_origin");
+  EXPECT_EQ(Json::parse(forged.body, nullptr, false)["error"], "forbidden_origin");
   EXPECT_FALSE(forged.Has("Access-Control-Allow-Origin"));
   Reply fetched = Exchange(Request(
       "POST", "/streams/s", "Host: " + Host() + "\r\nSec-Fetch-Site: cross-site\r\n", event));

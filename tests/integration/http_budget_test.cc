@@ -55,7 +55,7 @@ TEST_F(HttpBudget, APostWithoutTheTokenIs401BeforeItsBodyAndTheConnectionCloses)
     Reply reply = s.Read();
     ASSERT_EQ(reply.status, 401) << "no answer before the body (" << authorization << ")";
     EXPECT_EQ(reply.Header("WWW-Authenticate"), "Bearer realm=\"evlog\"");
-    EXPECT_EQ(Json::parse(reply.body, nullptr, false)["code"], "unauthorized");
+    EXPECT_EQ(Json::parse(reply.body, nullptr, false)["error"], "unauthenticated");
     EXPECT_TRUE(s.Closed()) << "the session went on to read the refused body";
   }
 }

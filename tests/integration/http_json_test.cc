@@ -39,14 +39,14 @@ TEST_F(HttpJson, ABodyNestedSixtyThousandLevelsIs400AndTheServerGoesOn) {
   // 60,000 levels: the most a curl argument holds (128 KiB).
   HttpReply r = Post("/streams/a-1", R"({"type":"T","data":)" + Nested(60'000) + "}");
   ASSERT_EQ(r.status, 400) << r.body.substr(0, 200);
-  EXPECT_EQ(r.json()["code"], "invalid_argument");
-  EXPECT_EQ(r.json()["error"], "event 0: event data nests deeper than 512 levels");
+  EXPECT_EQ(r.json()["error"], "invalid_argument");
+  EXPECT_EQ(r.json()["message"], "event 0: event data nests deeper than 512 levels");
   r = Post("/streams/a-1", R"({"type":"T","data":1,"metadata":)" + Nested(60'000) + "}");
   ASSERT_EQ(r.status, 400) << r.body.substr(0, 200);
   // Unclosed: not JSON at all.
   r = Post("/streams/a-1", R"({"type":"T","data":)" + deep + "}");
   ASSERT_EQ(r.status, 400) << r.body.substr(0, 200);
-  EXPECT_EQ(r.json()["code"], "bad_json");
+  EXPECT_EQ(r.json()["error"], "bad_json");
   EXPECT_EQ(store_->LastPosition(), Position(0));
   // Still serving.
   ASSERT_EQ(Post("/streams/a-1", R"({"type":"T","data":1})").status, 201);
@@ -134,7 +134,7 @@ TEST_F(HttpJson, NumbersFrom2To64OnAre400) {
                                  "/streams?count=" + big}) {
     HttpReply r = Get(path);
     EXPECT_EQ(r.status, 400) << path;
-    EXPECT_EQ(r.json()["code"], "invalid_argument") << path;
+    EXPECT_EQ(r.json()["error"], "invalid_argument") << path;
   }
   EXPECT_EQ(Post("/streams/a-1?expect=" + big, R"({"type":"T","data":1})").status, 400);
   EXPECT_EQ(Post("/streams/a-1", R"({"type":"T","data":1})", {"-H", "If-Match: " + big}).status,

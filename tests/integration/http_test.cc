@@ -108,7 +108,7 @@ TEST_F(HttpTest, MetricsIsAValidPrometheusExpositionOfTheStore) {
 TEST_F(HttpTest, UnknownRouteIs404AndWrongMethodIs405) {
   HttpReply r = Get("/nothing/here");
   EXPECT_EQ(r.status, 404);
-  EXPECT_EQ(r.json()["code"], "not_found");
+  EXPECT_EQ(r.json()["error"], "not_found");
   r = Curl({"-X", "DELETE", Url("/streams/order-1")});
   EXPECT_EQ(r.status, 405);
   EXPECT_EQ(r.headers["allow"], "GET, POST");
@@ -120,7 +120,7 @@ TEST_F(HttpTest, ConflictIs409WithTheActualVersion) {
   HttpReply r = Post("/streams/order-1", R"({"type":"C","data":3})", {"-H", "If-Match: 1"});
   ASSERT_EQ(r.status, 409) << r.body;
   EXPECT_EQ(r.json()["actual_version"], 2);
-  EXPECT_EQ(r.json()["code"], "wrong_expected_version");
+  EXPECT_EQ(r.json()["error"], "wrong_expected_version");
   EXPECT_EQ(r.headers["evlog-actual-version"], "2");
   r = Post("/streams/order-1?expect=no_stream", R"({"type":"C","data":3})");
   EXPECT_EQ(r.status, 409) << r.body;
@@ -133,8 +133,8 @@ TEST_F(HttpTest, ConflictIs409WithTheActualVersion) {
 TEST_F(HttpTest, BadJsonIs400AndChangesNothing) {
   HttpReply r = Post("/streams/order-1", R"({"type":"A","data":)");
   ASSERT_EQ(r.status, 400) << r.body;
-  EXPECT_EQ(r.json()["code"], "bad_json");
-  EXPECT_FALSE(r.json()["error"].get<std::string>().empty());
+  EXPECT_EQ(r.json()["error"], "bad_json");
+  EXPECT_FALSE(r.json()["message"].get<std::string>().empty());
   r = Post("/streams/order-1", R"([{"type":"A","data":1},{"data":2}])");
   EXPECT_EQ(r.status, 400) << r.body;
   r = Post("/streams/$system", R"({"type":"A","data":1})");
@@ -156,7 +156,7 @@ TEST_F(HttpTest, OversizeBodyIs413AndChangesNothing) {
   }
   HttpReply r = Curl({"-X", "POST", Url("/streams/order-1"), "--data-binary", "@" + path});
   ASSERT_EQ(r.status, 413) << r.body;
-  EXPECT_EQ(r.json()["code"], "payload_too_large");
+  EXPECT_EQ(r.json()["error"], "payload_too_large");
   EXPECT_EQ(store_->LastPosition(), Position(0));
   // Just under the limit goes in.
   r = Post("/streams/order-1", R"({"type":"Small","data":")" + std::string(60 << 10, 'x') + "\"}");
@@ -166,7 +166,7 @@ TEST_F(HttpTest, OversizeBodyIs413AndChangesNothing) {
 TEST_F(HttpTest, OversizeHeadersAre431) {
   HttpReply r = Get("/streams", {"-H", "X-Filler: " + std::string(20 << 10, 'x')});
   EXPECT_EQ(r.status, 431) << r.body;
-  EXPECT_EQ(r.json()["code"], "headers_too_large");
+  EXPECT_EQ(r.json()["error"], "headers_too_large");
 }
 
 TEST_F(HttpTest, MissingOrWrongBearerTokenIs401) {
@@ -176,7 +176,7 @@ TEST_F(HttpTest, MissingOrWrongBearerTokenIs401) {
   StartHttpServer(options);
   HttpReply r = Get("/streams");
   EXPECT_EQ(r.status, 401);
-  EXPECT_EQ(r.json()["code"], "unauthorized");
+  EXPECT_EQ(r.json()["error"], "unauthenticated");
   EXPECT_EQ(r.headers["www-authenticate"], "Bearer realm=\"evlog\"");
   EXPECT_EQ(Get("/streams", {"-H", "Authorization: Bearer wrong"}).status, 401);
   EXPECT_EQ(Post("/streams/order-1", R"({"type":"A","data":1})").status, 401);
@@ -248,7 +248,7 @@ TEST_F(HttpTest, AnIdempotencyKeyReusedWithAnotherBodyIs422AndWritesNothing) {
     SCOPED_TRACE(other);
     HttpReply r = Post("/streams/order-1", other, {"-H", "Idempotency-Key: k-1"});
     EXPECT_EQ(r.status, 422) << r.body;
-    EXPECT_EQ(r.json()["code"], "idempotency_conflict");
+    EXPECT_EQ(r.json()["error"], "idempotency_conflict");
   }
   EXPECT_EQ(store_->LastPosition(), Position(2));
   // The same body is still the retry it was.
@@ -361,7 +361,7 @@ TEST_F(HttpTest, SessionOverTheLimitGets503) {
   ASSERT_TRUE(sse.WaitForComment("subscribed"));  // holds the one session
   HttpReply r = Get("/streams");
   EXPECT_EQ(r.status, 503);
-  EXPECT_EQ(r.json()["code"], "too_many_sessions");
+  EXPECT_EQ(r.json()["error"], "too_many_sessions");
 }
 
 TEST(HttpEvlogd, ReportsItsHttpPortAndDrainsOnSigterm) {

@@ -106,17 +106,32 @@ TEST(HttpResponse, ConflictCarriesActualVersionInBodyAndHeader) {
   EXPECT_EQ(r.result(), net::http::status::conflict);
   EXPECT_EQ(r[kActualVersionHeader], "4");
   EXPECT_NE(r.body().find("\"actual_version\":4"), std::string::npos);
-  EXPECT_NE(r.body().find("\"code\":\"wrong_expected_version\""), std::string::npos);
+  EXPECT_EQ(r.body(),
+            R"({"error":"wrong_expected_version","message":"mismatch","stream":"order-1",)"
+            R"("actual_version":4})");
 }
 
-TEST(HttpResponse, MapsStatusesToCodes) {
-  EXPECT_EQ(HttpStatusError(Status::InvalidArgument("x")).result(), net::http::status::bad_request);
-  EXPECT_EQ(HttpStatusError(Status::NotFound("x")).result(), net::http::status::not_found);
-  EXPECT_EQ(HttpStatusError(Status::Aborted("x")).result(), net::http::status::service_unavailable);
-  EXPECT_EQ(HttpStatusError(Status::IOError("x")).result(),
-            net::http::status::internal_server_error);
+// One error object everywhere: {"error":<the Status's code name, as the CLI
+// prints it>,"message":..}.
+TEST(HttpResponse, MapsStatusesToHttpStatusesAndTheirOwnCodeNames) {
+  struct Case {
+    Status status;
+    net::http::status http;
+  };
+  for (const Case& c : {Case{Status::InvalidArgument("x"), net::http::status::bad_request},
+                        Case{Status::NotFound("x"), net::http::status::not_found},
+                        Case{Status::Trimmed("x"), net::http::status::gone},
+                        Case{Status::ConditionFailed("x"), net::http::status::conflict},
+                        Case{Status::Aborted("x"), net::http::status::service_unavailable},
+                        Case{Status::Unauthenticated("x"), net::http::status::unauthorized},
+                        Case{Status::IOError("x"), net::http::status::internal_server_error}}) {
+    HttpResponse r = HttpStatusError(c.status);
+    EXPECT_EQ(r.result(), c.http) << c.status.ToString();
+    EXPECT_EQ(r.body(), "{\"error\":\"" + std::string(c.status.CodeName()) +
+                            "\",\"message\":\"x\"}");
+  }
   HttpResponse r = HttpError(net::http::status::bad_request, "bad_json", "say \"hi\"");
-  EXPECT_EQ(r.body(), "{\"error\":\"say \\\"hi\\\"\",\"code\":\"bad_json\"}");
+  EXPECT_EQ(r.body(), "{\"error\":\"bad_json\",\"message\":\"say \\\"hi\\\"\"}");
   EXPECT_EQ(r[net::http::field::content_type], "application/json");
 }
 

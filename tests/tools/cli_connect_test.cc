@@ -101,8 +101,8 @@ TEST_F(CliConnect, TheTokenFileAuthenticates) {
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_EQ(Json::parse(ok.out)["events"], 0);
     ExpectError(EvlogWithoutDb({"--connect", address, "--token-file", wrong, "stats"}), 7,
-              "invalid_argument");
-  ExpectError(EvlogWithoutDb({"--connect", address, "stats"}), 7, "invalid_argument");
+              "unauthenticated");
+  ExpectError(EvlogWithoutDb({"--connect", address, "stats"}), 7, "unauthenticated");
 }
 
 // Every number in `j` set to 0, keeping keys and array lengths.

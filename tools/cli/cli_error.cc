@@ -21,6 +21,7 @@ constexpr ExitFor kExitCodes[] = {
     {Status::Code::kCorruption, kExitCorrupt},
     // An evlogd older than this evlog does not know the request.
     {Status::Code::kUnknownRequest, kExitNotServedRemotely},
+    {Status::Code::kUnauthenticated, kExitUnreachable},
 };
 
 }  // namespace

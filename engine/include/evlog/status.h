@@ -34,6 +34,9 @@
 //   UnknownRequest        evlogd does not know the request: it is older than
 //                         the client. Nothing was done. Retry: after
 //                         upgrading evlogd. Only a Client returns it.
+//   Unauthenticated       evlogd refused the token (wrong or missing).
+//                         Nothing was done. Retry: with the right token.
+//                         Only a Client returns it.
 
 #pragma once
 
@@ -67,6 +70,8 @@ class [[nodiscard]] Status {
     // The other side does not know the request: an evlogd older than its
     // client. Nothing was done. Only a Client returns it; the engine never.
     kUnknownRequest,
+    // evlogd refused the session's token. Only a Client returns it.
+    kUnauthenticated,
   };
 
   // An OK status.
@@ -104,6 +109,9 @@ class [[nodiscard]] Status {
   static Status UnknownRequest(std::string_view msg) {
     return Status(Code::kUnknownRequest, msg);
   }
+  static Status Unauthenticated(std::string_view msg) {
+    return Status(Code::kUnauthenticated, msg);
+  }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
@@ -122,6 +130,7 @@ class [[nodiscard]] Status {
   bool IsStreamDeleted() const { return code_ == Code::kStreamDeleted; }
   bool IsTrimmed() const { return code_ == Code::kTrimmed; }
   bool IsUnknownRequest() const { return code_ == Code::kUnknownRequest; }
+  bool IsUnauthenticated() const { return code_ == Code::kUnauthenticated; }
 
   // The human-readable detail, without the code name.
   const std::string& message() const { return message_; }
