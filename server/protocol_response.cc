@@ -26,26 +26,22 @@ using wire::FromWire;
 using wire::ToWire;
 
 constexpr std::string_view ProtocolCodeName(uint8_t code) {
-  switch (static_cast<ProtocolCode>(code)) {
-    case ProtocolCode::kMalformedFrame:
-      return "malformed_frame";
-    case ProtocolCode::kFrameTooLarge:
-      return "frame_too_large";
-    case ProtocolCode::kUnauthenticated:
-      return "unauthenticated";
-    case ProtocolCode::kUnsupportedProtocolVersion:
-      return "unsupported_protocol_version";
-    case ProtocolCode::kUnknownRequest:
-      return "unknown_request";
-    case ProtocolCode::kTooManySessions:
-      return "too_many_sessions";
-    case ProtocolCode::kShuttingDown:
-      return "shutting_down";
+  constexpr std::pair<ProtocolCode, std::string_view> kNames[] = {
+      {ProtocolCode::kMalformedFrame, "malformed_frame"},
+      {ProtocolCode::kFrameTooLarge, "frame_too_large"},
+      {ProtocolCode::kUnauthenticated, "unauthenticated"},
+      {ProtocolCode::kUnsupportedProtocolVersion, "unsupported_protocol_version"},
+      {ProtocolCode::kUnknownRequest, "unknown_request"},
+      {ProtocolCode::kTooManySessions, "too_many_sessions"},
+      {ProtocolCode::kShuttingDown, "shutting_down"},
+  };
+  for (const auto& [c, name] : kNames) {
+    if (static_cast<uint8_t>(c) == code) return name;
   }
   return "unknown_error";
 }
 
-OwnedEvent FromWire(const fb::RecordedEvent& e) {
+OwnedEvent EventFromWire(const fb::RecordedEvent& e) {
   OwnedEvent out;
   out.stream = Str(e.stream());
   out.type = Str(e.type());
@@ -151,39 +147,30 @@ std::variant<Response, ProtocolError> DecodeResponse(std::span<const uint8_t> me
     }
     case fb::Body::AppendOk: {
       const fb::AppendOk* a = m->body_as_AppendOk();
-      AppendResult r;
-      r.deduplicated = a->deduplicated();
-      if (a->streams() != nullptr) {
-        for (const fb::StreamAppendResult* s : *a->streams()) {
-          r.streams.push_back(StreamAppendResult{
-              Str(s->stream()), Version(s->first_version()), Version(s->last_version()),
-              Position(s->first_position()), Position(s->last_position())});
-        }
-      }
-      out.body = std::move(r);
+      out.body = AppendResult{
+          .streams = ConvertAll(a->streams(),
+                                [](const fb::StreamAppendResult& s) {
+                                  return StreamAppendResult{
+                                      Str(s.stream()), Version(s.first_version()),
+                                      Version(s.last_version()), Position(s.first_position()),
+                                      Position(s.last_position())};
+                                }),
+          .deduplicated = a->deduplicated()};
       return out;
     }
     case fb::Body::Events: {
       const fb::Events* e = m->body_as_Events();
-      EventsResponse r;
-      r.truncated = e->truncated();
-      if (e->events() != nullptr) {
-        r.events.reserve(e->events()->size());
-        for (const fb::RecordedEvent* ev : *e->events()) r.events.push_back(FromWire(*ev));
-      }
-      out.body = std::move(r);
+      out.body = EventsResponse{ConvertAll(e->events(), EventFromWire), e->truncated()};
       return out;
     }
     case fb::Body::Streams: {
       const fb::Streams* s = m->body_as_Streams();
-      StreamsResponse r;
-      r.truncated = s->truncated();
-      if (s->streams() != nullptr) {
-        for (const fb::StreamInfo* i : *s->streams()) {
-          r.streams.push_back(StreamInfo{Str(i->name()), Version(i->version())});
-        }
-      }
-      out.body = std::move(r);
+      out.body =
+          StreamsResponse{ConvertAll(s->streams(),
+                                     [](const fb::StreamInfo& i) {
+                                       return StreamInfo{Str(i.name()), Version(i.version())};
+                                     }),
+                          s->truncated()};
       return out;
     }
     case fb::Body::StreamVersionOk:
@@ -226,14 +213,11 @@ std::variant<Response, ProtocolError> DecodeResponse(std::span<const uint8_t> me
     }
     case fb::Body::ViewRows: {
       const fb::ViewRows* v = m->body_as_ViewRows();
-      ViewRowsResponse r;
-      r.truncated = v->truncated();
-      if (v->rows() != nullptr) {
-        for (const fb::ViewRow* row : *v->rows()) {
-          r.rows.emplace_back(Str(row->key()), Bytes(row->value()));
-        }
-      }
-      out.body = std::move(r);
+      out.body = ViewRowsResponse{ConvertAll(v->rows(),
+                                             [](const fb::ViewRow& row) {
+                                               return std::pair(Str(row.key()), Bytes(row.value()));
+                                             }),
+                                  v->truncated()};
       return out;
     }
     case fb::Body::ViewProgressOk: {
@@ -260,30 +244,22 @@ std::variant<Response, ProtocolError> DecodeResponse(std::span<const uint8_t> me
     }
     case fb::Body::Subscriptions: {
       const fb::Subscriptions* v = m->body_as_Subscriptions();
-      SubscriptionsResponse r;
-      if (v->subscriptions() != nullptr) {
-        for (const fb::SubscriptionInfo* i : *v->subscriptions()) {
-          r.subscriptions.push_back(
-              SubscriptionInfo{Str(i->name()), Position(i->checkpoint()), i->lag(), i->parked()});
-        }
-      }
-      out.body = std::move(r);
+      out.body =
+          SubscriptionsResponse{ConvertAll(v->subscriptions(), [](const fb::SubscriptionInfo& i) {
+            return SubscriptionInfo{Str(i.name()), Position(i.checkpoint()), i.lag(), i.parked()};
+          })};
       return out;
     }
     case fb::Body::Parked: {
       const fb::Parked* v = m->body_as_Parked();
-      ParkedResponse r;
-      if (v->events() != nullptr) {
-        for (const fb::ParkedEvent* p : *v->events()) {
-          ParkedEvent e;
-          if (p->event() != nullptr) e.event = FromWire(*p->event());
-          e.error = Str(p->error());
-          e.parked_version = Version(p->parked_version());
-          e.replayed = p->replayed();
-          r.events.push_back(std::move(e));
-        }
-      }
-      out.body = std::move(r);
+      out.body = ParkedResponse{ConvertAll(v->events(), [](const fb::ParkedEvent& p) {
+        ParkedEvent e;
+        if (p.event() != nullptr) e.event = EventFromWire(*p.event());
+        e.error = Str(p.error());
+        e.parked_version = Version(p.parked_version());
+        e.replayed = p.replayed();
+        return e;
+      })};
       return out;
     }
     case fb::Body::Count:
@@ -302,13 +278,8 @@ std::variant<Response, ProtocolError> DecodeResponse(std::span<const uint8_t> me
       return out;
     case fb::Body::SubscriptionEvents: {
       const fb::SubscriptionEvents* e = m->body_as_SubscriptionEvents();
-      SubscriptionEventsResponse r;
-      r.position = Position(e->position());
-      if (e->events() != nullptr) {
-        r.events.reserve(e->events()->size());
-        for (const fb::RecordedEvent* ev : *e->events()) r.events.push_back(FromWire(*ev));
-      }
-      out.body = std::move(r);
+      out.body = SubscriptionEventsResponse{ConvertAll(e->events(), EventFromWire),
+                                            Position(e->position())};
       return out;
     }
     default:
@@ -377,8 +348,8 @@ std::string EncodeStats(uint64_t request_id, const StoreStats& stats,
   FlatBufferBuilder b(1024);
   const auto wire_metrics = MetricsToWire(b, metrics);
   return FinishFrame(b, request_id, fb::Body::StatsOk,
-                     fb::CreateStatsOk(b, stats.appended, stats.streams, stats.last_position.value(),
-                                       stats.disk_bytes, wire_metrics)
+                     fb::CreateStatsOk(b, stats.appended, stats.streams,
+                                       stats.last_position.value(), stats.disk_bytes, wire_metrics)
                          .Union());
 }
 
@@ -448,9 +419,9 @@ std::string EncodeVerifyReport(uint64_t request_id, const VerifyReport& report) 
   problems.reserve(report.problems.size());
   for (const std::string& p : report.problems) problems.push_back(b.CreateString(p));
   return FinishFrame(b, request_id, fb::Body::VerifyReport,
-                     fb::CreateVerifyReportDirect(b, report.events, report.streams,
-                                              report.last_position.value(), report.reclaimed,
-                                              report.index_entries, &problems, report.problem_count)
+                     fb::CreateVerifyReportDirect(
+                         b, report.events, report.streams, report.last_position.value(),
+                         report.reclaimed, report.index_entries, &problems, report.problem_count)
                          .Union());
 }
 

@@ -13,6 +13,7 @@
 #include <limits>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "evlog/schema/protocol_generated.h"
@@ -104,6 +105,17 @@ inline Offset<fb::StreamMetadata> ToWire(FlatBufferBuilder& b, const StreamMetad
 Offset<fb::Metrics> MetricsToWire(FlatBufferBuilder& b, const MetricsSnapshot& metrics);
 // False if a histogram's bounds and counts differ in length.
 bool MetricsFromWire(const fb::Metrics* wire, MetricsSnapshot* out);
+
+// Each element of a vector of tables (none when absent), converted by
+// `convert(const Element&)`.
+template <class Element, class Convert>
+auto ConvertAll(const flatbuffers::Vector<Offset<Element>>* v, Convert convert) {
+  std::vector<std::invoke_result_t<Convert, const Element&>> out;
+  if (v == nullptr) return out;
+  out.reserve(v->size());
+  for (const Element* e : *v) out.push_back(convert(*e));
+  return out;
+}
 
 inline ProtocolError Malformed(std::string message, uint64_t request_id = 0) {
   return ProtocolError{ProtocolCode::kMalformedFrame, std::move(message), request_id};
