@@ -2,8 +2,9 @@
 // response page, waiting for a view to catch up, and Store::Verify run by
 // the daemon.
 
-#include <condition_variable>
+#include <atomic>
 #include <cstdio>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <variant>
@@ -28,7 +29,8 @@ Result<std::unique_ptr<View>> OpenLastValueView(Store& store, ViewHandler handle
   return store.OpenView({.name = "last"}, std::move(handler));
 }
 
-// `streams` streams row-0000000..., one event each, in appends of 100 (the most streams one append may name).
+// `streams` streams row-0000000..., one event each, in appends of 100 (the most streams one append
+// may name).
 Position AppendRows(Store& store, int streams) {
   Position last;
   for (int first = 0; first < streams; first += 100) {
@@ -72,39 +74,33 @@ TEST_F(RemoteViews, ScanLongerThanOneResponsePageIsCollectedWhole) {
   EXPECT_EQ(after->front().first, "row-0010498");
 }
 
-// Holds a view's handler: Pass() returns only while the gate is open.
+// Holds a view's handler from Close() until Open() (once): Pass() waits
+// while the gate is closed.
 class Gate {
  public:
-  void Close() {
-    std::lock_guard<std::mutex> lock(mu_);
-    closed_ = true;
-  }
+  void Close() { closed_ = true; }
   void Open() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      closed_ = false;
-    }
-    cv_.notify_all();
+    std::call_once(opened_, [&] { open_.set_value(); });
   }
   void Pass() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return !closed_; });
+    if (closed_) released_.wait();
   }
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool closed_ = false;
+  std::atomic<bool> closed_{false};
+  std::promise<void> open_;
+  std::shared_future<void> released_ = open_.get_future().share();
+  std::once_flag opened_;
 };
 
 TEST_F(RemoteViews, WaitAnswersOnceTheViewHasAppliedThePosition) {
   Gate gate;
-  auto view = OpenLastValueView(*store_, [&](const std::vector<OwnedEvent>& events,
-                                             ViewWriter& out) {
-    gate.Pass();
-    for (const OwnedEvent& e : events) out.Put(e.stream, e.data);
-    return Status::OK();
-  });
+  auto view =
+      OpenLastValueView(*store_, [&](const std::vector<OwnedEvent>& events, ViewWriter& out) {
+        gate.Pass();
+        for (const OwnedEvent& e : events) out.Put(e.stream, e.data);
+        return Status::OK();
+      });
   ASSERT_TRUE(view.ok());
   // Opens the gate before the view goes, also when the test fails.
   struct OpenAtExit {
@@ -135,8 +131,8 @@ TEST_F(RemoteViews, WaitAnswersOnceTheViewHasAppliedThePosition) {
   ASSERT_TRUE(raw->Hello());
   ASSERT_TRUE(raw->Send(server::EncodeRequest(
       server::Request{2, server::ViewWaitRequest{"last", target, std::chrono::seconds(30)}})));
-  ASSERT_TRUE(raw->Send(
-      server::EncodeRequest(server::Request{3, server::GetViewProgressRequest{"last"}})));
+  ASSERT_TRUE(
+      raw->Send(server::EncodeRequest(server::Request{3, server::GetViewProgressRequest{"last"}})));
   std::optional<server::Response> barrier = raw->ReadResponse();
   ASSERT_TRUE(barrier.has_value());
   ASSERT_EQ(barrier->request_id, 3u) << "the wait was answered while the view was held";
