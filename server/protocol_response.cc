@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <limits>
+#include <utility>
 
 #include "evlog/schema/protocol_generated.h"
 #include "frame.h"
@@ -69,55 +71,47 @@ Offset<fb::RecordedEvent> ToWire(FlatBufferBuilder& b, const RecordedEvent& e) {
 
 Status StatusFromWire(uint8_t wire_code, std::string_view message, std::string_view stream,
                       uint64_t actual_version) {
-  using C = Status::Code;
+  using Make = Status (*)(std::string_view);
   if (wire_code >= 100) {
+    // The protocol codes a client reports as an engine code; the rest are
+    // InvalidArgument.
+    static constexpr std::pair<ProtocolCode, Make> kProtocol[] = {
+        {ProtocolCode::kUnsupportedProtocolVersion, &Status::NotSupported},
+        {ProtocolCode::kTooManySessions, &Status::Busy},
+        {ProtocolCode::kShuttingDown, &Status::Aborted},
+        {ProtocolCode::kUnknownRequest, &Status::UnknownRequest},
+    };
     const std::string text = std::string(ProtocolCodeName(wire_code)) + ": " + std::string(message);
-    switch (static_cast<ProtocolCode>(wire_code)) {
-      case ProtocolCode::kUnsupportedProtocolVersion:
-        return Status::NotSupported(text);
-      case ProtocolCode::kTooManySessions:
-        return Status::Busy(text);
-      case ProtocolCode::kShuttingDown:
-        return Status::Aborted(text);
-      case ProtocolCode::kUnknownRequest:
-        return Status::UnknownRequest(text);
-      default:
-        return Status::InvalidArgument(text);
+    for (const auto& [code, make] : kProtocol) {
+      if (static_cast<uint8_t>(code) == wire_code) return make(text);
     }
+    return Status::InvalidArgument(text);
   }
-  switch (static_cast<C>(wire_code)) {
-    case C::kNotFound:
-      return Status::NotFound(message);
-    case C::kInvalidArgument:
-      return Status::InvalidArgument(message);
-    case C::kWrongExpectedVersion:
-      return Status::WrongExpectedVersion(message, stream, actual_version);
-    case C::kConditionFailed:
-      return Status::ConditionFailed(message);
-    case C::kIdempotencyConflict:
-      return Status::IdempotencyConflict(message);
-    case C::kCorruption:
-      return Status::Corruption(message);
-    case C::kIOError:
-      return Status::IOError(message);
-    case C::kBusy:
-      return Status::Busy(message);
-    case C::kNotSupported:
-      return Status::NotSupported(message);
-    case C::kReadOnly:
-      return Status::ReadOnly(message);
-    case C::kAborted:
-      return Status::Aborted(message);
-    case C::kTimedOut:
-      return Status::TimedOut(message);
-    case C::kStreamDeleted:
-      return Status::StreamDeleted(message);
-    case C::kTrimmed:
-      return Status::Trimmed(message);
-    case C::kUnknownRequest:
-      return Status::UnknownRequest(message);
-    case C::kOk:
-      break;
+  using C = Status::Code;
+  if (static_cast<C>(wire_code) == C::kWrongExpectedVersion) {
+    return Status::WrongExpectedVersion(message, stream, actual_version);
+  }
+  // Each engine code's factory, indexed by Status::Code (kOk and
+  // kWrongExpectedVersion have none here).
+  static constexpr Make kEngine[] = {nullptr,
+                                     &Status::NotFound,
+                                     &Status::InvalidArgument,
+                                     nullptr,
+                                     &Status::ConditionFailed,
+                                     &Status::IdempotencyConflict,
+                                     &Status::Corruption,
+                                     &Status::IOError,
+                                     &Status::Busy,
+                                     &Status::NotSupported,
+                                     &Status::ReadOnly,
+                                     &Status::Aborted,
+                                     &Status::TimedOut,
+                                     &Status::StreamDeleted,
+                                     &Status::Trimmed,
+                                     &Status::UnknownRequest};
+  static_assert(std::size(kEngine) == static_cast<size_t>(C::kUnknownRequest) + 1);
+  if (wire_code < std::size(kEngine) && kEngine[wire_code] != nullptr) {
+    return kEngine[wire_code](message);
   }
   return Status::InvalidArgument("unknown error code " + std::to_string(wire_code) + ": " +
                                  std::string(message));
@@ -125,25 +119,22 @@ Status StatusFromWire(uint8_t wire_code, std::string_view message, std::string_v
 
 std::variant<Response, ProtocolError> DecodeResponse(std::span<const uint8_t> message) {
   const Aligned aligned(message);
-  const fb::Message* m = Verify(aligned.view());
-  if (m == nullptr) return Malformed("message failed FlatBuffers verification");
-  Response out;
-  out.request_id = m->request_id();
-  if (m->body_type() != fb::Body::NONE && m->body() == nullptr) {
-    return Malformed("the message names a body type but has no body", out.request_id);
-  }
+  const auto verified = VerifiedMessage(aligned);
+  if (const auto* e = std::get_if<ProtocolError>(&verified)) return *e;
+  const fb::Message* m = std::get<const fb::Message*>(verified);
+  Response out{m->request_id(), {}};
   switch (m->body_type()) {
     case fb::Body::HelloOk: {
       const fb::HelloOk* h = m->body_as_HelloOk();
-      out.body = HelloOkResponse{h->protocol_version(), h->max_frame_bytes(), h->max_in_flight()};
-      return out;
+      return WithBody(
+          out, HelloOkResponse{h->protocol_version(), h->max_frame_bytes(), h->max_in_flight()});
     }
     case fb::Body::Error: {
       const fb::Error* e = m->body_as_Error();
       const auto code = static_cast<uint8_t>(e->code());
-      out.body = ErrorResponse{
-          code, StatusFromWire(code, Str(e->message()), Str(e->stream()), e->actual_version())};
-      return out;
+      return WithBody(out,
+                      ErrorResponse{code, StatusFromWire(code, Str(e->message()), Str(e->stream()),
+                                                         e->actual_version())});
     }
     case fb::Body::AppendOk: {
       const fb::AppendOk* a = m->body_as_AppendOk();
@@ -160,8 +151,7 @@ std::variant<Response, ProtocolError> DecodeResponse(std::span<const uint8_t> me
     }
     case fb::Body::Events: {
       const fb::Events* e = m->body_as_Events();
-      out.body = EventsResponse{ConvertAll(e->events(), EventFromWire), e->truncated()};
-      return out;
+      return WithBody(out, EventsResponse{ConvertAll(e->events(), EventFromWire), e->truncated()});
     }
     case fb::Body::Streams: {
       const fb::Streams* s = m->body_as_Streams();
@@ -174,8 +164,7 @@ std::variant<Response, ProtocolError> DecodeResponse(std::span<const uint8_t> me
       return out;
     }
     case fb::Body::StreamVersionOk:
-      out.body = Version(m->body_as_StreamVersionOk()->version());
-      return out;
+      return WithBody(out, Version(m->body_as_StreamVersionOk()->version()));
     case fb::Body::StatsOk: {
       const fb::StatsOk* s = m->body_as_StatsOk();
       StatsResponse r;
@@ -187,29 +176,24 @@ std::variant<Response, ProtocolError> DecodeResponse(std::span<const uint8_t> me
           return Malformed("StatsOk: a histogram's bounds and counts differ in length");
         }
       }
-      out.body = std::move(r);
-      return out;
+      return WithBody(out, std::move(r));
     }
     case fb::Body::StreamMetadataOk:
-      out.body = FromWire(m->body_as_StreamMetadataOk()->metadata());
-      return out;
+      return WithBody(out, FromWire(m->body_as_StreamMetadataOk()->metadata()));
     case fb::Body::Done:
-      out.body = DoneResponse{};
-      return out;
+      return WithBody(out, DoneResponse{});
     case fb::Body::SnapshotOk: {
       const fb::SnapshotOk* s = m->body_as_SnapshotOk();
       SnapshotResponse r;
       if (s->found())
         r.snapshot = Snapshot{Version(s->version()), s->timestamp_us(), Bytes(s->state())};
-      out.body = std::move(r);
-      return out;
+      return WithBody(out, std::move(r));
     }
     case fb::Body::ViewValue: {
       const fb::ViewValue* v = m->body_as_ViewValue();
       ViewValueResponse r;
       if (v->found()) r.value = Bytes(v->value());
-      out.body = std::move(r);
-      return out;
+      return WithBody(out, std::move(r));
     }
     case fb::Body::ViewRows: {
       const fb::ViewRows* v = m->body_as_ViewRows();
@@ -239,8 +223,7 @@ std::variant<Response, ProtocolError> DecodeResponse(std::span<const uint8_t> me
         for (const flatbuffers::String* p : *v->problems()) r.problems.push_back(Str(p));
       }
       r.problem_count = std::max<uint64_t>(v->problem_count(), r.problems.size());
-      out.body = std::move(r);
-      return out;
+      return WithBody(out, std::move(r));
     }
     case fb::Body::Subscriptions: {
       const fb::Subscriptions* v = m->body_as_Subscriptions();
@@ -263,24 +246,19 @@ std::variant<Response, ProtocolError> DecodeResponse(std::span<const uint8_t> me
       return out;
     }
     case fb::Body::Count:
-      out.body = CountResponse{m->body_as_Count()->count()};
-      return out;
+      return WithBody(out, CountResponse{m->body_as_Count()->count()});
     case fb::Body::CheckpointOk:
-      out.body = Position(m->body_as_CheckpointOk()->position());
-      return out;
+      return WithBody(out, Position(m->body_as_CheckpointOk()->position()));
     case fb::Body::BackupOk: {
       const fb::BackupOk* k = m->body_as_BackupOk();
-      out.body = BackupInfo{Position(k->position()), k->files(), k->bytes()};
-      return out;
+      return WithBody(out, BackupInfo{Position(k->position()), k->files(), k->bytes()});
     }
     case fb::Body::Subscribed:
-      out.body = SubscribedResponse{Position(m->body_as_Subscribed()->position())};
-      return out;
+      return WithBody(out, SubscribedResponse{Position(m->body_as_Subscribed()->position())});
     case fb::Body::SubscriptionEvents: {
       const fb::SubscriptionEvents* e = m->body_as_SubscriptionEvents();
-      out.body = SubscriptionEventsResponse{ConvertAll(e->events(), EventFromWire),
-                                            Position(e->position())};
-      return out;
+      return WithBody(out, SubscriptionEventsResponse{ConvertAll(e->events(), EventFromWire),
+                                                      Position(e->position())});
     }
     default:
       return ProtocolError{ProtocolCode::kUnknownRequest,

@@ -84,6 +84,22 @@ inline const fb::Message* Verify(std::span<const uint8_t> bytes) {
   return fb::GetMessage(bytes.data());
 }
 
+// The message in `aligned` once verified; Malformed (with its request id
+// when readable) if it does not verify or names a body type without a body
+// (the verifier accepts a union type whose value is absent).
+inline std::variant<const fb::Message*, ProtocolError> VerifiedMessage(const Aligned& aligned) {
+  const fb::Message* m = Verify(aligned.view());
+  if (m == nullptr) {
+    return ProtocolError{ProtocolCode::kMalformedFrame, "message failed FlatBuffers verification",
+                         0};
+  }
+  if (m->body_type() != fb::Body::NONE && m->body() == nullptr) {
+    return ProtocolError{ProtocolCode::kMalformedFrame,
+                         "the message names a body type but has no body", m->request_id()};
+  }
+  return m;
+}
+
 inline StreamMetadata FromWire(const fb::StreamMetadata* m) {
   StreamMetadata out;
   if (m == nullptr) return out;
@@ -115,6 +131,14 @@ auto ConvertAll(const flatbuffers::Vector<Offset<Element>>* v, Convert convert) 
   out.reserve(v->size());
   for (const Element* e : *v) out.push_back(convert(*e));
   return out;
+}
+
+// `message` (a Request or a Response) with its body set: what a decoder
+// returns once it has decoded the body.
+template <class Message, class Body>
+Message WithBody(Message message, Body body) {
+  message.body = std::move(body);
+  return message;
 }
 
 inline ProtocolError Malformed(std::string message, uint64_t request_id = 0) {
