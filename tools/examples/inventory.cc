@@ -53,8 +53,8 @@ int main(int argc, char** argv) {
   if (!example.status().ok()) return Fail(example.status().ToString());
   evlog::Store& store = example.store();
   // What the clerks do needs only the EventStore interface: with
-  // `evlog::Client::Connect(...)` in place of Store::Open they would work
-  // through evlogd unchanged. The view runs here, beside the store.
+  // `evlog::Client::Connect(...)` in place of the Store::Open in example.h
+  // they would work through evlogd unchanged. The view runs here, beside the store.
   evlog::EventStore& shop = store;
 
   // The availability view: product -> units available.
