@@ -37,6 +37,11 @@ constexpr benchmark::IterationCount kSyncAppendsPerThread = 4'000;
 constexpr benchmark::IterationCount kFsyncs = 2'000;
 constexpr int kSyncThreads = 16;
 
+// Wall-clock time (threads wait on the disk), in microseconds.
+void InMicroseconds(benchmark::internal::Benchmark* b) {
+  b->UseRealTime()->Unit(benchmark::kMicrosecond);
+}
+
 std::unique_ptr<Store> OpenStore(const std::string& path) {
   auto store = Store::Open(Options{}, path + "/store");
   if (!store.ok()) {
@@ -56,22 +61,50 @@ AppendRequest Single(int stream, uint64_t expected, Durability durability) {
   return request;
 }
 
+// The loop of the single-event workloads: each thread appends round-robin
+// to its own streams (stream i belongs to thread i % threads), one
+// `append(stream, expected_version)` an iteration, until one fails.
+template <class AppendOne>
+void AppendRoundRobin(benchmark::State& state, AppendOne append) {
+  std::vector<uint64_t> versions(kStreams, 0);
+  int s = state.thread_index();
+  int64_t n = 0;
+  for (auto _ : state) {
+    if (!append(s, versions[s]++)) {
+      state.SkipWithError("append failed");
+      break;
+    }
+    ++n;
+    s += state.threads();
+    if (s >= kStreams) s = state.thread_index();
+  }
+  state.SetItemsProcessed(n);
+}
+
+// The loop of the 100-event workloads on "stream-0": one
+// `append(expected_version)` an iteration, until one fails; items are events.
+template <class AppendHundred>
+void AppendHundreds(benchmark::State& state, AppendHundred append) {
+  uint64_t version = 0;
+  for (auto _ : state) {
+    if (!append(version)) {
+      state.SkipWithError("append failed");
+      break;
+    }
+    version += 100;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(version));
+}
+
 // W1: one thread, one synchronous buffered append at a time.
 void BM_AppendSingle(benchmark::State& state) {
   ScratchDir dir;
   auto store = OpenStore(dir.path());
-  std::vector<uint64_t> versions(kStreams, 0);
-  int64_t n = 0;
-  for (auto _ : state) {
-    int s = static_cast<int>(n++ % kStreams);
-    if (!store->Append(Single(s, versions[s]++, Durability::kBuffered)).ok()) {
-      state.SkipWithError("append failed");
-      break;
-    }
-  }
-  state.SetItemsProcessed(n);
+  AppendRoundRobin(state, [&](int s, uint64_t expected) {
+    return store->Append(Single(s, expected, Durability::kBuffered)).ok();
+  });
 }
-BENCHMARK(BM_AppendSingle)->Iterations(kW1Appends)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_AppendSingle)->Iterations(kW1Appends)->Apply(InMicroseconds);
 
 // W1 pipelined: one thread, AppendAsync with at most state.range(0) appends
 // in flight; the writer commits what is queued in groups. The last
@@ -92,70 +125,41 @@ void BM_AppendPipelined(benchmark::State& state) {
   if (failed > 0) state.SkipWithError("appends failed");
   state.SetItemsProcessed(n);
 }
-BENCHMARK(BM_AppendPipelined)
-    ->Arg(1024)
-    ->Arg(8192)
-    ->Iterations(kW1Appends)
-    ->UseRealTime()
-    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_AppendPipelined)->Arg(1024)->Arg(8192)->Iterations(kW1Appends)->Apply(InMicroseconds);
 
 // Baseline for W1: raw RocksDB, one WriteBatch of three puts per append.
 void BM_RawRocksDbAppend(benchmark::State& state) {
   ScratchDir dir;
   RawLog raw(dir.path() + "/raw");
-  std::vector<uint64_t> versions(kStreams, 0);
-  int64_t n = 0;
-  for (auto _ : state) {
-    int s = static_cast<int>(n++ % kStreams);
-    if (!raw.Append(StreamNames()[s], versions[s]++, kEventType, Payload(), /*sync=*/false)) {
-      state.SkipWithError("append failed");
-      break;
-    }
-  }
-  state.SetItemsProcessed(n);
+  AppendRoundRobin(state, [&](int s, uint64_t expected) {
+    return raw.Append(StreamNames()[s], expected, kEventType, Payload(), /*sync=*/false);
+  });
 }
-BENCHMARK(BM_RawRocksDbAppend)
-    ->Iterations(kW1Appends)
-    ->UseRealTime()
-    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_RawRocksDbAppend)->Iterations(kW1Appends)->Apply(InMicroseconds);
 
 // W3: atomic appends of 100 events to one stream; items are events.
 void BM_AppendBatch100(benchmark::State& state) {
   ScratchDir dir;
   auto store = OpenStore(dir.path());
   std::vector<EventData> events(100, EventData{.type = kEventType, .data = Payload()});
-  uint64_t version = 0;
-  for (auto _ : state) {
-    auto r = store->Append("stream-0", ExpectedVersion::Exact(Version(version)), events,
-                           Durability::kBuffered);
-    if (!r.ok()) {
-      state.SkipWithError("append failed");
-      break;
-    }
-    version += 100;
-  }
-  state.SetItemsProcessed(static_cast<int64_t>(version));
+  AppendHundreds(state, [&](uint64_t version) {
+    return store
+        ->Append("stream-0", ExpectedVersion::Exact(Version(version)), events,
+                 Durability::kBuffered)
+        .ok();
+  });
 }
-BENCHMARK(BM_AppendBatch100)->Iterations(kW3Appends)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_AppendBatch100)->Iterations(kW3Appends)->Apply(InMicroseconds);
 
 // Baseline for W3: the same 100-event appends as one raw WriteBatch each.
 void BM_RawRocksDbAppendBatch100(benchmark::State& state) {
   ScratchDir dir;
   RawLog raw(dir.path() + "/raw");
-  uint64_t version = 0;
-  for (auto _ : state) {
-    if (!raw.AppendBatch("stream-0", version, kEventType, Payload(), 100, /*sync=*/false)) {
-      state.SkipWithError("append failed");
-      break;
-    }
-    version += 100;
-  }
-  state.SetItemsProcessed(static_cast<int64_t>(version));
+  AppendHundreds(state, [&](uint64_t version) {
+    return raw.AppendBatch("stream-0", version, kEventType, Payload(), 100, /*sync=*/false);
+  });
 }
-BENCHMARK(BM_RawRocksDbAppendBatch100)
-    ->Iterations(kW3Appends)
-    ->UseRealTime()
-    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_RawRocksDbAppendBatch100)->Iterations(kW3Appends)->Apply(InMicroseconds);
 
 // The device: one thread appending 150 bytes to a file and fdatasync'ing it,
 // in a loop. W4 divided by this is what group commit buys. Registered right
@@ -180,84 +184,52 @@ void BM_FdatasyncSingleThread(benchmark::State& state) {
   ::close(fd);
   state.SetItemsProcessed(n);
 }
-BENCHMARK(BM_FdatasyncSingleThread)
-    ->Iterations(kFsyncs)
-    ->UseRealTime()
-    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_FdatasyncSingleThread)->Iterations(kFsyncs)->Apply(InMicroseconds);
 
-// W4: 16 threads, each appending round-robin to its own streams (stream i
-// belongs to thread i % 16), each append acknowledged after the WAL sync.
-// One store for all threads, made by Setup before they start.
+// W4 and its baseline share one scratch directory, made by the bench's
+// Setup before its threads start and removed by its Teardown.
 std::unique_ptr<ScratchDir> g_sync_dir;
 std::unique_ptr<Store> g_sync_store;
+std::unique_ptr<RawLog> g_raw;
 
 void SetUpSyncStore(const benchmark::State&) {
   g_sync_dir = std::make_unique<ScratchDir>();
   g_sync_store = OpenStore(g_sync_dir->path());
 }
-void TearDownSyncStore(const benchmark::State&) {
+void SetUpRawLog(const benchmark::State&) {
+  g_sync_dir = std::make_unique<ScratchDir>();
+  g_raw = std::make_unique<RawLog>(g_sync_dir->path() + "/raw");
+}
+void TearDownSync(const benchmark::State&) {
   g_sync_store.reset();
+  g_raw.reset();
   g_sync_dir.reset();
 }
 
-void BM_AppendSync16Threads(benchmark::State& state) {
-  std::vector<uint64_t> versions(kStreams, 0);
-  int s = state.thread_index();
-  int64_t n = 0;
-  for (auto _ : state) {
-    if (!g_sync_store->Append(Single(s, versions[s]++, Durability::kSync)).ok()) {
-      state.SkipWithError("append failed");
-      break;
-    }
-    ++n;
-    s += state.threads();
-    if (s >= kStreams) s = state.thread_index();
-  }
-  state.SetItemsProcessed(n);
+// W4's shape: 16 threads, a fixed count of appends each.
+void SixteenSyncThreads(benchmark::internal::Benchmark* b) {
+  b->Threads(kSyncThreads)
+      ->Iterations(kSyncAppendsPerThread)
+      ->Teardown(TearDownSync)
+      ->Apply(InMicroseconds);
 }
-BENCHMARK(BM_AppendSync16Threads)
-    ->Threads(kSyncThreads)
-    ->Iterations(kSyncAppendsPerThread)
-    ->Setup(SetUpSyncStore)
-    ->Teardown(TearDownSyncStore)
-    ->UseRealTime()
-    ->Unit(benchmark::kMicrosecond);
+
+// W4: 16 threads, each appending round-robin to its own streams, each
+// append acknowledged after the WAL sync. One store for all threads.
+void BM_AppendSync16Threads(benchmark::State& state) {
+  AppendRoundRobin(state, [](int s, uint64_t expected) {
+    return g_sync_store->Append(Single(s, expected, Durability::kSync)).ok();
+  });
+}
+BENCHMARK(BM_AppendSync16Threads)->Setup(SetUpSyncStore)->Apply(SixteenSyncThreads);
 
 // Baseline for W4: the same with sync=true from 16 threads.
-std::unique_ptr<ScratchDir> g_raw_dir;
-std::unique_ptr<RawLog> g_raw;
-
-void SetUpRawLog(const benchmark::State&) {
-  g_raw_dir = std::make_unique<ScratchDir>();
-  g_raw = std::make_unique<RawLog>(g_raw_dir->path() + "/raw");
-}
-void TearDownRawLog(const benchmark::State&) {
-  g_raw.reset();
-  g_raw_dir.reset();
-}
-
 void BM_RawRocksDbAppendSync16Threads(benchmark::State& state) {
-  std::vector<uint64_t> versions(kStreams, 0);
-  int s = state.thread_index();
-  int64_t n = 0;
-  for (auto _ : state) {
-    if (!g_raw->Append(StreamNames()[s], versions[s]++, kEventType, Payload(), /*sync=*/true)) {
-      state.SkipWithError("append failed");
-      break;
-    }
-    ++n;
-    s += state.threads();
-    if (s >= kStreams) s = state.thread_index();
-  }
-  state.SetItemsProcessed(n);
+  AppendRoundRobin(state, [](int s, uint64_t expected) {
+    return g_raw->Append(StreamNames()[s], expected, kEventType, Payload(), /*sync=*/true);
+  });
 }
-BENCHMARK(BM_RawRocksDbAppendSync16Threads)
-    ->Threads(kSyncThreads)
-    ->Iterations(kSyncAppendsPerThread)
-    ->Setup(SetUpRawLog)
-    ->Teardown(TearDownRawLog)
-    ->UseRealTime()
-    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_RawRocksDbAppendSync16Threads)->Setup(SetUpRawLog)->Apply(SixteenSyncThreads);
 
 // R1: read one 10,000-event stream in order, decoded and verified. Time
 // bounded: each iteration reads the whole stream.

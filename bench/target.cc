@@ -9,21 +9,25 @@ std::unique_ptr<Target> OpenEvlogTarget(const std::string& dir, const TargetOpti
 std::unique_ptr<Target> OpenRocksDbTarget(const std::string& dir, const TargetOptions& options);
 std::unique_ptr<Target> OpenSqliteTarget(const std::string& dir, const TargetOptions& options);
 
+namespace {
+// Each system with its name on the command line and in reports.
+constexpr std::pair<System, const char*> kSystems[] = {
+    {System::kEvlog, "evlog"},
+    {System::kRocksDbRaw, "rocksdb-raw"},
+    {System::kSqlite, "sqlite"},
+};
+}  // namespace
+
 const char* SystemName(System system) {
-  switch (system) {
-    case System::kEvlog:
-      return "evlog";
-    case System::kRocksDbRaw:
-      return "rocksdb-raw";
-    case System::kSqlite:
-      return "sqlite";
+  for (const auto& [s, name] : kSystems) {
+    if (s == system) return name;
   }
   return "?";
 }
 
 bool ParseSystem(const std::string& name, System* system) {
-  for (System s : {System::kEvlog, System::kRocksDbRaw, System::kSqlite}) {
-    if (name == SystemName(s)) {
+  for (const auto& [s, system_name] : kSystems) {
+    if (name == system_name) {
       *system = s;
       return true;
     }

@@ -84,6 +84,16 @@ Result<fs::path> MakeStage(const fs::path& target, std::string_view what) {
                       "." + target.filename().string() + "." + std::string(what) + "-");
 }
 
+// Removes `path` with everything in it when it goes out of scope: a stage,
+// whether what was built in it has been renamed into place or not.
+struct RemovedAtExit {
+  fs::path path;
+  ~RemovedAtExit() {
+    std::error_code ignored;
+    fs::remove_all(path, ignored);
+  }
+};
+
 // Checks that `target` may become a new directory: it does not exist, or is
 // an empty directory (not a symbolic link), and its parent exists.
 Status CheckNewDirectory(const fs::path& target, std::string_view role, bool* exists) {
@@ -298,22 +308,18 @@ Result<BackupInfo> WriteBackup(Db& db, std::string_view dest_arg) {
 
   auto stage = MakeStage(dest, "backup");
   if (!stage.ok()) return stage.status();
+  const RemovedAtExit remove_stage{*stage};
   const fs::path staged = *stage / "backup";
-  auto fail = [&](Status s) -> Result<BackupInfo> {
-    std::error_code ignored;
-    fs::remove_all(*stage, ignored);
-    return s;
-  };
 
   rocksdb::Checkpoint* raw = nullptr;
   if (Status s = FromRocks(rocksdb::Checkpoint::Create(db.db.get(), &raw)); !s.ok()) {
-    return fail(s);
+    return s;
   }
   std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
   // log_size_for_flush 0: flush every column family first, so the backup is
   // mostly table files (hard links) and little WAL to replay.
   if (Status s = FromRocks(checkpoint->CreateCheckpoint(staged.string(), 0)); !s.ok()) {
-    return fail(s);
+    return s;
   }
 
   // The store's own files: pending view rebuild requests.
@@ -326,20 +332,19 @@ Result<BackupInfo> WriteBackup(Db& db, std::string_view dest_arg) {
       std::error_code copy_ec;
       // A request consumed meanwhile is simply not in the backup.
       if (fs::copy_file(entry.path(), to, copy_ec)) {
-        if (Status s = SyncPath(to, false); !s.ok()) return fail(s);
+        if (Status s = SyncPath(to, false); !s.ok()) return s;
       }
     }
   }
 
   auto position = ReadStorePosition(staged);
-  if (!position.ok()) return fail(position.status());
+  if (!position.ok()) return position.status();
   auto files = ListFiles(staged);
-  if (!files.ok()) return fail(files.status());
+  if (!files.ok()) return files.status();
   Manifest manifest{*position, std::move(files).value()};
-  if (Status s = WriteManifest(staged, manifest); !s.ok()) return fail(s);
-  if (Status s = SyncPath(staged, true); !s.ok()) return fail(s);
-  if (Status s = MoveIntoPlace(staged, dest, *stage); !s.ok()) return fail(s);
-  fs::remove_all(*stage, ec);
+  if (Status s = WriteManifest(staged, manifest); !s.ok()) return s;
+  if (Status s = SyncPath(staged, true); !s.ok()) return s;
+  if (Status s = MoveIntoPlace(staged, dest, *stage); !s.ok()) return s;
 
   BackupInfo info;
   info.position = manifest.position;
@@ -397,34 +402,28 @@ Result<BackupInfo> RestoreBackup(std::string_view backup_arg, std::string_view p
 
   auto stage = MakeStage(dst, "restore");
   if (!stage.ok()) return stage.status();
+  const RemovedAtExit remove_stage{*stage};
   const fs::path staged = *stage / "store";
-  auto fail = [&](Status s) -> Result<BackupInfo> {
-    std::error_code ignored;
-    fs::remove_all(*stage, ignored);
-    return s;
-  };
   BackupInfo info;
   info.position = manifest->position;
   for (const ManifestFile& f : manifest->files) {
     const fs::path to = staged / fs::path(f.name);
     fs::create_directories(to.parent_path(), ec);
     if (ec || !fs::copy_file(src / fs::path(f.name), to, ec) || ec) {
-      return fail(ErrorStatus("cannot copy backup file '" + f.name + "'", ec));
+      return ErrorStatus("cannot copy backup file '" + f.name + "'", ec);
     }
-    if (Status s = SyncPath(to, false); !s.ok()) return fail(s);
+    if (Status s = SyncPath(to, false); !s.ok()) return s;
     ++info.files;
     info.bytes += f.size;
   }
   auto position = ReadStorePosition(staged);
-  if (!position.ok()) return fail(position.status());
+  if (!position.ok()) return position.status();
   if (*position != manifest->position) {
-    return fail(Status::Corruption("the backup holds position " +
-                                   std::to_string(position->value()) + ", its manifest says " +
-                                   std::to_string(manifest->position.value())));
+    return Status::Corruption("the backup holds position " + std::to_string(position->value()) +
+                              ", its manifest says " + std::to_string(manifest->position.value()));
   }
-  if (Status s = SyncPath(staged, true); !s.ok()) return fail(s);
-  if (Status s = MoveIntoPlace(staged, dst, *stage); !s.ok()) return fail(s);
-  fs::remove_all(*stage, ec);
+  if (Status s = SyncPath(staged, true); !s.ok()) return s;
+  if (Status s = MoveIntoPlace(staged, dst, *stage); !s.ok()) return s;
   return info;
 }
 

@@ -33,6 +33,15 @@ Status Get(const Db& db, std::string_view key, uint64_t missing, uint64_t* out) 
   return Status::OK();
 }
 
+Result<std::optional<std::string>> GetValue(const Db& db, std::string_view key) {
+  std::string value;
+  rocksdb::Status s = db.db->Get(rocksdb::ReadOptions(), db.cf(Db::kCheckpoints),
+                                 rocksdb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromRocks(s);
+  return std::optional<std::string>(std::move(value));
+}
+
 Status Put(const Db& db, std::string_view key, uint64_t value) {
   // Not synced: a checkpoint lost in a power failure only means the last
   // batches are delivered again, which at-least-once allows.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,9 @@ Status ValidateName(std::string_view what, std::string_view name);
 // The value under `key`, or `missing` if there is none.
 Status Get(const Db& db, std::string_view key, uint64_t missing, uint64_t* out);
 Status Put(const Db& db, std::string_view key, uint64_t value);
+// The raw value under `key` (a view's state, its rebuild state); nullopt if
+// there is none. IOError from the storage.
+Result<std::optional<std::string>> GetValue(const Db& db, std::string_view key);
 
 // The checkpoint of durable consumer `name` (Store::GetCheckpoint):
 // Position() if it has none. InvalidArgument for a bad name.

@@ -27,6 +27,21 @@ std::string_view View(const flatbuffers::String* s) {
   return std::string_view(s->data(), s->size());
 }
 
+// The builder's finished buffer, copied out.
+std::string FinishedBytes(const flatbuffers::FlatBufferBuilder& b) {
+  return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
+}
+
+// The root of `bytes` (copied into `scratch` to align it) once it verifies
+// as a `Record`; nullptr if it does not.
+template <class Record>
+const Record* VerifiedRoot(std::string_view bytes, AlignedBuffer& scratch) {
+  const uint8_t* buf = scratch.Assign(bytes);
+  flatbuffers::Verifier verifier(buf, bytes.size());
+  if (!verifier.VerifyBuffer<Record>(nullptr)) return nullptr;
+  return flatbuffers::GetRoot<Record>(buf);
+}
+
 }  // namespace
 
 void EncodeEvent(std::string_view stream, const EventData& event, const Uuid& id,
@@ -103,17 +118,13 @@ Status DecodeEvent(std::string_view bytes, AlignedBuffer* scratch, RecordedEvent
 std::string EncodeStreamRow(const StreamRow& row) {
   auto& b = ThreadBuilder();
   b.Finish(fb::CreateStreamRecord(b, row.id, row.created_position.value(), row.tombstoned));
-  return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
+  return FinishedBytes(b);
 }
 
 Status DecodeStreamRow(std::string_view bytes, StreamRow* out) {
   AlignedBuffer scratch;
-  const uint8_t* buf = scratch.Assign(bytes);
-  flatbuffers::Verifier verifier(buf, bytes.size());
-  if (!verifier.VerifyBuffer<fb::StreamRecord>(nullptr)) {
-    return Status::Corruption("stream record failed verification");
-  }
-  const auto* rec = flatbuffers::GetRoot<fb::StreamRecord>(buf);
+  const auto* rec = VerifiedRoot<fb::StreamRecord>(bytes, scratch);
+  if (rec == nullptr) return Status::Corruption("stream record failed verification");
   out->id = rec->id();
   out->created_position = Position(rec->created_position());
   out->tombstoned = rec->tombstoned();
@@ -124,17 +135,13 @@ std::string EncodeSnapshot(const Snapshot& snapshot) {
   auto& b = ThreadBuilder();
   auto state = b.CreateVector(Bytes(snapshot.state), snapshot.state.size());
   b.Finish(fb::CreateSnapshotRecord(b, snapshot.version.value(), snapshot.timestamp_us, state));
-  return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
+  return FinishedBytes(b);
 }
 
 Status DecodeSnapshot(std::string_view bytes, Snapshot* out) {
   AlignedBuffer scratch;
-  const uint8_t* buf = scratch.Assign(bytes);
-  flatbuffers::Verifier verifier(buf, bytes.size());
-  if (!verifier.VerifyBuffer<fb::SnapshotRecord>(nullptr)) {
-    return Status::Corruption("snapshot record failed verification");
-  }
-  const auto* rec = flatbuffers::GetRoot<fb::SnapshotRecord>(buf);
+  const auto* rec = VerifiedRoot<fb::SnapshotRecord>(bytes, scratch);
+  if (rec == nullptr) return Status::Corruption("snapshot record failed verification");
   out->version = Version(rec->version());
   out->timestamp_us = rec->timestamp_us();
   out->state = std::string(View(rec->state()));

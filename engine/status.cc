@@ -1,45 +1,31 @@
 #include "evlog/status.h"
 
+#include <iterator>
+
 namespace evlog {
 
 std::string_view Status::CodeName() const {
-  switch (code_) {
-    case Code::kOk:
-      return "ok";
-    case Code::kNotFound:
-      return "not_found";
-    case Code::kInvalidArgument:
-      return "invalid_argument";
-    case Code::kWrongExpectedVersion:
-      return "wrong_expected_version";
-    case Code::kConditionFailed:
-      return "condition_failed";
-    case Code::kIdempotencyConflict:
-      return "idempotency_conflict";
-    case Code::kCorruption:
-      return "corruption";
-    case Code::kIOError:
-      return "io_error";
-    case Code::kBusy:
-      return "busy";
-    case Code::kNotSupported:
-      return "not_supported";
-    case Code::kReadOnly:
-      return "read_only";
-    case Code::kAborted:
-      return "aborted";
-    case Code::kTimedOut:
-      return "timed_out";
-    case Code::kStreamDeleted:
-      return "stream_deleted";
-    case Code::kTrimmed:
-      return "trimmed";
-    case Code::kUnknownRequest:
-      return "unknown_request";
-    case Code::kUnauthenticated:
-      return "unauthenticated";
-  }
-  return "unknown";
+  // Indexed by Code, in its declared order.
+  static constexpr std::string_view kNames[] = {"ok",
+                                                "not_found",
+                                                "invalid_argument",
+                                                "wrong_expected_version",
+                                                "condition_failed",
+                                                "idempotency_conflict",
+                                                "corruption",
+                                                "io_error",
+                                                "busy",
+                                                "not_supported",
+                                                "read_only",
+                                                "aborted",
+                                                "timed_out",
+                                                "stream_deleted",
+                                                "trimmed",
+                                                "unknown_request",
+                                                "unauthenticated"};
+  static_assert(std::size(kNames) == static_cast<size_t>(Code::kUnauthenticated) + 1);
+  const auto index = static_cast<size_t>(code_);
+  return index < std::size(kNames) ? kNames[index] : "unknown";
 }
 
 std::string Status::ToString() const {

@@ -13,6 +13,7 @@
 #include "checkpoint.h"
 #include "codec.h"
 #include "evlog/store.h"
+#include "feed_thread.h"
 #include "keys.h"
 #include "parked.h"
 #include "reader.h"
@@ -184,14 +185,7 @@ bool Subscription::Rep::ReplayParked() {
   return true;
 }
 
-void Subscription::Rep::Finish(Status s) {
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    if (status.ok()) status = std::move(s);
-    finished = true;
-  }
-  cv.notify_all();
-}
+void Subscription::Rep::Finish(Status s) { FinishFeedThread(*this, std::move(s)); }
 
 void Subscription::Rep::Run() {
   FeedBatch batch;
@@ -225,18 +219,11 @@ void Subscription::Rep::Run() {
   Finish(Status::OK());
 }
 
-Subscription::Subscription(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {
-  rep_->thread = std::thread([r = rep_.get()] { r->Run(); });
-}
+Subscription::Subscription(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) { StartFeedThread(*rep_); }
 
 Subscription::~Subscription() { Stop(); }
 
-void Subscription::Stop() {
-  rep_->stop.store(true);
-  rep_->db->commits->Poke();
-  rep_->cv.notify_all();
-  if (rep_->thread.joinable()) rep_->thread.join();
-}
+void Subscription::Stop() { StopFeedThread(*rep_); }
 
 Position Subscription::checkpoint() const { return Position(rep_->checkpoint.load()); }
 

@@ -2,18 +2,9 @@
 
 #include <random>
 
+#include "json/hex.h"
+
 namespace evlog {
-
-namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
 
 Uuid Uuid::Random() {
   // One generator per thread, seeded from the OS once: ids must be unique
@@ -44,7 +35,7 @@ std::optional<Uuid> Uuid::Parse(std::string_view text) {
       ++i;
       continue;
     }
-    int hi = HexValue(text[i]), lo = HexValue(text[i + 1]);
+    int hi = json::HexDigit(text[i]), lo = json::HexDigit(text[i + 1]);
     if (hi < 0 || lo < 0) return std::nullopt;
     b[out++] = static_cast<uint8_t>(hi << 4 | lo);
     i += 2;
@@ -89,17 +80,9 @@ RecordedEvent OwnedEvent::view() const {
 }
 
 std::string ExpectedVersion::ToString() const {
-  switch (kind_) {
-    case Kind::kAny:
-      return "any";
-    case Kind::kNoStream:
-      return "no_stream";
-    case Kind::kStreamExists:
-      return "stream_exists";
-    case Kind::kExact:
-      return std::to_string(version_);
-  }
-  return "?";
+  if (kind_ == Kind::kExact) return std::to_string(version_);
+  if (kind_ == Kind::kAny) return "any";
+  return kind_ == Kind::kNoStream ? "no_stream" : "stream_exists";
 }
 
 std::string_view CategoryOf(std::string_view stream) {

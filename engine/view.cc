@@ -19,6 +19,7 @@
 
 #include "change_feed.h"
 #include "checkpoint.h"
+#include "feed_thread.h"
 #include "keys.h"
 
 namespace evlog {
@@ -175,14 +176,7 @@ Status View::Rep::RebuildNow() {
                                        keys::PrefixEnd(old_prefix)));
 }
 
-void View::Rep::Finish(Status s) {
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    if (status.ok()) status = std::move(s);
-    finished = true;
-  }
-  cv.notify_all();
-}
+void View::Rep::Finish(Status s) { FinishFeedThread(*this, std::move(s)); }
 
 void View::Rep::Run() {
   FeedBatch batch;
@@ -222,18 +216,11 @@ void View::Rep::Run() {
   Finish(Status::OK());
 }
 
-View::View(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {
-  rep_->thread = std::thread([r = rep_.get()] { r->Run(); });
-}
+View::View(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) { StartFeedThread(*rep_); }
 
 View::~View() { Stop(); }
 
-void View::Stop() {
-  rep_->stop.store(true);
-  rep_->db->commits->Poke();
-  rep_->cv.notify_all();
-  if (rep_->thread.joinable()) rep_->thread.join();
-}
+void View::Stop() { StopFeedThread(*rep_); }
 
 Result<std::optional<std::string>> View::Get(std::string_view key) {
   return ViewGet(*rep_->db, rep_->options.name, rep_->generation.load(), key);
@@ -324,26 +311,22 @@ std::string RebuildRequestPath(const Db& db, std::string_view name) {
 }
 
 Result<RebuildState> LoadRebuildState(const Db& db, std::string_view name) {
-  std::string value;
-  rocksdb::Status s =
-      db.db->Get(rocksdb::ReadOptions(), db.cf(Db::kCheckpoints), keys::ViewRebuildKey(name), &value);
-  if (s.IsNotFound()) return RebuildState{};
-  if (!s.ok()) return FromRocks(s);
+  Result<std::optional<std::string>> value = checkpoint::GetValue(db, keys::ViewRebuildKey(name));
+  if (!value.ok()) return value.status();
+  if (!value->has_value()) return RebuildState{};
   RebuildState state;
-  if (!keys::ParseRebuildStateValue(value, &state.position, &state.target)) {
+  if (!keys::ParseRebuildStateValue(**value, &state.position, &state.target)) {
     return Status::Corruption("malformed rebuild state of view '" + std::string(name) + "'");
   }
   return state;
 }
 
 Result<ViewState> LoadViewState(const Db& db, std::string_view name) {
-  std::string value;
-  rocksdb::Status s =
-      db.db->Get(rocksdb::ReadOptions(), db.cf(Db::kCheckpoints), keys::ViewStateKey(name), &value);
-  if (s.IsNotFound()) return ViewState{};
-  if (!s.ok()) return FromRocks(s);
+  Result<std::optional<std::string>> value = checkpoint::GetValue(db, keys::ViewStateKey(name));
+  if (!value.ok()) return value.status();
+  if (!value->has_value()) return ViewState{};
   ViewState state{.exists = true};
-  if (!keys::ParseViewStateValue(value, &state.generation, &state.position)) {
+  if (!keys::ParseViewStateValue(**value, &state.generation, &state.position)) {
     return Status::Corruption("malformed state of view '" + std::string(name) + "'");
   }
   return state;

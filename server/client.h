@@ -94,15 +94,18 @@ class Client final : public EventStore {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
+  // EventStore's single-stream Append shorthand.
+  using EventStore::Append;
+
+  // The EventStore calls (evlog/event_store.h states them and their
+  // errors); what the client adds to them first.
+
   // Store::Append over the wire (with reconnect_for set, events get ids:
   // see above).
   Result<AppendResult> Append(AppendRequest request) override;
-  using EventStore::Append;
-
   // Sends the append and returns at once; `done` runs exactly once, on the
   // client's I/O thread, with the daemon's answer.
   void AppendAsync(AppendRequest request, AppendCallback done) override;
-
   // Reads as Store::ReadStream / ReadAll do. The iterator asks the daemon
   // for a page at a time (at most 4,096 events), so it holds one page; the
   // first page is read before these return, so a missing stream is
@@ -113,12 +116,6 @@ class Client final : public EventStore {
   Result<std::unique_ptr<EventIterator>> ReadStream(std::string_view stream,
                                                     const ReadStreamOptions& options = {}) override;
   Result<std::unique_ptr<EventIterator>> ReadAll(const ReadAllOptions& options = {}) override;
-
-  // The calls below are the EventStore's, run by the daemon on its store,
-  // with the errors stated there.
-  Result<Version> StreamVersion(std::string_view stream) override;
-  Result<std::vector<StreamInfo>> ListStreams(const ListStreamsOptions& options = {}) override;
-  Result<StoreStats> Stats() override;
   // The daemon's Store::Metrics (see evlog/metrics.h). NotSupported from an
   // evlogd too old to send them.
   Result<MetricsSnapshot> Metrics() override;
@@ -127,35 +124,19 @@ class Client final : public EventStore {
   // EventStore::Follow through Subscribe below.
   Result<std::unique_ptr<FeedFollower>> Follow(FollowOptions options,
                                                FollowCallback on_events) override;
-
-  Result<StreamMetadata> GetStreamMetadata(std::string_view stream) override;
-  Status SetStreamMetadata(std::string_view stream, const StreamMetadata& metadata) override;
-  Status DeleteStream(std::string_view stream, bool hard = false) override;
-  Result<Version> TrimStream(std::string_view stream, const TrimOptions& options = {}) override;
-  Status SaveSnapshot(std::string_view stream, Version version, std::string_view state) override;
-  Result<std::optional<Snapshot>> LoadSnapshot(std::string_view stream) override;
-  Result<std::optional<std::string>> ViewGet(std::string_view view,
-                                             std::string_view key) override;
   // Pages through the daemon's responses (10,000 rows each by default)
   // until `max_count` rows or the end; rows committed between pages are
   // seen as of the page that reads them.
   Result<std::vector<std::pair<std::string, std::string>>> ViewScan(
       std::string_view view, std::string_view prefix, size_t max_count = SIZE_MAX,
       std::string_view start_after = {}) override;
-  Status RequestViewRebuild(std::string_view view) override;
-  Status CancelViewRebuild(std::string_view view) override;
-  Result<ViewProgress> GetViewProgress(std::string_view view) override;
   // The daemon waits (View::WaitFor for a view run by another process), at
   // most `timeout` and at most its own limit (30 s by default).
   Result<ViewProgress> ViewWait(std::string_view view, Position position,
                                 std::chrono::milliseconds timeout) override;
-  Result<std::vector<SubscriptionInfo>> ListSubscriptions() override;
   // Where a consumer reading the feed through this client keeps its
   // progress in the daemon's store.
   Result<Position> GetCheckpoint(std::string_view name) override;
-  Status SetCheckpoint(std::string_view name, Position position) override;
-  Result<std::vector<ParkedEvent>> ListParked(std::string_view name) override;
-  Result<uint64_t> ReplayParked(std::string_view name) override;
   // Store::Verify, run by the daemon on its store.
   Result<VerifyReport> Verify() override;
   // Store::Compact, run by the daemon on its store.
@@ -164,6 +145,27 @@ class Client final : public EventStore {
   // a path on the daemon's machine. Errors as Store::Backup's, and Busy if
   // the daemon is writing another backup.
   Result<BackupInfo> Backup(std::string_view dest) override;
+
+  // The other EventStore calls, run by the daemon on its store as stated
+  // there.
+  Result<Version> StreamVersion(std::string_view stream) override;
+  Result<std::vector<StreamInfo>> ListStreams(const ListStreamsOptions& options = {}) override;
+  Result<StoreStats> Stats() override;
+  Result<StreamMetadata> GetStreamMetadata(std::string_view stream) override;
+  Status SetStreamMetadata(std::string_view stream, const StreamMetadata& metadata) override;
+  Status DeleteStream(std::string_view stream, bool hard = false) override;
+  Result<Version> TrimStream(std::string_view stream, const TrimOptions& options = {}) override;
+  Status SaveSnapshot(std::string_view stream, Version version, std::string_view state) override;
+  Result<std::optional<Snapshot>> LoadSnapshot(std::string_view stream) override;
+  Result<std::optional<std::string>> ViewGet(std::string_view view,
+                                             std::string_view key) override;
+  Status RequestViewRebuild(std::string_view view) override;
+  Status CancelViewRebuild(std::string_view view) override;
+  Result<ViewProgress> GetViewProgress(std::string_view view) override;
+  Result<std::vector<SubscriptionInfo>> ListSubscriptions() override;
+  Status SetCheckpoint(std::string_view name, Position position) override;
+  Result<std::vector<ParkedEvent>> ListParked(std::string_view name) override;
+  Result<uint64_t> ReplayParked(std::string_view name) override;
 
   // Subscribes to the change feed; the daemon pushes events while it has
   // credits. `on_events` runs on the client's I/O thread with each batch (in

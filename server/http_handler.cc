@@ -123,6 +123,41 @@ Result<size_t> CountParam(const HttpTarget& target) {
   return static_cast<size_t>(std::min<uint64_t>(*n, SIZE_MAX));
 }
 
+// A read's ?from= (nullopt when absent) and ?count= (see CountParam).
+struct PageParams {
+  std::optional<uint64_t> from;
+  size_t count = SIZE_MAX;
+};
+Result<PageParams> ParsePageParams(const HttpTarget& target) {
+  PageParams page;
+  if (std::optional<std::string_view> from = target.Get("from")) {
+    Result<uint64_t> v = ParseUnsigned(*from, "from");
+    if (!v.ok()) return v.status();
+    page.from = *v;
+  }
+  Result<size_t> count = CountParam(target);
+  if (!count.ok()) return count.status();
+  page.count = *count;
+  return page;
+}
+
+// A page of events as a JSON array's text (see Fill).
+struct EventsPage {
+  std::string events;
+  Position last;  // of the last event in the page; 0 when empty
+  bool truncated = false;
+};
+// The page `it` (opened for OneMore(count) events) gives; its error or the
+// iterator's.
+Result<EventsPage> ReadPage(Result<std::unique_ptr<EventIterator>> it, size_t count,
+                            const DispatcherOptions& options) {
+  if (!it.ok()) return it.status();
+  EventsPage page;
+  page.truncated = Fill(**it, count, options, &page.events, &page.last);
+  if (Status s = (*it)->status(); !s.ok()) return s;
+  return page;
+}
+
 std::string Quoted(uint64_t version) { return "\"" + std::to_string(version) + "\""; }
 
 bool SameExpectation(const ExpectedVersion& a, const ExpectedVersion& b) {
@@ -392,15 +427,11 @@ HttpResponse HttpHandler::AppendAnswer(const AppendResult& result) {
 
 HttpResponse HttpHandler::ReadStream(const std::string& stream, const HttpTarget& target) {
   if (auto bad = CheckParams(target, {"from", "count", "direction"})) return std::move(*bad);
+  Result<PageParams> params = ParsePageParams(target);
+  if (!params.ok()) return Bad(params.status());
   ReadStreamOptions options;
-  if (std::optional<std::string_view> from = target.Get("from")) {
-    Result<uint64_t> v = ParseUnsigned(*from, "from");
-    if (!v.ok()) return Bad(v.status());
-    options.from = Version(*v);
-  }
-  Result<size_t> count = CountParam(target);
-  if (!count.ok()) return Bad(count.status());
-  options.max_count = OneMore(*count);
+  if (params->from) options.from = Version(*params->from);
+  options.max_count = OneMore(params->count);
   if (std::optional<std::string_view> d = target.Get("direction")) {
     if (*d == "backward") {
       options.direction = Direction::kBackward;
@@ -412,17 +443,14 @@ HttpResponse HttpHandler::ReadStream(const std::string& stream, const HttpTarget
   Store& store = dispatcher_.store();
   Result<Version> version = store.StreamVersion(stream);
   if (!version.ok()) return Bad(version.status());
-  Result<std::unique_ptr<EventIterator>> it = store.ReadStream(stream, options);
-  if (!it.ok()) return Bad(it.status());
-  std::string events;
-  Position last;
-  const bool truncated = Fill(**it, *count, dispatcher_.options(), &events, &last);
-  if (Status s = (*it)->status(); !s.ok()) return Bad(s);
+  Result<EventsPage> page =
+      ReadPage(store.ReadStream(stream, options), params->count, dispatcher_.options());
+  if (!page.ok()) return Bad(page.status());
   json::ObjectText j;
   j.String("stream", stream)
       .Number("version", version->value())
-      .Raw("events", events)
-      .Bool("truncated", truncated);
+      .Raw("events", page->events)
+      .Bool("truncated", page->truncated);
   HttpResponse response = HttpJson(http::status::ok, j.Finish());
   response.set(http::field::etag, Quoted(version->value()));
   return response;
@@ -430,30 +458,23 @@ HttpResponse HttpHandler::ReadStream(const std::string& stream, const HttpTarget
 
 HttpResponse HttpHandler::ReadAll(const HttpTarget& target) {
   if (auto bad = CheckParams(target, {"from", "count", "category", "type"})) return std::move(*bad);
+  Result<PageParams> params = ParsePageParams(target);
+  if (!params.ok()) return Bad(params.status());
   ReadAllOptions options;
-  if (std::optional<std::string_view> from = target.Get("from")) {
-    Result<uint64_t> p = ParseUnsigned(*from, "from");
-    if (!p.ok()) return Bad(p.status());
-    options.from = Position(*p);
-  }
-  Result<size_t> count = CountParam(target);
-  if (!count.ok()) return Bad(count.status());
-  options.max_count = OneMore(*count);
+  if (params->from) options.from = Position(*params->from);
+  options.max_count = OneMore(params->count);
   options.category = std::string(target.Get("category").value_or(""));
   options.event_type = std::string(target.Get("type").value_or(""));
   if (!options.category.empty() && !options.event_type.empty()) {
     return Bad(Status::InvalidArgument("give category or type, not both"));
   }
-  Result<std::unique_ptr<EventIterator>> it = dispatcher_.store().ReadAll(options);
-  if (!it.ok()) return Bad(it.status());
-  std::string events;
-  Position last;
-  const bool truncated = Fill(**it, *count, dispatcher_.options(), &events, &last);
-  if (Status s = (*it)->status(); !s.ok()) return Bad(s);
+  Result<EventsPage> page =
+      ReadPage(dispatcher_.store().ReadAll(options), params->count, dispatcher_.options());
+  if (!page.ok()) return Bad(page.status());
   json::ObjectText j;
-  j.Raw("events", events).Bool("truncated", truncated);
+  j.Raw("events", page->events).Bool("truncated", page->truncated);
   // Where the next page starts.
-  j.Number("next", last.value() == 0 ? options.from.value() : last.value() + 1);
+  j.Number("next", page->last.value() == 0 ? options.from.value() : page->last.value() + 1);
   return HttpJson(http::status::ok, j.Finish());
 }
 

@@ -12,59 +12,35 @@ HttpListener::HttpListener(net::asio::io_context& io, Dispatcher& dispatcher,
       budget_(budget),
       handler_(dispatcher, options_.sse_batch_events, options_.sse_batch_bytes,
                std::move(daemon_gauges)),
-      acceptor_(io),
-      accept_pause_(io) {}
+      acceptor_(io) {}
 
 Status HttpListener::Listen() {
-  boost::system::error_code ec;
-  acceptor_.open(options_.endpoint.protocol(), ec);
-  if (!ec) acceptor_.set_option(net::tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(options_.endpoint, ec);
-  if (!ec) acceptor_.listen(net::asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return Status::IOError("cannot listen for HTTP on " + options_.endpoint.address().to_string() +
-                           ":" + std::to_string(options_.endpoint.port()) + ": " + ec.message());
-  }
+  if (Status s = acceptor_.Listen(options_.endpoint, "for HTTP "); !s.ok()) return s;
   guard_.emplace(local_endpoint(), options_.allowed_hosts, options_.allowed_origins);
-  Accept();
+  acceptor_.Start([this](net::tcp::socket socket) { Serve(std::move(socket)); });
   return Status::OK();
 }
 
-net::tcp::endpoint HttpListener::local_endpoint() const {
-  boost::system::error_code ignored;
-  return acceptor_.local_endpoint(ignored);
-}
+net::tcp::endpoint HttpListener::local_endpoint() const { return acceptor_.local_endpoint(); }
 
-void HttpListener::Accept() {
-  acceptor_.async_accept([this](const boost::system::error_code& ec, net::tcp::socket socket) {
-    if (draining_ || !acceptor_.is_open()) return;
-    if (ec) {
-      // Out of descriptors or memory: pause so sessions can close.
-      accept_pause_.expires_after(std::chrono::milliseconds(100));
-      accept_pause_.async_wait([this](const boost::system::error_code& e) {
-        if (!e && !draining_) Accept();
-      });
-      return;
-    }
-    boost::system::error_code peer_ec;
-    const net::asio::ip::address peer = socket.remote_endpoint(peer_ec).address();
-    if (peer_ec) {
-      // Gone already: nothing to serve.
-    } else if (sessions_.size() >= options_.max_sessions) {
-      Refuse(std::move(socket), "too_many_sessions", "the server is at its limit of HTTP sessions");
-    } else if (per_ip_[peer] >= options_.max_sessions_per_ip) {
-      Refuse(std::move(socket), "too_many_sessions_from_address",
-             "the server is at its limit of HTTP sessions from one address (" +
-                 std::to_string(options_.max_sessions_per_ip) + ")");
-    } else {
-      auto session = std::make_shared<HttpSession>(std::move(socket), handler_, dispatcher_, *this,
-                                                   options_, *guard_, budget_);
-      sessions_.emplace(session, peer);
-      ++per_ip_[peer];
-      session->Start();
-    }
-    Accept();
-  });
+void HttpListener::Serve(net::tcp::socket socket) {
+  boost::system::error_code peer_ec;
+  const net::asio::ip::address peer = socket.remote_endpoint(peer_ec).address();
+  if (peer_ec) {
+    // Gone already: nothing to serve.
+  } else if (sessions_.size() >= options_.max_sessions) {
+    Refuse(std::move(socket), "too_many_sessions", "the server is at its limit of HTTP sessions");
+  } else if (per_ip_[peer] >= options_.max_sessions_per_ip) {
+    Refuse(std::move(socket), "too_many_sessions_from_address",
+           "the server is at its limit of HTTP sessions from one address (" +
+               std::to_string(options_.max_sessions_per_ip) + ")");
+  } else {
+    auto session = std::make_shared<HttpSession>(std::move(socket), handler_, dispatcher_, *this,
+                                                 options_, *guard_, budget_);
+    sessions_.emplace(session, peer);
+    ++per_ip_[peer];
+    session->Start();
+  }
 }
 
 void HttpListener::Refuse(net::tcp::socket socket, const std::string& code,
@@ -96,9 +72,7 @@ void HttpListener::Remove(const std::shared_ptr<HttpSession>& session) {
 // Sessions remove themselves as they close: iterate over a copy.
 void HttpListener::Drain(std::function<void()> on_empty) {
   draining_ = true;
-  boost::system::error_code ignored;
-  acceptor_.close(ignored);
-  accept_pause_.cancel();
+  acceptor_.Close();
   if (sessions_.empty()) {
     if (on_empty) on_empty();
     return;

@@ -13,6 +13,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "acceptor.h"
 #include "dispatcher.h"
 #include "evlog/status.h"
 #include "http_guard.h"
@@ -51,7 +52,8 @@ class HttpListener {
   void Remove(const std::shared_ptr<HttpSession>& session);
 
  private:
-  void Accept();
+  // Takes a connection the acceptor hands over, within the limits.
+  void Serve(net::tcp::socket socket);
   // Answers 503 (`code`, `message`) on a session over a limit and closes it.
   void Refuse(net::tcp::socket socket, const std::string& code, const std::string& message);
 
@@ -59,8 +61,7 @@ class HttpListener {
   Dispatcher& dispatcher_;
   SessionRegistry& budget_;
   HttpHandler handler_;
-  net::tcp::acceptor acceptor_;
-  net::asio::steady_timer accept_pause_;
+  Acceptor acceptor_;
   std::optional<HttpGuard> guard_;  // set by Listen
   // Each session with its client's address, and the sessions per address.
   std::unordered_map<std::shared_ptr<HttpSession>, net::asio::ip::address> sessions_;

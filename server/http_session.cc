@@ -61,13 +61,16 @@ void HttpSession::AwaitRequest() {
   });
 }
 
+auto HttpSession::Then(void (HttpSession::*on)(const boost::system::error_code&)) {
+  return [self = shared_from_this(), on](const boost::system::error_code& ec, size_t) {
+    ((*self).*on)(ec);
+  };
+}
+
 void HttpSession::ReadHeader() {
   // Once for the whole header: each read does not extend it (slowloris).
   stream_.expires_after(options_.header_timeout);
-  http::async_read_header(stream_, buffer_, *parser_,
-                          [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
-                            self->OnHeader(ec);
-                          });
+  http::async_read_header(stream_, buffer_, *parser_, Then(&HttpSession::OnHeader));
 }
 
 void HttpSession::OnHeader(const boost::system::error_code& ec) {
@@ -107,10 +110,7 @@ void HttpSession::OnHeader(const boost::system::error_code& ec) {
 
 void HttpSession::ReadBody() {
   stream_.expires_after(options_.idle_timeout);
-  http::async_read(stream_, buffer_, *parser_,
-                   [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
-                     self->OnRead(ec);
-                   });
+  http::async_read(stream_, buffer_, *parser_, Then(&HttpSession::OnRead));
 }
 
 void HttpSession::OnReadError(const boost::system::error_code& ec) {

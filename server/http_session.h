@@ -140,6 +140,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // Waits (up to idle_timeout) for the first byte of the next request.
   void AwaitRequest();
   // Reads the request line and headers, within header_timeout.
+  // A read's completion handler: keeps the session alive and calls `on`.
+  auto Then(void (HttpSession::*on)(const boost::system::error_code&));
   void ReadHeader();
   void OnHeader(const boost::system::error_code& ec);
   void ReadBody();

@@ -3,17 +3,11 @@
 #include <array>
 
 #include "json/decimal.h"
+#include "json/hex.h"
 
 namespace evlog::server {
 
 namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // 64-bit FNV-1a, continued from `hash`.
 uint64_t Fnv1a(uint64_t hash, std::string_view bytes) {
@@ -41,8 +35,8 @@ Status PercentDecode(std::string_view text, bool plus_is_space, std::string* out
       if (i + 2 >= text.size()) {
         return Status::InvalidArgument("truncated percent escape in '" + std::string(text) + "'");
       }
-      const int hi = HexValue(text[i + 1]);
-      const int lo = HexValue(text[i + 2]);
+      const int hi = json::HexDigit(text[i + 1]);
+      const int lo = json::HexDigit(text[i + 2]);
       if (hi < 0 || lo < 0) {
         return Status::InvalidArgument("bad percent escape in '" + std::string(text) + "'");
       }
@@ -106,9 +100,20 @@ Result<uint64_t> ParseUnsigned(std::string_view text, std::string_view what) {
   return json::ParseUnsigned(text, what);
 }
 
-Result<ExpectedVersion> ParseIfMatch(std::string_view text) {
+namespace {
+
+// `text` without the spaces and tabs around it (a header's optional
+// whitespace).
+std::string_view TrimWhitespace(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+}  // namespace
+
+Result<ExpectedVersion> ParseIfMatch(std::string_view text) {
+  text = TrimWhitespace(text);
   if (text == "*") return ExpectedVersion::StreamExists();
   if (text.size() >= 2 && text.front() == '"' && text.back() == '"') {
     text = text.substr(1, text.size() - 2);
@@ -119,8 +124,7 @@ Result<ExpectedVersion> ParseIfMatch(std::string_view text) {
 }
 
 Result<ExpectedVersion> ParseIfNoneMatch(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  text = TrimWhitespace(text);
   if (text == "*") return ExpectedVersion::NoStream();
   return Status::InvalidArgument("If-None-Match on an append takes only * (the stream must not exist), got '" +
                                  std::string(text) + "'");

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "command_line/parse.h"
 #include "evlog/store.h"
 #include "net.h"
 #include "server.h"
@@ -44,6 +45,25 @@ bool ParseListen(const std::string& text, evlog::net::tcp::endpoint& out, std::s
   return true;
 }
 
+// Whether evlogd may serve on `endpoint` (the value `text` of a flag): an
+// address other than loopback needs --allow-remote (false, with `error`),
+// and without a token it is served with a warning on stderr. `to` and
+// `doing` say what evlogd does there ("listen on", "listening on").
+bool CheckReach(const evlog::net::tcp::endpoint& endpoint, const std::string& text,
+                bool allow_remote, bool has_token, const std::string& to, const std::string& doing,
+                std::string& error) {
+  if (endpoint.address().is_loopback()) return true;
+  if (!allow_remote) {
+    error = text + " is not a loopback address; pass --allow-remote to " + to + " it";
+    return false;
+  }
+  if (!has_token) {
+    std::cerr << "evlogd: warning: " << doing << " " << text
+              << " without --token-file: anyone who can reach it can read and write\n";
+  }
+  return true;
+}
+
 bool ReadToken(const std::string& path, std::string& token, std::string& error) {
   std::ifstream in(path);
   if (!in) {
@@ -71,58 +91,54 @@ int main(int argc, char** argv) {
   std::string db, listen = "127.0.0.1:7411", token_file, http_listen;
   size_t max_connections = 256, max_frame_bytes = 4 << 20;
   size_t http_max_body_bytes = evlog::server::HttpOptions{}.max_body_bytes;
-  uint64_t idle_timeout_s = 300;
-  uint64_t write_timeout_s = 30;
+  size_t idle_timeout_s = 300;
+  size_t write_timeout_s = 30;
   size_t max_queued_bytes = evlog::server::ServerOptions{}.max_queued_bytes;
+  // Memory bounds (docs/protocol.md, "Limits").
+  size_t max_subscriptions = evlog::server::SessionOptions{}.max_subscriptions;
+  // HTTP admission (docs/http.md): header timeout, per-address limit, Host
+  // and Origin checks.
+  size_t http_header_timeout_s = 10;
+  size_t http_max_per_ip = evlog::server::HttpOptions{}.max_sessions_per_ip;
+  std::vector<std::string> http_allowed_hosts, http_allowed_origins;
   bool allow_remote = false;
   app.add_option("--db", db, "Store directory")->required();
   app.add_option("--listen", listen, "HOST:PORT to listen on (port 0: any free port)")
       ->capture_default_str();
   app.add_option("--token-file", token_file, "File holding the token clients must send");
-  app.add_option("--max-connections", max_connections, "Most sessions at once")
-      ->capture_default_str()
-      ->check(CLI::Range(size_t{1}, size_t{1} << 20));
-  app.add_option("--max-frame-bytes", max_frame_bytes, "Largest accepted frame")
-      ->capture_default_str()
-      ->check(CLI::Range(size_t{1} << 10, size_t{1} << 30));
-  app.add_option("--idle-timeout", idle_timeout_s, "Seconds before an idle session closes")
-      ->capture_default_str()
-      ->check(CLI::Range(uint64_t{1}, uint64_t{86400 * 365}));
-  app.add_option("--write-timeout", write_timeout_s,
-                 "Seconds a client may take none of a write before its session closes "
-                 "(0: never)")
-      ->capture_default_str()
-      ->check(CLI::Range(uint64_t{0}, uint64_t{86400}));
-  app.add_option("--max-queued-bytes", max_queued_bytes,
-                 "Response bytes queued in all sessions before they stop taking requests")
-      ->capture_default_str()
-      ->check(CLI::Range(size_t{1} << 20, size_t{1} << 40));
-  // Memory bounds (docs/protocol.md, "Limits").
-  size_t max_subscriptions = evlog::server::SessionOptions{}.max_subscriptions;
-  app.add_option("--max-subscriptions-per-session", max_subscriptions,
-                 "Subscriptions one session may have open; one more is answered Busy")
-      ->capture_default_str()
-      ->check(CLI::Range(size_t{1}, size_t{1} << 16));
+  // The numeric flags: each shows its default and is checked to lie in
+  // [lo, hi].
+  const struct {
+    const char* flag;
+    size_t* value;
+    const char* help;
+    size_t lo, hi;
+  } kRanged[] = {
+      {"--max-connections", &max_connections, "Most sessions at once", 1, size_t{1} << 20},
+      {"--max-frame-bytes", &max_frame_bytes, "Largest accepted frame", size_t{1} << 10,
+       size_t{1} << 30},
+      {"--idle-timeout", &idle_timeout_s, "Seconds before an idle session closes", 1, 86400 * 365},
+      {"--write-timeout", &write_timeout_s,
+       "Seconds a client may take none of a write before its session closes (0: never)", 0, 86400},
+      {"--max-queued-bytes", &max_queued_bytes,
+       "Response bytes queued in all sessions before they stop taking requests", size_t{1} << 20,
+       size_t{1} << 40},
+      {"--max-subscriptions-per-session", &max_subscriptions,
+       "Subscriptions one session may have open; one more is answered Busy", 1, size_t{1} << 16},
+      {"--http-max-body-bytes", &http_max_body_bytes, "Largest HTTP request body", size_t{1} << 10,
+       size_t{1} << 30},
+      {"--http-header-timeout", &http_header_timeout_s,
+       "Seconds an HTTP request line and headers may take to arrive, from the request's start", 1,
+       3600},
+      {"--http-max-connections-per-ip", &http_max_per_ip,
+       "Most HTTP sessions open at once from one client address", 1, size_t{1} << 20},
+  };
+  for (const auto& f : kRanged) {
+    app.add_option(f.flag, *f.value, f.help)->capture_default_str()->check(CLI::Range(f.lo, f.hi));
+  }
   app.add_option("--http", http_listen,
                  "HOST:PORT to serve HTTP/JSON on (docs/http.md; port 0: any free port). "
                  "Default: off");
-  app.add_option("--http-max-body-bytes", http_max_body_bytes, "Largest HTTP request body")
-      ->capture_default_str()
-      ->check(CLI::Range(size_t{1} << 10, size_t{1} << 30));
-  // HTTP admission (docs/http.md): header timeout, per-address limit, Host
-  // and Origin checks.
-  uint64_t http_header_timeout_s = 10;
-  size_t http_max_per_ip = evlog::server::HttpOptions{}.max_sessions_per_ip;
-  std::vector<std::string> http_allowed_hosts, http_allowed_origins;
-  app.add_option("--http-header-timeout", http_header_timeout_s,
-                 "Seconds an HTTP request line and headers may take to arrive, from the "
-                 "request's start")
-      ->capture_default_str()
-      ->check(CLI::Range(uint64_t{1}, uint64_t{3600}));
-  app.add_option("--http-max-connections-per-ip", http_max_per_ip,
-                 "Most HTTP sessions open at once from one client address")
-      ->capture_default_str()
-      ->check(CLI::Range(size_t{1}, size_t{1} << 20));
   app.add_option("--http-allowed-hosts", http_allowed_hosts,
                  "Host header values accepted besides the --http address (host or host:port)")
       ->delimiter(',');
@@ -134,53 +150,31 @@ int main(int argc, char** argv) {
                  "Directory remote backups are written under (a DEST is resolved in it). "
                  "Default: none, remote backup is disabled");
   app.add_flag("--allow-remote", allow_remote, "Allow a non-loopback --listen or --http address");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    // A usage error is exit 2, as every other evlogd and evlog usage error.
-    std::cerr << "evlogd: " << e.what() << "\n";
-    return 2;
+  // A usage error is exit 2, as every other evlogd and evlog usage error.
+  if (std::optional<int> exit = evlog::command_line::ParseCommandLine(
+          app, argc, argv, [](const CLI::App&, const CLI::ParseError& e) {
+            std::cerr << "evlogd: " << e.what() << "\n";
+            return 2;
+          })) {
+    return *exit;
   }
 
   evlog::server::ServerOptions options;
   std::string error;
-  if (!ParseListen(listen, options.endpoint, error)) {
+  if (!ParseListen(listen, options.endpoint, error) ||
+      (!token_file.empty() && !ReadToken(token_file, options.dispatcher.token, error)) ||
+      !CheckReach(options.endpoint, listen, allow_remote, !options.dispatcher.token.empty(),
+                  "listen on", "listening on", error)) {
     std::cerr << "evlogd: " << error << "\n";
     return 2;
-  }
-  if (!token_file.empty() && !ReadToken(token_file, options.dispatcher.token, error)) {
-    std::cerr << "evlogd: " << error << "\n";
-    return 2;
-  }
-  if (!options.endpoint.address().is_loopback()) {
-    if (!allow_remote) {
-      std::cerr << "evlogd: " << listen
-                << " is not a loopback address; pass --allow-remote to listen on it\n";
-      return 2;
-    }
-    if (options.dispatcher.token.empty()) {
-      std::cerr << "evlogd: warning: listening on " << listen
-                << " without --token-file: anyone who can reach it can read and write\n";
-    }
   }
   if (!http_listen.empty()) {
     evlog::server::HttpOptions http;
-    if (!ParseListen(http_listen, http.endpoint, error, "--http")) {
+    if (!ParseListen(http_listen, http.endpoint, error, "--http") ||
+        !CheckReach(http.endpoint, http_listen, allow_remote, !options.dispatcher.token.empty(),
+                    "serve HTTP on", "serving HTTP on", error)) {
       std::cerr << "evlogd: " << error << "\n";
       return 2;
-    }
-    if (!http.endpoint.address().is_loopback()) {
-      if (!allow_remote) {
-        std::cerr << "evlogd: " << http_listen
-                  << " is not a loopback address; pass --allow-remote to serve HTTP on it\n";
-        return 2;
-      }
-      if (options.dispatcher.token.empty()) {
-        std::cerr << "evlogd: warning: serving HTTP on " << http_listen
-                  << " without --token-file: anyone who can reach it can read and write\n";
-      }
     }
     http.max_sessions = max_connections;
     http.max_body_bytes = http_max_body_bytes;

@@ -80,26 +80,21 @@ std::variant<AppendRequest, ProtocolError> DecodeAppend(const fb::Append& in, ui
 
 std::variant<Request, ProtocolError> DecodeRequest(std::span<const uint8_t> message) {
   const Aligned aligned(message);
-  const fb::Message* m = Verify(aligned.view());
-  if (m == nullptr) return Malformed("message failed FlatBuffers verification");
-  Request out;
-  out.request_id = m->request_id();
-  const uint64_t id = out.request_id;
-  // The verifier accepts a union type whose value is absent.
-  if (m->body_type() != fb::Body::NONE && m->body() == nullptr) {
-    return Malformed("the message names a body type but has no body", id);
-  }
+  const auto verified = VerifiedMessage(aligned);
+  if (const auto* e = std::get_if<ProtocolError>(&verified)) return *e;
+  const fb::Message* m = std::get<const fb::Message*>(verified);
+  const uint64_t id = m->request_id();
+  const Request out{id, {}};
   switch (m->body_type()) {
     case fb::Body::Hello: {
       const fb::Hello* h = m->body_as_Hello();
-      out.body = HelloRequest{h->protocol_version(), Str(h->token()), Str(h->client_name())};
-      return out;
+      return WithBody(out,
+                      HelloRequest{h->protocol_version(), Str(h->token()), Str(h->client_name())});
     }
     case fb::Body::Append: {
       auto append = DecodeAppend(*m->body_as_Append(), id);
       if (auto* e = std::get_if<ProtocolError>(&append)) return std::move(*e);
-      out.body = std::move(std::get<AppendRequest>(append));
-      return out;
+      return WithBody(out, std::move(std::get<AppendRequest>(append)));
     }
     case fb::Body::ReadStream: {
       const fb::ReadStream* r = m->body_as_ReadStream();
@@ -112,46 +107,34 @@ std::variant<Request, ProtocolError> DecodeRequest(std::span<const uint8_t> mess
       rs.options.max_count = CountOrMax(r->max_count());
       rs.options.direction =
           r->direction() == fb::Direction::Forward ? Direction::kForward : Direction::kBackward;
-      out.body = std::move(rs);
-      return out;
+      return WithBody(out, std::move(rs));
     }
     case fb::Body::ReadAll: {
       const fb::ReadAll* r = m->body_as_ReadAll();
-      ReadAllRequest ra;
-      ra.options.from = Position(r->from_position());
-      ra.options.max_count = CountOrMax(r->max_count());
-      ra.options.category = Str(r->category());
-      ra.options.event_type = Str(r->event_type());
-      out.body = std::move(ra);
-      return out;
+      return WithBody(out, ReadAllRequest{{.from = Position(r->from_position()),
+                                           .max_count = CountOrMax(r->max_count()),
+                                           .category = Str(r->category()),
+                                           .event_type = Str(r->event_type())}});
     }
     case fb::Body::ListStreams: {
       const fb::ListStreams* l = m->body_as_ListStreams();
-      ListStreamsRequest ls;
-      ls.options.category = Str(l->category());
-      ls.options.start_after = Str(l->start_after());
-      ls.options.max_count = CountOrMax(l->max_count());
-      out.body = std::move(ls);
-      return out;
+      return WithBody(out, ListStreamsRequest{{.category = Str(l->category()),
+                                               .start_after = Str(l->start_after()),
+                                               .max_count = CountOrMax(l->max_count())}});
     }
     case fb::Body::StreamVersion:
-      out.body = StreamVersionRequest{Str(m->body_as_StreamVersion()->stream())};
-      return out;
+      return WithBody(out, StreamVersionRequest{Str(m->body_as_StreamVersion()->stream())});
     case fb::Body::Stats:
-      out.body = StatsRequest{};
-      return out;
+      return WithBody(out, StatsRequest{});
     case fb::Body::GetStreamMetadata:
-      out.body = GetStreamMetadataRequest{Str(m->body_as_GetStreamMetadata()->stream())};
-      return out;
+      return WithBody(out, GetStreamMetadataRequest{Str(m->body_as_GetStreamMetadata()->stream())});
     case fb::Body::SetStreamMetadata: {
       const fb::SetStreamMetadata* r = m->body_as_SetStreamMetadata();
-      out.body = SetStreamMetadataRequest{Str(r->stream()), FromWire(r->metadata())};
-      return out;
+      return WithBody(out, SetStreamMetadataRequest{Str(r->stream()), FromWire(r->metadata())});
     }
     case fb::Body::DeleteStream: {
       const fb::DeleteStream* r = m->body_as_DeleteStream();
-      out.body = DeleteStreamRequest{Str(r->stream()), r->hard()};
-      return out;
+      return WithBody(out, DeleteStreamRequest{Str(r->stream()), r->hard()});
     }
     case fb::Body::TrimStream: {
       const fb::TrimStream* r = m->body_as_TrimStream();
@@ -159,45 +142,36 @@ std::variant<Request, ProtocolError> DecodeRequest(std::span<const uint8_t> mess
       if (r->before() != 0) t.options.before = Version(r->before());
       t.options.retention_seconds = r->retention_seconds();
       t.options.require_snapshot = r->require_snapshot();
-      out.body = std::move(t);
-      return out;
+      return WithBody(out, std::move(t));
     }
     case fb::Body::LoadSnapshot:
-      out.body = LoadSnapshotRequest{Str(m->body_as_LoadSnapshot()->stream())};
-      return out;
+      return WithBody(out, LoadSnapshotRequest{Str(m->body_as_LoadSnapshot()->stream())});
     case fb::Body::SaveSnapshot: {
       const fb::SaveSnapshot* r = m->body_as_SaveSnapshot();
-      out.body = SaveSnapshotRequest{Str(r->stream()), Version(r->version()), Bytes(r->state())};
-      return out;
+      return WithBody(
+          out, SaveSnapshotRequest{Str(r->stream()), Version(r->version()), Bytes(r->state())});
     }
     case fb::Body::ViewGet: {
       const fb::ViewGet* r = m->body_as_ViewGet();
-      out.body = ViewGetRequest{Str(r->view()), Str(r->key())};
-      return out;
+      return WithBody(out, ViewGetRequest{Str(r->view()), Str(r->key())});
     }
     case fb::Body::ViewScan: {
       const fb::ViewScan* r = m->body_as_ViewScan();
-      out.body = ViewScanRequest{Str(r->view()), Str(r->prefix()), CountOrMax(r->max_count()),
-                                 Str(r->start_after())};
-      return out;
+      return WithBody(out, ViewScanRequest{Str(r->view()), Str(r->prefix()),
+                                           CountOrMax(r->max_count()), Str(r->start_after())});
     }
     case fb::Body::ViewRebuild: {
       const fb::ViewRebuild* r = m->body_as_ViewRebuild();
-      out.body = ViewRebuildRequest{Str(r->view()), r->cancel()};
-      return out;
+      return WithBody(out, ViewRebuildRequest{Str(r->view()), r->cancel()});
     }
     case fb::Body::GetViewProgress:
-      out.body = GetViewProgressRequest{Str(m->body_as_GetViewProgress()->view())};
-      return out;
+      return WithBody(out, GetViewProgressRequest{Str(m->body_as_GetViewProgress()->view())});
     case fb::Body::ListSubscriptions:
-      out.body = ListSubscriptionsRequest{};
-      return out;
+      return WithBody(out, ListSubscriptionsRequest{});
     case fb::Body::ListParked:
-      out.body = ListParkedRequest{Str(m->body_as_ListParked()->name())};
-      return out;
+      return WithBody(out, ListParkedRequest{Str(m->body_as_ListParked()->name())});
     case fb::Body::ReplayParked:
-      out.body = ReplayParkedRequest{Str(m->body_as_ReplayParked()->name())};
-      return out;
+      return WithBody(out, ReplayParkedRequest{Str(m->body_as_ReplayParked()->name())});
     case fb::Body::Subscribe: {
       const fb::Subscribe* r = m->body_as_Subscribe();
       SubscribeRequest sub;
@@ -222,43 +196,34 @@ std::variant<Request, ProtocolError> DecodeRequest(std::span<const uint8_t> mess
       sub.options.stream_prefix = Str(r->stream_prefix());
       sub.options.event_type = Str(r->event_type());
       sub.credits = r->credits();
-      out.body = std::move(sub);
-      return out;
+      return WithBody(out, std::move(sub));
     }
     case fb::Body::Credit: {
       const fb::Credit* r = m->body_as_Credit();
-      out.body = CreditRequest{r->subscription(), r->credits()};
-      return out;
+      return WithBody(out, CreditRequest{r->subscription(), r->credits()});
     }
     case fb::Body::Unsubscribe:
-      out.body = UnsubscribeRequest{m->body_as_Unsubscribe()->subscription()};
-      return out;
+      return WithBody(out, UnsubscribeRequest{m->body_as_Unsubscribe()->subscription()});
     case fb::Body::ViewWait: {
       const fb::ViewWait* r = m->body_as_ViewWait();
       if (r->timeout_ms() > static_cast<uint64_t>(std::chrono::milliseconds::max().count())) {
         return Malformed("view wait timeout out of range", id);
       }
-      out.body = ViewWaitRequest{Str(r->view()), Position(r->position()),
-                                 std::chrono::milliseconds(r->timeout_ms())};
-      return out;
+      return WithBody(out, ViewWaitRequest{Str(r->view()), Position(r->position()),
+                                           std::chrono::milliseconds(r->timeout_ms())});
     }
     case fb::Body::VerifyStore:
-      out.body = VerifyRequest{};
-      return out;
+      return WithBody(out, VerifyRequest{});
     case fb::Body::Backup:
-      out.body = BackupRequest{Str(m->body_as_Backup()->dest())};
-      return out;
+      return WithBody(out, BackupRequest{Str(m->body_as_Backup()->dest())});
     case fb::Body::GetCheckpoint:
-      out.body = GetCheckpointRequest{Str(m->body_as_GetCheckpoint()->name())};
-      return out;
+      return WithBody(out, GetCheckpointRequest{Str(m->body_as_GetCheckpoint()->name())});
     case fb::Body::SetCheckpoint: {
       const fb::SetCheckpoint* r = m->body_as_SetCheckpoint();
-      out.body = SetCheckpointRequest{Str(r->name()), Position(r->position())};
-      return out;
+      return WithBody(out, SetCheckpointRequest{Str(r->name()), Position(r->position())});
     }
     case fb::Body::CompactStore:
-      out.body = CompactRequest{};
-      return out;
+      return WithBody(out, CompactRequest{});
     case fb::Body::NONE:
       return ProtocolError{ProtocolCode::kUnknownRequest, "message has no body", id};
     default:
@@ -404,10 +369,11 @@ std::string EncodeRequest(const Request& request) {
       return {fb::Body::ReplayParked, fb::CreateReplayParkedDirect(b, r.name.c_str()).Union()};
     }
     std::pair<fb::Body, Offset<void>> operator()(const ViewWaitRequest& r) {
-      return {fb::Body::ViewWait,
-              fb::CreateViewWaitDirect(b, r.view.c_str(), r.position.value(),
-                                       static_cast<uint64_t>(std::max<int64_t>(0, r.timeout.count())))
-                  .Union()};
+      return {
+          fb::Body::ViewWait,
+          fb::CreateViewWaitDirect(b, r.view.c_str(), r.position.value(),
+                                   static_cast<uint64_t>(std::max<int64_t>(0, r.timeout.count())))
+              .Union()};
     }
     std::pair<fb::Body, Offset<void>> operator()(const VerifyRequest&) {
       return {fb::Body::VerifyStore, fb::CreateVerifyStore(b).Union()};

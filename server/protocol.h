@@ -165,10 +165,15 @@ using RequestBody =
                  UnsubscribeRequest, ViewWaitRequest, VerifyRequest, BackupRequest,
                  GetCheckpointRequest, SetCheckpointRequest, CompactRequest>;
 
-struct Request {
+// One message of a session: a request, or a response paired with its
+// request by request_id.
+template <class Body>
+struct Message {
   uint64_t request_id = 0;
-  RequestBody body;
+  Body body;
 };
+
+using Request = Message<RequestBody>;
 
 // Verifies and decodes one frame's message (length prefix excluded).
 // Errors: kMalformedFrame when the bytes are not a valid Message or a field
@@ -247,10 +252,7 @@ using ResponseBody =
                  ParkedResponse, CountResponse, SubscribedResponse, SubscriptionEventsResponse,
                  VerifyReport, BackupInfo, Position>;
 
-struct Response {
-  uint64_t request_id = 0;
-  ResponseBody body;
-};
+using Response = Message<ResponseBody>;
 
 // Verifies and decodes a response frame's message. Errors as DecodeRequest,
 // with kUnknownRequest for a request type or an unknown type.

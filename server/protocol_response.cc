@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <limits>
+#include <utility>
 
 #include "evlog/schema/protocol_generated.h"
 #include "frame.h"
@@ -26,26 +28,22 @@ using wire::FromWire;
 using wire::ToWire;
 
 constexpr std::string_view ProtocolCodeName(uint8_t code) {
-  switch (static_cast<ProtocolCode>(code)) {
-    case ProtocolCode::kMalformedFrame:
-      return "malformed_frame";
-    case ProtocolCode::kFrameTooLarge:
-      return "frame_too_large";
-    case ProtocolCode::kUnauthenticated:
-      return "unauthenticated";
-    case ProtocolCode::kUnsupportedProtocolVersion:
-      return "unsupported_protocol_version";
-    case ProtocolCode::kUnknownRequest:
-      return "unknown_request";
-    case ProtocolCode::kTooManySessions:
-      return "too_many_sessions";
-    case ProtocolCode::kShuttingDown:
-      return "shutting_down";
+  constexpr std::pair<ProtocolCode, std::string_view> kNames[] = {
+      {ProtocolCode::kMalformedFrame, "malformed_frame"},
+      {ProtocolCode::kFrameTooLarge, "frame_too_large"},
+      {ProtocolCode::kUnauthenticated, "unauthenticated"},
+      {ProtocolCode::kUnsupportedProtocolVersion, "unsupported_protocol_version"},
+      {ProtocolCode::kUnknownRequest, "unknown_request"},
+      {ProtocolCode::kTooManySessions, "too_many_sessions"},
+      {ProtocolCode::kShuttingDown, "shutting_down"},
+  };
+  for (const auto& [c, name] : kNames) {
+    if (static_cast<uint8_t>(c) == code) return name;
   }
   return "unknown_error";
 }
 
-OwnedEvent FromWire(const fb::RecordedEvent& e) {
+OwnedEvent EventFromWire(const fb::RecordedEvent& e) {
   OwnedEvent out;
   out.stream = Str(e.stream());
   out.type = Str(e.type());
@@ -73,59 +71,49 @@ Offset<fb::RecordedEvent> ToWire(FlatBufferBuilder& b, const RecordedEvent& e) {
 
 Status StatusFromWire(uint8_t wire_code, std::string_view message, std::string_view stream,
                       uint64_t actual_version) {
-  using C = Status::Code;
+  using Make = Status (*)(std::string_view);
   if (wire_code >= 100) {
+    // The protocol codes a client reports as an engine code; the rest are
+    // InvalidArgument.
+    static constexpr std::pair<ProtocolCode, Make> kProtocol[] = {
+        {ProtocolCode::kUnsupportedProtocolVersion, &Status::NotSupported},
+        {ProtocolCode::kTooManySessions, &Status::Busy},
+        {ProtocolCode::kShuttingDown, &Status::Aborted},
+        {ProtocolCode::kUnknownRequest, &Status::UnknownRequest},
+        {ProtocolCode::kUnauthenticated, &Status::Unauthenticated},
+    };
     const std::string text = std::string(ProtocolCodeName(wire_code)) + ": " + std::string(message);
-    switch (static_cast<ProtocolCode>(wire_code)) {
-      case ProtocolCode::kUnsupportedProtocolVersion:
-        return Status::NotSupported(text);
-      case ProtocolCode::kTooManySessions:
-        return Status::Busy(text);
-      case ProtocolCode::kShuttingDown:
-        return Status::Aborted(text);
-      case ProtocolCode::kUnknownRequest:
-        return Status::UnknownRequest(text);
-      case ProtocolCode::kUnauthenticated:
-        return Status::Unauthenticated(text);
-      default:
-        return Status::InvalidArgument(text);
+    for (const auto& [code, make] : kProtocol) {
+      if (static_cast<uint8_t>(code) == wire_code) return make(text);
     }
+    return Status::InvalidArgument(text);
   }
-  switch (static_cast<C>(wire_code)) {
-    case C::kNotFound:
-      return Status::NotFound(message);
-    case C::kInvalidArgument:
-      return Status::InvalidArgument(message);
-    case C::kWrongExpectedVersion:
-      return Status::WrongExpectedVersion(message, stream, actual_version);
-    case C::kConditionFailed:
-      return Status::ConditionFailed(message);
-    case C::kIdempotencyConflict:
-      return Status::IdempotencyConflict(message);
-    case C::kCorruption:
-      return Status::Corruption(message);
-    case C::kIOError:
-      return Status::IOError(message);
-    case C::kBusy:
-      return Status::Busy(message);
-    case C::kNotSupported:
-      return Status::NotSupported(message);
-    case C::kReadOnly:
-      return Status::ReadOnly(message);
-    case C::kAborted:
-      return Status::Aborted(message);
-    case C::kTimedOut:
-      return Status::TimedOut(message);
-    case C::kStreamDeleted:
-      return Status::StreamDeleted(message);
-    case C::kTrimmed:
-      return Status::Trimmed(message);
-    case C::kUnknownRequest:
-      return Status::UnknownRequest(message);
-    case C::kUnauthenticated:
-      return Status::Unauthenticated(message);
-    case C::kOk:
-      break;
+  using C = Status::Code;
+  if (static_cast<C>(wire_code) == C::kWrongExpectedVersion) {
+    return Status::WrongExpectedVersion(message, stream, actual_version);
+  }
+  // Each engine code's factory, indexed by Status::Code (kOk and
+  // kWrongExpectedVersion have none here).
+  static constexpr Make kEngine[] = {nullptr,
+                                     &Status::NotFound,
+                                     &Status::InvalidArgument,
+                                     nullptr,
+                                     &Status::ConditionFailed,
+                                     &Status::IdempotencyConflict,
+                                     &Status::Corruption,
+                                     &Status::IOError,
+                                     &Status::Busy,
+                                     &Status::NotSupported,
+                                     &Status::ReadOnly,
+                                     &Status::Aborted,
+                                     &Status::TimedOut,
+                                     &Status::StreamDeleted,
+                                     &Status::Trimmed,
+                                     &Status::UnknownRequest,
+                                     &Status::Unauthenticated};
+  static_assert(std::size(kEngine) == static_cast<size_t>(C::kUnauthenticated) + 1);
+  if (wire_code < std::size(kEngine) && kEngine[wire_code] != nullptr) {
+    return kEngine[wire_code](message);
   }
   return Status::InvalidArgument("unknown error code " + std::to_string(wire_code) + ": " +
                                  std::string(message));
@@ -133,66 +121,52 @@ Status StatusFromWire(uint8_t wire_code, std::string_view message, std::string_v
 
 std::variant<Response, ProtocolError> DecodeResponse(std::span<const uint8_t> message) {
   const Aligned aligned(message);
-  const fb::Message* m = Verify(aligned.view());
-  if (m == nullptr) return Malformed("message failed FlatBuffers verification");
-  Response out;
-  out.request_id = m->request_id();
-  if (m->body_type() != fb::Body::NONE && m->body() == nullptr) {
-    return Malformed("the message names a body type but has no body", out.request_id);
-  }
+  const auto verified = VerifiedMessage(aligned);
+  if (const auto* e = std::get_if<ProtocolError>(&verified)) return *e;
+  const fb::Message* m = std::get<const fb::Message*>(verified);
+  Response out{m->request_id(), {}};
   switch (m->body_type()) {
     case fb::Body::HelloOk: {
       const fb::HelloOk* h = m->body_as_HelloOk();
-      out.body = HelloOkResponse{h->protocol_version(), h->max_frame_bytes(), h->max_in_flight()};
-      return out;
+      return WithBody(
+          out, HelloOkResponse{h->protocol_version(), h->max_frame_bytes(), h->max_in_flight()});
     }
     case fb::Body::Error: {
       const fb::Error* e = m->body_as_Error();
       const auto code = static_cast<uint8_t>(e->code());
-      out.body = ErrorResponse{
-          code, StatusFromWire(code, Str(e->message()), Str(e->stream()), e->actual_version())};
-      return out;
+      return WithBody(out,
+                      ErrorResponse{code, StatusFromWire(code, Str(e->message()), Str(e->stream()),
+                                                         e->actual_version())});
     }
     case fb::Body::AppendOk: {
       const fb::AppendOk* a = m->body_as_AppendOk();
-      AppendResult r;
-      r.deduplicated = a->deduplicated();
-      if (a->streams() != nullptr) {
-        for (const fb::StreamAppendResult* s : *a->streams()) {
-          r.streams.push_back(StreamAppendResult{
-              Str(s->stream()), Version(s->first_version()), Version(s->last_version()),
-              Position(s->first_position()), Position(s->last_position())});
-        }
-      }
-      out.body = std::move(r);
+      out.body = AppendResult{
+          .streams = ConvertAll(a->streams(),
+                                [](const fb::StreamAppendResult& s) {
+                                  return StreamAppendResult{
+                                      Str(s.stream()), Version(s.first_version()),
+                                      Version(s.last_version()), Position(s.first_position()),
+                                      Position(s.last_position())};
+                                }),
+          .deduplicated = a->deduplicated()};
       return out;
     }
     case fb::Body::Events: {
       const fb::Events* e = m->body_as_Events();
-      EventsResponse r;
-      r.truncated = e->truncated();
-      if (e->events() != nullptr) {
-        r.events.reserve(e->events()->size());
-        for (const fb::RecordedEvent* ev : *e->events()) r.events.push_back(FromWire(*ev));
-      }
-      out.body = std::move(r);
-      return out;
+      return WithBody(out, EventsResponse{ConvertAll(e->events(), EventFromWire), e->truncated()});
     }
     case fb::Body::Streams: {
       const fb::Streams* s = m->body_as_Streams();
-      StreamsResponse r;
-      r.truncated = s->truncated();
-      if (s->streams() != nullptr) {
-        for (const fb::StreamInfo* i : *s->streams()) {
-          r.streams.push_back(StreamInfo{Str(i->name()), Version(i->version())});
-        }
-      }
-      out.body = std::move(r);
+      out.body =
+          StreamsResponse{ConvertAll(s->streams(),
+                                     [](const fb::StreamInfo& i) {
+                                       return StreamInfo{Str(i.name()), Version(i.version())};
+                                     }),
+                          s->truncated()};
       return out;
     }
     case fb::Body::StreamVersionOk:
-      out.body = Version(m->body_as_StreamVersionOk()->version());
-      return out;
+      return WithBody(out, Version(m->body_as_StreamVersionOk()->version()));
     case fb::Body::StatsOk: {
       const fb::StatsOk* s = m->body_as_StatsOk();
       StatsResponse r;
@@ -204,40 +178,32 @@ std::variant<Response, ProtocolError> DecodeResponse(std::span<const uint8_t> me
           return Malformed("StatsOk: a histogram's bounds and counts differ in length");
         }
       }
-      out.body = std::move(r);
-      return out;
+      return WithBody(out, std::move(r));
     }
     case fb::Body::StreamMetadataOk:
-      out.body = FromWire(m->body_as_StreamMetadataOk()->metadata());
-      return out;
+      return WithBody(out, FromWire(m->body_as_StreamMetadataOk()->metadata()));
     case fb::Body::Done:
-      out.body = DoneResponse{};
-      return out;
+      return WithBody(out, DoneResponse{});
     case fb::Body::SnapshotOk: {
       const fb::SnapshotOk* s = m->body_as_SnapshotOk();
       SnapshotResponse r;
       if (s->found())
         r.snapshot = Snapshot{Version(s->version()), s->timestamp_us(), Bytes(s->state())};
-      out.body = std::move(r);
-      return out;
+      return WithBody(out, std::move(r));
     }
     case fb::Body::ViewValue: {
       const fb::ViewValue* v = m->body_as_ViewValue();
       ViewValueResponse r;
       if (v->found()) r.value = Bytes(v->value());
-      out.body = std::move(r);
-      return out;
+      return WithBody(out, std::move(r));
     }
     case fb::Body::ViewRows: {
       const fb::ViewRows* v = m->body_as_ViewRows();
-      ViewRowsResponse r;
-      r.truncated = v->truncated();
-      if (v->rows() != nullptr) {
-        for (const fb::ViewRow* row : *v->rows()) {
-          r.rows.emplace_back(Str(row->key()), Bytes(row->value()));
-        }
-      }
-      out.body = std::move(r);
+      out.body = ViewRowsResponse{ConvertAll(v->rows(),
+                                             [](const fb::ViewRow& row) {
+                                               return std::pair(Str(row.key()), Bytes(row.value()));
+                                             }),
+                                  v->truncated()};
       return out;
     }
     case fb::Body::ViewProgressOk: {
@@ -259,61 +225,42 @@ std::variant<Response, ProtocolError> DecodeResponse(std::span<const uint8_t> me
         for (const flatbuffers::String* p : *v->problems()) r.problems.push_back(Str(p));
       }
       r.problem_count = std::max<uint64_t>(v->problem_count(), r.problems.size());
-      out.body = std::move(r);
-      return out;
+      return WithBody(out, std::move(r));
     }
     case fb::Body::Subscriptions: {
       const fb::Subscriptions* v = m->body_as_Subscriptions();
-      SubscriptionsResponse r;
-      if (v->subscriptions() != nullptr) {
-        for (const fb::SubscriptionInfo* i : *v->subscriptions()) {
-          r.subscriptions.push_back(
-              SubscriptionInfo{Str(i->name()), Position(i->checkpoint()), i->lag(), i->parked()});
-        }
-      }
-      out.body = std::move(r);
+      out.body =
+          SubscriptionsResponse{ConvertAll(v->subscriptions(), [](const fb::SubscriptionInfo& i) {
+            return SubscriptionInfo{Str(i.name()), Position(i.checkpoint()), i.lag(), i.parked()};
+          })};
       return out;
     }
     case fb::Body::Parked: {
       const fb::Parked* v = m->body_as_Parked();
-      ParkedResponse r;
-      if (v->events() != nullptr) {
-        for (const fb::ParkedEvent* p : *v->events()) {
-          ParkedEvent e;
-          if (p->event() != nullptr) e.event = FromWire(*p->event());
-          e.error = Str(p->error());
-          e.parked_version = Version(p->parked_version());
-          e.replayed = p->replayed();
-          r.events.push_back(std::move(e));
-        }
-      }
-      out.body = std::move(r);
+      out.body = ParkedResponse{ConvertAll(v->events(), [](const fb::ParkedEvent& p) {
+        ParkedEvent e;
+        if (p.event() != nullptr) e.event = EventFromWire(*p.event());
+        e.error = Str(p.error());
+        e.parked_version = Version(p.parked_version());
+        e.replayed = p.replayed();
+        return e;
+      })};
       return out;
     }
     case fb::Body::Count:
-      out.body = CountResponse{m->body_as_Count()->count()};
-      return out;
+      return WithBody(out, CountResponse{m->body_as_Count()->count()});
     case fb::Body::CheckpointOk:
-      out.body = Position(m->body_as_CheckpointOk()->position());
-      return out;
+      return WithBody(out, Position(m->body_as_CheckpointOk()->position()));
     case fb::Body::BackupOk: {
       const fb::BackupOk* k = m->body_as_BackupOk();
-      out.body = BackupInfo{Position(k->position()), k->files(), k->bytes()};
-      return out;
+      return WithBody(out, BackupInfo{Position(k->position()), k->files(), k->bytes()});
     }
     case fb::Body::Subscribed:
-      out.body = SubscribedResponse{Position(m->body_as_Subscribed()->position())};
-      return out;
+      return WithBody(out, SubscribedResponse{Position(m->body_as_Subscribed()->position())});
     case fb::Body::SubscriptionEvents: {
       const fb::SubscriptionEvents* e = m->body_as_SubscriptionEvents();
-      SubscriptionEventsResponse r;
-      r.position = Position(e->position());
-      if (e->events() != nullptr) {
-        r.events.reserve(e->events()->size());
-        for (const fb::RecordedEvent* ev : *e->events()) r.events.push_back(FromWire(*ev));
-      }
-      out.body = std::move(r);
-      return out;
+      return WithBody(out, SubscriptionEventsResponse{ConvertAll(e->events(), EventFromWire),
+                                                      Position(e->position())});
     }
     default:
       return ProtocolError{ProtocolCode::kUnknownRequest,
@@ -381,8 +328,8 @@ std::string EncodeStats(uint64_t request_id, const StoreStats& stats,
   FlatBufferBuilder b(1024);
   const auto wire_metrics = MetricsToWire(b, metrics);
   return FinishFrame(b, request_id, fb::Body::StatsOk,
-                     fb::CreateStatsOk(b, stats.appended, stats.streams, stats.last_position.value(),
-                                       stats.disk_bytes, wire_metrics)
+                     fb::CreateStatsOk(b, stats.appended, stats.streams,
+                                       stats.last_position.value(), stats.disk_bytes, wire_metrics)
                          .Union());
 }
 
@@ -452,9 +399,9 @@ std::string EncodeVerifyReport(uint64_t request_id, const VerifyReport& report) 
   problems.reserve(report.problems.size());
   for (const std::string& p : report.problems) problems.push_back(b.CreateString(p));
   return FinishFrame(b, request_id, fb::Body::VerifyReport,
-                     fb::CreateVerifyReportDirect(b, report.events, report.streams,
-                                              report.last_position.value(), report.reclaimed,
-                                              report.index_entries, &problems, report.problem_count)
+                     fb::CreateVerifyReportDirect(
+                         b, report.events, report.streams, report.last_position.value(),
+                         report.reclaimed, report.index_entries, &problems, report.problem_count)
                          .Union());
 }
 

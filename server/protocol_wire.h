@@ -13,6 +13,7 @@
 #include <limits>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "evlog/schema/protocol_generated.h"
@@ -83,6 +84,22 @@ inline const fb::Message* Verify(std::span<const uint8_t> bytes) {
   return fb::GetMessage(bytes.data());
 }
 
+// The message in `aligned` once verified; Malformed (with its request id
+// when readable) if it does not verify or names a body type without a body
+// (the verifier accepts a union type whose value is absent).
+inline std::variant<const fb::Message*, ProtocolError> VerifiedMessage(const Aligned& aligned) {
+  const fb::Message* m = Verify(aligned.view());
+  if (m == nullptr) {
+    return ProtocolError{ProtocolCode::kMalformedFrame, "message failed FlatBuffers verification",
+                         0};
+  }
+  if (m->body_type() != fb::Body::NONE && m->body() == nullptr) {
+    return ProtocolError{ProtocolCode::kMalformedFrame,
+                         "the message names a body type but has no body", m->request_id()};
+  }
+  return m;
+}
+
 inline StreamMetadata FromWire(const fb::StreamMetadata* m) {
   StreamMetadata out;
   if (m == nullptr) return out;
@@ -104,6 +121,25 @@ inline Offset<fb::StreamMetadata> ToWire(FlatBufferBuilder& b, const StreamMetad
 Offset<fb::Metrics> MetricsToWire(FlatBufferBuilder& b, const MetricsSnapshot& metrics);
 // False if a histogram's bounds and counts differ in length.
 bool MetricsFromWire(const fb::Metrics* wire, MetricsSnapshot* out);
+
+// Each element of a vector of tables (none when absent), converted by
+// `convert(const Element&)`.
+template <class Element, class Convert>
+auto ConvertAll(const flatbuffers::Vector<Offset<Element>>* v, Convert convert) {
+  std::vector<std::invoke_result_t<Convert, const Element&>> out;
+  if (v == nullptr) return out;
+  out.reserve(v->size());
+  for (const Element* e : *v) out.push_back(convert(*e));
+  return out;
+}
+
+// `message` (a Request or a Response) with its body set: what a decoder
+// returns once it has decoded the body.
+template <class Message, class Body>
+Message WithBody(Message message, Body body) {
+  message.body = std::move(body);
+  return message;
+}
 
 inline ProtocolError Malformed(std::string message, uint64_t request_id = 0) {
   return ProtocolError{ProtocolCode::kMalformedFrame, std::move(message), request_id};

@@ -36,7 +36,6 @@ Server::Server(net::asio::io_context& io, Store& store, ServerOptions options)
       acceptor_(io),
       signals_(io),
       drain_timer_(io),
-      accept_pause_(io),
       trim_timer_(io) {
   registry_.set_on_freed([this] { ScheduleTrim(); });
   if (options_.http) {
@@ -51,15 +50,7 @@ Server::Server(net::asio::io_context& io, Store& store, ServerOptions options)
 Server::~Server() { read_pool_.join(); }
 
 Status Server::Listen() {
-  boost::system::error_code ec;
-  acceptor_.open(options_.endpoint.protocol(), ec);
-  if (!ec) acceptor_.set_option(net::tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(options_.endpoint, ec);
-  if (!ec) acceptor_.listen(net::asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return Status::IOError("cannot listen on " + options_.endpoint.address().to_string() + ":" +
-                           std::to_string(options_.endpoint.port()) + ": " + ec.message());
-  }
+  if (Status s = acceptor_.Listen(options_.endpoint, ""); !s.ok()) return s;
   if (http_) {
     if (Status s = http_->Listen(); !s.ok()) return s;
   }
@@ -70,45 +61,29 @@ Status Server::Listen() {
       if (!e) DrainNow();
     });
   }
-  Accept();
+  acceptor_.Start([this](net::tcp::socket socket) { Serve(std::move(socket)); });
   return Status::OK();
 }
 
-net::tcp::endpoint Server::local_endpoint() const {
-  boost::system::error_code ignored;
-  return acceptor_.local_endpoint(ignored);
-}
+net::tcp::endpoint Server::local_endpoint() const { return acceptor_.local_endpoint(); }
 
 std::optional<net::tcp::endpoint> Server::http_endpoint() const {
   if (!http_) return std::nullopt;
   return http_->local_endpoint();
 }
 
-void Server::Accept() {
-  acceptor_.async_accept([this](const boost::system::error_code& ec, net::tcp::socket socket) {
-    if (draining_ || !acceptor_.is_open()) return;
-    if (ec) {
-      // Out of descriptors or memory: retrying at once would spin. Pause so
-      // sessions can close, then accept again.
-      accept_pause_.expires_after(std::chrono::milliseconds(100));
-      accept_pause_.async_wait([this](const boost::system::error_code& e) {
-        if (!e && !draining_) Accept();
-      });
-      return;
-    }
-    auto session =
-        std::make_shared<Session>(std::move(socket), dispatcher_, registry_, options_.session);
-    if (registry_.full()) {
-      session->Refuse(
-          {ProtocolCode::kTooManySessions,
-           "the server is at its limit of " + std::to_string(options_.max_sessions) + " sessions",
-           0});
-    } else {
-      registry_.Add(session);
-      session->Start();
-    }
-    Accept();
-  });
+void Server::Serve(net::tcp::socket socket) {
+  auto session =
+      std::make_shared<Session>(std::move(socket), dispatcher_, registry_, options_.session);
+  if (registry_.full()) {
+    session->Refuse(
+        {ProtocolCode::kTooManySessions,
+         "the server is at its limit of " + std::to_string(options_.max_sessions) + " sessions",
+         0});
+  } else {
+    registry_.Add(session);
+    session->Start();
+  }
 }
 
 void Server::ScheduleTrim() {
@@ -134,10 +109,9 @@ void Server::Drain() {
 void Server::DrainNow() {
   if (draining_) return;
   draining_ = true;
+  acceptor_.Close();
   boost::system::error_code ignored;
-  acceptor_.close(ignored);
   signals_.cancel(ignored);
-  accept_pause_.cancel();
   trim_timer_.cancel();
   drain_timer_.expires_after(options_.drain_timeout);
   drain_timer_.async_wait([this](const boost::system::error_code& ec) {

@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 
+#include "acceptor.h"
 #include "dispatcher.h"
 #include "evlog/status.h"
 #include "evlog/store.h"
@@ -99,7 +100,8 @@ class Server {
   uint64_t slow_consumers_closed() const { return registry_.slow_consumers_closed(); }
 
  private:
-  void Accept();
+  // Takes a connection the acceptor hands over, within the session limit.
+  void Serve(net::tcp::socket socket);
   void DrainNow();
   // Returns freed memory to the system soon (see the head comment).
   void ScheduleTrim();
@@ -112,10 +114,9 @@ class Server {
   SessionRegistry registry_;
   // Declared after the dispatcher it uses.
   std::unique_ptr<HttpListener> http_;
-  net::tcp::acceptor acceptor_;
+  Acceptor acceptor_;
   net::asio::signal_set signals_;
   net::asio::steady_timer drain_timer_;
-  net::asio::steady_timer accept_pause_;
   net::asio::steady_timer trim_timer_;
   bool trim_armed_ = false;
   std::chrono::steady_clock::time_point last_trim_;

@@ -13,6 +13,13 @@
 namespace evlog::server {
 
 namespace {
+
+// Shuts `socket` down in direction `what`, ignoring errors: the peer may
+// already be gone.
+void ShutdownQuietly(net::tcp::socket& socket, net::tcp::socket::shutdown_type what) {
+  boost::system::error_code ignored;
+  socket.shutdown(what, ignored);
+}
 // Most frames gathered into one socket write.
 constexpr size_t kMaxFramesPerWrite = 64;
 // The frame around a page's events or rows: message envelope and prefix.
@@ -69,8 +76,8 @@ void Session::Subscribe(uint64_t id, SubscribeRequest request) {
   // event however large (the page is sized for the largest).
   const size_t names = options_.max_push_events * kEventOverheadBytes;
   const size_t message = MessageBytes(options_.min_page_bytes);
-  request.options.max_batch_bytes =
-      std::min(request.options.max_batch_bytes, message > 2 * names ? message - names : message / 2);
+  request.options.max_batch_bytes = std::min(request.options.max_batch_bytes,
+                                             message > 2 * names ? message - names : message / 2);
   Result<std::unique_ptr<ChangeFeed>> feed = dispatcher_.store().OpenFeed(request.options);
   if (!feed.ok()) {
     Send(EncodeError(id, feed.status()), true);
@@ -199,8 +206,8 @@ void Session::Drain() {
 void Session::Close() {
   if (closed_) return;
   closed_ = true;
+  ShutdownQuietly(socket_, net::tcp::socket::shutdown_both);
   boost::system::error_code ignored;
-  socket_.shutdown(net::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
   idle_timer_.cancel();
   write_timer_.cancel();
@@ -267,13 +274,13 @@ void Session::Process() {
         if (!reading_) Read();
         return;
       case FrameParser::Next::kEmptyFrame:
-        Fail({ProtocolCode::kMalformedFrame, "frame length is 0", 0});
+        Refuse({ProtocolCode::kMalformedFrame, "frame length is 0", 0});
         return;
       case FrameParser::Next::kFrameTooLarge:
-        Fail({ProtocolCode::kFrameTooLarge,
-              "frame length " + std::to_string(parser_.claimed_length()) +
-                  " is above the limit of " + std::to_string(options_.max_frame_bytes) + " bytes",
-              0});
+        Refuse({ProtocolCode::kFrameTooLarge,
+                "frame length " + std::to_string(parser_.claimed_length()) +
+                    " is above the limit of " + std::to_string(options_.max_frame_bytes) + " bytes",
+                0});
         return;
     }
   }
@@ -282,20 +289,20 @@ void Session::Process() {
 void Session::HandleFrame(std::span<const uint8_t> frame) {
   std::variant<Request, ProtocolError> decoded = DecodeRequest(frame);
   if (auto* error = std::get_if<ProtocolError>(&decoded)) {
-    Fail(*error);
+    Refuse(*error);
     return;
   }
   Request& request = std::get<Request>(decoded);
   if (!authenticated_) {
     auto* hello = std::get_if<HelloRequest>(&request.body);
     if (hello == nullptr) {
-      Fail({ProtocolCode::kUnauthenticated, "the first request of a session must be Hello",
-            request.request_id});
+      Refuse({ProtocolCode::kUnauthenticated, "the first request of a session must be Hello",
+              request.request_id});
       return;
     }
     std::variant<std::string, ProtocolError> answer = dispatcher_.Hello(request.request_id, *hello);
     if (auto* error = std::get_if<ProtocolError>(&answer)) {
-      Fail(*error);
+      Refuse(*error);
       return;
     }
     authenticated_ = true;
@@ -304,7 +311,7 @@ void Session::HandleFrame(std::span<const uint8_t> frame) {
     return;
   }
   if (std::holds_alternative<HelloRequest>(request.body)) {
-    Fail({ProtocolCode::kUnknownRequest, "the session already said Hello", request.request_id});
+    Refuse({ProtocolCode::kUnknownRequest, "the session already said Hello", request.request_id});
     return;
   }
   if (auto* subscribe = std::get_if<SubscribeRequest>(&request.body)) {
@@ -369,12 +376,6 @@ void Session::Dispatch(Request request, size_t page) {
         });
       },
       page == 0 ? 0 : MessageBytes(page));
-}
-
-void Session::Fail(const ProtocolError& error) {
-  stop_reading_ = true;
-  ending_ = Ending::kAfterFlush;
-  Send(EncodeProtocolError(error), false);
 }
 
 void Session::Send(std::string frame, bool answers_request) {
@@ -492,8 +493,7 @@ void Session::MaybeClose() {
 void Session::Linger() {
   if (lingering_) return;
   lingering_ = true;
-  boost::system::error_code ignored;
-  socket_.shutdown(net::tcp::socket::shutdown_send, ignored);
+  ShutdownQuietly(socket_, net::tcp::socket::shutdown_send);
   ArmIdleTimer(std::chrono::steady_clock::now() + options_.linger);
   if (!reading_) Read();
 }

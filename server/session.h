@@ -126,7 +126,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // Starts reading. The registry holds the session until it closes.
   void Start();
 
-  // Sends `error` (e.g. too many sessions) and closes, without reading.
+  // Sends `error` (too many sessions, a protocol violation), stops reading
+  // and closes once the write queue has drained.
   void Refuse(const ProtocolError& error);
 
   // Stops reading; answers the requests in flight, then closes.
@@ -154,8 +155,6 @@ class Session : public std::enable_shared_from_this<Session> {
   // Handles buffered frames while under the limits; reads when it needs more.
   void Process();
   void HandleFrame(std::span<const uint8_t> frame);
-  // Sends `error`, stops reading, closes after the write queue drains.
-  void Fail(const ProtocolError& error);
   void Send(std::string frame, bool answers_request);
   void Write();
   void OnWrite(const boost::system::error_code& ec, size_t frames);

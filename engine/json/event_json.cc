@@ -24,6 +24,25 @@ std::string Field(std::string_view key) {
   return "field \"" + std::string(key) + "\" ";
 }
 
+// What follows a member of an object or an element of an array.
+enum class After { kComma, kClose, kOther };
+
+// Skips the space after an item at text[*i] and takes a ',' (kComma, with
+// the space after it) or the closing `close` (kClose); kOther leaves *i at
+// whatever else is there.
+After TakeSeparator(std::string_view text, size_t* i, char close) {
+  *i = SkipSpace(text, *i);
+  if (*i < text.size() && text[*i] == ',') {
+    *i = SkipSpace(text, *i + 1);
+    return After::kComma;
+  }
+  if (*i < text.size() && text[*i] == close) {
+    ++*i;
+    return After::kClose;
+  }
+  return After::kOther;
+}
+
 // Parses the event object at text[*pos] ('{') and sets *pos past it.
 Status EventFromObject(std::string_view text, size_t* pos, const std::string& where,
                        size_t max_depth, EventData* out) {
@@ -73,15 +92,9 @@ Status EventFromObject(std::string_view text, size_t* pos, const std::string& wh
     } else if (value != "null") {
       metadata = value;
     }
-    i = SkipSpace(text, i);
-    if (i < text.size() && text[i] == ',') {
-      i = SkipSpace(text, i + 1);
-      continue;
-    }
-    if (i < text.size() && text[i] == '}') {
-      ++i;
-      break;
-    }
+    const After after = TakeSeparator(text, &i, '}');
+    if (after == After::kComma) continue;
+    if (after == After::kClose) break;
     return Status::InvalidArgument(where + "not valid JSON: expected ',' or '}' at offset " +
                                    std::to_string(i));
   }
@@ -170,15 +183,9 @@ Status EventsFromBody(std::string_view body, std::vector<EventData>* out, bool* 
     if (Status s = EventFromObject(body, &i, where, max_depth, &event); !s.ok()) return s;
     out->push_back(std::move(event));
     if (!array) break;
-    i = SkipSpace(body, i);
-    if (i < body.size() && body[i] == ',') {
-      i = SkipSpace(body, i + 1);
-      continue;
-    }
-    if (i < body.size() && body[i] == ']') {
-      ++i;
-      break;
-    }
+    const After after = TakeSeparator(body, &i, ']');
+    if (after == After::kComma) continue;
+    if (after == After::kClose) break;
     return bad_json("the body is not valid JSON: expected ',' or ']' after event " +
                     std::to_string(n));
   }

@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "json/hex.h"
+
 namespace evlog::json {
 
 namespace {
@@ -24,19 +26,12 @@ std::string Describe(std::string_view text, size_t i) {
   return std::string("unexpected '") + static_cast<char>(c) + "'";
 }
 
-int Hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // The code unit of the \uXXXX escape at text[i] ('\\'), or -1.
 int32_t Escape4(std::string_view text, size_t i) {
   if (i + 6 > text.size() || text[i] != '\\' || text[i + 1] != 'u') return -1;
   int32_t v = 0;
   for (size_t k = 2; k < 6; ++k) {
-    const int h = Hex(text[i + k]);
+    const int h = HexDigit(text[i + k]);
     if (h < 0) return -1;
     v = v * 16 + h;
   }

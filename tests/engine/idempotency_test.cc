@@ -19,6 +19,16 @@ using Idempotency = testutil::StoreTest;
 
 std::vector<EventData> TwoWithIds(Uuid a, Uuid b) { return {Ev("X", "1", a), Ev("Y", "2", b)}; }
 
+// `retry` answers with the first append of TwoWithIds to "a-1" in an empty
+// store: versions 1..2 at positions 1..2, deduplicated.
+void ExpectTheOriginalResult(const AppendResult& retry) {
+  EXPECT_TRUE(retry.deduplicated);
+  EXPECT_EQ(retry.streams[0].first_version, Version(1));
+  EXPECT_EQ(retry.streams[0].last_version, Version(2));
+  EXPECT_EQ(retry.streams[0].first_position, Position(1));
+  EXPECT_EQ(retry.streams[0].last_position, Position(2));
+}
+
 TEST_F(Idempotency, RetryReturnsTheOriginalResultAndWritesNothing) {
   Uuid a = Uuid::Random(), b = Uuid::Random();
   auto first = store_->Append("a-1", ExpectedVersion::NoStream(), TwoWithIds(a, b));
@@ -27,12 +37,8 @@ TEST_F(Idempotency, RetryReturnsTheOriginalResultAndWritesNothing) {
   // The retry's expected version no longer holds; a retry is not a new decision.
   auto retry = store_->Append("a-1", ExpectedVersion::NoStream(), TwoWithIds(a, b));
   ASSERT_OK(retry.status());
-  EXPECT_TRUE(retry->deduplicated);
   EXPECT_FALSE(first->deduplicated);
-  EXPECT_EQ(retry->streams[0].first_version, Version(1));
-  EXPECT_EQ(retry->streams[0].last_version, Version(2));
-  EXPECT_EQ(retry->streams[0].first_position, Position(1));
-  EXPECT_EQ(retry->streams[0].last_position, Position(2));
+  ExpectTheOriginalResult(*retry);
   EXPECT_EQ(store_->LastPosition(), Position(3));
 }
 
@@ -42,11 +48,7 @@ TEST_F(Idempotency, RetryAfterReopenIsStillDeduplicated) {
   Reopen();
   auto retry = store_->Append("a-1", ExpectedVersion::Any(), TwoWithIds(a, b));
   ASSERT_OK(retry.status());
-  EXPECT_TRUE(retry->deduplicated);
-  EXPECT_EQ(retry->streams[0].first_version, Version(1));
-  EXPECT_EQ(retry->streams[0].last_version, Version(2));
-  EXPECT_EQ(retry->streams[0].first_position, Position(1));
-  EXPECT_EQ(retry->streams[0].last_position, Position(2));
+  ExpectTheOriginalResult(*retry);
   EXPECT_EQ(store_->LastPosition(), Position(2));
   EXPECT_EQ(ReadAll().size(), 2u);
 }

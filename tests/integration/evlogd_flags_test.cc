@@ -17,6 +17,17 @@ namespace {
 
 int ExitCode(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
 
+// `evlogd`, on `port`, serves a client with `options`, then exits 0 on
+// SIGTERM.
+void ExpectServesThenExitsCleanly(ChildProcess& evlogd, uint16_t port, ClientOptions options = {}) {
+  options.port = port;
+  Result<std::unique_ptr<Client>> c = Client::Connect(options);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE((*c)->Stats().ok());
+  c->reset();
+  EXPECT_EQ(ExitCode(evlogd.KillAndWait(SIGTERM)), 0);
+}
+
 TEST(Evlogd, ANonLoopbackAddressIsRefusedWithoutAllowRemote) {
   TempDir dir;
   auto child = ChildProcess::Start({EVLOGD_PATH, "--db", dir.Sub("s"), "--listen", "0.0.0.0:0"});
@@ -61,15 +72,11 @@ TEST(Evlogd, OutOfRangeWriteTimeoutAndQueuedBytesAreUsageErrors) {
   }
   // In range, including 0 for "never", it serves.
   uint16_t port = 0;
-  auto child = StartEvlogd({"--db", dir.Sub("s"), "--listen", "127.0.0.1:0", "--write-timeout",
-                            "0", "--max-queued-bytes", "1048576"},
+  auto child = StartEvlogd({"--db", dir.Sub("s"), "--listen", "127.0.0.1:0", "--write-timeout", "0",
+                            "--max-queued-bytes", "1048576"},
                            port);
   ASSERT_NE(child, nullptr);
-  Result<std::unique_ptr<Client>> c = Client::Connect({.port = port});
-  ASSERT_TRUE(c.ok()) << c.status().ToString();
-  EXPECT_TRUE((*c)->Stats().ok());
-  c->reset();
-  EXPECT_EQ(ExitCode(child->KillAndWait(SIGTERM)), 0);
+  ExpectServesThenExitsCleanly(*child, port);
 }
 
 TEST(Evlogd, TokenFileIsRequiredOfEveryClient) {
@@ -85,11 +92,7 @@ TEST(Evlogd, TokenFileIsRequiredOfEveryClient) {
   ASSERT_FALSE(wrong.ok());
   EXPECT_TRUE(wrong.status().IsInvalidArgument()) << wrong.status().ToString();
   // The trailing newline of the file is not part of the token.
-  Result<std::unique_ptr<Client>> right = Client::Connect({.port = port, .token = "correct horse"});
-  ASSERT_TRUE(right.ok()) << right.status().ToString();
-  EXPECT_TRUE((*right)->Stats().ok());
-  right->reset();
-  EXPECT_EQ(ExitCode(child->KillAndWait(SIGTERM)), 0);
+  ExpectServesThenExitsCleanly(*child, port, {.token = "correct horse"});
 }
 
 TEST(Evlogd, AnEmptyOrMissingTokenFileIsAUsageError) {

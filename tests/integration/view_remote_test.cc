@@ -5,7 +5,9 @@
 #include <atomic>
 #include <cstdio>
 #include <future>
-#include <thread>
+#include <mutex>
+#include <optional>
+#include <variant>
 
 #include "integration/daemon_fixture.h"
 #include "testutil/store_fixture.h"
@@ -27,7 +29,8 @@ Result<std::unique_ptr<View>> OpenLastValueView(Store& store, ViewHandler handle
   return store.OpenView({.name = "last"}, std::move(handler));
 }
 
-// `streams` streams row-0000000..., one event each, in appends of 100 (the most streams one append may name).
+// `streams` streams row-0000000..., one event each, in appends of 100 (the most streams one append
+// may name).
 Position AppendRows(Store& store, int streams) {
   Position last;
   for (int first = 0; first < streams; first += 100) {
@@ -71,23 +74,42 @@ TEST_F(RemoteViews, ScanLongerThanOneResponsePageIsCollectedWhole) {
   EXPECT_EQ(after->front().first, "row-0010498");
 }
 
+// Holds a view's handler from Close() until Open() (once): Pass() waits
+// while the gate is closed.
+class Gate {
+ public:
+  void Close() { closed_ = true; }
+  void Open() {
+    std::call_once(opened_, [&] { open_.set_value(); });
+  }
+  void Pass() {
+    if (closed_) released_.wait();
+  }
+
+ private:
+  std::atomic<bool> closed_{false};
+  std::promise<void> open_;
+  std::shared_future<void> released_ = open_.get_future().share();
+  std::once_flag opened_;
+};
+
 TEST_F(RemoteViews, WaitAnswersOnceTheViewHasAppliedThePosition) {
-  // Holds the view's handler until released (also when the test fails).
-  std::atomic<bool> held{false};
-  struct Release {
-    std::atomic<bool>& held;
-    ~Release() { held = false; }
-  } release{held};
-  auto view = OpenLastValueView(*store_, [&](const std::vector<OwnedEvent>& events,
-                                             ViewWriter& out) {
-    while (held) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    for (const OwnedEvent& e : events) out.Put(e.stream, e.data);
-    return Status::OK();
-  });
+  Gate gate;
+  auto view =
+      OpenLastValueView(*store_, [&](const std::vector<OwnedEvent>& events, ViewWriter& out) {
+        gate.Pass();
+        for (const OwnedEvent& e : events) out.Put(e.stream, e.data);
+        return Status::OK();
+      });
   ASSERT_TRUE(view.ok());
+  // Opens the gate before the view goes, also when the test fails.
+  struct OpenAtExit {
+    Gate& gate;
+    ~OpenAtExit() { gate.Open(); }
+  } open_at_exit{gate};
   // A view exists for queries once it has applied its first batch.
   ASSERT_TRUE((*view)->WaitFor(AppendRows(*store_, 1), std::chrono::seconds(30)).ok());
-  held = true;
+  gate.Close();
   Result<std::unique_ptr<Client>> c = Connect();
   ASSERT_TRUE(c.ok());
   auto appended = (*c)->Append([] {
@@ -98,19 +120,37 @@ TEST_F(RemoteViews, WaitAnswersOnceTheViewHasAppliedThePosition) {
   ASSERT_TRUE(appended.ok());
   const Position target = appended->streams[0].last_position;
 
-  // The view is held: a short wait times out, a long one is answered once
-  // the view applies the event.
+  // The view is held: a short wait times out.
   auto early = (*c)->ViewWait("last", target, std::chrono::milliseconds(100));
   EXPECT_TRUE(early.status().IsTimedOut()) << early.status().ToString();
-  Client& client = **c;
-  auto waiting = std::async(std::launch::async, [&] {
-    return client.ViewWait("last", target, std::chrono::seconds(30));
-  });
-  EXPECT_EQ(waiting.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
-  held = false;
-  Result<Store::ViewProgress> done = waiting.get();
-  ASSERT_TRUE(done.ok()) << done.status().ToString();
-  EXPECT_GE(done->position, target);
+
+  // A long wait stays open: a request sent after it on the same session is
+  // answered first (the barrier), with the view still short of the target.
+  auto raw = RawSession::Connect(port());
+  ASSERT_NE(raw, nullptr);
+  ASSERT_TRUE(raw->Hello());
+  ASSERT_TRUE(raw->Send(server::EncodeRequest(
+      server::Request{2, server::ViewWaitRequest{"last", target, std::chrono::seconds(30)}})));
+  ASSERT_TRUE(
+      raw->Send(server::EncodeRequest(server::Request{3, server::GetViewProgressRequest{"last"}})));
+  std::optional<server::Response> barrier = raw->ReadResponse();
+  ASSERT_TRUE(barrier.has_value());
+  ASSERT_EQ(barrier->request_id, 3u) << "the wait was answered while the view was held";
+  auto* held = std::get_if<Store::ViewProgress>(&barrier->body);
+  ASSERT_NE(held, nullptr);
+  EXPECT_LT(held->position, target);
+
+  // Once the view applies the event, the wait is answered.
+  gate.Open();
+  std::optional<server::Response> done = raw->ReadResponse();
+  ASSERT_TRUE(done.has_value());
+  EXPECT_EQ(done->request_id, 2u);
+  auto* progress = std::get_if<Store::ViewProgress>(&done->body);
+  ASSERT_NE(progress, nullptr);
+  EXPECT_GE(progress->position, target);
+  Result<Store::ViewProgress> again = (*c)->ViewWait("last", target, std::chrono::seconds(30));
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_GE(again->position, target);
   EXPECT_TRUE((*c)->ViewWait("nope", target, std::chrono::seconds(1)).status().IsNotFound());
 }
 

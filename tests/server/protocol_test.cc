@@ -18,14 +18,21 @@ std::vector<uint8_t> MessageOf(const std::string& frame) {
   return std::vector<uint8_t>(frame.begin() + kFrameHeaderBytes, frame.end());
 }
 
-Request MustDecodeRequest(const std::string& frame) {
+// What `decode` (DecodeRequest, DecodeResponse) makes of a complete frame;
+// a test failure, and an empty message, if it does not decode.
+template <class Message, class Decode>
+Message MustDecode(const std::string& frame, Decode decode) {
   const std::vector<uint8_t> m = MessageOf(frame);
-  auto decoded = DecodeRequest(m);
+  auto decoded = decode(m);
   if (auto* e = std::get_if<ProtocolError>(&decoded)) {
     ADD_FAILURE() << "decode failed: " << e->message;
-    return Request{};
+    return Message{};
   }
-  return std::get<Request>(std::move(decoded));
+  return std::get<Message>(std::move(decoded));
+}
+
+Request MustDecodeRequest(const std::string& frame) {
+  return MustDecode<Request>(frame, DecodeRequest);
 }
 
 ProtocolError MustFailRequest(std::span<const uint8_t> message) {
@@ -38,13 +45,7 @@ ProtocolError MustFailRequest(std::span<const uint8_t> message) {
 }
 
 Response MustDecodeResponse(const std::string& frame) {
-  const std::vector<uint8_t> m = MessageOf(frame);
-  auto decoded = DecodeResponse(m);
-  if (auto* e = std::get_if<ProtocolError>(&decoded)) {
-    ADD_FAILURE() << "decode failed: " << e->message;
-    return Response{};
-  }
-  return std::get<Response>(std::move(decoded));
+  return MustDecode<Response>(frame, DecodeResponse);
 }
 
 // A Message built by hand, for bodies the encoders would never produce.

@@ -73,7 +73,8 @@ int CheckAppendArgs(const AppendArgs& args, ExpectedVersion* expected, Durabilit
 // --each: every line is its own append, made and printed before the next
 // line is read, so a pipe sees each result as soon as it is acknowledged.
 // A bad line stops the run; the lines before it stay written.
-int AppendEach(EventStore& store, const std::string& stream, Durability durability, std::istream& in) {
+int AppendEach(EventStore& store, const std::string& stream, Durability durability,
+               std::istream& in) {
   std::string line;
   for (size_t n = 1; std::getline(in, line); ++n) {
     if (IsBlank(line)) continue;
@@ -141,103 +142,101 @@ int RunAppend(const Target& target, const AppendArgs& args, std::istream& in) {
     }
   }
 
-  auto store = OpenStore(target, OpenMode::kCreate);
-  if (!store.ok()) return ReportOpenError(target, store.status());
-  AppendRequest request{.streams = {{args.stream, expected, std::move(events)}},
-                        .durability = durability};
-  auto r = (*store)->Append(std::move(request));
-  if (!r.ok()) return ReportError(r.status());
-  PrintResult(*r);
-  return kExitOk;
+  return WithStore(target, OpenMode::kCreate, [&](EventStore& store) {
+    AppendRequest request{.streams = {{args.stream, expected, std::move(events)}},
+                          .durability = durability};
+    auto r = store.Append(std::move(request));
+    if (!r.ok()) return ReportError(r.status());
+    PrintResult(*r);
+    return kExitOk;
+  });
 }
 
 int RunRead(const Target& target, const ReadArgs& args) {
-  auto store = OpenStore(target, OpenMode::kRead);
-  if (!store.ok()) return ReportOpenError(target, store.status());
-  ReadStreamOptions options;
-  if (args.from) options.from = Version(*args.from);
-  if (args.count) options.max_count = *args.count;
-  options.direction = args.backward ? Direction::kBackward : Direction::kForward;
-  return PrintEvents((*store)->ReadStream(args.stream, options));
+  return WithStore(target, OpenMode::kRead, [&](EventStore& store) {
+    ReadStreamOptions options;
+    if (args.from) options.from = Version(*args.from);
+    if (args.count) options.max_count = *args.count;
+    options.direction = args.backward ? Direction::kBackward : Direction::kForward;
+    return PrintEvents(store.ReadStream(args.stream, options));
+  });
 }
 
 int RunReadAll(const Target& target, const ReadAllArgs& args) {
   if (!args.category.empty() && !args.type.empty()) {
     return ReportUsage("read-all takes --category or --type, not both");
   }
-  auto store = OpenStore(target, OpenMode::kRead);
-  if (!store.ok()) return ReportOpenError(target, store.status());
-  ReadAllOptions options;
-  if (args.from) options.from = Position(*args.from);
-  if (args.count) options.max_count = *args.count;
-  options.category = args.category;
-  options.event_type = args.type;
-  return PrintEvents((*store)->ReadAll(options));
+  return WithStore(target, OpenMode::kRead, [&](EventStore& store) {
+    ReadAllOptions options;
+    if (args.from) options.from = Position(*args.from);
+    if (args.count) options.max_count = *args.count;
+    options.category = args.category;
+    options.event_type = args.type;
+    return PrintEvents(store.ReadAll(options));
+  });
 }
 
 int RunStreams(const Target& target, const std::string& category) {
-  auto store = OpenStore(target, OpenMode::kRead);
-  if (!store.ok()) return ReportOpenError(target, store.status());
-  auto streams = (*store)->ListStreams({.category = category});
-  if (!streams.ok()) return ReportError(streams.status());
-  for (const StreamInfo& s : *streams) {
-    Json j;
-    j["stream"] = s.name;
-    j["version"] = s.version.value();
-    std::cout << Dump(j) << '\n';
-  }
-  std::cout.flush();
-  return kExitOk;
+  return WithStore(target, OpenMode::kRead, [&](EventStore& store) {
+    auto streams = store.ListStreams({.category = category});
+    if (!streams.ok()) return ReportError(streams.status());
+    for (const StreamInfo& s : *streams) {
+      Json j;
+      j["stream"] = s.name;
+      j["version"] = s.version.value();
+      std::cout << Dump(j) << '\n';
+    }
+    std::cout.flush();
+    return kExitOk;
+  });
 }
 
 int RunStats(const Target& target) {
-  auto store = OpenStore(target, OpenMode::kRead);
-  if (!store.ok()) return ReportOpenError(target, store.status());
-  auto stats = (*store)->Stats();
-  if (!stats.ok()) return ReportError(stats.status());
-  auto metrics = (*store)->Metrics();
-  if (!metrics.ok()) return ReportError(metrics.status());
-  Json j;
-  j["events"] = stats->appended;
-  j["streams"] = stats->streams;
-  j["last_position"] = stats->last_position.value();
-  j["disk_bytes"] = stats->disk_bytes;
-  j["metrics"] = MetricsToJson(*metrics);
-  std::cout << Dump(j) << std::endl;
-  return kExitOk;
+  return WithStore(target, OpenMode::kRead, [&](EventStore& store) {
+    auto stats = store.Stats();
+    if (!stats.ok()) return ReportError(stats.status());
+    auto metrics = store.Metrics();
+    if (!metrics.ok()) return ReportError(metrics.status());
+    const Json j = {{"events", stats->appended},
+                    {"streams", stats->streams},
+                    {"last_position", stats->last_position.value()},
+                    {"disk_bytes", stats->disk_bytes},
+                    {"metrics", MetricsToJson(*metrics)}};
+    std::cout << Dump(j) << std::endl;
+    return kExitOk;
+  });
 }
 
 int RunCompact(const Target& target) {
-  auto store = OpenStore(target, OpenMode::kWrite);
-  if (!store.ok()) return ReportOpenError(target, store.status());
-  if (Status s = (*store)->Compact(); !s.ok()) return ReportError(s);
-  auto stats = (*store)->Stats();
-  if (!stats.ok()) return ReportError(stats.status());
-  Json j;
-  j["compacted"] = true;
-  j["disk_bytes"] = stats->disk_bytes;
-  std::cout << Dump(j) << std::endl;
-  return kExitOk;
+  return WithStore(target, OpenMode::kWrite, [&](EventStore& store) {
+    if (Status s = store.Compact(); !s.ok()) return ReportError(s);
+    auto stats = store.Stats();
+    if (!stats.ok()) return ReportError(stats.status());
+    Json j;
+    j["compacted"] = true;
+    j["disk_bytes"] = stats->disk_bytes;
+    std::cout << Dump(j) << std::endl;
+    return kExitOk;
+  });
 }
 
 int RunVerify(const Target& target) {
-  auto store = OpenStore(target, OpenMode::kRead);
-  if (!store.ok()) return ReportOpenError(target, store.status());
-  auto report = (*store)->Verify();
-  if (!report.ok()) return ReportError(report.status());
-  Json j;
-  j["ok"] = report->ok();
-  j["events"] = report->events;
-  j["streams"] = report->streams;
-  j["last_position"] = report->last_position.value();
-  j["reclaimed"] = report->reclaimed;
-  j["index_entries"] = report->index_entries;
-  if (!report->ok()) {
-    j["problem_count"] = report->problem_count;
-    j["problems"] = report->problems;
-  }
-  std::cout << Dump(j) << std::endl;
-  return report->ok() ? kExitOk : kExitCorrupt;
+  return WithStore(target, OpenMode::kRead, [&](EventStore& store) {
+    auto report = store.Verify();
+    if (!report.ok()) return ReportError(report.status());
+    Json j = {{"ok", report->ok()},
+              {"events", report->events},
+              {"streams", report->streams},
+              {"last_position", report->last_position.value()},
+              {"reclaimed", report->reclaimed},
+              {"index_entries", report->index_entries}};
+    if (!report->ok()) {
+      j["problem_count"] = report->problem_count;
+      j["problems"] = report->problems;
+    }
+    std::cout << Dump(j) << std::endl;
+    return report->ok() ? kExitOk : kExitCorrupt;
+  });
 }
 
 }  // namespace evlog::cli

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "cli/cli_error.h"
 #include "cli/target.h"
 #include "evlog/store.h"
 
@@ -95,6 +96,27 @@ int RunRestore(const Target& target, const std::string& backup, bool force);
 // kExitUnreachable when the daemon could not be reached or refused the
 // session.
 int ReportOpenError(const Target& target, const Status& status);
+
+// Runs `command(store)` on the target's store opened as `mode` and returns
+// its exit code; a store that does not open is reported (ReportOpenError).
+template <class Command>
+int WithStore(const Target& target, OpenMode mode, Command command) {
+  auto store = OpenStore(target, mode);
+  if (!store.ok()) return ReportOpenError(target, store.status());
+  return command(**store);
+}
+
+// Runs `call(store)` on the target's store opened as `mode` and hands its
+// value to `print`, which returns the exit code; an error (opening, or the
+// call's) is reported.
+template <class Call, class Print>
+int PrintResult(const Target& target, OpenMode mode, Call call, Print print) {
+  return WithStore(target, mode, [&](EventStore& store) {
+    auto result = call(store);
+    if (!result.ok()) return ReportError(result.status());
+    return print(*result);
+  });
+}
 
 // Prints `event` as a JSON line.
 void PrintEvent(const RecordedEvent& event);

@@ -35,49 +35,55 @@ bool ParseStart(const std::string& text, FeedStart* out) {
   return true;
 }
 
+// Prints view `view`'s progress as {"view","generation","position"}.
+int PrintProgress(const std::string& view, const Store::ViewProgress& progress) {
+  Json j;
+  j["view"] = view;
+  j["generation"] = progress.generation;
+  j["position"] = progress.position.value();
+  std::cout << Dump(j) << std::endl;
+  return kExitOk;
+}
+
 // A view's handler is application code, so the process that runs the view
 // rebuilds it: the CLI leaves a request, then follows the progress the view
 // stores, with a progress bar on a terminal.
 int RebuildView(const Target& target, const std::string& name) {
-  auto store = OpenStore(target, OpenMode::kRead);
-  if (!store.ok()) return ReportOpenError(target, store.status());
-  auto before = (*store)->GetViewProgress(name);
-  if (!before.ok()) return ReportError(before.status());
-  if (Status s = (*store)->RequestViewRebuild(name); !s.ok()) return ReportError(s);
-  const bool terminal = isatty(STDERR_FILENO) != 0;
-  constexpr auto kPatience = std::chrono::seconds(15);
-  auto last_change = std::chrono::steady_clock::now();
-  Store::ViewProgress seen = *before;
-  for (;;) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    if (Status s = (*store)->CatchUp(); !s.ok()) return ReportError(s);
-    auto now = (*store)->GetViewProgress(name);
-    if (!now.ok()) return ReportError(now.status());
-    if (now->generation > before->generation) {
-      if (terminal) std::cerr << "\r\033[K";
-      Json j;
-      j["view"] = name;
-      j["generation"] = now->generation;
-      j["position"] = now->position.value();
-      std::cout << Dump(j) << std::endl;
-      return kExitOk;
-    }
-    if (now->rebuild_position != seen.rebuild_position) {
-      last_change = std::chrono::steady_clock::now();
-      seen = *now;
-      if (terminal && now->rebuild_target.value() > 0) {
-        uint64_t done = now->rebuild_position.value(), total = now->rebuild_target.value();
-        int width = 30, filled = static_cast<int>(width * std::min(done, total) / total);
-        std::cerr << "\rrebuilding " << name << " [" << std::string(filled, '#')
-                  << std::string(width - filled, ' ') << "] " << done << "/" << total << std::flush;
+  return WithStore(target, OpenMode::kRead, [&](EventStore& store) {
+    auto before = store.GetViewProgress(name);
+    if (!before.ok()) return ReportError(before.status());
+    if (Status s = store.RequestViewRebuild(name); !s.ok()) return ReportError(s);
+    const bool terminal = isatty(STDERR_FILENO) != 0;
+    constexpr auto kPatience = std::chrono::seconds(15);
+    auto last_change = std::chrono::steady_clock::now();
+    Store::ViewProgress seen = *before;
+    for (;;) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (Status s = store.CatchUp(); !s.ok()) return ReportError(s);
+      auto now = store.GetViewProgress(name);
+      if (!now.ok()) return ReportError(now.status());
+      if (now->generation > before->generation) {
+        if (terminal) std::cerr << "\r\033[K";
+        return PrintProgress(name, *now);
       }
-    } else if (std::chrono::steady_clock::now() - last_change > kPatience) {
-      (void)(*store)->CancelViewRebuild(name);
-      return ReportError(
-          Status::TimedOut("no process picked up the rebuild of view '" + name +
-                           "' within 15 s; a view is rebuilt by the application that runs it"));
+      if (now->rebuild_position != seen.rebuild_position) {
+        last_change = std::chrono::steady_clock::now();
+        seen = *now;
+        if (terminal && now->rebuild_target.value() > 0) {
+          uint64_t done = now->rebuild_position.value(), total = now->rebuild_target.value();
+          int width = 30, filled = static_cast<int>(width * std::min(done, total) / total);
+          std::cerr << "\rrebuilding " << name << " [" << std::string(filled, '#')
+                    << std::string(width - filled, ' ') << "] " << done << "/" << total
+                    << std::flush;
+        }
+      } else if (std::chrono::steady_clock::now() - last_change > kPatience) {
+        (void)store.CancelViewRebuild(name);
+        return ReportError(
+            Status::TimedOut("no process picked up the rebuild of view '" + name +
+                             "' within 15 s; a view is rebuilt by the application that runs it"));
+      }
     }
-  }
+  });
 }
 
 // tail without --follow: what is committed now, a read of the global log
@@ -139,47 +145,44 @@ int RunTail(const Target& target, const TailArgs& args) {
 }
 
 int RunSubscriptions(const Target& target) {
-  auto store = OpenStore(target, OpenMode::kRead);
-  if (!store.ok()) return ReportOpenError(target, store.status());
-  auto subs = (*store)->ListSubscriptions();
-  if (!subs.ok()) return ReportError(subs.status());
-  for (const SubscriptionInfo& info : *subs) {
-    Json j;
-    j["name"] = info.name;
-    j["checkpoint"] = info.checkpoint.value();
-    j["lag"] = info.lag;
-    j["parked"] = info.parked;
-    std::cout << Dump(j) << '\n';
-  }
-  std::cout.flush();
-  return kExitOk;
+  return WithStore(target, OpenMode::kRead, [&](EventStore& store) {
+    auto subs = store.ListSubscriptions();
+    if (!subs.ok()) return ReportError(subs.status());
+    for (const SubscriptionInfo& info : *subs) {
+      Json j;
+      j["name"] = info.name;
+      j["checkpoint"] = info.checkpoint.value();
+      j["lag"] = info.lag;
+      j["parked"] = info.parked;
+      std::cout << Dump(j) << '\n';
+    }
+    std::cout.flush();
+    return kExitOk;
+  });
 }
 
 int RunParked(const Target& target, const std::string& name) {
-  auto store = OpenStore(target, OpenMode::kRead);
-  if (!store.ok()) return ReportOpenError(target, store.status());
-  auto parked = (*store)->ListParked(name);
-  if (!parked.ok()) return ReportError(parked.status());
-  for (const ParkedEvent& p : *parked) {
-    ObjectText j;
-    AddEventFields(p.event.view(), &j);
-    j.String("error", p.error).Bool("replayed", p.replayed);
-    std::cout << OneLine(j.Finish()) << '\n';
-  }
-  std::cout.flush();
-  return kExitOk;
+  return PrintResult(
+      target, OpenMode::kRead, [&](EventStore& store) { return store.ListParked(name); },
+      [](const std::vector<ParkedEvent>& parked) {
+        for (const ParkedEvent& p : parked) {
+          ObjectText j;
+          AddEventFields(p.event.view(), &j);
+          j.String("error", p.error).Bool("replayed", p.replayed);
+          std::cout << OneLine(j.Finish()) << '\n';
+        }
+        std::cout.flush();
+        return kExitOk;
+      });
 }
 
 int RunReplayParked(const Target& target, const std::string& name) {
-  auto store = OpenStore(target, OpenMode::kWrite);
-  if (!store.ok()) return ReportOpenError(target, store.status());
-  auto queued = (*store)->ReplayParked(name);
-  if (!queued.ok()) return ReportError(queued.status());
-  Json j;
-  j["subscription"] = name;
-  j["replay_queued"] = *queued;
-  std::cout << Dump(j) << std::endl;
-  return kExitOk;
+  return PrintResult(
+      target, OpenMode::kWrite, [&](EventStore& store) { return store.ReplayParked(name); },
+      [&](uint64_t queued) {
+        std::cout << Dump(Json{{"subscription", name}, {"replay_queued", queued}}) << std::endl;
+        return kExitOk;
+      });
 }
 
 int RunView(const Target& target, const std::string& name, const std::string& action,
@@ -193,35 +196,30 @@ int RunView(const Target& target, const std::string& name, const std::string& ac
   if (action == "wait" && !ParseUint(argument, &wait_for)) {
     return ReportUsage("view wait needs a position, not '" + argument + "'");
   }
-  auto store = OpenStore(target, OpenMode::kRead);
-  if (!store.ok()) return ReportOpenError(target, store.status());
-  if (action == "wait") {
-    auto progress = (*store)->ViewWait(name, Position(wait_for), wait_timeout);
-    if (!progress.ok()) return ReportError(progress.status());
-    Json j;
-    j["view"] = name;
-    j["generation"] = progress->generation;
-    j["position"] = progress->position.value();
-    std::cout << Dump(j) << std::endl;
-    return kExitOk;
-  }
-  if (action == "get") {
-    auto value = (*store)->ViewGet(name, argument);
-    if (!value.ok()) return ReportError(value.status());
-    if (!value->has_value()) {
-      return ReportError(Status::NotFound("view '" + name + "' has no key '" + argument + "'"));
+  return WithStore(target, OpenMode::kRead, [&](EventStore& store) {
+    if (action == "wait") {
+      auto progress = store.ViewWait(name, Position(wait_for), wait_timeout);
+      if (!progress.ok()) return ReportError(progress.status());
+      return PrintProgress(name, *progress);
     }
-    std::cout << OneLine(ObjectText().String("key", argument).Value("value", **value).Finish())
-              << std::endl;
+    if (action == "get") {
+      auto value = store.ViewGet(name, argument);
+      if (!value.ok()) return ReportError(value.status());
+      if (!value->has_value()) {
+        return ReportError(Status::NotFound("view '" + name + "' has no key '" + argument + "'"));
+      }
+      std::cout << OneLine(ObjectText().String("key", argument).Value("value", **value).Finish())
+                << std::endl;
+      return kExitOk;
+    }
+    auto rows = store.ViewScan(name, argument);
+    if (!rows.ok()) return ReportError(rows.status());
+    for (const auto& [key, value] : *rows) {
+      std::cout << OneLine(ObjectText().String("key", key).Value("value", value).Finish()) << '\n';
+    }
+    std::cout.flush();
     return kExitOk;
-  }
-  auto rows = (*store)->ViewScan(name, argument);
-  if (!rows.ok()) return ReportError(rows.status());
-  for (const auto& [key, value] : *rows) {
-    std::cout << OneLine(ObjectText().String("key", key).Value("value", value).Finish()) << '\n';
-  }
-  std::cout.flush();
-  return kExitOk;
+  });
 }
 
 }  // namespace evlog::cli

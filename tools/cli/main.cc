@@ -8,6 +8,7 @@
 
 #include "cli/cli_error.h"
 #include "cli/commands.h"
+#include "command_line/parse.h"
 #include "json/decimal.h"
 
 namespace {
@@ -125,8 +126,8 @@ int main(int argc, char** argv) {
   auto* stats_cmd = app.add_subcommand("stats", "Store statistics");
   auto* verify_cmd =
       app.add_subcommand("verify", "Check every record and index entry; exit 5 if corrupt");
-  auto* compact_cmd = app.add_subcommand(
-      "compact", "Reclaim now the bytes of trimmed, deleted and expired events");
+  auto* compact_cmd =
+      app.add_subcommand("compact", "Reclaim now the bytes of trimmed, deleted and expired events");
 
   TailArgs tail;
   auto* tail_cmd = app.add_subcommand("tail", "Print the change feed");
@@ -198,14 +199,11 @@ int main(int argc, char** argv) {
   auto* demo_cmd =
       app.add_subcommand("demo", "Run the product-inventory demo on a temporary store");
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    return ReportUsage(UsageMessage(app, e));
+  if (std::optional<int> exit = evlog::command_line::ParseCommandLine(
+          app, argc, argv, [](const CLI::App& a, const CLI::ParseError& e) {
+            return ReportUsage(UsageMessage(a, e));
+          })) {
+    return *exit;
   }
 
   if (demo_cmd->parsed()) return RunDemo();

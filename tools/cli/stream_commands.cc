@@ -29,59 +29,59 @@ Json MetadataToJson(const std::string& stream, const StreamMetadata& m) {
 }  // namespace
 
 int RunSnapshot(const Target& target, const std::string& stream) {
-  auto store = OpenStore(target, OpenMode::kRead);
-  if (!store.ok()) return ReportOpenError(target, store.status());
-  auto snapshot = (*store)->LoadSnapshot(stream);
-  if (!snapshot.ok()) return ReportError(snapshot.status());
-  if (!snapshot->has_value()) {
-    return ReportError(Status::NotFound("stream '" + stream + "' has no snapshot"));
-  }
-  ObjectText j;
-  j.String("stream", stream)
-      .Number("version", (*snapshot)->version.value())
-      .String("time", FormatTime((*snapshot)->timestamp_us))
-      .Value("state", (*snapshot)->state);
-  std::cout << OneLine(j.Finish()) << std::endl;
-  return kExitOk;
+  return WithStore(target, OpenMode::kRead, [&](EventStore& store) {
+    auto snapshot = store.LoadSnapshot(stream);
+    if (!snapshot.ok()) return ReportError(snapshot.status());
+    if (!snapshot->has_value()) {
+      return ReportError(Status::NotFound("stream '" + stream + "' has no snapshot"));
+    }
+    ObjectText j;
+    j.String("stream", stream)
+        .Number("version", (*snapshot)->version.value())
+        .String("time", FormatTime((*snapshot)->timestamp_us))
+        .Value("state", (*snapshot)->state);
+    std::cout << OneLine(j.Finish()) << std::endl;
+    return kExitOk;
+  });
 }
 
 int RunTrim(const Target& target, const std::string& stream, uint64_t before) {
-  auto store = OpenStore(target, OpenMode::kWrite);
-  if (!store.ok()) return ReportOpenError(target, store.status());
-  auto first = (*store)->TrimStream(stream, {.before = Version(before)});
-  if (!first.ok()) return ReportError(first.status());
-  Json j;
-  j["stream"] = stream;
-  j["truncate_before"] = first->value();
-  std::cout << Dump(j) << std::endl;
-  return kExitOk;
+  return WithStore(target, OpenMode::kWrite, [&](EventStore& store) {
+    auto first = store.TrimStream(stream, {.before = Version(before)});
+    if (!first.ok()) return ReportError(first.status());
+    Json j;
+    j["stream"] = stream;
+    j["truncate_before"] = first->value();
+    std::cout << Dump(j) << std::endl;
+    return kExitOk;
+  });
 }
 
 int RunMetadata(const Target& target, const std::string& stream, const MetadataArgs& args) {
   const bool change = args.max_count || args.max_age || args.truncate_before;
-  auto store = OpenStore(target, change ? OpenMode::kWrite : OpenMode::kRead);
-  if (!store.ok()) return ReportOpenError(target, store.status());
-  auto metadata = (*store)->GetStreamMetadata(stream);
-  if (!metadata.ok()) return ReportError(metadata.status());
-  if (change) {
-    if (args.max_count) metadata->max_count = *args.max_count;
-    if (args.max_age) metadata->max_age_seconds = *args.max_age;
-    if (args.truncate_before) metadata->truncate_before = Version(*args.truncate_before);
-    if (Status s = (*store)->SetStreamMetadata(stream, *metadata); !s.ok()) return ReportError(s);
-  }
-  std::cout << Dump(MetadataToJson(stream, *metadata)) << std::endl;
-  return kExitOk;
+  return WithStore(target, change ? OpenMode::kWrite : OpenMode::kRead, [&](EventStore& store) {
+    auto metadata = store.GetStreamMetadata(stream);
+    if (!metadata.ok()) return ReportError(metadata.status());
+    if (change) {
+      if (args.max_count) metadata->max_count = *args.max_count;
+      if (args.max_age) metadata->max_age_seconds = *args.max_age;
+      if (args.truncate_before) metadata->truncate_before = Version(*args.truncate_before);
+      if (Status s = store.SetStreamMetadata(stream, *metadata); !s.ok()) return ReportError(s);
+    }
+    std::cout << Dump(MetadataToJson(stream, *metadata)) << std::endl;
+    return kExitOk;
+  });
 }
 
 int RunDelete(const Target& target, const std::string& stream, bool hard) {
-  auto store = OpenStore(target, OpenMode::kWrite);
-  if (!store.ok()) return ReportOpenError(target, store.status());
-  if (Status s = (*store)->DeleteStream(stream, hard); !s.ok()) return ReportError(s);
-  Json j;
-  j["stream"] = stream;
-  j["deleted"] = hard ? "hard" : "soft";
-  std::cout << Dump(j) << std::endl;
-  return kExitOk;
+  return WithStore(target, OpenMode::kWrite, [&](EventStore& store) {
+    if (Status s = store.DeleteStream(stream, hard); !s.ok()) return ReportError(s);
+    Json j;
+    j["stream"] = stream;
+    j["deleted"] = hard ? "hard" : "soft";
+    std::cout << Dump(j) << std::endl;
+    return kExitOk;
+  });
 }
 
 }  // namespace evlog::cli

@@ -16,10 +16,13 @@
 #include <string>
 
 #include "evlog/store.h"
+#include "example.h"
 
 using nlohmann::json;
 
 namespace {
+
+int Fail(const std::string& what) { return evlog::examples::Fail("cdc_mapper", what); }
 
 // A stable id for the domain event made from the change at `position`.
 evlog::Uuid IdFor(evlog::Position position) {
@@ -28,22 +31,12 @@ evlog::Uuid IdFor(evlog::Position position) {
   return evlog::Uuid(b);
 }
 
-int Fail(const std::string& what) {
-  std::fprintf(stderr, "cdc_mapper: %s\n", what.c_str());
-  return 1;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string dir =
-      argc > 1
-          ? argv[1]
-          : (std::filesystem::temp_directory_path() / ("evlog-cdc-" + std::to_string(::getpid())))
-                .string();
-  auto opened = evlog::Store::Open({}, dir);
-  if (!opened.ok()) return Fail(opened.status().ToString());
-  evlog::Store& store = **opened;
+  evlog::examples::ExampleStore example(argc, argv, "evlog-cdc-");
+  if (!example.status().ok()) return Fail(example.status().ToString());
+  evlog::Store& store = example.store();
 
   // The "database" writes its change records first, as DynamoDB would.
   std::map<std::string, json> table;
@@ -123,7 +116,6 @@ int main(int argc, char** argv) {
   if (mapped != 120) return Fail("expected 120 domain events, got " + std::to_string(mapped));
   if (failures.load() == 0) return Fail("no retry happened");
   mapper->reset();
-  opened->reset();
-  if (argc <= 1) std::filesystem::remove_all(dir);
+  example.Finish();
   return 0;
 }

@@ -15,10 +15,13 @@
 
 #include "evlog/aggregate.h"
 #include "evlog/store.h"
+#include "example.h"
 
 using nlohmann::json;
 
 namespace {
+
+int Fail(const std::string& what) { return evlog::examples::Fail("inventory", what); }
 
 struct Product {
   bool created = false;
@@ -43,24 +46,15 @@ evlog::Result<std::vector<evlog::EventData>> Reserve(const Product& p, long quan
   return std::vector<evlog::EventData>{Event("ProductReserved", {{"quantity", quantity}})};
 }
 
-int Fail(const std::string& what) {
-  std::fprintf(stderr, "inventory: %s\n", what.c_str());
-  return 1;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string dir = argc > 1 ? argv[1]
-                             : (std::filesystem::temp_directory_path() /
-                                ("evlog-inventory-" + std::to_string(::getpid())))
-                                   .string();
-  auto opened = evlog::Store::Open({}, dir);
-  if (!opened.ok()) return Fail(opened.status().ToString());
-  evlog::Store& store = **opened;
+  evlog::examples::ExampleStore example(argc, argv, "evlog-inventory-");
+  if (!example.status().ok()) return Fail(example.status().ToString());
+  evlog::Store& store = example.store();
   // What the clerks do needs only the EventStore interface: with
-  // `evlog::Client::Connect(...)` in place of Store::Open they would work
-  // through evlogd unchanged. The view runs here, beside the store.
+  // `evlog::Client::Connect(...)` in place of the Store::Open in example.h
+  // they would work through evlogd unchanged. The view runs here, beside the store.
   evlog::EventStore& shop = store;
 
   // The availability view: product -> units available.
@@ -130,7 +124,6 @@ int main(int argc, char** argv) {
   }
   std::printf("8 clerks, %ld conflicts retried, nothing oversold\n", conflicts.load());
   view->reset();
-  opened->reset();
-  if (argc <= 1) std::filesystem::remove_all(dir);
+  example.Finish();
   return 0;
 }

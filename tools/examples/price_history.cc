@@ -13,10 +13,13 @@
 
 #include "evlog/aggregate.h"
 #include "evlog/store.h"
+#include "example.h"
 
 using nlohmann::json;
 
 namespace {
+
+int Fail(const std::string& what) { return evlog::examples::Fail("price_history", what); }
 
 struct Product {
   bool created = false;
@@ -71,21 +74,12 @@ evlog::Status Project(const std::vector<evlog::OwnedEvent>& events, evlog::ViewW
   return evlog::Status::OK();
 }
 
-int Fail(const std::string& what) {
-  std::fprintf(stderr, "price_history: %s\n", what.c_str());
-  return 1;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string dir = argc > 1 ? argv[1]
-                             : (std::filesystem::temp_directory_path() /
-                                ("evlog-prices-" + std::to_string(::getpid())))
-                                   .string();
-  auto opened = evlog::Store::Open({}, dir);
-  if (!opened.ok()) return Fail(opened.status().ToString());
-  evlog::Store& store = **opened;
+  evlog::examples::ExampleStore example(argc, argv, "evlog-prices-");
+  if (!example.status().ok()) return Fail(example.status().ToString());
+  evlog::Store& store = example.store();
   auto view = store.OpenView({.name = "price-history", .feed = {.category = "price"}}, Project);
   if (!view.ok()) return Fail(view.status().ToString());
 
@@ -120,7 +114,6 @@ int main(int argc, char** argv) {
     return Fail("wrong price history");
   }
   view->reset();
-  opened->reset();
-  if (argc <= 1) std::filesystem::remove_all(dir);
+  example.Finish();
   return 0;
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli/cli_error.h"
+#include "command_line/parse.h"
 #include "evlog/store.h"
 #include "kafka/connector.h"
 #include "kafka/source.h"
@@ -89,12 +90,10 @@ int main(int argc, char** argv) {
   app.add_option("--batch", batch, "Most events per batch (default 100)")
       ->check(CLI::Range(size_t{1}, size_t{100000}));
   app.add_option("-X,--kafka-config", properties, "librdkafka property key=value (repeatable)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    return cli::ReportUsage(e.what());
+  if (std::optional<int> exit = command_line::ParseCommandLine(
+          app, argc, argv,
+          [](const CLI::App&, const CLI::ParseError& e) { return cli::ReportUsage(e.what()); })) {
+    return *exit;
   }
   if (db_dir.empty() == connect.empty()) {
     return cli::ReportUsage("exactly one of --db DIR and --connect HOST:PORT is required");
@@ -168,8 +167,7 @@ int main(int argc, char** argv) {
 
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
-  Log("streaming to topic " + topic +
-      (connect.empty() ? "" : " from " + connect) +
+  Log("streaming to topic " + topic + (connect.empty() ? "" : " from " + connect) +
       (subscription.empty() ? "" : " as subscription " + subscription));
   Status s = (*connector)->Run(g_stop);
   const uint64_t events = (*connector)->delivered_events();

@@ -15,8 +15,18 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "harness/temp_dir.h"
+#include "harness/run_on_store.h"
 #include "loadtest/loadtest.h"
+
+namespace {
+
+// An option shown with its default and checked to lie in [lo, hi].
+template <class T>
+void Ranged(CLI::App& app, const std::string& name, T& value, const std::string& help, T lo, T hi) {
+  app.add_option(name, value, help)->capture_default_str()->check(CLI::Range(lo, hi));
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   evlog::loadtest::LoadOptions o;
@@ -27,48 +37,28 @@ int main(int argc, char** argv) {
       "acknowledged append"};
   app.add_option("--evlogd", o.evlogd, "the evlogd binary")->capture_default_str();
   app.add_option("--db", o.db, "the store (default: a temporary directory, removed afterwards)");
-  app.add_option("--sessions", o.sessions, "well-behaved sessions")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 4096));
-  app.add_option("--pipeline", o.pipeline, "appends in flight per session to its own streams")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 64));
-  app.add_option("--readers", o.readers, "threads reading on the sessions")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 64));
-  app.add_option("--slow-readers", o.slow_readers, "sessions that never read their socket")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 4096));
-  app.add_option("--slow-pipeline", o.slow_pipeline,
-                 "subscriptions and full-page reads each slow reader pipelines at once "
-                 "(0: one subscription, then a page per tick)")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 1024));
-  app.add_option("--preload-mib", o.preload_mib,
-                 "MiB of 512 KiB events in the store before evlogd starts")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 65536));
-  app.add_option("--settle-seconds", o.settle_seconds,
-                 "seconds after the busy sessions close to sample rss_after_close_kib")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 600.0));
-  app.add_option("--malformed", o.malformed, "sessions sending malformed frames")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 4096));
-  app.add_option("--half-open", o.half_open, "sessions sending half a frame, then nothing")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 4096));
-  app.add_option("--seconds", o.seconds, "how long the load runs")
-      ->capture_default_str()
-      ->check(CLI::Range(0.1, 86400.0));
+  Ranged(app, "--sessions", o.sessions, "well-behaved sessions", 1, 4096);
+  Ranged(app, "--pipeline", o.pipeline, "appends in flight per session to its own streams", 1, 64);
+  Ranged(app, "--readers", o.readers, "threads reading on the sessions", 0, 64);
+  Ranged(app, "--slow-readers", o.slow_readers, "sessions that never read their socket", 0, 4096);
+  Ranged(app, "--slow-pipeline", o.slow_pipeline,
+         "subscriptions and full-page reads each slow reader pipelines at once "
+         "(0: one subscription, then a page per tick)",
+         0, 1024);
+  Ranged(app, "--preload-mib", o.preload_mib,
+         "MiB of 512 KiB events in the store before evlogd starts", 0, 65536);
+  Ranged(app, "--settle-seconds", o.settle_seconds,
+         "seconds after the busy sessions close to sample rss_after_close_kib", 0.0, 600.0);
+  Ranged(app, "--malformed", o.malformed, "sessions sending malformed frames", 0, 4096);
+  Ranged(app, "--half-open", o.half_open, "sessions sending half a frame, then nothing", 0, 4096);
+  Ranged(app, "--seconds", o.seconds, "how long the load runs", 0.1, 86400.0);
   app.add_option("--seed", o.seed, "seeds the appends and reads")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
-  // The store, when none is given: a temporary directory, removed afterwards.
-  std::unique_ptr<evlog::harness::TempDir> temp;
-  if (!evlog::harness::TempStoreUnlessGiven("evlog-loadtest", &o.db, &temp)) return 1;
-  evlog::loadtest::LoadResult r = evlog::loadtest::RunLoad(o);
-  temp.reset();
+  auto result = evlog::harness::RunOnStoreUnlessGiven("evlog-loadtest", &o.db,
+                                                      [&] { return evlog::loadtest::RunLoad(o); });
+  if (!result) return 1;
+  const evlog::loadtest::LoadResult& r = *result;
   nlohmann::json out = {{"seconds", r.seconds},
                         {"stop_seconds", r.stop_seconds},
                         {"verify_seconds", r.verify_seconds},

@@ -16,7 +16,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "harness/temp_dir.h"
+#include "harness/run_on_store.h"
 #include "torture/torture.h"
 
 int main(int argc, char** argv) {
@@ -61,19 +61,17 @@ int main(int argc, char** argv) {
 
   std::error_code ec;
   o.self = fs::read_symlink("/proc/self/exe", ec).string();
-  // The store, when none is given: a temporary directory, removed afterwards.
-  std::unique_ptr<evlog::harness::TempDir> temp;
-  if (!evlog::harness::TempStoreUnlessGiven("evlog-torture", &o.db, &temp)) return 1;
-  auto r = evlog::torture::RunTorture(o);
-  temp.reset();
-  nlohmann::json out = {{"kills", r.kills},
-                        {"acknowledged_appends", r.acknowledged_appends},
-                        {"events_verified", r.events_verified},
-                        {"retries_checked", r.retries_checked},
-                        {"view_position", r.view_position},
-                        {"subscription_handled", r.subscription_handled},
-                        {"subscription_checkpoint", r.subscription_checkpoint},
-                        {"problems", r.problems}};
+  auto r = evlog::harness::RunOnStoreUnlessGiven("evlog-torture", &o.db,
+                                                 [&] { return evlog::torture::RunTorture(o); });
+  if (!r) return 1;
+  nlohmann::json out = {{"kills", r->kills},
+                        {"acknowledged_appends", r->acknowledged_appends},
+                        {"events_verified", r->events_verified},
+                        {"retries_checked", r->retries_checked},
+                        {"view_position", r->view_position},
+                        {"subscription_handled", r->subscription_handled},
+                        {"subscription_checkpoint", r->subscription_checkpoint},
+                        {"problems", r->problems}};
   std::printf("%s\n", out.dump().c_str());
-  return r.problems.empty() ? 0 : 1;
+  return r->problems.empty() ? 0 : 1;
 }
