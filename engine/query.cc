@@ -183,55 +183,87 @@ std::unique_ptr<Cursor> NewQueryCursor(const Db& db, const Query& query, bool fo
 }
 
 // Calls `on_event` with each event matching `query` from `start` on in the
-// read's direction, up to position `head`, until it returns false.
+// read's direction, up to position `head`, until it returns false or
+// `limit` events were shown. Records are fetched in batches of candidates
+// with one MultiGet (sorted keys, one pass over each table file): a batch
+// never asks for more than the events still wanted.
 template <class OnEvent>
 Status ScanQuery(const Db& db, const Query& query, bool forward, uint64_t start, uint64_t head,
-                 OnEvent on_event) {
-  if (forward ? start > head : start == 0) return Status::OK();
+                 size_t limit, OnEvent on_event) {
+  constexpr size_t kMaxBatch = 64;
+  if (limit == 0 || (forward ? start > head : start == 0)) return Status::OK();
   Status error;
   std::unique_ptr<Cursor> cursor = NewQueryCursor(db, query, forward, &error);
   rocksdb::ReadOptions ro;
   HoleCheck holes(db, ro);
   std::unique_ptr<Visibility> visibility;
   if (db.has_metadata.load()) visibility = std::make_unique<Visibility>(db);
-  rocksdb::PinnableSlice record;
   codec::AlignedBuffer scratch;
   RecordedEvent event;
-  for (uint64_t target = start;;) {
-    std::optional<uint64_t> p = cursor->Seek(target);
-    if (!error.ok()) return error;
-    if (!p || (forward && *p > head)) return Status::OK();
-    record.Reset();
-    rocksdb::Status s = db.db->Get(ro, db.cf(Db::kLog), keys::LogKey(Position(*p)), &record);
-    if (s.IsNotFound()) {
-      // Reclaimed by a trim or a stream's rule, or lost.
-      if (Status explained = holes.Explain(*p, *p); !explained.ok()) {
-        return explained.IsCorruption()
-                   ? Status::Corruption("index entry for position " + std::to_string(*p) +
-                                        " has no event in the log: " + explained.message())
-                   : explained;
+  std::vector<uint64_t> batch;
+  std::vector<std::string> keys;
+  std::vector<rocksdb::Slice> slices;
+  std::vector<rocksdb::PinnableSlice> records(kMaxBatch);
+  std::vector<rocksdb::Status> statuses(kMaxBatch);
+  size_t shown = 0;
+  bool exhausted = false;
+  for (uint64_t target = start; !exhausted;) {
+    batch.clear();
+    const size_t want = std::min(kMaxBatch, limit - shown);
+    while (batch.size() < want) {
+      std::optional<uint64_t> p = cursor->Seek(target);
+      if (!error.ok()) return error;
+      if (!p || (forward && *p > head)) {
+        exhausted = true;
+        break;
       }
-    } else if (!s.ok()) {
-      return FromRocks(s);
-    } else {
-      if (Status d = codec::DecodeEvent(record.ToStringView(), &scratch, &event); !d.ok()) {
+      batch.push_back(*p);
+      if (!forward && *p == 1) {
+        exhausted = true;
+        break;
+      }
+      target = forward ? *p + 1 : *p - 1;
+    }
+    if (batch.empty()) break;
+    keys.clear();
+    slices.clear();
+    for (uint64_t p : batch) keys.push_back(keys::LogKey(Position(p)));
+    for (const std::string& k : keys) slices.emplace_back(k);
+    for (size_t i = 0; i < batch.size(); ++i) records[i].Reset();
+    db.db->MultiGet(ro, db.cf(Db::kLog), batch.size(), slices.data(), records.data(),
+                    statuses.data(), /*sorted_input=*/false);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const uint64_t p = batch[i];
+      const rocksdb::Status& s = statuses[i];
+      if (s.IsNotFound()) {
+        // Reclaimed by a trim or a stream's rule, or lost.
+        if (Status explained = holes.Explain(p, p); !explained.ok()) {
+          return explained.IsCorruption()
+                     ? Status::Corruption("index entry for position " + std::to_string(p) +
+                                          " has no event in the log: " + explained.message())
+                     : explained;
+        }
+        continue;
+      }
+      if (!s.ok()) return FromRocks(s);
+      if (Status d = codec::DecodeEvent(records[i].ToStringView(), &scratch, &event); !d.ok()) {
         return d;
       }
-      if (event.position.value() != *p || !QueryMatches(query, event.type, event.tags)) {
-        return Status::Corruption("index entry for position " + std::to_string(*p) +
+      if (event.position.value() != p || !QueryMatches(query, event.type, event.tags)) {
+        return Status::Corruption("index entry for position " + std::to_string(p) +
                                   " does not match the event there");
       }
-      bool shown = true;
       if (visibility) {
         Status hidden_error;
-        shown = visibility->Visible(event, &hidden_error);
+        const bool shown_here = visibility->Visible(event, &hidden_error);
         if (!hidden_error.ok()) return hidden_error;
+        if (!shown_here) continue;
       }
-      if (shown && !on_event(event)) return Status::OK();
+      ++shown;
+      if (!on_event(event) || shown == limit) return Status::OK();
     }
-    if (!forward && *p == 1) return Status::OK();
-    target = forward ? *p + 1 : *p - 1;
   }
+  return Status::OK();
 }
 
 }  // namespace
@@ -245,10 +277,11 @@ Result<QueryResult> ReadQuery(const Db& db, const Query& query, const QueryOptio
   const bool forward = options.direction == Direction::kForward;
   const uint64_t start = forward ? std::max<uint64_t>(options.from.value_or(Position(1)).value(), 1)
                                  : std::min(options.from.value_or(Position(head)).value(), head);
-  Status s = ScanQuery(db, query, forward, start, head, [&](const RecordedEvent& e) {
-    out.events.push_back(OwnedEvent::From(e));
-    return out.events.size() < options.max_count;
-  });
+  Status s = ScanQuery(db, query, forward, start, head, options.max_count,
+                       [&](const RecordedEvent& e) {
+                         out.events.push_back(OwnedEvent::From(e));
+                         return true;
+                       });
   if (!s.ok()) return s;
   return out;
 }
@@ -258,7 +291,7 @@ Result<std::optional<Position>> FirstQueryMatchAfter(const Db& db, const Query& 
   const uint64_t head = db.commits->committed();
   std::optional<Position> first;
   if (after.value() >= head) return first;
-  Status s = ScanQuery(db, query, /*forward=*/true, after.value() + 1, head,
+  Status s = ScanQuery(db, query, /*forward=*/true, after.value() + 1, head, /*limit=*/1,
                        [&](const RecordedEvent& e) {
                          first = e.position;
                          return false;
