@@ -201,5 +201,25 @@ TEST_F(TagsInAnOldStore, OpensForWritingAndTakesTags) {
   EXPECT_TRUE(report->ok()) << (report->problems.empty() ? "" : report->problems[0]);
 }
 
+// A read-only instance opened before a writer created `by_tag` keeps
+// following the writer's log; the tags it cannot see yet are reported as
+// no matches, never as an error.
+TEST_F(TagsInAnOldStore, AReadOnlyInstanceFollowsAWriterThatAddsTheFamily) {
+  auto ro = Store::Open(Options{.read_only = true}, path());
+  ASSERT_TRUE(ro.ok()) << ro.status().ToString();
+  Reopen();
+  ASSERT_OK(store_->Append("new-1", ExpectedVersion::Any(), {Tagged("T", {"x"})}).status());
+  ASSERT_OK(store_->Sync());
+  ASSERT_OK((*ro)->CatchUp());
+  EXPECT_EQ((*ro)->LastPosition(), Position(3));
+  auto all = (*ro)->Read(Query::All());
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->events.size(), 3u);
+  EXPECT_EQ(all->events[2].tags, (std::vector<std::string>{"x"}));
+  auto tagged = (*ro)->Read(ByTag("x"));
+  ASSERT_TRUE(tagged.ok()) << tagged.status().ToString();
+  EXPECT_TRUE(tagged->events.empty());
+}
+
 }  // namespace
 }  // namespace evlog
