@@ -53,6 +53,13 @@ void EncodeEvent(std::string_view stream, const EventData& event, const Uuid& id
   auto meta_off = event.metadata.empty()
                       ? flatbuffers::Offset<flatbuffers::Vector<uint8_t>>()
                       : b.CreateVector(Bytes(event.metadata), event.metadata.size());
+  flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>> tags_off;
+  if (!event.tags.empty()) {
+    std::vector<flatbuffers::Offset<flatbuffers::String>> tags;
+    tags.reserve(event.tags.size());
+    for (const std::string& t : event.tags) tags.push_back(b.CreateString(t.data(), t.size()));
+    tags_off = b.CreateVector(tags);
+  }
   fb::EventHeader header(0, 0, 0, fb::Uuid(flatbuffers::span<const uint8_t, 16>(id.bytes())));
   fb::EventRecordBuilder rb(b);
   rb.add_header(&header);
@@ -61,6 +68,7 @@ void EncodeEvent(std::string_view stream, const EventData& event, const Uuid& id
   rb.add_content_type(static_cast<fb::ContentType>(event.content_type));
   rb.add_data(data_off);
   if (!event.metadata.empty()) rb.add_metadata(meta_off);
+  if (!event.tags.empty()) rb.add_tags(tags_off);
   b.Finish(rb.Finish());
   out->assign(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
 }
@@ -72,7 +80,8 @@ std::string EncodeRecorded(const OwnedEvent& e) {
                         .data = e.data,
                         .metadata = e.metadata,
                         .content_type = e.content_type,
-                        .id = e.id},
+                        .id = e.id,
+                        .tags = e.tags},
               e.id, &out);
   PatchEvent(&out, e.position, e.version, e.timestamp_us);
   return out;
@@ -112,6 +121,10 @@ Status DecodeEvent(std::string_view bytes, AlignedBuffer* scratch, RecordedEvent
   out->version = Version(h->version());
   out->position = Position(h->position());
   out->timestamp_us = h->timestamp_us();
+  out->tags.clear();  // keeps its capacity: iterators decode into one event
+  if (const auto* tags = rec->tags(); tags != nullptr) {
+    for (const flatbuffers::String* t : *tags) out->tags.push_back(View(t));
+  }
   return Status::OK();
 }
 

@@ -178,7 +178,7 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const Options& options,
     cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(0));
   } else if (family == Db::kStream) {
     cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(8));
-  } else if (family == Db::kByCategory || family == Db::kByType) {
+  } else if (family == Db::kByCategory || family == Db::kByType || family == Db::kByTag) {
     cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<IndexNameTransform>();
   }
   bool point_lookups = family == Db::kDedup || family == Db::kStreams || family == Db::kDefault;
@@ -352,6 +352,16 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& 
     if (!dir.ok()) return dir.status();
     out->secondary_dir = dir->string();
     db_options.max_open_files = -1;
+    // A store last written before by_tag existed lacks it, and a secondary
+    // cannot create it: open without it (cf(kByTag) is then null).
+    std::vector<std::string> present;
+    if (Status st = FromRocks(rocksdb::DB::ListColumnFamilies(db_options, path, &present));
+        !st.ok()) {
+      return st;
+    }
+    if (std::find(present.begin(), present.end(), kFamilyNames[kByTag]) == present.end()) {
+      families.pop_back();
+    }
     s = rocksdb::DB::OpenAsSecondary(db_options, path, out->secondary_dir, families, &out->handles,
                                      &raw);
   } else {
@@ -386,6 +396,7 @@ Status Db::CompactAll() {
   rocksdb::CompactRangeOptions options;
   options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
   for (size_t f = 0; f < kCount; ++f) {
+    if (cf(static_cast<Family>(f)) == nullptr) continue;
     if (Status s = FromRocks(db->CompactRange(options, cf(static_cast<Family>(f)), nullptr, nullptr));
         !s.ok()) {
       return s;

@@ -47,11 +47,16 @@ struct Db {
     kCheckpoints,
     kViews,
     kSnapshots,
+    kByTag,
     kCount
   };
+  // by_tag came after format 1's first release: a writable open creates it
+  // in an older store; a read-only open of such a store has no handle for
+  // it (cf(kByTag) is null) and reads it as empty. No other family may be
+  // missing.
   static constexpr std::string_view kFamilyNames[kCount] = {
-      "default", "log",   "stream",      "streams", "by_category",
-      "by_type", "dedup", "checkpoints", "views",   "snapshots"};
+      "default", "log",   "stream",      "streams", "by_category", "by_type",
+      "dedup",   "checkpoints", "views", "snapshots", "by_tag"};
 
   // Opens (or creates) the RocksDB database at `path` with evlog's column
   // families and checks the format version. See Store::Open for the errors.
@@ -62,7 +67,10 @@ struct Db {
   Db& operator=(const Db&) = delete;
   ~Db();
 
-  rocksdb::ColumnFamilyHandle* cf(Family f) const { return handles[f]; }
+  // Null only for kByTag on a read-only open of a store without it.
+  rocksdb::ColumnFamilyHandle* cf(Family f) const {
+    return f < handles.size() ? handles[f] : nullptr;
+  }
 
   // Reads a decimal counter of the "default" family; `missing` if absent.
   Status ReadCounter(std::string_view key, uint64_t missing, uint64_t* out) const;

@@ -66,6 +66,30 @@ bool ParseIndexKey(std::string_view key, Position* position) {
   return true;
 }
 
+std::string TagPrefix(std::string_view tag) {
+  std::string prefix;
+  prefix.reserve(tag.size() + 9);
+  prefix.push_back(static_cast<char>(static_cast<uint8_t>(tag.size())));
+  prefix.append(tag);
+  return prefix;
+}
+
+std::string TagKey(std::string_view tag, Position position) {
+  std::string key = TagPrefix(tag);
+  key.resize(tag.size() + 9);
+  PutU64BE(key.data() + tag.size() + 1, position.value());
+  return key;
+}
+
+bool ParseTagKey(std::string_view key, std::string_view* tag, Position* position) {
+  if (key.size() < 10) return false;
+  const size_t length = static_cast<uint8_t>(key[0]);
+  if (length == 0 || key.size() != length + 9) return false;
+  *tag = key.substr(1, length);
+  *position = Position(GetU64BE(key.data() + 1 + length));
+  return true;
+}
+
 std::string DedupKey(const Uuid& id) {
   return std::string(reinterpret_cast<const char*>(id.bytes().data()), id.bytes().size());
 }

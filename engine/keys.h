@@ -39,6 +39,16 @@ std::string IndexPrefix(std::string_view name);
 // The position of an index key; false if it is shorter than 9 bytes.
 bool ParseIndexKey(std::string_view key, Position* position);
 
+// "by_tag": tag length (1 byte, 1..255) + tag bytes + position (8 bytes
+// BE), empty value. Tags may hold any byte, NUL included: the length prefix
+// keeps one tag's entries a contiguous range that no other tag's share.
+std::string TagKey(std::string_view tag, Position position);
+// The prefix shared by all of `tag`'s entries: length + tag.
+// REQUIRES: 1 <= tag.size() <= 255.
+std::string TagPrefix(std::string_view tag);
+// Splits a tag key; false unless its length byte matches its size.
+bool ParseTagKey(std::string_view key, std::string_view* tag, Position* position);
+
 // "dedup": event id (16 bytes) -> position (8 bytes BE) + commit time (8
 // bytes BE, microseconds since the epoch).
 std::string DedupKey(const Uuid& id);

@@ -36,39 +36,6 @@ class SnapshotHolder {
   const rocksdb::Snapshot* snapshot_;
 };
 
-// Which events stream metadata hides from global reads: bounds per stream,
-// computed on first sight and cached for the iterator's life.
-class Visibility {
- public:
-  explicit Visibility(const Db& db) : db_(db), now_us_(WallMicros()) {}
-
-  // False for an event its stream's metadata hides; `error` on failure.
-  bool Visible(const RecordedEvent& e, Status* error) {
-    auto it = bounds_.find(e.stream);
-    if (it == bounds_.end()) {
-      StreamMetadata metadata;
-      StreamHead head;
-      std::string stream(e.stream);
-      if (Status s = LoadMetadata(db_, stream, &metadata); !s.ok()) {
-        *error = s;
-        return false;
-      }
-      if (Status s = LoadStreamHead(db_, rocksdb::ReadOptions(), stream, &head); !s.ok()) {
-        *error = s;
-        return false;
-      }
-      it = bounds_.emplace(std::move(stream), BoundsFor(metadata, head.version, now_us_)).first;
-    }
-    const ReadBounds& b = it->second;
-    return !b.gone && e.version >= b.min_version && e.timestamp_us >= b.min_timestamp_us;
-  }
-
- private:
-  const Db& db_;
-  int64_t now_us_;
-  std::unordered_map<std::string, ReadBounds, keys::StringHash, std::equal_to<>> bounds_;
-};
-
 // Common to all iterators: the current decoded event, the count limit, the
 // sticky status, and skipping what stream metadata hides.
 class IteratorBase : public EventIterator {
@@ -367,6 +334,28 @@ class ErrorIterator : public EventIterator {
 };
 
 }  // namespace
+
+Visibility::Visibility(const Db& db) : db_(db), now_us_(WallMicros()) {}
+
+bool Visibility::Visible(const RecordedEvent& e, Status* error) {
+  auto it = bounds_.find(e.stream);
+  if (it == bounds_.end()) {
+    StreamMetadata metadata;
+    StreamHead head;
+    std::string stream(e.stream);
+    if (Status s = LoadMetadata(db_, stream, &metadata); !s.ok()) {
+      *error = s;
+      return false;
+    }
+    if (Status s = LoadStreamHead(db_, rocksdb::ReadOptions(), stream, &head); !s.ok()) {
+      *error = s;
+      return false;
+    }
+    it = bounds_.emplace(std::move(stream), BoundsFor(metadata, head.version, now_us_)).first;
+  }
+  const ReadBounds& b = it->second;
+  return !b.gone && e.version >= b.min_version && e.timestamp_us >= b.min_timestamp_us;
+}
 
 std::unique_ptr<EventIterator> NewStreamIterator(const Db& db, uint64_t stream_id,
                                                  const ReadStreamOptions& options,

@@ -9,16 +9,35 @@
 
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "db.h"
+#include "keys.h"
 #include "evlog/event_iterator.h"
 #include "evlog/store.h"
 #include "stream_metadata.h"
 
 namespace evlog {
+
+// Which events stream metadata hides from global reads: bounds per stream,
+// computed on first sight and cached for the object's life (one read).
+class Visibility {
+ public:
+  explicit Visibility(const Db& db);
+
+  // False for an event its stream's metadata hides; `error` on failure.
+  bool Visible(const RecordedEvent& e, Status* error);
+
+ private:
+  const Db& db_;
+  int64_t now_us_;
+  std::unordered_map<std::string, ReadBounds, keys::StringHash, std::equal_to<>> bounds_;
+};
 
 // Events of the stream with id `stream_id` (REQUIRES: it exists), within
 // `bounds` (its metadata's; default: everything).

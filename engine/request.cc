@@ -59,7 +59,50 @@ Status ValidateJson(const Options& options, const EventData& e) {
   return Status::OK();
 }
 
+Status ValidateTags(const Options& options, std::string_view what,
+                    const std::vector<std::string>& tags) {
+  if (tags.size() > options.max_tags_per_event) {
+    return Status::InvalidArgument(std::string(what) + " has " + std::to_string(tags.size()) +
+                                   " tags; the limit is " +
+                                   std::to_string(options.max_tags_per_event));
+  }
+  for (size_t i = 0; i < tags.size(); ++i) {
+    if (tags[i].empty() || tags[i].size() > kMaxTagBytes) {
+      return Status::InvalidArgument(std::string(what) + ": tag " + std::to_string(i + 1) +
+                                     " is " + std::to_string(tags[i].size()) +
+                                     " bytes; a tag is 1.." + std::to_string(kMaxTagBytes) +
+                                     " bytes");
+    }
+  }
+  return Status::OK();
+}
+
 }  // namespace
+
+Status ValidateQuery(const Options& options, const Query& query) {
+  if (query.items.size() > options.max_query_items) {
+    return Status::InvalidArgument("query has " + std::to_string(query.items.size()) +
+                                   " items; the limit is " +
+                                   std::to_string(options.max_query_items));
+  }
+  for (size_t i = 0; i < query.items.size(); ++i) {
+    const QueryItem& item = query.items[i];
+    const std::string what = "query item " + std::to_string(i + 1);
+    if (item.types.size() > options.max_query_items) {
+      return Status::InvalidArgument(what + " has " + std::to_string(item.types.size()) +
+                                     " types; the limit is " +
+                                     std::to_string(options.max_query_items));
+    }
+    for (const std::string& t : item.types) {
+      if (Status s = ValidateName(what + " event type", t, options.max_event_type_bytes);
+          !s.ok()) {
+        return s;
+      }
+    }
+    if (Status s = ValidateTags(options, what, item.tags); !s.ok()) return s;
+  }
+  return Status::OK();
+}
 
 Status ValidateStreamName(std::string_view name, size_t max_bytes, bool allow_reserved) {
   if (Status s = ValidateName("stream name", name, max_bytes); !s.ok()) return s;
@@ -101,7 +144,11 @@ Status PrepareAppend(const Options& options, AppendRequest request, PendingAppen
       if (Status s = ValidateName("event type", e.type, options.max_event_type_bytes); !s.ok()) {
         return s;
       }
+      if (Status s = ValidateTags(options, "event of type '" + e.type + "'", e.tags); !s.ok()) {
+        return s;
+      }
       size_t size = e.type.size() + e.data.size() + e.metadata.size();
+      for (const std::string& t : e.tags) size += t.size();
       if (size > options.max_event_bytes) {
         return Status::InvalidArgument("event of type '" + e.type + "' is " + std::to_string(size) +
                                        " bytes; the limit is " +
@@ -135,6 +182,11 @@ Status PrepareAppend(const Options& options, AppendRequest request, PendingAppen
       if (Status s = ValidateName("condition category", c, options.max_stream_name_bytes);
           !s.ok()) {
         return s;
+      }
+    }
+    if (request.condition->fail_if_events_match) {
+      if (Status s = ValidateQuery(options, *request.condition->fail_if_events_match); !s.ok()) {
+        return Status::InvalidArgument("append condition: " + s.message());
       }
     }
   }

@@ -40,6 +40,10 @@ struct PendingAppend {
 Status PrepareAppend(const Options& options, AppendRequest request, PendingAppend* out,
                      bool system = false);
 
+// Checks a query against the limits in Options (types, tag sizes, counts).
+// InvalidArgument naming the item at fault.
+Status ValidateQuery(const Options& options, const Query& query);
+
 // Checks a stream name: 1..max bytes of UTF-8, no NUL, and (unless
 // `allow_reserved`) not starting with '$'.
 Status ValidateStreamName(std::string_view name, size_t max_bytes, bool allow_reserved = false);

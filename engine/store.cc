@@ -11,6 +11,7 @@
 #include "db.h"
 #include "keys.h"
 #include "parked.h"
+#include "query.h"
 #include "reader.h"
 #include "request.h"
 #include "snapshot.h"
@@ -106,6 +107,11 @@ Result<std::unique_ptr<EventIterator>> Store::ReadAll(const ReadAllOptions& opti
     return Status::InvalidArgument("read by category and by event type at once is not supported");
   }
   return NewLogIterator(*rep_->db, options);
+}
+
+Result<QueryResult> Store::Read(const Query& query, const QueryOptions& options) {
+  if (Status s = ValidateQuery(rep_->options, query); !s.ok()) return s;
+  return ReadQuery(*rep_->db, query, options);
 }
 
 Result<Version> Store::StreamVersion(std::string_view stream) {

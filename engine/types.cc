@@ -64,7 +64,8 @@ OwnedEvent OwnedEvent::From(const RecordedEvent& e) {
                     .id = e.id,
                     .version = e.version,
                     .position = e.position,
-                    .timestamp_us = e.timestamp_us};
+                    .timestamp_us = e.timestamp_us,
+                    .tags = std::vector<std::string>(e.tags.begin(), e.tags.end())};
 }
 
 RecordedEvent OwnedEvent::view() const {
@@ -76,7 +77,8 @@ RecordedEvent OwnedEvent::view() const {
                        .id = id,
                        .version = version,
                        .position = position,
-                       .timestamp_us = timestamp_us};
+                       .timestamp_us = timestamp_us,
+                       .tags = std::vector<std::string_view>(tags.begin(), tags.end())};
 }
 
 std::string ExpectedVersion::ToString() const {

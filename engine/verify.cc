@@ -6,7 +6,9 @@
 //      version, equals its copy in `log`, and each stream's versions are
 //      contiguous apart from what its metadata hides;
 //   4. every position 1..last is accounted for;
-//   5. `by_category`, `by_type` and `dedup` entries point at matching events.
+//   5. `by_category`, `by_type` and `dedup` entries point at matching events;
+//   6. each event's `by_tag` entries are exactly its distinct tags (compared
+//      as an XOR of tag hashes per position, kept only once a tag is seen).
 // A hidden event (trimmed, deleted, expired) may be present in either copy or
 // in none, since compaction drops the two copies independently; a visible
 // one must be in both. Per position the walk keeps a few flag bits and three
@@ -16,6 +18,7 @@
 
 #include <rocksdb/db.h>
 
+#include <algorithm>
 #include <functional>
 #include <limits>
 #include <map>
@@ -70,7 +73,7 @@ class Walk {
     if (checksums.IsCorruption()) Problem("table files: " + checksums.ToString());
     if (!checksums.ok() && !checksums.IsCorruption()) return FromRocks(checksums);
     for (auto step : {&Walk::Counters, &Walk::Streams, &Walk::Log, &Walk::StreamTable,
-                      &Walk::Positions, &Walk::Indexes, &Walk::Dedup}) {
+                      &Walk::Positions, &Walk::Indexes, &Walk::Dedup, &Walk::Tags}) {
       if (Status s = (this->*step)(); !s.ok()) return s;
     }
     return Status::OK();
@@ -220,6 +223,12 @@ class Walk {
       log_hash_[p] = Hash(it->value().ToStringView());
       category_hash_[p] = Hash(CategoryOf(e.stream));
       type_hash_[p] = Hash(e.type);
+      for (size_t i = 0; i < e.tags.size(); ++i) {
+        if (std::find(e.tags.begin(), e.tags.begin() + static_cast<ptrdiff_t>(i), e.tags[i]) ==
+            e.tags.begin() + static_cast<ptrdiff_t>(i)) {
+          TagHashes()[p] ^= Hash(e.tags[i]);
+        }
+      }
       auto id = ids_.find(e.stream);
       if (id == ids_.end()) {
         Problem(where + " is an event of '" + std::string(e.stream) + "', which has no stream row");
@@ -390,6 +399,47 @@ class Walk {
     return Index(Db::kByType, "type", type_hash_, kHasType);
   }
 
+  // Allocated at the first tag seen: a store without tags pays nothing.
+  std::vector<size_t>& TagHashes() {
+    if (tag_hash_.empty()) tag_hash_.assign(last_ + 1, 0);
+    return tag_hash_;
+  }
+
+  Status Tags() {
+    if (db_.cf(Db::kByTag) == nullptr) return Status::OK();  // read-only, made before tags
+    std::vector<size_t> found;
+    auto it = Iter(Db::kByTag);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      ++report.index_entries;
+      std::string_view tag;
+      Position position;
+      if (!keys::ParseTagKey(it->key().ToStringView(), &tag, &position)) {
+        Problem("tag index: malformed key of " + std::to_string(it->key().size()) + " bytes");
+        continue;
+      }
+      const uint64_t p = position.value();
+      if (p == 0 || p > last_) {
+        Problem("tag index entry at " + std::to_string(p) + " is outside 1..last position " +
+                std::to_string(last_));
+        continue;
+      }
+      if (!(flags_[p] & kInLog)) continue;  // reclaimed
+      if (found.empty()) found.assign(last_ + 1, 0);
+      found[p] ^= Hash(tag);
+    }
+    if (Status s = Finish(*it, "tag"); !s.ok()) return s;
+    if (found.empty() && tag_hash_.empty()) return Status::OK();
+    for (uint64_t p = 1; p <= last_; ++p) {
+      const size_t want = tag_hash_.empty() ? 0 : tag_hash_[p];
+      const size_t have = found.empty() ? 0 : found[p];
+      if ((flags_[p] & kInLog) && want != have) {
+        Problem("log position " + std::to_string(p) +
+                ": its tag index entries are not exactly its tags");
+      }
+    }
+    return Status::OK();
+  }
+
   Status Dedup() {
     auto it = Iter(Db::kDedup);
     codec::AlignedBuffer scratch;
@@ -434,7 +484,7 @@ class Walk {
   std::map<uint64_t, StreamState> streams_;
   std::unordered_map<std::string, uint64_t, keys::StringHash, std::equal_to<>> ids_;
   std::vector<uint8_t> flags_;
-  std::vector<size_t> log_hash_, category_hash_, type_hash_;
+  std::vector<size_t> log_hash_, category_hash_, type_hash_, tag_hash_;
 };
 
 }  // namespace

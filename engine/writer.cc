@@ -2,6 +2,7 @@
 
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <limits>
@@ -11,6 +12,7 @@
 #include "clock.h"
 #include "codec.h"
 #include "keys.h"
+#include "query.h"
 #include "stream_metadata.h"
 
 namespace evlog {
@@ -27,16 +29,30 @@ struct UuidHash {
 
 rocksdb::Slice AsSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
-bool HasEntryAfter(const Db& db, Db::Family family, std::string_view name, Position after) {
+// The first entry of `name` in index `family` after `after`, if any.
+std::optional<uint64_t> EntryAfter(const Db& db, Db::Family family, std::string_view name,
+                                   Position after) {
   std::string prefix = keys::IndexPrefix(name);
-  if (after.value() == std::numeric_limits<uint64_t>::max()) return false;  // nothing is later
+  if (after.value() == std::numeric_limits<uint64_t>::max()) return std::nullopt;
   std::string start = keys::IndexKey(name, Position(after.value() + 1));
   std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator(rocksdb::ReadOptions(), db.cf(family)));
   it->Seek(start);
-  return it->Valid() && it->key().starts_with(prefix);
+  Position position;
+  if (!it->Valid() || !it->key().starts_with(prefix) ||
+      !keys::ParseIndexKey(it->key().ToStringView(), &position)) {
+    return std::nullopt;
+  }
+  return position.value();
 }
 
 }  // namespace
+
+// An event staged in the current group (its position and what it was
+// appended as).
+struct StagedEvent {
+  uint64_t position;
+  const EventData* event;
+};
 
 // The state of one group commit while its appends are decided.
 struct Writer::Group {
@@ -50,6 +66,10 @@ struct Writer::Group {
   std::unordered_map<Uuid, CommittedEvent, UuidHash> ids;
   std::unordered_map<std::string, uint64_t> type_last;
   std::unordered_map<std::string, uint64_t> category_last;
+  // Every event staged in this group, in position order, for the query
+  // conditions of later appends of the group. Points into their requests,
+  // which live until the group is done.
+  std::vector<StagedEvent> staged;
   // Heads as they were before this group, to restore if the write fails.
   std::vector<std::pair<StreamHead*, StreamHead>> undo;
   std::unordered_set<StreamHead*> touched;
@@ -357,6 +377,16 @@ Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {
       group.batch.Put(db_->cf(Db::kByCategory), keys::IndexKey(category, position),
                       rocksdb::Slice());
       group.batch.Put(db_->cf(Db::kByType), keys::IndexKey(e.type, position), rocksdb::Slice());
+      for (size_t t = 0; t < e.tags.size(); ++t) {
+        // A tag given twice gets one entry: the second Put is skipped.
+        const std::string& tag = e.tags[t];
+        if (std::find(e.tags.begin(), e.tags.begin() + static_cast<ptrdiff_t>(t), tag) !=
+            e.tags.begin() + static_cast<ptrdiff_t>(t)) {
+          continue;
+        }
+        group.batch.Put(db_->cf(Db::kByTag), keys::TagKey(tag, position), rocksdb::Slice());
+      }
+      group.staged.push_back(StagedEvent{position.value(), &e});
       if (append.caller_id[record]) {
         group.batch.Put(db_->cf(Db::kDedup), keys::DedupKey(e.id),
                         keys::DedupValue(position, group.now_us));
@@ -438,27 +468,52 @@ Result<std::optional<AppendResult>> Writer::FindDuplicate(const PendingAppend& a
 }
 
 Status Writer::CheckCondition(const AppendCondition& condition, const Group& group) {
-  auto fail = [&](std::string_view what, const std::string& name) {
-    return Status::ConditionFailed("an event with " + std::string(what) + " '" + name +
-                                   "' was committed after position " +
-                                   std::to_string(condition.after.value()));
+  const uint64_t after = condition.after.value();
+  auto fail = [&](std::string_view what, uint64_t position) {
+    return Status::ConditionFailed("an event matching the append condition (" +
+                                       std::string(what) + ") was committed after position " +
+                                       std::to_string(after) + ", at position " +
+                                       std::to_string(position),
+                                   position);
+  };
+  // Committed events come before any of this group's: look there first, so
+  // the position reported is the first that matched.
+  std::optional<uint64_t> first;
+  std::string what;
+  const auto consider = [&](std::optional<uint64_t> p, std::string_view kind,
+                            std::string_view name) {
+    if (p && *p > after && (!first || *p < *first)) {
+      first = p;
+      what = std::string(kind) + " '" + std::string(name) + "'";
+    }
   };
   for (const std::string& type : condition.event_types) {
     auto it = group.type_last.find(type);
-    if (it != group.type_last.end() && it->second > condition.after.value()) {
-      return fail("type", type);
-    }
-    if (HasEntryAfter(*db_, Db::kByType, type, condition.after)) return fail("type", type);
+    consider(EntryAfter(*db_, Db::kByType, type, condition.after), "type", type);
+    if (it != group.type_last.end()) consider(it->second, "type", type);
   }
   for (const std::string& category : condition.categories) {
     auto it = group.category_last.find(category);
-    if (it != group.category_last.end() && it->second > condition.after.value()) {
-      return fail("category", category);
-    }
-    if (HasEntryAfter(*db_, Db::kByCategory, category, condition.after)) {
-      return fail("category", category);
+    consider(EntryAfter(*db_, Db::kByCategory, category, condition.after), "category", category);
+    if (it != group.category_last.end()) consider(it->second, "category", category);
+  }
+  if (condition.fail_if_events_match && !(first && *first <= commits_.committed())) {
+    const Query& query = *condition.fail_if_events_match;
+    auto committed = FirstQueryMatchAfter(*db_, query, condition.after);
+    if (!committed.ok()) return committed.status();
+    if (committed->has_value()) {
+      consider((*committed)->value(), "query", "fail_if_events_match");
+    } else {
+      for (const StagedEvent& staged : group.staged) {
+        if (staged.position > after &&
+            QueryMatches(query, staged.event->type, staged.event->tags)) {
+          consider(staged.position, "query", "fail_if_events_match");
+          break;
+        }
+      }
     }
   }
+  if (first) return fail(what, *first);
   return Status::OK();
 }
 

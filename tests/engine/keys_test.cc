@@ -39,6 +39,27 @@ TEST(Keys, IndexKeyIsNameNulPositionAndDecodes) {
   EXPECT_EQ(p, Position(5));
 }
 
+TEST(Keys, TagKeyIsLengthTagPositionAndDecodes) {
+  EXPECT_EQ(TagKey("ab", Position(3)), "\x02" "ab\0\0\0\0\0\0\0\x03"s);
+  EXPECT_EQ(TagPrefix("ab"), "\x02" "ab"s);
+  // A NUL in a tag is a byte like any other.
+  const std::string tag("a\0b", 3);
+  std::string_view parsed;
+  Position p;
+  const std::string key = TagKey(tag, Position(7));  // `parsed` points into it
+  ASSERT_TRUE(ParseTagKey(key, &parsed, &p));
+  EXPECT_EQ(parsed, tag);
+  EXPECT_EQ(p, Position(7));
+  const std::string longest(255, '\xff');
+  const std::string longest_key = TagKey(longest, Position(1));
+  ASSERT_TRUE(ParseTagKey(longest_key, &parsed, &p));
+  EXPECT_EQ(parsed, longest);
+  // No tag's key starts with another tag's prefix.
+  EXPECT_FALSE(TagKey("ab", Position(1)).starts_with(TagPrefix("a")));
+  EXPECT_FALSE(ParseTagKey("\x05" "ab\0\0\0\0\0\0\0\x03"s, &parsed, &p));
+  EXPECT_FALSE(ParseTagKey("\0\0\0\0\0\0\0\0\x03"s, &parsed, &p));
+}
+
 TEST(Keys, DedupValueRoundTrips) {
   Position p;
   int64_t t = 0;

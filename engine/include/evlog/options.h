@@ -32,7 +32,7 @@ struct Options {
   // Default: 255
   size_t max_event_type_bytes = 255;
 
-  // Largest accepted event: data + metadata + type bytes.
+  // Largest accepted event: data + metadata + type + tag bytes.
   // Default: 1 MiB
   size_t max_event_bytes = 1 << 20;
 
@@ -48,6 +48,18 @@ struct Options {
   // JSON (evlog, evlogd), which never recurses on it.
   // Default: 512
   size_t max_json_depth = 512;
+
+  // Most tags accepted on one event (EventData::tags; each 1..255 bytes).
+  // More: InvalidArgument, nothing written. Tag bytes count towards
+  // max_event_bytes.
+  // Default: 32
+  size_t max_tags_per_event = 32;
+
+  // Most items accepted in one Query (a read or an append condition), and
+  // most types in one item; each item's tags are bounded by
+  // max_tags_per_event. More: InvalidArgument.
+  // Default: 64
+  size_t max_query_items = 64;
 
   // Most events accepted in one append (over all its streams).
   // Default: 10,000

@@ -94,6 +94,13 @@ class [[nodiscard]] Status {
   static Status ConditionFailed(std::string_view msg) {
     return Status(Code::kConditionFailed, msg);
   }
+  // `position` is the first event after the condition's position that
+  // matched it.
+  static Status ConditionFailed(std::string_view msg, uint64_t position) {
+    Status s(Code::kConditionFailed, msg);
+    s.conflicting_position_ = position;
+    return s;
+  }
   static Status IdempotencyConflict(std::string_view msg) {
     return Status(Code::kIdempotencyConflict, msg);
   }
@@ -139,6 +146,10 @@ class [[nodiscard]] Status {
   // version. Empty / nullopt for every other code.
   const std::string& stream() const { return stream_; }
   std::optional<uint64_t> actual_version() const { return actual_version_; }
+  // For ConditionFailed from the engine: the position of the first event
+  // that matched the condition. nullopt for every other code (and for a
+  // ConditionFailed that came through a remote Client).
+  std::optional<uint64_t> conflicting_position() const { return conflicting_position_; }
 
   // A stable snake_case name of the code ("wrong_expected_version"), suitable
   // for machine-readable output.
@@ -154,6 +165,7 @@ class [[nodiscard]] Status {
   std::string message_;
   std::string stream_;
   std::optional<uint64_t> actual_version_;
+  std::optional<uint64_t> conflicting_position_;
 };
 
 // Either a value of type T or a non-OK Status.

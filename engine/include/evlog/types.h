@@ -87,7 +87,16 @@ struct EventData {
   // Caller-given id for idempotent retries. Nil: the store assigns a random
   // v4 id (such an append cannot be retried idempotently).
   Uuid id;
+  // Tags: what the event is about ("student:42", "course:c1"), for queries
+  // and append conditions (see Query). Each 1..kMaxTagBytes of any bytes
+  // (NUL and non-UTF-8 included), at most Options::max_tags_per_event of
+  // them; stored and read back byte for byte, in the order given. A tag
+  // given twice is stored twice and indexed once. Default: none.
+  std::vector<std::string> tags;
 };
+
+// The longest tag, in bytes.
+inline constexpr size_t kMaxTagBytes = 255;
 
 // An event as read back. The string_views point into memory owned by the
 // iterator that produced it: valid until that iterator moves or is destroyed.
@@ -103,6 +112,9 @@ struct RecordedEvent {
   Position position;
   // Commit time, microseconds since the Unix epoch (UTC).
   int64_t timestamp_us = 0;
+  // The event's tags, in the order appended. Empty for events appended
+  // without tags (and for every event of a store made before tags).
+  std::vector<std::string_view> tags;
 };
 
 // A RecordedEvent that owns its bytes.
@@ -116,6 +128,7 @@ struct OwnedEvent {
   Version version;
   Position position;
   int64_t timestamp_us = 0;
+  std::vector<std::string> tags;
 
   static OwnedEvent From(const RecordedEvent& e);
   // A RecordedEvent viewing this one; valid while this OwnedEvent lives.
@@ -187,14 +200,40 @@ struct StreamAppend {
   std::vector<EventData> events;
 };
 
-// A dynamic consistency boundary: the append fails with ConditionFailed if any
-// event matching the query was committed after `after`. An event matches when
-// its type is in `event_types` or its stream's category is in `categories`.
-// Both empty matches nothing.
+// One part of a Query. It matches an event whose type is one of `types`
+// (any type if `types` is empty) and that carries every one of `tags` (no
+// tag needed if `tags` is empty). An item with neither matches every event.
+struct QueryItem {
+  std::vector<std::string> types;
+  std::vector<std::string> tags;
+};
+
+// Which events a decision depends on (the DCB specification's query, see
+// docs/dcb.md): an event matches when any item matches it. A query with no
+// items matches every event (the specification's "all" query). Each type
+// is 1..Options::max_event_type_bytes without NUL, each tag
+// 1..kMaxTagBytes; at most Options::max_query_items items, each with at
+// most Options::max_tags_per_event tags and max_query_items types.
+struct Query {
+  std::vector<QueryItem> items;
+
+  // The query that matches every event.
+  static Query All() { return Query{}; }
+};
+
+// A dynamic consistency boundary: the append fails with ConditionFailed if an
+// event committed after position `after` matches. An event matches when its
+// type is in `event_types`, its stream's category is in `categories`, or it
+// matches `fail_if_events_match` (if set). Without any of them the condition
+// matches nothing. With `after` at 0 (the default) any matching event fails
+// the append: a uniqueness guard. Events a trim, delete or stream rule hides
+// from reads do not match.
 struct AppendCondition {
   std::vector<std::string> event_types;
   std::vector<std::string> categories;
   Position after;
+  // The DCB form: fails if any event after `after` matches this query.
+  std::optional<Query> fail_if_events_match;
 };
 
 // What an append wrote, for one stream.

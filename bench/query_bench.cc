@@ -1,0 +1,91 @@
+// Query benches: Store::Read(Query) by one tag over a large log (the #19
+// target: one tag, 10 matches out of 1M events, from one thread).
+//
+//   build/bench/query_bench
+
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <utility>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "bench_util.h"
+#include "evlog/store.h"
+
+namespace evlog::bench {
+namespace {
+
+constexpr int64_t kEventsPerTag = 10;
+
+std::string TagOf(int64_t i) { return "entity:" + std::to_string(i); }
+
+// `n` standard events in 100-event appends; event i carries the tag
+// TagOf(i % (n / kEventsPerTag)), so each tag has kEventsPerTag events
+// spread over the whole log.
+void Fill(Store& store, int64_t n) {
+  const int64_t tags = n / kEventsPerTag;
+  for (int64_t i = 0; i < n; i += 100) {
+    std::vector<EventData> events;
+    for (int64_t k = i; k < i + 100; ++k) {
+      events.push_back(EventData{.type = kEventType, .data = Payload(), .tags = {TagOf(k % tags)}});
+    }
+    if (!store
+             .Append(StreamNames()[(i / 100) % kStreams], ExpectedVersion::Any(), events,
+                     Durability::kBuffered)
+             .ok()) {
+      std::abort();
+    }
+  }
+}
+
+// A filled store per (events, cache MiB), kept for the process: Google
+// Benchmark calls a bench several times to pick its iteration count, and a
+// fill of 1M events takes far longer than the reads measured.
+Store& FilledStore(int64_t n, int64_t cache_mib) {
+  static std::map<std::pair<int64_t, int64_t>, std::pair<std::unique_ptr<ScratchDir>,
+                                                          std::unique_ptr<Store>>>
+      stores;
+  auto& slot = stores[{n, cache_mib}];
+  if (!slot.second) {
+    slot.first = std::make_unique<ScratchDir>();
+    auto opened = Store::Open(Options{.block_cache_bytes = static_cast<size_t>(cache_mib) << 20},
+                              slot.first->path() + "/store");
+    if (!opened.ok()) std::abort();
+    slot.second = std::move(opened).value();
+    Fill(*slot.second, n);
+  }
+  return *slot.second;
+}
+
+// One thread reading the events of one random tag per query. Args: events
+// in the log, block cache MiB.
+void BM_QueryOneTag(benchmark::State& state) {
+  const int64_t n = state.range(0);
+  Store& store = FilledStore(n, state.range(1));
+  std::mt19937_64 rng(42);
+  const int64_t tags = n / kEventsPerTag;
+  int64_t events = 0;
+  for (auto _ : state) {
+    Query q{.items = {QueryItem{.tags = {TagOf(static_cast<int64_t>(rng() % tags))}}}};
+    auto r = store.Read(q);
+    if (!r.ok() || r->events.size() != kEventsPerTag) std::abort();
+    events += static_cast<int64_t>(r->events.size());
+  }
+  state.SetItemsProcessed(events);
+  state.counters["queries_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_QueryOneTag)
+    ->Args({1'000'000, 64})
+    ->Args({1'000'000, 1024})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+
+}  // namespace
+}  // namespace evlog::bench
+
+BENCHMARK_MAIN();
