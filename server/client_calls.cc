@@ -23,6 +23,25 @@ void GiveIds(AppendRequest& request) {
   }
 }
 
+// Tags and query conditions (#19) have no wire form yet. Sending such an
+// append without them would store events without their tags, or append
+// without the guard the caller asked for: it is refused instead.
+Status CheckServedRemotely(const AppendRequest& request) {
+  if (request.condition && request.condition->fail_if_events_match) {
+    return Status::NotSupported(
+        "fail_if_events_match conditions are not served through evlogd yet; nothing was sent");
+  }
+  for (const StreamAppend& s : request.streams) {
+    for (const EventData& e : s.events) {
+      if (!e.tags.empty()) {
+        return Status::NotSupported(
+            "event tags are not served through evlogd yet; nothing was sent");
+      }
+    }
+  }
+  return Status::OK();
+}
+
 Status DoneStatus(Result<server::Response> response) {
   return Expect<server::DoneResponse>(std::move(response)).status();
 }
@@ -30,11 +49,16 @@ Status DoneStatus(Result<server::Response> response) {
 }  // namespace
 
 Result<AppendResult> Client::Append(AppendRequest request) {
+  if (Status s = CheckServedRemotely(request); !s.ok()) return s;
   if (rep_->options.reconnect_for.count() > 0) GiveIds(request);
   return Expect<AppendResult>(rep_->CallSync(std::move(request)));
 }
 
 void Client::AppendAsync(AppendRequest request, AppendCallback done) {
+  if (Status s = CheckServedRemotely(request); !s.ok()) {
+    done(s);
+    return;
+  }
   if (rep_->options.reconnect_for.count() > 0) GiveIds(request);
   rep_->Call(std::move(request), [done = std::move(done)](Result<Response> r) {
     done(Expect<AppendResult>(std::move(r)));
