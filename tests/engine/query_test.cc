@@ -18,12 +18,7 @@ namespace {
 using testutil::Ev;
 using testutil::StoreTest;
 using QueryCondition = StoreTest;
-
-EventData Tagged(std::string type, std::vector<std::string> tags) {
-  EventData e = Ev(std::move(type));
-  e.tags = std::move(tags);
-  return e;
-}
+using testutil::Tagged;
 
 std::vector<uint64_t> Positions(const Result<QueryResult>& r) {
   EXPECT_TRUE(r.ok()) << r.status().ToString();

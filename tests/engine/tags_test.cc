@@ -19,12 +19,7 @@ namespace {
 using testutil::Ev;
 using testutil::StoreTest;
 using Tags = StoreTest;
-
-EventData Tagged(std::string type, std::vector<std::string> tags) {
-  EventData e = Ev(std::move(type));
-  e.tags = std::move(tags);
-  return e;
-}
+using testutil::Tagged;
 
 Query ByTag(std::string tag) { return Query{.items = {QueryItem{.tags = {std::move(tag)}}}}; }
 

@@ -6,6 +6,12 @@ EventData Ev(std::string type, std::string data, Uuid id) {
   return EventData{.type = std::move(type), .data = std::move(data), .id = id};
 }
 
+EventData Tagged(std::string type, std::vector<std::string> tags) {
+  EventData e = Ev(std::move(type));
+  e.tags = std::move(tags);
+  return e;
+}
+
 std::vector<OwnedEvent> Collect(EventIterator& it) {
   std::vector<OwnedEvent> out;
   for (; it.Valid(); it.Next()) out.push_back(OwnedEvent::From(it.event()));

@@ -29,6 +29,9 @@ namespace evlog::testutil {
 // An event of `type` with `data`, optionally with a caller-given id.
 EventData Ev(std::string type, std::string data = "d", Uuid id = Uuid());
 
+// An event of `type` carrying `tags` (data "d").
+EventData Tagged(std::string type, std::vector<std::string> tags);
+
 // Copies of everything an iterator yields; fails the test on a bad status.
 std::vector<OwnedEvent> Collect(EventIterator& it);
 
