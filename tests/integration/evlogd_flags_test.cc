@@ -90,7 +90,7 @@ TEST(Evlogd, TokenFileIsRequiredOfEveryClient) {
   EXPECT_FALSE(Client::Connect({.port = port}).ok());
   Result<std::unique_ptr<Client>> wrong = Client::Connect({.port = port, .token = "correct"});
   ASSERT_FALSE(wrong.ok());
-  EXPECT_TRUE(wrong.status().IsInvalidArgument()) << wrong.status().ToString();
+  EXPECT_TRUE(wrong.status().IsUnauthenticated()) << wrong.status().ToString();
   // The trailing newline of the file is not part of the token.
   ExpectServesThenExitsCleanly(*child, port, {.token = "correct horse"});
 }

@@ -92,7 +92,8 @@ TEST_F(HttpHandlerRoutes, BadJsonAndBadEventsAre400AndWriteNothing) {
                            R"({"type":"A","data":1,"extra":1})", "[]"}) {
     HttpResponse r = Response(http::verb::post, "/streams/order-1", body);
     EXPECT_EQ(r.result(), http::status::bad_request) << body << " -> " << r.body();
-    EXPECT_TRUE(Json::parse(r.body()).contains("code")) << r.body();
+    const Json error = Json::parse(r.body());
+    EXPECT_TRUE(error["error"].is_string() && error["message"].is_string()) << r.body();
   }
   EXPECT_EQ(store_->LastPosition(), Position(0));
 }

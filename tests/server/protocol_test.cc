@@ -293,7 +293,7 @@ TEST(ProtocolResponse, ProtocolErrorsMapToTheNearestStatus) {
   EXPECT_TRUE(status_of(ProtocolCode::kTooManySessions).IsBusy());
   EXPECT_TRUE(status_of(ProtocolCode::kShuttingDown).IsAborted());
   const Status unauth = status_of(ProtocolCode::kUnauthenticated);
-  EXPECT_TRUE(unauth.IsInvalidArgument());
+  EXPECT_TRUE(unauth.IsUnauthenticated());
   EXPECT_EQ(unauth.message(), "unauthenticated: why");
 }
 
