@@ -37,7 +37,8 @@ struct ChildOptions {
 
 class ChildProcess {
  public:
-  // Starts argv[0] (a path: PATH is not searched) with `argv`. The child gets
+  // Starts argv[0] with `argv`: a name with a '/' is a path, a bare name
+  // ("valgrind") is looked up in PATH. The child gets
   // the default SIGPIPE disposition whatever ours is, and none of our pipes
   // but its own. Null if it could not be started; then *error (if given)
   // says why.
