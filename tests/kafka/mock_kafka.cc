@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <set>
 #include <stdexcept>
 
 namespace evlog::testutil {
@@ -59,13 +60,18 @@ std::vector<KafkaMessage> MockKafka::ReadAll(size_t at_least, std::chrono::milli
   rd_kafka_topic_partition_list_destroy(parts);
 
   std::vector<KafkaMessage> out;
+  // `at_least` counts distinct evlog positions, not messages: a retried
+  // batch's duplicates must not end the wait before the last partition's
+  // messages are fetched.
+  std::set<std::string> positions;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   // Past `at_least`, keep reading until a poll comes back empty, so that
   // duplicates beyond the count are seen too.
   while (std::chrono::steady_clock::now() < deadline) {
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(c, out.size() >= at_least ? 500 : 100);
+    const bool enough = positions.size() >= at_least;
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(c, enough ? 500 : 100);
     if (m == nullptr) {
-      if (out.size() >= at_least) break;
+      if (enough) break;
       continue;
     }
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -86,6 +92,10 @@ std::vector<KafkaMessage> MockKafka::ReadAll(size_t at_least, std::chrono::milli
           k.headers[name] = std::string(static_cast<const char*>(value), size);
         }
       }
+      auto position = k.headers.find("evlog-position");
+      positions.insert(position != k.headers.end() ? position->second
+                                                   : std::to_string(k.partition) + "@" +
+                                                         std::to_string(k.offset));
       out.push_back(std::move(k));
     }
     rd_kafka_message_destroy(m);

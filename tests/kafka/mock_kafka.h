@@ -44,7 +44,8 @@ class MockKafka {
 
   // Every message of the topic, partition by partition in offset order,
   // read by a fresh consumer from the beginning: waits (up to `timeout`)
-  // until at least `at_least` messages are in, then returns what is there.
+  // until messages of at least `at_least` distinct evlog positions are in
+  // (duplicates of a retried batch do not count), then returns what is there.
   std::vector<KafkaMessage> ReadAll(size_t at_least,
                                     std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
