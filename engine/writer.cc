@@ -47,11 +47,12 @@ std::optional<uint64_t> EntryAfter(const Db& db, Db::Family family, std::string_
 
 }  // namespace
 
-// An event staged in the current group (its position and what it was
-// appended as).
+// An event staged in the current group: its position, what it was
+// appended as and its stream's category (both point into the request).
 struct StagedEvent {
   uint64_t position;
   const EventData* event;
+  std::string_view category;
 };
 
 // The state of one group commit while its appends are decided.
@@ -61,12 +62,10 @@ struct Writer::Group {
   uint64_t next_stream_id = 0;
   int64_t now_us = 0;
   bool sync = false;
-  // Ids, types and categories staged in this group: later appends of the
-  // same group must see them as committed.
+  // Ids staged in this group: later appends of the same group must see
+  // them as committed.
   std::unordered_map<Uuid, CommittedEvent, UuidHash> ids;
-  std::unordered_map<std::string, uint64_t> type_last;
-  std::unordered_map<std::string, uint64_t> category_last;
-  // Every event staged in this group, in position order, for the query
+  // Every event staged in this group, in position order, for the
   // conditions of later appends of the group. Points into their requests,
   // which live until the group is done.
   std::vector<StagedEvent> staged;
@@ -386,16 +385,14 @@ Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {
         }
         group.batch.Put(db_->cf(Db::kByTag), keys::TagKey(tag, position), rocksdb::Slice());
       }
-      group.staged.push_back(StagedEvent{position.value(), &e});
+      group.staged.push_back(StagedEvent{position.value(), &e, category});
       if (append.caller_id[record]) {
         group.batch.Put(db_->cf(Db::kDedup), keys::DedupKey(e.id),
                         keys::DedupValue(position, group.now_us));
         group.ids[e.id] = CommittedEvent{sa.stream, h->version, position};
       }
-      group.type_last[e.type] = position.value();
       ++record;
     }
-    group.category_last[std::string(category)] = group.next_position - 1;
     r.last_version = h->version;
     r.last_position = Position(group.next_position - 1);
     result.streams.push_back(std::move(r));
@@ -469,51 +466,53 @@ Result<std::optional<AppendResult>> Writer::FindDuplicate(const PendingAppend& a
 
 Status Writer::CheckCondition(const AppendCondition& condition, const Group& group) {
   const uint64_t after = condition.after.value();
-  auto fail = [&](std::string_view what, uint64_t position) {
+  auto fail = [&](std::string_view kind, std::string_view name, uint64_t position) {
     return Status::ConditionFailed("an event matching the append condition (" +
-                                       std::string(what) + ") was committed after position " +
+                                       std::string(kind) + " '" + std::string(name) +
+                                       "') was committed after position " +
                                        std::to_string(after) + ", at position " +
                                        std::to_string(position),
                                    position);
   };
-  // Committed events come before any of this group's: look there first, so
-  // the position reported is the first that matched.
+  constexpr std::string_view kQuery = "fail_if_events_match";
+  // Committed events come before any of this group's: look there first, and
+  // report the first position that matched.
   std::optional<uint64_t> first;
-  std::string what;
-  const auto consider = [&](std::optional<uint64_t> p, std::string_view kind,
-                            std::string_view name) {
+  std::string_view kind, name;
+  const auto consider = [&](std::optional<uint64_t> p, std::string_view k, std::string_view n) {
     if (p && *p > after && (!first || *p < *first)) {
       first = p;
-      what = std::string(kind) + " '" + std::string(name) + "'";
+      kind = k;
+      name = n;
     }
   };
   for (const std::string& type : condition.event_types) {
-    auto it = group.type_last.find(type);
     consider(EntryAfter(*db_, Db::kByType, type, condition.after), "type", type);
-    if (it != group.type_last.end()) consider(it->second, "type", type);
   }
   for (const std::string& category : condition.categories) {
-    auto it = group.category_last.find(category);
     consider(EntryAfter(*db_, Db::kByCategory, category, condition.after), "category", category);
-    if (it != group.category_last.end()) consider(it->second, "category", category);
   }
-  if (condition.fail_if_events_match && !(first && *first <= commits_.committed())) {
-    const Query& query = *condition.fail_if_events_match;
-    auto committed = FirstQueryMatchAfter(*db_, query, condition.after);
+  if (condition.fail_if_events_match && !first) {
+    auto committed = FirstQueryMatchAfter(*db_, *condition.fail_if_events_match, condition.after);
     if (!committed.ok()) return committed.status();
-    if (committed->has_value()) {
-      consider((*committed)->value(), "query", "fail_if_events_match");
-    } else {
-      for (const StagedEvent& staged : group.staged) {
-        if (staged.position > after &&
-            QueryMatches(query, staged.event->type, staged.event->tags)) {
-          consider(staged.position, "query", "fail_if_events_match");
-          break;
-        }
-      }
+    if (committed->has_value()) consider((*committed)->value(), "query", kQuery);
+  }
+  if (first) return fail(kind, name, *first);
+  // Then this group's events, in position order: the first match is the one.
+  for (const StagedEvent& staged : group.staged) {
+    if (staged.position <= after) continue;
+    const EventData& e = *staged.event;
+    if (std::ranges::find(condition.event_types, e.type) != condition.event_types.end()) {
+      return fail("type", e.type, staged.position);
+    }
+    if (std::ranges::find(condition.categories, staged.category) != condition.categories.end()) {
+      return fail("category", staged.category, staged.position);
+    }
+    if (condition.fail_if_events_match &&
+        QueryMatches(*condition.fail_if_events_match, e.type, e.tags)) {
+      return fail("query", kQuery, staged.position);
     }
   }
-  if (first) return fail(what, *first);
   return Status::OK();
 }
 

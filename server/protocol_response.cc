@@ -82,11 +82,18 @@ Status StatusFromWire(uint8_t wire_code, std::string_view message, std::string_v
         {ProtocolCode::kUnknownRequest, &Status::UnknownRequest},
         {ProtocolCode::kUnauthenticated, &Status::Unauthenticated},
     };
-    const std::string text = std::string(ProtocolCodeName(wire_code)) + ": " + std::string(message);
+    // The protocol code's name leads the message unless the engine code
+    // already spells it (unauthenticated, unknown_request).
+    const std::string_view name = ProtocolCodeName(wire_code);
+    const auto with_name = [&](Make make) {
+      Status plain = make(message);
+      if (plain.CodeName() == name) return plain;
+      return make(std::string(name) + ": " + std::string(message));
+    };
     for (const auto& [code, make] : kProtocol) {
-      if (static_cast<uint8_t>(code) == wire_code) return make(text);
+      if (static_cast<uint8_t>(code) == wire_code) return with_name(make);
     }
-    return Status::InvalidArgument(text);
+    return with_name(&Status::InvalidArgument);
   }
   using C = Status::Code;
   if (static_cast<C>(wire_code) == C::kWrongExpectedVersion) {

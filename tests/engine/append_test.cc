@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <condition_variable>
+#include <future>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -364,6 +365,42 @@ TEST_F(Append, ConditionSeesEarlierAppendsOfTheSameGroup) {
   cv.wait(lock, [&] { return done == 2; });
   EXPECT_EQ(ok, 1);
   EXPECT_EQ(failed, 1);
+}
+
+// A condition failure names the first matching position, also when the
+// matches were staged earlier in the same group. Each round queues a
+// two-event append and, behind it, a conditional one on its type: queued
+// back to back they share a group more often than not.
+TEST_F(Append, AFailedConditionNamesTheFirstMatchAlsoWithinTheGroup) {
+  constexpr int kRounds = 20;
+  std::vector<std::future<Result<AppendResult>>> firsts, conditionals;
+  auto submit = [&](AppendRequest request) {
+    auto promise = std::make_shared<std::promise<Result<AppendResult>>>();
+    auto future = promise->get_future();
+    request.durability = Durability::kBuffered;
+    store_->AppendAsync(std::move(request),
+                        [promise](Result<AppendResult> r) { promise->set_value(std::move(r)); });
+    return future;
+  };
+  for (int i = 0; i < kRounds; ++i) {
+    const std::string type = "Round" + std::to_string(i);
+    AppendRequest two;
+    two.streams.push_back({"r-" + std::to_string(i), ExpectedVersion::Any(), {Ev(type), Ev(type)}});
+    firsts.push_back(submit(std::move(two)));
+    AppendRequest conditional;
+    conditional.streams.push_back({"c-" + std::to_string(i), ExpectedVersion::Any(), {Ev("T")}});
+    conditional.condition = AppendCondition{.event_types = {type}, .after = Position(0)};
+    conditionals.push_back(submit(std::move(conditional)));
+  }
+  for (int i = 0; i < kRounds; ++i) {
+    Result<AppendResult> first = firsts[i].get();
+    ASSERT_OK(first.status());
+    Result<AppendResult> conditional = conditionals[i].get();
+    ASSERT_TRUE(conditional.status().IsConditionFailed()) << conditional.status().ToString();
+    EXPECT_EQ(conditional.status().conflicting_position(),
+              std::optional<uint64_t>(first->streams[0].first_position.value()))
+        << "round " << i << ": " << conditional.status().ToString();
+  }
 }
 
 TEST_F(Append, ReadOnlyStoreRefusesAppends) {
