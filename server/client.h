@@ -116,6 +116,8 @@ class Client final : public EventStore {
   Result<std::unique_ptr<EventIterator>> ReadStream(std::string_view stream,
                                                     const ReadStreamOptions& options = {}) override;
   Result<std::unique_ptr<EventIterator>> ReadAll(const ReadAllOptions& options = {}) override;
+  // Store::Read(Query) over the wire. Not served yet: NotSupported.
+  Result<QueryResult> Read(const Query& query, const QueryOptions& options = {}) override;
   // The daemon's Store::Metrics (see evlog/metrics.h). NotSupported from an
   // evlogd too old to send them.
   Result<MetricsSnapshot> Metrics() override;

@@ -48,6 +48,10 @@ Status DoneStatus(Result<server::Response> response) {
 
 }  // namespace
 
+Result<QueryResult> Client::Read(const Query&, const QueryOptions&) {
+  return Status::NotSupported("queries are not served through evlogd yet");
+}
+
 Result<AppendResult> Client::Append(AppendRequest request) {
   if (Status s = CheckServedRemotely(request); !s.ok()) return s;
   if (rep_->options.reconnect_for.count() > 0) GiveIds(request);

@@ -181,6 +181,28 @@ class FeedFollower {
   virtual Position position() const = 0;
 };
 
+// EventStore::Read(Query): where to start, how many, which way.
+struct QueryOptions {
+  // First position to consider (inclusive). Forward: positions >= from
+  // (nullopt: 1). Backward: positions <= from (nullopt: the head).
+  std::optional<Position> from;
+  // Most events to return. Default: no limit (mind the memory: every
+  // match is copied into the result).
+  size_t max_count = std::numeric_limits<size_t>::max();
+  // Default: forward.
+  Direction direction = Direction::kForward;
+};
+
+// What EventStore::Read(Query) found.
+struct QueryResult {
+  // The matching events, in position order (descending when backward).
+  std::vector<OwnedEvent> events;
+  // The position of the last event committed when the read began (0 for an
+  // empty store), whether or not anything matched: pass it as
+  // AppendCondition::after to decide on exactly what was read.
+  Position head;
+};
+
 class EventStore {
  public:
   virtual ~EventStore() = default;
@@ -239,6 +261,16 @@ class EventStore {
   // event_type are set. Errors met while iterating surface through the
   // iterator's status() (Corruption when the log misses an event, IOError).
   virtual Result<std::unique_ptr<EventIterator>> ReadAll(const ReadAllOptions& options = {}) = 0;
+
+  // The events that match `query` (see Query in types.h; docs/dcb.md), in
+  // position order from options.from, and the store's head. Trims, deletes
+  // and stream rules hide events exactly as from ReadAll. Events and head
+  // come from one consistent view: nothing past the head is returned (a
+  // Client pages a long result and keeps to the first page's head).
+  // Errors: InvalidArgument for a query beyond the limits of Options (see
+  // Query); Corruption if an index entry has no matching event or a record
+  // fails verification; IOError from the storage.
+  virtual Result<QueryResult> Read(const Query& query, const QueryOptions& options = {}) = 0;
 
   // The current version of `stream`: Version(0) if it has no events.
   // Errors: InvalidArgument for a bad name; IOError from the storage.

@@ -44,28 +44,6 @@ struct RestoreOptions {
   bool overwrite = false;
 };
 
-// Store::Read(Query): where to start, how many, which way.
-struct QueryOptions {
-  // First position to consider (inclusive). Forward: positions >= from
-  // (nullopt: 1). Backward: positions <= from (nullopt: the head).
-  std::optional<Position> from;
-  // Most events to return. Default: no limit (mind the memory: every
-  // match is copied into the result).
-  size_t max_count = std::numeric_limits<size_t>::max();
-  // Default: forward.
-  Direction direction = Direction::kForward;
-};
-
-// What Store::Read(Query) found.
-struct QueryResult {
-  // The matching events, in position order (descending when backward).
-  std::vector<OwnedEvent> events;
-  // The position of the last event committed when the read began (0 for an
-  // empty store), whether or not anything matched: pass it as
-  // AppendCondition::after to decide on exactly what was read.
-  Position head;
-};
-
 // The embedded EventStore (event_store.h): the calls it shares with a
 // remote Client are documented there; those below are the Store's own, or
 // say what the embedded form adds.
@@ -126,18 +104,10 @@ class Store final : public EventStore {
                                                     const ReadStreamOptions& options = {}) override;
   Result<std::unique_ptr<EventIterator>> ReadAll(const ReadAllOptions& options = {}) override;
 
-  // The events that match `query` (see Query in types.h; docs/dcb.md), in
-  // position order from options.from, and the store's head. Each query
-  // item is read from its indexes (tag and type postings, intersected),
-  // never by a scan of the log unless an item matches every event. Trims,
-  // deletes and stream rules hide events exactly as from ReadAll. Events
-  // and head come from one consistent view: nothing past the head is
-  // returned. Embedded only so far: the remote Client, the CLI, HTTP and
-  // the C API gain it in a later release.
-  // Errors: InvalidArgument for a query beyond the limits of Options (see
-  // Query); Corruption if an index entry has no matching event or a record
-  // fails verification; IOError from the storage.
-  Result<QueryResult> Read(const Query& query, const QueryOptions& options = {});
+  // See EventStore. Each query item is read from its indexes (tag and type
+  // postings, intersected), never by a scan of the log unless an item
+  // matches every event.
+  Result<QueryResult> Read(const Query& query, const QueryOptions& options = {}) override;
 
   // The current version of `stream`: Version(0) if it has no events.
   Result<Version> StreamVersion(std::string_view stream) override;
