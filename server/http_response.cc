@@ -1,18 +1,10 @@
 #include "http_response.h"
 
-#include <nlohmann/json.hpp>
-
 #include "json/event_json.h"
 
 namespace evlog::server {
 
 namespace http = net::http;
-
-namespace {
-std::string Dump(const nlohmann::ordered_json& j) {
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-}  // namespace
 
 HttpResponse HttpJson(http::status status, std::string body) {
   HttpResponse response{status, 11};
@@ -22,10 +14,9 @@ HttpResponse HttpJson(http::status status, std::string body) {
 }
 
 HttpResponse HttpError(http::status status, std::string_view code, std::string_view message) {
-  nlohmann::ordered_json j;
-  j["error"] = std::string(code);
-  j["message"] = std::string(message);
-  return HttpJson(status, Dump(j));
+  json::ObjectText j;
+  j.String("error", code).String("message", message);
+  return HttpJson(status, j.Finish());
 }
 
 namespace {
@@ -58,14 +49,7 @@ HttpResponse HttpStatusError(const Status& s) {
   for (const HttpStatusFor& e : kHttpStatuses) {
     if (e.code == s.code()) status = e.status;
   }
-  nlohmann::ordered_json j;
-  j["error"] = std::string(s.CodeName());
-  j["message"] = std::string(s.message());
-  if (s.actual_version()) {
-    j["stream"] = std::string(s.stream());
-    j["actual_version"] = *s.actual_version();
-  }
-  HttpResponse response = HttpJson(status, Dump(j));
+  HttpResponse response = HttpJson(status, json::ErrorText(s));
   if (s.actual_version()) {
     response.set(kActualVersionHeader, std::to_string(*s.actual_version()));
   }

@@ -50,6 +50,7 @@ Status EventFromObject(std::string_view text, size_t* pos, const std::string& wh
   std::set<std::string, std::less<>> seen;
   std::string type, id;
   std::string_view data, metadata;
+  std::vector<std::string> tags;
   bool has_type = false, has_data = false;
   i = SkipSpace(text, i);
   const bool empty = i < text.size() && text[i] == '}';
@@ -63,7 +64,7 @@ Status EventFromObject(std::string_view text, size_t* pos, const std::string& wh
     if (Status s = DecodeString(text, &i, &key); !s.ok()) {
       return Status::InvalidArgument(where + NotValid(s));
     }
-    if (key != "type" && key != "data" && key != "metadata" && key != "id") {
+    if (key != "type" && key != "data" && key != "metadata" && key != "id" && key != "tags") {
       return Status::InvalidArgument(where + "unknown field \"" + key + "\"");
     }
     if (!seen.insert(key).second) {
@@ -86,6 +87,11 @@ Status EventFromObject(std::string_view text, size_t* pos, const std::string& wh
       size_t at = start;
       if (Status s = DecodeString(text, &at, key == "type" ? &type : &id); !s.ok()) return s;
       has_type = has_type || key == "type";
+    } else if (key == "tags") {
+      size_t at = start;
+      if (Status s = DecodeStringArray(text, &at, &tags); !s.ok()) {
+        return Status::InvalidArgument(where + "\"tags\" " + std::string(s.message()));
+      }
     } else if (key == "data") {
       data = value;
       has_data = true;
@@ -103,6 +109,7 @@ Status EventFromObject(std::string_view text, size_t* pos, const std::string& wh
   if (!has_data) return Status::InvalidArgument(where + "\"data\" is missing");
   Status s = EventFromArgs(type, data, metadata, id, out, max_depth);
   if (!s.ok()) return Status::InvalidArgument(where + std::string(s.message()));
+  out->tags = std::move(tags);
   return Status::OK();
 }
 
@@ -256,6 +263,24 @@ void AddEventFields(const RecordedEvent& e, ObjectText* object, size_t max_depth
       .Stored("data", e.data, e.content_type == ContentType::kJson, max_depth)
       .Stored("metadata", e.metadata, /*try_json=*/true, max_depth)
       .String("time", FormatTime(e.timestamp_us));
+  if (!e.tags.empty()) {
+    std::string tags = "[";
+    for (std::string_view tag : e.tags) {
+      if (tags.size() > 1) tags += ',';
+      tags += StringText(tag);
+    }
+    object->Raw("tags", tags + "]");
+  }
+}
+
+std::string ErrorText(const Status& s) {
+  ObjectText j;
+  j.String("error", s.CodeName()).String("message", s.message());
+  if (s.actual_version()) {
+    j.String("stream", s.stream()).Number("actual_version", *s.actual_version());
+  }
+  if (s.conflicting_position()) j.Number("conflicting_position", *s.conflicting_position());
+  return j.Finish();
 }
 
 std::string EventText(const RecordedEvent& event, size_t max_depth) {

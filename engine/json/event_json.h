@@ -2,9 +2,13 @@
 // evlogd's HTTP routes (so a curl body looks like an `append` line and a
 // response like `read` output). The library evlog_json, below both.
 //
-// Input events are JSON objects {"type":..,"data":..,"metadata":..,"id":..};
-// output events are one object with stream, version, position, id, type,
-// data, metadata and time, in that order.
+// Input events are JSON objects {"type":..,"data":..,"metadata":..,"id":..,
+// "tags":[..]}; output events are one object with stream, version,
+// position, id, type, data, metadata and time, in that order, then "tags"
+// when the event has any (so events without tags print as they always
+// have). Tags are JSON strings: any bytes a JSON string can spell, NUL
+// included; a tag that is not valid UTF-8 (appended through the C++ or C
+// API) prints with U+FFFD in place of the bad bytes.
 //
 // Exact bytes: the `data` and `metadata` values of an input object are
 // stored as the bytes of their JSON text, never parsed into numbers and
@@ -39,9 +43,11 @@ inline constexpr size_t kMaxDepth = Options{}.max_json_depth;
 Status EventFromArgs(std::string_view type, std::string_view data, std::string_view metadata,
                      std::string_view id, EventData* out, size_t max_depth = kMaxDepth);
 
-// Parses one input line {"type":..,"data":..,"metadata":..,"id":..}: type a
-// string, data any JSON value, metadata any JSON value (null for none), id a
-// UUID string; no other field, none twice. InvalidArgument, its message
+// Parses one input line {"type":..,"data":..,"metadata":..,"id":..,
+// "tags":[..]}: type a string, data any JSON value, metadata any JSON value
+// (null for none), id a UUID string, tags an array of strings (their limits
+// are the store's: Options::max_tags_per_event, 1..255 bytes each); no
+// other field, none twice. InvalidArgument, its message
 // starting "line <line_number>: ", if it is not such an object or has
 // anything after it (a NUL byte included).
 Status EventFromLine(std::string_view line, size_t line_number, EventData* out,
@@ -85,6 +91,12 @@ class ObjectText {
 // they are valid JSON within `max_depth`, else as strings (so an event stored
 // deeper than the limit reads as a string, never as a crash).
 void AddEventFields(const RecordedEvent& event, ObjectText* object, size_t max_depth = kMaxDepth);
+
+// {"error":<code name>,"message":..} for `status`, plus "stream" and
+// "actual_version" for a WrongExpectedVersion and "conflicting_position"
+// for a ConditionFailed that names one: the one error shape of the CLI
+// (stderr) and evlogd's HTTP bodies.
+std::string ErrorText(const Status& status);
 
 // The output object of one event (AddEventFields alone).
 std::string EventText(const RecordedEvent& event, size_t max_depth = kMaxDepth);

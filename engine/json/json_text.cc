@@ -271,4 +271,30 @@ Status DecodeString(std::string_view text, size_t* pos, std::string* out) {
   return String(text, pos, out);
 }
 
+Status DecodeStringArray(std::string_view text, size_t* pos, std::vector<std::string>* out) {
+  const Status not_array = Status::InvalidArgument("must be an array of strings");
+  size_t i = *pos;
+  if (i >= text.size() || text[i] != '[') return not_array;
+  i = SkipSpace(text, i + 1);
+  if (i < text.size() && text[i] == ']') {
+    *pos = i + 1;
+    return Status::OK();
+  }
+  for (;;) {
+    if (i >= text.size() || text[i] != '"') return not_array;
+    std::string item;
+    if (Status s = DecodeString(text, &i, &item); !s.ok()) return s;
+    out->push_back(std::move(item));
+    i = SkipSpace(text, i);
+    if (i < text.size() && text[i] == ',') {
+      i = SkipSpace(text, i + 1);
+      continue;
+    }
+    if (i < text.size() && text[i] == ']') break;
+    return not_array;
+  }
+  *pos = i + 1;
+  return Status::OK();
+}
+
 }  // namespace evlog::json

@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "evlog/status.h"
 
@@ -49,5 +50,10 @@ Status Validate(std::string_view text, size_t max_depth);
 // UTF-8 in *out and sets *pos just past its closing quote. InvalidArgument
 // as ScanValue if it is not a valid string literal.
 Status DecodeString(std::string_view text, size_t* pos, std::string* out);
+
+// Decodes the JSON array of string literals that starts at text[*pos] (a
+// '[') into *out (appended) and sets *pos just past its ']'.
+// InvalidArgument "must be an array of strings" if it is anything else.
+Status DecodeStringArray(std::string_view text, size_t* pos, std::vector<std::string>* out);
 
 }  // namespace evlog::json

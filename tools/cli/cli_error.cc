@@ -3,6 +3,8 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "json/event_json.h"
+
 namespace evlog::cli {
 
 namespace {
@@ -34,14 +36,7 @@ int ExitCodeFor(const Status& status) {
 }
 
 int ReportError(const Status& status) {
-  nlohmann::ordered_json j;
-  j["error"] = status.CodeName();
-  j["message"] = status.message();
-  if (status.actual_version()) {
-    j["stream"] = status.stream();
-    j["actual_version"] = *status.actual_version();
-  }
-  std::cerr << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
+  std::cerr << json::ErrorText(status) << std::endl;
   return ExitCodeFor(status);
 }
 

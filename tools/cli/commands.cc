@@ -12,6 +12,7 @@
 #include "evlog/store.h"
 #include "json/decimal.h"
 #include "json/event_json.h"
+#include "json/query_json.h"
 #include "json/spellings.h"
 
 namespace evlog::cli {
@@ -46,7 +47,8 @@ bool IsBlank(const std::string& line) {
 
 // Checks the flags of `append` against each other; kExitOk or the usage
 // error's exit code.
-int CheckAppendArgs(const AppendArgs& args, ExpectedVersion* expected, Durability* durability) {
+int CheckAppendArgs(const AppendArgs& args, ExpectedVersion* expected, Durability* durability,
+                    std::optional<AppendCondition>* condition) {
   if (args.expect) {
     Result<ExpectedVersion> parsed = json::ParseExpectedVersion(*args.expect, "--expect");
     if (!parsed.ok()) return ReportUsage(parsed.status().message());
@@ -55,8 +57,21 @@ int CheckAppendArgs(const AppendArgs& args, ExpectedVersion* expected, Durabilit
   Result<Durability> parsed = json::ParseDurability(args.durability, "--durability");
   if (!parsed.ok()) return ReportUsage(parsed.status().message());
   *durability = *parsed;
-  if (args.each && (args.type || args.expect)) {
-    return ReportUsage("--each reads events from stdin; it takes neither --type nor --expect");
+  if (args.each && (args.type || args.expect || args.fail_if)) {
+    return ReportUsage(
+        "--each reads events from stdin; it takes neither --type, --expect nor --fail-if");
+  }
+  if (!args.tags.empty() && !args.type) {
+    return ReportUsage("--tag goes with --type and --data; on stdin use the \"tags\" field");
+  }
+  if (args.after && !args.fail_if) return ReportUsage("--after goes with --fail-if");
+  if (args.fail_if) {
+    Query query;
+    if (Status s = json::QueryFromJson(*args.fail_if, &query); !s.ok()) {
+      return ReportUsage("--fail-if: " + std::string(s.message()));
+    }
+    *condition = AppendCondition{.after = Position(args.after.value_or(0)),
+                                 .fail_if_events_match = std::move(query)};
   }
   if (args.type.has_value() != args.data.has_value()) {
     return ReportUsage("--type and --data go together");
@@ -114,7 +129,10 @@ int PrintEvents(Result<std::unique_ptr<EventIterator>> read) {
 int RunAppend(const Target& target, const AppendArgs& args, std::istream& in) {
   ExpectedVersion expected = ExpectedVersion::Any();
   Durability durability = Durability::kSync;
-  if (int code = CheckAppendArgs(args, &expected, &durability); code != kExitOk) return code;
+  std::optional<AppendCondition> condition;
+  if (int code = CheckAppendArgs(args, &expected, &durability, &condition); code != kExitOk) {
+    return code;
+  }
   if (args.each) {
     auto store = OpenStore(target, OpenMode::kCreate);
     if (!store.ok()) return ReportOpenError(target, store.status());
@@ -128,6 +146,7 @@ int RunAppend(const Target& target, const AppendArgs& args, std::istream& in) {
     if (Status s = EventFromArgs(*args.type, *args.data, args.metadata, args.id, &e); !s.ok()) {
       return ReportError(s);
     }
+    e.tags = args.tags;
     events.push_back(std::move(e));
   } else {
     std::string line;
@@ -144,11 +163,39 @@ int RunAppend(const Target& target, const AppendArgs& args, std::istream& in) {
 
   return WithStore(target, OpenMode::kCreate, [&](EventStore& store) {
     AppendRequest request{.streams = {{args.stream, expected, std::move(events)}},
+                          .condition = std::move(condition),
                           .durability = durability};
     auto r = store.Append(std::move(request));
     if (!r.ok()) return ReportError(r.status());
     PrintResult(*r);
     return kExitOk;
+  });
+}
+
+int RunQuery(const Target& target, const QueryArgs& args) {
+  Query query;
+  if (args.query) {
+    if (!args.types.empty() || !args.tags.empty()) {
+      return ReportUsage("--query gives the whole query; it takes neither --type nor --tag");
+    }
+    if (Status s = json::QueryFromJson(*args.query, &query); !s.ok()) {
+      return ReportUsage("--query: " + std::string(s.message()));
+    }
+  } else {
+    query.items.push_back(QueryItem{.types = args.types, .tags = args.tags});
+  }
+  QueryOptions options;
+  if (args.from) options.from = Position(*args.from);
+  if (args.count) options.max_count = *args.count;
+  options.direction = args.backward ? Direction::kBackward : Direction::kForward;
+  return WithStore(target, OpenMode::kRead, [&](EventStore& store) {
+    Result<QueryResult> result = store.Read(query, options);
+    if (!result.ok()) return FinishEvents(result.status());
+    for (const OwnedEvent& e : result->events) PrintEvent(e.view());
+    json::ObjectText head;
+    head.Number("head", result->head.value());
+    std::cout << head.Finish() << '\n';
+    return FinishEvents(Status::OK());
   });
 }
 

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/cli_error.h"
 #include "cli/target.h"
@@ -26,6 +27,11 @@ struct AppendArgs {
   std::optional<std::string> expect;
   std::string durability = "sync";
   bool each = false;
+  // --tag (repeatable): the tags of the --type/--data event.
+  std::vector<std::string> tags;
+  // --fail-if QUERY [--after P]: the DCB append condition.
+  std::optional<std::string> fail_if;
+  std::optional<uint64_t> after;
 };
 
 struct ReadArgs {
@@ -40,6 +46,16 @@ struct ReadAllArgs {
   std::optional<uint64_t> count;
   std::string category;
   std::string type;
+};
+
+// `query`: one item from --type/--tag, or several from --query JSON.
+struct QueryArgs {
+  std::vector<std::string> types;
+  std::vector<std::string> tags;
+  std::optional<std::string> query;
+  std::optional<uint64_t> from;
+  std::optional<uint64_t> count;
+  bool backward = false;
 };
 
 struct TailArgs {
@@ -59,6 +75,8 @@ int RunAppend(const Target& target, const AppendArgs& args, std::istream& in);
 int RunRead(const Target& target, const ReadArgs& args);
 int RunReadAll(const Target& target, const ReadAllArgs& args);
 int RunStreams(const Target& target, const std::string& category);
+// Prints the matching events, then {"head":P}, also when nothing matches.
+int RunQuery(const Target& target, const QueryArgs& args);
 int RunStats(const Target& target);
 
 // Change feed and subscriptions (feed_commands.cc).

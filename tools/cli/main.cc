@@ -103,6 +103,12 @@ int main(int argc, char** argv) {
   append_cmd->add_option("--expect", append.expect, "any | no_stream | stream_exists | N");
   append_cmd->add_option("--durability", append.durability, "sync (default) | buffered");
   append_cmd->add_flag("--each", append.each, "Append each stdin line on its own");
+  append_cmd->add_option("--tag", append.tags, "A tag of the event (repeatable; with --type)");
+  append_cmd->add_option("--fail-if", append.fail_if,
+                         "Fail if events match this query, JSON: {\"items\":[{\"types\":[..],"
+                         "\"tags\":[..]}]}");
+  append_cmd->add_option("--after", append.after, "Only events after this position (--fail-if)")
+      ->check(kUnsigned);
 
   ReadArgs read;
   auto* read_cmd = app.add_subcommand("read", "Read one stream");
@@ -118,6 +124,18 @@ int main(int argc, char** argv) {
   read_all_cmd->add_option("--count", read_all.count, "Most events to print")->check(kUnsigned);
   read_all_cmd->add_option("--category", read_all.category, "Only streams <category>-*");
   read_all_cmd->add_option("--type", read_all.type, "Only events of this type");
+
+  QueryArgs query;
+  auto* query_cmd = app.add_subcommand(
+      "query", "Events matching a query (types and tags), then {\"head\":P}");
+  query_cmd->add_option("--type", query.types, "One of these types (repeatable)");
+  query_cmd->add_option("--tag", query.tags, "Carrying all of these tags (repeatable)");
+  query_cmd->add_option("--query", query.query,
+                        "The whole query, JSON: {\"items\":[{\"types\":[..],\"tags\":[..]}]}");
+  query_cmd->add_option("--from", query.from, "First position (forward: >=, backward: <=)")
+      ->check(kUnsigned);
+  query_cmd->add_option("--count", query.count, "Most events to print")->check(kUnsigned);
+  query_cmd->add_flag("--backward", query.backward, "Newest first");
 
   std::string category;
   auto* streams_cmd = app.add_subcommand("streams", "List streams and their versions");
@@ -215,6 +233,7 @@ int main(int argc, char** argv) {
   if (read_cmd->parsed()) return RunRead(target, read);
   if (read_all_cmd->parsed()) return RunReadAll(target, read_all);
   if (streams_cmd->parsed()) return RunStreams(target, category);
+  if (query_cmd->parsed()) return RunQuery(target, query);
   if (stats_cmd->parsed()) return RunStats(target);
   if (verify_cmd->parsed()) return RunVerify(target);
   if (compact_cmd->parsed()) return RunCompact(target);
