@@ -9,6 +9,7 @@
 #include <initializer_list>
 
 #include "json/event_json.h"
+#include "json/query_json.h"
 #include "json/spellings.h"
 #include "prometheus.h"
 
@@ -19,7 +20,7 @@ using json::Json;
 
 namespace {
 
-enum class Route { kNone, kStreams, kStream, kAll, kSubscribe, kView, kMetrics, kToken };
+enum class Route { kNone, kStreams, kStream, kAll, kQuery, kSubscribe, kView, kMetrics, kToken };
 
 struct Matched {
   Route route = Route::kNone;
@@ -33,6 +34,7 @@ Matched Match(const HttpTarget& target) {
   if (s[0] == "streams" && s.size() == 1) return {Route::kStreams};
   if (s[0] == "streams" && s.size() == 2) return {Route::kStream, s[1]};
   if (s[0] == "all" && s.size() == 1) return {Route::kAll};
+  if (s[0] == "query" && s.size() == 1) return {Route::kQuery};
   if (s[0] == "subscribe" && s.size() == 1) return {Route::kSubscribe};
   if (s[0] == "metrics" && s.size() == 1) return {Route::kMetrics};
   if (s[0] == "token" && s.size() == 1) return {Route::kToken};
@@ -67,7 +69,8 @@ HttpResponse Bad(const Status& s) { return HttpStatusError(s); }
 // `count` events, or the dispatcher's read limits (event count, response
 // bytes) would be passed; returns whether it stopped at a limit with events
 // left. *last is the position of the last event rendered (unchanged if none).
-bool Fill(EventIterator& it, size_t count, const DispatcherOptions& options, std::string* events,
+template <class Iterator>
+bool Fill(Iterator& it, size_t count, const DispatcherOptions& options, std::string* events,
           Position* last) {
   const size_t limit = std::min(count, options.max_read_events);
   size_t bytes = 0;
@@ -79,9 +82,9 @@ bool Fill(EventIterator& it, size_t count, const DispatcherOptions& options, std
       limited = true;  // there is more: the iterator was asked for one more
       break;
     }
-    const RecordedEvent& e = it.event();
-    const size_t next_bytes =
-        e.stream.size() + e.type.size() + e.data.size() + e.metadata.size() + 160;
+    const auto& e = it.event();
+    size_t next_bytes = e.stream.size() + e.type.size() + e.data.size() + e.metadata.size() + 160;
+    for (std::string_view tag : e.tags) next_bytes += tag.size() + 8;
     if (n == limit || (n > 0 && bytes + next_bytes > options.max_response_bytes)) {
       limited = true;
       break;
@@ -96,12 +99,27 @@ bool Fill(EventIterator& it, size_t count, const DispatcherOptions& options, std
   return limited;
 }
 
-// The events of an append's body, their data and metadata the body's exact
-// bytes; with an Idempotency-Key, each event without an id gets the one the
-// key gives its index. `syntax` is set when the body is not JSON.
+// The events of a query's result, walked as Fill walks an EventIterator.
+struct ResultEvents {
+  const std::vector<OwnedEvent>& events;
+  size_t i = 0;
+  bool Valid() const { return i < events.size(); }
+  void Next() { ++i; }
+  RecordedEvent event() const { return events[i].view(); }
+};
+
+// The events of an append's body (one event, an array of them, or the
+// envelope {"events":[..],"condition":..}), their data and metadata the
+// body's exact bytes; with an Idempotency-Key, each event without an id
+// gets the one the key gives its index. `syntax` is set when the body is
+// not JSON.
 Status EventsOfBody(std::string_view body, const std::string& key, const std::string& stream,
-                    std::vector<EventData>* events, bool* syntax) {
-  if (Status s = json::EventsFromBody(body, events, syntax); !s.ok()) return s;
+                    std::vector<EventData>* events, std::optional<AppendCondition>* condition,
+                    bool* syntax) {
+  Status parsed = json::IsAppendEnvelope(body)
+                      ? json::AppendFromEnvelope(body, events, condition, syntax, json::kMaxDepth)
+                      : json::EventsFromBody(body, events, syntax);
+  if (!parsed.ok()) return parsed;
   for (size_t i = 0; i < events->size() && !key.empty(); ++i) {
     EventData& event = (*events)[i];
     if (event.id.is_nil()) event.id = IdempotentEventId(key, stream, i);
@@ -245,12 +263,20 @@ void HttpHandler::Handle(HttpRequest request, Reply reply) {
   }
   const bool get = request.method() == http::verb::get;
   const bool post = request.method() == http::verb::post;
-  if (m.route == Route::kStream ? !(get || post) : !get) {
+  const bool takes_post = m.route == Route::kStream || m.route == Route::kQuery;
+  if (takes_post ? !(get || post) : !get) {
     HttpResponse response = HttpError(http::status::method_not_allowed, "method_not_allowed",
                                       std::string(request.method_string()) + " is not allowed on " +
                                           std::string(request.target()));
-    response.set(http::field::allow, m.route == Route::kStream ? "GET, POST" : "GET");
+    response.set(http::field::allow, takes_post ? "GET, POST" : "GET");
     reply(std::move(response));
+    return;
+  }
+  if (m.route == Route::kQuery) {
+    dispatcher_.RunBlocking([this, target = std::move(target), request = std::move(request),
+                             post, reply = std::move(reply)]() mutable {
+      reply(Query(target, post ? std::optional<std::string_view>(request.body()) : std::nullopt));
+    });
     return;
   }
   if (post) {
@@ -284,6 +310,7 @@ void HttpHandler::Handle(HttpRequest request, Reply reply) {
       case Route::kMetrics:
         reply(Metrics(target));
         return;
+      case Route::kQuery:
       case Route::kToken:
       case Route::kNone:
         break;
@@ -340,7 +367,9 @@ void HttpHandler::Append(const std::string& stream, const HttpTarget& target, Ht
   }
 
   bool syntax = false;
-  if (Status s = EventsOfBody(request.body(), key, stream, &append.events, &syntax); !s.ok()) {
+  std::optional<AppendCondition> condition;
+  if (Status s = EventsOfBody(request.body(), key, stream, &append.events, &condition, &syntax);
+      !s.ok()) {
     if (syntax) return reply(HttpError(http::status::bad_request, "bad_json", s.message()));
     return reply(Bad(s));
   }
@@ -349,7 +378,7 @@ void HttpHandler::Append(const std::string& stream, const HttpTarget& target, Ht
   // that rare path only) once the store says they were committed before.
   std::string sent;
   if (!key.empty()) sent = std::move(request.body());
-  AppendRequest engine_request{.durability = durability};
+  AppendRequest engine_request{.condition = std::move(condition), .durability = durability};
   engine_request.streams.push_back(std::move(append));
   dispatcher_.store().AppendAsync(
       std::move(engine_request), [this, key, sent = std::move(sent),
@@ -388,8 +417,9 @@ Status HttpHandler::CheckIdempotentRetry(const std::string& key, std::string_vie
   }
   const StreamAppendResult& r = result->streams.at(0);
   std::vector<EventData> sent;
+  std::optional<AppendCondition> condition;
   bool syntax = false;
-  if (Status s = EventsOfBody(body, key, r.stream, &sent, &syntax); !s.ok()) return s;
+  if (Status s = EventsOfBody(body, key, r.stream, &sent, &condition, &syntax); !s.ok()) return s;
   ReadStreamOptions options;
   options.from = r.first_version;
   options.max_count = sent.size() + 1;
@@ -401,7 +431,8 @@ Status HttpHandler::CheckIdempotentRetry(const std::string& key, std::string_vie
     if (e.position > r.last_position) break;
     const EventData& s = sent[i];
     if (e.id != s.id || e.type != s.type || e.content_type != s.content_type ||
-        e.data != s.data || e.metadata != s.metadata) {
+        e.data != s.data || e.metadata != s.metadata ||
+        !std::ranges::equal(e.tags, s.tags)) {
       *reused = prefix + " (its event " + std::to_string(i) + " differs)";
       return Status::OK();
     }
@@ -475,6 +506,52 @@ HttpResponse HttpHandler::ReadAll(const HttpTarget& target) {
   j.Raw("events", page->events).Bool("truncated", page->truncated);
   // Where the next page starts.
   j.Number("next", page->last.value() == 0 ? options.from.value() : page->last.value() + 1);
+  return HttpJson(http::status::ok, j.Finish());
+}
+
+HttpResponse HttpHandler::Query(const HttpTarget& target, std::optional<std::string_view> body) {
+  // A POST's query is its body; a GET's is in the target.
+  if (auto bad = body ? CheckParams(target, {"from", "count", "backward"})
+                      : CheckParams(target, {"query", "type", "tag", "from", "count", "backward"})) {
+    return std::move(*bad);
+  }
+  evlog::Query query;
+  std::optional<std::string_view> text = body ? body : target.Get("query");
+  if (text) {
+    if (target.Get("type") || target.Get("tag")) {
+      return Bad(Status::InvalidArgument("?query= gives the whole query: no ?type= or ?tag="));
+    }
+    if (Status s = json::QueryFromJson(*text, &query); !s.ok()) return Bad(s);
+  } else {
+    QueryItem item;
+    if (auto type = target.Get("type")) item.types.emplace_back(*type);
+    if (auto tag = target.Get("tag")) item.tags.emplace_back(*tag);
+    query.items.push_back(std::move(item));
+  }
+  Result<PageParams> params = ParsePageParams(target);
+  if (!params.ok()) return Bad(params.status());
+  QueryOptions options;
+  if (params->from) options.from = Position(*params->from);
+  const std::optional<std::string_view> backward = target.Get("backward");
+  if (backward && *backward != "true" && *backward != "false") {
+    return Bad(Status::InvalidArgument("backward must be true or false"));
+  }
+  options.direction = backward == "true" ? Direction::kBackward : Direction::kForward;
+  // At most a response's worth, plus one to know whether there is more.
+  options.max_count = OneMore(std::min(params->count, dispatcher_.options().max_read_events));
+  Result<QueryResult> result = dispatcher_.store().Read(query, options);
+  if (!result.ok()) return Bad(result.status());
+  std::string events;
+  Position last;
+  ResultEvents it{result->events};
+  const bool truncated = Fill(it, params->count, dispatcher_.options(), &events, &last);
+  json::ObjectText j;
+  j.Raw("events", events).Number("head", result->head.value()).Bool("truncated", truncated);
+  if (truncated) {
+    // Where the next page starts (in the read's direction).
+    j.Number("next", options.direction == Direction::kForward ? last.value() + 1
+                                                              : last.value() - 1);
+  }
   return HttpJson(http::status::ok, j.Finish());
 }
 
