@@ -84,12 +84,52 @@ evlog_store_t* evlog_open(const char* path, char** errptr) {
 
 void evlog_close(evlog_store_t* store) { delete store; }
 
+}  // extern "C"
+
 namespace {
 
-evlog_code_t Append(evlog_store_t* store, const char* stream, int64_t expected_version,
-                    const evlog_event_t* events, size_t n, evlog::ContentType content_type,
-                    uint64_t* first_position, char** errptr) {
-  if (store == nullptr || stream == nullptr || (events == nullptr && n > 0)) {
+// The bytes of tags[0..n); InvalidArgument naming `what` for a NULL.
+evlog::Status Tags(const evlog_tag_t* tags, size_t n, const std::string& what,
+                   std::vector<std::string>* out) {
+  if (tags == nullptr && n > 0) return evlog::Status::InvalidArgument(what + " tags are NULL");
+  for (size_t t = 0; t < n; ++t) {
+    if (tags[t].data == nullptr && tags[t].len > 0) {
+      return evlog::Status::InvalidArgument(what + " tag " + std::to_string(t) + " is NULL");
+    }
+    out->emplace_back(tags[t].data == nullptr ? "" : std::string(tags[t].data, tags[t].len));
+  }
+  return evlog::Status::OK();
+}
+
+evlog::Status QueryOf(const evlog_query_item_t* items, size_t n, evlog::Query* out) {
+  if (items == nullptr && n > 0) return evlog::Status::InvalidArgument("query items are NULL");
+  for (size_t i = 0; i < n; ++i) {
+    const evlog_query_item_t& item = items[i];
+    const std::string what = "query item " + std::to_string(i);
+    evlog::QueryItem q;
+    if (item.types == nullptr && item.n_types > 0) {
+      return evlog::Status::InvalidArgument(what + " types are NULL");
+    }
+    for (size_t t = 0; t < item.n_types; ++t) {
+      if (item.types[t] == nullptr) {
+        return evlog::Status::InvalidArgument(what + " type " + std::to_string(t) + " is NULL");
+      }
+      q.types.emplace_back(item.types[t]);
+    }
+    if (evlog::Status s = Tags(item.tags, item.n_tags, what, &q.tags); !s.ok()) return s;
+    out->items.push_back(std::move(q));
+  }
+  return evlog::Status::OK();
+}
+
+// An append of `n` events, the i-th from event_at(i) and its tags from
+// tags_at(i, &tags); `condition` may be NULL.
+template <class EventAt, class TagsAt>
+evlog_code_t Append(evlog_store_t* store, const char* stream, int64_t expected_version, size_t n,
+                    EventAt event_at, TagsAt tags_at, evlog::ContentType content_type,
+                    const evlog_condition_t* condition, uint64_t* first_position,
+                    uint64_t* conflicting_position, char** errptr) {
+  if (store == nullptr || stream == nullptr) {
     return Fail(evlog::Status::InvalidArgument("store, stream or events is NULL"), errptr);
   }
   evlog::ExpectedVersion expected = evlog::ExpectedVersion::Any();
@@ -115,7 +155,7 @@ evlog_code_t Append(evlog_store_t* store, const char* stream, int64_t expected_v
   std::vector<evlog::EventData> data;
   data.reserve(n);
   for (size_t i = 0; i < n; ++i) {
-    const evlog_event_t& e = events[i];
+    const evlog_event_t& e = event_at(i);
     if (e.type == nullptr || (e.data == nullptr && e.data_len > 0)) {
       return Fail(
           evlog::Status::InvalidArgument("event " + std::to_string(i) + " has a NULL type or data"),
@@ -130,28 +170,94 @@ evlog_code_t Append(evlog_store_t* store, const char* stream, int64_t expected_v
       memcpy(bytes.data(), e.id, bytes.size());
       d.id = evlog::Uuid(bytes);
     }
+    if (evlog::Status s = tags_at(i, &d.tags); !s.ok()) return Fail(s, errptr);
     data.push_back(std::move(d));
   }
-  auto result = store->store->Append(stream, expected, std::move(data));
-  if (!result.ok()) return Fail(result.status(), errptr);
+  evlog::AppendRequest request{.streams = {{stream, expected, std::move(data)}}};
+  if (condition != nullptr) {
+    evlog::Query query;
+    if (evlog::Status s = QueryOf(condition->items, condition->n_items, &query); !s.ok()) {
+      return Fail(s, errptr);
+    }
+    request.condition = evlog::AppendCondition{.after = evlog::Position(condition->after),
+                                               .fail_if_events_match = std::move(query)};
+  }
+  auto result = store->store->Append(std::move(request));
+  if (!result.ok()) {
+    if (conflicting_position != nullptr && result.status().conflicting_position()) {
+      *conflicting_position = *result.status().conflicting_position();
+    }
+    return Fail(result.status(), errptr);
+  }
   if (first_position != nullptr) *first_position = result->streams[0].first_position.value();
   return EVLOG_OK;
 }
 
+// evlog_append and evlog_append_json: events without tags or condition.
+evlog_code_t AppendPlain(evlog_store_t* store, const char* stream, int64_t expected_version,
+                         const evlog_event_t* events, size_t n, evlog::ContentType content_type,
+                         uint64_t* first_position, char** errptr) {
+  if (events == nullptr && n > 0) {
+    return Fail(evlog::Status::InvalidArgument("store, stream or events is NULL"), errptr);
+  }
+  return Append(
+      store, stream, expected_version, n, [&](size_t i) -> const evlog_event_t& { return events[i]; },
+      [](size_t, std::vector<std::string>*) { return evlog::Status::OK(); }, content_type, nullptr,
+      first_position, nullptr, errptr);
+}
+
 }  // namespace
+
+extern "C" {
 
 evlog_code_t evlog_append(evlog_store_t* store, const char* stream, int64_t expected_version,
                           const evlog_event_t* events, size_t n, uint64_t* first_position,
                           char** errptr) {
-  return Append(store, stream, expected_version, events, n, evlog::ContentType::kBinary,
-                first_position, errptr);
+  return AppendPlain(store, stream, expected_version, events, n, evlog::ContentType::kBinary,
+                     first_position, errptr);
 }
 
 evlog_code_t evlog_append_json(evlog_store_t* store, const char* stream, int64_t expected_version,
                                const evlog_event_t* events, size_t n, uint64_t* first_position,
                                char** errptr) {
-  return Append(store, stream, expected_version, events, n, evlog::ContentType::kJson,
-                first_position, errptr);
+  return AppendPlain(store, stream, expected_version, events, n, evlog::ContentType::kJson,
+                     first_position, errptr);
+}
+
+evlog_code_t evlog_append_tagged(evlog_store_t* store, const char* stream, int64_t expected_version,
+                                 const evlog_tagged_event_t* events, size_t n, int json,
+                                 const evlog_condition_t* condition, uint64_t* first_position,
+                                 uint64_t* conflicting_position, char** errptr) {
+  if (events == nullptr && n > 0) {
+    return Fail(evlog::Status::InvalidArgument("store, stream or events is NULL"), errptr);
+  }
+  return Append(
+      store, stream, expected_version, n,
+      [&](size_t i) -> const evlog_event_t& { return events[i].event; },
+      [&](size_t i, std::vector<std::string>* tags) {
+        return Tags(events[i].tags, events[i].n_tags, "event " + std::to_string(i), tags);
+      },
+      json ? evlog::ContentType::kJson : evlog::ContentType::kBinary, condition, first_position,
+      conflicting_position, errptr);
+}
+
+evlog_code_t evlog_query(evlog_store_t* store, const evlog_query_item_t* items, size_t n_items,
+                         uint64_t from, size_t max_count, int backward, evlog_events_t** result,
+                         uint64_t* head, char** errptr) {
+  if (store == nullptr || result == nullptr) {
+    return Fail(evlog::Status::InvalidArgument("store or result is NULL"), errptr);
+  }
+  evlog::Query query;
+  if (evlog::Status s = QueryOf(items, n_items, &query); !s.ok()) return Fail(s, errptr);
+  evlog::QueryOptions options;
+  if (from > 0) options.from = evlog::Position(from);
+  options.max_count = max_count;
+  options.direction = backward ? evlog::Direction::kBackward : evlog::Direction::kForward;
+  auto read = store->store->Read(query, options);
+  if (!read.ok()) return Fail(read.status(), errptr);
+  if (head != nullptr) *head = read->head.value();
+  *result = new evlog_events_t{std::move(read->events)};
+  return EVLOG_OK;
 }
 
 evlog_code_t evlog_read_stream(evlog_store_t* store, const char* stream, uint64_t from,
@@ -224,6 +330,16 @@ uint64_t evlog_events_position(const evlog_events_t* result, size_t i) {
 
 int64_t evlog_events_timestamp_us(const evlog_events_t* result, size_t i) {
   return result->events[i].timestamp_us;
+}
+
+size_t evlog_events_tag_count(const evlog_events_t* result, size_t i) {
+  return result->events[i].tags.size();
+}
+
+const char* evlog_events_tag(const evlog_events_t* result, size_t i, size_t t, size_t* len) {
+  const std::string& tag = result->events[i].tags[t];
+  if (len != nullptr) *len = tag.size();
+  return tag.c_str();
 }
 
 void evlog_events_free(evlog_events_t* result) { delete result; }

@@ -1,6 +1,7 @@
 /* The C API (evlog/c.h) from C: open, append with expected versions and
  * ids, a conflict and recovering from it (stream version, backward reads),
- * idempotent retries, read stream, read all, errors and frees. Each test prints its name; the first failed check ends the run
+ * idempotent retries, read stream, read all, tags, queries and conditions,
+ * errors and frees. Each test prints its name; the first failed check ends the run
  * with exit 1. The stores live in a fresh directory under $TMPDIR (or /tmp),
  * removed at the end. */
 
@@ -302,6 +303,78 @@ static void JsonDataIsCheckedAndComesBackAsTheExactBytes(void) {
   evlog_close(store);
 }
 
+/* DCB through C: tags go in and come back (NUL bytes included), a query
+ * answers the matches and the head, and a condition guards uniqueness and
+ * names the conflicting position. */
+static void TagsQueriesAndConditionsWork(void) {
+  evlog_store_t* store;
+  evlog_tag_t tags[2];
+  evlog_tagged_event_t e;
+  evlog_query_item_t item;
+  evlog_condition_t condition;
+  const char* types[1] = {"Registered"};
+  evlog_events_t* result = NULL;
+  uint64_t first = 0, head = 99, conflict = 0;
+  size_t len = 0;
+  const char* tag;
+  char* err = NULL;
+  current = "TagsQueriesAndConditionsWork";
+  printf("%s\n", current);
+  store = OpenStore("dcb");
+  tags[0].data = "username:ann";
+  tags[0].len = 12;
+  tags[1].data = "n\0l";
+  tags[1].len = 3;
+  e.event = Event("Registered", "{}", NULL);
+  e.tags = tags;
+  e.n_tags = 2;
+  item.types = types;
+  item.n_types = 1;
+  item.tags = tags;
+  item.n_tags = 1;
+  condition.items = &item;
+  condition.n_items = 1;
+  condition.after = 0;
+
+  CHECK_CODE(evlog_query(store, &item, 1, 0, 100, 0, &result, &head, NULL), EVLOG_OK);
+  CHECK(evlog_events_count(result) == 0 && head == 0);
+  evlog_events_free(result);
+  CHECK_CODE(evlog_append_tagged(store, "user-1", EVLOG_EXPECT_ANY, &e, 1, 1, &condition, &first,
+                                 &conflict, NULL),
+             EVLOG_OK);
+  CHECK(first == 1);
+  CHECK_CODE(evlog_append_tagged(store, "user-2", EVLOG_EXPECT_ANY, &e, 1, 1, &condition, &first,
+                                 &conflict, &err),
+             EVLOG_CONDITION_FAILED);
+  CHECK(conflict == 1);
+  CHECK(err != NULL);
+  evlog_free(err);
+  err = NULL;
+
+  CHECK_CODE(evlog_query(store, &item, 1, 0, 100, 0, &result, &head, NULL), EVLOG_OK);
+  CHECK(evlog_events_count(result) == 1 && head == 1);
+  CHECK(evlog_events_tag_count(result, 0) == 2);
+  tag = evlog_events_tag(result, 0, 1, &len);
+  CHECK(len == 3 && memcmp(tag, "n\0l", 3) == 0);
+  evlog_events_free(result);
+
+  /* A tag of 256 bytes is refused and writes nothing. */
+  {
+    static char long_tag[256];
+    memset(long_tag, 't', sizeof(long_tag));
+    tags[0].data = long_tag;
+    tags[0].len = sizeof(long_tag);
+    CHECK_CODE(evlog_append_tagged(store, "user-3", EVLOG_EXPECT_ANY, &e, 1, 1, NULL, NULL, NULL,
+                                   &err),
+               EVLOG_INVALID_ARGUMENT);
+    evlog_free(err);
+  }
+  CHECK_CODE(evlog_query(store, NULL, 0, 0, 100, 1, &result, &head, NULL), EVLOG_OK);
+  CHECK(evlog_events_count(result) == 1 && head == 1);
+  evlog_events_free(result);
+  evlog_close(store);
+}
+
 static int RemoveEntry(const char* path, const struct stat* st, int flag, struct FTW* ftw) {
   (void)st;
   (void)flag;
@@ -323,6 +396,7 @@ int main(void) {
   ReadAllReturnsTheGlobalLogInPositionOrder();
   BadInputIsAnErrorNeverACrash();
   JsonDataIsCheckedAndComesBackAsTheExactBytes();
+  TagsQueriesAndConditionsWork();
   nftw(dir, RemoveEntry, 16, FTW_DEPTH | FTW_PHYS);
   printf("c_api_test: all passed\n");
   return 0;

@@ -118,6 +118,60 @@ evlog_code_t evlog_stream_version(evlog_store_t* store, const char* stream, uint
 evlog_code_t evlog_read_all(evlog_store_t* store, uint64_t from, size_t max_count,
                             evlog_events_t** result, char** errptr);
 
+/* ---- Tags, queries and the DCB append condition (docs/dcb.md) ---------- */
+
+/* A tag: 1..255 bytes (may hold NULs). */
+typedef struct evlog_tag_t {
+  const char* data;
+  size_t len;
+} evlog_tag_t;
+
+/* An event to append with its tags (at most 32 by default). */
+typedef struct evlog_tagged_event_t {
+  evlog_event_t event;
+  const evlog_tag_t* tags;
+  size_t n_tags;
+} evlog_tagged_event_t;
+
+/* One item of a query: it matches an event whose type is one of
+ * types[0..n_types) (any type when n_types is 0) and that carries every one
+ * of tags[0..n_tags). A query matches an event any of its items matches;
+ * a query without items, or with an item of neither, matches every event. */
+typedef struct evlog_query_item_t {
+  const char* const* types;
+  size_t n_types;
+  const evlog_tag_t* tags;
+  size_t n_tags;
+} evlog_query_item_t;
+
+/* The DCB append condition: fail_if_events_match (items[0..n_items)) after
+ * position `after` (0: ever, a uniqueness guard). */
+typedef struct evlog_condition_t {
+  const evlog_query_item_t* items;
+  size_t n_items;
+  uint64_t after;
+} evlog_condition_t;
+
+/* evlog_append (json 0) or evlog_append_json (json 1) with each event's
+ * tags and, when `condition` is not NULL, the condition: if an event after
+ * condition->after matches its query, fails with EVLOG_CONDITION_FAILED,
+ * writes nothing and sets *conflicting_position (if not NULL) to the first
+ * such event's position. Errors otherwise as evlog_append's, and
+ * EVLOG_INVALID_ARGUMENT for a tag or query beyond the limits. */
+evlog_code_t evlog_append_tagged(evlog_store_t* store, const char* stream, int64_t expected_version,
+                                 const evlog_tagged_event_t* events, size_t n, int json,
+                                 const evlog_condition_t* condition, uint64_t* first_position,
+                                 uint64_t* conflicting_position, char** errptr);
+
+/* The events matching the query items[0..n_items) from position `from` on
+ * (0: the first; backward: down from `from`, 0: from the head), at most
+ * `max_count`, into *result; *head (if not NULL) is set to the position of
+ * the last event committed when the read began, whether or not anything
+ * matched: pass it as evlog_condition_t.after to decide on what was read. */
+evlog_code_t evlog_query(evlog_store_t* store, const evlog_query_item_t* items, size_t n_items,
+                         uint64_t from, size_t max_count, int backward, evlog_events_t** result,
+                         uint64_t* head, char** errptr);
+
 /* Accessors of a read's result. REQUIRES: i < evlog_events_count(result).
  * Strings are NUL-terminated; data may also hold NULs: use *len. */
 size_t evlog_events_count(const evlog_events_t* result);
@@ -132,6 +186,11 @@ uint64_t evlog_events_version(const evlog_events_t* result, size_t i);
 uint64_t evlog_events_position(const evlog_events_t* result, size_t i);
 /* Commit time, microseconds since the Unix epoch. */
 int64_t evlog_events_timestamp_us(const evlog_events_t* result, size_t i);
+
+/* The event's tags: how many, and tag t (REQUIRES: t < the count), its
+ * length in *len. */
+size_t evlog_events_tag_count(const evlog_events_t* result, size_t i);
+const char* evlog_events_tag(const evlog_events_t* result, size_t i, size_t t, size_t* len);
 
 /* Frees a read's result. NULL is ignored. */
 void evlog_events_free(evlog_events_t* result);
