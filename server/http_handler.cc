@@ -176,6 +176,15 @@ Result<EventsPage> ReadPage(Result<std::unique_ptr<EventIterator>> it, size_t co
   return page;
 }
 
+// ?direction=forward (the default) or backward.
+Result<Direction> DirectionParam(const HttpTarget& target) {
+  std::optional<std::string_view> d = target.Get("direction");
+  if (!d || *d == "forward") return Direction::kForward;
+  if (*d == "backward") return Direction::kBackward;
+  return Status::InvalidArgument("direction must be forward or backward, got '" + std::string(*d) +
+                                 "'");
+}
+
 std::string Quoted(uint64_t version) { return "\"" + std::to_string(version) + "\""; }
 
 bool SameExpectation(const ExpectedVersion& a, const ExpectedVersion& b) {
@@ -463,14 +472,9 @@ HttpResponse HttpHandler::ReadStream(const std::string& stream, const HttpTarget
   ReadStreamOptions options;
   if (params->from) options.from = Version(*params->from);
   options.max_count = OneMore(params->count);
-  if (std::optional<std::string_view> d = target.Get("direction")) {
-    if (*d == "backward") {
-      options.direction = Direction::kBackward;
-    } else if (*d != "forward") {
-      return Bad(Status::InvalidArgument("direction must be forward or backward, got '" +
-                                         std::string(*d) + "'"));
-    }
-  }
+  Result<Direction> direction = DirectionParam(target);
+  if (!direction.ok()) return Bad(direction.status());
+  options.direction = *direction;
   Store& store = dispatcher_.store();
   Result<Version> version = store.StreamVersion(stream);
   if (!version.ok()) return Bad(version.status());
@@ -511,8 +515,8 @@ HttpResponse HttpHandler::ReadAll(const HttpTarget& target) {
 
 HttpResponse HttpHandler::Query(const HttpTarget& target, std::optional<std::string_view> body) {
   // A POST's query is its body; a GET's is in the target.
-  if (auto bad = body ? CheckParams(target, {"from", "count", "backward"})
-                      : CheckParams(target, {"query", "type", "tag", "from", "count", "backward"})) {
+  if (auto bad = body ? CheckParams(target, {"from", "count", "direction"})
+                      : CheckParams(target, {"query", "type", "tag", "from", "count", "direction"})) {
     return std::move(*bad);
   }
   evlog::Query query;
@@ -532,11 +536,9 @@ HttpResponse HttpHandler::Query(const HttpTarget& target, std::optional<std::str
   if (!params.ok()) return Bad(params.status());
   QueryOptions options;
   if (params->from) options.from = Position(*params->from);
-  const std::optional<std::string_view> backward = target.Get("backward");
-  if (backward && *backward != "true" && *backward != "false") {
-    return Bad(Status::InvalidArgument("backward must be true or false"));
-  }
-  options.direction = backward == "true" ? Direction::kBackward : Direction::kForward;
+  Result<Direction> direction = DirectionParam(target);
+  if (!direction.ok()) return Bad(direction.status());
+  options.direction = *direction;
   // At most a response's worth, plus one to know whether there is more.
   options.max_count = OneMore(std::min(params->count, dispatcher_.options().max_read_events));
   Result<QueryResult> result = dispatcher_.store().Read(query, options);

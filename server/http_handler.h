@@ -95,7 +95,7 @@ class HttpHandler {
   HttpResponse ReadStream(const std::string& stream, const HttpTarget& target);
   HttpResponse ReadAll(const HttpTarget& target);
   // GET /query (?query=JSON, or one item from ?type= and ?tag=) and POST
-  // /query (the query JSON is the body); ?from=, ?count=, ?backward=.
+  // /query (the query JSON is the body); ?from=, ?count=, ?direction=.
   HttpResponse Query(const HttpTarget& target, std::optional<std::string_view> body);
   HttpResponse ListStreams(const HttpTarget& target);
   HttpResponse ViewGet(const std::string& view, const std::string& key);

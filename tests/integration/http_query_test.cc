@@ -57,7 +57,7 @@ TEST_F(HttpQuery, GetAndPostQueryAnswerTheMatchesAndTheHead) {
   EXPECT_EQ(r.json()["head"], 3);
   EXPECT_EQ(r.json()["truncated"], false);
 
-  r = Post("/query?backward=true", R"({"items":[{"tags":["course:c1"]}]})");
+  r = Post("/query?direction=backward", R"({"items":[{"tags":["course:c1"]}]})");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(Positions(r.json()), (std::vector<uint64_t>{3, 2, 1}));
 
@@ -103,7 +103,7 @@ TEST_F(HttpQuery, BadQueriesAndEnvelopesAre400AndWriteNothing) {
   }
   for (const std::string path :
        {"/query?query=%7B%7D", "/query?query=%5B", "/query?tag=a&query=%7B%22items%22%3A%5B%5D%7D",
-        "/query?backward=yes", "/query?nope=1"}) {
+        "/query?direction=up", "/query?nope=1"}) {
     HttpReply r = Get(path);
     EXPECT_EQ(r.status, 400) << path << " -> " << r.body;
   }
