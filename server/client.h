@@ -116,7 +116,13 @@ class Client final : public EventStore {
   Result<std::unique_ptr<EventIterator>> ReadStream(std::string_view stream,
                                                     const ReadStreamOptions& options = {}) override;
   Result<std::unique_ptr<EventIterator>> ReadAll(const ReadAllOptions& options = {}) override;
-  // Store::Read(Query) over the wire. Not served yet: NotSupported.
+  // Store::Read(Query) over the wire, with its errors (InvalidArgument for
+  // a query beyond the daemon's limits). The daemon answers a page at a
+  // time (at most 4,096 events); this collects the pages until
+  // options.max_count or the end, and returns the first page's head: an
+  // event committed after it is never returned, so the result reads as one
+  // consistent view (pass head as AppendCondition::after). An evlogd older
+  // than queries answers UnknownRequest and closes the session.
   Result<QueryResult> Read(const Query& query, const QueryOptions& options = {}) override;
   // The daemon's Store::Metrics (see evlog/metrics.h). NotSupported from an
   // evlogd too old to send them.
