@@ -23,6 +23,25 @@ void GiveIds(AppendRequest& request) {
   }
 }
 
+// An evlogd older than tags (#19) ignores the fields it does not know:
+// sent to it, events would be stored untagged and a query condition not
+// checked. Such an append is refused instead, and nothing is sent.
+Status CheckServedRemotely(const AppendRequest& request, bool served) {
+  if (served) return Status::OK();
+  if (request.condition && request.condition->fail_if_events_match) {
+    return Status::NotSupported(
+        "this evlogd is older than fail_if_events_match conditions; nothing was sent");
+  }
+  for (const StreamAppend& s : request.streams) {
+    for (const EventData& e : s.events) {
+      if (!e.tags.empty()) {
+        return Status::NotSupported("this evlogd is older than event tags; nothing was sent");
+      }
+    }
+  }
+  return Status::OK();
+}
+
 Status DoneStatus(Result<server::Response> response) {
   return Expect<server::DoneResponse>(std::move(response)).status();
 }
@@ -31,11 +50,16 @@ Status DoneStatus(Result<server::Response> response) {
 
 
 Result<AppendResult> Client::Append(AppendRequest request) {
+  if (Status s = CheckServedRemotely(request, rep_->tags_and_queries); !s.ok()) return s;
   if (rep_->options.reconnect_for.count() > 0) GiveIds(request);
   return Expect<AppendResult>(rep_->CallSync(std::move(request)));
 }
 
 void Client::AppendAsync(AppendRequest request, AppendCallback done) {
+  if (Status s = CheckServedRemotely(request, rep_->tags_and_queries); !s.ok()) {
+    done(s);
+    return;
+  }
   if (rep_->options.reconnect_for.count() > 0) GiveIds(request);
   rep_->Call(std::move(request), [done = std::move(done)](Result<Response> r) {
     done(Expect<AppendResult>(std::move(r)));
@@ -50,6 +74,10 @@ constexpr size_t kPageEvents = 4096;
 }  // namespace
 
 Result<QueryResult> Client::Read(const Query& query, const QueryOptions& options) {
+  if (!rep_->tags_and_queries) {
+    // An older evlogd would answer UnknownRequest and end the session.
+    return Status::NotSupported("this evlogd is older than queries; nothing was sent");
+  }
   server::ReadQueryRequest request{query, options};
   QueryResult out;
   size_t left = options.max_count;

@@ -196,6 +196,9 @@ struct HelloOkResponse {
   uint32_t protocol_version = kProtocolVersion;
   uint32_t max_frame_bytes = 0;
   uint32_t max_in_flight = 0;
+  // The daemon serves tags, query conditions and ReadQuery (false from an
+  // older one).
+  bool tags_and_queries = false;
 };
 struct EventsResponse {
   std::vector<OwnedEvent> events;

@@ -147,7 +147,8 @@ std::variant<Response, ProtocolError> DecodeResponse(std::span<const uint8_t> me
     case fb::Body::HelloOk: {
       const fb::HelloOk* h = m->body_as_HelloOk();
       return WithBody(
-          out, HelloOkResponse{h->protocol_version(), h->max_frame_bytes(), h->max_in_flight()});
+          out, HelloOkResponse{h->protocol_version(), h->max_frame_bytes(), h->max_in_flight(),
+                               h->tags_and_queries()});
     }
     case fb::Body::Error: {
       const fb::Error* e = m->body_as_Error();
@@ -299,7 +300,8 @@ std::string EncodeHelloOk(uint64_t request_id, const HelloOkResponse& hello) {
   FlatBufferBuilder b(64);
   return FinishFrame(
       b, request_id, fb::Body::HelloOk,
-      fb::CreateHelloOk(b, hello.protocol_version, hello.max_frame_bytes, hello.max_in_flight)
+      fb::CreateHelloOk(b, hello.protocol_version, hello.max_frame_bytes, hello.max_in_flight,
+                        hello.tags_and_queries)
           .Union());
 }
 

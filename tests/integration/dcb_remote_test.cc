@@ -3,7 +3,12 @@
 
 #include <future>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include "frame.h"
+#include "net.h"
+#include "protocol.h"
 
 #include "integration/daemon_fixture.h"
 #include "testutil/store_fixture.h"
@@ -171,6 +176,58 @@ TEST_F(RemoteDcb, ALongQueryResultIsPagedAndCollectedWholeUpToTheFirstHead) {
   ASSERT_EQ(backward->events.size(), 23u);
   EXPECT_EQ(backward->events.front().position, Position(50));
   EXPECT_EQ(backward->events.back().position, Position(28));
+}
+
+// An evlogd older than tags, on 127.0.0.1: it answers Hello with a HelloOk
+// without tags_and_queries, then counts the frames it is sent until the
+// client closes.
+TEST(RemoteDcbOlderDaemon, TagsAndQueriesAreRefusedWithNothingSent) {
+  net::asio::io_context io;
+  net::tcp::acceptor acceptor(io, net::tcp::endpoint(net::asio::ip::make_address("127.0.0.1"), 0));
+  const uint16_t port = acceptor.local_endpoint().port();
+  std::promise<int> frames_after_hello;
+  std::thread old_daemon([&] {
+    net::tcp::socket socket(io);
+    acceptor.accept(socket);
+    server::FrameParser parser(1 << 20);
+    std::array<uint8_t, 4096> buffer;
+    int frames = 0;
+    bool hello_answered = false;
+    boost::system::error_code ec;
+    while (true) {
+      const size_t n = socket.read_some(net::asio::buffer(buffer), ec);
+      if (ec) break;
+      parser.Feed(std::span<const uint8_t>(buffer.data(), n));
+      while (parser.Parse() == server::FrameParser::Next::kFrame) {
+        if (hello_answered) {
+          ++frames;
+          continue;
+        }
+        const std::string ok = server::EncodeHelloOk(0, server::HelloOkResponse{
+                                                            .max_frame_bytes = 1 << 20,
+                                                            .max_in_flight = 16,
+                                                            .tags_and_queries = false});
+        net::asio::write(socket, net::asio::buffer(ok), ec);
+        hello_answered = true;
+      }
+    }
+    frames_after_hello.set_value(frames);
+  });
+  {
+    Result<std::unique_ptr<Client>> c = Client::Connect(ClientOptions{.port = port});
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    EXPECT_TRUE((*c)->Append(Tagged("s", "X", {"t"})).status().IsNotSupported());
+    AppendRequest guarded = Tagged("s", "X", {});
+    guarded.condition = AppendCondition{.fail_if_events_match = Query{}};
+    EXPECT_TRUE((*c)->Append(guarded).status().IsNotSupported());
+    std::promise<Status> async_status;
+    (*c)->AppendAsync(Tagged("s", "X", {"t"}),
+                      [&](Result<AppendResult> r) { async_status.set_value(r.status()); });
+    EXPECT_TRUE(async_status.get_future().get().IsNotSupported());
+    EXPECT_TRUE((*c)->Read(Query::All()).status().IsNotSupported());
+  }
+  old_daemon.join();
+  EXPECT_EQ(frames_after_hello.get_future().get(), 0);
 }
 
 }  // namespace
