@@ -101,7 +101,9 @@ class Client final : public EventStore {
   // errors); what the client adds to them first.
 
   // Store::Append over the wire (with reconnect_for set, events get ids:
-  // see above).
+  // see above). Tags and fail_if_events_match travel as they are; to an
+  // evlogd older than them (HelloOk without tags_and_queries), which would
+  // drop them unread, such an append is NotSupported and nothing is sent.
   Result<AppendResult> Append(AppendRequest request) override;
   // Sends the append and returns at once; `done` runs exactly once, on the
   // client's I/O thread, with the daemon's answer.
@@ -116,7 +118,13 @@ class Client final : public EventStore {
   Result<std::unique_ptr<EventIterator>> ReadStream(std::string_view stream,
                                                     const ReadStreamOptions& options = {}) override;
   Result<std::unique_ptr<EventIterator>> ReadAll(const ReadAllOptions& options = {}) override;
-  // Store::Read(Query) over the wire. Not served yet: NotSupported.
+  // Store::Read(Query) over the wire, with its errors (InvalidArgument for
+  // a query beyond the daemon's limits). The daemon answers a page at a
+  // time (at most 4,096 events); this collects the pages until
+  // options.max_count or the end, and returns the first page's head: an
+  // event committed after it is never returned, so the result reads as one
+  // consistent view (pass head as AppendCondition::after). NotSupported,
+  // with nothing sent, from an evlogd older than queries.
   Result<QueryResult> Read(const Query& query, const QueryOptions& options = {}) override;
   // The daemon's Store::Metrics (see evlog/metrics.h). NotSupported from an
   // evlogd too old to send them.

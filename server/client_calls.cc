@@ -23,19 +23,19 @@ void GiveIds(AppendRequest& request) {
   }
 }
 
-// Tags and query conditions (#19) have no wire form yet. Sending such an
-// append without them would store events without their tags, or append
-// without the guard the caller asked for: it is refused instead.
-Status CheckServedRemotely(const AppendRequest& request) {
+// An evlogd older than tags (#19) ignores the fields it does not know:
+// sent to it, events would be stored untagged and a query condition not
+// checked. Such an append is refused instead, and nothing is sent.
+Status CheckServedRemotely(const AppendRequest& request, bool served) {
+  if (served) return Status::OK();
   if (request.condition && request.condition->fail_if_events_match) {
     return Status::NotSupported(
-        "fail_if_events_match conditions are not served through evlogd yet; nothing was sent");
+        "this evlogd is older than fail_if_events_match conditions; nothing was sent");
   }
   for (const StreamAppend& s : request.streams) {
     for (const EventData& e : s.events) {
       if (!e.tags.empty()) {
-        return Status::NotSupported(
-            "event tags are not served through evlogd yet; nothing was sent");
+        return Status::NotSupported("this evlogd is older than event tags; nothing was sent");
       }
     }
   }
@@ -48,18 +48,15 @@ Status DoneStatus(Result<server::Response> response) {
 
 }  // namespace
 
-Result<QueryResult> Client::Read(const Query&, const QueryOptions&) {
-  return Status::NotSupported("queries are not served through evlogd yet");
-}
 
 Result<AppendResult> Client::Append(AppendRequest request) {
-  if (Status s = CheckServedRemotely(request); !s.ok()) return s;
+  if (Status s = CheckServedRemotely(request, rep_->tags_and_queries); !s.ok()) return s;
   if (rep_->options.reconnect_for.count() > 0) GiveIds(request);
   return Expect<AppendResult>(rep_->CallSync(std::move(request)));
 }
 
 void Client::AppendAsync(AppendRequest request, AppendCallback done) {
-  if (Status s = CheckServedRemotely(request); !s.ok()) {
+  if (Status s = CheckServedRemotely(request, rep_->tags_and_queries); !s.ok()) {
     done(s);
     return;
   }
@@ -73,6 +70,63 @@ namespace {
 
 // Events asked for per page: the iterator holds one page at a time.
 constexpr size_t kPageEvents = 4096;
+
+}  // namespace
+
+Result<QueryResult> Client::Read(const Query& query, const QueryOptions& options) {
+  if (!rep_->tags_and_queries) {
+    // An older evlogd would answer UnknownRequest and end the session.
+    return Status::NotSupported("this evlogd is older than queries; nothing was sent");
+  }
+  server::ReadQueryRequest request{query, options};
+  QueryResult out;
+  size_t left = options.max_count;
+  bool first = true;
+  while (left > 0) {
+    const size_t ask = std::min(left, kPageEvents);
+    request.options.max_count = ask;
+    Result<server::QueryResultResponse> page =
+        Expect<server::QueryResultResponse>(rep_->CallSync(request));
+    if (!page.ok()) return page.status();
+    if (first) {
+      out.head = page->head;
+      first = false;
+    }
+    const size_t got = page->events.size();
+    bool past_head = false;
+    for (OwnedEvent& e : page->events) {
+      // A later page sees a newer head: what was committed after the first
+      // page is not part of this read.
+      if (e.position > out.head) {
+        past_head = true;
+        break;
+      }
+      out.events.push_back(std::move(e));
+      --left;
+    }
+    if (past_head || got == 0 || left == 0 || (!page->truncated && got < ask)) break;
+    const uint64_t last = out.events.back().position.value();
+    if (options.direction == Direction::kForward) {
+      request.options.from = Position(last + 1);
+    } else if (last <= 1) {
+      break;
+    } else {
+      request.options.from = Position(last - 1);
+    }
+  }
+  if (first) {
+    // max_count 0: nothing to return, but the query is still checked and
+    // the head still read.
+    request.options.max_count = 1;
+    Result<server::QueryResultResponse> page =
+        Expect<server::QueryResultResponse>(rep_->CallSync(request));
+    if (!page.ok()) return page.status();
+    out.head = page->head;
+  }
+  return out;
+}
+
+namespace {
 
 // A read through evlogd, a page at a time: ReadStream when `stream` is set,
 // else ReadAll. The next page starts after the last event of this one.

@@ -64,6 +64,9 @@ struct Client::Rep {
   std::thread thread;
   std::atomic<uint64_t> next_id{1};
   std::atomic<bool> connected{true};
+  // The daemon's HelloOk.tags_and_queries: false for an evlogd older than
+  // tags, which would drop them unread.
+  std::atomic<bool> tags_and_queries{false};
 
   // I/O thread only. Ordered by id: a reconnect resends in the original order.
   std::map<uint64_t, Pending> pending;

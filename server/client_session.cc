@@ -16,9 +16,10 @@ using server::RequestBody;
 using server::Response;
 
 // Connects `socket` and says Hello, blocking. On success `parser` holds any
-// bytes the server sent after HelloOk.
+// bytes the server sent after HelloOk, and `tags_and_queries` what the
+// daemon said of them.
 Status ConnectAndHello(const ClientOptions& options, net::tcp::socket& socket,
-                       server::FrameParser& parser) {
+                       server::FrameParser& parser, std::atomic<bool>& tags_and_queries) {
   boost::system::error_code ec;
   net::tcp::resolver resolver(socket.get_executor());
   const auto endpoints = resolver.resolve(options.host, std::to_string(options.port), ec);
@@ -45,7 +46,10 @@ Status ConnectAndHello(const ClientOptions& options, net::tcp::socket& socket,
     if (auto* error = std::get_if<server::ProtocolError>(&decoded)) {
       return Status::IOError("evlogd sent a bad message: " + error->message);
     }
-    return Expect<server::HelloOkResponse>(std::move(std::get<Response>(decoded))).status();
+    Result<server::HelloOkResponse> ok =
+        Expect<server::HelloOkResponse>(std::move(std::get<Response>(decoded)));
+    if (ok.ok()) tags_and_queries = ok->tags_and_queries;
+    return ok.status();
   }
   return Status::IOError("handshake with evlogd failed: " + ec.message());
 }
@@ -176,7 +180,7 @@ void Client::Rep::TryReconnect(Status why) {
   write_queue.clear();
   parser.emplace(options.max_frame_bytes);
   socket = net::tcp::socket(io);
-  const Status s = ConnectAndHello(options, socket, *parser);
+  const Status s = ConnectAndHello(options, socket, *parser, tags_and_queries);
   if (s.ok()) {
     reconnecting = false;
     connected = true;
@@ -225,7 +229,10 @@ Client::~Client() {
 
 Result<std::unique_ptr<Client>> Client::Connect(const ClientOptions& options) {
   auto rep = std::make_unique<Rep>(options);
-  if (Status s = ConnectAndHello(options, rep->socket, *rep->parser); !s.ok()) return s;
+  if (Status s = ConnectAndHello(options, rep->socket, *rep->parser, rep->tags_and_queries);
+      !s.ok()) {
+    return s;
+  }
   Rep* r = rep.get();
   r->Read();
   r->thread = std::thread([r] { r->io.run(); });

@@ -76,7 +76,7 @@ std::variant<std::string, ProtocolError> Dispatcher::Hello(uint64_t request_id,
     return ProtocolError{ProtocolCode::kUnauthenticated, "wrong or missing token", request_id};
   }
   return EncodeHelloOk(request_id, HelloOkResponse{kProtocolVersion, options_.max_frame_bytes,
-                                                   options_.max_in_flight});
+                                                   options_.max_in_flight, true});
 }
 
 void Dispatcher::Handle(Request request, Reply reply, size_t max_response_bytes) {
@@ -121,6 +121,7 @@ std::string Dispatcher::Read(Request request, size_t max_bytes) {
     size_t max_bytes;
     std::string operator()(ReadStreamRequest& r) { return d.ReadStream(id, r, max_bytes); }
     std::string operator()(ReadAllRequest& r) { return d.ReadAll(id, r, max_bytes); }
+    std::string operator()(ReadQueryRequest& r) { return d.ReadQuery(id, r, max_bytes); }
     std::string operator()(ListStreamsRequest& r) { return d.ListStreams(id, r); }
     std::string operator()(StreamVersionRequest& r) {
       Result<Version> v = d.store_.StreamVersion(r.stream);
@@ -225,8 +226,8 @@ bool Fill(EventIterator& it, size_t max_count, size_t max_bytes, const Dispatche
   for (; it.Valid(); it.Next()) {
     if (writer.count() == max_count) return false;
     const RecordedEvent& e = it.event();
-    const size_t next_bytes =
-        e.stream.size() + e.type.size() + e.data.size() + e.metadata.size() + 128;
+    size_t next_bytes = e.stream.size() + e.type.size() + e.data.size() + e.metadata.size() + 128;
+    for (std::string_view tag : e.tags) next_bytes += tag.size() + 8;
     if (writer.count() == limit ||
         (writer.count() > 0 && writer.bytes() + next_bytes > max_bytes)) {
       return true;
@@ -236,7 +237,46 @@ bool Fill(EventIterator& it, size_t max_count, size_t max_bytes, const Dispatche
   return false;
 }
 
+// The events of a QueryResult as an EventIterator, so Fill pages them as it
+// pages ReadAll.
+class OwnedEventsIterator final : public EventIterator {
+ public:
+  explicit OwnedEventsIterator(const std::vector<OwnedEvent>& events) : events_(events) {
+    Settle();
+  }
+  bool Valid() const override { return index_ < events_.size(); }
+  void Next() override {
+    ++index_;
+    Settle();
+  }
+  const RecordedEvent& event() const override { return current_; }
+  Status status() const override { return Status::OK(); }
+
+ private:
+  void Settle() {
+    if (Valid()) current_ = events_[index_].view();
+  }
+  const std::vector<OwnedEvent>& events_;
+  size_t index_ = 0;
+  RecordedEvent current_;
+};
+
 }  // namespace
+
+std::string Dispatcher::ReadQuery(uint64_t id, const ReadQueryRequest& request, size_t max_bytes) {
+  // One event past the response limit, so Fill can tell a truncated answer
+  // from one that ends at the limit.
+  QueryOptions options = request.options;
+  const size_t past_limit = options_.max_read_events == SIZE_MAX ? SIZE_MAX
+                                                                  : options_.max_read_events + 1;
+  options.max_count = std::min(options.max_count, past_limit);
+  Result<QueryResult> result = store_.Read(request.query, options);
+  if (!result.ok()) return EncodeError(id, result.status());
+  OwnedEventsIterator it(result->events);
+  EventsWriter writer;
+  const bool truncated = Fill(it, request.options.max_count, max_bytes, options_, writer);
+  return writer.FinishQueryResult(id, result->head, truncated);
+}
 
 std::string Dispatcher::ReadStream(uint64_t id, const ReadStreamRequest& request,
                                    size_t max_bytes) {

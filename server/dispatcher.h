@@ -30,7 +30,8 @@ struct DispatcherOptions {
   // always returned.
   // Default: 4 MiB - 64 KiB
   size_t max_response_bytes = (4 << 20) - (64 << 10);
-  // Most events in one Events response, and most rows in one ViewRows.
+  // Most events in one Events or QueryResult response, and most rows in
+  // one ViewRows.
   // Default: 10,000
   size_t max_read_events = 10'000;
   // Most streams in one Streams response.
@@ -102,6 +103,8 @@ class Dispatcher {
   std::string Read(Request request, size_t max_bytes);
   std::string ReadStream(uint64_t id, const ReadStreamRequest& request, size_t max_bytes);
   std::string ReadAll(uint64_t id, const ReadAllRequest& request, size_t max_bytes);
+  // Store::Read(Query), within the same per-response limits as ReadAll.
+  std::string ReadQuery(uint64_t id, const ReadQueryRequest& request, size_t max_bytes);
   std::string ListStreams(uint64_t id, const ListStreamsRequest& request);
   std::string ViewScan(uint64_t id, const ViewScanRequest& request, size_t max_bytes);
   // Replies once the view reaches the position or the deadline passes.

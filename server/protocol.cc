@@ -56,7 +56,8 @@ std::variant<AppendRequest, ProtocolError> DecodeAppend(const fb::Append& in, ui
                                        .data = Bytes(e->data()),
                                        .metadata = Bytes(e->metadata()),
                                        .content_type = static_cast<ContentType>(e->content_type()),
-                                       .id = FromWire(e->id())});
+                                       .id = FromWire(e->id()),
+                                       .tags = Strings(e->tags())});
         }
       }
       out.streams.push_back(std::move(s));
@@ -71,6 +72,9 @@ std::variant<AppendRequest, ProtocolError> DecodeAppend(const fb::Append& in, ui
       for (const flatbuffers::String* t : *c->categories()) cond.categories.push_back(Str(t));
     }
     cond.after = Position(c->after());
+    if (c->fail_if_events_match() != nullptr) {
+      cond.fail_if_events_match = FromWire(*c->fail_if_events_match());
+    }
     out.condition = std::move(cond);
   }
   return out;
@@ -224,6 +228,15 @@ std::variant<Request, ProtocolError> DecodeRequest(std::span<const uint8_t> mess
     }
     case fb::Body::CompactStore:
       return WithBody(out, CompactRequest{});
+    case fb::Body::ReadQuery: {
+      const fb::ReadQuery* r = m->body_as_ReadQuery();
+      ReadQueryRequest q;
+      if (r->query() != nullptr) q.query = FromWire(*r->query());
+      if (r->from() != 0) q.options.from = Position(r->from());
+      q.options.max_count = CountOrMax(r->max_count());
+      q.options.direction = r->backward() ? Direction::kBackward : Direction::kForward;
+      return WithBody(out, std::move(q));
+    }
     case fb::Body::NONE:
       return ProtocolError{ProtocolCode::kUnknownRequest, "message has no body", id};
     default:
@@ -249,9 +262,15 @@ std::string EncodeRequest(const Request& request) {
         std::vector<Offset<fb::Event>> events;
         for (const EventData& e : s.events) {
           const fb::Uuid id = ToWire(e.id);
-          events.push_back(fb::CreateEvent(b, e.id.is_nil() ? nullptr : &id, b.CreateString(e.type),
-                                           ByteVector(b, e.data), ByteVector(b, e.metadata),
-                                           static_cast<uint8_t>(e.content_type)));
+          const auto type = b.CreateString(e.type);
+          const auto data = ByteVector(b, e.data);
+          const auto metadata = ByteVector(b, e.metadata);
+          // Absent rather than empty: an append without tags is the bytes
+          // an older client sends.
+          Offset<flatbuffers::Vector<Offset<flatbuffers::String>>> tags;
+          if (!e.tags.empty()) tags = StringVector(b, e.tags);
+          events.push_back(fb::CreateEvent(b, e.id.is_nil() ? nullptr : &id, type, data, metadata,
+                                           static_cast<uint8_t>(e.content_type), tags));
         }
         const auto kind = static_cast<fb::ExpectedKind>(static_cast<uint8_t>(s.expected.kind()));
         const uint64_t version =
@@ -261,9 +280,12 @@ std::string EncodeRequest(const Request& request) {
       }
       Offset<fb::AppendCondition> condition;
       if (a.condition) {
-        condition = fb::CreateAppendCondition(b, b.CreateVectorOfStrings(a.condition->event_types),
-                                              b.CreateVectorOfStrings(a.condition->categories),
-                                              a.condition->after.value());
+        const auto types = StringVector(b, a.condition->event_types);
+        const auto categories = StringVector(b, a.condition->categories);
+        Offset<fb::Query> query;
+        if (a.condition->fail_if_events_match) query = ToWire(b, *a.condition->fail_if_events_match);
+        condition =
+            fb::CreateAppendCondition(b, types, categories, a.condition->after.value(), query);
       }
       const fb::Durability durability =
           a.durability == Durability::kSync ? fb::Durability::Sync : fb::Durability::Buffered;
@@ -390,6 +412,14 @@ std::string EncodeRequest(const Request& request) {
     }
     std::pair<fb::Body, Offset<void>> operator()(const CompactRequest&) {
       return {fb::Body::CompactStore, fb::CreateCompactStore(b).Union()};
+    }
+    std::pair<fb::Body, Offset<void>> operator()(const ReadQueryRequest& r) {
+      const auto query = ToWire(b, r.query);
+      return {fb::Body::ReadQuery,
+              fb::CreateReadQuery(b, query, r.options.from ? r.options.from->value() : 0,
+                                  CountToWire(r.options.max_count),
+                                  r.options.direction == Direction::kBackward)
+                  .Union()};
     }
   };
   auto [type, body] = std::visit(Visitor{b}, request.body);

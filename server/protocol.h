@@ -155,6 +155,12 @@ struct BackupRequest {
   std::string dest;
 };
 
+// Store::Read(Query); answered by QueryResultResponse.
+struct ReadQueryRequest {
+  Query query;
+  QueryOptions options;
+};
+
 using RequestBody =
     std::variant<HelloRequest, AppendRequest, ReadStreamRequest, ReadAllRequest, ListStreamsRequest,
                  StreamVersionRequest, StatsRequest, GetStreamMetadataRequest,
@@ -163,7 +169,7 @@ using RequestBody =
                  ViewRebuildRequest, GetViewProgressRequest, ListSubscriptionsRequest,
                  ListParkedRequest, ReplayParkedRequest, SubscribeRequest, CreditRequest,
                  UnsubscribeRequest, ViewWaitRequest, VerifyRequest, BackupRequest,
-                 GetCheckpointRequest, SetCheckpointRequest, CompactRequest>;
+                 GetCheckpointRequest, SetCheckpointRequest, CompactRequest, ReadQueryRequest>;
 
 // One message of a session: a request, or a response paired with its
 // request by request_id.
@@ -190,9 +196,20 @@ struct HelloOkResponse {
   uint32_t protocol_version = kProtocolVersion;
   uint32_t max_frame_bytes = 0;
   uint32_t max_in_flight = 0;
+  // The daemon serves tags, query conditions and ReadQuery (false from an
+  // older one).
+  bool tags_and_queries = false;
 };
 struct EventsResponse {
   std::vector<OwnedEvent> events;
+  // The server stopped at its response limit; read on after the last event.
+  bool truncated = false;
+};
+// The answer to ReadQuery: one page of Store::Read(Query).
+struct QueryResultResponse {
+  std::vector<OwnedEvent> events;
+  // The store's head when the read began (QueryResult::head).
+  Position head;
   // The server stopped at its response limit; read on after the last event.
   bool truncated = false;
 };
@@ -250,7 +267,7 @@ using ResponseBody =
                  Version, StatsResponse, StreamMetadata, DoneResponse, SnapshotResponse,
                  ViewValueResponse, ViewRowsResponse, Store::ViewProgress, SubscriptionsResponse,
                  ParkedResponse, CountResponse, SubscribedResponse, SubscriptionEventsResponse,
-                 VerifyReport, BackupInfo, Position>;
+                 VerifyReport, BackupInfo, Position, QueryResultResponse>;
 
 using Response = Message<ResponseBody>;
 
@@ -262,9 +279,11 @@ std::variant<Response, ProtocolError> DecodeResponse(std::span<const uint8_t> me
 // itself for 1..14; protocol codes map to the nearest meaning
 // (kUnsupportedProtocolVersion: NotSupported, kTooManySessions: Busy,
 // kShuttingDown: Aborted, the rest: InvalidArgument), the message prefixed
-// with the protocol code's name.
+// with the protocol code's name. A ConditionFailed carries
+// `conflicting_position` when the Error had one.
 Status StatusFromWire(uint8_t wire_code, std::string_view message, std::string_view stream,
-                      uint64_t actual_version);
+                      uint64_t actual_version,
+                      std::optional<uint64_t> conflicting_position = std::nullopt);
 
 // Complete frames for each response.
 std::string EncodeHelloOk(uint64_t request_id, const HelloOkResponse& hello);
@@ -293,6 +312,8 @@ std::string EncodeSubscribed(uint64_t request_id, Position position);
 std::string EncodeSubscriptionEvents(uint64_t subscription, const FeedBatch& batch);
 // For tests and clients that have owned events; the server uses EventsWriter.
 std::string EncodeEvents(uint64_t request_id, const EventsResponse& events);
+// Likewise for a QueryResult; the server uses EventsWriter::FinishQueryResult.
+std::string EncodeQueryResult(uint64_t request_id, const QueryResultResponse& result);
 
 // Builds an Events response event by event, so a read is encoded straight
 // from the iterator without copying each event first.
@@ -309,6 +330,9 @@ class EventsWriter {
   size_t bytes() const;
   // The complete frame. The writer must not be used afterwards.
   std::string Finish(uint64_t request_id, bool truncated);
+  // The same events as a QueryResult answering ReadQuery, with the store's
+  // `head`. The writer must not be used afterwards.
+  std::string FinishQueryResult(uint64_t request_id, Position head, bool truncated);
 
  private:
   struct Rep;

@@ -56,21 +56,29 @@ OwnedEvent EventFromWire(const fb::RecordedEvent& e) {
   out.version = Version(e.version());
   out.position = Position(e.position());
   out.timestamp_us = e.timestamp_us();
+  out.tags = Strings(e.tags());
   return out;
 }
 
 Offset<fb::RecordedEvent> ToWire(FlatBufferBuilder& b, const RecordedEvent& e) {
   const fb::Uuid id = ToWire(e.id);
-  return fb::CreateRecordedEvent(b, b.CreateString(e.stream), b.CreateString(e.type),
-                                 ByteVector(b, e.data), ByteVector(b, e.metadata),
+  const auto stream = b.CreateString(e.stream);
+  const auto type = b.CreateString(e.type);
+  const auto data = ByteVector(b, e.data);
+  const auto metadata = ByteVector(b, e.metadata);
+  // Absent rather than empty for an untagged event: the bytes an older
+  // daemon sends.
+  Offset<flatbuffers::Vector<Offset<flatbuffers::String>>> tags;
+  if (!e.tags.empty()) tags = StringVector(b, e.tags);
+  return fb::CreateRecordedEvent(b, stream, type, data, metadata,
                                  static_cast<uint8_t>(e.content_type), &id, e.version.value(),
-                                 e.position.value(), e.timestamp_us);
+                                 e.position.value(), e.timestamp_us, tags);
 }
 
 }  // namespace
 
 Status StatusFromWire(uint8_t wire_code, std::string_view message, std::string_view stream,
-                      uint64_t actual_version) {
+                      uint64_t actual_version, std::optional<uint64_t> conflicting_position) {
   using Make = Status (*)(std::string_view);
   if (wire_code >= 100) {
     // The protocol codes a client reports as an engine code; the rest are
@@ -98,6 +106,9 @@ Status StatusFromWire(uint8_t wire_code, std::string_view message, std::string_v
   using C = Status::Code;
   if (static_cast<C>(wire_code) == C::kWrongExpectedVersion) {
     return Status::WrongExpectedVersion(message, stream, actual_version);
+  }
+  if (static_cast<C>(wire_code) == C::kConditionFailed && conflicting_position) {
+    return Status::ConditionFailed(message, *conflicting_position);
   }
   // Each engine code's factory, indexed by Status::Code (kOk and
   // kWrongExpectedVersion have none here).
@@ -136,14 +147,17 @@ std::variant<Response, ProtocolError> DecodeResponse(std::span<const uint8_t> me
     case fb::Body::HelloOk: {
       const fb::HelloOk* h = m->body_as_HelloOk();
       return WithBody(
-          out, HelloOkResponse{h->protocol_version(), h->max_frame_bytes(), h->max_in_flight()});
+          out, HelloOkResponse{h->protocol_version(), h->max_frame_bytes(), h->max_in_flight(),
+                               h->tags_and_queries()});
     }
     case fb::Body::Error: {
       const fb::Error* e = m->body_as_Error();
       const auto code = static_cast<uint8_t>(e->code());
-      return WithBody(out,
-                      ErrorResponse{code, StatusFromWire(code, Str(e->message()), Str(e->stream()),
-                                                         e->actual_version())});
+      std::optional<uint64_t> conflicting;
+      if (e->conflicting_position().has_value()) conflicting = *e->conflicting_position();
+      return WithBody(out, ErrorResponse{code, StatusFromWire(code, Str(e->message()),
+                                                              Str(e->stream()),
+                                                              e->actual_version(), conflicting)});
     }
     case fb::Body::AppendOk: {
       const fb::AppendOk* a = m->body_as_AppendOk();
@@ -264,6 +278,11 @@ std::variant<Response, ProtocolError> DecodeResponse(std::span<const uint8_t> me
     }
     case fb::Body::Subscribed:
       return WithBody(out, SubscribedResponse{Position(m->body_as_Subscribed()->position())});
+    case fb::Body::QueryResult: {
+      const fb::QueryResult* q = m->body_as_QueryResult();
+      return WithBody(out, QueryResultResponse{ConvertAll(q->events(), EventFromWire),
+                                               Position(q->head()), q->truncated()});
+    }
     case fb::Body::SubscriptionEvents: {
       const fb::SubscriptionEvents* e = m->body_as_SubscriptionEvents();
       return WithBody(out, SubscriptionEventsResponse{ConvertAll(e->events(), EventFromWire),
@@ -281,7 +300,8 @@ std::string EncodeHelloOk(uint64_t request_id, const HelloOkResponse& hello) {
   FlatBufferBuilder b(64);
   return FinishFrame(
       b, request_id, fb::Body::HelloOk,
-      fb::CreateHelloOk(b, hello.protocol_version, hello.max_frame_bytes, hello.max_in_flight)
+      fb::CreateHelloOk(b, hello.protocol_version, hello.max_frame_bytes, hello.max_in_flight,
+                        hello.tags_and_queries)
           .Union());
 }
 
@@ -290,7 +310,10 @@ std::string EncodeError(uint64_t request_id, const Status& status) {
   return FinishFrame(
       b, request_id, fb::Body::Error,
       fb::CreateErrorDirect(b, static_cast<fb::ErrorCode>(status.code()), status.message().c_str(),
-                            status.stream().c_str(), status.actual_version().value_or(0))
+                            status.stream().c_str(), status.actual_version().value_or(0),
+                            status.conflicting_position()
+                                ? flatbuffers::Optional<uint64_t>(*status.conflicting_position())
+                                : flatbuffers::nullopt)
           .Union());
 }
 
@@ -475,6 +498,12 @@ std::string EncodeEvents(uint64_t request_id, const EventsResponse& events) {
   return writer.Finish(request_id, events.truncated);
 }
 
+std::string EncodeQueryResult(uint64_t request_id, const QueryResultResponse& result) {
+  EventsWriter writer;
+  for (const OwnedEvent& e : result.events) writer.Add(e.view());
+  return writer.FinishQueryResult(request_id, result.head, result.truncated);
+}
+
 struct EventsWriter::Rep {
   FlatBufferBuilder b{1024};
   std::vector<Offset<fb::RecordedEvent>> events;
@@ -493,6 +522,12 @@ std::string EventsWriter::Finish(uint64_t request_id, bool truncated) {
   FlatBufferBuilder& b = rep_->b;
   const auto events = fb::CreateEvents(b, b.CreateVector(rep_->events), truncated);
   return FinishFrame(b, request_id, fb::Body::Events, events.Union());
+}
+
+std::string EventsWriter::FinishQueryResult(uint64_t request_id, Position head, bool truncated) {
+  FlatBufferBuilder& b = rep_->b;
+  const auto result = fb::CreateQueryResult(b, b.CreateVector(rep_->events), head.value(), truncated);
+  return FinishFrame(b, request_id, fb::Body::QueryResult, result.Union());
 }
 
 }  // namespace evlog::server

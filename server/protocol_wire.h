@@ -32,6 +32,43 @@ inline std::string Str(const flatbuffers::String* s) { return s == nullptr ? "" 
 inline std::string Bytes(const flatbuffers::Vector<uint8_t>* v) {
   return v == nullptr ? "" : std::string(reinterpret_cast<const char*>(v->data()), v->size());
 }
+// Each string of a vector (none when absent), byte for byte: NUL included.
+inline std::vector<std::string> Strings(
+    const flatbuffers::Vector<Offset<flatbuffers::String>>* v) {
+  std::vector<std::string> out;
+  if (v == nullptr) return out;
+  out.reserve(v->size());
+  for (const flatbuffers::String* s : *v) out.push_back(Str(s));
+  return out;
+}
+// A vector of strings with each one's length, so NUL bytes travel too.
+template <class Range>
+Offset<flatbuffers::Vector<Offset<flatbuffers::String>>> StringVector(FlatBufferBuilder& b,
+                                                                      const Range& strings) {
+  std::vector<Offset<flatbuffers::String>> out;
+  out.reserve(strings.size());
+  for (const auto& s : strings) out.push_back(b.CreateString(s.data(), s.size()));
+  return b.CreateVector(out);
+}
+inline Query FromWire(const fb::Query& q) {
+  Query out;
+  if (q.items() == nullptr) return out;
+  out.items.reserve(q.items()->size());
+  for (const fb::QueryItem* item : *q.items()) {
+    out.items.push_back(QueryItem{Strings(item->types()), Strings(item->tags())});
+  }
+  return out;
+}
+inline Offset<fb::Query> ToWire(FlatBufferBuilder& b, const Query& q) {
+  std::vector<Offset<fb::QueryItem>> items;
+  items.reserve(q.items.size());
+  for (const QueryItem& item : q.items) {
+    const auto types = StringVector(b, item.types);
+    const auto tags = StringVector(b, item.tags);
+    items.push_back(fb::CreateQueryItem(b, types, tags));
+  }
+  return fb::CreateQuery(b, b.CreateVector(items));
+}
 inline Uuid FromWire(const fb::Uuid* id) {
   if (id == nullptr) return Uuid();
   std::array<uint8_t, 16> bytes{};

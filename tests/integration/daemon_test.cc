@@ -207,27 +207,6 @@ TEST_F(Requests, ConditionAndIdempotentIdsAndInvalidRequestsKeepTheirCodes) {
   EXPECT_TRUE((*c)->Append(One("$reserved", ExpectedVersion::Any())).status().IsInvalidArgument());
 }
 
-// Tags and query conditions have no wire form yet: the client refuses such
-// an append rather than send it without them (events stored untagged, or an
-// append without the guard asked for), and nothing is written.
-TEST_F(Requests, TagsAndQueryConditionsAreRefusedByTheClientNotDropped) {
-  Result<std::unique_ptr<Client>> c = Connect();
-  ASSERT_TRUE(c.ok());
-  AppendRequest tagged = One("course-1", ExpectedVersion::Any());
-  tagged.streams[0].events[0].tags = {"course:c1"};
-  EXPECT_TRUE((*c)->Append(tagged).status().IsNotSupported());
-  std::promise<Status> async_status;
-  (*c)->AppendAsync(tagged, [&](Result<AppendResult> r) { async_status.set_value(r.status()); });
-  EXPECT_TRUE(async_status.get_future().get().IsNotSupported());
-
-  AppendRequest guarded = One("course-1", ExpectedVersion::Any());
-  guarded.condition = AppendCondition{.fail_if_events_match = Query{}};
-  EXPECT_TRUE((*c)->Append(guarded).status().IsNotSupported());
-  Result<StoreStats> stats = (*c)->Stats();
-  ASSERT_TRUE(stats.ok());
-  EXPECT_EQ(stats->appended, 0u);
-}
-
 TEST_F(Pipelining, TenThousandAppendsOnOneSessionAreAllAcknowledgedWithGaplessPositions) {
   Result<std::unique_ptr<Client>> c = Connect();
   ASSERT_TRUE(c.ok());
