@@ -126,8 +126,9 @@ double Median(std::vector<double> v) {
 json Aggregate(const std::string& workload, System system, const std::vector<json>& runs) {
   json r = {{"workload", workload}, {"system", SystemName(system)}};
   std::vector<double> rates, seconds, p50, p99, p999;
-  int64_t rss = 0;
+  int64_t rss = 0, conflicts = -1;
   for (const json& m : runs) {
+    if (m.contains("conflicts")) conflicts = std::max<int64_t>(conflicts, 0) + m["conflicts"].get<int64_t>();
     const double s = m["seconds"].get<double>();
     rates.push_back(s > 0 ? m["events"].get<double>() / s : 0);
     seconds.push_back(s);
@@ -151,6 +152,8 @@ json Aggregate(const std::string& workload, System system, const std::vector<jso
     r["p999_us"] = Median(p999);
   }
   r["peak_rss_bytes"] = rss;
+  // Q1: the conflicts of all repetitions (decisions = events).
+  if (conflicts >= 0) r["conflicts"] = conflicts;
   if (workload == "X2") r["open_s"] = Median(seconds);
   return r;
 }
@@ -290,6 +293,7 @@ int Worker(const WorkloadConfig& c) {
     Measurement m = RunWorkload(c);
     json out = {{"events", m.events}, {"seconds", m.seconds}};
     if (!m.skipped.empty()) out = {{"skipped", m.skipped}, {"events", 0}, {"seconds", 0}};
+    if (m.conflicts >= 0) out["conflicts"] = m.conflicts;
     if (m.has_latency) {
       out["p50_us"] = m.p50_us;
       out["p99_us"] = m.p99_us;
@@ -433,7 +437,7 @@ int Main(int argc, char** argv) {
   std::vector<std::string> names;
   bool smoke = false;
   auto* run_cmd = app.add_subcommand("run", "run workloads and print the table");
-  run_cmd->add_option("workloads", names, "W1 W2 W3 W4 W5 R1 R2 L1 F1 S1 X1 X2, or all");
+  run_cmd->add_option("workloads", names, "W1 W2 W3 W4 W5 R1 R2 L1 F1 S1 X1 X2 Q1, or all");
   run_cmd->add_option("--events", run.events, "scale: W1's appends; the others derive from it")
       ->check(CLI::Range(int64_t{1000}, int64_t{1'000'000'000}));
   run_cmd->add_option("--dir", run.dir, "where the stores go (default: the temp directory)");

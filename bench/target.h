@@ -113,6 +113,17 @@ class Target {
   // number of events read, or -1 on an error.
   virtual int64_t ScanAll() = 0;
 
+  // Q1: `threads` threads make `decisions` decisions in all, each over one
+  // of `tags` tags picked at random: read the events carrying the tag,
+  // decide, append one event with the tag on the condition that no event
+  // with it was appended since the read; a conflict is read and decided
+  // again. Returns the conflicts, or -1 where the target has no such
+  // condition (raw RocksDB). Throws on a failed read or append.
+  virtual int64_t Decide(int threads, int64_t decisions, int tags) {
+    (void)threads, (void)decisions, (void)tags;
+    return -1;
+  }
+
   // The engine's store, for the workloads only the engine has (L1, F1);
   // null for the baselines.
   virtual Store* engine() { return nullptr; }

@@ -1,6 +1,9 @@
 // The engine as a bench target.
 
 #include <algorithm>
+#include <atomic>
+#include <random>
+#include <thread>
 #include <chrono>
 #include <stdexcept>
 #include <vector>
@@ -119,6 +122,47 @@ class EvlogTarget final : public Target {
   }
 
   int64_t ScanAll() override { return Drain(*store_->ReadAll().value(), /*stream_order=*/false); }
+
+  // The DCB decision of evlog: Read(query) gives the events and the head;
+  // the append's condition is the same query after that head.
+  int64_t Decide(int threads, int64_t decisions, int tags) override {
+    std::atomic<int64_t> conflicts{0};
+    std::atomic<bool> failed{false};
+    std::vector<std::thread> workers;
+    for (int t = 0; t < threads; ++t) {
+      workers.emplace_back([&, t] {
+        std::mt19937_64 rng(static_cast<uint64_t>(t) + 1);
+        for (int64_t i = t; i < decisions && !failed; i += threads) {
+          const std::string k = std::to_string(rng() % static_cast<uint64_t>(tags));
+          const Query query{.items = {QueryItem{.tags = {"entity:" + k}}}};
+          for (;;) {
+            Result<QueryResult> read = store_->Read(query);
+            if (!read.ok()) {
+              failed = true;
+              break;
+            }
+            AppendRequest request{.durability = durability_};
+            request.streams.push_back(
+                {"entity-" + k,
+                 ExpectedVersion::Any(),
+                 {EventData{.type = kEventType, .data = Payload(), .tags = query.items[0].tags}}});
+            request.condition =
+                AppendCondition{.after = read->head, .fail_if_events_match = query};
+            Result<AppendResult> r = store_->Append(std::move(request));
+            if (r.ok()) break;
+            if (!r.status().IsConditionFailed()) {
+              failed = true;
+              break;
+            }
+            ++conflicts;
+          }
+        }
+      });
+    }
+    for (std::thread& w : workers) w.join();
+    if (failed) throw std::runtime_error("Q1: a read or append failed");
+    return conflicts;
+  }
 
   Store* engine() override { return store_.get(); }
 

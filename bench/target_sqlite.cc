@@ -11,6 +11,9 @@
 #include <sqlite3.h>
 
 #include <array>
+#include <atomic>
+#include <random>
+#include <thread>
 #include <chrono>
 #include <mutex>
 #include <stdexcept>
@@ -34,6 +37,10 @@ constexpr char kSchema[] =
     " timestamp_us INTEGER NOT NULL,"
     " data BLOB NOT NULL,"
     " UNIQUE (stream, version))";
+// Q1: which events carry which tag, looked up by tag.
+constexpr char kTagsSchema[] =
+    "CREATE TABLE IF NOT EXISTS tags (tag TEXT NOT NULL, position INTEGER NOT NULL,"
+    " PRIMARY KEY (tag, position)) WITHOUT ROWID";
 // W5: the id column is UNIQUE (SQLite keeps a unique index on it).
 constexpr char kUniqueIds[] = "CREATE UNIQUE INDEX IF NOT EXISTS events_id ON events (id)";
 
@@ -206,6 +213,62 @@ class SqliteTarget final : public Target {
   }
 
   void Settle() override { main_.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); }
+
+  // The DCB decision in SQL: one BEGIN IMMEDIATE transaction reads the
+  // tag's events through a (tag, position) table and inserts the event and
+  // its tag; the write lock is the consistency boundary, so nothing ever
+  // conflicts. The connections take turns on a mutex, as in the appends.
+  int64_t Decide(int threads, int64_t decisions, int tags) override {
+    main_.Exec(kTagsSchema);
+    std::atomic<bool> failed{false};
+    std::vector<std::thread> workers;
+    for (int t = 0; t < threads; ++t) {
+      workers.emplace_back([&, t] {
+        Connection c(path_, false, false);
+        Statement select(c.db(),
+                         "SELECT e.position, e.data FROM tags t JOIN events e "
+                         "ON e.position = t.position WHERE t.tag = ?1 ORDER BY t.position");
+        Statement head(c.db(), "SELECT coalesce(max(version), 0) FROM events WHERE stream = ?1");
+        Statement tag_row(c.db(), "INSERT INTO tags (tag, position) VALUES (?1, ?2)");
+        std::mt19937_64 rng(static_cast<uint64_t>(t) + 1);
+        for (int64_t i = t; i < decisions && !failed; i += threads) {
+          const uint64_t n = rng() % static_cast<uint64_t>(tags);
+          const std::string k = std::to_string(n);
+          const std::string tag = "entity:" + k, stream = "entity-" + k;
+          std::lock_guard<std::mutex> lock(writer_);
+          c.Exec("BEGIN IMMEDIATE");
+          sqlite3_bind_text(select.get(), 1, tag.data(), static_cast<int>(tag.size()),
+                            SQLITE_STATIC);
+          int rc;
+          size_t bytes = 0;
+          while ((rc = sqlite3_step(select.get())) == SQLITE_ROW) {
+            bytes += static_cast<size_t>(sqlite3_column_bytes(select.get(), 1));
+          }
+          sqlite3_reset(select.get());
+          sqlite3_bind_text(head.get(), 1, stream.data(), static_cast<int>(stream.size()),
+                            SQLITE_STATIC);
+          bool ok = rc == SQLITE_DONE && sqlite3_step(head.get()) == SQLITE_ROW;
+          const auto version = static_cast<uint64_t>(sqlite3_column_int64(head.get(), 0));
+          sqlite3_reset(head.get());
+          ok = ok && c.Insert(stream, n, version + 1);
+          sqlite3_bind_text(tag_row.get(), 1, tag.data(), static_cast<int>(tag.size()),
+                            SQLITE_STATIC);
+          sqlite3_bind_int64(tag_row.get(), 2, sqlite3_last_insert_rowid(c.db()));
+          ok = ok && c.Step(tag_row);
+          if (!ok) {
+            c.Exec("ROLLBACK");
+            failed = true;
+            break;
+          }
+          c.Exec("COMMIT");
+          (void)bytes;
+        }
+      });
+    }
+    for (std::thread& w : workers) w.join();
+    if (failed) throw std::runtime_error("Q1: a decision's transaction failed");
+    return 0;
+  }
 
   int64_t ReadStream(uint64_t stream) override {
     Statement select(main_.db(),

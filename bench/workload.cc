@@ -48,6 +48,9 @@ constexpr Spec kSpecs[] = {
      "W1 and W3 through evlogd over loopback, pipelined on one session; append latency "
      "at 10,000 appends/s"},
     {"X1", "W1 over 1,000,000 distinct streams (one event each)"},
+    {"Q1",
+     "4 threads deciding over 10,000 tags: read the tag's events, decide, append with the "
+     "DCB condition (conflicts are decided again)"},
     {"X2",
      "open time of a store holding 10 x W1's events: the first after the loading process "
      "exited without closing it (recovery), then after clean closes"},
@@ -225,6 +228,7 @@ int64_t WorkloadEvents(const std::string& workload, int64_t events) {
   if (workload == "R1") return std::clamp<int64_t>(events / 100, 100, 10'000);
   if (workload == "L1") return std::clamp<int64_t>(events / 10, 1'000, 100'000);
   if (workload == "X2") return events * 10;
+  if (workload == "Q1") return std::clamp<int64_t>(events / 10, 1'000, 100'000);
   return events;
 }
 
@@ -282,6 +286,12 @@ Measurement RunWorkload(const WorkloadConfig& c) {
       int64_t got = target->ScanAll();
       return got == n ? got : -1;
     });
+  }
+  if (w == "Q1") {
+    const auto start = Clock::now();
+    const int64_t conflicts = target->Decide(4, n, 10'000);
+    if (conflicts < 0) return Measurement{.skipped = "no query condition"};
+    return Measurement{.events = n, .seconds = Seconds(start), .conflicts = conflicts};
   }
   if (w == "L1") return DeliveryLatency(*target->engine(), n, 50'000);
   if (w == "F1") return FanOut(*target, *target->engine(), c.subscribers, n);

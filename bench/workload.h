@@ -43,6 +43,9 @@ struct Measurement {
   // Percentiles of per-operation latency, where the workload has one.
   bool has_latency = false;
   double p50_us = 0, p99_us = 0, p999_us = 0;
+  // Q1: decisions read and decided again after a condition failed; -1
+  // where the workload has none.
+  int64_t conflicts = -1;
   // Non-empty when the workload does not apply to the system.
   std::string skipped;
   // The store was left open on purpose (X2's load: the next open is a crash
