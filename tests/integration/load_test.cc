@@ -23,8 +23,11 @@ namespace {
 
 // ASan's shadow memory and quarantine make RSS say nothing about evlogd's
 // own bounds: the RSS bound is checked only in plain builds.
+// (GCC defines __SANITIZE_*__; clang answers __has_feature.)
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+constexpr bool kSanitized = __has_feature(address_sanitizer) || __has_feature(thread_sanitizer);
 #else
 constexpr bool kSanitized = false;
 #endif
