@@ -174,7 +174,8 @@ void Source::Run() {
   std::vector<OwnedEvent> batch;
   for (;;) {
     Status lost;
-    bool drained = false;
+    // With the queue seen empty, the follower's position then: see below.
+    Position handed_over;
     batch.clear();
     {
       std::unique_lock<std::mutex> lock(mu_);
@@ -187,7 +188,15 @@ void Source::Run() {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
-      drained = queue_.empty();
+      // With nothing left queued, every event up to the follower's
+      // position was handed over (Store::Follow moves it only after its
+      // callback returned) and is handled once this batch is: the
+      // checkpoint may pass the events its filter skipped. The position
+      // must be read with the queue, under the lock: read later, it may
+      // include events the follower queued meanwhile, and the checkpoint
+      // would pass them before they were sent. A Client's position moves
+      // before its callback runs: never trusted.
+      if (lost.ok() && queue_.empty() && trust_position_) handed_over = follower_->position();
     }
     if (!lost.ok()) {
       if (!Transient(lost)) return Finish(lost);
@@ -201,12 +210,7 @@ void Source::Run() {
       continue;
     }
     reconnects = 0;
-    // With nothing left queued, every event up to the follower's position
-    // was handed over (Store::Follow moves it only after its callback
-    // returned) and is handled: the checkpoint may pass the events its
-    // filter skipped. A Client's position moves before its callback runs.
-    Position to = batch.empty() ? Position() : batch.back().position;
-    if (drained && trust_position_) to = std::max(to, follower_->position());
+    const Position to = std::max(batch.empty() ? Position() : batch.back().position, handed_over);
     if (to <= checkpoint()) continue;
     for (uint32_t attempt = 1; !batch.empty(); ++attempt) {
       if (handler_(batch).ok()) break;
