@@ -312,11 +312,15 @@ void Writer::CountGroup(const std::vector<std::unique_ptr<PendingAppend>>& appen
 }
 
 Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {
+  // DuplicatePolicy::kSkip: per event (as append.records), whether it was
+  // committed before and is left out.
+  std::vector<bool> skip;
   if (append.caller_ids > 0) {
-    auto duplicate = FindDuplicate(append, group);
+    auto duplicate = FindDuplicate(append, group, &skip);
     if (!duplicate.ok()) return duplicate.status();
     if (duplicate->has_value()) return std::move(**duplicate);
   }
+  const auto skipped = [&](size_t record) { return !skip.empty() && skip[record]; };
   if (append.request.condition) {
     if (Status s = CheckCondition(*append.request.condition, group); !s.ok()) return s;
   }
@@ -351,11 +355,15 @@ Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {
   AppendResult result;
   result.streams.reserve(streams.size());
   size_t record = 0;
+  size_t written = 0;
   for (size_t i = 0; i < streams.size(); ++i) {
     const StreamAppend& sa = streams[i];
     StreamHead* h = heads[i];
+    size_t to_write = 0;
+    for (size_t k = 0; k < sa.events.size(); ++k) to_write += skipped(record + k) ? 0 : 1;
+    written += to_write;
     if (group.touched.insert(h).second) group.undo.emplace_back(h, *h);
-    if (h->id == 0) {
+    if (h->id == 0 && to_write > 0) {
       h->id = group.next_stream_id++;
       h->created_position = Position(group.next_position);
       group.batch.Put(db_->cf(Db::kStreams), sa.stream,
@@ -367,6 +375,11 @@ Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {
                          .first_position = Position(group.next_position)};
     std::string_view category = CategoryOf(sa.stream);
     for (const EventData& e : sa.events) {
+      if (skipped(record)) {
+        r.skipped.push_back(e.id);
+        ++record;
+        continue;
+      }
       Position position(group.next_position++);
       h->version = Version(h->version.value() + 1);
       std::string& rec = append.records[record];
@@ -397,6 +410,7 @@ Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {
     r.last_position = Position(group.next_position - 1);
     result.streams.push_back(std::move(r));
   }
+  result.deduplicated = !skip.empty() && written == 0;
   if (tombstone != nullptr) {
     StreamHead* h = tombstone;
     if (group.touched.insert(h).second) group.undo.emplace_back(h, *h);
@@ -410,7 +424,7 @@ Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {
 }
 
 Result<std::optional<AppendResult>> Writer::FindDuplicate(const PendingAppend& append,
-                                                          Group& group) {
+                                                          Group& group, std::vector<bool>* skip) {
   const Position last(commits_.committed());
   std::vector<std::optional<CommittedEvent>> hits;
   hits.reserve(append.total_events);
@@ -432,11 +446,20 @@ Result<std::optional<AppendResult>> Writer::FindDuplicate(const PendingAppend& a
     }
   }
   if (found == 0) return std::optional<AppendResult>();
+  const bool skipping = append.request.duplicates == DuplicatePolicy::kSkip;
+  // kSkip: the committed events are left out of what Stage writes.
+  const auto skip_committed = [&]() -> Result<std::optional<AppendResult>> {
+    skip->reserve(hits.size());
+    for (const auto& hit : hits) skip->push_back(hit.has_value());
+    return std::optional<AppendResult>();
+  };
   if (found != append.total_events) {
+    if (skipping) return skip_committed();
     return Status::IdempotencyConflict(std::to_string(found) + " of the append's " +
                                        std::to_string(append.total_events) +
                                        " events were already committed; a retry must repeat "
-                                       "exactly the original append");
+                                       "exactly the original append, or skip the committed "
+                                       "events (duplicate policy skip)");
   }
   AppendResult result;
   result.deduplicated = true;
@@ -448,6 +471,7 @@ Result<std::optional<AppendResult>> Writer::FindDuplicate(const PendingAppend& a
       bool in_order = k == 0 || (hit.version.value() == r.last_version.value() + 1 &&
                                  hit.position > r.last_position);
       if (hit.stream != sa.stream || !in_order) {
+        if (skipping) return skip_committed();
         return Status::IdempotencyConflict(
             "event id " + sa.events[k].id.ToString() + " was committed to stream '" + hit.stream +
             "' at version " + std::to_string(hit.version.value()) + ", not as part of this append");

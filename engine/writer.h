@@ -79,7 +79,11 @@ class Writer {
   void CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& appends);
   // Decides one append and, if accepted, adds it to the group's batch.
   Result<AppendResult> Stage(PendingAppend& append, Group& group);
-  Result<std::optional<AppendResult>> FindDuplicate(const PendingAppend& append, Group& group);
+  // The original result when `append` repeats a committed append; nullopt
+  // when it is new, or (DuplicatePolicy::kSkip) when some of its events were
+  // committed: *skip then flags them, per event.
+  Result<std::optional<AppendResult>> FindDuplicate(const PendingAppend& append, Group& group,
+                                                    std::vector<bool>* skip);
   Status CheckCondition(const AppendCondition& condition, const Group& group);
   // Counts a written group: its appends, `events`, bytes and latencies, and
   // its sync if `write_start_us` is not 0.

@@ -57,6 +57,8 @@ struct AppendRequest {
   std::vector<StreamAppend> streams;
   std::optional<AppendCondition> condition;
   Durability durability = Durability::kSync;
+  // Default: kError (a retry must repeat the original append).
+  DuplicatePolicy duplicates = DuplicatePolicy::kError;
 };
 
 enum class Direction : uint8_t { kForward, kBackward };

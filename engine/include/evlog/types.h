@@ -193,6 +193,20 @@ enum class Durability : uint8_t {
   kBuffered = 1,
 };
 
+// What an append does with events whose ids were already committed (within
+// the idempotency window, Options::dedup_window_*).
+enum class DuplicatePolicy : uint8_t {
+  // A retry must repeat the original append exactly: when every event was
+  // committed, as one append, nothing is written and the result is the
+  // original's (AppendResult::deduplicated); when only some were, the
+  // append fails with IdempotencyConflict.
+  kError = 0,
+  // Committed events are left out and the rest is appended atomically (a
+  // CDC mapper that re-reads its source with other batch boundaries).
+  // StreamAppendResult::skipped names the events left out.
+  kSkip = 1,
+};
+
 // Events to append to one stream, with the version the stream must be at.
 struct StreamAppend {
   std::string stream;
@@ -239,17 +253,25 @@ struct AppendCondition {
 // What an append wrote, for one stream.
 struct StreamAppendResult {
   std::string stream;
+  // The versions and positions of the events written. When none was (every
+  // one skipped), the range is empty: first_version is last_version + 1,
+  // last_version the stream's version, and likewise the positions.
   Version first_version;
   Version last_version;
   Position first_position;
   Position last_position;
+  // DuplicatePolicy::kSkip: the ids of this stream's events left out
+  // because they were already committed, in request order.
+  std::vector<Uuid> skipped;
 };
 
 // What an append wrote: one entry per StreamAppend, in request order.
 struct AppendResult {
   std::vector<StreamAppendResult> streams;
   // True when every event id was already committed and nothing was written:
-  // the entries are the original append's.
+  // the entries are the original append's (with DuplicatePolicy::kSkip,
+  // when the events were committed by other appends, the entries are empty
+  // ranges whose `skipped` lists every event).
   bool deduplicated = false;
 };
 
