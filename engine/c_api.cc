@@ -8,6 +8,7 @@
 
 #include <array>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -101,20 +102,28 @@ evlog::Status Tags(const evlog_tag_t* tags, size_t n, const std::string& what,
   return evlog::Status::OK();
 }
 
+// The C strings strings[0..n); InvalidArgument "<what>s are NULL" or
+// "<what> <i> is NULL" for a NULL.
+evlog::Status StringsOf(const char* const* strings, size_t n, const std::string& what,
+                        std::vector<std::string>* out) {
+  if (strings == nullptr && n > 0) return evlog::Status::InvalidArgument(what + "s are NULL");
+  for (size_t t = 0; t < n; ++t) {
+    if (strings[t] == nullptr) {
+      return evlog::Status::InvalidArgument(what + " " + std::to_string(t) + " is NULL");
+    }
+    out->emplace_back(strings[t]);
+  }
+  return evlog::Status::OK();
+}
+
 evlog::Status QueryOf(const evlog_query_item_t* items, size_t n, evlog::Query* out) {
   if (items == nullptr && n > 0) return evlog::Status::InvalidArgument("query items are NULL");
   for (size_t i = 0; i < n; ++i) {
     const evlog_query_item_t& item = items[i];
     const std::string what = "query item " + std::to_string(i);
     evlog::QueryItem q;
-    if (item.types == nullptr && item.n_types > 0) {
-      return evlog::Status::InvalidArgument(what + " types are NULL");
-    }
-    for (size_t t = 0; t < item.n_types; ++t) {
-      if (item.types[t] == nullptr) {
-        return evlog::Status::InvalidArgument(what + " type " + std::to_string(t) + " is NULL");
-      }
-      q.types.emplace_back(item.types[t]);
+    if (evlog::Status s = StringsOf(item.types, item.n_types, what + " type", &q.types); !s.ok()) {
+      return s;
     }
     if (evlog::Status s = Tags(item.tags, item.n_tags, what, &q.tags); !s.ok()) return s;
     out->items.push_back(std::move(q));
@@ -122,44 +131,39 @@ evlog::Status QueryOf(const evlog_query_item_t* items, size_t n, evlog::Query* o
   return evlog::Status::OK();
 }
 
-// An append of `n` events, the i-th from event_at(i) and its tags from
-// tags_at(i, &tags); `condition` may be NULL.
-template <class EventAt, class TagsAt>
-evlog_code_t Append(evlog_store_t* store, const char* stream, int64_t expected_version, size_t n,
-                    EventAt event_at, TagsAt tags_at, evlog::ContentType content_type,
-                    const evlog_condition_t* condition, uint64_t* first_position,
-                    uint64_t* conflicting_position, char** errptr) {
-  if (store == nullptr || stream == nullptr) {
-    return Fail(evlog::Status::InvalidArgument("store, stream or events is NULL"), errptr);
-  }
-  evlog::ExpectedVersion expected = evlog::ExpectedVersion::Any();
+evlog::Status ExpectedOf(int64_t expected_version, evlog::ExpectedVersion* out) {
   switch (expected_version) {
     case EVLOG_EXPECT_ANY:
-      break;
+      *out = evlog::ExpectedVersion::Any();
+      return evlog::Status::OK();
     case EVLOG_EXPECT_NO_STREAM:
-      expected = evlog::ExpectedVersion::NoStream();
-      break;
+      *out = evlog::ExpectedVersion::NoStream();
+      return evlog::Status::OK();
     case EVLOG_EXPECT_STREAM_EXISTS:
-      expected = evlog::ExpectedVersion::StreamExists();
-      break;
+      *out = evlog::ExpectedVersion::StreamExists();
+      return evlog::Status::OK();
     default:
       if (expected_version < 0) {
-        return Fail(
-            evlog::Status::InvalidArgument("expected_version " + std::to_string(expected_version) +
-                                           " is neither a version nor an EVLOG_EXPECT_"),
-            errptr);
+        return evlog::Status::InvalidArgument("expected_version " +
+                                              std::to_string(expected_version) +
+                                              " is neither a version nor an EVLOG_EXPECT_");
       }
-      expected =
-          evlog::ExpectedVersion::Exact(evlog::Version(static_cast<uint64_t>(expected_version)));
+      *out = evlog::ExpectedVersion::Exact(evlog::Version(static_cast<uint64_t>(expected_version)));
+      return evlog::Status::OK();
   }
-  std::vector<evlog::EventData> data;
-  data.reserve(n);
+}
+
+// `n` events, the i-th from event_at(i) and its tags from tags_at(i, &tags),
+// appended to *out; `what` names them in errors ("event 3", "stream 1 event 3").
+template <class EventAt, class TagsAt>
+evlog::Status EventsOf(size_t n, EventAt event_at, TagsAt tags_at, evlog::ContentType content_type,
+                       const std::string& what, std::vector<evlog::EventData>* out) {
+  out->reserve(n);
   for (size_t i = 0; i < n; ++i) {
     const evlog_event_t& e = event_at(i);
     if (e.type == nullptr || (e.data == nullptr && e.data_len > 0)) {
-      return Fail(
-          evlog::Status::InvalidArgument("event " + std::to_string(i) + " has a NULL type or data"),
-          errptr);
+      return evlog::Status::InvalidArgument(what + std::to_string(i) +
+                                            " has a NULL type or data");
     }
     evlog::EventData d;
     d.type = e.type;
@@ -170,10 +174,43 @@ evlog_code_t Append(evlog_store_t* store, const char* stream, int64_t expected_v
       memcpy(bytes.data(), e.id, bytes.size());
       d.id = evlog::Uuid(bytes);
     }
-    if (evlog::Status s = tags_at(i, &d.tags); !s.ok()) return Fail(s, errptr);
-    data.push_back(std::move(d));
+    if (evlog::Status s = tags_at(i, &d.tags); !s.ok()) return s;
+    out->push_back(std::move(d));
   }
-  evlog::AppendRequest request{.streams = {{stream, expected, std::move(data)}}};
+  return evlog::Status::OK();
+}
+
+// Appends `request`; on failure sets *conflicting_position (if not NULL) to
+// a failed condition's first match.
+evlog::Result<evlog::AppendResult> Commit(evlog_store_t* store, evlog::AppendRequest request,
+                                          uint64_t* conflicting_position) {
+  auto result = store->store->Append(std::move(request));
+  if (!result.ok() && conflicting_position != nullptr &&
+      result.status().conflicting_position()) {
+    *conflicting_position = *result.status().conflicting_position();
+  }
+  return result;
+}
+
+// An append of `n` events to one stream (see EventsOf); `condition` may be
+// NULL.
+template <class EventAt, class TagsAt>
+evlog_code_t Append(evlog_store_t* store, const char* stream, int64_t expected_version, size_t n,
+                    EventAt event_at, TagsAt tags_at, evlog::ContentType content_type,
+                    const evlog_condition_t* condition, uint64_t* first_position,
+                    uint64_t* conflicting_position, char** errptr) {
+  if (store == nullptr || stream == nullptr) {
+    return Fail(evlog::Status::InvalidArgument("store, stream or events is NULL"), errptr);
+  }
+  evlog::StreamAppend append{.stream = stream};
+  if (evlog::Status s = ExpectedOf(expected_version, &append.expected); !s.ok()) {
+    return Fail(s, errptr);
+  }
+  if (evlog::Status s = EventsOf(n, event_at, tags_at, content_type, "event ", &append.events);
+      !s.ok()) {
+    return Fail(s, errptr);
+  }
+  evlog::AppendRequest request{.streams = {std::move(append)}};
   if (condition != nullptr) {
     evlog::Query query;
     if (evlog::Status s = QueryOf(condition->items, condition->n_items, &query); !s.ok()) {
@@ -182,13 +219,8 @@ evlog_code_t Append(evlog_store_t* store, const char* stream, int64_t expected_v
     request.condition = evlog::AppendCondition{.after = evlog::Position(condition->after),
                                                .fail_if_events_match = std::move(query)};
   }
-  auto result = store->store->Append(std::move(request));
-  if (!result.ok()) {
-    if (conflicting_position != nullptr && result.status().conflicting_position()) {
-      *conflicting_position = *result.status().conflicting_position();
-    }
-    return Fail(result.status(), errptr);
-  }
+  auto result = Commit(store, std::move(request), conflicting_position);
+  if (!result.ok()) return Fail(result.status(), errptr);
   if (first_position != nullptr) *first_position = result->streams[0].first_position.value();
   return EVLOG_OK;
 }
@@ -206,9 +238,86 @@ evlog_code_t AppendPlain(evlog_store_t* store, const char* stream, int64_t expec
       first_position, nullptr, errptr);
 }
 
+// The append condition `c` asks for, if any.
+evlog::Status ConditionOf(const evlog_append_condition_t& c,
+                          std::optional<evlog::AppendCondition>* out) {
+  if (c.n_types == 0 && c.n_categories == 0 && !c.has_query) return evlog::Status::OK();
+  evlog::AppendCondition condition{.after = evlog::Position(c.after)};
+  if (evlog::Status s = StringsOf(c.types, c.n_types, "condition type", &condition.event_types);
+      !s.ok()) {
+    return s;
+  }
+  if (evlog::Status s =
+          StringsOf(c.categories, c.n_categories, "condition category", &condition.categories);
+      !s.ok()) {
+    return s;
+  }
+  if (c.has_query) {
+    evlog::Query query;
+    if (evlog::Status s = QueryOf(c.items, c.n_items, &query); !s.ok()) return s;
+    condition.fail_if_events_match = std::move(query);
+  }
+  *out = std::move(condition);
+  return evlog::Status::OK();
+}
+
+evlog::Status RequestOf(const evlog_stream_append_t* streams, size_t n_streams,
+                        const evlog_append_options_t& options, evlog::AppendRequest* out) {
+  if (streams == nullptr && n_streams > 0) {
+    return evlog::Status::InvalidArgument("streams are NULL");
+  }
+  const auto content_type = options.json ? evlog::ContentType::kJson : evlog::ContentType::kBinary;
+  for (size_t k = 0; k < n_streams; ++k) {
+    const evlog_stream_append_t& sa = streams[k];
+    const std::string what = "stream " + std::to_string(k);
+    if (sa.stream == nullptr || (sa.events == nullptr && sa.n > 0)) {
+      return evlog::Status::InvalidArgument(what + " has a NULL name or events");
+    }
+    evlog::StreamAppend append{.stream = sa.stream};
+    if (evlog::Status s = ExpectedOf(sa.expected_version, &append.expected); !s.ok()) return s;
+    const std::string event = what + " event ";
+    evlog::Status s = EventsOf(
+        sa.n, [&](size_t i) -> const evlog_event_t& { return sa.events[i].event; },
+        [&](size_t i, std::vector<std::string>* tags) {
+          return Tags(sa.events[i].tags, sa.events[i].n_tags, event + std::to_string(i), tags);
+        },
+        content_type, event, &append.events);
+    if (!s.ok()) return s;
+    out->streams.push_back(std::move(append));
+  }
+  out->durability = options.buffered ? evlog::Durability::kBuffered : evlog::Durability::kSync;
+  out->duplicates =
+      options.skip_duplicates ? evlog::DuplicatePolicy::kSkip : evlog::DuplicatePolicy::kError;
+  return ConditionOf(options.condition, &out->condition);
+}
+
 }  // namespace
 
 extern "C" {
+
+evlog_code_t evlog_append_multi(evlog_store_t* store, const evlog_stream_append_t* streams,
+                                size_t n_streams, const evlog_append_options_t* options,
+                                evlog_stream_result_t* results, int* deduplicated,
+                                uint64_t* conflicting_position, char** errptr) {
+  if (store == nullptr) return Fail(evlog::Status::InvalidArgument("store is NULL"), errptr);
+  evlog::AppendRequest request;
+  if (evlog::Status s =
+          RequestOf(streams, n_streams, options != nullptr ? *options : evlog_append_options_t{},
+                    &request);
+      !s.ok()) {
+    return Fail(s, errptr);
+  }
+  auto result = Commit(store, std::move(request), conflicting_position);
+  if (!result.ok()) return Fail(result.status(), errptr);
+  if (deduplicated != nullptr) *deduplicated = result->deduplicated ? 1 : 0;
+  for (size_t k = 0; results != nullptr && k < result->streams.size(); ++k) {
+    const evlog::StreamAppendResult& r = result->streams[k];
+    results[k] = evlog_stream_result_t{r.first_version.value(), r.last_version.value(),
+                                       r.first_position.value(), r.last_position.value(),
+                                       r.skipped.size()};
+  }
+  return EVLOG_OK;
+}
 
 evlog_code_t evlog_append(evlog_store_t* store, const char* stream, int64_t expected_version,
                           const evlog_event_t* events, size_t n, uint64_t* first_position,

@@ -103,7 +103,8 @@ class Client final : public EventStore {
   // Store::Append over the wire (with reconnect_for set, events get ids:
   // see above). Tags and fail_if_events_match travel as they are; to an
   // evlogd older than them (HelloOk without tags_and_queries), which would
-  // drop them unread, such an append is NotSupported and nothing is sent.
+  // drop them unread, such an append is NotSupported and nothing is sent;
+  // likewise DuplicatePolicy::kSkip to an evlogd older than it.
   Result<AppendResult> Append(AppendRequest request) override;
   // Sends the append and returns at once; `done` runs exactly once, on the
   // client's I/O thread, with the daemon's answer.

@@ -26,8 +26,12 @@ void GiveIds(AppendRequest& request) {
 // An evlogd older than tags (#19) ignores the fields it does not know:
 // sent to it, events would be stored untagged and a query condition not
 // checked. Such an append is refused instead, and nothing is sent.
-Status CheckServedRemotely(const AppendRequest& request, bool served) {
-  if (served) return Status::OK();
+Status CheckServedRemotely(const AppendRequest& request, const DaemonFeatures& served) {
+  if (request.duplicates == DuplicatePolicy::kSkip && !served.skip_duplicates) {
+    return Status::NotSupported(
+        "this evlogd is older than the duplicate policy skip; nothing was sent");
+  }
+  if (served.tags_and_queries) return Status::OK();
   if (request.condition && request.condition->fail_if_events_match) {
     return Status::NotSupported(
         "this evlogd is older than fail_if_events_match conditions; nothing was sent");
@@ -50,13 +54,13 @@ Status DoneStatus(Result<server::Response> response) {
 
 
 Result<AppendResult> Client::Append(AppendRequest request) {
-  if (Status s = CheckServedRemotely(request, rep_->tags_and_queries); !s.ok()) return s;
+  if (Status s = CheckServedRemotely(request, rep_->features); !s.ok()) return s;
   if (rep_->options.reconnect_for.count() > 0) GiveIds(request);
   return Expect<AppendResult>(rep_->CallSync(std::move(request)));
 }
 
 void Client::AppendAsync(AppendRequest request, AppendCallback done) {
-  if (Status s = CheckServedRemotely(request, rep_->tags_and_queries); !s.ok()) {
+  if (Status s = CheckServedRemotely(request, rep_->features); !s.ok()) {
     done(s);
     return;
   }
@@ -74,7 +78,7 @@ constexpr size_t kPageEvents = 4096;
 }  // namespace
 
 Result<QueryResult> Client::Read(const Query& query, const QueryOptions& options) {
-  if (!rep_->tags_and_queries) {
+  if (!rep_->features.tags_and_queries) {
     // An older evlogd would answer UnknownRequest and end the session.
     return Status::NotSupported("this evlogd is older than queries; nothing was sent");
   }

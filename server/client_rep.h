@@ -43,6 +43,15 @@ Result<T> Expect(Result<server::Response> response) {
   return Status::IOError("the daemon answered with an unexpected message type");
 }
 
+// What the daemon said it serves, in its HelloOk: each false for an evlogd
+// older than the feature.
+struct DaemonFeatures {
+  // Tags, query conditions and ReadQuery: an older one drops them unread.
+  std::atomic<bool> tags_and_queries{false};
+  // AppendRequest::duplicates: an older one applies kError.
+  std::atomic<bool> skip_duplicates{false};
+};
+
 struct Client::Rep {
   explicit Rep(const ClientOptions& o)
       : options(o), socket(io), retry_timer(io), work(net::asio::make_work_guard(io)) {
@@ -64,9 +73,7 @@ struct Client::Rep {
   std::thread thread;
   std::atomic<uint64_t> next_id{1};
   std::atomic<bool> connected{true};
-  // The daemon's HelloOk.tags_and_queries: false for an evlogd older than
-  // tags, which would drop them unread.
-  std::atomic<bool> tags_and_queries{false};
+  DaemonFeatures features;
 
   // I/O thread only. Ordered by id: a reconnect resends in the original order.
   std::map<uint64_t, Pending> pending;

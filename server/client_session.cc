@@ -16,10 +16,10 @@ using server::RequestBody;
 using server::Response;
 
 // Connects `socket` and says Hello, blocking. On success `parser` holds any
-// bytes the server sent after HelloOk, and `tags_and_queries` what the
-// daemon said of them.
+// bytes the server sent after HelloOk, and `features` what the daemon said
+// it serves.
 Status ConnectAndHello(const ClientOptions& options, net::tcp::socket& socket,
-                       server::FrameParser& parser, std::atomic<bool>& tags_and_queries) {
+                       server::FrameParser& parser, DaemonFeatures& features) {
   boost::system::error_code ec;
   net::tcp::resolver resolver(socket.get_executor());
   const auto endpoints = resolver.resolve(options.host, std::to_string(options.port), ec);
@@ -48,7 +48,10 @@ Status ConnectAndHello(const ClientOptions& options, net::tcp::socket& socket,
     }
     Result<server::HelloOkResponse> ok =
         Expect<server::HelloOkResponse>(std::move(std::get<Response>(decoded)));
-    if (ok.ok()) tags_and_queries = ok->tags_and_queries;
+    if (ok.ok()) {
+      features.tags_and_queries = ok->tags_and_queries;
+      features.skip_duplicates = ok->skip_duplicates;
+    }
     return ok.status();
   }
   return Status::IOError("handshake with evlogd failed: " + ec.message());
@@ -180,7 +183,7 @@ void Client::Rep::TryReconnect(Status why) {
   write_queue.clear();
   parser.emplace(options.max_frame_bytes);
   socket = net::tcp::socket(io);
-  const Status s = ConnectAndHello(options, socket, *parser, tags_and_queries);
+  const Status s = ConnectAndHello(options, socket, *parser, features);
   if (s.ok()) {
     reconnecting = false;
     connected = true;
@@ -229,7 +232,7 @@ Client::~Client() {
 
 Result<std::unique_ptr<Client>> Client::Connect(const ClientOptions& options) {
   auto rep = std::make_unique<Rep>(options);
-  if (Status s = ConnectAndHello(options, rep->socket, *rep->parser, rep->tags_and_queries);
+  if (Status s = ConnectAndHello(options, rep->socket, *rep->parser, rep->features);
       !s.ok()) {
     return s;
   }

@@ -76,7 +76,7 @@ std::variant<std::string, ProtocolError> Dispatcher::Hello(uint64_t request_id,
     return ProtocolError{ProtocolCode::kUnauthenticated, "wrong or missing token", request_id};
   }
   return EncodeHelloOk(request_id, HelloOkResponse{kProtocolVersion, options_.max_frame_bytes,
-                                                   options_.max_in_flight, true});
+                                                   options_.max_in_flight, true, true});
 }
 
 void Dispatcher::Handle(Request request, Reply reply, size_t max_response_bytes) {

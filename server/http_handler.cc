@@ -330,7 +330,7 @@ void HttpHandler::Handle(HttpRequest request, Reply reply) {
 
 void HttpHandler::Append(const std::string& stream, const HttpTarget& target, HttpRequest request,
                          Reply reply) {
-  if (auto bad = CheckParams(target, {"expect", "durability"})) {
+  if (auto bad = CheckParams(target, {"expect", "durability", "duplicates"})) {
     reply(std::move(*bad));
     return;
   }
@@ -367,11 +367,22 @@ void HttpHandler::Append(const std::string& stream, const HttpTarget& target, Ht
     if (!parsed.ok()) return reply(Bad(parsed.status()));
     durability = *parsed;
   }
+  DuplicatePolicy duplicates = DuplicatePolicy::kError;
+  if (std::optional<std::string_view> d = target.Get("duplicates")) {
+    Result<DuplicatePolicy> parsed = json::ParseDuplicatePolicy(*d, "duplicates");
+    if (!parsed.ok()) return reply(Bad(parsed.status()));
+    duplicates = *parsed;
+  }
   std::string key;
   if (auto it = request.find("Idempotency-Key"); it != request.end()) {
     key = std::string(it->value());
     if (key.empty() || key.size() > 255) {
       return reply(Bad(Status::InvalidArgument("Idempotency-Key must be 1..255 bytes")));
+    }
+    if (duplicates == DuplicatePolicy::kSkip) {
+      return reply(Bad(Status::InvalidArgument(
+          "Idempotency-Key makes the request one retryable unit; duplicates=skip is for events "
+          "that carry their own ids: use one or the other")));
     }
   }
 
@@ -387,7 +398,8 @@ void HttpHandler::Append(const std::string& stream, const HttpTarget& target, Ht
   // that rare path only) once the store says they were committed before.
   std::string sent;
   if (!key.empty()) sent = std::move(request.body());
-  AppendRequest engine_request{.condition = std::move(condition), .durability = durability};
+  AppendRequest engine_request{
+      .condition = std::move(condition), .durability = durability, .duplicates = duplicates};
   engine_request.streams.push_back(std::move(append));
   dispatcher_.store().AppendAsync(
       std::move(engine_request), [this, key, sent = std::move(sent),

@@ -27,6 +27,11 @@ std::variant<AppendRequest, ProtocolError> DecodeAppend(const fb::Append& in, ui
   }
   out.durability =
       in.durability() == fb::Durability::Sync ? Durability::kSync : Durability::kBuffered;
+  if (in.duplicates() != fb::DuplicatePolicy::Error && in.duplicates() != fb::DuplicatePolicy::Skip) {
+    return Malformed("unknown duplicate policy", id);
+  }
+  out.duplicates = in.duplicates() == fb::DuplicatePolicy::Skip ? DuplicatePolicy::kSkip
+                                                                : DuplicatePolicy::kError;
   if (in.streams() != nullptr) {
     for (const fb::StreamAppend* sa : *in.streams()) {
       StreamAppend s;
@@ -290,7 +295,11 @@ std::string EncodeRequest(const Request& request) {
       const fb::Durability durability =
           a.durability == Durability::kSync ? fb::Durability::Sync : fb::Durability::Buffered;
       return {fb::Body::Append,
-              fb::CreateAppend(b, b.CreateVector(streams), condition, durability).Union()};
+              fb::CreateAppend(b, b.CreateVector(streams), condition, durability,
+                               a.duplicates == DuplicatePolicy::kSkip
+                                   ? fb::DuplicatePolicy::Skip
+                                   : fb::DuplicatePolicy::Error)
+                  .Union()};
     }
     std::pair<fb::Body, Offset<void>> operator()(const ReadStreamRequest& r) {
       return {fb::Body::ReadStream,

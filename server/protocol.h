@@ -199,6 +199,8 @@ struct HelloOkResponse {
   // The daemon serves tags, query conditions and ReadQuery (false from an
   // older one).
   bool tags_and_queries = false;
+  // The daemon honours AppendRequest::duplicates (false from an older one).
+  bool skip_duplicates = false;
 };
 struct EventsResponse {
   std::vector<OwnedEvent> events;

@@ -148,7 +148,7 @@ std::variant<Response, ProtocolError> DecodeResponse(std::span<const uint8_t> me
       const fb::HelloOk* h = m->body_as_HelloOk();
       return WithBody(
           out, HelloOkResponse{h->protocol_version(), h->max_frame_bytes(), h->max_in_flight(),
-                               h->tags_and_queries()});
+                               h->tags_and_queries(), h->skip_duplicates()});
     }
     case fb::Body::Error: {
       const fb::Error* e = m->body_as_Error();
@@ -164,10 +164,16 @@ std::variant<Response, ProtocolError> DecodeResponse(std::span<const uint8_t> me
       out.body = AppendResult{
           .streams = ConvertAll(a->streams(),
                                 [](const fb::StreamAppendResult& s) {
-                                  return StreamAppendResult{
+                                  StreamAppendResult r{
                                       Str(s.stream()), Version(s.first_version()),
                                       Version(s.last_version()), Position(s.first_position()),
                                       Position(s.last_position())};
+                                  if (s.skipped() != nullptr) {
+                                    for (const fb::Uuid* id : *s.skipped()) {
+                                      r.skipped.push_back(FromWire(id));
+                                    }
+                                  }
+                                  return r;
                                 }),
           .deduplicated = a->deduplicated()};
       return out;
@@ -301,7 +307,7 @@ std::string EncodeHelloOk(uint64_t request_id, const HelloOkResponse& hello) {
   return FinishFrame(
       b, request_id, fb::Body::HelloOk,
       fb::CreateHelloOk(b, hello.protocol_version, hello.max_frame_bytes, hello.max_in_flight,
-                        hello.tags_and_queries)
+                        hello.tags_and_queries, hello.skip_duplicates)
           .Union());
 }
 
@@ -329,9 +335,16 @@ std::string EncodeAppendOk(uint64_t request_id, const AppendResult& result) {
   FlatBufferBuilder b(128);
   std::vector<Offset<fb::StreamAppendResult>> streams;
   for (const StreamAppendResult& s : result.streams) {
+    Offset<flatbuffers::Vector<const fb::Uuid*>> skipped;
+    if (!s.skipped.empty()) {
+      std::vector<fb::Uuid> ids;
+      ids.reserve(s.skipped.size());
+      for (const Uuid& id : s.skipped) ids.push_back(ToWire(id));
+      skipped = b.CreateVectorOfStructs(ids);
+    }
     streams.push_back(fb::CreateStreamAppendResult(
         b, b.CreateString(s.stream), s.first_version.value(), s.last_version.value(),
-        s.first_position.value(), s.last_position.value()));
+        s.first_position.value(), s.last_position.value(), skipped));
   }
   return FinishFrame(b, request_id, fb::Body::AppendOk,
                      fb::CreateAppendOk(b, b.CreateVector(streams), result.deduplicated).Union());

@@ -43,12 +43,14 @@ After TakeSeparator(std::string_view text, size_t* i, char close) {
   return After::kOther;
 }
 
-// Parses the event object at text[*pos] ('{') and sets *pos past it.
+// Parses the event object at text[*pos] ('{') and sets *pos past it. With
+// `stream` not null, the object must also name its "stream", set there.
 Status EventFromObject(std::string_view text, size_t* pos, const std::string& where,
-                       size_t max_depth, EventData* out) {
+                       size_t max_depth, EventData* out, std::string* stream = nullptr) {
   size_t i = *pos + 1;
   std::set<std::string, std::less<>> seen;
   std::string type, id;
+  bool has_stream = false;
   std::string_view data, metadata;
   std::vector<std::string> tags;
   bool has_type = false, has_data = false;
@@ -64,7 +66,8 @@ Status EventFromObject(std::string_view text, size_t* pos, const std::string& wh
     if (Status s = DecodeString(text, &i, &key); !s.ok()) {
       return Status::InvalidArgument(where + NotValid(s));
     }
-    if (key != "type" && key != "data" && key != "metadata" && key != "id" && key != "tags") {
+    if (key != "type" && key != "data" && key != "metadata" && key != "id" && key != "tags" &&
+        (key != "stream" || stream == nullptr)) {
       return Status::InvalidArgument(where + "unknown field \"" + key + "\"");
     }
     if (!seen.insert(key).second) {
@@ -80,13 +83,15 @@ Status EventFromObject(std::string_view text, size_t* pos, const std::string& wh
       return Status::InvalidArgument(where + Field(key) + std::string(s.message()));
     }
     const std::string_view value = text.substr(start, i - start);
-    if (key == "type" || key == "id") {
+    if (key == "type" || key == "id" || key == "stream") {
       if (value.front() != '"') {
         return Status::InvalidArgument(where + "\"" + key + "\" must be a string");
       }
       size_t at = start;
-      if (Status s = DecodeString(text, &at, key == "type" ? &type : &id); !s.ok()) return s;
+      std::string* into = key == "type" ? &type : key == "id" ? &id : stream;
+      if (Status s = DecodeString(text, &at, into); !s.ok()) return s;
       has_type = has_type || key == "type";
+      has_stream = has_stream || key == "stream";
     } else if (key == "tags") {
       size_t at = start;
       if (Status s = DecodeStringArray(text, &at, &tags); !s.ok()) {
@@ -105,6 +110,10 @@ Status EventFromObject(std::string_view text, size_t* pos, const std::string& wh
                                    std::to_string(i));
   }
   *pos = i;
+  if (stream != nullptr && !has_stream) {
+    return Status::InvalidArgument(where + "\"stream\" is missing: without a STREAM argument "
+                                   "each line names its stream");
+  }
   if (!has_type) return Status::InvalidArgument(where + "\"type\" must be a string");
   if (!has_data) return Status::InvalidArgument(where + "\"data\" is missing");
   Status s = EventFromArgs(type, data, metadata, id, out, max_depth);
@@ -141,13 +150,18 @@ Status EventFromArgs(std::string_view type, std::string_view data, std::string_v
 
 Status EventFromLine(std::string_view line, size_t line_number, EventData* out,
                      size_t max_depth) {
+  return EventFromLine(line, line_number, out, nullptr, max_depth);
+}
+
+Status EventFromLine(std::string_view line, size_t line_number, EventData* out,
+                     std::string* stream, size_t max_depth) {
   const std::string where = "line " + std::to_string(line_number) + ": ";
   size_t i = SkipSpace(line, 0);
   if (i >= line.size() || line[i] != '{') {
     Status s = Validate(line, max_depth);
     return Status::InvalidArgument(where + (s.ok() ? "not a JSON object" : NotValid(s)));
   }
-  if (Status s = EventFromObject(line, &i, where, max_depth, out); !s.ok()) return s;
+  if (Status s = EventFromObject(line, &i, where, max_depth, out, stream); !s.ok()) return s;
   i = SkipSpace(line, i);
   if (i != line.size()) {
     const bool nul = line[i] == '\0';
@@ -306,6 +320,10 @@ Json AppendResultToJson(const StreamAppendResult& r, bool deduplicated) {
   j["first_position"] = r.first_position.value();
   j["last_position"] = r.last_position.value();
   j["deduplicated"] = deduplicated;
+  if (!r.skipped.empty()) {
+    Json& skipped = j["skipped"] = Json::array();
+    for (const Uuid& id : r.skipped) skipped.push_back(id.ToString());
+  }
   return j;
 }
 

@@ -53,6 +53,11 @@ Status EventFromArgs(std::string_view type, std::string_view data, std::string_v
 Status EventFromLine(std::string_view line, size_t line_number, EventData* out,
                      size_t max_depth = kMaxDepth);
 
+// The same for a line of a multi-stream append: it must also name its
+// "stream" (a string), set in *stream.
+Status EventFromLine(std::string_view line, size_t line_number, EventData* out,
+                     std::string* stream, size_t max_depth = kMaxDepth);
+
 // Parses an HTTP append body: one event object as EventFromLine's, or a JSON
 // array of them. InvalidArgument; *syntax is set when the body itself is not
 // JSON (checked first, at any depth, without recursion), not an object or
@@ -110,8 +115,10 @@ std::string OneLine(std::string text);
 std::string StringText(std::string_view bytes);
 
 // {"stream":..,"first_version":..,"last_version":..,"first_position":..,"last_position":..,
-//  "deduplicated":..}: one stream's part of an append, and whether the whole
-// append was an already committed one (AppendResult::deduplicated).
+//  "deduplicated":..[,"skipped":[ids]]}: one stream's part of an append,
+// whether the whole append was an already committed one
+// (AppendResult::deduplicated), and the ids the duplicate policy skip left
+// out (only when there are any).
 Json AppendResultToJson(const StreamAppendResult& result, bool deduplicated);
 
 // One compact line of a parsed value, never throwing on invalid UTF-8.

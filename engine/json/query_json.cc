@@ -7,6 +7,7 @@
 #include "json/decimal.h"
 #include "json/event_json.h"
 #include "json/json_text.h"
+#include "json/spellings.h"
 
 namespace evlog::json {
 
@@ -114,13 +115,18 @@ Status QueryAt(std::string_view text, size_t* pos, Query* out) {
 Status ConditionAt(std::string_view text, size_t* pos, AppendCondition* out) {
   bool has_query = false;
   Status s = ForEachMember(
-      text, pos, "the condition", {"fail_if_events_match", "after"}, kMaxDepth,
-      [&](std::string_view key, std::string_view value, size_t start) -> Status {
+      text, pos, "the condition", {"fail_if_events_match", "event_types", "categories", "after"},
+      kMaxDepth, [&](std::string_view key, std::string_view value, size_t start) -> Status {
         if (key == "after") {
           Result<uint64_t> after = ParseUnsigned(value, "the condition's \"after\"");
           if (!after.ok()) return after.status();
           out->after = Position(*after);
           return Status::OK();
+        }
+        if (key == "event_types" || key == "categories") {
+          has_query = true;
+          return StringsOf(value, "the condition's \"" + std::string(key) + "\"",
+                           key == "event_types" ? &out->event_types : &out->categories);
         }
         has_query = true;
         Query query;
@@ -130,7 +136,77 @@ Status ConditionAt(std::string_view text, size_t* pos, AppendCondition* out) {
         return Status::OK();
       });
   if (!s.ok()) return s;
-  if (!has_query) return Status::InvalidArgument("the condition has no \"fail_if_events_match\"");
+  if (!has_query) {
+    return Status::InvalidArgument(
+        "the condition has no \"fail_if_events_match\", \"event_types\" or \"categories\"");
+  }
+  return Status::OK();
+}
+
+// The "condition" member of an append body at text[start].
+Status ConditionMember(std::string_view text, size_t start,
+                       std::optional<AppendCondition>* condition) {
+  AppendCondition c;
+  size_t at = start;
+  if (Status e = ConditionAt(text, &at, &c); !e.ok()) return e;
+  *condition = std::move(c);
+  return Status::OK();
+}
+
+// The "expect" of a stream: a version number or one of the spellings.
+Status ExpectAt(std::string_view text, size_t start, std::string_view value, std::string_view what,
+                ExpectedVersion* out) {
+  std::string word(value);
+  if (value.front() == '"') {
+    size_t at = start;
+    if (Status s = DecodeString(text, &at, &word); !s.ok()) return s;
+  }
+  Result<ExpectedVersion> e = ParseExpectedVersion(word, what);
+  if (!e.ok()) return e.status();
+  *out = *e;
+  return Status::OK();
+}
+
+// One entry of a multi-stream body's "streams": {"stream","expect","events"}.
+Status StreamAt(std::string_view text, size_t* pos, size_t n, StreamAppend* out, bool* syntax,
+                size_t max_depth) {
+  const std::string what = "stream " + std::to_string(n);
+  bool has_stream = false, has_events = false;
+  Status s = ForEachMember(
+      text, pos, what, {"stream", "expect", "events"}, SIZE_MAX,
+      [&](std::string_view key, std::string_view value, size_t start) -> Status {
+        if (key == "stream") {
+          has_stream = true;
+          size_t at = start;
+          if (value.front() != '"' || !DecodeString(text, &at, &out->stream).ok()) {
+            return Status::InvalidArgument(what + " \"stream\" must be a string");
+          }
+          return Status::OK();
+        }
+        if (key == "expect") {
+          return ExpectAt(text, start, value, what + " \"expect\"", &out->expected);
+        }
+        has_events = true;
+        if (value.front() != '[') {
+          return Status::InvalidArgument(what + " \"events\" must be an array of events");
+        }
+        Status e = EventsFromBody(value, &out->events, syntax, max_depth);
+        if (e.ok()) return e;
+        return Status::InvalidArgument(what + " " + std::string(e.message()));
+      });
+  if (!s.ok()) return s;
+  if (!has_stream) return Status::InvalidArgument(what + " has no \"stream\"");
+  if (!has_events) return Status::InvalidArgument(what + " has no \"events\"");
+  return Status::OK();
+}
+
+// The whole body is valid JSON, or *syntax and the error.
+Status CheckBodySyntax(std::string_view body, bool* syntax) {
+  *syntax = false;
+  if (Status s = Validate(body, SIZE_MAX); !s.ok()) {
+    *syntax = true;
+    return Status::InvalidArgument("the body " + std::string(s.message()));
+  }
   return Status::OK();
 }
 
@@ -154,11 +230,7 @@ bool IsAppendEnvelope(std::string_view body) {
 Status AppendFromEnvelope(std::string_view body, std::vector<EventData>* events,
                           std::optional<AppendCondition>* condition, bool* syntax,
                           size_t max_depth) {
-  *syntax = false;
-  if (Status s = Validate(body, SIZE_MAX); !s.ok()) {
-    *syntax = true;
-    return Status::InvalidArgument("the body " + std::string(s.message()));
-  }
+  if (Status s = CheckBodySyntax(body, syntax); !s.ok()) return s;
   bool has_events = false;
   size_t i = SkipSpace(body, 0);
   Status s = ForEachMember(
@@ -172,14 +244,43 @@ Status AppendFromEnvelope(std::string_view body, std::vector<EventData>* events,
           }
           return EventsFromBody(value, events, syntax, max_depth);
         }
-        AppendCondition c;
-        size_t at = start;
-        if (Status e = ConditionAt(body, &at, &c); !e.ok()) return e;
-        *condition = std::move(c);
-        return Status::OK();
+        return ConditionMember(body, start, condition);
       });
   if (!s.ok()) return s;
   if (!has_events) return Status::InvalidArgument("the body has no \"events\"");
+  return Status::OK();
+}
+
+Status AppendFromStreamsBody(std::string_view body, AppendRequest* out, bool* syntax,
+                             size_t max_depth) {
+  if (Status s = CheckBodySyntax(body, syntax); !s.ok()) return s;
+  bool has_streams = false;
+  size_t i = SkipSpace(body, 0);
+  Status s = ForEachMember(
+      body, &i, "the body", {"streams", "condition"}, SIZE_MAX,
+      [&](std::string_view key, std::string_view value, size_t start) -> Status {
+        if (key == "condition") return ConditionMember(body, start, &out->condition);
+        has_streams = true;
+        if (value.front() != '[') {
+          return Status::InvalidArgument("the body's \"streams\" must be an array of objects");
+        }
+        size_t at = SkipSpace(body, start + 1);
+        if (body[at] == ']') return Status::OK();
+        for (size_t n = 0;; ++n) {
+          StreamAppend stream;
+          if (Status e = StreamAt(body, &at, n, &stream, syntax, max_depth); !e.ok()) return e;
+          out->streams.push_back(std::move(stream));
+          at = SkipSpace(body, at);
+          if (body[at] == ']') return Status::OK();
+          at = SkipSpace(body, at + 1);  // the ',' (the array was scanned whole)
+        }
+      });
+  if (!s.ok()) return s;
+  if (!has_streams || out->streams.empty()) {
+    return Status::InvalidArgument(
+        "the body has no \"streams\": send {\"streams\":[{\"stream\":..,\"expect\":..,"
+        "\"events\":[..]}, ..]}");
+  }
   return Status::OK();
 }
 

@@ -30,4 +30,10 @@ Result<Durability> ParseDurability(std::string_view text, std::string_view what)
   return Refuse(what, "sync or buffered", text);
 }
 
+Result<DuplicatePolicy> ParseDuplicatePolicy(std::string_view text, std::string_view what) {
+  if (text == "error") return DuplicatePolicy::kError;
+  if (text == "skip") return DuplicatePolicy::kSkip;
+  return Refuse(what, "error or skip", text);
+}
+
 }  // namespace evlog::json

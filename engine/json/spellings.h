@@ -1,6 +1,7 @@
 // spellings: the one parser of the words a user types for an expected
-// version and a durability, shared by the CLI (--expect, --durability) and
-// evlogd's HTTP routes (?expect=, ?durability=), so both accept the same
+// version, a durability and a duplicate policy, shared by the CLI (--expect,
+// --durability, --duplicates) and evlogd's HTTP routes (?expect=,
+// ?durability=, ?duplicates=), so both accept the same
 // spellings and refuse the same with the same message.
 
 #pragma once
@@ -22,5 +23,9 @@ Result<ExpectedVersion> ParseExpectedVersion(std::string_view text, std::string_
 // "sync" or "buffered". InvalidArgument otherwise:
 // "<what> must be sync or buffered, not '<text>'".
 Result<Durability> ParseDurability(std::string_view text, std::string_view what);
+
+// "error" or "skip" (DuplicatePolicy). InvalidArgument otherwise:
+// "<what> must be error or skip, not '<text>'".
+Result<DuplicatePolicy> ParseDuplicatePolicy(std::string_view text, std::string_view what);
 
 }  // namespace evlog::json

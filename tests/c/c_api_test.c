@@ -375,6 +375,98 @@ static void TagsQueriesAndConditionsWork(void) {
   evlog_close(store);
 }
 
+/* A multi-stream append through C: both streams or neither, a type
+ * condition, and the duplicate policy skip leaving out committed events. */
+static void MultiStreamAppendsConditionsAndSkipWork(void) {
+  evlog_store_t* store;
+  static const uint8_t id_a[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+  static const uint8_t id_b[16] = {2, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+  evlog_tagged_event_t order[2], stock[1];
+  evlog_stream_append_t streams[2];
+  evlog_stream_result_t results[2];
+  evlog_append_options_t options;
+  const char* types[1] = {"Cancelled"};
+  evlog_events_t* result = NULL;
+  uint64_t conflict = 0, version = 0;
+  int deduplicated = -1;
+  char* err = NULL;
+  current = "MultiStreamAppendsConditionsAndSkipWork";
+  printf("%s\n", current);
+  store = OpenStore("multi");
+  memset(order, 0, sizeof(order));
+  memset(stock, 0, sizeof(stock));
+  memset(&options, 0, sizeof(options));
+  order[0].event = Event("Placed", "{}", id_a);
+  order[1].event = Event("Paid", "{}", id_b);
+  stock[0].event = Event("Reserved", "{}", NULL);
+  streams[0].stream = "order-1";
+  streams[0].expected_version = EVLOG_EXPECT_NO_STREAM;
+  streams[0].events = order;
+  streams[0].n = 1;
+  streams[1].stream = "stock-1";
+  streams[1].expected_version = EVLOG_EXPECT_NO_STREAM;
+  streams[1].events = stock;
+  streams[1].n = 1;
+  options.json = 1;
+  options.condition.types = types;
+  options.condition.n_types = 1;
+
+  CHECK_CODE(evlog_append_multi(store, streams, 2, &options, results, &deduplicated, &conflict,
+                                NULL),
+             EVLOG_OK);
+  CHECK(deduplicated == 0);
+  CHECK(results[0].first_position == 1 && results[1].first_position == 2);
+  CHECK(results[1].last_version == 1 && results[1].skipped == 0);
+
+  /* stock-1 exists now: neither stream is written. */
+  streams[0].stream = "order-2";
+  CHECK_CODE(evlog_append_multi(store, streams, 2, &options, results, NULL, NULL, &err),
+             EVLOG_WRONG_EXPECTED_VERSION);
+  CHECK(err != NULL && strstr(err, "stock-1") != NULL);
+  evlog_free(err);
+  err = NULL;
+  CHECK_CODE(evlog_stream_version(store, "order-2", &version, NULL), EVLOG_OK);
+  CHECK(version == 0);
+
+  /* The type condition: a Cancelled event after position 0 fails it. */
+  stock[0].event = Event("Cancelled", "{}", NULL);
+  streams[1].expected_version = EVLOG_EXPECT_ANY;
+  streams[0].n = 0;
+  CHECK_CODE(evlog_append_multi(store, &streams[1], 1, NULL, results, NULL, NULL, NULL), EVLOG_OK);
+  streams[0].stream = "order-1";
+  streams[0].expected_version = EVLOG_EXPECT_ANY;
+  streams[0].n = 2;
+  CHECK_CODE(evlog_append_multi(store, streams, 1, &options, results, NULL, &conflict, &err),
+             EVLOG_CONDITION_FAILED);
+  CHECK(conflict == 3);
+  evlog_free(err);
+  err = NULL;
+
+  /* Skip: id_a was committed, id_b is new; the error policy refuses it. */
+  options.condition.n_types = 0;
+  CHECK_CODE(evlog_append_multi(store, streams, 1, &options, results, NULL, NULL, &err),
+             EVLOG_IDEMPOTENCY_CONFLICT);
+  evlog_free(err);
+  err = NULL;
+  options.skip_duplicates = 1;
+  CHECK_CODE(evlog_append_multi(store, streams, 1, &options, results, &deduplicated, NULL, NULL),
+             EVLOG_OK);
+  CHECK(deduplicated == 0);
+  CHECK(results[0].skipped == 1);
+  CHECK(results[0].first_version == 2 && results[0].last_version == 2);
+  CHECK(results[0].first_position == 4);
+  CHECK_CODE(evlog_read_stream(store, "order-1", 0, 10, &result, NULL), EVLOG_OK);
+  CHECK(evlog_events_count(result) == 2);
+  CHECK(memcmp(evlog_events_id(result, 1), id_b, 16) == 0);
+  evlog_events_free(result);
+
+  /* A NULL is an error, never a crash. */
+  CHECK_CODE(evlog_append_multi(store, NULL, 1, NULL, NULL, NULL, NULL, &err),
+             EVLOG_INVALID_ARGUMENT);
+  evlog_free(err);
+  evlog_close(store);
+}
+
 static int RemoveEntry(const char* path, const struct stat* st, int flag, struct FTW* ftw) {
   (void)st;
   (void)flag;
@@ -397,6 +489,7 @@ int main(void) {
   BadInputIsAnErrorNeverACrash();
   JsonDataIsCheckedAndComesBackAsTheExactBytes();
   TagsQueriesAndConditionsWork();
+  MultiStreamAppendsConditionsAndSkipWork();
   nftw(dir, RemoveEntry, 16, FTW_DEPTH | FTW_PHYS);
   printf("c_api_test: all passed\n");
   return 0;

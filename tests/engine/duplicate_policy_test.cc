@@ -62,20 +62,36 @@ TEST_F(SkipDuplicates, AnExactRetryStillReturnsTheOriginalResult) {
   EXPECT_EQ(store_->LastPosition(), Position(2));
 }
 
-TEST_F(SkipDuplicates, EventsCommittedByTwoAppendsAreAllSkippedAndNothingIsWritten) {
+TEST_F(SkipDuplicates, EventsCommittedAsOneRunCountAsARetry) {
   Uuid a = Uuid::Random(), b = Uuid::Random();
   ASSERT_OK(store_->Append("cdc-1", ExpectedVersion::Any(), {Ev("X", "1", a)}).status());
   AppendOne("other-1");
   ASSERT_OK(store_->Append("cdc-1", ExpectedVersion::Any(), {Ev("X", "2", b)}).status());
-  // a and b are committed, but not as one append: not a retry, and nothing new.
+  // Versions 1 and 2 of cdc-1, in order: the same answer as the error policy's.
+  auto r = store_->Append(Skipping("cdc-1", {Ev("X", "1", a), Ev("X", "2", b)}));
+  ASSERT_OK(r.status());
+  EXPECT_TRUE(r->deduplicated);
+  EXPECT_EQ(r->streams[0].first_version, Version(1));
+  EXPECT_EQ(r->streams[0].last_version, Version(2));
+  EXPECT_EQ(store_->LastPosition(), Position(3));
+}
+
+TEST_F(SkipDuplicates, EventsCommittedElsewhereAreAllSkippedAndNothingIsWritten) {
+  Uuid a = Uuid::Random(), b = Uuid::Random();
+  ASSERT_OK(store_->Append("cdc-1", ExpectedVersion::Any(), {Ev("X", "1", a)}).status());
+  ASSERT_OK(store_->Append("cdc-2", ExpectedVersion::Any(), {Ev("X", "2", b)}).status());
+  // a and b are committed, but not as one append to cdc-1: not a retry,
+  // and nothing new.
   auto r = store_->Append(Skipping("cdc-1", {Ev("X", "1", a), Ev("X", "2", b)}));
   ASSERT_OK(r.status());
   EXPECT_TRUE(r->deduplicated);
   const StreamAppendResult& s = r->streams[0];
   EXPECT_EQ(s.skipped, (std::vector<Uuid>{a, b}));
-  EXPECT_EQ(s.last_version, Version(2));
-  EXPECT_EQ(s.first_version, Version(3));
-  EXPECT_EQ(store_->LastPosition(), Position(3));
+  EXPECT_EQ(s.last_version, Version(1));
+  EXPECT_EQ(s.first_version, Version(2));
+  EXPECT_EQ(s.first_position, Position(3));
+  EXPECT_EQ(s.last_position, Position(2));
+  EXPECT_EQ(store_->LastPosition(), Position(2));
 }
 
 TEST_F(SkipDuplicates, AStreamWhoseEventsAreAllSkippedIsNotCreated) {

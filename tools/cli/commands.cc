@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 
 #include <iostream>
+#include <map>
 #include <vector>
 
 #include "cli/cli_error.h"
@@ -47,8 +48,7 @@ bool IsBlank(const std::string& line) {
 
 // Checks the flags of `append` against each other; kExitOk or the usage
 // error's exit code.
-int CheckAppendArgs(const AppendArgs& args, ExpectedVersion* expected, Durability* durability,
-                    std::optional<AppendCondition>* condition) {
+int CheckAppendArgs(const AppendArgs& args, ExpectedVersion* expected, AppendRequest* request) {
   if (args.expect) {
     Result<ExpectedVersion> parsed = json::ParseExpectedVersion(*args.expect, "--expect");
     if (!parsed.ok()) return ReportUsage(parsed.status().message());
@@ -56,22 +56,43 @@ int CheckAppendArgs(const AppendArgs& args, ExpectedVersion* expected, Durabilit
   }
   Result<Durability> parsed = json::ParseDurability(args.durability, "--durability");
   if (!parsed.ok()) return ReportUsage(parsed.status().message());
-  *durability = *parsed;
-  if (args.each && (args.type || args.expect || args.fail_if)) {
+  request->durability = *parsed;
+  Result<DuplicatePolicy> policy = json::ParseDuplicatePolicy(args.duplicates, "--duplicates");
+  if (!policy.ok()) return ReportUsage(policy.status().message());
+  request->duplicates = *policy;
+  const bool conditional =
+      args.fail_if || !args.fail_if_types.empty() || !args.fail_if_categories.empty();
+  if (args.each && (args.type || args.expect || conditional)) {
     return ReportUsage(
-        "--each reads events from stdin; it takes neither --type, --expect nor --fail-if");
+        "--each reads events from stdin; it takes neither --type, --expect nor a --fail-if flag");
+  }
+  if (args.stream.empty()) {
+    if (args.type || args.expect || args.each) {
+      return ReportUsage(
+          "without STREAM, each stdin line names its \"stream\"; give expected versions with "
+          "--expect-stream STREAM=EXPECTED (no --type, --expect or --each)");
+    }
+  } else if (!args.expect_streams.empty()) {
+    return ReportUsage("--expect-stream is for a multi-stream append (no STREAM); use --expect");
   }
   if (!args.tags.empty() && !args.type) {
     return ReportUsage("--tag goes with --type and --data; on stdin use the \"tags\" field");
   }
-  if (args.after && !args.fail_if) return ReportUsage("--after goes with --fail-if");
-  if (args.fail_if) {
-    Query query;
-    if (Status s = json::QueryFromJson(*args.fail_if, &query); !s.ok()) {
-      return ReportUsage("--fail-if: " + std::string(s.message()));
+  if (args.after && !conditional) {
+    return ReportUsage("--after goes with --fail-if, --fail-if-type or --fail-if-category");
+  }
+  if (conditional) {
+    AppendCondition condition{.event_types = args.fail_if_types,
+                              .categories = args.fail_if_categories,
+                              .after = Position(args.after.value_or(0))};
+    if (args.fail_if) {
+      Query query;
+      if (Status s = json::QueryFromJson(*args.fail_if, &query); !s.ok()) {
+        return ReportUsage("--fail-if: " + std::string(s.message()));
+      }
+      condition.fail_if_events_match = std::move(query);
     }
-    *condition = AppendCondition{.after = Position(args.after.value_or(0)),
-                                 .fail_if_events_match = std::move(query)};
+    request->condition = std::move(condition);
   }
   if (args.type.has_value() != args.data.has_value()) {
     return ReportUsage("--type and --data go together");
@@ -88,7 +109,7 @@ int CheckAppendArgs(const AppendArgs& args, ExpectedVersion* expected, Durabilit
 // --each: every line is its own append, made and printed before the next
 // line is read, so a pipe sees each result as soon as it is acknowledged.
 // A bad line stops the run; the lines before it stay written.
-int AppendEach(EventStore& store, const std::string& stream, Durability durability,
+int AppendEach(EventStore& store, const std::string& stream, const AppendRequest& shape,
                std::istream& in) {
   std::string line;
   for (size_t n = 1; std::getline(in, line); ++n) {
@@ -96,12 +117,65 @@ int AppendEach(EventStore& store, const std::string& stream, Durability durabili
     EventData e;
     if (Status s = EventFromLine(line, n, &e); !s.ok()) return ReportError(s);
     AppendRequest request{.streams = {{stream, ExpectedVersion::Any(), {std::move(e)}}},
-                          .durability = durability};
+                          .durability = shape.durability,
+                          .duplicates = shape.duplicates};
     auto r = store.Append(std::move(request));
     if (!r.ok()) return ReportError(r.status());
     PrintResult(*r);
   }
   return kExitOk;
+}
+
+// A multi-stream append's input: stdin lines that each name their
+// "stream", grouped by stream in the order streams first appear (each
+// stream's events in line order), with each stream's expected version from
+// `expect_streams` ("STREAM=EXPECTED"; Any when not given).
+int ReadStreamLines(const std::vector<std::string>& expect_streams, std::istream& in,
+                    AppendRequest* request) {
+  std::map<std::string, ExpectedVersion, std::less<>> expected;
+  for (const std::string& pair : expect_streams) {
+    const size_t eq = pair.rfind('=');
+    if (eq == std::string::npos || eq == 0) {
+      return ReportUsage("--expect-stream must be STREAM=EXPECTED, not '" + pair + "'");
+    }
+    Result<ExpectedVersion> e =
+        json::ParseExpectedVersion(std::string_view(pair).substr(eq + 1), "--expect-stream");
+    if (!e.ok()) return ReportUsage(e.status().message());
+    if (!expected.emplace(pair.substr(0, eq), *e).second) {
+      return ReportUsage("--expect-stream names '" + pair.substr(0, eq) + "' twice");
+    }
+  }
+  std::map<std::string, size_t, std::less<>> index;
+  std::string line;
+  for (size_t n = 1; std::getline(in, line); ++n) {
+    if (IsBlank(line)) continue;
+    EventData e;
+    std::string stream;
+    if (Status s = EventFromLine(line, n, &e, &stream); !s.ok()) return ReportError(s);
+    auto [it, added] = index.emplace(stream, request->streams.size());
+    if (added) request->streams.push_back({stream, ExpectedVersion::Any(), {}});
+    request->streams[it->second].events.push_back(std::move(e));
+  }
+  if (request->streams.empty()) {
+    return ReportUsage("no events: give JSON lines on stdin, each with its \"stream\"");
+  }
+  for (const auto& [stream, e] : expected) {
+    auto it = index.find(stream);
+    if (it == index.end()) {
+      return ReportUsage("--expect-stream names '" + stream + "', which no stdin line appends to");
+    }
+    request->streams[it->second].expected = e;
+  }
+  return kExitOk;
+}
+
+int Commit(const Target& target, AppendRequest request) {
+  return WithStore(target, OpenMode::kCreate, [&](EventStore& store) {
+    auto r = store.Append(std::move(request));
+    if (!r.ok()) return ReportError(r.status());
+    PrintResult(*r);
+    return kExitOk;
+  });
 }
 
 }  // namespace
@@ -128,17 +202,20 @@ int PrintEvents(Result<std::unique_ptr<EventIterator>> read) {
 
 int RunAppend(const Target& target, const AppendArgs& args, std::istream& in) {
   ExpectedVersion expected = ExpectedVersion::Any();
-  Durability durability = Durability::kSync;
-  std::optional<AppendCondition> condition;
-  if (int code = CheckAppendArgs(args, &expected, &durability, &condition); code != kExitOk) {
-    return code;
-  }
+  AppendRequest request;
+  if (int code = CheckAppendArgs(args, &expected, &request); code != kExitOk) return code;
   if (args.each) {
     auto store = OpenStore(target, OpenMode::kCreate);
     if (!store.ok()) return ReportOpenError(target, store.status());
-    return AppendEach(**store, args.stream, durability, in);
+    return AppendEach(**store, args.stream, request, in);
   }
 
+  if (args.stream.empty()) {
+    if (int code = ReadStreamLines(args.expect_streams, in, &request); code != kExitOk) {
+      return code;
+    }
+    return Commit(target, std::move(request));
+  }
   // Parse every input event before touching the store: bad input writes nothing.
   std::vector<EventData> events;
   if (args.type) {
@@ -161,15 +238,8 @@ int RunAppend(const Target& target, const AppendArgs& args, std::istream& in) {
     }
   }
 
-  return WithStore(target, OpenMode::kCreate, [&](EventStore& store) {
-    AppendRequest request{.streams = {{args.stream, expected, std::move(events)}},
-                          .condition = std::move(condition),
-                          .durability = durability};
-    auto r = store.Append(std::move(request));
-    if (!r.ok()) return ReportError(r.status());
-    PrintResult(*r);
-    return kExitOk;
-  });
+  request.streams.push_back({args.stream, expected, std::move(events)});
+  return Commit(target, std::move(request));
 }
 
 int RunQuery(const Target& target, const QueryArgs& args) {

@@ -19,18 +19,28 @@
 namespace evlog::cli {
 
 struct AppendArgs {
+  // Empty: a multi-stream append, each stdin line naming its "stream".
   std::string stream;
+  // --expect-stream STREAM=EXPECTED (repeatable): a multi-stream append's
+  // expected versions.
+  std::vector<std::string> expect_streams;
   std::optional<std::string> type;
   std::optional<std::string> data;
   std::string metadata;
   std::string id;
   std::optional<std::string> expect;
   std::string durability = "sync";
+  // --duplicates error|skip: the DuplicatePolicy.
+  std::string duplicates = "error";
   bool each = false;
   // --tag (repeatable): the tags of the --type/--data event.
   std::vector<std::string> tags;
   // --fail-if QUERY [--after P]: the DCB append condition.
   std::optional<std::string> fail_if;
+  // --fail-if-type / --fail-if-category (repeatable): the condition's types
+  // and categories.
+  std::vector<std::string> fail_if_types;
+  std::vector<std::string> fail_if_categories;
   std::optional<uint64_t> after;
 };
 

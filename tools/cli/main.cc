@@ -94,20 +94,31 @@ int main(int argc, char** argv) {
   app.add_option("--token-file", token_file, "File holding evlogd's token (with --connect)");
 
   AppendArgs append;
-  auto* append_cmd = app.add_subcommand("append", "Append events to a stream");
-  append_cmd->add_option("stream", append.stream, "Stream name")->required();
+  auto* append_cmd = app.add_subcommand(
+      "append", "Append events to a stream (or, without STREAM, to the streams stdin names)");
+  append_cmd->add_option("stream", append.stream,
+                         "Stream name; none: each stdin line names its \"stream\"");
+  append_cmd->add_option("--expect-stream", append.expect_streams,
+                         "STREAM=EXPECTED for a stream of a multi-stream append (repeatable)");
   append_cmd->add_option("--type", append.type, "Event type (one event; else JSON lines on stdin)");
   append_cmd->add_option("--data", append.data, "Event data, JSON");
   append_cmd->add_option("--metadata", append.metadata, "Event metadata, JSON");
   append_cmd->add_option("--id", append.id, "Event id, a UUID (for idempotent retries)");
   append_cmd->add_option("--expect", append.expect, "any | no_stream | stream_exists | N");
   append_cmd->add_option("--durability", append.durability, "sync (default) | buffered");
+  append_cmd->add_option("--duplicates", append.duplicates,
+                         "error (default) | skip: leave out events whose ids were committed");
   append_cmd->add_flag("--each", append.each, "Append each stdin line on its own");
   append_cmd->add_option("--tag", append.tags, "A tag of the event (repeatable; with --type)");
   append_cmd->add_option("--fail-if", append.fail_if,
                          "Fail if events match this query, JSON: {\"items\":[{\"types\":[..],"
                          "\"tags\":[..]}]}");
-  append_cmd->add_option("--after", append.after, "Only events after this position (--fail-if)")
+  append_cmd->add_option("--fail-if-type", append.fail_if_types,
+                         "Fail if an event of this type was committed (repeatable)");
+  append_cmd->add_option("--fail-if-category", append.fail_if_categories,
+                         "Fail if an event of this stream category was committed (repeatable)");
+  append_cmd->add_option("--after", append.after,
+                         "Only events after this position count (the --fail-if flags)")
       ->check(kUnsigned);
 
   ReadArgs read;

@@ -172,6 +172,72 @@ evlog_code_t evlog_query(evlog_store_t* store, const evlog_query_item_t* items, 
                          uint64_t from, size_t max_count, int backward, evlog_events_t** result,
                          uint64_t* head, char** errptr);
 
+/* ---- Multi-stream appends, conditions and the duplicate policy --------- */
+
+/* One stream's part of evlog_append_multi: events[0..n) for `stream` at
+ * `expected_version` (a version, or an EVLOG_EXPECT_ constant). */
+typedef struct evlog_stream_append_t {
+  const char* stream;
+  int64_t expected_version;
+  const evlog_tagged_event_t* events;
+  size_t n;
+} evlog_stream_append_t;
+
+/* The append condition: the append fails with EVLOG_CONDITION_FAILED if an
+ * event committed after position `after` has one of types[0..n_types), is
+ * in a stream of one of categories[0..n_categories) ("order" for
+ * "order-1"), or (has_query 1) matches the query items[0..n_items) (no
+ * items: every event). Nothing set (no types, no categories, has_query 0):
+ * no condition. */
+typedef struct evlog_append_condition_t {
+  uint64_t after;
+  const char* const* types;
+  size_t n_types;
+  const char* const* categories;
+  size_t n_categories;
+  int has_query;
+  const evlog_query_item_t* items;
+  size_t n_items;
+} evlog_append_condition_t;
+
+/* How evlog_append_multi appends; all zero (or a NULL pointer): binary
+ * data, synced, no condition, the duplicate policy error. */
+typedef struct evlog_append_options_t {
+  /* 1: each event's data is JSON, checked as evlog_append_json's. */
+  int json;
+  /* 1: acknowledge once the write reaches the operating system (buffered
+   * durability); 0: once it is synced to disk. */
+  int buffered;
+  /* The duplicate policy. 0 (error): a retry must repeat the original
+   * append exactly (else EVLOG_IDEMPOTENCY_CONFLICT). 1 (skip): events
+   * whose ids were already committed are left out and the rest appended. */
+  int skip_duplicates;
+  evlog_append_condition_t condition;
+} evlog_append_options_t;
+
+/* What evlog_append_multi wrote to one stream: the versions and positions
+ * of its events written (an empty range, first = last + 1, when every one
+ * was skipped) and how many the skip policy left out. */
+typedef struct evlog_stream_result_t {
+  uint64_t first_version;
+  uint64_t last_version;
+  uint64_t first_position;
+  uint64_t last_position;
+  size_t skipped;
+} evlog_stream_result_t;
+
+/* Appends to streams[0..n_streams) atomically: every stream at its expected
+ * version and the condition holding, or nothing is written. On EVLOG_OK
+ * fills results[0..n_streams) (if not NULL) and sets *deduplicated (if not
+ * NULL) to 1 when nothing was written because every event was already
+ * committed. Errors as evlog_append_tagged's (a failed condition sets
+ * *conflicting_position if not NULL), EVLOG_INVALID_ARGUMENT for no
+ * streams, a stream twice, or a NULL. */
+evlog_code_t evlog_append_multi(evlog_store_t* store, const evlog_stream_append_t* streams,
+                                size_t n_streams, const evlog_append_options_t* options,
+                                evlog_stream_result_t* results, int* deduplicated,
+                                uint64_t* conflicting_position, char** errptr);
+
 /* Accessors of a read's result. REQUIRES: i < evlog_events_count(result).
  * Strings are NUL-terminated; data may also hold NULs: use *len. */
 size_t evlog_events_count(const evlog_events_t* result);
