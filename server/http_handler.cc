@@ -20,7 +20,9 @@ using json::Json;
 
 namespace {
 
-enum class Route { kNone, kStreams, kStream, kAll, kQuery, kSubscribe, kView, kMetrics, kToken };
+enum class Route {
+  kNone, kStreams, kStream, kAll, kQuery, kSubscribe, kView, kMetrics, kToken, kAppend
+};
 
 struct Matched {
   Route route = Route::kNone;
@@ -38,6 +40,7 @@ Matched Match(const HttpTarget& target) {
   if (s[0] == "subscribe" && s.size() == 1) return {Route::kSubscribe};
   if (s[0] == "metrics" && s.size() == 1) return {Route::kMetrics};
   if (s[0] == "token" && s.size() == 1) return {Route::kToken};
+  if (s[0] == "append" && s.size() == 1) return {Route::kAppend};
   if (s[0] == "views" && s.size() >= 3) {
     // A key may hold '/', written as is or as %2F.
     std::string key = s[2];
@@ -45,22 +48,6 @@ Matched Match(const HttpTarget& target) {
     return {Route::kView, s[1], std::move(key)};
   }
   return {};
-}
-
-// 400 for a query parameter the route does not take (a typo would
-// otherwise be ignored silently).
-std::optional<HttpResponse> CheckParams(const HttpTarget& target,
-                                        std::initializer_list<std::string_view> allowed) {
-  for (const auto& [name, value] : target.query) {
-    if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
-      std::string list;
-      for (std::string_view a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-      return HttpError(http::status::bad_request, "invalid_argument",
-                       "unknown query parameter '" + name + "'" +
-                           (list.empty() ? "" : " (this route takes " + list + ")"));
-    }
-  }
-  return std::nullopt;
 }
 
 HttpResponse Bad(const Status& s) { return HttpStatusError(s); }
@@ -107,25 +94,6 @@ struct ResultEvents {
   void Next() { ++i; }
   RecordedEvent event() const { return events[i].view(); }
 };
-
-// The events of an append's body (one event, an array of them, or the
-// envelope {"events":[..],"condition":..}), their data and metadata the
-// body's exact bytes; with an Idempotency-Key, each event without an id
-// gets the one the key gives its index. `syntax` is set when the body is
-// not JSON.
-Status EventsOfBody(std::string_view body, const std::string& key, const std::string& stream,
-                    std::vector<EventData>* events, std::optional<AppendCondition>* condition,
-                    bool* syntax) {
-  Status parsed = json::IsAppendEnvelope(body)
-                      ? json::AppendFromEnvelope(body, events, condition, syntax, json::kMaxDepth)
-                      : json::EventsFromBody(body, events, syntax);
-  if (!parsed.ok()) return parsed;
-  for (size_t i = 0; i < events->size() && !key.empty(); ++i) {
-    EventData& event = (*events)[i];
-    if (event.id.is_nil()) event.id = IdempotentEventId(key, stream, i);
-  }
-  return Status::OK();
-}
 
 // What a page of `count` events asks the iterator for: one more, to know
 // whether the page stopped before the end.
@@ -183,13 +151,6 @@ Result<Direction> DirectionParam(const HttpTarget& target) {
   if (*d == "backward") return Direction::kBackward;
   return Status::InvalidArgument("direction must be forward or backward, got '" + std::string(*d) +
                                  "'");
-}
-
-std::string Quoted(uint64_t version) { return "\"" + std::to_string(version) + "\""; }
-
-bool SameExpectation(const ExpectedVersion& a, const ExpectedVersion& b) {
-  if (a.kind() != b.kind()) return false;
-  return a.kind() != ExpectedVersion::Kind::kExact || a.version() == b.version();
 }
 
 }  // namespace
@@ -273,11 +234,12 @@ void HttpHandler::Handle(HttpRequest request, Reply reply) {
   const bool get = request.method() == http::verb::get;
   const bool post = request.method() == http::verb::post;
   const bool takes_post = m.route == Route::kStream || m.route == Route::kQuery;
-  if (takes_post ? !(get || post) : !get) {
+  const bool only_post = m.route == Route::kAppend;
+  if (only_post ? !post : takes_post ? !(get || post) : !get) {
     HttpResponse response = HttpError(http::status::method_not_allowed, "method_not_allowed",
                                       std::string(request.method_string()) + " is not allowed on " +
                                           std::string(request.target()));
-    response.set(http::field::allow, takes_post ? "GET, POST" : "GET");
+    response.set(http::field::allow, only_post ? "POST" : takes_post ? "GET, POST" : "GET");
     reply(std::move(response));
     return;
   }
@@ -291,8 +253,10 @@ void HttpHandler::Handle(HttpRequest request, Reply reply) {
   if (post) {
     // Parsing a body of up to a MiB is work for a read thread, not the
     // network thread; the append itself completes on the writer's.
-    dispatcher_.RunBlocking([this, stream = std::move(m.first), target = std::move(target),
-                             request = std::move(request), reply = std::move(reply)]() mutable {
+    dispatcher_.RunBlocking([this, route = m.route, stream = std::move(m.first),
+                             target = std::move(target), request = std::move(request),
+                             reply = std::move(reply)]() mutable {
+      if (route == Route::kAppend) return AppendStreams(target, std::move(request), std::move(reply));
       Append(stream, target, std::move(request), std::move(reply));
     });
     return;
@@ -321,160 +285,12 @@ void HttpHandler::Handle(HttpRequest request, Reply reply) {
         return;
       case Route::kQuery:
       case Route::kToken:
+      case Route::kAppend:
       case Route::kNone:
         break;
     }
     reply(HttpError(http::status::not_found, "not_found", "no route"));
   });
-}
-
-void HttpHandler::Append(const std::string& stream, const HttpTarget& target, HttpRequest request,
-                         Reply reply) {
-  if (auto bad = CheckParams(target, {"expect", "durability", "duplicates"})) {
-    reply(std::move(*bad));
-    return;
-  }
-  StreamAppend append{.stream = stream};
-  std::optional<ExpectedVersion> expected;
-  if (std::optional<std::string_view> text = target.Get("expect")) {
-    Result<ExpectedVersion> e = json::ParseExpectedVersion(*text, "expect");
-    if (!e.ok()) return reply(Bad(e.status()));
-    expected = *e;
-  }
-  if (auto it = request.find(http::field::if_match); it != request.end()) {
-    Result<ExpectedVersion> e = ParseIfMatch(it->value());
-    if (!e.ok()) return reply(Bad(e.status()));
-    if (expected && !SameExpectation(*expected, *e)) {
-      return reply(Bad(Status::InvalidArgument("If-Match (" + e->ToString() + ") and ?expect= (" +
-                                               expected->ToString() + ") disagree")));
-    }
-    expected = *e;
-  }
-  if (auto it = request.find(http::field::if_none_match); it != request.end()) {
-    Result<ExpectedVersion> e = ParseIfNoneMatch(it->value());
-    if (!e.ok()) return reply(Bad(e.status()));
-    if (expected && !SameExpectation(*expected, *e)) {
-      return reply(Bad(Status::InvalidArgument("If-None-Match (" + e->ToString() +
-                                               ") and If-Match or ?expect= (" +
-                                               expected->ToString() + ") disagree")));
-    }
-    expected = *e;
-  }
-  append.expected = expected.value_or(ExpectedVersion::Any());
-  Durability durability = Durability::kSync;
-  if (std::optional<std::string_view> d = target.Get("durability")) {
-    Result<Durability> parsed = json::ParseDurability(*d, "durability");
-    if (!parsed.ok()) return reply(Bad(parsed.status()));
-    durability = *parsed;
-  }
-  DuplicatePolicy duplicates = DuplicatePolicy::kError;
-  if (std::optional<std::string_view> d = target.Get("duplicates")) {
-    Result<DuplicatePolicy> parsed = json::ParseDuplicatePolicy(*d, "duplicates");
-    if (!parsed.ok()) return reply(Bad(parsed.status()));
-    duplicates = *parsed;
-  }
-  std::string key;
-  if (auto it = request.find("Idempotency-Key"); it != request.end()) {
-    key = std::string(it->value());
-    if (key.empty() || key.size() > 255) {
-      return reply(Bad(Status::InvalidArgument("Idempotency-Key must be 1..255 bytes")));
-    }
-    if (duplicates == DuplicatePolicy::kSkip) {
-      return reply(Bad(Status::InvalidArgument(
-          "Idempotency-Key makes the request one retryable unit; duplicates=skip is for events "
-          "that carry their own ids: use one or the other")));
-    }
-  }
-
-  bool syntax = false;
-  std::optional<AppendCondition> condition;
-  if (Status s = EventsOfBody(request.body(), key, stream, &append.events, &condition, &syntax);
-      !s.ok()) {
-    if (syntax) return reply(HttpError(http::status::bad_request, "bad_json", s.message()));
-    return reply(Bad(s));
-  }
-  // With an Idempotency-Key, a retry must carry the request it retries: the
-  // events the key's ids name are compared with the body (parsed again, on
-  // that rare path only) once the store says they were committed before.
-  std::string sent;
-  if (!key.empty()) sent = std::move(request.body());
-  AppendRequest engine_request{
-      .condition = std::move(condition), .durability = durability, .duplicates = duplicates};
-  engine_request.streams.push_back(std::move(append));
-  dispatcher_.store().AppendAsync(
-      std::move(engine_request), [this, key, sent = std::move(sent),
-                                  reply = std::move(reply)](Result<AppendResult> result) mutable {
-        if (!key.empty() && (result.ok() ? result->deduplicated
-                                         : result.status().IsIdempotencyConflict())) {
-          // Comparing reads the store: not on the writer's thread.
-          dispatcher_.RunBlocking([this, key = std::move(key), sent = std::move(sent),
-                                   result = std::move(result), reply = std::move(reply)]() mutable {
-            std::string reused;
-            if (Status s = CheckIdempotentRetry(key, sent, result, &reused); !s.ok()) {
-              return reply(HttpStatusError(s));
-            }
-            if (!reused.empty()) {
-              return reply(HttpError(http::status::unprocessable_entity, "idempotency_conflict",
-                                     reused));
-            }
-            reply(AppendAnswer(*result));
-          });
-          return;
-        }
-        if (!result.ok()) return reply(HttpStatusError(result.status()));
-        reply(AppendAnswer(*result));
-      });
-}
-
-Status HttpHandler::CheckIdempotentRetry(const std::string& key, std::string_view body,
-                                         const Result<AppendResult>& result,
-                                         std::string* reused) {
-  const std::string prefix =
-      "Idempotency-Key '" + key + "' was used before with another request body";
-  // Some of the key's events were committed, not all: another body.
-  if (!result.ok()) {
-    *reused = prefix + " (" + result.status().message() + ")";
-    return Status::OK();
-  }
-  const StreamAppendResult& r = result->streams.at(0);
-  std::vector<EventData> sent;
-  std::optional<AppendCondition> condition;
-  bool syntax = false;
-  if (Status s = EventsOfBody(body, key, r.stream, &sent, &condition, &syntax); !s.ok()) return s;
-  ReadStreamOptions options;
-  options.from = r.first_version;
-  options.max_count = sent.size() + 1;
-  Result<std::unique_ptr<EventIterator>> it = dispatcher_.store().ReadStream(r.stream, options);
-  if (!it.ok()) return it.status();
-  size_t i = 0;
-  for (; (*it)->Valid() && i < sent.size(); (*it)->Next(), ++i) {
-    const RecordedEvent& e = (*it)->event();
-    if (e.position > r.last_position) break;
-    const EventData& s = sent[i];
-    if (e.id != s.id || e.type != s.type || e.content_type != s.content_type ||
-        e.data != s.data || e.metadata != s.metadata ||
-        !std::ranges::equal(e.tags, s.tags)) {
-      *reused = prefix + " (its event " + std::to_string(i) + " differs)";
-      return Status::OK();
-    }
-  }
-  // The key's request had more events if the next one carries the id the
-  // key gives the next index.
-  const bool more = (*it)->Valid() && (*it)->event().id == IdempotentEventId(key, r.stream, i);
-  if (Status s = (*it)->status(); !s.ok()) return s;
-  if (more || i != sent.size() ||
-      r.last_version.value() - r.first_version.value() + 1 != sent.size()) {
-    *reused = prefix + " (another number of events)";
-  }
-  return Status::OK();
-}
-
-HttpResponse HttpHandler::AppendAnswer(const AppendResult& result) {
-  const StreamAppendResult& r = result.streams.at(0);
-  Json j = json::AppendResultToJson(r, result.deduplicated);
-  HttpResponse response = HttpJson(http::status::created, json::Dump(j));
-  response.set(http::field::etag, Quoted(r.last_version.value()));
-  return response;
 }
 
 HttpResponse HttpHandler::ReadStream(const std::string& stream, const HttpTarget& target) {
@@ -499,7 +315,7 @@ HttpResponse HttpHandler::ReadStream(const std::string& stream, const HttpTarget
       .Raw("events", page->events)
       .Bool("truncated", page->truncated);
   HttpResponse response = HttpJson(http::status::ok, j.Finish());
-  response.set(http::field::etag, Quoted(version->value()));
+  response.set(http::field::etag, EntityTag(version->value()));
   return response;
 }
 

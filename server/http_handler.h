@@ -83,8 +83,10 @@ class HttpHandler {
  private:
   // Whether `authorization` (a header value) is "Bearer <the daemon's token>".
   bool BearerMatches(std::string_view authorization) const;
+  // POST /streams/{stream} and POST /append (http_append.cc).
   void Append(const std::string& stream, const HttpTarget& target, HttpRequest request,
               Reply reply);
+  void AppendStreams(const HttpTarget& target, HttpRequest request, Reply reply);
   // Whether a deduplicated (or partly committed) append under Idempotency-Key
   // `key` retried the same request: sets `reused` to why not when the
   // committed events are not the ones `body` holds. An error only if they

@@ -1,5 +1,7 @@
 #include "http_response.h"
 
+#include <algorithm>
+
 #include "json/event_json.h"
 
 namespace evlog::server {
@@ -18,6 +20,22 @@ HttpResponse HttpError(http::status status, std::string_view code, std::string_v
   j.String("error", code).String("message", message);
   return HttpJson(status, j.Finish());
 }
+
+std::optional<HttpResponse> CheckParams(const HttpTarget& target,
+                                        std::initializer_list<std::string_view> allowed) {
+  for (const auto& [name, value] : target.query) {
+    if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+      std::string list;
+      for (std::string_view a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      return HttpError(http::status::bad_request, "invalid_argument",
+                       "unknown query parameter '" + name + "'" +
+                           (list.empty() ? "" : " (this route takes " + list + ")"));
+    }
+  }
+  return std::nullopt;
+}
+
+std::string EntityTag(uint64_t version) { return "\"" + std::to_string(version) + "\""; }
 
 namespace {
 

@@ -4,12 +4,15 @@
 
 #pragma once
 
+#include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "evlog/status.h"
 #include "evlog/types.h"
 #include "http_net.h"
+#include "http_target.h"
 
 namespace evlog::server {
 
@@ -20,8 +23,16 @@ using HttpResponse = net::http::response<net::http::string_body>;
 // application/json.
 HttpResponse HttpJson(net::http::status status, std::string body);
 
-// {"error":<message>,"code":<code>} with `status`.
+// {"error":<code>,"message":<message>} with `status`.
 HttpResponse HttpError(net::http::status status, std::string_view code, std::string_view message);
+
+// 400 invalid_argument for a query parameter of `target` not in `allowed`
+// (a typo would otherwise be ignored silently); nullopt when all are.
+std::optional<HttpResponse> CheckParams(const HttpTarget& target,
+                                        std::initializer_list<std::string_view> allowed);
+
+// A version as the entity tag of an ETag header: "\"7\"".
+std::string EntityTag(uint64_t version);
 
 // The response for a failed engine call:
 //   InvalidArgument                  400 invalid_argument
