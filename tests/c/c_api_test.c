@@ -420,6 +420,7 @@ static void MultiStreamAppendsConditionsAndSkipWork(void) {
 
   /* stock-1 exists now: neither stream is written. */
   streams[0].stream = "order-2";
+  order[0].event.id = NULL;
   CHECK_CODE(evlog_append_multi(store, streams, 2, &options, results, NULL, NULL, &err),
              EVLOG_WRONG_EXPECTED_VERSION);
   CHECK(err != NULL && strstr(err, "stock-1") != NULL);
@@ -427,20 +428,20 @@ static void MultiStreamAppendsConditionsAndSkipWork(void) {
   err = NULL;
   CHECK_CODE(evlog_stream_version(store, "order-2", &version, NULL), EVLOG_OK);
   CHECK(version == 0);
+  order[0].event.id = id_a;
 
   /* The type condition: a Cancelled event after position 0 fails it. */
   stock[0].event = Event("Cancelled", "{}", NULL);
   streams[1].expected_version = EVLOG_EXPECT_ANY;
-  streams[0].n = 0;
   CHECK_CODE(evlog_append_multi(store, &streams[1], 1, NULL, results, NULL, NULL, NULL), EVLOG_OK);
-  streams[0].stream = "order-1";
-  streams[0].expected_version = EVLOG_EXPECT_ANY;
-  streams[0].n = 2;
-  CHECK_CODE(evlog_append_multi(store, streams, 1, &options, results, NULL, &conflict, &err),
+  CHECK_CODE(evlog_append_multi(store, &streams[1], 1, &options, results, NULL, &conflict, &err),
              EVLOG_CONDITION_FAILED);
   CHECK(conflict == 3);
   evlog_free(err);
   err = NULL;
+  streams[0].stream = "order-1";
+  streams[0].expected_version = EVLOG_EXPECT_ANY;
+  streams[0].n = 2;
 
   /* Skip: id_a was committed, id_b is new; the error policy refuses it. */
   options.condition.n_types = 0;

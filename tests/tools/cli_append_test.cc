@@ -97,7 +97,7 @@ TEST_P(CliAppend, SkipLeavesOutCommittedEventsAndNamesThem) {
   const std::string batch =
       first + "{\"type\":\"Y\",\"data\":{},\"id\":\"" + std::string(kIdB) + "\"}\n";
   CliOutcome refused = Evlog({"append", "cdc-1"}, batch);
-  EXPECT_EQ(refused.exit_code, 3) << refused.err;
+  EXPECT_EQ(refused.exit_code, 1) << refused.err;
   EXPECT_EQ(refused.Error()["error"], "idempotency_conflict");
 
   CliOutcome skipped = Evlog({"append", "cdc-1", "--duplicates", "skip"}, batch);
