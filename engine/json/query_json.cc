@@ -1,7 +1,6 @@
 #include "json/query_json.h"
 
-#include <algorithm>
-#include <set>
+#include <functional>
 #include <string>
 
 #include "json/decimal.h"
@@ -12,50 +11,20 @@ namespace evlog::json {
 
 namespace {
 
-// Calls on_member(key, value, value_offset) for each member of the object
-// at text[*pos] ('{'); refuses keys not in `known` and keys given twice.
-// Sets *pos past the object. `what` names the object in errors.
-template <class OnMember>
-Status ForEachMember(std::string_view text, size_t* pos, std::string_view what,
-                     std::initializer_list<std::string_view> known, size_t max_depth,
-                     OnMember on_member) {
-  const auto bad = [&](const std::string& why) {
-    return Status::InvalidArgument(std::string(what) + " " + why);
+// Words ForEachMember's faults in the object `what`: "the query has an
+// unknown member \"x\"", and "must be a JSON object" for broken syntax.
+WordFault Worded(std::string what) {
+  return [what = std::move(what)](const MemberFault& f) {
+    const std::string key(f.key);
+    std::string why = "must be a JSON object";
+    if (f.kind == MemberFault::kBadKey) why = std::string(f.cause.message());
+    if (f.kind == MemberFault::kUnknownKey) why = "has an unknown member \"" + key + "\"";
+    if (f.kind == MemberFault::kRepeatedKey) why = "has \"" + key + "\" twice";
+    if (f.kind == MemberFault::kBadValue) {
+      why = "member \"" + key + "\" " + std::string(f.cause.message());
+    }
+    return Status::InvalidArgument(what + " " + why);
   };
-  size_t i = *pos;
-  if (i >= text.size() || text[i] != '{') return bad("must be a JSON object");
-  i = SkipSpace(text, i + 1);
-  std::set<std::string, std::less<>> seen;
-  if (i < text.size() && text[i] == '}') {
-    *pos = i + 1;
-    return Status::OK();
-  }
-  for (;;) {
-    std::string key;
-    if (i >= text.size() || text[i] != '"') return bad("must be a JSON object");
-    if (Status s = DecodeString(text, &i, &key); !s.ok()) return bad(std::string(s.message()));
-    if (std::find(known.begin(), known.end(), key) == known.end()) {
-      return bad("has an unknown member \"" + key + "\"");
-    }
-    if (!seen.insert(key).second) return bad("has \"" + key + "\" twice");
-    i = SkipSpace(text, i);
-    if (i >= text.size() || text[i] != ':') return bad("must be a JSON object");
-    i = SkipSpace(text, i + 1);
-    const size_t start = i;
-    if (Status s = ScanValue(text, &i, max_depth); !s.ok()) {
-      return bad("member \"" + key + "\" " + std::string(s.message()));
-    }
-    if (Status s = on_member(key, text.substr(start, i - start), start); !s.ok()) return s;
-    i = SkipSpace(text, i);
-    if (i < text.size() && text[i] == ',') {
-      i = SkipSpace(text, i + 1);
-      continue;
-    }
-    if (i < text.size() && text[i] == '}') break;
-    return bad("must be a JSON object");
-  }
-  *pos = i + 1;
-  return Status::OK();
 }
 
 // The whole of `text` is one value that `parse` takes from offset 0.
@@ -78,17 +47,19 @@ Status StringsOf(std::string_view value, std::string_view what, std::vector<std:
 
 Status ItemAt(std::string_view text, size_t* pos, size_t n, QueryItem* item) {
   const std::string what = "query item " + std::to_string(n);
-  return ForEachMember(text, pos, what, {"types", "tags"}, kMaxDepth,
-                       [&](std::string_view key, std::string_view value, size_t) {
-                         return StringsOf(value, what + " \"" + std::string(key) + "\"",
-                                          key == "types" ? &item->types : &item->tags);
-                       });
+  return ForEachMember(
+      text, pos, {"types", "tags"}, kMaxDepth,
+      [&](std::string_view key, std::string_view value, size_t) {
+        return StringsOf(value, what + " \"" + std::string(key) + "\"",
+                         key == "types" ? &item->types : &item->tags);
+      },
+      Worded(what));
 }
 
 Status QueryAt(std::string_view text, size_t* pos, Query* out) {
   bool has_items = false;
   Status s = ForEachMember(
-      text, pos, "the query", {"items"}, kMaxDepth,
+      text, pos, {"items"}, kMaxDepth,
       [&](std::string_view, std::string_view value, size_t start) -> Status {
         has_items = true;
         size_t i = start;
@@ -105,7 +76,8 @@ Status QueryAt(std::string_view text, size_t* pos, Query* out) {
           if (text[i] == ']') return Status::OK();
           i = SkipSpace(text, i + 1);  // the ',' (the array was scanned whole)
         }
-      });
+      },
+      Worded("the query"));
   if (!s.ok()) return s;
   if (!has_items) return Status::InvalidArgument("the query has no \"items\"");
   return Status::OK();
@@ -114,7 +86,7 @@ Status QueryAt(std::string_view text, size_t* pos, Query* out) {
 Status ConditionAt(std::string_view text, size_t* pos, AppendCondition* out) {
   bool has_query = false;
   Status s = ForEachMember(
-      text, pos, "the condition", {"fail_if_events_match", "after"}, kMaxDepth,
+      text, pos, {"fail_if_events_match", "after"}, kMaxDepth,
       [&](std::string_view key, std::string_view value, size_t start) -> Status {
         if (key == "after") {
           Result<uint64_t> after = ParseUnsigned(value, "the condition's \"after\"");
@@ -128,7 +100,8 @@ Status ConditionAt(std::string_view text, size_t* pos, AppendCondition* out) {
         if (Status e = QueryAt(text, &i, &query); !e.ok()) return e;
         out->fail_if_events_match = std::move(query);
         return Status::OK();
-      });
+      },
+      Worded("the condition"));
   if (!s.ok()) return s;
   if (!has_query) return Status::InvalidArgument("the condition has no \"fail_if_events_match\"");
   return Status::OK();
@@ -162,7 +135,7 @@ Status AppendFromEnvelope(std::string_view body, std::vector<EventData>* events,
   bool has_events = false;
   size_t i = SkipSpace(body, 0);
   Status s = ForEachMember(
-      body, &i, "the body", {"events", "condition"}, SIZE_MAX,
+      body, &i, {"events", "condition"}, SIZE_MAX,
       [&](std::string_view key, std::string_view value, size_t start) -> Status {
         if (key == "events") {
           has_events = true;
@@ -177,7 +150,8 @@ Status AppendFromEnvelope(std::string_view body, std::vector<EventData>* events,
         if (Status e = ConditionAt(body, &at, &c); !e.ok()) return e;
         *condition = std::move(c);
         return Status::OK();
-      });
+      },
+      Worded("the body"));
   if (!s.ok()) return s;
   if (!has_events) return Status::InvalidArgument("the body has no \"events\"");
   return Status::OK();
