@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "backup_dest.h"
+#include "evlog/owned_event_iterator.h"
+#include "response_bytes.h"
 
 namespace evlog::server {
 
@@ -217,6 +219,11 @@ std::string Dispatcher::Read(Request request, size_t max_bytes) {
 
 namespace {
 
+// What an event's fixed fields cost in a FlatBuffers response beyond its
+// strings: position, version, id, time and content type, the table's
+// vtable and offsets, each string's length prefix and padding.
+constexpr size_t kWireEventBytes = 128;
+
 // Copies events into `writer` until the iterator ends, `max_count` events,
 // or the response would pass `max_bytes`. Returns whether it stopped at the
 // response limit with events left (truncated).
@@ -226,8 +233,7 @@ bool Fill(EventIterator& it, size_t max_count, size_t max_bytes, const Dispatche
   for (; it.Valid(); it.Next()) {
     if (writer.count() == max_count) return false;
     const RecordedEvent& e = it.event();
-    size_t next_bytes = e.stream.size() + e.type.size() + e.data.size() + e.metadata.size() + 128;
-    for (std::string_view tag : e.tags) next_bytes += tag.size() + 8;
+    const size_t next_bytes = EventResponseBytes(e, kWireEventBytes);
     if (writer.count() == limit ||
         (writer.count() > 0 && writer.bytes() + next_bytes > max_bytes)) {
       return true;
@@ -236,30 +242,6 @@ bool Fill(EventIterator& it, size_t max_count, size_t max_bytes, const Dispatche
   }
   return false;
 }
-
-// The events of a QueryResult as an EventIterator, so Fill pages them as it
-// pages ReadAll.
-class OwnedEventsIterator final : public EventIterator {
- public:
-  explicit OwnedEventsIterator(const std::vector<OwnedEvent>& events) : events_(events) {
-    Settle();
-  }
-  bool Valid() const override { return index_ < events_.size(); }
-  void Next() override {
-    ++index_;
-    Settle();
-  }
-  const RecordedEvent& event() const override { return current_; }
-  Status status() const override { return Status::OK(); }
-
- private:
-  void Settle() {
-    if (Valid()) current_ = events_[index_].view();
-  }
-  const std::vector<OwnedEvent>& events_;
-  size_t index_ = 0;
-  RecordedEvent current_;
-};
 
 }  // namespace
 
@@ -272,9 +254,9 @@ std::string Dispatcher::ReadQuery(uint64_t id, const ReadQueryRequest& request, 
   options.max_count = std::min(options.max_count, past_limit);
   Result<QueryResult> result = store_.Read(request.query, options);
   if (!result.ok()) return EncodeError(id, result.status());
-  OwnedEventsIterator it(result->events);
+  std::unique_ptr<EventIterator> it = NewOwnedEventIterator(result->events);
   EventsWriter writer;
-  const bool truncated = Fill(it, request.options.max_count, max_bytes, options_, writer);
+  const bool truncated = Fill(*it, request.options.max_count, max_bytes, options_, writer);
   return writer.FinishQueryResult(id, result->head, truncated);
 }
 

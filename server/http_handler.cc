@@ -8,10 +8,12 @@
 #include <algorithm>
 #include <initializer_list>
 
+#include "evlog/owned_event_iterator.h"
 #include "json/event_json.h"
 #include "json/query_json.h"
 #include "json/spellings.h"
 #include "prometheus.h"
+#include "response_bytes.h"
 
 namespace evlog::server {
 
@@ -52,12 +54,17 @@ Matched Match(const HttpTarget& target) {
 
 HttpResponse Bad(const Status& s) { return HttpStatusError(s); }
 
+// What an event's fixed fields cost in its JSON text beyond its strings:
+// the member names and punctuation, version and position in decimal, the
+// id as 36 characters and the time as 27 (more than FlatBuffers' binary
+// fields: see dispatcher.cc).
+constexpr size_t kJsonEventBytes = 160;
+
 // Renders events as a JSON array into `events` until the iterator ends,
 // `count` events, or the dispatcher's read limits (event count, response
 // bytes) would be passed; returns whether it stopped at a limit with events
 // left. *last is the position of the last event rendered (unchanged if none).
-template <class Iterator>
-bool Fill(Iterator& it, size_t count, const DispatcherOptions& options, std::string* events,
+bool Fill(EventIterator& it, size_t count, const DispatcherOptions& options, std::string* events,
           Position* last) {
   const size_t limit = std::min(count, options.max_read_events);
   size_t bytes = 0;
@@ -69,9 +76,8 @@ bool Fill(Iterator& it, size_t count, const DispatcherOptions& options, std::str
       limited = true;  // there is more: the iterator was asked for one more
       break;
     }
-    const auto& e = it.event();
-    size_t next_bytes = e.stream.size() + e.type.size() + e.data.size() + e.metadata.size() + 160;
-    for (std::string_view tag : e.tags) next_bytes += tag.size() + 8;
+    const RecordedEvent& e = it.event();
+    const size_t next_bytes = EventResponseBytes(e, kJsonEventBytes);
     if (n == limit || (n > 0 && bytes + next_bytes > options.max_response_bytes)) {
       limited = true;
       break;
@@ -86,14 +92,6 @@ bool Fill(Iterator& it, size_t count, const DispatcherOptions& options, std::str
   return limited;
 }
 
-// The events of a query's result, walked as Fill walks an EventIterator.
-struct ResultEvents {
-  const std::vector<OwnedEvent>& events;
-  size_t i = 0;
-  bool Valid() const { return i < events.size(); }
-  void Next() { ++i; }
-  RecordedEvent event() const { return events[i].view(); }
-};
 
 // What a page of `count` events asks the iterator for: one more, to know
 // whether the page stopped before the end.
@@ -373,8 +371,8 @@ HttpResponse HttpHandler::Query(const HttpTarget& target, std::optional<std::str
   if (!result.ok()) return Bad(result.status());
   std::string events;
   Position last;
-  ResultEvents it{result->events};
-  const bool truncated = Fill(it, params->count, dispatcher_.options(), &events, &last);
+  std::unique_ptr<EventIterator> it = NewOwnedEventIterator(result->events);
+  const bool truncated = Fill(*it, params->count, dispatcher_.options(), &events, &last);
   json::ObjectText j;
   j.Raw("events", events).Number("head", result->head.value()).Bool("truncated", truncated);
   if (truncated) {

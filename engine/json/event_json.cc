@@ -2,7 +2,7 @@
 
 #include <cstdint>
 #include <ctime>
-#include <set>
+#include <functional>
 
 #include "json/json_text.h"
 
@@ -24,10 +24,10 @@ std::string Field(std::string_view key) {
   return "field \"" + std::string(key) + "\" ";
 }
 
-// What follows a member of an object or an element of an array.
+// What follows an element of an array.
 enum class After { kComma, kClose, kOther };
 
-// Skips the space after an item at text[*i] and takes a ',' (kComma, with
+// Skips the space after an element at text[*i] and takes a ',' (kComma, with
 // the space after it) or the closing `close` (kClose); kOther leaves *i at
 // whatever else is there.
 After TakeSeparator(std::string_view text, size_t* i, char close) {
@@ -43,73 +43,74 @@ After TakeSeparator(std::string_view text, size_t* i, char close) {
   return After::kOther;
 }
 
-// Parses the event object at text[*pos] ('{') and sets *pos past it. With
-// `stream` not null, the object must also name its "stream", set there.
+// Words ForEachMember's faults in an event object, `where` first. The
+// result holds `where` by reference: use it while `where` lives.
+WordFault Worded(const std::string& where) {
+  return [&where](const MemberFault& f) {
+    const std::string key(f.key);
+    const std::string at = std::to_string(f.offset);
+    switch (f.kind) {
+      case MemberFault::kNotObject:
+        return Status::InvalidArgument(where + "not a JSON object");
+      case MemberFault::kNoKey:
+        return Status::InvalidArgument(where + "not valid JSON: expected a string key at offset " +
+                                       at);
+      case MemberFault::kBadKey:
+        return Status::InvalidArgument(where + NotValid(f.cause));
+      case MemberFault::kUnknownKey:
+        return Status::InvalidArgument(where + "unknown field \"" + key + "\"");
+      case MemberFault::kRepeatedKey:
+        return Status::InvalidArgument(where + "field \"" + key + "\" is given twice");
+      case MemberFault::kNoColon:
+        return Status::InvalidArgument(where + "not valid JSON: expected ':' after \"" + key +
+                                       "\"");
+      case MemberFault::kBadValue:
+        return Status::InvalidArgument(where + Field(key) + std::string(f.cause.message()));
+      case MemberFault::kNoSeparator:
+        break;
+    }
+    return Status::InvalidArgument(where + "not valid JSON: expected ',' or '}' at offset " + at);
+  };
+}
+
+// Parses the event object at text[*pos] ('{') and sets *pos past it.
+// With `stream` not null, the object must also name its "stream", set there.
 Status EventFromObject(std::string_view text, size_t* pos, const std::string& where,
                        size_t max_depth, EventData* out, std::string* stream = nullptr) {
-  size_t i = *pos + 1;
-  std::set<std::string, std::less<>> seen;
   std::string type, id;
-  bool has_stream = false;
   std::string_view data, metadata;
   std::vector<std::string> tags;
-  bool has_type = false, has_data = false;
-  i = SkipSpace(text, i);
-  const bool empty = i < text.size() && text[i] == '}';
-  if (empty) ++i;
-  while (!empty) {
-    if (i >= text.size() || text[i] != '"') {
-      return Status::InvalidArgument(where + "not valid JSON: expected a string key at offset " +
-                                     std::to_string(i));
-    }
-    std::string key;
-    if (Status s = DecodeString(text, &i, &key); !s.ok()) {
-      return Status::InvalidArgument(where + NotValid(s));
-    }
-    if (key != "type" && key != "data" && key != "metadata" && key != "id" && key != "tags" &&
-        (key != "stream" || stream == nullptr)) {
-      return Status::InvalidArgument(where + "unknown field \"" + key + "\"");
-    }
-    if (!seen.insert(key).second) {
-      return Status::InvalidArgument(where + "field \"" + key + "\" is given twice");
-    }
-    i = SkipSpace(text, i);
-    if (i >= text.size() || text[i] != ':') {
-      return Status::InvalidArgument(where + "not valid JSON: expected ':' after \"" + key + "\"");
-    }
-    i = SkipSpace(text, i + 1);
-    const size_t start = i;
-    if (Status s = ScanValue(text, &i, max_depth); !s.ok()) {
-      return Status::InvalidArgument(where + Field(key) + std::string(s.message()));
-    }
-    const std::string_view value = text.substr(start, i - start);
-    if (key == "type" || key == "id" || key == "stream") {
-      if (value.front() != '"') {
-        return Status::InvalidArgument(where + "\"" + key + "\" must be a string");
-      }
-      size_t at = start;
-      std::string* into = key == "type" ? &type : key == "id" ? &id : stream;
-      if (Status s = DecodeString(text, &at, into); !s.ok()) return s;
-      has_type = has_type || key == "type";
-      has_stream = has_stream || key == "stream";
-    } else if (key == "tags") {
-      size_t at = start;
-      if (Status s = DecodeStringArray(text, &at, &tags); !s.ok()) {
-        return Status::InvalidArgument(where + "\"tags\" " + std::string(s.message()));
-      }
-    } else if (key == "data") {
-      data = value;
-      has_data = true;
-    } else if (value != "null") {
-      metadata = value;
-    }
-    const After after = TakeSeparator(text, &i, '}');
-    if (after == After::kComma) continue;
-    if (after == After::kClose) break;
-    return Status::InvalidArgument(where + "not valid JSON: expected ',' or '}' at offset " +
-                                   std::to_string(i));
-  }
-  *pos = i;
+  bool has_type = false, has_data = false, has_stream = false;
+  Status members = ForEachMember(
+      text, pos, {"type", "data", "metadata", "id", "tags", "stream"}, max_depth,
+      [&](std::string_view key, std::string_view value, size_t start) -> Status {
+        if (key == "stream" && stream == nullptr) {
+          return Status::InvalidArgument(where + "unknown field \"stream\"");
+        }
+        if (key == "type" || key == "id" || key == "stream") {
+          if (value.front() != '"') {
+            return Status::InvalidArgument(where + "\"" + std::string(key) + "\" must be a string");
+          }
+          size_t at = start;
+          std::string* into = key == "type" ? &type : key == "id" ? &id : stream;
+          if (Status s = DecodeString(text, &at, into); !s.ok()) return s;
+          has_type = has_type || key == "type";
+          has_stream = has_stream || key == "stream";
+        } else if (key == "tags") {
+          size_t at = start;
+          if (Status s = DecodeStringArray(text, &at, &tags); !s.ok()) {
+            return Status::InvalidArgument(where + "\"tags\" " + std::string(s.message()));
+          }
+        } else if (key == "data") {
+          data = value;
+          has_data = true;
+        } else if (value != "null") {
+          metadata = value;
+        }
+        return Status::OK();
+      },
+      Worded(where));
+  if (!members.ok()) return members;
   if (stream != nullptr && !has_stream) {
     return Status::InvalidArgument(where + "\"stream\" is missing: without a STREAM argument "
                                    "each line names its stream");

@@ -1,6 +1,8 @@
 #include "json/json_text.h"
 
+#include <algorithm>
 #include <cstdint>
+#include <set>
 #include <vector>
 
 #include "json/hex.h"
@@ -292,6 +294,52 @@ Status DecodeStringArray(std::string_view text, size_t* pos, std::vector<std::st
     }
     if (i < text.size() && text[i] == ']') break;
     return not_array;
+  }
+  *pos = i + 1;
+  return Status::OK();
+}
+
+Status ForEachMember(std::string_view text, size_t* pos,
+                     std::initializer_list<std::string_view> known, size_t max_depth,
+                     const OnMember& on_member, const WordFault& word) {
+  const auto fault = [&](MemberFault::Kind kind, std::string_view key, size_t at,
+                         Status cause = Status::OK()) {
+    return word(MemberFault{kind, key, at, std::move(cause)});
+  };
+  size_t i = *pos;
+  if (i >= text.size() || text[i] != '{') return fault(MemberFault::kNotObject, {}, i);
+  i = SkipSpace(text, i + 1);
+  if (i < text.size() && text[i] == '}') {
+    *pos = i + 1;
+    return Status::OK();
+  }
+  std::set<std::string, std::less<>> seen;
+  for (;;) {
+    if (i >= text.size() || text[i] != '"') return fault(MemberFault::kNoKey, {}, i);
+    const size_t key_start = i;
+    std::string key;
+    if (Status s = DecodeString(text, &i, &key); !s.ok()) {
+      return fault(MemberFault::kBadKey, {}, key_start, std::move(s));
+    }
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      return fault(MemberFault::kUnknownKey, key, key_start);
+    }
+    if (!seen.insert(key).second) return fault(MemberFault::kRepeatedKey, key, key_start);
+    i = SkipSpace(text, i);
+    if (i >= text.size() || text[i] != ':') return fault(MemberFault::kNoColon, key, i);
+    i = SkipSpace(text, i + 1);
+    const size_t start = i;
+    if (Status s = ScanValue(text, &i, max_depth); !s.ok()) {
+      return fault(MemberFault::kBadValue, key, start, std::move(s));
+    }
+    if (Status s = on_member(key, text.substr(start, i - start), start); !s.ok()) return s;
+    i = SkipSpace(text, i);
+    if (i < text.size() && text[i] == ',') {
+      i = SkipSpace(text, i + 1);
+      continue;
+    }
+    if (i < text.size() && text[i] == '}') break;
+    return fault(MemberFault::kNoSeparator, key, i);
   }
   *pos = i + 1;
   return Status::OK();

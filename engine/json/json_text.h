@@ -19,6 +19,8 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,5 +57,43 @@ Status DecodeString(std::string_view text, size_t* pos, std::string* out);
 // '[') into *out (appended) and sets *pos just past its ']'.
 // InvalidArgument "must be an array of strings" if it is anything else.
 Status DecodeStringArray(std::string_view text, size_t* pos, std::vector<std::string>* out);
+
+// What ForEachMember found wrong with an object, for its caller to word:
+// the member's `key` (empty before it is decoded); the `offset` of the
+// fault (of the key for the key faults, of the value for kBadValue, else
+// where a byte was expected); and for kBadKey and kBadValue json_text's own
+// error (`cause`, as DecodeString's and ScanValue's).
+struct MemberFault {
+  enum Kind {
+    kNotObject,    // no '{' at the start
+    kNoKey,        // a member that does not start with a string key
+    kBadKey,       // a key that is not a valid string literal
+    kUnknownKey,   // a key not among the known ones
+    kRepeatedKey,  // a key given twice
+    kNoColon,      // no ':' after a key
+    kBadValue,     // a member's value that is not valid JSON
+    kNoSeparator,  // neither ',' nor '}' after a member
+  };
+  Kind kind;
+  std::string_view key;
+  size_t offset = 0;
+  Status cause;
+};
+
+// Called with each member's key and value, and the value's offset in the
+// text; a non-OK status ends the object.
+using OnMember = std::function<Status(std::string_view key, std::string_view value, size_t offset)>;
+// The error an object's fault is reported as.
+using WordFault = std::function<Status(const MemberFault& fault)>;
+
+// Takes the object that starts at text[*pos] (a '{'), member by member:
+// refuses a key not in `known` and a key given twice, scans each value (at
+// most `max_depth` deep) and calls on_member(key, value, offset of value).
+// Sets *pos just past the '}'. The first error on_member returns is
+// returned as is; what is wrong with the object itself is returned as
+// word(fault) says it.
+Status ForEachMember(std::string_view text, size_t* pos,
+                     std::initializer_list<std::string_view> known, size_t max_depth,
+                     const OnMember& on_member, const WordFault& word);
 
 }  // namespace evlog::json

@@ -1,7 +1,6 @@
 #include "json/query_json.h"
 
-#include <algorithm>
-#include <set>
+#include <functional>
 #include <string>
 
 #include "json/decimal.h"
@@ -13,50 +12,20 @@ namespace evlog::json {
 
 namespace {
 
-// Calls on_member(key, value, value_offset) for each member of the object
-// at text[*pos] ('{'); refuses keys not in `known` and keys given twice.
-// Sets *pos past the object. `what` names the object in errors.
-template <class OnMember>
-Status ForEachMember(std::string_view text, size_t* pos, std::string_view what,
-                     std::initializer_list<std::string_view> known, size_t max_depth,
-                     OnMember on_member) {
-  const auto bad = [&](const std::string& why) {
-    return Status::InvalidArgument(std::string(what) + " " + why);
+// Words ForEachMember's faults in the object `what`: "the query has an
+// unknown member \"x\"", and "must be a JSON object" for broken syntax.
+WordFault Worded(std::string what) {
+  return [what = std::move(what)](const MemberFault& f) {
+    const std::string key(f.key);
+    std::string why = "must be a JSON object";
+    if (f.kind == MemberFault::kBadKey) why = std::string(f.cause.message());
+    if (f.kind == MemberFault::kUnknownKey) why = "has an unknown member \"" + key + "\"";
+    if (f.kind == MemberFault::kRepeatedKey) why = "has \"" + key + "\" twice";
+    if (f.kind == MemberFault::kBadValue) {
+      why = "member \"" + key + "\" " + std::string(f.cause.message());
+    }
+    return Status::InvalidArgument(what + " " + why);
   };
-  size_t i = *pos;
-  if (i >= text.size() || text[i] != '{') return bad("must be a JSON object");
-  i = SkipSpace(text, i + 1);
-  std::set<std::string, std::less<>> seen;
-  if (i < text.size() && text[i] == '}') {
-    *pos = i + 1;
-    return Status::OK();
-  }
-  for (;;) {
-    std::string key;
-    if (i >= text.size() || text[i] != '"') return bad("must be a JSON object");
-    if (Status s = DecodeString(text, &i, &key); !s.ok()) return bad(std::string(s.message()));
-    if (std::find(known.begin(), known.end(), key) == known.end()) {
-      return bad("has an unknown member \"" + key + "\"");
-    }
-    if (!seen.insert(key).second) return bad("has \"" + key + "\" twice");
-    i = SkipSpace(text, i);
-    if (i >= text.size() || text[i] != ':') return bad("must be a JSON object");
-    i = SkipSpace(text, i + 1);
-    const size_t start = i;
-    if (Status s = ScanValue(text, &i, max_depth); !s.ok()) {
-      return bad("member \"" + key + "\" " + std::string(s.message()));
-    }
-    if (Status s = on_member(key, text.substr(start, i - start), start); !s.ok()) return s;
-    i = SkipSpace(text, i);
-    if (i < text.size() && text[i] == ',') {
-      i = SkipSpace(text, i + 1);
-      continue;
-    }
-    if (i < text.size() && text[i] == '}') break;
-    return bad("must be a JSON object");
-  }
-  *pos = i + 1;
-  return Status::OK();
 }
 
 // The whole of `text` is one value that `parse` takes from offset 0.
@@ -79,17 +48,19 @@ Status StringsOf(std::string_view value, std::string_view what, std::vector<std:
 
 Status ItemAt(std::string_view text, size_t* pos, size_t n, QueryItem* item) {
   const std::string what = "query item " + std::to_string(n);
-  return ForEachMember(text, pos, what, {"types", "tags"}, kMaxDepth,
-                       [&](std::string_view key, std::string_view value, size_t) {
-                         return StringsOf(value, what + " \"" + std::string(key) + "\"",
-                                          key == "types" ? &item->types : &item->tags);
-                       });
+  return ForEachMember(
+      text, pos, {"types", "tags"}, kMaxDepth,
+      [&](std::string_view key, std::string_view value, size_t) {
+        return StringsOf(value, what + " \"" + std::string(key) + "\"",
+                         key == "types" ? &item->types : &item->tags);
+      },
+      Worded(what));
 }
 
 Status QueryAt(std::string_view text, size_t* pos, Query* out) {
   bool has_items = false;
   Status s = ForEachMember(
-      text, pos, "the query", {"items"}, kMaxDepth,
+      text, pos, {"items"}, kMaxDepth,
       [&](std::string_view, std::string_view value, size_t start) -> Status {
         has_items = true;
         size_t i = start;
@@ -106,7 +77,8 @@ Status QueryAt(std::string_view text, size_t* pos, Query* out) {
           if (text[i] == ']') return Status::OK();
           i = SkipSpace(text, i + 1);  // the ',' (the array was scanned whole)
         }
-      });
+      },
+      Worded("the query"));
   if (!s.ok()) return s;
   if (!has_items) return Status::InvalidArgument("the query has no \"items\"");
   return Status::OK();
@@ -115,8 +87,8 @@ Status QueryAt(std::string_view text, size_t* pos, Query* out) {
 Status ConditionAt(std::string_view text, size_t* pos, AppendCondition* out) {
   bool has_query = false;
   Status s = ForEachMember(
-      text, pos, "the condition", {"fail_if_events_match", "event_types", "categories", "after"},
-      kMaxDepth, [&](std::string_view key, std::string_view value, size_t start) -> Status {
+      text, pos, {"fail_if_events_match", "event_types", "categories", "after"}, kMaxDepth,
+      [&](std::string_view key, std::string_view value, size_t start) -> Status {
         if (key == "after") {
           Result<uint64_t> after = ParseUnsigned(value, "the condition's \"after\"");
           if (!after.ok()) return after.status();
@@ -134,7 +106,8 @@ Status ConditionAt(std::string_view text, size_t* pos, AppendCondition* out) {
         if (Status e = QueryAt(text, &i, &query); !e.ok()) return e;
         out->fail_if_events_match = std::move(query);
         return Status::OK();
-      });
+      },
+      Worded("the condition"));
   if (!s.ok()) return s;
   if (!has_query) {
     return Status::InvalidArgument(
@@ -173,7 +146,7 @@ Status StreamAt(std::string_view text, size_t* pos, size_t n, StreamAppend* out,
   const std::string what = "stream " + std::to_string(n);
   bool has_stream = false, has_events = false;
   Status s = ForEachMember(
-      text, pos, what, {"stream", "expect", "events"}, SIZE_MAX,
+      text, pos, {"stream", "expect", "events"}, SIZE_MAX,
       [&](std::string_view key, std::string_view value, size_t start) -> Status {
         if (key == "stream") {
           has_stream = true;
@@ -193,7 +166,8 @@ Status StreamAt(std::string_view text, size_t* pos, size_t n, StreamAppend* out,
         Status e = EventsFromBody(value, &out->events, syntax, max_depth);
         if (e.ok()) return e;
         return Status::InvalidArgument(what + " " + std::string(e.message()));
-      });
+      },
+      Worded(what));
   if (!s.ok()) return s;
   if (!has_stream) return Status::InvalidArgument(what + " has no \"stream\"");
   if (!has_events) return Status::InvalidArgument(what + " has no \"events\"");
@@ -234,7 +208,7 @@ Status AppendFromEnvelope(std::string_view body, std::vector<EventData>* events,
   bool has_events = false;
   size_t i = SkipSpace(body, 0);
   Status s = ForEachMember(
-      body, &i, "the body", {"events", "condition"}, SIZE_MAX,
+      body, &i, {"events", "condition"}, SIZE_MAX,
       [&](std::string_view key, std::string_view value, size_t start) -> Status {
         if (key == "events") {
           has_events = true;
@@ -245,7 +219,8 @@ Status AppendFromEnvelope(std::string_view body, std::vector<EventData>* events,
           return EventsFromBody(value, events, syntax, max_depth);
         }
         return ConditionMember(body, start, condition);
-      });
+      },
+      Worded("the body"));
   if (!s.ok()) return s;
   if (!has_events) return Status::InvalidArgument("the body has no \"events\"");
   return Status::OK();
@@ -257,7 +232,7 @@ Status AppendFromStreamsBody(std::string_view body, AppendRequest* out, bool* sy
   bool has_streams = false;
   size_t i = SkipSpace(body, 0);
   Status s = ForEachMember(
-      body, &i, "the body", {"streams", "condition"}, SIZE_MAX,
+      body, &i, {"streams", "condition"}, SIZE_MAX,
       [&](std::string_view key, std::string_view value, size_t start) -> Status {
         if (key == "condition") return ConditionMember(body, start, &out->condition);
         has_streams = true;
@@ -274,7 +249,8 @@ Status AppendFromStreamsBody(std::string_view body, AppendRequest* out, bool* sy
           if (body[at] == ']') return Status::OK();
           at = SkipSpace(body, at + 1);  // the ',' (the array was scanned whole)
         }
-      });
+      },
+      Worded("the body"));
   if (!s.ok()) return s;
   if (!has_streams || out->streams.empty()) {
     return Status::InvalidArgument(

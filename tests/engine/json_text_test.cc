@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace evlog::json {
 namespace {
@@ -118,6 +120,70 @@ TEST(JsonText, DecodeStringResolvesEscapes) {
   ASSERT_TRUE(DecodeString(text, &pos, &out).ok());
   EXPECT_EQ(out, "a\xc3\xa9\n\xf0\x9f\x98\x80/");
   EXPECT_EQ(pos, text.size());
+}
+
+// Runs ForEachMember over `text` with keys a, b and c known; *members
+// gets "key=value@offset" per member, and a fault is returned as
+// "kind key offset".
+Status Members(std::string_view text, std::vector<std::string>* members, size_t* pos) {
+  return ForEachMember(
+      text, pos, {"a", "b", "c"}, 2,
+      [&](std::string_view key, std::string_view value, size_t offset) {
+        members->push_back(std::string(key) + "=" + std::string(value) + "@" +
+                           std::to_string(offset));
+        return key == "c" ? Status::NotFound("c refused") : Status::OK();
+      },
+      [](const MemberFault& f) {
+        return Status::InvalidArgument(std::to_string(f.kind) + " " + std::string(f.key) + " " +
+                                       std::to_string(f.offset));
+      });
+}
+
+TEST(JsonMembers, EachMemberIsGivenWithItsValueAndOffsetAndPosEndsPastTheObject) {
+  std::vector<std::string> members;
+  size_t pos = 2;
+  const std::string text = "[ { \"a\" : [1, 2] ,\"b\":\"x\" } ]";
+  ASSERT_TRUE(Members(text, &members, &pos).ok());
+  EXPECT_EQ(members, (std::vector<std::string>{"a=[1, 2]@10", "b=\"x\"@22"}));
+  EXPECT_EQ(pos, 27u);
+
+  members.clear();
+  pos = 0;
+  ASSERT_TRUE(Members("{ }", &members, &pos).ok());
+  EXPECT_TRUE(members.empty());
+  EXPECT_EQ(pos, 3u);
+}
+
+TEST(JsonMembers, EachFaultIsHandedToTheCallerWithItsKeyAndOffset) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"[]", "0  0"},                  // kNotObject
+      {"{1:2}", "1  1"},               // kNoKey
+      {"{\"a\":1,}", "1  7"},          // kNoKey after a ','
+      {"{\"\\x\":1}", "2  1"},         // kBadKey
+      {"{\"d\":1}", "3 d 1"},          // kUnknownKey
+      {"{\"a\":1,\"a\":2}", "4 a 7"},  // kRepeatedKey
+      {"{\"a\" 1}", "5 a 5"},          // kNoColon
+      {"{\"a\":[[[1]]]}", "6 a 5"},    // kBadValue: deeper than 2
+      {"{\"a\":1 \"b\":2}", "7 a 7"},  // kNoSeparator
+      {"{\"a\":1", "7 a 6"},           // kNoSeparator at the end
+  };
+  for (const auto& [text, fault] : cases) {
+    std::vector<std::string> members;
+    size_t pos = 0;
+    Status s = Members(text, &members, &pos);
+    EXPECT_TRUE(s.IsInvalidArgument()) << text;
+    EXPECT_EQ(s.message(), fault) << text;
+    EXPECT_EQ(pos, 0u) << text;
+  }
+}
+
+TEST(JsonMembers, TheFirstErrorOfOnMemberEndsTheObjectAsIs) {
+  std::vector<std::string> members;
+  size_t pos = 0;
+  Status s = Members("{\"a\":1,\"c\":2,\"b\":3}", &members, &pos);
+  EXPECT_TRUE(s.IsNotFound()) << s.ToString();
+  EXPECT_EQ(s.message(), "c refused");
+  EXPECT_EQ(members, (std::vector<std::string>{"a=1@5", "c=2@11"}));
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "evlog/owned_event_iterator.h"
 #include "testutil/store_fixture.h"
 
 namespace evlog {
@@ -109,6 +110,23 @@ TEST_F(QuerySemantics, MatchesCarryTheirWholeEvent) {
   EXPECT_EQ(e.type, "B");
   EXPECT_EQ(e.version, Version(2));
   EXPECT_EQ(e.tags, (std::vector<std::string>{"y", "z"}));
+}
+
+TEST_F(QuerySemantics, ItsEventsWalkAsAReadsIteratorInOrderAndEndOk) {
+  auto r = Read({{.tags = {"y"}}}, {.direction = Direction::kBackward});
+  ASSERT_TRUE(r.ok());
+  std::unique_ptr<EventIterator> it = NewOwnedEventIterator(r->events);
+  P positions;
+  for (size_t i = 0; it->Valid(); it->Next(), ++i) {
+    positions.push_back(it->event().position.value());
+    EXPECT_EQ(it->event().tags, r->events[i].view().tags);
+  }
+  EXPECT_EQ(positions, (P{6, 5, 3, 2}));
+  EXPECT_OK(it->status());
+  EXPECT_EQ(Collect(NewOwnedEventIterator(r->events))->size(), 4u);
+
+  const std::vector<OwnedEvent> none;
+  EXPECT_FALSE(NewOwnedEventIterator(none)->Valid());
 }
 
 TEST_F(QuerySemantics, AQueryBeyondTheLimitsIsAnInvalidArgument) {
