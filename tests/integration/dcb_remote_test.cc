@@ -1,5 +1,7 @@
-// Tags, queries and the DCB append condition (issue #19) through evlogd: a
-// remote Client gives the answers the embedded store gives.
+// Tags, queries and the DCB append condition (issue #19), and the other
+// append forms (issue #17: type and category conditions, the duplicate
+// policy skip) through evlogd: a remote Client gives the answers the
+// embedded store gives.
 
 #include <future>
 #include <string>
@@ -181,6 +183,34 @@ TEST_F(RemoteDcb, ALongQueryResultIsPagedAndCollectedWholeUpToTheFirstHead) {
 // An evlogd older than tags, on 127.0.0.1: it answers Hello with a HelloOk
 // without tags_and_queries, then counts the frames it is sent until the
 // client closes.
+using RemoteAppend = DaemonTest;
+
+TEST_F(RemoteAppend, TheSkipPolicyTravelsAndTheSkippedIdsComeBack) {
+  Result<std::unique_ptr<Client>> c = Connect();
+  ASSERT_TRUE(c.ok());
+  const Uuid a = Uuid::Random(), b = Uuid::Random();
+  ASSERT_TRUE((*c)->Append("cdc-1", ExpectedVersion::Any(), {Ev("X", "1", a)}).ok());
+  AppendRequest request;
+  request.streams.push_back({"cdc-1", ExpectedVersion::Any(), {Ev("X", "1", a), Ev("Y", "2", b)}});
+  request.streams.push_back({"cdc-2", ExpectedVersion::NoStream(), {Ev("Z", "3")}});
+  EXPECT_TRUE((*c)->Append(request).status().IsIdempotencyConflict());
+  request.duplicates = DuplicatePolicy::kSkip;
+  request.condition = AppendCondition{.event_types = {"Cancelled"}, .categories = {"order"}};
+  Result<AppendResult> r = (*c)->Append(request);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE(r->deduplicated);
+  EXPECT_EQ(r->streams[0].skipped, (std::vector<Uuid>{a}));
+  EXPECT_EQ(r->streams[0].first_position, Position(2));
+  EXPECT_TRUE(r->streams[1].skipped.empty());
+  EXPECT_EQ(r->streams[1].first_position, Position(3));
+  // A type condition through the daemon.
+  ASSERT_TRUE((*c)->Append("order-1", ExpectedVersion::Any(), {Ev("Cancelled", "{}")}).ok());
+  request.streams = {{"stock-1", ExpectedVersion::Any(), {Ev("Reserved", "{}")}}};
+  Result<AppendResult> failed = (*c)->Append(request);
+  EXPECT_TRUE(failed.status().IsConditionFailed()) << failed.status().ToString();
+  EXPECT_EQ(failed.status().conflicting_position(), std::optional<uint64_t>(4));
+}
+
 TEST(RemoteDcbOlderDaemon, TagsAndQueriesAreRefusedWithNothingSent) {
   net::asio::io_context io;
   net::tcp::acceptor acceptor(io, net::tcp::endpoint(net::asio::ip::make_address("127.0.0.1"), 0));
@@ -225,6 +255,9 @@ TEST(RemoteDcbOlderDaemon, TagsAndQueriesAreRefusedWithNothingSent) {
                       [&](Result<AppendResult> r) { async_status.set_value(r.status()); });
     EXPECT_TRUE(async_status.get_future().get().IsNotSupported());
     EXPECT_TRUE((*c)->Read(Query::All()).status().IsNotSupported());
+    AppendRequest skipping = Tagged("s", "X", {});
+    skipping.duplicates = DuplicatePolicy::kSkip;
+    EXPECT_TRUE((*c)->Append(skipping).status().IsNotSupported());
   }
   old_daemon.join();
   EXPECT_EQ(frames_after_hello.get_future().get(), 0);
