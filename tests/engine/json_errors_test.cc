@@ -77,7 +77,7 @@ TEST(JsonErrors, AppendBodiesNameTheEventOrMemberThatIsWrong) {
        "the body has no \"events\""},
       {R"({"events":[{"type":"T","data":1,"x":2}]})", false, "event 0: unknown field \"x\""},
       {R"({"events":[],"condition":{"after":1}})", false,
-       "the condition has no \"fail_if_events_match\""},
+       "the condition has no \"fail_if_events_match\", \"event_types\" or \"categories\""},
       {R"({"events":[],"condition":{"fail_if_events_match":{"items":[]},"befor":1}})", false,
        "the condition has an unknown member \"befor\""},
       {R"({"events":[],"condition":{"fail_if_events_match":{"itemz":[]}}})", false,
