@@ -68,10 +68,15 @@ Status SetConsumer(const Db& db, std::string_view name, Position position) {
   return Put(db, keys::ProgressKey(name, 1, 0), position.value());
 }
 
-Result<Position> Oldest(const Db& db) {
-  uint64_t oldest = db.commits->committed();
+Result<Holder> Oldest(const Db& db) {
+  Holder oldest{.position = Position(db.commits->committed())};
   std::unique_ptr<rocksdb::Iterator> it(
       db.db->NewIterator(rocksdb::ReadOptions(), db.cf(Db::kCheckpoints)));
+  auto consider = [&](std::string_view what, std::string_view name, uint64_t position) {
+    if (position >= oldest.position.value()) return;
+    oldest.position = Position(position);
+    oldest.name = std::string(what) + " '" + std::string(name) + "'";
+  };
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     std::string_view name;
     const keys::CheckpointKind kind = keys::ParseCheckpointKey(it->key().ToStringView(), &name);
@@ -79,15 +84,15 @@ Result<Position> Oldest(const Db& db) {
     uint64_t progress = 0, generation = 0;
     Position view;
     if (kind == keys::CheckpointKind::kProgress && keys::ParseCheckpointValue(value, &progress)) {
-      oldest = std::min(oldest, progress);
+      consider("subscription", name, progress);
     }
     if (kind == keys::CheckpointKind::kViewState &&
         keys::ParseViewStateValue(value, &generation, &view)) {
-      oldest = std::min(oldest, view.value());
+      consider("view", name, view.value());
     }
   }
   if (!it->status().ok()) return FromRocks(it->status());
-  return Position(oldest);
+  return oldest;
 }
 
 Result<std::vector<SubscriptionInfo>> List(const Db& db) {

@@ -37,9 +37,18 @@ Result<Position> GetConsumer(const Db& db, std::string_view name);
 // InvalidArgument for a bad name or a position past the last committed one.
 Status SetConsumer(const Db& db, std::string_view name, Position position);
 
-// The lowest position any durable subscription or view has processed up
-// to; the last committed position when there are none. Trims never pass it.
-Result<Position> Oldest(const Db& db);
+// The durable consumer furthest behind: the one retention must wait for.
+struct Holder {
+  // The lowest position any durable subscription or view has processed up
+  // to; the last committed position when there are none.
+  Position position;
+  // Who: "subscription 'NAME'" or "view 'NAME'"; empty when there are none.
+  std::string name;
+};
+
+// The consumer furthest behind. Trims never pass it, and metadata rules
+// that would hide what it has not processed are refused (trim.h).
+Result<Holder> Oldest(const Db& db);
 
 // Every subscription (and consumer group member) that has stored a
 // checkpoint, by name, with its lag and unreplayed parked events.

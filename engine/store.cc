@@ -198,9 +198,11 @@ Result<Store::ViewProgress> Store::GetViewProgress(std::string_view view) {
   return LoadViewProgress(*rep_->db, view);
 }
 
-Status Store::SetStreamMetadata(std::string_view stream, const StreamMetadata& metadata) {
+Status Store::SetStreamMetadata(std::string_view stream, const StreamMetadata& metadata,
+                                const MetadataOptions& options) {
   if (!rep_->writer) return Status::ReadOnly("the store was opened read-only");
-  return evlog::SetStreamMetadata(*rep_->db, *rep_->writer, rep_->options, stream, metadata);
+  return evlog::SetStreamMetadata(*rep_->db, *rep_->writer, rep_->options, stream, metadata,
+                                  options);
 }
 
 
@@ -221,6 +223,12 @@ Status Store::DeleteStream(std::string_view stream, bool hard) {
 }
 
 Result<Version> Store::TrimStream(std::string_view stream, const TrimOptions& options) {
+  auto result = Trim(stream, options);
+  if (!result.ok()) return result.status();
+  return result->first_kept;
+}
+
+Result<TrimResult> Store::Trim(std::string_view stream, const TrimOptions& options) {
   if (!rep_->writer) return Status::ReadOnly("the store was opened read-only");
   return evlog::TrimStream(*rep_->db, *rep_->writer, rep_->options, stream, options);
 }

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "checkpoint.h"
+#include "clock.h"
 #include "codec.h"
 #include "json/json_text.h"
 #include "keys.h"
@@ -110,13 +112,77 @@ Status WriteMetadata(Db& db, Writer& writer, const Options& options, std::string
   return Status::OK();
 }
 
+namespace {
+
+bool Hides(const ReadBounds& b, const RecordedEvent& e) {
+  return e.version < b.min_version || e.timestamp_us < b.min_timestamp_us;
+}
+
+}  // namespace
+
 Status SetStreamMetadata(Db& db, Writer& writer, const Options& options, std::string_view stream,
-                         const StreamMetadata& metadata) {
+                         const StreamMetadata& metadata, const MetadataOptions& meta_options) {
   if (Status s = ValidateStreamName(stream, options.max_stream_name_bytes); !s.ok()) return s;
+  const std::string name(stream);
   if (metadata.hard_deleted) {
     return Status::InvalidArgument("a hard delete is DeleteStream(stream, /*hard=*/true)");
   }
-  return WriteMetadata(db, writer, options, stream, metadata, /*tombstone=*/false);
+  if (metadata.max_count && *metadata.max_count == 0) {
+    return Status::InvalidArgument(
+        "max_count must be at least 1 (0 would hide every event); to hide them all, delete "
+        "the stream");
+  }
+  StreamMetadata current;
+  if (Status s = LoadMetadata(db, stream, &current); !s.ok()) return s;
+  if (current.hard_deleted) {
+    return Status::StreamDeleted("stream '" + name + "' is hard-deleted");
+  }
+  if (metadata.truncate_before && current.truncate_before &&
+      *metadata.truncate_before < *current.truncate_before) {
+    return Status::InvalidArgument("truncate_before only moves forward: stream '" + name +
+                                   "' is truncated before version " +
+                                   std::to_string(current.truncate_before->value()) + ", not " +
+                                   std::to_string(metadata.truncate_before->value()));
+  }
+  StreamMetadata next = metadata;
+  next.truncate_before = std::max(metadata.truncate_before.value_or(Version(0)),
+                                  current.truncate_before.value_or(Version(0)));
+  StreamHead head;
+  if (Status s = LoadStreamHead(db, rocksdb::ReadOptions(), stream, &head); !s.ok()) return s;
+  if (head.version.value() != 0) {
+    // What the current rules hide stays hidden, whether or not compaction
+    // has reclaimed it yet: truncate_before moves past it.
+    const int64_t now = WallMicros();
+    const ReadBounds was = BoundsFor(current, head.version, now);
+    const Version end(head.version.value() + 1);
+    auto hidden = ScanHiddenPrefix(db, head.id, was.min_version, Position(UINT64_MAX),
+                                   [&](const RecordedEvent& e) { return Hides(was, e); });
+    if (!hidden.ok()) return hidden.status();
+    const Version first_readable = std::min(hidden->end, end);
+    if (first_readable > Version(1)) {
+      next.truncate_before = std::max(*next.truncate_before, first_readable);
+    }
+    auto oldest = checkpoint::Oldest(db);
+    if (!oldest.ok()) return oldest.status();
+    // An empty name: every consumer is at the end, none is held.
+    if (!meta_options.force && !oldest->name.empty()) {
+      const ReadBounds will = BoundsFor(next, head.version, now);
+      auto held = ScanHiddenPrefix(db, head.id, first_readable, oldest->position,
+                                   [&](const RecordedEvent& e) { return Hides(will, e); });
+      if (!held.ok()) return held.status();
+      if (held->held) {
+        return Status::ConditionFailed(
+            "the metadata would hide version " + std::to_string(held->held->value()) +
+                " of stream '" + name + "' (position " +
+                std::to_string(held->held_position.value()) + "), which " + oldest->name +
+                " has not processed (its checkpoint is position " +
+                std::to_string(oldest->position.value()) + "); force hides it anyway",
+            held->held_position.value());
+      }
+    }
+  }
+  if (next.truncate_before->value() == 0) next.truncate_before.reset();
+  return WriteMetadata(db, writer, options, stream, next, /*tombstone=*/false);
 }
 
 }  // namespace evlog

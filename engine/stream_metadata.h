@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "db.h"
+#include "evlog/event_store.h"
 #include "evlog/options.h"
 #include "evlog/status.h"
 #include "evlog/types.h"
@@ -52,9 +53,11 @@ class Writer;
 Status WriteMetadata(Db& db, Writer& writer, const Options& options, std::string_view stream,
                      const StreamMetadata& metadata, bool tombstone);
 
-// Store::SetStreamMetadata: checks the name and that `metadata` is no hard
-// delete, then writes it. InvalidArgument for either.
+// Store::SetStreamMetadata: checks the name and the rules (no hard delete,
+// max_count >= 1, truncate_before never backwards), keeps hidden what the
+// current rules hide (raising truncate_before), refuses rules that hide
+// what a durable consumer has not processed unless `force`, then writes.
 Status SetStreamMetadata(Db& db, Writer& writer, const Options& options, std::string_view stream,
-                         const StreamMetadata& metadata);
+                         const StreamMetadata& metadata, const MetadataOptions& meta_options);
 
 }  // namespace evlog

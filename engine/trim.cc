@@ -108,8 +108,47 @@ Status LoadTruncations(const Db& db, TruncationTable* table) {
   return FromRocks(it->status());
 }
 
-Result<Version> TrimStream(Db& db, Writer& writer, const Options& store_options,
-                           std::string_view stream, const TrimOptions& options) {
+std::string_view TrimLimitName(TrimLimit limit) {
+  switch (limit) {
+    case TrimLimit::kNone:
+      return "none";
+    case TrimLimit::kNothingToTrim:
+      return "nothing_to_trim";
+    case TrimLimit::kNoSnapshot:
+      return "no_snapshot";
+    case TrimLimit::kSubscription:
+      return "subscription";
+    case TrimLimit::kRetention:
+      return "retention";
+  }
+  return "none";
+}
+
+Result<HiddenPrefix> ScanHiddenPrefix(const Db& db, uint64_t stream_id, Version from,
+                                      Position processed,
+                                      const std::function<bool(const RecordedEvent&)>& hidden) {
+  HiddenPrefix out{.end = Version(std::numeric_limits<uint64_t>::max())};
+  auto it = NewStreamIterator(db, stream_id, {.from = from});
+  for (; it->Valid(); it->Next()) {
+    const RecordedEvent& e = it->event();
+    if (!hidden(e)) {
+      out.end = e.version;
+      return out;
+    }
+    if (e.position > processed) {
+      out.end = e.version;
+      out.held = e.version;
+      out.held_position = e.position;
+      return out;
+    }
+    out.end = Version(e.version.value() + 1);
+  }
+  if (!it->status().ok()) return it->status();
+  return out;
+}
+
+Result<TrimResult> TrimStream(Db& db, Writer& writer, const Options& store_options,
+                              std::string_view stream, const TrimOptions& options) {
   StreamHead head;
   if (Status s = LoadStreamHead(db, rocksdb::ReadOptions(), stream, &head); !s.ok()) return s;
   if (head.version.value() == 0) {
@@ -117,14 +156,25 @@ Result<Version> TrimStream(Db& db, Writer& writer, const Options& store_options,
   }
   StreamMetadata metadata;
   if (Status s = LoadMetadata(db, stream, &metadata); !s.ok()) return s;
-  const Version current = metadata.truncate_before.value_or(Version(1));
-  Version target = options.before.value_or(Version(head.version.value() + 1));
+  // The first version the stream's rules let anyone read.
+  const Version current = std::max(Version(1), RuleFor(metadata, head.version).keep_from);
+  const Version end(head.version.value() + 1);
+  Version target = std::min(options.before.value_or(end), end);
+  TrimResult result{.first_kept = current};
+  if (target <= current) {
+    result.limit = TrimLimit::kNothingToTrim;
+    return result;
+  }
+  auto stop = [&](Version at, TrimLimit why) {
+    if (at >= target) return;
+    target = at;
+    result.limit = why;
+  };
   if (options.require_snapshot) {
     auto snapshot = LoadSnapshot(db, stream);
     if (!snapshot.ok()) return snapshot.status();
-    Version covered =
-        snapshot->has_value() ? Version((*snapshot)->version.value() + 1) : Version(1);
-    target = std::min(target, covered);
+    stop(snapshot->has_value() ? Version((*snapshot)->version.value() + 1) : Version(1),
+         TrimLimit::kNoSnapshot);
   }
   // Never past what a durable consumer still has to process, nor younger
   // than the retention window.
@@ -134,22 +184,26 @@ Result<Version> TrimStream(Db& db, Writer& writer, const Options& store_options,
       options.retention_seconds == 0
           ? std::numeric_limits<int64_t>::max()
           : WallMicros() - static_cast<int64_t>(options.retention_seconds) * 1'000'000;
-  auto it = NewStreamIterator(db, head.id, {.from = current});
-  for (; it->Valid() && it->event().version < target; it->Next()) {
-    if (it->event().position > *oldest || it->event().timestamp_us >= keep_after_us) {
-      target = it->event().version;
-      break;
-    }
+  auto prefix = ScanHiddenPrefix(
+      db, head.id, current, oldest->position,
+      [&](const RecordedEvent& e) { return e.version < target && e.timestamp_us < keep_after_us; });
+  if (!prefix.ok()) return prefix.status();
+  if (prefix->held) {
+    stop(*prefix->held, TrimLimit::kSubscription);
+    if (result.limit == TrimLimit::kSubscription) result.held_by = oldest->name;
+  } else {
+    stop(prefix->end, TrimLimit::kRetention);
   }
-  if (!it->status().ok()) return it->status();
-  if (target <= current) return current;
+  if (target <= current) return result;
   metadata.truncate_before = target;
   if (Status s = WriteMetadata(db, writer, store_options, stream, metadata, /*tombstone=*/false);
       !s.ok()) {
     return s;
   }
   if (Status s = RaiseTrimHorizon(db, head.id, Version(target.value() - 1)); !s.ok()) return s;
-  return target;
+  result.first_kept = target;
+  result.removed = target.value() - current.value();
+  return result;
 }
 
 Status DeleteStream(Db& db, Writer& writer, const Options& store_options, std::string_view stream,

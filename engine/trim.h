@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <shared_mutex>
 #include <string>
@@ -78,13 +79,32 @@ Status LoadTruncations(const Db& db, TruncationTable* table);
 
 class Writer;
 
-// The trim policy of Store::TrimStream: moves `stream`'s truncate point up
-// to options.before, never past its newest snapshot (if required), the
-// oldest durable checkpoint (checkpoint::Oldest) or the retention window,
-// and raises the trim horizon. Returns the new first readable version.
-// NotFound if the stream has no events.
-Result<Version> TrimStream(Db& db, Writer& writer, const Options& store_options,
-                           std::string_view stream, const TrimOptions& options);
+// A prefix of a stream that a trim or a metadata rule would hide.
+struct HiddenPrefix {
+  // The first version of the scan that stays readable: the last hidden
+  // one + 1 if the scan reached the stream's end, the largest version if it
+  // found no event at all.
+  Version end;
+  // The first hidden event a durable consumer has not processed, if any.
+  std::optional<Version> held;
+  Position held_position;
+};
+
+// The one check that retention never hides what a durable subscription or
+// view still has to process: walks the stream with id `stream_id` from
+// version `from` while `hidden` says an event would be hidden, and stops at
+// the first whose position is past `processed` (checkpoint::Oldest). Trims
+// stop there; metadata rules that reach it are refused.
+Result<HiddenPrefix> ScanHiddenPrefix(const Db& db, uint64_t stream_id, Version from,
+                                      Position processed,
+                                      const std::function<bool(const RecordedEvent&)>& hidden);
+
+// The trim policy of Store::Trim: moves `stream`'s truncate point up to
+// options.before, never past its newest snapshot (if required), the oldest
+// durable checkpoint (checkpoint::Oldest) or the retention window, and
+// raises the trim horizon. NotFound if the stream has no events.
+Result<TrimResult> TrimStream(Db& db, Writer& writer, const Options& store_options,
+                              std::string_view stream, const TrimOptions& options);
 
 // Store::DeleteStream: soft (truncate past the end) or hard (tombstone),
 // and raises the trim horizon. NotFound for a soft delete of a stream with

@@ -163,9 +163,11 @@ class Client final : public EventStore {
   Result<std::vector<StreamInfo>> ListStreams(const ListStreamsOptions& options = {}) override;
   Result<StoreStats> Stats() override;
   Result<StreamMetadata> GetStreamMetadata(std::string_view stream) override;
-  Status SetStreamMetadata(std::string_view stream, const StreamMetadata& metadata) override;
+  Status SetStreamMetadata(std::string_view stream, const StreamMetadata& metadata,
+                           const MetadataOptions& options = {}) override;
   Status DeleteStream(std::string_view stream, bool hard = false) override;
   Result<Version> TrimStream(std::string_view stream, const TrimOptions& options = {}) override;
+  Result<TrimResult> Trim(std::string_view stream, const TrimOptions& options = {}) override;
   Status SaveSnapshot(std::string_view stream, Version version, std::string_view state) override;
   Result<std::optional<Snapshot>> LoadSnapshot(std::string_view stream) override;
   Result<std::optional<std::string>> ViewGet(std::string_view view,

@@ -284,9 +284,10 @@ Result<StreamMetadata> Client::GetStreamMetadata(std::string_view stream) {
       rep_->CallSync(server::GetStreamMetadataRequest{std::string(stream)}));
 }
 
-Status Client::SetStreamMetadata(std::string_view stream, const StreamMetadata& metadata) {
+Status Client::SetStreamMetadata(std::string_view stream, const StreamMetadata& metadata,
+                                 const MetadataOptions& options) {
   return DoneStatus(
-      rep_->CallSync(server::SetStreamMetadataRequest{std::string(stream), metadata}));
+      rep_->CallSync(server::SetStreamMetadataRequest{std::string(stream), metadata, options}));
 }
 
 Status Client::DeleteStream(std::string_view stream, bool hard) {
@@ -295,6 +296,10 @@ Status Client::DeleteStream(std::string_view stream, bool hard) {
 
 Result<Version> Client::TrimStream(std::string_view stream, const TrimOptions& options) {
   return Expect<Version>(rep_->CallSync(server::TrimStreamRequest{std::string(stream), options}));
+}
+
+Result<TrimResult> Client::Trim(std::string_view stream, const TrimOptions& options) {
+  return Expect<TrimResult>(rep_->CallSync(server::TrimRequest{std::string(stream), options}));
 }
 
 Status Client::SaveSnapshot(std::string_view stream, Version version, std::string_view state) {

@@ -140,7 +140,7 @@ std::string Dispatcher::Read(Request request, size_t max_bytes) {
       return m.ok() ? EncodeStreamMetadata(id, m.value()) : EncodeError(id, m.status());
     }
     std::string operator()(SetStreamMetadataRequest& r) {
-      return Done(d.store_.SetStreamMetadata(r.stream, r.metadata));
+      return Done(d.store_.SetStreamMetadata(r.stream, r.metadata, r.options));
     }
     std::string operator()(DeleteStreamRequest& r) {
       return Done(d.store_.DeleteStream(r.stream, r.hard));
@@ -148,6 +148,10 @@ std::string Dispatcher::Read(Request request, size_t max_bytes) {
     std::string operator()(TrimStreamRequest& r) {
       Result<Version> v = d.store_.TrimStream(r.stream, r.options);
       return v.ok() ? EncodeStreamVersion(id, v.value()) : EncodeError(id, v.status());
+    }
+    std::string operator()(TrimRequest& r) {
+      Result<TrimResult> t = d.store_.Trim(r.stream, r.options);
+      return t.ok() ? EncodeTrimResult(id, t.value()) : EncodeError(id, t.status());
     }
     std::string operator()(LoadSnapshotRequest& r) {
       Result<std::optional<Snapshot>> s = d.store_.LoadSnapshot(r.stream);

@@ -139,7 +139,8 @@ std::variant<Request, ProtocolError> DecodeRequest(std::span<const uint8_t> mess
       return WithBody(out, GetStreamMetadataRequest{Str(m->body_as_GetStreamMetadata()->stream())});
     case fb::Body::SetStreamMetadata: {
       const fb::SetStreamMetadata* r = m->body_as_SetStreamMetadata();
-      return WithBody(out, SetStreamMetadataRequest{Str(r->stream()), FromWire(r->metadata())});
+      return WithBody(out, SetStreamMetadataRequest{
+                               Str(r->stream()), FromWire(r->metadata()), {.force = r->force()}});
     }
     case fb::Body::DeleteStream: {
       const fb::DeleteStream* r = m->body_as_DeleteStream();
@@ -148,6 +149,14 @@ std::variant<Request, ProtocolError> DecodeRequest(std::span<const uint8_t> mess
     case fb::Body::TrimStream: {
       const fb::TrimStream* r = m->body_as_TrimStream();
       TrimStreamRequest t{Str(r->stream()), {}};
+      if (r->before() != 0) t.options.before = Version(r->before());
+      t.options.retention_seconds = r->retention_seconds();
+      t.options.require_snapshot = r->require_snapshot();
+      return WithBody(out, std::move(t));
+    }
+    case fb::Body::Trim: {
+      const fb::Trim* r = m->body_as_Trim();
+      TrimRequest t{Str(r->stream()), {}};
       if (r->before() != 0) t.options.before = Version(r->before());
       t.options.retention_seconds = r->retention_seconds();
       t.options.require_snapshot = r->require_snapshot();
@@ -336,7 +345,7 @@ std::string EncodeRequest(const Request& request) {
       const auto stream = b.CreateString(r.stream);
       const auto metadata = ToWire(b, r.metadata);
       return {fb::Body::SetStreamMetadata,
-              fb::CreateSetStreamMetadata(b, stream, metadata).Union()};
+              fb::CreateSetStreamMetadata(b, stream, metadata, r.options.force).Union()};
     }
     std::pair<fb::Body, Offset<void>> operator()(const DeleteStreamRequest& r) {
       return {fb::Body::DeleteStream,
@@ -347,6 +356,13 @@ std::string EncodeRequest(const Request& request) {
               fb::CreateTrimStreamDirect(b, r.stream.c_str(),
                                          r.options.before ? r.options.before->value() : 0,
                                          r.options.retention_seconds, r.options.require_snapshot)
+                  .Union()};
+    }
+    std::pair<fb::Body, Offset<void>> operator()(const TrimRequest& r) {
+      return {fb::Body::Trim,
+              fb::CreateTrimDirect(b, r.stream.c_str(),
+                                   r.options.before ? r.options.before->value() : 0,
+                                   r.options.retention_seconds, r.options.require_snapshot)
                   .Union()};
     }
     std::pair<fb::Body, Offset<void>> operator()(const LoadSnapshotRequest& r) {

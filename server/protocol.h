@@ -73,12 +73,18 @@ struct GetStreamMetadataRequest {
 struct SetStreamMetadataRequest {
   std::string stream;
   StreamMetadata metadata;
+  MetadataOptions options;
 };
 struct DeleteStreamRequest {
   std::string stream;
   bool hard = false;
 };
 struct TrimStreamRequest {
+  std::string stream;
+  TrimOptions options;
+};
+// Store::Trim; answered by a TrimResult (TrimOk).
+struct TrimRequest {
   std::string stream;
   TrimOptions options;
 };
@@ -169,7 +175,8 @@ using RequestBody =
                  ViewRebuildRequest, GetViewProgressRequest, ListSubscriptionsRequest,
                  ListParkedRequest, ReplayParkedRequest, SubscribeRequest, CreditRequest,
                  UnsubscribeRequest, ViewWaitRequest, VerifyRequest, BackupRequest,
-                 GetCheckpointRequest, SetCheckpointRequest, CompactRequest, ReadQueryRequest>;
+                 GetCheckpointRequest, SetCheckpointRequest, CompactRequest, ReadQueryRequest,
+                 TrimRequest>;
 
 // One message of a session: a request, or a response paired with its
 // request by request_id.
@@ -269,7 +276,7 @@ using ResponseBody =
                  Version, StatsResponse, StreamMetadata, DoneResponse, SnapshotResponse,
                  ViewValueResponse, ViewRowsResponse, Store::ViewProgress, SubscriptionsResponse,
                  ParkedResponse, CountResponse, SubscribedResponse, SubscriptionEventsResponse,
-                 VerifyReport, BackupInfo, Position, QueryResultResponse>;
+                 VerifyReport, BackupInfo, Position, QueryResultResponse, TrimResult>;
 
 using Response = Message<ResponseBody>;
 
@@ -309,6 +316,7 @@ std::string EncodeParked(uint64_t request_id, const ParkedResponse& parked);
 std::string EncodeCount(uint64_t request_id, uint64_t count);
 std::string EncodeBackupOk(uint64_t request_id, const BackupInfo& info);
 std::string EncodeCheckpoint(uint64_t request_id, Position position);
+std::string EncodeTrimResult(uint64_t request_id, const TrimResult& result);
 std::string EncodeSubscribed(uint64_t request_id, Position position);
 // REQUIRES: !batch.events.empty()
 std::string EncodeSubscriptionEvents(uint64_t subscription, const FeedBatch& batch);

@@ -278,6 +278,17 @@ std::variant<Response, ProtocolError> DecodeResponse(std::span<const uint8_t> me
       return WithBody(out, CountResponse{m->body_as_Count()->count()});
     case fb::Body::CheckpointOk:
       return WithBody(out, Position(m->body_as_CheckpointOk()->position()));
+    case fb::Body::TrimOk: {
+      const fb::TrimOk* t = m->body_as_TrimOk();
+      // A limit this build does not know reads as none.
+      const auto limit = t->limit() <= static_cast<uint8_t>(TrimLimit::kRetention)
+                             ? static_cast<TrimLimit>(t->limit())
+                             : TrimLimit::kNone;
+      return WithBody(out, TrimResult{.first_kept = Version(t->first_kept()),
+                                      .removed = t->removed(),
+                                      .limit = limit,
+                                      .held_by = Str(t->held_by())});
+    }
     case fb::Body::BackupOk: {
       const fb::BackupOk* k = m->body_as_BackupOk();
       return WithBody(out, BackupInfo{Position(k->position()), k->files(), k->bytes()});
@@ -481,6 +492,15 @@ std::string EncodeBackupOk(uint64_t request_id, const BackupInfo& info) {
   FlatBufferBuilder b(64);
   return FinishFrame(b, request_id, fb::Body::BackupOk,
                      fb::CreateBackupOk(b, info.position.value(), info.files, info.bytes).Union());
+}
+
+std::string EncodeTrimResult(uint64_t request_id, const TrimResult& result) {
+  FlatBufferBuilder b(128);
+  return FinishFrame(
+      b, request_id, fb::Body::TrimOk,
+      fb::CreateTrimOkDirect(b, result.first_kept.value(), result.removed,
+                             static_cast<uint8_t>(result.limit), result.held_by.c_str())
+          .Union());
 }
 
 std::string EncodeCheckpoint(uint64_t request_id, Position position) {

@@ -79,6 +79,11 @@ struct MetadataArgs {
   std::optional<uint64_t> max_count;
   std::optional<uint64_t> max_age;
   std::optional<uint64_t> truncate_before;
+  // Rules to unset: "max-count", "max-age" ("truncate-before" is refused:
+  // it only moves forward).
+  std::vector<std::string> clear;
+  // Apply rules that hide events a durable subscription has not processed.
+  bool force = false;
 };
 
 int RunAppend(const Target& target, const AppendArgs& args, std::istream& in);

@@ -195,6 +195,14 @@ int main(int argc, char** argv) {
       ->check(kUnsigned);
   metadata_cmd->add_option("--truncate-before", metadata.truncate_before, "Hide versions before V")
       ->check(kUnsigned);
+  metadata_cmd
+      ->add_option("--clear", metadata.clear,
+                   "Unset a rule: max-count or max-age (repeatable); what it hid stays hidden")
+      ->check(CLI::IsMember({"max-count", "max-age", "truncate-before"}))
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  metadata_cmd->add_flag("--force", metadata.force,
+                         "Apply rules that hide events a durable subscription has not processed");
   bool hard = false;
   auto* delete_cmd = app.add_subcommand("delete", "Delete a stream (soft; --hard: forever)");
   delete_cmd->add_option("stream", stream_arg, "Stream name")->required();

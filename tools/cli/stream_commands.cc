@@ -26,6 +26,29 @@ Json MetadataToJson(const std::string& stream, const StreamMetadata& m) {
   return j;
 }
 
+// Why a trim removed nothing, as the error `evlog trim` exits with
+// (condition_failed, exit 3).
+Status NothingTrimmed(const std::string& stream, uint64_t before, const TrimResult& r) {
+  const std::string first = std::to_string(r.first_kept.value());
+  const std::string prefix = "nothing trimmed from stream '" + stream + "': ";
+  switch (r.limit) {
+    case TrimLimit::kNoSnapshot:
+      return Status::ConditionFailed(prefix + "no snapshot covers version " + first +
+                                     " (trim keeps what the newest snapshot does not cover)");
+    case TrimLimit::kSubscription:
+      return Status::ConditionFailed(prefix + "held by " + r.held_by +
+                                     ", which has not processed version " + first);
+    case TrimLimit::kRetention:
+      return Status::ConditionFailed(prefix + "version " + first +
+                                     " is within the retention window");
+    case TrimLimit::kNothingToTrim:
+    case TrimLimit::kNone:
+      break;
+  }
+  return Status::ConditionFailed(prefix + "nothing to trim: its first readable version is " +
+                                 first + ", not below --before " + std::to_string(before));
+}
+
 }  // namespace
 
 int RunSnapshot(const Target& target, const std::string& stream) {
@@ -47,18 +70,36 @@ int RunSnapshot(const Target& target, const std::string& stream) {
 
 int RunTrim(const Target& target, const std::string& stream, uint64_t before) {
   return WithStore(target, OpenMode::kWrite, [&](EventStore& store) {
-    auto first = store.TrimStream(stream, {.before = Version(before)});
-    if (!first.ok()) return ReportError(first.status());
+    auto trimmed = store.Trim(stream, {.before = Version(before)});
+    if (!trimmed.ok()) return ReportError(trimmed.status());
+    // Removing nothing is a failure a script can branch on (exit 3).
+    if (trimmed->removed == 0) return ReportError(NothingTrimmed(stream, before, *trimmed));
     Json j;
     j["stream"] = stream;
-    j["truncate_before"] = first->value();
+    j["truncate_before"] = trimmed->first_kept.value();
+    j["removed"] = trimmed->removed;
+    j["stopped_by"] = TrimLimitName(trimmed->limit);
+    j["held_by"] = trimmed->held_by.empty() ? Json(nullptr) : Json(trimmed->held_by);
     std::cout << Dump(j) << std::endl;
     return kExitOk;
   });
 }
 
 int RunMetadata(const Target& target, const std::string& stream, const MetadataArgs& args) {
-  const bool change = args.max_count || args.max_age || args.truncate_before;
+  auto clears = [&](std::string_view rule) {
+    return std::find(args.clear.begin(), args.clear.end(), rule) != args.clear.end();
+  };
+  if ((args.max_count && clears("max-count")) || (args.max_age && clears("max-age")) ||
+      (args.truncate_before && clears("truncate-before"))) {
+    return ReportUsage("a rule cannot be both set and cleared");
+  }
+  if (clears("truncate-before")) {
+    return ReportError(Status::InvalidArgument(
+        "truncate_before only moves forward: it cannot be cleared (events it hid may be "
+        "reclaimed already)"));
+  }
+  const bool change = args.max_count || args.max_age || args.truncate_before || !args.clear.empty();
+  if (args.force && !change) return ReportUsage("--force needs a change to the metadata");
   return WithStore(target, change ? OpenMode::kWrite : OpenMode::kRead, [&](EventStore& store) {
     auto metadata = store.GetStreamMetadata(stream);
     if (!metadata.ok()) return ReportError(metadata.status());
@@ -66,7 +107,14 @@ int RunMetadata(const Target& target, const std::string& stream, const MetadataA
       if (args.max_count) metadata->max_count = *args.max_count;
       if (args.max_age) metadata->max_age_seconds = *args.max_age;
       if (args.truncate_before) metadata->truncate_before = Version(*args.truncate_before);
-      if (Status s = store.SetStreamMetadata(stream, *metadata); !s.ok()) return ReportError(s);
+      if (clears("max-count")) metadata->max_count.reset();
+      if (clears("max-age")) metadata->max_age_seconds.reset();
+      if (Status s = store.SetStreamMetadata(stream, *metadata, {.force = args.force}); !s.ok()) {
+        return ReportError(s);
+      }
+      // What the store made of it (truncate_before may have moved up).
+      metadata = store.GetStreamMetadata(stream);
+      if (!metadata.ok()) return ReportError(metadata.status());
     }
     std::cout << Dump(MetadataToJson(stream, *metadata)) << std::endl;
     return kExitOk;

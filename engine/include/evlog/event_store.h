@@ -105,6 +105,43 @@ struct TrimOptions {
   bool require_snapshot = true;
 };
 
+// What stopped a trim before the version it was asked to reach.
+enum class TrimLimit : uint8_t {
+  // Nothing: it reached options.before (or the stream's end).
+  kNone = 0,
+  // Nothing to trim: options.before is at or below the first readable
+  // version.
+  kNothingToTrim,
+  // require_snapshot, and the stream's newest snapshot (if any) covers less.
+  kNoSnapshot,
+  // A durable subscription or view has not processed the next event
+  // (TrimResult::held_by names it).
+  kSubscription,
+  // The next event is younger than options.retention_seconds.
+  kRetention,
+};
+
+// What a trim did, and why it stopped where it did.
+struct TrimResult {
+  // The stream's first readable version after the trim.
+  Version first_kept;
+  // Versions this trim hid; 0 when it removed nothing (`limit` says why).
+  uint64_t removed = 0;
+  TrimLimit limit = TrimLimit::kNone;
+  // With kSubscription: "subscription 'NAME'" or "view 'NAME'".
+  std::string held_by;
+};
+
+// A stable snake_case name of `limit` ("nothing_to_trim", "no_snapshot",
+// "subscription", "retention"; "none").
+std::string_view TrimLimitName(TrimLimit limit);
+
+struct MetadataOptions {
+  // Apply a rule even if it hides events a durable subscription or view has
+  // not processed yet (they skip them). Default: such a change is refused.
+  bool force = false;
+};
+
 struct StoreStats {
   // Events ever appended: the last position, since positions are gapless.
   // Trimmed, deleted and expired events are counted; they are not
@@ -313,10 +350,18 @@ class EventStore {
   // Errors: InvalidArgument for a bad name; Corruption or IOError.
   virtual Result<StreamMetadata> GetStreamMetadata(std::string_view stream) = 0;
 
-  // Sets the metadata of `stream`; reads honour it at once. Errors:
-  // InvalidArgument for a reserved name or hard_deleted (use DeleteStream);
-  // ReadOnly on a read-only store; IOError.
-  virtual Status SetStreamMetadata(std::string_view stream, const StreamMetadata& metadata) = 0;
+  // Sets the metadata of `stream`; reads honour it at once. What the
+  // current rules hide stays hidden (so reads never depend on when
+  // compaction ran): a truncate_before not given keeps the current one, and
+  // relaxing or clearing max_count or max_age_seconds raises
+  // truncate_before past the events they hid. Errors: InvalidArgument for a
+  // reserved name, hard_deleted (use DeleteStream), max_count 0, or a
+  // truncate_before below the current one; ConditionFailed (its
+  // conflicting_position the event) if the rules would hide an event a
+  // durable subscription or view has not processed, unless options.force;
+  // StreamDeleted for a hard-deleted stream; ReadOnly; IOError.
+  virtual Status SetStreamMetadata(std::string_view stream, const StreamMetadata& metadata,
+                                   const MetadataOptions& options = {}) = 0;
 
   // Soft delete: the stream reads as not found until new events arrive,
   // whose versions continue. Hard delete: not found, and any later append
@@ -328,6 +373,11 @@ class EventStore {
   // new first readable version. Errors: NotFound if the stream has no
   // events; InvalidArgument for a reserved name; ReadOnly; IOError.
   virtual Result<Version> TrimStream(std::string_view stream, const TrimOptions& options = {}) = 0;
+
+  // TrimStream, reporting how many versions it removed and what stopped it
+  // (a trim that removes nothing is no error: result.limit says why).
+  // Errors: those of TrimStream.
+  virtual Result<TrimResult> Trim(std::string_view stream, const TrimOptions& options = {}) = 0;
 
   // ---- Snapshots -----------------------------------------------------------
 

@@ -13,8 +13,8 @@
 //   WrongExpectedVersion  optimistic concurrency: the stream is not at the
 //                         version the append expected. actual_version() says
 //                         where it is. Retry: reload the state and decide again.
-//   ConditionFailed       an append condition matched an event committed after
-//                         the condition's position. Retry: re-read and decide.
+//   ConditionFailed       an append condition matched a later event, or a rule would
+//                         hide what a durable consumer has not processed. Retry: re-read, decide.
 //   IdempotencyConflict   some, not all, of an append's event ids were already
 //                         committed, or an id was reused for a different
 //                         stream. Retry: no; it is a client bug.
@@ -146,8 +146,8 @@ class [[nodiscard]] Status {
   // version. Empty / nullopt for every other code.
   const std::string& stream() const { return stream_; }
   std::optional<uint64_t> actual_version() const { return actual_version_; }
-  // For ConditionFailed from the engine: the position of the first event
-  // that matched the condition. nullopt for every other code (and for a
+  // For ConditionFailed from the engine: the first event that matched the
+  // condition (or a refused rule would hide). nullopt for every other code (and for a
   // ConditionFailed that came through a remote Client).
   std::optional<uint64_t> conflicting_position() const { return conflicting_position_; }
 

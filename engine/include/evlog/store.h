@@ -201,9 +201,12 @@ class Store final : public EventStore {
   Result<std::unique_ptr<Snapshotter>> StartSnapshots(SnapshotPolicy policy);
 
   // Sets the metadata of `stream` (see StreamMetadata); reads honour it at
-  // once. The change is an event in "$meta-<stream>". Errors:
-  // InvalidArgument for a reserved name or hard_deleted (use DeleteStream).
-  Status SetStreamMetadata(std::string_view stream, const StreamMetadata& metadata) override;
+  // once. The change is an event in "$meta-<stream>". truncate_before only
+  // moves forward, max_count is at least 1, and a rule that would hide
+  // events a durable subscription or view has not processed is refused
+  // unless options.force (see EventStore::SetStreamMetadata).
+  Status SetStreamMetadata(std::string_view stream, const StreamMetadata& metadata,
+                           const MetadataOptions& options = {}) override;
 
   // The current metadata of `stream` (defaults if it has none).
   Result<StreamMetadata> GetStreamMetadata(std::string_view stream) override;
@@ -220,6 +223,9 @@ class Store final : public EventStore {
   // Returns the stream's new first readable version. NotFound if the stream
   // has no events.
   Result<Version> TrimStream(std::string_view stream, const TrimOptions& options = {}) override;
+
+  // TrimStream, with how many versions it removed and what stopped it.
+  Result<TrimResult> Trim(std::string_view stream, const TrimOptions& options = {}) override;
 
   // Compacts every column family now, reclaiming the bytes of trimmed,
   // deleted and expired data (RocksDB otherwise does it in the background
