@@ -24,6 +24,8 @@ class CliSystem : public CliFormTest {
   std::vector<std::string> FollowUntil(const std::vector<std::string>& args,
                                        const std::string& until) {
     std::vector<std::string> seen;
+    // Before the follower's start: a stream to set metadata on.
+    EXPECT_EQ(Evlog({"append", "live-1", "--type", "Live", "--data", "0"}).exit_code, 0);
     auto child = testutil::CliProcess::Start(ArgvWithDb(args));
     EXPECT_NE(child, nullptr);
     if (child == nullptr) return seen;
