@@ -221,6 +221,7 @@ TEST_F(KafkaTest, SystemStreamsStayOutOfTheTopicAndTheCheckpointPassesThem) {
   Running run(*store_, Options(), Source());
   ASSERT_OK(run.source().WaitFor(Position(4), kWait));
   ASSERT_OK(run.Stop());
+  EXPECT_EQ(run.connector().delivered_events(), 2u);
   std::vector<KafkaMessage> msgs = kafka_.ReadAll(2);
   std::set<uint64_t> positions;
   for (const KafkaMessage& m : msgs) positions.insert(m.position());
