@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "reader.h"
+#include "request.h"
 
 namespace evlog {
 
@@ -27,6 +28,7 @@ struct ChangeFeed::Rep {
   }
 
   bool Matches(const RecordedEvent& e) const {
+    if (!options.include_system && IsSystemStream(e.stream)) return false;
     if (!options.stream_prefix.empty() && !e.stream.starts_with(options.stream_prefix)) {
       return false;
     }

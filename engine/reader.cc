@@ -67,6 +67,7 @@ class IteratorBase : public EventIterator {
   }
 
   bool Shown() {
+    if (hide_system_ && IsSystemStream(event_.stream)) return false;
     if (min_timestamp_us_ != 0 && event_.timestamp_us < min_timestamp_us_) return false;
     if (!visibility_) return true;
     Status error;
@@ -82,6 +83,8 @@ class IteratorBase : public EventIterator {
   std::unique_ptr<Visibility> visibility_;
   // Stream reads: events older than this are hidden (max age).
   int64_t min_timestamp_us_ = 0;
+  // Global reads without ReadAllOptions::include_system.
+  bool hide_system_ = false;
 
   // Decodes `bytes` into event_ and checks it matches where it was found.
   // Sets valid_ (and status_ on failure).
@@ -194,6 +197,7 @@ class LogIterator : public IteratorBase {
     read_options_.snapshot = snapshot_.get();
     it_.reset(db.db->NewIterator(read_options_, db.cf(Db::kLog)));
     if (db.has_metadata.load()) visibility_ = std::make_unique<Visibility>(db);
+    hide_system_ = !options.include_system;
     it_->Seek(keys::LogKey(options.from));
     Settle();
   }
@@ -261,6 +265,7 @@ class IndexIterator : public IteratorBase {
     ro.iterate_upper_bound = &upper_slice_;
     it_.reset(db.db->NewIterator(ro, db.cf(family)));
     if (db.has_metadata.load()) visibility_ = std::make_unique<Visibility>(db);
+    hide_system_ = !options.include_system;
     it_->Seek(keys::IndexKey(name, options.from));
     Settle();
   }
@@ -395,6 +400,7 @@ Result<std::vector<StreamInfo>> ListStreams(const Db& db, const ListStreamsOptio
   for (; it->Valid() && out.size() < options.max_count; it->Next()) {
     std::string_view name = it->key().ToStringView();
     if (!options.start_after.empty() && name == options.start_after) continue;
+    if (!options.include_system && IsSystemStream(name)) continue;
     if (!category.empty() && name != category && !name.starts_with(prefix)) {
       if (!name.starts_with(category) || name > prefix) break;
       continue;

@@ -48,4 +48,9 @@ Status ValidateQuery(const Options& options, const Query& query);
 // `allow_reserved`) not starting with '$'.
 Status ValidateStreamName(std::string_view name, size_t max_bytes, bool allow_reserved = false);
 
+// True for the streams the engine itself writes ('$'-prefixed: "$meta-x",
+// "$parked-x"): the one rule that include_system (ReadAllOptions,
+// ChangeFeedOptions, ListStreamsOptions) filters on.
+inline bool IsSystemStream(std::string_view name) { return name.starts_with('$'); }
+
 }  // namespace evlog

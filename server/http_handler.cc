@@ -318,10 +318,14 @@ HttpResponse HttpHandler::ReadStream(const std::string& stream, const HttpTarget
 }
 
 HttpResponse HttpHandler::ReadAll(const HttpTarget& target) {
-  if (auto bad = CheckParams(target, {"from", "count", "category", "type"})) return std::move(*bad);
+  if (auto bad = CheckParams(target, {"from", "count", "category", "type", "system"})) {
+    return std::move(*bad);
+  }
   Result<PageParams> params = ParsePageParams(target);
   if (!params.ok()) return Bad(params.status());
-  ReadAllOptions options;
+  Result<bool> system = ParseSystemParam(target);
+  if (!system.ok()) return Bad(system.status());
+  ReadAllOptions options{.include_system = *system};
   if (params->from) options.from = Position(*params->from);
   options.max_count = OneMore(params->count);
   options.category = std::string(target.Get("category").value_or(""));
@@ -329,13 +333,18 @@ HttpResponse HttpHandler::ReadAll(const HttpTarget& target) {
   if (!options.category.empty() && !options.event_type.empty()) {
     return Bad(Status::InvalidArgument("give category or type, not both"));
   }
+  // A read that ends has passed every event up to here, filtered out or not.
+  const uint64_t head = dispatcher_.store().LastPosition().value();
   Result<EventsPage> page =
       ReadPage(dispatcher_.store().ReadAll(options), params->count, dispatcher_.options());
   if (!page.ok()) return Bad(page.status());
   json::ObjectText j;
   j.Raw("events", page->events).Bool("truncated", page->truncated);
-  // Where the next page starts.
-  j.Number("next", page->last.value() == 0 ? options.from.value() : page->last.value() + 1);
+  // Where the next page starts: past hidden events too, so a poller of a
+  // filtered read never reads them again.
+  uint64_t next = page->last.value() == 0 ? options.from.value() : page->last.value() + 1;
+  if (!page->truncated) next = std::max(next, head + 1);
+  j.Number("next", next);
   return HttpJson(http::status::ok, j.Finish());
 }
 
@@ -384,8 +393,12 @@ HttpResponse HttpHandler::Query(const HttpTarget& target, std::optional<std::str
 }
 
 HttpResponse HttpHandler::ListStreams(const HttpTarget& target) {
-  if (auto bad = CheckParams(target, {"category", "after", "count"})) return std::move(*bad);
-  ListStreamsOptions options;
+  if (auto bad = CheckParams(target, {"category", "after", "count", "system"})) {
+    return std::move(*bad);
+  }
+  Result<bool> system = ParseSystemParam(target);
+  if (!system.ok()) return Bad(system.status());
+  ListStreamsOptions options{.include_system = *system};
   options.category = std::string(target.Get("category").value_or(""));
   options.start_after = std::string(target.Get("after").value_or(""));
   Result<size_t> count = CountParam(target);
@@ -437,13 +450,16 @@ HttpResponse HttpHandler::Metrics(const HttpTarget& target) {
 }
 
 HttpAnswer HttpHandler::Subscribe(const HttpTarget& target, std::string_view last_event_id) {
-  if (auto bad = CheckParams(target, {"from", "category", "type", "prefix"})) {
+  if (auto bad = CheckParams(target, {"from", "category", "type", "prefix", "system"})) {
     return std::move(*bad);
   }
+  Result<bool> system = ParseSystemParam(target);
+  if (!system.ok()) return Bad(system.status());
   ChangeFeedOptions options{.start = FeedStart::Latest(),
                             .category = std::string(target.Get("category").value_or("")),
                             .stream_prefix = std::string(target.Get("prefix").value_or("")),
                             .event_type = std::string(target.Get("type").value_or("")),
+                            .include_system = *system,
                             .max_batch_events = sse_batch_events_,
                             .max_batch_bytes = sse_batch_bytes_};
   if (!last_event_id.empty()) {

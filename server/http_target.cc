@@ -100,6 +100,13 @@ Result<uint64_t> ParseUnsigned(std::string_view text, std::string_view what) {
   return json::ParseUnsigned(text, what);
 }
 
+Result<bool> ParseSystemParam(const HttpTarget& target) {
+  std::optional<std::string_view> v = target.Get("system");
+  if (!v || *v == "false") return false;
+  if (*v == "true") return true;
+  return Status::InvalidArgument("system must be true or false, got '" + std::string(*v) + "'");
+}
+
 namespace {
 
 // `text` without the spaces and tabs around it (a header's optional

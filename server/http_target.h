@@ -40,6 +40,11 @@ Status PercentDecode(std::string_view text, bool plus_is_space, std::string* out
 // naming `what`, otherwise.
 Result<uint64_t> ParseUnsigned(std::string_view text, std::string_view what);
 
+// ?system=: "true" shows system streams ('$'-prefixed) to a read-all, a
+// stream listing or a subscription, "false" (as when absent) hides them.
+// InvalidArgument for any other value.
+Result<bool> ParseSystemParam(const HttpTarget& target);
+
 // An If-Match header: a version number, the same in double quotes (an
 // entity tag, as the ETag of a write or read gives it), or "*" (the stream
 // must exist).

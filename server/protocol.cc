@@ -123,13 +123,15 @@ std::variant<Request, ProtocolError> DecodeRequest(std::span<const uint8_t> mess
       return WithBody(out, ReadAllRequest{{.from = Position(r->from_position()),
                                            .max_count = CountOrMax(r->max_count()),
                                            .category = Str(r->category()),
-                                           .event_type = Str(r->event_type())}});
+                                           .event_type = Str(r->event_type()),
+                                           .include_system = r->include_system()}});
     }
     case fb::Body::ListStreams: {
       const fb::ListStreams* l = m->body_as_ListStreams();
       return WithBody(out, ListStreamsRequest{{.category = Str(l->category()),
                                                .start_after = Str(l->start_after()),
-                                               .max_count = CountOrMax(l->max_count())}});
+                                               .max_count = CountOrMax(l->max_count()),
+                                               .include_system = l->include_system()}});
     }
     case fb::Body::StreamVersion:
       return WithBody(out, StreamVersionRequest{Str(m->body_as_StreamVersion()->stream())});
@@ -213,6 +215,7 @@ std::variant<Request, ProtocolError> DecodeRequest(std::span<const uint8_t> mess
       sub.options.category = Str(r->category());
       sub.options.stream_prefix = Str(r->stream_prefix());
       sub.options.event_type = Str(r->event_type());
+      sub.options.include_system = r->include_system();
       sub.credits = r->credits();
       return WithBody(out, std::move(sub));
     }
@@ -322,13 +325,15 @@ std::string EncodeRequest(const Request& request) {
     std::pair<fb::Body, Offset<void>> operator()(const ReadAllRequest& r) {
       return {fb::Body::ReadAll,
               fb::CreateReadAllDirect(b, r.options.from.value(), CountToWire(r.options.max_count),
-                                      r.options.category.c_str(), r.options.event_type.c_str())
+                                      r.options.category.c_str(), r.options.event_type.c_str(),
+                                      r.options.include_system)
                   .Union()};
     }
     std::pair<fb::Body, Offset<void>> operator()(const ListStreamsRequest& l) {
       return {fb::Body::ListStreams, fb::CreateListStreamsDirect(b, l.options.category.c_str(),
                                                                  l.options.start_after.c_str(),
-                                                                 CountToWire(l.options.max_count))
+                                                                 CountToWire(l.options.max_count),
+                                                                 l.options.include_system)
                                          .Union()};
     }
     std::pair<fb::Body, Offset<void>> operator()(const StreamVersionRequest& s) {
@@ -403,7 +408,8 @@ std::string EncodeRequest(const Request& request) {
       return {fb::Body::Subscribe,
               fb::CreateSubscribeDirect(b, kind, r.options.start.position().value(),
                                         r.options.category.c_str(), r.options.stream_prefix.c_str(),
-                                        r.options.event_type.c_str(), r.credits)
+                                        r.options.event_type.c_str(), r.credits,
+                                        r.options.include_system)
                   .Union()};
     }
     std::pair<fb::Body, Offset<void>> operator()(const CreditRequest& r) {

@@ -211,6 +211,36 @@ TEST_F(KafkaTest, CategoryFilterSendsOnlyThatCategory) {
   for (const KafkaMessage& m : msgs) EXPECT_EQ(m.key, "order-0");
 }
 
+// order-0's metadata changes ("$meta-order-0" at 2 and, last, at 4) stay
+// out of the topic unless --system; the checkpoint still moves past them.
+TEST_F(KafkaTest, SystemStreamsStayOutOfTheTopicAndTheCheckpointPassesThem) {
+  AppendEvents(1, 1);
+  ASSERT_OK(store_->SetStreamMetadata("order-0", {.max_count = 10}));
+  AppendEvents(1, 1);
+  ASSERT_OK(store_->SetStreamMetadata("order-0", {.max_count = 20}));
+  Running run(*store_, Options(), Source());
+  ASSERT_OK(run.source().WaitFor(Position(4), kWait));
+  ASSERT_OK(run.Stop());
+  EXPECT_EQ(run.connector().delivered_events(), 2u);
+  std::vector<KafkaMessage> msgs = kafka_.ReadAll(2);
+  std::set<uint64_t> positions;
+  for (const KafkaMessage& m : msgs) positions.insert(m.position());
+  EXPECT_EQ(positions, (std::set<uint64_t>{1, 3}));
+}
+
+TEST_F(KafkaTest, SystemStreamsReachTheTopicWhenAsked) {
+  AppendEvents(1, 1);
+  ASSERT_OK(store_->SetStreamMetadata("order-0", {.max_count = 10}));
+  SourceOptions source = Source();
+  source.include_system = true;
+  Running run(*store_, Options(), source);
+  ASSERT_OK(run.source().WaitFor(Position(2), kWait));
+  ASSERT_OK(run.Stop());
+  std::set<std::string> keys;
+  for (const KafkaMessage& m : kafka_.ReadAll(2)) keys.insert(m.key);
+  EXPECT_EQ(keys, (std::set<std::string>{"order-0", "$meta-order-0"}));
+}
+
 TEST_F(KafkaTest, RestartResumesFromTheCheckpointWithoutLoss) {
   AppendEvents(30);
   {

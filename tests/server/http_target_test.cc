@@ -91,6 +91,22 @@ TEST(HttpTarget, ParsesIfMatch) {
   EXPECT_TRUE(ParseIfMatch("W/\"3\"").status().IsInvalidArgument());
 }
 
+TEST(HttpTarget, SystemIsFalseUnlessTrueAndAnythingElseIsRejected) {
+  auto system = [](std::string_view target) {
+    HttpTarget t;
+    EXPECT_TRUE(ParseHttpTarget(target, &t).ok()) << target;
+    return ParseSystemParam(t);
+  };
+  EXPECT_FALSE(*system("/all"));
+  EXPECT_FALSE(*system("/all?system=false"));
+  EXPECT_TRUE(*system("/all?system=true"));
+  for (std::string_view bad : {"/all?system=1", "/all?system=TRUE", "/all?system="}) {
+    Result<bool> r = system(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_TRUE(r.status().IsInvalidArgument()) << bad;
+  }
+}
+
 TEST(HttpTarget, IdempotentEventIdsAreStableAndDistinct) {
   const Uuid a = IdempotentEventId("key-1", "order-1", 0);
   EXPECT_EQ(a, IdempotentEventId("key-1", "order-1", 0));

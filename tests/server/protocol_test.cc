@@ -138,6 +138,27 @@ TEST(ProtocolRead, RoundTripsReadStreamReadAllListStreams) {
   EXPECT_EQ(l->options.max_count, 5u);
 }
 
+// include_system = true is the field's default, which FlatBuffers leaves
+// out of the buffer: what an older client, which never sends it, is read as.
+TEST(ProtocolRead, IncludeSystemRoundTripsAndItsAbsenceMeansTrue) {
+  for (bool system : {false, true}) {
+    SCOPED_TRACE(system);
+    Request ra = MustDecodeRequest(
+        EncodeRequest(Request{1, ReadAllRequest{{.include_system = system}}}));
+    ASSERT_NE(std::get_if<ReadAllRequest>(&ra.body), nullptr);
+    EXPECT_EQ(std::get<ReadAllRequest>(ra.body).options.include_system, system);
+    Request ls = MustDecodeRequest(
+        EncodeRequest(Request{2, ListStreamsRequest{{.include_system = system}}}));
+    ASSERT_NE(std::get_if<ListStreamsRequest>(&ls.body), nullptr);
+    EXPECT_EQ(std::get<ListStreamsRequest>(ls.body).options.include_system, system);
+    SubscribeRequest sub;
+    sub.options.include_system = system;
+    Request su = MustDecodeRequest(EncodeRequest(Request{3, sub}));
+    ASSERT_NE(std::get_if<SubscribeRequest>(&su.body), nullptr);
+    EXPECT_EQ(std::get<SubscribeRequest>(su.body).options.include_system, system);
+  }
+}
+
 TEST(ProtocolRead, RoundTripsViewScanPagingViewWaitAndVerify) {
   Request scan = MustDecodeRequest(
       EncodeRequest(Request{5, ViewScanRequest{"stock", "product-", 7, "product-41"}}));

@@ -289,13 +289,14 @@ int RunReadAll(const Target& target, const ReadAllArgs& args) {
     if (args.count) options.max_count = *args.count;
     options.category = args.category;
     options.event_type = args.type;
+    options.include_system = args.system;
     return PrintEvents(store.ReadAll(options));
   });
 }
 
-int RunStreams(const Target& target, const std::string& category) {
+int RunStreams(const Target& target, const std::string& category, bool system) {
   return WithStore(target, OpenMode::kRead, [&](EventStore& store) {
-    auto streams = store.ListStreams({.category = category});
+    auto streams = store.ListStreams({.category = category, .include_system = system});
     if (!streams.ok()) return ReportError(streams.status());
     for (const StreamInfo& s : *streams) {
       Json j;

@@ -56,6 +56,8 @@ struct ReadAllArgs {
   std::optional<uint64_t> count;
   std::string category;
   std::string type;
+  // Also system streams ('$'-prefixed): --system.
+  bool system = false;
 };
 
 // `query`: one item from --type/--tag, or several from --query JSON.
@@ -73,6 +75,8 @@ struct TailArgs {
   std::string category;
   std::string type;
   bool follow = false;
+  // Also system streams ('$'-prefixed): --system.
+  bool system = false;
 };
 
 struct MetadataArgs {
@@ -89,7 +93,8 @@ struct MetadataArgs {
 int RunAppend(const Target& target, const AppendArgs& args, std::istream& in);
 int RunRead(const Target& target, const ReadArgs& args);
 int RunReadAll(const Target& target, const ReadAllArgs& args);
-int RunStreams(const Target& target, const std::string& category);
+// `streams`; `system`: also '$'-prefixed streams (--system).
+int RunStreams(const Target& target, const std::string& category, bool system);
 // Prints the matching events, then {"head":P}, also when nothing matches.
 int RunQuery(const Target& target, const QueryArgs& args);
 int RunStats(const Target& target);

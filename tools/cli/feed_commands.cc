@@ -105,6 +105,7 @@ Status Catch(EventStore& store, const ChangeFeedOptions& feed) {
   }
   read.category = feed.category;
   if (feed.category.empty()) read.event_type = feed.event_type;
+  read.include_system = feed.include_system;
   const bool filter_type = !feed.category.empty() && !feed.event_type.empty();
   auto it = store.ReadAll(read);
   if (!it.ok()) return it.status();
@@ -139,8 +140,11 @@ int RunTail(const Target& target, const TailArgs& args) {
   }
   auto store = OpenStore(target, OpenMode::kRead);
   if (!store.ok()) return ReportOpenError(target, store.status());
-  const ChangeFeedOptions feed{
-      .start = start, .category = args.category, .event_type = args.type, .max_batch_events = 256};
+  const ChangeFeedOptions feed{.start = start,
+                               .category = args.category,
+                               .event_type = args.type,
+                               .include_system = args.system,
+                               .max_batch_events = 256};
   return FinishEvents(args.follow ? Follow(**store, feed) : Catch(**store, feed));
 }
 

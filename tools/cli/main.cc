@@ -135,6 +135,8 @@ int main(int argc, char** argv) {
   read_all_cmd->add_option("--count", read_all.count, "Most events to print")->check(kUnsigned);
   read_all_cmd->add_option("--category", read_all.category, "Only streams <category>-*");
   read_all_cmd->add_option("--type", read_all.type, "Only events of this type");
+  read_all_cmd->add_flag("--system", read_all.system,
+                         "Also system streams ($meta-*, $parked-*), hidden by default");
 
   QueryArgs query;
   auto* query_cmd = app.add_subcommand(
@@ -149,8 +151,11 @@ int main(int argc, char** argv) {
   query_cmd->add_flag("--backward", query.backward, "Newest first");
 
   std::string category;
+  bool streams_system = false;
   auto* streams_cmd = app.add_subcommand("streams", "List streams and their versions");
   streams_cmd->add_option("--category", category, "Only streams <category>-*");
+  streams_cmd->add_flag("--system", streams_system,
+                        "Also system streams ($meta-*, $parked-*), hidden by default");
 
   auto* stats_cmd = app.add_subcommand("stats", "Store statistics");
   auto* verify_cmd =
@@ -164,6 +169,8 @@ int main(int argc, char** argv) {
   tail_cmd->add_option("--category", tail.category, "Only streams <category>-*");
   tail_cmd->add_option("--type", tail.type, "Only events of this type");
   tail_cmd->add_flag("--follow", tail.follow, "Keep printing new events until interrupted");
+  tail_cmd->add_flag("--system", tail.system,
+                     "Also system streams ($meta-*, $parked-*), hidden by default");
 
   std::string view_name, view_action, view_argument;
   double view_timeout_s = 10;
@@ -251,7 +258,7 @@ int main(int argc, char** argv) {
   if (append_cmd->parsed()) return RunAppend(target, append, std::cin);
   if (read_cmd->parsed()) return RunRead(target, read);
   if (read_all_cmd->parsed()) return RunReadAll(target, read_all);
-  if (streams_cmd->parsed()) return RunStreams(target, category);
+  if (streams_cmd->parsed()) return RunStreams(target, category, streams_system);
   if (query_cmd->parsed()) return RunQuery(target, query);
   if (stats_cmd->parsed()) return RunStats(target);
   if (verify_cmd->parsed()) return RunVerify(target);

@@ -76,6 +76,7 @@ int main(int argc, char** argv) {
   std::string db_dir, connect, token_file, checkpoint_file, brokers, topic, category, subscription;
   std::vector<std::string> properties;
   size_t batch = 100;
+  bool system = false;
   app.add_option("--db", db_dir, "Store directory");
   app.add_option("--connect", connect, "HOST:PORT of an evlogd instead of --db");
   app.add_option("--token-file", token_file, "File holding evlogd's token (with --connect)");
@@ -85,6 +86,7 @@ int main(int argc, char** argv) {
       ->required();
   app.add_option("--topic", topic, "Kafka topic")->required();
   app.add_option("--category", category, "Only streams <category>-*");
+  app.add_flag("--system", system, "Also system streams ($meta-*, $parked-*), hidden by default");
   app.add_option("--subscription", subscription,
                  "Durable subscription name (default kafka-<topic>)");
   app.add_option("--batch", batch, "Most events per batch (default 100)")
@@ -136,7 +138,10 @@ int main(int argc, char** argv) {
   std::unique_ptr<Store> store;
   std::unique_ptr<kafka::Source> source;
   const kafka::SourceOptions source_options{
-      .subscription = subscription, .category = category, .batch_events = batch};
+      .subscription = subscription,
+      .category = category,
+      .include_system = system,
+      .batch_events = batch};
   if (connect.empty()) {
     Result<std::unique_ptr<Store>> opened = Store::Open({.create_if_missing = false}, db_dir);
     if (!opened.ok()) return cli::ReportError(opened.status());

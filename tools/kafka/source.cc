@@ -108,6 +108,7 @@ Status Source::Follow() {
   FollowOptions follow{
       .feed = {.start = from == Position() ? FeedStart::Oldest() : FeedStart::After(from),
                .category = options_.category,
+               .include_system = options_.include_system,
                .max_batch_events = options_.batch_events},
       .window = 2 * options_.batch_events,
       .auto_credit = false,

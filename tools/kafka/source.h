@@ -49,6 +49,9 @@ struct SourceOptions {
   std::string subscription;
   // Only events of streams in this category. Default: empty, all.
   std::string category;
+  // Also the events of system streams ('$'-prefixed: metadata changes,
+  // parked events), as evlog-kafka --system asks. Default: false
+  bool include_system = false;
   // Most events per batch. Default: 100
   size_t batch_events = 100;
   // Wait before offering a failed batch again (and before opening the store

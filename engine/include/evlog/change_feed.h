@@ -65,6 +65,12 @@ struct ChangeFeedOptions {
   std::string stream_prefix;
   // Only events of this type. Default: empty, all types.
   std::string event_type;
+  // Also the events of system streams (names starting with '$': metadata
+  // changes in "$meta-<stream>", parked events). false filters them out
+  // like any other filter: the feed's position still moves past them.
+  // In-process subscriptions and views keep the default, so they see
+  // deletes and metadata changes. Default: true
+  bool include_system = true;
   // Most events per batch. Default: 25 (a Lambda batch).
   size_t max_batch_events = 25;
   // Most bytes of event data and metadata per batch; a batch holds at least

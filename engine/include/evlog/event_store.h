@@ -83,6 +83,11 @@ struct ReadAllOptions {
   std::string category;
   // Only events of this type. Empty: all.
   std::string event_type;
+  // Also the events of system streams (names starting with '$': stream
+  // metadata "$meta-<stream>", parked events "$parked-<subscription>").
+  // false hides them as if filtered out. The CLI, HTTP and the connectors
+  // pass false unless asked (--system, ?system=true). Default: true
+  bool include_system = true;
 };
 
 struct ListStreamsOptions {
@@ -92,6 +97,9 @@ struct ListStreamsOptions {
   std::string start_after;
   // Most streams to return. Default: no limit.
   size_t max_count = std::numeric_limits<size_t>::max();
+  // Also system streams (names starting with '$'); see
+  // ReadAllOptions::include_system. Default: true
+  bool include_system = true;
 };
 
 struct TrimOptions {
