@@ -46,6 +46,21 @@ Status StringsOf(std::string_view value, std::string_view what, std::vector<std:
   return Status::OK();
 }
 
+// Calls element(&i, n) for the n-th element of the array at text[start]
+// ('['), i at the element; `element` sets i past it. The array was scanned
+// whole, so ',' or ']' follows each element.
+template <class Element>
+Status ForEachElement(std::string_view text, size_t start, Element element) {
+  size_t i = SkipSpace(text, start + 1);
+  if (text[i] == ']') return Status::OK();
+  for (size_t n = 0;; ++n) {
+    if (Status e = element(&i, n); !e.ok()) return e;
+    i = SkipSpace(text, i);
+    if (text[i] == ']') return Status::OK();
+    i = SkipSpace(text, i + 1);  // the ','
+  }
+}
+
 Status ItemAt(std::string_view text, size_t* pos, size_t n, QueryItem* item) {
   const std::string what = "query item " + std::to_string(n);
   return ForEachMember(
@@ -63,20 +78,15 @@ Status QueryAt(std::string_view text, size_t* pos, Query* out) {
       text, pos, {"items"}, kMaxDepth,
       [&](std::string_view, std::string_view value, size_t start) -> Status {
         has_items = true;
-        size_t i = start;
         if (value.front() != '[') {
           return Status::InvalidArgument("the query's \"items\" must be an array of objects");
         }
-        i = SkipSpace(text, i + 1);
-        if (i < text.size() && text[i] == ']') return Status::OK();
-        for (size_t n = 0;; ++n) {
+        return ForEachElement(text, start, [&](size_t* at, size_t n) {
           QueryItem item;
-          if (Status e = ItemAt(text, &i, n, &item); !e.ok()) return e;
+          if (Status e = ItemAt(text, at, n, &item); !e.ok()) return e;
           out->items.push_back(std::move(item));
-          i = SkipSpace(text, i);
-          if (text[i] == ']') return Status::OK();
-          i = SkipSpace(text, i + 1);  // the ',' (the array was scanned whole)
-        }
+          return Status::OK();
+        });
       },
       Worded("the query"));
   if (!s.ok()) return s;
@@ -239,16 +249,12 @@ Status AppendFromStreamsBody(std::string_view body, AppendRequest* out, bool* sy
         if (value.front() != '[') {
           return Status::InvalidArgument("the body's \"streams\" must be an array of objects");
         }
-        size_t at = SkipSpace(body, start + 1);
-        if (body[at] == ']') return Status::OK();
-        for (size_t n = 0;; ++n) {
+        return ForEachElement(body, start, [&](size_t* at, size_t n) {
           StreamAppend stream;
-          if (Status e = StreamAt(body, &at, n, &stream, syntax, max_depth); !e.ok()) return e;
+          if (Status e = StreamAt(body, at, n, &stream, syntax, max_depth); !e.ok()) return e;
           out->streams.push_back(std::move(stream));
-          at = SkipSpace(body, at);
-          if (body[at] == ']') return Status::OK();
-          at = SkipSpace(body, at + 1);  // the ',' (the array was scanned whole)
-        }
+          return Status::OK();
+        });
       },
       Worded("the body"));
   if (!s.ok()) return s;

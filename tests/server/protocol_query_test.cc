@@ -7,6 +7,7 @@
 
 #include "evlog/schema/protocol_generated.h"
 #include "frame.h"
+#include "must_decode.h"
 #include "protocol.h"
 
 namespace evlog::server {
@@ -16,16 +17,6 @@ namespace fb = ::evlog::protocol;
 
 const std::string kNulTag("a\0b", 3);
 
-template <class Message, class Decode>
-Message MustDecode(const std::string& frame, Decode decode) {
-  const std::vector<uint8_t> m(frame.begin() + kFrameHeaderBytes, frame.end());
-  auto decoded = decode(m);
-  if (auto* e = std::get_if<ProtocolError>(&decoded)) {
-    ADD_FAILURE() << "decode failed: " << e->message;
-    return Message{};
-  }
-  return std::get<Message>(std::move(decoded));
-}
 
 AppendRequest TaggedAppend() {
   AppendRequest a;

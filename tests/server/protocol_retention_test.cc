@@ -6,21 +6,12 @@
 #include <string>
 
 #include "frame.h"
+#include "must_decode.h"
 #include "protocol.h"
 
 namespace evlog::server {
 namespace {
 
-template <class Message, class Decode>
-Message MustDecode(const std::string& frame, Decode decode) {
-  const std::vector<uint8_t> m(frame.begin() + kFrameHeaderBytes, frame.end());
-  auto decoded = decode(m);
-  if (auto* e = std::get_if<ProtocolError>(&decoded)) {
-    ADD_FAILURE() << "decode failed: " << e->message;
-    return Message{};
-  }
-  return std::get<Message>(std::move(decoded));
-}
 
 TEST(ProtocolRetention, SetStreamMetadataCarriesForce) {
   for (bool force : {false, true}) {

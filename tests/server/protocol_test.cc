@@ -7,29 +7,13 @@
 #include "dispatcher.h"
 #include "evlog/schema/protocol_generated.h"
 #include "frame.h"
+#include "must_decode.h"
 
 namespace evlog::server {
 namespace {
 
 namespace fb = ::evlog::protocol;
 
-// The message of a complete frame (prefix stripped), in an aligned copy.
-std::vector<uint8_t> MessageOf(const std::string& frame) {
-  return std::vector<uint8_t>(frame.begin() + kFrameHeaderBytes, frame.end());
-}
-
-// What `decode` (DecodeRequest, DecodeResponse) makes of a complete frame;
-// a test failure, and an empty message, if it does not decode.
-template <class Message, class Decode>
-Message MustDecode(const std::string& frame, Decode decode) {
-  const std::vector<uint8_t> m = MessageOf(frame);
-  auto decoded = decode(m);
-  if (auto* e = std::get_if<ProtocolError>(&decoded)) {
-    ADD_FAILURE() << "decode failed: " << e->message;
-    return Message{};
-  }
-  return std::get<Message>(std::move(decoded));
-}
 
 Request MustDecodeRequest(const std::string& frame) {
   return MustDecode<Request>(frame, DecodeRequest);
