@@ -414,7 +414,7 @@ HttpResponse HttpHandler::ListStreams(const HttpTarget& target) {
   j["streams"] = Json::array();
   for (const StreamInfo& s : *streams) {
     Json row;
-    row["name"] = s.name;
+    row["stream"] = s.name;
     row["version"] = s.version.value();
     j["streams"].push_back(std::move(row));
   }

@@ -53,7 +53,7 @@ TEST_F(HttpTest, AppendsAndReadsThroughEveryReadRoute) {
 
   r = Get("/streams?category=order");
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(r.json()["streams"], Json::parse(R"([{"name":"order-1","version":3}])"));
+  EXPECT_EQ(r.json()["streams"], Json::parse(R"([{"stream":"order-1","version":3}])"));
   r = Get("/streams");
   EXPECT_EQ(r.json()["streams"].size(), 2u);
 }

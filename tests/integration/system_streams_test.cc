@@ -23,7 +23,7 @@ std::vector<uint64_t> PositionsOf(const Json& events) {
 
 std::vector<std::string> NamesOf(const Json& streams) {
   std::vector<std::string> out;
-  for (const Json& s : streams) out.push_back(s["name"].get<std::string>());
+  for (const Json& s : streams) out.push_back(s["stream"].get<std::string>());
   return out;
 }
 

@@ -148,7 +148,7 @@ TEST_F(HttpHandlerRoutes, ReadsRespectCountDirectionAndPaging) {
   EXPECT_EQ(j["next"], 5);
   j = Json::parse(Response(http::verb::get, "/streams?category=user").body());
   ASSERT_EQ(j["streams"].size(), 1u);
-  EXPECT_EQ(j["streams"][0]["name"], "user-1");
+  EXPECT_EQ(j["streams"][0]["stream"], "user-1");
   EXPECT_EQ(Response(http::verb::get, "/streams/none-1").result(), http::status::not_found);
   EXPECT_EQ(Response(http::verb::get, "/all?count=0").result(), http::status::bad_request);
   EXPECT_EQ(Response(http::verb::get, "/streams/order-1?direction=up").result(),
