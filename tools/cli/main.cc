@@ -223,6 +223,18 @@ int main(int argc, char** argv) {
   auto* replay_cmd =
       app.add_subcommand("replay-parked", "Have a subscription deliver its parked events again");
   replay_cmd->add_option("name", subscription, "Subscription name")->required();
+  std::string checkpoint_name;
+  uint64_t checkpoint_position = 0;
+  auto* checkpoint_cmd = app.add_subcommand(
+      "checkpoint", "A consumer's own checkpoint: get NAME | set NAME POSITION");
+  checkpoint_cmd->require_subcommand(1);
+  auto* checkpoint_get_cmd = checkpoint_cmd->add_subcommand("get", "Print NAME's checkpoint");
+  checkpoint_get_cmd->add_option("name", checkpoint_name, "Consumer name")->required();
+  auto* checkpoint_set_cmd = checkpoint_cmd->add_subcommand("set", "Store NAME's checkpoint");
+  checkpoint_set_cmd->add_option("name", checkpoint_name, "Consumer name")->required();
+  checkpoint_set_cmd->add_option("position", checkpoint_position, "The position processed")
+      ->required()
+      ->check(kUnsigned);
   std::string backup_path;
   auto* backup_cmd = app.add_subcommand(
       "backup", "Write a consistent backup of the store to DEST while it is in use");
@@ -275,6 +287,10 @@ int main(int argc, char** argv) {
   if (subscriptions_cmd->parsed()) return RunSubscriptions(target);
   if (parked_cmd->parsed()) return RunParked(target, subscription);
   if (replay_cmd->parsed()) return RunReplayParked(target, subscription);
+  if (checkpoint_get_cmd->parsed()) return RunCheckpointGet(target, checkpoint_name);
+  if (checkpoint_set_cmd->parsed()) {
+    return RunCheckpointSet(target, checkpoint_name, checkpoint_position);
+  }
   if (backup_cmd->parsed()) return RunBackup(target, backup_path);
   if (restore_cmd->parsed()) return RunRestore(target, backup_path, force);
   return ReportUsage("unknown verb");
