@@ -1,13 +1,11 @@
 // evlog: the command-line tool. Parses flags and dispatches to commands.cc.
 
 #include <CLI/CLI.hpp>
-#include <cctype>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "cli/cli_error.h"
 #include "cli/commands.h"
+#include "command_line/address.h"
 #include "command_line/parse.h"
 #include "json/decimal.h"
 
@@ -52,32 +50,21 @@ bool MakeTarget(std::string db, const std::string& connect, const std::string& t
   }
   target->db = std::move(db);
   if (connect.empty()) return true;
-  const size_t colon = connect.rfind(':');
-  const std::string port = colon == std::string::npos ? "" : connect.substr(colon + 1);
-  std::string host = colon == std::string::npos ? "" : connect.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  if (host.empty() || port.empty() || port.size() > 5 ||
-      port.find_first_not_of("0123456789") != std::string::npos || std::stoul(port) == 0 ||
-      std::stoul(port) > 65535) {
-    *error = "--connect must be HOST:PORT, not '" + connect + "'";
+  auto address = evlog::command_line::ParseHostPort(connect, "--connect");
+  if (!address.ok()) {
+    *error = address.status().message();
     return false;
   }
-  target->connect = host + ":" + port;
+  target->connect = connect;
+  target->host = address->host;
+  target->port = address->port;
   if (!token_file.empty()) {
-    std::ifstream in(token_file);
-    std::stringstream text;
-    if (in) text << in.rdbuf();
-    target->token = text.str();
-    while (!target->token.empty() &&
-           std::isspace(static_cast<unsigned char>(target->token.back()))) {
-      target->token.pop_back();
-    }
-    if (!in || target->token.empty()) {
-      *error = "--token-file " + token_file + (in ? " is empty" : " cannot be read");
+    auto token = evlog::command_line::ReadTokenFile(token_file);
+    if (!token.ok()) {
+      *error = token.status().message();
       return false;
     }
+    target->token = *token;
   }
   return true;
 }
