@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "command_line/address.h"
 #include "command_line/parse.h"
 #include "evlog/store.h"
 #include "net.h"
@@ -17,31 +18,22 @@
 
 namespace {
 
-// "HOST:PORT" or "[V6]:PORT", the value of `flag`.
+// The endpoint `text` names (command_line::ParseHostPort, port 0: any free
+// port), the value of `flag`; HOST must be a numeric address.
 bool ParseListen(const std::string& text, evlog::net::tcp::endpoint& out, std::string& error,
                  const std::string& flag = "--listen") {
-  const size_t colon = text.rfind(':');
-  if (colon == std::string::npos || colon + 1 == text.size()) {
-    error = flag + " wants HOST:PORT, got '" + text + "'";
-    return false;
-  }
-  std::string host = text.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  const std::string port_text = text.substr(colon + 1);
-  if (port_text.find_first_not_of("0123456789") != std::string::npos || port_text.size() > 5 ||
-      std::stoul(port_text) > 65535) {
-    error = "bad port in " + flag + " '" + text + "'";
+  auto address = evlog::command_line::ParseHostPort(text, flag, /*allow_port_zero=*/true);
+  if (!address.ok()) {
+    error = address.status().message();
     return false;
   }
   boost::system::error_code ec;
-  const auto address = boost::asio::ip::make_address(host, ec);
+  const auto ip = boost::asio::ip::make_address(address->host, ec);
   if (ec) {
-    error = flag + " wants a numeric address, got '" + host + "'";
+    error = flag + " wants a numeric address, got '" + address->host + "'";
     return false;
   }
-  out = evlog::net::tcp::endpoint(address, static_cast<uint16_t>(std::stoul(port_text)));
+  out = evlog::net::tcp::endpoint(ip, address->port);
   return true;
 }
 
@@ -64,23 +56,14 @@ bool CheckReach(const evlog::net::tcp::endpoint& endpoint, const std::string& te
   return true;
 }
 
-bool ReadToken(const std::string& path, std::string& token, std::string& error) {
-  std::ifstream in(path);
-  if (!in) {
-    error = "cannot read --token-file " + path;
+// Fills `token` from --token-file `path` (command_line::ReadTokenFile).
+bool ReadToken(const std::string& path, std::string* token, std::string& error) {
+  auto read = evlog::command_line::ReadTokenFile(path);
+  if (!read.ok()) {
+    error = read.status().message();
     return false;
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  token = ss.str();
-  while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ' ||
-                            token.back() == '\t')) {
-    token.pop_back();
-  }
-  if (token.empty()) {
-    error = "--token-file " + path + " is empty";
-    return false;
-  }
+  *token = std::move(read).value();
   return true;
 }
 
@@ -162,7 +145,7 @@ int main(int argc, char** argv) {
   evlog::server::ServerOptions options;
   std::string error;
   if (!ParseListen(listen, options.endpoint, error) ||
-      (!token_file.empty() && !ReadToken(token_file, options.dispatcher.token, error)) ||
+      (!token_file.empty() && !ReadToken(token_file, &options.dispatcher.token, error)) ||
       !CheckReach(options.endpoint, listen, allow_remote, !options.dispatcher.token.empty(),
                   "listen on", "listening on", error)) {
     std::cerr << "evlogd: " << error << "\n";

@@ -48,7 +48,9 @@ TEST_F(CliConnect, FlagsThatDoNotGoTogetherAreUsageErrors) {
   ExpectError(EvlogWithoutDb({"--db", db(), "--connect", "127.0.0.1:7411", "stats"}), 2, "usage");
   ExpectError(EvlogWithoutDb({"--db", db(), "--token-file", "/dev/null", "stats"}), 2, "usage");
   for (const std::string bad :
-       {"localhost", "127.0.0.1:", ":7411", "127.0.0.1:http", "127.0.0.1:0", "127.0.0.1:70000"}) {
+       {"localhost", "127.0.0.1:", ":7411", "127.0.0.1:http", "127.0.0.1:0", "127.0.0.1:70000",
+        // An IPv6 address goes in brackets: "::1" is not host ":" port 1.
+        "::1", "::1:7411"}) {
     SCOPED_TRACE(bad);
     ExpectError(EvlogWithoutDb({"--connect", bad, "stats"}), 2, "usage");
   }

@@ -74,6 +74,26 @@ TEST_P(CliRetention, MetadataClearUnsetsARuleWithoutBringingEventsBack) {
   EXPECT_EQ(Readable("a-1"), 5u);
 }
 
+TEST_P(CliRetention, MetadataCanBeSetBeforeTheStreamsFirstEventInBothForms) {
+  // Embedded, no store exists yet (the daemon's always does): setting a rule
+  // creates it, as an append would, so both forms agree.
+  CliOutcome set = Evlog({"metadata", "a-1", "--max-count", "2"});
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+  EXPECT_EQ(set.out,
+            "{\"stream\":\"a-1\",\"max_count\":2,\"max_age\":null,\"truncate_before\":null,"
+            "\"deleted\":null}\n");
+  AppendN("a-1", 3);
+  EXPECT_EQ(Readable("a-1"), 2u);
+}
+
+TEST_P(CliRetention, MaxAgeZeroIsRefusedAsMaxCountZeroIs) {
+  AppendN("a-1", 2);
+  ExpectFailure(Evlog({"metadata", "a-1", "--max-age", "0"}), 1, "invalid_argument",
+                "max_age must be at least 1");
+  EXPECT_EQ(Readable("a-1"), 2u);
+  EXPECT_TRUE(Json::parse(Evlog({"metadata", "a-1"}).out)["max_age"].is_null());
+}
+
 TEST_P(CliRetention, ARuleHidingUnprocessedEventsNeedsForce) {
   AppendN("a-1", 6);  // positions 1..6
   SetCheckpoint("billing", 2);

@@ -104,6 +104,11 @@ int RunTail(const Target& target, const TailArgs& args);
 int RunSubscriptions(const Target& target);
 int RunParked(const Target& target, const std::string& name);
 int RunReplayParked(const Target& target, const std::string& name);
+// `checkpoint get NAME`: consumer NAME's stored checkpoint (0 when it has
+// none) as {"name","checkpoint"}. `checkpoint set NAME POSITION` stores it
+// (EventStore::SetCheckpoint) and prints the same line.
+int RunCheckpointGet(const Target& target, const std::string& name);
+int RunCheckpointSet(const Target& target, const std::string& name, uint64_t position);
 
 // `view NAME get KEY`, `view NAME scan PREFIX`, `view NAME rebuild`,
 // `view NAME wait POSITION` (at most `wait_timeout`).

@@ -6,10 +6,9 @@
 namespace evlog::cli {
 
 Result<std::unique_ptr<EventStore>> ConnectRemote(const Target& target) {
-  const size_t colon = target.connect.rfind(':');
   ClientOptions options;
-  options.host = target.connect.substr(0, colon);
-  options.port = static_cast<uint16_t>(std::stoul(target.connect.substr(colon + 1)));
+  options.host = target.host;
+  options.port = target.port;
   options.token = target.token;
   options.client_name = "evlog-cli";
   auto client = Client::Connect(options);

@@ -1,4 +1,5 @@
-// The change-feed verbs: tail, subscriptions, parked, replay-parked, view.
+// The change-feed verbs: tail, subscriptions, parked, replay-parked,
+// checkpoint, view.
 
 #include <unistd.h>
 
@@ -187,6 +188,29 @@ int RunReplayParked(const Target& target, const std::string& name) {
         std::cout << Dump(Json{{"subscription", name}, {"replay_queued", queued}}) << std::endl;
         return kExitOk;
       });
+}
+
+namespace {
+
+// {"name":..,"checkpoint":P}, the line both checkpoint verbs print.
+int PrintCheckpoint(const std::string& name, Position checkpoint) {
+  std::cout << Dump(Json{{"name", name}, {"checkpoint", checkpoint.value()}}) << std::endl;
+  return kExitOk;
+}
+
+}  // namespace
+
+int RunCheckpointGet(const Target& target, const std::string& name) {
+  return PrintResult(
+      target, OpenMode::kRead, [&](EventStore& store) { return store.GetCheckpoint(name); },
+      [&](Position checkpoint) { return PrintCheckpoint(name, checkpoint); });
+}
+
+int RunCheckpointSet(const Target& target, const std::string& name, uint64_t position) {
+  return WithStore(target, OpenMode::kWrite, [&](EventStore& store) {
+    if (Status s = store.SetCheckpoint(name, Position(position)); !s.ok()) return ReportError(s);
+    return PrintCheckpoint(name, Position(position));
+  });
 }
 
 int RunView(const Target& target, const std::string& name, const std::string& action,

@@ -1,13 +1,11 @@
 // evlog: the command-line tool. Parses flags and dispatches to commands.cc.
 
 #include <CLI/CLI.hpp>
-#include <cctype>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "cli/cli_error.h"
 #include "cli/commands.h"
+#include "command_line/address.h"
 #include "command_line/parse.h"
 #include "json/decimal.h"
 
@@ -52,32 +50,21 @@ bool MakeTarget(std::string db, const std::string& connect, const std::string& t
   }
   target->db = std::move(db);
   if (connect.empty()) return true;
-  const size_t colon = connect.rfind(':');
-  const std::string port = colon == std::string::npos ? "" : connect.substr(colon + 1);
-  std::string host = colon == std::string::npos ? "" : connect.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  if (host.empty() || port.empty() || port.size() > 5 ||
-      port.find_first_not_of("0123456789") != std::string::npos || std::stoul(port) == 0 ||
-      std::stoul(port) > 65535) {
-    *error = "--connect must be HOST:PORT, not '" + connect + "'";
+  auto address = evlog::command_line::ParseHostPort(connect, "--connect");
+  if (!address.ok()) {
+    *error = address.status().message();
     return false;
   }
-  target->connect = host + ":" + port;
+  target->connect = connect;
+  target->host = address->host;
+  target->port = address->port;
   if (!token_file.empty()) {
-    std::ifstream in(token_file);
-    std::stringstream text;
-    if (in) text << in.rdbuf();
-    target->token = text.str();
-    while (!target->token.empty() &&
-           std::isspace(static_cast<unsigned char>(target->token.back()))) {
-      target->token.pop_back();
-    }
-    if (!in || target->token.empty()) {
-      *error = "--token-file " + token_file + (in ? " is empty" : " cannot be read");
+    auto token = evlog::command_line::ReadTokenFile(token_file);
+    if (!token.ok()) {
+      *error = token.status().message();
       return false;
     }
+    target->token = *token;
   }
   return true;
 }
@@ -223,6 +210,18 @@ int main(int argc, char** argv) {
   auto* replay_cmd =
       app.add_subcommand("replay-parked", "Have a subscription deliver its parked events again");
   replay_cmd->add_option("name", subscription, "Subscription name")->required();
+  std::string checkpoint_name;
+  uint64_t checkpoint_position = 0;
+  auto* checkpoint_cmd = app.add_subcommand(
+      "checkpoint", "A consumer's own checkpoint: get NAME | set NAME POSITION");
+  checkpoint_cmd->require_subcommand(1);
+  auto* checkpoint_get_cmd = checkpoint_cmd->add_subcommand("get", "Print NAME's checkpoint");
+  checkpoint_get_cmd->add_option("name", checkpoint_name, "Consumer name")->required();
+  auto* checkpoint_set_cmd = checkpoint_cmd->add_subcommand("set", "Store NAME's checkpoint");
+  checkpoint_set_cmd->add_option("name", checkpoint_name, "Consumer name")->required();
+  checkpoint_set_cmd->add_option("position", checkpoint_position, "The position processed")
+      ->required()
+      ->check(kUnsigned);
   std::string backup_path;
   auto* backup_cmd = app.add_subcommand(
       "backup", "Write a consistent backup of the store to DEST while it is in use");
@@ -275,6 +274,10 @@ int main(int argc, char** argv) {
   if (subscriptions_cmd->parsed()) return RunSubscriptions(target);
   if (parked_cmd->parsed()) return RunParked(target, subscription);
   if (replay_cmd->parsed()) return RunReplayParked(target, subscription);
+  if (checkpoint_get_cmd->parsed()) return RunCheckpointGet(target, checkpoint_name);
+  if (checkpoint_set_cmd->parsed()) {
+    return RunCheckpointSet(target, checkpoint_name, checkpoint_position);
+  }
   if (backup_cmd->parsed()) return RunBackup(target, backup_path);
   if (restore_cmd->parsed()) return RunRestore(target, backup_path, force);
   return ReportUsage("unknown verb");

@@ -98,9 +98,19 @@ int RunMetadata(const Target& target, const std::string& stream, const MetadataA
         "truncate_before only moves forward: it cannot be cleared (events it hid may be "
         "reclaimed already)"));
   }
+  // As max_count 0, a max age of 0 would hide every event the moment it is
+  // committed. The C++ API keeps 0 ("everything has expired") for tests.
+  if (args.max_age && *args.max_age == 0) {
+    return ReportError(Status::InvalidArgument(
+        "max_age must be at least 1 second (0 would hide every event); to hide them all, "
+        "delete the stream"));
+  }
   const bool change = args.max_count || args.max_age || args.truncate_before || !args.clear.empty();
   if (args.force && !change) return ReportUsage("--force needs a change to the metadata");
-  return WithStore(target, change ? OpenMode::kWrite : OpenMode::kRead, [&](EventStore& store) {
+  // Setting a rule before a stream's first event is legitimate (as in
+  // KurrentDB), also before the store's: a change creates the store, as the
+  // daemon's store always exists, so both forms agree.
+  return WithStore(target, change ? OpenMode::kCreate : OpenMode::kRead, [&](EventStore& store) {
     auto metadata = store.GetStreamMetadata(stream);
     if (!metadata.ok()) return ReportError(metadata.status());
     if (change) {

@@ -7,6 +7,7 @@
 
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -18,8 +19,12 @@ namespace evlog::cli {
 struct Target {
   // --db DIR; empty when connecting.
   std::string db;
-  // --connect HOST:PORT; empty for the embedded form.
+  // --connect HOST:PORT as given; empty for the embedded form.
   std::string connect;
+  // --connect parsed (command_line::ParseHostPort): the host without an
+  // IPv6 literal's brackets, and the port.
+  std::string host;
+  uint16_t port = 0;
   // The token read from --token-file; empty: none.
   std::string token;
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli/cli_error.h"
+#include "command_line/address.h"
 #include "command_line/parse.h"
 #include "evlog/store.h"
 #include "kafka/connector.h"
@@ -35,35 +36,6 @@ bool SplitProperty(const std::string& text, std::pair<std::string, std::string>*
   if (eq == std::string::npos || eq == 0) return false;
   *out = {text.substr(0, eq), text.substr(eq + 1)};
   return true;
-}
-
-// "HOST:PORT" (HOST may be "[v6]"); false if malformed.
-bool SplitAddress(const std::string& text, std::string* host, uint16_t* port) {
-  const size_t colon = text.rfind(':');
-  if (colon == std::string::npos) return false;
-  *host = text.substr(0, colon);
-  const std::string digits = text.substr(colon + 1);
-  if (host->size() >= 2 && host->front() == '[' && host->back() == ']') {
-    *host = host->substr(1, host->size() - 2);
-  }
-  if (host->empty() || digits.empty() || digits.size() > 5 ||
-      digits.find_first_not_of("0123456789") != std::string::npos) {
-    return false;
-  }
-  const unsigned long value = std::stoul(digits);
-  if (value == 0 || value > 65535) return false;
-  *port = static_cast<uint16_t>(value);
-  return true;
-}
-
-// The token in `file`, without trailing white space; empty if unreadable.
-std::string ReadToken(const std::string& file) {
-  std::ifstream in(file);
-  std::stringstream text;
-  if (in) text << in.rdbuf();
-  std::string token = text.str();
-  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
-  return token;
 }
 
 void Log(const std::string& line) { std::cerr << "evlog-kafka: " << line << std::endl; }
@@ -107,19 +79,19 @@ int main(int argc, char** argv) {
 #ifdef EVLOG_KAFKA_NO_REMOTE
     return cli::ReportUsage("this evlog-kafka was built without the client: use --db");
 #else
-    if (!SplitAddress(connect, &client.host, &client.port)) {
-      return cli::ReportUsage("--connect must be HOST:PORT, not '" + connect + "'");
-    }
+    auto address = command_line::ParseHostPort(connect, "--connect");
+    if (!address.ok()) return cli::ReportUsage(address.status().message());
+    client.host = address->host;
+    client.port = address->port;
     if (!subscription.empty() && !checkpoint_file.empty()) {
       return cli::ReportUsage(
           "--subscription names the checkpoint evlogd keeps; with --checkpoint-file the "
           "checkpoint is in that file: give one of them");
     }
     if (!token_file.empty()) {
-      client.token = ReadToken(token_file);
-      if (client.token.empty()) {
-        return cli::ReportUsage("--token-file " + token_file + " is missing or empty");
-      }
+      auto token = command_line::ReadTokenFile(token_file);
+      if (!token.ok()) return cli::ReportUsage(token.status().message());
+      client.token = std::move(token).value();
     }
 #endif
   } else if (!token_file.empty() || !checkpoint_file.empty()) {
