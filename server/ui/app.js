@@ -477,18 +477,24 @@ async function parkedSection(name) {
       replay.disabled = false;
     }
   });
+  // A parked event's data is the original event, encoded; its metadata
+  // says which event it was and why it failed.
   const rows = events.map((e) => {
     const meta = e.metadata || {};
     return el("tr", {"data-parked": e.version},
-      el("td", {}, meta.stream ? streamLink(meta.stream) : ""), el("td", {}, meta.version),
+      el("td", {}, meta.stream ? streamLink(meta.stream) : ""),
+      el("td", {}, meta.stream
+        ? el("a", {href: withQuery("#/streams/" + encodeURIComponent(meta.stream), {from: meta.version})}, meta.version)
+        : ""),
       el("td", {}, meta.position), el("td", {}, el("code", {}, e.type)),
-      el("td", {class: "bad"}, meta.error), el("td", {}, pretty(e.data)));
+      el("td", {class: "bad"}, meta.error), el("td", {class: "wide"}, e.time));
   });
   return [el("h3", {}, "Parked events of ", el("code", {}, name)),
           el("div", {class: "bar"}, replay, result),
           rows.length
             ? el("div", {class: "table-wrap"}, el("table", {},
-                el("thead", {}, el("tr", {}, ["Stream", "Version", "Position", "Type", "Error", "Data"].map((h) => el("th", {scope: "col"}, h)))),
+                el("thead", {}, el("tr", {}, ["Stream", "Version", "Position", "Type", "Error"].map((h) => el("th", {scope: "col"}, h)),
+                                   el("th", {scope: "col", class: "wide"}, "Parked at"))),
                 el("tbody", {}, rows)))
             : el("p", {class: "muted"}, "No parked events.")];
 }
