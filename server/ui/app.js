@@ -134,6 +134,21 @@ function withQuery(path, params) {
   return s ? path + "?" + s : path;
 }
 
+// The name just before every name that starts with `prefix`, for
+// GET /streams?after= (names sort bytewise; "" for an empty prefix).
+function before(prefix) {
+  if (!prefix) return "";
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) - 1) + "\uffff";
+}
+
+// Whether stream `name` exists, asked of the stream list (a read of a
+// missing stream would be a 404: an error in the browser's console).
+async function streamExists(name) {
+  const list = await api(withQuery("/streams", {after: before(name), count: 1,
+                                                system: name.startsWith("$") ? "true" : ""}));
+  return list.streams.length > 0 && list.streams[0].stream === name;
+}
+
 // ---- Prometheus text -------------------------------------------------------------
 
 // {name: [{labels: {..}, value}]} from the text format.
@@ -265,7 +280,7 @@ async function streamsPage(params) {
   });
   // A prefix search starts listing just before the prefix: names sort
   // bytewise, so every match follows and the first non-match ends it.
-  const start = after || (prefix ? prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) - 1) + "\uffff" : "");
+  const start = after || before(prefix);
   const list = await api(withQuery("/streams", {category, after: start, count: PAGE}));
   let rows = list.streams;
   let more = list.truncated;
@@ -303,14 +318,10 @@ async function streamPage(name, params) {
   }
   // The stream's metadata: the newest $metadata event of $meta-<stream>.
   let metadata = null;
-  if (!name.startsWith("$")) {
-    try {
-      const meta = await api(withQuery("/streams/" + encodeURIComponent("$meta-" + name),
-                                       {count: 1, direction: "backward"}), {expect: [404, 410]});
-      if (meta.events.length) metadata = meta.events[0].data;
-    } catch (e) {
-      if (e.status !== 404 && e.status !== 410) throw e;
-    }
+  if (!name.startsWith("$") && await streamExists("$meta-" + name)) {
+    const meta = await api(withQuery("/streams/" + encodeURIComponent("$meta-" + name),
+                                     {count: 1, direction: "backward"}));
+    if (meta.events.length) metadata = meta.events[0].data;
   }
   const events = page.events;
   const link = (label, f, d) =>
@@ -457,12 +468,10 @@ async function subscriptionsPage(params) {
 // replay action (a write: it needs the token when evlogd has one).
 async function parkedSection(name) {
   let events = [];
-  try {
+  if (await streamExists("$parked-" + name)) {
     const page = await api(withQuery("/streams/" + encodeURIComponent("$parked-" + name),
-                                     {count: PAGE, direction: "backward"}), {expect: [404]});
+                                     {count: PAGE, direction: "backward"}));
     events = page.events;
-  } catch (e) {
-    if (e.status !== 404) throw e;
   }
   const result = el("span", {id: "replay-result"});
   const replay = el("button", {type: "button", disabled: !events.length}, "Replay parked");

@@ -133,6 +133,10 @@ TEST_F(WebConsole, StreamPageShowsEventsDataAndMetadata) {
   // Data pretty-printed, as text (the markup in it is not markup).
   EXPECT_TRUE(Shows("\"note\": \"first &lt;b&gt;order&lt;/b&gt;\"")) << html_;
   EXPECT_TRUE(Shows("max_count")) << html_;  // the stream metadata
+  // A stream without metadata: no failed request for it either.
+  Load("/streams/order-2", "document.querySelector('tr[data-position]')", "stream-no-metadata");
+  EXPECT_TRUE(Shows("None (no retention rules; not deleted)")) << html_;
+  ExpectNoProblems();
   Load("/streams/order-1?direction=backward", "document.querySelector('tr[data-position]')",
        "stream-backward");
   EXPECT_LT(html_.find("Paid"), html_.find("Placed")) << html_;
@@ -195,6 +199,39 @@ TEST_F(WebConsole, SubscriptionsPageShowsLagParkedEventsAndReplays) {
   ASSERT_TRUE(browser_->WaitFor(
       "document.getElementById('replay-result').textContent.includes('1 events queued')",
       kPageLoad));
+  ExpectNoProblems();
+}
+
+TEST_F(WebConsole, AsksForTheTokenOnceAndFollowsLiveWithAnAccessToken) {
+  StopServer();
+  server::ServerOptions options;
+  options.dispatcher.token = "s3cret";
+  StartHttpServer(options);
+  Seed();
+  ASSERT_TRUE(browser_->Navigate(Url("/ui/#/streams")));
+  ASSERT_TRUE(browser_->WaitFor("!document.getElementById('token-form').hidden", kPageLoad))
+      << browser_->Html();
+  EXPECT_TRUE(browser_->Screenshot(std::string(kScreenshotDir) + "/token.png"));
+  // The request that found no token was refused: expected here, once.
+  std::vector<std::string> problems = browser_->TakeProblems();
+  ASSERT_FALSE(problems.empty());
+  for (const std::string& p : problems) EXPECT_NE(p.find("401"), std::string::npos) << p;
+  ASSERT_EQ(browser_->Evaluate("document.getElementById('token-input').value = 's3cret',"
+                               " document.getElementById('token-form').requestSubmit(), true"),
+            true);
+  ASSERT_TRUE(browser_->WaitFor(
+      "document.body.dataset.state === 'ready' && document.querySelector('[data-stream=\"user-1\"]')",
+      kPageLoad))
+      << browser_->Html();
+  ExpectNoProblems();
+  // Kept for the tab: another page load does not ask again, and the event
+  // stream opens with an access token from POST /token.
+  Load("/live?type=LiveTick", "document.querySelector('[data-live=open]')", "live-token");
+  EXPECT_TRUE(browser_->Evaluate("document.getElementById('token-form').hidden") == true);
+  Append("tick-1", "LiveTick", R"({"marker":"with-token"})");
+  ASSERT_TRUE(browser_->WaitFor("document.querySelector('#live-list tr[data-position]')", kPageLoad))
+      << browser_->Html();
+  EXPECT_NE(browser_->Html().find("with-token"), std::string::npos);
   ExpectNoProblems();
 }
 
