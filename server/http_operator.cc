@@ -14,7 +14,7 @@ HttpResponse HttpHandler::Stats(const HttpTarget& target) {
   Result<StoreStats> stats = dispatcher_.store().Stats();
   if (!stats.ok()) return HttpStatusError(stats.status());
   json::ObjectText j;
-  j.Number("appended", stats->appended)
+  j.Number("events", stats->appended)
       .Number("streams", stats->streams)
       .Number("last_position", stats->last_position.value())
       .Number("disk_bytes", stats->disk_bytes);

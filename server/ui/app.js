@@ -247,7 +247,7 @@ async function overviewPage() {
       el("div", {class: "card", "data-stat": name},
          el("div", {class: "label"}, label), el("div", {class: "value"}, value));
     cards.replaceChildren(
-      card("Events appended", fmtNumber(stats.appended), "appended"),
+      card("Events", fmtNumber(stats.events), "events"),
       card("Streams", fmtNumber(stats.streams), "streams"),
       card("Last position", fmtNumber(stats.last_position), "last_position"),
       card("Disk", fmtBytes(stats.disk_bytes), "disk_bytes"),

@@ -141,7 +141,7 @@ TEST_F(WebConsoleRoutes, StatsGivesTheStoresTotals) {
   HttpResponse r = Get("/stats");
   ASSERT_EQ(r.result(), http::status::ok) << r.body();
   Json j = Json::parse(r.body());
-  EXPECT_EQ(j["appended"], 3);
+  EXPECT_EQ(j["events"], 3);
   EXPECT_EQ(j["streams"], 2);
   EXPECT_EQ(j["last_position"], 3);
   EXPECT_GT(j["disk_bytes"].get<uint64_t>(), 0u);
