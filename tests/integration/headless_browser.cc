@@ -105,10 +105,8 @@ std::unique_ptr<HeadlessBrowser> HeadlessBrowser::Start(const std::string& binar
   for (const char* domain : {"Page.enable", "Runtime.enable", "Network.enable", "Log.enable"}) {
     if (!browser->Call(domain, Json::object(), kStart, false, error)) return nullptr;
   }
-  if (!browser->Call("Emulation.setDeviceMetricsOverride",
-                     {{"width", width}, {"height", height}, {"deviceScaleFactor", 1},
-                      {"mobile", false}},
-                     kStart, false, error)) {
+  if (!browser->Resize(width, height)) {
+    if (error) *error = "the tab could not be sized";
     return nullptr;
   }
   return browser;
@@ -234,6 +232,20 @@ bool HeadlessBrowser::WaitFor(const std::string& condition, std::chrono::millise
 std::string HeadlessBrowser::Html() {
   std::optional<Json> html = Evaluate("document.documentElement.outerHTML");
   return html && html->is_string() ? html->get<std::string>() : "";
+}
+
+bool HeadlessBrowser::Resize(int width, int height) {
+  return Call("Emulation.setDeviceMetricsOverride",
+              {{"width", width}, {"height", height}, {"deviceScaleFactor", 1}, {"mobile", false}},
+              std::chrono::seconds(30))
+      .has_value();
+}
+
+bool HeadlessBrowser::PreferDark(bool dark) {
+  const Json features = Json::array(
+      {{{"name", "prefers-color-scheme"}, {"value", dark ? "dark" : "light"}}});
+  return Call("Emulation.setEmulatedMedia", {{"features", features}}, std::chrono::seconds(30))
+      .has_value();
 }
 
 bool HeadlessBrowser::Screenshot(const std::string& path) {

@@ -48,6 +48,12 @@ class HeadlessBrowser {
   // The page's DOM as HTML ("" if it could not be read).
   std::string Html();
 
+  // Sets the tab's size in CSS pixels (a phone's, say); false on failure.
+  bool Resize(int width, int height);
+
+  // Makes the page see `prefers-color-scheme: dark` (or light again).
+  bool PreferDark(bool dark);
+
   // Writes a PNG of the tab to `path`; false on failure.
   bool Screenshot(const std::string& path);
 

@@ -235,7 +235,7 @@ TEST_F(WebConsole, AsksForTheTokenOnceAndFollowsLiveWithAnAccessToken) {
   ExpectNoProblems();
 }
 
-TEST_F(WebConsole, AFailedRequestIsSeen) {
+TEST_F(WebConsole, AFailedRequestOrScriptErrorIsSeen) {
   // The harness itself: a stream that does not exist is a 404 the page
   // shows and the test notices.
   Load("/streams/nope", "document.querySelector('main h2')", "missing-stream");
@@ -243,6 +243,35 @@ TEST_F(WebConsole, AFailedRequestIsSeen) {
   std::vector<std::string> problems = browser_->TakeProblems();
   ASSERT_FALSE(problems.empty());
   EXPECT_NE(problems[0].find("404"), std::string::npos) << problems[0];
+  // An uncaught exception is seen by the test and written into the page.
+  ASSERT_TRUE(browser_->Evaluate("setTimeout(() => { throw new Error('boom'); }), true"));
+  ASSERT_TRUE(browser_->WaitFor("!document.getElementById('errors').hidden", kPageLoad));
+  EXPECT_NE(browser_->Html().find("script error: Uncaught Error: boom"), std::string::npos)
+      << browser_->Html();
+  problems = browser_->TakeProblems();
+  ASSERT_FALSE(problems.empty());
+  EXPECT_NE(problems[0].find("boom"), std::string::npos) << problems[0];
+}
+
+TEST_F(WebConsole, FitsAPhoneWidthAndFollowsDarkMode) {
+  Seed();
+  ASSERT_TRUE(browser_->Resize(390, 800));
+  const std::pair<const char*, const char*> pages[] = {
+      {"/overview", "phone-overview"}, {"/streams", "phone-streams"},
+      {"/streams/order-1", "phone-stream"}, {"/log", "phone-log"},
+      {"/subscriptions", "phone-subscriptions"}};
+  for (const auto& [page, name] : pages) {
+    Load(page, "document.querySelector('main h2')", name);
+    // Wide tables scroll inside their box; the page itself never does.
+    EXPECT_EQ(browser_->Evaluate("document.documentElement.scrollWidth <= window.innerWidth"), true)
+        << page;
+  }
+  ASSERT_TRUE(browser_->PreferDark(true));
+  Load("/streams/order-1", "document.querySelector('tr[data-position]')", "dark");
+  // The page's background follows the system's dark mode.
+  EXPECT_EQ(browser_->Evaluate("getComputedStyle(document.body).backgroundColor"),
+            "rgb(21, 23, 28)");
+  ExpectNoProblems();
 }
 
 }  // namespace
