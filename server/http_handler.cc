@@ -9,6 +9,7 @@
 #include <initializer_list>
 
 #include "evlog/owned_event_iterator.h"
+#include "http_ui.h"
 #include "json/event_json.h"
 #include "json/query_json.h"
 #include "json/spellings.h"
@@ -23,7 +24,8 @@ using json::Json;
 namespace {
 
 enum class Route {
-  kNone, kStreams, kStream, kAll, kQuery, kSubscribe, kView, kMetrics, kToken, kAppend
+  kNone, kStreams, kStream, kAll, kQuery, kSubscribe, kView, kMetrics, kToken, kAppend, kStats,
+  kReplayParked
 };
 
 struct Matched {
@@ -43,6 +45,10 @@ Matched Match(const HttpTarget& target) {
   if (s[0] == "metrics" && s.size() == 1) return {Route::kMetrics};
   if (s[0] == "token" && s.size() == 1) return {Route::kToken};
   if (s[0] == "append" && s.size() == 1) return {Route::kAppend};
+  if (s[0] == "stats" && s.size() == 1) return {Route::kStats};
+  if (s[0] == "subscriptions" && s.size() == 3 && s[2] == "replay-parked") {
+    return {Route::kReplayParked, s[1]};
+  }
   if (s[0] == "views" && s.size() >= 3) {
     // A key may hold '/', written as is or as %2F.
     std::string key = s[2];
@@ -155,6 +161,8 @@ Result<Direction> DirectionParam(const HttpTarget& target) {
 
 bool HttpHandler::Authorized(const HttpRequest& request) const {
   if (dispatcher_.options().token.empty()) return true;
+  // The console's files are public: the page asks for the token.
+  if (request.method() == http::verb::get && IsUiTarget(request.target())) return true;
   if (BearerMatches(request[http::field::authorization])) return true;
   // An EventSource cannot send headers: a GET may carry an access token
   // from POST /token instead.
@@ -201,6 +209,7 @@ void HttpHandler::Handle(HttpRequest request, Reply reply) {
     reply(Unauthorized());
     return;
   }
+  if (IsUiTarget(request.target())) return reply(UiResponse(request));
   HttpTarget target;
   if (Status s = ParseHttpTarget(request.target(), &target); !s.ok()) {
     reply(Bad(s));
@@ -232,7 +241,7 @@ void HttpHandler::Handle(HttpRequest request, Reply reply) {
   const bool get = request.method() == http::verb::get;
   const bool post = request.method() == http::verb::post;
   const bool takes_post = m.route == Route::kStream || m.route == Route::kQuery;
-  const bool only_post = m.route == Route::kAppend;
+  const bool only_post = m.route == Route::kAppend || m.route == Route::kReplayParked;
   if (only_post ? !post : takes_post ? !(get || post) : !get) {
     HttpResponse response = HttpError(http::status::method_not_allowed, "method_not_allowed",
                                       std::string(request.method_string()) + " is not allowed on " +
@@ -255,6 +264,7 @@ void HttpHandler::Handle(HttpRequest request, Reply reply) {
                              target = std::move(target), request = std::move(request),
                              reply = std::move(reply)]() mutable {
       if (route == Route::kAppend) return AppendStreams(target, std::move(request), std::move(reply));
+      if (route == Route::kReplayParked) return reply(ReplayParked(stream, target));
       Append(stream, target, std::move(request), std::move(reply));
     });
     return;
@@ -281,9 +291,13 @@ void HttpHandler::Handle(HttpRequest request, Reply reply) {
       case Route::kMetrics:
         reply(Metrics(target));
         return;
+      case Route::kStats:
+        reply(Stats(target));
+        return;
       case Route::kQuery:
       case Route::kToken:
       case Route::kAppend:
+      case Route::kReplayParked:
       case Route::kNone:
         break;
     }

@@ -8,6 +8,9 @@
 //   GET  /all                     read the global log (?from=&count=&category=&type=)
 //   GET  /subscribe               server-sent events (?from=&category=&type=&prefix=)
 //   GET  /views/{name}/{key}      one key of a view
+//   GET  /stats                   the store's totals (http_operator.cc)
+//   POST /subscriptions/{name}/replay-parked   replay parked events (same)
+//   GET  /ui/...                  the web console (http_ui.h)
 //
 // docs/http.md is the reference: bodies, headers, codes, limits. To add a
 // route (e.g. GET /metrics), add it to Route and Match in http_handler.cc
@@ -63,7 +66,8 @@ class HttpHandler {
   void Handle(HttpRequest request, Reply reply);
 
   // Whether `request` may be served: always when the daemon has no token;
-  // else when its Authorization header carries the token (compared in
+  // else for a GET of the web console's files (http_ui.h); else when its
+  // Authorization header carries the token (compared in
   // constant time), or, for a GET, when its `?access_token=` is one that
   // POST /token issued and has not expired (AccessTokens).
   bool Authorized(const HttpRequest& request) const;
@@ -104,6 +108,9 @@ class HttpHandler {
   // The store's metrics in the Prometheus text format (server/prometheus.h).
   HttpResponse Metrics(const HttpTarget& target);
   HttpAnswer Subscribe(const HttpTarget& target, std::string_view last_event_id);
+  // GET /stats and POST /subscriptions/{name}/replay-parked (http_operator.cc).
+  HttpResponse Stats(const HttpTarget& target);
+  HttpResponse ReplayParked(const std::string& subscription, const HttpTarget& target);
 
   Dispatcher& dispatcher_;
   const size_t sse_batch_events_;
