@@ -134,11 +134,14 @@ function withQuery(path, params) {
   return s ? path + "?" + s : path;
 }
 
-// The name just before every name that starts with `prefix`, for
-// GET /streams?after= (names sort bytewise; "" for an empty prefix).
+// A name just before every name that starts with `prefix`, for
+// GET /streams?after= ("" for an empty prefix). Names are UTF-8 and sort
+// bytewise: the prefix with its last character one lower, then the highest
+// code point, sorts after every name with that lower character.
 function before(prefix) {
   if (!prefix) return "";
-  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) - 1) + "\uffff";
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) - 1) +
+         String.fromCodePoint(0x10ffff);
 }
 
 // Whether stream `name` exists, asked of the stream list (a read of a
