@@ -238,6 +238,49 @@ TEST_F(WebConsole, AsksForTheTokenOnceAndFollowsLiveWithAnAccessToken) {
   ExpectNoProblems();
 }
 
+TEST_F(WebConsole, LiveTailResumesWithAFreshAccessTokenAfterARestart) {
+  StopServer();
+  server::ServerOptions options;
+  options.dispatcher.token = "s3cret";
+  StartHttpServer(options);
+  const uint16_t port = http_port_;
+  Seed();
+  ASSERT_TRUE(browser_->Navigate(Url("/ui/#/live?type=LiveTick")));
+  ASSERT_TRUE(browser_->WaitFor("!document.getElementById('token-form').hidden", kPageLoad));
+  ASSERT_EQ(browser_->Evaluate("document.getElementById('token-input').value = 's3cret',"
+                               " document.getElementById('token-form').requestSubmit(), true"),
+            true);
+  ASSERT_TRUE(browser_->WaitFor("document.querySelector('[data-live=open]')", kPageLoad));
+  Append("tick-1", "LiveTick", R"({"marker":"before-restart"})");
+  ASSERT_TRUE(
+      browser_->WaitFor("document.querySelector('#live-list tr[data-position]')", kPageLoad));
+
+  // The drain ends the event stream; the new server knows no access token
+  // of the old one, so the browser's own reconnect is refused (401) and
+  // closes: the page must get a new one and resume after the last event.
+  StopServer();
+  Append("tick-1", "LiveTick", R"({"marker":"while-down"})");
+  options.http = server::HttpOptions{};
+  options.http->endpoint = net::tcp::endpoint(net::asio::ip::make_address_v4("127.0.0.1"), port);
+  StartServer(options);
+  Append("tick-1", "LiveTick", R"({"marker":"after-restart"})");
+  ASSERT_TRUE(browser_->WaitFor(
+      "document.querySelectorAll('#live-list tr[data-position]').length === 3", kPageLoad))
+      << browser_->Html();
+  const std::string html = browser_->Html();
+  EXPECT_LT(html.find("before-restart"), html.find("while-down"));
+  EXPECT_LT(html.find("while-down"), html.find("after-restart"));
+  EXPECT_TRUE(browser_->Screenshot(std::string(kScreenshotDir) + "/live-resumed.png"));
+  // Expected: the first 401s (no token yet, the refused reconnect) and a
+  // refused connection while evlogd was down; nothing else.
+  for (const std::string& p : browser_->TakeProblems()) {
+    EXPECT_TRUE(p.find("401") != std::string::npos ||
+                p.find("CONNECTION_REFUSED") != std::string::npos ||
+                p.find("/subscribe") != std::string::npos)
+        << p;
+  }
+}
+
 TEST_F(WebConsole, AFailedRequestOrScriptErrorIsSeen) {
   // The harness itself: a stream that does not exist is a 404 the page
   // shows and the test notices.
