@@ -134,11 +134,14 @@ function withQuery(path, params) {
   return s ? path + "?" + s : path;
 }
 
-// The name just before every name that starts with `prefix`, for
-// GET /streams?after= (names sort bytewise; "" for an empty prefix).
+// A name just before every name that starts with `prefix`, for
+// GET /streams?after= ("" for an empty prefix). Names are UTF-8 and sort
+// bytewise: the prefix with its last character one lower, then the highest
+// code point, sorts after every name with that lower character.
 function before(prefix) {
   if (!prefix) return "";
-  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) - 1) + "\uffff";
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) - 1) +
+         String.fromCodePoint(0x10ffff);
 }
 
 // Whether stream `name` exists, asked of the stream list (a read of a
@@ -360,8 +363,10 @@ async function logPage(params) {
 }
 
 // An access token for a GET that cannot carry a header (EventSource).
+// Asked for even without a token in the tab: a 401 is how the page learns
+// that evlogd has one (api() then asks the user), and without one evlogd
+// issues it all the same.
 async function accessToken() {
-  if (!token()) return "";
   const answer = await api("/token", {method: "POST"});
   return answer.access_token;
 }
@@ -408,26 +413,53 @@ async function livePage(params) {
     pause.setAttribute("aria-pressed", String(paused));
     if (!paused) { held.forEach(render); held = []; }
   });
-  const q = {...filters, access_token: await accessToken()};
-  const source = new EventSource(withQuery("/subscribe", q));
-  source.onopen = () => { status.textContent = "open"; status.dataset.live = "open"; };
-  source.onerror = () => { status.textContent = "reconnecting"; status.dataset.live = "reconnecting"; };
-  source.onmessage = (m) => {
-    const e = JSON.parse(m.data);
-    arrivals.push(performance.now());
-    if (paused) {
-      held.push(e);
-      if (held.length > MAX_ROWS) held.shift();
-    } else {
-      render(e);
-    }
-  };
+  // The browser reconnects a dropped stream by itself, resuming after the
+  // last id. A refused reconnect (with a token: the access token in the
+  // URL has expired) closes it for good: then reopen once with a fresh
+  // access token from the last position received, else offer a button.
+  let source = null;
+  let last = 0;
+  let stopped = false;
+  let retried = false;
+  const reconnect = el("button", {type: "button", hidden: true}, "Reconnect");
+  status.after(reconnect);
+  const setStatus = (s) => { status.textContent = s; status.dataset.live = s; };
+  async function open() {
+    reconnect.hidden = true;
+    const q = {...filters, from: last ? last + 1 : "", access_token: await accessToken()};
+    if (stopped) return;
+    source = new EventSource(withQuery("/subscribe", q));
+    source.onopen = () => { retried = false; setStatus("open"); };
+    source.onerror = () => {
+      if (source.readyState !== EventSource.CLOSED) return setStatus("reconnecting");
+      setStatus("closed");
+      if (!retried) {
+        retried = true;
+        open().catch(() => { reconnect.hidden = false; });
+      } else {
+        reconnect.hidden = false;
+      }
+    };
+    source.onmessage = (m) => {
+      const e = JSON.parse(m.data);
+      last = e.position;
+      arrivals.push(performance.now());
+      if (paused) {
+        held.push(e);
+        if (held.length > MAX_ROWS) held.shift();
+      } else {
+        render(e);
+      }
+    };
+  }
+  reconnect.addEventListener("click", () => { retried = false; open().catch(() => { reconnect.hidden = false; }); });
+  await open();
   const timer = setInterval(() => {
     const now = performance.now();
     while (arrivals.length && arrivals[0] < now - 10000) arrivals.shift();
     rate.textContent = (arrivals.length / 10).toFixed(1) + " events/s";
   }, 1000);
-  return () => { source.close(); clearInterval(timer); };
+  return () => { stopped = true; if (source) source.close(); clearInterval(timer); };
 }
 
 async function subscriptionsPage(params) {

@@ -68,28 +68,27 @@ std::unique_ptr<HeadlessBrowser> HeadlessBrowser::Start(const std::string& binar
                                                         int height, std::string* error) {
   // A browser that dies leaves a closed pipe: writes must fail, not kill us.
   signal(SIGPIPE, SIG_IGN);
-  std::vector<std::string> argv{"/bin/sh",
-                                "-c",
-                                "exec \"$@\" 3<&0 4>&1 >/dev/null </dev/null",
-                                "sh",
-                                binary,
-                                "--headless",
-                                "--no-sandbox",
-                                "--disable-gpu",
-                                "--disable-dev-shm-usage",
-                                "--no-first-run",
-                                "--no-default-browser-check",
-                                "--disable-extensions",
-                                "--disable-background-networking",
-                                "--disable-component-update",
-                                "--remote-debugging-pipe",
-                                "--user-data-dir=" + profile_dir,
-                                "--window-size=" + std::to_string(width) + "," +
-                                    std::to_string(height),
-                                "about:blank"};
-  ChildOptions options{.pipe_stdin = true,
-                       .pipe_stdout = true,
-                       .stderr_file = profile_dir + "/chromium.log"};
+  std::vector<std::string> argv{
+      "/bin/sh",
+      "-c",
+      "exec \"$@\" 3<&0 4>&1 >/dev/null </dev/null",
+      "sh",
+      binary,
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-dev-shm-usage",
+      "--no-first-run",
+      "--no-default-browser-check",
+      "--disable-extensions",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--remote-debugging-pipe",
+      "--user-data-dir=" + profile_dir,
+      "--window-size=" + std::to_string(width) + "," + std::to_string(height),
+      "about:blank"};
+  ChildOptions options{
+      .pipe_stdin = true, .pipe_stdout = true, .stderr_file = profile_dir + "/chromium.log"};
   std::unique_ptr<ChildProcess> child = ChildProcess::Start(argv, options, error);
   if (child == nullptr) return nullptr;
   std::unique_ptr<HeadlessBrowser> browser(new HeadlessBrowser(std::move(child)));
@@ -97,9 +96,9 @@ std::unique_ptr<HeadlessBrowser> HeadlessBrowser::Start(const std::string& binar
   std::optional<Json> target =
       browser->Call("Target.createTarget", {{"url", "about:blank"}}, kStart, true, error);
   if (!target) return nullptr;
-  std::optional<Json> attached = browser->Call(
-      "Target.attachToTarget", {{"targetId", (*target)["targetId"]}, {"flatten", true}}, kStart,
-      true, error);
+  std::optional<Json> attached =
+      browser->Call("Target.attachToTarget",
+                    {{"targetId", (*target)["targetId"]}, {"flatten", true}}, kStart, true, error);
   if (!attached) return nullptr;
   browser->session_ = (*attached)["sessionId"].get<std::string>();
   for (const char* domain : {"Page.enable", "Runtime.enable", "Network.enable", "Log.enable"}) {
@@ -155,7 +154,8 @@ std::optional<Json> HeadlessBrowser::ReadMessage(Clock::time_point deadline) {
       if (m.is_object()) return m;
       continue;
     }
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0 || child_->out_fd() < 0) return std::nullopt;
     pollfd p{.fd = child_->out_fd(), .events = POLLIN, .revents = 0};
     const int ready = poll(&p, 1, static_cast<int>(left.count()));
@@ -218,11 +218,11 @@ bool HeadlessBrowser::WaitFor(const std::string& condition, std::chrono::millise
   const Clock::time_point deadline = Clock::now() + timeout;
   // A navigation destroys the context an evaluation waits in: ask again.
   while (Clock::now() < deadline) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     std::optional<Json> r =
         Call("Runtime.evaluate",
-             {{"expression", expression}, {"returnByValue", true}, {"awaitPromise", true}},
-             left);
+             {{"expression", expression}, {"returnByValue", true}, {"awaitPromise", true}}, left);
     if (r && !r->contains("exceptionDetails") && (*r)["result"].value("value", false)) return true;
     if (!r && child_->TryWait()) return false;
   }
@@ -242,8 +242,8 @@ bool HeadlessBrowser::Resize(int width, int height) {
 }
 
 bool HeadlessBrowser::PreferDark(bool dark) {
-  const Json features = Json::array(
-      {{{"name", "prefers-color-scheme"}, {"value", dark ? "dark" : "light"}}});
+  const Json features =
+      Json::array({{{"name", "prefers-color-scheme"}, {"value", dark ? "dark" : "light"}}});
   return Call("Emulation.setEmulatedMedia", {{"features", features}}, std::chrono::seconds(30))
       .has_value();
 }

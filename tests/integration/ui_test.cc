@@ -35,8 +35,9 @@ class WebConsole : public HttpTest {
   }
 
   void Append(const std::string& stream, const std::string& type, const std::string& data) {
-    auto r = store_->Append(stream, ExpectedVersion::Any(),
-                            {EventData{.type = type, .data = data, .content_type = ContentType::kJson}});
+    auto r =
+        store_->Append(stream, ExpectedVersion::Any(),
+                       {EventData{.type = type, .data = data, .content_type = ContentType::kJson}});
     ASSERT_TRUE(r.ok()) << r.status().ToString();
   }
 
@@ -175,8 +176,8 @@ TEST_F(WebConsole, LiveTailShowsAnEventAppendedAfterThePageLoaded) {
   // Paused, it holds what arrives; resumed, it shows it.
   ASSERT_EQ(browser_->Evaluate("document.querySelector('main .bar button').click(), true"), true);
   Append("tick-1", "LiveTick", R"({"marker":"while-paused"})");
-  ASSERT_TRUE(browser_->WaitFor("document.querySelector('#live-rate').textContent !== ''",
-                                kPageLoad));
+  ASSERT_TRUE(
+      browser_->WaitFor("document.querySelector('#live-rate').textContent !== ''", kPageLoad));
   ASSERT_EQ(browser_->Evaluate("document.querySelector('main .bar button').click(), true"), true);
   ASSERT_TRUE(browser_->WaitFor(
       "document.querySelectorAll('#live-list tr[data-position]').length === 3", kPageLoad))
@@ -219,9 +220,10 @@ TEST_F(WebConsole, AsksForTheTokenOnceAndFollowsLiveWithAnAccessToken) {
   ASSERT_EQ(browser_->Evaluate("document.getElementById('token-input').value = 's3cret',"
                                " document.getElementById('token-form').requestSubmit(), true"),
             true);
-  ASSERT_TRUE(browser_->WaitFor(
-      "document.body.dataset.state === 'ready' && document.querySelector('[data-stream=\"user-1\"]')",
-      kPageLoad))
+  ASSERT_TRUE(
+      browser_->WaitFor("document.body.dataset.state === 'ready' && "
+                        "document.querySelector('[data-stream=\"user-1\"]')",
+                        kPageLoad))
       << browser_->Html();
   ExpectNoProblems();
   // Kept for the tab: another page load does not ask again, and the event
@@ -229,10 +231,54 @@ TEST_F(WebConsole, AsksForTheTokenOnceAndFollowsLiveWithAnAccessToken) {
   Load("/live?type=LiveTick", "document.querySelector('[data-live=open]')", "live-token");
   EXPECT_TRUE(browser_->Evaluate("document.getElementById('token-form').hidden") == true);
   Append("tick-1", "LiveTick", R"({"marker":"with-token"})");
-  ASSERT_TRUE(browser_->WaitFor("document.querySelector('#live-list tr[data-position]')", kPageLoad))
+  ASSERT_TRUE(
+      browser_->WaitFor("document.querySelector('#live-list tr[data-position]')", kPageLoad))
       << browser_->Html();
   EXPECT_NE(browser_->Html().find("with-token"), std::string::npos);
   ExpectNoProblems();
+}
+
+TEST_F(WebConsole, LiveTailResumesWithAFreshAccessTokenAfterARestart) {
+  StopServer();
+  server::ServerOptions options;
+  options.dispatcher.token = "s3cret";
+  StartHttpServer(options);
+  const uint16_t port = http_port_;
+  Seed();
+  ASSERT_TRUE(browser_->Navigate(Url("/ui/#/live?type=LiveTick")));
+  ASSERT_TRUE(browser_->WaitFor("!document.getElementById('token-form').hidden", kPageLoad));
+  ASSERT_EQ(browser_->Evaluate("document.getElementById('token-input').value = 's3cret',"
+                               " document.getElementById('token-form').requestSubmit(), true"),
+            true);
+  ASSERT_TRUE(browser_->WaitFor("document.querySelector('[data-live=open]')", kPageLoad));
+  Append("tick-1", "LiveTick", R"({"marker":"before-restart"})");
+  ASSERT_TRUE(
+      browser_->WaitFor("document.querySelector('#live-list tr[data-position]')", kPageLoad));
+
+  // The drain ends the event stream; the new server knows no access token
+  // of the old one, so the browser's own reconnect is refused (401) and
+  // closes: the page must get a new one and resume after the last event.
+  StopServer();
+  Append("tick-1", "LiveTick", R"({"marker":"while-down"})");
+  options.http = server::HttpOptions{};
+  options.http->endpoint = net::tcp::endpoint(net::asio::ip::make_address_v4("127.0.0.1"), port);
+  StartServer(options);
+  Append("tick-1", "LiveTick", R"({"marker":"after-restart"})");
+  ASSERT_TRUE(browser_->WaitFor(
+      "document.querySelectorAll('#live-list tr[data-position]').length === 3", kPageLoad))
+      << browser_->Html();
+  const std::string html = browser_->Html();
+  EXPECT_LT(html.find("before-restart"), html.find("while-down"));
+  EXPECT_LT(html.find("while-down"), html.find("after-restart"));
+  EXPECT_TRUE(browser_->Screenshot(std::string(kScreenshotDir) + "/live-resumed.png"));
+  // Expected: the first 401s (no token yet, the refused reconnect) and a
+  // refused connection while evlogd was down; nothing else.
+  for (const std::string& p : browser_->TakeProblems()) {
+    EXPECT_TRUE(p.find("401") != std::string::npos ||
+                p.find("CONNECTION_REFUSED") != std::string::npos ||
+                p.find("/subscribe") != std::string::npos)
+        << p;
+  }
 }
 
 TEST_F(WebConsole, AFailedRequestOrScriptErrorIsSeen) {
@@ -256,10 +302,11 @@ TEST_F(WebConsole, AFailedRequestOrScriptErrorIsSeen) {
 TEST_F(WebConsole, FitsAPhoneWidthAndFollowsDarkMode) {
   Seed();
   ASSERT_TRUE(browser_->Resize(390, 800));
-  const std::pair<const char*, const char*> pages[] = {
-      {"/overview", "phone-overview"}, {"/streams", "phone-streams"},
-      {"/streams/order-1", "phone-stream"}, {"/log", "phone-log"},
-      {"/subscriptions", "phone-subscriptions"}};
+  const std::pair<const char*, const char*> pages[] = {{"/overview", "phone-overview"},
+                                                       {"/streams", "phone-streams"},
+                                                       {"/streams/order-1", "phone-stream"},
+                                                       {"/log", "phone-log"},
+                                                       {"/subscriptions", "phone-subscriptions"}};
   for (const auto& [page, name] : pages) {
     Load(page, "document.querySelector('main h2')", name);
     // Wide tables scroll inside their box; the page itself never does.

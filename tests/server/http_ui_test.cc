@@ -25,7 +25,8 @@ using Json = nlohmann::json;
 
 class WebConsoleRoutes : public testutil::StoreTest {
  protected:
-  HttpResponse Get(std::string target, std::vector<std::pair<std::string, std::string>> headers = {},
+  HttpResponse Get(std::string target,
+                   std::vector<std::pair<std::string, std::string>> headers = {},
                    http::verb method = http::verb::get) {
     if (!handler_) {
       dispatcher_ = std::make_unique<Dispatcher>(*store_, DispatcherOptions{.token = token_});
@@ -53,9 +54,7 @@ class WebConsoleRoutes : public testutil::StoreTest {
   std::unique_ptr<HttpHandler> handler_;
 };
 
-std::string Header(const HttpResponse& r, std::string_view name) {
-  return std::string(r[name]);
-}
+std::string Header(const HttpResponse& r, std::string_view name) { return std::string(r[name]); }
 
 TEST_F(WebConsoleRoutes, ServesIndexAndFilesWithTheirTypesAndPolicy) {
   struct Case {
@@ -150,8 +149,7 @@ TEST_F(WebConsoleRoutes, StatsGivesTheStoresTotals) {
 }
 
 TEST_F(WebConsoleRoutes, ReplayParkedIsAPostThatNeedsParkedEvents) {
-  EXPECT_EQ(Get("/subscriptions/billing/replay-parked").result(),
-            http::status::method_not_allowed);
+  EXPECT_EQ(Get("/subscriptions/billing/replay-parked").result(), http::status::method_not_allowed);
   HttpResponse r = Get("/subscriptions/billing/replay-parked", {}, http::verb::post);
   EXPECT_EQ(r.result(), http::status::not_found) << r.body();
 }
