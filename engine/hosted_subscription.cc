@@ -130,6 +130,21 @@ class Consumer final : public SubscriptionConsumer {
     }
   }
 
+  bool CaughtUp() override {
+    Broker& b = *broker_;
+    std::lock_guard<std::mutex> lock(b.mu);
+    if (b.fetched < b.db->commits->committed()) return false;
+    for (const auto* entries : {&b.replay, &b.live}) {
+      for (const auto& [position, e] : *entries) {
+        if (e.owner != 0 && e.owner != id_) continue;
+        auto holder = b.streams.find(e.event.stream);
+        if (e.owner == 0 && holder != b.streams.end() && holder->second.owner != id_) continue;
+        return false;
+      }
+    }
+    return true;
+  }
+
   Status Ack(std::span<const Position> positions) override {
     Broker& b = *broker_;
     std::lock_guard<std::mutex> lock(b.mu);

@@ -117,10 +117,16 @@ class SubscriptionConsumer {
 
   // Up to `max_events` (0 counts as 1) events for this consumer, waiting up
   // to `timeout` for some: OK with an empty batch when it expires. Errors:
-  // NotFound if the subscription was deleted; Aborted when the store or
-  // client closes; IOError from the storage or the connection.
+  // Aborted when the store or client closes; IOError from the storage or
+  // the connection.
   virtual Result<std::vector<HostedEvent>> Next(size_t max_events,
                                                 std::chrono::milliseconds timeout) = 0;
+
+  // Whether the subscription has read every event committed so far and
+  // none of those it holds can go to this consumer now: each is held by
+  // (or of a stream held by) another consumer. A consumer that drains what
+  // is there and stops (`evlog consume` without --follow) stops here.
+  virtual bool CaughtUp() = 0;
 
   // Acknowledges the events at `positions` that this consumer holds: they
   // are handled and never delivered again. Positions it no longer holds
