@@ -105,6 +105,25 @@ TEST_F(HostedSubscriptions, AStreamWithEventsInFlightStaysWithItsConsumer) {
   EXPECT_EQ(Positions(rest), (std::set<uint64_t>{2, 3}));
 }
 
+TEST_F(HostedSubscriptions, ANackedEventStaysWithTheConsumerHoldingItsStream) {
+  ASSERT_OK(store_->CreateSubscription({.name = "billing", .initial_backoff = milliseconds(0)}));
+  Add("a-1");
+  Add("a-1");
+  auto first = Consume("billing");
+  auto second = Consume("billing");
+  std::vector<HostedEvent> both = Take(*first, 2);
+  ASSERT_EQ(Positions(both), (std::set<uint64_t>{1, 2}));
+  ASSERT_OK(first->Nack(Position(1), "later"));
+  // `first` still holds a-1's second event: the retry is not given away.
+  auto none = second->Next(10, milliseconds(0));
+  ASSERT_OK(none.status());
+  EXPECT_TRUE(none->empty());
+  std::vector<HostedEvent> retry = Take(*first, 10);
+  ASSERT_EQ(retry.size(), 1u);
+  EXPECT_EQ(retry[0].event.position, Position(1));
+  EXPECT_EQ(retry[0].attempt, 2u);
+}
+
 TEST_F(HostedSubscriptions, ADetachedConsumersUnackedEventsGoToTheOtherOnly) {
   ASSERT_OK(store_->CreateSubscription({.name = "billing"}));
   for (int i = 0; i < 3; ++i) {
