@@ -114,6 +114,7 @@ constexpr std::string_view kReplayToSuffix = "replay_to";
 constexpr std::string_view kReplayedSuffix = "replayed";
 constexpr std::string_view kViewSuffix = "view";
 constexpr std::string_view kRebuildSuffix = "rebuild";
+constexpr std::string_view kHostedSuffix = "hosted";
 
 std::string Suffixed(std::string_view name, std::string_view suffix) {
   std::string key;
@@ -143,6 +144,7 @@ std::string ReplayToKey(std::string_view name) { return Suffixed(name, kReplayTo
 std::string ReplayedKey(std::string_view name) { return Suffixed(name, kReplayedSuffix); }
 std::string ViewStateKey(std::string_view name) { return Suffixed(name, kViewSuffix); }
 std::string ViewRebuildKey(std::string_view name) { return Suffixed(name, kRebuildSuffix); }
+std::string HostedKey(std::string_view name) { return Suffixed(name, kHostedSuffix); }
 
 CheckpointKind ParseCheckpointKey(std::string_view key, std::string_view* name) {
   const size_t nul = key.find('\0');
@@ -153,6 +155,7 @@ CheckpointKind ParseCheckpointKey(std::string_view key, std::string_view* name) 
   if (suffix == kReplayedSuffix) return CheckpointKind::kReplayed;
   if (suffix == kViewSuffix) return CheckpointKind::kViewState;
   if (suffix == kRebuildSuffix) return CheckpointKind::kViewRebuild;
+  if (suffix == kHostedSuffix) return CheckpointKind::kHosted;
   return CheckpointKind::kUnknown;
 }
 

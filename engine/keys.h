@@ -67,12 +67,15 @@ bool ParseDedupValue(std::string_view value, Position* position, int64_t* timest
 //   name + '\0' + "replayed"                 -> version replayed up to (u64 BE)
 //   name + '\0' + "view"                     -> generation (u64 BE) + position (u64 BE)
 //   name + '\0' + "rebuild"                  -> rebuild position (u64 BE) + target (u64 BE)
+//   name + '\0' + "hosted"                   -> a hosted subscription's definition
+//                                              (JSON, hosted_spec.h)
 enum class CheckpointKind : uint8_t {
   kProgress,
   kReplayTo,
   kReplayed,
   kViewState,
   kViewRebuild,
+  kHosted,
   // A key with a NUL and a suffix this build does not know.
   kUnknown,
 };
@@ -83,6 +86,7 @@ std::string ReplayToKey(std::string_view name);
 std::string ReplayedKey(std::string_view name);
 std::string ViewStateKey(std::string_view name);
 std::string ViewRebuildKey(std::string_view name);
+std::string HostedKey(std::string_view name);
 // The kind of a "checkpoints" key and the name it belongs to (for
 // kProgress the whole key, "/<member>" included).
 CheckpointKind ParseCheckpointKey(std::string_view key, std::string_view* name);

@@ -31,6 +31,19 @@ std::string ErrorOf(std::string_view metadata) {
   return std::string(metadata);
 }
 
+Status Park(Writer& writer, const Options& store_options, std::string_view name,
+            const OwnedEvent& event, const Status& error) {
+  AppendRequest request;
+  request.streams.push_back(
+      StreamAppend{.stream = checkpoint::ParkedStream(name),
+                   .expected = ExpectedVersion::Any(),
+                   .events = {EventData{.type = event.type,
+                                        .data = codec::EncodeRecorded(event),
+                                        .metadata = Metadata(event, error),
+                                        .content_type = ContentType::kFlatBuffers}}});
+  return AppendAndWait(writer, store_options, std::move(request), /*system=*/true).status();
+}
+
 Result<std::vector<ParkedEvent>> List(const Db& db, std::string_view name) {
   uint64_t replayed = 0;
   if (Status s = checkpoint::Get(db, keys::ReplayedKey(name), 0, &replayed); !s.ok()) return s;
@@ -51,6 +64,27 @@ Result<std::vector<ParkedEvent>> List(const Db& db, std::string_view name) {
                               .error = ErrorOf(parked.metadata),
                               .parked_version = parked.version,
                               .replayed = parked.version.value() <= replayed});
+  }
+  if (!it->status().ok()) return it->status();
+  return out;
+}
+
+Result<std::vector<OwnedEvent>> Originals(const Db& db, std::string_view name, uint64_t after,
+                                          uint64_t upto) {
+  std::vector<OwnedEvent> out;
+  StreamHead head;
+  if (Status s = LoadStreamHead(db, rocksdb::ReadOptions(), checkpoint::ParkedStream(name), &head);
+      !s.ok()) {
+    return s;
+  }
+  if (head.id == 0 || upto <= after) return out;
+  auto it = NewStreamIterator(db, head.id,
+                              ReadStreamOptions{.from = Version(after + 1), .max_count = upto - after});
+  codec::AlignedBuffer scratch;
+  for (; it->Valid(); it->Next()) {
+    RecordedEvent original;
+    if (Status s = codec::DecodeEvent(it->event().data, &scratch, &original); !s.ok()) return s;
+    out.push_back(OwnedEvent::From(original));
   }
   if (!it->status().ok()) return it->status();
   return out;

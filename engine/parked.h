@@ -13,6 +13,7 @@
 #include "db.h"
 #include "evlog/status.h"
 #include "evlog/subscription.h"
+#include "writer.h"
 
 namespace evlog::parked {
 
@@ -25,8 +26,18 @@ std::string Metadata(const OwnedEvent& event, const Status& error);
 // by earlier builds); the whole metadata if it is not such a JSON object.
 std::string ErrorOf(std::string_view metadata);
 
+// Appends `event` to "$parked-<name>" with `error` as its reason and waits
+// for the commit. Errors: those of the append (IOError, Aborted).
+Status Park(Writer& writer, const Options& store_options, std::string_view name,
+            const OwnedEvent& event, const Status& error);
+
 // The events subscription `name` parked, oldest first (Store::ListParked).
 Result<std::vector<ParkedEvent>> List(const Db& db, std::string_view name);
+
+// The original events of "$parked-<name>" versions (after, upto], oldest
+// first. Corruption, IOError.
+Result<std::vector<OwnedEvent>> Originals(const Db& db, std::string_view name, uint64_t after,
+                                          uint64_t upto);
 
 // Asks subscription `name` to replay its parked events (Store::ReplayParked)
 // and returns how many are queued. NotFound if it has never parked any.

@@ -9,6 +9,8 @@
 #include "change_feed.h"
 #include "checkpoint.h"
 #include "db.h"
+#include "hosted_spec.h"
+#include "hosted_subscription.h"
 #include "keys.h"
 #include "parked.h"
 #include "query.h"
@@ -31,6 +33,7 @@ struct Store::Rep {
   std::unique_ptr<Db> db;
   // Null when read-only.
   std::unique_ptr<Writer> writer;
+  std::unique_ptr<hosted::Brokers> brokers;
 };
 
 Store::Store(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
@@ -81,6 +84,7 @@ Result<std::unique_ptr<Store>> Store::Open(const Options& options, std::string_v
     rep->writer = std::make_unique<Writer>(rep->db.get(), rep->options, next_stream_id,
                                            std::move(mark).value());
   }
+  rep->brokers = std::make_unique<hosted::Brokers>(rep->db.get(), rep->writer.get(), &rep->options);
   return std::unique_ptr<Store>(new Store(std::move(rep)));
 }
 
@@ -142,7 +146,29 @@ Status Store::SetCheckpoint(std::string_view name, Position position) {
 }
 
 Result<std::vector<SubscriptionInfo>> Store::ListSubscriptions() {
-  return checkpoint::List(*rep_->db);
+  auto list = checkpoint::List(*rep_->db);
+  if (!list.ok()) return list;
+  // A hosted subscription's lag counts only what its filter matches.
+  for (SubscriptionInfo& info : *list) {
+    if (info.name.find('/') != std::string::npos) continue;  // a group member
+    auto spec = hosted::Load(*rep_->db, info.name);
+    if (!spec.ok()) return spec.status();
+    if (!spec->has_value()) continue;
+    auto lag = hosted::Lag(rep_->db.get(), rep_->options, **spec, info.checkpoint);
+    if (!lag.ok()) return lag.status();
+    info.lag = *lag;
+  }
+  return list;
+}
+
+Status Store::CreateSubscription(const HostedSubscriptionSpec& spec) {
+  return rep_->brokers->Create(spec);
+}
+
+Status Store::DeleteSubscription(std::string_view name) { return rep_->brokers->Delete(name); }
+
+Result<std::unique_ptr<SubscriptionConsumer>> Store::Consume(std::string_view name) {
+  return rep_->brokers->Consume(name);
 }
 
 Result<std::vector<ParkedEvent>> Store::ListParked(std::string_view name) {

@@ -118,16 +118,7 @@ bool Subscription::Rep::Deliver(const std::vector<OwnedEvent>& events) {
 }
 
 Status Subscription::Rep::Park(const OwnedEvent& e, const Status& error) {
-  AppendRequest request;
-  request.streams.push_back(
-      StreamAppend{.stream = checkpoint::ParkedStream(options.name),
-                   .expected = ExpectedVersion::Any(),
-                   .events = {EventData{.type = e.type,
-                                        .data = codec::EncodeRecorded(e),
-                                        .metadata = parked::Metadata(e, error),
-                                        .content_type = ContentType::kFlatBuffers}}});
-  auto r = AppendAndWait(*writer, *store_options, std::move(request), /*system=*/true);
-  return r.status();
+  return parked::Park(*writer, *store_options, options.name, e, error);
 }
 
 Status Subscription::Rep::Commit(Position position) {

@@ -179,6 +179,11 @@ class Client final : public EventStore {
   Status SetCheckpoint(std::string_view name, Position position) override;
   Result<std::vector<ParkedEvent>> ListParked(std::string_view name) override;
   Result<uint64_t> ReplayParked(std::string_view name) override;
+  // Hosted subscriptions are not on the wire yet (issue #17): these return
+  // NotSupported.
+  Status CreateSubscription(const HostedSubscriptionSpec& spec) override;
+  Status DeleteSubscription(std::string_view name) override;
+  Result<std::unique_ptr<SubscriptionConsumer>> Consume(std::string_view name) override;
 
   // Subscribes to the change feed; the daemon pushes events while it has
   // credits. `on_events` runs on the client's I/O thread with each batch (in

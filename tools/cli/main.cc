@@ -5,6 +5,7 @@
 
 #include "cli/cli_error.h"
 #include "cli/commands.h"
+#include "cli/subscription_commands.h"
 #include "command_line/address.h"
 #include "command_line/parse.h"
 #include "json/decimal.h"
@@ -239,6 +240,8 @@ int main(int argc, char** argv) {
   // `evlog restore SRC --db DIR`: --db may follow the verb.
   restore_cmd->fallthrough();
   backup_cmd->fallthrough();
+  SubscriptionCommands subscription_commands;
+  AddSubscriptionCommands(app, &subscription_commands);
   auto* demo_cmd =
       app.add_subcommand("demo", "Run the product-inventory demo on a temporary store");
 
@@ -280,5 +283,6 @@ int main(int argc, char** argv) {
   }
   if (backup_cmd->parsed()) return RunBackup(target, backup_path);
   if (restore_cmd->parsed()) return RunRestore(target, backup_path, force);
+  if (auto exit = RunSubscriptionCommands(subscription_commands, target)) return *exit;
   return ReportUsage("unknown verb");
 }

@@ -42,6 +42,7 @@
 
 #include "evlog/change_feed.h"
 #include "evlog/event_iterator.h"
+#include "evlog/hosted_subscription.h"
 #include "evlog/metrics.h"
 #include "evlog/snapshot.h"
 #include "evlog/status.h"
@@ -471,6 +472,26 @@ class EventStore {
   // how many are queued for replay. Errors: NotFound if it has never parked
   // any; ReadOnly; IOError.
   virtual Result<uint64_t> ReplayParked(std::string_view name) = 0;
+
+  // ---- Hosted subscriptions (hosted_subscription.h) --------------------------
+
+  // Creates hosted subscription `spec.name`: stores its definition and a
+  // checkpoint just before its start point, so from now on it is listed,
+  // has a lag and holds trims back, consumed or not. Creating it again with
+  // the same definition is a no-op. Errors: InvalidArgument for a bad name
+  // or limit, or when the name is taken (by another definition, or by a
+  // durable consumer's checkpoint); ReadOnly.
+  virtual Status CreateSubscription(const HostedSubscriptionSpec& spec) = 0;
+
+  // Deletes hosted subscription `name`: its definition and checkpoint (its
+  // parked events stay). Errors: NotFound if there is none; Busy while it
+  // has consumers; ReadOnly.
+  virtual Status DeleteSubscription(std::string_view name) = 0;
+
+  // Attaches a consumer to hosted subscription `name`; it competes with the
+  // others for the events. Errors: NotFound if there is no such hosted
+  // subscription; InvalidArgument for a bad name; ReadOnly.
+  virtual Result<std::unique_ptr<SubscriptionConsumer>> Consume(std::string_view name) = 0;
 
   // ---- Maintenance -----------------------------------------------------------
 

@@ -169,6 +169,13 @@ class Store final : public EventStore {
   // events are queued for replay. NotFound if it has never parked any.
   Result<uint64_t> ReplayParked(std::string_view name) override;
 
+  // Hosted subscriptions (hosted_subscription.h): every consumer of one
+  // name in this process shares its broker. Destroy every consumer before
+  // the Store.
+  Status CreateSubscription(const HostedSubscriptionSpec& spec) override;
+  Status DeleteSubscription(std::string_view name) override;
+  Result<std::unique_ptr<SubscriptionConsumer>> Consume(std::string_view name) override;
+
   // Starts (or resumes) the view `options.name` (see view.h).
   // Errors: ReadOnly on a read-only store; InvalidArgument for a bad name or
   // a missing handler.
