@@ -44,19 +44,10 @@ Status ValidateName(std::string_view what, std::string_view name, size_t max_byt
 // JSON data must be valid JSON within the depth limit; metadata only when it
 // looks like a JSON object or array (it is free bytes otherwise).
 Status ValidateJson(const Options& options, const EventData& e) {
-  const std::string what = "event of type '" + e.type + "': ";
-  if (e.content_type == ContentType::kJson) {
-    if (Status s = json::Validate(e.data, options.max_json_depth); !s.ok()) {
-      return Status::InvalidArgument(what + "event data " + std::string(s.message()));
-    }
-  }
-  const size_t first = json::SkipSpace(e.metadata, 0);
-  if (first < e.metadata.size() && (e.metadata[first] == '{' || e.metadata[first] == '[')) {
-    if (Status s = json::Validate(e.metadata, options.max_json_depth); !s.ok()) {
-      return Status::InvalidArgument(what + "event metadata " + std::string(s.message()));
-    }
-  }
-  return Status::OK();
+  Status s = json::ValidateEventJson(e.content_type == ContentType::kJson, e.data, e.metadata,
+                                     options.max_json_depth);
+  if (s.ok()) return s;
+  return Status::InvalidArgument("event of type '" + e.type + "': " + std::string(s.message()));
 }
 
 Status ValidateTags(const Options& options, std::string_view what,

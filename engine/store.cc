@@ -289,7 +289,9 @@ Result<MetricsSnapshot> Store::Metrics() {
   return m;
 }
 
-Result<VerifyReport> Store::Verify() { return VerifyStore(*rep_->db); }
+Result<VerifyReport> Store::Verify() {
+  return VerifyStore(*rep_->db, rep_->options.max_json_depth);
+}
 
 Result<BackupInfo> Store::Backup(std::string_view dest) { return WriteBackup(*rep_->db, dest); }
 

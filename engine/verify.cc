@@ -26,6 +26,7 @@
 
 #include "clock.h"
 #include "codec.h"
+#include "json/json_text.h"
 #include "keys.h"
 #include "sequence.h"
 #include "stream_metadata.h"
@@ -58,7 +59,10 @@ size_t Hash(std::string_view s) { return std::hash<std::string_view>()(s); }
 
 class Walk {
  public:
-  explicit Walk(const Db& db) : db_(db), snapshot_(db.read_only ? nullptr : db.db->GetSnapshot()) {
+  Walk(const Db& db, size_t max_json_depth)
+      : db_(db),
+        max_json_depth_(max_json_depth),
+        snapshot_(db.read_only ? nullptr : db.db->GetSnapshot()) {
     ro_.snapshot = snapshot_;
     ro_.fill_cache = false;
   }
@@ -218,6 +222,13 @@ class Walk {
       if (e.position != key) {
         Problem(where + " holds the event of position " + std::to_string(e.position.value()));
         continue;
+      }
+      if (Status s = json::ValidateEventJson(e.content_type == ContentType::kJson, e.data,
+                                             e.metadata, max_json_depth_);
+          !s.ok()) {
+        Problem(where + " (stream '" + std::string(e.stream) + "' version " +
+                std::to_string(e.version.value()) + ") cannot be read: its " +
+                std::string(s.message()));
       }
       flags_[p] |= kInLog;
       log_hash_[p] = Hash(it->value().ToStringView());
@@ -472,6 +483,7 @@ class Walk {
   }
 
   const Db& db_;
+  const size_t max_json_depth_;
   const rocksdb::Snapshot* snapshot_;
   rocksdb::ReadOptions ro_;
   uint64_t last_ = 0;
@@ -489,8 +501,8 @@ class Walk {
 
 }  // namespace
 
-Result<VerifyReport> VerifyStore(const Db& db) {
-  Walk walk(db);
+Result<VerifyReport> VerifyStore(const Db& db, size_t max_json_depth) {
+  Walk walk(db, max_json_depth);
   if (Status s = walk.Run(); !s.ok()) return s;
   return std::move(walk.report);
 }

@@ -10,7 +10,8 @@
 
 namespace evlog {
 
-// See Store::Verify.
-Result<VerifyReport> VerifyStore(const Db& db);
+// See Store::Verify. An event whose JSON data (or JSON-looking metadata)
+// is not valid within `max_json_depth` is a problem: readers refuse it.
+Result<VerifyReport> VerifyStore(const Db& db, size_t max_json_depth);
 
 }  // namespace evlog

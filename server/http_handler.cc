@@ -70,8 +70,9 @@ constexpr size_t kJsonEventBytes = 160;
 // `count` events, or the dispatcher's read limits (event count, response
 // bytes) would be passed; returns whether it stopped at a limit with events
 // left. *last is the position of the last event rendered (unchanged if none).
-bool Fill(EventIterator& it, size_t count, const DispatcherOptions& options, std::string* events,
-          Position* last) {
+// Corruption for an event that cannot be rendered (json::CheckRenderable).
+Result<bool> Fill(EventIterator& it, size_t count, const DispatcherOptions& options,
+                  std::string* events, Position* last) {
   const size_t limit = std::min(count, options.max_read_events);
   size_t bytes = 0;
   size_t n = 0;
@@ -88,6 +89,7 @@ bool Fill(EventIterator& it, size_t count, const DispatcherOptions& options, std
       limited = true;
       break;
     }
+    if (Status s = json::CheckRenderable(e); !s.ok()) return s;
     if (n > 0) *events += ',';
     *events += json::EventText(e);
     *last = e.position;
@@ -143,7 +145,9 @@ Result<EventsPage> ReadPage(Result<std::unique_ptr<EventIterator>> it, size_t co
                             const DispatcherOptions& options) {
   if (!it.ok()) return it.status();
   EventsPage page;
-  page.truncated = Fill(**it, count, options, &page.events, &page.last);
+  Result<bool> truncated = Fill(**it, count, options, &page.events, &page.last);
+  if (!truncated.ok()) return truncated.status();
+  page.truncated = *truncated;
   if (Status s = (*it)->status(); !s.ok()) return s;
   return page;
 }
@@ -395,10 +399,11 @@ HttpResponse HttpHandler::Query(const HttpTarget& target, std::optional<std::str
   std::string events;
   Position last;
   std::unique_ptr<EventIterator> it = NewOwnedEventIterator(result->events);
-  const bool truncated = Fill(*it, params->count, dispatcher_.options(), &events, &last);
+  const Result<bool> truncated = Fill(*it, params->count, dispatcher_.options(), &events, &last);
+  if (!truncated.ok()) return Bad(truncated.status());
   json::ObjectText j;
-  j.Raw("events", events).Number("head", result->head.value()).Bool("truncated", truncated);
-  if (truncated) {
+  j.Raw("events", events).Number("head", result->head.value()).Bool("truncated", *truncated);
+  if (*truncated) {
     // Where the next page starts (in the read's direction).
     j.Number("next", options.direction == Direction::kForward ? last.value() + 1
                                                               : last.value() - 1);

@@ -3,6 +3,7 @@
 // session buffers is one batch at most, however slow its client.
 
 #include "http_session.h"
+#include "json/event_json.h"
 
 namespace evlog::server {
 
@@ -49,9 +50,17 @@ void HttpSession::Pump() {
       net::asio::prefer(stream_.get_executor(), net::asio::execution::outstanding_work.tracked);
   dispatcher_.RunBlocking([self = shared_from_this(), feed = feed_.get(), executor] {
     FeedBatch batch;
-    const Status s = feed->Next(std::chrono::milliseconds(0), &batch);
+    Status s = feed->Next(std::chrono::milliseconds(0), &batch);
     std::string text;
-    for (const OwnedEvent& e : batch.events) text += FormatSseEvent(e.view());
+    // The events before one that cannot be rendered are sent, then the
+    // error ends the stream.
+    for (const OwnedEvent& e : batch.events) {
+      if (Status bad = json::CheckRenderable(e.view()); !bad.ok()) {
+        s = bad;
+        break;
+      }
+      text += FormatSseEvent(e.view());
+    }
     net::asio::dispatch(executor, [self, s, text = std::move(text)]() mutable {
       self->OnPolled(s, std::move(text));
     });
@@ -65,7 +74,7 @@ void HttpSession::OnPolled(const Status& status, std::string text) {
   if (draining_) return Shutdown();
   if (!status.ok()) {
     stream_ending_ = true;
-    return StreamWrite(Comment("error: " + status.ToString()));
+    return StreamWrite(std::move(text) + Comment("error: " + status.ToString()));
   }
   if (!text.empty()) return StreamWrite(std::move(text));
   if (std::chrono::steady_clock::now() - last_write_ >= options_.sse_heartbeat) {

@@ -269,6 +269,15 @@ void ObjectText::Key(std::string_view key) {
   text_ += "\":";
 }
 
+Status CheckRenderable(const RecordedEvent& e, size_t max_depth) {
+  Status s = ValidateEventJson(e.content_type == ContentType::kJson, e.data, e.metadata, max_depth);
+  if (s.ok()) return s;
+  return Status::Corruption("the event of stream '" + std::string(e.stream) + "' version " +
+                            std::to_string(e.version.value()) + " (position " +
+                            std::to_string(e.position.value()) +
+                            ") cannot be read: its " + std::string(s.message()));
+}
+
 void AddEventFields(const RecordedEvent& e, ObjectText* object, size_t max_depth) {
   object->String("stream", e.stream)
       .Number("version", e.version.value())

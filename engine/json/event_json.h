@@ -91,10 +91,18 @@ class ObjectText {
   std::string text_ = "{";
 };
 
+// Whether `event` can be rendered: its JSON data (and metadata that looks
+// like JSON) valid within `max_depth`, as every append checks. Corruption
+// naming the stream, version and position otherwise — an event stored
+// beyond the limit (by another program, or an older evlog) reads as this
+// error, never as a string or a crash. Every renderer of events (the CLI,
+// HTTP pages and SSE) checks it first.
+Status CheckRenderable(const RecordedEvent& event, size_t max_depth = kMaxDepth);
+
 // Adds the output fields of `event` (stream .. time) to `object`. Data whose
 // content type is JSON and metadata are embedded as their stored text when
-// they are valid JSON within `max_depth`, else as strings (so an event stored
-// deeper than the limit reads as a string, never as a crash).
+// they are valid JSON within `max_depth`, else as strings (metadata that is
+// free bytes; see CheckRenderable for what must not be rendered at all).
 void AddEventFields(const RecordedEvent& event, ObjectText* object, size_t max_depth = kMaxDepth);
 
 // {"error":<code name>,"message":..} for `status`, plus "stream" and

@@ -268,6 +268,22 @@ Status Validate(std::string_view text, size_t max_depth) {
   return Status::OK();
 }
 
+Status ValidateEventJson(bool data_is_json, std::string_view data, std::string_view metadata,
+                         size_t max_depth) {
+  if (data_is_json) {
+    if (Status s = Validate(data, max_depth); !s.ok()) {
+      return Status::InvalidArgument("event data " + std::string(s.message()));
+    }
+  }
+  const size_t first = SkipSpace(metadata, 0);
+  if (first < metadata.size() && (metadata[first] == '{' || metadata[first] == '[')) {
+    if (Status s = Validate(metadata, max_depth); !s.ok()) {
+      return Status::InvalidArgument("event metadata " + std::string(s.message()));
+    }
+  }
+  return Status::OK();
+}
+
 Status DecodeString(std::string_view text, size_t* pos, std::string* out) {
   out->clear();
   return String(text, pos, out);

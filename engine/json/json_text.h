@@ -48,6 +48,14 @@ Status ScanValue(std::string_view text, size_t* pos, size_t max_depth);
 // "is not valid JSON: ... after the value at offset N" for trailing bytes.
 Status Validate(std::string_view text, size_t max_depth);
 
+// The rule every appended event keeps, and every reader checks before it
+// renders one: data of content type JSON (`data_is_json`) is valid JSON
+// within `max_depth`; metadata too when it looks like a JSON object or array
+// (it is free bytes otherwise). InvalidArgument "event data <Validate's
+// message>" or "event metadata ...".
+Status ValidateEventJson(bool data_is_json, std::string_view data, std::string_view metadata,
+                         size_t max_depth);
+
 // Decodes the JSON string literal that starts at text[*pos] (a '"') into
 // UTF-8 in *out and sets *pos just past its closing quote. InvalidArgument
 // as ScanValue if it is not a valid string literal.

@@ -1,7 +1,7 @@
 // JSON through evlogd: bodies and protocol appends nested past the limit are
 // refused while the daemon goes on serving; data and metadata come back as
 // the exact bytes given, through HTTP, SSE and the binary protocol; an event
-// stored deeper than the limit (by an older version) reads as a string.
+// stored deeper than the limit (by an older version) reads as corruption.
 
 #include <sys/wait.h>
 
@@ -101,7 +101,7 @@ TEST_F(HttpJson, LineBreaksInStoredJsonSplitAnSseEventIntoDataLines) {
             std::vector<std::string>{"{\r\n\"a\":\n1}"});
 }
 
-TEST_F(HttpJson, ADeepEventAlreadyStoredReadsAsAStringOnEveryRoute) {
+TEST_F(HttpJson, ADeepEventAlreadyStoredReadsAsCorruptionOnEveryRoute) {
   const std::string deep = Nested(100'000);
   StopServer();
   store_.reset();
@@ -109,22 +109,30 @@ TEST_F(HttpJson, ADeepEventAlreadyStoredReadsAsAStringOnEveryRoute) {
     // As an older version, without the limit, would have stored it.
     auto store = Store::Open(Options{.max_json_depth = 1'000'000}, dir_.Sub("store"));
     ASSERT_TRUE(store.ok()) << store.status().ToString();
-    EventData event{.type = "T", .data = deep, .metadata = deep, .content_type = ContentType::kJson};
-    ASSERT_TRUE((*store)->Append("a-1", ExpectedVersion::Any(), {event}).ok());
+    EventData good{.type = "T", .data = "1"};
+    EventData event{.type = "T", .data = deep, .content_type = ContentType::kJson};
+    ASSERT_TRUE((*store)->Append("a-1", ExpectedVersion::Any(), {good, event}).ok());
   }
   StartHttpServer();
-  for (const std::string path : {"/streams/a-1", "/all"}) {
+  for (const std::string path : {"/streams/a-1", "/all", "/query?type=T"}) {
     HttpReply r = Get(path);
-    ASSERT_EQ(r.status, 200) << path;
+    EXPECT_EQ(r.status, 500) << path;
     ASSERT_TRUE(r.json().is_object()) << r.body.substr(0, 300);
-    EXPECT_EQ(r.json()["events"][0]["data"], deep) << path;
-    EXPECT_EQ(r.json()["events"][0]["metadata"], deep) << path;
+    EXPECT_EQ(r.json()["error"], "corruption") << path;
+    EXPECT_NE(r.json()["message"].get<std::string>().find(
+                  "stream 'a-1' version 2 (position 2) cannot be read"),
+              std::string::npos)
+        << r.body;
   }
+  // A page that ends before it is served.
+  EXPECT_EQ(Get("/streams/a-1?count=1").status, 200);
+  // SSE sends the events before it, then ends with the error.
   SseReader sse(http_port_, "?from=oldest");
   std::optional<SseEvent> e = sse.Next();
   ASSERT_TRUE(e.has_value());
-  EXPECT_EQ(e->data["data"], deep);
-  EXPECT_EQ(Get("/streams/a-1").status, 200);
+  EXPECT_EQ(e->data["version"], 1);
+  EXPECT_TRUE(sse.WaitForComment("error: corruption"));
+  EXPECT_EQ(Get("/all?count=1").status, 200);  // still serving
 }
 
 TEST_F(HttpJson, NumbersFrom2To64OnAre400) {

@@ -102,25 +102,53 @@ TEST_P(CliJson, LineBreaksInStoredJsonBecomeSpacesInTheOutputLine) {
   EXPECT_EQ(RawData(r.out), "{  \"a\": 1}");
 }
 
-TEST_P(CliJson, ADeepEventAlreadyStoredReadsAsAStringInEveryVerb) {
+TEST_P(CliJson, ADeepEventAlreadyStoredReadsAsCorruptionNamingItsStreamAndVersion) {
   const std::string deep = Nested(100'000);
   StopDaemon();
   {
-    // As an older version, without the limit, would have stored it.
+    // As an older version, without the limit, would have stored it: after
+    // a good event, and before another stream's.
     auto store = Store::Open(Options{.max_json_depth = 1'000'000}, db());
     ASSERT_TRUE(store.ok()) << store.status().ToString();
-    EventData event{.type = "T", .data = deep, .metadata = deep, .content_type = ContentType::kJson};
-    ASSERT_TRUE((*store)->Append("a-1", ExpectedVersion::Any(), {event}).ok());
+    EventData good{.type = "T", .data = "1"};
+    EventData event{.type = "T", .data = deep, .content_type = ContentType::kJson};
+    EventData meta{.type = "T", .data = "2", .metadata = deep};
+    ASSERT_TRUE((*store)->Append("a-1", ExpectedVersion::Any(), {good, event}).ok());
+    ASSERT_TRUE((*store)->Append("m-1", ExpectedVersion::Any(), {meta}).ok());
+    ASSERT_TRUE((*store)->Append("b-1", ExpectedVersion::Any(), {good}).ok());
   }
   StartDaemon();
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
-           {"read", "a-1"}, {"read-all"}, {"tail"}, {"read", "a-1", "--backward"}}) {
+           {"read", "a-1"}, {"read-all"}, {"tail"}, {"read-all", "--category", "a"}}) {
     CliOutcome r = Evlog(args);
-    ASSERT_EQ(r.exit_code, 0) << args[0] << ": " << r.err;
-    ASSERT_EQ(r.Lines().size(), 1u);
-    EXPECT_EQ(r.Lines()[0]["data"], deep);
-    EXPECT_EQ(r.Lines()[0]["metadata"], deep);
+    EXPECT_EQ(r.exit_code, 5) << args[0] << ": " << r.err;
+    EXPECT_EQ(r.Error()["error"], "corruption") << r.err;
+    EXPECT_NE(r.err.find("stream 'a-1' version 2 (position 2) cannot be read: its event data "
+                         "nests deeper than 512 levels"),
+              std::string::npos)
+        << r.err;
+    // The events before it are printed.
+    ASSERT_EQ(r.Lines().size(), 1u) << args[0];
+    EXPECT_EQ(r.Lines()[0]["version"], 1);
   }
+  CliOutcome backward = Evlog({"read", "a-1", "--backward"});
+  EXPECT_EQ(backward.exit_code, 5);
+  EXPECT_TRUE(backward.out.empty());
+  CliOutcome metadata = Evlog({"read", "m-1"});
+  EXPECT_EQ(metadata.exit_code, 5);
+  EXPECT_NE(metadata.err.find("stream 'm-1' version 1 (position 3) cannot be read: its event "
+                              "metadata nests deeper"),
+            std::string::npos)
+      << metadata.err;
+  // Other streams read as ever; verify reports both events.
+  EXPECT_EQ(Evlog({"read", "b-1"}).exit_code, 0);
+  CliOutcome verify = Evlog({"verify"});
+  EXPECT_EQ(verify.exit_code, 5) << verify.err;
+  EXPECT_NE(verify.out.find("log position 2 (stream 'a-1' version 2) cannot be read: its event "
+                            "data nests deeper than 512 levels"),
+            std::string::npos)
+      << verify.out.substr(0, 500);
+  EXPECT_NE(verify.out.find("log position 3 (stream 'm-1' version 1)"), std::string::npos);
 }
 
 TEST_P(CliJson, ANulByteInAStdinLineIsRefusedNamingTheLine) {

@@ -185,7 +185,11 @@ int ReportOpenError(const Target& target, const Status& status) {
   return target.remote() ? kExitUnreachable : code;
 }
 
-void PrintEvent(const RecordedEvent& event) { std::cout << OneLine(EventText(event)) << '\n'; }
+Status PrintEvent(const RecordedEvent& event) {
+  if (Status s = json::CheckRenderable(event); !s.ok()) return s;
+  std::cout << OneLine(EventText(event)) << '\n';
+  return Status::OK();
+}
 
 int FinishEvents(const Status& status) {
   std::cout.flush();
@@ -196,7 +200,9 @@ int FinishEvents(const Status& status) {
 int PrintEvents(Result<std::unique_ptr<EventIterator>> read) {
   if (!read.ok()) return FinishEvents(read.status());
   EventIterator& it = **read;
-  for (; it.Valid(); it.Next()) PrintEvent(it.event());
+  for (; it.Valid(); it.Next()) {
+    if (Status s = PrintEvent(it.event()); !s.ok()) return FinishEvents(s);
+  }
   return FinishEvents(it.status());
 }
 
@@ -261,7 +267,9 @@ int RunQuery(const Target& target, const QueryArgs& args) {
   return WithStore(target, OpenMode::kRead, [&](EventStore& store) {
     Result<QueryResult> result = store.Read(query, options);
     if (!result.ok()) return FinishEvents(result.status());
-    for (const OwnedEvent& e : result->events) PrintEvent(e.view());
+    for (const OwnedEvent& e : result->events) {
+      if (Status s = PrintEvent(e.view()); !s.ok()) return FinishEvents(s);
+    }
     json::ObjectText head;
     head.Number("head", result->head.value());
     std::cout << head.Finish() << '\n';

@@ -161,8 +161,9 @@ int PrintResult(const Target& target, OpenMode mode, Call call, Print print) {
   });
 }
 
-// Prints `event` as a JSON line.
-void PrintEvent(const RecordedEvent& event);
+// Prints `event` as a JSON line; prints nothing and returns the Corruption
+// of json::CheckRenderable for an event stored beyond the JSON limits.
+[[nodiscard]] Status PrintEvent(const RecordedEvent& event);
 // Flushes the printed events; the exit code for `status`, reported.
 int FinishEvents(const Status& status);
 // Prints every event of `read` and finishes as FinishEvents: the read's

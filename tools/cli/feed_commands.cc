@@ -111,7 +111,8 @@ Status Catch(EventStore& store, const ChangeFeedOptions& feed) {
   auto it = store.ReadAll(read);
   if (!it.ok()) return it.status();
   for (; (*it)->Valid(); (*it)->Next()) {
-    if (!filter_type || (*it)->event().type == feed.event_type) PrintEvent((*it)->event());
+    if (filter_type && (*it)->event().type != feed.event_type) continue;
+    if (Status s = PrintEvent((*it)->event()); !s.ok()) return s;
   }
   return (*it)->status();
 }
@@ -120,12 +121,20 @@ Status Catch(EventStore& store, const ChangeFeedOptions& feed) {
 // with an error (the process is normally stopped by a signal).
 Status Follow(EventStore& store, const ChangeFeedOptions& feed) {
   std::promise<Status> ended;
+  bool done = false;  // the follower's thread only
+  auto end = [&](const Status& s) {
+    if (!done) ended.set_value(s);
+    done = true;
+  };
   auto follower = store.Follow({.feed = feed}, [&](Result<std::vector<OwnedEvent>> events) {
-    if (!events.ok()) {
-      ended.set_value(events.status());
-      return;
+    if (done) return;
+    if (!events.ok()) return end(events.status());
+    for (const OwnedEvent& e : *events) {
+      if (Status s = PrintEvent(e.view()); !s.ok()) {
+        std::cout.flush();
+        return end(s);
+      }
     }
-    for (const OwnedEvent& e : *events) PrintEvent(e.view());
     std::cout.flush();
   });
   if (!follower.ok()) return follower.status();
@@ -171,6 +180,7 @@ int RunParked(const Target& target, const std::string& name) {
       target, OpenMode::kRead, [&](EventStore& store) { return store.ListParked(name); },
       [](const std::vector<ParkedEvent>& parked) {
         for (const ParkedEvent& p : parked) {
+          if (Status s = json::CheckRenderable(p.event.view()); !s.ok()) return ReportError(s);
           ObjectText j;
           AddEventFields(p.event.view(), &j);
           j.String("error", p.error).Bool("replayed", p.replayed);

@@ -287,7 +287,9 @@ class Store final : public EventStore {
   // every category, type and dedup entry points at an event of that
   // category, type or id (or at a reclaimed position); every event has its
   // index entries, and its tag entries are exactly its distinct tags; the
-  // counters cover everything. Stream metadata is
+  // counters cover everything; every event's JSON data (and metadata that
+  // looks like JSON) is valid within Options::max_json_depth, as readers
+  // require (an event stored beyond it reads as Corruption). Stream metadata is
   // honoured as readers honour it: a freshly trimmed store verifies clean.
   //
   // Reads the whole store: minutes for hundreds of millions of events. Run
