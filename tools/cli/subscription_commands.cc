@@ -113,6 +113,17 @@ int RunConsume(const SubscriptionCommands& c, const Target& target) {
         if (!c.follow && sub.CaughtUp()) return kExitOk;
         continue;
       }
+      // An event that cannot be rendered (stored beyond the JSON limits)
+      // ends the run as corruption, once the events before it are handled.
+      Status unrenderable;
+      for (size_t i = 0; i < batch->size(); ++i) {
+        unrenderable = json::CheckRenderable((*batch)[i].event.view());
+        if (!unrenderable.ok()) {
+          batch->resize(i);
+          break;
+        }
+      }
+      if (batch->empty()) return ReportError(unrenderable);
       if (!c.exec.empty()) {
         const int code = Exec(c.exec, *batch);
         if (code != 0) {
@@ -123,12 +134,15 @@ int RunConsume(const SubscriptionCommands& c, const Target& target) {
           continue;
         }
       } else {
-        for (const HostedEvent& e : *batch) PrintEvent(e.event.view());
+        for (const HostedEvent& e : *batch) {
+          if (Status s = PrintEvent(e.event.view()); !s.ok()) return ReportError(s);
+        }
         std::cout.flush();
         if (!std::cout) return ReportError(Status::IOError("stdout is closed"));
       }
       printed += batch->size();
       if (Status s = sub.Ack(*batch); !s.ok()) return ReportError(s);
+      if (!unrenderable.ok()) return ReportError(unrenderable);
     }
   });
 }
