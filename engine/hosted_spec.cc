@@ -187,6 +187,7 @@ Status Delete(const Db& db, std::string_view name) {
   if (s.ok()) s = batch.Delete(cf, keys::ProgressKey(name, 1, 0));
   if (s.ok()) s = batch.Delete(cf, keys::ReplayToKey(name));
   if (s.ok()) s = batch.Delete(cf, keys::ReplayedKey(name));
+  if (s.ok()) s = batch.Delete(cf, keys::HandledKey(name));
   if (s.ok()) s = db.db->Write(rocksdb::WriteOptions(), &batch);
   return FromRocks(s);
 }

@@ -5,13 +5,18 @@
 //  - `streams` counts, per stream, the events one consumer holds: while the
 //    count is not zero no other consumer is given that stream's events;
 //  - the stored checkpoint is `fetched` when `live` is empty, else just
-//    below its first position, and never moves back.
+//    below its first position, and never moves back;
+//  - `handled` holds the positions above the stored checkpoint whose events
+//    were acknowledged or parked; it is stored with the checkpoint, so that
+//    neither a reopen nor a new broker delivers them again, and it counts
+//    against max_in_flight, so it stays bounded behind a stuck event.
 
 #include "hosted_subscription.h"
 
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <set>
 #include <thread>
 #include <unordered_set>
 #include <vector>
@@ -72,6 +77,11 @@ struct Broker {
   // The feed's position after the last batch read.
   uint64_t fetched = 0;
   uint64_t stored = 0;
+  std::set<uint64_t> handled;
+  // Whether `handled` changed since it was stored, and whether what is
+  // stored is not empty.
+  bool handled_dirty = false;
+  bool handled_stored = false;
   std::map<std::string, Holder, std::less<>> streams;
   uint64_t next_consumer = 1;
   // When the thread will look at ack deadlines and backoffs next.
@@ -87,8 +97,13 @@ struct Broker {
   void Release(Entry& e, Clock::time_point due);
   // The entry at `position` that consumer `id` holds; null if none.
   std::map<uint64_t, Entry>* Find(uint64_t id, uint64_t position);
-  // Stores the checkpoint if it moved, and the end of a finished replay.
+  // Records that the event at `position` is handled (acknowledged, parked).
+  void Handled(uint64_t position);
+  // Stores the checkpoint and `handled` if they changed, and the end of a
+  // finished replay.
   Status Advance();
+  // Events held in memory or handled above the checkpoint.
+  size_t InFlight() const { return live.size() + replay.size() + handled.size(); }
   // Parks the entry at `position` of `entries`, marked parking; without mu.
   Status Park(std::map<uint64_t, Entry>& entries, uint64_t position);
   // Gives the consumer's events back (it detaches).
@@ -101,6 +116,25 @@ struct Broker {
 };
 
 namespace {
+
+// The positions above `checkpoint` stored as handled for subscription `name`.
+Status LoadHandled(const Db& db, std::string_view name, uint64_t checkpoint,
+                   std::set<uint64_t>* out) {
+  auto value = checkpoint::GetValue(db, keys::HandledKey(name));
+  if (!value.ok()) return value.status();
+  if (!value->has_value()) return Status::OK();
+  const std::string& bytes = **value;
+  if (bytes.size() % 8 != 0) {
+    return Status::Corruption("hosted subscription '" + std::string(name) +
+                              "': handled positions of " + std::to_string(bytes.size()) +
+                              " bytes, not a multiple of 8");
+  }
+  for (size_t i = 0; i < bytes.size(); i += 8) {
+    const uint64_t p = keys::GetU64BE(bytes.data() + i);
+    if (p > checkpoint) out->insert(p);
+  }
+  return Status::OK();
+}
 
 class Consumer final : public SubscriptionConsumer {
  public:
@@ -153,6 +187,7 @@ class Consumer final : public SubscriptionConsumer {
       if (entries == nullptr) continue;
       b.Release(entries->at(p.value()), Clock::now());
       entries->erase(p.value());
+      b.Handled(p.value());
     }
     Status s = b.Advance();
     b.cv.notify_all();
@@ -236,6 +271,12 @@ std::map<uint64_t, Entry>* Broker::Find(uint64_t id, uint64_t position) {
   return nullptr;
 }
 
+void Broker::Handled(uint64_t position) {
+  if (position <= stored) return;
+  handled.insert(position);
+  handled_dirty = true;
+}
+
 Status Broker::Advance() {
   if (replay_target != 0 && replay.empty()) {
     if (Status s = checkpoint::Put(*db, keys::ReplayedKey(spec.name), replay_target); !s.ok()) {
@@ -245,9 +286,40 @@ Status Broker::Advance() {
     db->commits->Poke();  // the thread looks for a further replay
   }
   const uint64_t done = live.empty() ? fetched : live.begin()->first - 1;
-  if (done <= stored) return Status::OK();
-  if (Status s = checkpoint::Put(*db, progress_key, done); !s.ok()) return s;
-  stored = done;
+  const bool moved = done > stored;
+  if (moved) {
+    const auto first_above = handled.upper_bound(done);
+    handled_dirty = handled_dirty || first_above != handled.begin();
+    handled.erase(handled.begin(), first_above);
+  }
+  // Nothing handled above the checkpoint, before or after: no key to write.
+  if (handled.empty() && !handled_stored) handled_dirty = false;
+  if (!moved && !handled_dirty) return Status::OK();
+  // The checkpoint and what is handled above it, together: a crash between
+  // two writes would deliver handled events again.
+  rocksdb::WriteBatch batch;
+  rocksdb::ColumnFamilyHandle* cf = db->cf(Db::kCheckpoints);
+  rocksdb::Status s;
+  if (moved) s = batch.Put(cf, progress_key, keys::CheckpointValue(done));
+  if (s.ok() && handled_dirty) {
+    const std::string key = keys::HandledKey(spec.name);
+    if (handled.empty()) {
+      s = batch.Delete(cf, key);
+    } else {
+      std::string value(handled.size() * 8, '\0');
+      char* out = value.data();
+      for (uint64_t p : handled) {
+        keys::PutU64BE(out, p);
+        out += 8;
+      }
+      s = batch.Put(cf, key, value);
+    }
+  }
+  if (s.ok()) s = db->db->Write(rocksdb::WriteOptions(), &batch);
+  if (!s.ok()) return FromRocks(s);
+  stored = std::max(stored, done);
+  if (handled_dirty) handled_stored = !handled.empty();
+  handled_dirty = false;
   return Status::OK();
 }
 
@@ -267,6 +339,7 @@ Status Broker::Park(std::map<uint64_t, Entry>& entries, uint64_t position) {
     entries.at(position).parking = false;  // delivered again
   } else {
     entries.erase(position);
+    Handled(position);
     s = Advance();
   }
   cv.notify_all();
@@ -362,12 +435,11 @@ void Broker::Run() {
     {
       std::unique_lock<std::mutex> lock(mu);
       wake_at = NextDue();
-      const size_t held = live.size() + replay.size();
+      const size_t held = InFlight();
       room = held < spec.max_in_flight ? spec.max_in_flight - held : 0;
       if (room == 0) {
-        cv.wait_until(lock, wake_at, [&] {
-          return stop.load() || live.size() + replay.size() < spec.max_in_flight;
-        });
+        cv.wait_until(lock, wake_at,
+                      [&] { return stop.load() || InFlight() < spec.max_in_flight; });
         continue;
       }
       const auto now = Clock::now();
@@ -387,6 +459,7 @@ void Broker::Run() {
       for (OwnedEvent& e : batch.events) {
         if (e.stream.starts_with(checkpoint::kParkedPrefix)) continue;
         const uint64_t position = e.position.value();
+        if (handled.contains(position)) continue;
         live.emplace(position, Entry{.event = std::move(e)});
       }
       fetched = std::max(fetched, batch.position.value());
@@ -443,6 +516,8 @@ Result<std::unique_ptr<SubscriptionConsumer>> Brokers::Consume(std::string_view 
       return s;
     }
     broker->fetched = broker->stored;
+    if (Status s = LoadHandled(*db_, name, broker->stored, &broker->handled); !s.ok()) return s;
+    broker->handled_stored = !broker->handled.empty();
     const HostedSubscriptionSpec& spec_ref = broker->spec;
     ChangeFeedOptions options{.start = FeedStart::After(Position(broker->stored)),
                               .category = spec_ref.category,

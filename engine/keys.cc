@@ -115,6 +115,7 @@ constexpr std::string_view kReplayedSuffix = "replayed";
 constexpr std::string_view kViewSuffix = "view";
 constexpr std::string_view kRebuildSuffix = "rebuild";
 constexpr std::string_view kHostedSuffix = "hosted";
+constexpr std::string_view kHandledSuffix = "handled";
 
 std::string Suffixed(std::string_view name, std::string_view suffix) {
   std::string key;
@@ -145,6 +146,7 @@ std::string ReplayedKey(std::string_view name) { return Suffixed(name, kReplayed
 std::string ViewStateKey(std::string_view name) { return Suffixed(name, kViewSuffix); }
 std::string ViewRebuildKey(std::string_view name) { return Suffixed(name, kRebuildSuffix); }
 std::string HostedKey(std::string_view name) { return Suffixed(name, kHostedSuffix); }
+std::string HandledKey(std::string_view name) { return Suffixed(name, kHandledSuffix); }
 
 CheckpointKind ParseCheckpointKey(std::string_view key, std::string_view* name) {
   const size_t nul = key.find('\0');
@@ -156,6 +158,7 @@ CheckpointKind ParseCheckpointKey(std::string_view key, std::string_view* name) 
   if (suffix == kViewSuffix) return CheckpointKind::kViewState;
   if (suffix == kRebuildSuffix) return CheckpointKind::kViewRebuild;
   if (suffix == kHostedSuffix) return CheckpointKind::kHosted;
+  if (suffix == kHandledSuffix) return CheckpointKind::kHandled;
   return CheckpointKind::kUnknown;
 }
 

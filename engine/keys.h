@@ -69,6 +69,9 @@ bool ParseDedupValue(std::string_view value, Position* position, int64_t* timest
 //   name + '\0' + "rebuild"                  -> rebuild position (u64 BE) + target (u64 BE)
 //   name + '\0' + "hosted"                   -> a hosted subscription's definition
 //                                              (JSON, hosted_spec.h)
+//   name + '\0' + "handled"                  -> positions above its checkpoint a
+//                                              hosted subscription has handled
+//                                              (acknowledged or parked), u64 BE each
 enum class CheckpointKind : uint8_t {
   kProgress,
   kReplayTo,
@@ -76,6 +79,7 @@ enum class CheckpointKind : uint8_t {
   kViewState,
   kViewRebuild,
   kHosted,
+  kHandled,
   // A key with a NUL and a suffix this build does not know.
   kUnknown,
 };
@@ -87,6 +91,7 @@ std::string ReplayedKey(std::string_view name);
 std::string ViewStateKey(std::string_view name);
 std::string ViewRebuildKey(std::string_view name);
 std::string HostedKey(std::string_view name);
+std::string HandledKey(std::string_view name);
 // The kind of a "checkpoints" key and the name it belongs to (for
 // kProgress the whole key, "/<member>" included).
 CheckpointKind ParseCheckpointKey(std::string_view key, std::string_view* name);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "evlog/store.h"
+#include "testutil/eventually.h"
 #include "testutil/store_fixture.h"
 
 namespace evlog {
@@ -21,6 +22,12 @@ using std::chrono::seconds;
 
 // Generous: Next returns as soon as events are there; this bounds a hang.
 constexpr milliseconds kWait = seconds(30);
+
+std::set<uint64_t> Positions(const std::vector<HostedEvent>& batch) {
+  std::set<uint64_t> out;
+  for (const HostedEvent& e : batch) out.insert(e.event.position.value());
+  return out;
+}
 
 class HostedSubscriptionTest : public testutil::StoreTest {
  protected:
@@ -45,13 +52,38 @@ class HostedSubscriptionTest : public testutil::StoreTest {
     ADD_FAILURE() << "no subscription " << name;
     return {};
   }
-};
 
-std::set<uint64_t> Positions(const std::vector<HostedEvent>& batch) {
-  std::set<uint64_t> out;
-  for (const HostedEvent& e : batch) out.insert(e.event.position.value());
-  return out;
-}
+  // Three events: a-1 at 1, b-1 at 2 and 3. A first consumer holds 1 while a
+  // second handles 2 (acknowledged or, with `park`, nacked into the parked
+  // stream) and acknowledges 3: the checkpoint stays at 0, below event 1.
+  void HandleAboveTheCheckpoint(bool park) {
+    auto first = Consume("billing");
+    auto second = Consume("billing");
+    ASSERT_EQ(Positions(Take(*first, 1)), (std::set<uint64_t>{1}));
+    std::vector<HostedEvent> batch = Take(*second, 10);
+    ASSERT_EQ(Positions(batch), (std::set<uint64_t>{2, 3}));
+    if (park) {
+      ASSERT_OK(second->Nack(Position(2), "cannot bill"));
+      ASSERT_OK(second->Ack(std::vector<Position>{Position(3)}));
+    } else {
+      ASSERT_OK(second->Ack(batch));
+    }
+    EXPECT_EQ(store_->GetCheckpoint("billing")->value(), 0u);
+  }
+
+  // What consumer `c` is given, and acknowledges, until the subscription
+  // has read everything.
+  std::set<uint64_t> Remaining(SubscriptionConsumer& c) {
+    std::vector<HostedEvent> batch = Take(c, 10);
+    std::set<uint64_t> out = Positions(batch);
+    EXPECT_OK(c.Ack(batch));
+    EXPECT_TRUE(testutil::Eventually([&] { return c.CaughtUp(); }));
+    auto more = c.Next(10, milliseconds(0));
+    EXPECT_TRUE(more.ok()) << more.status().ToString();
+    if (more.ok()) out.merge(Positions(*more));
+    return out;
+  }
+};
 
 using HostedSubscriptions = HostedSubscriptionTest;
 
@@ -204,6 +236,38 @@ TEST_F(HostedSubscriptions, AReopenRedeliversOnlyTheUnacknowledged) {
   auto c = Consume("billing");
   std::vector<HostedEvent> again = Take(*c, 10);
   EXPECT_EQ(Positions(again), (std::set<uint64_t>{3, 4}));
+}
+
+TEST_F(HostedSubscriptions, EventsAcknowledgedAboveTheCheckpointAreNotRedeliveredAfterAReopen) {
+  ASSERT_OK(store_->CreateSubscription({.name = "billing"}));
+  for (const char* stream : {"a-1", "b-1", "b-1"}) Add(stream);
+  HandleAboveTheCheckpoint(/*park=*/false);
+  Reopen();
+  auto c = Consume("billing");
+  EXPECT_EQ(Remaining(*c), (std::set<uint64_t>{1}));
+  EXPECT_EQ(store_->GetCheckpoint("billing")->value(), 3u);
+}
+
+TEST_F(HostedSubscriptions, EventsAcknowledgedAboveTheCheckpointAreNotRedeliveredToTheNextConsumer) {
+  ASSERT_OK(store_->CreateSubscription({.name = "billing"}));
+  for (const char* stream : {"a-1", "b-1", "b-1"}) Add(stream);
+  HandleAboveTheCheckpoint(/*park=*/false);
+  // Both consumers are gone: the next one starts the subscription afresh.
+  auto c = Consume("billing");
+  EXPECT_EQ(Remaining(*c), (std::set<uint64_t>{1}));
+}
+
+TEST_F(HostedSubscriptions, AnEventParkedAboveTheCheckpointIsNotParkedAgainAfterAReopen) {
+  ASSERT_OK(store_->CreateSubscription({.name = "billing", .max_attempts = 1}));
+  for (const char* stream : {"a-1", "b-1", "b-1"}) Add(stream);
+  HandleAboveTheCheckpoint(/*park=*/true);
+  Reopen();
+  auto c = Consume("billing");
+  EXPECT_EQ(Remaining(*c), (std::set<uint64_t>{1}));
+  auto parked = store_->ListParked("billing");
+  ASSERT_OK(parked.status());
+  ASSERT_EQ(parked->size(), 1u);
+  EXPECT_EQ((*parked)[0].event.position, Position(2));
 }
 
 TEST_F(HostedSubscriptions, ASubscriptionHoldsATrimBack) {
