@@ -12,9 +12,7 @@ namespace evlog {
 namespace {
 
 using Json = nlohmann::ordered_json;
-using CliAppend = CliFormTest;
-INSTANTIATE_TEST_SUITE_P(Forms, CliAppend, ::testing::ValuesIn(CliForms()), CliFormName);
-using testutil::CliOutcome;
+EVLOG_CLI_FORMS_SUITE(CliAppend);
 
 constexpr char kIdA[] = "00000000-0000-4000-8000-00000000000a";
 constexpr char kIdB[] = "00000000-0000-4000-8000-00000000000b";

@@ -19,7 +19,6 @@ namespace evlog {
 namespace {
 
 namespace fs = std::filesystem;
-using testutil::CliOutcome;
 
 class CliBackup : public CliFormTest {
  protected:

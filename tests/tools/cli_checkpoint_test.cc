@@ -10,9 +10,7 @@ namespace evlog {
 namespace {
 
 using Json = nlohmann::ordered_json;
-using CliCheckpoint = CliFormTest;
-INSTANTIATE_TEST_SUITE_P(Forms, CliCheckpoint, ::testing::ValuesIn(CliForms()), CliFormName);
-using testutil::CliOutcome;
+EVLOG_CLI_FORMS_SUITE(CliCheckpoint);
 
 TEST_P(CliCheckpoint, SetStoresTheCursorThatGetAndSubscriptionsPrint) {
   for (int i = 0; i < 3; ++i) {

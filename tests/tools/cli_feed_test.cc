@@ -24,9 +24,7 @@ using Json = nlohmann::ordered_json;
 // Embedded only: a second process beside the store.
 using Cli = CliTest;
 // Both forms, embedded and --connect.
-using CliFeed = CliFormTest;
-INSTANTIATE_TEST_SUITE_P(Forms, CliFeed, ::testing::ValuesIn(CliForms()), CliFormName);
-using testutil::CliOutcome;
+EVLOG_CLI_FORMS_SUITE(CliFeed);
 
 // The view "stock": the data of each stream's last event.
 Result<std::unique_ptr<View>> OpenStockView(Store& store) {

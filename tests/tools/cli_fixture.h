@@ -28,6 +28,8 @@
 
 namespace evlog {
 
+using testutil::CliOutcome;
+
 class CliTest : public ::testing::Test {
  protected:
   // Runs `evlog --db <db()> <args>` (or `--connect`, see CliFormTest) with
@@ -137,5 +139,10 @@ class CliFormTest : public CliTest, public ::testing::WithParamInterface<CliForm
 
   std::unique_ptr<testutil::ChildProcess> daemon_;
 };
+
+// Declares `suite` as a CliFormTest suite run in every form (CliForms()).
+#define EVLOG_CLI_FORMS_SUITE(suite) \
+  using suite = CliFormTest;         \
+  INSTANTIATE_TEST_SUITE_P(Forms, suite, ::testing::ValuesIn(CliForms()), CliFormName)
 
 }  // namespace evlog

@@ -12,9 +12,7 @@ namespace evlog {
 namespace {
 
 using Json = nlohmann::ordered_json;
-using CliJson = CliFormTest;
-INSTANTIATE_TEST_SUITE_P(Forms, CliJson, ::testing::ValuesIn(CliForms()), CliFormName);
-using testutil::CliOutcome;
+EVLOG_CLI_FORMS_SUITE(CliJson);
 
 std::string Nested(size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
 

@@ -10,9 +10,7 @@ namespace evlog {
 namespace {
 
 using Json = nlohmann::ordered_json;
-using CliQuery = CliFormTest;
-INSTANTIATE_TEST_SUITE_P(Forms, CliQuery, ::testing::ValuesIn(CliForms()), CliFormName);
-using testutil::CliOutcome;
+EVLOG_CLI_FORMS_SUITE(CliQuery);
 
 constexpr char kUniqueAnn[] = R"({"items":[{"types":["Registered"],"tags":["username:ann"]}]})";
 

@@ -11,7 +11,6 @@ namespace evlog {
 namespace {
 
 using Json = nlohmann::ordered_json;
-using testutil::CliOutcome;
 
 // One error line naming `code` and saying `says`, exit `exit_code`, and
 // nothing on stdout.

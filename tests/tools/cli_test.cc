@@ -18,9 +18,7 @@ using Json = nlohmann::ordered_json;
 // Embedded only: opening a store directory, other processes beside it.
 using Cli = CliTest;
 // Both forms, embedded and --connect, with the same expectations.
-using CliBoth = CliFormTest;
-INSTANTIATE_TEST_SUITE_P(Forms, CliBoth, ::testing::ValuesIn(CliForms()), CliFormName);
-using testutil::CliOutcome;
+EVLOG_CLI_FORMS_SUITE(CliBoth);
 
 constexpr auto kPatience = std::chrono::seconds(60);
 
