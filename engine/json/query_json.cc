@@ -211,26 +211,41 @@ bool IsAppendEnvelope(std::string_view body) {
   return body.substr(i).starts_with("\"events\"") || body.substr(i).starts_with("\"condition\"");
 }
 
+namespace {
+
+// Walks an append body of two members: `list`, an array of `what`, whose
+// value and offset go to on_list, and an optional "condition". Sets
+// *has_list when `list` is there.
+Status ListAndCondition(std::string_view body, std::string_view list, std::string_view what,
+                        std::optional<AppendCondition>* condition, bool* syntax, bool* has_list,
+                        const std::function<Status(std::string_view value, size_t start)>& on_list) {
+  if (Status s = CheckBodySyntax(body, syntax); !s.ok()) return s;
+  size_t i = SkipSpace(body, 0);
+  return ForEachMember(
+      body, &i, {list, "condition"}, SIZE_MAX,
+      [&](std::string_view key, std::string_view value, size_t start) -> Status {
+        if (key == "condition") return ConditionMember(body, start, condition);
+        *has_list = true;
+        if (value.front() != '[') {
+          *syntax = true;
+          return Status::InvalidArgument("the body's \"" + std::string(list) +
+                                         "\" must be an array of " + std::string(what));
+        }
+        return on_list(value, start);
+      },
+      Worded("the body"));
+}
+
+}  // namespace
+
 Status AppendFromEnvelope(std::string_view body, std::vector<EventData>* events,
                           std::optional<AppendCondition>* condition, bool* syntax,
                           size_t max_depth) {
-  if (Status s = CheckBodySyntax(body, syntax); !s.ok()) return s;
   bool has_events = false;
-  size_t i = SkipSpace(body, 0);
-  Status s = ForEachMember(
-      body, &i, {"events", "condition"}, SIZE_MAX,
-      [&](std::string_view key, std::string_view value, size_t start) -> Status {
-        if (key == "events") {
-          has_events = true;
-          if (value.front() != '[') {
-            *syntax = true;
-            return Status::InvalidArgument("the body's \"events\" must be an array of events");
-          }
-          return EventsFromBody(value, events, syntax, max_depth);
-        }
-        return ConditionMember(body, start, condition);
-      },
-      Worded("the body"));
+  Status s = ListAndCondition(body, "events", "events", condition, syntax, &has_events,
+                              [&](std::string_view value, size_t) {
+                                return EventsFromBody(value, events, syntax, max_depth);
+                              });
   if (!s.ok()) return s;
   if (!has_events) return Status::InvalidArgument("the body has no \"events\"");
   return Status::OK();
@@ -238,25 +253,17 @@ Status AppendFromEnvelope(std::string_view body, std::vector<EventData>* events,
 
 Status AppendFromStreamsBody(std::string_view body, AppendRequest* out, bool* syntax,
                              size_t max_depth) {
-  if (Status s = CheckBodySyntax(body, syntax); !s.ok()) return s;
   bool has_streams = false;
-  size_t i = SkipSpace(body, 0);
-  Status s = ForEachMember(
-      body, &i, {"streams", "condition"}, SIZE_MAX,
-      [&](std::string_view key, std::string_view value, size_t start) -> Status {
-        if (key == "condition") return ConditionMember(body, start, &out->condition);
-        has_streams = true;
-        if (value.front() != '[') {
-          return Status::InvalidArgument("the body's \"streams\" must be an array of objects");
-        }
+  Status s = ListAndCondition(
+      body, "streams", "objects", &out->condition, syntax, &has_streams,
+      [&](std::string_view, size_t start) {
         return ForEachElement(body, start, [&](size_t* at, size_t n) {
           StreamAppend stream;
           if (Status e = StreamAt(body, at, n, &stream, syntax, max_depth); !e.ok()) return e;
           out->streams.push_back(std::move(stream));
           return Status::OK();
         });
-      },
-      Worded("the body"));
+      });
   if (!s.ok()) return s;
   if (!has_streams || out->streams.empty()) {
     return Status::InvalidArgument(

@@ -102,6 +102,40 @@ TEST(JsonErrors, AppendBodiesNameTheEventOrMemberThatIsWrong) {
   }
 }
 
+// The streams form says what is wrong in the words of the envelope form, and
+// a list that is not an array is the body's shape (syntax), in both.
+TEST(JsonErrors, StreamsBodiesNameWhatIsWrongAsTheEnvelopeDoes) {
+  struct Case {
+    std::string body;
+    bool syntax;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {R"({"streams":{}})", true, "the body's \"streams\" must be an array of objects"},
+      {R"({"events":{}})", true, "the body's \"events\" must be an array of events"},
+      {R"({"streams":[],"streams":[]})", false, "the body has \"streams\" twice"},
+      {R"({"condition":{"event_types":["A"]}})", false,
+       "the body has no \"streams\": send {\"streams\":[{\"stream\":..,\"expect\":..,"
+       "\"events\":[..]}, ..]}"},
+      {R"({"streams":[],"condition":1})", false, "the condition must be a JSON object"},
+  };
+  for (const auto& [body, syntax, message] : cases) {
+    bool is_syntax = false;
+    Status s;
+    if (body.find("\"events\"") != std::string::npos) {
+      std::vector<EventData> events;
+      std::optional<AppendCondition> condition;
+      s = AppendFromEnvelope(body, &events, &condition, &is_syntax, 2);
+    } else {
+      AppendRequest request;
+      s = AppendFromStreamsBody(body, &request, &is_syntax, 2);
+    }
+    EXPECT_TRUE(s.IsInvalidArgument()) << body;
+    EXPECT_EQ(s.message(), message) << body;
+    EXPECT_EQ(is_syntax, syntax) << body;
+  }
+}
+
 TEST(JsonErrors, QueriesNameTheItemOrMemberThatIsWrong) {
   const Cases cases = {
       {R"([])", "the query must be a JSON object"},
