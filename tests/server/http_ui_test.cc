@@ -7,14 +7,10 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <future>
 #include <nlohmann/json.hpp>
 #include <regex>
 
-#include "dispatcher.h"
-#include "http_handler.h"
-#include "testutil/store_fixture.h"
+#include "http_handler_fixture.h"
 #include "ui_assets.h"
 
 namespace evlog::server {
@@ -23,35 +19,13 @@ namespace {
 namespace http = net::http;
 using Json = nlohmann::json;
 
-class WebConsoleRoutes : public testutil::StoreTest {
+class WebConsoleRoutes : public HttpHandlerTest {
  protected:
   HttpResponse Get(std::string target,
                    std::vector<std::pair<std::string, std::string>> headers = {},
                    http::verb method = http::verb::get) {
-    if (!handler_) {
-      dispatcher_ = std::make_unique<Dispatcher>(*store_, DispatcherOptions{.token = token_});
-      handler_ = std::make_unique<HttpHandler>(*dispatcher_, 16, 1 << 20);
-    }
-    HttpRequest request{method, target, 11};
-    for (auto& [name, value] : headers) request.set(name, value);
-    std::promise<HttpAnswer> promise;
-    std::future<HttpAnswer> future = promise.get_future();
-    handler_->Handle(std::move(request),
-                     [&promise](HttpAnswer answer) { promise.set_value(std::move(answer)); });
-    EXPECT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
-    HttpAnswer answer = future.get();
-    EXPECT_TRUE(std::holds_alternative<HttpResponse>(answer));
-    return std::holds_alternative<HttpResponse>(answer) ? std::get<HttpResponse>(std::move(answer))
-                                                        : HttpResponse{};
+    return Response(method, std::move(target), "", std::move(headers));
   }
-  void TearDown() override {
-    handler_.reset();
-    dispatcher_.reset();
-  }
-
-  std::string token_;
-  std::unique_ptr<Dispatcher> dispatcher_;
-  std::unique_ptr<HttpHandler> handler_;
 };
 
 std::string Header(const HttpResponse& r, std::string_view name) { return std::string(r[name]); }
