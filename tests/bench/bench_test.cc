@@ -233,16 +233,24 @@ int RunBench(const std::vector<std::string>& argv) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+// Runs `evlog-bench run <workloads> --smoke` with its stores and report in
+// `dir`, and checks the report is well formed.
+void RunSmoke(const TempDir& dir, const std::vector<std::string>& workloads, json* report) {
+  std::vector<std::string> argv = {EVLOG_BENCH_PATH, "run"};
+  argv.insert(argv.end(), workloads.begin(), workloads.end());
+  argv.insert(argv.end(), {"--smoke", "--dir", dir.Sub("stores"), "--json", dir.Sub("report.json")});
+  ASSERT_EQ(RunBench(argv), 0);
+  std::ifstream in(dir.Sub("report.json"));
+  *report = json::parse(in, nullptr, false);
+  ASSERT_FALSE(report->is_discarded());
+  std::string error;
+  EXPECT_TRUE(ValidateReport(*report, &error)) << error;
+}
+
 TEST(BenchSmoke, EveryWorkloadCompletesWithAWellFormedReport) {
   TempDir dir;
-  ASSERT_EQ(RunBench({EVLOG_BENCH_PATH, "run", "all", "--smoke", "--dir", dir.Sub("stores"),
-                      "--json", dir.Sub("report.json")}),
-            0);
-  std::ifstream in(dir.Sub("report.json"));
-  json report = json::parse(in, nullptr, false);
-  ASSERT_FALSE(report.is_discarded());
-  std::string error;
-  EXPECT_TRUE(ValidateReport(report, &error)) << error;
+  json report;
+  ASSERT_NO_FATAL_FAILURE(RunSmoke(dir, {"all"}, &report));
 
   std::set<std::pair<std::string, std::string>> seen;
   for (const json& r : report["results"])
@@ -262,14 +270,8 @@ TEST(BenchSmoke, EveryWorkloadCompletesWithAWellFormedReport) {
 
 TEST(BenchSmoke, W5ReportsEverySystemInW1sShape) {
   TempDir dir;
-  ASSERT_EQ(RunBench({EVLOG_BENCH_PATH, "run", "W1", "W5", "--smoke", "--dir", dir.Sub("stores"),
-                      "--json", dir.Sub("report.json")}),
-            0);
-  std::ifstream in(dir.Sub("report.json"));
-  json report = json::parse(in, nullptr, false);
-  ASSERT_FALSE(report.is_discarded());
-  std::string error;
-  EXPECT_TRUE(ValidateReport(report, &error)) << error;
+  json report;
+  ASSERT_NO_FATAL_FAILURE(RunSmoke(dir, {"W1", "W5"}, &report));
   std::map<std::pair<std::string, std::string>, json> results;
   for (const json& r : report["results"]) {
     results[{r["workload"].get<std::string>(), r["system"].get<std::string>()}] = r;

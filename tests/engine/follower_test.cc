@@ -97,7 +97,37 @@ class FollowerTest : public ::testing::Test {
     }
   }
 
+  // Opens a read-only follower of the store (on `fs` if given) and its feed
+  // from the latest event, at position 1 (one writer came and went).
+  void FollowFromLatest(std::shared_ptr<rocksdb::FileSystem> fs = nullptr) {
+    if (fs != nullptr) SetFileSystemForTesting(fs);
+    auto follower = Store::Open(Options{.read_only = true}, path());
+    if (fs != nullptr) SetFileSystemForTesting(nullptr);
+    ASSERT_OK(follower.status());
+    follower_ = std::move(follower).value();
+    auto feed = follower_->OpenFeed({.start = FeedStart::Latest()});
+    ASSERT_OK(feed.status());
+    feed_ = std::move(feed).value();
+    ASSERT_EQ(feed_->position(), Position(1));
+  }
+
+  // Takes the feed's events into `seen` while writers come and go, up to
+  // position `last`; stops early on an error, or when nothing arrives for a
+  // long while (a missed commit never arrives).
+  Status Collect(uint64_t last, std::vector<OwnedEvent>* seen) {
+    while (feed_->position().value() < last) {
+      FeedBatch batch;
+      const Position before = feed_->position();
+      if (Status s = feed_->Next(std::chrono::seconds(20), &batch); !s.ok()) return s;
+      if (batch.events.empty() && batch.position == before) return Status::OK();
+      for (OwnedEvent& e : batch.events) seen->push_back(std::move(e));
+    }
+    return Status::OK();
+  }
+
   testutil::TempDir dir_;
+  std::unique_ptr<Store> follower_;
+  std::unique_ptr<ChangeFeed> feed_;
 };
 
 using Follower = FollowerTest;
@@ -105,35 +135,18 @@ using Follower = FollowerTest;
 TEST_F(Follower, SeesEveryCommitOfWritersThatComeAndGo) {
   constexpr uint64_t kRounds = 24;
   WriteOneInAnotherProcess(/*kill=*/false);
-  auto follower = Store::Open(Options{.read_only = true}, path());
-  ASSERT_OK(follower.status());
-  auto feed = (*follower)->OpenFeed({.start = FeedStart::Latest()});
-  ASSERT_OK(feed.status());
-  ASSERT_EQ((*feed)->position(), Position(1));
+  ASSERT_NO_FATAL_FAILURE(FollowFromLatest());
 
-  // The follower takes events while the writers come and go; it stops at the
-  // last one, on an error, or when nothing arrives for a long while (a
-  // missed commit never arrives).
   std::vector<OwnedEvent> seen;
   Status error;
-  std::thread follow([&] {
-    const uint64_t last = 1 + kRounds;
-    while ((*feed)->position().value() < last) {
-      FeedBatch batch;
-      const Position before = (*feed)->position();
-      error = (*feed)->Next(seconds(20), &batch);
-      if (!error.ok()) return;
-      if (batch.events.empty() && batch.position == before) return;
-      for (OwnedEvent& e : batch.events) seen.push_back(std::move(e));
-    }
-  });
+  std::thread follow([&] { error = Collect(1 + kRounds, &seen); });
   for (uint64_t round = 0; round < kRounds; ++round) {
     WriteOneInAnotherProcess(/*kill=*/round % 4 == 3);
     if (HasFatalFailure()) break;
   }
   follow.join();
   ASSERT_OK(error);
-  ASSERT_EQ(seen.size(), kRounds) << "the feed stopped at " << (*feed)->position().value();
+  ASSERT_EQ(seen.size(), kRounds) << "the feed stopped at " << feed_->position().value();
   for (uint64_t i = 0; i < seen.size(); ++i) {
     EXPECT_EQ(seen[i].position, Position(i + 2));
     EXPECT_EQ(seen[i].version, Version(i + 2));
@@ -149,34 +162,19 @@ TEST_F(Follower, SeesEveryCommitOfWritersThatComeAndGo) {
 TEST_F(Follower, SeesACommitWhoseWalWasDeletedWhileItCaughtUp) {
   WriteOneInAnotherProcess(/*kill=*/false);
   auto fs = std::make_shared<PausedListingFs>();
-  SetFileSystemForTesting(fs);
-  auto follower = Store::Open(Options{.read_only = true}, path());
-  SetFileSystemForTesting(nullptr);
-  ASSERT_OK(follower.status());
-  auto feed = (*follower)->OpenFeed({.start = FeedStart::Latest()});
-  ASSERT_OK(feed.status());
-  ASSERT_EQ((*feed)->position(), Position(1));
+  ASSERT_NO_FATAL_FAILURE(FollowFromLatest(fs));
 
   fs->Arm(path());
   std::vector<OwnedEvent> seen;
   Status error;
-  std::thread follow([&] {
-    while ((*feed)->position().value() < 3) {
-      FeedBatch batch;
-      const Position before = (*feed)->position();
-      error = (*feed)->Next(seconds(20), &batch);
-      if (!error.ok()) return;
-      if (batch.events.empty() && batch.position == before) return;
-      for (OwnedEvent& e : batch.events) seen.push_back(std::move(e));
-    }
-  });
+  std::thread follow([&] { error = Collect(3, &seen); });
   fs->WaitPaused();
   WriteOneInAnotherProcess(/*kill=*/false);
   WriteOneInAnotherProcess(/*kill=*/true);
   fs->Release();
   follow.join();
   ASSERT_OK(error);
-  ASSERT_EQ(seen.size(), 2u) << "the feed stopped at " << (*feed)->position().value();
+  ASSERT_EQ(seen.size(), 2u) << "the feed stopped at " << feed_->position().value();
   EXPECT_EQ(seen[0].position, Position(2));
   EXPECT_EQ(seen[1].position, Position(3));
 }
@@ -191,22 +189,18 @@ TEST_F(Follower, SeesACommitWhoseWalWasDeletedWhileItCaughtUp) {
 // through the next two writers").
 TEST_F(Follower, SeesACommitFlushedAfterItReplayedTheWriterBeforeIt) {
   WriteOneInAnotherProcess(/*kill=*/false);
-  auto follower = Store::Open(Options{.read_only = true}, path());
-  ASSERT_OK(follower.status());
-  auto feed = (*follower)->OpenFeed({.start = FeedStart::Latest()});
-  ASSERT_OK(feed.status());
-  ASSERT_EQ((*feed)->position(), Position(1));
+  ASSERT_NO_FATAL_FAILURE(FollowFromLatest());
 
   WriteOneInAnotherProcess(/*kill=*/true);
   FeedBatch batch;
-  ASSERT_OK((*feed)->Next(seconds(5), &batch));
+  ASSERT_OK(feed_->Next(seconds(5), &batch));
   ASSERT_EQ(batch.events.size(), 1u);
   EXPECT_EQ(batch.events[0].position, Position(2));
 
   WriteOneInAnotherProcess(/*kill=*/false);
   batch = FeedBatch();
-  ASSERT_OK((*feed)->Next(seconds(5), &batch));
-  ASSERT_EQ(batch.events.size(), 1u) << "the feed stopped at " << (*feed)->position().value();
+  ASSERT_OK(feed_->Next(seconds(5), &batch));
+  ASSERT_EQ(batch.events.size(), 1u) << "the feed stopped at " << feed_->position().value();
   EXPECT_EQ(batch.events[0].position, Position(3));
 }
 
