@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "cli_fixture.h"
 #include "evlog/store.h"
 
@@ -147,6 +149,42 @@ TEST_P(CliJson, ADeepEventAlreadyStoredReadsAsCorruptionNamingItsStreamAndVersio
             std::string::npos)
       << verify.out.substr(0, 500);
   EXPECT_NE(verify.out.find("log position 3 (stream 'm-1' version 1)"), std::string::npos);
+}
+
+// A hosted subscription's consumer meets such an event: it is nacked each
+// time it comes, so it is parked after max_attempts deliveries; the run
+// prints the events around it, in order, and ends as corruption. The next
+// run has nothing left to stop at.
+TEST_P(CliJson, AConsumerParksADeepEventAlreadyStoredAndGoesOnPastIt) {
+  StopDaemon();
+  {
+    auto store = Store::Open(Options{.max_json_depth = 1'000'000}, db());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    ASSERT_TRUE((*store)->CreateSubscription({.name = "billing", .max_attempts = 3}).ok());
+    EventData good{.type = "T", .data = "1"};
+    EventData deep{.type = "T", .data = Nested(100'000), .content_type = ContentType::kJson};
+    ASSERT_TRUE((*store)->Append("a-1", ExpectedVersion::Any(), {good, deep, good}).ok());
+    ASSERT_TRUE((*store)->Append("b-1", ExpectedVersion::Any(), {good}).ok());
+  }
+  StartDaemon();
+  CliOutcome r = Evlog({"consume", "billing"});
+  EXPECT_EQ(r.exit_code, 5) << r.err;
+  EXPECT_EQ(r.Error()["error"], "corruption") << r.err;
+  EXPECT_NE(r.err.find("stream 'a-1' version 2 (position 2) cannot be read"), std::string::npos)
+      << r.err;
+  std::vector<int> positions;
+  for (const auto& line : r.Lines()) positions.push_back(line["position"].get<int>());
+  std::sort(positions.begin(), positions.end());
+  EXPECT_EQ(positions, (std::vector<int>{1, 3, 4}));
+  // Parked (and, as it is, listed as corruption by `parked`).
+  CliOutcome subscriptions = Evlog({"subscriptions"});
+  ASSERT_EQ(subscriptions.exit_code, 0) << subscriptions.err;
+  ASSERT_EQ(subscriptions.Lines().size(), 1u) << subscriptions.out;
+  EXPECT_EQ(subscriptions.Lines()[0]["parked"], 1);
+  EXPECT_GE(subscriptions.Lines()[0]["checkpoint"].get<int>(), 4);
+  CliOutcome again = Evlog({"consume", "billing"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_TRUE(again.Lines().empty()) << again.out;
 }
 
 TEST_P(CliJson, ANulByteInAStdinLineIsRefusedNamingTheLine) {

@@ -96,42 +96,51 @@ int Exec(const std::string& command, const std::vector<HostedEvent>& batch) {
   return WEXITSTATUS(status);
 }
 
+// Cuts `batch` before its first event that cannot be rendered (stored beyond
+// the JSON limits): that event's position and why, or OK if there is none.
+Status CutAtUnrenderable(std::vector<HostedEvent>* batch, Position* poison) {
+  for (size_t i = 0; i < batch->size(); ++i) {
+    Status s = json::CheckRenderable((*batch)[i].event.view());
+    if (!s.ok()) {
+      *poison = (*batch)[i].event.position;
+      batch->resize(i);
+      return s;
+    }
+  }
+  return Status::OK();
+}
+
 int RunConsume(const SubscriptionCommands& c, const Target& target) {
   if (c.batch == 0) return ReportUsage("--batch must be at least 1");
   return WithStore(target, OpenMode::kWrite, [&](EventStore& store) {
     auto consumer = store.Consume(c.name);
     if (!consumer.ok()) return ReportError(consumer.status());
-    SubscriptionConsumer& sub = **consumer;
     uint64_t printed = 0;
+    // The first event that could not be rendered: the run goes on past it
+    // and ends as corruption.
+    Status unrenderable;
+    auto finish = [&] { return unrenderable.ok() ? kExitOk : ReportError(unrenderable); };
     for (;;) {
-      if (c.count && printed >= *c.count) return kExitOk;
+      SubscriptionConsumer& sub = **consumer;
+      if (c.count && printed >= *c.count) return finish();
       uint64_t max = c.batch;
       if (c.count) max = std::min(max, *c.count - printed);
       auto batch = sub.Next(max, kPoll);
       if (!batch.ok()) return FinishEvents(batch.status());
       if (batch->empty()) {
-        if (!c.follow && sub.CaughtUp()) return kExitOk;
+        if (!c.follow && sub.CaughtUp()) return finish();
         continue;
       }
-      // An event that cannot be rendered (stored beyond the JSON limits)
-      // ends the run as corruption, once the events before it are handled.
-      Status unrenderable;
-      for (size_t i = 0; i < batch->size(); ++i) {
-        unrenderable = json::CheckRenderable((*batch)[i].event.view());
-        if (!unrenderable.ok()) {
-          batch->resize(i);
-          break;
-        }
-      }
-      if (batch->empty()) return ReportError(unrenderable);
-      if (!c.exec.empty()) {
+      Position poison;
+      const Status cut = CutAtUnrenderable(&*batch, &poison);
+      if (!c.exec.empty() && !batch->empty()) {
         const int code = Exec(c.exec, *batch);
         if (code != 0) {
           const std::string reason = "--exec exited " + std::to_string(code);
           for (const HostedEvent& e : *batch) {
             if (Status s = sub.Nack(e.event.position, reason); !s.ok()) return ReportError(s);
           }
-          continue;
+          batch->clear();
         }
       } else {
         for (const HostedEvent& e : *batch) {
@@ -142,7 +151,17 @@ int RunConsume(const SubscriptionCommands& c, const Target& target) {
       }
       printed += batch->size();
       if (Status s = sub.Ack(*batch); !s.ok()) return ReportError(s);
-      if (!unrenderable.ok()) return ReportError(unrenderable);
+      if (cut.ok()) continue;
+      // It will never render here: nacked each time it comes, it is parked
+      // after max_attempts deliveries rather than stopping every run.
+      if (unrenderable.ok()) unrenderable = cut;
+      if (Status s = sub.Nack(poison, cut.message()); !s.ok()) return ReportError(s);
+      // The events of the batch after it are given back (and stay in
+      // order); the new consumer attaches before this one detaches, so
+      // the subscription keeps the poison's count of attempts.
+      auto fresh = store.Consume(c.name);
+      if (!fresh.ok()) return ReportError(fresh.status());
+      consumer = std::move(fresh);
     }
   });
 }
