@@ -16,13 +16,15 @@ namespace {
 
 constexpr uint64_t kNone = ~uint64_t{0};
 
-std::string_view StartName(HostedStart::Kind kind) {
+std::string_view StartName(FeedStart::Kind kind) {
   switch (kind) {
-    case HostedStart::Kind::kLatest:
+    case FeedStart::Kind::kLatest:
       return "latest";
-    case HostedStart::Kind::kAt:
+    case FeedStart::Kind::kAt:
       return "at";
-    case HostedStart::Kind::kOldest:
+    case FeedStart::Kind::kAfter:
+      return "after";
+    case FeedStart::Kind::kOldest:
       break;
   }
   return "oldest";
@@ -68,8 +70,8 @@ std::string Encode(const HostedSubscriptionSpec& spec) {
   nlohmann::ordered_json j = {{"category", spec.category},
                               {"event_type", spec.event_type},
                               {"stream_prefix", spec.stream_prefix},
-                              {"start", StartName(spec.start.kind)},
-                              {"start_position", spec.start.position.value()},
+                              {"start", StartName(spec.start.kind())},
+                              {"start_position", spec.start.position().value()},
                               {"max_attempts", spec.max_attempts},
                               {"ack_timeout_ms", spec.ack_timeout.count()},
                               {"initial_backoff_ms", spec.initial_backoff.count()},
@@ -111,9 +113,11 @@ Result<HostedSubscriptionSpec> Decode(std::string_view name, std::string_view va
     return bad();
   }
   if (start == "latest") {
-    spec.start = HostedStart::Latest();
+    spec.start = FeedStart::Latest();
   } else if (start == "at") {
-    spec.start = HostedStart::At(Position(start_position));
+    spec.start = FeedStart::At(Position(start_position));
+  } else if (start == "after") {
+    spec.start = FeedStart::After(Position(start_position));
   } else if (start != "oldest") {
     return bad();
   }
@@ -153,15 +157,18 @@ Status Create(Db* db, const Options& store_options, const HostedSubscriptionSpec
                                    "' already exists (a checkpoint of that name is stored)");
   }
   uint64_t first = 0;
-  switch (spec.start.kind) {
-    case HostedStart::Kind::kOldest:
+  const uint64_t p = spec.start.position().value();
+  switch (spec.start.kind()) {
+    case FeedStart::Kind::kOldest:
       break;
-    case HostedStart::Kind::kLatest:
+    case FeedStart::Kind::kLatest:
       first = db->commits->committed();
       break;
-    case HostedStart::Kind::kAt:
-      first = spec.start.position.value() > 0 ? spec.start.position.value() - 1 : 0;
-      first = std::min(first, db->commits->committed());
+    case FeedStart::Kind::kAt:
+      first = std::min(p > 0 ? p - 1 : 0, db->commits->committed());
+      break;
+    case FeedStart::Kind::kAfter:
+      first = std::min(p, db->commits->committed());
       break;
   }
   // Definition and checkpoint in one batch: a crash leaves both or neither.

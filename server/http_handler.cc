@@ -488,13 +488,9 @@ HttpAnswer HttpHandler::Subscribe(const HttpTarget& target, std::string_view las
     if (!p.ok()) return Bad(p.status());
     options.start = FeedStart::After(Position(*p));
   } else if (std::optional<std::string_view> from = target.Get("from")) {
-    if (*from == "oldest") {
-      options.start = FeedStart::Oldest();
-    } else if (*from != "latest") {
-      Result<uint64_t> p = ParseUnsigned(*from, "from (oldest, latest or a position)");
-      if (!p.ok()) return Bad(p.status());
-      options.start = FeedStart::At(Position(*p));
-    }
+    Result<FeedStart> start = json::ParseFeedStart(*from, "from");
+    if (!start.ok()) return Bad(start.status());
+    options.start = *start;
   }
   Result<std::unique_ptr<ChangeFeed>> feed = dispatcher_.store().OpenFeed(options);
   if (!feed.ok()) return Bad(feed.status());

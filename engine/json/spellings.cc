@@ -30,6 +30,14 @@ Result<Durability> ParseDurability(std::string_view text, std::string_view what)
   return Refuse(what, "sync or buffered", text);
 }
 
+Result<FeedStart> ParseFeedStart(std::string_view text, std::string_view what) {
+  if (text == "oldest") return FeedStart::Oldest();
+  if (text == "latest") return FeedStart::Latest();
+  Result<uint64_t> position = ParseUnsigned(text, what);
+  if (!position.ok()) return Refuse(what, "oldest, latest or a position", text);
+  return FeedStart::At(Position(*position));
+}
+
 Result<DuplicatePolicy> ParseDuplicatePolicy(std::string_view text, std::string_view what) {
   if (text == "error") return DuplicatePolicy::kError;
   if (text == "skip") return DuplicatePolicy::kSkip;

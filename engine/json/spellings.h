@@ -1,13 +1,14 @@
 // spellings: the one parser of the words a user types for an expected
-// version, a durability and a duplicate policy, shared by the CLI (--expect,
-// --durability, --duplicates) and evlogd's HTTP routes (?expect=,
-// ?durability=, ?duplicates=), so both accept the same
+// version, a durability, a duplicate policy and a feed's start, shared by
+// the CLI (--expect, --durability, --duplicates, --from) and evlogd's HTTP
+// routes (?expect=, ?durability=, ?duplicates=, ?from=), so both accept the same
 // spellings and refuse the same with the same message.
 
 #pragma once
 
 #include <string_view>
 
+#include "evlog/change_feed.h"
 #include "evlog/status.h"
 #include "evlog/types.h"
 
@@ -23,6 +24,12 @@ Result<ExpectedVersion> ParseExpectedVersion(std::string_view text, std::string_
 // "sync" or "buffered". InvalidArgument otherwise:
 // "<what> must be sync or buffered, not '<text>'".
 Result<Durability> ParseDurability(std::string_view text, std::string_view what);
+
+// "oldest", "latest" or a position P (FeedStart::At(P), the first event
+// given): where a feed or a hosted subscription begins (--from, ?from=,
+// "from"). InvalidArgument otherwise:
+// "<what> must be oldest, latest or a position, not '<text>'".
+Result<FeedStart> ParseFeedStart(std::string_view text, std::string_view what);
 
 // "error" or "skip" (DuplicatePolicy). InvalidArgument otherwise:
 // "<what> must be error or skip, not '<text>'".

@@ -272,7 +272,7 @@ TEST_F(HostedSubscriptions, AnEventParkedAboveTheCheckpointIsNotParkedAgainAfter
 
 TEST_F(HostedSubscriptions, ASubscriptionHoldsATrimBack) {
   for (int i = 0; i < 10; ++i) Add("a-1");
-  ASSERT_OK(store_->CreateSubscription({.name = "billing", .start = HostedStart::At(Position(3))}));
+  ASSERT_OK(store_->CreateSubscription({.name = "billing", .start = FeedStart::At(Position(3))}));
   auto trim = store_->Trim("a-1", {.before = Version(8), .require_snapshot = false});
   ASSERT_OK(trim.status());
   EXPECT_EQ(trim->first_kept, Version(3));
@@ -317,7 +317,7 @@ TEST_F(HostedSubscriptions, AFilteredSubscriptionDeliversOnlyWhatItMatches) {
 
 TEST_F(HostedSubscriptions, StartingLatestSkipsWhatIsAlreadyThere) {
   Add("a-1");
-  ASSERT_OK(store_->CreateSubscription({.name = "billing", .start = HostedStart::Latest()}));
+  ASSERT_OK(store_->CreateSubscription({.name = "billing", .start = FeedStart::Latest()}));
   const Position fresh = Add("a-1");
   auto c = Consume("billing");
   std::vector<HostedEvent> batch = Take(*c, 10);

@@ -84,6 +84,18 @@ TEST(HttpTarget, ParsesDurabilitySyncOrBuffered) {
             "durability must be sync or buffered, not 'async'");
 }
 
+TEST(HttpTarget, ParsesAFeedStartOldestLatestOrAPosition) {
+  EXPECT_EQ(*json::ParseFeedStart("oldest", "from"), FeedStart::Oldest());
+  EXPECT_EQ(*json::ParseFeedStart("latest", "from"), FeedStart::Latest());
+  EXPECT_EQ(*json::ParseFeedStart("42", "from"), FeedStart::At(Position(42)));
+  for (const char* text : {"newest", "", "-1", "18446744073709551616", "Oldest"}) {
+    Result<FeedStart> bad = json::ParseFeedStart(text, "--from");
+    ASSERT_TRUE(bad.status().IsInvalidArgument()) << text;
+    EXPECT_EQ(bad.status().message(),
+              std::string("--from must be oldest, latest or a position, not '") + text + "'");
+  }
+}
+
 TEST(HttpTarget, ParsesIfMatch) {
   EXPECT_EQ(ParseIfMatch("3")->version(), Version(3));
   EXPECT_EQ(ParseIfMatch(" \"3\" ")->version(), Version(3));

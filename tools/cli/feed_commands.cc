@@ -10,6 +10,7 @@
 #include "cli/cli_error.h"
 #include "cli/commands.h"
 #include "json/event_json.h"
+#include "json/spellings.h"
 
 namespace evlog::cli {
 
@@ -20,21 +21,6 @@ using json::ObjectText;
 using json::OneLine;
 
 namespace {
-
-bool ParseStart(const std::string& text, FeedStart* out) {
-  if (text == "oldest") {
-    *out = FeedStart::Oldest();
-    return true;
-  }
-  if (text == "latest") {
-    *out = FeedStart::Latest();
-    return true;
-  }
-  uint64_t p = 0;
-  if (!ParseUint(text, &p)) return false;
-  *out = FeedStart::At(Position(p));
-  return true;
-}
 
 // Prints view `view`'s progress as {"view","generation","position"}.
 int PrintProgress(const std::string& view, const Store::ViewProgress& progress) {
@@ -144,13 +130,11 @@ Status Follow(EventStore& store, const ChangeFeedOptions& feed) {
 }  // namespace
 
 int RunTail(const Target& target, const TailArgs& args) {
-  FeedStart start = FeedStart::Oldest();
-  if (!ParseStart(args.from, &start)) {
-    return ReportUsage("--from must be oldest, latest or a position, not '" + args.from + "'");
-  }
+  Result<FeedStart> start = json::ParseFeedStart(args.from, "--from");
+  if (!start.ok()) return ReportUsage(start.status().message());
   auto store = OpenStore(target, OpenMode::kRead);
   if (!store.ok()) return ReportOpenError(target, store.status());
-  const ChangeFeedOptions feed{.start = start,
+  const ChangeFeedOptions feed{.start = *start,
                                .category = args.category,
                                .event_type = args.type,
                                .include_system = args.system,

@@ -15,6 +15,7 @@
 #include "cli/cli_error.h"
 #include "cli/commands.h"
 #include "json/event_json.h"
+#include "json/spellings.h"
 
 namespace evlog::cli {
 
@@ -24,30 +25,15 @@ namespace {
 // caught up, however long it waited.
 constexpr auto kPoll = std::chrono::milliseconds(500);
 
-bool ParseFrom(const std::string& text, HostedStart* out) {
-  if (text == "oldest") {
-    *out = HostedStart::Oldest();
-    return true;
-  }
-  if (text == "latest") {
-    *out = HostedStart::Latest();
-    return true;
-  }
-  uint64_t p = 0;
-  if (!ParseUint(text, &p)) return false;
-  *out = HostedStart::At(Position(p));
-  return true;
-}
-
 int RunCreate(const SubscriptionCommands& c, const Target& target) {
   HostedSubscriptionSpec spec{.name = c.name,
                               .category = c.category,
                               .event_type = c.type,
                               .stream_prefix = c.prefix,
                               .max_attempts = c.max_attempts};
-  if (!ParseFrom(c.from, &spec.start)) {
-    return ReportUsage("--from must be oldest, latest or a position, not '" + c.from + "'");
-  }
+  Result<FeedStart> start = json::ParseFeedStart(c.from, "--from");
+  if (!start.ok()) return ReportUsage(start.status().message());
+  spec.start = *start;
   if (!(c.ack_timeout_s > 0) || c.ack_timeout_s > 86400) {
     return ReportUsage("--ack-timeout must be between 0 and 86400 seconds");
   }

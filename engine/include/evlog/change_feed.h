@@ -48,6 +48,7 @@ class FeedStart {
 
   constexpr Kind kind() const { return kind_; }
   constexpr Position position() const { return position_; }
+  constexpr bool operator==(const FeedStart&) const = default;
 
  private:
   constexpr FeedStart(Kind kind, Position p) : kind_(kind), position_(p) {}

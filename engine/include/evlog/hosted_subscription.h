@@ -52,21 +52,6 @@
 
 namespace evlog {
 
-// Where a hosted subscription begins, the first time (its checkpoint
-// decides afterwards).
-struct HostedStart {
-  enum class Kind : uint8_t { kOldest, kLatest, kAt };
-  // Default: the oldest event in the store.
-  Kind kind = Kind::kOldest;
-  // With kAt: the first position delivered.
-  Position position;
-
-  static HostedStart Oldest() { return {}; }
-  static HostedStart Latest() { return {.kind = Kind::kLatest}; }
-  static HostedStart At(Position p) { return {.kind = Kind::kAt, .position = p}; }
-  bool operator==(const HostedStart&) const = default;
-};
-
 // The definition of a hosted subscription, stored with it.
 struct HostedSubscriptionSpec {
   // Its name, the key of its checkpoint (as SubscriptionOptions::name):
@@ -79,8 +64,10 @@ struct HostedSubscriptionSpec {
   std::string event_type;
   // Only events of streams whose names start with this. Default: empty.
   std::string stream_prefix;
+  // Where it begins the first time (its checkpoint decides afterwards):
+  // Oldest(), Latest(), At(P) (P is the first event delivered) or After(P).
   // Default: Oldest().
-  HostedStart start;
+  FeedStart start = FeedStart::Oldest();
   // Deliveries of an event that is nacked or times out before it is parked
   // in "$parked-<name>". Default: 5
   uint32_t max_attempts = 5;
