@@ -225,9 +225,9 @@ void Session::OnFetched(const std::shared_ptr<Consumer>& c, Status status,
     Resume();
     return;
   }
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(c->fetch->deadline - now);
   Resume();  // The page given back may let others go on.
-  const auto left =
-      std::chrono::ceil<std::chrono::milliseconds>(c->fetch->deadline - now);
+  if (!c->fetch) return;  // Closed by a request Resume took.
   c->timer.expires_after(std::min(options_.subscription_poll, left));
   c->timer.async_wait([self = shared_from_this(), c](const boost::system::error_code& ec) {
     if (!ec) self->PollFetch(c);
