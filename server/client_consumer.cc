@@ -55,11 +55,12 @@ class RemoteConsumer final : public SubscriptionConsumer {
   Status Ack(std::span<const Position> positions) override {
     for (size_t i = 0; i < positions.size(); i += kAckPositionsPerRequest) {
       if (session_ != rep_->sessions.load()) return Status::OK();
-      const auto part = positions.subspan(i, std::min(kAckPositionsPerRequest, positions.size() - i));
-      Status s = Expect<server::DoneResponse>(
-                     rep_->CallSync(server::ConsumerAckRequest{
-                         id_, std::vector<Position>(part.begin(), part.end())}))
-                     .status();
+      const auto part =
+          positions.subspan(i, std::min(kAckPositionsPerRequest, positions.size() - i));
+      Status s =
+          Expect<server::DoneResponse>(rep_->CallSync(server::ConsumerAckRequest{
+                                           id_, std::vector<Position>(part.begin(), part.end())}))
+              .status();
       if (!s.ok()) return Lost(s) ? Status::OK() : s;
     }
     return Status::OK();
@@ -82,8 +83,8 @@ class RemoteConsumer final : public SubscriptionConsumer {
   Status Reattach() {
     const uint64_t now = rep_->sessions.load();
     if (now == session_) return Status::OK();
-    auto opened = Expect<server::ConsumerOpenedResponse>(
-        rep_->CallSync(server::OpenConsumerRequest{name_}));
+    auto opened =
+        Expect<server::ConsumerOpenedResponse>(rep_->CallSync(server::OpenConsumerRequest{name_}));
     if (!opened.ok()) return opened.status();
     id_ = opened->consumer;
     session_ = now;

@@ -320,8 +320,8 @@ std::variant<Request, ProtocolError> DecodeRequest(std::span<const uint8_t> mess
     }
     case fb::Body::ConsumerNack: {
       const fb::ConsumerNack* r = m->body_as_ConsumerNack();
-      return WithBody(out, ConsumerNackRequest{r->consumer(), Position(r->position()),
-                                               Str(r->reason())});
+      return WithBody(
+          out, ConsumerNackRequest{r->consumer(), Position(r->position()), Str(r->reason())});
     }
     case fb::Body::CloseConsumer:
       return WithBody(out, CloseConsumerRequest{m->body_as_CloseConsumer()->consumer()});
@@ -533,11 +533,10 @@ std::string EncodeRequest(const Request& request) {
       const auto event_type = b.CreateString(s.event_type);
       const auto prefix = b.CreateString(s.stream_prefix);
       return {fb::Body::CreateSubscription,
-              fb::CreateCreateSubscription(b, name, category, event_type, prefix, kind,
-                                           s.start.position.value(), s.max_attempts,
-                                           MillisToWire(s.ack_timeout),
-                                           MillisToWire(s.initial_backoff),
-                                           MillisToWire(s.max_backoff), s.max_in_flight)
+              fb::CreateCreateSubscription(
+                  b, name, category, event_type, prefix, kind, s.start.position.value(),
+                  s.max_attempts, MillisToWire(s.ack_timeout), MillisToWire(s.initial_backoff),
+                  MillisToWire(s.max_backoff), s.max_in_flight)
                   .Union()};
     }
     std::pair<fb::Body, Offset<void>> operator()(const DeleteSubscriptionRequest& r) {

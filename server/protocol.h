@@ -201,18 +201,16 @@ struct CloseConsumerRequest {
   uint64_t consumer = 0;
 };
 
-using RequestBody =
-    std::variant<HelloRequest, AppendRequest, ReadStreamRequest, ReadAllRequest, ListStreamsRequest,
-                 StreamVersionRequest, StatsRequest, GetStreamMetadataRequest,
-                 SetStreamMetadataRequest, DeleteStreamRequest, TrimStreamRequest,
-                 LoadSnapshotRequest, SaveSnapshotRequest, ViewGetRequest, ViewScanRequest,
-                 ViewRebuildRequest, GetViewProgressRequest, ListSubscriptionsRequest,
-                 ListParkedRequest, ReplayParkedRequest, SubscribeRequest, CreditRequest,
-                 UnsubscribeRequest, ViewWaitRequest, VerifyRequest, BackupRequest,
-                 GetCheckpointRequest, SetCheckpointRequest, CompactRequest, ReadQueryRequest,
-                 TrimRequest, CreateSubscriptionRequest, DeleteSubscriptionRequest,
-                 OpenConsumerRequest, ConsumerFetchRequest, ConsumerAckRequest,
-                 ConsumerNackRequest, CloseConsumerRequest>;
+using RequestBody = std::variant<
+    HelloRequest, AppendRequest, ReadStreamRequest, ReadAllRequest, ListStreamsRequest,
+    StreamVersionRequest, StatsRequest, GetStreamMetadataRequest, SetStreamMetadataRequest,
+    DeleteStreamRequest, TrimStreamRequest, LoadSnapshotRequest, SaveSnapshotRequest,
+    ViewGetRequest, ViewScanRequest, ViewRebuildRequest, GetViewProgressRequest,
+    ListSubscriptionsRequest, ListParkedRequest, ReplayParkedRequest, SubscribeRequest,
+    CreditRequest, UnsubscribeRequest, ViewWaitRequest, VerifyRequest, BackupRequest,
+    GetCheckpointRequest, SetCheckpointRequest, CompactRequest, ReadQueryRequest, TrimRequest,
+    CreateSubscriptionRequest, DeleteSubscriptionRequest, OpenConsumerRequest, ConsumerFetchRequest,
+    ConsumerAckRequest, ConsumerNackRequest, CloseConsumerRequest>;
 
 // One message of a session: a request, or a response paired with its
 // request by request_id.

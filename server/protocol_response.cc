@@ -146,10 +146,9 @@ std::variant<Response, ProtocolError> DecodeResponse(std::span<const uint8_t> me
   switch (m->body_type()) {
     case fb::Body::HelloOk: {
       const fb::HelloOk* h = m->body_as_HelloOk();
-      return WithBody(
-          out, HelloOkResponse{h->protocol_version(), h->max_frame_bytes(), h->max_in_flight(),
-                               h->tags_and_queries(), h->skip_duplicates(),
-                               h->hosted_subscriptions()});
+      return WithBody(out, HelloOkResponse{h->protocol_version(), h->max_frame_bytes(),
+                                           h->max_in_flight(), h->tags_and_queries(),
+                                           h->skip_duplicates(), h->hosted_subscriptions()});
     }
     case fb::Body::Error: {
       const fb::Error* e = m->body_as_Error();

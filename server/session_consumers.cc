@@ -66,12 +66,12 @@ bool Session::HandleConsumerRequest(Request& request) {
                  });
   } else if (auto* nack = std::get_if<ConsumerNackRequest>(&request.body)) {
     ++in_flight_;
-    CallConsumer(id, nack->consumer,
-                 [id, position = nack->position,
-                  reason = std::move(nack->reason)](SubscriptionConsumer& c) {
-                   const Status s = c.Nack(position, reason);
-                   return s.ok() ? EncodeDone(id) : EncodeError(id, s);
-                 });
+    CallConsumer(
+        id, nack->consumer,
+        [id, position = nack->position, reason = std::move(nack->reason)](SubscriptionConsumer& c) {
+          const Status s = c.Nack(position, reason);
+          return s.ok() ? EncodeDone(id) : EncodeError(id, s);
+        });
   } else if (auto* close = std::get_if<CloseConsumerRequest>(&request.body)) {
     ++in_flight_;
     CloseConsumer(close->consumer);
@@ -92,26 +92,25 @@ void Session::OpenConsumer(uint64_t id, OpenConsumerRequest request) {
     return;
   }
   if (consumers_.contains(id)) {
-    Send(EncodeError(id, Status::InvalidArgument("consumer id " + std::to_string(id) +
-                                                 " is in use")),
+    Send(EncodeError(id,
+                     Status::InvalidArgument("consumer id " + std::to_string(id) + " is in use")),
          true);
     return;
   }
   ++consumers_opening_;
   auto executor =
       net::asio::prefer(socket_.get_executor(), net::asio::execution::outstanding_work.tracked);
-  dispatcher_.RunBlocking(
-      [self = shared_from_this(), id, name = std::move(request.name), executor]() mutable {
-        Result<std::unique_ptr<SubscriptionConsumer>> opened = self->dispatcher_.store().Consume(name);
-        net::asio::dispatch(executor, [self = std::move(self), id,
-                                       opened = std::move(opened)]() mutable {
-          self->OnConsumerOpened(id, std::move(opened));
-        });
-      });
+  dispatcher_.RunBlocking([self = shared_from_this(), id, name = std::move(request.name),
+                           executor]() mutable {
+    Result<std::unique_ptr<SubscriptionConsumer>> opened = self->dispatcher_.store().Consume(name);
+    net::asio::dispatch(executor,
+                        [self = std::move(self), id, opened = std::move(opened)]() mutable {
+                          self->OnConsumerOpened(id, std::move(opened));
+                        });
+  });
 }
 
-void Session::OnConsumerOpened(uint64_t id,
-                               Result<std::unique_ptr<SubscriptionConsumer>> opened) {
+void Session::OnConsumerOpened(uint64_t id, Result<std::unique_ptr<SubscriptionConsumer>> opened) {
   --consumers_opening_;
   if (!opened.ok()) {
     Send(EncodeError(id, opened.status()), true);
@@ -153,8 +152,7 @@ void Session::Fetch(uint64_t id, const ConsumerFetchRequest& request) {
   }
   const auto wait = std::clamp(request.wait, std::chrono::milliseconds(0), options_.max_fetch_wait);
   c->fetch = Consumer::Waiting{
-      id,
-      static_cast<size_t>(std::min<uint64_t>(request.max_events, options_.max_fetch_events)),
+      id, static_cast<size_t>(std::min<uint64_t>(request.max_events, options_.max_fetch_events)),
       std::chrono::steady_clock::now() + wait};
   PollFetch(c);
 }
@@ -226,7 +224,7 @@ void Session::OnFetched(const std::shared_ptr<Consumer>& c, Status status,
     return;
   }
   const auto left = std::chrono::ceil<std::chrono::milliseconds>(c->fetch->deadline - now);
-  Resume();  // The page given back may let others go on.
+  Resume();               // The page given back may let others go on.
   if (!c->fetch) return;  // Closed by a request Resume took.
   c->timer.expires_after(std::min(options_.subscription_poll, left));
   c->timer.async_wait([self = shared_from_this(), c](const boost::system::error_code& ec) {
@@ -244,8 +242,8 @@ void Session::CallConsumer(uint64_t id, uint64_t consumer,
                            std::function<std::string(SubscriptionConsumer&)> call) {
   auto it = consumers_.find(consumer);
   if (it == consumers_.end()) {
-    Send(EncodeError(id, Status::NotFound("this session has no consumer " +
-                                          std::to_string(consumer))),
+    Send(EncodeError(id,
+                     Status::NotFound("this session has no consumer " + std::to_string(consumer))),
          true);
     return;
   }

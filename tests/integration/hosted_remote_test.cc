@@ -185,8 +185,8 @@ TEST_F(RemoteHostedSubscriptions, CreateAndDeleteBehaveAsTheEmbeddedStore) {
   ASSERT_TRUE(c.ok());
   ASSERT_TRUE((*c)->CreateSubscription({.name = "billing", .event_type = "Paid"}).ok());
   EXPECT_TRUE((*c)->CreateSubscription({.name = "billing", .event_type = "Paid"}).ok());
-  EXPECT_TRUE((*c)->CreateSubscription({.name = "billing", .event_type = "Other"})
-                  .IsInvalidArgument());
+  EXPECT_TRUE(
+      (*c)->CreateSubscription({.name = "billing", .event_type = "Other"}).IsInvalidArgument());
   EXPECT_TRUE((*c)->CreateSubscription({.name = "a/b"}).IsInvalidArgument());
   {
     auto consumer = (*c)->Consume("billing");

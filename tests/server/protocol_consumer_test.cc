@@ -63,8 +63,9 @@ TEST(ProtocolConsumer, CreateSubscriptionCarriesEveryFieldOfTheSpec) {
                                     .max_backoff = std::chrono::milliseconds(90),
                                     .max_in_flight = 77};
   EXPECT_EQ(RoundTrip(CreateSubscriptionRequest{spec}).spec, spec);
-  EXPECT_EQ(RoundTrip(CreateSubscriptionRequest{{.name = "l", .start = HostedStart::Latest()}}).spec,
-            (HostedSubscriptionSpec{.name = "l", .start = HostedStart::Latest()}));
+  EXPECT_EQ(
+      RoundTrip(CreateSubscriptionRequest{{.name = "l", .start = HostedStart::Latest()}}).spec,
+      (HostedSubscriptionSpec{.name = "l", .start = HostedStart::Latest()}));
   EXPECT_EQ(RoundTrip(DeleteSubscriptionRequest{"billing"}).name, "billing");
 }
 
@@ -83,7 +84,8 @@ TEST(ProtocolConsumer, AbsentFieldsReadAsTheSpecDefaults) {
 
 TEST(ProtocolConsumer, ConsumerRequestsRoundTrip) {
   EXPECT_EQ(RoundTrip(OpenConsumerRequest{"billing"}).name, "billing");
-  const ConsumerFetchRequest fetch = RoundTrip(ConsumerFetchRequest{7, 25, std::chrono::seconds(2)});
+  const ConsumerFetchRequest fetch =
+      RoundTrip(ConsumerFetchRequest{7, 25, std::chrono::seconds(2)});
   EXPECT_EQ(fetch.consumer, 7u);
   EXPECT_EQ(fetch.max_events, 25u);
   EXPECT_EQ(fetch.wait, std::chrono::seconds(2));
@@ -121,7 +123,8 @@ TEST(ProtocolConsumer, DurationsBeyondMillisecondsAreMalformed) {
   EXPECT_EQ(timeout.code, ProtocolCode::kMalformedFrame);
   EXPECT_EQ(timeout.request_id, 12u);
   const ProtocolError wait = MustFail(RawMessage(13, [](flatbuffers::FlatBufferBuilder& b) {
-    return std::pair(fb::Body::ConsumerFetch, fb::CreateConsumerFetch(b, 1, 10, UINT64_MAX).Union());
+    return std::pair(fb::Body::ConsumerFetch,
+                     fb::CreateConsumerFetch(b, 1, 10, UINT64_MAX).Union());
   }));
   EXPECT_EQ(wait.code, ProtocolCode::kMalformedFrame);
   EXPECT_EQ(wait.request_id, 13u);
@@ -193,7 +196,8 @@ TEST(ProtocolConsumer, HelloOkSaysWhetherTheDaemonHostsSubscriptions) {
   EXPECT_TRUE(std::get<HelloOkResponse>(yes.body).hosted_subscriptions);
   // What an older daemon sends: a HelloOk without the field.
   flatbuffers::FlatBufferBuilder b;
-  b.Finish(fb::CreateMessage(b, 0, fb::Body::HelloOk, fb::CreateHelloOk(b, 1, 1 << 20, 16).Union()));
+  b.Finish(
+      fb::CreateMessage(b, 0, fb::Body::HelloOk, fb::CreateHelloOk(b, 1, 1 << 20, 16).Union()));
   const std::vector<uint8_t> message(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
   auto decoded = DecodeResponse(message);
   ASSERT_TRUE(std::holds_alternative<Response>(decoded));

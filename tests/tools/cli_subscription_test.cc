@@ -15,8 +15,7 @@ namespace evlog {
 namespace {
 
 class CliSubscription : public CliFormTest {};
-INSTANTIATE_TEST_SUITE_P(BothForms, CliSubscription, ::testing::ValuesIn(CliForms()),
-                         CliFormName);
+INSTANTIATE_TEST_SUITE_P(BothForms, CliSubscription, ::testing::ValuesIn(CliForms()), CliFormName);
 
 std::set<int> Positions(const std::vector<nlohmann::ordered_json>& lines) {
   std::set<int> out;
