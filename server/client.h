@@ -82,6 +82,7 @@ struct ClientOptions {
 using RemoteSubscribeOptions = FollowOptions;
 
 class RemoteSubscription;
+class RemoteConsumer;  // client_consumer.cc: Consume's SubscriptionConsumer
 
 class Client final : public EventStore {
  public:
@@ -179,10 +180,21 @@ class Client final : public EventStore {
   Status SetCheckpoint(std::string_view name, Position position) override;
   Result<std::vector<ParkedEvent>> ListParked(std::string_view name) override;
   Result<uint64_t> ReplayParked(std::string_view name) override;
-  // Hosted subscriptions are not on the wire yet (issue #17): these return
-  // NotSupported.
+  // Hosted subscriptions (evlog/hosted_subscription.h), hosted by the
+  // daemon. NotSupported, with nothing sent, from an evlogd older than
+  // them (HelloOk without hosted_subscriptions); Busy from Consume at the
+  // daemon's per-session consumer limit (--max-consumers-per-session).
   Status CreateSubscription(const HostedSubscriptionSpec& spec) override;
   Status DeleteSubscription(std::string_view name) override;
+  // The consumer lives on this client's session: the daemon closes it
+  // when the session ends (its unacknowledged events go to the other
+  // consumers). Its Next asks the daemon for at most 256 events and waits
+  // at most 30 s (the daemon's limits: an empty batch then, as on a
+  // timeout); CaughtUp asks the daemon. With reconnect_for set, a consumer
+  // whose session was lost attaches again on the new one at its next call
+  // (a Next under way then returns an empty batch), and Ack and Nack of
+  // events delivered before are ignored: those events are delivered again.
+  // The consumer must not outlive the client.
   Result<std::unique_ptr<SubscriptionConsumer>> Consume(std::string_view name) override;
 
   // Subscribes to the change feed; the daemon pushes events while it has
@@ -209,6 +221,7 @@ class Client final : public EventStore {
   explicit Client(std::unique_ptr<Rep> rep);
   std::unique_ptr<Rep> rep_;
   friend class RemoteSubscription;
+  friend class RemoteConsumer;
 };
 
 class RemoteSubscription final : public FeedFollower {

@@ -391,18 +391,6 @@ Result<uint64_t> Client::ReplayParked(std::string_view name) {
   return r->count;
 }
 
-Status Client::CreateSubscription(const HostedSubscriptionSpec&) {
-  return Status::NotSupported("CreateSubscription: hosted subscriptions are not served over the wire yet");
-}
-
-Status Client::DeleteSubscription(std::string_view) {
-  return Status::NotSupported("DeleteSubscription: hosted subscriptions are not served over the wire yet");
-}
-
-Result<std::unique_ptr<SubscriptionConsumer>> Client::Consume(std::string_view) {
-  return Status::NotSupported("Consume: hosted subscriptions are not served over the wire yet");
-}
-
 Status Client::CatchUp() { return Status::OK(); }
 
 Status Client::Compact() { return DoneStatus(rep_->CallSync(server::CompactRequest{})); }

@@ -1,6 +1,7 @@
-// Client::Rep: the session state the client's three files share — the
-// session and its reconnects (client_session.cc), the calls
-// (client_calls.cc) and the pushed subscriptions (client_subscription.cc).
+// Client::Rep: the session state the client's files share — the session
+// and its reconnects (client_session.cc), the calls (client_calls.cc), the
+// pushed subscriptions (client_subscription.cc) and the consumers of hosted
+// subscriptions (client_consumer.cc).
 //
 // Invariant: `pending`, the write queue and the socket are touched only on
 // the I/O thread; callers hand requests over by posting to it. A request is
@@ -50,6 +51,8 @@ struct DaemonFeatures {
   std::atomic<bool> tags_and_queries{false};
   // AppendRequest::duplicates: an older one applies kError.
   std::atomic<bool> skip_duplicates{false};
+  // Hosted subscriptions: an older one answers UnknownRequest and closes.
+  std::atomic<bool> hosted_subscriptions{false};
 };
 
 struct Client::Rep {
@@ -74,6 +77,9 @@ struct Client::Rep {
   std::atomic<uint64_t> next_id{1};
   std::atomic<bool> connected{true};
   DaemonFeatures features;
+  // Sessions begun by a reconnect: what the daemon kept for the session
+  // before (consumers of hosted subscriptions) is gone once it moves on.
+  std::atomic<uint64_t> sessions{0};
 
   // I/O thread only. Ordered by id: a reconnect resends in the original order.
   std::map<uint64_t, Pending> pending;

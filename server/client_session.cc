@@ -51,6 +51,7 @@ Status ConnectAndHello(const ClientOptions& options, net::tcp::socket& socket,
     if (ok.ok()) {
       features.tags_and_queries = ok->tags_and_queries;
       features.skip_duplicates = ok->skip_duplicates;
+      features.hosted_subscriptions = ok->hosted_subscriptions;
     }
     return ok.status();
   }
@@ -185,6 +186,7 @@ void Client::Rep::TryReconnect(Status why) {
   socket = net::tcp::socket(io);
   const Status s = ConnectAndHello(options, socket, *parser, features);
   if (s.ok()) {
+    ++sessions;
     reconnecting = false;
     connected = true;
     // Subscriptions first: a pending Unsubscribe must find its subscription.

@@ -78,7 +78,7 @@ std::variant<std::string, ProtocolError> Dispatcher::Hello(uint64_t request_id,
     return ProtocolError{ProtocolCode::kUnauthenticated, "wrong or missing token", request_id};
   }
   return EncodeHelloOk(request_id, HelloOkResponse{kProtocolVersion, options_.max_frame_bytes,
-                                                   options_.max_in_flight, true, true});
+                                                   options_.max_in_flight, true, true, true});
 }
 
 void Dispatcher::Handle(Request request, Reply reply, size_t max_response_bytes) {
@@ -202,12 +202,24 @@ std::string Dispatcher::Read(Request request, size_t max_bytes) {
       Result<uint64_t> n = d.store_.ReplayParked(r.name);
       return n.ok() ? EncodeCount(id, n.value()) : EncodeError(id, n.status());
     }
+    std::string operator()(CreateSubscriptionRequest& r) {
+      return Done(d.store_.CreateSubscription(r.spec));
+    }
+    std::string operator()(DeleteSubscriptionRequest& r) {
+      return Done(d.store_.DeleteSubscription(r.name));
+    }
     // Handled by the session.
     std::string operator()(SubscribeRequest&) { return NotHere(); }
     std::string operator()(CreditRequest&) { return NotHere(); }
     std::string operator()(UnsubscribeRequest&) { return NotHere(); }
+    std::string operator()(OpenConsumerRequest&) { return NotHere(); }
+    std::string operator()(ConsumerFetchRequest&) { return NotHere(); }
+    std::string operator()(ConsumerAckRequest&) { return NotHere(); }
+    std::string operator()(ConsumerNackRequest&) { return NotHere(); }
+    std::string operator()(CloseConsumerRequest&) { return NotHere(); }
     std::string NotHere() {
-      return EncodeError(id, Status::InvalidArgument("subscriptions are served by a session"));
+      return EncodeError(
+          id, Status::InvalidArgument("subscriptions and consumers are served by a session"));
     }
     // On the read pool, as Verify: it blocks until every file is rewritten.
     std::string operator()(CompactRequest&) { return Done(d.store_.Compact()); }

@@ -79,6 +79,7 @@ int main(int argc, char** argv) {
   size_t max_queued_bytes = evlog::server::ServerOptions{}.max_queued_bytes;
   // Memory bounds (docs/protocol.md, "Limits").
   size_t max_subscriptions = evlog::server::SessionOptions{}.max_subscriptions;
+  size_t max_consumers = evlog::server::SessionOptions{}.max_consumers;
   // HTTP admission (docs/http.md): header timeout, per-address limit, Host
   // and Origin checks.
   size_t http_header_timeout_s = 10;
@@ -108,6 +109,9 @@ int main(int argc, char** argv) {
        size_t{1} << 40},
       {"--max-subscriptions-per-session", &max_subscriptions,
        "Subscriptions one session may have open; one more is answered Busy", 1, size_t{1} << 16},
+      {"--max-consumers-per-session", &max_consumers,
+       "Hosted subscription consumers one session may have open; one more is answered Busy", 1,
+       size_t{1} << 16},
       {"--http-max-body-bytes", &http_max_body_bytes, "Largest HTTP request body", size_t{1} << 10,
        size_t{1} << 30},
       {"--http-header-timeout", &http_header_timeout_s,
@@ -190,6 +194,7 @@ int main(int argc, char** argv) {
   options.session.write_timeout = std::chrono::seconds(write_timeout_s);
   options.max_queued_bytes = max_queued_bytes;
   options.session.max_subscriptions = max_subscriptions;
+  options.session.max_consumers = max_consumers;
   // A page holds the largest event the store takes, with its framing.
   options.session.min_page_bytes = evlog::Options{}.max_event_bytes + (64 << 10);
   options.handle_signals = true;

@@ -85,6 +85,46 @@ std::variant<AppendRequest, ProtocolError> DecodeAppend(const fb::Append& in, ui
   return out;
 }
 
+// A duration in milliseconds from the wire; false if it does not fit.
+bool Millis(uint64_t ms, std::chrono::milliseconds* out) {
+  if (ms > static_cast<uint64_t>(std::chrono::milliseconds::max().count())) return false;
+  *out = std::chrono::milliseconds(static_cast<int64_t>(ms));
+  return true;
+}
+
+std::variant<CreateSubscriptionRequest, ProtocolError> DecodeCreateSubscription(
+    const fb::CreateSubscription& in, uint64_t id) {
+  HostedSubscriptionSpec spec{.name = Str(in.name()),
+                              .category = Str(in.category()),
+                              .event_type = Str(in.event_type()),
+                              .stream_prefix = Str(in.stream_prefix()),
+                              .max_attempts = in.max_attempts(),
+                              .max_in_flight = in.max_in_flight()};
+  switch (in.start_kind()) {
+    case fb::HostedStartKind::Oldest:
+      spec.start = HostedStart::Oldest();
+      break;
+    case fb::HostedStartKind::Latest:
+      spec.start = HostedStart::Latest();
+      break;
+    case fb::HostedStartKind::At:
+      spec.start = HostedStart::At(Position(in.start_position()));
+      break;
+    default:
+      return Malformed("unknown hosted subscription start kind", id);
+  }
+  if (!Millis(in.ack_timeout_ms(), &spec.ack_timeout) ||
+      !Millis(in.initial_backoff_ms(), &spec.initial_backoff) ||
+      !Millis(in.max_backoff_ms(), &spec.max_backoff)) {
+    return Malformed("hosted subscription duration out of range", id);
+  }
+  return CreateSubscriptionRequest{std::move(spec)};
+}
+
+uint64_t MillisToWire(std::chrono::milliseconds ms) {
+  return static_cast<uint64_t>(std::max<int64_t>(0, ms.count()));
+}
+
 }  // namespace
 
 std::variant<Request, ProtocolError> DecodeRequest(std::span<const uint8_t> message) {
@@ -254,6 +294,37 @@ std::variant<Request, ProtocolError> DecodeRequest(std::span<const uint8_t> mess
       q.options.direction = r->backward() ? Direction::kBackward : Direction::kForward;
       return WithBody(out, std::move(q));
     }
+    case fb::Body::CreateSubscription: {
+      auto create = DecodeCreateSubscription(*m->body_as_CreateSubscription(), id);
+      if (auto* e = std::get_if<ProtocolError>(&create)) return std::move(*e);
+      return WithBody(out, std::move(std::get<CreateSubscriptionRequest>(create)));
+    }
+    case fb::Body::DeleteSubscription:
+      return WithBody(out, DeleteSubscriptionRequest{Str(m->body_as_DeleteSubscription()->name())});
+    case fb::Body::OpenConsumer:
+      return WithBody(out, OpenConsumerRequest{Str(m->body_as_OpenConsumer()->name())});
+    case fb::Body::ConsumerFetch: {
+      const fb::ConsumerFetch* r = m->body_as_ConsumerFetch();
+      ConsumerFetchRequest fetch{r->consumer(), r->max_events(), {}};
+      if (!Millis(r->wait_ms(), &fetch.wait)) return Malformed("fetch wait out of range", id);
+      return WithBody(out, fetch);
+    }
+    case fb::Body::ConsumerAck: {
+      const fb::ConsumerAck* r = m->body_as_ConsumerAck();
+      ConsumerAckRequest ack{r->consumer(), {}};
+      if (r->positions() != nullptr) {
+        ack.positions.reserve(r->positions()->size());
+        for (uint64_t p : *r->positions()) ack.positions.push_back(Position(p));
+      }
+      return WithBody(out, std::move(ack));
+    }
+    case fb::Body::ConsumerNack: {
+      const fb::ConsumerNack* r = m->body_as_ConsumerNack();
+      return WithBody(
+          out, ConsumerNackRequest{r->consumer(), Position(r->position()), Str(r->reason())});
+    }
+    case fb::Body::CloseConsumer:
+      return WithBody(out, CloseConsumerRequest{m->body_as_CloseConsumer()->consumer()});
     case fb::Body::NONE:
       return ProtocolError{ProtocolCode::kUnknownRequest, "message has no body", id};
     default:
@@ -451,6 +522,49 @@ std::string EncodeRequest(const Request& request) {
                                   CountToWire(r.options.max_count),
                                   r.options.direction == Direction::kBackward)
                   .Union()};
+    }
+    std::pair<fb::Body, Offset<void>> operator()(const CreateSubscriptionRequest& r) {
+      const HostedSubscriptionSpec& s = r.spec;
+      const auto kind = static_cast<fb::HostedStartKind>(static_cast<uint8_t>(s.start.kind));
+      // With their lengths, so a NUL travels and the daemon refuses it as
+      // the embedded store does.
+      const auto name = b.CreateString(s.name);
+      const auto category = b.CreateString(s.category);
+      const auto event_type = b.CreateString(s.event_type);
+      const auto prefix = b.CreateString(s.stream_prefix);
+      return {fb::Body::CreateSubscription,
+              fb::CreateCreateSubscription(
+                  b, name, category, event_type, prefix, kind, s.start.position.value(),
+                  s.max_attempts, MillisToWire(s.ack_timeout), MillisToWire(s.initial_backoff),
+                  MillisToWire(s.max_backoff), s.max_in_flight)
+                  .Union()};
+    }
+    std::pair<fb::Body, Offset<void>> operator()(const DeleteSubscriptionRequest& r) {
+      const auto name = b.CreateString(r.name);
+      return {fb::Body::DeleteSubscription, fb::CreateDeleteSubscription(b, name).Union()};
+    }
+    std::pair<fb::Body, Offset<void>> operator()(const OpenConsumerRequest& r) {
+      const auto name = b.CreateString(r.name);
+      return {fb::Body::OpenConsumer, fb::CreateOpenConsumer(b, name).Union()};
+    }
+    std::pair<fb::Body, Offset<void>> operator()(const ConsumerFetchRequest& r) {
+      return {fb::Body::ConsumerFetch,
+              fb::CreateConsumerFetch(b, r.consumer, r.max_events, MillisToWire(r.wait)).Union()};
+    }
+    std::pair<fb::Body, Offset<void>> operator()(const ConsumerAckRequest& r) {
+      std::vector<uint64_t> positions;
+      positions.reserve(r.positions.size());
+      for (Position p : r.positions) positions.push_back(p.value());
+      return {fb::Body::ConsumerAck,
+              fb::CreateConsumerAckDirect(b, r.consumer, &positions).Union()};
+    }
+    std::pair<fb::Body, Offset<void>> operator()(const ConsumerNackRequest& r) {
+      const auto reason = b.CreateString(r.reason);
+      return {fb::Body::ConsumerNack,
+              fb::CreateConsumerNack(b, r.consumer, r.position.value(), reason).Union()};
+    }
+    std::pair<fb::Body, Offset<void>> operator()(const CloseConsumerRequest& r) {
+      return {fb::Body::CloseConsumer, fb::CreateCloseConsumer(b, r.consumer).Union()};
     }
   };
   auto [type, body] = std::visit(Visitor{b}, request.body);

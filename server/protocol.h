@@ -167,16 +167,50 @@ struct ReadQueryRequest {
   QueryOptions options;
 };
 
-using RequestBody =
-    std::variant<HelloRequest, AppendRequest, ReadStreamRequest, ReadAllRequest, ListStreamsRequest,
-                 StreamVersionRequest, StatsRequest, GetStreamMetadataRequest,
-                 SetStreamMetadataRequest, DeleteStreamRequest, TrimStreamRequest,
-                 LoadSnapshotRequest, SaveSnapshotRequest, ViewGetRequest, ViewScanRequest,
-                 ViewRebuildRequest, GetViewProgressRequest, ListSubscriptionsRequest,
-                 ListParkedRequest, ReplayParkedRequest, SubscribeRequest, CreditRequest,
-                 UnsubscribeRequest, ViewWaitRequest, VerifyRequest, BackupRequest,
-                 GetCheckpointRequest, SetCheckpointRequest, CompactRequest, ReadQueryRequest,
-                 TrimRequest>;
+// ---- Hosted subscriptions (issue #17) --------------------------------------
+// Store::CreateSubscription and DeleteSubscription; answered by Done.
+struct CreateSubscriptionRequest {
+  HostedSubscriptionSpec spec;
+};
+struct DeleteSubscriptionRequest {
+  std::string name;
+};
+// The consumer requests, served by the session that owns the consumers
+// (session_consumers.cc). OpenConsumer is answered by ConsumerOpened, whose
+// id is the request's id; ConsumerFetch by ConsumerEvents; the others by
+// Done.
+struct OpenConsumerRequest {
+  std::string name;
+};
+struct ConsumerFetchRequest {
+  uint64_t consumer = 0;
+  // 0: take nothing, only answer caught_up.
+  uint64_t max_events = 0;
+  std::chrono::milliseconds wait{0};
+};
+struct ConsumerAckRequest {
+  uint64_t consumer = 0;
+  std::vector<Position> positions;
+};
+struct ConsumerNackRequest {
+  uint64_t consumer = 0;
+  Position position;
+  std::string reason;
+};
+struct CloseConsumerRequest {
+  uint64_t consumer = 0;
+};
+
+using RequestBody = std::variant<
+    HelloRequest, AppendRequest, ReadStreamRequest, ReadAllRequest, ListStreamsRequest,
+    StreamVersionRequest, StatsRequest, GetStreamMetadataRequest, SetStreamMetadataRequest,
+    DeleteStreamRequest, TrimStreamRequest, LoadSnapshotRequest, SaveSnapshotRequest,
+    ViewGetRequest, ViewScanRequest, ViewRebuildRequest, GetViewProgressRequest,
+    ListSubscriptionsRequest, ListParkedRequest, ReplayParkedRequest, SubscribeRequest,
+    CreditRequest, UnsubscribeRequest, ViewWaitRequest, VerifyRequest, BackupRequest,
+    GetCheckpointRequest, SetCheckpointRequest, CompactRequest, ReadQueryRequest, TrimRequest,
+    CreateSubscriptionRequest, DeleteSubscriptionRequest, OpenConsumerRequest, ConsumerFetchRequest,
+    ConsumerAckRequest, ConsumerNackRequest, CloseConsumerRequest>;
 
 // One message of a session: a request, or a response paired with its
 // request by request_id.
@@ -208,6 +242,8 @@ struct HelloOkResponse {
   bool tags_and_queries = false;
   // The daemon honours AppendRequest::duplicates (false from an older one).
   bool skip_duplicates = false;
+  // The daemon serves hosted subscriptions (false from an older one).
+  bool hosted_subscriptions = false;
 };
 struct EventsResponse {
   std::vector<OwnedEvent> events;
@@ -263,6 +299,16 @@ struct SubscriptionEventsResponse {
   Position position;
 };
 
+// The answer to OpenConsumer.
+struct ConsumerOpenedResponse {
+  uint64_t consumer = 0;
+};
+// The answer to ConsumerFetch.
+struct ConsumerEventsResponse {
+  std::vector<HostedEvent> events;
+  bool caught_up = false;
+};
+
 // Answers Stats: the store's statistics and the daemon's metrics (nullopt
 // from an older daemon, which sends none).
 struct StatsResponse {
@@ -276,7 +322,8 @@ using ResponseBody =
                  Version, StatsResponse, StreamMetadata, DoneResponse, SnapshotResponse,
                  ViewValueResponse, ViewRowsResponse, Store::ViewProgress, SubscriptionsResponse,
                  ParkedResponse, CountResponse, SubscribedResponse, SubscriptionEventsResponse,
-                 VerifyReport, BackupInfo, Position, QueryResultResponse, TrimResult>;
+                 VerifyReport, BackupInfo, Position, QueryResultResponse, TrimResult,
+                 ConsumerOpenedResponse, ConsumerEventsResponse>;
 
 using Response = Message<ResponseBody>;
 
@@ -318,6 +365,9 @@ std::string EncodeBackupOk(uint64_t request_id, const BackupInfo& info);
 std::string EncodeCheckpoint(uint64_t request_id, Position position);
 std::string EncodeTrimResult(uint64_t request_id, const TrimResult& result);
 std::string EncodeSubscribed(uint64_t request_id, Position position);
+std::string EncodeConsumerOpened(uint64_t request_id, uint64_t consumer);
+std::string EncodeConsumerEvents(uint64_t request_id, const std::vector<HostedEvent>& events,
+                                 bool caught_up);
 // REQUIRES: !batch.events.empty()
 std::string EncodeSubscriptionEvents(uint64_t subscription, const FeedBatch& batch);
 // For tests and clients that have owned events; the server uses EventsWriter.

@@ -146,9 +146,9 @@ std::variant<Response, ProtocolError> DecodeResponse(std::span<const uint8_t> me
   switch (m->body_type()) {
     case fb::Body::HelloOk: {
       const fb::HelloOk* h = m->body_as_HelloOk();
-      return WithBody(
-          out, HelloOkResponse{h->protocol_version(), h->max_frame_bytes(), h->max_in_flight(),
-                               h->tags_and_queries(), h->skip_duplicates()});
+      return WithBody(out, HelloOkResponse{h->protocol_version(), h->max_frame_bytes(),
+                                           h->max_in_flight(), h->tags_and_queries(),
+                                           h->skip_duplicates(), h->hosted_subscriptions()});
     }
     case fb::Body::Error: {
       const fb::Error* e = m->body_as_Error();
@@ -305,6 +305,20 @@ std::variant<Response, ProtocolError> DecodeResponse(std::span<const uint8_t> me
       return WithBody(out, SubscriptionEventsResponse{ConvertAll(e->events(), EventFromWire),
                                                       Position(e->position())});
     }
+    case fb::Body::ConsumerOpened:
+      return WithBody(out, ConsumerOpenedResponse{m->body_as_ConsumerOpened()->consumer()});
+    case fb::Body::ConsumerEvents: {
+      const fb::ConsumerEvents* c = m->body_as_ConsumerEvents();
+      ConsumerEventsResponse r{.caught_up = c->caught_up()};
+      if (c->events() != nullptr) {
+        r.events.reserve(c->events()->size());
+        for (const fb::DeliveredEvent* d : *c->events()) {
+          if (d->event() == nullptr) return Malformed("ConsumerEvents: an event without its event");
+          r.events.push_back(HostedEvent{EventFromWire(*d->event()), d->attempt(), d->replayed()});
+        }
+      }
+      return WithBody(out, std::move(r));
+    }
     default:
       return ProtocolError{ProtocolCode::kUnknownRequest,
                            "body type " + std::to_string(static_cast<int>(m->body_type())) +
@@ -318,7 +332,7 @@ std::string EncodeHelloOk(uint64_t request_id, const HelloOkResponse& hello) {
   return FinishFrame(
       b, request_id, fb::Body::HelloOk,
       fb::CreateHelloOk(b, hello.protocol_version, hello.max_frame_bytes, hello.max_in_flight,
-                        hello.tags_and_queries, hello.skip_duplicates)
+                        hello.tags_and_queries, hello.skip_duplicates, hello.hosted_subscriptions)
           .Union());
 }
 
@@ -513,6 +527,26 @@ std::string EncodeSubscribed(uint64_t request_id, Position position) {
   FlatBufferBuilder b(64);
   return FinishFrame(b, request_id, fb::Body::Subscribed,
                      fb::CreateSubscribed(b, position.value()).Union());
+}
+
+std::string EncodeConsumerOpened(uint64_t request_id, uint64_t consumer) {
+  FlatBufferBuilder b(64);
+  return FinishFrame(b, request_id, fb::Body::ConsumerOpened,
+                     fb::CreateConsumerOpened(b, consumer).Union());
+}
+
+std::string EncodeConsumerEvents(uint64_t request_id, const std::vector<HostedEvent>& events,
+                                 bool caught_up) {
+  FlatBufferBuilder b(1024);
+  std::vector<Offset<fb::DeliveredEvent>> out;
+  out.reserve(events.size());
+  for (const HostedEvent& e : events) {
+    const auto event = ToWire(b, e.event.view());
+    out.push_back(fb::CreateDeliveredEvent(b, event, e.attempt, e.replayed));
+  }
+  const auto vec = b.CreateVector(out);
+  return FinishFrame(b, request_id, fb::Body::ConsumerEvents,
+                     fb::CreateConsumerEvents(b, vec, caught_up).Union());
 }
 
 std::string EncodeSubscriptionEvents(uint64_t subscription, const FeedBatch& batch) {

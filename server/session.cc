@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "session_pages.h"
 #include "session_registry.h"
 
 namespace evlog::server {
@@ -22,16 +23,6 @@ void ShutdownQuietly(net::tcp::socket& socket, net::tcp::socket::shutdown_type w
 }
 // Most frames gathered into one socket write.
 constexpr size_t kMaxFramesPerWrite = 64;
-// The frame around a page's events or rows: message envelope and prefix.
-constexpr size_t kEnvelopeBytes = 32 << 10;
-// What an event costs in a frame beyond its data and metadata, at most: its
-// stream name and type (255 bytes each) and its fixed fields.
-constexpr size_t kEventOverheadBytes = 255 + 255 + 128;
-
-// The message bytes a page of `page` bytes leaves for events.
-size_t MessageBytes(size_t page) {
-  return page > 2 * kEnvelopeBytes ? page - kEnvelopeBytes : page / 2;
-}
 
 // Requests whose answer may be large (events, rows, lists, values): each
 // reserves a page. ViewWait and Backup answer with a few bytes, however
@@ -199,6 +190,7 @@ void Session::Drain() {
   if (closed_) return;
   stop_reading_ = true;
   EndSubscriptions();
+  CloseConsumers();
   if (ending_ == Ending::kNone) ending_ = Ending::kAfterInFlight;
   MaybeClose();
 }
@@ -212,6 +204,7 @@ void Session::Close() {
   idle_timer_.cancel();
   write_timer_.cancel();
   EndSubscriptions();
+  CloseConsumers();
   registry_.SubQueued(held());
   queued_bytes_ = 0;
   reserved_bytes_ = 0;  // Answers still being built are dropped when done.
@@ -243,6 +236,7 @@ void Session::OnRead(const boost::system::error_code& ec, size_t n) {
       // The client is done sending; answer what it asked, then close.
       stop_reading_ = true;
       EndSubscriptions();
+      CloseConsumers();
       if (ending_ == Ending::kNone) ending_ = Ending::kAfterInFlight;
       MaybeClose();
     } else {
@@ -329,6 +323,7 @@ void Session::HandleFrame(std::span<const uint8_t> frame) {
     Send(EncodeDone(request.request_id), true);
     return;
   }
+  if (HandleConsumerRequest(request)) return;
   ++in_flight_;
   if (Paged(request)) {
     // Without a page now, it waits, and so does the socket (Process).
@@ -424,10 +419,11 @@ void Session::OnWrite(const boost::system::error_code& ec, size_t frames) {
 
 void Session::Resume() {
   Process();
-  // Pushes waiting for a page go on.
+  // Pushes and fetches waiting for a page go on.
   for (auto& [id, sub] : std::map(subscriptions_)) {
     if (sub->wants_page) Pump(sub);
   }
+  ResumeFetches();
 }
 
 size_t Session::ReservePage(size_t most) {

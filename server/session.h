@@ -21,6 +21,15 @@
 // its page is reserved, so a client that stops granting (or reading) costs
 // at most its credits' worth of events, within the same bounds as reads.
 //
+// Consumers of hosted subscriptions (OpenConsumer and the requests after
+// it, session_consumers.cc) belong to the session that opened them: it
+// closes them when it ends, and the events they hold unacknowledged go to
+// the other consumers. Every engine call they make runs on the read pool. A
+// fetch that finds nothing waits on a timer, polling the consumer every
+// subscription_poll until its wait ends, so a waiting fetch holds neither
+// the network thread nor a read thread; each poll reserves a page first, as
+// reads do, and takes no more events than fit it.
+//
 // A session whose client takes none of a write for `write_timeout` (a slow
 // consumer, NATS's term) is closed, so it cannot hold its queued bytes, or
 // the server-wide budget of them (SessionRegistry), for longer than that.
@@ -39,10 +48,12 @@
 #include <chrono>
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "dispatcher.h"
 #include "frame.h"
@@ -109,9 +120,22 @@ struct SessionOptions {
   // granted fewer credits).
   // Default: 256
   size_t max_push_events = 256;
-  // How often a caught-up subscription looks for new commits.
+  // How often a caught-up subscription, or a consumer's waiting fetch,
+  // looks for new events.
   // Default: 10 ms
   std::chrono::milliseconds subscription_poll = std::chrono::milliseconds(10);
+  // Consumers of hosted subscriptions open at once on one session; one more
+  // is answered with a Busy error and the session goes on (evlogd's
+  // --max-consumers-per-session).
+  // Default: 16
+  size_t max_consumers = 16;
+  // Most events one ConsumerFetch takes (fewer when they would not fit the
+  // fetch's page).
+  // Default: 256
+  size_t max_fetch_events = 256;
+  // Longest a ConsumerFetch waits for events; a longer wait is cut to this.
+  // Default: 30 s
+  std::chrono::milliseconds max_fetch_wait = std::chrono::seconds(30);
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -203,6 +227,27 @@ class Session : public std::enable_shared_from_this<Session> {
   void EndSubscriptions();
   void OnIdleTimer(const boost::system::error_code& ec);
 
+  // Hosted subscription consumers (session_consumers.cc). Each answers its
+  // request exactly once (Send with answers_request).
+  struct Consumer;
+  void OpenConsumer(uint64_t id, OpenConsumerRequest request);
+  void OnConsumerOpened(uint64_t id, Result<std::unique_ptr<SubscriptionConsumer>> opened);
+  void Fetch(uint64_t id, const ConsumerFetchRequest& request);
+  // Polls the consumer for its waiting fetch once a page is reserved.
+  void PollFetch(const std::shared_ptr<Consumer>& consumer);
+  void OnFetched(const std::shared_ptr<Consumer>& consumer, Status status,
+                 std::vector<HostedEvent> events, bool caught_up, size_t page);
+  // Runs `call` with the consumer on the read pool and sends its answer.
+  void CallConsumer(uint64_t id, uint64_t consumer,
+                    std::function<std::string(SubscriptionConsumer&)> call);
+  // Polls again for the fetches that waited for a page (Resume).
+  void ResumeFetches();
+  // Detaches one consumer, answering its waiting fetch with Aborted.
+  void CloseConsumer(uint64_t consumer);
+  void CloseConsumers();
+  // Whether `request` is a consumer request; if so, it has been handled.
+  bool HandleConsumerRequest(Request& request);
+
   net::tcp::socket socket_;
   net::asio::steady_timer idle_timer_;
   // Armed while a write is out, at most once per write_timeout (not per
@@ -237,6 +282,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::chrono::steady_clock::time_point started_;
   std::chrono::steady_clock::time_point last_activity_;
   std::map<uint64_t, std::shared_ptr<Subscription>> subscriptions_;
+  std::map<uint64_t, std::shared_ptr<Consumer>> consumers_;
+  // OpenConsumer requests being served: they count against max_consumers.
+  size_t consumers_opening_ = 0;
 };
 
 }  // namespace evlog::server

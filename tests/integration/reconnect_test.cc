@@ -145,5 +145,49 @@ TEST_F(Reconnect, WithoutReconnectALostDaemonFailsPendingCallsWithIOError) {
   EXPECT_FALSE((*c)->connected());
 }
 
+// A consumer of a hosted subscription lives on its session: once the
+// client has reconnected it attaches again. The batch it held unacknowledged
+// comes again, and acknowledging the old batch changes nothing.
+TEST_F(Reconnect, AHostedConsumerAttachesAgainAfterTheDaemonRestarts) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  Result<std::unique_ptr<Client>> c = ConnectToDaemon({.reconnect_for = std::chrono::seconds(20)});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_TRUE((*c)->CreateSubscription({.name = "billing"}).ok());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE((*c)->Append("order-" + std::to_string(i), ExpectedVersion::Any(), {Ev("T")}).ok());
+  }
+  auto consumer = (*c)->Consume("billing");
+  ASSERT_TRUE(consumer.ok()) << consumer.status().ToString();
+  // The subscription reads the log on a thread of its own: take until the
+  // consumer holds all three.
+  std::vector<HostedEvent> before;
+  for (int i = 0; i < 50 && before.size() < 3; ++i) {
+    auto batch = (*consumer)->Next(10, std::chrono::seconds(10));
+    ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+    before.insert(before.end(), batch->begin(), batch->end());
+  }
+  ASSERT_EQ(before.size(), 3u);
+
+  ASSERT_NO_FATAL_FAILURE(RestartDaemonOnSamePort());
+  EXPECT_TRUE((*consumer)->Ack(before).ok());  // of the lost session: ignored
+  std::set<uint64_t> again;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (again.size() < 3 && std::chrono::steady_clock::now() < deadline) {
+    auto batch = (*consumer)->Next(10, std::chrono::milliseconds(200));
+    ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+    for (const HostedEvent& e : *batch) again.insert(e.event.position.value());
+    ASSERT_TRUE((*consumer)->Ack(*batch).ok());
+  }
+  EXPECT_EQ(again, (std::set<uint64_t>{1, 2, 3}));
+  auto listed = (*c)->ListSubscriptions();
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].checkpoint, Position(3));
+  consumer->reset();
+  c->reset();
+  const int status = daemon_->KillAndWait(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+}
+
 }  // namespace
 }  // namespace evlog::testutil

@@ -173,6 +173,20 @@ TEST_F(CliConnect, TheSameScriptPrintsTheSameInBothForms) {
       {{"tail"}, ""},
       {{"tail", "--from", "3", "--category", "product", "--type", "Reserved"}, ""},
       {{"tail", "--from", "latest"}, ""},
+      // Hosted subscriptions: the daemon hosts them through --connect.
+      {{"subscription", "create", "billing", "--category", "order"}, ""},
+      {{"subscription", "create", "billing", "--category", "order"}, ""},
+      {{"subscription", "create", "billing", "--category", "product"}, ""},
+      {{"subscription", "create", "late", "--from", "latest", "--max-attempts", "2"}, ""},
+      {{"consume", "billing", "--count", "1"}, ""},
+      {{"subscriptions"}, ""},
+      {{"consume", "billing", "--batch", "1"}, ""},
+      {{"consume", "billing"}, ""},
+      {{"consume", "nobody"}, ""},
+      {{"subscription", "delete", "billing"}, ""},
+      {{"subscription", "delete", "billing"}, ""},
+      {{"consume", "billing"}, ""},
+      {{"subscriptions"}, ""},
       {{"read", "product-1", "--sideways"}, ""},
   };
   const std::string embedded_db = dir_.Sub("embedded");
