@@ -92,6 +92,26 @@ bool Millis(uint64_t ms, std::chrono::milliseconds* out) {
   return true;
 }
 
+// The FeedStart a message names; nullopt for a kind this build does not know.
+std::optional<FeedStart> DecodeFeedStart(fb::FeedStartKind kind, uint64_t position) {
+  const Position p(position);
+  switch (kind) {
+    case fb::FeedStartKind::Oldest:
+      return FeedStart::Oldest();
+    case fb::FeedStartKind::Latest:
+      return FeedStart::Latest();
+    case fb::FeedStartKind::At:
+      return FeedStart::At(p);
+    case fb::FeedStartKind::After:
+      return FeedStart::After(p);
+  }
+  return std::nullopt;
+}
+
+fb::FeedStartKind EncodeFeedStartKind(const FeedStart& start) {
+  return static_cast<fb::FeedStartKind>(static_cast<uint8_t>(start.kind()));
+}
+
 std::variant<CreateSubscriptionRequest, ProtocolError> DecodeCreateSubscription(
     const fb::CreateSubscription& in, uint64_t id) {
   HostedSubscriptionSpec spec{.name = Str(in.name()),
@@ -100,19 +120,9 @@ std::variant<CreateSubscriptionRequest, ProtocolError> DecodeCreateSubscription(
                               .stream_prefix = Str(in.stream_prefix()),
                               .max_attempts = in.max_attempts(),
                               .max_in_flight = in.max_in_flight()};
-  switch (in.start_kind()) {
-    case fb::HostedStartKind::Oldest:
-      spec.start = HostedStart::Oldest();
-      break;
-    case fb::HostedStartKind::Latest:
-      spec.start = HostedStart::Latest();
-      break;
-    case fb::HostedStartKind::At:
-      spec.start = HostedStart::At(Position(in.start_position()));
-      break;
-    default:
-      return Malformed("unknown hosted subscription start kind", id);
-  }
+  std::optional<FeedStart> start = DecodeFeedStart(in.start_kind(), in.start_position());
+  if (!start) return Malformed("unknown hosted subscription start kind", id);
+  spec.start = *start;
   if (!Millis(in.ack_timeout_ms(), &spec.ack_timeout) ||
       !Millis(in.initial_backoff_ms(), &spec.initial_backoff) ||
       !Millis(in.max_backoff_ms(), &spec.max_backoff)) {
@@ -235,23 +245,9 @@ std::variant<Request, ProtocolError> DecodeRequest(std::span<const uint8_t> mess
     case fb::Body::Subscribe: {
       const fb::Subscribe* r = m->body_as_Subscribe();
       SubscribeRequest sub;
-      const Position p(r->start_position());
-      switch (r->start_kind()) {
-        case fb::FeedStartKind::Oldest:
-          sub.options.start = FeedStart::Oldest();
-          break;
-        case fb::FeedStartKind::Latest:
-          sub.options.start = FeedStart::Latest();
-          break;
-        case fb::FeedStartKind::At:
-          sub.options.start = FeedStart::At(p);
-          break;
-        case fb::FeedStartKind::After:
-          sub.options.start = FeedStart::After(p);
-          break;
-        default:
-          return Malformed("unknown feed start kind", id);
-      }
+      std::optional<FeedStart> start = DecodeFeedStart(r->start_kind(), r->start_position());
+      if (!start) return Malformed("unknown feed start kind", id);
+      sub.options.start = *start;
       sub.options.category = Str(r->category());
       sub.options.stream_prefix = Str(r->stream_prefix());
       sub.options.event_type = Str(r->event_type());
@@ -474,8 +470,7 @@ std::string EncodeRequest(const Request& request) {
       return {fb::Body::ListParked, fb::CreateListParkedDirect(b, r.name.c_str()).Union()};
     }
     std::pair<fb::Body, Offset<void>> operator()(const SubscribeRequest& r) {
-      const auto kind =
-          static_cast<fb::FeedStartKind>(static_cast<uint8_t>(r.options.start.kind()));
+      const fb::FeedStartKind kind = EncodeFeedStartKind(r.options.start);
       return {fb::Body::Subscribe,
               fb::CreateSubscribeDirect(b, kind, r.options.start.position().value(),
                                         r.options.category.c_str(), r.options.stream_prefix.c_str(),
@@ -525,7 +520,7 @@ std::string EncodeRequest(const Request& request) {
     }
     std::pair<fb::Body, Offset<void>> operator()(const CreateSubscriptionRequest& r) {
       const HostedSubscriptionSpec& s = r.spec;
-      const auto kind = static_cast<fb::HostedStartKind>(static_cast<uint8_t>(s.start.kind));
+      const fb::FeedStartKind kind = EncodeFeedStartKind(s.start);
       // With their lengths, so a NUL travels and the daemon refuses it as
       // the embedded store does.
       const auto name = b.CreateString(s.name);
@@ -534,7 +529,7 @@ std::string EncodeRequest(const Request& request) {
       const auto prefix = b.CreateString(s.stream_prefix);
       return {fb::Body::CreateSubscription,
               fb::CreateCreateSubscription(
-                  b, name, category, event_type, prefix, kind, s.start.position.value(),
+                  b, name, category, event_type, prefix, kind, s.start.position().value(),
                   s.max_attempts, MillisToWire(s.ack_timeout), MillisToWire(s.initial_backoff),
                   MillisToWire(s.max_backoff), s.max_in_flight)
                   .Union()};

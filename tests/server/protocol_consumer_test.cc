@@ -56,7 +56,7 @@ TEST(ProtocolConsumer, CreateSubscriptionCarriesEveryFieldOfTheSpec) {
                                     .category = "order",
                                     .event_type = "Paid",
                                     .stream_prefix = "order-1",
-                                    .start = HostedStart::At(Position(42)),
+                                    .start = FeedStart::At(Position(42)),
                                     .max_attempts = 3,
                                     .ack_timeout = std::chrono::milliseconds(1500),
                                     .initial_backoff = std::chrono::milliseconds(2),
@@ -64,8 +64,11 @@ TEST(ProtocolConsumer, CreateSubscriptionCarriesEveryFieldOfTheSpec) {
                                     .max_in_flight = 77};
   EXPECT_EQ(RoundTrip(CreateSubscriptionRequest{spec}).spec, spec);
   EXPECT_EQ(
-      RoundTrip(CreateSubscriptionRequest{{.name = "l", .start = HostedStart::Latest()}}).spec,
-      (HostedSubscriptionSpec{.name = "l", .start = HostedStart::Latest()}));
+      RoundTrip(CreateSubscriptionRequest{{.name = "l", .start = FeedStart::Latest()}}).spec,
+      (HostedSubscriptionSpec{.name = "l", .start = FeedStart::Latest()}));
+  EXPECT_EQ(RoundTrip(CreateSubscriptionRequest{{.name = "a", .start = FeedStart::After(Position(7))}})
+                .spec.start,
+            FeedStart::After(Position(7)));
   EXPECT_EQ(RoundTrip(DeleteSubscriptionRequest{"billing"}).name, "billing");
 }
 
@@ -105,7 +108,7 @@ TEST(ProtocolConsumer, AnUnknownStartKindIsMalformed) {
     const auto name = b.CreateString("billing");
     fb::CreateSubscriptionBuilder c(b);
     c.add_name(name);
-    c.add_start_kind(static_cast<fb::HostedStartKind>(9));
+    c.add_start_kind(static_cast<fb::FeedStartKind>(9));
     return std::pair(fb::Body::CreateSubscription, c.Finish().Union());
   }));
   EXPECT_EQ(e.code, ProtocolCode::kMalformedFrame);
