@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "frame.h"
+#include "integration/daemon_fixture.h"
+#include "integration/older_daemon.h"
 #include "net.h"
 #include "protocol.h"
-
-#include "integration/daemon_fixture.h"
 #include "testutil/store_fixture.h"
 
 namespace evlog::testutil {
@@ -99,12 +99,12 @@ TEST_F(RemoteDcb, RemoteAndEmbeddedQueriesGiveTheSameAnswer) {
 TEST_F(RemoteDcb, AConflictingQueryConditionFailsWithTheFirstConflictingPosition) {
   Result<std::unique_ptr<Client>> c = Connect();
   ASSERT_TRUE(c.ok());
-  ASSERT_TRUE((*c)->Append(Tagged("other", "X", {"unrelated"})).ok());               // 1
-  ASSERT_TRUE((*c)->Append(Tagged("course-1", "Opened", {"course:c1"})).ok());       // 2
-  ASSERT_TRUE((*c)->Append(Tagged("course-1", "Renamed", {"course:c1"})).ok());      // 3
+  ASSERT_TRUE((*c)->Append(Tagged("other", "X", {"unrelated"})).ok());           // 1
+  ASSERT_TRUE((*c)->Append(Tagged("course-1", "Opened", {"course:c1"})).ok());   // 2
+  ASSERT_TRUE((*c)->Append(Tagged("course-1", "Renamed", {"course:c1"})).ok());  // 3
   AppendRequest guarded = Tagged("course-1", "Closed", {"course:c1"});
-  guarded.condition =
-      AppendCondition{.after = Position(1), .fail_if_events_match = Query{{QueryItem{{}, {"course:c1"}}}}};
+  guarded.condition = AppendCondition{
+      .after = Position(1), .fail_if_events_match = Query{{QueryItem{{}, {"course:c1"}}}}};
   const Status remote = (*c)->Append(guarded).status();
   const Status local = store_->Append(guarded).status();
   EXPECT_TRUE(remote.IsConditionFailed()) << remote.ToString();
@@ -171,7 +171,8 @@ TEST_F(RemoteDcb, ALongQueryResultIsPagedAndCollectedWholeUpToTheFirstHead) {
   ASSERT_TRUE(common.ok()) << common.status().ToString();
   EXPECT_EQ(common->events.size(), 40u);
   EXPECT_EQ(common->head, Position(50));
-  EXPECT_EQ(Positions(common->events), Positions(store_->Read(Query{{QueryItem{{}, {"common"}}}})->events));
+  EXPECT_EQ(Positions(common->events),
+            Positions(store_->Read(Query{{QueryItem{{}, {"common"}}}})->events));
   Result<QueryResult> backward =
       (*c)->Read(Query::All(), QueryOptions{.max_count = 23, .direction = Direction::kBackward});
   ASSERT_TRUE(backward.ok());
@@ -212,37 +213,9 @@ TEST_F(RemoteAppend, TheSkipPolicyTravelsAndTheSkippedIdsComeBack) {
 }
 
 TEST(RemoteDcbOlderDaemon, TagsAndQueriesAreRefusedWithNothingSent) {
-  net::asio::io_context io;
-  net::tcp::acceptor acceptor(io, net::tcp::endpoint(net::asio::ip::make_address("127.0.0.1"), 0));
-  const uint16_t port = acceptor.local_endpoint().port();
-  std::promise<int> frames_after_hello;
-  std::thread old_daemon([&] {
-    net::tcp::socket socket(io);
-    acceptor.accept(socket);
-    server::FrameParser parser(1 << 20);
-    std::array<uint8_t, 4096> buffer;
-    int frames = 0;
-    bool hello_answered = false;
-    boost::system::error_code ec;
-    while (true) {
-      const size_t n = socket.read_some(net::asio::buffer(buffer), ec);
-      if (ec) break;
-      parser.Feed(std::span<const uint8_t>(buffer.data(), n));
-      while (parser.Parse() == server::FrameParser::Next::kFrame) {
-        if (hello_answered) {
-          ++frames;
-          continue;
-        }
-        const std::string ok = server::EncodeHelloOk(0, server::HelloOkResponse{
-                                                            .max_frame_bytes = 1 << 20,
-                                                            .max_in_flight = 16,
-                                                            .tags_and_queries = false});
-        net::asio::write(socket, net::asio::buffer(ok), ec);
-        hello_answered = true;
-      }
-    }
-    frames_after_hello.set_value(frames);
-  });
+  testutil::OlderDaemon old_daemon(server::HelloOkResponse{
+      .max_frame_bytes = 1 << 20, .max_in_flight = 16, .tags_and_queries = false});
+  const uint16_t port = old_daemon.port();
   {
     Result<std::unique_ptr<Client>> c = Client::Connect(ClientOptions{.port = port});
     ASSERT_TRUE(c.ok()) << c.status().ToString();
@@ -259,8 +232,7 @@ TEST(RemoteDcbOlderDaemon, TagsAndQueriesAreRefusedWithNothingSent) {
     skipping.duplicates = DuplicatePolicy::kSkip;
     EXPECT_TRUE((*c)->Append(skipping).status().IsNotSupported());
   }
-  old_daemon.join();
-  EXPECT_EQ(frames_after_hello.get_future().get(), 0);
+  EXPECT_EQ(old_daemon.FramesAfterHello(), 0);
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 
 #include "frame.h"
 #include "integration/daemon_fixture.h"
+#include "integration/older_daemon.h"
 #include "testutil/eventually.h"
 
 namespace evlog {
@@ -251,35 +252,9 @@ TEST(EvlogdHostedFlags, MaxConsumersPerSessionSetsTheCap) {
 // An evlogd older than hosted subscriptions: a HelloOk without the flag,
 // then it counts the frames it is sent until the client closes.
 TEST(RemoteHostedOlderDaemon, HostedSubscriptionsAreRefusedWithNothingSent) {
-  net::asio::io_context io;
-  net::tcp::acceptor acceptor(io, net::tcp::endpoint(net::asio::ip::make_address("127.0.0.1"), 0));
-  const uint16_t port = acceptor.local_endpoint().port();
-  std::promise<int> frames_after_hello;
-  std::thread old_daemon([&] {
-    net::tcp::socket socket(io);
-    acceptor.accept(socket);
-    server::FrameParser parser(1 << 20);
-    std::array<uint8_t, 4096> buffer;
-    int frames = 0;
-    bool hello_answered = false;
-    boost::system::error_code ec;
-    while (true) {
-      const size_t n = socket.read_some(net::asio::buffer(buffer), ec);
-      if (ec) break;
-      parser.Feed(std::span<const uint8_t>(buffer.data(), n));
-      while (parser.Parse() == server::FrameParser::Next::kFrame) {
-        if (hello_answered) {
-          ++frames;
-          continue;
-        }
-        const std::string ok = server::EncodeHelloOk(
-            0, server::HelloOkResponse{.max_frame_bytes = 1 << 20, .max_in_flight = 16});
-        net::asio::write(socket, net::asio::buffer(ok), ec);
-        hello_answered = true;
-      }
-    }
-    frames_after_hello.set_value(frames);
-  });
+  testutil::OlderDaemon old_daemon(
+      server::HelloOkResponse{.max_frame_bytes = 1 << 20, .max_in_flight = 16});
+  const uint16_t port = old_daemon.port();
   {
     Result<std::unique_ptr<Client>> c = Client::Connect(ClientOptions{.port = port});
     ASSERT_TRUE(c.ok()) << c.status().ToString();
@@ -289,8 +264,7 @@ TEST(RemoteHostedOlderDaemon, HostedSubscriptionsAreRefusedWithNothingSent) {
     EXPECT_TRUE((*c)->DeleteSubscription("billing").IsNotSupported());
     EXPECT_TRUE((*c)->Consume("billing").status().IsNotSupported());
   }
-  old_daemon.join();
-  EXPECT_EQ(frames_after_hello.get_future().get(), 0);
+  EXPECT_EQ(old_daemon.FramesAfterHello(), 0);
 }
 
 }  // namespace
