@@ -14,33 +14,6 @@ namespace {
 
 namespace fb = ::evlog::protocol;
 
-
-Request MustDecodeRequest(const std::string& frame) {
-  return MustDecode<Request>(frame, DecodeRequest);
-}
-
-ProtocolError MustFailRequest(std::span<const uint8_t> message) {
-  auto decoded = DecodeRequest(message);
-  if (!std::holds_alternative<ProtocolError>(decoded)) {
-    ADD_FAILURE() << "decoded a message that should have failed";
-    return ProtocolError{};
-  }
-  return std::get<ProtocolError>(decoded);
-}
-
-Response MustDecodeResponse(const std::string& frame) {
-  return MustDecode<Response>(frame, DecodeResponse);
-}
-
-// A Message built by hand, for bodies the encoders would never produce.
-template <class Build>
-std::vector<uint8_t> RawMessage(uint64_t id, Build build) {
-  flatbuffers::FlatBufferBuilder b;
-  auto [type, body] = build(b);
-  b.Finish(fb::CreateMessage(b, id, type, body));
-  return std::vector<uint8_t>(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
-}
-
 AppendRequest FullAppend() {
   Uuid id = Uuid::Random();
   AppendRequest a;

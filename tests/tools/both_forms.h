@@ -4,10 +4,15 @@
 
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <vector>
+
+#include "cli_process.h"
 
 namespace evlog {
 
@@ -46,6 +51,22 @@ inline std::string Normalized(const std::string& lines,
     out += j.dump() + "\n";
   }
   return out;
+}
+
+// Expects the embedded form's outcome of `args` (`embedded`) and the remote
+// form's (`remote`) to be the same: exit code, stderr, and stdout as
+// Normalized(.., masked) leaves it.
+inline void ExpectSameInBothForms(const std::vector<std::string>& args,
+                                  const testutil::CliOutcome& embedded,
+                                  const testutil::CliOutcome& remote,
+                                  std::initializer_list<const char*> masked) {
+  std::string what;
+  for (const std::string& arg : args) what += arg + " ";
+  SCOPED_TRACE(what);
+  EXPECT_NE(embedded.exit_code, -1) << embedded.err;
+  EXPECT_EQ(embedded.exit_code, remote.exit_code) << embedded.err << remote.err;
+  EXPECT_EQ(Normalized(embedded.out, masked), Normalized(remote.out, masked));
+  EXPECT_EQ(embedded.err, remote.err);
 }
 
 }  // namespace evlog

@@ -164,14 +164,8 @@ TEST_F(CliConnect, TheSameScriptPrintsTheSameInBothForms) {
     std::vector<std::string> remote = {"--connect", address};
     embedded.insert(embedded.end(), args.begin(), args.end());
     remote.insert(remote.end(), args.begin(), args.end());
-    CliOutcome a = EvlogWithoutDb(embedded, input);
-    CliOutcome b = EvlogWithoutDb(remote, input);
-    std::string what;
-    for (const std::string& arg : args) what += arg + " ";
-    SCOPED_TRACE(what);
-    EXPECT_EQ(a.exit_code, b.exit_code) << a.err << b.err;
-    EXPECT_EQ(Normalized(a.out, kMasked), Normalized(b.out, kMasked));
-    EXPECT_EQ(a.err, b.err);
+    ExpectSameInBothForms(args, EvlogWithoutDb(embedded, input), EvlogWithoutDb(remote, input),
+                          kMasked);
   }
 }
 

@@ -94,15 +94,7 @@ TEST_P(CliShapes, EveryVerbThatPrintsPrintsTheSameInBothForms) {
   StartDaemon();
   ASSERT_FALSE(connect_.empty());
   for (size_t i = 0; i < verbs.size(); ++i) {
-    std::string what;
-    for (const std::string& arg : verbs[i]) what += arg + " ";
-    SCOPED_TRACE(what);
-    const CliOutcome& a = embedded[i];
-    const CliOutcome b = Evlog(verbs[i]);
-    EXPECT_NE(a.exit_code, -1) << a.err;
-    EXPECT_EQ(a.exit_code, b.exit_code) << a.err << b.err;
-    EXPECT_EQ(Normalized(a.out, kMasked), Normalized(b.out, kMasked));
-    EXPECT_EQ(a.err, b.err);
+    ExpectSameInBothForms(verbs[i], embedded[i], Evlog(verbs[i]), kMasked);
   }
 }
 
