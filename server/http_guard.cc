@@ -138,7 +138,7 @@ std::optional<HttpResponse> HttpGuard::Admit(const HttpRequest& request) const {
     }
     HttpResponse response{http::status::no_content, 11};
     response.set(http::field::access_control_allow_origin, origin);
-    response.set(http::field::access_control_allow_methods, "GET, POST");
+    response.set(http::field::access_control_allow_methods, "GET, POST, PUT, DELETE");
     const std::string_view headers = request[http::field::access_control_request_headers];
     if (!headers.empty()) response.set(http::field::access_control_allow_headers, headers);
     response.set(http::field::access_control_max_age, "600");

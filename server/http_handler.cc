@@ -25,7 +25,7 @@ namespace {
 
 enum class Route {
   kNone, kStreams, kStream, kAll, kQuery, kSubscribe, kView, kMetrics, kToken, kAppend, kStats,
-  kReplayParked
+  kReplayParked, kHosted
 };
 
 struct Matched {
@@ -49,6 +49,7 @@ Matched Match(const HttpTarget& target) {
   if (s[0] == "subscriptions" && s.size() == 3 && s[2] == "replay-parked") {
     return {Route::kReplayParked, s[1]};
   }
+  if (s[0] == "subscriptions") return {Route::kHosted};  // http_hosted.cc matches the rest
   if (s[0] == "views" && s.size() >= 3) {
     // A key may hold '/', written as is or as %2F.
     std::string key = s[2];
@@ -174,6 +175,13 @@ bool HttpHandler::Authorized(const HttpRequest& request) const {
   HttpTarget target;
   if (!ParseHttpTarget(request.target(), &target).ok()) return false;
   std::optional<std::string_view> access = target.Get(std::string(kAccessTokenParam));
+  // An event stream of a hosted subscription that acknowledges what it
+  // delivers (?ack=auto) writes: it needs the token itself.
+  const std::vector<std::string>& s = target.segments;
+  if (s.size() == 3 && s[0] == "subscriptions" && s[2] == "events" &&
+      target.Get("ack").value_or("") == "auto") {
+    return false;
+  }
   return access.has_value() && access_tokens_.Valid(*access);
 }
 
@@ -192,9 +200,15 @@ bool HttpHandler::BearerMatches(std::string_view authorization) const {
 }
 
 size_t HttpHandler::AnswerPage(const HttpRequest& request) const {
-  if (request.method() != http::verb::get) return 0;
   HttpTarget target;
   if (!ParseHttpTarget(request.target(), &target).ok()) return 0;
+  // A consumer's fetch: a batch of events, as an event stream's.
+  const std::vector<std::string>& s = target.segments;
+  if (request.method() == http::verb::post && s.size() == 5 && s[0] == "subscriptions" &&
+      s[2] == "consumers" && s[4] == "fetch") {
+    return sse_batch_bytes_ + (64 << 10);
+  }
+  if (request.method() != http::verb::get) return 0;
   const Route route = Match(target).route;
   if (route != Route::kStream && route != Route::kStreams && route != Route::kAll) return 0;
   // The events' bytes, and their JSON and the headers around them.
@@ -241,6 +255,9 @@ void HttpHandler::Handle(HttpRequest request, Reply reply) {
     reply(HttpError(http::status::not_found, "not_found",
                     "no route for " + std::string(request.target())));
     return;
+  }
+  if (m.route == Route::kHosted) {
+    return Hosted(std::move(target), std::move(request), std::move(reply));
   }
   const bool get = request.method() == http::verb::get;
   const bool post = request.method() == http::verb::post;
@@ -302,6 +319,7 @@ void HttpHandler::Handle(HttpRequest request, Reply reply) {
       case Route::kToken:
       case Route::kAppend:
       case Route::kReplayParked:
+      case Route::kHosted:
       case Route::kNone:
         break;
     }

@@ -11,7 +11,7 @@ HttpListener::HttpListener(net::asio::io_context& io, Dispatcher& dispatcher,
       dispatcher_(dispatcher),
       budget_(budget),
       handler_(dispatcher, options_.sse_batch_events, options_.sse_batch_bytes,
-               std::move(daemon_gauges)),
+               std::move(daemon_gauges), options_.consumers),
       acceptor_(io) {}
 
 Status HttpListener::Listen() {

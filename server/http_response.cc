@@ -75,17 +75,20 @@ HttpResponse HttpStatusError(const Status& s) {
 }
 
 std::string FormatSseEvent(const RecordedEvent& event) {
+  return FormatSseEvent(event.position.value(), json::EventText(event));
+}
+
+std::string FormatSseEvent(uint64_t id, std::string_view text) {
   // No `event:` field: every event is of the default type "message", so a
   // browser's EventSource.onmessage sees it; its type is in the data.
   std::string out;
-  out.reserve(event.data.size() + event.metadata.size() + event.type.size() + 192);
+  out.reserve(text.size() + 32);
   out += "id: ";
-  out += std::to_string(event.position.value());
+  out += std::to_string(id);
   out += "\ndata: ";
   // A line break in the event's text (insignificant whitespace in stored
   // JSON) would end the field: each starts a new data line, which the
   // client joins back with LF.
-  const std::string text = json::EventText(event);
   for (size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '\r' || text[i] == '\n') {
       if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;

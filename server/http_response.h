@@ -57,6 +57,8 @@ HttpResponse HttpStatusError(const Status& status);
 // stored JSON data or metadata, starts a further "data: " line; a client
 // joins them with LF, so the data is still that JSON.
 std::string FormatSseEvent(const RecordedEvent& event);
+// The same for an event of id `id` whose data is the JSON text `json`.
+std::string FormatSseEvent(uint64_t id, std::string_view json);
 
 // The header a 409 on a version conflict carries the actual version in.
 inline constexpr std::string_view kActualVersionHeader = "Evlog-Actual-Version";

@@ -189,8 +189,9 @@ void HttpSession::OnAnswer(HttpAnswer answer) {
       return Respond(
           HttpError(http::status::service_unavailable, "draining", "the server is shutting down"));
     }
-    return StartStream(std::move(start->feed));
+    return StartStream(std::move(*start));
   }
+  if (auto* poll = std::get_if<HttpLongPoll>(&answer)) return StartLongPoll(std::move(*poll));
   Respond(std::move(std::get<HttpResponse>(answer)));
 }
 
@@ -238,6 +239,11 @@ void HttpSession::Drain() {
         request_.reset();
         return Respond(HttpError(http::status::service_unavailable, "draining",
                                  "the server is shutting down"));
+      }
+      // A waiting fetch answers now (its last try).
+      if (long_poll_ != nullptr && !polling_) {
+        poll_timer_.cancel();
+        LongPollAttempt();
       }
       return;  // Respond/OnWritten close after the answer.
     case State::kWriting:

@@ -14,12 +14,19 @@
 // bearer token is checked next, also before the body: a request without it
 // gets 401 and, when a body was to follow, the session closes unread.
 //
-// GET /subscribe turns the session into a server-sent event stream
-// (http_session_sse.cc): the feed is polled on the read threads only when
+// GET /subscribe (and GET /subscriptions/{name}/events, whose SseStart
+// polls a hosted subscription's consumer instead of a feed) turns the
+// session into a server-sent event stream (http_session_sse.cc): the feed
+// is polled on the read threads only when
 // no write is in flight, so a slow reader pauses its feed and the session
 // holds at most one batch (HttpOptions::sse_batch_*) — never unbounded
 // memory. A comment line (": keepalive") goes out when nothing else has
 // for `sse_heartbeat`, which also finds clients that went away.
+//
+// A fetch that waits for events (HttpLongPoll; http_session_poll.cc) is
+// retried on a timer, every `fetch_poll`, on the read threads: no thread is
+// held while it waits, and the session stays in kHandling (a drain makes
+// its next try the last one, answered at once).
 //
 // Responses count against the server-wide budget of queued bytes
 // (ServerOptions::max_queued_bytes, shared with the binary protocol's
@@ -110,6 +117,12 @@ struct HttpOptions {
   // Default: 256 events, 1 MiB
   size_t sse_batch_events = 256;
   size_t sse_batch_bytes = 1 << 20;
+  // How often a waiting fetch (POST .../consumers/{id}/fetch?wait_ms=) looks
+  // for events again.
+  // Default: 20 ms
+  std::chrono::milliseconds fetch_poll = std::chrono::milliseconds(20);
+  // The hosted subscriptions' HTTP consumers (HttpConsumers).
+  HttpConsumerOptions consumers;
 };
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
@@ -166,8 +179,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // Runs `then` once the budget has freed bytes (awaiting_room_ meanwhile).
   void AwaitRoom(void (HttpSession::*then)());
 
+  // A waiting fetch (http_session_poll.cc).
+  void StartLongPoll(HttpLongPoll poll);
+  void ArmLongPoll();
+  void LongPollAttempt();
+  void OnLongPolled(std::optional<HttpResponse> response);
+
   // Event stream (http_session_sse.cc).
-  void StartStream(std::unique_ptr<ChangeFeed> feed);
+  void StartStream(SseStart start);
   void Pump();
   void OnPolled(const Status& status, std::string text);
   void StreamWrite(std::string text);
@@ -200,12 +219,17 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   // Event stream state.
   std::unique_ptr<ChangeFeed> feed_;
+  std::function<Status(std::string* text)> stream_poll_;  // without feed_
   std::string stream_out_;
   bool polling_ = false;
   bool stream_writing_ = false;
   bool stream_ending_ = false;
   std::chrono::steady_clock::time_point last_write_;
   net::asio::steady_timer poll_timer_;
+
+  // Waiting fetch state; `long_poll_` is set while one waits.
+  std::shared_ptr<std::function<std::optional<HttpResponse>(bool last)>> long_poll_;
+  std::chrono::steady_clock::time_point long_poll_deadline_;
 };
 
 }  // namespace evlog::server

@@ -1,4 +1,5 @@
-// The event-stream half of HttpSession: GET /subscribe as server-sent
+// The event-stream half of HttpSession: GET /subscribe (and a hosted
+// subscription's GET /subscriptions/{name}/events) as server-sent
 // events. The feed is polled only when no write is in flight, so what a
 // session buffers is one batch at most, however slow its client.
 
@@ -17,10 +18,11 @@ std::string Comment(std::string text) {
 }
 }  // namespace
 
-void HttpSession::StartStream(std::unique_ptr<ChangeFeed> feed) {
+void HttpSession::StartStream(SseStart start) {
   state_ = State::kStreaming;
   Hold(0);  // the request's page; each batch reserves its own
-  feed_ = std::move(feed);
+  feed_ = std::move(start.feed);
+  stream_poll_ = std::move(start.poll);
   keep_alive_ = false;
   // The body runs until the server closes: no length, no chunking.
   std::string head =
@@ -34,8 +36,12 @@ void HttpSession::StartStream(std::unique_ptr<ChangeFeed> feed) {
     head += "Access-Control-Allow-Origin: " + cors_origin_ + "\r\nVary: Origin\r\n";
   }
   head += "\r\n";
-  // Tells the client where the stream starts: every later event is live.
-  head += Comment("subscribed after position " + std::to_string(feed_->position().value()));
+  if (feed_ != nullptr) {
+    // Tells the client where the stream starts: every later event is live.
+    head += Comment("subscribed after position " + std::to_string(feed_->position().value()));
+  } else {
+    head += start.head;
+  }
   StreamWrite(std::move(head));
 }
 
@@ -48,7 +54,16 @@ void HttpSession::Pump() {
   polling_ = true;
   auto executor =
       net::asio::prefer(stream_.get_executor(), net::asio::execution::outstanding_work.tracked);
-  dispatcher_.RunBlocking([self = shared_from_this(), feed = feed_.get(), executor] {
+  dispatcher_.RunBlocking([self = shared_from_this(), feed = feed_.get(),
+                           poll = &stream_poll_, executor] {
+    if (feed == nullptr) {
+      std::string text;
+      Status s = (*poll)(&text);
+      net::asio::dispatch(executor, [self, s, text = std::move(text)]() mutable {
+        self->OnPolled(s, std::move(text));
+      });
+      return;
+    }
     FeedBatch batch;
     Status s = feed->Next(std::chrono::milliseconds(0), &batch);
     std::string text;

@@ -84,6 +84,9 @@ int main(int argc, char** argv) {
   // and Origin checks.
   size_t http_header_timeout_s = 10;
   size_t http_max_per_ip = evlog::server::HttpOptions{}.max_sessions_per_ip;
+  // Hosted subscriptions' HTTP consumers (docs/http.md).
+  size_t http_max_consumers = evlog::server::HttpConsumerOptions{}.max_consumers;
+  size_t http_consumer_idle_s = 60;
   std::vector<std::string> http_allowed_hosts, http_allowed_origins;
   bool allow_remote = false;
   app.add_option("--db", db, "Store directory")->required();
@@ -119,6 +122,10 @@ int main(int argc, char** argv) {
        3600},
       {"--http-max-connections-per-ip", &http_max_per_ip,
        "Most HTTP sessions open at once from one client address", 1, size_t{1} << 20},
+      {"--http-max-consumers", &http_max_consumers,
+       "Most hosted-subscription consumers HTTP clients may hold open at once", 1, 65536},
+      {"--http-consumer-idle-timeout", &http_consumer_idle_s,
+       "Seconds an HTTP consumer may go unused before it is detached", 1, 86400},
   };
   for (const auto& f : kRanged) {
     app.add_option(f.flag, *f.value, f.help)->capture_default_str()->check(CLI::Range(f.lo, f.hi));
@@ -169,6 +176,8 @@ int main(int argc, char** argv) {
     http.write_timeout = std::chrono::seconds(write_timeout_s);
     http.header_timeout = std::chrono::seconds(http_header_timeout_s);
     http.max_sessions_per_ip = http_max_per_ip;
+    http.consumers.max_consumers = http_max_consumers;
+    http.consumers.idle_timeout = std::chrono::seconds(http_consumer_idle_s);
     if (evlog::Status s =
             evlog::server::HttpGuard::CheckOptions(http_allowed_hosts, http_allowed_origins);
         !s.ok()) {

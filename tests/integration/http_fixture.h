@@ -75,14 +75,16 @@ struct SseEvent {
   std::vector<std::string> data_lines;  // the raw "data: " lines, without the prefix
 };
 
-// curl -N on /subscribe, read line by line. curl's --max-time bounds every
+// curl -N on /subscribe (or another event stream), read line by line. curl's --max-time bounds every
 // read: a stream that stops sending ends within it.
 class SseReader {
  public:
-  SseReader(uint16_t port, const std::string& query, std::vector<std::string> extra = {}) {
+  // `path`: another event stream than /subscribe.
+  SseReader(uint16_t port, const std::string& query, std::vector<std::string> extra = {},
+            const std::string& path = "/subscribe") {
     std::vector<std::string> argv{kCurl, "-sSN", "--max-time", "20"};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    argv.push_back("http://127.0.0.1:" + std::to_string(port) + "/subscribe" + query);
+    argv.push_back("http://127.0.0.1:" + std::to_string(port) + path + query);
     child_ = ChildProcess::Start(argv);
   }
   ~SseReader() {
