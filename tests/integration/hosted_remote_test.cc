@@ -205,6 +205,38 @@ TEST_F(RemoteHostedSubscriptions, CreateAndDeleteBehaveAsTheEmbeddedStore) {
   EXPECT_TRUE((*c)->Consume("billing").status().IsNotFound());
 }
 
+// A subscription the daemon hosts holds trims back until its consumers
+// acknowledge, through the daemon as in the embedded store.
+TEST_F(RemoteHostedSubscriptions, TheCheckpointItsConsumersMoveHoldsATrimBack) {
+  auto c = Connect();
+  ASSERT_TRUE(c.ok());
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE((*c)->Append("a-1", ExpectedVersion::Any(), {EventData{.type = "T"}}).ok());
+  }
+  ASSERT_TRUE(
+      (*c)->CreateSubscription({.name = "billing", .start = FeedStart::At(Position(3))}).ok());
+  auto held = (*c)->Trim("a-1", {.before = Version(8), .require_snapshot = false});
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  EXPECT_EQ(held->first_kept, Version(3));
+  EXPECT_EQ(held->limit, TrimLimit::kSubscription);
+  EXPECT_EQ(held->held_by, "subscription 'billing'");
+
+  auto consumer = (*c)->Consume("billing");
+  ASSERT_TRUE(consumer.ok()) << consumer.status().ToString();
+  std::vector<HostedEvent> batch;
+  for (int tries = 0; tries < 50 && batch.size() < 3; ++tries) {
+    auto more = (*consumer)->Next(3 - batch.size(), kPatience);
+    ASSERT_TRUE(more.ok()) << more.status().ToString();
+    batch.insert(batch.end(), more->begin(), more->end());
+  }
+  ASSERT_EQ(batch.size(), 3u);  // positions 3, 4 and 5
+  ASSERT_TRUE((*consumer)->Ack(batch).ok());
+  auto moved = (*c)->Trim("a-1", {.before = Version(8), .require_snapshot = false});
+  ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+  EXPECT_EQ(moved->first_kept, Version(6));
+  EXPECT_EQ(moved->limit, TrimLimit::kSubscription);
+}
+
 // A fetch that waits holds up neither the session's other requests nor
 // its network thread: a Stats on the same session is answered meanwhile,
 // and the event appended after it ends the wait.
