@@ -478,7 +478,8 @@ HttpResponse HttpHandler::Metrics(const HttpTarget& target) {
   HttpResponse response{http::status::ok, 11};
   response.set(http::field::content_type, kPrometheusContentType);
   if (daemon_gauges_) {
-    const DaemonGauges daemon = daemon_gauges_();
+    DaemonGauges daemon = daemon_gauges_();
+    daemon.http_consumers = consumers_.size();
     response.body() = RenderPrometheus(*metrics, &daemon);
   } else {
     response.body() = RenderPrometheus(*metrics);

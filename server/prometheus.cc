@@ -152,6 +152,12 @@ std::string RenderPrometheus(const MetricsSnapshot& m, const DaemonGauges* daemo
     x.Counter("evlogd_slow_consumers_closed_total",
               "Sessions closed because their client took no bytes for the write timeout.",
               daemon->slow_consumers_closed);
+    x.Gauge("evlogd_protocol_consumers",
+            "Consumers of hosted subscriptions binary-protocol sessions hold open now.",
+            daemon->protocol_consumers);
+    x.Gauge("evlogd_http_consumers",
+            "Consumers of hosted subscriptions HTTP clients hold open now (leases).",
+            daemon->http_consumers);
   }
   return x.Take();
 }

@@ -21,6 +21,10 @@ struct DaemonGauges {
   uint64_t queued_bytes = 0;
   // Sessions closed because their client took no bytes for the write timeout.
   uint64_t slow_consumers_closed = 0;
+  // Consumers of hosted subscriptions open now: those of binary-protocol
+  // sessions, and the leases of HTTP clients.
+  uint64_t protocol_consumers = 0;
+  uint64_t http_consumers = 0;
 };
 
 // The Content-Type of RenderPrometheus's output.

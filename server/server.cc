@@ -42,7 +42,8 @@ Server::Server(net::asio::io_context& io, Store& store, ServerOptions options)
     http_ = std::make_unique<HttpListener>(io, dispatcher_, registry_, *options_.http, [this] {
       return DaemonGauges{.sessions = registry_.count(),
                           .queued_bytes = registry_.queued_bytes(),
-                          .slow_consumers_closed = registry_.slow_consumers_closed()};
+                          .slow_consumers_closed = registry_.slow_consumers_closed(),
+                          .protocol_consumers = registry_.consumers()};
     });
   }
 }

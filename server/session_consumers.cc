@@ -12,6 +12,7 @@
 #include "response_bytes.h"
 #include "session.h"
 #include "session_pages.h"
+#include "session_registry.h"
 
 namespace evlog::server {
 
@@ -124,6 +125,7 @@ void Session::OnConsumerOpened(uint64_t id, Result<std::unique_ptr<SubscriptionC
     return;
   }
   consumers_.emplace(id, std::make_shared<Consumer>(id, std::move(consumer), socket_));
+  registry_.ConsumerOpened();
   Send(EncodeConsumerOpened(id, id), true);
 }
 
@@ -264,6 +266,7 @@ void Session::CloseConsumer(uint64_t consumer) {
   if (it == consumers_.end()) return;
   std::shared_ptr<Consumer> c = std::move(it->second);
   consumers_.erase(it);
+  registry_.ConsumerClosed();
   c->timer.cancel();
   if (c->fetch) {
     Send(EncodeError(c->fetch->request_id,

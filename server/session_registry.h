@@ -82,6 +82,11 @@ class SessionRegistry {
   }
   void CountSlowConsumer() { slow_consumers_closed_.fetch_add(1, std::memory_order_relaxed); }
 
+  // Consumers of hosted subscriptions the sessions hold open now.
+  uint64_t consumers() const { return consumers_.load(std::memory_order_relaxed); }
+  void ConsumerOpened() { consumers_.fetch_add(1, std::memory_order_relaxed); }
+  void ConsumerClosed() { consumers_.fetch_sub(1, std::memory_order_relaxed); }
+
  private:
   const size_t max_sessions_;
   const size_t max_queued_bytes_;
@@ -95,6 +100,7 @@ class SessionRegistry {
   std::atomic<size_t> peak_queued_bytes_{0};
   std::atomic<size_t> count_{0};
   std::atomic<uint64_t> slow_consumers_closed_{0};
+  std::atomic<uint64_t> consumers_{0};
 };
 
 }  // namespace evlog::server

@@ -16,6 +16,7 @@
 
 #include "integration/http_fixture.h"
 #include "testutil/eventually.h"
+#include "testutil/exposition_parser.h"
 
 namespace evlog::testutil {
 namespace {
@@ -234,6 +235,36 @@ TEST_F(HttpHostedSubscriptions, AnIdleConsumerIsDetachedAndItsEventsGoToAnother)
   EXPECT_EQ(r.json()["error"], "not_found");
   ASSERT_EQ(Ack("billing", b, Json::array({1})).status, 204);
   ASSERT_TRUE(Eventually([&] { return Row("billing")["checkpoint"] == 1; }));
+}
+
+// /metrics counts the consumers each surface holds open: evlogd_http_consumers
+// the HTTP leases, evlogd_protocol_consumers those of binary-protocol
+// sessions, each back to 0 once closed.
+TEST_F(HttpHostedSubscriptions, MetricsCountTheOpenConsumersOfEachSurface) {
+  auto gauge = [&](const std::string& name) {
+    auto families = ParseExposition(Get("/metrics").body);
+    EXPECT_TRUE(families.ok()) << families.status().ToString();
+    if (!families.ok()) return -1.0;
+    for (const ExpositionFamily& f : *families) {
+      if (f.name == name && f.samples.size() == 1) return f.samples[0].value;
+    }
+    ADD_FAILURE() << "no gauge " << name;
+    return -1.0;
+  };
+  ASSERT_EQ(Put("/subscriptions/billing", "").status, 201);
+  EXPECT_EQ(gauge("evlogd_http_consumers"), 0);
+  EXPECT_EQ(gauge("evlogd_protocol_consumers"), 0);
+  const std::string id = Open("billing");
+  auto client = Connect();
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  auto consumer = (*client)->Consume("billing");
+  ASSERT_TRUE(consumer.ok()) << consumer.status().ToString();
+  EXPECT_EQ(gauge("evlogd_http_consumers"), 1);
+  EXPECT_EQ(gauge("evlogd_protocol_consumers"), 1);
+  ASSERT_EQ(Delete("/subscriptions/billing/consumers/" + id).status, 204);
+  consumer->reset();
+  EXPECT_EQ(gauge("evlogd_http_consumers"), 0);
+  EXPECT_TRUE(Eventually([&] { return gauge("evlogd_protocol_consumers") == 0; }));
 }
 
 TEST_F(HttpHostedSubscriptions, ConsumersOverTheLimitAre503UntilOneCloses) {

@@ -122,13 +122,20 @@ TEST(PrometheusRender, AnEmptySnapshotIsStillValidWithEveryFamily) {
 }
 
 TEST(PrometheusRender, DaemonGaugesFollowTheStoresWhenGiven) {
-  const DaemonGauges daemon{.sessions = 3, .queued_bytes = 4096, .slow_consumers_closed = 2};
+  const DaemonGauges daemon{.sessions = 3,
+                            .queued_bytes = 4096,
+                            .slow_consumers_closed = 2,
+                            .protocol_consumers = 5,
+                            .http_consumers = 6};
   auto f = ParseOrFail(RenderPrometheus(MetricsSnapshot{}, &daemon));
   EXPECT_EQ(Value(f, "evlogd_sessions", "evlogd_sessions", {}), 3);
   EXPECT_EQ(Value(f, "evlogd_queued_bytes", "evlogd_queued_bytes", {}), 4096);
   EXPECT_EQ(Value(f, "evlogd_slow_consumers_closed_total", "evlogd_slow_consumers_closed_total", {}),
             2);
   EXPECT_EQ(f.at("evlogd_slow_consumers_closed_total").type, "counter");
+  EXPECT_EQ(Value(f, "evlogd_protocol_consumers", "evlogd_protocol_consumers", {}), 5);
+  EXPECT_EQ(Value(f, "evlogd_http_consumers", "evlogd_http_consumers", {}), 6);
+  EXPECT_EQ(f.at("evlogd_http_consumers").type, "gauge");
   EXPECT_FALSE(ParseOrFail(RenderPrometheus(MetricsSnapshot{})).contains("evlogd_sessions"));
 }
 
