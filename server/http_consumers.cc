@@ -1,26 +1,10 @@
 #include "http_consumers.h"
 
-#include <random>
+#include "random_hex.h"
 
 namespace evlog::server {
 
 namespace {
-
-// 128 random bits from the kernel, as 32 hex digits.
-std::string NewId() {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::random_device random;
-  std::string id;
-  id.reserve(32);
-  for (int i = 0; i < 4; ++i) {
-    uint32_t word = random();
-    for (int k = 0; k < 4; ++k, word >>= 8) {
-      id += kHex[(word >> 4) & 0xf];
-      id += kHex[word & 0xf];
-    }
-  }
-  return id;
-}
 
 Status NoConsumer(std::string_view subscription, std::string_view id) {
   return Status::NotFound("no consumer '" + std::string(id) + "' of subscription '" +
@@ -46,7 +30,7 @@ Result<std::string> HttpConsumers::Open(std::string_view subscription) {
   auto entry = std::make_shared<Entry>();
   entry->subscription = std::string(subscription);
   entry->consumer = std::move(consumer).value();
-  std::string id = NewId();
+  std::string id = RandomHex(16);
   {
     std::lock_guard<std::mutex> lock(mu_);
     // Checked again: another Open may have taken the last slot meanwhile.
