@@ -139,13 +139,13 @@ Result<std::optional<HostedSubscriptionSpec>> Load(const Db& db, std::string_vie
   return std::optional<HostedSubscriptionSpec>(std::move(spec).value());
 }
 
-Status Create(Db* db, const Options& store_options, const HostedSubscriptionSpec& spec) {
+Result<bool> Create(Db* db, const Options& store_options, const HostedSubscriptionSpec& spec) {
   (void)store_options;
   if (Status s = Validate(spec); !s.ok()) return s;
   auto existing = Load(*db, spec.name);
   if (!existing.ok()) return existing.status();
   if (existing->has_value()) {
-    if (**existing == spec) return Status::OK();
+    if (**existing == spec) return false;
     return Status::InvalidArgument("subscription '" + spec.name +
                                    "' already exists with another definition");
   }
@@ -179,7 +179,8 @@ Status Create(Db* db, const Options& store_options, const HostedSubscriptionSpec
   rocksdb::Status s = batch.Put(db->cf(Db::kCheckpoints), hosted_key, value);
   if (s.ok()) s = batch.Put(db->cf(Db::kCheckpoints), progress_key, position);
   if (s.ok()) s = db->db->Write(rocksdb::WriteOptions(), &batch);
-  return FromRocks(s);
+  if (!s.ok()) return FromRocks(s);
+  return true;
 }
 
 Status Delete(const Db& db, std::string_view name) {

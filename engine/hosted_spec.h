@@ -29,10 +29,11 @@ Result<HostedSubscriptionSpec> Decode(std::string_view name, std::string_view va
 Result<std::optional<HostedSubscriptionSpec>> Load(const Db& db, std::string_view name);
 
 // Stores `spec` and its first checkpoint (just before its start point).
-// Creating an existing subscription again with the same definition is a
-// no-op; with another one it is InvalidArgument ("already exists"), and so
-// is a name some other durable consumer already checkpoints under.
-Status Create(Db* db, const Options& store_options, const HostedSubscriptionSpec& spec);
+// Returns true; creating an existing subscription again with the same
+// definition is a no-op that returns false. With another one it is
+// InvalidArgument ("already exists"), and so is a name some other durable
+// consumer already checkpoints under.
+Result<bool> Create(Db* db, const Options& store_options, const HostedSubscriptionSpec& spec);
 
 // Removes the definition, the checkpoint and the replay marks (the parked
 // events stay in "$parked-<name>"). NotFound if there is no such hosted

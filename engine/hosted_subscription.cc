@@ -479,7 +479,7 @@ Brokers::Brokers(Db* db, Writer* writer, const Options* store_options)
 
 Brokers::~Brokers() = default;
 
-Status Brokers::Create(const HostedSubscriptionSpec& spec) {
+Result<bool> Brokers::Create(const HostedSubscriptionSpec& spec) {
   if (writer_ == nullptr) return Status::ReadOnly("the store was opened read-only");
   std::lock_guard<std::mutex> lock(mu_);
   return hosted::Create(db_, *store_options_, spec);

@@ -31,7 +31,7 @@ class Brokers {
   ~Brokers();
 
   // See Store::CreateSubscription, DeleteSubscription and Consume.
-  Status Create(const HostedSubscriptionSpec& spec);
+  Result<bool> Create(const HostedSubscriptionSpec& spec);
   Status Delete(std::string_view name);
   Result<std::unique_ptr<SubscriptionConsumer>> Consume(std::string_view name);
 

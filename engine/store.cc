@@ -161,7 +161,7 @@ Result<std::vector<SubscriptionInfo>> Store::ListSubscriptions() {
   return list;
 }
 
-Status Store::CreateSubscription(const HostedSubscriptionSpec& spec) {
+Result<bool> Store::CreateSubscription(const HostedSubscriptionSpec& spec) {
   return rep_->brokers->Create(spec);
 }
 
@@ -223,6 +223,8 @@ Status Store::CancelViewRebuild(std::string_view view) {
 Result<Store::ViewProgress> Store::GetViewProgress(std::string_view view) {
   return LoadViewProgress(*rep_->db, view);
 }
+
+Result<std::vector<Store::ViewInfo>> Store::ListViews() { return evlog::ListViews(*rep_->db); }
 
 Status Store::SetStreamMetadata(std::string_view stream, const StreamMetadata& metadata,
                                 const MetadataOptions& options) {

@@ -367,6 +367,30 @@ Result<Store::ViewProgress> LoadViewProgress(const Db& db, std::string_view name
                              .rebuild_target = rebuild->target};
 }
 
+Result<std::vector<Store::ViewInfo>> ListViews(const Db& db) {
+  const uint64_t last = db.commits->committed();
+  std::vector<std::string> names;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db.db->NewIterator(rocksdb::ReadOptions(), db.cf(Db::kCheckpoints)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    std::string_view name;
+    if (keys::ParseCheckpointKey(it->key().ToStringView(), &name) ==
+        keys::CheckpointKind::kViewState) {
+      names.emplace_back(name);
+    }
+  }
+  if (!it->status().ok()) return FromRocks(it->status());
+  std::vector<Store::ViewInfo> out;
+  for (std::string& name : names) {
+    auto progress = LoadViewProgress(db, name);
+    if (progress.status().IsNotFound()) continue;  // dropped since the scan
+    if (!progress.ok()) return progress.status();
+    const uint64_t at = progress->position.value();
+    out.push_back({.name = std::move(name), .progress = *progress, .lag = last > at ? last - at : 0});
+  }
+  return out;
+}
+
 Result<std::unique_ptr<View>> OpenView(Db* db, const Options& store_options, ViewOptions options,
                                        ViewHandler handler) {
   if (db->read_only) return Status::ReadOnly("views need a writable store");

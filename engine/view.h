@@ -59,6 +59,9 @@ void CancelRebuild(const Db& db, std::string_view name);
 // Store::GetViewProgress. NotFound if no such view.
 Result<Store::ViewProgress> LoadViewProgress(const Db& db, std::string_view name);
 
+// Store::ListViews: every view with a stored state, by name.
+Result<std::vector<Store::ViewInfo>> ListViews(const Db& db);
+
 // Starts a view. `db` and `store_options` must outlive it.
 Result<std::unique_ptr<View>> OpenView(Db* db, const Options& store_options, ViewOptions options,
                                        ViewHandler handler);

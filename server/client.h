@@ -176,6 +176,7 @@ class Client final : public EventStore {
   Status RequestViewRebuild(std::string_view view) override;
   Status CancelViewRebuild(std::string_view view) override;
   Result<ViewProgress> GetViewProgress(std::string_view view) override;
+  Result<std::vector<ViewInfo>> ListViews() override;
   Result<std::vector<SubscriptionInfo>> ListSubscriptions() override;
   Status SetCheckpoint(std::string_view name, Position position) override;
   Result<std::vector<ParkedEvent>> ListParked(std::string_view name) override;
@@ -184,7 +185,7 @@ class Client final : public EventStore {
   // daemon. NotSupported, with nothing sent, from an evlogd older than
   // them (HelloOk without hosted_subscriptions); Busy from Consume at the
   // daemon's per-session consumer limit (--max-consumers-per-session).
-  Status CreateSubscription(const HostedSubscriptionSpec& spec) override;
+  Result<bool> CreateSubscription(const HostedSubscriptionSpec& spec) override;
   Status DeleteSubscription(std::string_view name) override;
   // The consumer lives on this client's session: the daemon closes it
   // when the session ends (its unacknowledged events go to the other

@@ -370,6 +370,15 @@ Status Client::SetCheckpoint(std::string_view name, Position position) {
   return DoneStatus(rep_->CallSync(server::SetCheckpointRequest{std::string(name), position}));
 }
 
+Result<std::vector<Store::ViewInfo>> Client::ListViews() {
+  if (!rep_->features.list_views) {
+    return Status::NotSupported("this evlogd is older than ListViews; nothing was sent");
+  }
+  auto r = Expect<server::ViewsResponse>(rep_->CallSync(server::ListViewsRequest{}));
+  if (!r.ok()) return r.status();
+  return std::move(r->views);
+}
+
 Result<std::vector<SubscriptionInfo>> Client::ListSubscriptions() {
   auto r =
       Expect<server::SubscriptionsResponse>(rep_->CallSync(server::ListSubscriptionsRequest{}));

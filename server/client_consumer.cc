@@ -119,10 +119,14 @@ class RemoteConsumer final : public SubscriptionConsumer {
   Attached attached_;  // guarded by mu_
 };
 
-Status Client::CreateSubscription(const HostedSubscriptionSpec& spec) {
+Result<bool> Client::CreateSubscription(const HostedSubscriptionSpec& spec) {
   if (Status s = CheckServed(rep_->features); !s.ok()) return s;
-  return Expect<server::DoneResponse>(rep_->CallSync(server::CreateSubscriptionRequest{spec}))
-      .status();
+  Result<server::Response> response = rep_->CallSync(server::CreateSubscriptionRequest{spec});
+  // An evlogd older than SubscriptionCreated answers Done and cannot say.
+  if (response.ok() && std::holds_alternative<server::DoneResponse>(response->body)) return true;
+  auto created = Expect<server::SubscriptionCreatedResponse>(std::move(response));
+  if (!created.ok()) return created.status();
+  return created->created;
 }
 
 Status Client::DeleteSubscription(std::string_view name) {

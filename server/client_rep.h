@@ -53,6 +53,8 @@ struct DaemonFeatures {
   std::atomic<bool> skip_duplicates{false};
   // Hosted subscriptions: an older one answers UnknownRequest and closes.
   std::atomic<bool> hosted_subscriptions{false};
+  // ListViews: an older one answers UnknownRequest and closes.
+  std::atomic<bool> list_views{false};
 };
 
 struct Client::Rep {

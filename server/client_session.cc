@@ -52,6 +52,7 @@ Status ConnectAndHello(const ClientOptions& options, net::tcp::socket& socket,
       features.tags_and_queries = ok->tags_and_queries;
       features.skip_duplicates = ok->skip_duplicates;
       features.hosted_subscriptions = ok->hosted_subscriptions;
+      features.list_views = ok->list_views;
     }
     return ok.status();
   }

@@ -78,7 +78,7 @@ std::variant<std::string, ProtocolError> Dispatcher::Hello(uint64_t request_id,
     return ProtocolError{ProtocolCode::kUnauthenticated, "wrong or missing token", request_id};
   }
   return EncodeHelloOk(request_id, HelloOkResponse{kProtocolVersion, options_.max_frame_bytes,
-                                                   options_.max_in_flight, true, true, true});
+                                                   options_.max_in_flight, true, true, true, true});
 }
 
 void Dispatcher::Handle(Request request, Reply reply, size_t max_response_bytes) {
@@ -188,6 +188,11 @@ std::string Dispatcher::Read(Request request, size_t max_bytes) {
     std::string operator()(SetCheckpointRequest& r) {
       return Done(d.store_.SetCheckpoint(r.name, r.position));
     }
+    std::string operator()(ListViewsRequest&) {
+      Result<std::vector<Store::ViewInfo>> v = d.store_.ListViews();
+      return v.ok() ? EncodeViews(id, ViewsResponse{std::move(v).value()})
+                    : EncodeError(id, v.status());
+    }
     std::string operator()(ListSubscriptionsRequest&) {
       Result<std::vector<SubscriptionInfo>> s = d.store_.ListSubscriptions();
       return s.ok() ? EncodeSubscriptions(id, SubscriptionsResponse{std::move(s).value()})
@@ -203,7 +208,9 @@ std::string Dispatcher::Read(Request request, size_t max_bytes) {
       return n.ok() ? EncodeCount(id, n.value()) : EncodeError(id, n.status());
     }
     std::string operator()(CreateSubscriptionRequest& r) {
-      return Done(d.store_.CreateSubscription(r.spec));
+      Result<bool> created = d.store_.CreateSubscription(r.spec);
+      return created.ok() ? EncodeSubscriptionCreated(id, *created)
+                          : EncodeError(id, created.status());
     }
     std::string operator()(DeleteSubscriptionRequest& r) {
       return Done(d.store_.DeleteSubscription(r.name));

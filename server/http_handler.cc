@@ -24,8 +24,8 @@ using json::Json;
 namespace {
 
 enum class Route {
-  kNone, kStreams, kStream, kAll, kQuery, kSubscribe, kView, kMetrics, kToken, kAppend, kStats,
-  kReplayParked, kHosted
+  kNone, kStreams, kStream, kAll, kQuery, kSubscribe, kViews, kView, kMetrics, kToken, kAppend,
+  kStats, kReplayParked, kHosted
 };
 
 struct Matched {
@@ -50,6 +50,7 @@ Matched Match(const HttpTarget& target) {
     return {Route::kReplayParked, s[1]};
   }
   if (s[0] == "subscriptions") return {Route::kHosted};  // http_hosted.cc matches the rest
+  if (s[0] == "views" && s.size() == 1) return {Route::kViews};
   if (s[0] == "views" && s.size() >= 3) {
     // A key may hold '/', written as is or as %2F.
     std::string key = s[2];
@@ -306,6 +307,9 @@ void HttpHandler::Handle(HttpRequest request, Reply reply) {
       case Route::kSubscribe:
         reply(Subscribe(target, last_event_id));
         return;
+      case Route::kViews:
+        reply(ListViews(target));
+        return;
       case Route::kView:
         reply(ViewGet(m.first, m.second));
         return;
@@ -457,6 +461,26 @@ HttpResponse HttpHandler::ListStreams(const HttpTarget& target) {
   }
   j["truncated"] = truncated;
   return HttpJson(http::status::ok, json::Dump(j));
+}
+
+HttpResponse HttpHandler::ListViews(const HttpTarget& target) {
+  if (auto bad = CheckParams(target, {})) return std::move(*bad);
+  Result<std::vector<Store::ViewInfo>> views = dispatcher_.store().ListViews();
+  if (!views.ok()) return Bad(views.status());
+  std::string rows = "[";
+  for (const Store::ViewInfo& v : *views) {
+    json::ObjectText row;
+    row.String("view", v.name)
+        .Number("generation", v.progress.generation)
+        .Number("position", v.progress.position.value())
+        .Number("lag", v.lag);
+    if (rows.size() > 1) rows += ',';
+    rows += row.Finish();
+  }
+  rows += ']';
+  json::ObjectText j;
+  j.Raw("views", rows);
+  return HttpJson(http::status::ok, j.Finish());
 }
 
 HttpResponse HttpHandler::ViewGet(const std::string& view, const std::string& key) {

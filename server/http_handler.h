@@ -135,6 +135,7 @@ class HttpHandler {
   // /query (the query JSON is the body); ?from=, ?count=, ?direction=.
   HttpResponse Query(const HttpTarget& target, std::optional<std::string_view> body);
   HttpResponse ListStreams(const HttpTarget& target);
+  HttpResponse ListViews(const HttpTarget& target);
   HttpResponse ViewGet(const std::string& view, const std::string& key);
   // The store's metrics in the Prometheus text format (server/prometheus.h).
   HttpResponse Metrics(const HttpTarget& target);

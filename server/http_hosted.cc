@@ -93,17 +93,26 @@ HttpResponse BadJson(std::string_view message) {
 HttpResponse Invalid(std::string message) { return Bad(Status::InvalidArgument(message)); }
 
 // `body` as a JSON object (a few levels deep at most, as every body here
-// is); an empty body is `{}`. The 400 to answer otherwise.
-std::optional<HttpResponse> ParseObject(std::string_view body, Json* out) {
-  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+// is) whose members are among `known`, each once; an empty body is `{}`.
+// The 400 to answer otherwise.
+std::optional<HttpResponse> ParseObject(std::string_view body,
+                                        std::initializer_list<std::string_view> known, Json* out) {
+  const size_t start = json::SkipSpace(body, 0);
+  if (start == body.size()) {
     *out = Json::object();
     return std::nullopt;
   }
   if (Status s = json::Validate(body, 4); !s.ok()) {
     return BadJson("the body " + std::string(s.message()));
   }
+  if (body[start] != '{') return BadJson("the body must be a JSON object");
+  size_t at = start;
+  const auto any = [](std::string_view, std::string_view, size_t) { return Status::OK(); };
+  if (Status s = json::ForEachMember(body, &at, known, 4, any, json::WordedAs("the body"));
+      !s.ok()) {
+    return Bad(s);
+  }
   *out = Json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (!out->is_object()) return BadJson("the body must be a JSON object");
   return std::nullopt;
 }
 
@@ -128,24 +137,14 @@ std::optional<HttpResponse> StringMember(const Json& j, const char* key, std::st
   return std::nullopt;
 }
 
-// The 400 for a member of `j` not in `known`.
-std::optional<HttpResponse> CheckMembers(const Json& j,
-                                         std::initializer_list<std::string_view> known) {
-  for (const auto& [key, value] : j.items()) {
-    if (std::find(known.begin(), known.end(), key) == known.end()) {
-      return Invalid("the body has an unknown member \"" + key + "\"");
-    }
-  }
-  return std::nullopt;
-}
-
 // A PUT body: the subscription's definition.
 std::optional<HttpResponse> SpecFromBody(std::string_view body, HostedSubscriptionSpec* spec) {
   Json j;
-  if (auto bad = ParseObject(body, &j)) return bad;
-  if (auto bad =
-          CheckMembers(j, {"category", "type", "prefix", "from", "max_attempts", "ack_timeout_ms",
-                           "initial_backoff_ms", "max_backoff_ms", "max_in_flight"})) {
+  if (auto bad = ParseObject(body,
+                             {"category", "type", "prefix", "from", "max_attempts",
+                              "ack_timeout_ms", "initial_backoff_ms", "max_backoff_ms",
+                              "max_in_flight"},
+                             &j)) {
     return bad;
   }
   if (auto bad = StringMember(j, "category", &spec->category)) return bad;
@@ -283,13 +282,11 @@ HttpResponse HttpHandler::CreateHosted(const std::string& name, const HttpTarget
   HostedSubscriptionSpec spec{.name = name};
   if (auto bad = SpecFromBody(body, &spec)) return std::move(*bad);
   Store& store = dispatcher_.store();
-  // Whether the name is taken already: creating it again with the same
-  // definition is then a 200 (with another one the engine refuses it).
-  Result<std::vector<SubscriptionInfo>> list = store.ListSubscriptions();
-  if (!list.ok()) return Bad(list.status());
-  const bool existed = std::any_of(list->begin(), list->end(),
-                                   [&](const SubscriptionInfo& i) { return i.name == name; });
-  if (Status s = store.CreateSubscription(spec); !s.ok()) return Bad(s);
+  // Creating it again with the same definition is a 200 (with another one
+  // the engine refuses it).
+  Result<bool> created = store.CreateSubscription(spec);
+  if (!created.ok()) return Bad(created.status());
+  const bool existed = !*created;
   Result<Position> checkpoint = store.GetCheckpoint(name);
   if (!checkpoint.ok()) return Bad(checkpoint.status());
   json::ObjectText j;
@@ -467,8 +464,7 @@ HttpResponse HttpHandler::Ack(const std::string& name, const std::string& id,
                               const HttpTarget& target, std::string_view body) {
   if (auto bad = CheckParams(target, {})) return std::move(*bad);
   Json j;
-  if (auto bad = ParseObject(body, &j)) return std::move(*bad);
-  if (auto bad = CheckMembers(j, {"positions"})) return std::move(*bad);
+  if (auto bad = ParseObject(body, {"positions"}, &j)) return std::move(*bad);
   auto it = j.find("positions");
   if (it == j.end() || !it->is_array()) {
     return Invalid("the body must be {\"positions\":[..]}, the positions to acknowledge");
@@ -493,8 +489,7 @@ HttpResponse HttpHandler::Nack(const std::string& name, const std::string& id,
                                const HttpTarget& target, std::string_view body) {
   if (auto bad = CheckParams(target, {})) return std::move(*bad);
   Json j;
-  if (auto bad = ParseObject(body, &j)) return std::move(*bad);
-  if (auto bad = CheckMembers(j, {"position", "reason"})) return std::move(*bad);
+  if (auto bad = ParseObject(body, {"position", "reason"}, &j)) return std::move(*bad);
   auto it = j.find("position");
   if (it == j.end() || !it->is_number_unsigned()) {
     return Invalid("the body must name the \"position\" of the event that failed");

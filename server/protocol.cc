@@ -238,6 +238,8 @@ std::variant<Request, ProtocolError> DecodeRequest(std::span<const uint8_t> mess
       return WithBody(out, GetViewProgressRequest{Str(m->body_as_GetViewProgress()->view())});
     case fb::Body::ListSubscriptions:
       return WithBody(out, ListSubscriptionsRequest{});
+    case fb::Body::ListViews:
+      return WithBody(out, ListViewsRequest{});
     case fb::Body::ListParked:
       return WithBody(out, ListParkedRequest{Str(m->body_as_ListParked()->name())});
     case fb::Body::ReplayParked:
@@ -465,6 +467,9 @@ std::string EncodeRequest(const Request& request) {
     }
     std::pair<fb::Body, Offset<void>> operator()(const ListSubscriptionsRequest&) {
       return {fb::Body::ListSubscriptions, fb::CreateListSubscriptions(b).Union()};
+    }
+    std::pair<fb::Body, Offset<void>> operator()(const ListViewsRequest&) {
+      return {fb::Body::ListViews, fb::CreateListViews(b).Union()};
     }
     std::pair<fb::Body, Offset<void>> operator()(const ListParkedRequest& r) {
       return {fb::Body::ListParked, fb::CreateListParkedDirect(b, r.name.c_str()).Union()};

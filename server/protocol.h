@@ -126,6 +126,8 @@ struct VerifyRequest {};
 // Store::Compact; answered with Done.
 struct CompactRequest {};
 struct ListSubscriptionsRequest {};
+// Store::ListViews; answered by Views.
+struct ListViewsRequest {};
 struct ListParkedRequest {
   std::string name;
 };
@@ -168,7 +170,8 @@ struct ReadQueryRequest {
 };
 
 // ---- Hosted subscriptions (issue #17) --------------------------------------
-// Store::CreateSubscription and DeleteSubscription; answered by Done.
+// Store::CreateSubscription, answered by SubscriptionCreated (Done from an
+// older evlogd), and DeleteSubscription, answered by Done.
 struct CreateSubscriptionRequest {
   HostedSubscriptionSpec spec;
 };
@@ -206,7 +209,7 @@ using RequestBody = std::variant<
     StreamVersionRequest, StatsRequest, GetStreamMetadataRequest, SetStreamMetadataRequest,
     DeleteStreamRequest, TrimStreamRequest, LoadSnapshotRequest, SaveSnapshotRequest,
     ViewGetRequest, ViewScanRequest, ViewRebuildRequest, GetViewProgressRequest,
-    ListSubscriptionsRequest, ListParkedRequest, ReplayParkedRequest, SubscribeRequest,
+    ListSubscriptionsRequest, ListViewsRequest, ListParkedRequest, ReplayParkedRequest, SubscribeRequest,
     CreditRequest, UnsubscribeRequest, ViewWaitRequest, VerifyRequest, BackupRequest,
     GetCheckpointRequest, SetCheckpointRequest, CompactRequest, ReadQueryRequest, TrimRequest,
     CreateSubscriptionRequest, DeleteSubscriptionRequest, OpenConsumerRequest, ConsumerFetchRequest,
@@ -244,6 +247,8 @@ struct HelloOkResponse {
   bool skip_duplicates = false;
   // The daemon serves hosted subscriptions (false from an older one).
   bool hosted_subscriptions = false;
+  // The daemon answers ListViews (false from an older one).
+  bool list_views = false;
 };
 struct EventsResponse {
   std::vector<OwnedEvent> events;
@@ -284,6 +289,9 @@ struct ViewRowsResponse {
 struct SubscriptionsResponse {
   std::vector<SubscriptionInfo> subscriptions;
 };
+struct ViewsResponse {
+  std::vector<Store::ViewInfo> views;
+};
 struct ParkedResponse {
   std::vector<ParkedEvent> events;
 };
@@ -299,6 +307,10 @@ struct SubscriptionEventsResponse {
   Position position;
 };
 
+// The answer to CreateSubscription: false if it existed already.
+struct SubscriptionCreatedResponse {
+  bool created = false;
+};
 // The answer to OpenConsumer.
 struct ConsumerOpenedResponse {
   uint64_t consumer = 0;
@@ -323,7 +335,8 @@ using ResponseBody =
                  ViewValueResponse, ViewRowsResponse, Store::ViewProgress, SubscriptionsResponse,
                  ParkedResponse, CountResponse, SubscribedResponse, SubscriptionEventsResponse,
                  VerifyReport, BackupInfo, Position, QueryResultResponse, TrimResult,
-                 ConsumerOpenedResponse, ConsumerEventsResponse>;
+                 ConsumerOpenedResponse, ConsumerEventsResponse, SubscriptionCreatedResponse,
+                 ViewsResponse>;
 
 using Response = Message<ResponseBody>;
 
@@ -359,12 +372,14 @@ std::string EncodeViewRows(uint64_t request_id, const ViewRowsResponse& rows);
 std::string EncodeViewProgress(uint64_t request_id, const Store::ViewProgress& progress);
 std::string EncodeVerifyReport(uint64_t request_id, const VerifyReport& report);
 std::string EncodeSubscriptions(uint64_t request_id, const SubscriptionsResponse& subscriptions);
+std::string EncodeViews(uint64_t request_id, const ViewsResponse& views);
 std::string EncodeParked(uint64_t request_id, const ParkedResponse& parked);
 std::string EncodeCount(uint64_t request_id, uint64_t count);
 std::string EncodeBackupOk(uint64_t request_id, const BackupInfo& info);
 std::string EncodeCheckpoint(uint64_t request_id, Position position);
 std::string EncodeTrimResult(uint64_t request_id, const TrimResult& result);
 std::string EncodeSubscribed(uint64_t request_id, Position position);
+std::string EncodeSubscriptionCreated(uint64_t request_id, bool created);
 std::string EncodeConsumerOpened(uint64_t request_id, uint64_t consumer);
 std::string EncodeConsumerEvents(uint64_t request_id, const std::vector<HostedEvent>& events,
                                  bool caught_up);

@@ -148,7 +148,8 @@ std::variant<Response, ProtocolError> DecodeResponse(std::span<const uint8_t> me
       const fb::HelloOk* h = m->body_as_HelloOk();
       return WithBody(out, HelloOkResponse{h->protocol_version(), h->max_frame_bytes(),
                                            h->max_in_flight(), h->tags_and_queries(),
-                                           h->skip_duplicates(), h->hosted_subscriptions()});
+                                           h->skip_duplicates(), h->hosted_subscriptions(),
+                                           h->list_views()});
     }
     case fb::Body::Error: {
       const fb::Error* e = m->body_as_Error();
@@ -254,6 +255,17 @@ std::variant<Response, ProtocolError> DecodeResponse(std::span<const uint8_t> me
       r.problem_count = std::max<uint64_t>(v->problem_count(), r.problems.size());
       return WithBody(out, std::move(r));
     }
+    case fb::Body::Views: {
+      const fb::Views* v = m->body_as_Views();
+      out.body = ViewsResponse{ConvertAll(v->views(), [](const fb::ViewInfo& i) {
+        return Store::ViewInfo{
+            Str(i.name()),
+            Store::ViewProgress{i.generation(), Position(i.position()),
+                                Position(i.rebuild_position()), Position(i.rebuild_target())},
+            i.lag()};
+      })};
+      return out;
+    }
     case fb::Body::Subscriptions: {
       const fb::Subscriptions* v = m->body_as_Subscriptions();
       out.body =
@@ -305,6 +317,8 @@ std::variant<Response, ProtocolError> DecodeResponse(std::span<const uint8_t> me
       return WithBody(out, SubscriptionEventsResponse{ConvertAll(e->events(), EventFromWire),
                                                       Position(e->position())});
     }
+    case fb::Body::SubscriptionCreated:
+      return WithBody(out, SubscriptionCreatedResponse{m->body_as_SubscriptionCreated()->created()});
     case fb::Body::ConsumerOpened:
       return WithBody(out, ConsumerOpenedResponse{m->body_as_ConsumerOpened()->consumer()});
     case fb::Body::ConsumerEvents: {
@@ -332,7 +346,8 @@ std::string EncodeHelloOk(uint64_t request_id, const HelloOkResponse& hello) {
   return FinishFrame(
       b, request_id, fb::Body::HelloOk,
       fb::CreateHelloOk(b, hello.protocol_version, hello.max_frame_bytes, hello.max_in_flight,
-                        hello.tags_and_queries, hello.skip_duplicates, hello.hosted_subscriptions)
+                        hello.tags_and_queries, hello.skip_duplicates, hello.hosted_subscriptions,
+                        hello.list_views)
           .Union());
 }
 
@@ -485,6 +500,19 @@ std::string EncodeSubscriptions(uint64_t request_id, const SubscriptionsResponse
                      fb::CreateSubscriptions(b, vec).Union());
 }
 
+std::string EncodeViews(uint64_t request_id, const ViewsResponse& views) {
+  FlatBufferBuilder b(256);
+  std::vector<Offset<fb::ViewInfo>> out;
+  for (const Store::ViewInfo& i : views.views) {
+    const Store::ViewProgress& p = i.progress;
+    out.push_back(fb::CreateViewInfoDirect(b, i.name.c_str(), p.generation, p.position.value(),
+                                           p.rebuild_position.value(), p.rebuild_target.value(),
+                                           i.lag));
+  }
+  const auto vec = b.CreateVector(out);
+  return FinishFrame(b, request_id, fb::Body::Views, fb::CreateViews(b, vec).Union());
+}
+
 std::string EncodeParked(uint64_t request_id, const ParkedResponse& parked) {
   FlatBufferBuilder b(1024);
   std::vector<Offset<fb::ParkedEvent>> out;
@@ -527,6 +555,12 @@ std::string EncodeSubscribed(uint64_t request_id, Position position) {
   FlatBufferBuilder b(64);
   return FinishFrame(b, request_id, fb::Body::Subscribed,
                      fb::CreateSubscribed(b, position.value()).Union());
+}
+
+std::string EncodeSubscriptionCreated(uint64_t request_id, bool created) {
+  FlatBufferBuilder b(64);
+  return FinishFrame(b, request_id, fb::Body::SubscriptionCreated,
+                     fb::CreateSubscriptionCreated(b, created).Union());
 }
 
 std::string EncodeConsumerOpened(uint64_t request_id, uint64_t consumer) {

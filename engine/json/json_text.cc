@@ -315,6 +315,20 @@ Status DecodeStringArray(std::string_view text, size_t* pos, std::vector<std::st
   return Status::OK();
 }
 
+WordFault WordedAs(std::string what) {
+  return [what = std::move(what)](const MemberFault& f) {
+    const std::string key(f.key);
+    std::string why = "must be a JSON object";
+    if (f.kind == MemberFault::kBadKey) why = std::string(f.cause.message());
+    if (f.kind == MemberFault::kUnknownKey) why = "has an unknown member \"" + key + "\"";
+    if (f.kind == MemberFault::kRepeatedKey) why = "has \"" + key + "\" twice";
+    if (f.kind == MemberFault::kBadValue) {
+      why = "member \"" + key + "\" " + std::string(f.cause.message());
+    }
+    return Status::InvalidArgument(what + " " + why);
+  };
+}
+
 Status ForEachMember(std::string_view text, size_t* pos,
                      std::initializer_list<std::string_view> known, size_t max_depth,
                      const OnMember& on_member, const WordFault& word) {

@@ -94,6 +94,11 @@ using OnMember = std::function<Status(std::string_view key, std::string_view val
 // The error an object's fault is reported as.
 using WordFault = std::function<Status(const MemberFault& fault)>;
 
+// Words the faults of the object `what` as InvalidArgument: "the query
+// has an unknown member \"x\"", "... has \"x\" twice", and "must be a JSON
+// object" for broken syntax.
+WordFault WordedAs(std::string what);
+
 // Takes the object that starts at text[*pos] (a '{'), member by member:
 // refuses a key not in `known` and a key given twice, scans each value (at
 // most `max_depth` deep) and calls on_member(key, value, offset of value).

@@ -12,22 +12,6 @@ namespace evlog::json {
 
 namespace {
 
-// Words ForEachMember's faults in the object `what`: "the query has an
-// unknown member \"x\"", and "must be a JSON object" for broken syntax.
-WordFault Worded(std::string what) {
-  return [what = std::move(what)](const MemberFault& f) {
-    const std::string key(f.key);
-    std::string why = "must be a JSON object";
-    if (f.kind == MemberFault::kBadKey) why = std::string(f.cause.message());
-    if (f.kind == MemberFault::kUnknownKey) why = "has an unknown member \"" + key + "\"";
-    if (f.kind == MemberFault::kRepeatedKey) why = "has \"" + key + "\" twice";
-    if (f.kind == MemberFault::kBadValue) {
-      why = "member \"" + key + "\" " + std::string(f.cause.message());
-    }
-    return Status::InvalidArgument(what + " " + why);
-  };
-}
-
 // The whole of `text` is one value that `parse` takes from offset 0.
 template <class Parse>
 Status Whole(std::string_view text, std::string_view what, Parse parse) {
@@ -69,7 +53,7 @@ Status ItemAt(std::string_view text, size_t* pos, size_t n, QueryItem* item) {
         return StringsOf(value, what + " \"" + std::string(key) + "\"",
                          key == "types" ? &item->types : &item->tags);
       },
-      Worded(what));
+      WordedAs(what));
 }
 
 Status QueryAt(std::string_view text, size_t* pos, Query* out) {
@@ -88,7 +72,7 @@ Status QueryAt(std::string_view text, size_t* pos, Query* out) {
           return Status::OK();
         });
       },
-      Worded("the query"));
+      WordedAs("the query"));
   if (!s.ok()) return s;
   if (!has_items) return Status::InvalidArgument("the query has no \"items\"");
   return Status::OK();
@@ -117,7 +101,7 @@ Status ConditionAt(std::string_view text, size_t* pos, AppendCondition* out) {
         out->fail_if_events_match = std::move(query);
         return Status::OK();
       },
-      Worded("the condition"));
+      WordedAs("the condition"));
   if (!s.ok()) return s;
   if (!has_query) {
     return Status::InvalidArgument(
@@ -177,7 +161,7 @@ Status StreamAt(std::string_view text, size_t* pos, size_t n, StreamAppend* out,
         if (e.ok()) return e;
         return Status::InvalidArgument(what + " " + std::string(e.message()));
       },
-      Worded(what));
+      WordedAs(what));
   if (!s.ok()) return s;
   if (!has_stream) return Status::InvalidArgument(what + " has no \"stream\"");
   if (!has_events) return Status::InvalidArgument(what + " has no \"events\"");
@@ -233,7 +217,7 @@ Status ListAndCondition(std::string_view body, std::string_view list, std::strin
         }
         return on_list(value, start);
       },
-      Worded("the body"));
+      WordedAs("the body"));
 }
 
 }  // namespace

@@ -463,7 +463,7 @@ async function livePage(params) {
 }
 
 async function subscriptionsPage(params) {
-  const [stats, text] = await Promise.all([api("/stats"), api("/metrics", {text: true})]);
+  const [stats, text, views] = await Promise.all([api("/stats"), api("/metrics", {text: true}), api("/views")]);
   const m = parseMetrics(text);
   const byName = {};
   const put = (metricName, field) => {
@@ -490,7 +490,19 @@ async function subscriptionsPage(params) {
             el("td", {}, fmtNumber(s.parked || 0)));
         }))))
     : el("p", {class: "muted"}, "No subscription has stored a checkpoint.");
-  const nodes = [el("h2", {}, "Subscriptions"), table];
+  const viewTable = views.views.length
+    ? el("div", {class: "table-wrap"}, el("table", {},
+        el("thead", {}, el("tr", {}, ["View", "Generation", "Position", "Lag"].map((h) => el("th", {scope: "col"}, h)))),
+        el("tbody", {}, views.views.map((v) =>
+          el("tr", {"data-view": v.view},
+            el("td", {}, v.view),
+            el("td", {}, fmtNumber(v.generation)),
+            el("td", {}, fmtNumber(v.position)),
+            el("td", {"data-lag": v.lag},
+               el("meter", {min: 0, max: head, value: v.lag, "aria-label": `Lag of view ${v.view}`}),
+               " ", fmtNumber(v.lag), " events"))))))
+    : el("p", {class: "muted"}, "No view has applied anything.");
+  const nodes = [el("h2", {}, "Subscriptions"), table, el("h2", {}, "Views"), viewTable];
   const parked = params.get("parked");
   if (parked) nodes.push(...await parkedSection(parked));
   show(...nodes);

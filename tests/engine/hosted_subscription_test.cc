@@ -326,15 +326,19 @@ TEST_F(HostedSubscriptions, StartingLatestSkipsWhatIsAlreadyThere) {
 }
 
 TEST_F(HostedSubscriptions, CreatingAgainIsANoOpUnlessTheDefinitionDiffers) {
-  ASSERT_OK(store_->CreateSubscription({.name = "billing", .category = "order"}));
-  ASSERT_OK(store_->CreateSubscription({.name = "billing", .category = "order"}));
-  Status other = store_->CreateSubscription({.name = "billing", .category = "user"});
+  Result<bool> first = store_->CreateSubscription({.name = "billing", .category = "order"});
+  ASSERT_OK(first);
+  EXPECT_TRUE(*first) << "the first create creates it";
+  Result<bool> again = store_->CreateSubscription({.name = "billing", .category = "order"});
+  ASSERT_OK(again);
+  EXPECT_FALSE(*again) << "the same definition again changes nothing";
+  Status other = store_->CreateSubscription({.name = "billing", .category = "user"}).status();
   EXPECT_TRUE(other.IsInvalidArgument()) << other.ToString();
   EXPECT_NE(other.message().find("already exists"), std::string::npos) << other.message();
   ASSERT_OK(store_->SetCheckpoint("connector", Position(0)));
-  EXPECT_TRUE(store_->CreateSubscription({.name = "connector"}).IsInvalidArgument());
-  EXPECT_TRUE(store_->CreateSubscription({.name = "a/b"}).IsInvalidArgument());
-  EXPECT_TRUE(store_->CreateSubscription({.name = "x", .max_attempts = 0}).IsInvalidArgument());
+  EXPECT_TRUE(store_->CreateSubscription({.name = "connector"}).status().IsInvalidArgument());
+  EXPECT_TRUE(store_->CreateSubscription({.name = "a/b"}).status().IsInvalidArgument());
+  EXPECT_TRUE(store_->CreateSubscription({.name = "x", .max_attempts = 0}).status().IsInvalidArgument());
 }
 
 TEST_F(HostedSubscriptions, DeleteRemovesItUnlessConsumed) {

@@ -112,6 +112,32 @@ TEST_F(Views, QueryableByNameWithoutRunning) {
   EXPECT_TRUE(store_->ViewGet("nothing", "k").status().IsNotFound());
 }
 
+TEST_F(Views, ListViewsNamesEveryViewWithItsProgressAndLag) {
+  auto none = store_->ListViews();
+  ASSERT_OK(none);
+  EXPECT_TRUE(none->empty());
+  {
+    auto counter = Open();
+    auto other = Open(CountEvents, {.name = "another"});
+    const Position first = AppendOne("a-1").last_position;
+    ASSERT_OK(counter->WaitFor(first, seconds(30)));
+    ASSERT_OK(other->WaitFor(first, seconds(30)));
+  }
+  AppendOne("a-1");
+  AppendOne("b-1");
+  // A subscription's checkpoint is no view.
+  ASSERT_OK(store_->SetCheckpoint("connector", Position(1)));
+  auto views = store_->ListViews();
+  ASSERT_OK(views);
+  ASSERT_EQ(views->size(), 2u);
+  EXPECT_EQ((*views)[0].name, "another");
+  EXPECT_EQ((*views)[1].name, "counter");
+  for (const Store::ViewInfo& v : *views) {
+    EXPECT_EQ(v.progress.position, Position(1)) << v.name;
+    EXPECT_EQ(v.lag, 2u) << v.name;
+  }
+}
+
 TEST_F(Views, AFailingHandlerStopsTheViewWithoutSkipping) {
   auto view = Open(
       [](const std::vector<OwnedEvent>& events, ViewWriter& out) {

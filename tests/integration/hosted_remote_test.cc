@@ -190,11 +190,16 @@ TEST_F(RemoteHostedSubscriptions, ThePerSessionConsumerLimitIsAClearBusyError) {
 TEST_F(RemoteHostedSubscriptions, CreateAndDeleteBehaveAsTheEmbeddedStore) {
   auto c = Connect();
   ASSERT_TRUE(c.ok());
-  ASSERT_TRUE((*c)->CreateSubscription({.name = "billing", .event_type = "Paid"}).ok());
-  EXPECT_TRUE((*c)->CreateSubscription({.name = "billing", .event_type = "Paid"}).ok());
-  EXPECT_TRUE(
-      (*c)->CreateSubscription({.name = "billing", .event_type = "Other"}).IsInvalidArgument());
-  EXPECT_TRUE((*c)->CreateSubscription({.name = "a/b"}).IsInvalidArgument());
+  Result<bool> first = (*c)->CreateSubscription({.name = "billing", .event_type = "Paid"});
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_TRUE(*first);
+  Result<bool> again = (*c)->CreateSubscription({.name = "billing", .event_type = "Paid"});
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_FALSE(*again);
+  EXPECT_TRUE((*c)->CreateSubscription({.name = "billing", .event_type = "Other"})
+                  .status()
+                  .IsInvalidArgument());
+  EXPECT_TRUE((*c)->CreateSubscription({.name = "a/b"}).status().IsInvalidArgument());
   {
     auto consumer = (*c)->Consume("billing");
     ASSERT_TRUE(consumer.ok());
@@ -290,7 +295,7 @@ TEST(RemoteHostedOlderDaemon, HostedSubscriptionsAreRefusedWithNothingSent) {
   {
     Result<std::unique_ptr<Client>> c = Client::Connect(ClientOptions{.port = port});
     ASSERT_TRUE(c.ok()) << c.status().ToString();
-    const Status created = (*c)->CreateSubscription({.name = "billing"});
+    const Status created = (*c)->CreateSubscription({.name = "billing"}).status();
     EXPECT_TRUE(created.IsNotSupported()) << created.ToString();
     EXPECT_NE(created.message().find("older"), std::string::npos);
     EXPECT_TRUE((*c)->DeleteSubscription("billing").IsNotSupported());

@@ -10,6 +10,7 @@
 #include <variant>
 
 #include "integration/daemon_fixture.h"
+#include "integration/older_daemon.h"
 #include "testutil/store_fixture.h"
 
 namespace evlog::testutil {
@@ -72,6 +73,38 @@ TEST_F(RemoteViews, ScanLongerThanOneResponsePageIsCollectedWhole) {
   ASSERT_TRUE(after.ok());
   ASSERT_EQ(after->size(), 2u);
   EXPECT_EQ(after->front().first, "row-0010498");
+}
+
+TEST_F(RemoteViews, ListViewsGivesWhatTheEmbeddedStoreGives) {
+  auto view = OpenLastValueView(*store_);
+  ASSERT_TRUE(view.ok()) << view.status().ToString();
+  const Position last = AppendRows(*store_, 3);
+  ASSERT_TRUE((*view)->WaitFor(last, std::chrono::seconds(30)).ok());
+  Result<std::unique_ptr<Client>> c = Connect();
+  ASSERT_TRUE(c.ok());
+  auto remote = (*c)->ListViews();
+  ASSERT_TRUE(remote.ok()) << remote.status().ToString();
+  auto embedded = store_->ListViews();
+  ASSERT_TRUE(embedded.ok());
+  ASSERT_EQ(remote->size(), 1u);
+  ASSERT_EQ(embedded->size(), 1u);
+  EXPECT_EQ((*remote)[0].name, "last");
+  EXPECT_EQ((*remote)[0].progress.position, last);
+  EXPECT_EQ((*remote)[0].progress.position, (*embedded)[0].progress.position);
+  EXPECT_EQ((*remote)[0].progress.generation, (*embedded)[0].progress.generation);
+  EXPECT_EQ((*remote)[0].lag, (*embedded)[0].lag);
+}
+
+// An evlogd older than ListViews: a HelloOk without the flag.
+TEST(RemoteViewsOlderDaemon, ListViewsIsRefusedWithNothingSent) {
+  OlderDaemon old_daemon(server::HelloOkResponse{.max_frame_bytes = 1 << 20, .max_in_flight = 16});
+  {
+    Result<std::unique_ptr<Client>> c = Client::Connect(ClientOptions{.port = old_daemon.port()});
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    const Status listed = (*c)->ListViews().status();
+    EXPECT_TRUE(listed.IsNotSupported()) << listed.ToString();
+  }
+  EXPECT_EQ(old_daemon.FramesAfterHello(), 0);
 }
 
 // Holds a view's handler from Close() until Open() (once): Pass() waits

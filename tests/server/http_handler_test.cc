@@ -10,6 +10,7 @@
 #include <future>
 #include <nlohmann/json.hpp>
 
+#include "evlog/view.h"
 #include "http_handler_fixture.h"
 
 namespace evlog::server {
@@ -37,6 +38,28 @@ TEST_F(HttpHandlerRoutes, AppendsOneEventAndReadsItBack) {
   EXPECT_EQ(j["events"][0]["type"], "Placed");
   EXPECT_EQ(j["events"][0]["data"]["total"], 3);
   EXPECT_EQ(j["version"], 1);
+}
+
+TEST_F(HttpHandlerRoutes, ViewsListsEveryViewWithItsPositionAndLag) {
+  EXPECT_EQ(Json::parse(Response(http::verb::get, "/views").body()),
+            Json::parse(R"({"views":[]})"));
+  {
+    auto view = store_->OpenView({.name = "stock"},
+                                 [](const std::vector<OwnedEvent>& events, ViewWriter& out) {
+                                   for (const auto& e : events) out.Put(e.stream, e.data);
+                                   return Status::OK();
+                                 });
+    ASSERT_TRUE(view.ok());
+    const Position first = AppendOne("product-1").last_position;
+    ASSERT_TRUE((*view)->WaitFor(first, std::chrono::seconds(30)).ok());
+  }
+  AppendOne("product-2");
+  HttpResponse r = Response(http::verb::get, "/views");
+  ASSERT_EQ(r.result(), http::status::ok) << r.body();
+  EXPECT_EQ(Json::parse(r.body()),
+            Json::parse(R"({"views":[{"view":"stock","generation":0,"position":1,"lag":1}]})"));
+  EXPECT_EQ(Response(http::verb::post, "/views").result(), http::status::method_not_allowed);
+  EXPECT_EQ(Response(http::verb::get, "/views?x=1").result(), http::status::bad_request);
 }
 
 TEST_F(HttpHandlerRoutes, UnknownRouteIs404AndWrongMethodIs405) {

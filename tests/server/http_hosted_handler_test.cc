@@ -60,6 +60,32 @@ TEST_F(HttpHandlerHosted, AFetchThatMayWaitIsALongPollThatAnswersByItsLastTry) {
   EXPECT_EQ(page["events"][0]["attempt"], 1);
 }
 
+TEST_F(HttpHandlerHosted, ADefinitionWithAMemberTwiceOrUnknownIsRefusedAndCreatesNothing) {
+  for (const char* body : {R"({"category":"order","category":"user"})", R"({"kategory":"order"})",
+                           R"({"from":"oldest","from":"latest"})"}) {
+    HttpResponse r = Response(http::verb::put, "/subscriptions/billing", body);
+    EXPECT_EQ(r.result(), http::status::bad_request) << body;
+    EXPECT_EQ(Json::parse(r.body())["error"], "invalid_argument") << r.body();
+  }
+  HttpResponse twice =
+      Response(http::verb::put, "/subscriptions/billing", R"({"type":"A","type":"B"})");
+  EXPECT_EQ(Json::parse(twice.body())["message"], "the body has \"type\" twice") << twice.body();
+  EXPECT_EQ(Response(http::verb::put, "/subscriptions/billing", "[1]").result(),
+            http::status::bad_request);
+  auto listed = store_->ListSubscriptions();
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(listed->empty()) << "a refused definition creates nothing";
+}
+
+TEST_F(HttpHandlerHosted, PuttingTheSameDefinitionAgainIsA200ThatSaysItExisted) {
+  HttpResponse first = Response(http::verb::put, "/subscriptions/billing", R"({"type":"A"})");
+  ASSERT_EQ(first.result(), http::status::created) << first.body();
+  EXPECT_EQ(Json::parse(first.body())["created"], true);
+  HttpResponse again = Response(http::verb::put, "/subscriptions/billing", R"({"type":"A"})");
+  ASSERT_EQ(again.result(), http::status::ok) << again.body();
+  EXPECT_EQ(Json::parse(again.body())["created"], false);
+}
+
 TEST_F(HttpHandlerHosted, RoutesCheckTheirMethods) {
   HttpResponse r = Response(http::verb::post, "/subscriptions");
   EXPECT_EQ(r.result(), http::status::method_not_allowed);

@@ -171,6 +171,38 @@ TEST(ProtocolConsumer, ADeliveredEventWithoutItsEventIsMalformed) {
   EXPECT_EQ(std::get<ProtocolError>(decoded).code, ProtocolCode::kMalformedFrame);
 }
 
+TEST(ProtocolConsumer, SubscriptionCreatedSaysWhetherItWasCreated) {
+  for (bool created : {true, false}) {
+    const Response r = MustDecodeResponse(EncodeSubscriptionCreated(5, created));
+    EXPECT_EQ(r.request_id, 5u);
+    ASSERT_TRUE(std::holds_alternative<SubscriptionCreatedResponse>(r.body));
+    EXPECT_EQ(std::get<SubscriptionCreatedResponse>(r.body).created, created);
+  }
+}
+
+TEST(ProtocolViews, ListViewsAndViewsRoundTrip) {
+  const Request request = MustDecodeRequest(EncodeRequest(Request{3, ListViewsRequest{}}));
+  EXPECT_TRUE(std::holds_alternative<ListViewsRequest>(request.body));
+  const Store::ViewInfo info{
+      .name = "stock",
+      .progress = {.generation = 2, .position = Position(9), .rebuild_position = Position(4),
+                   .rebuild_target = Position(8)},
+      .lag = 6};
+  const Response r = MustDecodeResponse(EncodeViews(3, ViewsResponse{{info}}));
+  ASSERT_TRUE(std::holds_alternative<ViewsResponse>(r.body));
+  const std::vector<Store::ViewInfo>& views = std::get<ViewsResponse>(r.body).views;
+  ASSERT_EQ(views.size(), 1u);
+  EXPECT_EQ(views[0].name, "stock");
+  EXPECT_EQ(views[0].progress.generation, 2u);
+  EXPECT_EQ(views[0].progress.position, Position(9));
+  EXPECT_EQ(views[0].progress.rebuild_position, Position(4));
+  EXPECT_EQ(views[0].progress.rebuild_target, Position(8));
+  EXPECT_EQ(views[0].lag, 6u);
+  const Response hello =
+      MustDecodeResponse(EncodeHelloOk(0, HelloOkResponse{.list_views = true}));
+  EXPECT_TRUE(std::get<HelloOkResponse>(hello.body).list_views);
+}
+
 TEST(ProtocolConsumer, HelloOkSaysWhetherTheDaemonHostsSubscriptions) {
   const Response yes = MustDecode<Response>(
       EncodeHelloOk(0, HelloOkResponse{.hosted_subscriptions = true}), DecodeResponse);

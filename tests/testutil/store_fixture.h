@@ -13,18 +13,25 @@
 #include "testutil/temp_dir.h"
 
 // Asserts that a Status (or a Result's status) is OK, printing it if not.
-#define ASSERT_OK(expr)                                     \
-  do {                                                      \
-    const ::evlog::Status _s = (expr);                      \
-    ASSERT_TRUE(_s.ok()) << #expr << ": " << _s.ToString(); \
+#define ASSERT_OK(expr)                                             \
+  do {                                                              \
+    const ::evlog::Status _s = ::evlog::testutil::StatusOf(expr);   \
+    ASSERT_TRUE(_s.ok()) << #expr << ": " << _s.ToString();         \
   } while (0)
-#define EXPECT_OK(expr)                                     \
-  do {                                                      \
-    const ::evlog::Status _s = (expr);                      \
-    EXPECT_TRUE(_s.ok()) << #expr << ": " << _s.ToString(); \
+#define EXPECT_OK(expr)                                             \
+  do {                                                              \
+    const ::evlog::Status _s = ::evlog::testutil::StatusOf(expr);   \
+    EXPECT_TRUE(_s.ok()) << #expr << ": " << _s.ToString();         \
   } while (0)
 
 namespace evlog::testutil {
+
+// The status of a Status or a Result (ASSERT_OK, EXPECT_OK).
+inline Status StatusOf(Status s) { return s; }
+template <class T>
+Status StatusOf(const Result<T>& r) {
+  return r.status();
+}
 
 // An event of `type` with `data`, optionally with a caller-given id.
 EventData Ev(std::string type, std::string data = "d", Uuid id = Uuid());

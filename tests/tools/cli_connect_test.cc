@@ -147,6 +147,7 @@ TEST_F(CliConnect, TheSameScriptPrintsTheSameInBothForms) {
       {{"subscription", "create", "late", "--from", "latest", "--max-attempts", "2"}, ""},
       {{"consume", "billing", "--count", "1"}, ""},
       {{"subscriptions"}, ""},
+      {{"views"}, ""},
       {{"consume", "billing", "--batch", "1"}, ""},
       {{"consume", "billing"}, ""},
       {{"consume", "nobody"}, ""},

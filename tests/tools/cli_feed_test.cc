@@ -142,6 +142,28 @@ TEST_P(CliFeed, SubscriptionsParkedAndReplay) {
   EXPECT_EQ(Evlog({"replay-parked", "nobody"}).exit_code, 4);
 }
 
+TEST_P(CliFeed, ViewsListsEveryViewWithItsPositionAndLag) {
+  EXPECT_TRUE(Evlog({"views"}).out.empty()) << "no view has applied anything yet";
+  StopDaemon();
+  {
+    auto store = Store::Open(Options{}, db());
+    ASSERT_TRUE(store.ok());
+    auto view = OpenStockView(**store);
+    ASSERT_TRUE(view.ok());
+    auto r =
+        (*store)->Append("product-1", ExpectedVersion::Any(), {EventData{.type = "T", .data = "1"}});
+    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE((*view)->WaitFor(r->streams[0].last_position, std::chrono::seconds(30)).ok());
+  }
+  StartDaemon();
+  ASSERT_EQ(Evlog({"append", "product-2", "--type", "T", "--data", "2"}).exit_code, 0);
+  CliOutcome views = Evlog({"views"});
+  ASSERT_EQ(views.exit_code, 0) << views.err;
+  ASSERT_EQ(views.Lines().size(), 1u) << views.out;
+  EXPECT_EQ(views.Lines()[0],
+            Json::parse(R"({"view":"stock","generation":0,"position":1,"lag":1})"));
+}
+
 TEST_P(CliFeed, ViewGetScanAndWaitReadAViewByName) {
   StopDaemon();
   {

@@ -51,6 +51,20 @@ TEST_P(CliSubscription, ConsumePrintsTheMatchingEventsAndAcknowledgesThem) {
   EXPECT_TRUE(Evlog({"consume", "billing"}).Lines().empty());
 }
 
+TEST_P(CliSubscription, CreatingTheSameDefinitionAgainSaysItExisted) {
+  ASSERT_EQ(Evlog({"append", "order-1", "--type", "A", "--data", "1"}).exit_code, 0);
+  auto first = Evlog({"subscription", "create", "billing", "--category", "order"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  ASSERT_EQ(first.Lines().size(), 1u);
+  EXPECT_EQ(first.Lines()[0]["created"], true);
+  auto again = Evlog({"subscription", "create", "billing", "--category", "order"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  ASSERT_EQ(again.Lines().size(), 1u);
+  EXPECT_EQ(again.Lines()[0]["created"], false);
+  auto other = Evlog({"subscription", "create", "billing", "--category", "user"});
+  EXPECT_EQ(other.exit_code, 1) << other.out;
+}
+
 TEST_P(CliSubscription, CountLeavesTheRestForTheNextConsumer) {
   for (int i = 0; i < 5; ++i) {
     ASSERT_EQ(Evlog({"append", "a-" + std::to_string(i), "--type", "T", "--data", "1"}).exit_code,

@@ -102,6 +102,8 @@ int RunStats(const Target& target);
 // Change feed and subscriptions (feed_commands.cc).
 int RunTail(const Target& target, const TailArgs& args);
 int RunSubscriptions(const Target& target);
+// `views`: one {"view","generation","position","lag"} line per view.
+int RunViews(const Target& target);
 int RunParked(const Target& target, const std::string& name);
 int RunReplayParked(const Target& target, const std::string& name);
 // `checkpoint get NAME`: consumer NAME's stored checkpoint (0 when it has

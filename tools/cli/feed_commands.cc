@@ -22,13 +22,17 @@ using json::OneLine;
 
 namespace {
 
-// Prints view `view`'s progress as {"view","generation","position"}.
-int PrintProgress(const std::string& view, const Store::ViewProgress& progress) {
+// View `view`'s progress as {"view","generation","position"}.
+Json ProgressJson(const std::string& view, const Store::ViewProgress& progress) {
   Json j;
   j["view"] = view;
   j["generation"] = progress.generation;
   j["position"] = progress.position.value();
-  std::cout << Dump(j) << std::endl;
+  return j;
+}
+
+int PrintProgress(const std::string& view, const Store::ViewProgress& progress) {
+  std::cout << Dump(ProgressJson(view, progress)) << std::endl;
   return kExitOk;
 }
 
@@ -152,6 +156,20 @@ int RunSubscriptions(const Target& target) {
       j["checkpoint"] = info.checkpoint.value();
       j["lag"] = info.lag;
       j["parked"] = info.parked;
+      std::cout << Dump(j) << '\n';
+    }
+    std::cout.flush();
+    return kExitOk;
+  });
+}
+
+int RunViews(const Target& target) {
+  return WithStore(target, OpenMode::kRead, [&](EventStore& store) {
+    auto views = store.ListViews();
+    if (!views.ok()) return ReportError(views.status());
+    for (const Store::ViewInfo& info : *views) {
+      Json j = ProgressJson(info.name, info.progress);
+      j["lag"] = info.lag;
       std::cout << Dump(j) << '\n';
     }
     std::cout.flush();

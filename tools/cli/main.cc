@@ -205,6 +205,7 @@ int main(int argc, char** argv) {
 
   auto* subscriptions_cmd =
       app.add_subcommand("subscriptions", "List subscriptions: checkpoint, lag, parked");
+  auto* views_cmd = app.add_subcommand("views", "List views: generation, position, lag");
   std::string subscription;
   auto* parked_cmd = app.add_subcommand("parked", "List a subscription's parked events");
   parked_cmd->add_option("name", subscription, "Subscription name")->required();
@@ -275,6 +276,7 @@ int main(int argc, char** argv) {
                    std::chrono::milliseconds(static_cast<int64_t>(view_timeout_s * 1000)));
   }
   if (subscriptions_cmd->parsed()) return RunSubscriptions(target);
+  if (views_cmd->parsed()) return RunViews(target);
   if (parked_cmd->parsed()) return RunParked(target, subscription);
   if (replay_cmd->parsed()) return RunReplayParked(target, subscription);
   if (checkpoint_get_cmd->parsed()) return RunCheckpointGet(target, checkpoint_name);

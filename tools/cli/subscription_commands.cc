@@ -40,12 +40,13 @@ int RunCreate(const SubscriptionCommands& c, const Target& target) {
   spec.ack_timeout = std::chrono::milliseconds(static_cast<int64_t>(c.ack_timeout_s * 1000));
   if (spec.ack_timeout.count() == 0) spec.ack_timeout = std::chrono::milliseconds(1);
   return WithStore(target, OpenMode::kWrite, [&](EventStore& store) {
-    if (Status s = store.CreateSubscription(spec); !s.ok()) return ReportError(s);
+    Result<bool> created = store.CreateSubscription(spec);
+    if (!created.ok()) return ReportError(created.status());
     auto checkpoint = store.GetCheckpoint(spec.name);
     if (!checkpoint.ok()) return ReportError(checkpoint.status());
     json::Json j;
     j["subscription"] = spec.name;
-    j["created"] = true;
+    j["created"] = *created;
     j["checkpoint"] = checkpoint->value();
     std::cout << json::Dump(j) << std::endl;
     return kExitOk;

@@ -438,6 +438,16 @@ class EventStore {
   // IOError.
   virtual Result<ViewProgress> GetViewProgress(std::string_view view) = 0;
 
+  struct ViewInfo {
+    std::string name;
+    ViewProgress progress;
+    // Last committed position minus progress.position.
+    uint64_t lag = 0;
+  };
+  // Every view that has applied anything (run by any process), by name.
+  // Errors: Corruption if a view's stored state is malformed; IOError.
+  virtual Result<std::vector<ViewInfo>> ListViews() = 0;
+
   // Waits until view `view` (run by any process) has applied every event up
   // to `position`, at most `timeout` (through evlogd also at most the
   // daemon's limit, 30 s by default), and returns its progress then.
@@ -477,11 +487,12 @@ class EventStore {
 
   // Creates hosted subscription `spec.name`: stores its definition and a
   // checkpoint just before its start point, so from now on it is listed,
-  // has a lag and holds trims back, consumed or not. Creating it again with
-  // the same definition is a no-op. Errors: InvalidArgument for a bad name
-  // or limit, or when the name is taken (by another definition, or by a
-  // durable consumer's checkpoint); ReadOnly.
-  virtual Status CreateSubscription(const HostedSubscriptionSpec& spec) = 0;
+  // has a lag and holds trims back, consumed or not. Returns true if it
+  // created it, false if it existed with the same definition (a no-op).
+  // Errors: InvalidArgument for a bad name or limit, or when the name is
+  // taken (by another definition, or by a durable consumer's checkpoint);
+  // ReadOnly.
+  virtual Result<bool> CreateSubscription(const HostedSubscriptionSpec& spec) = 0;
 
   // Deletes hosted subscription `name`: its definition and checkpoint (its
   // parked events stay). Errors: NotFound if there is none; Busy while it

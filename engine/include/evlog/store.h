@@ -172,7 +172,7 @@ class Store final : public EventStore {
   // Hosted subscriptions (hosted_subscription.h): every consumer of one
   // name in this process shares its broker. Destroy every consumer before
   // the Store.
-  Status CreateSubscription(const HostedSubscriptionSpec& spec) override;
+  Result<bool> CreateSubscription(const HostedSubscriptionSpec& spec) override;
   Status DeleteSubscription(std::string_view name) override;
   Result<std::unique_ptr<SubscriptionConsumer>> Consume(std::string_view name) override;
 
@@ -254,6 +254,10 @@ class Store final : public EventStore {
   // Errors: NotFound if no view of that name has applied anything;
   // Corruption if its stored state is malformed; IOError from the storage.
   Result<ViewProgress> GetViewProgress(std::string_view view) override;
+
+  // Every view's progress, from the stored states: works from another
+  // process and on a read-only store. Errors as GetViewProgress.
+  Result<std::vector<ViewInfo>> ListViews() override;
 
   // EventStore::ViewWait, embedded: the view runs in this or another
   // process; this follows the progress it stores (CatchUp and a look every
