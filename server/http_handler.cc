@@ -467,20 +467,12 @@ HttpResponse HttpHandler::ListViews(const HttpTarget& target) {
   if (auto bad = CheckParams(target, {})) return std::move(*bad);
   Result<std::vector<Store::ViewInfo>> views = dispatcher_.store().ListViews();
   if (!views.ok()) return Bad(views.status());
-  std::string rows = "[";
-  for (const Store::ViewInfo& v : *views) {
-    json::ObjectText row;
+  return HttpJsonList("views", *views, [](const Store::ViewInfo& v, json::ObjectText& row) {
     row.String("view", v.name)
         .Number("generation", v.progress.generation)
         .Number("position", v.progress.position.value())
         .Number("lag", v.lag);
-    if (rows.size() > 1) rows += ',';
-    rows += row.Finish();
-  }
-  rows += ']';
-  json::ObjectText j;
-  j.Raw("views", rows);
-  return HttpJson(http::status::ok, j.Finish());
+  });
 }
 
 HttpResponse HttpHandler::ViewGet(const std::string& view, const std::string& key) {

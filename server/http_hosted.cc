@@ -260,20 +260,12 @@ HttpResponse HttpHandler::ListHosted(const HttpTarget& target) {
   if (auto bad = CheckParams(target, {})) return std::move(*bad);
   Result<std::vector<SubscriptionInfo>> list = dispatcher_.store().ListSubscriptions();
   if (!list.ok()) return Bad(list.status());
-  std::string rows = "[";
-  for (const SubscriptionInfo& info : *list) {
-    json::ObjectText row;
+  return HttpJsonList("subscriptions", *list, [](const SubscriptionInfo& info, json::ObjectText& row) {
     row.String("name", info.name)
         .Number("checkpoint", info.checkpoint.value())
         .Number("lag", info.lag)
         .Number("parked", info.parked);
-    if (rows.size() > 1) rows += ',';
-    rows += row.Finish();
-  }
-  rows += ']';
-  json::ObjectText j;
-  j.Raw("subscriptions", rows);
-  return HttpJson(http::status::ok, j.Finish());
+  });
 }
 
 HttpResponse HttpHandler::CreateHosted(const std::string& name, const HttpTarget& target,

@@ -11,6 +11,7 @@
 
 #include "evlog/status.h"
 #include "evlog/types.h"
+#include "json/event_json.h"
 #include "http_net.h"
 #include "http_target.h"
 
@@ -22,6 +23,22 @@ using HttpResponse = net::http::response<net::http::string_body>;
 // A response with a JSON `body` (compact text) and Content-Type
 // application/json.
 HttpResponse HttpJson(net::http::status status, std::string body);
+
+// 200 {"<key>":[..]}: one object per element, filled by row(element, object).
+template <class Elements, class Row>
+HttpResponse HttpJsonList(std::string_view key, const Elements& elements, Row row) {
+  std::string rows = "[";
+  for (const auto& e : elements) {
+    json::ObjectText object;
+    row(e, object);
+    if (rows.size() > 1) rows += ',';
+    rows += object.Finish();
+  }
+  rows += ']';
+  json::ObjectText j;
+  j.Raw(key, rows);
+  return HttpJson(net::http::status::ok, j.Finish());
+}
 
 // {"error":<code>,"message":<message>} with `status`.
 HttpResponse HttpError(net::http::status status, std::string_view code, std::string_view message);

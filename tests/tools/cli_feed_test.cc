@@ -35,6 +35,14 @@ Result<std::unique_ptr<View>> OpenStockView(Store& store) {
                         });
 }
 
+// Appends one event ("T", `data`) to `stream` and waits until `view` has
+// applied it.
+void AppendApplied(Store& store, View& view, const std::string& stream, const std::string& data) {
+  auto r = store.Append(stream, ExpectedVersion::Any(), {EventData{.type = "T", .data = data}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(view.WaitFor(r->streams[0].last_position, std::chrono::seconds(30)).ok());
+}
+
 TEST_P(CliFeed, TailPrintsTheFeedFromAStartPoint) {
   Evlog({"append", "order-1", "--type", "A", "--data", "1"});
   Evlog({"append", "user-1", "--type", "B", "--data", "2"});
@@ -150,10 +158,7 @@ TEST_P(CliFeed, ViewsListsEveryViewWithItsPositionAndLag) {
     ASSERT_TRUE(store.ok());
     auto view = OpenStockView(**store);
     ASSERT_TRUE(view.ok());
-    auto r =
-        (*store)->Append("product-1", ExpectedVersion::Any(), {EventData{.type = "T", .data = "1"}});
-    ASSERT_TRUE(r.ok());
-    ASSERT_TRUE((*view)->WaitFor(r->streams[0].last_position, std::chrono::seconds(30)).ok());
+    AppendApplied(**store, **view, "product-1", "1");
   }
   StartDaemon();
   ASSERT_EQ(Evlog({"append", "product-2", "--type", "T", "--data", "2"}).exit_code, 0);
@@ -265,10 +270,7 @@ TEST_F(Cli, ViewRebuildIsCarriedOutByTheProcessRunningTheView) {
   ASSERT_TRUE(store.ok());
   auto view = OpenStockView(**store);
   ASSERT_TRUE(view.ok());
-  auto r =
-      (*store)->Append("product-1", ExpectedVersion::Any(), {EventData{.type = "T", .data = "1"}});
-  ASSERT_TRUE(r.ok());
-  ASSERT_TRUE((*view)->WaitFor(r->streams[0].last_position, std::chrono::seconds(30)).ok());
+  AppendApplied(**store, **view, "product-1", "1");
 
   std::string out = dir_.Sub("rebuild.out");
   auto child = testutil::ChildProcess::Start(

@@ -303,18 +303,17 @@ int RunReadAll(const Target& target, const ReadAllArgs& args) {
 }
 
 int RunStreams(const Target& target, const std::string& category, bool system) {
-  return WithStore(target, OpenMode::kRead, [&](EventStore& store) {
-    auto streams = store.ListStreams({.category = category, .include_system = system});
-    if (!streams.ok()) return ReportError(streams.status());
-    for (const StreamInfo& s : *streams) {
-      Json j;
-      j["stream"] = s.name;
-      j["version"] = s.version.value();
-      std::cout << Dump(j) << '\n';
-    }
-    std::cout.flush();
-    return kExitOk;
-  });
+  return PrintLines(
+      target,
+      [&](EventStore& store) {
+        return store.ListStreams({.category = category, .include_system = system});
+      },
+      [](const StreamInfo& s) {
+        Json j;
+        j["stream"] = s.name;
+        j["version"] = s.version.value();
+        return j;
+      });
 }
 
 int RunStats(const Target& target) {

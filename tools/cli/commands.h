@@ -6,7 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
-#include <iosfwd>
+#include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +15,7 @@
 #include "cli/cli_error.h"
 #include "cli/target.h"
 #include "evlog/store.h"
+#include "json/event_json.h"
 
 namespace evlog::cli {
 
@@ -160,6 +161,17 @@ int PrintResult(const Target& target, OpenMode mode, Call call, Print print) {
     auto result = call(store);
     if (!result.ok()) return ReportError(result.status());
     return print(*result);
+  });
+}
+
+// Runs `list(store)` (a Result of a vector) read-only and prints one JSON
+// line per element, `line(element)`; an error is reported.
+template <class List, class Line>
+int PrintLines(const Target& target, List list, Line line) {
+  return PrintResult(target, OpenMode::kRead, list, [&](const auto& elements) {
+    for (const auto& e : elements) std::cout << json::Dump(line(e)) << '\n';
+    std::cout.flush();
+    return kExitOk;
   });
 }
 

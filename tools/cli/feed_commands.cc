@@ -147,34 +147,26 @@ int RunTail(const Target& target, const TailArgs& args) {
 }
 
 int RunSubscriptions(const Target& target) {
-  return WithStore(target, OpenMode::kRead, [&](EventStore& store) {
-    auto subs = store.ListSubscriptions();
-    if (!subs.ok()) return ReportError(subs.status());
-    for (const SubscriptionInfo& info : *subs) {
-      Json j;
-      j["name"] = info.name;
-      j["checkpoint"] = info.checkpoint.value();
-      j["lag"] = info.lag;
-      j["parked"] = info.parked;
-      std::cout << Dump(j) << '\n';
-    }
-    std::cout.flush();
-    return kExitOk;
-  });
+  return PrintLines(
+      target, [](EventStore& store) { return store.ListSubscriptions(); },
+      [](const SubscriptionInfo& info) {
+        Json j;
+        j["name"] = info.name;
+        j["checkpoint"] = info.checkpoint.value();
+        j["lag"] = info.lag;
+        j["parked"] = info.parked;
+        return j;
+      });
 }
 
 int RunViews(const Target& target) {
-  return WithStore(target, OpenMode::kRead, [&](EventStore& store) {
-    auto views = store.ListViews();
-    if (!views.ok()) return ReportError(views.status());
-    for (const Store::ViewInfo& info : *views) {
-      Json j = ProgressJson(info.name, info.progress);
-      j["lag"] = info.lag;
-      std::cout << Dump(j) << '\n';
-    }
-    std::cout.flush();
-    return kExitOk;
-  });
+  return PrintLines(
+      target, [](EventStore& store) { return store.ListViews(); },
+      [](const Store::ViewInfo& info) {
+        Json j = ProgressJson(info.name, info.progress);
+        j["lag"] = info.lag;
+        return j;
+      });
 }
 
 int RunParked(const Target& target, const std::string& name) {
