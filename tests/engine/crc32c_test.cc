@@ -55,12 +55,22 @@ TEST(Crc32c, ExtendingEqualsTheValueOfTheConcatenation) {
   }
 }
 
+// Lengths around every path of the hardware code: single bytes, words,
+// blocks of three 64-byte lanes, blocks of three 1 KiB lanes, and the rests.
 TEST(Crc32c, HardwareAndTableAgreeOnEveryLengthAndAlignment) {
   std::string data;
-  for (int i = 0; i < 300; ++i) data.push_back(static_cast<char>(i * 37 + 11));
+  for (int i = 0; i < 8000; ++i) data.push_back(static_cast<char>(i * 37 + 11 + (i >> 8)));
+  std::vector<size_t> lengths;
+  for (size_t n = 0; n <= 400; ++n) lengths.push_back(n);
+  for (size_t n : {3071, 3072, 3073, 3072 + 192, 3072 + 200, 6143, 6144, 6144 + 191, 7990}) {
+    lengths.push_back(n);
+  }
   for (size_t start = 0; start < 9; ++start) {
-    for (size_t n = 0; start + n <= data.size(); n += 13) {
-      EXPECT_EQ(Extend(0, data.data() + start, n), ExtendPortable(0, data.data() + start, n))
+    for (size_t n : lengths) {
+      ASSERT_EQ(Extend(0, data.data() + start, n), ExtendPortable(0, data.data() + start, n))
+          << start << "+" << n;
+      ASSERT_EQ(Extend(0x12345678, data.data() + start, n),
+                ExtendPortable(0x12345678, data.data() + start, n))
           << start << "+" << n;
     }
   }
