@@ -1,5 +1,6 @@
 // Micro benches of the engine's inner pieces: the record codec (encode,
-// verify + decode) and key encoding. They reach into the engine's private
+// verify + decode), format 2's events chunks (build; parse + read every
+// record) and key encoding. They reach into the engine's private
 // headers, as its own tests do.
 //
 //   build/bench/codec_bench
@@ -7,9 +8,13 @@
 #include <benchmark/benchmark.h>
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "bench_util.h"
+#include "chunk.h"
 #include "codec.h"
+#include "crc32c.h"
 #include "keys.h"
 
 namespace evlog::bench {
@@ -58,6 +63,94 @@ void BM_CodecVerifyDecode(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_CodecVerifyDecode)->Arg(0)->Arg(3);
+
+// `n` standard records, committed at positions 1..n.
+std::vector<std::string> StandardRecords(size_t n) {
+  std::vector<std::string> records(n);
+  for (size_t i = 0; i < n; ++i) {
+    codec::EncodeEvent("stream-42", StandardEvent(), Uuid::Random(), &records[i]);
+    codec::PatchEvent(&records[i], Position(i + 1), Version(i + 1), 1'700'000'000'000'000);
+  }
+  return records;
+}
+
+// Building an events chunk of range(0) standard records, as the writer will
+// for each log chunk: Finish into a reused string (range(1) 0), or only the
+// header and the pieces for a SliceParts Put (range(1) 1). Items: records.
+void BM_ChunkBuild(benchmark::State& state) {
+  const std::vector<std::string> records = StandardRecords(static_cast<size_t>(state.range(0)));
+  const bool pieces_only = state.range(1) == 1;
+  chunk::ChunkBuilder builder(chunk::ChunkKind::kLog);
+  std::string value;
+  std::vector<std::string_view> pieces;
+  for (auto _ : state) {
+    builder.Reset();
+    for (size_t i = 0; i < records.size(); ++i) {
+      builder.Add(i + 1, records[i], 1'700'000'000'000'000);
+    }
+    if (pieces_only) {
+      builder.Pieces(&pieces);
+      benchmark::DoNotOptimize(pieces.data());
+    } else {
+      value.clear();
+      builder.Finish(&value);
+      benchmark::DoNotOptimize(value.data());
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_ChunkBuild)->Args({1, 0})->Args({16, 0})->Args({256, 0})->Args({256, 1});
+
+// Parsing an events chunk of range(0) standard records and reading every
+// record as a reader will: ChunkRecord (its CRC) then DecodeEvent (the
+// FlatBuffers verifier). The chunk sits 8-aligned, as after the reader's
+// one copy of an unaligned value. Items: records, so the figure compares
+// with BM_CodecVerifyDecode/0 per event.
+void BM_ChunkParseAndRead(benchmark::State& state) {
+  const std::vector<std::string> records = StandardRecords(static_cast<size_t>(state.range(0)));
+  chunk::ChunkBuilder builder(chunk::ChunkKind::kLog);
+  for (size_t i = 0; i < records.size(); ++i) builder.Add(i + 1, records[i], 0);
+  std::string value;
+  builder.Finish(&value);
+  codec::AlignedBuffer aligned;
+  const char* base = reinterpret_cast<const char*>(aligned.Assign(value));
+  const std::string_view chunk_bytes(base, value.size());
+  chunk::ChunkView view;
+  codec::AlignedBuffer scratch;
+  RecordedEvent event;
+  for (auto _ : state) {
+    if (!chunk::ParseChunk(chunk_bytes, chunk::ChunkKind::kLog, records.size(), &view).ok()) {
+      state.SkipWithError("parse failed");
+      break;
+    }
+    for (size_t i = 0; i < view.n; ++i) {
+      std::string_view record;
+      if (!chunk::ChunkRecord(view, i, &record).ok() ||
+          !codec::DecodeEvent(record, &scratch, &event).ok()) {
+        state.SkipWithError("read failed");
+        return;
+      }
+      benchmark::DoNotOptimize(event.data.data());
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_ChunkParseAndRead)->Arg(1)->Arg(16)->Arg(256);
+
+// CRC-32C of range(0) bytes (a standard record is about 240), on the path
+// the CPU takes (label: sse4.2 or table). Each CRC continues the previous
+// one, so the figure is latency, as a reader waits for it, not throughput.
+void BM_Crc32c(benchmark::State& state) {
+  const std::string bytes(static_cast<size_t>(state.range(0)), 'p');
+  uint32_t crc = 0;
+  for (auto _ : state) {
+    crc = crc32c::Extend(crc, bytes.data(), bytes.size());
+    benchmark::DoNotOptimize(crc);
+  }
+  state.SetBytesProcessed(state.iterations() * state.range(0));
+  state.SetLabel(crc32c::IsHardwareAccelerated() ? "sse4.2" : "table");
+}
+BENCHMARK(BM_Crc32c)->Arg(24)->Arg(240)->Arg(4096);
 
 void BM_KeyLog(benchmark::State& state) {
   uint64_t n = 0;
