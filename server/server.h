@@ -44,9 +44,11 @@ struct ServerOptions {
   // Response bytes queued, and reserved for answers and pushes being built,
   // in all sessions together: a read or push is taken only while a page of
   // it fits, or past it by a session holding less than SessionOptions::
-  // max_buffered_bytes_under_pressure (see SessionRegistry).
-  // Default: 256 MiB
-  size_t max_queued_bytes = size_t{256} << 20;
+  // max_buffered_bytes_under_pressure (see SessionRegistry). With the
+  // store's default caches this keeps evlogd under 512 MiB however many
+  // sessions stop reading (DaemonLoad.SixtyFourOf256Sessions...).
+  // Default: 192 MiB
+  size_t max_queued_bytes = size_t{192} << 20;
   // Token and response limits.
   DispatcherOptions dispatcher;
   // How long a drain waits for sessions to answer what they have in flight
