@@ -28,7 +28,8 @@
 //  - The stored checkpoint is the highest position below which every
 //    matching event has been acknowledged or parked; ListSubscriptions shows
 //    it with the lag (events the filter matches after it), and trims and
-//    retention rules never pass it.
+//    retention rules never pass it when they are set (a max count or max
+//    age that moves on by itself later is not held back).
 //  - System streams ("$..."), parked events included, are never delivered.
 //
 // Thread-safety: a SubscriptionConsumer may be used from any thread; its
