@@ -1,6 +1,7 @@
 #include "change_feed.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "reader.h"
 #include "request.h"
@@ -21,6 +22,10 @@ struct ChangeFeed::Rep {
   uint64_t pokes_seen = 0;
   ChangeFeedOptions options;
   uint64_t position = 0;
+  // Options::live_feed_spin_us (writable stores only).
+  uint32_t spin_us = 0;
+  // ScanTail's groups (kept for its allocation; empty between scans).
+  std::vector<std::shared_ptr<const TailGroup>> groups;
 
   // The ChangeFeed that owns `rep`.
   static std::unique_ptr<ChangeFeed> Make(std::unique_ptr<Rep> rep) {
@@ -38,8 +43,85 @@ struct ChangeFeed::Rep {
   }
 
   // Appends events after `position` up to `committed` to `batch`, within the
-  // batch limits, and advances `position` past what it consumed.
+  // batch limits, and advances `position` past what it consumed: from the
+  // live tail while the next position is in it, else from RocksDB. Both
+  // apply the same rules (filters, then what stream metadata hides), so a
+  // feed may switch between them at any position.
   Status Scan(uint64_t committed, FeedBatch* batch) {
+    if (db->tail) {
+      bool progressed = false;
+      if (Status s = ScanTail(committed, batch, &progressed); !s.ok() || progressed) return s;
+    }
+    return ScanLog(committed, batch);
+  }
+
+  // The tail's part of Scan. Sets *progressed if it moved `position`;
+  // otherwise the next position is not in the tail (the feed is behind it)
+  // and nothing was added.
+  Status ScanTail(uint64_t committed, FeedBatch* batch, bool* progressed) {
+    // Groups are taken a few at a time, so the tail's lock is held briefly.
+    constexpr size_t kGroupsPerCollect = 64;
+    std::optional<Visibility> visibility;
+    const bool check_metadata = db->has_metadata.load();
+    uint64_t reached = position;
+    size_t bytes = 0;
+    bool full = false;
+    while (!full && reached < committed) {
+      groups.clear();
+      // Evicted meanwhile: deliver what was taken; the next Scan reads RocksDB.
+      if (!db->tail->Collect(reached + 1, committed, kGroupsPerCollect, &groups)) break;
+      for (const auto& group : groups) {
+        const std::vector<RecordedEvent>* events = nullptr;
+        if (Status s = group->Events(&events); !s.ok()) {
+          batch->events.clear();
+          return s;
+        }
+        const uint64_t end = std::min(group->last(), committed);
+        for (uint64_t p = reached + 1; p <= end; ++p) {
+          const RecordedEvent& e = (*events)[p - group->first()];
+          if (!Matches(e)) {
+            reached = p;
+            continue;
+          }
+          if (check_metadata) {
+            if (!visibility) visibility.emplace(*db);
+            Status error;
+            const bool visible = visibility->Visible(e, &error);
+            if (!error.ok()) {
+              batch->events.clear();
+              return error;
+            }
+            if (!visible) {
+              reached = p;
+              continue;
+            }
+          }
+          const size_t size = e.data.size() + e.metadata.size();
+          if (!batch->events.empty() && bytes + size > options.max_batch_bytes) {
+            full = true;
+            break;
+          }
+          batch->events.push_back(OwnedEvent::From(e));
+          bytes += size;
+          reached = p;
+          if (batch->events.size() >= options.max_batch_events) {
+            full = true;
+            break;
+          }
+        }
+        if (full) break;
+      }
+    }
+    groups.clear();  // hold no group past the scan: the tail may evict it
+    *progressed = reached > position;
+    position = reached;
+    db->feed_metrics.tail_events.fetch_add(batch->events.size(), std::memory_order_relaxed);
+    return Status::OK();
+  }
+
+  // The RocksDB part of Scan: reads the log (or an index) from the next
+  // position.
+  Status ScanLog(uint64_t committed, FeedBatch* batch) {
     ReadAllOptions read{.from = Position(position + 1)};
     // Walk the narrowest index available; Matches() applies the rest.
     if (!options.category.empty()) {
@@ -80,7 +162,19 @@ struct ChangeFeed::Rep {
     // published only once every event up to it is readable (catch_up.h), so
     // a position the catch-up has not brought in yet is never passed.
     position = full ? reached : committed;
+    db->feed_metrics.log_events.fetch_add(batch->events.size(), std::memory_order_relaxed);
     return Status::OK();
+  }
+
+  // Spins up to spin_us (and not past `deadline`) for the committed position
+  // to pass `position`. True if it did.
+  bool Spin(const CommitSignal& commits, std::chrono::steady_clock::time_point deadline) const {
+    const auto until =
+        std::min(deadline, std::chrono::steady_clock::now() + std::chrono::microseconds(spin_us));
+    while (commits.committed() <= position) {
+      if (std::chrono::steady_clock::now() >= until) return false;
+    }
+    return true;
   }
 };
 
@@ -124,6 +218,8 @@ Status ChangeFeed::Next(std::chrono::milliseconds timeout, FeedBatch* batch) {
       commits.WaitBeyond(rep_->position, std::min(deadline, now + kFollowInterval), pokes_seen);
       if (Status s = rep_->db->CatchUp(); !s.ok()) return s;
     } else {
+      // The commit wakes the feed directly (CommitSignal::Advance).
+      if (rep_->spin_us > 0 && rep_->Spin(commits, deadline)) continue;
       commits.WaitBeyond(rep_->position, deadline, pokes_seen);
     }
   }
@@ -147,6 +243,7 @@ Result<std::unique_ptr<ChangeFeed>> OpenFeed(Db* db, const Options& store_option
   rep->wake_on_poke = wake_on_poke;
   rep->pokes_seen = db->commits->pokes();
   rep->options = options;
+  rep->spin_us = db->read_only ? 0 : store_options.live_feed_spin_us;
   const FeedStart& start = options.start;
   switch (start.kind()) {
     case FeedStart::Kind::kOldest:
