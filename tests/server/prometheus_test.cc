@@ -92,6 +92,12 @@ TEST_F(Prometheus, AStoreAfterKnownAppendsRendersAsValidExpositionWithTheirValue
                   "evlog_subscription_checkpoint_position", {{"subscription", "projector"}}),
             3);
   EXPECT_EQ(Value(f, "evlog_rocksdb_write_stopped", "evlog_rocksdb_write_stopped"), 0);
+  // The subscription caught up through the live tail, which holds all four.
+  EXPECT_EQ(Value(f, "evlog_tail_events", "evlog_tail_events"), 4);
+  EXPECT_GT(Value(f, "evlog_tail_bytes", "evlog_tail_bytes"), 0);
+  EXPECT_EQ(Value(f, "evlog_feed_events_total", "evlog_feed_events_total", {{"source", "tail"}}),
+            3);
+  EXPECT_EQ(Value(f, "evlog_feed_events_total", "evlog_feed_events_total", {{"source", "log"}}), 0);
 
   for (const auto& [name, family] : f) {
     EXPECT_FALSE(family.help.empty()) << name;
