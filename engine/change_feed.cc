@@ -13,6 +13,21 @@ namespace {
 // How often a read-only feed asks RocksDB for the writer's new commits.
 constexpr std::chrono::milliseconds kFollowInterval(10);
 
+// Copies `e` into `out`, reusing the memory `out`'s strings already hold.
+void Assign(const RecordedEvent& e, OwnedEvent* out) {
+  out->stream.assign(e.stream);
+  out->type.assign(e.type);
+  out->data.assign(e.data);
+  out->metadata.assign(e.metadata);
+  out->content_type = e.content_type;
+  out->id = e.id;
+  out->version = e.version;
+  out->position = e.position;
+  out->timestamp_us = e.timestamp_us;
+  out->tags.resize(e.tags.size());
+  for (size_t i = 0; i < e.tags.size(); ++i) out->tags[i].assign(e.tags[i]);
+}
+
 }  // namespace
 
 struct ChangeFeed::Rep {
@@ -26,6 +41,35 @@ struct ChangeFeed::Rep {
   uint32_t spin_us = 0;
   // ScanTail's groups (kept for its allocation; empty between scans).
   std::vector<std::shared_ptr<const TailGroup>> groups;
+  // Events of the batch being filled: batch->events[0, filled). Events past
+  // them, and the `spare` ones, are earlier batches' kept for their memory,
+  // so a steady feed copies events without allocating (at most one batch's
+  // worth is kept).
+  size_t filled = 0;
+  std::vector<OwnedEvent> spare;
+
+  // Adds `e` to the batch being filled.
+  void Emit(const RecordedEvent& e, FeedBatch* batch) {
+    if (filled == batch->events.size()) {
+      if (spare.empty()) {
+        batch->events.push_back(OwnedEvent::From(e));
+        ++filled;
+        return;
+      }
+      batch->events.push_back(std::move(spare.back()));
+      spare.pop_back();
+    }
+    Assign(e, &batch->events[filled++]);
+  }
+
+  // Ends a Next: the batch holds the `filled` events; the rest go to spare.
+  void Finish(FeedBatch* batch) {
+    for (size_t i = filled; i < batch->events.size() && spare.size() < options.max_batch_events;
+         ++i) {
+      spare.push_back(std::move(batch->events[i]));
+    }
+    batch->events.resize(filled);
+  }
 
   // The ChangeFeed that owns `rep`.
   static std::unique_ptr<ChangeFeed> Make(std::unique_ptr<Rep> rep) {
@@ -64,6 +108,7 @@ struct ChangeFeed::Rep {
     std::optional<Visibility> visibility;
     const bool check_metadata = db->has_metadata.load();
     uint64_t reached = position;
+    const size_t had = filled;
     size_t bytes = 0;
     bool full = false;
     while (!full && reached < committed) {
@@ -73,7 +118,7 @@ struct ChangeFeed::Rep {
       for (const auto& group : groups) {
         const std::vector<RecordedEvent>* events = nullptr;
         if (Status s = group->Events(&events); !s.ok()) {
-          batch->events.clear();
+          filled = 0;
           return s;
         }
         const uint64_t end = std::min(group->last(), committed);
@@ -88,7 +133,7 @@ struct ChangeFeed::Rep {
             Status error;
             const bool visible = visibility->Visible(e, &error);
             if (!error.ok()) {
-              batch->events.clear();
+              filled = 0;
               return error;
             }
             if (!visible) {
@@ -97,14 +142,14 @@ struct ChangeFeed::Rep {
             }
           }
           const size_t size = e.data.size() + e.metadata.size();
-          if (!batch->events.empty() && bytes + size > options.max_batch_bytes) {
+          if (filled > 0 && bytes + size > options.max_batch_bytes) {
             full = true;
             break;
           }
-          batch->events.push_back(OwnedEvent::From(e));
+          Emit(e, batch);
           bytes += size;
           reached = p;
-          if (batch->events.size() >= options.max_batch_events) {
+          if (filled >= options.max_batch_events) {
             full = true;
             break;
           }
@@ -115,7 +160,7 @@ struct ChangeFeed::Rep {
     groups.clear();  // hold no group past the scan: the tail may evict it
     *progressed = reached > position;
     position = reached;
-    db->feed_metrics.tail_events.fetch_add(batch->events.size(), std::memory_order_relaxed);
+    db->feed_metrics.tail_events.fetch_add(filled - had, std::memory_order_relaxed);
     return Status::OK();
   }
 
@@ -131,6 +176,7 @@ struct ChangeFeed::Rep {
     }
     std::unique_ptr<EventIterator> it = NewLogIterator(*db, read);
     uint64_t reached = position;
+    const size_t had = filled;
     size_t bytes = 0;
     bool full = false;
     for (; it->Valid(); it->Next()) {
@@ -141,20 +187,20 @@ struct ChangeFeed::Rep {
         continue;
       }
       size_t size = e.data.size() + e.metadata.size();
-      if (!batch->events.empty() && bytes + size > options.max_batch_bytes) {
+      if (filled > 0 && bytes + size > options.max_batch_bytes) {
         full = true;
         break;
       }
-      batch->events.push_back(OwnedEvent::From(e));
+      Emit(e, batch);
       bytes += size;
       reached = e.position.value();
-      if (batch->events.size() >= options.max_batch_events) {
+      if (filled >= options.max_batch_events) {
         full = true;
         break;
       }
     }
     if (!it->status().ok()) {
-      batch->events.clear();
+      filled = 0;
       return it->status();
     }
     // Moving to `committed` past positions the scan did not yield is safe:
@@ -162,8 +208,46 @@ struct ChangeFeed::Rep {
     // published only once every event up to it is readable (catch_up.h), so
     // a position the catch-up has not brought in yet is never passed.
     position = full ? reached : committed;
-    db->feed_metrics.log_events.fetch_add(batch->events.size(), std::memory_order_relaxed);
+    db->feed_metrics.log_events.fetch_add(filled - had, std::memory_order_relaxed);
     return Status::OK();
+  }
+
+  // ChangeFeed::Next, filling batch->events[0, filled).
+  Status Fill(std::chrono::milliseconds timeout, FeedBatch* batch) {
+    filled = 0;
+    batch->position = Position(position);
+    const uint64_t start = position;
+    CommitSignal& commits = *db->commits;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    const uint64_t* seen = wake_on_poke ? &pokes_seen : nullptr;
+    for (;;) {
+      uint64_t committed = commits.committed();
+      if (committed > position) {
+        if (Status s = Scan(committed, batch); !s.ok()) return s;
+        batch->position = Position(position);
+        // Progress past filtered-out events is news too: a checkpointing
+        // consumer must be able to record it.
+        if (filled > 0 || position > start) return Status::OK();
+      }
+      if (commits.interrupted()) return Status::Aborted("the store is closing");
+      auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) return Status::OK();
+      if (seen != nullptr) {
+        uint64_t pokes = commits.pokes();
+        if (pokes != pokes_seen) {
+          pokes_seen = pokes;
+          return Status::OK();
+        }
+      }
+      if (db->read_only) {
+        commits.WaitBeyond(position, std::min(deadline, now + kFollowInterval), seen);
+        if (Status s = db->CatchUp(); !s.ok()) return s;
+      } else {
+        // The commit wakes the feed directly (CommitSignal::Advance).
+        if (spin_us > 0 && Spin(commits, deadline)) continue;
+        commits.WaitBeyond(position, deadline, seen);
+      }
+    }
   }
 
   // Spins up to spin_us (and not past `deadline`) for the committed position
@@ -189,40 +273,10 @@ void ChangeFeed::set_max_batch_events(size_t max_batch_events) {
 }
 
 Status ChangeFeed::Next(std::chrono::milliseconds timeout, FeedBatch* batch) {
-  batch->events.clear();
-  batch->position = Position(rep_->position);
-  const uint64_t start = rep_->position;
-  CommitSignal& commits = *rep_->db->commits;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  const uint64_t* pokes_seen = rep_->wake_on_poke ? &rep_->pokes_seen : nullptr;
-  for (;;) {
-    uint64_t committed = commits.committed();
-    if (committed > rep_->position) {
-      if (Status s = rep_->Scan(committed, batch); !s.ok()) return s;
-      batch->position = Position(rep_->position);
-      // Progress past filtered-out events is news too: a checkpointing
-      // consumer must be able to record it.
-      if (!batch->events.empty() || rep_->position > start) return Status::OK();
-    }
-    if (commits.interrupted()) return Status::Aborted("the store is closing");
-    auto now = std::chrono::steady_clock::now();
-    if (now >= deadline) return Status::OK();
-    if (pokes_seen != nullptr) {
-      uint64_t pokes = commits.pokes();
-      if (pokes != rep_->pokes_seen) {
-        rep_->pokes_seen = pokes;
-        return Status::OK();
-      }
-    }
-    if (rep_->db->read_only) {
-      commits.WaitBeyond(rep_->position, std::min(deadline, now + kFollowInterval), pokes_seen);
-      if (Status s = rep_->db->CatchUp(); !s.ok()) return s;
-    } else {
-      // The commit wakes the feed directly (CommitSignal::Advance).
-      if (rep_->spin_us > 0 && rep_->Spin(commits, deadline)) continue;
-      commits.WaitBeyond(rep_->position, deadline, pokes_seen);
-    }
-  }
+  Status s = rep_->Fill(timeout, batch);
+  if (!s.ok()) rep_->filled = 0;
+  rep_->Finish(batch);
+  return s;
 }
 
 Result<std::unique_ptr<ChangeFeed>> OpenFeed(Db* db, const Options& store_options,

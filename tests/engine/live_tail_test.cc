@@ -242,6 +242,29 @@ TEST_F(LiveFeed, AppliesFiltersAndBatchLimitsToTheTail) {
   EXPECT_EQ(batch.events[0].position, Position(4));
 }
 
+TEST_F(LiveFeed, ABatchPassedAgainHoldsOnlyTheNewEventsWhole) {
+  EventData rich = testutil::Tagged("Rich", {"t1", "t2"});
+  rich.data = std::string(300, 'r');
+  rich.metadata = "{\"m\":1}";
+  ASSERT_OK(store_->Append("a-1", ExpectedVersion::Any(), {rich, rich, rich}).status());
+  ASSERT_OK(store_->Append("b-1", ExpectedVersion::Any(), {testutil::Ev("Plain", "p")}).status());
+  auto feed = Open({.max_batch_events = 3});
+  FeedBatch batch;
+  ASSERT_OK(feed->Next(milliseconds(0), &batch));
+  ASSERT_EQ(batch.events.size(), 3u);
+  EXPECT_EQ(batch.events[2].tags, (std::vector<std::string>{"t1", "t2"}));
+  ASSERT_OK(feed->Next(milliseconds(0), &batch));  // the same batch again
+  ASSERT_EQ(batch.events.size(), 1u);
+  const OwnedEvent& e = batch.events[0];
+  EXPECT_EQ(e.stream, "b-1");
+  EXPECT_EQ(e.type, "Plain");
+  EXPECT_EQ(e.data, "p");
+  EXPECT_TRUE(e.metadata.empty());
+  EXPECT_TRUE(e.tags.empty());
+  EXPECT_EQ(e.position, Position(4));
+  EXPECT_EQ(e.version, Version(1));
+}
+
 TEST_F(LiveFeed, HidesWhatStreamMetadataHidesForEventsStillInTheTail) {
   for (int i = 0; i < 5; ++i) Add("a-1");                                        // 1..5
   for (int i = 0; i < 2; ++i) Add("b-1");                                        // 6..7
