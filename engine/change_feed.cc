@@ -39,6 +39,15 @@ struct ChangeFeed::Rep {
   uint64_t position = 0;
   // Options::live_feed_spin_us (writable stores only).
   uint32_t spin_us = 0;
+  // Counted among the tail's readers (LiveTail::AddReader) until destroyed.
+  bool reads_tail = false;
+
+  Rep() = default;
+  Rep(const Rep&) = delete;
+  Rep& operator=(const Rep&) = delete;
+  ~Rep() {
+    if (reads_tail) db->tail->RemoveReader();
+  }
   // ScanTail's groups (kept for its allocation; empty between scans).
   std::vector<std::shared_ptr<const TailGroup>> groups;
   // Events of the batch being filled: batch->events[0, filled). Events past
@@ -298,6 +307,10 @@ Result<std::unique_ptr<ChangeFeed>> OpenFeed(Db* db, const Options& store_option
   rep->pokes_seen = db->commits->pokes();
   rep->options = options;
   rep->spin_us = db->read_only ? 0 : store_options.live_feed_spin_us;
+  if (db->tail) {
+    db->tail->AddReader();
+    rep->reads_tail = true;
+  }
   const FeedStart& start = options.start;
   switch (start.kind()) {
     case FeedStart::Kind::kOldest:

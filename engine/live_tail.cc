@@ -73,6 +73,18 @@ void LiveTail::Publish(std::shared_ptr<const TailGroup> group) {
   events_gauge_.store(events_, std::memory_order_relaxed);
 }
 
+void LiveTail::Clear() {
+  std::deque<std::shared_ptr<const TailGroup>> dropped;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    dropped.swap(groups_);
+    bytes_ = events_ = 0;
+    bytes_gauge_.store(0, std::memory_order_relaxed);
+    events_gauge_.store(0, std::memory_order_relaxed);
+  }
+  // The groups are freed here, outside the lock (or by their last reader).
+}
+
 bool LiveTail::Collect(uint64_t from, uint64_t to, size_t max_groups,
                        std::vector<std::shared_ptr<const TailGroup>>* out) const {
   std::lock_guard<std::mutex> lock(mu_);

@@ -7,6 +7,10 @@
 // decoding them from RocksDB again; the records of a group are decoded once,
 // by the first feed that needs them, for every feed.
 //
+// The tail is kept only while a change feed of the store is open
+// (AddReader): a writer nobody follows pays nothing for it, and a feed opened
+// later reads RocksDB up to the first group published after it opened.
+//
 // Invariants: the groups are contiguous and in position order (positions are
 // gapless, and groups are published in commit order); every position up to
 // the committed one that is not older than the oldest group is in the tail.
@@ -84,6 +88,16 @@ class LiveTail {
   bool Collect(uint64_t from, uint64_t to, size_t max_groups,
                std::vector<std::shared_ptr<const TailGroup>>* out) const;
 
+  // A change feed opened (AddReader) or was destroyed (RemoveReader). While
+  // none is open the writer publishes nothing, and drops what the tail held
+  // (Clear).
+  void AddReader() { readers_.fetch_add(1, std::memory_order_relaxed); }
+  void RemoveReader() { readers_.fetch_sub(1, std::memory_order_relaxed); }
+  bool HasReaders() const { return readers_.load(std::memory_order_relaxed) > 0; }
+
+  // Drops every group.
+  void Clear();
+
   // Now: the memory the groups held by the tail take, and their events.
   uint64_t bytes() const { return bytes_gauge_.load(std::memory_order_relaxed); }
   uint64_t events() const { return events_gauge_.load(std::memory_order_relaxed); }
@@ -96,6 +110,7 @@ class LiveTail {
   size_t events_ = 0;                                    // guarded by mu_
   std::atomic<uint64_t> bytes_gauge_{0};
   std::atomic<uint64_t> events_gauge_{0};
+  std::atomic<int> readers_{0};
 };
 
 }  // namespace evlog

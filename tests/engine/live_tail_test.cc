@@ -121,6 +121,10 @@ class LiveFeedTest : public testutil::StoreTest {
     return feed.ok() ? std::move(feed).value() : nullptr;
   }
 
+  // Keeps a feed open that reads nothing: the tail is kept only while a feed
+  // is open. Call after any Reopen.
+  void Watch() { watcher_ = Open({.start = FeedStart::Latest()}); }
+
   MetricsSnapshot Metrics() {
     auto m = store_->Metrics();
     EXPECT_TRUE(m.ok()) << m.status().ToString();
@@ -169,6 +173,8 @@ class LiveFeedTest : public testutil::StoreTest {
     for (uint64_t p = first; p <= last; ++p) out.push_back(p);
     return out;
   }
+
+  std::unique_ptr<ChangeFeed> watcher_;
 };
 
 using LiveFeed = LiveFeedTest;
@@ -209,7 +215,23 @@ TEST_F(LiveFeed, CrossesFromTheTailToRocksDbAndBackExactlyOnceInOrder) {
   EXPECT_EQ(seen, Range(1, last + 3));
 }
 
+TEST_F(LiveFeed, NothingIsKeptWhileNoFeedIsOpen) {
+  for (int i = 0; i < 3; ++i) Add("a-1");
+  EXPECT_EQ(Metrics().tail_bytes, 0u);
+  auto feed = Open({.max_batch_events = 3});
+  Add("a-1");  // published: a feed is open
+  std::vector<uint64_t> seen;
+  EXPECT_EQ(DrainSources(*feed, &seen), (std::vector<Source>{Source::kLog, Source::kTail}));
+  EXPECT_EQ(seen, Range(1, 4));
+  EXPECT_EQ(Metrics().tail_events, 1u);
+  feed.reset();
+  Add("a-1");  // the last feed is gone: the tail is dropped
+  EXPECT_EQ(Metrics().tail_bytes, 0u);
+  EXPECT_EQ(Metrics().tail_events, 0u);
+}
+
 TEST_F(LiveFeed, StartsInTheMiddleOfTheTail) {
+  Watch();
   for (int i = 0; i < 10; ++i) Add("a-1");
   std::vector<uint64_t> seen;
   auto at = Open({.start = FeedStart::At(Position(4))});
@@ -222,6 +244,7 @@ TEST_F(LiveFeed, StartsInTheMiddleOfTheTail) {
 }
 
 TEST_F(LiveFeed, AppliesFiltersAndBatchLimitsToTheTail) {
+  Watch();
   Add("order-1", "Placed");     // 1
   Add("product-1", "Created");  // 2
   Add("order-2", "Shipped");    // 3
@@ -243,6 +266,7 @@ TEST_F(LiveFeed, AppliesFiltersAndBatchLimitsToTheTail) {
 }
 
 TEST_F(LiveFeed, ABatchPassedAgainHoldsOnlyTheNewEventsWhole) {
+  Watch();
   EventData rich = testutil::Tagged("Rich", {"t1", "t2"});
   rich.data = std::string(300, 'r');
   rich.metadata = "{\"m\":1}";
@@ -266,6 +290,7 @@ TEST_F(LiveFeed, ABatchPassedAgainHoldsOnlyTheNewEventsWhole) {
 }
 
 TEST_F(LiveFeed, HidesWhatStreamMetadataHidesForEventsStillInTheTail) {
+  Watch();
   for (int i = 0; i < 5; ++i) Add("a-1");                                        // 1..5
   for (int i = 0; i < 2; ++i) Add("b-1");                                        // 6..7
   for (int i = 0; i < 4; ++i) Add("c-1");                                        // 8..11

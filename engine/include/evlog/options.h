@@ -107,8 +107,9 @@ struct Options {
   // from there, decoded once for all of them, instead of reading RocksDB.
   // A feed further behind reads RocksDB and rejoins the tail when it catches
   // up. The oldest commits leave first; Metrics reports the memory held
-  // (tail_bytes). 0 turns the tail off. Unused by a read-only store, whose
-  // feeds follow the writer process through RocksDB.
+  // (tail_bytes). The tail is kept only while a feed is open: a store nobody
+  // follows pays nothing for it. 0 turns it off. Unused by a read-only
+  // store, whose feeds follow the writer process through RocksDB.
   // Default: 64 MiB
   size_t live_tail_bytes = 64 << 20;
 
