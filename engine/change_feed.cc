@@ -13,6 +13,12 @@ namespace {
 // How often a read-only feed asks RocksDB for the writer's new commits.
 constexpr std::chrono::milliseconds kFollowInterval(10);
 
+// An event whose data and metadata hold more than this is not reused for
+// another: one large event must not leave every later batch holding its size.
+constexpr size_t kReuseBytes = 16 << 10;
+
+size_t HeldBytes(const OwnedEvent& e) { return e.data.capacity() + e.metadata.capacity(); }
+
 // Copies `e` into `out`, reusing the memory `out`'s strings already hold.
 void Assign(const RecordedEvent& e, OwnedEvent* out) {
   out->stream.assign(e.stream);
@@ -52,10 +58,12 @@ struct ChangeFeed::Rep {
   std::vector<std::shared_ptr<const TailGroup>> groups;
   // Events of the batch being filled: batch->events[0, filled). Events past
   // them, and the `spare` ones, are earlier batches' kept for their memory,
-  // so a steady feed copies events without allocating (at most one batch's
-  // worth is kept).
+  // so a steady feed copies events without allocating. Spares are bounded
+  // by the batch limits (count and bytes), and none holds more than
+  // kReuseBytes.
   size_t filled = 0;
   std::vector<OwnedEvent> spare;
+  size_t spare_bytes = 0;
 
   // Adds `e` to the batch being filled.
   void Emit(const RecordedEvent& e, FeedBatch* batch) {
@@ -65,16 +73,25 @@ struct ChangeFeed::Rep {
         ++filled;
         return;
       }
+      spare_bytes -= HeldBytes(spare.back());
       batch->events.push_back(std::move(spare.back()));
       spare.pop_back();
     }
-    Assign(e, &batch->events[filled++]);
+    OwnedEvent& out = batch->events[filled++];
+    Assign(e, &out);
+    if (HeldBytes(out) > kReuseBytes) {
+      out.data.shrink_to_fit();
+      out.metadata.shrink_to_fit();
+    }
   }
 
   // Ends a Next: the batch holds the `filled` events; the rest go to spare.
   void Finish(FeedBatch* batch) {
     for (size_t i = filled; i < batch->events.size() && spare.size() < options.max_batch_events;
          ++i) {
+      const size_t held = HeldBytes(batch->events[i]);
+      if (held > kReuseBytes || spare_bytes + held > options.max_batch_bytes) continue;
+      spare_bytes += held;
       spare.push_back(std::move(batch->events[i]));
     }
     batch->events.resize(filled);

@@ -289,6 +289,22 @@ TEST_F(LiveFeed, ABatchPassedAgainHoldsOnlyTheNewEventsWhole) {
   EXPECT_EQ(e.version, Version(1));
 }
 
+TEST_F(LiveFeed, ALargeEventsMemoryIsNotKeptForTheNextBatches) {
+  Watch();
+  const std::string large(512 << 10, 'L');
+  ASSERT_OK(store_->Append("a-1", ExpectedVersion::Any(), {testutil::Ev("T", large)}).status());
+  Add("a-1");
+  auto feed = Open({.max_batch_events = 1});
+  FeedBatch batch;
+  ASSERT_OK(feed->Next(milliseconds(0), &batch));
+  ASSERT_EQ(batch.events.size(), 1u);
+  EXPECT_EQ(batch.events[0].data.size(), large.size());
+  ASSERT_OK(feed->Next(milliseconds(0), &batch));
+  ASSERT_EQ(batch.events.size(), 1u);
+  EXPECT_EQ(batch.events[0].data, "d");
+  EXPECT_LT(batch.events[0].data.capacity(), large.size());
+}
+
 TEST_F(LiveFeed, HidesWhatStreamMetadataHidesForEventsStillInTheTail) {
   Watch();
   for (int i = 0; i < 5; ++i) Add("a-1");                                        // 1..5
