@@ -1,6 +1,7 @@
 #include "change_feed.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "reader.h"
 #include "request.h"
@@ -12,6 +13,27 @@ namespace {
 // How often a read-only feed asks RocksDB for the writer's new commits.
 constexpr std::chrono::milliseconds kFollowInterval(10);
 
+// An event whose data and metadata hold more than this is not reused for
+// another: one large event must not leave every later batch holding its size.
+constexpr size_t kReuseBytes = 16 << 10;
+
+size_t HeldBytes(const OwnedEvent& e) { return e.data.capacity() + e.metadata.capacity(); }
+
+// Copies `e` into `out`, reusing the memory `out`'s strings already hold.
+void Assign(const RecordedEvent& e, OwnedEvent* out) {
+  out->stream.assign(e.stream);
+  out->type.assign(e.type);
+  out->data.assign(e.data);
+  out->metadata.assign(e.metadata);
+  out->content_type = e.content_type;
+  out->id = e.id;
+  out->version = e.version;
+  out->position = e.position;
+  out->timestamp_us = e.timestamp_us;
+  out->tags.resize(e.tags.size());
+  for (size_t i = 0; i < e.tags.size(); ++i) out->tags[i].assign(e.tags[i]);
+}
+
 }  // namespace
 
 struct ChangeFeed::Rep {
@@ -21,6 +43,59 @@ struct ChangeFeed::Rep {
   uint64_t pokes_seen = 0;
   ChangeFeedOptions options;
   uint64_t position = 0;
+  // Options::live_feed_spin_us (writable stores only).
+  uint32_t spin_us = 0;
+  // Counted among the tail's readers (LiveTail::AddReader) until destroyed.
+  bool reads_tail = false;
+
+  Rep() = default;
+  Rep(const Rep&) = delete;
+  Rep& operator=(const Rep&) = delete;
+  ~Rep() {
+    if (reads_tail) db->tail->RemoveReader();
+  }
+  // ScanTail's groups (kept for its allocation; empty between scans).
+  std::vector<std::shared_ptr<const TailGroup>> groups;
+  // Events of the batch being filled: batch->events[0, filled). Events past
+  // them, and the `spare` ones, are earlier batches' kept for their memory,
+  // so a steady feed copies events without allocating. Spares are bounded
+  // by the batch limits (count and bytes), and none holds more than
+  // kReuseBytes.
+  size_t filled = 0;
+  std::vector<OwnedEvent> spare;
+  size_t spare_bytes = 0;
+
+  // Adds `e` to the batch being filled.
+  void Emit(const RecordedEvent& e, FeedBatch* batch) {
+    if (filled == batch->events.size()) {
+      if (spare.empty()) {
+        batch->events.push_back(OwnedEvent::From(e));
+        ++filled;
+        return;
+      }
+      spare_bytes -= HeldBytes(spare.back());
+      batch->events.push_back(std::move(spare.back()));
+      spare.pop_back();
+    }
+    OwnedEvent& out = batch->events[filled++];
+    Assign(e, &out);
+    if (HeldBytes(out) > kReuseBytes) {
+      out.data.shrink_to_fit();
+      out.metadata.shrink_to_fit();
+    }
+  }
+
+  // Ends a Next: the batch holds the `filled` events; the rest go to spare.
+  void Finish(FeedBatch* batch) {
+    for (size_t i = filled; i < batch->events.size() && spare.size() < options.max_batch_events;
+         ++i) {
+      const size_t held = HeldBytes(batch->events[i]);
+      if (held > kReuseBytes || spare_bytes + held > options.max_batch_bytes) continue;
+      spare_bytes += held;
+      spare.push_back(std::move(batch->events[i]));
+    }
+    batch->events.resize(filled);
+  }
 
   // The ChangeFeed that owns `rep`.
   static std::unique_ptr<ChangeFeed> Make(std::unique_ptr<Rep> rep) {
@@ -38,8 +113,86 @@ struct ChangeFeed::Rep {
   }
 
   // Appends events after `position` up to `committed` to `batch`, within the
-  // batch limits, and advances `position` past what it consumed.
+  // batch limits, and advances `position` past what it consumed: from the
+  // live tail while the next position is in it, else from RocksDB. Both
+  // apply the same rules (filters, then what stream metadata hides), so a
+  // feed may switch between them at any position.
   Status Scan(uint64_t committed, FeedBatch* batch) {
+    if (db->tail) {
+      bool progressed = false;
+      if (Status s = ScanTail(committed, batch, &progressed); !s.ok() || progressed) return s;
+    }
+    return ScanLog(committed, batch);
+  }
+
+  // The tail's part of Scan. Sets *progressed if it moved `position`;
+  // otherwise the next position is not in the tail (the feed is behind it)
+  // and nothing was added.
+  Status ScanTail(uint64_t committed, FeedBatch* batch, bool* progressed) {
+    // Groups are taken a few at a time, so the tail's lock is held briefly.
+    constexpr size_t kGroupsPerCollect = 64;
+    std::optional<Visibility> visibility;
+    const bool check_metadata = db->has_metadata.load();
+    uint64_t reached = position;
+    const size_t had = filled;
+    size_t bytes = 0;
+    bool full = false;
+    while (!full && reached < committed) {
+      groups.clear();
+      // Evicted meanwhile: deliver what was taken; the next Scan reads RocksDB.
+      if (!db->tail->Collect(reached + 1, committed, kGroupsPerCollect, &groups)) break;
+      for (const auto& group : groups) {
+        const std::vector<RecordedEvent>* events = nullptr;
+        if (Status s = group->Events(&events); !s.ok()) {
+          filled = 0;
+          return s;
+        }
+        const uint64_t end = std::min(group->last(), committed);
+        for (uint64_t p = reached + 1; p <= end; ++p) {
+          const RecordedEvent& e = (*events)[p - group->first()];
+          if (!Matches(e)) {
+            reached = p;
+            continue;
+          }
+          if (check_metadata) {
+            if (!visibility) visibility.emplace(*db);
+            Status error;
+            const bool visible = visibility->Visible(e, &error);
+            if (!error.ok()) {
+              filled = 0;
+              return error;
+            }
+            if (!visible) {
+              reached = p;
+              continue;
+            }
+          }
+          const size_t size = e.data.size() + e.metadata.size();
+          if (filled > 0 && bytes + size > options.max_batch_bytes) {
+            full = true;
+            break;
+          }
+          Emit(e, batch);
+          bytes += size;
+          reached = p;
+          if (filled >= options.max_batch_events) {
+            full = true;
+            break;
+          }
+        }
+        if (full) break;
+      }
+    }
+    groups.clear();  // hold no group past the scan: the tail may evict it
+    *progressed = reached > position;
+    position = reached;
+    db->feed_metrics.tail_events.fetch_add(filled - had, std::memory_order_relaxed);
+    return Status::OK();
+  }
+
+  // The RocksDB part of Scan: reads the log (or an index) from the next
+  // position.
+  Status ScanLog(uint64_t committed, FeedBatch* batch) {
     ReadAllOptions read{.from = Position(position + 1)};
     // Walk the narrowest index available; Matches() applies the rest.
     if (!options.category.empty()) {
@@ -49,6 +202,7 @@ struct ChangeFeed::Rep {
     }
     std::unique_ptr<EventIterator> it = NewLogIterator(*db, read);
     uint64_t reached = position;
+    const size_t had = filled;
     size_t bytes = 0;
     bool full = false;
     for (; it->Valid(); it->Next()) {
@@ -59,20 +213,20 @@ struct ChangeFeed::Rep {
         continue;
       }
       size_t size = e.data.size() + e.metadata.size();
-      if (!batch->events.empty() && bytes + size > options.max_batch_bytes) {
+      if (filled > 0 && bytes + size > options.max_batch_bytes) {
         full = true;
         break;
       }
-      batch->events.push_back(OwnedEvent::From(e));
+      Emit(e, batch);
       bytes += size;
       reached = e.position.value();
-      if (batch->events.size() >= options.max_batch_events) {
+      if (filled >= options.max_batch_events) {
         full = true;
         break;
       }
     }
     if (!it->status().ok()) {
-      batch->events.clear();
+      filled = 0;
       return it->status();
     }
     // Moving to `committed` past positions the scan did not yield is safe:
@@ -80,7 +234,57 @@ struct ChangeFeed::Rep {
     // published only once every event up to it is readable (catch_up.h), so
     // a position the catch-up has not brought in yet is never passed.
     position = full ? reached : committed;
+    db->feed_metrics.log_events.fetch_add(filled - had, std::memory_order_relaxed);
     return Status::OK();
+  }
+
+  // ChangeFeed::Next, filling batch->events[0, filled).
+  Status Fill(std::chrono::milliseconds timeout, FeedBatch* batch) {
+    filled = 0;
+    batch->position = Position(position);
+    const uint64_t start = position;
+    CommitSignal& commits = *db->commits;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    const uint64_t* seen = wake_on_poke ? &pokes_seen : nullptr;
+    for (;;) {
+      uint64_t committed = commits.committed();
+      if (committed > position) {
+        if (Status s = Scan(committed, batch); !s.ok()) return s;
+        batch->position = Position(position);
+        // Progress past filtered-out events is news too: a checkpointing
+        // consumer must be able to record it.
+        if (filled > 0 || position > start) return Status::OK();
+      }
+      if (commits.interrupted()) return Status::Aborted("the store is closing");
+      auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) return Status::OK();
+      if (seen != nullptr) {
+        uint64_t pokes = commits.pokes();
+        if (pokes != pokes_seen) {
+          pokes_seen = pokes;
+          return Status::OK();
+        }
+      }
+      if (db->read_only) {
+        commits.WaitBeyond(position, std::min(deadline, now + kFollowInterval), seen);
+        if (Status s = db->CatchUp(); !s.ok()) return s;
+      } else {
+        // The commit wakes the feed directly (CommitSignal::Advance).
+        if (spin_us > 0 && Spin(commits, deadline)) continue;
+        commits.WaitBeyond(position, deadline, seen);
+      }
+    }
+  }
+
+  // Spins up to spin_us (and not past `deadline`) for the committed position
+  // to pass `position`. True if it did.
+  bool Spin(const CommitSignal& commits, std::chrono::steady_clock::time_point deadline) const {
+    const auto until =
+        std::min(deadline, std::chrono::steady_clock::now() + std::chrono::microseconds(spin_us));
+    while (commits.committed() <= position) {
+      if (std::chrono::steady_clock::now() >= until) return false;
+    }
+    return true;
   }
 };
 
@@ -95,38 +299,10 @@ void ChangeFeed::set_max_batch_events(size_t max_batch_events) {
 }
 
 Status ChangeFeed::Next(std::chrono::milliseconds timeout, FeedBatch* batch) {
-  batch->events.clear();
-  batch->position = Position(rep_->position);
-  const uint64_t start = rep_->position;
-  CommitSignal& commits = *rep_->db->commits;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  const uint64_t* pokes_seen = rep_->wake_on_poke ? &rep_->pokes_seen : nullptr;
-  for (;;) {
-    uint64_t committed = commits.committed();
-    if (committed > rep_->position) {
-      if (Status s = rep_->Scan(committed, batch); !s.ok()) return s;
-      batch->position = Position(rep_->position);
-      // Progress past filtered-out events is news too: a checkpointing
-      // consumer must be able to record it.
-      if (!batch->events.empty() || rep_->position > start) return Status::OK();
-    }
-    if (commits.interrupted()) return Status::Aborted("the store is closing");
-    auto now = std::chrono::steady_clock::now();
-    if (now >= deadline) return Status::OK();
-    if (pokes_seen != nullptr) {
-      uint64_t pokes = commits.pokes();
-      if (pokes != rep_->pokes_seen) {
-        rep_->pokes_seen = pokes;
-        return Status::OK();
-      }
-    }
-    if (rep_->db->read_only) {
-      commits.WaitBeyond(rep_->position, std::min(deadline, now + kFollowInterval), pokes_seen);
-      if (Status s = rep_->db->CatchUp(); !s.ok()) return s;
-    } else {
-      commits.WaitBeyond(rep_->position, deadline, pokes_seen);
-    }
-  }
+  Status s = rep_->Fill(timeout, batch);
+  if (!s.ok()) rep_->filled = 0;
+  rep_->Finish(batch);
+  return s;
 }
 
 Result<std::unique_ptr<ChangeFeed>> OpenFeed(Db* db, const Options& store_options,
@@ -147,6 +323,11 @@ Result<std::unique_ptr<ChangeFeed>> OpenFeed(Db* db, const Options& store_option
   rep->wake_on_poke = wake_on_poke;
   rep->pokes_seen = db->commits->pokes();
   rep->options = options;
+  rep->spin_us = db->read_only ? 0 : store_options.live_feed_spin_us;
+  if (db->tail) {
+    db->tail->AddReader();
+    rep->reads_tail = true;
+  }
   const FeedStart& start = options.start;
   switch (start.kind()) {
     case FeedStart::Kind::kOldest:

@@ -1,7 +1,10 @@
-// change_feed: the tail cursor behind evlog/change_feed.h. It reads the log
-// (or a category or type index) from its position up to the committed
-// position, and waits on the CommitSignal when caught up. On a read-only
-// store it follows the writer process by catching up every few milliseconds.
+// change_feed: the tail cursor behind evlog/change_feed.h. It reads from its
+// position up to the committed position, and waits on the CommitSignal when
+// caught up. While its next position is in the live tail (live_tail.h) it
+// takes the events from there, already decoded; behind the tail it reads the
+// log (or a category or type index) from RocksDB, and rejoins the tail once
+// it reaches it. On a read-only store it reads RocksDB only and follows the
+// writer process by catching up every few milliseconds.
 
 #pragma once
 

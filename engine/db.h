@@ -17,6 +17,7 @@
 #include "commit_signal.h"
 #include "evlog/options.h"
 #include "evlog/status.h"
+#include "live_tail.h"
 #include "metrics.h"
 #include "trim.h"
 #include "wal_gate.h"
@@ -98,6 +99,11 @@ struct Db {
   std::mutex catch_up_mu;
   // Set once any stream has metadata: readers then check every stream's.
   std::atomic<bool> has_metadata{false};
+  // The writer's recent commits for caught-up feeds (live_tail.h); null on
+  // a read-only store or with Options::live_tail_bytes 0.
+  std::unique_ptr<LiveTail> tail;
+  // Events the change feeds delivered, by where they were read.
+  FeedMetrics feed_metrics;
   // Per-stream trim points, shared with the trim filters.
   std::shared_ptr<TruncationTable> truncations = std::make_shared<TruncationTable>();
   // Between the writer's WAL writes and its syncs (wal_gate.h); told by the

@@ -103,6 +103,13 @@ struct WriteMetrics {
   void Fill(MetricsSnapshot* out) const;
 };
 
+// What the change feeds delivered, by source: the live tail or RocksDB.
+// Bumped by every feed's thread once per batch.
+struct FeedMetrics {
+  std::atomic<uint64_t> tail_events{0};
+  std::atomic<uint64_t> log_events{0};
+};
+
 // Counts RocksDB's write stalls, flushes and compactions as RocksDB reports
 // them, on its background threads.
 class RocksDbEvents : public rocksdb::EventListener {

@@ -79,6 +79,9 @@ Result<std::unique_ptr<Store>> Store::Open(const Options& options, std::string_v
   }
   if (Status s = CheckSyncedMark(rep->path, synced, last_position); !s.ok()) return s;
   if (!options.read_only) {
+    if (options.live_tail_bytes > 0) {
+      rep->db->tail = std::make_unique<LiveTail>(options.live_tail_bytes);
+    }
     auto mark = SyncedMark::Open(rep->db->db->GetEnv()->GetFileSystem(), rep->path, last_position);
     if (!mark.ok()) return mark.status();
     rep->writer = std::make_unique<Writer>(rep->db.get(), rep->options, next_stream_id,
@@ -287,6 +290,12 @@ Result<MetricsSnapshot> Store::Metrics() {
   auto subscriptions = ListSubscriptions();
   if (!subscriptions.ok()) return subscriptions.status();
   m.subscriptions = std::move(*subscriptions);
+  if (const LiveTail* tail = rep_->db->tail.get(); tail != nullptr) {
+    m.tail_bytes = tail->bytes();
+    m.tail_events = tail->events();
+  }
+  m.feed_tail_events = rep_->db->feed_metrics.tail_events.load(std::memory_order_relaxed);
+  m.feed_log_events = rep_->db->feed_metrics.log_events.load(std::memory_order_relaxed);
   m.rocksdb = ReadRocksDbMetrics(*rep_->db, rep_->db->rocksdb_events.get());
   return m;
 }

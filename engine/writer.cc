@@ -74,6 +74,11 @@ struct Writer::Group {
   std::unordered_set<StreamHead*> touched;
   // A "$meta-" stream was created: readers must start checking metadata.
   bool creates_metadata = false;
+  // With a live tail that a feed reads: the records written to `log`, in
+  // position order, moved out of their appends once in the batch (which
+  // copied them).
+  bool publish = false;
+  std::vector<std::string> records;
 };
 
 Writer::Writer(Db* db, const Options& options, uint64_t next_stream_id,
@@ -235,6 +240,12 @@ void Writer::CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& appends) {
   group.next_position = first_position;
   group.next_stream_id = first_stream_id;
   group.now_us = WallMicros();
+  if (LiveTail* tail = db_->tail.get(); tail != nullptr) {
+    group.publish = tail->HasReaders();
+    // Nobody follows: free what the tail held. A feed that opens later
+    // reads RocksDB up to the first group published after it.
+    if (!group.publish && tail->bytes() > 0) tail->Clear();
+  }
 
   if (!failed_.ok()) Resume();
   std::vector<Result<AppendResult>> results;
@@ -264,6 +275,12 @@ void Writer::CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& appends) {
       CountGroup(appends, results, group.next_position - first_position, write_start);
       if (group.creates_metadata) db_->has_metadata.store(true);
       next_stream_id_.store(group.next_stream_id, std::memory_order_relaxed);
+      // Into the tail before the position moves: a feed that sees the new
+      // committed position finds every event up to it there.
+      if (group.publish && !group.records.empty()) {
+        db_->tail->Publish(
+            std::make_shared<const TailGroup>(first_position, std::move(group.records)));
+      }
       commits_.Advance(group.next_position - 1);
       if (group.sync) {
         MarkSynced(group.next_position - 1);
@@ -386,6 +403,7 @@ Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {
       codec::PatchEvent(&rec, position, h->version, group.now_us);
       group.batch.Put(db_->cf(Db::kLog), keys::LogKey(position), rec);
       group.batch.Put(db_->cf(Db::kStream), keys::StreamKey(h->id, h->version), rec);
+      if (group.publish) group.records.push_back(std::move(rec));
       group.batch.Put(db_->cf(Db::kByCategory), keys::IndexKey(category, position),
                       rocksdb::Slice());
       group.batch.Put(db_->cf(Db::kByType), keys::IndexKey(e.type, position), rocksdb::Slice());

@@ -114,6 +114,14 @@ std::string RenderPrometheus(const MetricsSnapshot& m, const DaemonGauges* daemo
     x.Sample("evlog_subscription_parked_events", SubscriptionLabel(s), Number(s.parked));
   }
 
+  x.Gauge("evlog_tail_bytes", "Bytes the live tail of recent commits holds for change feeds now.",
+          m.tail_bytes);
+  x.Gauge("evlog_tail_events", "Events the live tail holds now.", m.tail_events);
+  x.Family("evlog_feed_events_total", "counter",
+           "Events change feeds delivered, by where they were read: the live tail or RocksDB.");
+  x.Sample("evlog_feed_events_total", "source=\"tail\"", Number(m.feed_tail_events));
+  x.Sample("evlog_feed_events_total", "source=\"log\"", Number(m.feed_log_events));
+
   const RocksDbMetrics& r = m.rocksdb;
   x.Family("evlog_rocksdb_write_stalls_total", "counter",
            "Times a column family's writes were delayed or stopped.");

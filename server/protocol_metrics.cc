@@ -50,7 +50,8 @@ Offset<fb::Metrics> MetricsToWire(FlatBufferBuilder& b, const MetricsSnapshot& m
       r.compactions_running, r.compactions_pending, r.pending_compaction_bytes, r.memtable_bytes,
       r.block_cache_bytes, r.table_readers_bytes);
   return fb::CreateMetrics(b, m.appends, m.events, m.append_bytes, group, m.fsyncs, fsync, latency,
-                           subs_vec, rocks);
+                           subs_vec, rocks, m.tail_bytes, m.tail_events, m.feed_tail_events,
+                           m.feed_log_events);
 }
 
 bool MetricsFromWire(const fb::Metrics* w, MetricsSnapshot* out) {
@@ -59,6 +60,10 @@ bool MetricsFromWire(const fb::Metrics* w, MetricsSnapshot* out) {
   out->events = w->events();
   out->append_bytes = w->append_bytes();
   out->fsyncs = w->fsyncs();
+  out->tail_bytes = w->tail_bytes();
+  out->tail_events = w->tail_events();
+  out->feed_tail_events = w->feed_tail_events();
+  out->feed_log_events = w->feed_log_events();
   if (!HistogramFromWire(w->group_commit_events(), &out->group_commit_events) ||
       !HistogramFromWire(w->fsync_seconds(), &out->fsync_seconds) ||
       !HistogramFromWire(w->append_latency_seconds(), &out->append_latency_seconds)) {

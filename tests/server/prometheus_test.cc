@@ -92,6 +92,13 @@ TEST_F(Prometheus, AStoreAfterKnownAppendsRendersAsValidExpositionWithTheirValue
                   "evlog_subscription_checkpoint_position", {{"subscription", "projector"}}),
             3);
   EXPECT_EQ(Value(f, "evlog_rocksdb_write_stopped", "evlog_rocksdb_write_stopped"), 0);
+  // The subscription read the three events (from RocksDB: they were
+  // committed before any feed was open, so the live tail never held them).
+  EXPECT_EQ(Value(f, "evlog_feed_events_total", "evlog_feed_events_total", {{"source", "tail"}}) +
+                Value(f, "evlog_feed_events_total", "evlog_feed_events_total", {{"source", "log"}}),
+            3);
+  EXPECT_GE(Value(f, "evlog_tail_bytes", "evlog_tail_bytes"), 0);
+  EXPECT_GE(Value(f, "evlog_tail_events", "evlog_tail_events"), 0);
 
   for (const auto& [name, family] : f) {
     EXPECT_FALSE(family.help.empty()) << name;

@@ -324,7 +324,8 @@ TEST_P(CliBoth, StatsPrintsTheMetricsInTheSameShapeInBothForms) {
   const Json& m = j["metrics"];
   EXPECT_EQ(Keys(m), (std::vector<std::string>{
                          "appends", "events", "append_bytes", "group_commit_events", "fsyncs",
-                         "fsync_seconds", "append_latency_seconds", "subscriptions", "rocksdb"}));
+                         "fsync_seconds", "append_latency_seconds", "subscriptions", "tail_bytes",
+                         "tail_events", "feed_tail_events", "feed_log_events", "rocksdb"}));
   EXPECT_EQ(
       Keys(m["rocksdb"]),
       (std::vector<std::string>{

@@ -34,6 +34,10 @@ Json MetricsToJson(const MetricsSnapshot& m) {
     subscriptions.push_back(std::move(sj));
   }
   j["subscriptions"] = std::move(subscriptions);
+  j["tail_bytes"] = m.tail_bytes;
+  j["tail_events"] = m.tail_events;
+  j["feed_tail_events"] = m.feed_tail_events;
+  j["feed_log_events"] = m.feed_log_events;
   const RocksDbMetrics& r = m.rocksdb;
   Json rj;
   rj["stalls_delayed"] = r.stalls_delayed;

@@ -13,6 +13,13 @@
 // Start points mirror DynamoDB Streams' shard iterator types: Oldest
 // (TRIM_HORIZON), Latest, At(position) and After(position).
 //
+// A feed that has caught up takes new events from the writer's live tail in
+// memory (Options::live_tail_bytes), decoded once for every feed, and is
+// woken by the commit itself; a feed behind the tail reads RocksDB until it
+// reaches it. Which source served it never shows in what it yields. A feed
+// of a read-only store reads RocksDB and finds the writer's commits within
+// about 10 ms.
+//
 // Thread-safety: a feed is used by one thread at a time; any number of feeds
 // may run beside each other and beside appends. A feed never blocks the
 // writer. Lifetime: destroy every feed before its Store.

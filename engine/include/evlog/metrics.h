@@ -95,6 +95,16 @@ struct MetricsSnapshot {
   // Now: every durable subscription (see Store::ListSubscriptions): name,
   // checkpoint, lag (last position minus checkpoint) and parked events.
   std::vector<SubscriptionInfo> subscriptions;
+  // Now: the memory the live tail holds (Options::live_tail_bytes bounds
+  // it), in bytes, and the events in it. 0 on a read-only store.
+  uint64_t tail_bytes = 0;
+  uint64_t tail_events = 0;
+  // Events change feeds delivered (subscriptions, views, snapshot policies
+  // and evlogd's pushed subscriptions included), by where they were read:
+  // the live tail in memory, or RocksDB (a feed behind the tail, or any
+  // feed of a read-only store).
+  uint64_t feed_tail_events = 0;
+  uint64_t feed_log_events = 0;
   RocksDbMetrics rocksdb;
 };
 

@@ -100,6 +100,25 @@ struct Options {
   // from the store when next appended to.
   // Default: 262,144
   size_t stream_head_cache_entries = 1 << 18;
+
+  // Memory for the live tail: the writer keeps its most recent commits in
+  // memory, so that change feeds which have caught up (subscriptions, views,
+  // snapshot policies, evlogd's pushed subscriptions and SSE) take new events
+  // from there, decoded once for all of them, instead of reading RocksDB.
+  // A feed further behind reads RocksDB and rejoins the tail when it catches
+  // up. The oldest commits leave first; Metrics reports the memory held
+  // (tail_bytes). The tail is kept only while a feed is open: a store nobody
+  // follows pays nothing for it. 0 turns it off. Unused by a read-only
+  // store, whose feeds follow the writer process through RocksDB.
+  // Default: 64 MiB
+  size_t live_tail_bytes = 64 << 20;
+
+  // Microseconds a change feed that has caught up spins, watching the
+  // committed position, before it parks until the writer wakes it. For
+  // applications that pin cores and want delivery without a thread wake-up;
+  // each waiting feed burns its core while it spins. 0: park at once.
+  // Default: 0
+  uint32_t live_feed_spin_us = 0;
 };
 
 }  // namespace evlog

@@ -1,0 +1,116 @@
+// live_tail: the writer's most recent commits, in memory, for the change
+// feeds that have caught up (issue #18, "Live fan-out").
+//
+// The writer publishes each committed group, its records already encoded
+// and verified, before it advances the committed position. A feed whose next
+// position is in the tail takes its events from here instead of reading and
+// decoding them from RocksDB again; the records of a group are decoded once,
+// by the first feed that needs them, for every feed.
+//
+// The tail is kept only while a change feed of the store is open
+// (AddReader): a writer nobody follows pays nothing for it, and a feed opened
+// later reads RocksDB up to the first group published after it opened.
+//
+// Invariants: the groups are contiguous and in position order (positions are
+// gapless, and groups are published in commit order); every position up to
+// the committed one that is not older than the oldest group is in the tail.
+// The bytes held stay within the bound given at construction: the oldest
+// groups go first, and a group larger than the bound is not kept at all
+// (the tail then restarts empty after it).
+//
+// Thread-safety: Publish from the committing thread (one at a time); the
+// other methods from any thread. A TailGroup is immutable once published and
+// lives as long as anyone holds it, evicted or not.
+
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "codec.h"
+#include "evlog/status.h"
+#include "evlog/types.h"
+
+namespace evlog {
+
+// One committed group: its records, positions first..first + size - 1.
+class TailGroup {
+ public:
+  // `records`: the encoded events as written to `log`, in position order,
+  // the first at position `first`. REQUIRES: not empty.
+  TailGroup(uint64_t first, std::vector<std::string> records);
+  TailGroup(const TailGroup&) = delete;
+  TailGroup& operator=(const TailGroup&) = delete;
+
+  uint64_t first() const { return first_; }
+  uint64_t last() const { return first_ + records_.size() - 1; }
+  // The memory the group holds (records and their decoded views), as the
+  // tail's bound counts it: approximate, never below the records' bytes.
+  size_t charge() const { return charge_; }
+
+  // The decoded events, in position order (events()[i] is at first() + i),
+  // viewing this group's records: valid while the group lives. Decoded on
+  // the first call, once for all callers. Corruption if a record fails
+  // verification or is not at its position (then `*events` is null).
+  Status Events(const std::vector<RecordedEvent>** events) const;
+
+ private:
+  const uint64_t first_;
+  const std::vector<std::string> records_;
+  const size_t charge_;
+  mutable std::once_flag decoded_;
+  mutable std::vector<RecordedEvent> events_;
+  mutable std::vector<codec::AlignedBuffer> scratch_;
+  mutable Status status_;
+};
+
+class LiveTail {
+ public:
+  // Holds at most `max_bytes` of groups (TailGroup::charge).
+  explicit LiveTail(size_t max_bytes) : max_bytes_(max_bytes) {}
+  LiveTail(const LiveTail&) = delete;
+  LiveTail& operator=(const LiveTail&) = delete;
+
+  // Adds a committed group and drops the oldest ones beyond the bound.
+  // REQUIRES: group->first() is one past the last position published (or
+  // the tail is new), and the group is committed (written to RocksDB).
+  void Publish(std::shared_ptr<const TailGroup> group);
+
+  // The groups holding `from` and the positions after it, up to `to`, at
+  // most `max_groups` of them, appended to `out` in order. False (and
+  // nothing appended) when `from` is older than the tail or not in it:
+  // read it from RocksDB.
+  bool Collect(uint64_t from, uint64_t to, size_t max_groups,
+               std::vector<std::shared_ptr<const TailGroup>>* out) const;
+
+  // A change feed opened (AddReader) or was destroyed (RemoveReader). While
+  // none is open the writer publishes nothing, and drops what the tail held
+  // (Clear).
+  void AddReader() { readers_.fetch_add(1, std::memory_order_relaxed); }
+  void RemoveReader() { readers_.fetch_sub(1, std::memory_order_relaxed); }
+  bool HasReaders() const { return readers_.load(std::memory_order_relaxed) > 0; }
+
+  // Drops every group.
+  void Clear();
+
+  // Now: the memory the groups held by the tail take, and their events.
+  uint64_t bytes() const { return bytes_gauge_.load(std::memory_order_relaxed); }
+  uint64_t events() const { return events_gauge_.load(std::memory_order_relaxed); }
+
+ private:
+  const size_t max_bytes_;
+  mutable std::mutex mu_;
+  std::deque<std::shared_ptr<const TailGroup>> groups_;  // guarded by mu_
+  size_t bytes_ = 0;                                     // guarded by mu_
+  size_t events_ = 0;                                    // guarded by mu_
+  std::atomic<uint64_t> bytes_gauge_{0};
+  std::atomic<uint64_t> events_gauge_{0};
+  std::atomic<int> readers_{0};
+};
+
+}  // namespace evlog
