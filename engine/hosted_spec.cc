@@ -196,6 +196,7 @@ Status Delete(const Db& db, std::string_view name) {
   if (s.ok()) s = batch.Delete(cf, keys::ReplayToKey(name));
   if (s.ok()) s = batch.Delete(cf, keys::ReplayedKey(name));
   if (s.ok()) s = batch.Delete(cf, keys::HandledKey(name));
+  if (s.ok()) s = batch.Delete(cf, keys::AttemptsKey(name));
   if (s.ok()) s = db.db->Write(rocksdb::WriteOptions(), &batch);
   return FromRocks(s);
 }

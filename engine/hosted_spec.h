@@ -35,8 +35,8 @@ Result<std::optional<HostedSubscriptionSpec>> Load(const Db& db, std::string_vie
 // consumer already checkpoints under.
 Result<bool> Create(Db* db, const Options& store_options, const HostedSubscriptionSpec& spec);
 
-// Removes the definition, the checkpoint and the replay marks (the parked
-// events stay in "$parked-<name>"). NotFound if there is no such hosted
+// Removes the definition, the checkpoint, the replay marks and what the
+// broker stores beside them (the parked events stay in "$parked-<name>"). NotFound if there is no such hosted
 // subscription.
 Status Delete(const Db& db, std::string_view name);
 

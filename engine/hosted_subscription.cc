@@ -9,7 +9,15 @@
 //  - `handled` holds the positions above the stored checkpoint whose events
 //    were acknowledged or parked; it is stored with the checkpoint, so that
 //    neither a reopen nor a new broker delivers them again, and it counts
-//    against max_in_flight, so it stays bounded behind a stuck event.
+//    against max_in_flight, so it stays bounded behind a stuck event;
+//  - `attempts` holds the delivery count of every event in flight that was
+//    delivered (and of those a previous broker delivered that the feed has
+//    not reached again, `unclaimed`); it is stored after each delivery and
+//    with the checkpoint, so a consumer process that dies on an event
+//    brings it nearer to being parked rather than starting it afresh;
+//  - an event waiting with `attempt` >= max_attempts (its last delivery
+//    ended with its consumer detaching) is never delivered: the thread
+//    parks it.
 
 #include "hosted_subscription.h"
 
@@ -25,6 +33,7 @@
 #include "checkpoint.h"
 #include "feed_thread.h"
 #include "hosted_spec.h"
+#include "hosted_state.h"
 #include "keys.h"
 #include "parked.h"
 
@@ -51,6 +60,12 @@ struct Holder {
   uint64_t owner = 0;
   uint32_t held = 0;
 };
+
+// Why an event whose last delivery ended with its consumer detaching (or
+// its process dying) is parked.
+std::string DetachedReason(uint32_t attempt) {
+  return "delivered " + std::to_string(attempt) + " times to consumers that detached";
+}
 
 }  // namespace
 
@@ -82,6 +97,13 @@ struct Broker {
   // stored is not empty.
   bool handled_dirty = false;
   bool handled_stored = false;
+  // Deliveries of events in flight, as stored (or to be); see above.
+  std::map<uint64_t, uint32_t> attempts;
+  std::set<uint64_t> unclaimed;
+  bool attempts_dirty = false;
+  bool attempts_stored = false;
+  // Detach left an event with attempt >= max_attempts to park.
+  bool park_due = false;
   std::map<std::string, Holder, std::less<>> streams;
   uint64_t next_consumer = 1;
   // When the thread will look at ack deadlines and backoffs next.
@@ -99,8 +121,11 @@ struct Broker {
   std::map<uint64_t, Entry>* Find(uint64_t id, uint64_t position);
   // Records that the event at `position` is handled (acknowledged, parked).
   void Handled(uint64_t position);
-  // Stores the checkpoint and `handled` if they changed, and the end of a
-  // finished replay.
+  // Adds an event read from the feed or the parked stream to `entries`,
+  // with the delivery count a previous broker stored for it.
+  void Add(std::map<uint64_t, Entry>& entries, OwnedEvent event);
+  // Stores the checkpoint, `handled` and `attempts` if they changed, and
+  // the end of a finished replay.
   Status Advance();
   // Events held in memory or handled above the checkpoint.
   size_t InFlight() const { return live.size() + replay.size() + handled.size(); }
@@ -116,25 +141,6 @@ struct Broker {
 };
 
 namespace {
-
-// The positions above `checkpoint` stored as handled for subscription `name`.
-Status LoadHandled(const Db& db, std::string_view name, uint64_t checkpoint,
-                   std::set<uint64_t>* out) {
-  auto value = checkpoint::GetValue(db, keys::HandledKey(name));
-  if (!value.ok()) return value.status();
-  if (!value->has_value()) return Status::OK();
-  const std::string& bytes = **value;
-  if (bytes.size() % 8 != 0) {
-    return Status::Corruption("hosted subscription '" + std::string(name) +
-                              "': handled positions of " + std::to_string(bytes.size()) +
-                              " bytes, not a multiple of 8");
-  }
-  for (size_t i = 0; i < bytes.size(); i += 8) {
-    const uint64_t p = keys::GetU64BE(bytes.data() + i);
-    if (p > checkpoint) out->insert(p);
-  }
-  return Status::OK();
-}
 
 class Consumer final : public SubscriptionConsumer {
  public:
@@ -157,6 +163,8 @@ class Consumer final : public SubscriptionConsumer {
       if (!out.empty()) {
         // The thread must look at these events' deadline in time.
         if (now + b.spec.ack_timeout < b.wake_at) b.db->commits->Poke();
+        // Their attempt counts, stored before they are handed out.
+        if (Status s = b.Advance(); !s.ok()) return s;
         return out;
       }
       if (now >= until) return out;
@@ -237,12 +245,15 @@ void Broker::Take(uint64_t id, size_t max, Clock::time_point now, std::vector<Ho
       if (e.owner == id) continue;
       auto holder = streams.find(stream);
       const bool held_elsewhere = holder != streams.end() && holder->second.owner != id;
-      if (e.parking || e.owner != 0 || held_elsewhere || e.due > now || blocked.contains(stream)) {
+      if (e.parking || e.owner != 0 || held_elsewhere || e.due > now ||
+          e.attempt >= spec.max_attempts || blocked.contains(stream)) {
         blocked.insert(stream);
         continue;
       }
       e.owner = id;
       ++e.attempt;
+      attempts[position] = e.attempt;
+      attempts_dirty = true;
       e.due = now + spec.ack_timeout;
       Holder& h = streams[e.event.stream];
       h.owner = id;
@@ -272,9 +283,20 @@ std::map<uint64_t, Entry>* Broker::Find(uint64_t id, uint64_t position) {
 }
 
 void Broker::Handled(uint64_t position) {
+  if (attempts.erase(position) != 0) attempts_dirty = true;
   if (position <= stored) return;
   handled.insert(position);
   handled_dirty = true;
+}
+
+void Broker::Add(std::map<uint64_t, Entry>& entries, OwnedEvent event) {
+  const uint64_t position = event.position.value();
+  Entry& e = entries.emplace(position, Entry{.event = std::move(event)}).first->second;
+  if (unclaimed.erase(position) == 0) return;
+  e.attempt = attempts.at(position);
+  if (e.attempt < spec.max_attempts) return;
+  e.reason = DetachedReason(e.attempt);
+  park_due = true;
 }
 
 Status Broker::Advance() {
@@ -294,7 +316,8 @@ Status Broker::Advance() {
   }
   // Nothing handled above the checkpoint, before or after: no key to write.
   if (handled.empty() && !handled_stored) handled_dirty = false;
-  if (!moved && !handled_dirty) return Status::OK();
+  if (attempts.empty() && !attempts_stored) attempts_dirty = false;
+  if (!moved && !handled_dirty && !attempts_dirty) return Status::OK();
   // The checkpoint and what is handled above it, together: a crash between
   // two writes would deliver handled events again.
   rocksdb::WriteBatch batch;
@@ -303,23 +326,19 @@ Status Broker::Advance() {
   if (moved) s = batch.Put(cf, progress_key, keys::CheckpointValue(done));
   if (s.ok() && handled_dirty) {
     const std::string key = keys::HandledKey(spec.name);
-    if (handled.empty()) {
-      s = batch.Delete(cf, key);
-    } else {
-      std::string value(handled.size() * 8, '\0');
-      char* out = value.data();
-      for (uint64_t p : handled) {
-        keys::PutU64BE(out, p);
-        out += 8;
-      }
-      s = batch.Put(cf, key, value);
-    }
+    s = handled.empty() ? batch.Delete(cf, key) : batch.Put(cf, key, EncodeHandled(handled));
+  }
+  if (s.ok() && attempts_dirty) {
+    const std::string key = keys::AttemptsKey(spec.name);
+    s = attempts.empty() ? batch.Delete(cf, key) : batch.Put(cf, key, EncodeAttempts(attempts));
   }
   if (s.ok()) s = db->db->Write(rocksdb::WriteOptions(), &batch);
   if (!s.ok()) return FromRocks(s);
   stored = std::max(stored, done);
   if (handled_dirty) handled_stored = !handled.empty();
+  if (attempts_dirty) attempts_stored = !attempts.empty();
   handled_dirty = false;
+  attempts_dirty = false;
   return Status::OK();
 }
 
@@ -336,7 +355,9 @@ Status Broker::Park(std::map<uint64_t, Entry>& entries, uint64_t position) {
                           Status::Aborted(reason.empty() ? "not acknowledged" : reason));
   std::lock_guard<std::mutex> lock(mu);
   if (!s.ok()) {
-    entries.at(position).parking = false;  // delivered again
+    Entry& e = entries.at(position);
+    e.parking = false;  // delivered again, or parked by the thread (attempts spent)
+    park_due = park_due || e.attempt >= spec.max_attempts;
   } else {
     entries.erase(position);
     Handled(position);
@@ -349,10 +370,19 @@ Status Broker::Park(std::map<uint64_t, Entry>& entries, uint64_t position) {
 void Broker::Detach(uint64_t id) {
   std::lock_guard<std::mutex> lock(mu);
   const auto now = Clock::now();
+  bool park = false;
   for (auto* entries : {&replay, &live}) {
     for (auto& [position, e] : *entries) {
-      if (e.owner == id) Release(e, now);
+      if (e.owner != id) continue;
+      Release(e, now);
+      if (e.attempt < spec.max_attempts) continue;
+      e.reason = DetachedReason(e.attempt);
+      park = true;
     }
+  }
+  if (park) {
+    park_due = true;
+    db->commits->Poke();  // the thread parks them
   }
   cv.notify_all();
 }
@@ -371,10 +401,7 @@ bool Broker::LoadReplay() {
       s = originals.status();
     } else {
       std::lock_guard<std::mutex> lock(mu);
-      for (OwnedEvent& e : *originals) {
-        const uint64_t position = e.position.value();
-        replay.emplace(position, Entry{.event = std::move(e)});
-      }
+      for (OwnedEvent& e : *originals) Add(replay, std::move(e));
       replay_target = replay_to;
       s = Advance();  // nothing to replay (all gone) ends the replay at once
       cv.notify_all();
@@ -390,8 +417,15 @@ bool Broker::Expire() {
     std::lock_guard<std::mutex> lock(mu);
     const auto now = Clock::now();
     bool released = false;
+    park_due = false;
     for (auto* entries : {&replay, &live}) {
       for (auto& [position, e] : *entries) {
+        if (e.owner == 0 && !e.parking && e.attempt >= spec.max_attempts) {
+          // Its last delivery ended with its consumer detaching.
+          e.parking = true;
+          to_park.emplace_back(entries, position);
+          continue;
+        }
         if (e.owner == 0 || e.due > now) continue;
         Release(e, now);
         released = true;
@@ -439,11 +473,12 @@ void Broker::Run() {
       room = held < spec.max_in_flight ? spec.max_in_flight - held : 0;
       if (room == 0) {
         cv.wait_until(lock, wake_at,
-                      [&] { return stop.load() || InFlight() < spec.max_in_flight; });
+                      [&] { return stop.load() || park_due || InFlight() < spec.max_in_flight; });
         continue;
       }
       const auto now = Clock::now();
-      wait = std::chrono::ceil<std::chrono::milliseconds>(std::max(wake_at, now) - now);
+      wait = park_due ? std::chrono::milliseconds(0)
+                      : std::chrono::ceil<std::chrono::milliseconds>(std::max(wake_at, now) - now);
       // A backoff that ended: consumers waiting in Next may take it now.
       cv.notify_all();
     }
@@ -460,9 +495,16 @@ void Broker::Run() {
         if (e.stream.starts_with(checkpoint::kParkedPrefix)) continue;
         const uint64_t position = e.position.value();
         if (handled.contains(position)) continue;
-        live.emplace(position, Entry{.event = std::move(e)});
+        Add(live, std::move(e));
       }
       fetched = std::max(fetched, batch.position.value());
+      // Counts of events the feed passed without them: gone (or not
+      // matched), they will not come again.
+      while (!unclaimed.empty() && *unclaimed.begin() <= fetched) {
+        attempts.erase(*unclaimed.begin());
+        unclaimed.erase(unclaimed.begin());
+        attempts_dirty = true;
+      }
       advanced = Advance();
       if (!batch.events.empty()) cv.notify_all();
     }
@@ -518,6 +560,9 @@ Result<std::unique_ptr<SubscriptionConsumer>> Brokers::Consume(std::string_view 
     broker->fetched = broker->stored;
     if (Status s = LoadHandled(*db_, name, broker->stored, &broker->handled); !s.ok()) return s;
     broker->handled_stored = !broker->handled.empty();
+    if (Status s = LoadAttempts(*db_, name, &broker->attempts); !s.ok()) return s;
+    for (const auto& [position, attempt] : broker->attempts) broker->unclaimed.insert(position);
+    broker->attempts_stored = !broker->attempts.empty();
     const HostedSubscriptionSpec& spec_ref = broker->spec;
     ChangeFeedOptions options{.start = FeedStart::After(Position(broker->stored)),
                               .category = spec_ref.category,

@@ -116,6 +116,7 @@ constexpr std::string_view kViewSuffix = "view";
 constexpr std::string_view kRebuildSuffix = "rebuild";
 constexpr std::string_view kHostedSuffix = "hosted";
 constexpr std::string_view kHandledSuffix = "handled";
+constexpr std::string_view kAttemptsSuffix = "attempts";
 
 std::string Suffixed(std::string_view name, std::string_view suffix) {
   std::string key;
@@ -147,6 +148,7 @@ std::string ViewStateKey(std::string_view name) { return Suffixed(name, kViewSuf
 std::string ViewRebuildKey(std::string_view name) { return Suffixed(name, kRebuildSuffix); }
 std::string HostedKey(std::string_view name) { return Suffixed(name, kHostedSuffix); }
 std::string HandledKey(std::string_view name) { return Suffixed(name, kHandledSuffix); }
+std::string AttemptsKey(std::string_view name) { return Suffixed(name, kAttemptsSuffix); }
 
 CheckpointKind ParseCheckpointKey(std::string_view key, std::string_view* name) {
   const size_t nul = key.find('\0');
@@ -159,6 +161,7 @@ CheckpointKind ParseCheckpointKey(std::string_view key, std::string_view* name) 
   if (suffix == kRebuildSuffix) return CheckpointKind::kViewRebuild;
   if (suffix == kHostedSuffix) return CheckpointKind::kHosted;
   if (suffix == kHandledSuffix) return CheckpointKind::kHandled;
+  if (suffix == kAttemptsSuffix) return CheckpointKind::kAttempts;
   return CheckpointKind::kUnknown;
 }
 

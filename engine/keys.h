@@ -72,6 +72,9 @@ bool ParseDedupValue(std::string_view value, Position* position, int64_t* timest
 //   name + '\0' + "handled"                  -> positions above its checkpoint a
 //                                              hosted subscription has handled
 //                                              (acknowledged or parked), u64 BE each
+//   name + '\0' + "attempts"                -> deliveries of a hosted subscription's
+//                                              events in flight: position (u64 BE)
+//                                              + attempt (u32 BE) each
 enum class CheckpointKind : uint8_t {
   kProgress,
   kReplayTo,
@@ -80,6 +83,7 @@ enum class CheckpointKind : uint8_t {
   kViewRebuild,
   kHosted,
   kHandled,
+  kAttempts,
   // A key with a NUL and a suffix this build does not know.
   kUnknown,
 };
@@ -92,6 +96,7 @@ std::string ViewStateKey(std::string_view name);
 std::string ViewRebuildKey(std::string_view name);
 std::string HostedKey(std::string_view name);
 std::string HandledKey(std::string_view name);
+std::string AttemptsKey(std::string_view name);
 // The kind of a "checkpoints" key and the name it belongs to (for
 // kProgress the whole key, "/<member>" included).
 CheckpointKind ParseCheckpointKey(std::string_view key, std::string_view* name);

@@ -1,6 +1,7 @@
 // Hosted subscriptions: competing consumers, redelivery after a detach and
-// after a reopen, nack then park then replay, trims held back, filtered lag,
-// and the definition's create/delete rules.
+// after a reopen, nack then park then replay, delivery counts kept across
+// brokers and reopens, trims held back, filtered lag, and the definition's
+// create/delete rules.
 
 #include "evlog/hosted_subscription.h"
 
@@ -54,8 +55,9 @@ class HostedSubscriptionTest : public testutil::StoreTest {
   }
 
   // Three events: a-1 at 1, b-1 at 2 and 3. A first consumer holds 1 while a
-  // second handles 2 (acknowledged or, with `park`, nacked into the parked
-  // stream) and acknowledges 3: the checkpoint stays at 0, below event 1.
+  // second handles 2 (acknowledged or, with `park`, nacked twice into the
+  // parked stream: max_attempts must be 2) and acknowledges 3: the
+  // checkpoint stays at 0, below event 1.
   void HandleAboveTheCheckpoint(bool park) {
     auto first = Consume("billing");
     auto second = Consume("billing");
@@ -63,6 +65,8 @@ class HostedSubscriptionTest : public testutil::StoreTest {
     std::vector<HostedEvent> batch = Take(*second, 10);
     ASSERT_EQ(Positions(batch), (std::set<uint64_t>{2, 3}));
     if (park) {
+      ASSERT_OK(second->Nack(Position(2), "cannot bill"));
+      ASSERT_EQ(Positions(Take(*second, 10)), (std::set<uint64_t>{2}));
       ASSERT_OK(second->Nack(Position(2), "cannot bill"));
       ASSERT_OK(second->Ack(std::vector<Position>{Position(3)}));
     } else {
@@ -222,6 +226,88 @@ TEST_F(HostedSubscriptions, ANackedEventIsRetriedThenParkedAndReplayDeliversItAg
   EXPECT_EQ(Info("billing").parked, 0u);
 }
 
+TEST_F(HostedSubscriptions, AnEventWhoseConsumersKeepDetachingIsParkedAfterMaxAttempts) {
+  ASSERT_OK(store_->CreateSubscription({.name = "billing", .max_attempts = 3}));
+  const Position poison = Add("a-1");
+  const Position next = Add("a-1");
+  for (uint32_t attempt = 1; attempt <= 3; ++attempt) {
+    // Each consumer takes it and dies on it (destroyed, never acking or
+    // nacking), the only one attached: its broker goes with it.
+    auto c = Consume("billing");
+    std::vector<HostedEvent> batch = Take(*c, 1);
+    ASSERT_EQ(batch.size(), 1u);
+    EXPECT_EQ(batch[0].event.position, poison);
+    EXPECT_EQ(batch[0].attempt, attempt);
+  }
+  auto c = Consume("billing");
+  // a-1's next event comes only once the poison is parked.
+  std::vector<HostedEvent> batch = Take(*c, 10);
+  ASSERT_EQ(Positions(batch), (std::set<uint64_t>{next.value()}));
+  EXPECT_EQ(batch[0].attempt, 1u);
+  auto parked = store_->ListParked("billing");
+  ASSERT_OK(parked.status());
+  ASSERT_EQ(parked->size(), 1u);
+  EXPECT_EQ((*parked)[0].event.position, poison);
+  EXPECT_NE((*parked)[0].error.find("detached"), std::string::npos) << (*parked)[0].error;
+  ASSERT_OK(c->Ack(batch));
+  // Past both (and the parked copy, which is never delivered).
+  EXPECT_GE(store_->GetCheckpoint("billing")->value(), next.value());
+}
+
+TEST_F(HostedSubscriptions, AnEventWhoseLastAttemptEndsInADetachIsParkedWhileOthersStay) {
+  ASSERT_OK(store_->CreateSubscription({.name = "billing", .max_attempts = 2}));
+  const Position poison = Add("a-1");
+  const Position next = Add("a-1");
+  auto survivor = Consume("billing");
+  for (uint32_t attempt = 1; attempt <= 2; ++attempt) {
+    auto leaver = Consume("billing");
+    std::vector<HostedEvent> batch = Take(*leaver, 1);
+    ASSERT_EQ(batch.size(), 1u);
+    EXPECT_EQ(batch[0].event.position, poison);
+    EXPECT_EQ(batch[0].attempt, attempt);
+  }
+  std::vector<HostedEvent> batch = Take(*survivor, 10);
+  ASSERT_EQ(Positions(batch), (std::set<uint64_t>{next.value()}));
+  auto parked = store_->ListParked("billing");
+  ASSERT_OK(parked.status());
+  ASSERT_EQ(parked->size(), 1u);
+  EXPECT_EQ((*parked)[0].event.position, poison);
+}
+
+TEST_F(HostedSubscriptions, AttemptCountsSurviveAReopen) {
+  ASSERT_OK(store_->CreateSubscription({.name = "billing"}));
+  const Position acked = Add("a-1");
+  const Position held = Add("b-1");
+  {
+    auto c = Consume("billing");
+    std::vector<HostedEvent> batch = Take(*c, 10);
+    ASSERT_EQ(Positions(batch), (std::set<uint64_t>{acked.value(), held.value()}));
+    ASSERT_OK(c->Ack(std::vector<Position>{acked}));
+  }
+  Reopen();
+  auto c = Consume("billing");
+  std::vector<HostedEvent> again = Take(*c, 10);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].event.position, held);
+  EXPECT_EQ(again[0].attempt, 2u);
+  ASSERT_OK(c->Ack(again));
+}
+
+TEST_F(HostedSubscriptions, ASubscriptionCreatedAgainAfterADeleteCountsAttemptsAfresh) {
+  ASSERT_OK(store_->CreateSubscription({.name = "billing"}));
+  Add("a-1");
+  {
+    auto c = Consume("billing");
+    ASSERT_EQ(Take(*c, 10).size(), 1u);
+  }
+  ASSERT_OK(store_->DeleteSubscription("billing"));
+  ASSERT_OK(store_->CreateSubscription({.name = "billing"}));
+  auto c = Consume("billing");
+  std::vector<HostedEvent> batch = Take(*c, 10);
+  ASSERT_EQ(batch.size(), 1u);
+  EXPECT_EQ(batch[0].attempt, 1u);
+}
+
 TEST_F(HostedSubscriptions, AReopenRedeliversOnlyTheUnacknowledged) {
   ASSERT_OK(store_->CreateSubscription({.name = "billing"}));
   for (int i = 0; i < 4; ++i) Add("a-1");
@@ -258,7 +344,9 @@ TEST_F(HostedSubscriptions, EventsAcknowledgedAboveTheCheckpointAreNotRedelivere
 }
 
 TEST_F(HostedSubscriptions, AnEventParkedAboveTheCheckpointIsNotParkedAgainAfterAReopen) {
-  ASSERT_OK(store_->CreateSubscription({.name = "billing", .max_attempts = 1}));
+  // Two: event 1's one delivery, ended by its consumer going, is not its
+  // last.
+  ASSERT_OK(store_->CreateSubscription({.name = "billing", .max_attempts = 2}));
   for (const char* stream : {"a-1", "b-1", "b-1"}) Add(stream);
   HandleAboveTheCheckpoint(/*park=*/true);
   Reopen();

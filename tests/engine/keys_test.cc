@@ -89,7 +89,10 @@ TEST(Keys, CheckpointKeysDecodeToTheirKindAndName) {
                {ReplayToKey("a"), CheckpointKind::kReplayTo, "a"},
                {ReplayedKey("b"), CheckpointKind::kReplayed, "b"},
                {ViewStateKey("c"), CheckpointKind::kViewState, "c"},
-               {ViewRebuildKey("d"), CheckpointKind::kViewRebuild, "d"}};
+               {ViewRebuildKey("d"), CheckpointKind::kViewRebuild, "d"},
+               {HostedKey("f"), CheckpointKind::kHosted, "f"},
+               {HandledKey("g"), CheckpointKind::kHandled, "g"},
+               {AttemptsKey("h"), CheckpointKind::kAttempts, "h"}};
   for (const auto& c : cases) {
     std::string_view name;
     EXPECT_EQ(ParseCheckpointKey(c.key, &name), c.kind) << c.name;

@@ -110,7 +110,10 @@ int RunConsume(const SubscriptionCommands& c, const Target& target) {
     for (;;) {
       SubscriptionConsumer& sub = **consumer;
       if (c.count && printed >= *c.count) return finish();
-      uint64_t max = c.batch;
+      // Once an event could not be rendered, one at a time: the events a
+      // batch holds after it are given back by a detach, and a detach
+      // counts as a failed delivery (parking them with it at the end).
+      uint64_t max = unrenderable.ok() ? c.batch : 1;
       if (c.count) max = std::min(max, *c.count - printed);
       auto batch = sub.Next(max, kPoll);
       if (!batch.ok()) return FinishEvents(batch.status());
@@ -145,7 +148,7 @@ int RunConsume(const SubscriptionCommands& c, const Target& target) {
       if (Status s = sub.Nack(poison, cut.message()); !s.ok()) return ReportError(s);
       // The events of the batch after it are given back (and stay in
       // order); the new consumer attaches before this one detaches, so
-      // the subscription keeps the poison's count of attempts.
+      // the subscription's broker (and its timers) stays.
       auto fresh = store.Consume(c.name);
       if (!fresh.ok()) return ReportError(fresh.status());
       consumer = std::move(fresh);

@@ -19,6 +19,11 @@
 //    detaches (is destroyed, disconnects) before acknowledging it, when it
 //    is not acknowledged within ack_timeout, after a Nack, and after the
 //    store reopens if it was not acknowledged before.
+//  - Every delivery counts towards max_attempts, whichever way it ends
+//    without an acknowledgement (Nack, ack timeout, its consumer detaching
+//    or its process dying). The counts are kept in the store, so an event
+//    that kills each consumer it goes to is parked like one that is
+//    nacked, across new consumers and reopens.
 //  - Each stream's events go, in order, to one consumer at a time: a stream
 //    with events delivered and not yet acknowledged stays with their
 //    consumer; once none is in flight, the next consumer to ask may take it
@@ -69,8 +74,9 @@ struct HostedSubscriptionSpec {
   // Oldest(), Latest(), At(P) (P is the first event delivered) or After(P).
   // Default: Oldest().
   FeedStart start = FeedStart::Oldest();
-  // Deliveries of an event that is nacked or times out before it is parked
-  // in "$parked-<name>". Default: 5
+  // Deliveries of an event before it is parked in "$parked-<name>" when
+  // the last of them is nacked, times out or ends with its consumer
+  // detaching. Default: 5
   uint32_t max_attempts = 5;
   // An event not acknowledged this long after its delivery is delivered
   // again. Default: 30 s
