@@ -89,10 +89,12 @@ class LiveTail {
                std::vector<std::shared_ptr<const TailGroup>>* out) const;
 
   // A change feed opened (AddReader) or was destroyed (RemoveReader). While
-  // none is open the writer publishes nothing, and drops what the tail held
-  // (Clear).
+  // none is open the writer publishes nothing; the last one to go drops what
+  // the tail held (Clear), so an idle store does not keep it.
   void AddReader() { readers_.fetch_add(1, std::memory_order_relaxed); }
-  void RemoveReader() { readers_.fetch_sub(1, std::memory_order_relaxed); }
+  void RemoveReader() {
+    if (readers_.fetch_sub(1, std::memory_order_acq_rel) == 1) Clear();
+  }
   bool HasReaders() const { return readers_.load(std::memory_order_relaxed) > 0; }
 
   // Drops every group.

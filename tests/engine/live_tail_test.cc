@@ -225,7 +225,19 @@ TEST_F(LiveFeed, NothingIsKeptWhileNoFeedIsOpen) {
   EXPECT_EQ(seen, Range(1, 4));
   EXPECT_EQ(Metrics().tail_events, 1u);
   feed.reset();
-  Add("a-1");  // the last feed is gone: the tail is dropped
+  Add("a-1");  // the last feed is gone: nothing is published
+  EXPECT_EQ(Metrics().tail_bytes, 0u);
+  EXPECT_EQ(Metrics().tail_events, 0u);
+}
+
+// An idle store (the daemon after its sessions closed) must not keep the
+// tail until its next append.
+TEST_F(LiveFeed, TheLastFeedToCloseDropsTheTailAtOnce) {
+  auto feed = Open({.max_batch_events = 10});
+  for (int i = 0; i < 5; ++i) Add("a-1");
+  EXPECT_EQ(Metrics().tail_events, 5u);
+  EXPECT_GT(Metrics().tail_bytes, 0u);
+  feed.reset();
   EXPECT_EQ(Metrics().tail_bytes, 0u);
   EXPECT_EQ(Metrics().tail_events, 0u);
 }

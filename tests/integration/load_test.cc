@@ -83,7 +83,7 @@ TEST(DaemonLoad, SurvivesMixedSessionsAndKeepsEveryAcknowledgedAppend) {
 
 // Issue #14's memory target: 256 sessions, of which 64 pipeline 16
 // full-page reads and 16 subscriptions over 512 KiB events and never read
-// their socket, keep evlogd under 512 MiB peak RSS (here, 2 cores: 421-435
+// their socket, keep evlogd under 512 MiB peak RSS (here, 2 cores: 421-460
 // MiB; 488-508 MiB with the 256 MiB budget evlogd had before). That RSS
 // returns near the baseline once sessions close is checked above. RSS is the
 // point here, so it does not run under a sanitizer.
