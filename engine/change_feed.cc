@@ -45,14 +45,16 @@ struct ChangeFeed::Rep {
   uint64_t position = 0;
   // Options::live_feed_spin_us (writable stores only).
   uint32_t spin_us = 0;
-  // Counted among the tail's readers (LiveTail::AddReader) until destroyed.
-  bool reads_tail = false;
+  // The tail this feed is counted among the readers of (LiveTail::
+  // AddReader) until destroyed; shared, so a feed destroyed after its store
+  // touches nothing the store freed.
+  std::shared_ptr<LiveTail> tail_reader;
 
   Rep() = default;
   Rep(const Rep&) = delete;
   Rep& operator=(const Rep&) = delete;
   ~Rep() {
-    if (reads_tail) db->tail->RemoveReader();
+    if (tail_reader) tail_reader->RemoveReader();
   }
   // ScanTail's groups (kept for its allocation; empty between scans).
   std::vector<std::shared_ptr<const TailGroup>> groups;
@@ -326,7 +328,7 @@ Result<std::unique_ptr<ChangeFeed>> OpenFeed(Db* db, const Options& store_option
   rep->spin_us = db->read_only ? 0 : store_options.live_feed_spin_us;
   if (db->tail) {
     db->tail->AddReader();
-    rep->reads_tail = true;
+    rep->tail_reader = db->tail;
   }
   const FeedStart& start = options.start;
   switch (start.kind()) {

@@ -101,7 +101,7 @@ struct Db {
   std::atomic<bool> has_metadata{false};
   // The writer's recent commits for caught-up feeds (live_tail.h); null on
   // a read-only store or with Options::live_tail_bytes 0.
-  std::unique_ptr<LiveTail> tail;
+  std::shared_ptr<LiveTail> tail;
   // Events the change feeds delivered, by where they were read.
   FeedMetrics feed_metrics;
   // Per-stream trim points, shared with the trim filters.

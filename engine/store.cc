@@ -80,7 +80,7 @@ Result<std::unique_ptr<Store>> Store::Open(const Options& options, std::string_v
   if (Status s = CheckSyncedMark(rep->path, synced, last_position); !s.ok()) return s;
   if (!options.read_only) {
     if (options.live_tail_bytes > 0) {
-      rep->db->tail = std::make_unique<LiveTail>(options.live_tail_bytes);
+      rep->db->tail = std::make_shared<LiveTail>(options.live_tail_bytes);
     }
     auto mark = SyncedMark::Open(rep->db->db->GetEnv()->GetFileSystem(), rep->path, last_position);
     if (!mark.ok()) return mark.status();
