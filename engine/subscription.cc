@@ -14,6 +14,7 @@
 #include "codec.h"
 #include "evlog/store.h"
 #include "feed_thread.h"
+#include "hash.h"
 #include "keys.h"
 #include "parked.h"
 #include "reader.h"
@@ -23,21 +24,6 @@
 namespace evlog {
 
 using checkpoint::kParkedPrefix;
-
-namespace {
-
-// FNV-1a: stable across processes and builds, so every member of a consumer
-// group agrees on who owns a stream.
-uint64_t StreamHash(std::string_view s) {
-  uint64_t h = 14695981039346656037ULL;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
-
-}  // namespace
 
 struct Subscription::Rep {
   Db* db = nullptr;
@@ -193,7 +179,7 @@ void Subscription::Rep::Run() {
     mine.clear();
     for (OwnedEvent& e : batch.events) {
       if (e.stream.starts_with(kParkedPrefix)) continue;
-      if (options.group_size > 1 && StreamHash(e.stream) % options.group_size != options.member) {
+      if (options.group_size > 1 && Fnv1a64(e.stream) % options.group_size != options.member) {
         continue;
       }
       mine.push_back(std::move(e));

@@ -44,6 +44,17 @@ class HostedSubscriptionTest : public testutil::StoreTest {
     EXPECT_FALSE(batch.ok() && batch->empty());
     return batch.ok() ? std::move(batch).value() : std::vector<HostedEvent>{};
   }
+  // A consumer of `name` takes one event, which must be `event` on its
+  // `attempt`-th delivery, and is destroyed holding it: it never acks or
+  // nacks, so the delivery ends in a detach.
+  void TakeAndDetach(const std::string& name, Position event, uint32_t attempt) {
+    auto c = Consume(name);
+    ASSERT_NE(c, nullptr);
+    std::vector<HostedEvent> batch = Take(*c, 1);
+    ASSERT_EQ(batch.size(), 1u);
+    EXPECT_EQ(batch[0].event.position, event);
+    EXPECT_EQ(batch[0].attempt, attempt);
+  }
   SubscriptionInfo Info(const std::string& name) {
     auto list = store_->ListSubscriptions();
     EXPECT_TRUE(list.ok()) << list.status().ToString();
@@ -230,14 +241,9 @@ TEST_F(HostedSubscriptions, AnEventWhoseConsumersKeepDetachingIsParkedAfterMaxAt
   ASSERT_OK(store_->CreateSubscription({.name = "billing", .max_attempts = 3}));
   const Position poison = Add("a-1");
   const Position next = Add("a-1");
+  // Each consumer dies on it, the only one attached: its broker goes with it.
   for (uint32_t attempt = 1; attempt <= 3; ++attempt) {
-    // Each consumer takes it and dies on it (destroyed, never acking or
-    // nacking), the only one attached: its broker goes with it.
-    auto c = Consume("billing");
-    std::vector<HostedEvent> batch = Take(*c, 1);
-    ASSERT_EQ(batch.size(), 1u);
-    EXPECT_EQ(batch[0].event.position, poison);
-    EXPECT_EQ(batch[0].attempt, attempt);
+    ASSERT_NO_FATAL_FAILURE(TakeAndDetach("billing", poison, attempt));
   }
   auto c = Consume("billing");
   // a-1's next event comes only once the poison is parked.
@@ -260,11 +266,7 @@ TEST_F(HostedSubscriptions, AnEventWhoseLastAttemptEndsInADetachIsParkedWhileOth
   const Position next = Add("a-1");
   auto survivor = Consume("billing");
   for (uint32_t attempt = 1; attempt <= 2; ++attempt) {
-    auto leaver = Consume("billing");
-    std::vector<HostedEvent> batch = Take(*leaver, 1);
-    ASSERT_EQ(batch.size(), 1u);
-    EXPECT_EQ(batch[0].event.position, poison);
-    EXPECT_EQ(batch[0].attempt, attempt);
+    ASSERT_NO_FATAL_FAILURE(TakeAndDetach("billing", poison, attempt));
   }
   std::vector<HostedEvent> batch = Take(*survivor, 10);
   ASSERT_EQ(Positions(batch), (std::set<uint64_t>{next.value()}));
