@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <algorithm>
 #include <array>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -299,6 +301,16 @@ evlog_code_t evlog_append_multi(evlog_store_t* store, const evlog_stream_append_
                                 size_t n_streams, const evlog_append_options_t* options,
                                 evlog_stream_result_t* results, int* deduplicated,
                                 uint64_t* conflicting_position, char** errptr) {
+  return evlog_append_multi_skipped(store, streams, n_streams, options, results, deduplicated,
+                                    conflicting_position, nullptr, errptr);
+}
+
+evlog_code_t evlog_append_multi_skipped(evlog_store_t* store,
+                                        const evlog_stream_append_t* streams, size_t n_streams,
+                                        const evlog_append_options_t* options,
+                                        evlog_stream_result_t* results, int* deduplicated,
+                                        uint64_t* conflicting_position, uint8_t* skipped,
+                                        char** errptr) {
   if (store == nullptr) return Fail(evlog::Status::InvalidArgument("store is NULL"), errptr);
   evlog::AppendRequest request;
   if (evlog::Status s =
@@ -310,11 +322,24 @@ evlog_code_t evlog_append_multi(evlog_store_t* store, const evlog_stream_append_
   auto result = Commit(store, std::move(request), conflicting_position);
   if (!result.ok()) return Fail(result.status(), errptr);
   if (deduplicated != nullptr) *deduplicated = result->deduplicated ? 1 : 0;
-  for (size_t k = 0; results != nullptr && k < result->streams.size(); ++k) {
+  size_t flag = 0;  // streams[k]'s events start at skipped[flag]
+  for (size_t k = 0; k < result->streams.size(); ++k) {
     const evlog::StreamAppendResult& r = result->streams[k];
-    results[k] = evlog_stream_result_t{r.first_version.value(), r.last_version.value(),
-                                       r.first_position.value(), r.last_position.value(),
-                                       r.skipped.size()};
+    if (results != nullptr) {
+      results[k] = evlog_stream_result_t{r.first_version.value(), r.last_version.value(),
+                                         r.first_position.value(), r.last_position.value(),
+                                         r.skipped.size()};
+    }
+    if (skipped == nullptr) continue;
+    // RequestOf accepted every stream, so streams[k] is the k-th result's.
+    for (size_t i = 0; i < streams[k].n; ++i, ++flag) {
+      const uint8_t* id = streams[k].events[i].event.id;
+      skipped[flag] = id != nullptr && std::any_of(r.skipped.begin(), r.skipped.end(),
+                                                   [&](const evlog::Uuid& u) {
+                                                     return std::memcmp(u.bytes().data(), id,
+                                                                        16) == 0;
+                                                   });
+    }
   }
   return EVLOG_OK;
 }

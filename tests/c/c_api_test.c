@@ -389,6 +389,7 @@ static void MultiStreamAppendsConditionsAndSkipWork(void) {
   evlog_events_t* result = NULL;
   uint64_t conflict = 0, version = 0;
   int deduplicated = -1;
+  uint8_t skipped[2] = {9, 9};
   char* err = NULL;
   current = "MultiStreamAppendsConditionsAndSkipWork";
   printf("%s\n", current);
@@ -450,10 +451,12 @@ static void MultiStreamAppendsConditionsAndSkipWork(void) {
   evlog_free(err);
   err = NULL;
   options.skip_duplicates = 1;
-  CHECK_CODE(evlog_append_multi(store, streams, 1, &options, results, &deduplicated, NULL, NULL),
+  CHECK_CODE(evlog_append_multi_skipped(store, streams, 1, &options, results, &deduplicated, NULL,
+                                        skipped, NULL),
              EVLOG_OK);
   CHECK(deduplicated == 0);
   CHECK(results[0].skipped == 1);
+  CHECK(skipped[0] == 1 && skipped[1] == 0); /* which one: id_a's */
   CHECK(results[0].first_version == 2 && results[0].last_version == 2);
   CHECK(results[0].first_position == 4);
   CHECK_CODE(evlog_read_stream(store, "order-1", 0, 10, &result, NULL), EVLOG_OK);

@@ -238,6 +238,18 @@ evlog_code_t evlog_append_multi(evlog_store_t* store, const evlog_stream_append_
                                 evlog_stream_result_t* results, int* deduplicated,
                                 uint64_t* conflicting_position, char** errptr);
 
+/* evlog_append_multi that also says which events the skip policy left out:
+ * on EVLOG_OK, skipped[j] (if not NULL) is 1 for the j-th event given —
+ * streams[0]'s events first, then streams[1]'s, and so on — when its id was
+ * already committed and it was left out, else 0. REQUIRES: skipped holds
+ * one flag per event given. */
+evlog_code_t evlog_append_multi_skipped(evlog_store_t* store,
+                                        const evlog_stream_append_t* streams, size_t n_streams,
+                                        const evlog_append_options_t* options,
+                                        evlog_stream_result_t* results, int* deduplicated,
+                                        uint64_t* conflicting_position, uint8_t* skipped,
+                                        char** errptr);
+
 /* Accessors of a read's result. REQUIRES: i < evlog_events_count(result).
  * Strings are NUL-terminated; data may also hold NULs: use *len. */
 size_t evlog_events_count(const evlog_events_t* result);
