@@ -45,11 +45,18 @@ void Fill(Store& store, int64_t n) {
 // A filled store per (events, cache MiB), kept for the process: Google
 // Benchmark calls a bench several times to pick its iteration count, and a
 // fill of 1M events takes far longer than the reads measured.
+using FilledStores = std::map<std::pair<int64_t, int64_t>,
+                              std::pair<std::unique_ptr<ScratchDir>, std::unique_ptr<Store>>>;
+
+// Closed by main before it returns: a store closed from a static destructor
+// runs after RocksDB's own statics are gone (it crashed at exit).
+FilledStores& Stores() {
+  static FilledStores stores;
+  return stores;
+}
+
 Store& FilledStore(int64_t n, int64_t cache_mib) {
-  static std::map<std::pair<int64_t, int64_t>, std::pair<std::unique_ptr<ScratchDir>,
-                                                          std::unique_ptr<Store>>>
-      stores;
-  auto& slot = stores[{n, cache_mib}];
+  auto& slot = Stores()[{n, cache_mib}];
   if (!slot.second) {
     slot.first = std::make_unique<ScratchDir>();
     auto opened = Store::Open(Options{.block_cache_bytes = static_cast<size_t>(cache_mib) << 20},
@@ -88,4 +95,11 @@ BENCHMARK(BM_QueryOneTag)
 }  // namespace
 }  // namespace evlog::bench
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  evlog::bench::Stores().clear();
+  return 0;
+}
