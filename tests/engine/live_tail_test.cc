@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "clock.h"
 #include "codec.h"
 #include "evlog/change_feed.h"
 #include "evlog/store.h"
@@ -357,6 +358,29 @@ TEST_F(LiveFeed, HidesWhatStreamMetadataHidesForEventsStillInTheTail) {
   auto late = Open({.include_system = false});
   EXPECT_EQ(DrainSources(*late, &seen), std::vector<Source>{Source::kTail});
   EXPECT_EQ(seen, (std::vector<uint64_t>{5, 11}));
+  EXPECT_EQ(seen, LogPositions(false));
+}
+
+// max-age is judged when the event is read, not when it was committed: an
+// event that ages out while it is still in the tail is hidden from a feed
+// that reaches it afterwards, as a read of RocksDB hides it.
+TEST_F(LiveFeed, HidesEventsThatAgedOutWhileStillInTheTail) {
+  Watch();
+  ASSERT_OK(store_->SetStreamMetadata("a-1", {.max_age_seconds = 1}));
+  Add("a-1");
+  Add("a-1");
+  Add("b-1");
+  std::vector<OwnedEvent> events = ReadStream("a-1");
+  ASSERT_EQ(events.size(), 2u);
+  // The rule is in whole seconds: wait until the newest a-1 event is more
+  // than one second old by the wall clock the engine uses.
+  const int64_t aged = events.back().timestamp_us + 1'000'000;
+  while (WallMicros() <= aged) std::this_thread::sleep_for(milliseconds(20));
+  std::vector<uint64_t> seen;
+  auto feed = Open({.include_system = false});
+  EXPECT_EQ(DrainSources(*feed, &seen), std::vector<Source>{Source::kTail});
+  const uint64_t b = store_->LastPosition().value();
+  EXPECT_EQ(seen, (std::vector<uint64_t>{b}));
   EXPECT_EQ(seen, LogPositions(false));
 }
 
