@@ -194,6 +194,12 @@ void PrintTable(const json& report, std::FILE* out, bool markdown) {
              Fixed(r["open_s"].get<double>(), 2) + " s (" + Rate(r.value("events", 0.0)) +
              " events)";
     }
+    // V1 beside the engine's W1 of the same run (the writer it followed).
+    if (workload == "V1") {
+      if (std::string of_w1 = Ratio(r, Find(results, "W1", "evlog")); !of_w1.empty()) {
+        note = of_w1 + " of W1";
+      }
+    }
     // Q1, A1: conflicts retried and commands refused; V1: the lag and the
     // replay rate.
     auto add_note = [&](const std::string& part) { note += (note.empty() ? "" : ", ") + part; };
