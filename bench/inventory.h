@@ -6,7 +6,7 @@
 // on parsing.
 //
 // Each system's clerk (Target::OpenClerk) runs one command: load the
-// product, decide with Decide, commit at the loaded version, and on a
+// product, decide with DecideCommand, commit at the loaded version, and on a
 // conflict load and decide again.
 
 #pragma once
@@ -44,7 +44,7 @@ inline void ApplyStock(Stock& stock, std::string_view type) {
 
 // The event type `command` appends at `stock`; nullptr when it is refused
 // (a reserve with nothing available).
-inline const char* Decide(const Stock& stock, InventoryCommand command) {
+inline const char* DecideCommand(const Stock& stock, InventoryCommand command) {
   if (command == InventoryCommand::kRestock) return kRestocked;
   return stock.available > 0 ? kReserved : nullptr;
 }

@@ -36,7 +36,7 @@ class EvlogClerk final : public InventoryClerk {
     bool refused = false;
     auto r = aggregate.Handle(
         [&](const Stock& stock) -> Result<std::vector<EventData>> {
-          const char* type = Decide(stock, command);
+          const char* type = DecideCommand(stock, command);
           refused = type == nullptr;
           if (refused) return Status::InvalidArgument("nothing to reserve");
           return std::vector<EventData>{EventData{.type = type, .data = Payload()}};

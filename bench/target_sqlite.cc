@@ -198,7 +198,7 @@ class SqliteClerk final : public InventoryClerk {
       connection_.Exec("BEGIN IMMEDIATE");
       uint64_t version = 0;
       const Stock stock = Read(stream, &version);
-      const char* type = Decide(stock, command);
+      const char* type = DecideCommand(stock, command);
       if (type == nullptr) {
         connection_.Exec("COMMIT");
         return outcome;

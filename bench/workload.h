@@ -38,7 +38,7 @@ struct WorkloadConfig {
 };
 
 struct Measurement {
-  int64_t events = 0;  // events appended, read or delivered
+  int64_t events = 0;  // events appended, read, delivered or applied; A1: commands
   double seconds = 0;  // wall-clock time of the measured part
   // Percentiles of per-operation latency, where the workload has one.
   bool has_latency = false;

@@ -239,7 +239,7 @@ class FakeInventory final : public Target {
     CommandOutcome Handle(uint64_t product, InventoryCommand command) override {
       std::lock_guard<std::mutex> lock(inventory_.mu_);
       Product& p = inventory_.products_[product];
-      const char* type = bench::Decide(p.stock, command);
+      const char* type = DecideCommand(p.stock, command);
       if (type == nullptr) return {};
       if (inventory_.lose_every_ == 0 || ++inventory_.commits_ % inventory_.lose_every_ != 0) {
         ApplyStock(p.stock, type);
