@@ -152,8 +152,22 @@ json Aggregate(const std::string& workload, System system, const std::vector<jso
     r["p999_us"] = Median(p999);
   }
   r["peak_rss_bytes"] = rss;
-  // Q1: the conflicts of all repetitions (decisions = events).
+  // Q1, A1: the conflicts of all repetitions (decisions = events).
   if (conflicts >= 0) r["conflicts"] = conflicts;
+  // A1: the commands of all repetitions that committed and that were
+  // refused; V1: the median lag and replay rate.
+  for (const char* key : {"committed", "refused"}) {
+    if (!runs.front().contains(key)) continue;
+    int64_t sum = 0;
+    for (const json& m : runs) sum += m.value(key, int64_t{0});
+    r[key] = sum;
+  }
+  for (const char* key : {"lag_ms", "lag_events", "replay_events_per_s"}) {
+    if (!runs.front().contains(key)) continue;
+    std::vector<double> values;
+    for (const json& m : runs) values.push_back(m.value(key, 0.0));
+    r[key] = Median(values);
+  }
   if (workload == "X2") r["open_s"] = Median(seconds);
   return r;
 }
@@ -294,6 +308,11 @@ int Worker(const WorkloadConfig& c) {
     json out = {{"events", m.events}, {"seconds", m.seconds}};
     if (!m.skipped.empty()) out = {{"skipped", m.skipped}, {"events", 0}, {"seconds", 0}};
     if (m.conflicts >= 0) out["conflicts"] = m.conflicts;
+    if (m.committed >= 0) out["committed"] = m.committed;
+    if (m.refused >= 0) out["refused"] = m.refused;
+    if (m.lag_ms >= 0) out["lag_ms"] = m.lag_ms;
+    if (m.lag_events >= 0) out["lag_events"] = m.lag_events;
+    if (m.replay_events_per_s >= 0) out["replay_events_per_s"] = m.replay_events_per_s;
     if (m.has_latency) {
       out["p50_us"] = m.p50_us;
       out["p99_us"] = m.p99_us;
@@ -437,7 +456,7 @@ int Main(int argc, char** argv) {
   std::vector<std::string> names;
   bool smoke = false;
   auto* run_cmd = app.add_subcommand("run", "run workloads and print the table");
-  run_cmd->add_option("workloads", names, "W1 W2 W3 W4 W5 R1 R2 L1 F1 S1 X1 X2 Q1, or all");
+  run_cmd->add_option("workloads", names, "W1 W2 W3 W4 W5 R1 R2 L1 F1 V1 S1 X1 Q1 A1 X2, or all");
   run_cmd->add_option("--events", run.events, "scale: W1's appends; the others derive from it")
       ->check(CLI::Range(int64_t{1000}, int64_t{1'000'000'000}));
   run_cmd->add_option("--dir", run.dir, "where the stores go (default: the temp directory)");

@@ -194,6 +194,24 @@ void PrintTable(const json& report, std::FILE* out, bool markdown) {
              Fixed(r["open_s"].get<double>(), 2) + " s (" + Rate(r.value("events", 0.0)) +
              " events)";
     }
+    // V1 beside the engine's W1 of the same run (the writer it followed).
+    if (workload == "V1") {
+      if (std::string of_w1 = Ratio(r, Find(results, "W1", "evlog")); !of_w1.empty()) {
+        note = of_w1 + " of W1";
+      }
+    }
+    // Q1, A1: conflicts retried and commands refused; V1: the lag and the
+    // replay rate.
+    auto add_note = [&](const std::string& part) { note += (note.empty() ? "" : ", ") + part; };
+    if (r.contains("conflicts")) add_note(Fixed(r["conflicts"].get<double>(), 0) + " conflicts");
+    if (r.contains("refused")) add_note(Fixed(r["refused"].get<double>(), 0) + " refused");
+    if (r.contains("lag_ms")) {
+      add_note("lag " + Fixed(r["lag_ms"].get<double>(), 1) + " ms (" +
+               Fixed(r.value("lag_events", 0.0), 0) + " events)");
+    }
+    if (r.contains("replay_events_per_s")) {
+      add_note("replay " + Rate(r["replay_events_per_s"].get<double>()) + "/s");
+    }
     auto latency = [&](const char* key) {
       return r.contains(key) ? Fixed(r[key].get<double>(), 1) : std::string();
     };

@@ -12,8 +12,11 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "inventory.h"
 
 namespace evlog {
 class Store;
@@ -124,7 +127,23 @@ class Target {
     return -1;
   }
 
-  // The engine's store, for the workloads only the engine has (L1, F1);
+  // A1's set-up (inventory.h): `history` events (HistoryType) for each of
+  // products "product-0".."product-<products - 1>", not measured. A target
+  // with snapshots starts taking them, one every kSnapshotEvery events of a
+  // product, and returns once those of the set-up are taken. Throws on a
+  // failure, and where the target has no A1 (raw RocksDB).
+  virtual void LoadInventory(int products, int64_t history) {
+    (void)products, (void)history;
+    throw std::runtime_error("no aggregate commands");
+  }
+
+  // A1: the clerk of one command thread; several threads each hold their
+  // own. Throws where the target has no A1.
+  virtual std::unique_ptr<InventoryClerk> OpenClerk() {
+    throw std::runtime_error("no aggregate commands");
+  }
+
+  // The engine's store, for the workloads only the engine has (L1, F1, V1);
   // null for the baselines.
   virtual Store* engine() { return nullptr; }
 };

@@ -2,13 +2,14 @@
 
 #include <algorithm>
 #include <atomic>
-#include <random>
-#include <thread>
 #include <chrono>
+#include <random>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "bench_util.h"
+#include "evlog/aggregate.h"
 #include "evlog/store.h"
 #include "target.h"
 
@@ -19,6 +20,63 @@ using Clock = std::chrono::steady_clock;
 
 // Appends a pipelining client keeps in flight (BM_AppendPipelined/1024).
 constexpr int64_t kWindow = 1024;
+
+// A1 on the engine: the Aggregate template with a snapshot codec, so a load
+// reads the product's newest snapshot (taken by the target's snapshot
+// policy) and the events after it.
+class EvlogClerk final : public InventoryClerk {
+ public:
+  EvlogClerk(Store& store, Durability durability) : store_(store) {
+    options_.durability = durability;
+    options_.max_attempts = 1'000;  // every conflict is retried (8 threads)
+  }
+
+  CommandOutcome Handle(uint64_t product, InventoryCommand command) override {
+    Aggregate<Stock> aggregate = Open(product);
+    bool refused = false;
+    auto r = aggregate.Handle(
+        [&](const Stock& stock) -> Result<std::vector<EventData>> {
+          const char* type = DecideCommand(stock, command);
+          refused = type == nullptr;
+          if (refused) return Status::InvalidArgument("nothing to reserve");
+          return std::vector<EventData>{EventData{.type = type, .data = Payload()}};
+        },
+        options_);
+    if (!r.ok() && !refused) throw std::runtime_error("A1: " + r.status().ToString());
+    return {.committed = !refused, .conflicts = static_cast<int64_t>(aggregate.conflicts())};
+  }
+
+  Stock Load(uint64_t product, uint64_t* version) override {
+    Aggregate<Stock> aggregate = Open(product);
+    if (Status s = aggregate.Load(); !s.ok()) throw std::runtime_error("A1: " + s.ToString());
+    *version = aggregate.version().value();
+    return aggregate.state();
+  }
+
+ private:
+  Aggregate<Stock> Open(uint64_t product) {
+    return Aggregate<Stock>(
+        store_, ProductName(product),
+        [](Stock& stock, const RecordedEvent& e) { ApplyStock(stock, e.type); },
+        Aggregate<Stock>::Codec{.encode = EncodeStock, .decode = DecodeStock});
+  }
+
+  Store& store_;
+  CommandOptions options_;
+};
+
+// The snapshot policy's fold: the previous stock plus the batch's events.
+Result<std::string> FoldStock(std::string_view, const std::optional<std::string>& previous,
+                              const std::vector<OwnedEvent>& events) {
+  Stock stock;
+  if (previous.has_value()) {
+    std::optional<Stock> decoded = DecodeStock(*previous);
+    if (!decoded) return Status::Corruption("unreadable stock snapshot");
+    stock = *decoded;
+  }
+  for (const OwnedEvent& e : events) ApplyStock(stock, e.type);
+  return EncodeStock(stock);
+}
 
 class EvlogTarget final : public Target {
  public:
@@ -164,6 +222,42 @@ class EvlogTarget final : public Target {
     return conflicts;
   }
 
+  // Every product's history, appended 100 products at a time (one event
+  // each), while the snapshot policy runs; then waits for its snapshots.
+  void LoadInventory(int products, int64_t history) override {
+    if (snapshotter_ == nullptr) {
+      auto snapshotter = store_->StartSnapshots({.name = "stock",
+                                                 .category = "product",
+                                                 .every_events = kSnapshotEvery,
+                                                 .fold = FoldStock});
+      if (!snapshotter.ok()) throw std::runtime_error(snapshotter.status().ToString());
+      snapshotter_ = std::move(snapshotter).value();
+    }
+    Window window(64);
+    for (int64_t i = 0; i < history; ++i) {
+      for (int first = 0; first < products; first += 100) {
+        AppendRequest request{.durability = Durability::kBuffered};
+        for (int p = first; p < std::min(products, first + 100); ++p) {
+          request.streams.push_back({ProductName(static_cast<uint64_t>(p)),
+                                     ExpectedVersion::Exact(Version(static_cast<uint64_t>(i))),
+                                     {EventData{.type = HistoryType(i), .data = Payload()}}});
+        }
+        window.Acquire();
+        store_->AppendAsync(std::move(request),
+                            [&window](Result<AppendResult> r) { window.Release(r.ok()); });
+      }
+    }
+    if (window.Drain() > 0) throw std::runtime_error("A1 set-up: appends failed");
+    if (Status s = snapshotter_->WaitFor(store_->LastPosition(), std::chrono::minutes(5));
+        !s.ok()) {
+      throw std::runtime_error("A1 set-up: snapshots: " + s.ToString());
+    }
+  }
+
+  std::unique_ptr<InventoryClerk> OpenClerk() override {
+    return std::make_unique<EvlogClerk>(*store_, durability_);
+  }
+
   Store* engine() override { return store_.get(); }
 
  private:
@@ -188,6 +282,9 @@ class EvlogTarget final : public Target {
   Durability durability_;
   bool event_ids_;
   std::unique_ptr<Store> store_;
+  // A1's snapshot policy, once LoadInventory started it; stopped before the
+  // store closes (declared after it).
+  std::unique_ptr<Snapshotter> snapshotter_;
 };
 
 }  // namespace

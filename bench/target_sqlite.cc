@@ -141,9 +141,10 @@ class Connection {
     return Step(*commit_);
   }
 
-  // Inserts the event at `version` of stream "stream-<n>", with its
-  // EventId if the connection has ids and a constant id otherwise.
-  bool Insert(const std::string& stream, uint64_t n, uint64_t version) {
+  // Inserts the event at `version` of stream `stream` (number `n`), with
+  // its EventId if the connection has ids and a constant id otherwise.
+  bool Insert(const std::string& stream, uint64_t n, uint64_t version,
+              const char* type = kEventType) {
     static const std::array<uint8_t, 16> kNoId = [] {
       std::array<uint8_t, 16> a;
       a.fill('i');
@@ -154,7 +155,7 @@ class Connection {
     sqlite3_stmt* insert = insert_->get();
     sqlite3_bind_text(insert, 1, stream.data(), static_cast<int>(stream.size()), SQLITE_STATIC);
     sqlite3_bind_int64(insert, 2, static_cast<sqlite3_int64>(version));
-    sqlite3_bind_text(insert, 3, kEventType, -1, SQLITE_STATIC);
+    sqlite3_bind_text(insert, 3, type, -1, SQLITE_STATIC);
     sqlite3_bind_blob(insert, 4, id.data(), static_cast<int>(id.size()), SQLITE_STATIC);
     sqlite3_bind_int64(insert, 5,
                        std::chrono::duration_cast<std::chrono::microseconds>(now).count());
@@ -169,6 +170,80 @@ class Connection {
   sqlite3* db_ = nullptr;
   bool event_ids_;
   std::unique_ptr<Statement> begin_, commit_, head_, insert_, find_id_;
+};
+
+// A1 in SQL: one BEGIN IMMEDIATE transaction reads the product's rows in
+// version order, folds them, decides, and inserts at the next version under
+// the UNIQUE (stream, version) key. The clerks share one connection and
+// take turns on the target's mutex: the key never refuses an insert (if it
+// did, that is a conflict: rolled back, loaded and decided again). One
+// connection, since every command runs under the mutex anyway: its page
+// cache serves them all (a WAL-mode connection drops its cache whenever
+// another has written). SQLite has no snapshots: every load reads the
+// whole stream, whose rows lie on about as many pages as it has events
+// (the products' events interleave in the table).
+class SqliteClerk final : public InventoryClerk {
+ public:
+  SqliteClerk(Connection& connection, std::mutex& writer)
+      : connection_(connection),
+        select_(connection_.db(),
+                "SELECT version, type, data FROM events WHERE stream = ?1 ORDER BY version"),
+        writer_(writer) {}
+
+  CommandOutcome Handle(uint64_t product, InventoryCommand command) override {
+    const std::string stream = ProductName(product);
+    CommandOutcome outcome;
+    std::lock_guard<std::mutex> lock(writer_);
+    for (;;) {
+      connection_.Exec("BEGIN IMMEDIATE");
+      uint64_t version = 0;
+      const Stock stock = Read(stream, &version);
+      const char* type = DecideCommand(stock, command);
+      if (type == nullptr) {
+        connection_.Exec("COMMIT");
+        return outcome;
+      }
+      if (connection_.Insert(stream, product, version + 1, type)) {
+        connection_.Exec("COMMIT");
+        outcome.committed = true;
+        return outcome;
+      }
+      const int error = sqlite3_errcode(connection_.db());
+      connection_.Exec("ROLLBACK");
+      if (error != SQLITE_CONSTRAINT) throw std::runtime_error("A1: sqlite insert failed");
+      ++outcome.conflicts;
+    }
+  }
+
+  Stock Load(uint64_t product, uint64_t* version) override {
+    std::lock_guard<std::mutex> lock(writer_);
+    return Read(ProductName(product), version);
+  }
+
+ private:
+  // Folds the stream's rows, every payload fetched as a load would.
+  Stock Read(const std::string& stream, uint64_t* version) {
+    sqlite3_stmt* select = select_.get();
+    sqlite3_bind_text(select, 1, stream.data(), static_cast<int>(stream.size()), SQLITE_STATIC);
+    Stock stock;
+    *version = 0;
+    int rc;
+    bool whole = true;
+    while ((rc = sqlite3_step(select)) == SQLITE_ROW) {
+      *version = static_cast<uint64_t>(sqlite3_column_int64(select, 0));
+      const auto* type = reinterpret_cast<const char*>(sqlite3_column_text(select, 1));
+      ApplyStock(stock, type != nullptr ? type : "");
+      whole = whole && sqlite3_column_blob(select, 2) != nullptr &&
+              sqlite3_column_bytes(select, 2) == static_cast<int>(Payload().size());
+    }
+    sqlite3_reset(select);
+    if (rc != SQLITE_DONE || !whole) throw std::runtime_error("A1: sqlite read failed");
+    return stock;
+  }
+
+  Connection& connection_;
+  Statement select_;
+  std::mutex& writer_;
 };
 
 class SqliteTarget final : public Target {
@@ -213,6 +288,28 @@ class SqliteTarget final : public Target {
   }
 
   void Settle() override { main_.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); }
+
+  // Every product's history in transactions of up to 10,000 inserts.
+  void LoadInventory(int products, int64_t history) override {
+    const int64_t total = history * products;
+    for (int64_t i = 0; i < total;) {
+      main_.Exec("BEGIN");
+      for (int k = 0; k < 10'000 && i < total; ++k, ++i) {
+        const auto p = static_cast<uint64_t>(i % products);
+        const int64_t version = i / products;  // from 0: the event's index
+        if (!main_.Insert(ProductName(p), p, static_cast<uint64_t>(version) + 1,
+                          HistoryType(version))) {
+          throw std::runtime_error("A1 set-up: insert failed");
+        }
+      }
+      main_.Exec("COMMIT");
+    }
+  }
+
+  std::unique_ptr<InventoryClerk> OpenClerk() override {
+    std::lock_guard<std::mutex> lock(writer_);  // prepares on the shared connection
+    return std::make_unique<SqliteClerk>(main_, writer_);
+  }
 
   // The DCB decision in SQL: one BEGIN IMMEDIATE transaction reads the
   // tag's events through a (tag, position) table and inserts the event and

@@ -7,12 +7,14 @@
 #include <stdexcept>
 #include <thread>
 
+#include "aggregate_workload.h"
 #include "bench_util.h"
 #ifdef EVLOG_BENCH_WITH_DAEMON
 #include "daemon_run.h"
 #endif
 #include "evlog/change_feed.h"
 #include "evlog/store.h"
+#include "view_workload.h"
 
 namespace evlog::bench {
 namespace {
@@ -44,6 +46,9 @@ constexpr Spec kSpecs[] = {
     {"R2", "scan the whole global log of W1 in order (compacted)"},
     {"L1", "append -> live feed delivery latency at 50,000 appends/s, buffered"},
     {"F1", "W1 with 1, 4 and 16 live feed subscribers following it"},
+    {"V1",
+     "a view counting events per stream applies all of W1: events/s and its lag behind the "
+     "writer when W1 ends"},
     {"S1",
      "W1 and W3 through evlogd over loopback, pipelined on one session; append latency "
      "at 10,000 appends/s"},
@@ -51,6 +56,10 @@ constexpr Spec kSpecs[] = {
     {"Q1",
      "4 threads deciding over 10,000 tags: read the tag's events, decide, append with the "
      "DCB condition (conflicts are decided again)"},
+    {"A1",
+     "aggregate commands (the seeds' inventory): 8 threads, 1,000 products, snapshots every "
+     "100 events; load, decide (reserve or restock), commit at the loaded version, retry on "
+     "a conflict"},
     {"X2",
      "open time of a store holding 10 x W1's events: the first after the loading process "
      "exited without closing it (recovery), then after clean closes"},
@@ -228,7 +237,9 @@ int64_t WorkloadEvents(const std::string& workload, int64_t events) {
   if (workload == "R1") return std::clamp<int64_t>(events / 100, 100, 10'000);
   if (workload == "L1") return std::clamp<int64_t>(events / 10, 1'000, 100'000);
   if (workload == "X2") return events * 10;
-  if (workload == "Q1") return std::clamp<int64_t>(events / 10, 1'000, 100'000);
+  if (workload == "Q1" || workload == "A1") {
+    return std::clamp<int64_t>(events / 10, 1'000, 100'000);
+  }
   return events;
 }
 
@@ -244,6 +255,12 @@ Measurement RunWorkload(const WorkloadConfig& c) {
   const int64_t n = WorkloadEvents(w, c.events);
   if ((w == "L1" || w == "F1" || w == "S1") && c.system != System::kEvlog) {
     return Measurement{.skipped = "no change feed"};
+  }
+  if (w == "V1" && c.system != System::kEvlog) return Measurement{.skipped = "no views"};
+  if (w == "A1" && c.system == System::kRocksDbRaw) {
+    return Measurement{.skipped =
+                           "no aggregate store: no snapshots, and its version check is the "
+                           "baseline's own in-memory map (SQLite is A1's baseline)"};
   }
 
   if (w == "S1") {
@@ -295,6 +312,11 @@ Measurement RunWorkload(const WorkloadConfig& c) {
   }
   if (w == "L1") return DeliveryLatency(*target->engine(), n, 50'000);
   if (w == "F1") return FanOut(*target, *target->engine(), c.subscribers, n);
+  if (w == "V1") {
+    return ViewApply(*target->engine(), n,
+                     [&] { Writers(*target, 1, kStreams, n, false, true, false); });
+  }
+  if (w == "A1") return AggregateCommands(*target, n, InventoryHistory(c.events));
   if (w == "X2") {  // the "load" phase; the parent measures "open"
     const auto start = Clock::now();
     target->Load(n, kStreams);

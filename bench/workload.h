@@ -38,14 +38,24 @@ struct WorkloadConfig {
 };
 
 struct Measurement {
-  int64_t events = 0;  // events appended, read or delivered
+  int64_t events = 0;  // events appended, read, delivered or applied; A1: commands
   double seconds = 0;  // wall-clock time of the measured part
   // Percentiles of per-operation latency, where the workload has one.
   bool has_latency = false;
   double p50_us = 0, p99_us = 0, p999_us = 0;
-  // Q1: decisions read and decided again after a condition failed; -1
-  // where the workload has none.
+  // Q1, A1: decisions read and decided again after a conflict (a failed
+  // condition, a stale expected version); -1 where the workload has none.
   int64_t conflicts = -1;
+  // A1: commands that committed an event (counted from the streams after
+  // the run) and commands refused (nothing to reserve); events = their sum.
+  int64_t committed = -1, refused = -1;
+  // V1: how long after W1's last append the view had applied it (ms), and
+  // how many events it was behind when W1 ended; -1 elsewhere.
+  double lag_ms = -1;
+  int64_t lag_events = -1;
+  // V1: events/s of a second view applying the finished log from the start
+  // (the view's own rate, not bounded by the writer's); -1 elsewhere.
+  double replay_events_per_s = -1;
   // Non-empty when the workload does not apply to the system.
   std::string skipped;
   // The store was left open on purpose (X2's load: the next open is a crash

@@ -10,13 +10,18 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <set>
 #include <sstream>
 
+#include "aggregate_workload.h"
+#include "evlog/store.h"
+#include "inventory.h"
 #include "report.h"
 #include "target.h"
 #include "testutil/child_process.h"
 #include "testutil/temp_dir.h"
+#include "view_workload.h"
 #include "workload.h"
 
 namespace evlog::bench {
@@ -102,6 +107,57 @@ TEST_P(BenchTargets, WithoutIdsARepeatedAppendIsAStaleVersion) {
   EXPECT_EQ(target->ScanAll(), 50);
 }
 
+TEST_P(BenchTargets, InventoryClerkRefusesAReserveWithNothingAvailable) {
+  TempDir dir;
+  auto target = OpenTarget(GetParam(), dir.path(), TargetOptions{});
+  if (GetParam() == System::kRocksDbRaw) {  // A1 skips it
+    EXPECT_THROW(target->LoadInventory(2, 8), std::runtime_error);
+    EXPECT_THROW(target->OpenClerk(), std::runtime_error);
+    return;
+  }
+  // Eight events of history leave each product at 0 available, version 8.
+  target->LoadInventory(2, 8);
+  auto clerk = target->OpenClerk();
+  EXPECT_FALSE(clerk->Handle(0, InventoryCommand::kReserve).committed);
+  EXPECT_TRUE(clerk->Handle(0, InventoryCommand::kRestock).committed);
+  for (int i = 0; i < kRestockUnits; ++i) {
+    EXPECT_TRUE(clerk->Handle(0, InventoryCommand::kReserve).committed) << i;
+  }
+  const CommandOutcome refused = clerk->Handle(0, InventoryCommand::kReserve);
+  EXPECT_FALSE(refused.committed);
+  EXPECT_EQ(refused.conflicts, 0);
+  uint64_t version = 0;
+  EXPECT_EQ(clerk->Load(0, &version).available, 0);
+  EXPECT_EQ(version, 8u + 1 + kRestockUnits);  // a refusal writes nothing
+  EXPECT_EQ(clerk->Load(1, &version).available, 0);
+  EXPECT_EQ(version, 8u);
+}
+
+TEST_P(BenchTargets, InventoryLoadSeesTheWholeHistory) {
+  if (GetParam() == System::kRocksDbRaw) GTEST_SKIP() << "no A1";
+  TempDir dir;
+  auto target = OpenTarget(GetParam(), dir.path(), TargetOptions{});
+  // 250 = 31 x (2 restocks + 6 reserves) + 2 restocks: 6 available.
+  target->LoadInventory(3, 250);
+  if (Store* store = target->engine()) {
+    // The engine's policy took snapshots, so a load is a snapshot and a tail.
+    auto snapshot = store->LoadSnapshot(ProductName(2));
+    ASSERT_TRUE(snapshot.ok()) << snapshot.status().ToString();
+    ASSERT_TRUE(snapshot->has_value());
+    EXPECT_GE((*snapshot)->version.value(), 250u - kSnapshotEvery);
+  }
+  auto clerk = target->OpenClerk();
+  uint64_t version = 0;
+  EXPECT_EQ(clerk->Load(2, &version).available, 2 * kRestockUnits);
+  EXPECT_EQ(version, 250u);
+  for (int i = 0; i < 2 * kRestockUnits; ++i) {
+    EXPECT_TRUE(clerk->Handle(2, InventoryCommand::kReserve).committed) << i;
+  }
+  EXPECT_FALSE(clerk->Handle(2, InventoryCommand::kReserve).committed);
+  EXPECT_EQ(clerk->Load(2, &version).available, 0);
+  EXPECT_EQ(version, 250u + 2 * kRestockUnits);
+}
+
 INSTANTIATE_TEST_SUITE_P(AllSystems, BenchTargets, ::testing::ValuesIn(kAllSystems),
                          [](const auto& param_info) {
                            std::string name = SystemName(param_info.param);
@@ -124,6 +180,9 @@ TEST(BenchWorkloads, DerivedCountsFollowTheScale) {
   EXPECT_EQ(WorkloadEvents("W3", 1'000'050), 1'000'000);  // whole 100-event appends
   EXPECT_EQ(WorkloadEvents("R1", 1'000'000), 10'000);
   EXPECT_EQ(WorkloadEvents("X2", 1'000'000), 10'000'000);
+  EXPECT_EQ(WorkloadEvents("A1", 200'000), 20'000);  // commands
+  EXPECT_EQ(InventoryHistory(200'000), 200);         // events per product before them
+  EXPECT_EQ(WorkloadEvents("V1", 200'000), 200'000);
   EXPECT_TRUE(IsWorkload("S1"));
   EXPECT_FALSE(IsWorkload("W9"));
 }
@@ -140,6 +199,136 @@ TEST(BenchWorkloads, EventIdsAreDistinctStableAndNeverNil) {
   EXPECT_EQ(ids.size(), 100'000u);
   EXPECT_EQ(EventId(7, 3), EventId(7, 3));
   EXPECT_NE(EventId(7, 3), EventId(3, 7));
+}
+
+// An in-memory inventory for AggregateCommands: every product a version and
+// a stock under one mutex. A clerk made with `lose_every` > 0 reports every
+// lose_every-th commit as done without writing it.
+class FakeInventory final : public Target {
+ public:
+  explicit FakeInventory(int64_t lose_every) : lose_every_(lose_every) {}
+
+  int64_t AppendRoundRobin(const StreamSet&, int64_t, bool, bool, LatencySink, void*) override {
+    return 0;
+  }
+  int64_t AppendBatches(uint64_t, int64_t, int, bool) override { return 0; }
+  void Load(int64_t, uint64_t) override {}
+  void Settle() override {}
+  int64_t ReadStream(uint64_t) override { return 0; }
+  int64_t ScanAll() override { return 0; }
+
+  void LoadInventory(int products, int64_t history) override {
+    products_.assign(static_cast<size_t>(products), Product{});
+    for (Product& p : products_) {
+      for (int64_t i = 0; i < history; ++i) ApplyStock(p.stock, HistoryType(i));
+      p.version = static_cast<uint64_t>(history);
+    }
+  }
+
+  std::unique_ptr<InventoryClerk> OpenClerk() override { return std::make_unique<Clerk>(*this); }
+
+ private:
+  struct Product {
+    uint64_t version = 0;
+    Stock stock;
+  };
+
+  class Clerk final : public InventoryClerk {
+   public:
+    explicit Clerk(FakeInventory& inventory) : inventory_(inventory) {}
+    CommandOutcome Handle(uint64_t product, InventoryCommand command) override {
+      std::lock_guard<std::mutex> lock(inventory_.mu_);
+      Product& p = inventory_.products_[product];
+      const char* type = DecideCommand(p.stock, command);
+      if (type == nullptr) return {};
+      if (inventory_.lose_every_ == 0 || ++inventory_.commits_ % inventory_.lose_every_ != 0) {
+        ApplyStock(p.stock, type);
+        ++p.version;
+      }
+      return {.committed = true};
+    }
+    Stock Load(uint64_t product, uint64_t* version) override {
+      std::lock_guard<std::mutex> lock(inventory_.mu_);
+      *version = inventory_.products_[product].version;
+      return inventory_.products_[product].stock;
+    }
+
+   private:
+    FakeInventory& inventory_;
+  };
+
+  const int64_t lose_every_;
+  std::mutex mu_;
+  std::vector<Product> products_;
+  int64_t commits_ = 0;
+};
+
+TEST(BenchWorkloads, A1CountsEveryCommandAsCommittedOrRefused) {
+  FakeInventory inventory(/*lose_every=*/0);
+  const Measurement m = AggregateCommands(inventory, 5'000, 8);
+  EXPECT_EQ(m.events, 5'000);
+  EXPECT_EQ(m.committed + m.refused, 5'000);
+  // Demand outruns supply from an empty stock: both outcomes occur.
+  EXPECT_GT(m.committed, 0);
+  EXPECT_GT(m.refused, 0);
+  EXPECT_EQ(m.conflicts, 0);
+  EXPECT_TRUE(m.has_latency);
+}
+
+TEST(BenchWorkloads, A1FailsWhenACommittedCommandIsMissingFromTheStore) {
+  FakeInventory inventory(/*lose_every=*/100);
+  EXPECT_THROW(AggregateCommands(inventory, 5'000, 8), std::runtime_error);
+}
+
+TEST(BenchWorkloads, A1RunsOnTheEngineAndSqliteAndSkipsRawRocksDb) {
+  for (System system : kAllSystems) {
+    TempDir dir;
+    const Measurement m =
+        RunWorkload({.workload = "A1", .system = system, .dir = dir.path(), .events = 20'000});
+    if (system == System::kRocksDbRaw) {
+      EXPECT_NE(m.skipped, "");
+      continue;
+    }
+    EXPECT_EQ(m.skipped, "") << SystemName(system);
+    EXPECT_EQ(m.events, WorkloadEvents("A1", 20'000)) << SystemName(system);
+    EXPECT_EQ(m.committed + m.refused, m.events) << SystemName(system);
+    EXPECT_GT(m.committed, 0) << SystemName(system);
+    EXPECT_GE(m.conflicts, 0) << SystemName(system);
+  }
+}
+
+TEST(BenchWorkloads, V1AppliesEveryEventOfW1AndReportsItsLag) {
+  TempDir dir;
+  const Measurement m =
+      RunWorkload({.workload = "V1", .system = System::kEvlog, .dir = dir.path(), .events = 5'000});
+  EXPECT_EQ(m.events, 5'000);
+  EXPECT_GE(m.lag_ms, 0);
+  EXPECT_GE(m.lag_events, 0);
+  EXPECT_LE(m.lag_events, 5'000);
+  EXPECT_GT(m.replay_events_per_s, 0);
+  TempDir sqlite_dir;
+  EXPECT_NE(
+      RunWorkload(
+          {.workload = "V1", .system = System::kSqlite, .dir = sqlite_dir.path(), .events = 5'000})
+          .skipped,
+      "");
+}
+
+TEST(BenchWorkloads, V1FailsWhenTheWriterFallsShort) {
+  TempDir dir;
+  auto store = Store::Open(Options{}, dir.path());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  // 1,000 appends promised, 10 made: the view has 10 events to apply, and
+  // V1 says so rather than report a rate.
+  auto write = [&] {
+    for (int i = 0; i < 10; ++i) {
+      ASSERT_TRUE((*store)
+                      ->Append("stream-" + std::to_string(i), ExpectedVersion::Any(),
+                               {EventData{.type = "ItemAdded", .data = "x"}}, Durability::kBuffered)
+                      .ok());
+    }
+  };
+  EXPECT_THROW(ViewApply(**store, 1'000, write), std::runtime_error);
 }
 
 json GoodReport() {
@@ -223,6 +412,42 @@ TEST(BenchReport, TableShowsW5AsAShareOfTheSameSystemsW1) {
   EXPECT_NE(table.find("10.00x"), std::string::npos) << table;
 }
 
+TEST(BenchReport, TableNotesConflictsRefusalsAndTheViewsLag) {
+  json report = GoodReport();
+  report["results"].push_back({{"workload", "A1"},
+                               {"system", "evlog"},
+                               {"events_per_s", 40000},
+                               {"min", 40000},
+                               {"max", 40000},
+                               {"peak_rss_bytes", 1000},
+                               {"conflicts", 12},
+                               {"committed", 900},
+                               {"refused", 100}});
+  report["results"].push_back({{"workload", "V1"},
+                               {"system", "evlog"},
+                               {"events_per_s", 300000},
+                               {"min", 300000},
+                               {"max", 300000},
+                               {"peak_rss_bytes", 1000},
+                               {"lag_ms", 4.3},
+                               {"lag_events", 1200},
+                               {"replay_events_per_s", 1500000}});
+  std::string error;
+  EXPECT_TRUE(ValidateReport(report, &error)) << error;
+  char* text = nullptr;
+  size_t size = 0;
+  std::FILE* out = open_memstream(&text, &size);
+  ASSERT_NE(out, nullptr);
+  PrintTable(report, out);
+  std::fclose(out);
+  const std::string table(text, size);
+  std::free(text);
+  EXPECT_NE(table.find("12 conflicts, 100 refused"), std::string::npos) << table;
+  // V1 beside the engine's W1 (300k / 200k).
+  EXPECT_NE(table.find("1.50x of W1, lag 4.3 ms (1200 events), replay 1.50M/s"), std::string::npos)
+      << table;
+}
+
 int RunBench(const std::vector<std::string>& argv) {
   auto child = ChildProcess::Start(argv);
   if (child == nullptr) return -1;
@@ -295,6 +520,29 @@ TEST(BenchSmoke, W5ReportsEverySystemInW1sShape) {
     EXPECT_EQ(w5["repetitions"], 1) << name;
     EXPECT_EQ(w5["runs"].size(), 1u) << name;
     EXPECT_GT(w5["events_per_s"].get<double>(), 0) << name;
+  }
+}
+
+TEST(BenchSmoke, A1AndV1ReportTheirCounts) {
+  TempDir dir;
+  json report;
+  ASSERT_NO_FATAL_FAILURE(RunSmoke(dir, {"V1", "A1"}, &report));
+  std::map<std::pair<std::string, std::string>, json> results;
+  for (const json& r : report["results"]) {
+    results[{r["workload"].get<std::string>(), r["system"].get<std::string>()}] = r;
+  }
+  const json& v1 = results[{"V1", "evlog"}];
+  EXPECT_EQ(v1.value("events", 0), 2000);
+  EXPECT_GE(v1.value("lag_ms", -1.0), 0);
+  EXPECT_GT(v1.value("replay_events_per_s", 0.0), 0);
+  EXPECT_TRUE((results[{"V1", "sqlite"}].contains("skipped")));
+  EXPECT_TRUE((results[{"A1", "rocksdb-raw"}].contains("skipped")));
+  for (const char* system : {"evlog", "sqlite"}) {
+    const json& a1 = results[{std::string("A1"), std::string(system)}];
+    EXPECT_EQ(a1.value("events", 0), WorkloadEvents("A1", 2000)) << system;
+    EXPECT_EQ(a1.value("committed", 0) + a1.value("refused", 0), a1.value("events", -1)) << system;
+    EXPECT_TRUE(a1.contains("conflicts")) << system;
+    EXPECT_TRUE(a1.contains("p99_us")) << system;
   }
 }
 
