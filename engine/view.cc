@@ -9,13 +9,14 @@
 
 #include "view.h"
 
-#include <rocksdb/utilities/write_batch_with_index.h>
+#include <rocksdb/write_batch.h>
 
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "change_feed.h"
 #include "checkpoint.h"
@@ -29,33 +30,92 @@ namespace {
 // How often a running view looks for a rebuild request from another process.
 constexpr std::chrono::seconds kRequestCheckInterval(1);
 
+// The rows of one generation as committed, for the view's own thread: a
+// handler that reads and rewrites the same rows batch after batch (counters,
+// projections) reads RocksDB only at a row's first touch. Only that thread
+// writes the generation's rows, so what it committed or read stays true.
+// Bounded: emptied whole when it would pass its byte bound.
+class RowCache {
+ public:
+  explicit RowCache(size_t max_bytes) : max_bytes_(max_bytes) {}
+
+  // The row as committed (nullopt: absent), or nullptr if not cached.
+  const std::optional<std::string>* Find(const std::string& key) const {
+    auto it = rows_.find(key);
+    return it == rows_.end() ? nullptr : &it->second;
+  }
+  void Set(const std::string& key, const std::optional<std::string>& value) {
+    const size_t size = Size(key, value);
+    if (size > max_bytes_) return;
+    auto [it, added] = rows_.try_emplace(key);
+    if (!added) bytes_ -= Size(key, it->second);
+    if (bytes_ + size > max_bytes_) {
+      rows_.clear();
+      bytes_ = 0;
+      it = rows_.try_emplace(key).first;
+    }
+    it->second = value;
+    bytes_ += size;
+  }
+  void Clear() {
+    rows_.clear();
+    bytes_ = 0;
+  }
+
+ private:
+  // What an entry holds, with a rough allowance for the map's node.
+  static size_t Size(const std::string& key, const std::optional<std::string>& value) {
+    return key.size() + (value ? value->size() : 0) + 96;
+  }
+
+  std::unordered_map<std::string, std::optional<std::string>> rows_;
+  size_t bytes_ = 0;
+  size_t max_bytes_;
+};
+
+// One batch's mutations: a WriteBatch, with the batch's own rows kept beside
+// it so that reads see them, over the cache of committed rows.
 class BatchWriter : public ViewWriter {
  public:
-  BatchWriter(const Db& db, std::string prefix) : db_(db), prefix_(std::move(prefix)) {}
+  BatchWriter(const Db& db, std::string prefix, RowCache* cache)
+      : db_(db), prefix_(std::move(prefix)), cache_(cache) {}
 
   void Put(std::string_view key, std::string_view value) override {
-    batch_.Put(db_.cf(Db::kViews), prefix_ + std::string(key),
-               rocksdb::Slice(value.data(), value.size()));
+    const std::string& k = pending_.insert_or_assign(std::string(key), std::string(value))
+                               .first->first;
+    batch_.Put(db_.cf(Db::kViews), prefix_ + k, rocksdb::Slice(value.data(), value.size()));
   }
   void Delete(std::string_view key) override {
-    batch_.Delete(db_.cf(Db::kViews), prefix_ + std::string(key));
+    const std::string& k = pending_.insert_or_assign(std::string(key), std::nullopt).first->first;
+    batch_.Delete(db_.cf(Db::kViews), prefix_ + k);
   }
   Result<std::optional<std::string>> Get(std::string_view key) override {
+    const std::string k(key);
+    if (auto it = pending_.find(k); it != pending_.end()) return it->second;
+    if (const std::optional<std::string>* row = cache_->Find(k)) return *row;
     std::string value;
     rocksdb::Status s =
-        batch_.GetFromBatchAndDB(db_.db.get(), rocksdb::ReadOptions(), db_.cf(Db::kViews),
-                                 prefix_ + std::string(key), &value);
-    if (s.IsNotFound()) return std::optional<std::string>();
-    if (!s.ok()) return FromRocks(s);
-    return std::optional<std::string>(std::move(value));
+        db_.db->Get(rocksdb::ReadOptions(), db_.cf(Db::kViews), prefix_ + k, &value);
+    if (!s.ok() && !s.IsNotFound()) return FromRocks(s);
+    std::optional<std::string> row;
+    if (s.ok()) row = std::move(value);
+    cache_->Set(k, row);
+    return row;
   }
 
-  rocksdb::WriteBatch* batch() { return batch_.GetWriteBatch(); }
+  rocksdb::WriteBatch* batch() { return &batch_; }
+
+  // The batch was written: its rows are what the generation now holds.
+  void Committed() {
+    for (const auto& [key, row] : pending_) cache_->Set(key, row);
+  }
 
  private:
   const Db& db_;
   std::string prefix_;
-  rocksdb::WriteBatchWithIndex batch_;
+  RowCache* cache_;
+  rocksdb::WriteBatch batch_;
+  std::unordered_map<std::string, std::optional<std::string>> pending_;
 };
 
 }  // namespace
@@ -66,6 +126,8 @@ struct View::Rep {
   ViewOptions options;
   ViewHandler handler;
   std::unique_ptr<ChangeFeed> feed;
+  // The current generation's rows, for the view's thread only.
+  std::unique_ptr<RowCache> rows;
 
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> generation{0};
@@ -109,11 +171,14 @@ struct View::Rep {
 bool View::Rep::Apply(const FeedBatch& batch, uint64_t gen) {
   auto wait = options.initial_backoff;
   for (uint32_t attempt = 1;; ++attempt) {
-    BatchWriter writer(*db, keys::ViewRowPrefix(options.name, gen));
+    BatchWriter writer(*db, keys::ViewRowPrefix(options.name, gen), rows.get());
     Status s = batch.events.empty() ? Status::OK() : handler(batch.events, writer);
     if (s.ok()) s = StoreState(writer.batch(), gen, batch.position);
     if (s.ok()) s = FromRocks(db->db->Write(rocksdb::WriteOptions(), writer.batch()));
-    if (s.ok()) return true;
+    if (s.ok()) {
+      writer.Committed();
+      return true;
+    }
     if (attempt >= options.max_attempts) {
       Finish(s);
       return false;
@@ -139,16 +204,18 @@ Status View::Rep::RebuildNow() {
   // Becomes the live feed after the switch, so it must wake on Stop's poke.
   auto fresh = OpenFeed(db, *store_options, feed_options, /*wake_on_poke=*/true);
   if (!fresh.ok()) return fresh.status();
+  auto new_rows = std::make_unique<RowCache>(options.row_cache_bytes);
   FeedBatch batch;
   for (;;) {
     if (stop.load()) return Status::Aborted("the view was stopped during its rebuild");
     if (Status s = (*fresh)->Next(std::chrono::milliseconds(0), &batch); !s.ok()) return s;
     if (batch.events.empty()) break;  // caught up with everything committed so far
-    BatchWriter writer(*db, new_prefix);
+    BatchWriter writer(*db, new_prefix, new_rows.get());
     if (Status s = handler(batch.events, writer); !s.ok()) return s;
     if (Status s = FromRocks(db->db->Write(rocksdb::WriteOptions(), writer.batch())); !s.ok()) {
       return s;
     }
+    writer.Committed();
     const Position target(db->commits->committed());
     if (Status s = FromRocks(db->db->Put(rocksdb::WriteOptions(), db->cf(Db::kCheckpoints),
                                          keys::ViewRebuildKey(options.name),
@@ -165,6 +232,7 @@ Status View::Rep::RebuildNow() {
     return s;
   }
   generation.store(new_gen);
+  rows = std::move(new_rows);
   {
     std::lock_guard<std::mutex> lock(mu);
     position.store((*fresh)->position().value());
@@ -424,6 +492,7 @@ Result<std::unique_ptr<View>> OpenView(Db* db, const Options& store_options, Vie
                        /*resume=*/state->exists);
   if (!feed.ok()) return feed.status();
   rep->feed = std::move(feed).value();
+  rep->rows = std::make_unique<RowCache>(options.row_cache_bytes);
   rep->options = std::move(options);
   return View::Rep::Start(std::move(rep));
 }

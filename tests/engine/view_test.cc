@@ -155,6 +155,44 @@ TEST_F(Views, AFailingHandlerStopsTheViewWithoutSkipping) {
   EXPECT_LT(view->position(), bad);
 }
 
+// A batch's rows reach the view's row cache only once its write commits: a
+// retried batch reads what the batches before it committed, not what its
+// failed attempt wrote.
+TEST_F(Views, ARetriedBatchSeesOnlyWhatEarlierBatchesCommitted) {
+  std::atomic<int> calls{0};
+  auto view = Open(
+      [&](const std::vector<OwnedEvent>& events, ViewWriter& out) {
+        if (++calls == 2) {  // the second batch's first attempt
+          out.Put("total", "999");
+          return Status::IOError("flaky");
+        }
+        return CountEvents(events, out);
+      },
+      {.max_attempts = 3, .initial_backoff = std::chrono::milliseconds(1)});
+  ASSERT_OK(view->WaitFor(AppendOne("a-1").last_position, seconds(30)));
+  ASSERT_OK(view->WaitFor(AppendOne("a-1").last_position, seconds(30)));
+  EXPECT_EQ(calls.load(), 3);
+  EXPECT_EQ(Value(*view, "total"), "2");
+  EXPECT_EQ(Value(*view, "count/a-1"), "2");
+}
+
+// Whatever the row cache holds — nothing, or less than the rows a batch
+// touches, so that it empties itself again and again — every event counts
+// exactly once.
+TEST_F(Views, CountsExactlyOnceWhateverTheRowCacheHolds) {
+  for (int i = 0; i < 300; ++i) AppendOne("s-" + std::to_string(i % 30));
+  const Position last = store_->LastPosition();
+  for (size_t bytes : {size_t{0}, size_t{300}, size_t{16} << 20}) {
+    SCOPED_TRACE(bytes);
+    auto view = Open(CountEvents, {.name = "counter-" + std::to_string(bytes),
+                                   .feed = {.max_batch_events = 7},
+                                   .row_cache_bytes = bytes});
+    ASSERT_OK(view->WaitFor(last, seconds(30)));
+    EXPECT_EQ(Value(*view, "total"), "300");
+    for (int s = 0; s < 30; ++s) EXPECT_EQ(Value(*view, "count/s-" + std::to_string(s)), "10");
+  }
+}
+
 TEST_F(Views, RebuildRecomputesFromHistoryWhileWritesGoOn) {
   std::atomic<int> generation{1};
   // The handler's output depends on `generation`, so the rebuilt version is

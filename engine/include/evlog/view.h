@@ -27,6 +27,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -64,6 +65,11 @@ struct ViewOptions {
   uint32_t max_attempts = 5;
   // Backoff between attempts, doubled each time. Default: 10 ms
   std::chrono::milliseconds initial_backoff{10};
+  // Bytes of rows the view's thread keeps in memory as it committed or read
+  // them, so that ViewWriter::Get reads RocksDB only at a row's first touch
+  // (emptied whole when full). 0: every Get not of the batch's own rows
+  // reads RocksDB. Default: 16 MiB
+  size_t row_cache_bytes = 16 << 20;
 };
 
 // Progress of a rebuild: events up to `position` of `target` applied.
