@@ -45,12 +45,14 @@ struct Measurement {
   // Percentiles of per-operation latency, where the workload has one.
   bool has_latency = false;
   double p50_us = 0, p99_us = 0, p999_us = 0;
-  // L1: the part of each delivery's latency after the commit (from the
-  // append's callback, which the writer runs once the commit is visible, to
-  // the feed's delivery); the rest is the append reaching the writer and
-  // being written.
-  bool has_commit_latency = false;
-  double commit_p50_us = 0, commit_p99_us = 0;
+  // L1, split at the append's callback, which the writer runs once the
+  // commit is visible: append call -> callback (the append reaching the
+  // writer and being written: the write path), and callback -> delivery
+  // (0 when the feed delivered first; the read side is at most this plus
+  // the callbacks of the group before it).
+  bool has_commit_split = false;
+  double to_commit_p50_us = 0, to_commit_p99_us = 0;
+  double after_commit_p50_us = 0, after_commit_p99_us = 0;
   // Q1: decisions read and decided again after a condition failed; -1
   // where the workload has none.
   int64_t conflicts = -1;

@@ -110,6 +110,53 @@ TEST(LiveTail, DecodesARecordOnceAtItsPosition) {
   EXPECT_TRUE(misplaced->Events(&first).IsCorruption());
 }
 
+TEST(LiveTail, LinksEachGroupToTheOnePublishedAfterIt) {
+  LiveTail tail(1 << 20);
+  auto a = Group(1, 3), b = Group(4, 1), c = Group(5, 5);
+  tail.Publish(a);
+  EXPECT_EQ(a->next(), nullptr);  // nothing after it yet
+  tail.Publish(b);
+  tail.Publish(c);
+  EXPECT_EQ(a->next(), b);
+  EXPECT_EQ(b->next(), c);
+  EXPECT_EQ(c->next(), nullptr);
+}
+
+TEST(LiveTail, DoesNotLinkAcrossARestart) {
+  const size_t charge = Group(1, 1)->charge();
+  LiveTail tail(4 * charge);
+  auto a = Group(1, 1);
+  tail.Publish(a);
+  tail.Publish(Group(2, 8));  // larger than the bound: the tail restarts
+  EXPECT_EQ(a->next(), nullptr);
+  auto b = Group(10, 1);
+  tail.Publish(b);
+  auto gap = Group(12, 1);  // not contiguous: restarts again
+  tail.Publish(gap);
+  EXPECT_EQ(b->next(), nullptr);
+  tail.Clear();
+  tail.Publish(Group(13, 1));
+  EXPECT_EQ(gap->next(), nullptr);
+}
+
+TEST(LiveTail, ALinkDoesNotKeepAnEvictedGroupAlive) {
+  const size_t charge = Group(1, 1)->charge();
+  LiveTail tail(2 * charge);  // two single-event groups
+  auto held = Group(1, 1);    // a reader holds the first group
+  tail.Publish(held);
+  std::weak_ptr<const TailGroup> second = [&] {
+    auto g = Group(2, 1);
+    tail.Publish(g);
+    return std::weak_ptr<const TailGroup>(g);
+  }();
+  EXPECT_EQ(held->next(), second.lock());
+  tail.Publish(Group(3, 1));
+  tail.Publish(Group(4, 1));  // evicts 2
+  EXPECT_TRUE(second.expired());
+  EXPECT_EQ(held->next(), nullptr);
+  EXPECT_EQ(tail.events(), 2u);
+}
+
 // Where the batches of a feed came from.
 enum class Source { kNone, kTail, kLog };
 
