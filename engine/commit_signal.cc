@@ -27,8 +27,10 @@ long Futex(std::atomic<uint32_t>* word, int op, uint32_t value, const struct tim
 }  // namespace
 
 void CommitSignal::Wake() {
-  word_.fetch_add(1, std::memory_order_seq_cst);
-  Futex(&word_, FUTEX_WAKE, INT_MAX, nullptr, 0);
+  uint32_t word = word_.load(std::memory_order_seq_cst);
+  while (!word_.compare_exchange_weak(word, (word + 2) & ~kParked, std::memory_order_seq_cst)) {
+  }
+  if ((word & kParked) != 0) Futex(&word_, FUTEX_WAKE, INT_MAX, nullptr, 0);
 }
 
 void CommitSignal::Park(uint32_t seen, std::chrono::steady_clock::time_point deadline) {
@@ -48,7 +50,9 @@ void CommitSignal::Park(uint32_t seen, std::chrono::steady_clock::time_point dea
 void CommitSignal::Wake() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    word_.fetch_add(1, std::memory_order_seq_cst);
+    uint32_t word = word_.load(std::memory_order_seq_cst);
+    while (!word_.compare_exchange_weak(word, (word + 2) & ~kParked, std::memory_order_seq_cst)) {
+    }
   }
   cv_.notify_all();
 }

@@ -3,13 +3,15 @@
 // it when they have caught up.
 //
 // The wake-up path (issue #18): Advance stores the position and, only if a
-// feed is waiting, bumps a wake-up word and wakes every thread parked on it
-// with one futex call. It takes no lock, so a waiting feed never makes the
-// writer wait for it (a condition variable would have the writer take its
-// mutex, which every woken waiter takes again on its way out). A waiter
-// reads the word, checks what it waits for, and parks only if the word has
-// not moved since: a commit between its check and its park is never missed.
-// Elsewhere than Linux the parking is a condition variable's.
+// feed is waiting, moves a wake-up word and — if a feed is parked on it —
+// wakes every thread parked there with one futex call. It takes no lock, so
+// a waiting feed never makes the writer wait for it (a condition variable
+// would have the writer take its mutex, which every woken waiter takes
+// again on its way out), and commits that land while the woken feeds have
+// not parked again make no system call. A waiter reads the word, checks
+// what it waits for, and parks only if the word has not moved since: a
+// commit between its check and its park is never missed. Elsewhere than
+// Linux the parking is a condition variable's.
 //
 // Thread-safety: all methods are safe from any thread.
 
@@ -73,13 +75,21 @@ class CommitSignal {
     // two loads that cross them).
     waiters_.fetch_add(1, std::memory_order_seq_cst);
     for (;;) {
-      const uint32_t word = word_.load(std::memory_order_seq_cst);
+      uint32_t word = word_.load(std::memory_order_seq_cst);
       if (committed_.load(std::memory_order_seq_cst) > position ||
           interrupted_.load(std::memory_order_seq_cst) ||
           (pokes_seen != nullptr && pokes_.load(std::memory_order_seq_cst) != *pokes_seen)) {
         break;
       }
       if (std::chrono::steady_clock::now() >= deadline) break;
+      // Mark the word "someone parks" unless a wake-up moved it since the
+      // check above (then look again).
+      if ((word & kParked) == 0) {
+        if (!word_.compare_exchange_strong(word, word | kParked, std::memory_order_seq_cst)) {
+          continue;
+        }
+        word |= kParked;
+      }
       Park(word, deadline);
     }
     waiters_.fetch_sub(1, std::memory_order_seq_cst);
@@ -87,6 +97,11 @@ class CommitSignal {
   }
 
  private:
+  // The wake-up word's low bit: a thread parks, or is about to, on the
+  // word's current value. A wake-up clears it, so the commits that follow
+  // before anyone parks again make no system call.
+  static constexpr uint32_t kParked = 1;
+
   // Moves the wake-up word and wakes every thread parked on it.
   void Wake();
   // Parks until the wake-up word is no longer `seen` (or it already is not),
@@ -97,7 +112,8 @@ class CommitSignal {
   std::atomic<uint64_t> pokes_{0};
   std::atomic<bool> interrupted_{false};
   std::atomic<int> waiters_{0};
-  // Moves on every wake-up; the futex the waiters park on.
+  // Moves (by 2) on every wake-up; the futex the waiters park on. Low bit:
+  // kParked.
   std::atomic<uint32_t> word_{0};
 #if !defined(__linux__)
   std::mutex mu_;
