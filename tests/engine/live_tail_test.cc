@@ -434,6 +434,43 @@ TEST_F(LiveFeed, TheMemoryBoundHoldsWhileTheWriterOutrunsEveryReader) {
   }
 }
 
+TEST_F(LiveFeed, ManyFeedsFollowingAWriterEachGetEveryEventOnceInOrder) {
+  // A small tail: the feeds fall out of it and rejoin while the writer runs,
+  // and walk it by links (TailGroup::next) while it evicts under them.
+  constexpr int kFeeds = 8;
+  constexpr uint64_t kEvents = 3'000;
+  Reopen(Options{.live_tail_bytes = 32 << 10});
+  std::vector<std::unique_ptr<ChangeFeed>> feeds;
+  for (int i = 0; i < kFeeds; ++i) {
+    feeds.push_back(Open({.start = FeedStart::Oldest(), .max_batch_events = static_cast<size_t>(1 + 7 * i)}));
+  }
+  std::vector<std::vector<uint64_t>> seen(kFeeds);
+  std::vector<std::thread> readers;
+  for (int i = 0; i < kFeeds; ++i) {
+    readers.emplace_back([&, i] {
+      FeedBatch batch;
+      while (seen[i].size() < kEvents) {
+        // Bounded against a hang; an error or a timeout ends the reader short.
+        if (!feeds[i]->Next(seconds(30), &batch).ok() || batch.events.empty()) return;
+        for (const OwnedEvent& e : batch.events) seen[i].push_back(e.position.value());
+      }
+    });
+  }
+  const std::string payload(100, 'p');
+  for (uint64_t n = 0; n < kEvents; n += 3) {
+    std::vector<EventData> events(3, testutil::Ev("T", payload));
+    auto r = store_->Append("s-" + std::to_string(n % 5), ExpectedVersion::Any(), events,
+                            Durability::kBuffered);
+    if (!r.ok()) {
+      ADD_FAILURE() << r.status().ToString();  // the readers end at their timeout
+      break;
+    }
+  }
+  for (auto& r : readers) r.join();
+  for (int i = 0; i < kFeeds; ++i) EXPECT_EQ(seen[i], Range(1, kEvents)) << "feed " << i;
+  EXPECT_LE(Metrics().tail_bytes, 32u << 10);
+}
+
 TEST_F(LiveFeed, ASubscriptionDestroyedWhileItWaitsLeavesTheOthersReceiving) {
   std::atomic<int> handled_a{0}, handled_b{0};
   auto subscribe = [&](const std::string& name, std::atomic<int>* handled) {
