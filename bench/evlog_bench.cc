@@ -25,6 +25,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -99,6 +100,7 @@ std::vector<std::string> WorkerArgs(const std::string& self, const WorkloadConfi
   if (c.subscribers > 0) args.insert(args.end(), {"--subscribers", std::to_string(c.subscribers)});
   if (!c.phase.empty()) args.insert(args.end(), {"--phase", c.phase});
   if (c.passes > 0) args.insert(args.end(), {"--passes", std::to_string(c.passes)});
+  if (c.spin_us > 0) args.insert(args.end(), {"--spin-us", std::to_string(c.spin_us)});
   return args;
 }
 
@@ -117,6 +119,10 @@ json RunWorker(const std::string& self, const WorkloadConfig& c) {
   return m;
 }
 
+// L1's latency split at the commit (Measurement::has_commit_split).
+constexpr const char* kSplitFields[] = {"to_commit_p50_us", "to_commit_p99_us",
+                                        "after_commit_p50_us", "after_commit_p99_us"};
+
 double Median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v.empty() ? 0 : v[v.size() / 2];
@@ -126,6 +132,7 @@ double Median(std::vector<double> v) {
 json Aggregate(const std::string& workload, System system, const std::vector<json>& runs) {
   json r = {{"workload", workload}, {"system", SystemName(system)}};
   std::vector<double> rates, seconds, p50, p99, p999;
+  std::map<std::string, std::vector<double>> split;  // L1's commit split, by field
   int64_t rss = 0, conflicts = -1;
   for (const json& m : runs) {
     if (m.contains("conflicts")) conflicts = std::max<int64_t>(conflicts, 0) + m["conflicts"].get<int64_t>();
@@ -137,6 +144,9 @@ json Aggregate(const std::string& workload, System system, const std::vector<jso
       p50.push_back(m["p50_us"].get<double>());
       p99.push_back(m["p99_us"].get<double>());
       p999.push_back(m["p999_us"].get<double>());
+    }
+    for (const char* f : kSplitFields) {
+      if (m.contains(f)) split[f].push_back(m[f].get<double>());
     }
   }
   r["events"] = runs.front()["events"];
@@ -151,6 +161,7 @@ json Aggregate(const std::string& workload, System system, const std::vector<jso
     r["p99_us"] = Median(p99);
     r["p999_us"] = Median(p999);
   }
+  for (const auto& [field, values] : split) r[field] = Median(values);
   r["peak_rss_bytes"] = rss;
   // Q1, A1: the conflicts of all repetitions (decisions = events).
   if (conflicts >= 0) r["conflicts"] = conflicts;
@@ -173,11 +184,21 @@ json Aggregate(const std::string& workload, System system, const std::vector<jso
 }
 
 std::string Figure(const json& m) {
-  char buf[96];
+  char buf[192];
   const double s = m["seconds"].get<double>();
-  std::snprintf(buf, sizeof(buf), "%.0f events/s (%.2f s, RSS %.0f MiB)",
-                s > 0 ? m["events"].get<double>() / s : 0, s,
-                m["peak_rss_bytes"].get<double>() / (1024.0 * 1024));
+  int n = std::snprintf(buf, sizeof(buf), "%.0f events/s (%.2f s, RSS %.0f MiB)",
+                        s > 0 ? m["events"].get<double>() / s : 0, s,
+                        m["peak_rss_bytes"].get<double>() / (1024.0 * 1024));
+  if (m.contains("p50_us") && n > 0 && static_cast<size_t>(n) < sizeof(buf)) {
+    n += std::snprintf(buf + n, sizeof(buf) - static_cast<size_t>(n), ", p50 %.0f / p99 %.0f us",
+                       m["p50_us"].get<double>(), m["p99_us"].get<double>());
+  }
+  if (m.contains("to_commit_p50_us") && n > 0 && static_cast<size_t>(n) < sizeof(buf)) {
+    std::snprintf(buf + n, sizeof(buf) - static_cast<size_t>(n),
+                  "; to the commit's callback p50 %.0f / p99 %.0f, after it p50 %.0f / p99 %.0f",
+                  m["to_commit_p50_us"].get<double>(), m["to_commit_p99_us"].get<double>(),
+                  m["after_commit_p50_us"].get<double>(), m["after_commit_p99_us"].get<double>());
+  }
   return buf;
 }
 
@@ -188,6 +209,7 @@ struct RunOptions {
   std::string json_path;
   int reps = 3;
   int fsyncs = 2'000;
+  uint32_t spin_us = 0;
 };
 
 int Run(const RunOptions& o) {
@@ -234,6 +256,7 @@ int Run(const RunOptions& o) {
                          .system = system,
                          .events = o.events,
                          .subscribers = subscribers,
+                         .spin_us = engine_only ? o.spin_us : 0,
                          .phase = shape};
         const std::string label = w + (subscribers > 0 ? "x" + std::to_string(subscribers) : "") +
                                   (shape.empty() ? "" : "/" + shape);
@@ -317,6 +340,12 @@ int Worker(const WorkloadConfig& c) {
       out["p50_us"] = m.p50_us;
       out["p99_us"] = m.p99_us;
       out["p999_us"] = m.p999_us;
+    }
+    if (m.has_commit_split) {
+      out["to_commit_p50_us"] = m.to_commit_p50_us;
+      out["to_commit_p99_us"] = m.to_commit_p99_us;
+      out["after_commit_p50_us"] = m.after_commit_p50_us;
+      out["after_commit_p99_us"] = m.after_commit_p99_us;
     }
     std::printf("%s\n", out.dump().c_str());
     if (m.left_open) {
@@ -464,6 +493,11 @@ int Main(int argc, char** argv) {
   run_cmd->add_option("--reps", run.reps, "repetitions per figure (the median is reported)")
       ->check(CLI::Range(1, 99));
   run_cmd->add_flag("--smoke", smoke, "tiny counts, one repetition: checks everything runs");
+  run_cmd
+      ->add_option("--spin-us", run.spin_us,
+                   "L1, F1: the store's live_feed_spin_us (a caught-up feed spins this long "
+                   "before it parks; default 0)")
+      ->check(CLI::Range(0, 1'000'000));
 
   std::string table_in;
   bool table_markdown = false;
@@ -495,6 +529,7 @@ int Main(int argc, char** argv) {
   worker_cmd->add_option("--subscribers", worker.subscribers);
   worker_cmd->add_option("--phase", worker.phase);
   worker_cmd->add_option("--passes", worker.passes);
+  worker_cmd->add_option("--spin-us", worker.spin_us);
 
   try {
     app.parse(argc, argv);

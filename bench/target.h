@@ -157,6 +157,8 @@ struct TargetOptions {
   // appends, raw RocksDB's id key looked up per append, SQLite's UNIQUE id
   // column. Default: false (every event gets an id of the target's own).
   bool event_ids = false;
+  // The engine's Options::live_feed_spin_us (L1, F1 with --spin-us).
+  uint32_t live_feed_spin_us = 0;
 };
 
 // Opens (creating if needed) the target's store in directory `dir`.

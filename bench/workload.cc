@@ -136,8 +136,11 @@ Measurement Passes(int passes, Fn&& read) {
 // delivery time - time of the append call.
 Measurement DeliveryLatency(Store& store, int64_t total, int64_t rate) {
   std::vector<Clock::time_point> sent(static_cast<size_t>(total) + 1);
-  std::vector<float> latency;
-  latency.reserve(static_cast<size_t>(total));
+  // When the append's callback ran (the writer runs it once the commit is
+  // visible) and when the feed delivered the event.
+  std::vector<Clock::time_point> committed(static_cast<size_t>(total) + 1);
+  std::vector<Clock::time_point> delivered(static_cast<size_t>(total) + 1);
+  std::atomic<int64_t> callbacks{0};
   auto feed = store.OpenFeed({.start = FeedStart::Latest(), .max_batch_events = 256});
   if (!feed.ok()) throw std::runtime_error(feed.status().ToString());
   const uint64_t base = store.LastPosition().value();
@@ -149,7 +152,8 @@ Measurement DeliveryLatency(Store& store, int64_t total, int64_t rate) {
       const auto now = Clock::now();
       for (const OwnedEvent& e : batch.events) {
         const auto i = static_cast<size_t>(e.position.value() - base);
-        latency.push_back(std::chrono::duration<float, std::micro>(now - sent[i]).count());
+        if (i >= delivered.size()) return;  // not one of ours: counted as missed below
+        delivered[i] = now;
         ++got;
       }
     }
@@ -169,12 +173,34 @@ Measurement DeliveryLatency(Store& store, int64_t total, int64_t rate) {
                                  .events = {EventData{.type = kEventType, .data = Payload()}}}},
         .durability = Durability::kBuffered};
     sent[static_cast<size_t>(i)] = Clock::now();
-    store.AppendAsync(std::move(request), [](Result<AppendResult>) {});
+    store.AppendAsync(std::move(request),
+                      [&committed, &callbacks, i](Result<AppendResult>) {
+                        committed[static_cast<size_t>(i)] = Clock::now();
+                        callbacks.fetch_add(1, std::memory_order_release);
+                      });
   }
   consumer.join();
+  while (callbacks.load(std::memory_order_acquire) < total) std::this_thread::yield();
+  std::vector<float> latency, to_commit, after_commit;
+  latency.reserve(static_cast<size_t>(total));
+  to_commit.reserve(static_cast<size_t>(total));
+  after_commit.reserve(static_cast<size_t>(total));
+  for (size_t i = 1; i <= static_cast<size_t>(total); ++i) {
+    if (delivered[i] == Clock::time_point{}) continue;
+    latency.push_back(std::chrono::duration<float, std::micro>(delivered[i] - sent[i]).count());
+    to_commit.push_back(std::chrono::duration<float, std::micro>(committed[i] - sent[i]).count());
+    // The feed may deliver before the writer gets to the callback: 0 then.
+    after_commit.push_back(std::max(
+        0.0f, std::chrono::duration<float, std::micro>(delivered[i] - committed[i]).count()));
+  }
   Measurement m{.events = static_cast<int64_t>(latency.size()), .seconds = Seconds(start)};
   if (m.events != total) throw std::runtime_error("the feed missed events");
   SetLatency(latency, &m);
+  m.has_commit_split = true;
+  m.to_commit_p50_us = Percentile(to_commit, 0.50);
+  m.to_commit_p99_us = Percentile(to_commit, 0.99);
+  m.after_commit_p50_us = Percentile(after_commit, 0.50);
+  m.after_commit_p99_us = Percentile(after_commit, 0.99);
   return m;
 }
 
@@ -276,8 +302,10 @@ Measurement RunWorkload(const WorkloadConfig& c) {
     return Measurement{.events = n, .seconds = Seconds(start)};
   }
 
-  auto target =
-      OpenTarget(c.system, c.dir, TargetOptions{.sync = w == "W4", .event_ids = w == "W5"});
+  auto target = OpenTarget(c.system, c.dir,
+                           TargetOptions{.sync = w == "W4",
+                                         .event_ids = w == "W5",
+                                         .live_feed_spin_us = c.spin_us});
   if (w == "W1" || w == "W5") return Writers(*target, 1, kStreams, n, false, true, false);
   if (w == "W2") return Writers(*target, 4, kStreams, n, false, false, true);
   if (w == "W4") return Writers(*target, 16, kStreams, n, true, false, true);

@@ -29,6 +29,8 @@ struct WorkloadConfig {
   int64_t events = 1'000'000;
   // F1: live subscribers following W1.
   int subscribers = 0;
+  // L1, F1: Options::live_feed_spin_us of the engine's store (--spin-us).
+  uint32_t spin_us = 0;
   // X2: "load" fills the store and closes it; "open" opens it.
   std::string phase;
   // Read workloads: passes over the data; 0 = as many as fit in half a
@@ -43,6 +45,14 @@ struct Measurement {
   // Percentiles of per-operation latency, where the workload has one.
   bool has_latency = false;
   double p50_us = 0, p99_us = 0, p999_us = 0;
+  // L1, split at the append's callback, which the writer runs once the
+  // commit is visible: append call -> callback (the append reaching the
+  // writer and being written: the write path), and callback -> delivery
+  // (0 when the feed delivered first; the read side is at most this plus
+  // the callbacks of the group before it).
+  bool has_commit_split = false;
+  double to_commit_p50_us = 0, to_commit_p99_us = 0;
+  double after_commit_p50_us = 0, after_commit_p99_us = 0;
   // Q1, A1: decisions read and decided again after a conflict (a failed
   // condition, a stale expected version); -1 where the workload has none.
   int64_t conflicts = -1;

@@ -56,8 +56,12 @@ struct ChangeFeed::Rep {
   ~Rep() {
     if (tail_reader) tail_reader->RemoveReader();
   }
-  // ScanTail's groups (kept for its allocation; empty between scans).
-  std::vector<std::shared_ptr<const TailGroup>> groups;
+  // The tail's group the last ScanTail stopped in: the next one starts
+  // there, or follows its link (TailGroup::next). A weak reference, so the
+  // feed holds no memory of the tail between scans.
+  std::weak_ptr<const TailGroup> cursor;
+  // Lookup's result (kept for its allocation; empty between lookups).
+  std::vector<std::shared_ptr<const TailGroup>> lookup;
   // Events of the batch being filled: batch->events[0, filled). Events past
   // them, and the `spare` ones, are earlier batches' kept for their memory,
   // so a steady feed copies events without allocating. Spares are bounded
@@ -131,65 +135,81 @@ struct ChangeFeed::Rep {
   // otherwise the next position is not in the tail (the feed is behind it)
   // and nothing was added.
   Status ScanTail(uint64_t committed, FeedBatch* batch, bool* progressed) {
-    // Groups are taken a few at a time, so the tail's lock is held briefly.
-    constexpr size_t kGroupsPerCollect = 64;
     std::optional<Visibility> visibility;
     const bool check_metadata = db->has_metadata.load();
     uint64_t reached = position;
     const size_t had = filled;
     size_t bytes = 0;
     bool full = false;
+    // One group held at a time, no lock taken while the feed follows the
+    // links from the group it stopped in (live_tail.h).
+    std::shared_ptr<const TailGroup> group = cursor.lock();
     while (!full && reached < committed) {
-      groups.clear();
-      // Evicted meanwhile: deliver what was taken; the next Scan reads RocksDB.
-      if (!db->tail->Collect(reached + 1, committed, kGroupsPerCollect, &groups)) break;
-      for (const auto& group : groups) {
-        const std::vector<RecordedEvent>* events = nullptr;
-        if (Status s = group->Events(&events); !s.ok()) {
-          filled = 0;
-          return s;
+      const uint64_t next = reached + 1;
+      if (group == nullptr || next < group->first() || next > group->last()) {
+        // `next` is committed, so a link from the group before it is set.
+        std::shared_ptr<const TailGroup> found =
+            group != nullptr && group->last() + 1 == next ? group->next() : nullptr;
+        if (found == nullptr) found = Lookup(next, committed);
+        group = std::move(found);
+        // Evicted meanwhile: deliver what was taken; the next Scan reads RocksDB.
+        if (group == nullptr) break;
+      }
+      const std::vector<RecordedEvent>* events = nullptr;
+      if (Status s = group->Events(&events); !s.ok()) {
+        filled = 0;
+        return s;
+      }
+      const uint64_t end = std::min(group->last(), committed);
+      for (uint64_t p = next; p <= end; ++p) {
+        const RecordedEvent& e = (*events)[p - group->first()];
+        if (!Matches(e)) {
+          reached = p;
+          continue;
         }
-        const uint64_t end = std::min(group->last(), committed);
-        for (uint64_t p = reached + 1; p <= end; ++p) {
-          const RecordedEvent& e = (*events)[p - group->first()];
-          if (!Matches(e)) {
+        if (check_metadata) {
+          if (!visibility) visibility.emplace(*db);
+          Status error;
+          const bool visible = visibility->Visible(e, &error);
+          if (!error.ok()) {
+            filled = 0;
+            return error;
+          }
+          if (!visible) {
             reached = p;
             continue;
           }
-          if (check_metadata) {
-            if (!visibility) visibility.emplace(*db);
-            Status error;
-            const bool visible = visibility->Visible(e, &error);
-            if (!error.ok()) {
-              filled = 0;
-              return error;
-            }
-            if (!visible) {
-              reached = p;
-              continue;
-            }
-          }
-          const size_t size = e.data.size() + e.metadata.size();
-          if (filled > 0 && bytes + size > options.max_batch_bytes) {
-            full = true;
-            break;
-          }
-          Emit(e, batch);
-          bytes += size;
-          reached = p;
-          if (filled >= options.max_batch_events) {
-            full = true;
-            break;
-          }
         }
-        if (full) break;
+        const size_t size = e.data.size() + e.metadata.size();
+        if (filled > 0 && bytes + size > options.max_batch_bytes) {
+          full = true;
+          break;
+        }
+        Emit(e, batch);
+        bytes += size;
+        reached = p;
+        if (filled >= options.max_batch_events) {
+          full = true;
+          break;
+        }
       }
     }
-    groups.clear();  // hold no group past the scan: the tail may evict it
+    // Kept by a weak reference only: the tail may evict it.
+    cursor = group;
     *progressed = reached > position;
     position = reached;
     db->feed_metrics.tail_events.fetch_add(filled - had, std::memory_order_relaxed);
     return Status::OK();
+  }
+
+  // The tail's group holding `p`, looked up under the tail's lock; null if
+  // the tail does not hold it.
+  std::shared_ptr<const TailGroup> Lookup(uint64_t p, uint64_t committed) {
+    lookup.clear();
+    std::shared_ptr<const TailGroup> found;
+    if (db->tail->Collect(p, committed, 1, &lookup) && !lookup.empty()) found = lookup.front();
+    lookup.clear();
+    return found;
   }
 
   // The RocksDB part of Scan: reads the log (or an index) from the next
@@ -285,6 +305,9 @@ struct ChangeFeed::Rep {
         std::min(deadline, std::chrono::steady_clock::now() + std::chrono::microseconds(spin_us));
     while (commits.committed() <= position) {
       if (std::chrono::steady_clock::now() >= until) return false;
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();  // let a sibling hyper-thread run meanwhile
+#endif
     }
     return true;
   }

@@ -61,6 +61,9 @@ void LiveTail::Publish(std::shared_ptr<const TailGroup> group) {
   } else {
     bytes_ += group->charge();
     events_ += group->last() - group->first() + 1;
+    // Before the committed position moves past the previous group: a feed
+    // there follows the link only after it has seen that position.
+    if (!groups_.empty()) groups_.back()->next_ = group;
     groups_.push_back(std::move(group));
     while (bytes_ > max_bytes_) {
       const TailGroup& oldest = *groups_.front();

@@ -18,9 +18,17 @@
 // groups go first, and a group larger than the bound is not kept at all
 // (the tail then restarts empty after it).
 //
+// A feed walks the tail without its lock: each group published right after
+// another is linked from it (TailGroup::next), and a feed keeps the group it
+// stopped in. Only a feed that has no such group (it just joined the tail)
+// looks one up under the lock (Collect), so the writer's Publish does not
+// wait for the feeds. A link does not keep its group alive: an evicted
+// group is gone for the feeds that have not reached it, and the bound holds.
+//
 // Thread-safety: Publish from the committing thread (one at a time); the
-// other methods from any thread. A TailGroup is immutable once published and
-// lives as long as anyone holds it, evicted or not.
+// other methods from any thread. A TailGroup is immutable once published
+// (but for its link, written once, before the committed position passes the
+// group) and lives as long as anyone holds it, evicted or not.
 
 #pragma once
 
@@ -59,7 +67,16 @@ class TailGroup {
   // verification or is not at its position (then `*events` is null).
   Status Events(const std::vector<RecordedEvent>** events) const;
 
+  // The group published right after this one, at position last() + 1, if
+  // the tail still holds it; null if it was evicted, if the tail restarted
+  // between the two, or if it is not published yet. REQUIRES: the committed
+  // position is beyond last() (the link is written before the commit that
+  // passes last() becomes visible, and never after).
+  std::shared_ptr<const TailGroup> next() const { return next_.lock(); }
+
  private:
+  friend class LiveTail;
+
   const uint64_t first_;
   const std::vector<std::string> records_;
   const size_t charge_;
@@ -67,6 +84,8 @@ class TailGroup {
   mutable std::vector<RecordedEvent> events_;
   mutable std::vector<codec::AlignedBuffer> scratch_;
   mutable Status status_;
+  // Set by LiveTail::Publish when the next group follows this one.
+  mutable std::weak_ptr<const TailGroup> next_;
 };
 
 class LiveTail {

@@ -111,6 +111,53 @@ TEST(LiveTail, DecodesARecordOnceAtItsPosition) {
   EXPECT_TRUE(misplaced->Events(&first).IsCorruption());
 }
 
+TEST(LiveTail, LinksEachGroupToTheOnePublishedAfterIt) {
+  LiveTail tail(1 << 20);
+  auto a = Group(1, 3), b = Group(4, 1), c = Group(5, 5);
+  tail.Publish(a);
+  EXPECT_EQ(a->next(), nullptr);  // nothing after it yet
+  tail.Publish(b);
+  tail.Publish(c);
+  EXPECT_EQ(a->next(), b);
+  EXPECT_EQ(b->next(), c);
+  EXPECT_EQ(c->next(), nullptr);
+}
+
+TEST(LiveTail, DoesNotLinkAcrossARestart) {
+  const size_t charge = Group(1, 1)->charge();
+  LiveTail tail(4 * charge);
+  auto a = Group(1, 1);
+  tail.Publish(a);
+  tail.Publish(Group(2, 8));  // larger than the bound: the tail restarts
+  EXPECT_EQ(a->next(), nullptr);
+  auto b = Group(10, 1);
+  tail.Publish(b);
+  auto gap = Group(12, 1);  // not contiguous: restarts again
+  tail.Publish(gap);
+  EXPECT_EQ(b->next(), nullptr);
+  tail.Clear();
+  tail.Publish(Group(13, 1));
+  EXPECT_EQ(gap->next(), nullptr);
+}
+
+TEST(LiveTail, ALinkDoesNotKeepAnEvictedGroupAlive) {
+  const size_t charge = Group(1, 1)->charge();
+  LiveTail tail(2 * charge);  // two single-event groups
+  auto held = Group(1, 1);    // a reader holds the first group
+  tail.Publish(held);
+  std::weak_ptr<const TailGroup> second = [&] {
+    auto g = Group(2, 1);
+    tail.Publish(g);
+    return std::weak_ptr<const TailGroup>(g);
+  }();
+  EXPECT_EQ(held->next(), second.lock());
+  tail.Publish(Group(3, 1));
+  tail.Publish(Group(4, 1));  // evicts 2
+  EXPECT_TRUE(second.expired());
+  EXPECT_EQ(held->next(), nullptr);
+  EXPECT_EQ(tail.events(), 2u);
+}
+
 // Where the batches of a feed came from.
 enum class Source { kNone, kTail, kLog };
 
@@ -409,6 +456,43 @@ TEST_F(LiveFeed, TheMemoryBoundHoldsWhileTheWriterOutrunsEveryReader) {
     EXPECT_EQ(DrainSources(*feed, &seen), (std::vector<Source>{Source::kLog, Source::kTail}));
     EXPECT_EQ(seen, Range(1, kEvents));
   }
+}
+
+TEST_F(LiveFeed, ManyFeedsFollowingAWriterEachGetEveryEventOnceInOrder) {
+  // A small tail: the feeds fall out of it and rejoin while the writer runs,
+  // and walk it by links (TailGroup::next) while it evicts under them.
+  constexpr int kFeeds = 8;
+  constexpr uint64_t kEvents = 3'000;
+  Reopen(Options{.live_tail_bytes = 32 << 10});
+  std::vector<std::unique_ptr<ChangeFeed>> feeds;
+  for (int i = 0; i < kFeeds; ++i) {
+    feeds.push_back(Open({.start = FeedStart::Oldest(), .max_batch_events = static_cast<size_t>(1 + 7 * i)}));
+  }
+  std::vector<std::vector<uint64_t>> seen(kFeeds);
+  std::vector<std::thread> readers;
+  for (int i = 0; i < kFeeds; ++i) {
+    readers.emplace_back([&, i] {
+      FeedBatch batch;
+      while (seen[i].size() < kEvents) {
+        // Bounded against a hang; an error or a timeout ends the reader short.
+        if (!feeds[i]->Next(seconds(30), &batch).ok() || batch.events.empty()) return;
+        for (const OwnedEvent& e : batch.events) seen[i].push_back(e.position.value());
+      }
+    });
+  }
+  const std::string payload(100, 'p');
+  for (uint64_t n = 0; n < kEvents; n += 3) {
+    std::vector<EventData> events(3, testutil::Ev("T", payload));
+    auto r = store_->Append("s-" + std::to_string(n % 5), ExpectedVersion::Any(), events,
+                            Durability::kBuffered);
+    if (!r.ok()) {
+      ADD_FAILURE() << r.status().ToString();  // the readers end at their timeout
+      break;
+    }
+  }
+  for (auto& r : readers) r.join();
+  for (int i = 0; i < kFeeds; ++i) EXPECT_EQ(seen[i], Range(1, kEvents)) << "feed " << i;
+  EXPECT_LE(Metrics().tail_bytes, 32u << 10);
 }
 
 TEST_F(LiveFeed, ASubscriptionDestroyedWhileItWaitsLeavesTheOthersReceiving) {
