@@ -65,6 +65,9 @@ struct Writer::Group {
   // Ids staged in this group: later appends of the same group must see
   // them as committed.
   std::unordered_map<Uuid, CommittedEvent, UuidHash> ids;
+  // What was committed before this group under the caller ids of its
+  // appends, looked up together before the first append is decided.
+  DedupLookups committed_ids;
   // Every event staged in this group, in position order, for the
   // conditions of later appends of the group. Points into their requests,
   // which live until the group is done.
@@ -248,14 +251,11 @@ void Writer::CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& appends) {
   }
 
   if (!failed_.ok()) Resume();
+  if (failed_.ok()) group.committed_ids = LookUpCallerIds(appends, group.now_us);
   std::vector<Result<AppendResult>> results;
   results.reserve(appends.size());
   for (auto& append : appends) {
-    if (!failed_.ok()) {
-      results.push_back(failed_);
-      continue;
-    }
-    results.push_back(Stage(*append, group));
+    results.push_back(failed_.ok() ? Stage(*append, group) : Result<AppendResult>(failed_));
   }
 
   if (group.batch.Count() > 0) {
@@ -441,6 +441,26 @@ Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {
   return result;
 }
 
+DedupLookups Writer::LookUpCallerIds(const std::vector<std::unique_ptr<PendingAppend>>& appends,
+                                     int64_t now_us) const {
+  std::vector<Uuid> ids;
+  for (const auto& append : appends) {
+    if (append->caller_ids == 0) continue;
+    size_t record = 0;
+    for (const StreamAppend& sa : append->request.streams) {
+      for (const EventData& e : sa.events) {
+        if (append->caller_id[record++]) ids.push_back(e.id);
+      }
+    }
+  }
+  if (ids.empty()) return DedupLookups();
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  // Nothing commits while this group is staged: the window is the same for
+  // every append of the group, as seen from the committed position now.
+  return dedup_.FindAll(std::move(ids), Position(commits_.committed()), now_us);
+}
+
 Result<std::optional<AppendResult>> Writer::FindDuplicate(const PendingAppend& append,
                                                           Group& group, std::vector<bool>* skip) {
   const Position last(commits_.committed());
@@ -452,8 +472,13 @@ Result<std::optional<AppendResult>> Writer::FindDuplicate(const PendingAppend& a
       std::optional<CommittedEvent> hit;
       if (append.caller_id[record++]) {
         if (auto it = group.ids.find(e.id); it != group.ids.end()) {
-          hit = it->second;
+          hit = it->second;  // staged earlier in this group
+        } else if (const auto* looked_up = group.committed_ids.Find(e.id)) {
+          if (!looked_up->ok()) return looked_up->status();
+          hit = **looked_up;
         } else {
+          // Not among the group's lookups (LookUpCallerIds takes every
+          // caller id, so this is a fallback only).
           auto r = dedup_.Find(e.id, last, group.now_us);
           if (!r.ok()) return r.status();
           hit = std::move(*r);
