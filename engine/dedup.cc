@@ -15,8 +15,7 @@ Result<bool> DedupIndex::InWindow(const Uuid& id, std::string_view value, Positi
   if (!keys::ParseDedupValue(value, position, &committed_us)) {
     return Status::Corruption("malformed dedup entry for event " + id.ToString());
   }
-  return InDedupWindow(*position, committed_us, last_position, now_us,
-                       options_.dedup_window_events,
+  return InDedupWindow(*position, committed_us, last_position, now_us, options_.dedup_window_events,
                        static_cast<int64_t>(options_.dedup_window_seconds) * 1'000'000);
 }
 
@@ -63,16 +62,16 @@ DedupLookups DedupIndex::FindAll(std::vector<Uuid> ids, Position last_position,
   // The dedup key is the id's bytes, so sorted ids are sorted keys.
   std::vector<std::string> key_bytes;
   key_bytes.reserve(n);
-  std::vector<rocksdb::Slice> keys;
-  keys.reserve(n);
+  std::vector<rocksdb::Slice> key_slices;
+  key_slices.reserve(n);
   for (const Uuid& id : out.ids_) {
     key_bytes.push_back(keys::DedupKey(id));
-    keys.emplace_back(key_bytes.back());
+    key_slices.emplace_back(key_bytes.back());
   }
   std::vector<rocksdb::PinnableSlice> values(n);
   std::vector<rocksdb::Status> statuses(n);
-  db_->db->MultiGet(rocksdb::ReadOptions(), db_->cf(Db::kDedup), n, keys.data(), values.data(),
-                    statuses.data(), /*sorted_input=*/true);
+  db_->db->MultiGet(rocksdb::ReadOptions(), db_->cf(Db::kDedup), n, key_slices.data(),
+                    values.data(), statuses.data(), /*sorted_input=*/true);
 
   // Rows inside the window: their records are read next, together. Ids
   // ascend, positions need not: MultiGet sorts those itself.
@@ -115,12 +114,12 @@ DedupLookups DedupIndex::FindAll(std::vector<Uuid> ids, Position last_position,
   }
   std::vector<rocksdb::PinnableSlice> records(m);
   std::vector<rocksdb::Status> record_statuses(m);
-  db_->db->MultiGet(rocksdb::ReadOptions(), db_->cf(Db::kLog), m, log_slices.data(),
-                    records.data(), record_statuses.data(), /*sorted_input=*/false);
+  db_->db->MultiGet(rocksdb::ReadOptions(), db_->cf(Db::kLog), m, log_slices.data(), records.data(),
+                    record_statuses.data(), /*sorted_input=*/false);
   for (size_t k = 0; k < m; ++k) {
     const size_t i = hits[k];
-    out.found_[i] = FromRecord(out.ids_[i], positions[k], record_statuses[k],
-                               records[k].ToStringView());
+    out.found_[i] =
+        FromRecord(out.ids_[i], positions[k], record_statuses[k], records[k].ToStringView());
   }
   return out;
 }

@@ -39,7 +39,7 @@ class DedupLookups {
 
  private:
   friend class DedupIndex;
-  std::vector<Uuid> ids_;  // sorted, distinct
+  std::vector<Uuid> ids_;                                     // sorted, distinct
   std::vector<Result<std::optional<CommittedEvent>>> found_;  // one per id
 };
 

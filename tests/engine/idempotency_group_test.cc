@@ -88,6 +88,13 @@ class HeldWriter {
   std::thread syncer_;
 };
 
+// Group commits that wrote something, so far.
+uint64_t WrittenGroups(Store& store) {
+  Result<MetricsSnapshot> m = store.Metrics();
+  EXPECT_TRUE(m.ok()) << m.status().ToString();
+  return m.ok() ? m->group_commit_events.count : 0;
+}
+
 std::future<Result<AppendResult>> Queue(Store& store, std::string stream,
                                         std::vector<EventData> events,
                                         DuplicatePolicy duplicates = DuplicatePolicy::kError) {
@@ -123,6 +130,7 @@ TEST_F(IdempotencyInOneGroup, TwoAppendsCarryingTheSameIdWriteOnce) {
 
 TEST_F(IdempotencyInOneGroup, AnAppendOverlappingAnEarlierOneOfItsGroupIsAConflictOrSkips) {
   Uuid x = Uuid::Random(), y = Uuid::Random(), z = Uuid::Random();
+  const uint64_t groups = WrittenGroups(*store_);
   HeldWriter held(*store_);  // position 1
   auto first = Queue(*store_, "a-1", {Ev("X", "1", x)});
   auto overlap = Queue(*store_, "a-1", {Ev("X", "1", x), Ev("Y", "2", y)});
@@ -140,6 +148,7 @@ TEST_F(IdempotencyInOneGroup, AnAppendOverlappingAnEarlierOneOfItsGroupIsAConfli
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[0].view().id, x);
   EXPECT_EQ(events[1].view().id, z);
+  EXPECT_EQ(WrittenGroups(*store_), groups + 2);  // the held one, then these together
 }
 
 // Committed before a reopen: stream s-i holds ids a[i], b[i] at positions
@@ -161,6 +170,7 @@ TEST_F(IdempotencyInOneGroup, CommittedIdsAreFoundAfterAReopenWhateverTheirOrder
   const uint64_t last = 2 * kStreams + 1;  // with the held group's event
   std::vector<std::future<Result<AppendResult>>> retries, overlaps, skips, fresh;
   std::vector<Uuid> new_ids;
+  const uint64_t groups = WrittenGroups(*store_);
   {
     HeldWriter held(*store_);
     for (int i = kStreams - 1; i >= 0; --i) {
@@ -190,6 +200,7 @@ TEST_F(IdempotencyInOneGroup, CommittedIdsAreFoundAfterAReopenWhateverTheirOrder
     ASSERT_OK(fresh[k].get().status());
   }
   EXPECT_EQ(store_->LastPosition(), Position(last + 2 * kStreams));
+  EXPECT_EQ(WrittenGroups(*store_), groups + 2);  // the held one, then these together
   for (int i = 0; i < kStreams; ++i) {
     std::vector<OwnedEvent> events = ReadStream("s-" + std::to_string(i));
     ASSERT_EQ(events.size(), 3u);
