@@ -174,7 +174,13 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const Options& options,
   // turns most skiplist searches into a step from the last insert.
   // The log is appended in key order: one hint (an empty prefix) for all
   // its keys makes each insert a step from the previous one.
-  if (family == Db::kLog) {
+  // `dedup` keys are random, but the writer puts a group's rows sorted
+  // (Writer::PutDedupRows): with one hint for all, the skiplist repairs the
+  // previous insert's path from the level that still brackets the key
+  // (O(log distance)), where a plain insert searches from the top unless
+  // the key comes right after the previous one. This is the memtable only;
+  // the tables are unchanged.
+  if (family == Db::kLog || family == Db::kDedup) {
     cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(0));
   } else if (family == Db::kStream) {
     cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(8));

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "commit_signal.h"
 #include "db.h"
@@ -28,6 +29,20 @@ struct CommittedEvent {
   Position position;
 };
 
+// What DedupIndex::FindAll found for a set of ids.
+class DedupLookups {
+ public:
+  // The answer for `id` (as DedupIndex::Find would give it), or nullptr if
+  // `id` was not looked up.
+  const Result<std::optional<CommittedEvent>>* Find(const Uuid& id) const;
+  bool empty() const { return ids_.empty(); }
+
+ private:
+  friend class DedupIndex;
+  std::vector<Uuid> ids_;                                     // sorted, distinct
+  std::vector<Result<std::optional<CommittedEvent>>> found_;  // one per id
+};
+
 class DedupIndex {
  public:
   DedupIndex(const Db* db, const Options& options) : db_(db), options_(options) {}
@@ -37,7 +52,23 @@ class DedupIndex {
   Result<std::optional<CommittedEvent>> Find(const Uuid& id, Position last_position,
                                              int64_t now_us) const;
 
+  // Find for each of `ids` (sorted, distinct), batched: one MultiGet over
+  // their `dedup` rows (sorted keys, so RocksDB walks each table once and
+  // its bloom filters answer the misses), then one over the `log` records
+  // of the rows inside the window. An error (a malformed row, a failed
+  // read) is that id's answer only.
+  DedupLookups FindAll(std::vector<Uuid> ids, Position last_position, int64_t now_us) const;
+
  private:
+  // The answer for a dedup row `value` of `id`: nullopt when outside the
+  // window, else the log position to read (*position).
+  Result<bool> InWindow(const Uuid& id, std::string_view value, Position last_position,
+                        int64_t now_us, Position* position) const;
+  // The answer for the log record at the position a dedup row of `id` gave.
+  static Result<std::optional<CommittedEvent>> FromRecord(const Uuid& id, Position position,
+                                                          const rocksdb::Status& s,
+                                                          std::string_view record);
+
   const Db* db_;
   const Options& options_;
 };

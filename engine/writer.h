@@ -79,6 +79,11 @@ class Writer {
   void CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& appends);
   // Decides one append and, if accepted, adds it to the group's batch.
   Result<AppendResult> Stage(PendingAppend& append, Group& group);
+  // Puts the group's `dedup` rows into its batch, sorted by id.
+  void PutDedupRows(Group& group);
+  // Looks up, together, the caller ids of every append of a group.
+  DedupLookups LookUpCallerIds(const std::vector<std::unique_ptr<PendingAppend>>& appends,
+                               int64_t now_us) const;
   // The original result when `append` repeats a committed append; nullopt
   // when it is new, or (DuplicatePolicy::kSkip) when some of its events were
   // committed: *skip then flags them, per event.
