@@ -343,6 +343,29 @@ json GoodReport() {
       {"workload": "S1", "system": "evlog", "skipped": "no daemon"}]})");
 }
 
+// A result row at a steady `events_per_s` (min = max), plus `extra` fields.
+json Row(const std::string& workload, const std::string& system, int64_t events_per_s,
+         const json& extra = json::object()) {
+  json row = {{"workload", workload},      {"system", system},
+              {"events_per_s", events_per_s}, {"min", events_per_s},
+              {"max", events_per_s},       {"peak_rss_bytes", 1000}};
+  row.update(extra);
+  return row;
+}
+
+// What PrintTable prints for `report`.
+std::string Table(const json& report) {
+  char* text = nullptr;
+  size_t size = 0;
+  std::FILE* out = open_memstream(&text, &size);
+  if (out == nullptr) return "";
+  PrintTable(report, out);
+  std::fclose(out);
+  std::string table(text, size);
+  std::free(text);
+  return table;
+}
+
 TEST(BenchReport, AcceptsAWellFormedReport) {
   std::string error;
   EXPECT_TRUE(ValidateReport(GoodReport(), &error)) << error;
@@ -385,26 +408,9 @@ TEST(BenchReport, PlotDrawsABarPerFigure) {
 
 TEST(BenchReport, TableShowsW5AsAShareOfTheSameSystemsW1) {
   json report = GoodReport();
-  report["results"].push_back({{"workload", "W5"},
-                               {"system", "evlog"},
-                               {"events_per_s", 150000},
-                               {"min", 150000},
-                               {"max", 150000},
-                               {"peak_rss_bytes", 1000}});
-  report["results"].push_back({{"workload", "W5"},
-                               {"system", "sqlite"},
-                               {"events_per_s", 15000},
-                               {"min", 15000},
-                               {"max", 15000},
-                               {"peak_rss_bytes", 1000}});
-  char* text = nullptr;
-  size_t size = 0;
-  std::FILE* out = open_memstream(&text, &size);
-  ASSERT_NE(out, nullptr);
-  PrintTable(report, out);
-  std::fclose(out);
-  const std::string table(text, size);
-  std::free(text);
+  report["results"].push_back(Row("W5", "evlog", 150000));
+  report["results"].push_back(Row("W5", "sqlite", 15000));
+  const std::string table = Table(report);
   // evlog's W5 beside evlog's W1 (150k / 200k), SQLite's beside SQLite's.
   EXPECT_NE(table.find("0.75x of W1"), std::string::npos) << table;
   EXPECT_NE(table.find("0.50x of W1"), std::string::npos) << table;
@@ -414,34 +420,14 @@ TEST(BenchReport, TableShowsW5AsAShareOfTheSameSystemsW1) {
 
 TEST(BenchReport, TableNotesConflictsRefusalsAndTheViewsLag) {
   json report = GoodReport();
-  report["results"].push_back({{"workload", "A1"},
-                               {"system", "evlog"},
-                               {"events_per_s", 40000},
-                               {"min", 40000},
-                               {"max", 40000},
-                               {"peak_rss_bytes", 1000},
-                               {"conflicts", 12},
-                               {"committed", 900},
-                               {"refused", 100}});
-  report["results"].push_back({{"workload", "V1"},
-                               {"system", "evlog"},
-                               {"events_per_s", 300000},
-                               {"min", 300000},
-                               {"max", 300000},
-                               {"peak_rss_bytes", 1000},
-                               {"lag_ms", 4.3},
-                               {"lag_events", 1200},
-                               {"replay_events_per_s", 1500000}});
+  report["results"].push_back(
+      Row("A1", "evlog", 40000, {{"conflicts", 12}, {"committed", 900}, {"refused", 100}}));
+  report["results"].push_back(Row(
+      "V1", "evlog", 300000,
+      {{"lag_ms", 4.3}, {"lag_events", 1200}, {"replay_events_per_s", 1500000}}));
   std::string error;
   EXPECT_TRUE(ValidateReport(report, &error)) << error;
-  char* text = nullptr;
-  size_t size = 0;
-  std::FILE* out = open_memstream(&text, &size);
-  ASSERT_NE(out, nullptr);
-  PrintTable(report, out);
-  std::fclose(out);
-  const std::string table(text, size);
-  std::free(text);
+  const std::string table = Table(report);
   EXPECT_NE(table.find("12 conflicts, 100 refused"), std::string::npos) << table;
   // V1 beside the engine's W1 (300k / 200k).
   EXPECT_NE(table.find("1.50x of W1, lag 4.3 ms (1200 events), replay 1.50M/s"), std::string::npos)

@@ -158,14 +158,7 @@ TEST_F(IdempotencyInOneGroup, AnAppendOverlappingAnEarlierOneOfItsGroupIsAConfli
 TEST_F(IdempotencyInOneGroup, CommittedIdsAreFoundAfterAReopenWhateverTheirOrder) {
   constexpr int kStreams = 8;
   std::vector<Uuid> a, b;
-  for (int i = 0; i < kStreams; ++i) {
-    a.push_back(Uuid::Random());
-    b.push_back(Uuid::Random());
-    ASSERT_OK(store_
-                  ->Append("s-" + std::to_string(i), ExpectedVersion::NoStream(),
-                           {Ev("A", "1", a.back()), Ev("B", "2", b.back())})
-                  .status());
-  }
+  ASSERT_NO_FATAL_FAILURE(AppendIdPairs(kStreams, &a, &b));
   Reopen();
   const uint64_t last = 2 * kStreams + 1;  // with the held group's event
   std::vector<std::future<Result<AppendResult>>> retries, overlaps, skips, fresh;
@@ -176,9 +169,9 @@ TEST_F(IdempotencyInOneGroup, CommittedIdsAreFoundAfterAReopenWhateverTheirOrder
     for (int i = kStreams - 1; i >= 0; --i) {
       const std::string s = "s-" + std::to_string(i);
       new_ids.push_back(Uuid::Random());
-      retries.push_back(Queue(*store_, s, {Ev("A", "1", a[i]), Ev("B", "2", b[i])}));
-      overlaps.push_back(Queue(*store_, s, {Ev("A", "1", a[i]), Ev("C", "3", Uuid::Random())}));
-      skips.push_back(Queue(*store_, s, {Ev("B", "2", b[i]), Ev("C", "3", new_ids.back())},
+      retries.push_back(Queue(*store_, s, {Ev("X", "1", a[i]), Ev("Y", "2", b[i])}));
+      overlaps.push_back(Queue(*store_, s, {Ev("X", "1", a[i]), Ev("C", "3", Uuid::Random())}));
+      skips.push_back(Queue(*store_, s, {Ev("Y", "2", b[i]), Ev("C", "3", new_ids.back())},
                             DuplicatePolicy::kSkip));
       fresh.push_back(Queue(*store_, "t-" + std::to_string(i), {Ev("T", "4", Uuid::Random())}));
     }

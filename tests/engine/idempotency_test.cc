@@ -90,14 +90,7 @@ TEST_F(Idempotency, RetriesAndNewAppendsQueuedTogetherEachGetTheirOwnAnswer) {
   // Committed first: stream s-i holds ids a[i], b[i] at positions 2i+1, 2i+2.
   constexpr int kStreams = 20;
   std::vector<Uuid> a, b;
-  for (int i = 0; i < kStreams; ++i) {
-    a.push_back(Uuid::Random());
-    b.push_back(Uuid::Random());
-    ASSERT_OK(store_
-                  ->Append("s-" + std::to_string(i), ExpectedVersion::NoStream(),
-                           TwoWithIds(a.back(), b.back()))
-                  .status());
-  }
+  ASSERT_NO_FATAL_FAILURE(AppendIdPairs(kStreams, &a, &b));
   // Then, queued without waiting (so the writer decides many in one group,
   // where the ids are looked up together): retries in reverse order, each
   // followed by a new append and by a partial overlap.

@@ -34,6 +34,16 @@ StreamAppendResult StoreTest::AppendOne(const std::string& stream, const std::st
   return r.ok() ? r->streams[0] : StreamAppendResult{};
 }
 
+void StoreTest::AppendIdPairs(int n, std::vector<Uuid>* a, std::vector<Uuid>* b) {
+  for (int i = 0; i < n; ++i) {
+    a->push_back(Uuid::Random());
+    b->push_back(Uuid::Random());
+    auto r = store_->Append("s-" + std::to_string(i), ExpectedVersion::NoStream(),
+                            {Ev("X", "1", a->back()), Ev("Y", "2", b->back())});
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+  }
+}
+
 std::vector<OwnedEvent> StoreTest::ReadStream(const std::string& stream,
                                               ReadStreamOptions options) {
   auto it = store_->ReadStream(stream, options);

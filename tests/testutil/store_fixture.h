@@ -59,6 +59,11 @@ class StoreTest : public ::testing::Test {
     return AppendOne(stream, type).last_position;
   }
 
+  // Creates streams s-0..s-(n-1), each with two events carrying fresh ids:
+  // a[i] on Ev("X", "1") and b[i] on Ev("Y", "2"), at positions 2i+1, 2i+2
+  // in an empty store.
+  void AppendIdPairs(int n, std::vector<Uuid>* a, std::vector<Uuid>* b);
+
   std::vector<OwnedEvent> ReadStream(const std::string& stream, ReadStreamOptions options = {});
   std::vector<OwnedEvent> ReadAll(ReadAllOptions options = {});
 
