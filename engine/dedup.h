@@ -60,8 +60,8 @@ class DedupIndex {
   DedupLookups FindAll(std::vector<Uuid> ids, Position last_position, int64_t now_us) const;
 
  private:
-  // The answer for a dedup row `value` of `id`: nullopt when outside the
-  // window, else the log position to read (*position).
+  // Whether the dedup row `value` of `id` is inside the window (then
+  // *position is the log position to read); Corruption if it is malformed.
   Result<bool> InWindow(const Uuid& id, std::string_view value, Position last_position,
                         int64_t now_us, Position* position) const;
   // The answer for the log record at the position a dedup row of `id` gave.

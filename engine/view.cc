@@ -11,6 +11,7 @@
 
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
@@ -73,21 +74,20 @@ class RowCache {
   size_t max_bytes_;
 };
 
-// One batch's mutations: a WriteBatch, with the batch's own rows kept beside
-// it so that reads see them, over the cache of committed rows.
+// One batch's mutations, kept by key until the batch is written (Seal): a
+// row put many times in a batch is written once, and the rows go into the
+// WriteBatch in key order, so each memtable insert starts from the one
+// before it. Reads see the batch's rows over the cache of committed rows.
 class BatchWriter : public ViewWriter {
  public:
   BatchWriter(const Db& db, std::string prefix, RowCache* cache)
       : db_(db), prefix_(std::move(prefix)), cache_(cache) {}
 
   void Put(std::string_view key, std::string_view value) override {
-    const std::string& k = pending_.insert_or_assign(std::string(key), std::string(value))
-                               .first->first;
-    batch_.Put(db_.cf(Db::kViews), prefix_ + k, rocksdb::Slice(value.data(), value.size()));
+    pending_.insert_or_assign(std::string(key), std::string(value));
   }
   void Delete(std::string_view key) override {
-    const std::string& k = pending_.insert_or_assign(std::string(key), std::nullopt).first->first;
-    batch_.Delete(db_.cf(Db::kViews), prefix_ + k);
+    pending_.insert_or_assign(std::string(key), std::nullopt);
   }
   Result<std::optional<std::string>> Get(std::string_view key) override {
     const std::string k(key);
@@ -103,7 +103,25 @@ class BatchWriter : public ViewWriter {
     return row;
   }
 
-  rocksdb::WriteBatch* batch() { return &batch_; }
+  // The batch's rows in a WriteBatch, in key order; add to it, write it,
+  // then call Committed.
+  rocksdb::WriteBatch* Seal() {
+    std::vector<const Rows::value_type*> rows;
+    rows.reserve(pending_.size());
+    for (const auto& row : pending_) rows.push_back(&row);
+    std::sort(rows.begin(), rows.end(), [](auto* a, auto* b) { return a->first < b->first; });
+    std::string key = prefix_;
+    for (const auto* row : rows) {
+      key.resize(prefix_.size());
+      key += row->first;
+      if (row->second) {
+        batch_.Put(db_.cf(Db::kViews), key, *row->second);
+      } else {
+        batch_.Delete(db_.cf(Db::kViews), key);
+      }
+    }
+    return &batch_;
+  }
 
   // The batch was written: its rows are what the generation now holds.
   void Committed() {
@@ -111,11 +129,12 @@ class BatchWriter : public ViewWriter {
   }
 
  private:
+  using Rows = std::unordered_map<std::string, std::optional<std::string>>;
   const Db& db_;
   std::string prefix_;
   RowCache* cache_;
   rocksdb::WriteBatch batch_;
-  std::unordered_map<std::string, std::optional<std::string>> pending_;
+  Rows pending_;
 };
 
 }  // namespace
@@ -173,8 +192,9 @@ bool View::Rep::Apply(const FeedBatch& batch, uint64_t gen) {
   for (uint32_t attempt = 1;; ++attempt) {
     BatchWriter writer(*db, keys::ViewRowPrefix(options.name, gen), rows.get());
     Status s = batch.events.empty() ? Status::OK() : handler(batch.events, writer);
-    if (s.ok()) s = StoreState(writer.batch(), gen, batch.position);
-    if (s.ok()) s = FromRocks(db->db->Write(rocksdb::WriteOptions(), writer.batch()));
+    rocksdb::WriteBatch* write = s.ok() ? writer.Seal() : nullptr;
+    if (s.ok()) s = StoreState(write, gen, batch.position);
+    if (s.ok()) s = FromRocks(db->db->Write(rocksdb::WriteOptions(), write));
     if (s.ok()) {
       writer.Committed();
       return true;
@@ -212,7 +232,7 @@ Status View::Rep::RebuildNow() {
     if (batch.events.empty()) break;  // caught up with everything committed so far
     BatchWriter writer(*db, new_prefix, new_rows.get());
     if (Status s = handler(batch.events, writer); !s.ok()) return s;
-    if (Status s = FromRocks(db->db->Write(rocksdb::WriteOptions(), writer.batch())); !s.ok()) {
+    if (Status s = FromRocks(db->db->Write(rocksdb::WriteOptions(), writer.Seal())); !s.ok()) {
       return s;
     }
     writer.Committed();

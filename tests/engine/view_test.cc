@@ -87,6 +87,37 @@ TEST_F(Views, DeleteRemovesARow) {
   EXPECT_EQ(Value(*view, "b-1"), "Here");
 }
 
+// Within one batch the last mutation of a row is the one that stands, and
+// the handler reads its own mutations back.
+TEST_F(Views, TheLastMutationOfARowInABatchStands) {
+  AppendOne("a-1", "Here");
+  const Position last = AppendOne("a-1", "Here").last_position;
+  std::atomic<int> batches{0};
+  auto view = Open(
+      [&](const std::vector<OwnedEvent>& events, ViewWriter& out) {
+        ++batches;
+        for (const auto& e : events) {
+          out.Put("put-twice", e.stream + "/" + std::to_string(e.version.value()));
+          out.Put("put-then-deleted", "x");
+          out.Delete("put-then-deleted");
+          out.Delete("deleted-then-put");
+          out.Put("deleted-then-put", std::to_string(e.position.value()));
+        }
+        auto own = out.Get("put-twice");
+        if (!own.ok()) return own.status();
+        out.Put("read-back", own->value_or("absent"));
+        return out.Get("put-then-deleted")->has_value() ? Status::Corruption("not deleted")
+                                                         : Status::OK();
+      },
+      {.feed = {.max_batch_events = 10}});
+  ASSERT_OK(view->WaitFor(last, seconds(30)));
+  EXPECT_EQ(batches.load(), 1);  // both events in one batch
+  EXPECT_EQ(Value(*view, "put-twice"), "a-1/2");
+  EXPECT_EQ(Value(*view, "read-back"), "a-1/2");
+  EXPECT_FALSE(view->Get("put-then-deleted")->has_value());
+  EXPECT_EQ(Value(*view, "deleted-then-put"), std::to_string(last.value()));
+}
+
 TEST_F(Views, RestartResumesWithoutReapplying) {
   {
     auto view = Open();
