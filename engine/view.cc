@@ -46,16 +46,14 @@ class RowCache {
     return it == rows_.end() ? nullptr : &it->second;
   }
   void Set(const std::string& key, const std::optional<std::string>& value) {
-    const size_t size = Size(key, value);
-    if (size > max_bytes_) return;
-    auto [it, added] = rows_.try_emplace(key);
-    if (!added) bytes_ -= Size(key, it->second);
-    if (bytes_ + size > max_bytes_) {
-      rows_.clear();
-      bytes_ = 0;
-      it = rows_.try_emplace(key).first;
+    if (auto it = rows_.find(key); it != rows_.end()) {
+      bytes_ -= Size(key, it->second);
+      rows_.erase(it);
     }
-    it->second = value;
+    const size_t size = Size(key, value);
+    if (size > max_bytes_) return;  // not kept: the next Get reads RocksDB
+    if (bytes_ + size > max_bytes_) Clear();
+    rows_.emplace(key, value);
     bytes_ += size;
   }
   void Clear() {

@@ -224,6 +224,30 @@ TEST_F(Views, CountsExactlyOnceWhateverTheRowCacheHolds) {
   }
 }
 
+// A row whose new value is too large for the row cache is dropped from it,
+// so the next batch reads the new value from RocksDB, not the old one.
+TEST_F(Views, ARowTooLargeForTheRowCacheIsReadBackAsWritten) {
+  auto view = Open(
+      [](const std::vector<OwnedEvent>& events, ViewWriter& out) {
+        for (const auto& e : events) {
+          auto row = out.Get("row");
+          if (!row.ok()) return row.status();
+          out.Put("read", row->value_or("absent"));
+          out.Put("row", e.data);
+        }
+        return Status::OK();
+      },
+      {.feed = {.max_batch_events = 1}, .row_cache_bytes = 400});
+  const std::string big(1000, 'b');
+  for (const std::string& data : {std::string("small"), big, std::string("x")}) {
+    auto r = store_->Append("a-1", ExpectedVersion::Any(), {testutil::Ev("T", data)});
+    ASSERT_OK(r.status());
+    ASSERT_OK(view->WaitFor(r->streams[0].last_position, seconds(30)));
+  }
+  EXPECT_EQ(Value(*view, "read"), big);
+  EXPECT_EQ(Value(*view, "row"), "x");
+}
+
 TEST_F(Views, RebuildRecomputesFromHistoryWhileWritesGoOn) {
   std::atomic<int> generation{1};
   // The handler's output depends on `generation`, so the rebuilt version is
