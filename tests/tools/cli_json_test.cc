@@ -187,6 +187,34 @@ TEST_P(CliJson, AConsumerParksADeepEventAlreadyStoredAndGoesOnPastIt) {
   EXPECT_TRUE(again.Lines().empty()) << again.out;
 }
 
+// After an unrenderable event, consume takes one event at a time: the good
+// events a batch held behind a deep one are given back once (that delivery
+// counts), and must not be given back again with the next deep one, or
+// max_attempts would park them.
+TEST_P(CliJson, AfterAnUnrenderableEventAConsumerParksOnlyTheDeepEvents) {
+  StopDaemon();
+  {
+    auto store = Store::Open(Options{.max_json_depth = 1'000'000}, db());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    ASSERT_TRUE((*store)->CreateSubscription({.name = "billing", .max_attempts = 2}).ok());
+    EventData good{.type = "T", .data = "1"};
+    EventData deep{.type = "T", .data = Nested(100'000), .content_type = ContentType::kJson};
+    ASSERT_TRUE(
+        (*store)->Append("a-1", ExpectedVersion::Any(), {good, deep, good, good, deep, good}).ok());
+  }
+  StartDaemon();
+  CliOutcome r = Evlog({"consume", "billing", "--batch", "10"});
+  EXPECT_EQ(r.exit_code, 5) << r.err;
+  std::vector<int> positions;
+  for (const auto& line : r.Lines()) positions.push_back(line["position"].get<int>());
+  std::sort(positions.begin(), positions.end());
+  EXPECT_EQ(positions, (std::vector<int>{1, 3, 4, 6}));
+  CliOutcome subscriptions = Evlog({"subscriptions"});
+  ASSERT_EQ(subscriptions.exit_code, 0) << subscriptions.err;
+  ASSERT_EQ(subscriptions.Lines().size(), 1u) << subscriptions.out;
+  EXPECT_EQ(subscriptions.Lines()[0]["parked"], 2) << subscriptions.out;
+}
+
 TEST_P(CliJson, ANulByteInAStdinLineIsRefusedNamingTheLine) {
   const std::string line = std::string(R"({"type":"T","data":1})") + '\0' + "junk\n";
   ExpectError(Evlog({"append", "a-1"}, "{\"type\":\"T\",\"data\":1}\n" + line), 1,
