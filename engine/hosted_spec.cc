@@ -16,18 +16,33 @@ namespace {
 
 constexpr uint64_t kNone = ~uint64_t{0};
 
+// How a stored definition spells a start's kind, read and written: "start"
+// names the row, "start_position" is its position (0 for oldest and latest).
+struct StartSpelling {
+  FeedStart::Kind kind;
+  std::string_view name;
+  FeedStart (*make)(Position);
+};
+constexpr StartSpelling kStarts[] = {
+    {FeedStart::Kind::kOldest, "oldest", [](Position) { return FeedStart::Oldest(); }},
+    {FeedStart::Kind::kLatest, "latest", [](Position) { return FeedStart::Latest(); }},
+    {FeedStart::Kind::kAt, "at", FeedStart::At},
+    {FeedStart::Kind::kAfter, "after", FeedStart::After},
+};
+
 std::string_view StartName(FeedStart::Kind kind) {
-  switch (kind) {
-    case FeedStart::Kind::kLatest:
-      return "latest";
-    case FeedStart::Kind::kAt:
-      return "at";
-    case FeedStart::Kind::kAfter:
-      return "after";
-    case FeedStart::Kind::kOldest:
-      break;
+  for (const StartSpelling& s : kStarts) {
+    if (s.kind == kind) return s.name;
   }
   return "oldest";
+}
+
+// The start `name` spells at `position`; nullopt for an unknown name.
+std::optional<FeedStart> StartNamed(std::string_view name, Position position) {
+  for (const StartSpelling& s : kStarts) {
+    if (s.name == name) return s.make(position);
+  }
+  return std::nullopt;
 }
 
 // Counts the index entries of `name` in (after, last].
@@ -112,15 +127,9 @@ Result<HostedSubscriptionSpec> Decode(std::string_view name, std::string_view va
       window > UINT32_MAX || timeout > INT32_MAX || initial > INT32_MAX || max > INT32_MAX) {
     return bad();
   }
-  if (start == "latest") {
-    spec.start = FeedStart::Latest();
-  } else if (start == "at") {
-    spec.start = FeedStart::At(Position(start_position));
-  } else if (start == "after") {
-    spec.start = FeedStart::After(Position(start_position));
-  } else if (start != "oldest") {
-    return bad();
-  }
+  std::optional<FeedStart> feed_start = StartNamed(start, Position(start_position));
+  if (!feed_start) return bad();
+  spec.start = *feed_start;
   spec.max_attempts = static_cast<uint32_t>(attempts);
   spec.max_in_flight = static_cast<uint32_t>(window);
   spec.ack_timeout = std::chrono::milliseconds(timeout);

@@ -109,19 +109,12 @@ Status LoadTruncations(const Db& db, TruncationTable* table) {
 }
 
 std::string_view TrimLimitName(TrimLimit limit) {
-  switch (limit) {
-    case TrimLimit::kNone:
-      return "none";
-    case TrimLimit::kNothingToTrim:
-      return "nothing_to_trim";
-    case TrimLimit::kNoSnapshot:
-      return "no_snapshot";
-    case TrimLimit::kSubscription:
-      return "subscription";
-    case TrimLimit::kRetention:
-      return "retention";
-  }
-  return "none";
+  // Indexed by TrimLimit, in its declared order (as Status::CodeName).
+  static constexpr std::string_view kNames[] = {"none", "nothing_to_trim", "no_snapshot",
+                                                "subscription", "retention"};
+  static_assert(std::size(kNames) == static_cast<size_t>(TrimLimit::kRetention) + 1);
+  const auto index = static_cast<size_t>(limit);
+  return index < std::size(kNames) ? kNames[index] : "none";
 }
 
 Result<HiddenPrefix> ScanHiddenPrefix(const Db& db, uint64_t stream_id, Version from,

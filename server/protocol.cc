@@ -131,6 +131,25 @@ std::variant<CreateSubscriptionRequest, ProtocolError> DecodeCreateSubscription(
   return CreateSubscriptionRequest{std::move(spec)};
 }
 
+// TrimStream (Store::TrimStream) and Trim (Store::Trim) carry the same
+// fields: a stream and its TrimOptions, `before` 0 when unset.
+template <class Request, class Wire>
+Request DecodeTrim(const Wire& in) {
+  Request out{Str(in.stream()), {}};
+  if (in.before() != 0) out.options.before = Version(in.before());
+  out.options.retention_seconds = in.retention_seconds();
+  out.options.require_snapshot = in.require_snapshot();
+  return out;
+}
+
+// `create`: fb::CreateTrimStreamDirect or fb::CreateTrimDirect.
+template <class Request, class Create>
+Offset<void> EncodeTrim(FlatBufferBuilder& b, const Request& r, Create create) {
+  return create(b, r.stream.c_str(), r.options.before ? r.options.before->value() : 0,
+                r.options.retention_seconds, r.options.require_snapshot)
+      .Union();
+}
+
 uint64_t MillisToWire(std::chrono::milliseconds ms) {
   return static_cast<uint64_t>(std::max<int64_t>(0, ms.count()));
 }
@@ -198,22 +217,10 @@ std::variant<Request, ProtocolError> DecodeRequest(std::span<const uint8_t> mess
       const fb::DeleteStream* r = m->body_as_DeleteStream();
       return WithBody(out, DeleteStreamRequest{Str(r->stream()), r->hard()});
     }
-    case fb::Body::TrimStream: {
-      const fb::TrimStream* r = m->body_as_TrimStream();
-      TrimStreamRequest t{Str(r->stream()), {}};
-      if (r->before() != 0) t.options.before = Version(r->before());
-      t.options.retention_seconds = r->retention_seconds();
-      t.options.require_snapshot = r->require_snapshot();
-      return WithBody(out, std::move(t));
-    }
-    case fb::Body::Trim: {
-      const fb::Trim* r = m->body_as_Trim();
-      TrimRequest t{Str(r->stream()), {}};
-      if (r->before() != 0) t.options.before = Version(r->before());
-      t.options.retention_seconds = r->retention_seconds();
-      t.options.require_snapshot = r->require_snapshot();
-      return WithBody(out, std::move(t));
-    }
+    case fb::Body::TrimStream:
+      return WithBody(out, DecodeTrim<TrimStreamRequest>(*m->body_as_TrimStream()));
+    case fb::Body::Trim:
+      return WithBody(out, DecodeTrim<TrimRequest>(*m->body_as_Trim()));
     case fb::Body::LoadSnapshot:
       return WithBody(out, LoadSnapshotRequest{Str(m->body_as_LoadSnapshot()->stream())});
     case fb::Body::SaveSnapshot: {
@@ -265,11 +272,11 @@ std::variant<Request, ProtocolError> DecodeRequest(std::span<const uint8_t> mess
       return WithBody(out, UnsubscribeRequest{m->body_as_Unsubscribe()->subscription()});
     case fb::Body::ViewWait: {
       const fb::ViewWait* r = m->body_as_ViewWait();
-      if (r->timeout_ms() > static_cast<uint64_t>(std::chrono::milliseconds::max().count())) {
+      ViewWaitRequest wait{Str(r->view()), Position(r->position()), {}};
+      if (!Millis(r->timeout_ms(), &wait.timeout)) {
         return Malformed("view wait timeout out of range", id);
       }
-      return WithBody(out, ViewWaitRequest{Str(r->view()), Position(r->position()),
-                                           std::chrono::milliseconds(r->timeout_ms())});
+      return WithBody(out, std::move(wait));
     }
     case fb::Body::VerifyStore:
       return WithBody(out, VerifyRequest{});
@@ -426,18 +433,10 @@ std::string EncodeRequest(const Request& request) {
               fb::CreateDeleteStreamDirect(b, r.stream.c_str(), r.hard).Union()};
     }
     std::pair<fb::Body, Offset<void>> operator()(const TrimStreamRequest& r) {
-      return {fb::Body::TrimStream,
-              fb::CreateTrimStreamDirect(b, r.stream.c_str(),
-                                         r.options.before ? r.options.before->value() : 0,
-                                         r.options.retention_seconds, r.options.require_snapshot)
-                  .Union()};
+      return {fb::Body::TrimStream, EncodeTrim(b, r, fb::CreateTrimStreamDirect)};
     }
     std::pair<fb::Body, Offset<void>> operator()(const TrimRequest& r) {
-      return {fb::Body::Trim,
-              fb::CreateTrimDirect(b, r.stream.c_str(),
-                                   r.options.before ? r.options.before->value() : 0,
-                                   r.options.retention_seconds, r.options.require_snapshot)
-                  .Union()};
+      return {fb::Body::Trim, EncodeTrim(b, r, fb::CreateTrimDirect)};
     }
     std::pair<fb::Body, Offset<void>> operator()(const LoadSnapshotRequest& r) {
       return {fb::Body::LoadSnapshot, fb::CreateLoadSnapshotDirect(b, r.stream.c_str()).Union()};

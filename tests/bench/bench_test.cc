@@ -458,6 +458,15 @@ void RunSmoke(const TempDir& dir, const std::vector<std::string>& workloads, jso
   EXPECT_TRUE(ValidateReport(*report, &error)) << error;
 }
 
+// A report's results by (workload, system).
+std::map<std::pair<std::string, std::string>, json> ResultsBySystem(const json& report) {
+  std::map<std::pair<std::string, std::string>, json> results;
+  for (const json& r : report["results"]) {
+    results[{r["workload"].get<std::string>(), r["system"].get<std::string>()}] = r;
+  }
+  return results;
+}
+
 TEST(BenchSmoke, EveryWorkloadCompletesWithAWellFormedReport) {
   TempDir dir;
   json report;
@@ -483,10 +492,7 @@ TEST(BenchSmoke, W5ReportsEverySystemInW1sShape) {
   TempDir dir;
   json report;
   ASSERT_NO_FATAL_FAILURE(RunSmoke(dir, {"W1", "W5"}, &report));
-  std::map<std::pair<std::string, std::string>, json> results;
-  for (const json& r : report["results"]) {
-    results[{r["workload"].get<std::string>(), r["system"].get<std::string>()}] = r;
-  }
+  std::map<std::pair<std::string, std::string>, json> results = ResultsBySystem(report);
   for (System system : kAllSystems) {
     const std::string name = SystemName(system);
     ASSERT_TRUE(results.count({"W5", name})) << name;
@@ -513,10 +519,7 @@ TEST(BenchSmoke, A1AndV1ReportTheirCounts) {
   TempDir dir;
   json report;
   ASSERT_NO_FATAL_FAILURE(RunSmoke(dir, {"V1", "A1"}, &report));
-  std::map<std::pair<std::string, std::string>, json> results;
-  for (const json& r : report["results"]) {
-    results[{r["workload"].get<std::string>(), r["system"].get<std::string>()}] = r;
-  }
+  std::map<std::pair<std::string, std::string>, json> results = ResultsBySystem(report);
   const json& v1 = results[{"V1", "evlog"}];
   EXPECT_EQ(v1.value("events", 0), 2000);
   EXPECT_GE(v1.value("lag_ms", -1.0), 0);

@@ -18,6 +18,16 @@ namespace {
 using testutil::Ev;
 using Append = testutil::StoreTest;
 
+// Whether `s` is WrongExpectedVersion for `stream`, carrying its `actual`
+// version.
+::testing::AssertionResult IsConflict(const Status& s, std::string_view stream, uint64_t actual) {
+  if (s.IsWrongExpectedVersion() && s.stream() == stream && s.actual_version() == actual) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << "want a conflict of '" << stream << "' at version "
+                                       << actual << ", got " << s.ToString();
+}
+
 TEST_F(Append, AssignsVersionsPerStreamAndGaplessPositions) {
   EXPECT_EQ(AppendOne("a-1").first_version, Version(1));
   EXPECT_EQ(AppendOne("a-2").first_version, Version(1));
@@ -57,16 +67,12 @@ TEST_F(Append, AnyAcceptsEveryState) {
 TEST_F(Append, NoStreamAcceptsOnlyANewStream) {
   AppendOne("a-1", "T", ExpectedVersion::NoStream());
   auto r = store_->Append("a-1", ExpectedVersion::NoStream(), {Ev("T")});
-  ASSERT_TRUE(r.status().IsWrongExpectedVersion()) << r.status().ToString();
-  EXPECT_EQ(r.status().actual_version(), 1u);
-  EXPECT_EQ(r.status().stream(), "a-1");
+  ASSERT_TRUE(IsConflict(r.status(), "a-1", 1));
 }
 
 TEST_F(Append, StreamExistsRejectsANewStream) {
   auto r = store_->Append("a-1", ExpectedVersion::StreamExists(), {Ev("T")});
-  ASSERT_TRUE(r.status().IsWrongExpectedVersion()) << r.status().ToString();
-  EXPECT_EQ(r.status().actual_version(), 0u);
-  EXPECT_EQ(r.status().stream(), "a-1");
+  ASSERT_TRUE(IsConflict(r.status(), "a-1", 0));
   EXPECT_EQ(store_->LastPosition(), Position(0));
   AppendOne("a-1");
   EXPECT_OK(store_->Append("a-1", ExpectedVersion::StreamExists(), {Ev("T")}).status());
@@ -77,21 +83,15 @@ TEST_F(Append, ExactVersionMustMatch) {
   AppendOne("a-1");
   EXPECT_OK(store_->Append("a-1", ExpectedVersion::Exact(Version(2)), {Ev("T")}).status());
   auto stale = store_->Append("a-1", ExpectedVersion::Exact(Version(2)), {Ev("T")});
-  ASSERT_TRUE(stale.status().IsWrongExpectedVersion()) << stale.status().ToString();
-  EXPECT_EQ(stale.status().actual_version(), 3u);
-  EXPECT_EQ(stale.status().stream(), "a-1");
+  ASSERT_TRUE(IsConflict(stale.status(), "a-1", 3));
   auto ahead = store_->Append("a-1", ExpectedVersion::Exact(Version(9)), {Ev("T")});
-  ASSERT_TRUE(ahead.status().IsWrongExpectedVersion()) << ahead.status().ToString();
-  EXPECT_EQ(ahead.status().actual_version(), 3u);
-  EXPECT_EQ(ahead.status().stream(), "a-1");
+  ASSERT_TRUE(IsConflict(ahead.status(), "a-1", 3));
   EXPECT_EQ(store_->LastPosition(), Position(3));
 }
 
 TEST_F(Append, ExactVersionOnAMissingStreamReportsVersionZero) {
   auto r = store_->Append("a-1", ExpectedVersion::Exact(Version(1)), {Ev("T")});
-  ASSERT_TRUE(r.status().IsWrongExpectedVersion()) << r.status().ToString();
-  EXPECT_EQ(r.status().actual_version(), 0u);
-  EXPECT_EQ(r.status().stream(), "a-1");
+  ASSERT_TRUE(IsConflict(r.status(), "a-1", 0));
 }
 
 TEST_F(Append, OnlyAConflictCarriesAVersion) {
@@ -151,9 +151,7 @@ TEST_F(Append, MultiStreamAppendIsAllOrNothing) {
   request.streams.push_back({"order-1", ExpectedVersion::NoStream(), {Ev("Placed")}});
   request.streams.push_back({"stock-1", ExpectedVersion::NoStream(), {Ev("Reserved")}});
   auto r = store_->Append(std::move(request));
-  ASSERT_TRUE(r.status().IsWrongExpectedVersion()) << r.status().ToString();
-  EXPECT_EQ(r.status().stream(), "stock-1");
-  EXPECT_EQ(r.status().actual_version(), 1u);
+  ASSERT_TRUE(IsConflict(r.status(), "stock-1", 1));
   EXPECT_EQ(*store_->StreamVersion("order-1"), Version(0));
   EXPECT_EQ(*store_->StreamVersion("stock-1"), Version(1));
   EXPECT_EQ(store_->LastPosition(), Position(1));
@@ -166,9 +164,7 @@ TEST_F(Append, MultiStreamConflictOnTheFirstStreamNamesIt) {
   request.streams.push_back({"order-1", ExpectedVersion::Exact(Version(5)), {Ev("Placed")}});
   request.streams.push_back({"stock-1", ExpectedVersion::NoStream(), {Ev("Reserved")}});
   auto r = store_->Append(std::move(request));
-  ASSERT_TRUE(r.status().IsWrongExpectedVersion()) << r.status().ToString();
-  EXPECT_EQ(r.status().stream(), "order-1");
-  EXPECT_EQ(r.status().actual_version(), 1u);
+  ASSERT_TRUE(IsConflict(r.status(), "order-1", 1));
   EXPECT_EQ(*store_->StreamVersion("stock-1"), Version(0));
   EXPECT_EQ(store_->LastPosition(), Position(1));
 }

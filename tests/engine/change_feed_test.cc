@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "evlog/store.h"
+#include "testutil/feed_fixture.h"
 #include "testutil/store_fixture.h"
 #include "testutil/temp_dir.h"
 
@@ -19,14 +20,8 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-class FeedTest : public testutil::StoreTest {
+class FeedTest : public testutil::FeedStoreTest {
  protected:
-  std::unique_ptr<ChangeFeed> Open(ChangeFeedOptions options) {
-    auto feed = store_->OpenFeed(options);
-    EXPECT_TRUE(feed.ok()) << feed.status().ToString();
-    return feed.ok() ? std::move(feed).value() : nullptr;
-  }
-
   // Reads everything committed so far (without waiting) and returns the positions.
   static std::vector<uint64_t> Drain(ChangeFeed& feed) {
     std::vector<uint64_t> out;

@@ -20,6 +20,7 @@
 #include "evlog/change_feed.h"
 #include "evlog/store.h"
 #include "evlog/subscription.h"
+#include "testutil/feed_fixture.h"
 #include "testutil/store_fixture.h"
 
 namespace evlog {
@@ -161,14 +162,8 @@ TEST(LiveTail, ALinkDoesNotKeepAnEvictedGroupAlive) {
 // Where the batches of a feed came from.
 enum class Source { kNone, kTail, kLog };
 
-class LiveFeedTest : public testutil::StoreTest {
+class LiveFeedTest : public testutil::FeedStoreTest {
  protected:
-  std::unique_ptr<ChangeFeed> Open(ChangeFeedOptions options) {
-    auto feed = store_->OpenFeed(options);
-    EXPECT_TRUE(feed.ok()) << feed.status().ToString();
-    return feed.ok() ? std::move(feed).value() : nullptr;
-  }
-
   // Keeps a feed open that reads nothing: the tail is kept only while a feed
   // is open. Call after any Reopen.
   void Watch() { watcher_ = Open({.start = FeedStart::Latest()}); }

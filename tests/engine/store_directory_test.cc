@@ -59,6 +59,17 @@ void CreateRocksDb(const std::string& path, const std::vector<std::string>& fami
   ASSERT_TRUE(db->Close().ok());
 }
 
+// Creates a store at `path` holding one event (in "a-1"), compacted into a
+// table if `compact`, and closes it.
+void WriteOneEvent(const std::string& path, bool compact = false) {
+  auto r = Store::Open(Options{}, path);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE((*r)->Append("a-1", ExpectedVersion::NoStream(), {Ev("T")}).ok());
+  if (compact) {
+    ASSERT_TRUE((*r)->Compact().ok());
+  }
+}
+
 std::string ReadOwner(const std::string& path) {
   std::string value;
   WithRawRocks(path, [&](rocksdb::DB& db, const auto&, const auto&) {
@@ -106,11 +117,7 @@ TEST(StoreDirectory, AnEmptyDatabaseLeftByAnInterruptedCreationOpens) {
 TEST(StoreDirectory, AStoreMissingAFamilyOfALaterVersionOpens) {
   TempDir dir;
   const std::string path = dir.Sub("store");
-  {
-    auto r = Store::Open(Options{}, path);
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-    ASSERT_TRUE((*r)->Append("a-1", ExpectedVersion::NoStream(), {Ev("T")}).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(WriteOneEvent(path));
   WithRawRocks(path, [](rocksdb::DB& db, const auto& names, const auto& handles) {
     for (size_t i = 0; i < names.size(); ++i) {
       if (names[i] == "snapshots") {
@@ -127,12 +134,8 @@ TEST(StoreDirectory, AStoreMissingAFamilyOfALaterVersionOpens) {
 TEST(StoreDirectory, AStoreWithoutCurrentIsCorruptNotMissing) {
   TempDir dir;
   const std::string path = dir.Sub("store");
-  {
-    auto r = Store::Open(Options{}, path);
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-    ASSERT_TRUE((*r)->Append("a-1", ExpectedVersion::NoStream(), {Ev("T")}).ok());
-    ASSERT_TRUE((*r)->Compact().ok());  // a table, as any store used a while has
-  }
+  // Compacted: a table, as any store used a while has.
+  ASSERT_NO_FATAL_FAILURE(WriteOneEvent(path, /*compact=*/true));
   fs::remove(fs::path(path) / "CURRENT");
   for (const Options& options :
        {Options{}, Options{.create_if_missing = false}, Options{.read_only = true}}) {

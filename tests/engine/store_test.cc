@@ -21,7 +21,6 @@ namespace evlog {
 namespace {
 
 using testutil::Ev;
-using StoreOpen = testutil::StoreTest;
 
 // Opens the store's RocksDB directly (the store must be closed) and runs `f`
 // with the handle of column family `family`.
@@ -32,6 +31,34 @@ void WithRocks(const std::string& path, const std::string& family, F f) {
       if (names[i] == family) f(&db, handles[i]);
     }
   });
+}
+
+class StoreOpen : public testutil::StoreTest {
+ protected:
+  // Sets the store's counter or marker `key` in the default family to
+  // `value` behind the engine (the store must be closed).
+  void PutDefault(const std::string& key, const std::string& value) {
+    WithRocks(path(), "default", [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
+      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), cf, key, value).ok());
+    });
+  }
+  // Appends `events` events to "a-1" (positions 1..events) and closes the store.
+  void AppendThenClose(uint64_t events) {
+    for (uint64_t i = 0; i < events; ++i) AppendOne("a-1");
+    store_.reset();
+  }
+  // A store of one event, closed, whose `key` is then set to `value`.
+  void CloseWith(const std::string& key, const std::string& value) {
+    AppendThenClose(1);
+    PutDefault(key, value);
+  }
+};
+
+// The log family's key of position `p`: its 8 bytes, big-endian.
+std::string LogKey(uint64_t p) {
+  std::string key(8, '\0');
+  for (int b = 0; b < 8; ++b) key[7 - b] = static_cast<char>(p >> (8 * b));
+  return key;
 }
 
 TEST_F(StoreOpen, ReopenKeepsEveryEventAsWritten) {
@@ -121,11 +148,7 @@ TEST_F(StoreOpen, AFreshStoreRecordsItsFormatVersionAndColumnFamilies) {
 }
 
 TEST_F(StoreOpen, NewerFormatVersionIsRefused) {
-  AppendOne("a-1");
-  store_.reset();
-  WithRocks(path(), "default", [](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
-    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), cf, "evlog.format_version", "999").ok());
-  });
+  ASSERT_NO_FATAL_FAILURE(CloseWith("evlog.format_version", "999"));
   auto r = Store::Open(Options{}, path());
   ASSERT_TRUE(r.status().IsNotSupported()) << r.status().ToString();
   EXPECT_NE(r.status().message().find("999"), std::string::npos);
@@ -316,11 +339,9 @@ TEST_F(StoreOpen, CompactionReclaimsTrimmedDeletedAndExpiredEvents) {
 }
 
 TEST_F(StoreOpen, CorruptRecordIsCorruptionNotACrash) {
-  for (int i = 0; i < 3; ++i) AppendOne("a-1");
-  store_.reset();
+  AppendThenClose(3);
   WithRocks(path(), "log", [](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
-    std::string key(8, '\0');
-    key[7] = 2;  // position 2, big-endian
+    const std::string key = LogKey(2);
     ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), cf, key, "garbage, not a record").ok());
   });
   Reopen();
@@ -332,8 +353,7 @@ TEST_F(StoreOpen, CorruptRecordIsCorruptionNotACrash) {
 }
 
 TEST_F(StoreOpen, CorruptRecordEndsAStreamReadWithCorruption) {
-  for (int i = 0; i < 3; ++i) AppendOne("a-1");
-  store_.reset();
+  AppendThenClose(3);
   // Garble the copy in every column family that holds a record, whichever the
   // stream read uses.
   for (const char* family : {"log", "stream"}) {
@@ -356,11 +376,9 @@ TEST_F(StoreOpen, CorruptRecordEndsAStreamReadWithCorruption) {
 }
 
 TEST_F(StoreOpen, TruncatedLogRecordIsCorruption) {
-  for (int i = 0; i < 3; ++i) AppendOne("a-1");
-  store_.reset();
+  AppendThenClose(3);
   WithRocks(path(), "log", [](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
-    std::string key(8, '\0');
-    key[7] = 2;  // position 2, big-endian
+    const std::string key = LogKey(2);
     std::string record;
     ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), cf, key, &record).ok());
     // Valid-looking: the record's own first bytes, cut short.
@@ -380,13 +398,11 @@ TEST_F(StoreOpen, EveryTruncationOfALogRecordIsCorruption) {
   // Position p gets its own record cut to (p - 1) bytes, so one reopen checks
   // every length from empty to one byte short.
   constexpr uint64_t kEvents = 400;
-  for (uint64_t i = 0; i < kEvents; ++i) AppendOne("a-1");
-  store_.reset();
+  AppendThenClose(kEvents);
   std::vector<std::pair<uint64_t, size_t>> cut;  // position, full record size
   WithRocks(path(), "log", [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
     for (uint64_t p = 1; p <= kEvents; ++p) {
-      std::string key(8, '\0');
-      for (int b = 0; b < 8; ++b) key[7 - b] = static_cast<char>(p >> (8 * b));
+      const std::string key = LogKey(p);
       std::string record;
       ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), cf, key, &record).ok()) << p;
       if (p - 1 >= record.size()) break;
@@ -406,17 +422,11 @@ TEST_F(StoreOpen, EveryTruncationOfALogRecordIsCorruption) {
 }
 
 TEST_F(StoreOpen, UnreadableCountersAreCorruption) {
-  AppendOne("a-1");
-  store_.reset();
-  WithRocks(path(), "default", [](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
-    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), cf, "evlog.last_position", "one").ok());
-  });
+  ASSERT_NO_FATAL_FAILURE(CloseWith("evlog.last_position", "one"));
   auto r = Store::Open(Options{}, path());
   EXPECT_TRUE(r.status().IsCorruption()) << r.status().ToString();
-  WithRocks(path(), "default", [](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
-    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), cf, "evlog.last_position", "1").ok());
-    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), cf, "evlog.format_version", "v1").ok());
-  });
+  PutDefault("evlog.last_position", "1");
+  PutDefault("evlog.format_version", "v1");
   r = Store::Open(Options{}, path());
   EXPECT_TRUE(r.status().IsCorruption()) << r.status().ToString();
 }

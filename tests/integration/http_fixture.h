@@ -155,17 +155,32 @@ class HttpTest : public DaemonTest {
   std::string Url(const std::string& path) const {
     return "http://127.0.0.1:" + std::to_string(http_port_) + path;
   }
-  HttpReply Post(const std::string& path, const std::string& body,
-                 std::vector<std::string> extra = {}) {
-    std::vector<std::string> args{
-        "-X", "POST", Url(path), "-H", "Content-Type: application/json", "--data-binary", body};
+  // curl `method` on `path`: with a JSON `body` if given, then `extra`
+  // arguments (headers, -N, ...).
+  HttpReply Send(const std::string& method, const std::string& path, const std::string* body,
+                 const std::vector<std::string>& extra) {
+    std::vector<std::string> args;
+    if (method != "GET") args = {"-X", method};
+    args.push_back(Url(path));
+    if (body != nullptr) {
+      args.insert(args.end(), {"-H", "Content-Type: application/json", "--data-binary", *body});
+    }
     args.insert(args.end(), extra.begin(), extra.end());
     return Curl(args);
   }
   HttpReply Get(const std::string& path, std::vector<std::string> extra = {}) {
-    std::vector<std::string> args{Url(path)};
-    args.insert(args.end(), extra.begin(), extra.end());
-    return Curl(args);
+    return Send("GET", path, nullptr, extra);
+  }
+  HttpReply Post(const std::string& path, const std::string& body,
+                 std::vector<std::string> extra = {}) {
+    return Send("POST", path, &body, extra);
+  }
+  HttpReply Put(const std::string& path, const std::string& body,
+                std::vector<std::string> extra = {}) {
+    return Send("PUT", path, &body, extra);
+  }
+  HttpReply Delete(const std::string& path, std::vector<std::string> extra = {}) {
+    return Send("DELETE", path, nullptr, extra);
   }
   void AppendDirect(const std::string& stream, int n) {
     for (int i = 0; i < n; ++i) {

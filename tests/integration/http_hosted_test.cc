@@ -23,18 +23,6 @@ namespace {
 
 class HttpHostedSubscriptions : public HttpTest {
  protected:
-  HttpReply Put(const std::string& path, const std::string& body,
-                std::vector<std::string> extra = {}) {
-    std::vector<std::string> args{
-        "-X", "PUT", Url(path), "-H", "Content-Type: application/json", "--data-binary", body};
-    args.insert(args.end(), extra.begin(), extra.end());
-    return Curl(args);
-  }
-  HttpReply Delete(const std::string& path, std::vector<std::string> extra = {}) {
-    std::vector<std::string> args{"-X", "DELETE", Url(path)};
-    args.insert(args.end(), extra.begin(), extra.end());
-    return Curl(args);
-  }
   // Opens a consumer of `name`; its id ("" on failure, with a test failure).
   std::string Open(const std::string& name) {
     HttpReply r = Post("/subscriptions/" + name + "/consumers", "");

@@ -22,6 +22,12 @@ namespace {
 
 using Reconnect = EvlogdProcessTest;
 
+// Sends evlogd SIGTERM: it must drain and exit with status 0.
+void ExpectCleanExit(ChildProcess& daemon) {
+  const int status = daemon.KillAndWait(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+}
+
 TEST_F(Reconnect, AppendsRetriedAcrossADaemonCrashAreAppliedExactlyOnce) {
   const std::string db = store();
   ASSERT_NO_FATAL_FAILURE(StartDaemon());
@@ -132,8 +138,7 @@ TEST_F(Reconnect, ASubscriptionResumesAcrossADaemonRestartWithoutGapOrDuplicate)
   ASSERT_TRUE((*sub)->Cancel().ok());
   sub->reset();
   c->reset();
-  const int status = daemon_->KillAndWait(SIGTERM);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  ExpectCleanExit(*daemon_);
 }
 
 TEST_F(Reconnect, WithoutReconnectALostDaemonFailsPendingCallsWithIOError) {
@@ -187,8 +192,7 @@ TEST_F(Reconnect, AHostedConsumerAttachesAgainAfterTheDaemonRestarts) {
   EXPECT_EQ((*listed)[0].checkpoint, Position(3));
   consumer->reset();
   c->reset();
-  const int status = daemon_->KillAndWait(SIGTERM);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  ExpectCleanExit(*daemon_);
 }
 
 // Two consumers of one hosted subscription, each on a client of its own,
@@ -260,8 +264,7 @@ TEST_F(Reconnect, CompetingHostedConsumersHandleEveryEventOnceAcrossADaemonKill)
   }
   for (auto& consumer : consumers) consumer.reset();
   for (auto& client : clients) client.reset();
-  const int status = daemon_->KillAndWait(SIGTERM);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  ExpectCleanExit(*daemon_);
 }
 
 }  // namespace

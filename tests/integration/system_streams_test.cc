@@ -11,21 +11,10 @@
 #include <vector>
 
 #include "integration/http_fixture.h"
+#include "testutil/json_fields.h"
 
 namespace evlog::testutil {
 namespace {
-
-std::vector<uint64_t> PositionsOf(const Json& events) {
-  std::vector<uint64_t> out;
-  for (const Json& e : events) out.push_back(e["position"].get<uint64_t>());
-  return out;
-}
-
-std::vector<std::string> NamesOf(const Json& streams) {
-  std::vector<std::string> out;
-  for (const Json& s : streams) out.push_back(s["stream"].get<std::string>());
-  return out;
-}
 
 // a-1 at 1, "$meta-a-1" at 2, a-1 at 3, "$meta-b-1" at 4 (the last event).
 class SystemStreamsHttp : public HttpTest {
@@ -42,11 +31,11 @@ class SystemStreamsHttp : public HttpTest {
 TEST_F(SystemStreamsHttp, AllHidesThemUnlessSystemIsTrue) {
   HttpReply r = Get("/all");
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(PositionsOf(r.json()["events"]), (std::vector<uint64_t>{1, 3}));
+  EXPECT_EQ(FieldOf<uint64_t>(r.json()["events"], "position"), (std::vector<uint64_t>{1, 3}));
   EXPECT_EQ(r.json()["next"], 5);
   r = Get("/all?system=true");
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(PositionsOf(r.json()["events"]), (std::vector<uint64_t>{1, 2, 3, 4}));
+  EXPECT_EQ(FieldOf<uint64_t>(r.json()["events"], "position"), (std::vector<uint64_t>{1, 2, 3, 4}));
   EXPECT_EQ(Get("/all?system=false").json()["events"].size(), 2u);
   EXPECT_EQ(Get("/all?type=%24metadata").json()["events"].size(), 0u);
   EXPECT_EQ(Get("/all?type=%24metadata&system=true").json()["events"].size(), 2u);
@@ -64,11 +53,11 @@ TEST_F(SystemStreamsHttp, AllNextMovesPastHiddenEventsSoAPollerNeverRereadsThem)
   EXPECT_EQ(r.json()["truncated"], false);
   // A full page stops at its last event.
   r = Get("/all?count=1");
-  EXPECT_EQ(PositionsOf(r.json()["events"]), (std::vector<uint64_t>{1}));
+  EXPECT_EQ(FieldOf<uint64_t>(r.json()["events"], "position"), (std::vector<uint64_t>{1}));
   EXPECT_EQ(r.json()["next"], 2);
   EXPECT_EQ(r.json()["truncated"], true);
   r = Get("/all?from=2&count=1");
-  EXPECT_EQ(PositionsOf(r.json()["events"]), (std::vector<uint64_t>{3}));
+  EXPECT_EQ(FieldOf<uint64_t>(r.json()["events"], "position"), (std::vector<uint64_t>{3}));
   // Beyond the head, next stays where it was asked to start.
   EXPECT_EQ(Get("/all?from=9").json()["next"], 9);
 }
@@ -76,10 +65,10 @@ TEST_F(SystemStreamsHttp, AllNextMovesPastHiddenEventsSoAPollerNeverRereadsThem)
 TEST_F(SystemStreamsHttp, StreamsHidesThemUnlessSystemIsTrue) {
   HttpReply r = Get("/streams");
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(NamesOf(r.json()["streams"]), (std::vector<std::string>{"a-1"}));
+  EXPECT_EQ(FieldOf<std::string>(r.json()["streams"], "stream"), (std::vector<std::string>{"a-1"}));
   EXPECT_EQ(r.json()["truncated"], false);
   r = Get("/streams?system=true");
-  EXPECT_EQ(NamesOf(r.json()["streams"]),
+  EXPECT_EQ(FieldOf<std::string>(r.json()["streams"], "stream"),
             (std::vector<std::string>{"$meta-a-1", "$meta-b-1", "a-1"}));
   EXPECT_EQ(Get("/streams?system=1").status, 400);
 }

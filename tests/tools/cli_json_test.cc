@@ -9,11 +9,13 @@
 
 #include "cli_fixture.h"
 #include "evlog/store.h"
+#include "testutil/json_fields.h"
 
 namespace evlog {
 namespace {
 
 using Json = nlohmann::ordered_json;
+using testutil::FieldOf;
 EVLOG_CLI_FORMS_SUITE(CliJson);
 
 std::string Nested(size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
@@ -172,8 +174,7 @@ TEST_P(CliJson, AConsumerParksADeepEventAlreadyStoredAndGoesOnPastIt) {
   EXPECT_EQ(r.Error()["error"], "corruption") << r.err;
   EXPECT_NE(r.err.find("stream 'a-1' version 2 (position 2) cannot be read"), std::string::npos)
       << r.err;
-  std::vector<int> positions;
-  for (const auto& line : r.Lines()) positions.push_back(line["position"].get<int>());
+  std::vector<int> positions = FieldOf<int>(r.Lines(), "position");
   std::sort(positions.begin(), positions.end());
   EXPECT_EQ(positions, (std::vector<int>{1, 3, 4}));
   // Parked (and, as it is, listed as corruption by `parked`).

@@ -10,11 +10,13 @@
 
 #include "cli_fixture.h"
 #include "testutil/eventually.h"
+#include "testutil/json_fields.h"
 
 namespace evlog {
 namespace {
 
 using Json = nlohmann::ordered_json;
+using testutil::FieldOf;
 // tail --follow (remotely a pushed subscription) from the latest position
 // while each round changes live-1's metadata and then appends to it.
 class CliSystem : public CliFormTest {
@@ -46,12 +48,6 @@ class CliSystem : public CliFormTest {
 };
 INSTANTIATE_TEST_SUITE_P(Forms, CliSystem, ::testing::ValuesIn(CliForms()), CliFormName);
 
-std::vector<std::string> StreamsOf(const std::vector<Json>& lines) {
-  std::vector<std::string> out;
-  for (const Json& j : lines) out.push_back(j["stream"].get<std::string>());
-  return out;
-}
-
 // order-1 at 1 (parked by "billing"), its parked copy at 2, a-1 at 3, the
 // metadata change "$meta-a-1" at 4, a-1 at 5.
 class CliSystemStore : public CliSystem {
@@ -67,9 +63,9 @@ class CliSystemStore : public CliSystem {
 INSTANTIATE_TEST_SUITE_P(Forms, CliSystemStore, ::testing::ValuesIn(CliForms()), CliFormName);
 
 TEST_P(CliSystemStore, ReadAllHidesSystemStreamsUnlessAskedWithSystem) {
-  EXPECT_EQ(StreamsOf(Evlog({"read-all"}).Lines()),
+  EXPECT_EQ(FieldOf<std::string>(Evlog({"read-all"}).Lines(), "stream"),
             (std::vector<std::string>{"order-1", "a-1", "a-1"}));
-  EXPECT_EQ(StreamsOf(Evlog({"read-all", "--system"}).Lines()),
+  EXPECT_EQ(FieldOf<std::string>(Evlog({"read-all", "--system"}).Lines(), "stream"),
             (std::vector<std::string>{"order-1", "$parked-billing", "a-1", "$meta-a-1", "a-1"}));
   // A hidden event does not take a place of --count.
   auto page = Evlog({"read-all", "--from", "2", "--count", "1"}).Lines();
@@ -80,15 +76,15 @@ TEST_P(CliSystemStore, ReadAllHidesSystemStreamsUnlessAskedWithSystem) {
 }
 
 TEST_P(CliSystemStore, TailHidesSystemStreamsUnlessAskedWithSystem) {
-  EXPECT_EQ(StreamsOf(Evlog({"tail"}).Lines()),
+  EXPECT_EQ(FieldOf<std::string>(Evlog({"tail"}).Lines(), "stream"),
             (std::vector<std::string>{"order-1", "a-1", "a-1"}));
-  EXPECT_EQ(StreamsOf(Evlog({"tail", "--system", "--from", "2"}).Lines()),
+  EXPECT_EQ(FieldOf<std::string>(Evlog({"tail", "--system", "--from", "2"}).Lines(), "stream"),
             (std::vector<std::string>{"$parked-billing", "a-1", "$meta-a-1", "a-1"}));
 }
 
 TEST_P(CliSystemStore, StreamsHidesSystemStreamsUnlessAskedWithSystem) {
-  EXPECT_EQ(StreamsOf(Evlog({"streams"}).Lines()), (std::vector<std::string>{"a-1", "order-1"}));
-  EXPECT_EQ(StreamsOf(Evlog({"streams", "--system"}).Lines()),
+  EXPECT_EQ(FieldOf<std::string>(Evlog({"streams"}).Lines(), "stream"), (std::vector<std::string>{"a-1", "order-1"}));
+  EXPECT_EQ(FieldOf<std::string>(Evlog({"streams", "--system"}).Lines(), "stream"),
             (std::vector<std::string>{"$meta-a-1", "$parked-billing", "a-1", "order-1"}));
 }
 
