@@ -60,8 +60,6 @@ struct ChangeFeed::Rep {
   // there, or follows its link (TailGroup::next). A weak reference, so the
   // feed holds no memory of the tail between scans.
   std::weak_ptr<const TailGroup> cursor;
-  // Lookup's result (kept for its allocation; empty between lookups).
-  std::vector<std::shared_ptr<const TailGroup>> lookup;
   // Events of the batch being filled: batch->events[0, filled). Events past
   // them, and the `spare` ones, are earlier batches' kept for their memory,
   // so a steady feed copies events without allocating. Spares are bounded
@@ -150,7 +148,7 @@ struct ChangeFeed::Rep {
         // `next` is committed, so a link from the group before it is set.
         std::shared_ptr<const TailGroup> found =
             group != nullptr && group->last() + 1 == next ? group->next() : nullptr;
-        if (found == nullptr) found = Lookup(next, committed);
+        if (found == nullptr) found = db->tail->Find(next);
         group = std::move(found);
         // Evicted meanwhile: deliver what was taken; the next Scan reads RocksDB.
         if (group == nullptr) break;
@@ -200,16 +198,6 @@ struct ChangeFeed::Rep {
     position = reached;
     db->feed_metrics.tail_events.fetch_add(filled - had, std::memory_order_relaxed);
     return Status::OK();
-  }
-
-  // The tail's group holding `p`, looked up under the tail's lock; null if
-  // the tail does not hold it.
-  std::shared_ptr<const TailGroup> Lookup(uint64_t p, uint64_t committed) {
-    lookup.clear();
-    std::shared_ptr<const TailGroup> found;
-    if (db->tail->Collect(p, committed, 1, &lookup) && !lookup.empty()) found = lookup.front();
-    lookup.clear();
-    return found;
   }
 
   // The RocksDB part of Scan: reads the log (or an index) from the next
