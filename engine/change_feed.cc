@@ -1,6 +1,7 @@
 #include "change_feed.h"
 
 #include <algorithm>
+#include <cstring>
 #include <optional>
 
 #include "reader.h"
@@ -19,19 +20,32 @@ constexpr size_t kReuseBytes = 16 << 10;
 
 size_t HeldBytes(const OwnedEvent& e) { return e.data.capacity() + e.metadata.capacity(); }
 
+// Copies `v` into `s`, reusing the memory `s` holds: a resize (nothing to
+// do when the sizes match, as a steady feed's stream names, types and
+// payloads often do) and a plain copy, cheaper than std::string::assign's
+// general path. `v` does not point into `s`.
+void CopyInto(std::string_view v, std::string* s) {
+  if (v.size() > s->capacity()) {
+    s->assign(v);
+    return;
+  }
+  s->resize(v.size());
+  if (!v.empty()) std::memcpy(s->data(), v.data(), v.size());
+}
+
 // Copies `e` into `out`, reusing the memory `out`'s strings already hold.
 void Assign(const RecordedEvent& e, OwnedEvent* out) {
-  out->stream.assign(e.stream);
-  out->type.assign(e.type);
-  out->data.assign(e.data);
-  out->metadata.assign(e.metadata);
+  CopyInto(e.stream, &out->stream);
+  CopyInto(e.type, &out->type);
+  CopyInto(e.data, &out->data);
+  CopyInto(e.metadata, &out->metadata);
   out->content_type = e.content_type;
   out->id = e.id;
   out->version = e.version;
   out->position = e.position;
   out->timestamp_us = e.timestamp_us;
   out->tags.resize(e.tags.size());
-  for (size_t i = 0; i < e.tags.size(); ++i) out->tags[i].assign(e.tags[i]);
+  for (size_t i = 0; i < e.tags.size(); ++i) CopyInto(e.tags[i], &out->tags[i]);
 }
 
 }  // namespace
