@@ -1,6 +1,7 @@
 #include "change_feed.h"
 
 #include <algorithm>
+#include <cstring>
 #include <optional>
 
 #include "reader.h"
@@ -19,19 +20,32 @@ constexpr size_t kReuseBytes = 16 << 10;
 
 size_t HeldBytes(const OwnedEvent& e) { return e.data.capacity() + e.metadata.capacity(); }
 
+// Copies `v` into `s`, reusing the memory `s` holds: a resize (nothing to
+// do when the sizes match, as a steady feed's stream names, types and
+// payloads often do) and a plain copy, cheaper than std::string::assign's
+// general path. `v` does not point into `s`.
+void CopyInto(std::string_view v, std::string* s) {
+  if (v.size() > s->capacity()) {
+    s->assign(v);
+    return;
+  }
+  s->resize(v.size());
+  if (!v.empty()) std::memcpy(s->data(), v.data(), v.size());
+}
+
 // Copies `e` into `out`, reusing the memory `out`'s strings already hold.
 void Assign(const RecordedEvent& e, OwnedEvent* out) {
-  out->stream.assign(e.stream);
-  out->type.assign(e.type);
-  out->data.assign(e.data);
-  out->metadata.assign(e.metadata);
+  CopyInto(e.stream, &out->stream);
+  CopyInto(e.type, &out->type);
+  CopyInto(e.data, &out->data);
+  CopyInto(e.metadata, &out->metadata);
   out->content_type = e.content_type;
   out->id = e.id;
   out->version = e.version;
   out->position = e.position;
   out->timestamp_us = e.timestamp_us;
   out->tags.resize(e.tags.size());
-  for (size_t i = 0; i < e.tags.size(); ++i) out->tags[i].assign(e.tags[i]);
+  for (size_t i = 0; i < e.tags.size(); ++i) CopyInto(e.tags[i], &out->tags[i]);
 }
 
 }  // namespace
@@ -60,8 +74,6 @@ struct ChangeFeed::Rep {
   // there, or follows its link (TailGroup::next). A weak reference, so the
   // feed holds no memory of the tail between scans.
   std::weak_ptr<const TailGroup> cursor;
-  // Lookup's result (kept for its allocation; empty between lookups).
-  std::vector<std::shared_ptr<const TailGroup>> lookup;
   // Events of the batch being filled: batch->events[0, filled). Events past
   // them, and the `spare` ones, are earlier batches' kept for their memory,
   // so a steady feed copies events without allocating. Spares are bounded
@@ -150,7 +162,7 @@ struct ChangeFeed::Rep {
         // `next` is committed, so a link from the group before it is set.
         std::shared_ptr<const TailGroup> found =
             group != nullptr && group->last() + 1 == next ? group->next() : nullptr;
-        if (found == nullptr) found = Lookup(next, committed);
+        if (found == nullptr) found = db->tail->Find(next);
         group = std::move(found);
         // Evicted meanwhile: deliver what was taken; the next Scan reads RocksDB.
         if (group == nullptr) break;
@@ -200,16 +212,6 @@ struct ChangeFeed::Rep {
     position = reached;
     db->feed_metrics.tail_events.fetch_add(filled - had, std::memory_order_relaxed);
     return Status::OK();
-  }
-
-  // The tail's group holding `p`, looked up under the tail's lock; null if
-  // the tail does not hold it.
-  std::shared_ptr<const TailGroup> Lookup(uint64_t p, uint64_t committed) {
-    lookup.clear();
-    std::shared_ptr<const TailGroup> found;
-    if (db->tail->Collect(p, committed, 1, &lookup) && !lookup.empty()) found = lookup.front();
-    lookup.clear();
-    return found;
   }
 
   // The RocksDB part of Scan: reads the log (or an index) from the next

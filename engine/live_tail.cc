@@ -1,35 +1,47 @@
 #include "live_tail.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace evlog {
 
 namespace {
 
-// What a group holds besides its records' bytes: per event the string, its
-// decoded view and a scratch buffer; per group the object itself.
-size_t ChargeOf(const std::vector<std::string>& records) {
-  size_t bytes = sizeof(TailGroup);
-  for (const std::string& r : records) {
-    bytes +=
-        r.capacity() + sizeof(std::string) + sizeof(RecordedEvent) + sizeof(codec::AlignedBuffer);
-  }
-  return bytes;
-}
+// 8-byte words that hold `bytes`.
+size_t Words(size_t bytes) { return (bytes + 7) / 8; }
 
 }  // namespace
 
-TailGroup::TailGroup(uint64_t first, std::vector<std::string> records)
-    : first_(first), records_(std::move(records)), charge_(ChargeOf(records_)) {}
+TailGroup::TailGroup(uint64_t first, std::vector<std::string> records) : first_(first) {
+  size_t words = 0;
+  for (const std::string& r : records) words += Words(r.size());
+  words_ = std::make_unique_for_overwrite<uint64_t[]>(words);
+  records_.reserve(records.size());
+  char* at = reinterpret_cast<char*>(words_.get());
+  for (const std::string& r : records) {
+    if (!r.empty()) std::memcpy(at, r.data(), r.size());
+    records_.emplace_back(at, r.size());
+    at += Words(r.size()) * 8;
+  }
+  // What the group holds: the records, per event its view and its decoded
+  // event, and the object itself.
+  charge_ = sizeof(TailGroup) + words * 8 +
+            records_.size() * (sizeof(std::string_view) + sizeof(RecordedEvent));
+  // Freed here, by the committing thread, as they are when no feed is open.
+  records.clear();
+  records.shrink_to_fit();
+}
 
 Status TailGroup::Events(const std::vector<RecordedEvent>** events) const {
   std::call_once(decoded_, [this] {
-    // The records are in the group's own strings, which never move again:
-    // the views stay valid as long as the group.
+    // The records are in the group's own words, which never move again: the
+    // views stay valid as long as the group. Each record starts at an 8-byte
+    // boundary, so DecodeEvent views it in place and never copies it into
+    // `unused` (whose copy would not outlive this call).
+    codec::AlignedBuffer unused;
     events_.resize(records_.size());
-    scratch_.resize(records_.size());
     for (size_t i = 0; i < records_.size(); ++i) {
-      Status s = codec::DecodeEvent(records_[i], &scratch_[i], &events_[i]);
+      Status s = codec::DecodeEvent(records_[i], &unused, &events_[i]);
       if (s.ok() && events_[i].position.value() != first_ + i) {
         s = Status::Corruption("record at position " + std::to_string(first_ + i) +
                                " claims position " + std::to_string(events_[i].position.value()));
@@ -88,21 +100,16 @@ void LiveTail::Clear() {
   // The groups are freed here, outside the lock (or by their last reader).
 }
 
-bool LiveTail::Collect(uint64_t from, uint64_t to, size_t max_groups,
-                       std::vector<std::shared_ptr<const TailGroup>>* out) const {
+std::shared_ptr<const TailGroup> LiveTail::Find(uint64_t p) const {
   std::lock_guard<std::mutex> lock(mu_);
-  if (groups_.empty() || from < groups_.front()->first() || from > groups_.back()->last()) {
-    return false;
+  if (groups_.empty() || p < groups_.front()->first() || p > groups_.back()->last()) {
+    return nullptr;
   }
-  // The first group whose first position is past `from`, then one back.
+  // The first group whose first position is past `p`, then one back.
   auto it = std::upper_bound(
-      groups_.begin(), groups_.end(), from,
-      [](uint64_t p, const std::shared_ptr<const TailGroup>& g) { return p < g->first(); });
-  --it;
-  for (size_t n = 0; it != groups_.end() && n < max_groups && (*it)->first() <= to; ++it, ++n) {
-    out->push_back(*it);
-  }
-  return true;
+      groups_.begin(), groups_.end(), p,
+      [](uint64_t q, const std::shared_ptr<const TailGroup>& g) { return q < g->first(); });
+  return *--it;
 }
 
 }  // namespace evlog

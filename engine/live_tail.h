@@ -11,6 +11,13 @@
 // (AddReader): a writer nobody follows pays nothing for it, and a feed opened
 // later reads RocksDB up to the first group published after it opened.
 //
+// A group copies its records into one buffer of its own: the caller's
+// strings (allocated by the appending threads) are freed at once, as they
+// are when no feed is open, rather than held for as long as the tail keeps
+// the group. Held, they left the appenders' malloc arenas fragmented by
+// long-lived records among short-lived allocations, and F1 (docs/bench.md)
+// showed the appending thread's malloc taking twice its W1 time.
+//
 // Invariants: the groups are contiguous and in position order (positions are
 // gapless, and groups are published in commit order); every position up to
 // the committed one that is not older than the oldest group is in the tail.
@@ -21,7 +28,7 @@
 // A feed walks the tail without its lock: each group published right after
 // another is linked from it (TailGroup::next), and a feed keeps the group it
 // stopped in. Only a feed that has no such group (it just joined the tail)
-// looks one up under the lock (Collect), so the writer's Publish does not
+// looks one up under the lock (Find), so the writer's Publish does not
 // wait for the feeds. A link does not keep its group alive: an evicted
 // group is gone for the feeds that have not reached it, and the bound holds.
 //
@@ -38,6 +45,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "codec.h"
@@ -50,7 +58,9 @@ namespace evlog {
 class TailGroup {
  public:
   // `records`: the encoded events as written to `log`, in position order,
-  // the first at position `first`. REQUIRES: not empty.
+  // the first at position `first`; copied into the group (each at an
+  // 8-byte boundary, so decoding needs no aligned copy) and freed before
+  // the constructor returns. REQUIRES: not empty.
   TailGroup(uint64_t first, std::vector<std::string> records);
   TailGroup(const TailGroup&) = delete;
   TailGroup& operator=(const TailGroup&) = delete;
@@ -78,11 +88,13 @@ class TailGroup {
   friend class LiveTail;
 
   const uint64_t first_;
-  const std::vector<std::string> records_;
-  const size_t charge_;
+  // The records, one after another at 8-byte boundaries; records_[i] views
+  // the one at first_ + i.
+  std::unique_ptr<uint64_t[]> words_;
+  std::vector<std::string_view> records_;
+  size_t charge_ = 0;
   mutable std::once_flag decoded_;
   mutable std::vector<RecordedEvent> events_;
-  mutable std::vector<codec::AlignedBuffer> scratch_;
   mutable Status status_;
   // Set by LiveTail::Publish when the next group follows this one.
   mutable std::weak_ptr<const TailGroup> next_;
@@ -100,12 +112,9 @@ class LiveTail {
   // the tail is new), and the group is committed (written to RocksDB).
   void Publish(std::shared_ptr<const TailGroup> group);
 
-  // The groups holding `from` and the positions after it, up to `to`, at
-  // most `max_groups` of them, appended to `out` in order. False (and
-  // nothing appended) when `from` is older than the tail or not in it:
-  // read it from RocksDB.
-  bool Collect(uint64_t from, uint64_t to, size_t max_groups,
-               std::vector<std::shared_ptr<const TailGroup>>* out) const;
+  // The group holding position `p`; null when `p` is older than the tail or
+  // not in it (read it from RocksDB).
+  std::shared_ptr<const TailGroup> Find(uint64_t p) const;
 
   // A change feed opened (AddReader) or was destroyed (RemoveReader). While
   // none is open the writer publishes nothing; the last one to go drops what

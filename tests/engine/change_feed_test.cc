@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <iterator>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -103,6 +106,53 @@ TEST_F(Feed, ABatchHoldsAtLeastOneEventHoweverLarge) {
   FeedBatch batch;
   ASSERT_TRUE(feed->Next(milliseconds(0), &batch).ok());
   EXPECT_EQ(batch.events.size(), 1u);
+}
+
+// A FeedBatch passed to Next again keeps its events' memory for the next
+// events (change_feed.cc, Emit): whatever sizes the strings had before,
+// growing or shrinking, within their capacity or beyond it, each Next hands
+// out exactly its own events, every field whole.
+TEST_F(Feed, ReusedBatchStorageGivesEachNextExactlyItsOwnEvents) {
+  auto feed = Open({.start = FeedStart::Oldest()});  // open first: the tail keeps them
+  const size_t sizes[] = {300, 1, 15, 16, 0, 2000, 3, 17, 40, 0, 5, 700, 2};
+  std::vector<EventData> written;
+  for (size_t i = 0; i < std::size(sizes); ++i) {
+    const size_t n = sizes[i];
+    EventData e = testutil::Ev(std::string(1 + n % 20, 'T'), std::string(n, static_cast<char>('a' + i % 26)));
+    if (i % 3 != 0) e.metadata = "{\"m\":\"" + std::string(n % 50, 'm') + "\"}";
+    for (size_t t = 0; t < i % 4; ++t) e.tags.push_back(std::string(1 + (n + t) % 30, 'g'));
+    const std::string stream = i % 2 == 0 ? "s-1" : "a-stream-name-longer-than-sso-1";
+    ASSERT_OK(store_->Append(stream, ExpectedVersion::Any(), {e}).status());
+    written.push_back(std::move(e));
+  }
+  const std::vector<OwnedEvent> stored = ReadAll();
+  ASSERT_EQ(stored.size(), written.size());
+  FeedBatch batch;
+  size_t next = 0;
+  for (const size_t limit : {2, 1, 4, 1, 3, 2, 5}) {
+    feed->set_max_batch_events(limit);
+    ASSERT_OK(feed->Next(milliseconds(0), &batch));
+    ASSERT_EQ(batch.events.size(), std::min(limit, stored.size() - next));
+    for (const OwnedEvent& got : batch.events) {
+      const OwnedEvent& want = stored[next++];
+      EXPECT_EQ(got.position, want.position);
+      EXPECT_EQ(got.stream, want.stream);
+      EXPECT_EQ(got.type, want.type);
+      EXPECT_EQ(got.data, want.data);
+      EXPECT_EQ(got.metadata, want.metadata);
+      EXPECT_EQ(got.tags, want.tags);
+      EXPECT_EQ(got.id, want.id);
+      EXPECT_EQ(got.version, want.version);
+      EXPECT_EQ(got.timestamp_us, want.timestamp_us);
+      EXPECT_EQ(got.content_type, want.content_type);
+    }
+    EXPECT_EQ(batch.position, Position(next));
+  }
+  EXPECT_EQ(next, stored.size());
+  for (size_t i = 0; i < written.size(); ++i) {
+    EXPECT_EQ(stored[i].data, written[i].data);
+    EXPECT_EQ(stored[i].tags, written[i].tags);
+  }
 }
 
 TEST_F(Feed, NextReturnsAnEmptyBatchWhenTheTimeoutExpires) {

@@ -35,27 +35,50 @@ std::shared_ptr<const TailGroup> Group(uint64_t first, size_t n, size_t size = 1
                                            std::vector<std::string>(n, std::string(size, 'x')));
 }
 
-TEST(LiveTail, CollectFindsTheGroupsFromAPositionOnward) {
+// The first position of the group Find returns for `p`; 0 for none.
+uint64_t FoundAt(const LiveTail& tail, uint64_t p) {
+  std::shared_ptr<const TailGroup> g = tail.Find(p);
+  return g == nullptr ? 0 : g->first();
+}
+
+TEST(LiveTail, FindReturnsTheGroupHoldingAPosition) {
   LiveTail tail(1 << 20);
-  tail.Publish(Group(1, 3));  // 1..3
-  tail.Publish(Group(4, 1));  // 4
-  tail.Publish(Group(5, 5));  // 5..9
-  std::vector<std::shared_ptr<const TailGroup>> groups;
-  ASSERT_TRUE(tail.Collect(4, 9, 10, &groups));
-  ASSERT_EQ(groups.size(), 2u);
-  EXPECT_EQ(groups[0]->first(), 4u);
-  EXPECT_EQ(groups[1]->first(), 5u);
-  groups.clear();
-  ASSERT_TRUE(tail.Collect(2, 4, 10, &groups));  // stops at `to`
-  ASSERT_EQ(groups.size(), 2u);
-  EXPECT_EQ(groups[0]->first(), 1u);
-  groups.clear();
-  ASSERT_TRUE(tail.Collect(1, 9, 1, &groups));  // at most max_groups
-  EXPECT_EQ(groups.size(), 1u);
-  groups.clear();
-  EXPECT_FALSE(tail.Collect(10, 10, 10, &groups));  // not published yet
-  EXPECT_TRUE(groups.empty());
+  EXPECT_EQ(tail.Find(1), nullptr);  // empty
+  tail.Publish(Group(1, 3));         // 1..3
+  tail.Publish(Group(4, 1));         // 4
+  tail.Publish(Group(5, 5));         // 5..9
+  EXPECT_EQ(FoundAt(tail, 1), 1u);
+  EXPECT_EQ(FoundAt(tail, 3), 1u);
+  EXPECT_EQ(FoundAt(tail, 4), 4u);
+  EXPECT_EQ(FoundAt(tail, 5), 5u);
+  EXPECT_EQ(FoundAt(tail, 9), 5u);
+  EXPECT_EQ(tail.Find(10), nullptr);  // not published yet
   EXPECT_EQ(tail.events(), 9u);
+}
+
+TEST(LiveTail, AGroupKeepsItsOwnCopyOfTheRecordsEachAlignedForDecoding) {
+  std::vector<std::string> records;
+  for (uint64_t p = 3; p <= 5; ++p) {
+    OwnedEvent e{.stream = "a-1",
+                 .type = "T",
+                 .data = std::string(static_cast<size_t>(p), 'd'),  // sizes that are not 8k
+                 .version = Version(p),
+                 .position = Position(p)};
+    records.push_back(codec::EncodeRecorded(e));
+  }
+  std::vector<size_t> sizes;
+  for (const std::string& r : records) sizes.push_back(r.size());
+  auto group = std::make_shared<const TailGroup>(3, std::move(records));
+  EXPECT_GE(group->charge(), sizes[0] + sizes[1] + sizes[2]);
+  const std::vector<RecordedEvent>* events = nullptr;
+  ASSERT_OK(group->Events(&events));
+  ASSERT_EQ(events->size(), 3u);
+  for (size_t i = 0; i < events->size(); ++i) {
+    const RecordedEvent& e = (*events)[i];
+    EXPECT_EQ(e.position, Position(3 + i));
+    EXPECT_EQ(e.data, std::string(3 + i, 'd'));
+    EXPECT_EQ(e.stream, "a-1");
+  }
 }
 
 TEST(LiveTail, DropsTheOldestGroupsBeyondItsBound) {
@@ -66,10 +89,9 @@ TEST(LiveTail, DropsTheOldestGroupsBeyondItsBound) {
     EXPECT_LE(tail.bytes(), 3 * charge);
   }
   EXPECT_EQ(tail.events(), 3u);
-  std::vector<std::shared_ptr<const TailGroup>> groups;
-  EXPECT_FALSE(tail.Collect(97, 100, 10, &groups));  // evicted: read RocksDB
-  EXPECT_TRUE(tail.Collect(98, 100, 10, &groups));
-  EXPECT_EQ(groups.size(), 3u);
+  EXPECT_EQ(tail.Find(97), nullptr);  // evicted: read RocksDB
+  EXPECT_EQ(FoundAt(tail, 98), 98u);
+  EXPECT_EQ(FoundAt(tail, 100), 100u);
 }
 
 TEST(LiveTail, AGroupLargerThanTheBoundIsNotKeptAndTheTailRestartsAfterIt) {
@@ -77,11 +99,11 @@ TEST(LiveTail, AGroupLargerThanTheBoundIsNotKeptAndTheTailRestartsAfterIt) {
   tail.Publish(Group(1, 2));
   tail.Publish(Group(3, 10));  // too large: dropped, and 1..2 with it
   EXPECT_EQ(tail.bytes(), 0u);
-  std::vector<std::shared_ptr<const TailGroup>> groups;
-  EXPECT_FALSE(tail.Collect(2, 12, 10, &groups));
+  EXPECT_EQ(tail.Find(2), nullptr);
+  EXPECT_EQ(tail.Find(12), nullptr);
   tail.Publish(Group(13, 1));
-  EXPECT_FALSE(tail.Collect(12, 13, 10, &groups));
-  EXPECT_TRUE(tail.Collect(13, 13, 10, &groups));
+  EXPECT_EQ(tail.Find(12), nullptr);
+  EXPECT_EQ(FoundAt(tail, 13), 13u);
 }
 
 TEST(LiveTail, ARecordThatFailsVerificationIsCorruption) {
