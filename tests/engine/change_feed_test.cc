@@ -14,6 +14,7 @@
 
 #include "evlog/store.h"
 #include "testutil/feed_fixture.h"
+#include "testutil/same_event.h"
 #include "testutil/store_fixture.h"
 #include "testutil/temp_dir.h"
 
@@ -133,19 +134,7 @@ TEST_F(Feed, ReusedBatchStorageGivesEachNextExactlyItsOwnEvents) {
     feed->set_max_batch_events(limit);
     ASSERT_OK(feed->Next(milliseconds(0), &batch));
     ASSERT_EQ(batch.events.size(), std::min(limit, stored.size() - next));
-    for (const OwnedEvent& got : batch.events) {
-      const OwnedEvent& want = stored[next++];
-      EXPECT_EQ(got.position, want.position);
-      EXPECT_EQ(got.stream, want.stream);
-      EXPECT_EQ(got.type, want.type);
-      EXPECT_EQ(got.data, want.data);
-      EXPECT_EQ(got.metadata, want.metadata);
-      EXPECT_EQ(got.tags, want.tags);
-      EXPECT_EQ(got.id, want.id);
-      EXPECT_EQ(got.version, want.version);
-      EXPECT_EQ(got.timestamp_us, want.timestamp_us);
-      EXPECT_EQ(got.content_type, want.content_type);
-    }
+    for (const OwnedEvent& got : batch.events) testutil::ExpectSameEvent(got, stored[next++]);
     EXPECT_EQ(batch.position, Position(next));
   }
   EXPECT_EQ(next, stored.size());

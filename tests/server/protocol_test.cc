@@ -8,6 +8,7 @@
 #include "evlog/schema/protocol_generated.h"
 #include "frame.h"
 #include "must_decode.h"
+#include "testutil/same_event.h"
 
 namespace evlog::server {
 namespace {
@@ -317,15 +318,7 @@ TEST(ProtocolResponse, AppendOkEventsStreamsAndStatsRoundTrip) {
   ASSERT_NE(events, nullptr);
   ASSERT_EQ(events->events.size(), 2u);
   EXPECT_TRUE(events->truncated);
-  const OwnedEvent& got = events->events[1];
-  EXPECT_EQ(got.stream, e.stream);
-  EXPECT_EQ(got.data, e.data);
-  EXPECT_EQ(got.metadata, e.metadata);
-  EXPECT_EQ(got.content_type, e.content_type);
-  EXPECT_EQ(got.id, e.id);
-  EXPECT_EQ(got.version, e.version);
-  EXPECT_EQ(got.position, e.position);
-  EXPECT_EQ(got.timestamp_us, e.timestamp_us);
+  testutil::ExpectSameEvent(events->events[1], e);
 
   const Response sr =
       MustDecodeResponse(EncodeStreams(3, StreamsResponse{{{"a-1", Version(3)}}, false}));

@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "cli_fixture.h"
 #include "evlog/store.h"
@@ -16,9 +19,34 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 using testutil::FieldOf;
-EVLOG_CLI_FORMS_SUITE(CliJson);
 
 std::string Nested(size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+
+class CliJson : public CliFormTest {
+ protected:
+  // A store written by a build that allowed deeper JSON: the subscription
+  // `name`, then per stream its events, "G" a good one and "D" one nested
+  // 100,000 levels deep. evlogd runs again afterwards (remote form).
+  void StoreForSubscription(const std::string& name, uint32_t max_attempts,
+                            const std::vector<std::pair<std::string, std::string>>& streams) {
+    StopDaemon();
+    {
+      auto store = Store::Open(Options{.max_json_depth = 1'000'000}, db());
+      ASSERT_TRUE(store.ok()) << store.status().ToString();
+      ASSERT_TRUE((*store)->CreateSubscription({.name = name, .max_attempts = max_attempts}).ok());
+      const EventData good{.type = "T", .data = "1"};
+      const EventData deep{
+          .type = "T", .data = Nested(100'000), .content_type = ContentType::kJson};
+      for (const auto& [stream, kinds] : streams) {
+        std::vector<EventData> events;
+        for (char kind : kinds) events.push_back(kind == 'D' ? deep : good);
+        ASSERT_TRUE((*store)->Append(stream, ExpectedVersion::Any(), events).ok());
+      }
+    }
+    StartDaemon();
+  }
+};
+INSTANTIATE_TEST_SUITE_P(Forms, CliJson, ::testing::ValuesIn(CliForms()), CliFormName);
 
 void ExpectError(const CliOutcome& r, int exit_code, const std::string& code,
                  const std::string& in_message = "") {
@@ -158,17 +186,7 @@ TEST_P(CliJson, ADeepEventAlreadyStoredReadsAsCorruptionNamingItsStreamAndVersio
 // prints the events around it, in order, and ends as corruption. The next
 // run has nothing left to stop at.
 TEST_P(CliJson, AConsumerParksADeepEventAlreadyStoredAndGoesOnPastIt) {
-  StopDaemon();
-  {
-    auto store = Store::Open(Options{.max_json_depth = 1'000'000}, db());
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    ASSERT_TRUE((*store)->CreateSubscription({.name = "billing", .max_attempts = 3}).ok());
-    EventData good{.type = "T", .data = "1"};
-    EventData deep{.type = "T", .data = Nested(100'000), .content_type = ContentType::kJson};
-    ASSERT_TRUE((*store)->Append("a-1", ExpectedVersion::Any(), {good, deep, good}).ok());
-    ASSERT_TRUE((*store)->Append("b-1", ExpectedVersion::Any(), {good}).ok());
-  }
-  StartDaemon();
+  ASSERT_NO_FATAL_FAILURE(StoreForSubscription("billing", 3, {{"a-1", "GDG"}, {"b-1", "G"}}));
   CliOutcome r = Evlog({"consume", "billing"});
   EXPECT_EQ(r.exit_code, 5) << r.err;
   EXPECT_EQ(r.Error()["error"], "corruption") << r.err;
@@ -193,21 +211,10 @@ TEST_P(CliJson, AConsumerParksADeepEventAlreadyStoredAndGoesOnPastIt) {
 // counts), and must not be given back again with the next deep one, or
 // max_attempts would park them.
 TEST_P(CliJson, AfterAnUnrenderableEventAConsumerParksOnlyTheDeepEvents) {
-  StopDaemon();
-  {
-    auto store = Store::Open(Options{.max_json_depth = 1'000'000}, db());
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    ASSERT_TRUE((*store)->CreateSubscription({.name = "billing", .max_attempts = 2}).ok());
-    EventData good{.type = "T", .data = "1"};
-    EventData deep{.type = "T", .data = Nested(100'000), .content_type = ContentType::kJson};
-    ASSERT_TRUE(
-        (*store)->Append("a-1", ExpectedVersion::Any(), {good, deep, good, good, deep, good}).ok());
-  }
-  StartDaemon();
+  ASSERT_NO_FATAL_FAILURE(StoreForSubscription("billing", 2, {{"a-1", "GDGGDG"}}));
   CliOutcome r = Evlog({"consume", "billing", "--batch", "10"});
   EXPECT_EQ(r.exit_code, 5) << r.err;
-  std::vector<int> positions;
-  for (const auto& line : r.Lines()) positions.push_back(line["position"].get<int>());
+  std::vector<int> positions = FieldOf<int>(r.Lines(), "position");
   std::sort(positions.begin(), positions.end());
   EXPECT_EQ(positions, (std::vector<int>{1, 3, 4, 6}));
   CliOutcome subscriptions = Evlog({"subscriptions"});
