@@ -331,14 +331,21 @@ evlog_code_t evlog_append_multi_skipped(evlog_store_t* store,
                                          r.skipped.size()};
     }
     if (skipped == nullptr) continue;
+    // Sorted, so each event's id is a binary search (an append may hold
+    // max_events_per_append events, all of them skipped).
+    std::vector<evlog::Uuid> left_out(r.skipped.begin(), r.skipped.end());
+    std::sort(left_out.begin(), left_out.end());
     // RequestOf accepted every stream, so streams[k] is the k-th result's.
     for (size_t i = 0; i < streams[k].n; ++i, ++flag) {
       const uint8_t* id = streams[k].events[i].event.id;
-      skipped[flag] = id != nullptr && std::any_of(r.skipped.begin(), r.skipped.end(),
-                                                   [&](const evlog::Uuid& u) {
-                                                     return std::memcmp(u.bytes().data(), id,
-                                                                        16) == 0;
-                                                   });
+      if (id == nullptr) {
+        skipped[flag] = 0;
+        continue;
+      }
+      std::array<uint8_t, 16> bytes;
+      std::memcpy(bytes.data(), id, bytes.size());
+      skipped[flag] =
+          std::binary_search(left_out.begin(), left_out.end(), evlog::Uuid(bytes)) ? 1 : 0;
     }
   }
   return EVLOG_OK;

@@ -27,9 +27,8 @@ TailGroup::TailGroup(uint64_t first, std::vector<std::string> records) : first_(
   // event, and the object itself.
   charge_ = sizeof(TailGroup) + words * 8 +
             records_.size() * (sizeof(std::string_view) + sizeof(RecordedEvent));
-  // Freed here, by the committing thread, as they are when no feed is open.
-  records.clear();
-  records.shrink_to_fit();
+  // `records` is freed as this returns, by the committing thread, as it is
+  // when no feed is open.
 }
 
 Status TailGroup::Events(const std::vector<RecordedEvent>** events) const {

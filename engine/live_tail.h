@@ -59,7 +59,7 @@ class TailGroup {
  public:
   // `records`: the encoded events as written to `log`, in position order,
   // the first at position `first`; copied into the group (each at an
-  // 8-byte boundary, so decoding needs no aligned copy) and freed before
+  // 8-byte boundary, so decoding needs no aligned copy) and freed when
   // the constructor returns. REQUIRES: not empty.
   TailGroup(uint64_t first, std::vector<std::string> records);
   TailGroup(const TailGroup&) = delete;
