@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "keys.h"
+#include "log_chunks.h"
 #include "stream_metadata.h"
 
 namespace evlog {
@@ -81,19 +82,23 @@ bool Unchanged(const WriterFiles& before, const WriterFiles& after) {
                        before.wals.end());
 }
 
-// Sets *end to the highest position p >= from such that the log records of
-// from+1 .. p are all readable (from itself if from+1 is not).
+// Sets *end to the highest position p >= from such that the log chunks
+// covering from+1 .. p are all readable (from itself if from+1 is not). The
+// first chunk may start at or below from (the trim horizon can fall inside
+// a chunk); each next one continues the run while its range starts at or
+// below end + 1 (§1.9). Only the chunks' headers matter: a position the
+// trim filter removed from a chunk was committed.
 Status ContiguousLogEnd(const Db& db, uint64_t from, uint64_t* end) {
   *end = from;
   std::unique_ptr<rocksdb::Iterator> it(
       db.db->NewIterator(rocksdb::ReadOptions(), db.cf(Db::kLog)));
+  chunk::ChunkView view;
   for (it->Seek(keys::LogKey(Position(from + 1))); it->Valid(); it->Next()) {
-    Position p;
-    if (!keys::ParseLogKey(std::string_view(it->key().data(), it->key().size()), &p) ||
-        p.value() != *end + 1) {
+    if (!ParseLogChunk(it->key().ToStringView(), it->value().ToStringView(), &view).ok() ||
+        view.first > *end + 1) {
       break;
     }
-    *end = p.value();
+    *end = std::max(*end, view.last());
   }
   return FromRocks(it->status());
 }

@@ -333,7 +333,8 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& 
   }
   families[kDedup].options.compaction_filter = out->dedup_filter.get();
   out->trim_filter = std::make_unique<TrimFilter>(out->truncations);
-  families[kLog].options.compaction_filter = out->trim_filter.get();
+  out->log_trim_filter = std::make_unique<LogTrimFilter>(out->truncations);
+  families[kLog].options.compaction_filter = out->log_trim_filter.get();
   families[kStream].options.compaction_filter = out->trim_filter.get();
 
   // A record damaged in the middle of the WAL makes Open fail with

@@ -6,6 +6,7 @@
 #include "clock.h"
 #include "codec.h"
 #include "keys.h"
+#include "log_chunks.h"
 
 namespace evlog {
 
@@ -20,10 +21,10 @@ Result<bool> DedupIndex::InWindow(const Uuid& id, std::string_view value, Positi
 }
 
 Result<std::optional<CommittedEvent>> DedupIndex::FromRecord(const Uuid& id, Position position,
-                                                             const rocksdb::Status& s,
+                                                             const Status& s,
                                                              std::string_view record) {
   if (s.IsNotFound()) return std::optional<CommittedEvent>();  // trimmed since
-  if (!s.ok()) return FromRocks(s);
+  if (!s.ok()) return s;
   codec::AlignedBuffer scratch;
   RecordedEvent event;
   if (Status st = codec::DecodeEvent(record, &scratch, &event); !st.ok()) return st;
@@ -47,9 +48,11 @@ Result<std::optional<CommittedEvent>> DedupIndex::Find(const Uuid& id, Position 
   if (!in_window.ok()) return in_window.status();
   if (!*in_window) return std::optional<CommittedEvent>();
 
-  rocksdb::PinnableSlice record;
-  s = db_->db->Get(rocksdb::ReadOptions(), db_->cf(Db::kLog), keys::LogKey(position), &record);
-  return FromRecord(id, position, s, record.ToStringView());
+  const rocksdb::ReadOptions ro;
+  LogChunkReader log(*db_, ro);
+  std::string_view record;
+  Status found = log.Find(position.value(), &record);
+  return FromRecord(id, position, found, record);
 }
 
 DedupLookups DedupIndex::FindAll(std::vector<Uuid> ids, Position last_position,
@@ -73,8 +76,8 @@ DedupLookups DedupIndex::FindAll(std::vector<Uuid> ids, Position last_position,
   db_->db->MultiGet(rocksdb::ReadOptions(), db_->cf(Db::kDedup), n, key_slices.data(),
                     values.data(), statuses.data(), /*sorted_input=*/true);
 
-  // Rows inside the window: their records are read next, together. Ids
-  // ascend, positions need not: MultiGet sorts those itself.
+  // Rows inside the window: their records are read next, from the log's
+  // chunks.
   std::vector<size_t> hits;
   std::vector<Position> positions;
   for (size_t i = 0; i < n; ++i) {
@@ -103,23 +106,18 @@ DedupLookups DedupIndex::FindAll(std::vector<Uuid> ids, Position last_position,
   values.clear();
   if (hits.empty()) return out;
 
-  const size_t m = hits.size();
-  std::vector<std::string> log_keys;
-  log_keys.reserve(m);
-  std::vector<rocksdb::Slice> log_slices;
-  log_slices.reserve(m);
-  for (Position p : positions) {
-    log_keys.push_back(keys::LogKey(p));
-    log_slices.emplace_back(log_keys.back());
-  }
-  std::vector<rocksdb::PinnableSlice> records(m);
-  std::vector<rocksdb::Status> record_statuses(m);
-  db_->db->MultiGet(rocksdb::ReadOptions(), db_->cf(Db::kLog), m, log_slices.data(), records.data(),
-                    record_statuses.data(), /*sorted_input=*/false);
-  for (size_t k = 0; k < m; ++k) {
+  // In position order, so hits in one log chunk read it once.
+  std::vector<size_t> order(hits.size());
+  for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return positions[a] < positions[b]; });
+  const rocksdb::ReadOptions ro;
+  LogChunkReader log(*db_, ro);
+  for (size_t k : order) {
     const size_t i = hits[k];
-    out.found_[i] =
-        FromRecord(out.ids_[i], positions[k], record_statuses[k], records[k].ToStringView());
+    std::string_view record;
+    Status found = log.Find(positions[k].value(), &record);
+    out.found_[i] = FromRecord(out.ids_[i], positions[k], found, record);
   }
   return out;
 }

@@ -66,7 +66,7 @@ class DedupIndex {
                         int64_t now_us, Position* position) const;
   // The answer for the log record at the position a dedup row of `id` gave.
   static Result<std::optional<CommittedEvent>> FromRecord(const Uuid& id, Position position,
-                                                          const rocksdb::Status& s,
+                                                          const Status& s,
                                                           std::string_view record);
 
   const Db* db_;

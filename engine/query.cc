@@ -8,6 +8,7 @@
 #include "codec.h"
 #include "holes.h"
 #include "keys.h"
+#include "log_chunks.h"
 #include "reader.h"
 
 namespace evlog {
@@ -95,6 +96,16 @@ class PostingCursor : public Cursor {
   uint64_t current_ = 0;
 };
 
+// Every position the log holds (format 2: read from its chunks).
+class LogCursor : public Cursor {
+ public:
+  LogCursor(const Db& db, bool forward, Status* error) : positions_(db, forward, error) {}
+  std::optional<uint64_t> Seek(uint64_t target) override { return positions_.Seek(target); }
+
+ private:
+  LogPositions positions_;
+};
+
 // Positions that any child has.
 class UnionCursor : public Cursor {
  public:
@@ -154,7 +165,7 @@ std::unique_ptr<Cursor> NewQueryCursor(const Db& db, const Query& query, bool fo
     return item.types.empty() && item.tags.empty();
   };
   if (query.items.empty() || std::any_of(query.items.begin(), query.items.end(), matches_all)) {
-    return std::make_unique<PostingCursor>(db, Db::kLog, std::string(), forward, error);
+    return std::make_unique<LogCursor>(db, forward, error);
   }
   std::vector<std::unique_ptr<Cursor>> items;
   for (const QueryItem& item : query.items) {
@@ -185,8 +196,8 @@ std::unique_ptr<Cursor> NewQueryCursor(const Db& db, const Query& query, bool fo
 // Calls `on_event` with each event matching `query` from `start` on in the
 // read's direction, up to position `head`, until it returns false or
 // `limit` events were shown. Records are fetched in batches of candidates
-// with one MultiGet (sorted keys, one pass over each table file): a batch
-// never asks for more than the events still wanted.
+// from the log's chunks (LogChunkReader keeps the last one): a batch never
+// asks for more than the events still wanted.
 template <class OnEvent>
 Status ScanQuery(const Db& db, const Query& query, bool forward, uint64_t start, uint64_t head,
                  size_t limit, OnEvent on_event) {
@@ -201,10 +212,7 @@ Status ScanQuery(const Db& db, const Query& query, bool forward, uint64_t start,
   codec::AlignedBuffer scratch;
   RecordedEvent event;
   std::vector<uint64_t> batch;
-  std::vector<std::string> keys;
-  std::vector<rocksdb::Slice> slices;
-  std::vector<rocksdb::PinnableSlice> records(kMaxBatch);
-  std::vector<rocksdb::Status> statuses(kMaxBatch);
+  LogChunkReader log(db, ro);
   size_t shown = 0;
   bool exhausted = false;
   for (uint64_t target = start; !exhausted;) {
@@ -225,16 +233,10 @@ Status ScanQuery(const Db& db, const Query& query, bool forward, uint64_t start,
       target = forward ? *p + 1 : *p - 1;
     }
     if (batch.empty()) break;
-    keys.clear();
-    slices.clear();
-    for (uint64_t p : batch) keys.push_back(keys::LogKey(Position(p)));
-    for (const std::string& k : keys) slices.emplace_back(k);
-    for (size_t i = 0; i < batch.size(); ++i) records[i].Reset();
-    db.db->MultiGet(ro, db.cf(Db::kLog), batch.size(), slices.data(), records.data(),
-                    statuses.data(), /*sorted_input=*/false);
     for (size_t i = 0; i < batch.size(); ++i) {
       const uint64_t p = batch[i];
-      const rocksdb::Status& s = statuses[i];
+      std::string_view record;
+      const Status s = log.Find(p, &record);
       if (s.IsNotFound()) {
         // Reclaimed by a trim or a stream's rule, or lost.
         if (Status explained = holes.Explain(p, p); !explained.ok()) {
@@ -245,8 +247,8 @@ Status ScanQuery(const Db& db, const Query& query, bool forward, uint64_t start,
         }
         continue;
       }
-      if (!s.ok()) return FromRocks(s);
-      if (Status d = codec::DecodeEvent(records[i].ToStringView(), &scratch, &event); !d.ok()) {
+      if (!s.ok()) return s;
+      if (Status d = codec::DecodeEvent(record, &scratch, &event); !d.ok()) {
         return d;
       }
       if (event.position.value() != p || !QueryMatches(query, event.type, event.tags)) {

@@ -4,9 +4,11 @@
 #include <mutex>
 
 #include "checkpoint.h"
+#include "chunk.h"
 #include "clock.h"
 #include "codec.h"
 #include "db.h"
+#include "log_chunks.h"
 #include "reader.h"
 #include "request.h"
 #include "sequence.h"
@@ -79,6 +81,33 @@ bool TrimFilter::Filter(int /*level*/, const rocksdb::Slice& /*key*/, const rock
   RecordedEvent event;
   if (!codec::DecodeEvent(value.ToStringView(), &scratch, &event).ok()) return false;
   return table_->Droppable(event.stream, event.version, event.timestamp_us, WallMicros());
+}
+
+bool LogTrimFilter::Filter(int /*level*/, const rocksdb::Slice& key, const rocksdb::Slice& value,
+                           std::string* new_value, bool* value_changed) const {
+  if (table_->empty()) return false;
+  chunk::ChunkView view;
+  if (!ParseLogChunk(key.ToStringView(), value.ToStringView(), &view).ok()) return false;
+  const int64_t now_us = WallMicros();
+  codec::AlignedBuffer scratch;
+  RecordedEvent event;
+  std::vector<bool> keep(view.n, true);
+  size_t kept = 0;
+  for (size_t i = 0; i < view.n; ++i) {
+    std::string_view record;
+    if (chunk::ChunkRecord(view, i, &record).ok() &&
+        codec::DecodeEvent(record, &scratch, &event).ok() &&
+        table_->Droppable(event.stream, event.version, event.timestamp_us, now_us)) {
+      keep[i] = false;
+    } else {
+      ++kept;
+    }
+  }
+  if (kept == view.n) return false;
+  if (kept == 0) return true;
+  *new_value = chunk::RewriteChunk(view, keep);
+  *value_changed = true;
+  return false;
 }
 
 TrimRule RuleFor(const StreamMetadata& metadata, Version last) {

@@ -58,14 +58,31 @@ class TruncationTable {
   std::atomic<size_t> size_{0};
 };
 
-// Drops trimmed, deleted and expired events from `log` and `stream` (both
-// hold the full record, which names the stream).
+// Drops trimmed, deleted and expired events from `stream`, one record per
+// value (the record names its stream).
 class TrimFilter : public rocksdb::CompactionFilter {
  public:
   explicit TrimFilter(std::shared_ptr<const TruncationTable> table) : table_(std::move(table)) {}
   bool Filter(int level, const rocksdb::Slice& key, const rocksdb::Slice& value,
               std::string* new_value, bool* value_changed) const override;
   const char* Name() const override { return "evlog.TrimFilter"; }
+
+ private:
+  std::shared_ptr<const TruncationTable> table_;
+};
+
+// Drops trimmed, deleted and expired events from the chunks of `log`
+// (format 2, §1.6): a chunk none of whose records stays is dropped, one
+// some of whose records stay is rewritten to hold only them (same key,
+// same range; chunk::RewriteChunk). A chunk or record that cannot be read
+// is kept: verification must find it, not compaction hide it.
+class LogTrimFilter : public rocksdb::CompactionFilter {
+ public:
+  explicit LogTrimFilter(std::shared_ptr<const TruncationTable> table)
+      : table_(std::move(table)) {}
+  bool Filter(int level, const rocksdb::Slice& key, const rocksdb::Slice& value,
+              std::string* new_value, bool* value_changed) const override;
+  const char* Name() const override { return "evlog.LogTrimFilter"; }
 
  private:
   std::shared_ptr<const TruncationTable> table_;

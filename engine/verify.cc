@@ -1,7 +1,8 @@
 // The walk, family by family, under one snapshot:
 //   1. counters, then `streams` rows (ids unique and below the next id),
 //      and the read bounds each stream's metadata sets;
-//   2. `log`: every record verifies and sits under its own position;
+//   2. `log`: every chunk parses under its key, chunk ranges ascend without
+//      overlap, and every record verifies and holds its slot's position;
 //   3. `stream`: every record verifies, sits under its stream id and
 //      version, equals its copy in `log`, and each stream's versions are
 //      contiguous apart from what its metadata hides;
@@ -24,10 +25,12 @@
 #include <map>
 #include <unordered_map>
 
+#include "chunk.h"
 #include "clock.h"
 #include "codec.h"
 #include "json/json_text.h"
 #include "keys.h"
+#include "log_chunks.h"
 #include "sequence.h"
 #include "stream_metadata.h"
 
@@ -198,9 +201,14 @@ class Walk {
            timestamp_us < st.bounds.min_timestamp_us;
   }
 
+  // The log, chunk by chunk (format 2, §1.8): each chunk parses under its
+  // key, ranges ascend without overlap, and every record verifies and holds
+  // the event of its slot's position.
   Status Log() {
     auto it = Iter(Db::kLog);
     codec::AlignedBuffer scratch;
+    chunk::ChunkView view;
+    uint64_t previous_last = 0;
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       Position key;
       if (!keys::ParseLogKey(it->key().ToStringView(), &key)) {
@@ -213,43 +221,89 @@ class Walk {
         Problem(where + " is outside 1..last position " + std::to_string(last_));
         continue;
       }
-      RecordedEvent e;
-      if (Status s = codec::DecodeEvent(it->value().ToStringView(), &scratch, &e); !s.ok()) {
-        Problem(where + ": " + s.ToString());
-        continue;
-      }
-      ++report.events;
-      if (e.position != key) {
-        Problem(where + " holds the event of position " + std::to_string(e.position.value()));
-        continue;
-      }
-      if (Status s = json::ValidateEventJson(e.content_type == ContentType::kJson, e.data,
-                                             e.metadata, max_json_depth_);
-          !s.ok()) {
-        Problem(where + " (stream '" + std::string(e.stream) + "' version " +
-                std::to_string(e.version.value()) + ") cannot be read: its " +
-                std::string(s.message()));
-      }
-      flags_[p] |= kInLog;
-      log_hash_[p] = Hash(it->value().ToStringView());
-      category_hash_[p] = Hash(CategoryOf(e.stream));
-      type_hash_[p] = Hash(e.type);
-      for (size_t i = 0; i < e.tags.size(); ++i) {
-        if (std::find(e.tags.begin(), e.tags.begin() + static_cast<ptrdiff_t>(i), e.tags[i]) ==
-            e.tags.begin() + static_cast<ptrdiff_t>(i)) {
-          TagHashes()[p] ^= Hash(e.tags[i]);
+      const std::string_view value = it->value().ToStringView();
+      if (Status s = chunk::ParseChunk(value, chunk::ChunkKind::kLog, p, &view); !s.ok()) {
+        // A whole chunk under another chunk's key says whose it is.
+        uint64_t claimed = 0;
+        if (ClaimedLast(value, &claimed) && claimed != p &&
+            chunk::ParseChunk(value, chunk::ChunkKind::kLog, claimed, &view).ok()) {
+          Problem(where + " holds the event" + (view.span == 1 ? " of position " : "s of positions ") +
+                  std::to_string(view.first) +
+                  (view.span == 1 ? "" : ".." + std::to_string(view.last())));
+        } else {
+          Problem(where + ": " + s.ToString());
         }
-      }
-      auto id = ids_.find(e.stream);
-      if (id == ids_.end()) {
-        Problem(where + " is an event of '" + std::string(e.stream) + "', which has no stream row");
         continue;
       }
-      StreamState& st = streams_[id->second];
-      if (Hidden(st, e.version, e.timestamp_us)) flags_[p] |= kHidden;
-      st.last_in_log = std::max(st.last_in_log, e.version);
+      if (view.first <= previous_last) {
+        Problem(where + ": its chunk's range " + std::to_string(view.first) + ".." +
+                std::to_string(p) + " overlaps the previous one, which ends at " +
+                std::to_string(previous_last));
+      }
+      previous_last = p;
+      for (size_t i = 0; i < view.n; ++i) LogRecord(view, i, &scratch);
     }
     return Finish(*it, "log");
+  }
+
+  // The last position an events chunk's header claims, if it has one.
+  static bool ClaimedLast(std::string_view value, uint64_t* last) {
+    if (value.size() < chunk::kEventsHeaderBytes) return false;
+    uint64_t first = 0;
+    uint32_t span = 0;
+    for (int b = 7; b >= 0; --b) first = first << 8 | static_cast<uint8_t>(value[8 + b]);
+    for (int b = 3; b >= 0; --b) span = span << 8 | static_cast<uint8_t>(value[16 + b]);
+    if (first == 0 || span == 0 || first > kMaxPositions) return false;
+    *last = first + span - 1;
+    return true;
+  }
+
+  // Record i of a parsed log chunk.
+  void LogRecord(const chunk::ChunkView& view, size_t i, codec::AlignedBuffer* scratch) {
+    const uint64_t p = chunk::SlotSeq(view, i);
+    const std::string where = "log position " + std::to_string(p);
+    std::string_view record;
+    RecordedEvent e;
+    Status s = chunk::ChunkRecord(view, i, &record);
+    if (s.ok()) s = codec::DecodeEvent(record, scratch, &e);
+    if (!s.ok()) {
+      Problem(where + ": " + s.ToString());
+      return;
+    }
+    ++report.events;
+    if (e.position.value() != p) {
+      Problem(where + " holds the event of position " + std::to_string(e.position.value()));
+      return;
+    }
+    if (p > last_) {
+      Problem(where + " is outside 1..last position " + std::to_string(last_));
+      return;
+    }
+    if (Status j = json::ValidateEventJson(e.content_type == ContentType::kJson, e.data,
+                                           e.metadata, max_json_depth_);
+        !j.ok()) {
+      Problem(where + " (stream '" + std::string(e.stream) + "' version " +
+              std::to_string(e.version.value()) + ") cannot be read: its " +
+              std::string(j.message()));
+    }
+    flags_[p] |= kInLog;
+    log_hash_[p] = Hash(record);
+    category_hash_[p] = Hash(CategoryOf(e.stream));
+    type_hash_[p] = Hash(e.type);
+    for (size_t t = 0; t < e.tags.size(); ++t) {
+      if (std::find(e.tags.begin(), e.tags.begin() + static_cast<ptrdiff_t>(t), e.tags[t]) ==
+          e.tags.begin() + static_cast<ptrdiff_t>(t)) {
+        TagHashes()[p] ^= Hash(e.tags[t]);
+      }
+    }
+    auto id = ids_.find(e.stream);
+    if (id == ids_.end()) {
+      Problem(where + " is an event of '" + std::string(e.stream) + "', which has no stream row");
+      return;
+    }
+    StreamState& st = streams_[id->second];
+    if (Hidden(st, e.version, e.timestamp_us)) flags_[p] |= kHidden;
+    st.last_in_log = std::max(st.last_in_log, e.version);
   }
 
   // Versions `from`..`to` of `st` are not in the stream table.
@@ -454,6 +508,7 @@ class Walk {
   Status Dedup() {
     auto it = Iter(Db::kDedup);
     codec::AlignedBuffer scratch;
+    LogChunkReader log(db_, ro_);
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       ++report.index_entries;
       Position p;
@@ -469,9 +524,12 @@ class Walk {
         continue;
       }
       if (!(flags_[p.value()] & kInLog)) continue;
-      std::string record;
-      rocksdb::Status s = db_.db->Get(ro_, db_.cf(Db::kLog), keys::LogKey(p), &record);
-      if (!s.ok()) return FromRocks(s);
+      std::string_view record;
+      Status s = log.Find(p.value(), &record);
+      if (!s.ok()) {
+        if (s.IsCorruption() || s.IsNotFound()) continue;  // reported by Log()
+        return s;
+      }
       RecordedEvent e;
       if (!codec::DecodeEvent(record, &scratch, &e).ok()) continue;  // reported by Log()
       if (keys::DedupKey(e.id) != it->key().ToStringView()) {

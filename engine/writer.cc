@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "chunk.h"
 #include "clock.h"
 #include "codec.h"
 #include "keys.h"
@@ -83,10 +84,16 @@ struct Writer::Group {
   // A "$meta-" stream was created: readers must start checking metadata.
   bool creates_metadata = false;
   // With a live tail that a feed reads: the records written to `log`, in
-  // position order, moved out of their appends once in the batch (which
-  // copied them).
+  // position order, moved out of their appends once the last log chunk is
+  // in the batch (which copied them).
   bool publish = false;
   std::vector<std::string> records;
+  std::vector<std::string*> to_publish;
+  // The log chunk being filled (format 2, §1.4): it points into the
+  // appends' records until it is sealed into the batch.
+  chunk::ChunkBuilder log{chunk::ChunkKind::kLog};
+  std::vector<std::string_view> pieces;
+  std::vector<rocksdb::Slice> slices;
 };
 
 Writer::Writer(Db* db, const Options& options, uint64_t next_stream_id,
@@ -263,6 +270,8 @@ void Writer::CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& appends) {
     results.push_back(failed_.ok() ? Stage(*append, group) : Result<AppendResult>(failed_));
   }
 
+  SealLogChunk(group);
+  for (std::string* rec : group.to_publish) group.records.push_back(std::move(*rec));
   PutDedupRows(group);
   if (group.batch.Count() > 0) {
     group.batch.Put(db_->cf(Db::kDefault), AsSlice(keys::kLastPosition),
@@ -407,9 +416,13 @@ Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {
       h->version = Version(h->version.value() + 1);
       std::string& rec = append.records[record];
       codec::PatchEvent(&rec, position, h->version, group.now_us);
-      group.batch.Put(db_->cf(Db::kLog), keys::LogKey(position), rec);
+      if (!group.log.empty() && (group.log.count() >= chunk::kMaxChunkEvents ||
+                                 group.log.record_bytes() + rec.size() > chunk::kMaxChunkBytes)) {
+        SealLogChunk(group);
+      }
+      group.log.Add(position.value(), rec, group.now_us);
       group.batch.Put(db_->cf(Db::kStream), keys::StreamKey(h->id, h->version), rec);
-      if (group.publish) group.records.push_back(std::move(rec));
+      if (group.publish) group.to_publish.push_back(&rec);
       group.batch.Put(db_->cf(Db::kByCategory), keys::IndexKey(category, position),
                       rocksdb::Slice());
       group.batch.Put(db_->cf(Db::kByType), keys::IndexKey(e.type, position), rocksdb::Slice());
@@ -444,6 +457,18 @@ Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {
   }
   if (append.request.durability == Durability::kSync) group.sync = true;
   return result;
+}
+
+void Writer::SealLogChunk(Group& group) {
+  if (group.log.empty()) return;
+  const std::string key = keys::LogKey(Position(group.log.last()));
+  group.log.Pieces(&group.pieces);
+  group.slices.clear();
+  for (std::string_view piece : group.pieces) group.slices.emplace_back(AsSlice(piece));
+  const rocksdb::Slice key_slice(key);
+  group.batch.Put(db_->cf(Db::kLog), rocksdb::SliceParts(&key_slice, 1),
+                  rocksdb::SliceParts(group.slices.data(), static_cast<int>(group.slices.size())));
+  group.log.Reset();
 }
 
 void Writer::PutDedupRows(Group& group) {

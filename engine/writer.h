@@ -79,6 +79,8 @@ class Writer {
   void CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& appends);
   // Decides one append and, if accepted, adds it to the group's batch.
   Result<AppendResult> Stage(PendingAppend& append, Group& group);
+  // Puts the group's pending log chunk, if any, into its batch.
+  void SealLogChunk(Group& group);
   // Puts the group's `dedup` rows into its batch, sorted by id.
   void PutDedupRows(Group& group);
   // Looks up, together, the caller ids of every append of a group.

@@ -36,6 +36,11 @@ std::vector<std::string> ExpectedLines() {
 class Format1Fixture : public ::testing::Test {
  protected:
   void SetUp() override {
+    // Branch format2 only: once `log` is written as chunks (slice 3) this
+    // build cannot read a format-1 store. The fixture is read again after
+    // `evlog migrate` exists (slice 8, docs/plans/format2.md §3.4).
+    GTEST_SKIP() << "format 2 (slice 3) reads no format-1 store: the fixture is read again "
+                    "through `evlog migrate`, slice 8";
     ASSERT_TRUE(fs::exists(kFixture / "store" / "CURRENT")) << kFixture;
     fs::copy(kFixture / "store", path(), fs::copy_options::recursive);
   }

@@ -1,0 +1,253 @@
+// Chunk boundaries of storage format 2 (docs/plans/format2.md, §1.5, §1.6,
+// §5): `log` holds one chunk per group commit (or per bounded piece of it),
+// keyed by its last position. Reads start inside chunks, trims and count
+// rules cut them, and damage to any byte of one is Corruption.
+
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "chunk.h"
+#include "keys.h"
+#include "testutil/raw_rocks.h"
+#include "testutil/store_fixture.h"
+
+namespace evlog {
+namespace {
+
+using testutil::Ev;
+
+// Runs `f` on the `log` family of the closed store at `path`.
+void WithLog(const std::string& path,
+             const std::function<void(rocksdb::DB&, rocksdb::ColumnFamilyHandle*)>& f) {
+  testutil::WithRawRocks(path, [&](rocksdb::DB& db, const auto& names, const auto& handles) {
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (names[i] == "log") f(db, handles[i]);
+    }
+  });
+}
+
+// The log's chunks as (key position, first, span, records present).
+struct ChunkInfo {
+  uint64_t last, first, span, n;
+};
+std::vector<ChunkInfo> LogChunks(const std::string& path) {
+  std::vector<ChunkInfo> out;
+  WithLog(path, [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions(), cf));
+    chunk::ChunkView view;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      Position last;
+      ASSERT_TRUE(keys::ParseLogKey(it->key().ToStringView(), &last));
+      ASSERT_TRUE(
+          chunk::ParseChunk(it->value().ToStringView(), chunk::ChunkKind::kLog, last.value(), &view)
+              .ok());
+      out.push_back({last.value(), view.first, view.span, view.n});
+    }
+  });
+  return out;
+}
+
+std::vector<uint64_t> Positions(const std::vector<OwnedEvent>& events) {
+  std::vector<uint64_t> out;
+  for (const OwnedEvent& e : events) out.push_back(e.position.value());
+  return out;
+}
+
+std::vector<uint64_t> Range(uint64_t first, uint64_t last) {
+  std::vector<uint64_t> out;
+  for (uint64_t p = first; p <= last; ++p) out.push_back(p);
+  return out;
+}
+
+class ChunkBoundary : public testutil::StoreTest {
+ protected:
+  // Appends `n` events to `stream` in one append: one group, one chunk.
+  void AppendChunk(const std::string& stream, size_t n) {
+    std::vector<EventData> events;
+    for (size_t i = 0; i < n; ++i) events.push_back(Ev("T", "data-" + std::to_string(i)));
+    ASSERT_OK(store_->Append(stream, ExpectedVersion::Any(), events, Durability::kBuffered));
+  }
+
+  // Reads the global log (user streams only) and returns the status too.
+  Status ReadAllStatus(ReadAllOptions options, std::vector<uint64_t>* positions) {
+    options.include_system = false;
+    auto it = store_->ReadAll(options);
+    if (!it.ok()) return it.status();
+    for (; (*it)->Valid(); (*it)->Next()) positions->push_back((*it)->event().position.value());
+    return (*it)->status();
+  }
+
+  std::vector<uint64_t> ReadPositions(ReadAllOptions options = {}) {
+    options.include_system = false;
+    return Positions(ReadAll(options));
+  }
+
+  void ExpectVerifiesClean() {
+    auto report = store_->Verify();
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    EXPECT_TRUE(report->ok()) << report->problems[0];
+  }
+};
+
+TEST_F(ChunkBoundary, AGroupIsOneLogChunkKeyedByItsLastPosition) {
+  AppendChunk("a-1", 10);
+  AppendChunk("a-1", 1);
+  store_.reset();
+  std::vector<ChunkInfo> chunks = LogChunks(path());
+  ASSERT_EQ(chunks.size(), 2u);
+  EXPECT_EQ(chunks[0].last, 10u);
+  EXPECT_EQ(chunks[0].first, 1u);
+  EXPECT_EQ(chunks[0].n, 10u);
+  EXPECT_EQ(chunks[1].last, 11u);
+  EXPECT_EQ(chunks[1].first, 11u);
+}
+
+TEST_F(ChunkBoundary, AGroupBeyondTheBoundIsSplitIntoChunks) {
+  AppendChunk("a-1", chunk::kMaxChunkEvents * 2 + 3);
+  store_.reset();
+  std::vector<ChunkInfo> chunks = LogChunks(path());
+  ASSERT_EQ(chunks.size(), 3u);
+  EXPECT_EQ(chunks[0].span, chunk::kMaxChunkEvents);
+  EXPECT_EQ(chunks[1].first, chunk::kMaxChunkEvents + 1);
+  EXPECT_EQ(chunks[2].last, chunk::kMaxChunkEvents * 2 + 3);
+  Reopen();
+  EXPECT_EQ(ReadPositions(), Range(1, chunk::kMaxChunkEvents * 2 + 3));
+  ExpectVerifiesClean();
+}
+
+TEST_F(ChunkBoundary, AReadThatStartsMidChunkBeginsAtItsPosition) {
+  AppendChunk("a-1", 10);  // 1..10
+  AppendChunk("b-1", 5);   // 11..15
+  for (bool reopened : {false, true}) {
+    if (reopened) Reopen();  // from the tables, not the memtable
+    EXPECT_EQ(ReadPositions({.from = Position(4)}), Range(4, 15));
+    EXPECT_EQ(ReadPositions({.from = Position(10)}), Range(10, 15));
+    EXPECT_EQ(ReadPositions({.from = Position(12), .max_count = 2}), Range(12, 13));
+    EXPECT_EQ(ReadPositions({.from = Position(16)}), std::vector<uint64_t>{});
+    // Category reads fetch each event from its chunk.
+    EXPECT_EQ(ReadPositions({.from = Position(7), .category = "a"}), Range(7, 10));
+    EXPECT_EQ(ReadPositions({.from = Position(3), .max_count = 9, .event_type = "T"}),
+              Range(3, 11));
+  }
+}
+
+TEST_F(ChunkBoundary, ATrimThatCutsAChunkHidesThenReclaimsOnlyItsHead) {
+  AppendChunk("a-1", 10);  // 1..10, one chunk
+  AppendChunk("b-1", 2);   // 11..12
+  ASSERT_OK(store_->TrimStream("a-1", {.before = Version(4), .require_snapshot = false}));
+  EXPECT_EQ(ReadPositions(), Range(4, 12));
+  EXPECT_EQ(ReadPositions({.from = Position(2)}), Range(4, 12));
+
+  ASSERT_OK(store_->Compact());
+  EXPECT_EQ(ReadPositions(), Range(4, 12));
+  EXPECT_EQ(ReadPositions({.category = "a"}), Range(4, 10));
+  auto report = store_->Verify();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->ok()) << report->problems[0];
+  EXPECT_EQ(report->reclaimed, 3u);
+  store_.reset();
+  // The chunk keeps its key and range and lost only its first three records.
+  std::vector<ChunkInfo> chunks = LogChunks(path());
+  ASSERT_GE(chunks.size(), 2u);
+  EXPECT_EQ(chunks[0].last, 10u);
+  EXPECT_EQ(chunks[0].first, 1u);
+  EXPECT_EQ(chunks[0].span, 10u);
+  EXPECT_EQ(chunks[0].n, 7u);
+  Reopen();
+  EXPECT_EQ(ReadPositions({.from = Position(1)}), Range(4, 12));
+}
+
+TEST_F(ChunkBoundary, MaxCountMovingThroughAChunkNeverHidesALiveEvent) {
+  ASSERT_OK(store_->SetStreamMetadata("a-1", {.max_count = 3}));
+  AppendChunk("a-1", 10);  // one chunk; versions 8..10 live
+  for (int round = 0; round < 12; ++round) {
+    const uint64_t head = 10 + static_cast<uint64_t>(round);
+    const std::vector<OwnedEvent> stream = ReadStream("a-1");
+    ASSERT_EQ(stream.size(), 3u) << "round " << round;
+    EXPECT_EQ(stream.front().version, Version(head - 2));
+    const std::vector<uint64_t> live = Positions(stream);
+    EXPECT_EQ(ReadPositions({.category = "a"}), live) << "round " << round;
+    EXPECT_EQ(ReadPositions(), live) << "round " << round;
+    ASSERT_OK(store_->Compact());
+    EXPECT_EQ(ReadPositions({.category = "a"}), live) << "after compaction, round " << round;
+    EXPECT_EQ(ReadPositions(), live) << "after compaction, round " << round;
+    ASSERT_NO_FATAL_FAILURE(ExpectVerifiesClean());
+    AppendOne("a-1");
+  }
+}
+
+TEST_F(ChunkBoundary, AFlippedByteAnywhereInALogChunkIsCorruption) {
+  // Chunks of three events; chunk k gets its byte k (mod its size) flipped,
+  // so one reopen checks every byte.
+  AppendChunk("a-1", 3);
+  store_.reset();
+  size_t size = 0;
+  WithLog(path(), [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+    std::string value;
+    ASSERT_TRUE(db.Get(rocksdb::ReadOptions(), cf, keys::LogKey(Position(3)), &value).ok());
+    size = value.size();
+  });
+  ASSERT_GT(size, chunk::kEventsHeaderBytes);
+  Reopen();
+  for (size_t k = 1; k < size; ++k) AppendChunk("a-1", 3);
+  store_.reset();
+  WithLog(path(), [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+    for (size_t k = 0; k < size; ++k) {
+      const std::string key = keys::LogKey(Position(3 * k + 3));
+      std::string value;
+      ASSERT_TRUE(db.Get(rocksdb::ReadOptions(), cf, key, &value).ok()) << k;
+      ASSERT_EQ(value.size(), size) << k;
+      value[k] = static_cast<char>(value[k] ^ 0xFF);
+      ASSERT_TRUE(db.Put(rocksdb::WriteOptions(), cf, key, value).ok());
+    }
+  });
+  Reopen();
+  for (size_t k = 0; k < size; ++k) {
+    for (const std::string& category : {std::string(), std::string("a")}) {
+      std::vector<uint64_t> read;
+      Status s =
+          ReadAllStatus({.from = Position(3 * k + 1), .max_count = 3, .category = category}, &read);
+      EXPECT_TRUE(s.IsCorruption()) << "byte " << k << " (category '" << category
+                                    << "'): " << s.ToString() << ", read " << read.size();
+    }
+  }
+  auto report = store_->Verify();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_GE(report->problem_count, size);
+}
+
+TEST_F(ChunkBoundary, AGapBetweenChunkRangesIsAHoleUnlessATrimExplainsIt) {
+  AppendChunk("a-1", 3);  // 1..3
+  AppendChunk("a-1", 3);  // 4..6
+  AppendChunk("a-1", 3);  // 7..9
+  store_.reset();
+  WithLog(path(), [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+    ASSERT_TRUE(db.Delete(rocksdb::WriteOptions(), cf, keys::LogKey(Position(6))).ok());
+  });
+  Reopen();
+  std::vector<uint64_t> read;
+  Status s = ReadAllStatus({}, &read);
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_EQ(read, Range(1, 3));
+  read.clear();
+  s = ReadAllStatus({.from = Position(5)}, &read);
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  auto report = store_->Verify();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_FALSE(report->ok());
+
+  // A trim through the gap explains it: positions up to the trim horizon
+  // may be gone.
+  ASSERT_OK(store_->TrimStream("a-1", {.before = Version(7), .require_snapshot = false}));
+  read.clear();
+  s = ReadAllStatus({}, &read);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(read, Range(7, 9));
+}
+
+}  // namespace
+}  // namespace evlog
