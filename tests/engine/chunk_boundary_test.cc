@@ -6,11 +6,13 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
+#include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
 
 #include "chunk.h"
+#include "evlog/change_feed.h"
 #include "keys.h"
 #include "testutil/raw_rocks.h"
 #include "testutil/store_fixture.h"
@@ -247,6 +249,31 @@ TEST_F(ChunkBoundary, AGapBetweenChunkRangesIsAHoleUnlessATrimExplainsIt) {
   s = ReadAllStatus({}, &read);
   EXPECT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(read, Range(7, 9));
+}
+
+TEST_F(ChunkBoundary, AFollowerCatchesUpAcrossMultiEventChunks) {
+  AppendChunk("a-1", 10);  // 1..10
+  auto follower = Store::Open(Options{.read_only = true}, path());
+  ASSERT_OK(follower.status());
+  EXPECT_EQ((*follower)->LastPosition(), Position(10));
+  auto feed = (*follower)->OpenFeed({.start = FeedStart::Latest()});
+  ASSERT_OK(feed.status());
+  AppendChunk("b-1", 5);  // 11..15: a chunk whose key is not the position after 10
+  AppendOne("b-1");       // 16
+  ASSERT_OK(store_->Sync());
+  ASSERT_OK((*follower)->CatchUp());
+  EXPECT_EQ((*follower)->LastPosition(), Position(16));
+  std::vector<uint64_t> fed;
+  while (fed.size() < 6) {
+    FeedBatch batch;
+    ASSERT_OK((*feed)->Next(std::chrono::seconds(30), &batch));
+    ASSERT_FALSE(batch.events.empty()) << "the feed stopped at " << (*feed)->position().value();
+    for (const OwnedEvent& e : batch.events) fed.push_back(e.position.value());
+  }
+  EXPECT_EQ(fed, Range(11, 16));
+  auto it = (*follower)->ReadAll({.from = Position(12), .category = "b"});
+  ASSERT_OK(it.status());
+  EXPECT_EQ(Positions(testutil::Collect(**it)), Range(12, 16));
 }
 
 }  // namespace
