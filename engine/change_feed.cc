@@ -325,6 +325,10 @@ void ChangeFeed::set_max_batch_events(size_t max_batch_events) {
   rep_->options.max_batch_events = std::max<size_t>(max_batch_events, 1);
 }
 
+void ChangeFeed::set_max_batch_bytes(size_t max_batch_bytes) {
+  rep_->options.max_batch_bytes = std::max<size_t>(max_batch_bytes, 1);
+}
+
 Status ChangeFeed::Next(std::chrono::milliseconds timeout, FeedBatch* batch) {
   Status s = rep_->Fill(timeout, batch);
   if (!s.ok()) rep_->filled = 0;
