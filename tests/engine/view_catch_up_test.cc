@@ -113,6 +113,20 @@ TEST_F(ViewCatchUp, CatchUpBoundsBelowTheFeedLimitsKeepTheFeedLimits) {
   EXPECT_EQ(*std::max_element(sizes.begin(), sizes.end()), 25u);
 }
 
+// With the default bounds a view 20,000 events behind reads thousands per
+// batch, from RocksDB without filling its block cache (a feed's batches of
+// 4,096 events or more), and still counts every event once, in order.
+TEST_F(ViewCatchUp, AViewBehindWithTheDefaultBoundsAppliesEveryEventOnce) {
+  const Position last = AppendEvents(20'000);
+  auto view = OpenRecording({.feed = {.max_batch_events = 1000}});
+  ASSERT_OK(view->WaitFor(last, seconds(30)));
+  const std::vector<size_t> sizes = Sizes();
+  EXPECT_EQ(std::vector<size_t>(sizes.begin(), sizes.begin() + 4),
+            (std::vector<size_t>{1000, 2000, 4000, 8000}));
+  EXPECT_EQ(Value(*view, "total"), "20000");
+  for (int s = 0; s < 5; ++s) EXPECT_EQ(Value(*view, "count/s-" + std::to_string(s)), "4000");
+}
+
 // A child replays the log with growing batches and is killed after the
 // handler ran for its K-th batch, before that batch commits. The view then
 // holds exactly the K-1 batches before it, and, reopened, applies every
