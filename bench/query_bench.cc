@@ -1,17 +1,19 @@
 // Query benches: Store::Read(Query) by one tag over a large log (the #19
-// target: one tag, 10 matches out of 1M events, from one thread).
+// target: one tag, 10 matches out of 1M events, from one thread), and what
+// a tag costs an append.
 //
 //   build/bench/query_bench
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
-#include <tuple>
 #include <memory>
-#include <utility>
 #include <random>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "bench_util.h"
@@ -97,6 +99,39 @@ BENCHMARK(BM_QueryOneTag)
     ->Args({1'000'000, 1024, 1})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
+
+// What a tag costs an append: one covering posting, a copy of the record,
+// per tag. 100-event buffered appends as Fill's, each event with 0 or 1
+// tag (Arg); reports events/s and the compacted store's bytes per event.
+void BM_AppendTagged(benchmark::State& state) {
+  const bool tagged = state.range(0) != 0;
+  ScratchDir dir;
+  auto opened = Store::Open(Options{}, dir.path() + "/store");
+  if (!opened.ok()) std::abort();
+  Store& store = **opened;
+  int64_t i = 0;
+  for (auto _ : state) {
+    std::vector<EventData> events;
+    for (int64_t k = i; k < i + 100; ++k) {
+      events.push_back(EventData{.type = kEventType, .data = Payload()});
+      if (tagged) events.back().tags = {TagOf(k % 100'000)};
+    }
+    if (!store
+             .Append(StreamNames()[(i / 100) % kStreams], ExpectedVersion::Any(), events,
+                     Durability::kBuffered)
+             .ok()) {
+      std::abort();
+    }
+    i += 100;
+  }
+  state.SetItemsProcessed(i);
+  if (!store.Compact().ok()) std::abort();
+  auto stats = store.Stats();
+  if (!stats.ok()) std::abort();
+  state.counters["disk_bytes_per_event"] =
+      static_cast<double>(stats->disk_bytes) / static_cast<double>(std::max<int64_t>(i, 1));
+}
+BENCHMARK(BM_AppendTagged)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 }  // namespace
 }  // namespace evlog::bench
