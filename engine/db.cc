@@ -335,6 +335,9 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& 
   out->trim_filter = std::make_unique<TrimFilter>(out->truncations);
   families[kLog].options.compaction_filter = out->trim_filter.get();
   families[kStream].options.compaction_filter = out->trim_filter.get();
+  // Covering tag postings hold the record too (an empty one, written before
+  // they did, is kept: the filter keeps what it cannot decode).
+  families[kByTag].options.compaction_filter = out->trim_filter.get();
 
   // A record damaged in the middle of the WAL makes Open fail with
   // Corruption. RocksDB's default (point-in-time recovery) would open the

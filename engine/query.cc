@@ -22,6 +22,11 @@ class Cursor {
  public:
   virtual ~Cursor() = default;
   virtual std::optional<uint64_t> Seek(uint64_t target) = 0;
+  // The event record stored with the candidate the last Seek returned (a
+  // covering `by_tag` posting, or the log itself); empty if none was (a
+  // type posting, a tag posting written before postings carried records).
+  // Unverified; valid until the next Seek.
+  virtual std::string_view record() const = 0;
 };
 
 bool Reached(bool forward, uint64_t position, uint64_t target) {
@@ -29,11 +34,16 @@ bool Reached(bool forward, uint64_t position, uint64_t target) {
 }
 
 // One posting list: the keys of `family` that start with `prefix` and end
-// with a position (8 bytes BE). `log` is one with the empty prefix.
+// with a position (8 bytes BE). `log` is one with the empty prefix. In
+// `log` and `by_tag` the value is the event's record (empty in a `by_tag`
+// entry written before postings carried records).
 class PostingCursor : public Cursor {
  public:
   PostingCursor(const Db& db, Db::Family family, std::string prefix, bool forward, Status* error)
-      : forward_(forward), prefix_(std::move(prefix)), error_(error) {
+      : forward_(forward),
+        covering_(family == Db::kLog || family == Db::kByTag),
+        prefix_(std::move(prefix)),
+        error_(error) {
     rocksdb::ColumnFamilyHandle* cf = db.cf(family);
     if (cf == nullptr) return;  // a read-only store made before by_tag: no postings
     rocksdb::ReadOptions ro;
@@ -66,6 +76,10 @@ class PostingCursor : public Cursor {
     return Load();
   }
 
+  std::string_view record() const override {
+    return covering_ && at_ && !done_ ? it_->value().ToStringView() : std::string_view();
+  }
+
  private:
   std::optional<uint64_t> Load() {
     if (!it_->Valid()) {
@@ -85,6 +99,7 @@ class PostingCursor : public Cursor {
   }
 
   const bool forward_;
+  const bool covering_;
   const std::string prefix_;
   Status* const error_;
   std::string upper_key_, key_;
@@ -102,17 +117,31 @@ class UnionCursor : public Cursor {
       : children_(std::move(children)), forward_(forward) {}
 
   std::optional<uint64_t> Seek(uint64_t target) override {
-    std::optional<uint64_t> best;
-    for (auto& child : children_) {
-      std::optional<uint64_t> p = child->Seek(target);
-      if (p && (!best || (forward_ ? *p < *best : *p > *best))) best = p;
+    best_.reset();
+    at_.resize(children_.size());
+    for (size_t i = 0; i < children_.size(); ++i) {
+      at_[i] = children_[i]->Seek(target);
+      const std::optional<uint64_t>& p = at_[i];
+      if (p && (!best_ || (forward_ ? *p < *best_ : *p > *best_))) best_ = p;
     }
-    return best;
+    return best_;
+  }
+
+  // Any child's at the position found: one item may hold a record where
+  // another has none.
+  std::string_view record() const override {
+    for (size_t i = 0; best_ && i < children_.size(); ++i) {
+      if (at_[i] != best_) continue;
+      if (std::string_view r = children_[i]->record(); !r.empty()) return r;
+    }
+    return {};
   }
 
  private:
   std::vector<std::unique_ptr<Cursor>> children_;
   const bool forward_;
+  std::vector<std::optional<uint64_t>> at_;  // each child's last answer
+  std::optional<uint64_t> best_;
 };
 
 // Positions that every child has, found by leapfrogging: each child seeks
@@ -135,6 +164,14 @@ class IntersectionCursor : public Cursor {
       }
       if (agreed) return target;
     }
+  }
+
+  // All children are at the position found: the first record any holds.
+  std::string_view record() const override {
+    for (const auto& child : children_) {
+      if (std::string_view r = child->record(); !r.empty()) return r;
+    }
+    return {};
   }
 
  private:
@@ -182,62 +219,55 @@ std::unique_ptr<Cursor> NewQueryCursor(const Db& db, const Query& query, bool fo
   return OneOrUnion(std::move(items), forward);
 }
 
-// Calls `on_event` with each event matching `query` from `start` on in the
-// read's direction, up to position `head`, until it returns false or
-// `limit` events were shown. Records are fetched in batches of candidates
-// with one MultiGet (sorted keys, one pass over each table file): a batch
-// never asks for more than the events still wanted.
+// Shows the events of a query's candidates, each verified, checked against
+// the query and hidden as reads of the log hide it. A candidate whose
+// posting carries its record is shown from it at once; the others are
+// fetched from `log` in batches with one MultiGet (sorted keys, one pass
+// over each table file). Candidates are shown in the order they come.
 template <class OnEvent>
-Status ScanQuery(const Db& db, const Query& query, bool forward, uint64_t start, uint64_t head,
-                 size_t limit, OnEvent on_event) {
-  constexpr size_t kMaxBatch = 64;
-  if (limit == 0 || (forward ? start > head : start == 0)) return Status::OK();
-  Status error;
-  std::unique_ptr<Cursor> cursor = NewQueryCursor(db, query, forward, &error);
-  rocksdb::ReadOptions ro;
-  HoleCheck holes(db, ro);
-  std::unique_ptr<Visibility> visibility;
-  if (db.has_metadata.load()) visibility = std::make_unique<Visibility>(db);
-  codec::AlignedBuffer scratch;
-  RecordedEvent event;
-  std::vector<uint64_t> batch;
-  std::vector<std::string> keys;
-  std::vector<rocksdb::Slice> slices;
-  std::vector<rocksdb::PinnableSlice> records(kMaxBatch);
-  std::vector<rocksdb::Status> statuses(kMaxBatch);
-  size_t shown = 0;
-  bool exhausted = false;
-  for (uint64_t target = start; !exhausted;) {
-    batch.clear();
-    const size_t want = std::min(kMaxBatch, limit - shown);
-    while (batch.size() < want) {
-      std::optional<uint64_t> p = cursor->Seek(target);
-      if (!error.ok()) return error;
-      if (!p || (forward && *p > head)) {
-        exhausted = true;
-        break;
-      }
-      batch.push_back(*p);
-      if (!forward && *p == 1) {
-        exhausted = true;
-        break;
-      }
-      target = forward ? *p + 1 : *p - 1;
+class QueryScan {
+ public:
+  static constexpr size_t kMaxBatch = 64;
+
+  QueryScan(const Db& db, const Query& query, size_t limit, OnEvent& on_event)
+      : db_(db), query_(query), limit_(limit), on_event_(on_event), holes_(db, ro_) {
+    if (db.has_metadata.load()) visibility_ = std::make_unique<Visibility>(db);
+  }
+
+  // Whether another candidate may be added; false once `limit` events
+  // were shown or `on_event` asked to stop.
+  bool open() const { return !done_; }
+
+  // Shows candidate `position`, whose posting carried `record` (unverified;
+  // empty: none), after the fetches still pending.
+  Status Add(uint64_t position, std::string_view record) {
+    if (record.empty()) {
+      pending_.push_back(position);
+      return pending_.size() == std::min(kMaxBatch, limit_ - shown_) ? Flush() : Status::OK();
     }
-    if (batch.empty()) break;
-    keys.clear();
-    slices.clear();
-    for (uint64_t p : batch) keys.push_back(keys::LogKey(Position(p)));
-    for (const std::string& k : keys) slices.emplace_back(k);
-    for (size_t i = 0; i < batch.size(); ++i) records[i].Reset();
-    db.db->MultiGet(ro, db.cf(Db::kLog), batch.size(), slices.data(), records.data(),
-                    statuses.data(), /*sorted_input=*/false);
-    for (size_t i = 0; i < batch.size(); ++i) {
-      const uint64_t p = batch[i];
-      const rocksdb::Status& s = statuses[i];
+    if (Status s = Flush(); !s.ok() || done_) return s;
+    return Show(position, record);
+  }
+
+  // Fetches and shows the candidates still pending.
+  Status Flush() {
+    if (pending_.empty()) return Status::OK();
+    const size_t n = pending_.size();
+    keys_.clear();
+    slices_.clear();
+    for (uint64_t p : pending_) keys_.push_back(keys::LogKey(Position(p)));
+    for (const std::string& k : keys_) slices_.emplace_back(k);
+    records_.resize(std::max(records_.size(), n));
+    statuses_.resize(std::max(statuses_.size(), n));
+    for (size_t i = 0; i < n; ++i) records_[i].Reset();
+    db_.db->MultiGet(ro_, db_.cf(Db::kLog), n, slices_.data(), records_.data(), statuses_.data(),
+                     /*sorted_input=*/false);
+    for (size_t i = 0; i < n && !done_; ++i) {
+      const uint64_t p = pending_[i];
+      const rocksdb::Status& s = statuses_[i];
       if (s.IsNotFound()) {
         // Reclaimed by a trim or a stream's rule, or lost.
-        if (Status explained = holes.Explain(p, p); !explained.ok()) {
+        if (Status explained = holes_.Explain(p, p); !explained.ok()) {
           return explained.IsCorruption()
                      ? Status::Corruption("index entry for position " + std::to_string(p) +
                                           " has no event in the log: " + explained.message())
@@ -246,24 +276,70 @@ Status ScanQuery(const Db& db, const Query& query, bool forward, uint64_t start,
         continue;
       }
       if (!s.ok()) return FromRocks(s);
-      if (Status d = codec::DecodeEvent(records[i].ToStringView(), &scratch, &event); !d.ok()) {
-        return d;
-      }
-      if (event.position.value() != p || !QueryMatches(query, event.type, event.tags)) {
-        return Status::Corruption("index entry for position " + std::to_string(p) +
-                                  " does not match the event there");
-      }
-      if (visibility) {
-        Status hidden_error;
-        const bool shown_here = visibility->Visible(event, &hidden_error);
-        if (!hidden_error.ok()) return hidden_error;
-        if (!shown_here) continue;
-      }
-      ++shown;
-      if (!on_event(event) || shown == limit) return Status::OK();
+      if (Status shown = Show(p, records_[i].ToStringView()); !shown.ok()) return shown;
     }
+    pending_.clear();
+    return Status::OK();
   }
-  return Status::OK();
+
+ private:
+  Status Show(uint64_t position, std::string_view record) {
+    if (Status d = codec::DecodeEvent(record, &scratch_, &event_); !d.ok()) {
+      return Status::Corruption("event record for position " + std::to_string(position) +
+                                " in a query's index or the log: " + d.message());
+    }
+    if (event_.position.value() != position || !QueryMatches(query_, event_.type, event_.tags)) {
+      return Status::Corruption("index entry for position " + std::to_string(position) +
+                                " does not match the event there");
+    }
+    if (visibility_) {
+      Status hidden_error;
+      const bool visible = visibility_->Visible(event_, &hidden_error);
+      if (!hidden_error.ok()) return hidden_error;
+      if (!visible) return Status::OK();
+    }
+    ++shown_;
+    done_ = !on_event_(event_) || shown_ == limit_;
+    return Status::OK();
+  }
+
+  const Db& db_;
+  const Query& query_;
+  const size_t limit_;
+  OnEvent& on_event_;
+  rocksdb::ReadOptions ro_;
+  HoleCheck holes_;
+  std::unique_ptr<Visibility> visibility_;
+  codec::AlignedBuffer scratch_;
+  RecordedEvent event_;
+  std::vector<uint64_t> pending_;
+  std::vector<std::string> keys_;
+  std::vector<rocksdb::Slice> slices_;
+  std::vector<rocksdb::PinnableSlice> records_;
+  std::vector<rocksdb::Status> statuses_;
+  size_t shown_ = 0;
+  bool done_ = false;
+};
+
+// Calls `on_event` with each event matching `query` from `start` on in the
+// read's direction, up to position `head`, until it returns false or
+// `limit` events were shown.
+template <class OnEvent>
+Status ScanQuery(const Db& db, const Query& query, bool forward, uint64_t start, uint64_t head,
+                 size_t limit, OnEvent on_event) {
+  if (limit == 0 || (forward ? start > head : start == 0)) return Status::OK();
+  Status error;
+  std::unique_ptr<Cursor> cursor = NewQueryCursor(db, query, forward, &error);
+  QueryScan<OnEvent> scan(db, query, limit, on_event);
+  for (uint64_t target = start; scan.open();) {
+    std::optional<uint64_t> p = cursor->Seek(target);
+    if (!error.ok()) return error;
+    if (!p || (forward && *p > head)) break;
+    if (Status s = scan.Add(*p, cursor->record()); !s.ok()) return s;
+    if (!forward && *p == 1) break;
+    target = forward ? *p + 1 : *p - 1;
+  }
+  return scan.Flush();
 }
 
 }  // namespace
