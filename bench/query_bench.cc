@@ -1,16 +1,19 @@
 // Query benches: Store::Read(Query) by one tag over a large log (the #19
-// target: one tag, 10 matches out of 1M events, from one thread).
+// target: one tag, 10 matches out of 1M events, from one thread), and what
+// a tag costs an append.
 //
 //   build/bench/query_bench
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <memory>
-#include <utility>
 #include <random>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "bench_util.h"
@@ -42,10 +45,10 @@ void Fill(Store& store, int64_t n) {
   }
 }
 
-// A filled store per (events, cache MiB), kept for the process: Google
+// A filled store per (events, cache MiB, settled), kept for the process: Google
 // Benchmark calls a bench several times to pick its iteration count, and a
 // fill of 1M events takes far longer than the reads measured.
-using FilledStores = std::map<std::pair<int64_t, int64_t>,
+using FilledStores = std::map<std::tuple<int64_t, int64_t, bool>,
                               std::pair<std::unique_ptr<ScratchDir>, std::unique_ptr<Store>>>;
 
 // Closed by main before it returns: a store closed from a static destructor
@@ -55,8 +58,10 @@ FilledStores& Stores() {
   return stores;
 }
 
-Store& FilledStore(int64_t n, int64_t cache_mib) {
-  auto& slot = Stores()[{n, cache_mib}];
+// `settled`: compacted after the fill (as evlog-bench settles a store
+// before R1 and R2), so each family is one sorted run.
+Store& FilledStore(int64_t n, int64_t cache_mib, bool settled) {
+  auto& slot = Stores()[{n, cache_mib, settled}];
   if (!slot.second) {
     slot.first = std::make_unique<ScratchDir>();
     auto opened = Store::Open(Options{.block_cache_bytes = static_cast<size_t>(cache_mib) << 20},
@@ -64,15 +69,17 @@ Store& FilledStore(int64_t n, int64_t cache_mib) {
     if (!opened.ok()) std::abort();
     slot.second = std::move(opened).value();
     Fill(*slot.second, n);
+    if (settled && !slot.second->Compact().ok()) std::abort();
   }
   return *slot.second;
 }
 
 // One thread reading the events of one random tag per query. Args: events
-// in the log, block cache MiB.
+// in the log, block cache MiB, whether the store was compacted after the
+// fill (0: read as the fill left it, memtable and L0 files included).
 void BM_QueryOneTag(benchmark::State& state) {
   const int64_t n = state.range(0);
-  Store& store = FilledStore(n, state.range(1));
+  Store& store = FilledStore(n, state.range(1), state.range(2) != 0);
   std::mt19937_64 rng(42);
   const int64_t tags = n / kEventsPerTag;
   int64_t events = 0;
@@ -87,10 +94,44 @@ void BM_QueryOneTag(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_QueryOneTag)
-    ->Args({1'000'000, 64})
-    ->Args({1'000'000, 1024})
+    ->Args({1'000'000, 64, 0})
+    ->Args({1'000'000, 1024, 0})
+    ->Args({1'000'000, 1024, 1})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
+
+// What a tag costs an append: one covering posting, a copy of the record,
+// per tag. 100-event buffered appends as Fill's, each event with 0 or 1
+// tag (Arg); reports events/s and the compacted store's bytes per event.
+void BM_AppendTagged(benchmark::State& state) {
+  const bool tagged = state.range(0) != 0;
+  ScratchDir dir;
+  auto opened = Store::Open(Options{}, dir.path() + "/store");
+  if (!opened.ok()) std::abort();
+  Store& store = **opened;
+  int64_t i = 0;
+  for (auto _ : state) {
+    std::vector<EventData> events;
+    for (int64_t k = i; k < i + 100; ++k) {
+      events.push_back(EventData{.type = kEventType, .data = Payload()});
+      if (tagged) events.back().tags = {TagOf(k % 100'000)};
+    }
+    if (!store
+             .Append(StreamNames()[(i / 100) % kStreams], ExpectedVersion::Any(), events,
+                     Durability::kBuffered)
+             .ok()) {
+      std::abort();
+    }
+    i += 100;
+  }
+  state.SetItemsProcessed(i);
+  if (!store.Compact().ok()) std::abort();
+  auto stats = store.Stats();
+  if (!stats.ok()) std::abort();
+  state.counters["disk_bytes_per_event"] =
+      static_cast<double>(stats->disk_bytes) / static_cast<double>(std::max<int64_t>(i, 1));
+}
+BENCHMARK(BM_AppendTagged)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 }  // namespace
 }  // namespace evlog::bench

@@ -18,7 +18,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Events per batch: as F1's feeds (a view's default is a Lambda's 25).
+// Events per batch while the view keeps up: as F1's feeds (a view's default
+// is a Lambda's 25). Behind (the replay), batches grow to ViewOptions'
+// catch-up bounds, left at their defaults.
 constexpr size_t kViewBatch = 1000;
 constexpr auto kCatchUpTimeout = std::chrono::minutes(5);
 

@@ -18,6 +18,12 @@ constexpr std::chrono::milliseconds kFollowInterval(10);
 // another: one large event must not leave every later batch holding its size.
 constexpr size_t kReuseBytes = 16 << 10;
 
+// A feed whose batches may hold this many events (a view catching up)
+// reads the log without filling the block cache: each batch reads many
+// blocks once, in order. Smaller batches keep what they read cached, as the
+// next batch starts in the block where the last one stopped.
+constexpr size_t kBulkBatchEvents = 4096;
+
 size_t HeldBytes(const OwnedEvent& e) { return e.data.capacity() + e.metadata.capacity(); }
 
 // Copies `v` into `s`, reusing the memory `s` holds: a resize (nothing to
@@ -224,7 +230,8 @@ struct ChangeFeed::Rep {
     } else if (!options.event_type.empty()) {
       read.event_type = options.event_type;
     }
-    std::unique_ptr<EventIterator> it = NewLogIterator(*db, read);
+    std::unique_ptr<EventIterator> it =
+        NewLogIterator(*db, read, /*bulk=*/options.max_batch_events >= kBulkBatchEvents);
     uint64_t reached = position;
     const size_t had = filled;
     size_t bytes = 0;
@@ -323,6 +330,10 @@ Position ChangeFeed::position() const { return Position(rep_->position); }
 
 void ChangeFeed::set_max_batch_events(size_t max_batch_events) {
   rep_->options.max_batch_events = std::max<size_t>(max_batch_events, 1);
+}
+
+void ChangeFeed::set_max_batch_bytes(size_t max_batch_bytes) {
+  rep_->options.max_batch_bytes = std::max<size_t>(max_batch_bytes, 1);
 }
 
 Status ChangeFeed::Next(std::chrono::milliseconds timeout, FeedBatch* batch) {

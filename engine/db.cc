@@ -336,6 +336,9 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& 
   out->log_trim_filter = std::make_unique<LogTrimFilter>(out->truncations);
   families[kLog].options.compaction_filter = out->log_trim_filter.get();
   families[kStream].options.compaction_filter = out->trim_filter.get();
+  // Covering tag postings hold the record too (an empty one, written before
+  // they did, is kept: the filter keeps what it cannot decode).
+  families[kByTag].options.compaction_filter = out->trim_filter.get();
 
   // A record damaged in the middle of the WAL makes Open fail with
   // Corruption. RocksDB's default (point-in-time recovery) would open the

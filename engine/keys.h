@@ -40,8 +40,10 @@ std::string IndexPrefix(std::string_view name);
 bool ParseIndexKey(std::string_view key, Position* position);
 
 // "by_tag": tag length (1 byte, 1..255) + tag bytes + position (8 bytes
-// BE), empty value. Tags may hold any byte, NUL included: the length prefix
-// keeps one tag's entries a contiguous range that no other tag's share.
+// BE) -> the event's record, the same bytes as its `log` value (a covering
+// posting; empty in entries written before postings carried records). Tags
+// may hold any byte, NUL included: the length prefix keeps one tag's
+// entries a contiguous range that no other tag's share.
 std::string TagKey(std::string_view tag, Position position);
 // The prefix shared by all of `tag`'s entries: length + tag.
 // REQUIRES: 1 <= tag.size() <= 255.

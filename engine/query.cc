@@ -23,6 +23,11 @@ class Cursor {
  public:
   virtual ~Cursor() = default;
   virtual std::optional<uint64_t> Seek(uint64_t target) = 0;
+  // The event record stored with the candidate the last Seek returned (a
+  // covering `by_tag` posting, or the log itself); empty if none was (a
+  // type posting, a tag posting written before postings carried records).
+  // Unverified; valid until the next Seek.
+  virtual std::string_view record() const = 0;
 };
 
 bool Reached(bool forward, uint64_t position, uint64_t target) {
@@ -30,11 +35,15 @@ bool Reached(bool forward, uint64_t position, uint64_t target) {
 }
 
 // One posting list: the keys of `family` that start with `prefix` and end
-// with a position (8 bytes BE). `log` is one with the empty prefix.
+// with a position (8 bytes BE). In `by_tag` the value is the event's record
+// (empty in an entry written before postings carried records).
 class PostingCursor : public Cursor {
  public:
   PostingCursor(const Db& db, Db::Family family, std::string prefix, bool forward, Status* error)
-      : forward_(forward), prefix_(std::move(prefix)), error_(error) {
+      : forward_(forward),
+        covering_(family == Db::kByTag),
+        prefix_(std::move(prefix)),
+        error_(error) {
     rocksdb::ColumnFamilyHandle* cf = db.cf(family);
     if (cf == nullptr) return;  // a read-only store made before by_tag: no postings
     rocksdb::ReadOptions ro;
@@ -67,6 +76,10 @@ class PostingCursor : public Cursor {
     return Load();
   }
 
+  std::string_view record() const override {
+    return covering_ && at_ && !done_ ? it_->value().ToStringView() : std::string_view();
+  }
+
  private:
   std::optional<uint64_t> Load() {
     if (!it_->Valid()) {
@@ -86,6 +99,7 @@ class PostingCursor : public Cursor {
   }
 
   const bool forward_;
+  const bool covering_;
   const std::string prefix_;
   Status* const error_;
   std::string upper_key_, key_;
@@ -96,11 +110,14 @@ class PostingCursor : public Cursor {
   uint64_t current_ = 0;
 };
 
-// Every position the log holds (format 2: read from its chunks).
+// Every position the log holds (format 2: read from its chunks). It shows
+// no record: the scan reads it through its LogChunkReader, which keeps the
+// chunk it last read.
 class LogCursor : public Cursor {
  public:
   LogCursor(const Db& db, bool forward, Status* error) : positions_(db, forward, error) {}
   std::optional<uint64_t> Seek(uint64_t target) override { return positions_.Seek(target); }
+  std::string_view record() const override { return {}; }
 
  private:
   LogPositions positions_;
@@ -113,17 +130,31 @@ class UnionCursor : public Cursor {
       : children_(std::move(children)), forward_(forward) {}
 
   std::optional<uint64_t> Seek(uint64_t target) override {
-    std::optional<uint64_t> best;
-    for (auto& child : children_) {
-      std::optional<uint64_t> p = child->Seek(target);
-      if (p && (!best || (forward_ ? *p < *best : *p > *best))) best = p;
+    best_.reset();
+    at_.resize(children_.size());
+    for (size_t i = 0; i < children_.size(); ++i) {
+      at_[i] = children_[i]->Seek(target);
+      const std::optional<uint64_t>& p = at_[i];
+      if (p && (!best_ || (forward_ ? *p < *best_ : *p > *best_))) best_ = p;
     }
-    return best;
+    return best_;
+  }
+
+  // Any child's at the position found: one item may hold a record where
+  // another has none.
+  std::string_view record() const override {
+    for (size_t i = 0; best_ && i < children_.size(); ++i) {
+      if (at_[i] != best_) continue;
+      if (std::string_view r = children_[i]->record(); !r.empty()) return r;
+    }
+    return {};
   }
 
  private:
   std::vector<std::unique_ptr<Cursor>> children_;
   const bool forward_;
+  std::vector<std::optional<uint64_t>> at_;  // each child's last answer
+  std::optional<uint64_t> best_;
 };
 
 // Positions that every child has, found by leapfrogging: each child seeks
@@ -146,6 +177,14 @@ class IntersectionCursor : public Cursor {
       }
       if (agreed) return target;
     }
+  }
+
+  // All children are at the position found: the first record any holds.
+  std::string_view record() const override {
+    for (const auto& child : children_) {
+      if (std::string_view r = child->record(); !r.empty()) return r;
+    }
+    return {};
   }
 
  private:
@@ -193,77 +232,94 @@ std::unique_ptr<Cursor> NewQueryCursor(const Db& db, const Query& query, bool fo
   return OneOrUnion(std::move(items), forward);
 }
 
+// Shows the events of a query's candidates, each verified, checked against
+// the query and hidden as reads of the log hide it. A candidate whose
+// posting carries its record is shown from it; the others are read from
+// the log's chunks (LogChunkReader keeps the chunk it last read, so the
+// candidates of one chunk cost one read of it). Candidates are shown in the
+// order they come.
+template <class OnEvent>
+class QueryScan {
+ public:
+  QueryScan(const Db& db, const Query& query, size_t limit, OnEvent& on_event)
+      : query_(query), limit_(limit), on_event_(on_event), holes_(db, ro_), log_(db, ro_) {
+    if (db.has_metadata.load()) visibility_ = std::make_unique<Visibility>(db);
+  }
+
+  // Whether another candidate may be added; false once `limit` events
+  // were shown or `on_event` asked to stop.
+  bool open() const { return !done_; }
+
+  // Shows candidate `position`, whose posting carried `record` (unverified;
+  // empty: none, read it from the log).
+  Status Add(uint64_t position, std::string_view record) {
+    if (!record.empty()) return Show(position, record);
+    const Status s = log_.Find(position, &record);
+    if (s.IsNotFound()) {
+      // Reclaimed by a trim or a stream's rule, or lost.
+      if (Status explained = holes_.Explain(position, position); !explained.ok()) {
+        return explained.IsCorruption()
+                   ? Status::Corruption("index entry for position " + std::to_string(position) +
+                                        " has no event in the log: " + explained.message())
+                   : explained;
+      }
+      return Status::OK();
+    }
+    if (!s.ok()) return s;
+    return Show(position, record);
+  }
+
+ private:
+  Status Show(uint64_t position, std::string_view record) {
+    if (Status d = codec::DecodeEvent(record, &scratch_, &event_); !d.ok()) {
+      return Status::Corruption("event record for position " + std::to_string(position) +
+                                " in a query's index or the log: " + d.message());
+    }
+    if (event_.position.value() != position || !QueryMatches(query_, event_.type, event_.tags)) {
+      return Status::Corruption("index entry for position " + std::to_string(position) +
+                                " does not match the event there");
+    }
+    if (visibility_) {
+      Status hidden_error;
+      const bool visible = visibility_->Visible(event_, &hidden_error);
+      if (!hidden_error.ok()) return hidden_error;
+      if (!visible) return Status::OK();
+    }
+    ++shown_;
+    done_ = !on_event_(event_) || shown_ == limit_;
+    return Status::OK();
+  }
+
+  const Query& query_;
+  const size_t limit_;
+  OnEvent& on_event_;
+  rocksdb::ReadOptions ro_;
+  HoleCheck holes_;
+  LogChunkReader log_;
+  std::unique_ptr<Visibility> visibility_;
+  codec::AlignedBuffer scratch_;
+  RecordedEvent event_;
+  size_t shown_ = 0;
+  bool done_ = false;
+};
+
 // Calls `on_event` with each event matching `query` from `start` on in the
 // read's direction, up to position `head`, until it returns false or
-// `limit` events were shown. Records are fetched in batches of candidates
-// from the log's chunks (LogChunkReader keeps the last one): a batch never
-// asks for more than the events still wanted.
+// `limit` events were shown.
 template <class OnEvent>
 Status ScanQuery(const Db& db, const Query& query, bool forward, uint64_t start, uint64_t head,
                  size_t limit, OnEvent on_event) {
-  constexpr size_t kMaxBatch = 64;
   if (limit == 0 || (forward ? start > head : start == 0)) return Status::OK();
   Status error;
   std::unique_ptr<Cursor> cursor = NewQueryCursor(db, query, forward, &error);
-  rocksdb::ReadOptions ro;
-  HoleCheck holes(db, ro);
-  std::unique_ptr<Visibility> visibility;
-  if (db.has_metadata.load()) visibility = std::make_unique<Visibility>(db);
-  codec::AlignedBuffer scratch;
-  RecordedEvent event;
-  std::vector<uint64_t> batch;
-  LogChunkReader log(db, ro);
-  size_t shown = 0;
-  bool exhausted = false;
-  for (uint64_t target = start; !exhausted;) {
-    batch.clear();
-    const size_t want = std::min(kMaxBatch, limit - shown);
-    while (batch.size() < want) {
-      std::optional<uint64_t> p = cursor->Seek(target);
-      if (!error.ok()) return error;
-      if (!p || (forward && *p > head)) {
-        exhausted = true;
-        break;
-      }
-      batch.push_back(*p);
-      if (!forward && *p == 1) {
-        exhausted = true;
-        break;
-      }
-      target = forward ? *p + 1 : *p - 1;
-    }
-    if (batch.empty()) break;
-    for (size_t i = 0; i < batch.size(); ++i) {
-      const uint64_t p = batch[i];
-      std::string_view record;
-      const Status s = log.Find(p, &record);
-      if (s.IsNotFound()) {
-        // Reclaimed by a trim or a stream's rule, or lost.
-        if (Status explained = holes.Explain(p, p); !explained.ok()) {
-          return explained.IsCorruption()
-                     ? Status::Corruption("index entry for position " + std::to_string(p) +
-                                          " has no event in the log: " + explained.message())
-                     : explained;
-        }
-        continue;
-      }
-      if (!s.ok()) return s;
-      if (Status d = codec::DecodeEvent(record, &scratch, &event); !d.ok()) {
-        return d;
-      }
-      if (event.position.value() != p || !QueryMatches(query, event.type, event.tags)) {
-        return Status::Corruption("index entry for position " + std::to_string(p) +
-                                  " does not match the event there");
-      }
-      if (visibility) {
-        Status hidden_error;
-        const bool shown_here = visibility->Visible(event, &hidden_error);
-        if (!hidden_error.ok()) return hidden_error;
-        if (!shown_here) continue;
-      }
-      ++shown;
-      if (!on_event(event) || shown == limit) return Status::OK();
-    }
+  QueryScan<OnEvent> scan(db, query, limit, on_event);
+  for (uint64_t target = start; scan.open();) {
+    std::optional<uint64_t> p = cursor->Seek(target);
+    if (!error.ok()) return error;
+    if (!p || (forward && *p > head)) break;
+    if (Status s = scan.Add(*p, cursor->record()); !s.ok()) return s;
+    if (!forward && *p == 1) break;
+    target = forward ? *p + 1 : *p - 1;
   }
   return Status::OK();
 }

@@ -6,9 +6,12 @@
 // tags' postings (`by_tag`) and the union of its types' postings
 // (`by_type`), walked by leapfrogging: each cursor seeks to the largest
 // position another one is at, so the rarest posting list sets the pace. The
-// items' answers are merged by position, each event once. Every candidate
-// is fetched from `log`, verified and checked against the query, and
-// stream metadata hides events exactly as from ReadAll.
+// items' answers are merged by position, each event once. A tag posting
+// carries its event's record (a covering posting), so a candidate found by
+// tag is read from the posting itself; any other (a posting written before
+// postings carried records, one found by type only) is fetched from `log`.
+// Every record is verified and checked against the query, and stream
+// metadata hides events exactly as from ReadAll.
 //
 // Thread-safety: the functions are safe from any thread; each call reads
 // with its own iterators.

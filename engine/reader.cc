@@ -193,7 +193,7 @@ class StreamIterator : public IteratorBase {
 // so they are skipped without a check.
 class LogIterator : public IteratorBase {
  public:
-  LogIterator(const Db& db, const ReadAllOptions& options)
+  LogIterator(const Db& db, const ReadAllOptions& options, bool bulk)
       : IteratorBase(options.max_count),
         // Before the snapshot: it holds at least every event up to here.
         committed_(db.commits->committed()),
@@ -201,6 +201,7 @@ class LogIterator : public IteratorBase {
         holes_(db, read_options_),
         expected_(std::max<uint64_t>(options.from.value(), 1)) {
     read_options_.snapshot = snapshot_.get();
+    read_options_.fill_cache = !bulk;
     it_.reset(db.db->NewIterator(read_options_, db.cf(Db::kLog)));
     if (db.has_metadata.load()) visibility_ = std::make_unique<Visibility>(db);
     hide_system_ = !options.include_system;
@@ -393,7 +394,8 @@ std::unique_ptr<EventIterator> NewStreamIterator(const Db& db, uint64_t stream_i
   return std::make_unique<StreamIterator>(db, stream_id, options, bounds);
 }
 
-std::unique_ptr<EventIterator> NewLogIterator(const Db& db, const ReadAllOptions& options) {
+std::unique_ptr<EventIterator> NewLogIterator(const Db& db, const ReadAllOptions& options,
+                                              bool bulk) {
   if (!options.category.empty() && !options.event_type.empty()) {
     return NewErrorIterator(
         Status::InvalidArgument("read by category and by event type at once is not supported"));
@@ -404,7 +406,7 @@ std::unique_ptr<EventIterator> NewLogIterator(const Db& db, const ReadAllOptions
   if (!options.event_type.empty()) {
     return std::make_unique<IndexIterator>(db, Db::kByType, options.event_type, options);
   }
-  return std::make_unique<LogIterator>(db, options);
+  return std::make_unique<LogIterator>(db, options, bulk);
 }
 
 std::unique_ptr<EventIterator> NewErrorIterator(Status status) {

@@ -45,8 +45,11 @@ std::unique_ptr<EventIterator> NewStreamIterator(const Db& db, uint64_t stream_i
                                                  const ReadStreamOptions& options,
                                                  const ReadBounds& bounds = {});
 
-// Events of the global log, all or by category or type.
-std::unique_ptr<EventIterator> NewLogIterator(const Db& db, const ReadAllOptions& options);
+// Events of the global log, all or by category or type. A `bulk` read (a
+// feed catching up) reads the log's blocks without adding them to the
+// block cache: read once in order, they would only evict hot blocks.
+std::unique_ptr<EventIterator> NewLogIterator(const Db& db, const ReadAllOptions& options,
+                                              bool bulk = false);
 
 // An iterator that is not Valid() and reports `status`.
 std::unique_ptr<EventIterator> NewErrorIterator(Status status);

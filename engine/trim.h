@@ -1,6 +1,6 @@
 // trim: reclaiming the bytes of trimmed and deleted events. Reads hide them
 // at once (stream_metadata); here a RocksDB compaction filter drops them
-// from `log` and `stream` when their files are next compacted.
+// from `log`, `stream` and `by_tag` when their files are next compacted.
 //
 // The TruncationTable holds, per stream, the first version that must be
 // kept. It is filled at open from every "$meta-" stream and updated when
@@ -58,8 +58,9 @@ class TruncationTable {
   std::atomic<size_t> size_{0};
 };
 
-// Drops trimmed, deleted and expired events from `stream`, one record per
-// value (the record names its stream).
+// Drops trimmed, deleted and expired events from `stream` and `by_tag`,
+// one record per value (the record names its stream; a `by_tag` entry
+// without one is kept).
 class TrimFilter : public rocksdb::CompactionFilter {
  public:
   explicit TrimFilter(std::shared_ptr<const TruncationTable> table) : table_(std::move(table)) {}

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
@@ -135,6 +136,39 @@ class BatchWriter : public ViewWriter {
   Rows pending_;
 };
 
+// The view's batch limits: the feed's own while the view keeps up; doubled
+// after each batch that left committed events unread, up to the catch-up
+// limits (ViewOptions::max_catch_up_batch_*), so a view far behind commits
+// once per many events while one that keeps up applies small batches.
+class BatchLimits {
+ public:
+  explicit BatchLimits(const ViewOptions& o)
+      : min_events_(std::max<size_t>(o.feed.max_batch_events, 1)),
+        min_bytes_(std::max<size_t>(o.feed.max_batch_bytes, 1)),
+        max_events_(std::max(o.max_catch_up_batch_events, min_events_)),
+        max_bytes_(std::max(o.max_catch_up_batch_bytes, min_bytes_)),
+        events_(min_events_),
+        bytes_(min_bytes_) {}
+
+  // After a batch of `feed`: sets the limits of its next one, grown if
+  // events committed before now are still unread.
+  void Update(const Db& db, ChangeFeed* feed) {
+    if (feed->position().value() < db.commits->committed()) {
+      events_ = events_ >= max_events_ / 2 ? max_events_ : events_ * 2;
+      bytes_ = bytes_ >= max_bytes_ / 2 ? max_bytes_ : bytes_ * 2;
+    } else {
+      events_ = min_events_;
+      bytes_ = min_bytes_;
+    }
+    feed->set_max_batch_events(events_);
+    feed->set_max_batch_bytes(bytes_);
+  }
+
+ private:
+  size_t min_events_, min_bytes_, max_events_, max_bytes_;
+  size_t events_, bytes_;
+};
+
 }  // namespace
 
 struct View::Rep {
@@ -143,6 +177,7 @@ struct View::Rep {
   ViewOptions options;
   ViewHandler handler;
   std::unique_ptr<ChangeFeed> feed;
+  std::optional<BatchLimits> limits;
   // The current generation's rows, for the view's thread only.
   std::unique_ptr<RowCache> rows;
 
@@ -223,10 +258,13 @@ Status View::Rep::RebuildNow() {
   auto fresh = OpenFeed(db, *store_options, feed_options, /*wake_on_poke=*/true);
   if (!fresh.ok()) return fresh.status();
   auto new_rows = std::make_unique<RowCache>(options.row_cache_bytes);
+  BatchLimits fresh_limits(options);
   FeedBatch batch;
   for (;;) {
     if (stop.load()) return Status::Aborted("the view was stopped during its rebuild");
     if (Status s = (*fresh)->Next(std::chrono::milliseconds(0), &batch); !s.ok()) return s;
+    // Caught up, the feed is back to its own limits for the live view.
+    fresh_limits.Update(*db, fresh->get());
     if (batch.events.empty()) break;  // caught up with everything committed so far
     BatchWriter writer(*db, new_prefix, new_rows.get());
     if (Status s = handler(batch.events, writer); !s.ok()) return s;
@@ -288,6 +326,7 @@ void View::Rep::Run() {
       Finish(s.IsAborted() ? Status::OK() : s);
       return;
     }
+    limits->Update(*db, feed.get());
     if (batch.position.value() <= position.load()) continue;  // woken without news
     if (!Apply(batch, generation.load())) {
       if (stop.load()) break;
@@ -511,6 +550,7 @@ Result<std::unique_ptr<View>> OpenView(Db* db, const Options& store_options, Vie
   if (!feed.ok()) return feed.status();
   rep->feed = std::move(feed).value();
   rep->rows = std::make_unique<RowCache>(options.row_cache_bytes);
+  rep->limits.emplace(options);
   rep->options = std::move(options);
   return View::Rep::Start(std::move(rep));
 }

@@ -433,7 +433,9 @@ Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {
             e.tags.begin() + static_cast<ptrdiff_t>(t)) {
           continue;
         }
-        group.batch.Put(db_->cf(Db::kByTag), keys::TagKey(tag, position), rocksdb::Slice());
+        // A covering posting: the record itself, so a query by tag reads
+        // one range of `by_tag` instead of a point read of `log` per event.
+        group.batch.Put(db_->cf(Db::kByTag), keys::TagKey(tag, position), rec);
       }
       group.staged.push_back(StagedEvent{position.value(), &e, category});
       if (append.caller_id[record]) {

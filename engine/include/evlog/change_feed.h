@@ -118,6 +118,11 @@ class ChangeFeed {
   // credit-based subscriptions) is never handed more.
   void set_max_batch_events(size_t max_batch_events);
 
+  // Sets ChangeFeedOptions::max_batch_bytes for the following Next calls
+  // (0 counts as 1; a batch still holds at least one event): a view that is
+  // behind reads in larger batches than it does once caught up.
+  void set_max_batch_bytes(size_t max_batch_bytes);
+
   // Internal, opaque: its state (made by Store::OpenFeed).
   struct Rep;
 

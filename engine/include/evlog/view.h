@@ -60,7 +60,18 @@ struct ViewOptions {
   // 1..200 bytes, no NUL or '/'. Required.
   std::string name;
   // Filters and batch limits. A view always starts from the oldest event.
+  // The batch limits hold while the view keeps up with the writer.
   ChangeFeedOptions feed;
+  // A view that is behind (a batch left committed events unread: a replay,
+  // a rebuild, a burst) doubles its batch limits after each such batch, up
+  // to these, so it commits its rows and position once per many events;
+  // the first batch that reaches the committed position returns it to the
+  // feed's limits. Bytes count event data and metadata, as
+  // ChangeFeedOptions::max_batch_bytes does. Values at or below the feed's
+  // limits keep every batch at the feed's limits.
+  // Defaults: 16,384 events, 16 MiB
+  size_t max_catch_up_batch_events = 16384;
+  size_t max_catch_up_batch_bytes = 16 << 20;
   // Attempts per batch before the view stops. Default: 5
   uint32_t max_attempts = 5;
   // Backoff between attempts, doubled each time. Default: 10 ms
