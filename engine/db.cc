@@ -333,9 +333,9 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& 
   }
   families[kDedup].options.compaction_filter = out->dedup_filter.get();
   out->trim_filter = std::make_unique<TrimFilter>(out->truncations);
-  out->log_trim_filter = std::make_unique<LogTrimFilter>(out->truncations);
+  out->log_trim_filter = std::make_unique<ChunkTrimFilter>(out->truncations);
   families[kLog].options.compaction_filter = out->log_trim_filter.get();
-  families[kStream].options.compaction_filter = out->trim_filter.get();
+  families[kStream].options.compaction_filter = out->log_trim_filter.get();
   // Covering tag postings hold the record too (an empty one, written before
   // they did, is kept: the filter keeps what it cannot decode).
   families[kByTag].options.compaction_filter = out->trim_filter.get();

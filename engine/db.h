@@ -115,8 +115,8 @@ struct Db {
   // RocksDB's stalls, flushes and compactions, counted as it reports them.
   std::shared_ptr<RocksDbEvents> rocksdb_events = std::make_shared<RocksDbEvents>();
   std::unique_ptr<rocksdb::CompactionFilter> dedup_filter;
-  std::unique_ptr<rocksdb::CompactionFilter> trim_filter;      // `stream`
-  std::unique_ptr<rocksdb::CompactionFilter> log_trim_filter;  // `log` (chunks)
+  std::unique_ptr<rocksdb::CompactionFilter> trim_filter;      // `by_tag`
+  std::unique_ptr<rocksdb::CompactionFilter> log_trim_filter;  // `log`, `stream` (chunks)
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   bool read_only = false;

@@ -1,5 +1,6 @@
 #include "reader.h"
 
+#include <algorithm>
 #include <chrono>
 #include <limits>
 #include <string>
@@ -13,6 +14,7 @@
 #include "log_chunks.h"
 #include "request.h"
 #include "sequence.h"
+#include "stream_chunks.h"
 #include "stream_metadata.h"
 
 namespace evlog {
@@ -124,6 +126,10 @@ class IteratorBase : public EventIterator {
   codec::AlignedBuffer scratch_;
 };
 
+// Reads one stream's chunks (format 2, §1.5) in either direction. The
+// iterator's bounds are [StreamKey(id, min_version), StreamKey(id + 1, 0)):
+// keys name a chunk's last version, so the chunk holding min_version is
+// inside them, and its slots below min_version are skipped.
 class StreamIterator : public IteratorBase {
  public:
   StreamIterator(const Db& db, uint64_t stream_id, const ReadStreamOptions& options,
@@ -132,6 +138,7 @@ class StreamIterator : public IteratorBase {
         snapshot_(db),
         stream_id_(stream_id),
         forward_(options.direction == Direction::kForward),
+        min_version_(std::max<uint64_t>(bounds.min_version.value(), 1)),
         lower_(keys::StreamKey(stream_id, bounds.min_version)),
         upper_(keys::StreamKey(stream_id + 1, Version(0))),
         lower_slice_(lower_),
@@ -143,10 +150,16 @@ class StreamIterator : public IteratorBase {
     it_.reset(db.db->NewIterator(ro, db.cf(Db::kStream)));
     min_timestamp_us_ = bounds.min_timestamp_us;
     if (forward_) {
-      it_->Seek(keys::StreamKey(stream_id, options.from.value_or(Version(1))));
+      target_ = std::max(options.from.value_or(Version(1)).value(), min_version_);
+      it_->Seek(keys::StreamKey(stream_id, Version(target_)));
     } else if (options.from) {
-      it_->SeekForPrev(keys::StreamKey(stream_id, *options.from));
+      // The first chunk whose last version is >= from, or the last one;
+      // LoadChunk steps back if its range starts past from.
+      target_ = options.from->value();
+      it_->Seek(keys::StreamKey(stream_id, *options.from));
+      if (!it_->Valid() && it_->status().ok()) it_->SeekToLast();
     } else {
+      target_ = std::numeric_limits<uint64_t>::max();
       it_->SeekToLast();
     }
     Settle();
@@ -155,33 +168,88 @@ class StreamIterator : public IteratorBase {
  private:
   void StepRaw() override {
     if (forward_) {
-      it_->Next();
-    } else {
+      ++slot_;
+    } else if (slot_ == 0) {
+      loaded_ = false;
       it_->Prev();
+    } else {
+      --slot_;
     }
   }
 
   void LoadCurrent() override {
+    if (remaining_ == 0) {
+      valid_ = false;
+      return;
+    }
+    for (;;) {
+      if (!loaded_ && !LoadChunk()) return;
+      if (forward_ ? slot_ < view_.n : slot_ != kNone) break;
+      loaded_ = false;
+      forward_ ? it_->Next() : it_->Prev();
+    }
+    const uint64_t version = chunk::SlotSeq(view_, slot_);
+    if (version < min_version_) {  // backward, below the bound: the end
+      valid_ = false;
+      return;
+    }
+    std::string_view record;
+    if (Status s = chunk::ChunkRecord(view_, slot_, &record); !s.ok()) {
+      Fail(Status::Corruption("stream id " + std::to_string(stream_id_) + " version " +
+                              std::to_string(version) + ": " + std::string(s.message())));
+      return;
+    }
+    Load(record, Position(0), Version(version));
+  }
+
+  // Parses the chunk it_ is at and positions slot_ at its first record in
+  // the read's direction (forward: at or past target_; backward: at or
+  // below it, kNone if none). False (valid_ false) at the end or on an
+  // error.
+  bool LoadChunk() {
     if (!it_->Valid()) {
       valid_ = false;
       if (!it_->status().ok()) Fail(FromRocks(it_->status()));
-      return;
+      return false;
     }
     uint64_t id = 0;
-    Version version;
-    if (!keys::ParseStreamKey(it_->key().ToStringView(), &id, &version) || id != stream_id_) {
-      Fail(Status::Corruption("malformed key in the stream index"));
-      return;
+    if (Status s = ParseStreamChunk(it_->key().ToStringView(), it_->value().ToStringView(), &id,
+                                    &view_);
+        !s.ok()) {
+      Fail(std::move(s));
+      return false;
     }
-    Load(it_->value().ToStringView(), Position(0), version);
+    if (id != stream_id_) {
+      Fail(Status::Corruption("malformed key in the stream index"));
+      return false;
+    }
+    if (forward_) {
+      slot_ = chunk::LowerSlot(view_, target_);
+    } else {
+      const size_t above = target_ == std::numeric_limits<uint64_t>::max()
+                               ? view_.n
+                               : chunk::LowerSlot(view_, target_ + 1);
+      slot_ = above == 0 ? kNone : above - 1;
+    }
+    loaded_ = true;
+    return true;
   }
+
+  static constexpr size_t kNone = std::numeric_limits<size_t>::max();
 
   SnapshotHolder snapshot_;
   uint64_t stream_id_;
   bool forward_;
+  // Versions below it are hidden: the read stops (backward) or starts there.
+  uint64_t min_version_;
+  // Forward: the first version to show; backward: the last.
+  uint64_t target_ = 0;
   std::string lower_, upper_;
   rocksdb::Slice lower_slice_, upper_slice_;
   std::unique_ptr<rocksdb::Iterator> it_;
+  chunk::ChunkView view_;
+  bool loaded_ = false;
+  size_t slot_ = 0;
 };
 
 // Reads `log` in position order, chunk by chunk (format 2, §1.5).

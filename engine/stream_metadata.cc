@@ -9,6 +9,7 @@
 #include "json/json_text.h"
 #include "keys.h"
 #include "sequence.h"
+#include "stream_chunks.h"
 #include "trim.h"
 #include "writer.h"
 
@@ -58,13 +59,16 @@ Status LoadMetadata(const Db& db, std::string_view stream, StreamMetadata* out) 
     return s;
   }
   if (meta.version.value() == 0) return Status::OK();
-  rocksdb::PinnableSlice value;
-  rocksdb::Status s = db.db->Get(rocksdb::ReadOptions(), db.cf(Db::kStream),
-                                 keys::StreamKey(meta.id, meta.version), &value);
-  if (!s.ok()) return FromRocks(s);
+  // The newest metadata event: the last record of the chunk under the
+  // head's key (format 2, §1.1).
+  std::string value;
+  if (Status s = ReadStreamEvent(db, rocksdb::ReadOptions(), meta.id, meta.version, &value);
+      !s.ok()) {
+    return s;
+  }
   codec::AlignedBuffer scratch;
   RecordedEvent event;
-  if (Status st = codec::DecodeEvent(value.ToStringView(), &scratch, &event); !st.ok()) return st;
+  if (Status st = codec::DecodeEvent(value, &scratch, &event); !st.ok()) return st;
   return DecodeMetadata(event.data, out);
 }
 

@@ -13,6 +13,7 @@
 #include "request.h"
 #include "sequence.h"
 #include "snapshot.h"
+#include "stream_chunks.h"
 #include "stream_metadata.h"
 
 namespace evlog {
@@ -24,9 +25,10 @@ namespace {
 Status RaiseTrimHorizon(Db& db, uint64_t stream_id, Version last_removed) {
   if (last_removed.value() == 0) return Status::OK();
   std::string record;
-  rocksdb::Status s = db.db->Get(rocksdb::ReadOptions(), db.cf(Db::kStream),
-                                 keys::StreamKey(stream_id, last_removed), &record);
-  if (!s.ok()) return FromRocks(s);
+  if (Status s = ReadStreamEvent(db, rocksdb::ReadOptions(), stream_id, last_removed, &record);
+      !s.ok()) {
+    return s;
+  }
   codec::AlignedBuffer scratch;
   RecordedEvent event;
   if (Status st = codec::DecodeEvent(record, &scratch, &event); !st.ok()) return st;
@@ -83,11 +85,17 @@ bool TrimFilter::Filter(int /*level*/, const rocksdb::Slice& /*key*/, const rock
   return table_->Droppable(event.stream, event.version, event.timestamp_us, WallMicros());
 }
 
-bool LogTrimFilter::Filter(int /*level*/, const rocksdb::Slice& key, const rocksdb::Slice& value,
-                           std::string* new_value, bool* value_changed) const {
+bool ChunkTrimFilter::Filter(int /*level*/, const rocksdb::Slice& key,
+                             const rocksdb::Slice& value, std::string* new_value,
+                             bool* value_changed) const {
   if (table_->empty()) return false;
   chunk::ChunkView view;
-  if (!ParseLogChunk(key.ToStringView(), value.ToStringView(), &view).ok()) return false;
+  uint64_t stream_id = 0;
+  const Status parsed =
+      key.size() == 8
+          ? ParseLogChunk(key.ToStringView(), value.ToStringView(), &view)
+          : ParseStreamChunk(key.ToStringView(), value.ToStringView(), &stream_id, &view);
+  if (!parsed.ok()) return false;
   const int64_t now_us = WallMicros();
   codec::AlignedBuffer scratch;
   RecordedEvent event;

@@ -58,9 +58,8 @@ class TruncationTable {
   std::atomic<size_t> size_{0};
 };
 
-// Drops trimmed, deleted and expired events from `stream` and `by_tag`,
-// one record per value (the record names its stream; a `by_tag` entry
-// without one is kept).
+// Drops trimmed, deleted and expired events from `by_tag`, one record per
+// value (the record names its stream; an entry without one is kept).
 class TrimFilter : public rocksdb::CompactionFilter {
  public:
   explicit TrimFilter(std::shared_ptr<const TruncationTable> table) : table_(std::move(table)) {}
@@ -72,18 +71,20 @@ class TrimFilter : public rocksdb::CompactionFilter {
   std::shared_ptr<const TruncationTable> table_;
 };
 
-// Drops trimmed, deleted and expired events from the chunks of `log`
-// (format 2, §1.6): a chunk none of whose records stays is dropped, one
-// some of whose records stay is rewritten to hold only them (same key,
-// same range; chunk::RewriteChunk). A chunk or record that cannot be read
-// is kept: verification must find it, not compaction hide it.
-class LogTrimFilter : public rocksdb::CompactionFilter {
+// Drops trimmed, deleted and expired events from the events chunks of
+// `log` and `stream` (format 2, §1.6; a key of 8 bytes names a log chunk,
+// one of 16 a stream chunk): a chunk none of whose records stays is
+// dropped, one some of whose records stay is rewritten to hold only them
+// (same key, same range; chunk::RewriteChunk). A chunk or record that
+// cannot be read is kept: verification must find it, not compaction hide
+// it.
+class ChunkTrimFilter : public rocksdb::CompactionFilter {
  public:
-  explicit LogTrimFilter(std::shared_ptr<const TruncationTable> table)
+  explicit ChunkTrimFilter(std::shared_ptr<const TruncationTable> table)
       : table_(std::move(table)) {}
   bool Filter(int level, const rocksdb::Slice& key, const rocksdb::Slice& value,
               std::string* new_value, bool* value_changed) const override;
-  const char* Name() const override { return "evlog.LogTrimFilter"; }
+  const char* Name() const override { return "evlog.ChunkTrimFilter"; }
 
  private:
   std::shared_ptr<const TruncationTable> table_;

@@ -3,9 +3,10 @@
 //      and the read bounds each stream's metadata sets;
 //   2. `log`: every chunk parses under its key, chunk ranges ascend without
 //      overlap, and every record verifies and holds its slot's position;
-//   3. `stream`: every record verifies, sits under its stream id and
-//      version, equals its copy in `log`, and each stream's versions are
-//      contiguous apart from what its metadata hides;
+//   3. `stream`: every chunk parses under its key, chunk ranges of a
+//      stream ascend without overlap, every record verifies, is the event
+//      of its stream and slot's version, equals its copy in `log`, and each
+//      stream's versions are contiguous apart from what its metadata hides;
 //   4. every position 1..last is accounted for;
 //   5. `by_category`, `by_type` and `dedup` entries point at matching events;
 //   6. each event's `by_tag` entries are exactly its distinct tags (compared
@@ -316,9 +317,51 @@ class Walk {
             std::to_string(to) + " are missing");
   }
 
+  // Record i of a parsed chunk of stream `st`.
+  void StreamRecord(StreamState& st, const chunk::ChunkView& view, size_t i,
+                    codec::AlignedBuffer* scratch) {
+    const uint64_t version = chunk::SlotSeq(view, i);
+    const std::string where = "stream '" + st.name + "' version " + std::to_string(version);
+    std::string_view record;
+    RecordedEvent e;
+    Status s = chunk::ChunkRecord(view, i, &record);
+    if (s.ok()) s = codec::DecodeEvent(record, scratch, &e);
+    if (!s.ok()) {
+      Problem(where + ": " + s.ToString());
+      return;
+    }
+    if (e.version.value() != version || e.stream != st.name) {
+      Problem(where + " holds version " + std::to_string(e.version.value()) + " of '" +
+              std::string(e.stream) + "'");
+      return;
+    }
+    if (version != st.last.value() + 1) MissingVersions(st, st.last.value() + 1, version - 1);
+    st.last = e.version;
+    const uint64_t p = e.position.value();
+    if (p == 0 || p > last_) {
+      Problem(where + " has position " + std::to_string(p) + ", outside 1..last position " +
+              std::to_string(last_));
+      return;
+    }
+    flags_[p] |= kInStream;
+    const bool hidden = Hidden(st, e.version, e.timestamp_us);
+    if (hidden) flags_[p] |= kHidden;
+    if (flags_[p] & kInLog) {
+      if (log_hash_[p] != Hash(record)) {
+        Problem(where + " differs from its copy at log position " + std::to_string(p));
+      }
+    } else if (!hidden) {
+      Problem(where + " (position " + std::to_string(p) + ") is missing from the log");
+    }
+  }
+
+  // The stream table, chunk by chunk (format 2, §1.8): each chunk parses
+  // under its key and every record is the event of its stream and slot's
+  // version, equal to its copy in `log`.
   Status StreamTable() {
     auto it = Iter(Db::kStream);
     codec::AlignedBuffer scratch;
+    chunk::ChunkView view;
     uint64_t current = 0;  // stream id whose range we are in
     StreamState* st = nullptr;
     auto close_stream = [&] {
@@ -347,36 +390,19 @@ class Walk {
       if (st == nullptr) continue;
       const std::string where =
           "stream '" + st->name + "' version " + std::to_string(version.value());
-      RecordedEvent e;
-      if (Status s = codec::DecodeEvent(it->value().ToStringView(), &scratch, &e); !s.ok()) {
+      if (Status s = chunk::ParseChunk(it->value().ToStringView(), chunk::ChunkKind::kStream,
+                                       version.value(), &view);
+          !s.ok()) {
         Problem(where + ": " + s.ToString());
         continue;
       }
-      if (e.version != version || e.stream != st->name) {
-        Problem(where + " holds version " + std::to_string(e.version.value()) + " of '" +
-                std::string(e.stream) + "'");
+      if (view.first <= st->last.value()) {
+        Problem(where + ": its chunk's range " + std::to_string(view.first) + ".." +
+                std::to_string(version.value()) + " overlaps the previous one, which ends at " +
+                std::to_string(st->last.value()));
         continue;
       }
-      if (version.value() != st->last.value() + 1) {
-        MissingVersions(*st, st->last.value() + 1, version.value() - 1);
-      }
-      st->last = version;
-      const uint64_t p = e.position.value();
-      if (p == 0 || p > last_) {
-        Problem(where + " has position " + std::to_string(p) + ", outside 1..last position " +
-                std::to_string(last_));
-        continue;
-      }
-      flags_[p] |= kInStream;
-      const bool hidden = Hidden(*st, e.version, e.timestamp_us);
-      if (hidden) flags_[p] |= kHidden;
-      if (flags_[p] & kInLog) {
-        if (log_hash_[p] != Hash(it->value().ToStringView())) {
-          Problem(where + " differs from its copy at log position " + std::to_string(p));
-        }
-      } else if (!hidden) {
-        Problem(where + " (position " + std::to_string(p) + ") is missing from the log");
-      }
+      for (size_t i = 0; i < view.n; ++i) StreamRecord(*st, view, i, &scratch);
     }
     close_stream();
     if (Status s = Finish(*it, "stream"); !s.ok()) return s;

@@ -92,6 +92,10 @@ struct Writer::Group {
   // The log chunk being filled (format 2, §1.4): it points into the
   // appends' records until it is sealed into the batch.
   chunk::ChunkBuilder log{chunk::ChunkKind::kLog};
+  // The stream chunk being filled: the events of one (append, stream),
+  // sealed at its end or at the chunk bound.
+  chunk::ChunkBuilder stream{chunk::ChunkKind::kStream};
+  uint64_t stream_id = 0;
   std::vector<std::string_view> pieces;
   std::vector<rocksdb::Slice> slices;
 };
@@ -406,6 +410,7 @@ Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {
                          .first_version = Version(h->version.value() + 1),
                          .first_position = Position(group.next_position)};
     std::string_view category = CategoryOf(sa.stream);
+    group.stream_id = h->id;
     for (const EventData& e : sa.events) {
       if (skipped(record)) {
         r.skipped.push_back(e.id);
@@ -421,7 +426,12 @@ Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {
         SealLogChunk(group);
       }
       group.log.Add(position.value(), rec, group.now_us);
-      group.batch.Put(db_->cf(Db::kStream), keys::StreamKey(h->id, h->version), rec);
+      if (!group.stream.empty() &&
+          (group.stream.count() >= chunk::kMaxChunkEvents ||
+           group.stream.record_bytes() + rec.size() > chunk::kMaxChunkBytes)) {
+        SealStreamChunk(group);
+      }
+      group.stream.Add(h->version.value(), rec, group.now_us);
       if (group.publish) group.to_publish.push_back(&rec);
       group.batch.Put(db_->cf(Db::kByCategory), keys::IndexKey(category, position),
                       rocksdb::Slice());
@@ -444,6 +454,7 @@ Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {
       }
       ++record;
     }
+    SealStreamChunk(group);
     r.last_version = h->version;
     r.last_position = Position(group.next_position - 1);
     result.streams.push_back(std::move(r));
@@ -461,16 +472,26 @@ Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {
   return result;
 }
 
-void Writer::SealLogChunk(Group& group) {
-  if (group.log.empty()) return;
-  const std::string key = keys::LogKey(Position(group.log.last()));
-  group.log.Pieces(&group.pieces);
+void Writer::PutChunk(Group& group, chunk::ChunkBuilder& builder, Db::Family family,
+                      const std::string& key) {
+  builder.Pieces(&group.pieces);
   group.slices.clear();
   for (std::string_view piece : group.pieces) group.slices.emplace_back(AsSlice(piece));
   const rocksdb::Slice key_slice(key);
-  group.batch.Put(db_->cf(Db::kLog), rocksdb::SliceParts(&key_slice, 1),
+  group.batch.Put(db_->cf(family), rocksdb::SliceParts(&key_slice, 1),
                   rocksdb::SliceParts(group.slices.data(), static_cast<int>(group.slices.size())));
-  group.log.Reset();
+  builder.Reset();
+}
+
+void Writer::SealLogChunk(Group& group) {
+  if (group.log.empty()) return;
+  PutChunk(group, group.log, Db::kLog, keys::LogKey(Position(group.log.last())));
+}
+
+void Writer::SealStreamChunk(Group& group) {
+  if (group.stream.empty()) return;
+  PutChunk(group, group.stream, Db::kStream,
+           keys::StreamKey(group.stream_id, Version(group.stream.last())));
 }
 
 void Writer::PutDedupRows(Group& group) {

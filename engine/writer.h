@@ -35,6 +35,10 @@
 
 namespace evlog {
 
+namespace chunk {
+class ChunkBuilder;
+}  // namespace chunk
+
 class Writer {
  public:
   // Starts the writer thread. `db->commits` and `next_stream_id` hold the
@@ -79,8 +83,14 @@ class Writer {
   void CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& appends);
   // Decides one append and, if accepted, adds it to the group's batch.
   Result<AppendResult> Stage(PendingAppend& append, Group& group);
+  // Puts `builder`'s chunk under `key` of `family` into the group's batch
+  // (SliceParts: the records are copied once, into the batch) and resets it.
+  void PutChunk(Group& group, chunk::ChunkBuilder& builder, Db::Family family,
+                const std::string& key);
   // Puts the group's pending log chunk, if any, into its batch.
   void SealLogChunk(Group& group);
+  // Puts the group's pending stream chunk, if any, into its batch.
+  void SealStreamChunk(Group& group);
   // Puts the group's `dedup` rows into its batch, sorted by id.
   void PutDedupRows(Group& group);
   // Looks up, together, the caller ids of every append of a group.

@@ -1,7 +1,9 @@
 // Chunk boundaries of storage format 2 (docs/plans/format2.md, §1.5, §1.6,
 // §5): `log` holds one chunk per group commit (or per bounded piece of it),
-// keyed by its last position. Reads start inside chunks, trims and count
-// rules cut them, and damage to any byte of one is Corruption.
+// keyed by its last position; `stream` one per (append, stream), keyed by
+// the stream id and its last version. Reads start inside chunks and cross
+// them in both directions, trims and count rules cut them, and damage to
+// any byte of one is Corruption.
 
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
@@ -22,14 +24,19 @@ namespace {
 
 using testutil::Ev;
 
-// Runs `f` on the `log` family of the closed store at `path`.
-void WithLog(const std::string& path,
-             const std::function<void(rocksdb::DB&, rocksdb::ColumnFamilyHandle*)>& f) {
+// Runs `f` on the family `family` of the closed store at `path`.
+void WithFamily(const std::string& path, std::string_view family,
+                const std::function<void(rocksdb::DB&, rocksdb::ColumnFamilyHandle*)>& f) {
   testutil::WithRawRocks(path, [&](rocksdb::DB& db, const auto& names, const auto& handles) {
     for (size_t i = 0; i < names.size(); ++i) {
-      if (names[i] == "log") f(db, handles[i]);
+      if (names[i] == family) f(db, handles[i]);
     }
   });
+}
+
+void WithLog(const std::string& path,
+             const std::function<void(rocksdb::DB&, rocksdb::ColumnFamilyHandle*)>& f) {
+  WithFamily(path, "log", f);
 }
 
 // The log's chunks as (key position, first, span, records present).
@@ -53,6 +60,32 @@ std::vector<ChunkInfo> LogChunks(const std::string& path) {
   return out;
 }
 
+// The stream table's chunks as (key version, first, span, records
+// present), of every stream in key order.
+std::vector<ChunkInfo> StreamChunks(const std::string& path) {
+  std::vector<ChunkInfo> out;
+  WithFamily(path, "stream", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions(), cf));
+    chunk::ChunkView view;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      uint64_t id = 0;
+      Version last;
+      ASSERT_TRUE(keys::ParseStreamKey(it->key().ToStringView(), &id, &last));
+      ASSERT_TRUE(chunk::ParseChunk(it->value().ToStringView(), chunk::ChunkKind::kStream,
+                                    last.value(), &view)
+                      .ok());
+      out.push_back({last.value(), view.first, view.span, view.n});
+    }
+  });
+  return out;
+}
+
+std::vector<uint64_t> Versions(const std::vector<OwnedEvent>& events) {
+  std::vector<uint64_t> out;
+  for (const OwnedEvent& e : events) out.push_back(e.version.value());
+  return out;
+}
+
 std::vector<uint64_t> Positions(const std::vector<OwnedEvent>& events) {
   std::vector<uint64_t> out;
   for (const OwnedEvent& e : events) out.push_back(e.position.value());
@@ -62,6 +95,13 @@ std::vector<uint64_t> Positions(const std::vector<OwnedEvent>& events) {
 std::vector<uint64_t> Range(uint64_t first, uint64_t last) {
   std::vector<uint64_t> out;
   for (uint64_t p = first; p <= last; ++p) out.push_back(p);
+  return out;
+}
+
+// last, last - 1, ..., first.
+std::vector<uint64_t> Down(uint64_t last, uint64_t first) {
+  std::vector<uint64_t> out;
+  for (uint64_t v = last; v >= first && v > 0; --v) out.push_back(v);
   return out;
 }
 
@@ -86,6 +126,24 @@ class ChunkBoundary : public testutil::StoreTest {
   std::vector<uint64_t> ReadPositions(ReadAllOptions options = {}) {
     options.include_system = false;
     return Positions(ReadAll(options));
+  }
+
+  // The versions a read of `stream` returns, and its status.
+  Status ReadStreamStatus(const std::string& stream, const ReadStreamOptions& options,
+                          std::vector<uint64_t>* versions) {
+    auto it = store_->ReadStream(stream, options);
+    if (!it.ok()) return it.status();
+    for (; (*it)->Valid(); (*it)->Next()) versions->push_back((*it)->event().version.value());
+    return (*it)->status();
+  }
+
+  std::vector<uint64_t> StreamVersions(const std::string& stream, ReadStreamOptions options = {}) {
+    return Versions(ReadStream(stream, options));
+  }
+
+  std::vector<uint64_t> Backward(const std::string& stream, ReadStreamOptions options = {}) {
+    options.direction = Direction::kBackward;
+    return StreamVersions(stream, options);
   }
 
   void ExpectVerifiesClean() {
@@ -274,6 +332,149 @@ TEST_F(ChunkBoundary, AFollowerCatchesUpAcrossMultiEventChunks) {
   auto it = (*follower)->ReadAll({.from = Position(12), .category = "b"});
   ASSERT_OK(it.status());
   EXPECT_EQ(Positions(testutil::Collect(**it)), Range(12, 16));
+}
+
+TEST_F(ChunkBoundary, AnAppendIsOneStreamChunkKeyedByItsLastVersion) {
+  AppendChunk("a-1", 10);
+  AppendChunk("a-1", 1);
+  AppendChunk("a-1", chunk::kMaxChunkEvents + 2);  // beyond the bound: two chunks
+  store_.reset();
+  std::vector<ChunkInfo> chunks = StreamChunks(path());
+  ASSERT_EQ(chunks.size(), 4u);
+  EXPECT_EQ(chunks[0].last, 10u);
+  EXPECT_EQ(chunks[0].first, 1u);
+  EXPECT_EQ(chunks[0].n, 10u);
+  EXPECT_EQ(chunks[1].last, 11u);
+  EXPECT_EQ(chunks[1].first, 11u);
+  EXPECT_EQ(chunks[2].first, 12u);
+  EXPECT_EQ(chunks[2].span, chunk::kMaxChunkEvents);
+  EXPECT_EQ(chunks[3].last, 11u + chunk::kMaxChunkEvents + 2);
+  Reopen();
+  EXPECT_EQ(StreamVersions("a-1"), Range(1, 11 + chunk::kMaxChunkEvents + 2));
+  ExpectVerifiesClean();
+}
+
+TEST_F(ChunkBoundary, StreamReadsCrossChunksInBothDirectionsFromAnyVersion) {
+  AppendChunk("a-1", 4);  // versions 1..4
+  AppendChunk("b-1", 2);
+  AppendChunk("a-1", 3);  // 5..7
+  AppendChunk("a-1", 5);  // 8..12
+  for (bool reopened : {false, true}) {
+    if (reopened) Reopen();  // from the tables, not the memtable
+    SCOPED_TRACE(reopened ? "reopened" : "memtable");
+    EXPECT_EQ(Backward("a-1"), Down(12, 1));
+    EXPECT_EQ(Backward("a-1", {.from = Version(6)}), Down(6, 1));
+    EXPECT_EQ(Backward("a-1", {.from = Version(9), .max_count = 5}), Down(9, 5));
+    EXPECT_EQ(Backward("a-1", {.from = Version(4)}), Down(4, 1));
+    EXPECT_EQ(Backward("a-1", {.from = Version(99)}), Down(12, 1));
+    EXPECT_EQ(Backward("a-1", {.from = Version(1)}), Down(1, 1));
+    EXPECT_EQ(StreamVersions("a-1", {.from = Version(6)}), Range(6, 12));
+    EXPECT_EQ(StreamVersions("a-1", {.from = Version(3), .max_count = 3}), Range(3, 5));
+    EXPECT_EQ(StreamVersions("a-1", {.from = Version(12)}), Range(12, 12));
+    EXPECT_EQ(StreamVersions("a-1", {.from = Version(13)}), std::vector<uint64_t>{});
+    EXPECT_EQ(Backward("b-1"), Down(2, 1));
+    EXPECT_EQ(StreamVersions("b-1"), Range(1, 2));
+  }
+}
+
+TEST_F(ChunkBoundary, ATrimThatCutsAStreamChunkHidesThenReclaimsOnlyItsHead) {
+  AppendChunk("a-1", 10);  // versions 1..10, one chunk
+  AppendChunk("b-1", 2);
+  ASSERT_OK(store_->TrimStream("a-1", {.before = Version(4), .require_snapshot = false}));
+  for (bool compacted : {false, true}) {
+    if (compacted) ASSERT_OK(store_->Compact());
+    SCOPED_TRACE(compacted ? "compacted" : "before compaction");
+    EXPECT_EQ(StreamVersions("a-1"), Range(4, 10));
+    EXPECT_EQ(StreamVersions("a-1", {.from = Version(2)}), Range(4, 10));
+    EXPECT_EQ(Backward("a-1"), Down(10, 4));
+    EXPECT_EQ(Backward("a-1", {.from = Version(5)}), Down(5, 4));
+    EXPECT_EQ(Backward("a-1", {.from = Version(3)}), std::vector<uint64_t>{});
+  }
+  ExpectVerifiesClean();
+  store_.reset();
+  // The chunk keeps its key and range and lost only its first three records.
+  // a-1 (stream id 1), b-1, and the trim's "$meta-a-1" event.
+  std::vector<ChunkInfo> chunks = StreamChunks(path());
+  ASSERT_EQ(chunks.size(), 3u);
+  EXPECT_EQ(chunks[0].last, 10u);
+  EXPECT_EQ(chunks[0].first, 1u);
+  EXPECT_EQ(chunks[0].span, 10u);
+  EXPECT_EQ(chunks[0].n, 7u);
+  Reopen();
+  EXPECT_EQ(Backward("a-1"), Down(10, 4));
+  AppendOne("a-1");
+  EXPECT_EQ(StreamVersions("a-1"), Range(4, 11));
+}
+
+TEST_F(ChunkBoundary, MaxCountCuttingAStreamChunkKeepsItsNewestEvents) {
+  ASSERT_OK(store_->SetStreamMetadata("a-1", {.max_count = 3}));
+  AppendChunk("a-1", 10);  // one chunk; versions 8..10 live
+  for (int round = 0; round < 4; ++round) {
+    const uint64_t head = 10 + static_cast<uint64_t>(round);
+    SCOPED_TRACE("round " + std::to_string(round));
+    EXPECT_EQ(StreamVersions("a-1"), Range(head - 2, head));
+    EXPECT_EQ(StreamVersions("a-1", {.from = Version(2)}), Range(head - 2, head));
+    EXPECT_EQ(Backward("a-1"), Down(head, head - 2));
+    ASSERT_OK(store_->Compact());
+    EXPECT_EQ(StreamVersions("a-1"), Range(head - 2, head));
+    EXPECT_EQ(Backward("a-1"), Down(head, head - 2));
+    ASSERT_NO_FATAL_FAILURE(ExpectVerifiesClean());
+    AppendOne("a-1");
+  }
+  // The metadata stream's newest event, read from its chunk, still rules.
+  auto metadata = store_->GetStreamMetadata("a-1");
+  ASSERT_OK(metadata.status());
+  EXPECT_EQ(metadata->max_count, 3u);
+}
+
+TEST_F(ChunkBoundary, AFlippedByteAnywhereInAStreamChunkIsCorruption) {
+  // Chunks of three events; chunk k gets its byte k (mod its size) flipped,
+  // so one reopen checks every byte.
+  AppendChunk("a-1", 3);
+  store_.reset();
+  size_t size = 0;
+  WithFamily(path(), "stream", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions(), cf));
+    it->SeekToFirst();
+    ASSERT_TRUE(it->Valid());
+    size = it->value().size();
+  });
+  ASSERT_GT(size, chunk::kEventsHeaderBytes);
+  Reopen();
+  for (size_t k = 1; k < size; ++k) AppendChunk("a-1", 3);
+  store_.reset();
+  WithFamily(path(), "stream", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+    std::vector<std::pair<std::string, std::string>> chunks;
+    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions(), cf));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      chunks.emplace_back(it->key().ToString(), it->value().ToString());
+    }
+    ASSERT_EQ(chunks.size(), size);
+    for (size_t k = 0; k < size; ++k) {
+      std::string& value = chunks[k].second;
+      ASSERT_EQ(value.size(), size) << k;
+      value[k] = static_cast<char>(value[k] ^ 0xFF);
+      ASSERT_TRUE(db.Put(rocksdb::WriteOptions(), cf, chunks[k].first, value).ok());
+    }
+  });
+  Reopen();
+  for (size_t k = 0; k < size; ++k) {
+    const uint64_t first = 3 * k + 1;
+    std::vector<uint64_t> read;
+    Status s = ReadStreamStatus("a-1", {.from = Version(first), .max_count = 3}, &read);
+    EXPECT_TRUE(s.IsCorruption()) << "byte " << k << ": " << s.ToString() << ", read "
+                                  << read.size();
+    read.clear();
+    s = ReadStreamStatus(
+        "a-1", {.from = Version(first + 2), .max_count = 3, .direction = Direction::kBackward},
+        &read);
+    EXPECT_TRUE(s.IsCorruption()) << "byte " << k << " backward: " << s.ToString();
+  }
+  // The log's copies are intact: global reads see every event.
+  EXPECT_EQ(ReadPositions(), Range(1, 3 * size));
+  auto report = store_->Verify();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_GE(report->problem_count, size);
 }
 
 }  // namespace
