@@ -200,19 +200,6 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const Options& options,
     cf.memtable_whole_key_filtering = true;
     cf.memtable_prefix_bloom_size_ratio = 0.02;
   }
-  if (family == Db::kByTag) {
-    // A read by tag seeks one tag's postings in every sorted run: a prefix
-    // bloom filter on the tag (the key less its position) lets the seek
-    // skip the memtable and the table files that lack the tag. Prefix mode
-    // is then the default for this family's iterators: a tag's cursor stays
-    // in its prefix (prefix_same_as_start), and whatever walks the family
-    // across tags (verify) sets total_order_seek. Tables written without
-    // the extractor (older stores) are read without their filter.
-    cf.prefix_extractor = std::make_shared<IndexNameTransform>();
-    cf.memtable_prefix_bloom_size_ratio = 0.02;
-    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-    table.whole_key_filtering = false;  // no point lookups in by_tag
-  }
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   return cf;
 }

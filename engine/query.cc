@@ -47,9 +47,6 @@ class PostingCursor : public Cursor {
     rocksdb::ColumnFamilyHandle* cf = db.cf(family);
     if (cf == nullptr) return;  // a read-only store made before by_tag: no postings
     rocksdb::ReadOptions ro;
-    // by_tag has a prefix extractor (the tag): a prefix-mode seek, which
-    // its bloom filters serve, kept within the tag.
-    ro.prefix_same_as_start = family == Db::kByTag;
     if (!prefix_.empty()) {
       lower_ = rocksdb::Slice(prefix_);
       upper_key_ = keys::PrefixEnd(prefix_);

@@ -66,8 +66,6 @@ class Walk {
         snapshot_(db.read_only ? nullptr : db.db->GetSnapshot()) {
     ro_.snapshot = snapshot_;
     ro_.fill_cache = false;
-    // Walks every family whole, by_tag across its tags' prefixes too.
-    ro_.total_order_seek = true;
   }
   ~Walk() {
     if (snapshot_ != nullptr) db_.db->ReleaseSnapshot(snapshot_);
