@@ -258,12 +258,17 @@ Result<AppendResult> Writer::SubmitAndCommit(std::unique_ptr<PendingAppend> appe
     std::vector<Result<AppendResult>> results = CommitGroup(group);
     const bool own_done =
         std::ranges::any_of(group, [&](const auto& a) { return a->waiter == &waiter; });
-    const bool all_sync =
-        std::ranges::all_of(group, [](const auto& a) { return a->waiter != nullptr; });
-    if (own_done && all_sync) {
-      // As RocksDB's ExitAsBatchGroupLeader: the next leader starts while
-      // this one wakes its followers. (Callbacks of asynchronous appends
-      // keep queue order: a group holding any completes them first.)
+    // Buffered groups of synchronous callers only: as RocksDB's
+    // ExitAsBatchGroupLeader, the next leader starts while this one wakes
+    // its followers. Callbacks of asynchronous appends keep queue order: a
+    // group holding any completes them first. A durable group wakes its
+    // followers first too: they append again at once, and the next group,
+    // started only then, takes them into the same sync (started before,
+    // groups settle at half the writers, as on branch pipe16, §4.3.1).
+    const bool early_handoff = std::ranges::all_of(group, [](const auto& a) {
+      return a->waiter != nullptr && a->request.durability != Durability::kSync;
+    });
+    if (own_done && early_handoff) {
       SyncWaiter* next;
       {
         std::lock_guard<std::mutex> lock(mu_);
