@@ -14,8 +14,9 @@
 // max_group_bytes) as one group, commits it, completes the others of the
 // group, and leads again until its own append is done. It then hands the
 // leader role to the next queued append if that is synchronous (a waiting
-// caller, woken anyway), or else wakes the writer thread, which commits
-// asynchronous appends (Submit) the same way. `busy_` is the leader role: it
+// caller, woken anyway; before waking the group's followers if the group
+// was buffered and all synchronous, after otherwise), or else wakes the
+// writer thread, which commits asynchronous appends (Submit) the same way. `busy_` is the leader role: it
 // passes from holder to holder without being released in between.
 //
 // Thread-safety: Submit, SubmitAndCommit, committed() and Sync are safe from
