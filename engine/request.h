@@ -14,6 +14,8 @@
 
 namespace evlog {
 
+struct SyncWaiter;
+
 struct PendingAppend {
   AppendRequest request;
   // One encoded record per event, in request order (stream by stream), with
@@ -30,6 +32,9 @@ struct PendingAppend {
   // System appends only: the stream this append hard-deletes.
   std::string tombstone;
   Store::AppendCallback done;
+  // Set for a synchronous caller waiting in Writer::SubmitAndCommit: the
+  // thread that finishes a group may hand it the leader role (writer.h).
+  SyncWaiter* waiter = nullptr;
 };
 
 // Validates `request` and fills `out` with it and its encoded events. Event

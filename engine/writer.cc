@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <future>
 #include <limits>
 #include <unordered_map>
 #include <unordered_set>
@@ -190,6 +189,26 @@ void Writer::Resume() {
   db_->wal_gate->ClearFailure();
 }
 
+void Writer::TakeGroup(std::vector<std::unique_ptr<PendingAppend>>& group) {
+  size_t bytes = 0;
+  while (!queue_.empty() &&
+         (group.empty() || bytes + queue_.front()->bytes <= options_.max_group_bytes)) {
+    bytes += queue_.front()->bytes;
+    group.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+}
+
+SyncWaiter* Writer::PassLeadership() {
+  if (!queue_.empty() && queue_.front()->waiter != nullptr) return queue_.front()->waiter;
+  busy_ = false;
+  // Wake the writer thread only when it has something to do: asynchronous
+  // appends queued, or a Stop() waiting for the leader. Waking it for
+  // nothing costs two context switches per append.
+  if (stopping_ || !queue_.empty()) work_cv_.notify_one();
+  return nullptr;
+}
+
 void Writer::Run() {
   std::vector<std::unique_ptr<PendingAppend>> group;
   for (;;) {
@@ -199,41 +218,93 @@ void Writer::Run() {
       work_cv_.wait(lock, [this] { return !busy_ && (stopping_ || !queue_.empty()); });
       if (queue_.empty()) return;  // stopping, everything done, nobody committing
       busy_ = true;
-      size_t bytes = 0;
-      while (!queue_.empty() &&
-             (group.empty() || bytes + queue_.front()->bytes <= options_.max_group_bytes)) {
-        bytes += queue_.front()->bytes;
-        group.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
+      TakeGroup(group);
     }
-    CommitGroup(group);
+    std::vector<Result<AppendResult>> results = CommitGroup(group);
+    // Callbacks before the next group's: in queue order.
+    Complete(group, results);
     std::lock_guard<std::mutex> lock(mu_);
     busy_ = false;
   }
 }
 
-void Writer::SubmitAndCommit(std::unique_ptr<PendingAppend> append) {
+void Writer::Complete(std::vector<std::unique_ptr<PendingAppend>>& appends,
+                      std::vector<Result<AppendResult>>& results) {
+  for (size_t i = 0; i < appends.size(); ++i) appends[i]->done(std::move(results[i]));
+}
+
+Result<AppendResult> Writer::SubmitAndCommit(std::unique_ptr<PendingAppend> append) {
   append->enqueued_us = MonotonicMicros();
+  SyncWaiter waiter;
+  append->waiter = &waiter;
+  append->done = [&waiter](Result<AppendResult> r) {
+    waiter.result.emplace(std::move(r));
+    waiter.state.store(SyncWaiter::kDone, std::memory_order_release);
+    // The waiter may have returned by now: notify only names the address
+    // to the kernel's futex, it never reads or writes it.
+    waiter.state.notify_one();
+  };
+  std::vector<std::unique_ptr<PendingAppend>> group;
   {
     std::unique_lock<std::mutex> lock(mu_);
-    if (busy_ || !queue_.empty() || stopping_) {
+    if (stopping_) return Status::Aborted("the store is closing");
+    queue_.push_back(std::move(append));
+    if (busy_) {
+      // A follower: whoever commits this append completes it; or the leader
+      // that finishes before it hands this thread the leader role.
       lock.unlock();
-      Submit(std::move(append));
-      return;
+      uint32_t state;
+      while ((state = waiter.state.load(std::memory_order_acquire)) == SyncWaiter::kWaiting) {
+        waiter.state.wait(SyncWaiter::kWaiting, std::memory_order_acquire);
+      }
+      if (state == SyncWaiter::kDone) return std::move(*waiter.result);
+      lock.lock();
     }
     busy_ = true;
+    TakeGroup(group);
   }
-  // The writer is idle: commit on this thread and spare the two hand-offs.
-  std::vector<std::unique_ptr<PendingAppend>> group;
-  group.push_back(std::move(append));
-  CommitGroup(group);
-  std::lock_guard<std::mutex> lock(mu_);
-  busy_ = false;
-  // Wake the writer thread only when it has something to do: appends queued
-  // behind this commit, or a Stop() waiting for it. Waking it for nothing
-  // costs two context switches per append.
-  if (stopping_ || !queue_.empty()) work_cv_.notify_one();
+  // The leader: commit the queue's front, until this caller's own append
+  // is done (it may not fit in the first group behind a long queue).
+  for (;;) {
+    std::vector<Result<AppendResult>> results = CommitGroup(group);
+    const bool own_done =
+        std::ranges::any_of(group, [&](const auto& a) { return a->waiter == &waiter; });
+    // Buffered groups of synchronous callers only: as RocksDB's
+    // ExitAsBatchGroupLeader, the next leader starts while this one wakes
+    // its followers. Callbacks of asynchronous appends keep queue order: a
+    // group holding any completes them first. A durable group wakes its
+    // followers first too: they append again at once, and the next group,
+    // started only then, takes them into the same sync (started before,
+    // groups settle at half the writers, as on branch pipe16, §4.3.1).
+    const bool early_handoff = std::ranges::all_of(group, [](const auto& a) {
+      return a->waiter != nullptr && a->request.durability != Durability::kSync;
+    });
+    if (own_done && early_handoff) {
+      SyncWaiter* next;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        next = PassLeadership();
+      }
+      if (next != nullptr) {
+        next->state.store(SyncWaiter::kLead, std::memory_order_release);
+        next->state.notify_one();
+      }
+      Complete(group, results);
+      break;
+    }
+    Complete(group, results);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (own_done) {
+      if (SyncWaiter* next = PassLeadership(); next != nullptr) {
+        next->state.store(SyncWaiter::kLead, std::memory_order_release);
+        next->state.notify_one();
+      }
+      break;
+    }
+    group.clear();
+    TakeGroup(group);
+  }
+  return std::move(*waiter.result);
 }
 
 void Writer::SyncLoop() {
@@ -252,7 +323,8 @@ void Writer::SyncLoop() {
   }
 }
 
-void Writer::CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& appends) {
+std::vector<Result<AppendResult>> Writer::CommitGroup(
+    std::vector<std::unique_ptr<PendingAppend>>& appends) {
   Group group;
   const uint64_t first_position = commits_.committed() + 1;
   const uint64_t first_stream_id = next_stream_id_.load(std::memory_order_relaxed);
@@ -325,8 +397,8 @@ void Writer::CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& appends) {
     }
   }
 
-  for (size_t i = 0; i < appends.size(); ++i) appends[i]->done(std::move(results[i]));
   heads_.Shrink(options_.stream_head_cache_entries);
+  return results;
 }
 
 void Writer::CountGroup(const std::vector<std::unique_ptr<PendingAppend>>& appends,
@@ -658,16 +730,12 @@ void AppendWithCallback(Writer& writer, const Options& options, AppendRequest re
 
 Result<AppendResult> AppendAndWait(Writer& writer, const Options& options, AppendRequest request,
                                    bool system, std::string tombstone) {
-  std::promise<Result<AppendResult>> promise;
-  std::future<Result<AppendResult>> future = promise.get_future();
   auto pending = std::make_unique<PendingAppend>();
   if (Status s = PrepareAppend(options, std::move(request), pending.get(), system); !s.ok()) {
     return s;
   }
   pending->tombstone = std::move(tombstone);
-  pending->done = [&promise](Result<AppendResult> r) { promise.set_value(std::move(r)); };
-  writer.SubmitAndCommit(std::move(pending));
-  return future.get();
+  return writer.SubmitAndCommit(std::move(pending));
 }
 
 }  // namespace evlog

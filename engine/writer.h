@@ -8,6 +8,17 @@
 // durability, then advances the committed position and completes the
 // callbacks in queue order. An append that fails is never partly written.
 //
+// Who commits (caller-as-leader, as RocksDB's write group): a synchronous
+// append (SubmitAndCommit) queues itself and, if nobody is committing,
+// becomes the leader: it takes the queue from the front (bounded by
+// max_group_bytes) as one group, commits it, completes the others of the
+// group, and leads again until its own append is done. It then hands the
+// leader role to the next queued append if that is synchronous (a waiting
+// caller, woken anyway; before waking the group's followers if the group
+// was buffered and all synchronous, after otherwise), or else wakes the
+// writer thread, which commits asynchronous appends (Submit) the same way. `busy_` is the leader role: it
+// passes from holder to holder without being released in between.
+//
 // Thread-safety: Submit, SubmitAndCommit, committed() and Sync are safe from
 // any thread; one group is committed at a time (`busy_`), and only the
 // committing thread bumps the append counters of metrics().
@@ -21,6 +32,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -39,6 +51,18 @@ namespace chunk {
 class ChunkBuilder;
 }  // namespace chunk
 
+// A synchronous caller waiting in Writer::SubmitAndCommit (on its stack).
+// The thread that commits its append stores the result and then kDone; the
+// thread that finishes a group may store kLead instead: the leader role
+// (`busy_`) is now the waiter's.
+struct SyncWaiter {
+  static constexpr uint32_t kWaiting = 0;
+  static constexpr uint32_t kLead = 1;
+  static constexpr uint32_t kDone = 2;
+  std::atomic<uint32_t> state{kWaiting};
+  std::optional<Result<AppendResult>> result;
+};
+
 class Writer {
  public:
   // Starts the writer thread. `db->commits` and `next_stream_id` hold the
@@ -51,14 +75,16 @@ class Writer {
   // Stop()s.
   ~Writer();
 
-  // Queues an append; its callback runs on the writer thread once decided
+  // Queues an append; its callback runs on the thread that commits it (the
+  // writer thread, or a synchronous caller leading a group) once decided
   // and (if accepted) written. After Stop(), completes it with Aborted.
   void Submit(std::unique_ptr<PendingAppend> append);
 
-  // Like Submit, for a caller that will wait for the result anyway: if the
-  // writer is idle, commits on the calling thread (as a group of one), which
-  // spares two thread hand-offs; otherwise queues it.
-  void SubmitAndCommit(std::unique_ptr<PendingAppend> append);
+  // Queues an append and waits for its result: as a follower (another
+  // thread commits it and wakes this one) or as the leader (this thread
+  // commits it, with whatever is queued before it). `append->done` is not
+  // called: the result is returned. After Stop(), Aborted.
+  Result<AppendResult> SubmitAndCommit(std::unique_ptr<PendingAppend> append);
 
   // Completes everything queued, syncs the log and joins the threads.
   void Stop();
@@ -79,8 +105,22 @@ class Writer {
   struct Group;
 
   void Run();
+  // Takes the queue's front (bounded by max_group_bytes) into `group`.
+  // REQUIRES: mu_ and busy_ held.
+  void TakeGroup(std::vector<std::unique_ptr<PendingAppend>>& group);
+  // Gives up busy_ (with mu_ held): to the queue's front if it is a
+  // synchronous caller (returned, to be woken with kLead once mu_ is
+  // released), else releases it and wakes the writer thread if it has work
+  // (or a Stop() waits).
+  SyncWaiter* PassLeadership();
   void SyncLoop();
-  void CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& appends);
+  // Decides and writes a group; returns each append's result, in order,
+  // without completing any. REQUIRES: busy_ held.
+  std::vector<Result<AppendResult>> CommitGroup(
+      std::vector<std::unique_ptr<PendingAppend>>& appends);
+  // Completes each append of a group with its result, in queue order.
+  static void Complete(std::vector<std::unique_ptr<PendingAppend>>& appends,
+                       std::vector<Result<AppendResult>>& results);
   // Decides one append and, if accepted, adds it to the group's batch.
   Result<AppendResult> Stage(PendingAppend& append, Group& group);
   // Puts `builder`'s chunk under `key` of `family` into the group's batch

@@ -24,18 +24,10 @@ namespace {
 
 using testutil::StoreTest;
 using testutil::Tagged;
+using testutil::Positions;
 using CoveringPostings = StoreTest;
 
 Query ByTag(std::string tag) { return Query{.items = {QueryItem{.tags = {std::move(tag)}}}}; }
-
-std::vector<uint64_t> Positions(const Result<QueryResult>& r) {
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
-  std::vector<uint64_t> out;
-  if (r.ok()) {
-    for (const OwnedEvent& e : r->events) out.push_back(e.position.value());
-  }
-  return out;
-}
 
 using P = std::vector<uint64_t>;
 

@@ -20,15 +20,7 @@ using testutil::Ev;
 using testutil::StoreTest;
 using QueryCondition = StoreTest;
 using testutil::Tagged;
-
-std::vector<uint64_t> Positions(const Result<QueryResult>& r) {
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
-  std::vector<uint64_t> out;
-  if (r.ok()) {
-    for (const OwnedEvent& e : r->events) out.push_back(e.position.value());
-  }
-  return out;
-}
+using testutil::Positions;
 
 using P = std::vector<uint64_t>;
 

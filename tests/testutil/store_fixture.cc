@@ -12,6 +12,15 @@ EventData Tagged(std::string type, std::vector<std::string> tags) {
   return e;
 }
 
+std::vector<uint64_t> Positions(const Result<QueryResult>& r) {
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  std::vector<uint64_t> out;
+  if (r.ok()) {
+    for (const OwnedEvent& e : r->events) out.push_back(e.position.value());
+  }
+  return out;
+}
+
 std::vector<OwnedEvent> Collect(EventIterator& it) {
   std::vector<OwnedEvent> out;
   for (; it.Valid(); it.Next()) out.push_back(OwnedEvent::From(it.event()));
