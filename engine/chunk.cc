@@ -306,12 +306,20 @@ void SealSmall(std::string* out) {
 
 }  // namespace
 
-std::string EncodePostings(const std::vector<uint64_t>& positions) {
-  std::string out = SmallHeader(kPostingsMagic, ChunkKind::kPostings, positions.size());
+void EncodePostings(const std::vector<uint64_t>& positions, std::string* out) {
+  out->assign(kSmallHeaderBytes, '\0');
+  (*out)[0] = static_cast<char>(kPostingsMagic);
+  (*out)[1] = static_cast<char>(ChunkKind::kPostings);
+  PutU16(out->data() + 2, static_cast<uint16_t>(positions.size()));
   const uint64_t last = positions.back();
-  PutVarint(&out, last - positions[0]);
-  for (size_t i = 1; i < positions.size(); ++i) PutVarint(&out, positions[i] - positions[i - 1]);
-  SealSmall(&out);
+  PutVarint(out, last - positions[0]);
+  for (size_t i = 1; i < positions.size(); ++i) PutVarint(out, positions[i] - positions[i - 1]);
+  SealSmall(out);
+}
+
+std::string EncodePostings(const std::vector<uint64_t>& positions) {
+  std::string out;
+  EncodePostings(positions, &out);
   return out;
 }
 

@@ -10,8 +10,6 @@
 // extended or flipped value is a Corruption status, never a crash, an
 // out-of-bounds read or a huge allocation.
 //
-// Not wired in yet (slice 2): the writer and readers still use format 1.
-//
 // Events chunk layout:
 //   off  size  field
 //   0    1     magic 0xE5
@@ -164,6 +162,8 @@ std::string RewriteChunk(const ChunkView& view, const std::vector<bool>& keep);
 // A posting chunk of `positions`. REQUIRES: 1..65535 positions, strictly
 // ascending, the first >= 1. Its key is positions.back().
 std::string EncodePostings(const std::vector<uint64_t>& positions);
+// The same into *out (replaced), reusing its capacity.
+void EncodePostings(const std::vector<uint64_t>& positions, std::string* out);
 // Decodes a posting chunk stored under `key_last` into *positions (replaced).
 // Positions are stored relative to the key, so the key decides them.
 // Corruption unless magic, kind, CRC, count and varints are well formed,

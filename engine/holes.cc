@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "keys.h"
+#include "postings.h"
 #include "stream_metadata.h"
 
 namespace evlog {
@@ -42,15 +42,14 @@ Status HoleCheck::Explain(uint64_t first, uint64_t last) {
   if (db_.has_metadata.load()) {
     if (Status s = LoadCategories(); !s.ok()) return s;
     for (const std::string& category : *categories_) {
-      const std::string end = keys::IndexKey(category, Position(last));
-      std::unique_ptr<rocksdb::Iterator> it(
-          db_.db->NewIterator(read_options_, db_.cf(Db::kByCategory)));
-      for (it->Seek(keys::IndexKey(category, Position(first)));
-           it->Valid() && it->key().compare(end) <= 0; it->Next()) {
-        Position p;
-        if (keys::ParseIndexKey(it->key().ToStringView(), &p)) reclaimable.push_back(p.value());
+      // Its posting chunks from the one that holds `first` (keyed by a
+      // position >= first) until a position passes `last`.
+      PostingList postings(db_, Db::kByCategory, category, read_options_);
+      for (std::optional<uint64_t> p = postings.SeekForward(first); p && *p <= last;
+           p = postings.SeekForward(*p + 1)) {
+        reclaimable.push_back(*p);
       }
-      if (!it->status().ok()) return FromRocks(it->status());
+      if (!postings.status().ok()) return postings.status();
     }
     std::sort(reclaimable.begin(), reclaimable.end());
   }

@@ -9,6 +9,7 @@
 #include "change_feed.h"
 #include "checkpoint.h"
 #include "keys.h"
+#include "postings.h"
 
 namespace evlog::hosted {
 
@@ -43,25 +44,6 @@ std::optional<FeedStart> StartNamed(std::string_view name, Position position) {
     if (s.name == name) return s.make(position);
   }
   return std::nullopt;
-}
-
-// Counts the index entries of `name` in (after, last].
-Result<uint64_t> CountIndex(const Db& db, Db::Family family, std::string_view name,
-                            uint64_t after, uint64_t last) {
-  const std::string prefix = keys::IndexPrefix(name);
-  std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator(rocksdb::ReadOptions(), db.cf(family)));
-  uint64_t count = 0;
-  for (it->Seek(keys::IndexKey(name, Position(after + 1))); it->Valid(); it->Next()) {
-    const std::string_view key = it->key().ToStringView();
-    Position position;
-    if (!key.starts_with(prefix) || !keys::ParseIndexKey(key, &position) ||
-        position.value() > last) {
-      break;
-    }
-    ++count;
-  }
-  if (!it->status().ok()) return FromRocks(it->status());
-  return count;
 }
 
 }  // namespace
@@ -219,10 +201,10 @@ Result<uint64_t> Lag(Db* db, const Options& store_options, const HostedSubscript
              prefix = !spec.stream_prefix.empty();
   if (!category && !type && !prefix) return last - checkpoint.value();
   if (category && !type && !prefix) {
-    return CountIndex(*db, Db::kByCategory, spec.category, checkpoint.value(), last);
+    return CountPostings(*db, Db::kByCategory, spec.category, checkpoint.value(), last);
   }
   if (type && !category && !prefix) {
-    return CountIndex(*db, Db::kByType, spec.event_type, checkpoint.value(), last);
+    return CountPostings(*db, Db::kByType, spec.event_type, checkpoint.value(), last);
   }
   ChangeFeedOptions options{.start = FeedStart::After(checkpoint),
                             .category = spec.category,

@@ -9,6 +9,7 @@
 #include "holes.h"
 #include "keys.h"
 #include "log_chunks.h"
+#include "postings.h"
 #include "reader.h"
 
 namespace evlog {
@@ -34,9 +35,9 @@ bool Reached(bool forward, uint64_t position, uint64_t target) {
   return forward ? position >= target : position <= target;
 }
 
-// One posting list: the keys of `family` that start with `prefix` and end
-// with a position (8 bytes BE). In `by_tag` the value is the event's record
-// (empty in an entry written before postings carried records).
+// One tag's posting list: the keys of `by_tag` that start with `prefix` and
+// end with a position (8 bytes BE); the value is the event's record (empty
+// in an entry written before postings carried records).
 class PostingCursor : public Cursor {
  public:
   PostingCursor(const Db& db, Db::Family family, std::string prefix, bool forward, Status* error)
@@ -108,6 +109,27 @@ class PostingCursor : public Cursor {
   bool at_ = false;
   bool done_ = false;
   uint64_t current_ = 0;
+};
+
+// One category or type: its posting chunks (postings.h). It shows no
+// record: the scan reads it through its LogChunkReader.
+class IndexCursor : public Cursor {
+ public:
+  IndexCursor(const Db& db, Db::Family family, std::string_view name, bool forward, Status* error)
+      : forward_(forward), error_(error), list_(db, family, name, read_options_) {}
+
+  std::optional<uint64_t> Seek(uint64_t target) override {
+    std::optional<uint64_t> p = forward_ ? list_.SeekForward(target) : list_.SeekBackward(target);
+    if (!list_.status().ok() && error_->ok()) *error_ = list_.status();
+    return p;
+  }
+  std::string_view record() const override { return {}; }
+
+ private:
+  const bool forward_;
+  Status* const error_;
+  rocksdb::ReadOptions read_options_;
+  PostingList list_;
 };
 
 // Every position the log holds (format 2: read from its chunks). It shows
@@ -221,8 +243,7 @@ std::unique_ptr<Cursor> NewQueryCursor(const Db& db, const Query& query, bool fo
     if (!item.types.empty()) {
       std::vector<std::unique_ptr<Cursor>> types;
       for (const std::string& type : item.types) {
-        types.push_back(std::make_unique<PostingCursor>(db, Db::kByType, keys::IndexPrefix(type),
-                                                        forward, error));
+        types.push_back(std::make_unique<IndexCursor>(db, Db::kByType, type, forward, error));
       }
       parts.push_back(OneOrUnion(std::move(types), forward));
     }

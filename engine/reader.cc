@@ -12,6 +12,7 @@
 #include "holes.h"
 #include "keys.h"
 #include "log_chunks.h"
+#include "postings.h"
 #include "request.h"
 #include "sequence.h"
 #include "stream_chunks.h"
@@ -345,7 +346,8 @@ class LogIterator : public IteratorBase {
   size_t slot_ = 0;
 };
 
-// Walks a category or type index and fetches each record from `log`.
+// Walks a category or type index (its posting chunks) and fetches each
+// record from `log`.
 class IndexIterator : public IteratorBase {
  public:
   IndexIterator(const Db& db, Db::Family family, std::string_view name,
@@ -354,49 +356,38 @@ class IndexIterator : public IteratorBase {
         snapshot_(db),
         holes_(db, read_options_),
         log_(db, read_options_),
-        prefix_(keys::IndexPrefix(name)),
-        upper_(prefix_) {
-    // Index keys of `name` are name + '\0' + position; the first key past
-    // them is name + '\1'.
-    upper_.back() = '\1';
-    upper_slice_ = rocksdb::Slice(upper_);
-    read_options_.snapshot = snapshot_.get();
-    rocksdb::ReadOptions ro = read_options_;
-    ro.iterate_upper_bound = &upper_slice_;
-    it_.reset(db.db->NewIterator(ro, db.cf(family)));
+        postings_(db, family, name, SnapshotRead(read_options_, snapshot_)) {
     if (db.has_metadata.load()) visibility_ = std::make_unique<Visibility>(db);
     hide_system_ = !options.include_system;
-    it_->Seek(keys::IndexKey(name, options.from));
+    at_ = postings_.SeekForward(options.from.value());
     Settle();
   }
 
  private:
-  void StepRaw() override { it_->Next(); }
+  // Sets the snapshot into `ro` before the posting list copies it.
+  static const rocksdb::ReadOptions& SnapshotRead(rocksdb::ReadOptions& ro,
+                                                  const SnapshotHolder& snapshot) {
+    ro.snapshot = snapshot.get();
+    return ro;
+  }
+
+  void StepRaw() override {
+    if (at_) at_ = postings_.SeekForward(*at_ + 1);
+  }
 
   void LoadCurrent() override {
     // Loops (not recurses) over index entries whose events were reclaimed:
     // after a large trim there can be any number of them in a row.
-    for (;; it_->Next()) {
-      if (!it_->Valid()) {
-        valid_ = false;
-        if (!it_->status().ok()) Fail(FromRocks(it_->status()));
-        return;
-      }
-      Position position;
-      if (!keys::ParseIndexKey(it_->key().ToStringView(), &position) ||
-          !it_->key().starts_with(prefix_)) {
-        Fail(Status::Corruption("malformed key in an index"));
-        return;
-      }
+    for (; at_; at_ = postings_.SeekForward(*at_ + 1)) {
+      const uint64_t position = *at_;
       std::string_view record;
-      Status s = log_.Find(position.value(), &record);
+      Status s = log_.Find(position, &record);
       if (s.IsNotFound()) {
         // Reclaimed by a trim or a stream's rule, or lost.
-        Status explained = holes_.Explain(position.value(), position.value());
+        Status explained = holes_.Explain(position, position);
         if (explained.ok()) continue;
         Fail(explained.IsCorruption()
-                 ? Status::Corruption("index entry for position " +
-                                      std::to_string(position.value()) +
+                 ? Status::Corruption("index entry for position " + std::to_string(position) +
                                       " has no event in the log: " + explained.message())
                  : std::move(explained));
         return;
@@ -405,18 +396,19 @@ class IndexIterator : public IteratorBase {
         Fail(std::move(s));
         return;
       }
-      Load(record, position, Version(0));
+      Load(record, Position(position), Version(0));
       return;
     }
+    valid_ = false;
+    if (!postings_.status().ok()) Fail(postings_.status());
   }
 
   SnapshotHolder snapshot_;
   rocksdb::ReadOptions read_options_;
   HoleCheck holes_;
   LogChunkReader log_;
-  std::string prefix_, upper_;
-  rocksdb::Slice upper_slice_;
-  std::unique_ptr<rocksdb::Iterator> it_;
+  PostingList postings_;
+  std::optional<uint64_t> at_;
 };
 
 class ErrorIterator : public EventIterator {

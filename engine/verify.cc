@@ -8,7 +8,8 @@
 //      of its stream and slot's version, equals its copy in `log`, and each
 //      stream's versions are contiguous apart from what its metadata hides;
 //   4. every position 1..last is accounted for;
-//   5. `by_category`, `by_type` and `dedup` entries point at matching events;
+//   5. `by_category` and `by_type` posting chunks decode and each of their
+//      positions, like each `dedup` entry, points at a matching event;
 //   6. each event's `by_tag` entries are exactly its distinct tags (compared
 //      as an XOR of tag hashes per position, kept only once a tag is seen),
 //      and each entry's record (a covering posting) equals the log's.
@@ -448,29 +449,57 @@ class Walk {
     return Status::OK();
   }
 
+  // One category or type index, chunk by chunk (format 2, §1.8): each
+  // posting chunk decodes under its key, a name's chunks ascend without
+  // overlap, and each position (counted one entry each) names an event of
+  // that category or type. A key outside 1..last is reported before its
+  // value is read.
   Status Index(Db::Family family, std::string_view what, const std::vector<size_t>& hashes,
                Flag flag) {
     auto it = Iter(family);
+    std::vector<uint64_t> positions;
+    std::string previous_name;
+    uint64_t previous_last = 0;
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      ++report.index_entries;
       std::string_view key = it->key().ToStringView();
       Position position;
       if (!keys::ParseIndexKey(key, &position) || key[key.size() - 9] != '\0') {
+        ++report.index_entries;
         Problem(std::string(what) + " index: malformed key of " + std::to_string(key.size()) +
                 " bytes");
         continue;
       }
       std::string_view name = key.substr(0, key.size() - 9);
-      const uint64_t p = position.value();
-      const std::string where =
-          std::string(what) + " index entry '" + std::string(name) + "' at " + std::to_string(p);
-      if (p == 0 || p > last_) {
-        Problem(where + " is outside 1..last position " + std::to_string(last_));
+      const uint64_t last = position.value();
+      const auto where = [&](uint64_t p) {
+        return std::string(what) + " index entry '" + std::string(name) + "' at " +
+               std::to_string(p);
+      };
+      if (last == 0 || last > last_) {
+        ++report.index_entries;
+        Problem(where(last) + " is outside 1..last position " + std::to_string(last_));
         continue;
       }
-      if (flags_[p] & kInLog) {
-        if (hashes[p] != Hash(name))
-          Problem(where + " points at an event of another " + std::string(what));
+      if (Status s = chunk::DecodePostings(it->value().ToStringView(), last, &positions);
+          !s.ok()) {
+        ++report.index_entries;
+        Problem(where(last) + ": " + s.ToString());
+        continue;
+      }
+      report.index_entries += positions.size();
+      if (name == previous_name && positions.front() <= previous_last) {
+        Problem(where(last) + ": its chunk's range " + std::to_string(positions.front()) + ".." +
+                std::to_string(last) + " overlaps the previous one, which ends at " +
+                std::to_string(previous_last));
+      }
+      previous_name.assign(name);
+      previous_last = last;
+      const size_t hash = Hash(name);
+      for (uint64_t p : positions) {
+        if (!(flags_[p] & kInLog)) continue;
+        if (hashes[p] != hash) {
+          Problem(where(p) + " points at an event of another " + std::string(what));
+        }
         flags_[p] |= flag;
       }
     }

@@ -4,15 +4,15 @@
 
 #include <algorithm>
 #include <chrono>
-#include <limits>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "chunk.h"
 #include "clock.h"
 #include "codec.h"
+#include "condition.h"
 #include "keys.h"
-#include "query.h"
+#include "postings.h"
 #include "stream_metadata.h"
 
 namespace evlog {
@@ -29,31 +29,7 @@ struct UuidHash {
 
 rocksdb::Slice AsSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
-// The first entry of `name` in index `family` after `after`, if any.
-std::optional<uint64_t> EntryAfter(const Db& db, Db::Family family, std::string_view name,
-                                   Position after) {
-  std::string prefix = keys::IndexPrefix(name);
-  if (after.value() == std::numeric_limits<uint64_t>::max()) return std::nullopt;
-  std::string start = keys::IndexKey(name, Position(after.value() + 1));
-  std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator(rocksdb::ReadOptions(), db.cf(family)));
-  it->Seek(start);
-  Position position;
-  if (!it->Valid() || !it->key().starts_with(prefix) ||
-      !keys::ParseIndexKey(it->key().ToStringView(), &position)) {
-    return std::nullopt;
-  }
-  return position.value();
-}
-
 }  // namespace
-
-// An event staged in the current group: its position, what it was
-// appended as and its stream's category (both point into the request).
-struct StagedEvent {
-  uint64_t position;
-  const EventData* event;
-  std::string_view category;
-};
 
 // The state of one group commit while its appends are decided.
 struct Writer::Group {
@@ -95,6 +71,10 @@ struct Writer::Group {
   // sealed at its end or at the chunk bound.
   chunk::ChunkBuilder stream{chunk::ChunkKind::kStream};
   uint64_t stream_id = 0;
+  // The category and type postings of the log chunk being filled, put with
+  // it (one chunk per name, §1.2). The names point into the requests.
+  PostingsBuilder categories;
+  PostingsBuilder types;
   std::vector<std::string_view> pieces;
   std::vector<rocksdb::Slice> slices;
 };
@@ -430,7 +410,9 @@ Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {
   }
   const auto skipped = [&](size_t record) { return !skip.empty() && skip[record]; };
   if (append.request.condition) {
-    if (Status s = CheckCondition(*append.request.condition, group); !s.ok()) return s;
+    if (Status s = CheckCondition(*db_, *append.request.condition, group.staged); !s.ok()) {
+      return s;
+    }
   }
 
   const auto& streams = append.request.streams;
@@ -505,9 +487,8 @@ Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {
       }
       group.stream.Add(h->version.value(), rec, group.now_us);
       if (group.publish) group.to_publish.push_back(&rec);
-      group.batch.Put(db_->cf(Db::kByCategory), keys::IndexKey(category, position),
-                      rocksdb::Slice());
-      group.batch.Put(db_->cf(Db::kByType), keys::IndexKey(e.type, position), rocksdb::Slice());
+      group.categories.Add(category, position.value());
+      group.types.Add(e.type, position.value());
       for (size_t t = 0; t < e.tags.size(); ++t) {
         // A tag given twice gets one entry: the second Put is skipped.
         const std::string& tag = e.tags[t];
@@ -558,6 +539,8 @@ void Writer::PutChunk(Group& group, chunk::ChunkBuilder& builder, Db::Family fam
 void Writer::SealLogChunk(Group& group) {
   if (group.log.empty()) return;
   PutChunk(group, group.log, Db::kLog, keys::LogKey(Position(group.log.last())));
+  group.categories.Flush(&group.batch, db_->cf(Db::kByCategory));
+  group.types.Flush(&group.batch, db_->cf(Db::kByType));
 }
 
 void Writer::SealStreamChunk(Group& group) {
@@ -663,58 +646,6 @@ Result<std::optional<AppendResult>> Writer::FindDuplicate(const PendingAppend& a
     result.streams.push_back(std::move(r));
   }
   return std::optional<AppendResult>(std::move(result));
-}
-
-Status Writer::CheckCondition(const AppendCondition& condition, const Group& group) {
-  const uint64_t after = condition.after.value();
-  auto fail = [&](std::string_view kind, std::string_view name, uint64_t position) {
-    return Status::ConditionFailed("an event matching the append condition (" +
-                                       std::string(kind) + " '" + std::string(name) +
-                                       "') was committed after position " +
-                                       std::to_string(after) + ", at position " +
-                                       std::to_string(position),
-                                   position);
-  };
-  constexpr std::string_view kQuery = "fail_if_events_match";
-  // Committed events come before any of this group's: look there first, and
-  // report the first position that matched.
-  std::optional<uint64_t> first;
-  std::string_view kind, name;
-  const auto consider = [&](std::optional<uint64_t> p, std::string_view k, std::string_view n) {
-    if (p && *p > after && (!first || *p < *first)) {
-      first = p;
-      kind = k;
-      name = n;
-    }
-  };
-  for (const std::string& type : condition.event_types) {
-    consider(EntryAfter(*db_, Db::kByType, type, condition.after), "type", type);
-  }
-  for (const std::string& category : condition.categories) {
-    consider(EntryAfter(*db_, Db::kByCategory, category, condition.after), "category", category);
-  }
-  if (condition.fail_if_events_match && !first) {
-    auto committed = FirstQueryMatchAfter(*db_, *condition.fail_if_events_match, condition.after);
-    if (!committed.ok()) return committed.status();
-    if (committed->has_value()) consider((*committed)->value(), "query", kQuery);
-  }
-  if (first) return fail(kind, name, *first);
-  // Then this group's events, in position order: the first match is the one.
-  for (const StagedEvent& staged : group.staged) {
-    if (staged.position <= after) continue;
-    const EventData& e = *staged.event;
-    if (std::ranges::find(condition.event_types, e.type) != condition.event_types.end()) {
-      return fail("type", e.type, staged.position);
-    }
-    if (std::ranges::find(condition.categories, staged.category) != condition.categories.end()) {
-      return fail("category", staged.category, staged.position);
-    }
-    if (condition.fail_if_events_match &&
-        QueryMatches(*condition.fail_if_events_match, e.type, e.tags)) {
-      return fail("query", kQuery, staged.position);
-    }
-  }
-  return Status::OK();
 }
 
 void AppendWithCallback(Writer& writer, const Options& options, AppendRequest request,

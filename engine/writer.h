@@ -141,7 +141,6 @@ class Writer {
   // committed: *skip then flags them, per event.
   Result<std::optional<AppendResult>> FindDuplicate(const PendingAppend& append, Group& group,
                                                     std::vector<bool>* skip);
-  Status CheckCondition(const AppendCondition& condition, const Group& group);
   // Counts a written group: its appends, `events`, bytes and latencies, and
   // its sync if `write_start_us` is not 0.
   void CountGroup(const std::vector<std::unique_ptr<PendingAppend>>& appends,

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <functional>
 
+#include "chunk.h"
 #include "db.h"
 #include "keys.h"
 #include "testutil/damage.h"
@@ -290,9 +291,14 @@ TEST_F(Corruption, VerifyReportsIndexEntriesThatDisagreeWithTheLog) {
   Fill();
   EditBehindTheEngine([](rocksdb::DB& db, const auto& cf) {
     auto w = rocksdb::WriteOptions();
-    ASSERT_TRUE(db.Put(w, cf[Db::kByCategory], keys::IndexKey("order", Position(1)), "").ok());
+    // Fill appends one event at a time: one posting chunk per position.
+    ASSERT_TRUE(db.Put(w, cf[Db::kByCategory], keys::IndexKey("order", Position(1)),
+                       chunk::EncodePostings({1}))
+                    .ok());
     ASSERT_TRUE(db.Delete(w, cf[Db::kByType], keys::IndexKey("Added", Position(3))).ok());
-    ASSERT_TRUE(db.Put(w, cf[Db::kByType], keys::IndexKey("Added", Position(9000)), "").ok());
+    ASSERT_TRUE(db.Put(w, cf[Db::kByType], keys::IndexKey("Added", Position(9000)),
+                       chunk::EncodePostings({9000}))
+                    .ok());
   });
   std::string problems = Problems();
   EXPECT_TRUE(Mentions(
