@@ -13,11 +13,10 @@ Status CheckCondition(const Db& db, const AppendCondition& condition,
                       const std::vector<StagedEvent>& staged_events) {
   const uint64_t after = condition.after.value();
   auto fail = [&](std::string_view kind, std::string_view name, uint64_t position) {
-    return Status::ConditionFailed("an event matching the append condition (" +
-                                       std::string(kind) + " '" + std::string(name) +
-                                       "') was committed after position " +
-                                       std::to_string(after) + ", at position " +
-                                       std::to_string(position),
+    return Status::ConditionFailed("an event matching the append condition (" + std::string(kind) +
+                                       " '" + std::string(name) +
+                                       "') was committed after position " + std::to_string(after) +
+                                       ", at position " + std::to_string(position),
                                    position);
   };
   constexpr std::string_view kQuery = "fail_if_events_match";

@@ -17,8 +17,8 @@ Status ParsePostingChunk(std::string_view prefix, std::string_view key, std::str
   }
   const uint64_t last = keys::GetU64BE(key.data() + prefix.size());
   if (Status s = chunk::DecodePostings(value, last, positions); !s.ok()) {
-    return Status::Corruption("index entry '" + std::string(name) + "' at " +
-                              std::to_string(last) + ": " + std::string(s.message()));
+    return Status::Corruption("index entry '" + std::string(name) + "' at " + std::to_string(last) +
+                              ": " + std::string(s.message()));
   }
   return Status::OK();
 }

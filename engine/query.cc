@@ -40,12 +40,9 @@ bool Reached(bool forward, uint64_t position, uint64_t target) {
 // in an entry written before postings carried records).
 class PostingCursor : public Cursor {
  public:
-  PostingCursor(const Db& db, Db::Family family, std::string prefix, bool forward, Status* error)
-      : forward_(forward),
-        covering_(family == Db::kByTag),
-        prefix_(std::move(prefix)),
-        error_(error) {
-    rocksdb::ColumnFamilyHandle* cf = db.cf(family);
+  PostingCursor(const Db& db, std::string prefix, bool forward, Status* error)
+      : forward_(forward), prefix_(std::move(prefix)), error_(error) {
+    rocksdb::ColumnFamilyHandle* cf = db.cf(Db::kByTag);
     if (cf == nullptr) return;  // a read-only store made before by_tag: no postings
     rocksdb::ReadOptions ro;
     if (!prefix_.empty()) {
@@ -78,7 +75,7 @@ class PostingCursor : public Cursor {
   }
 
   std::string_view record() const override {
-    return covering_ && at_ && !done_ ? it_->value().ToStringView() : std::string_view();
+    return at_ && !done_ ? it_->value().ToStringView() : std::string_view();
   }
 
  private:
@@ -100,7 +97,6 @@ class PostingCursor : public Cursor {
   }
 
   const bool forward_;
-  const bool covering_;
   const std::string prefix_;
   Status* const error_;
   std::string upper_key_, key_;
@@ -238,7 +234,7 @@ std::unique_ptr<Cursor> NewQueryCursor(const Db& db, const Query& query, bool fo
         continue;  // a tag named twice needs one cursor
       }
       parts.push_back(
-          std::make_unique<PostingCursor>(db, Db::kByTag, keys::TagPrefix(tag), forward, error));
+          std::make_unique<PostingCursor>(db, keys::TagPrefix(tag), forward, error));
     }
     if (!item.types.empty()) {
       std::vector<std::unique_ptr<Cursor>> types;

@@ -193,7 +193,8 @@ TEST_F(PostingChunks, BackwardTypeQueriesCrossPostingChunks) {
     const std::vector<uint64_t> all_t = Cat(Cat(Range(1, 10), Range(16, 20)), Range(21, 23));
     EXPECT_EQ(QueryBackward("T"), Reversed(all_t));
     // From inside a chunk, from a gap between the type's chunks, past the end.
-    EXPECT_EQ(QueryBackward("T", {.from = Position(18)}), Reversed(Cat(Range(1, 10), Range(16, 18))));
+    EXPECT_EQ(QueryBackward("T", {.from = Position(18)}),
+              Reversed(Cat(Range(1, 10), Range(16, 18))));
     EXPECT_EQ(QueryBackward("T", {.from = Position(13)}), Reversed(Range(1, 10)));
     EXPECT_EQ(QueryBackward("T", {.from = Position(16), .max_count = 3}),
               (std::vector<uint64_t>{16, 10, 9}));
@@ -255,7 +256,8 @@ TEST_F(PostingChunks, AFlippedByteAnywhereInAPostingChunkIsCorruption) {
     size_t n = 0;
     WithFamily(path(), "by_category", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
       std::string value;
-      ASSERT_TRUE(db.Get(rocksdb::ReadOptions(), cf, keys::IndexKey("a", Position(3)), &value).ok());
+      ASSERT_TRUE(
+          db.Get(rocksdb::ReadOptions(), cf, keys::IndexKey("a", Position(3)), &value).ok());
       n = value.size();
     });
     return n;
@@ -301,7 +303,7 @@ TEST_F(PostingChunks, AFlippedByteAnywhereInAPostingChunkIsCorruption) {
 }
 
 TEST_F(PostingChunks, AMissingPositionIsExplainedByItsCategoryPostingOnly) {
-  const uint64_t base = 0;
+  const uint64_t base = 0;  // the positions below, written as offsets
   AppendChunk("a-1", 4);  // base+1..base+4: reclaimed whole
   AppendChunk("b-1", 2);  // base+5..base+6: no metadata
   AppendChunk("a-1", 3);  // base+7..base+9: only the last one lives
