@@ -18,12 +18,6 @@ constexpr std::chrono::milliseconds kFollowInterval(10);
 // another: one large event must not leave every later batch holding its size.
 constexpr size_t kReuseBytes = 16 << 10;
 
-// A feed whose batches may hold this many events (a view catching up)
-// reads the log without filling the block cache: each batch reads many
-// blocks once, in order. Smaller batches keep what they read cached, as the
-// next batch starts in the block where the last one stopped.
-constexpr size_t kBulkBatchEvents = 4096;
-
 size_t HeldBytes(const OwnedEvent& e) { return e.data.capacity() + e.metadata.capacity(); }
 
 // Copies `v` into `s`, reusing the memory `s` holds: a resize (nothing to
@@ -62,6 +56,8 @@ struct ChangeFeed::Rep {
   // The pokes this feed has answered (wake_on_poke only).
   uint64_t pokes_seen = 0;
   ChangeFeedOptions options;
+  // ChangeFeed::set_bulk_reads: read the log without filling the block cache.
+  bool bulk = false;
   uint64_t position = 0;
   // Options::live_feed_spin_us (writable stores only).
   uint32_t spin_us = 0;
@@ -231,7 +227,7 @@ struct ChangeFeed::Rep {
       read.event_type = options.event_type;
     }
     std::unique_ptr<EventIterator> it =
-        NewLogIterator(*db, read, /*bulk=*/options.max_batch_events >= kBulkBatchEvents);
+        NewLogIterator(*db, read, bulk);
     uint64_t reached = position;
     const size_t had = filled;
     size_t bytes = 0;
@@ -335,6 +331,8 @@ void ChangeFeed::set_max_batch_events(size_t max_batch_events) {
 void ChangeFeed::set_max_batch_bytes(size_t max_batch_bytes) {
   rep_->options.max_batch_bytes = std::max<size_t>(max_batch_bytes, 1);
 }
+
+void ChangeFeed::set_bulk_reads(bool bulk) { rep_->bulk = bulk; }
 
 Status ChangeFeed::Next(std::chrono::milliseconds timeout, FeedBatch* batch) {
   Status s = rep_->Fill(timeout, batch);

@@ -112,7 +112,9 @@ Status WriteMetadata(Db& db, Writer& writer, const Options& options, std::string
   if (!r.ok()) return r.status();
   StreamHead head;
   if (Status s = LoadStreamHead(db, rocksdb::ReadOptions(), stream, &head); !s.ok()) return s;
-  if (head.id != 0) db.truncations->Set(stream, RuleFor(metadata, head.version));
+  // A stream without events yet (version 0) gets its rule too: the writer
+  // raises it as the stream grows.
+  db.truncations->Set(stream, RuleFor(metadata, head.version));
   return Status::OK();
 }
 

@@ -140,7 +140,7 @@ Status LoadTruncations(const Db& db, TruncationTable* table) {
     if (Status s = LoadMetadata(db, stream, &metadata); !s.ok()) return s;
     StreamHead head;
     if (Status s = LoadStreamHead(db, rocksdb::ReadOptions(), stream, &head); !s.ok()) return s;
-    if (head.id != 0) table->Set(stream, RuleFor(metadata, head.version));
+    table->Set(stream, RuleFor(metadata, head.version));
   }
   return FromRocks(it->status());
 }

@@ -569,19 +569,19 @@ class Walk {
   // the log's record there, or, once the log's is reclaimed, a record of
   // that position.
   void CoveringRecord(uint64_t p, std::string_view record, codec::AlignedBuffer* scratch) {
-    const std::string where = "tag index entry at " + std::to_string(p);
+    auto where = [p] { return "tag index entry at " + std::to_string(p); };
     if (flags_[p] & kInLog) {
       if (log_hash_[p] != Hash(record)) {
-        Problem(where + ": its record differs from its copy at log position " +
+        Problem(where() + ": its record differs from its copy at log position " +
                 std::to_string(p));
       }
       return;
     }
     RecordedEvent e;
     if (Status s = codec::DecodeEvent(record, scratch, &e); !s.ok()) {
-      Problem(where + ": " + s.ToString());
+      Problem(where() + ": " + s.ToString());
     } else if (e.position.value() != p) {
-      Problem(where + " holds the event of position " + std::to_string(e.position.value()));
+      Problem(where() + " holds the event of position " + std::to_string(e.position.value()));
     }
   }
 

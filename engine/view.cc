@@ -140,6 +140,12 @@ class BatchWriter : public ViewWriter {
 // after each batch that left committed events unread, up to the catch-up
 // limits (ViewOptions::max_catch_up_batch_*), so a view far behind commits
 // once per many events while one that keeps up applies small batches.
+// A batch of this many events or more reads the log without filling the
+// block cache (ChangeFeed::set_bulk_reads); smaller ones keep what they
+// read cached, as the next batch starts in the block where the last one
+// stopped.
+constexpr size_t kBulkBatchEvents = 4096;
+
 class BatchLimits {
  public:
   explicit BatchLimits(const ViewOptions& o)
@@ -162,6 +168,9 @@ class BatchLimits {
     }
     feed->set_max_batch_events(events_);
     feed->set_max_batch_bytes(bytes_);
+    // A view catching up reads each block once, in order: it leaves the
+    // block cache to the readers that keep up.
+    feed->set_bulk_reads(events_ >= kBulkBatchEvents);
   }
 
  private:

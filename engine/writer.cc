@@ -265,26 +265,26 @@ Result<AppendResult> Writer::SubmitAndCommit(std::unique_ptr<PendingAppend> appe
         std::lock_guard<std::mutex> lock(mu_);
         next = PassLeadership();
       }
-      if (next != nullptr) {
-        next->state.store(SyncWaiter::kLead, std::memory_order_release);
-        next->state.notify_one();
-      }
+      WakeAsLeader(next);
       Complete(group, results);
       break;
     }
     Complete(group, results);
     std::lock_guard<std::mutex> lock(mu_);
     if (own_done) {
-      if (SyncWaiter* next = PassLeadership(); next != nullptr) {
-        next->state.store(SyncWaiter::kLead, std::memory_order_release);
-        next->state.notify_one();
-      }
+      WakeAsLeader(PassLeadership());
       break;
     }
     group.clear();
     TakeGroup(group);
   }
   return std::move(*waiter.result);
+}
+
+void Writer::WakeAsLeader(SyncWaiter* next) {
+  if (next == nullptr) return;
+  next->state.store(SyncWaiter::kLead, std::memory_order_release);
+  next->state.notify_one();
 }
 
 void Writer::SyncLoop() {

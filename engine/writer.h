@@ -113,6 +113,8 @@ class Writer {
   // released), else releases it and wakes the writer thread if it has work
   // (or a Stop() waits).
   SyncWaiter* PassLeadership();
+  // Hands `next` (if not null) the leader role PassLeadership gave it.
+  static void WakeAsLeader(SyncWaiter* next);
   void SyncLoop();
   // Decides and writes a group; returns each append's result, in order,
   // without completing any. REQUIRES: busy_ held.

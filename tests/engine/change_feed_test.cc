@@ -205,6 +205,31 @@ TEST_F(Feed, ReadOnlyFeedFollowsTheWriter) {
   EXPECT_EQ(batch.events[0].position, Position(2));
 }
 
+// A feed set to bulk reads (a view catching up) reads each log block
+// without keeping it in the block cache; the same read without the setting
+// fills the cache. Both deliver every event.
+TEST_F(Feed, BulkReadsLeaveTheBlockCacheAsItWas) {
+  constexpr uint64_t kEvents = 3000;
+  for (uint64_t i = 0; i < kEvents; ++i) Add("a-" + std::to_string(i % 50), "T");
+  ASSERT_TRUE(store_->Compact().ok());
+  Reopen();  // an empty block cache; the feeds read the table files
+  auto cached = [&] {
+    auto m = store_->Metrics();
+    EXPECT_TRUE(m.ok()) << m.status().ToString();
+    return m.ok() ? m->rocksdb.block_cache_bytes : 0;
+  };
+  const uint64_t before = cached();
+  auto bulk = Open({.start = FeedStart::Oldest(), .max_batch_events = 500});
+  bulk->set_bulk_reads(true);
+  EXPECT_EQ(Drain(*bulk).size(), kEvents);
+  const uint64_t after_bulk = cached();
+  EXPECT_EQ(Drain(*Open({.start = FeedStart::Oldest(), .max_batch_events = 500})).size(),
+            kEvents);
+  const uint64_t after_cached = cached();
+  ASSERT_GT(after_cached - after_bulk, 64u << 10) << "the plain read should fill the cache";
+  EXPECT_LT(after_bulk - before, (after_cached - after_bulk) / 4);
+}
+
 TEST_F(Feed, RejectsAZeroBatchSize) {
   auto feed = store_->OpenFeed({.max_batch_events = 0});
   EXPECT_TRUE(feed.status().IsInvalidArgument());

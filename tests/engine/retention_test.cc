@@ -67,6 +67,21 @@ TEST_F(Retention, ClearingMaxCountKeepsWhatItHidHiddenWhereverCompactionRuns) {
   }
 }
 
+// A rule set before the stream's first event reclaims as one set after it:
+// compaction drops what the rule hides without a reopen first (the rule
+// used to reach the compaction filter only when the store was opened again).
+TEST_F(Retention, ARuleSetBeforeTheFirstEventReclaimsWithoutAReopen) {
+  ASSERT_OK(store_->SetStreamMetadata("a-1", {.max_count = 2}));
+  for (int i = 0; i < 5; ++i) AppendOne("a-1");
+  EXPECT_EQ(Versions(ReadStream("a-1")), Range(4, 5));
+  ASSERT_OK(store_->Compact());
+  auto report = store_->Verify();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->ok()) << report->problems[0];
+  EXPECT_EQ(report->reclaimed, 3u);
+  EXPECT_EQ(Versions(ReadStream("a-1")), Range(4, 5));
+}
+
 TEST_F(Retention, RelaxingMaxAgeKeepsExpiredEventsHidden) {
   for (int i = 0; i < 3; ++i) AppendOne("a-1");
   ASSERT_OK(store_->SetStreamMetadata("a-1", {.max_age_seconds = 0}));

@@ -95,6 +95,28 @@ uint64_t StoreMemoryKib(uint16_t port, Problems& problems) {
   return (r.memtable_bytes + r.block_cache_bytes + r.table_readers_bytes) / 1024;
 }
 
+// Waits (up to `limit`) until evlogd's store runs and awaits no compaction:
+// a compaction's buffers are in evlogd's RSS but not in StoreMemoryKib.
+// False if it did not get quiet in time (or the metrics could not be read).
+bool WaitForQuietStore(uint16_t port, std::chrono::seconds limit, Problems& problems) {
+  auto c = Client::Connect(ClientOptions{.host = "127.0.0.1", .port = port});
+  if (!c.ok()) {
+    problems.Add("reading evlogd's metrics: " + c.status().ToString());
+    return false;
+  }
+  const auto until = Clock::now() + limit;
+  for (;;) {
+    Result<MetricsSnapshot> m = (*c)->Metrics();
+    if (!m.ok()) {
+      problems.Add("reading evlogd's metrics: " + m.status().ToString());
+      return false;
+    }
+    if (m->rocksdb.compactions_running == 0 && m->rocksdb.compactions_pending == 0) return true;
+    if (Clock::now() >= until) return false;
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+}
+
 // ---- well-behaved sessions: pipelined append chains ------------------------
 
 // One append in flight at a time: to a stream of its own with an exact
@@ -460,8 +482,11 @@ LoadResult RunLoad(const LoadOptions& o) {
   misbehaver.CloseBusy();
   result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
   clients.clear();
-  // What evlogd keeps once the busy sessions have gone (it returns freed
-  // memory at most once a second).
+  // What evlogd keeps once the busy sessions have gone and the load's
+  // compactions have ended (it returns freed memory at most once a second).
+  if (alive.load() && !WaitForQuietStore(daemon.port, std::chrono::seconds(60), problems)) {
+    problems.Add("evlogd's store was still compacting 60 s after the load stopped");
+  }
   std::this_thread::sleep_for(std::chrono::duration<double>(o.settle_seconds));
   if (alive.load()) {
     result.store_memory_after_close_kib = StoreMemoryKib(daemon.port, problems);

@@ -17,7 +17,8 @@
 //   Hello, some before) and go silent.
 // Meanwhile it samples evlogd's resident set (/proc/PID/status) and checks
 // that it is alive; it notes the resident set before the sessions connect
-// and `settle_seconds` after the busy ones have closed. At the end it stops the clients, sends evlogd SIGTERM,
+// and `settle_seconds` after the busy ones have closed and the store's
+// compactions have ended. At the end it stops the clients, sends evlogd SIGTERM,
 // expects exit status 0, reopens the store embedded and checks that every
 // acknowledged append is at its acknowledged position and version with its
 // id, and that the log holds nothing else (every append ended acknowledged
@@ -91,7 +92,7 @@ struct LoadResult {
   // evlogd's VmRSS once it has started (after the preload, and a read of
   // the whole log that warms its block cache), and
   // settle_seconds after the well-behaved sessions, slow readers and
-  // malformed sessions closed.
+  // malformed sessions closed and no compaction runs or waits.
   uint64_t baseline_rss_kib = 0;
   uint64_t rss_after_close_kib = 0;
   // What RocksDB held for the store at those two moments (memtables, block

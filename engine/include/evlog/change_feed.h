@@ -123,6 +123,11 @@ class ChangeFeed {
   // behind reads in larger batches than it does once caught up.
   void set_max_batch_bytes(size_t max_batch_bytes);
 
+  // While set, the following Next calls read the log without filling the
+  // block cache (off by default): a reader far behind reads each block once,
+  // in order, and must not evict what the store's other readers use.
+  void set_bulk_reads(bool bulk);
+
   // Internal, opaque: its state (made by Store::OpenFeed).
   struct Rep;
 
