@@ -49,8 +49,10 @@ struct RestoreOptions {
 // say what the embedded form adds.
 class Store final : public EventStore {
  public:
-  // The format version this build writes. Open refuses stores with a newer one.
-  static constexpr uint32_t kFormatVersion = 1;
+  // The format version this build reads and writes. Open refuses a store
+  // with a newer one, and one with an older one (format 1: convert it with
+  // `evlog migrate`).
+  static constexpr uint32_t kFormatVersion = 2;
 
   // Opens the store in directory `path`, creating it if it does not exist and
   // options.create_if_missing is set.
@@ -61,7 +63,9 @@ class Store final : public EventStore {
   // program's RocksDB database (one without evlog's format version, which is
   // left untouched); Corruption if the store's CURRENT file is missing; Busy
   // if another process (or this one) has it open for writing;
-  // NotSupported if it was written by a newer format version; Corruption or
+  // NotSupported if it was written by a newer format version, or by format
+  // 1 (the message names `evlog migrate --db <path>`; nothing in the store
+  // is changed); Corruption or
   // IOError from the storage.
   static Result<std::unique_ptr<Store>> Open(const Options& options, std::string_view path);
 
