@@ -17,6 +17,7 @@
 #include "evlog/store.h"
 #include "info_log.h"
 #include "keys.h"
+#include "migrate.h"
 #include "owned_dir.h"
 #include "stream_metadata.h"
 
@@ -293,6 +294,8 @@ Db::~Db() {
 
 Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& path) {
   if (path.empty()) return Status::InvalidArgument("store path is empty");
+  // A migration killed between its two renames left no store at `path`.
+  if (Status s = RecoverMigration(path); !s.ok()) return s;
   std::error_code ec;
   if (fs::exists(path, ec) && !fs::is_directory(path, ec)) {
     return Status::InvalidArgument("'" + path + "' is a file, not a store directory");

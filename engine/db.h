@@ -65,7 +65,8 @@ struct Db {
       "dedup",   "checkpoints", "views",  "snapshots", "by_tag",      "ids"};
 
   // Opens (or creates) the RocksDB database at `path` with evlog's column
-  // families and checks the format version. See
+  // families and checks the format version. First completes or undoes a
+  // migration killed in `path`'s parent (RecoverMigration, migrate.h). See
   // Store::Open for the errors; a format-1 store is NotSupported, naming
   // `evlog migrate`, and is left as it was.
   static Result<std::unique_ptr<Db>> Open(const Options& options, const std::string& path);
