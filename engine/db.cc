@@ -281,7 +281,9 @@ Status Db::CatchUp() {
 
 Db::~Db() {
   if (db) {
-    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    for (auto* h : handles) {
+      if (h != nullptr) db->DestroyColumnFamilyHandle(h);
+    }
     handles.clear();
     db->Close().PermitUncheckedError();
     db.reset();
@@ -292,7 +294,8 @@ Db::~Db() {
   }
 }
 
-Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& path) {
+Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& path,
+                                     Compactions compactions) {
   if (path.empty()) return Status::InvalidArgument("store path is empty");
   // A migration killed between its two renames left no store at `path`.
   if (Status s = RecoverMigration(path); !s.ok()) return s;
@@ -352,6 +355,7 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& 
   for (size_t i = 0; i < kCount; ++i) {
     families.emplace_back(std::string(kFamilyNames[i]),
                           FamilyOptions(options, cache, static_cast<Family>(i)));
+    families.back().options.disable_auto_compactions = compactions == Compactions::kOff;
   }
   families[kDedup].options.compaction_filter = out->dedup_filter.get();
   out->trim_filter = std::make_unique<TrimFilter>(out->truncations);
@@ -384,8 +388,20 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& 
     if (!dir.ok()) return dir.status();
     out->secondary_dir = dir->string();
     db_options.max_open_files = -1;
+    // A store whose writer dropped `by_tag` (tests of stores made before
+    // tags) lacks it, and a secondary cannot create it: open without it
+    // (cf(kByTag) is then null; readers take it as empty).
+    std::vector<std::string> present;
+    if (Status st = FromRocks(rocksdb::DB::ListColumnFamilies(db_options, path, &present));
+        !st.ok()) {
+      return st;
+    }
+    const bool without_tags =
+        std::find(present.begin(), present.end(), kFamilyNames[kByTag]) == present.end();
+    if (without_tags) families.erase(families.begin() + kByTag);
     s = rocksdb::DB::OpenAsSecondary(db_options, path, out->secondary_dir, families, &out->handles,
                                      &raw);
+    if (s.ok() && without_tags) out->handles.insert(out->handles.begin() + kByTag, nullptr);
   } else {
     // RocksDB's own info log aborts the process once a write to it fails
     // (a full disk): see info_log.h.

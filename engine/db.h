@@ -69,13 +69,19 @@ struct Db {
   // migration killed in `path`'s parent (RecoverMigration, migrate.h). See
   // Store::Open for the errors; a format-1 store is NotSupported, naming
   // `evlog migrate`, and is left as it was.
-  static Result<std::unique_ptr<Db>> Open(const Options& options, const std::string& path);
+  // With Compactions::kOff no automatic compaction runs (`evlog migrate`
+  // builds and checks a new store so: the trim filter must not reclaim
+  // hidden events between its count and the old store's).
+  enum class Compactions { kAuto, kOff };
+  static Result<std::unique_ptr<Db>> Open(const Options& options, const std::string& path,
+                                          Compactions compactions = Compactions::kAuto);
 
   Db() = default;
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
   ~Db();
 
+  // Null only for kByTag on a read-only open of a store without it.
   rocksdb::ColumnFamilyHandle* cf(Family f) const {
     return f < handles.size() ? handles[f] : nullptr;
   }

@@ -2,10 +2,12 @@
 
 #include <rocksdb/db.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <limits>
 #include <memory>
 #include <system_error>
+#include <vector>
 
 #include "db.h"
 #include "format1.h"
@@ -37,6 +39,15 @@ Options BuildOptions() {
   return options;
 }
 
+// True if the database at `dir` has the family only format 2 has.
+bool IsFormat2(const fs::path& dir) {
+  std::vector<std::string> names;
+  if (!rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.string(), &names).ok()) {
+    return false;
+  }
+  return std::find(names.begin(), names.end(), Db::kFamilyNames[Db::kIds]) != names.end();
+}
+
 // The store directory's own files besides RocksDB's: SYNCED and requests/.
 Status CopyStoreFiles(const fs::path& from, const fs::path& to) {
   std::error_code ec;
@@ -60,7 +71,7 @@ struct Converted {
 
 // Step 2: fills `dir` (a new, empty store) from `old`, then flushes it.
 Status Build(format1::Format1Store& old, const fs::path& dir, uint64_t last, Converted* counts) {
-  auto out = Db::Open(BuildOptions(), dir.string());
+  auto out = Db::Open(BuildOptions(), dir.string(), Db::Compactions::kOff);
   if (!out.ok()) return out.status();
   Db& db = **out;
   db.commits->Advance(last);  // what the `dedup` filter measures its window from
@@ -111,7 +122,7 @@ bool NextHead(rocksdb::Iterator& it, uint64_t* id, uint64_t* head) {
 // Step 3: the new store verifies clean and agrees with the old one.
 Status Check(format1::Format1Store& old, const fs::path& dir, const Converted& counts,
              uint64_t* last_position) {
-  auto opened = Db::Open(BuildOptions(), dir.string());
+  auto opened = Db::Open(BuildOptions(), dir.string(), Db::Compactions::kOff);
   if (!opened.ok()) return opened.status();
   Db& db = **opened;
   Result<VerifyReport> report = VerifyStore(db, Options().max_json_depth);
@@ -175,17 +186,19 @@ Result<MigrateInfo> MigrateStore(const std::string& path, const MigrateOptions& 
     return Status::InvalidArgument("'" + kept.string() +
                                    "' exists: --keep-old would keep the old store there");
   }
+  MigrateInfo info;
+  if (IsFormat2(dir)) {
+    // Opened as any store is: a read-only open checks the version.
+    auto store = Store::Open(Options{.read_only = true}, dir.string());
+    if (!store.ok()) return store.status();
+    info.last_position = (*store)->LastPosition();
+    return info;
+  }
   auto opened = format1::Format1Store::Open(dir.string());
   if (!opened.ok()) return opened.status();
   format1::Format1Store& old = **opened;
   uint64_t version = 0;
   if (Status s = old.FormatVersion(&version); !s.ok()) return s;
-  MigrateInfo info;
-  if (version == Store::kFormatVersion) {
-    if (Status s = old.Counter(keys::kLastPosition, 0, &version); !s.ok()) return s;
-    info.last_position = Position(version);
-    return info;
-  }
   if (version != 1) {
     return Status::NotSupported("store '" + dir.string() + "' has format version " +
                                 std::to_string(version) +

@@ -92,8 +92,18 @@ Status FinishStage(const fs::path& dir, const fs::path& stage, bool keep_old,
       if (old_store != nullptr) *old_store = kept.string();
     }
   }
+  // `pid` goes last: a stage a kill left half removed still names its
+  // owner, so the next RecoverMigration finishes removing it.
   std::error_code ec;
-  fs::remove_all(stage, ec);
+  std::vector<fs::path> entries;
+  for (fs::directory_iterator it(stage, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    if (it->path().filename() != "pid") entries.push_back(it->path());
+  }
+  for (const fs::path& entry : entries) {
+    if (!ec) fs::remove_all(entry, ec);
+  }
+  if (!ec) fs::remove_all(stage, ec);
   if (ec) return Status::IOError("cannot remove '" + stage.string() + "': " + ec.message());
   return Status::OK();
 }
