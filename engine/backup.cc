@@ -66,15 +66,6 @@ bool Within(const fs::path& inner, const fs::path& outer) {
   return o == outer.end();
 }
 
-Status SyncPath(const fs::path& path, bool directory) {
-  int fd = ::open(path.c_str(), (directory ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::IOError("cannot open '" + path.string() + "' to sync it");
-  int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return Status::IOError("cannot sync '" + path.string() + "'");
-  return Status::OK();
-}
-
 // A fresh hidden directory beside `target`: ".<name>.<what>-XXXXXX",
 // naming its owner (owned_dir.h). Stages a killed process left in the same
 // place are removed first.
@@ -277,6 +268,15 @@ Status MoveIntoPlace(const fs::path& staged, const fs::path& target, const fs::p
 }
 
 }  // namespace
+
+Status SyncPath(const fs::path& path, bool directory) {
+  int fd = ::open(path.c_str(), (directory ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::IOError("cannot open '" + path.string() + "' to sync it");
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return Status::IOError("cannot sync '" + path.string() + "'");
+  return Status::OK();
+}
 
 void RemoveAbandonedStages(const fs::path& target) {
   RemoveAbandonedDirs(Normal(target.string()).parent_path(), [](std::string_view name) {

@@ -28,6 +28,10 @@ inline constexpr std::string_view kBackupManifest = "EVLOG-BACKUP";
 // backup or restore and by each writable open of a store directory.
 void RemoveAbandonedStages(const std::filesystem::path& target);
 
+// fsyncs the file or directory `path`. IOError if it cannot be opened or
+// synced.
+Status SyncPath(const std::filesystem::path& path, bool directory);
+
 // Writes a backup of the open, writable `db` to `dest`. See Store::Backup.
 Result<BackupInfo> WriteBackup(Db& db, std::string_view dest);
 

@@ -17,6 +17,7 @@
 #include "evlog/store.h"
 #include "info_log.h"
 #include "keys.h"
+#include "migrate.h"
 #include "owned_dir.h"
 #include "stream_metadata.h"
 
@@ -81,14 +82,15 @@ class NullLogger : public rocksdb::Logger {
 };
 
 // Refuses a RocksDB database that is not an evlog store before Open adds
-// column families to it (which would leave its owner unable to open it).
-// The common case, exactly evlog's families, costs a read of the manifest.
-// Otherwise the database is opened read-only, writing nothing, and is ours
-// if its default family holds evlog's format version (a store of another
-// evlog version, with fewer or more families) or is empty with only
-// families of evlog's (a creation killed while it added them, before the
-// format version was written).
-Status CheckIsEvlogStore(const std::string& path) {
+// column families to it (which would leave its owner unable to open it),
+// and finds the store's format version, *version (0: none yet).
+// The common case, exactly evlog's families, costs a read of the manifest:
+// only a format-2 store has them all (`ids`). Otherwise the database is
+// opened read-only, writing nothing, and is ours if its default family
+// holds evlog's format version (format 1, or a store of another evlog
+// version) or is empty with only families of evlog's (a creation killed
+// while it added them, before the format version was written: version 0).
+Status PeekStore(const std::string& path, uint64_t* version) {
   rocksdb::DBOptions options;
   options.info_log = std::make_shared<NullLogger>();
   std::vector<std::string> names;
@@ -100,7 +102,10 @@ Status CheckIsEvlogStore(const std::string& path) {
            std::end(Db::kFamilyNames);
   };
   const bool all_ours = std::all_of(names.begin(), names.end(), ours);
-  if (all_ours && names.size() == Db::kCount) return Status::OK();
+  if (all_ours && names.size() == Db::kCount) {
+    *version = Store::kFormatVersion;  // CheckFormatVersion reads it after the open
+    return Status::OK();
+  }
   const Status foreign = Status::InvalidArgument(
       "'" + path + "' holds a RocksDB database that is not an evlog store (" +
       std::to_string(names.size()) +
@@ -116,9 +121,10 @@ Status CheckIsEvlogStore(const std::string& path) {
   rocksdb::ColumnFamilyHandle* default_family = db->DefaultColumnFamily();
   std::string value;
   s = db->Get(rocksdb::ReadOptions(), default_family, keys::kFormatVersion, &value);
-  bool evlog = s.ok();
+  bool evlog = s.ok() && keys::ParseCounter(value, version);
   if (s.IsNotFound() && all_ours) {
     evlog = true;
+    *version = 0;
     for (auto* h : handles) {
       std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), h));
       it->SeekToFirst();
@@ -212,6 +218,9 @@ bool IsLockError(const rocksdb::Status& s) {
 }
 
 Status CheckFormatVersion(Db& db) {
+  // A fresh store is written in the current format; Open refused an older
+  // one before it opened it (PeekStore), so this catches only a store whose
+  // families were changed behind evlog's back.
   std::string value;
   rocksdb::Status s =
       db.db->Get(rocksdb::ReadOptions(), db.cf(Db::kDefault), keys::kFormatVersion, &value);
@@ -225,6 +234,7 @@ Status CheckFormatVersion(Db& db) {
   if (!keys::ParseCounter(value, &version)) {
     return Status::Corruption("unreadable format version '" + value + "'");
   }
+  if (version < Store::kFormatVersion) return OlderFormat(db.path, version);
   if (version > Store::kFormatVersion) {
     return Status::NotSupported("store format version " + std::to_string(version) +
                                 " is newer than this build of evlog supports (" +
@@ -235,6 +245,14 @@ Status CheckFormatVersion(Db& db) {
 }
 
 }  // namespace
+
+Status OlderFormat(const std::string& path, uint64_t version) {
+  const std::string v = std::to_string(version);
+  return Status::NotSupported("store '" + path + "' is in format " + v + "; this evlog reads format " +
+                              std::to_string(Store::kFormatVersion) + ": run `evlog migrate --db " +
+                              path +
+                              "` (offline; the old store is kept until the new one is verified)");
+}
 
 void SetFileSystemForTesting(std::shared_ptr<rocksdb::FileSystem> fs) {
   std::lock_guard<std::mutex> lock(test_fs_mu);
@@ -263,7 +281,9 @@ Status Db::CatchUp() {
 
 Db::~Db() {
   if (db) {
-    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    for (auto* h : handles) {
+      if (h != nullptr) db->DestroyColumnFamilyHandle(h);
+    }
     handles.clear();
     db->Close().PermitUncheckedError();
     db.reset();
@@ -274,8 +294,11 @@ Db::~Db() {
   }
 }
 
-Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& path) {
+Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& path,
+                                     Compactions compactions) {
   if (path.empty()) return Status::InvalidArgument("store path is empty");
+  // A migration killed between its two renames left no store at `path`.
+  if (Status s = RecoverMigration(path); !s.ok()) return s;
   std::error_code ec;
   if (fs::exists(path, ec) && !fs::is_directory(path, ec)) {
     return Status::InvalidArgument("'" + path + "' is a file, not a store directory");
@@ -295,8 +318,10 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& 
       return Status::InvalidArgument("'" + path +
                                      "' is a non-empty directory that is not an evlog store");
     }
-  } else if (Status s = CheckIsEvlogStore(path); !s.ok()) {
-    return s;
+  } else {
+    uint64_t version = 0;
+    if (Status s = PeekStore(path, &version); !s.ok()) return s;
+    if (version != 0 && version < Store::kFormatVersion) return OlderFormat(path, version);
   }
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
@@ -330,6 +355,7 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& 
   for (size_t i = 0; i < kCount; ++i) {
     families.emplace_back(std::string(kFamilyNames[i]),
                           FamilyOptions(options, cache, static_cast<Family>(i)));
+    families.back().options.disable_auto_compactions = compactions == Compactions::kOff;
   }
   families[kDedup].options.compaction_filter = out->dedup_filter.get();
   out->trim_filter = std::make_unique<TrimFilter>(out->truncations);
@@ -362,18 +388,20 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& 
     if (!dir.ok()) return dir.status();
     out->secondary_dir = dir->string();
     db_options.max_open_files = -1;
-    // A store last written before by_tag existed lacks it, and a secondary
-    // cannot create it: open without it (cf(kByTag) is then null).
+    // A store whose writer dropped `by_tag` (tests of stores made before
+    // tags) lacks it, and a secondary cannot create it: open without it
+    // (cf(kByTag) is then null; readers take it as empty).
     std::vector<std::string> present;
     if (Status st = FromRocks(rocksdb::DB::ListColumnFamilies(db_options, path, &present));
         !st.ok()) {
       return st;
     }
-    if (std::find(present.begin(), present.end(), kFamilyNames[kByTag]) == present.end()) {
-      families.pop_back();
-    }
+    const bool without_tags =
+        std::find(present.begin(), present.end(), kFamilyNames[kByTag]) == present.end();
+    if (without_tags) families.erase(families.begin() + kByTag);
     s = rocksdb::DB::OpenAsSecondary(db_options, path, out->secondary_dir, families, &out->handles,
                                      &raw);
+    if (s.ok() && without_tags) out->handles.insert(out->handles.begin() + kByTag, nullptr);
   } else {
     // RocksDB's own info log aborts the process once a write to it fails
     // (a full disk): see info_log.h.

@@ -35,6 +35,10 @@ Status FromRocks(const rocksdb::Status& s);
 // REQUIRES: no store is being opened concurrently.
 void SetFileSystemForTesting(std::shared_ptr<rocksdb::FileSystem> fs);
 
+// NotSupported for the store at `path`, written in the older format
+// `version`: the message names `evlog migrate --db <path>`.
+Status OlderFormat(const std::string& path, uint64_t version);
+
 struct Db {
   // Column families, in the order they are opened. See docs/format.md.
   enum Family : size_t {
@@ -49,19 +53,28 @@ struct Db {
     kViews,
     kSnapshots,
     kByTag,
+    kIds,
     kCount
   };
-  // by_tag came after format 1's first release: a writable open creates it
-  // in an older store; a read-only open of such a store has no handle for
-  // it (cf(kByTag) is null) and reads it as empty. No other family may be
-  // missing.
+  // Every format-2 store has all of them. `ids` is format 2's own: its
+  // presence is how Open tells a format-2 store from a format-1 one by the
+  // manifest alone, before it writes anything (docs/plans/format2.md §3.1).
+  // It stays empty until slice 6(b) moves the caller ids into it.
   static constexpr std::string_view kFamilyNames[kCount] = {
-      "default", "log",   "stream",      "streams", "by_category", "by_type",
-      "dedup",   "checkpoints", "views", "snapshots", "by_tag"};
+      "default", "log",         "stream", "streams",   "by_category", "by_type",
+      "dedup",   "checkpoints", "views",  "snapshots", "by_tag",      "ids"};
 
   // Opens (or creates) the RocksDB database at `path` with evlog's column
-  // families and checks the format version. See Store::Open for the errors.
-  static Result<std::unique_ptr<Db>> Open(const Options& options, const std::string& path);
+  // families and checks the format version. First completes or undoes a
+  // migration killed in `path`'s parent (RecoverMigration, migrate.h). See
+  // Store::Open for the errors; a format-1 store is NotSupported, naming
+  // `evlog migrate`, and is left as it was.
+  // With Compactions::kOff no automatic compaction runs (`evlog migrate`
+  // builds and checks a new store so: the trim filter must not reclaim
+  // hidden events between its count and the old store's).
+  enum class Compactions { kAuto, kOff };
+  static Result<std::unique_ptr<Db>> Open(const Options& options, const std::string& path,
+                                          Compactions compactions = Compactions::kAuto);
 
   Db() = default;
   Db(const Db&) = delete;

@@ -23,7 +23,7 @@ uint64_t SumOverFamilies(const Db& db, const std::string& property) {
   uint64_t total = 0;
   for (rocksdb::ColumnFamilyHandle* cf : db.handles) {
     uint64_t value = 0;
-    if (db.db->GetIntProperty(cf, property, &value)) total += value;
+    if (cf != nullptr && db.db->GetIntProperty(cf, property, &value)) total += value;
   }
   return total;
 }

@@ -6,6 +6,7 @@
 #include "evlog/store.h"
 
 #include "backup.h"
+#include "migrate.h"
 #include "change_feed.h"
 #include "checkpoint.h"
 #include "db.h"
@@ -309,6 +310,10 @@ Result<BackupInfo> Store::Backup(std::string_view dest) { return WriteBackup(*re
 Result<BackupInfo> Store::Restore(std::string_view backup, std::string_view path,
                                   const RestoreOptions& options) {
   return RestoreBackup(backup, path, options);
+}
+
+Result<MigrateInfo> Store::Migrate(std::string_view path, const MigrateOptions& options) {
+  return MigrateStore(std::string(path), options);
 }
 
 Status Store::CatchUp() { return rep_->db->CatchUp(); }

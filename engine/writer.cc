@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "chunk.h"
+#include "chunk_batch.h"
 #include "clock.h"
 #include "codec.h"
 #include "condition.h"
@@ -75,8 +76,7 @@ struct Writer::Group {
   // it (one chunk per name, §1.2). The names point into the requests.
   PostingsBuilder categories;
   PostingsBuilder types;
-  std::vector<std::string_view> pieces;
-  std::vector<rocksdb::Slice> slices;
+  ChunkPieces pieces;
 };
 
 Writer::Writer(Db* db, const Options& options, uint64_t next_stream_id,
@@ -525,28 +525,19 @@ Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {
   return result;
 }
 
-void Writer::PutChunk(Group& group, chunk::ChunkBuilder& builder, Db::Family family,
-                      const std::string& key) {
-  builder.Pieces(&group.pieces);
-  group.slices.clear();
-  for (std::string_view piece : group.pieces) group.slices.emplace_back(AsSlice(piece));
-  const rocksdb::Slice key_slice(key);
-  group.batch.Put(db_->cf(family), rocksdb::SliceParts(&key_slice, 1),
-                  rocksdb::SliceParts(group.slices.data(), static_cast<int>(group.slices.size())));
-  builder.Reset();
-}
-
 void Writer::SealLogChunk(Group& group) {
   if (group.log.empty()) return;
-  PutChunk(group, group.log, Db::kLog, keys::LogKey(Position(group.log.last())));
+  PutChunk(group.batch, db_->cf(Db::kLog), keys::LogKey(Position(group.log.last())), group.log,
+           &group.pieces);
   group.categories.Flush(&group.batch, db_->cf(Db::kByCategory));
   group.types.Flush(&group.batch, db_->cf(Db::kByType));
 }
 
 void Writer::SealStreamChunk(Group& group) {
   if (group.stream.empty()) return;
-  PutChunk(group, group.stream, Db::kStream,
-           keys::StreamKey(group.stream_id, Version(group.stream.last())));
+  PutChunk(group.batch, db_->cf(Db::kStream),
+           keys::StreamKey(group.stream_id, Version(group.stream.last())), group.stream,
+           &group.pieces);
 }
 
 void Writer::PutDedupRows(Group& group) {

@@ -125,10 +125,6 @@ class Writer {
                        std::vector<Result<AppendResult>>& results);
   // Decides one append and, if accepted, adds it to the group's batch.
   Result<AppendResult> Stage(PendingAppend& append, Group& group);
-  // Puts `builder`'s chunk under `key` of `family` into the group's batch
-  // (SliceParts: the records are copied once, into the batch) and resets it.
-  void PutChunk(Group& group, chunk::ChunkBuilder& builder, Db::Family family,
-                const std::string& key);
   // Puts the group's pending log chunk, if any, into its batch.
   void SealLogChunk(Group& group);
   // Puts the group's pending stream chunk, if any, into its batch.

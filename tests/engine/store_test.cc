@@ -136,7 +136,7 @@ TEST_F(StoreOpen, AFreshStoreRecordsItsFormatVersionAndColumnFamilies) {
   std::vector<std::string> families;
   ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path(), &families).ok());
   for (const char* name :
-       {"default", "log", "stream", "streams", "by_category", "by_type", "dedup"}) {
+       {"default", "log", "stream", "streams", "by_category", "by_type", "dedup", "ids"}) {
     EXPECT_NE(std::find(families.begin(), families.end(), name), families.end()) << name;
   }
   std::string version;
@@ -144,7 +144,7 @@ TEST_F(StoreOpen, AFreshStoreRecordsItsFormatVersionAndColumnFamilies) {
     ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), cf, "evlog.format_version", &version).ok());
   });
   EXPECT_EQ(version, std::to_string(Store::kFormatVersion));
-  EXPECT_EQ(version, "1");
+  EXPECT_EQ(version, "2");
 }
 
 TEST_F(StoreOpen, NewerFormatVersionIsRefused) {

@@ -138,6 +138,11 @@ int RunBackup(const Target& target, const std::string& dest);
 // --force exits 1 (invalid_argument) and is left as it was.
 int RunRestore(const Target& target, const std::string& backup, bool force);
 
+// `migrate --db DIR [--keep-old]`: Store::Migrate, embedded only; prints
+// {"migrated":"DIR","format":2,"converted":true|false,"events","last_position"
+// [,"old_store"]}; converted is false for a store in format 2 already.
+int RunMigrate(const Target& target, bool keep_old);
+
 // Reports a failure of OpenStore: the error line, and its exit code —
 // kExitUnreachable when the daemon could not be reached or refused the
 // session.

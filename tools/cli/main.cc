@@ -238,8 +238,13 @@ int main(int argc, char** argv) {
                                          "replace a store no process has open)");
   restore_cmd->add_option("src", backup_path, "Backup directory")->required();
   restore_cmd->add_flag("--force", force, "Replace the store in --db DIR");
+  bool keep_old = false;
+  auto* migrate_cmd = app.add_subcommand(
+      "migrate", "Convert the format-1 store in --db DIR to format 2 (offline; no process may use it)");
+  migrate_cmd->add_flag("--keep-old", keep_old, "Keep the old store as DIR.format1");
   // `evlog restore SRC --db DIR`: --db may follow the verb.
   restore_cmd->fallthrough();
+  migrate_cmd->fallthrough();
   backup_cmd->fallthrough();
   SubscriptionCommands subscription_commands;
   AddSubscriptionCommands(app, &subscription_commands);
@@ -285,6 +290,7 @@ int main(int argc, char** argv) {
   }
   if (backup_cmd->parsed()) return RunBackup(target, backup_path);
   if (restore_cmd->parsed()) return RunRestore(target, backup_path, force);
+  if (migrate_cmd->parsed()) return RunMigrate(target, keep_old);
   if (auto exit = RunSubscriptionCommands(subscription_commands, target)) return *exit;
   return ReportUsage("unknown verb");
 }

@@ -44,13 +44,33 @@ struct RestoreOptions {
   bool overwrite = false;
 };
 
+struct MigrateOptions {
+  // Keep the old store, renamed to "<path>.format1", instead of removing it
+  // once the new one is in place.
+  // Default: false
+  bool keep_old = false;
+};
+
+// What Store::Migrate did.
+struct MigrateInfo {
+  // False if the store was in format 2 already (nothing was done).
+  bool migrated = false;
+  // Events converted, and the store's last position.
+  uint64_t events = 0;
+  Position last_position;
+  // Where the old store was kept (keep_old), else empty.
+  std::string old_store;
+};
+
 // The embedded EventStore (event_store.h): the calls it shares with a
 // remote Client are documented there; those below are the Store's own, or
 // say what the embedded form adds.
 class Store final : public EventStore {
  public:
-  // The format version this build writes. Open refuses stores with a newer one.
-  static constexpr uint32_t kFormatVersion = 1;
+  // The format version this build reads and writes. Open refuses a store
+  // with a newer one, and one with an older one (format 1: convert it with
+  // Store::Migrate, `evlog migrate`).
+  static constexpr uint32_t kFormatVersion = 2;
 
   // Opens the store in directory `path`, creating it if it does not exist and
   // options.create_if_missing is set.
@@ -61,7 +81,9 @@ class Store final : public EventStore {
   // program's RocksDB database (one without evlog's format version, which is
   // left untouched); Corruption if the store's CURRENT file is missing; Busy
   // if another process (or this one) has it open for writing;
-  // NotSupported if it was written by a newer format version; Corruption or
+  // NotSupported if it was written by a newer format version, or by format
+  // 1 (the message names `evlog migrate --db <path>`; nothing in the store
+  // is changed); Corruption or
   // IOError from the storage.
   static Result<std::unique_ptr<Store>> Open(const Options& options, std::string_view path);
 
@@ -353,6 +375,24 @@ class Store final : public EventStore {
   // On every error `path` is as it was.
   static Result<BackupInfo> Restore(std::string_view backup, std::string_view path,
                                     const RestoreOptions& options = {});
+
+  // Converts the format-1 store in directory `path` into format 2, offline:
+  // no process may have it open (docs/cli.md, `evlog migrate`). The new
+  // store is built beside it (".<name>.migrate-XXXXXX"), verified against
+  // the old one, synced, and swapped in with one atomic rename; a process
+  // killed at any point leaves the old store or the new one at `path`, and
+  // the next Migrate or Open completes or undoes what it left. A store in
+  // format 2 already is left alone (migrated false). Needs about the
+  // store's size in free space.
+  //
+  // Errors: NotFound if there is no store at `path`; Busy if a process has
+  // it open, or opened it during the migration; Corruption if a record of
+  // the old store is damaged or the new store fails verification (the old
+  // store is then unchanged: run `evlog verify`); InvalidArgument if
+  // keep_old is set and "<path>.format1" exists; NotSupported for another
+  // format version; IOError from the file system. On every error the old
+  // store is as it was.
+  static Result<MigrateInfo> Migrate(std::string_view path, const MigrateOptions& options = {});
 
   // Read-only stores: makes events appended by the writer process since Open
   // or the previous CatchUp visible. A no-op on a writable store.

@@ -1,0 +1,346 @@
+// `evlog migrate` (engine/migrate.h, docs/plans/format2.md §3): a format-1
+// store is refused until it is migrated; the format-1 fixture migrates,
+// verifies and reads as the format-1 build read it; a migration killed at
+// any phase boundary, or at a random moment, leaves the old store or the
+// new one, and the next run or open finishes the job.
+
+#include <rocksdb/db.h>
+#include <sys/wait.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "evlog/store.h"
+#include "fixtures/format1_fixture.h"
+#include "fixtures/store_routes.h"
+#include "migrate.h"
+#include "testutil/child_process.h"
+#include "testutil/store_fixture.h"
+#include "testutil/temp_dir.h"
+
+namespace evlog {
+namespace {
+
+namespace fs = std::filesystem;
+using fixtures::FixtureOptions;
+
+const fs::path kFixture = FORMAT1_FIXTURE_DIR;
+constexpr uint64_t kFixtureLastPosition = 146;
+
+std::vector<std::string> ExpectedLines() {
+  std::ifstream in(kFixture / "expected.jsonl");
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// Every file under `dir` with its size and content.
+std::map<std::string, std::string> Files(const fs::path& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    files[fs::relative(entry.path(), dir).string()] =
+        std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  return files;
+}
+
+// Every key and value of every column family of the database at `dir`,
+// read without writing to it: what a store holds, whatever files hold it.
+std::map<std::string, std::vector<std::pair<std::string, std::string>>> Contents(
+    const fs::path& dir) {
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> contents;
+  std::vector<std::string> names;
+  EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.string(), &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const std::string& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s =
+      rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), dir.string(), families, &handles, &raw);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  if (!s.ok()) return contents;
+  std::unique_ptr<rocksdb::DB> db(raw);
+  for (size_t i = 0; i < handles.size(); ++i) {
+    auto& entries = contents[names[i]];
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[i]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      entries.emplace_back(it->key().ToString(), it->value().ToString());
+    }
+    EXPECT_TRUE(it->status().ok());
+  }
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  return contents;
+}
+
+// The entries of `parent` other than `keep`: what a migration left behind.
+std::vector<std::string> Leftovers(const fs::path& parent, const std::vector<std::string>& keep) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(parent)) {
+    const std::string name = entry.path().filename().string();
+    if (std::find(keep.begin(), keep.end(), name) == keep.end()) names.push_back(name);
+  }
+  return names;
+}
+
+class Migrate : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(fs::exists(kFixture / "store" / "CURRENT")) << kFixture;
+    fs::create_directories(parent());
+    fs::copy(kFixture / "store", path(), fs::copy_options::recursive);
+    if (reference_.empty()) {
+      fs::copy(kFixture / "store", dir_.Sub("reference"), fs::copy_options::recursive);
+      reference_ = Contents(dir_.Sub("reference"));
+      ASSERT_EQ(reference_.count("log"), 1u);
+    }
+  }
+
+  fs::path parent() const { return dir_.Sub("p"); }
+  std::string path() const { return (parent() / "store").string(); }
+
+  // The store at path() is the migrated one: it opens, verifies clean and
+  // every read route returns what the format-1 build read.
+  void ExpectTheNewStore() {
+    auto store = Store::Open(FixtureOptions(), path());
+    ASSERT_OK(store.status());
+    Result<VerifyReport> report = (*store)->Verify();
+    ASSERT_OK(report.status());
+    EXPECT_TRUE(report->ok()) << (report->problems.empty() ? "" : report->problems[0]);
+    EXPECT_EQ((*store)->LastPosition(), Position(kFixtureLastPosition));
+    const std::vector<std::string> expected = ExpectedLines();
+    const std::vector<std::string> actual = fixtures::RouteLines(
+        **store, fixtures::kFixtureExtraStreams, fixtures::kFixtureSubscriptions);
+    ASSERT_EQ(actual.size(), expected.size());
+    for (size_t i = 0; i < actual.size(); ++i) {
+      ASSERT_EQ(actual[i], expected[i]) << "line " << i + 1 << " of expected.jsonl";
+    }
+  }
+
+  // The store at path() is the format-1 fixture, every key and value of
+  // it (a writable RocksDB open rewrites its manifest), and Open refuses it
+  // naming the command.
+  void ExpectTheOldStore() {
+    auto store = Store::Open(FixtureOptions(), path());
+    ASSERT_TRUE(store.status().IsNotSupported()) << store.status().ToString();
+    EXPECT_NE(store.status().message().find("evlog migrate --db "), std::string::npos);
+    EXPECT_TRUE(Contents(path()) == reference_);
+  }
+
+  // Runs migrate_child on path(); its wait status.
+  int RunChild(const std::vector<std::string>& flags) {
+    std::vector<std::string> argv = {MIGRATE_CHILD, path()};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    auto child = testutil::ChildProcess::Start(argv, {.pipe_stdout = false});
+    EXPECT_NE(child, nullptr);
+    return child ? child->Wait() : -1;
+  }
+
+  testutil::TempDir dir_;
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> reference_;
+};
+
+TEST_F(Migrate, AFormat1StoreIsRefusedWithAMessageNamingMigrate) {
+  const std::string want = "store '" + path() +
+                           "' is in format 1; this evlog reads format 2: run `evlog migrate "
+                           "--db " + path() + "`";
+  auto writable = Store::Open(FixtureOptions(), path());
+  ASSERT_TRUE(writable.status().IsNotSupported()) << writable.status().ToString();
+  EXPECT_EQ(std::string(writable.status().message()).substr(0, want.size()), want);
+  auto read_only = Store::Open(FixtureOptions({.read_only = true}), path());
+  ASSERT_TRUE(read_only.status().IsNotSupported()) << read_only.status().ToString();
+  EXPECT_EQ(std::string(read_only.status().message()).substr(0, want.size()), want);
+  // Refused before RocksDB opened it for writing: no family added, no new
+  // manifest, table or log; not a byte changed.
+  EXPECT_EQ(Files(path()), Files(kFixture / "store"));
+  std::vector<std::string> families;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path(), &families).ok());
+  EXPECT_EQ(std::count(families.begin(), families.end(), "ids"), 0);
+}
+
+TEST_F(Migrate, AFreshStoreIsCreatedInFormat2) {
+  const std::string fresh = (parent() / "fresh").string();
+  ASSERT_OK(Store::Open(Options{}, fresh).status());
+  auto again = Store::Migrate(fresh);
+  ASSERT_OK(again.status());
+  EXPECT_FALSE(again->migrated);
+  EXPECT_TRUE(Store::Open(Options{}, fresh).ok());
+}
+
+TEST_F(Migrate, TheFixtureMigratesVerifiesAndReadsAsBefore) {
+  auto info = Store::Migrate(path());
+  ASSERT_OK(info.status());
+  EXPECT_TRUE(info->migrated);
+  EXPECT_EQ(info->last_position, Position(kFixtureLastPosition));
+  // Reclaimed positions stay gaps: the events are those the log held.
+  EXPECT_LT(info->events, kFixtureLastPosition);
+  {
+    auto store = Store::Open(FixtureOptions({.read_only = true}), path());
+    ASSERT_OK(store.status());
+    auto report = (*store)->Verify();
+    ASSERT_OK(report.status());
+    EXPECT_EQ(report->events, info->events);
+    EXPECT_GT(report->reclaimed, 0u);
+  }
+  EXPECT_TRUE(info->old_store.empty());
+  EXPECT_EQ(Leftovers(parent(), {"store"}), std::vector<std::string>{});
+  ExpectTheNewStore();
+  // A second run finds format 2 and changes nothing.
+  auto again = Store::Migrate(path());
+  ASSERT_OK(again.status());
+  EXPECT_FALSE(again->migrated);
+  ExpectTheNewStore();
+}
+
+TEST_F(Migrate, KeepOldKeepsTheFormat1StoreBesideTheNewOne) {
+  auto info = Store::Migrate(path(), {.keep_old = true});
+  ASSERT_OK(info.status());
+  EXPECT_EQ(info->old_store, path() + ".format1");
+  EXPECT_TRUE(Contents(path() + ".format1") == reference_);
+  ExpectTheNewStore();
+  // Its place is taken: a second keep_old run of another copy is refused.
+  auto again = Store::Migrate(path(), {.keep_old = true});
+  EXPECT_TRUE(again.status().IsInvalidArgument()) << again.status().ToString();
+}
+
+TEST_F(Migrate, AStoreOpenForWritingIsBusyAndUnchanged) {
+  // A format-1 writer is simulated by RocksDB itself holding the lock.
+  std::vector<std::string> names;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path(), &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const std::string& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path(), families, &handles, &raw).ok());
+  std::unique_ptr<rocksdb::DB> writer(raw);
+  auto info = Store::Migrate(path());
+  EXPECT_TRUE(info.status().IsBusy()) << info.status().ToString();
+  EXPECT_EQ(Leftovers(parent(), {"store"}), std::vector<std::string>{});
+  for (auto* h : handles) writer->DestroyColumnFamilyHandle(h);
+  writer.reset();
+}
+
+// The writer opens the store in the moment between the old instance's
+// close and the swap's lock: the lock (OFD against RocksDB's classic one)
+// sees it, nothing is swapped, and the store is still format 1.
+TEST_F(Migrate, AWriterThatSlipsInBeforeTheSwapAbortsTheMigration) {
+  std::unique_ptr<rocksdb::DB> writer;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  MigrateHooks hooks;
+  hooks.at_phase = [&](std::string_view phase) {
+    if (phase != "closed") return;
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path(), &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const std::string& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path(), families, &handles, &raw).ok());
+    writer.reset(raw);
+  };
+  auto info = MigrateStore(path(), {}, hooks);
+  EXPECT_TRUE(info.status().IsBusy()) << info.status().ToString();
+  ASSERT_NE(writer, nullptr);
+  for (auto* h : handles) writer->DestroyColumnFamilyHandle(h);
+  writer.reset();
+  EXPECT_EQ(Leftovers(parent(), {"store"}), std::vector<std::string>{});
+  auto store = Store::Open(FixtureOptions(), path());
+  EXPECT_TRUE(store.status().IsNotSupported()) << store.status().ToString();
+  // Once it is gone, the migration goes through.
+  ASSERT_OK(Store::Migrate(path()).status());
+  ExpectTheNewStore();
+}
+
+// SIGKILL at each phase boundary (the child kills itself there): before the
+// swap the old store is at path(), byte for byte; from the swap on, the new
+// one. Either way the next run completes the migration.
+TEST_F(Migrate, AKillAtAnyPointLeavesTheOldStoreOrTheNew) {
+  const std::vector<std::string> phases = {"opened", "built",  "verified", "synced", "closed",
+                                           "locked", "marked", "swapped",  "done"};
+  for (const std::string& phase : phases) {
+    SCOPED_TRACE("killed at " + phase);
+    fs::remove_all(parent());
+    SetUp();
+    const int status = RunChild({"--stop-at", phase});
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+    if (phase == "swapped" || phase == "done") {
+      ExpectTheNewStore();
+    } else {
+      ExpectTheOldStore();
+    }
+    EXPECT_EQ(Leftovers(parent(), {"store"}), std::vector<std::string>{});
+    ASSERT_OK(Store::Migrate(path()).status());
+    ExpectTheNewStore();
+  }
+}
+
+// The same at moments no hook names: a few kills after random delays
+// within one migration's time (bounded: 4 rounds).
+TEST_F(Migrate, AKillAtARandomMomentLeavesTheOldStoreOrTheNew) {
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_EQ(RunChild({}), 0);
+  const auto whole = std::chrono::steady_clock::now() - start;
+  std::mt19937 random(std::random_device{}());
+  for (int round = 0; round < 4; ++round) {
+    fs::remove_all(parent());
+    SetUp();
+    const auto delay = std::chrono::duration_cast<std::chrono::microseconds>(whole) *
+                       std::uniform_real_distribution<double>(0, 1)(random);
+    SCOPED_TRACE("killed after " + std::to_string(delay.count()) + " us");
+    auto child = testutil::ChildProcess::Start({MIGRATE_CHILD, path()}, {.pipe_stdout = false});
+    ASSERT_NE(child, nullptr);
+    std::this_thread::sleep_for(delay);  // when to crash, not a barrier
+    child->KillAndWait(SIGKILL);
+    auto store = Store::Open(FixtureOptions(), path());
+    if (store.ok()) {
+      store->reset();
+      ExpectTheNewStore();
+    } else {
+      ExpectTheOldStore();
+    }
+    ASSERT_OK(Store::Migrate(path()).status());
+    ExpectTheNewStore();
+    EXPECT_EQ(Leftovers(parent(), {"store"}), std::vector<std::string>{});
+  }
+}
+
+// Without RENAME_EXCHANGE the swap is two renames, with no store at path()
+// between them: a kill there leaves the stage's ready marker, and the next
+// open rolls the new store forward into place.
+TEST_F(Migrate, WithoutRenameExchangeAKillBetweenTheRenamesRollsForward) {
+  const int status = RunChild({"--no-exchange", "--stop-at", "renamed-old"});
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  EXPECT_FALSE(fs::exists(path()));
+  ExpectTheNewStore();
+  EXPECT_EQ(Leftovers(parent(), {"store"}), std::vector<std::string>{});
+}
+
+TEST_F(Migrate, WithoutRenameExchangeKeepOldSurvivesAKillBetweenTheRenames) {
+  const int status = RunChild({"--no-exchange", "--keep-old", "--stop-at", "renamed-old"});
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  auto info = Store::Migrate(path());  // recovers first, then finds format 2
+  ASSERT_OK(info.status());
+  EXPECT_FALSE(info->migrated);
+  EXPECT_TRUE(Contents(path() + ".format1") == reference_);
+  ExpectTheNewStore();
+}
+
+TEST_F(Migrate, ARunAfterAKillCompletesTheMigration) {
+  const int status = RunChild({"--stop-at", "built"});
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  EXPECT_EQ(RunChild({}), 0);
+  EXPECT_EQ(Leftovers(parent(), {"store"}), std::vector<std::string>{});
+  ExpectTheNewStore();
+}
+
+}  // namespace
+}  // namespace evlog
