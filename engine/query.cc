@@ -50,13 +50,22 @@ class PostingCursor : public Cursor {
     if (!prefix_.empty()) {
       lower_ = rocksdb::Slice(prefix_);
       upper_key_ = keys::PrefixEnd(prefix_);
+      // A posting list is short: building its iterator would cost as much
+      // as reading it. (A read-only store's iterators stay its own: its
+      // superversions change under CatchUp, not under the pool's listener.)
+      if (!upper_key_.empty() && !db.read_only) {
+        lease_ = db.iterators->Take(db.db.get(), cf, prefix_, upper_key_);
+        it_ = lease_.get();
+        return;
+      }
       ro.iterate_lower_bound = &lower_;
       if (!upper_key_.empty()) {
         upper_ = rocksdb::Slice(upper_key_);
         ro.iterate_upper_bound = &upper_;
       }
     }
-    it_.reset(db.db->NewIterator(ro, cf));
+    owned_.reset(db.db->NewIterator(ro, cf));
+    it_ = owned_.get();
   }
 
   std::optional<uint64_t> Seek(uint64_t target) override {
@@ -104,7 +113,11 @@ class PostingCursor : public Cursor {
   Status* const error_;
   std::string upper_key_, key_;
   rocksdb::Slice lower_, upper_;
-  std::unique_ptr<rocksdb::Iterator> it_;
+  // Where the iterator comes from: the store's pool, or made for this
+  // cursor. it_ is null when the family does not exist.
+  IteratorPool::Lease lease_;
+  std::unique_ptr<rocksdb::Iterator> owned_;
+  rocksdb::Iterator* it_ = nullptr;
   bool at_ = false;
   bool done_ = false;
   uint64_t current_ = 0;
@@ -346,7 +359,8 @@ Status ScanQuery(const Db& db, const Query& query, bool forward, uint64_t start,
 
 Result<QueryResult> ReadQuery(const Db& db, const Query& query, const QueryOptions& options) {
   QueryResult out;
-  // Read before any iterator is made: each then holds everything up to it.
+  // Read before any iterator is made (or, pooled, refreshed): each then
+  // holds everything up to it.
   const uint64_t head = db.commits->committed();
   out.head = Position(head);
   if (options.max_count == 0) return out;
