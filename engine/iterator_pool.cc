@@ -79,10 +79,9 @@ IteratorPool::Lease IteratorPool::Take(rocksdb::DB* db, rocksdb::ColumnFamilyHan
     ro.iterate_lower_bound = &entry->lower;
     ro.iterate_upper_bound = &entry->upper;
     ro.ignore_range_deletions = true;
-    // The last reference to an old superversion may go with a pooled
-    // iterator, in a read or in a flush's callback: delete the files it
-    // held in the background, not there.
-    ro.background_purge_on_iterator_cleanup = true;
+    // Not background_purge_on_iterator_cleanup: the files an idle iterator
+    // held are then deleted in the compaction's own callback, before
+    // Store::Compact returns, as they were without the pool.
     entry->it.reset(db->NewIterator(ro, cf));
   }
   entry->generation = generation;

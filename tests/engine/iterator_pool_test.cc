@@ -8,7 +8,9 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -72,6 +74,15 @@ TEST_F(TagReads, DoNotReturnEventsATrimOrDeleteReclaimedSinceThePreviousRead) {
   EXPECT_EQ(Positions(store_->Read(ByTag("a"), Backward())), (P{5}));
 }
 
+// The table files of a store, by name.
+std::set<std::string> TableFiles(const std::string& path) {
+  std::set<std::string> out;
+  for (const auto& entry : std::filesystem::directory_iterator(path)) {
+    if (entry.path().extension() == ".sst") out.insert(entry.path().filename().string());
+  }
+  return out;
+}
+
 // A kept iterator is bounded anew for each read: tags that are prefixes of
 // one another (or differ in a zero byte) never leak into each other's reads.
 TEST_F(TagReads, ReturnOnlyTheirOwnTagWhenTagsShareLeadingBytes) {
@@ -113,6 +124,15 @@ TEST_F(TagReads, FromManyThreadsAtOnceEachReturnTheirTag) {
   }
   for (std::thread& t : readers) t.join();
   EXPECT_EQ(wrong, std::vector<int>(kThreads, 0));
+}
+
+// The table files of a store, by name.
+std::set<std::string> TableFiles(const std::string& path) {
+  std::set<std::string> out;
+  for (const auto& entry : std::filesystem::directory_iterator(path)) {
+    if (entry.path().extension() == ".sst") out.insert(entry.path().filename().string());
+  }
+  return out;
 }
 
 // The pool itself, on a store's Db.
@@ -178,6 +198,26 @@ TEST_F(IteratorPoolTest, DoesNotKeepAnIteratorTakenBeforeAFlushOrCompaction) {
   ASSERT_TRUE(testutil::Eventually([&] { return db_->iterators->idle() == 0; }));
   held = IteratorPool::Lease();
   EXPECT_EQ(db_->iterators->idle(), 0u);
+}
+
+// An idle kept iterator pins the table files it read; the compaction that
+// replaces them drops it, so they are deleted before CompactAll returns.
+TEST_F(IteratorPoolTest, KeepsNoReplacedTableFileOnDiskPastACompaction) {
+  FlushAndCompact();
+  {
+    IteratorPool::Lease lease = Take("a");
+    lease.get()->Seek(keys::TagPrefix("a"));
+    ASSERT_TRUE(lease.get()->status().ok());
+  }
+  ASSERT_EQ(db_->iterators->idle(), 1u);
+  const std::set<std::string> before = TableFiles(db_->path);
+  ASSERT_FALSE(before.empty());
+  FlushAndCompact();
+  std::vector<rocksdb::LiveFileMetaData> live;
+  db_->db->GetLiveFilesMetaData(&live);
+  std::set<std::string> live_names;
+  for (const auto& f : live) live_names.insert(std::filesystem::path(f.name).filename().string());
+  EXPECT_EQ(TableFiles(db_->path), live_names);
 }
 
 TEST_F(IteratorPoolTest, KeepsNothingOnceClosed) {
