@@ -7,6 +7,7 @@
 #include "iterator_pool.h"
 
 #include <gtest/gtest.h>
+#include <rocksdb/perf_level.h>
 
 #include <filesystem>
 #include <memory>
@@ -74,13 +75,15 @@ TEST_F(TagReads, DoNotReturnEventsATrimOrDeleteReclaimedSinceThePreviousRead) {
   EXPECT_EQ(Positions(store_->Read(ByTag("a"), Backward())), (P{5}));
 }
 
-// The table files of a store, by name.
-std::set<std::string> TableFiles(const std::string& path) {
-  std::set<std::string> out;
-  for (const auto& entry : std::filesystem::directory_iterator(path)) {
-    if (entry.path().extension() == ".sst") out.insert(entry.path().filename().string());
+// A read turns RocksDB's perf counting off while it runs, and back on.
+TEST_F(TagReads, LeaveTheThreadsRocksDbPerfLevelAsItWas) {
+  ASSERT_OK(store_->Append("s", ExpectedVersion::Any(), {Tagged("T", {"a"})}).status());
+  for (rocksdb::PerfLevel level : {rocksdb::PerfLevel::kEnableTime, rocksdb::PerfLevel::kDisable,
+                                   rocksdb::PerfLevel::kEnableCount}) {
+    rocksdb::SetPerfLevel(level);
+    EXPECT_EQ(Positions(store_->Read(ByTag("a"))), (P{1}));
+    EXPECT_EQ(rocksdb::GetPerfLevel(), level);
   }
-  return out;
 }
 
 // A kept iterator is bounded anew for each read: tags that are prefixes of
