@@ -107,9 +107,9 @@ TEST_F(TagReads, FromManyThreadsAtOnceEachReturnTheirTag) {
   constexpr int kThreads = 4;
   for (int i = 0; i < kThreads; ++i) {
     for (int k = 0; k < 3; ++k) {
-      ASSERT_OK(store_->Append("s", ExpectedVersion::Any(),
-                               {Tagged("T", {"t" + std::to_string(i)})})
-                    .status());
+      ASSERT_OK(
+          store_->Append("s", ExpectedVersion::Any(), {Tagged("T", {"t" + std::to_string(i)})})
+              .status());
     }
   }
   std::vector<std::thread> readers;
