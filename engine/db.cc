@@ -280,6 +280,8 @@ Status Db::CatchUp() {
 }
 
 Db::~Db() {
+  // Its idle iterators hold the database's superversions.
+  iterators->Close();
   if (db) {
     for (auto* h : handles) {
       if (h != nullptr) db->DestroyColumnFamilyHandle(h);
@@ -349,6 +351,7 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& 
   // Statistics object would tax every write instead).
   db_options.listeners.push_back(out->rocksdb_events);
   db_options.listeners.push_back(std::make_shared<NoAutoRecovery>());
+  db_options.listeners.push_back(out->iterators);
   db_options.max_bgerror_resume_count = 0;
   out->dedup_filter = std::make_unique<DedupWindowFilter>(out->commits, options);
   std::vector<rocksdb::ColumnFamilyDescriptor> families;

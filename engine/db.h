@@ -17,6 +17,7 @@
 #include "commit_signal.h"
 #include "evlog/options.h"
 #include "evlog/status.h"
+#include "iterator_pool.h"
 #include "live_tail.h"
 #include "metrics.h"
 #include "trim.h"
@@ -127,6 +128,9 @@ struct Db {
   std::unique_ptr<rocksdb::Env> env;
   // RocksDB's stalls, flushes and compactions, counted as it reports them.
   std::shared_ptr<RocksDbEvents> rocksdb_events = std::make_shared<RocksDbEvents>();
+  // Iterators kept between posting reads (queries); closed before `db`.
+  // Also a listener: a flush or compaction drops its idle iterators.
+  std::shared_ptr<IteratorPool> iterators = std::make_shared<IteratorPool>();
   std::unique_ptr<rocksdb::CompactionFilter> dedup_filter;
   std::unique_ptr<rocksdb::CompactionFilter> trim_filter;      // `by_tag`
   std::unique_ptr<rocksdb::CompactionFilter> log_trim_filter;  // `log`, `stream` (chunks)
