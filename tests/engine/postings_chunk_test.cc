@@ -266,8 +266,10 @@ TEST_F(PostingChunks, AFlippedByteAnywhereInAPostingChunkIsCorruption) {
   Reopen();
   for (size_t k = 1; k < size; ++k) AppendChunk("a-1", 3);
   store_.reset();
-  for (const auto& [family, name] : {std::pair<std::string, std::string>{"by_category", "a"},
-                                     std::pair<std::string, std::string>{"by_type", "T"}}) {
+  for (const auto& entry : {std::pair<std::string, std::string>{"by_category", "a"},
+                            std::pair<std::string, std::string>{"by_type", "T"}}) {
+    const std::string& family = entry.first;
+    const std::string& name = entry.second;  // clang 14 captures no structured binding
     WithFamily(path(), family, [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
       for (size_t k = 0; k < size; ++k) {
         const std::string key = keys::IndexKey(name, Position(3 * k + 3));
