@@ -242,8 +242,10 @@ class Session : public std::enable_shared_from_this<Session> {
                     std::function<std::string(SubscriptionConsumer&)> call);
   // Polls again for the fetches that waited for a page (Resume).
   void ResumeFetches();
-  // Detaches one consumer, answering its waiting fetch with Aborted.
-  void CloseConsumer(uint64_t consumer);
+  // Detaches one consumer, answering its waiting fetch with Aborted. With
+  // `answer`, sends Done for that request once the engine consumer is
+  // destroyed (so its subscription no longer counts it).
+  void CloseConsumer(uint64_t consumer, std::optional<uint64_t> answer = std::nullopt);
   void CloseConsumers();
   // Whether `request` is a consumer request; if so, it has been handled.
   bool HandleConsumerRequest(Request& request);

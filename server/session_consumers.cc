@@ -8,6 +8,9 @@
 // when the consumer is closed under it.
 
 #include <algorithm>
+#include <functional>
+#include <mutex>
+#include <optional>
 
 #include "response_bytes.h"
 #include "session.h"
@@ -30,14 +33,50 @@ void DestroyOnPool(Dispatcher& dispatcher, std::shared_ptr<SubscriptionConsumer>
   dispatcher.RunBlocking([consumer = std::move(consumer)]() mutable { consumer.reset(); });
 }
 
+// Runs a callback once the engine consumer is destroyed, whichever pool task
+// drops it last. A CloseConsumer is answered from here: once its Done
+// arrives, the subscription no longer counts the consumer, so a
+// DeleteSubscription sent next cannot find it busy.
+class Released {
+ public:
+  // Runs `then` at once if the consumer is gone already.
+  void Then(std::function<void()> then) {
+    {
+      std::lock_guard lock(mu_);
+      if (!released_) {
+        then_ = std::move(then);
+        return;
+      }
+    }
+    then();
+  }
+  void Fire() {
+    std::function<void()> then;
+    {
+      std::lock_guard lock(mu_);
+      released_ = true;
+      then = std::move(then_);
+    }
+    if (then) then();
+  }
+
+ private:
+  std::mutex mu_;
+  bool released_ = false;
+  std::function<void()> then_;
+};
+
 }  // namespace
 
 struct Session::Consumer {
-  Consumer(uint64_t i, std::shared_ptr<SubscriptionConsumer> c, net::tcp::socket& socket)
-      : id(i), consumer(std::move(c)), timer(socket.get_executor()) {}
+  Consumer(uint64_t i, std::shared_ptr<SubscriptionConsumer> c, std::shared_ptr<Released> r,
+           net::tcp::socket& socket)
+      : id(i), consumer(std::move(c)), released(std::move(r)), timer(socket.get_executor()) {}
   const uint64_t id;
   // Null once closed. Pool tasks hold their own reference.
   std::shared_ptr<SubscriptionConsumer> consumer;
+  // Fired by the engine consumer's destruction.
+  const std::shared_ptr<Released> released;
   // The fetch being answered.
   struct Waiting {
     uint64_t request_id;
@@ -75,8 +114,7 @@ bool Session::HandleConsumerRequest(Request& request) {
         });
   } else if (auto* close = std::get_if<CloseConsumerRequest>(&request.body)) {
     ++in_flight_;
-    CloseConsumer(close->consumer);
-    Send(EncodeDone(id), true);
+    CloseConsumer(close->consumer, id);
   } else {
     return false;
   }
@@ -117,14 +155,20 @@ void Session::OnConsumerOpened(uint64_t id, Result<std::unique_ptr<SubscriptionC
     Send(EncodeError(id, opened.status()), true);
     return;
   }
-  std::shared_ptr<SubscriptionConsumer> consumer = std::move(opened).value();
+  auto released = std::make_shared<Released>();
+  std::shared_ptr<SubscriptionConsumer> consumer(
+      std::move(opened).value().release(), [released](SubscriptionConsumer* c) {
+        delete c;
+        released->Fire();
+      });
   if (closed_ || stop_reading_) {
     // The session is ending: it closed its consumers already.
     DestroyOnPool(dispatcher_, std::move(consumer));
     Send(EncodeError(id, Status::Aborted("the session is closing")), true);
     return;
   }
-  consumers_.emplace(id, std::make_shared<Consumer>(id, std::move(consumer), socket_));
+  consumers_.emplace(
+      id, std::make_shared<Consumer>(id, std::move(consumer), std::move(released), socket_));
   registry_.ConsumerOpened();
   Send(EncodeConsumerOpened(id, id), true);
 }
@@ -261,9 +305,12 @@ void Session::CallConsumer(uint64_t id, uint64_t consumer,
   });
 }
 
-void Session::CloseConsumer(uint64_t consumer) {
+void Session::CloseConsumer(uint64_t consumer, std::optional<uint64_t> answer) {
   auto it = consumers_.find(consumer);
-  if (it == consumers_.end()) return;
+  if (it == consumers_.end()) {
+    if (answer) Send(EncodeDone(*answer), true);
+    return;
+  }
   std::shared_ptr<Consumer> c = std::move(it->second);
   consumers_.erase(it);
   registry_.ConsumerClosed();
@@ -273,6 +320,14 @@ void Session::CloseConsumer(uint64_t consumer) {
                      Status::Aborted("consumer " + std::to_string(c->id) + " was closed")),
          true);
     c->fetch.reset();
+  }
+  if (answer) {
+    auto executor =
+        net::asio::prefer(socket_.get_executor(), net::asio::execution::outstanding_work.tracked);
+    c->released->Then([self = shared_from_this(), id = *answer, executor]() mutable {
+      net::asio::dispatch(executor,
+                          [self = std::move(self), id]() { self->Send(EncodeDone(id), true); });
+    });
   }
   DestroyOnPool(dispatcher_, std::move(c->consumer));
 }

@@ -210,6 +210,24 @@ TEST_F(RemoteHostedSubscriptions, CreateAndDeleteBehaveAsTheEmbeddedStore) {
   EXPECT_TRUE((*c)->Consume("billing").status().IsNotFound());
 }
 
+// Closing a consumer is answered once the subscription has let it go, so
+// the delete that follows never finds it busy (the daemon detaches consumers
+// on its read pool, beside the delete).
+TEST_F(RemoteHostedSubscriptions, ADeleteRightAfterClosingTheLastConsumerSucceeds) {
+  auto c = Connect();
+  ASSERT_TRUE(c.ok());
+  for (int round = 0; round < 50; ++round) {
+    SCOPED_TRACE(round);
+    ASSERT_TRUE((*c)->CreateSubscription({.name = "billing"}).ok());
+    {
+      auto consumer = (*c)->Consume("billing");
+      ASSERT_TRUE(consumer.ok()) << consumer.status().ToString();
+    }
+    Status deleted = (*c)->DeleteSubscription("billing");
+    ASSERT_TRUE(deleted.ok()) << deleted.ToString();
+  }
+}
+
 // A subscription the daemon hosts holds trims back until its consumers
 // acknowledge, through the daemon as in the embedded store.
 TEST_F(RemoteHostedSubscriptions, TheCheckpointItsConsumersMoveHoldsATrimBack) {
