@@ -261,31 +261,38 @@ class Walk {
     return true;
   }
 
+  // Decodes record i of a parsed chunk into *record and *e; false, with a
+  // problem reported at where(), if it cannot. `where` builds its string
+  // only for a problem: verify visits every record.
+  template <typename Where>
+  bool ChunkEvent(const chunk::ChunkView& view, size_t i, codec::AlignedBuffer* scratch,
+                  const Where& where, std::string_view* record, RecordedEvent* e) {
+    Status s = chunk::ChunkRecord(view, i, record);
+    if (s.ok()) s = codec::DecodeEvent(*record, scratch, e);
+    if (!s.ok()) Problem(where() + ": " + s.ToString());
+    return s.ok();
+  }
+
   // Record i of a parsed log chunk.
   void LogRecord(const chunk::ChunkView& view, size_t i, codec::AlignedBuffer* scratch) {
     const uint64_t p = chunk::SlotSeq(view, i);
-    const std::string where = "log position " + std::to_string(p);
+    auto where = [p] { return "log position " + std::to_string(p); };
     std::string_view record;
     RecordedEvent e;
-    Status s = chunk::ChunkRecord(view, i, &record);
-    if (s.ok()) s = codec::DecodeEvent(record, scratch, &e);
-    if (!s.ok()) {
-      Problem(where + ": " + s.ToString());
-      return;
-    }
+    if (!ChunkEvent(view, i, scratch, where, &record, &e)) return;
     ++report.events;
     if (e.position.value() != p) {
-      Problem(where + " holds the event of position " + std::to_string(e.position.value()));
+      Problem(where() + " holds the event of position " + std::to_string(e.position.value()));
       return;
     }
     if (p > last_) {
-      Problem(where + " is outside 1..last position " + std::to_string(last_));
+      Problem(where() + " is outside 1..last position " + std::to_string(last_));
       return;
     }
     if (Status j = json::ValidateEventJson(e.content_type == ContentType::kJson, e.data,
                                            e.metadata, max_json_depth_);
         !j.ok()) {
-      Problem(where + " (stream '" + std::string(e.stream) + "' version " +
+      Problem(where() + " (stream '" + std::string(e.stream) + "' version " +
               std::to_string(e.version.value()) + ") cannot be read: its " +
               std::string(j.message()));
     }
@@ -301,7 +308,7 @@ class Walk {
     }
     auto id = ids_.find(e.stream);
     if (id == ids_.end()) {
-      Problem(where + " is an event of '" + std::string(e.stream) + "', which has no stream row");
+      Problem(where() + " is an event of '" + std::string(e.stream) + "', which has no stream row");
       return;
     }
     StreamState& st = streams_[id->second];
@@ -322,17 +329,14 @@ class Walk {
   void StreamRecord(StreamState& st, const chunk::ChunkView& view, size_t i,
                     codec::AlignedBuffer* scratch) {
     const uint64_t version = chunk::SlotSeq(view, i);
-    const std::string where = "stream '" + st.name + "' version " + std::to_string(version);
+    auto where = [&st, version] {
+      return "stream '" + st.name + "' version " + std::to_string(version);
+    };
     std::string_view record;
     RecordedEvent e;
-    Status s = chunk::ChunkRecord(view, i, &record);
-    if (s.ok()) s = codec::DecodeEvent(record, scratch, &e);
-    if (!s.ok()) {
-      Problem(where + ": " + s.ToString());
-      return;
-    }
+    if (!ChunkEvent(view, i, scratch, where, &record, &e)) return;
     if (e.version.value() != version || e.stream != st.name) {
-      Problem(where + " holds version " + std::to_string(e.version.value()) + " of '" +
+      Problem(where() + " holds version " + std::to_string(e.version.value()) + " of '" +
               std::string(e.stream) + "'");
       return;
     }
@@ -340,7 +344,7 @@ class Walk {
     st.last = e.version;
     const uint64_t p = e.position.value();
     if (p == 0 || p > last_) {
-      Problem(where + " has position " + std::to_string(p) + ", outside 1..last position " +
+      Problem(where() + " has position " + std::to_string(p) + ", outside 1..last position " +
               std::to_string(last_));
       return;
     }
@@ -349,10 +353,10 @@ class Walk {
     if (hidden) flags_[p] |= kHidden;
     if (flags_[p] & kInLog) {
       if (log_hash_[p] != Hash(record)) {
-        Problem(where + " differs from its copy at log position " + std::to_string(p));
+        Problem(where() + " differs from its copy at log position " + std::to_string(p));
       }
     } else if (!hidden) {
-      Problem(where + " (position " + std::to_string(p) + ") is missing from the log");
+      Problem(where() + " (position " + std::to_string(p) + ") is missing from the log");
     }
   }
 
