@@ -68,6 +68,8 @@ void RocksDbEvents::OnCompactionCompleted(rocksdb::DB*, const rocksdb::Compactio
   Add(compaction_write_bytes_, info.stats.total_output_bytes);
 }
 
+uint64_t RocksDbEvents::JobsCompleted() const { return Load(flushes_) + Load(compactions_); }
+
 void RocksDbEvents::Fill(RocksDbMetrics* out) const {
   out->stalls_delayed = Load(stalls_delayed_);
   out->stalls_stopped = Load(stalls_stopped_);

@@ -121,6 +121,8 @@ class RocksDbEvents : public rocksdb::EventListener {
   // Fills the counters of `out` (the gauges are DB properties: see
   // ReadRocksDbMetrics).
   void Fill(RocksDbMetrics* out) const;
+  // Flushes plus successful compactions.
+  uint64_t JobsCompleted() const;
 
  private:
   std::atomic<uint64_t> stalls_delayed_{0};

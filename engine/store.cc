@@ -301,6 +301,11 @@ Result<MetricsSnapshot> Store::Metrics() {
   return m;
 }
 
+uint64_t Store::BackgroundJobsCompleted() const {
+  const RocksDbEvents* events = rep_->db->rocksdb_events.get();
+  return events == nullptr ? 0 : events->JobsCompleted();
+}
+
 Result<VerifyReport> Store::Verify() {
   return VerifyStore(*rep_->db, rep_->options.max_json_depth);
 }

@@ -36,7 +36,8 @@ Server::Server(net::asio::io_context& io, Store& store, ServerOptions options)
       acceptor_(io),
       signals_(io),
       drain_timer_(io),
-      trim_timer_(io) {
+      trim_timer_(io),
+      watch_timer_(io) {
   registry_.set_on_freed([this] { ScheduleTrim(); });
   if (options_.http) {
     http_ = std::make_unique<HttpListener>(io, dispatcher_, registry_, *options_.http, [this] {
@@ -63,6 +64,7 @@ Status Server::Listen() {
     });
   }
   acceptor_.Start([this](net::tcp::socket socket) { Serve(std::move(socket)); });
+  WatchStore();
   return Status::OK();
 }
 
@@ -103,6 +105,21 @@ void Server::ScheduleTrim() {
   });
 }
 
+void Server::WatchStore() {
+  if (draining_) return;
+  watch_timer_.expires_after(std::chrono::seconds(1));
+  watch_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || draining_) return;
+    // A tick after the count moved: RocksDB frees a flushed memtable just
+    // after it reports the flush.
+    if (store_jobs_moved_) ScheduleTrim();
+    const uint64_t jobs = dispatcher_.store().BackgroundJobsCompleted();
+    store_jobs_moved_ = jobs != store_jobs_;
+    store_jobs_ = jobs;
+    WatchStore();
+  });
+}
+
 void Server::Drain() {
   net::asio::post(io_, [this] { DrainNow(); });
 }
@@ -114,6 +131,7 @@ void Server::DrainNow() {
   boost::system::error_code ignored;
   signals_.cancel(ignored);
   trim_timer_.cancel();
+  watch_timer_.cancel();
   drain_timer_.expires_after(options_.drain_timeout);
   drain_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) {

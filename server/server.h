@@ -9,7 +9,8 @@
 //
 // Memory the sessions free goes back to the system (malloc_trim on a read
 // thread, at most once a second) when they have freed 16 MiB of what they
-// held or the last one has gone: glibc would otherwise keep it.
+// held or the last one has gone, and so does what the store's flushes and
+// compactions free (a flushed memtable): glibc would otherwise keep it.
 //
 // Thread-safety: all members run on the io_context's single thread, except
 // that Drain() may be called from any thread.
@@ -107,6 +108,8 @@ class Server {
   void DrainNow();
   // Returns freed memory to the system soon (see the head comment).
   void ScheduleTrim();
+  // Every second: trims once the store has completed a flush or compaction.
+  void WatchStore();
 
   net::asio::io_context& io_;
   ServerOptions options_;
@@ -121,6 +124,10 @@ class Server {
   net::asio::steady_timer drain_timer_;
   net::asio::steady_timer trim_timer_;
   bool trim_armed_ = false;
+  net::asio::steady_timer watch_timer_;
+  // Store::BackgroundJobsCompleted at the last tick, and whether it moved.
+  uint64_t store_jobs_ = 0;
+  bool store_jobs_moved_ = false;
   std::chrono::steady_clock::time_point last_trim_;
   bool draining_ = false;
 };

@@ -176,5 +176,20 @@ TEST_F(Metrics, ACompactionIsCountedWithTheBytesItRead) {
   EXPECT_EQ(m.rocksdb.write_stopped, 0u);
 }
 
+// evlogd watches this counter to return what flushes and compactions free.
+TEST_F(Metrics, BackgroundJobsCompletedCountsFlushesAndCompactionsAsMetricsDoes) {
+  for (int i = 0; i < 100; ++i) AppendOne("a-" + std::to_string(i % 10));
+  EXPECT_EQ(store_->BackgroundJobsCompleted(), 0u);
+  ASSERT_OK(store_->Compact());  // flushes the memtables, then compacts
+  // RocksDB may finish a job of its own choosing between two reads.
+  const uint64_t before = store_->BackgroundJobsCompleted();
+  MetricsSnapshot m = Snapshot();
+  const uint64_t after = store_->BackgroundJobsCompleted();
+  EXPECT_GE(m.rocksdb.flushes, 1u);
+  EXPECT_GE(m.rocksdb.compactions, 1u);
+  EXPECT_LE(before, m.rocksdb.flushes + m.rocksdb.compactions);
+  EXPECT_GE(after, m.rocksdb.flushes + m.rocksdb.compactions);
+}
+
 }  // namespace
 }  // namespace evlog

@@ -20,6 +20,7 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 #include <tuple>
@@ -95,25 +96,38 @@ uint64_t StoreMemoryKib(uint16_t port, Problems& problems) {
   return (r.memtable_bytes + r.block_cache_bytes + r.table_readers_bytes) / 1024;
 }
 
-// Waits (up to `limit`) until evlogd's store runs and awaits no compaction:
-// a compaction's buffers are in evlogd's RSS but not in StoreMemoryKib.
-// False if it did not get quiet in time (or the metrics could not be read).
-bool WaitForQuietStore(uint16_t port, std::chrono::seconds limit, Problems& problems) {
+// Waits (up to `limit`) until evlogd's store has run no flush or compaction
+// for `settle`, and awaits none: a compaction's buffers are in evlogd's RSS
+// but not in StoreMemoryKib, and what a flush or compaction frees goes back
+// to the system about a second after it ends (server.h). False if it did not
+// get quiet in time (or the metrics could not be read).
+bool WaitForQuietStore(uint16_t port, std::chrono::seconds limit, std::chrono::duration<double> settle,
+                       Problems& problems) {
   auto c = Client::Connect(ClientOptions{.host = "127.0.0.1", .port = port});
   if (!c.ok()) {
     problems.Add("reading evlogd's metrics: " + c.status().ToString());
     return false;
   }
   const auto until = Clock::now() + limit;
+  std::optional<uint64_t> settled_jobs;  // the jobs count `settle` ago, if quiet then
   for (;;) {
     Result<MetricsSnapshot> m = (*c)->Metrics();
     if (!m.ok()) {
       problems.Add("reading evlogd's metrics: " + m.status().ToString());
       return false;
     }
-    if (m->rocksdb.compactions_running == 0 && m->rocksdb.compactions_pending == 0) return true;
+    const RocksDbMetrics& r = m->rocksdb;
+    const bool idle = r.compactions_running == 0 && r.compactions_pending == 0;
+    const uint64_t jobs = r.flushes + r.compactions;
+    if (idle && settled_jobs == jobs) return true;
     if (Clock::now() >= until) return false;
-    std::this_thread::sleep_for(milliseconds(100));
+    if (idle) {
+      settled_jobs = jobs;
+      std::this_thread::sleep_for(settle);
+    } else {
+      settled_jobs.reset();
+      std::this_thread::sleep_for(milliseconds(100));
+    }
   }
 }
 
@@ -483,11 +497,13 @@ LoadResult RunLoad(const LoadOptions& o) {
   result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
   clients.clear();
   // What evlogd keeps once the busy sessions have gone and the load's
-  // compactions have ended (it returns freed memory at most once a second).
-  if (alive.load() && !WaitForQuietStore(daemon.port, std::chrono::seconds(60), problems)) {
-    problems.Add("evlogd's store was still compacting 60 s after the load stopped");
+  // flushes and compactions have ended (it returns freed memory at most once
+  // a second).
+  if (alive.load() &&
+      !WaitForQuietStore(daemon.port, std::chrono::seconds(60),
+                         std::chrono::duration<double>(o.settle_seconds), problems)) {
+    problems.Add("evlogd's store was still flushing or compacting 60 s after the load stopped");
   }
-  std::this_thread::sleep_for(std::chrono::duration<double>(o.settle_seconds));
   if (alive.load()) {
     result.store_memory_after_close_kib = StoreMemoryKib(daemon.port, problems);
     uint64_t hwm = 0;

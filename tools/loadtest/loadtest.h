@@ -17,8 +17,8 @@
 //   Hello, some before) and go silent.
 // Meanwhile it samples evlogd's resident set (/proc/PID/status) and checks
 // that it is alive; it notes the resident set before the sessions connect
-// and `settle_seconds` after the busy ones have closed and the store's
-// compactions have ended. At the end it stops the clients, sends evlogd SIGTERM,
+// once the busy ones have closed and the store has run no flush or
+// compaction for `settle_seconds`. At the end it stops the clients, sends evlogd SIGTERM,
 // expects exit status 0, reopens the store embedded and checks that every
 // acknowledged append is at its acknowledged position and version with its
 // id, and that the log holds nothing else (every append ended acknowledged
@@ -56,7 +56,8 @@ struct LoadOptions {
   // so that reads and pushes from the oldest event carry big pages.
   // Default: 0
   int preload_mib = 0;
-  // How long after the busy sessions close to sample rss_after_close_kib.
+  // How long the store runs no flush or compaction, after the busy sessions
+  // close, before rss_after_close_kib is sampled.
   // Default: 0
   double settle_seconds = 0;
   int malformed = 8;

@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
   Ranged(app, "--preload-mib", o.preload_mib,
          "MiB of 512 KiB events in the store before evlogd starts", 0, 65536);
   Ranged(app, "--settle-seconds", o.settle_seconds,
-         "seconds after the busy sessions close and compactions end to sample rss_after_close_kib", 0.0, 600.0);
+         "seconds without a flush or compaction, after the busy sessions close, before sampling rss_after_close_kib", 0.0, 600.0);
   Ranged(app, "--malformed", o.malformed, "sessions sending malformed frames", 0, 4096);
   Ranged(app, "--half-open", o.half_open, "sessions sending half a frame, then nothing", 0, 4096);
   Ranged(app, "--seconds", o.seconds, "how long the load runs", 0.1, 86400.0);

@@ -304,6 +304,13 @@ class Store final : public EventStore {
   // reads. Errors: those of ListSubscriptions (Corruption, IOError).
   Result<MetricsSnapshot> Metrics() override;
 
+  // The flushes and compactions RocksDB has completed since Open (Metrics'
+  // rocksdb.flushes + rocksdb.compactions), read from two counters and
+  // nothing else. Each may have freed much memory (a flushed memtable, a
+  // compaction's buffers): a caller that returns freed memory to the system
+  // (evlogd) watches it move. Thread-safe.
+  uint64_t BackgroundJobsCompleted() const;
+
   // Walks every record and index entry and checks that they agree: the
   // block checksums of every table file; every record decodes and verifies
   // and carries the position (log) or stream and version (stream table) of
