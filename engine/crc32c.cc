@@ -80,7 +80,8 @@ const LaneShift kLongLanes(1024);
 const LaneShift kShortLanes(64);
 
 // Where the bytes a CRC reads also go: nowhere, or the same offset of a
-// copy of the source.
+// copy of the source. Passed by value, so that the compiler keeps its
+// pointers in registers (a store to the copy cannot change them).
 struct NoCopy {
   static void Put(const char*, const void*, size_t) {}
 };
@@ -93,7 +94,7 @@ struct CopyTo {
 };
 
 template <class Copy>
-__attribute__((always_inline)) inline uint64_t LoadWord(const char* p, const Copy& copy) {
+__attribute__((always_inline)) inline uint64_t LoadWord(const char* p, Copy copy) {
   uint64_t word;
   std::memcpy(&word, p, 8);
   copy.Put(p, &word, 8);
@@ -103,7 +104,7 @@ __attribute__((always_inline)) inline uint64_t LoadWord(const char* p, const Cop
 template <class Copy>
 __attribute__((target("sse4.2"), always_inline)) inline uint64_t Words(uint64_t c, const char* p,
                                                                          size_t words,
-                                                                         const Copy& copy) {
+                                                                         Copy copy) {
   for (size_t i = 0; i < words; ++i) c = _mm_crc32_u64(c, LoadWord(p + 8 * i, copy));
   return c;
 }
@@ -113,7 +114,7 @@ __attribute__((target("sse4.2"), always_inline)) inline uint64_t Words(uint64_t 
 template <class Copy>
 __attribute__((target("sse4.2"), always_inline)) inline uint32_t Rest(uint32_t c, const char* p,
                                                                         size_t n,
-                                                                        const Copy& copy) {
+                                                                        Copy copy) {
   if (n & 4) {
     uint32_t w;
     std::memcpy(&w, p, 4);
@@ -142,7 +143,7 @@ template <class Copy>
 __attribute__((target("sse4.2"), always_inline)) inline uint64_t Blocks(uint64_t c, const char** p,
                                                                           const char* end,
                                                                           const LaneShift& lanes,
-                                                                          const Copy& copy) {
+                                                                          Copy copy) {
   const size_t lane = lanes.lane;
   while (static_cast<size_t>(end - *p) >= 3 * lane) {
     const char* a = *p;
@@ -168,7 +169,7 @@ template <class Copy>
 __attribute__((target("sse4.2"), always_inline)) inline uint64_t AllBlocks(uint64_t c,
                                                                              const char** p,
                                                                              const char* end,
-                                                                             const Copy& copy) {
+                                                                             Copy copy) {
   if (static_cast<size_t>(end - *p) >= 3 * kShortLanes.lane) {
     c = Blocks(c, p, end, kLongLanes, copy);
     c = Blocks(c, p, end, kShortLanes, copy);
@@ -193,7 +194,7 @@ __attribute__((target("sse4.2"))) uint32_t HardwareExtend(uint32_t crc, const ch
 // the rest of `b` interleaved, two chains the CPU runs side by side.
 template <class Copy>
 __attribute__((target("sse4.2"))) void HardwareValue2(std::string_view a, std::string_view b,
-                                                      const Copy& copy, uint32_t* crc_a,
+                                                      Copy copy, uint32_t* crc_a,
                                                       uint32_t* crc_b) {
   uint64_t ca = 0xffffffffu, cb = 0xffffffffu;
   const char* pa = a.data();
