@@ -103,8 +103,7 @@ __attribute__((always_inline)) inline uint64_t LoadWord(const char* p, Copy copy
 
 template <class Copy>
 __attribute__((target("sse4.2"), always_inline)) inline uint64_t Words(uint64_t c, const char* p,
-                                                                         size_t words,
-                                                                         Copy copy) {
+                                                                       size_t words, Copy copy) {
   for (size_t i = 0; i < words; ++i) c = _mm_crc32_u64(c, LoadWord(p + 8 * i, copy));
   return c;
 }
@@ -113,8 +112,7 @@ __attribute__((target("sse4.2"), always_inline)) inline uint64_t Words(uint64_t 
 // of fixed sizes, which the compiler inlines).
 template <class Copy>
 __attribute__((target("sse4.2"), always_inline)) inline uint32_t Rest(uint32_t c, const char* p,
-                                                                        size_t n,
-                                                                        Copy copy) {
+                                                                      size_t n, Copy copy) {
   if (n & 4) {
     uint32_t w;
     std::memcpy(&w, p, 4);
@@ -141,9 +139,9 @@ __attribute__((target("sse4.2"), always_inline)) inline uint32_t Rest(uint32_t c
 // Runs whole blocks of 3 lanes of `lanes` over [*p, end), advancing *p.
 template <class Copy>
 __attribute__((target("sse4.2"), always_inline)) inline uint64_t Blocks(uint64_t c, const char** p,
-                                                                          const char* end,
-                                                                          const LaneShift& lanes,
-                                                                          Copy copy) {
+                                                                        const char* end,
+                                                                        const LaneShift& lanes,
+                                                                        Copy copy) {
   const size_t lane = lanes.lane;
   while (static_cast<size_t>(end - *p) >= 3 * lane) {
     const char* a = *p;
@@ -167,9 +165,9 @@ __attribute__((target("sse4.2"), always_inline)) inline uint64_t Blocks(uint64_t
 
 template <class Copy>
 __attribute__((target("sse4.2"), always_inline)) inline uint64_t AllBlocks(uint64_t c,
-                                                                             const char** p,
-                                                                             const char* end,
-                                                                             Copy copy) {
+                                                                           const char** p,
+                                                                           const char* end,
+                                                                           Copy copy) {
   if (static_cast<size_t>(end - *p) >= 3 * kShortLanes.lane) {
     c = Blocks(c, p, end, kLongLanes, copy);
     c = Blocks(c, p, end, kShortLanes, copy);
@@ -194,8 +192,7 @@ __attribute__((target("sse4.2"))) uint32_t HardwareExtend(uint32_t crc, const ch
 // the rest of `b` interleaved, two chains the CPU runs side by side.
 template <class Copy>
 __attribute__((target("sse4.2"))) void HardwareValue2(std::string_view a, std::string_view b,
-                                                      Copy copy, uint32_t* crc_a,
-                                                      uint32_t* crc_b) {
+                                                      Copy copy, uint32_t* crc_a, uint32_t* crc_b) {
   uint64_t ca = 0xffffffffu, cb = 0xffffffffu;
   const char* pa = a.data();
   const char* pb = b.data();

@@ -25,8 +25,7 @@ inline uint32_t Value(std::string_view data) { return Extend(0, data.data(), dat
 // one record) costs little more than `b` alone. With `copy_b` not null,
 // also copies `b`'s bytes to it (b.size() bytes, not overlapping `b`) as
 // they are read.
-void Value2(std::string_view a, std::string_view b, char* copy_b, uint32_t* crc_a,
-            uint32_t* crc_b);
+void Value2(std::string_view a, std::string_view b, char* copy_b, uint32_t* crc_a, uint32_t* crc_b);
 
 // Whether Extend uses the SSE4.2 instruction on this CPU.
 bool IsHardwareAccelerated();

@@ -371,7 +371,8 @@ TEST(ChunkOfOne, ReadsTheRecordAsParseChunkAndChunkRecordDo) {
     ChunkView view;
     std::vector<uint64_t> aligned;
     std::string_view record;
-    ASSERT_OK(ParseChunkOfOne(b.value, ChunkKind(b.value[1]), b.key_last, &view, &aligned, &record));
+    ASSERT_OK(
+        ParseChunkOfOne(b.value, ChunkKind(b.value[1]), b.key_last, &view, &aligned, &record));
     EXPECT_EQ(record, b.records[0]);
     ExpectOfOneAgrees(b.value, ChunkKind(b.value[1]), b.key_last,
                       std::to_string(b.records[0].size()) + "-byte record");
@@ -399,8 +400,8 @@ TEST(ChunkOfOne, EveryFlippedByteIsCorruptionAsInTheGeneralPath) {
         ChunkView view;
         std::vector<uint64_t> aligned;
         std::string_view record;
-        EXPECT_TRUE(ParseChunkOfOne(damaged, kind, b.key_last, &view, &aligned, &record)
-                        .IsCorruption())
+        EXPECT_TRUE(
+            ParseChunkOfOne(damaged, kind, b.key_last, &view, &aligned, &record).IsCorruption())
             << b.records[0].size() << "-byte record, byte " << i << " ^ " << int(mask);
         if (i % 7 == 0 || i < 48) {
           ExpectOfOneAgrees(damaged, kind, b.key_last, "byte " + std::to_string(i));
@@ -426,8 +427,7 @@ TEST(ChunkOfOne, EveryTruncationExtensionWrongKeyAndKindIsCorruption) {
       ChunkView view;
       std::vector<uint64_t> aligned;
       std::string_view record;
-      EXPECT_TRUE(ParseChunkOfOne(value, kind, b.key_last, &view, &aligned, &record)
-                      .IsCorruption())
+      EXPECT_TRUE(ParseChunkOfOne(value, kind, b.key_last, &view, &aligned, &record).IsCorruption())
           << what;
       ExpectOfOneAgrees(value, kind, b.key_last, what);
     }
