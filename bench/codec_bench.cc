@@ -7,6 +7,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -136,6 +137,45 @@ void BM_ChunkParseAndRead(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 BENCHMARK(BM_ChunkParseAndRead)->Arg(1)->Arg(16)->Arg(256);
+
+// A stream chunk of one record (R1's shape: one per append and stream)
+// read as StreamIterator reads it, at range(0) bytes past an 8-aligned
+// address (RocksDB's values lie anywhere): ParseChunk + ChunkRecord +
+// DecodeEvent (range(1) 0; the record copied by DecodeEvent when
+// misaligned), or ParseChunkOfOne + DecodeEvent (range(1) 1; both CRCs in
+// one pass, the copy made as the CRC reads). Items: records.
+void BM_ChunkOfOneRead(benchmark::State& state) {
+  const std::vector<std::string> records = StandardRecords(1);
+  chunk::ChunkBuilder builder(chunk::ChunkKind::kStream);
+  builder.Add(1, records[0], 0);
+  std::string value;
+  builder.Finish(&value);
+  const size_t offset = static_cast<size_t>(state.range(0));
+  std::vector<uint64_t> storage((value.size() + offset + 7) / 8);
+  char* base = reinterpret_cast<char*>(storage.data()) + offset;
+  std::memcpy(base, value.data(), value.size());
+  const std::string_view chunk_bytes(base, value.size());
+  const bool fused = state.range(1) == 1;
+  chunk::ChunkView view;
+  std::vector<uint64_t> aligned;
+  codec::AlignedBuffer scratch;
+  RecordedEvent event;
+  for (auto _ : state) {
+    std::string_view record;
+    Status s = fused ? chunk::ParseChunkOfOne(chunk_bytes, chunk::ChunkKind::kStream, 1, &view,
+                                              &aligned, &record)
+                     : chunk::ParseChunk(chunk_bytes, chunk::ChunkKind::kStream, 1, &view);
+    if (s.ok() && !fused) s = chunk::ChunkRecord(view, 0, &record);
+    if (s.ok()) s = codec::DecodeEvent(record, &scratch, &event);
+    if (!s.ok()) {
+      state.SkipWithError("read failed");
+      break;
+    }
+    benchmark::DoNotOptimize(event.data.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ChunkOfOneRead)->Args({0, 0})->Args({3, 0})->Args({0, 1})->Args({3, 1});
 
 // CRC-32C of range(0) bytes (a standard record is about 240), on the path
 // the CPU takes (label: sse4.2 or table). Each CRC continues the previous

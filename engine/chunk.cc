@@ -148,6 +148,69 @@ Status ChunkRecord(const ChunkView& view, size_t i, std::string_view* record) {
   return Status::OK();
 }
 
+Status ParseChunkOfOne(std::string_view value, ChunkKind kind, uint64_t key_last, ChunkView* out,
+                       std::vector<uint64_t>* aligned, std::string_view* record) {
+  // Where a one-record chunk's record starts: the header, one slot, and
+  // the alignment.
+  constexpr size_t kRecordStart = Pad8(kEventsHeaderBytes + kSlotBytes);
+  static_assert(kRecordStart == 48);
+  *record = {};
+  // The checks of ParseChunk and ChunkRecord for n = 1, in their order
+  // but for the CRCs, which come last. Anything unusual (another count,
+  // any failure) goes the general way, which gives the status.
+  const auto general = [&]() -> Status {
+    *record = {};
+    Status s = ParseChunk(value, kind, key_last, out);
+    if (!s.ok() || out->n != 1) return s;
+    return ChunkRecord(*out, 0, record);
+  };
+  if (value.size() < kRecordStart + 8 || value.size() > std::numeric_limits<uint32_t>::max()) {
+    return general();
+  }
+  const char* v = value.data();
+  const auto* b = reinterpret_cast<const unsigned char*>(v);
+  const uint64_t first = GetU64(v + 8);
+  const uint32_t span = GetU32(v + 16);
+  const uint32_t n = GetU32(v + 20);
+  const uint32_t delta = GetU32(v + 32);
+  const uint32_t size = GetU32(v + 36);
+  if (n != 1 || b[0] != kEventsMagic || b[1] != static_cast<uint8_t>(kind) ||
+      b[2] != (span > 1 ? 1 : 0) || b[3] != 0 || span == 0 || first == 0 || key_last < first ||
+      key_last - first != span - 1 || GetU32(v + 44) != 0 || delta >= span ||
+      (span == 1 && delta != 0) || size == 0 || kRecordStart + Pad8(size) != value.size()) {
+    return general();
+  }
+  // The record's zero padding: the top bytes of the value's last word.
+  if (const size_t pad = static_cast<size_t>(Pad8(size) - size);
+      pad > 0 && (GetU64(v + value.size() - 8) >> (8 * (8 - pad))) != 0) {
+    return general();
+  }
+  const std::string_view bytes(v + kRecordStart, size);
+  char* copy = nullptr;
+  if (reinterpret_cast<uintptr_t>(bytes.data()) % 8 != 0) {
+    aligned->resize((size_t{size} + 7) / 8);
+    copy = reinterpret_cast<char*>(aligned->data());
+  }
+  uint32_t header_crc = 0, record_crc = 0;
+  crc32c::Value2(value.substr(8, kEventsHeaderBytes + kSlotBytes - 8), bytes, copy, &header_crc,
+                 &record_crc);
+  if (crc32c::Unmask(GetU32(v + 4)) != header_crc || crc32c::Unmask(GetU32(v + 40)) != record_crc) {
+    return general();
+  }
+  out->kind = kind;
+  out->sparse = span > 1;
+  out->first = first;
+  out->span = span;
+  out->n = 1;
+  out->max_us = static_cast<int64_t>(GetU64(v + 24));
+  out->value = value;
+  out->offsets.resize(2);
+  out->offsets[0] = static_cast<uint32_t>(kRecordStart);
+  out->offsets[1] = static_cast<uint32_t>(value.size());
+  *record = copy == nullptr ? bytes : std::string_view(copy, size);
+  return Status::OK();
+}
+
 void ChunkBuilder::Add(uint64_t seq, std::string_view record, int64_t commit_us) {
   if (seqs_.empty()) {
     first_ = seq;

@@ -103,6 +103,18 @@ int FindSlot(const ChunkView& view, uint64_t seq);
 // chunk's value.
 Status ChunkRecord(const ChunkView& view, size_t i, std::string_view* record);
 
+// ParseChunk, and when the chunk holds one record (a stream chunk of an
+// append of one event) also ChunkRecord(*out, 0), in one pass: the header's
+// and the record's CRCs computed together (crc32c::Value2). OK exactly when
+// ParseChunk (and ChunkRecord) would be, with the same *out; otherwise
+// their status. On OK, *record is the one record, or empty for a chunk of
+// more records (read those with ChunkRecord). A record that does not start
+// 8-aligned in memory is copied into *aligned as its CRC is read, and
+// *record views the copy (FlatBuffers reads need the alignment; the copy
+// lives until *aligned changes); an aligned one is viewed where it lies.
+Status ParseChunkOfOne(std::string_view value, ChunkKind kind, uint64_t key_last, ChunkView* out,
+                       std::vector<uint64_t>* aligned, std::string_view* record);
+
 // Builds an events chunk from records added in ascending seq order. The
 // records are not copied until Finish; Pieces hands them out as they are,
 // for a WriteBatch Put of SliceParts.

@@ -20,6 +20,13 @@ uint32_t Extend(uint32_t crc, const char* data, size_t n);
 inline uint32_t Value(const char* data, size_t n) { return Extend(0, data, n); }
 inline uint32_t Value(std::string_view data) { return Extend(0, data.data(), data.size()); }
 
+// The CRC-32Cs of `a` and of `b` (each from 0) in one pass: the two chains
+// interleave, so a short `a` beside `b` (an events chunk's header and its
+// one record) costs little more than `b` alone. With `copy_b` not null,
+// also copies `b`'s bytes to it (b.size() bytes, not overlapping `b`) as
+// they are read.
+void Value2(std::string_view a, std::string_view b, char* copy_b, uint32_t* crc_a, uint32_t* crc_b);
+
 // Whether Extend uses the SSE4.2 instruction on this CPU.
 bool IsHardwareAccelerated();
 

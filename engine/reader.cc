@@ -194,11 +194,14 @@ class StreamIterator : public IteratorBase {
       valid_ = false;
       return;
     }
-    std::string_view record;
-    if (Status s = chunk::ChunkRecord(view_, slot_, &record); !s.ok()) {
-      Fail(Status::Corruption("stream id " + std::to_string(stream_id_) + " version " +
-                              std::to_string(version) + ": " + std::string(s.message())));
-      return;
+    // A one-record chunk's record was checked as the chunk was parsed.
+    std::string_view record = one_record_;
+    if (record.empty()) {
+      if (Status s = chunk::ChunkRecord(view_, slot_, &record); !s.ok()) {
+        Fail(Status::Corruption("stream id " + std::to_string(stream_id_) + " version " +
+                                std::to_string(version) + ": " + std::string(s.message())));
+        return;
+      }
     }
     Load(record, Position(0), Version(version));
   }
@@ -214,8 +217,8 @@ class StreamIterator : public IteratorBase {
       return false;
     }
     uint64_t id = 0;
-    if (Status s = ParseStreamChunk(it_->key().ToStringView(), it_->value().ToStringView(), &id,
-                                    &view_);
+    if (Status s = ParseStreamChunkOfOne(it_->key().ToStringView(), it_->value().ToStringView(),
+                                         &id, &view_, &aligned_, &one_record_);
         !s.ok()) {
       Fail(std::move(s));
       return false;
@@ -249,6 +252,10 @@ class StreamIterator : public IteratorBase {
   rocksdb::Slice lower_slice_, upper_slice_;
   std::unique_ptr<rocksdb::Iterator> it_;
   chunk::ChunkView view_;
+  // The record of a chunk of one record, checked by ParseChunkOfOne (in
+  // the chunk's value, or copied into aligned_); empty for other chunks.
+  std::string_view one_record_;
+  std::vector<uint64_t> aligned_;
   bool loaded_ = false;
   size_t slot_ = 0;
 };

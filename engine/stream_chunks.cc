@@ -6,20 +6,40 @@
 
 namespace evlog {
 
-Status ParseStreamChunk(std::string_view key, std::string_view value, uint64_t* stream_id,
-                        chunk::ChunkView* view) {
+namespace {
+
+// Parses the key, then the value with `parse`; names the chunk in errors.
+template <class Parse>
+Status ParseStreamChunkWith(std::string_view key, uint64_t* stream_id, Parse parse) {
   Version last;
   if (!keys::ParseStreamKey(key, stream_id, &last)) {
     return Status::Corruption("malformed key of " + std::to_string(key.size()) +
                               " bytes in the stream index");
   }
-  Status s = chunk::ParseChunk(value, chunk::ChunkKind::kStream, last.value(), view);
+  Status s = parse(last.value());
   if (!s.ok()) {
     return Status::Corruption("stream chunk of stream id " + std::to_string(*stream_id) +
                               " at version " + std::to_string(last.value()) + ": " +
                               std::string(s.message()));
   }
   return s;
+}
+
+}  // namespace
+
+Status ParseStreamChunk(std::string_view key, std::string_view value, uint64_t* stream_id,
+                        chunk::ChunkView* view) {
+  return ParseStreamChunkWith(key, stream_id, [&](uint64_t last) {
+    return chunk::ParseChunk(value, chunk::ChunkKind::kStream, last, view);
+  });
+}
+
+Status ParseStreamChunkOfOne(std::string_view key, std::string_view value, uint64_t* stream_id,
+                             chunk::ChunkView* view, std::vector<uint64_t>* aligned,
+                             std::string_view* record) {
+  return ParseStreamChunkWith(key, stream_id, [&](uint64_t last) {
+    return chunk::ParseChunkOfOne(value, chunk::ChunkKind::kStream, last, view, aligned, record);
+  });
 }
 
 Status ReadStreamEvent(const Db& db, const rocksdb::ReadOptions& read_options, uint64_t stream_id,

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "chunk.h"
 #include "db.h"
@@ -26,6 +27,14 @@ namespace evlog {
 // key or a chunk that fails chunk::ParseChunk.
 Status ParseStreamChunk(std::string_view key, std::string_view value, uint64_t* stream_id,
                         chunk::ChunkView* view);
+
+// ParseStreamChunk through chunk::ParseChunkOfOne: for a chunk of one
+// record (an append's one event of the stream) *record is that record,
+// already checked against its CRC (possibly copied into *aligned); empty
+// for a chunk of more records.
+Status ParseStreamChunkOfOne(std::string_view key, std::string_view value, uint64_t* stream_id,
+                             chunk::ChunkView* view, std::vector<uint64_t>* aligned,
+                             std::string_view* record);
 
 // The record of version `version` of the stream with id `stream_id`,
 // copied into *record: OK; NotFound when `stream` holds no such event

@@ -107,6 +107,8 @@ std::vector<uint64_t> Down(uint64_t last, uint64_t first) {
 
 class ChunkBoundary : public testutil::StoreTest {
  protected:
+  void ExpectEveryFlippedStreamChunkByteIsCorruption(size_t per_chunk);
+
   // Appends `n` events to `stream` in one append: one group, one chunk.
   void AppendChunk(const std::string& stream, size_t n) {
     std::vector<EventData> events;
@@ -427,10 +429,12 @@ TEST_F(ChunkBoundary, MaxCountCuttingAStreamChunkKeepsItsNewestEvents) {
   EXPECT_EQ(metadata->max_count, 3u);
 }
 
-TEST_F(ChunkBoundary, AFlippedByteAnywhereInAStreamChunkIsCorruption) {
-  // Chunks of three events; chunk k gets its byte k (mod its size) flipped,
-  // so one reopen checks every byte.
-  AppendChunk("a-1", 3);
+// Appends chunks of `per_chunk` events to stream a-1; chunk k gets its
+// byte k (mod its size) flipped, so one reopen checks every byte: forward
+// and backward stream reads of each chunk are Corruption, the log's copies
+// still read, and verify counts a problem for each chunk.
+void ChunkBoundary::ExpectEveryFlippedStreamChunkByteIsCorruption(size_t per_chunk) {
+  AppendChunk("a-1", per_chunk);
   store_.reset();
   size_t size = 0;
   WithFamily(path(), "stream", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
@@ -441,7 +445,7 @@ TEST_F(ChunkBoundary, AFlippedByteAnywhereInAStreamChunkIsCorruption) {
   });
   ASSERT_GT(size, chunk::kEventsHeaderBytes);
   Reopen();
-  for (size_t k = 1; k < size; ++k) AppendChunk("a-1", 3);
+  for (size_t k = 1; k < size; ++k) AppendChunk("a-1", per_chunk);
   store_.reset();
   WithFamily(path(), "stream", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
     std::vector<std::pair<std::string, std::string>> chunks;
@@ -459,22 +463,34 @@ TEST_F(ChunkBoundary, AFlippedByteAnywhereInAStreamChunkIsCorruption) {
   });
   Reopen();
   for (size_t k = 0; k < size; ++k) {
-    const uint64_t first = 3 * k + 1;
+    const uint64_t first = per_chunk * k + 1;
     std::vector<uint64_t> read;
-    Status s = ReadStreamStatus("a-1", {.from = Version(first), .max_count = 3}, &read);
+    Status s = ReadStreamStatus("a-1", {.from = Version(first), .max_count = per_chunk}, &read);
     EXPECT_TRUE(s.IsCorruption()) << "byte " << k << ": " << s.ToString() << ", read "
                                   << read.size();
     read.clear();
-    s = ReadStreamStatus(
-        "a-1", {.from = Version(first + 2), .max_count = 3, .direction = Direction::kBackward},
-        &read);
+    s = ReadStreamStatus("a-1",
+                         {.from = Version(first + per_chunk - 1),
+                          .max_count = per_chunk,
+                          .direction = Direction::kBackward},
+                         &read);
     EXPECT_TRUE(s.IsCorruption()) << "byte " << k << " backward: " << s.ToString();
   }
   // The log's copies are intact: global reads see every event.
-  EXPECT_EQ(ReadPositions(), Range(1, 3 * size));
+  EXPECT_EQ(ReadPositions(), Range(1, per_chunk * size));
   auto report = store_->Verify();
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_GE(report->problem_count, size);
+}
+
+TEST_F(ChunkBoundary, AFlippedByteAnywhereInAStreamChunkIsCorruption) {
+  ExpectEveryFlippedStreamChunkByteIsCorruption(3);
+}
+
+// An append of one event makes a chunk of one record, which stream reads
+// parse and check in one pass (chunk::ParseChunkOfOne).
+TEST_F(ChunkBoundary, AFlippedByteAnywhereInAOneRecordStreamChunkIsCorruption) {
+  ExpectEveryFlippedStreamChunkByteIsCorruption(1);
 }
 
 }  // namespace

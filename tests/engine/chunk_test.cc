@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -283,6 +284,161 @@ TEST(Chunk, ARewrittenChunkStillCatchesEveryFlippedByte) {
     std::string damaged = trimmed;
     damaged[i] = static_cast<char>(damaged[i] ^ 0x04);
     EXPECT_TRUE(ReadWhole(damaged, ChunkKind::kStream, 4).IsCorruption()) << "byte " << i;
+  }
+}
+
+// ---- One-record chunks (ParseChunkOfOne) ------------------------------------
+
+// ParseChunk, then ChunkRecord for a chunk of one record: what
+// ParseChunkOfOne must agree with.
+Status ReferenceOfOne(std::string_view value, ChunkKind kind, uint64_t key_last, ChunkView* view,
+                      std::string_view* record) {
+  *record = {};
+  Status s = ParseChunk(value, kind, key_last, view);
+  if (!s.ok() || view->n != 1) return s;
+  return ChunkRecord(*view, 0, record);
+}
+
+// `value` copied to `offset` bytes past an 8-aligned address.
+struct Placed {
+  Placed(std::string_view value, size_t offset) : words((value.size() + offset + 7) / 8 + 1) {
+    char* at = reinterpret_cast<char*>(words.data()) + offset;
+    std::copy(value.begin(), value.end(), at);
+    bytes = std::string_view(at, value.size());
+  }
+  std::vector<uint64_t> words;
+  std::string_view bytes;
+};
+
+// ParseChunkOfOne at every alignment: the same status (message included)
+// as the reference, and on OK the same view and record bytes, the record
+// 8-aligned in memory.
+void ExpectOfOneAgrees(std::string_view value, ChunkKind kind, uint64_t key_last,
+                       const std::string& what) {
+  for (size_t offset = 0; offset < 8; ++offset) {
+    const Placed placed(value, offset);
+    ChunkView expected_view, view;
+    std::string_view expected_record, record;
+    const Status expected =
+        ReferenceOfOne(placed.bytes, kind, key_last, &expected_view, &expected_record);
+    std::vector<uint64_t> aligned;
+    const Status s = ParseChunkOfOne(placed.bytes, kind, key_last, &view, &aligned, &record);
+    ASSERT_EQ(s.ToString(), expected.ToString()) << what << " at offset " << offset;
+    if (!s.ok()) continue;
+    EXPECT_EQ(record, expected_record) << what << " at offset " << offset;
+    if (!record.empty()) {
+      EXPECT_EQ(reinterpret_cast<uintptr_t>(record.data()) % 8, 0u) << what;
+    }
+    EXPECT_EQ(view.kind, expected_view.kind);
+    EXPECT_EQ(view.sparse, expected_view.sparse);
+    EXPECT_EQ(view.first, expected_view.first);
+    EXPECT_EQ(view.span, expected_view.span);
+    EXPECT_EQ(view.n, expected_view.n);
+    EXPECT_EQ(view.max_us, expected_view.max_us);
+    EXPECT_EQ(view.value.data(), placed.bytes.data());
+    EXPECT_EQ(view.offsets, expected_view.offsets) << what;
+  }
+}
+
+// One-record chunks: records of every padding (1..17 bytes), a standard
+// event's size and a long one, a sparse one left by a trim, of both kinds.
+std::vector<Built> OneRecordChunks() {
+  std::vector<Built> out;
+  for (size_t size : {1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 15, 16, 17, 236, 240, 700}) {
+    Built b;
+    b.seqs = {size + 4};
+    b.records = {Bytes(size, static_cast<int>(size))};
+    ChunkBuilder builder(size % 2 == 0 ? ChunkKind::kStream : ChunkKind::kLog);
+    builder.Add(b.seqs[0], b.records[0], kTime);
+    builder.Finish(&b.value);
+    b.key_last = b.seqs[0];
+    out.push_back(std::move(b));
+  }
+  Built wide = Build(ChunkKind::kStream, {3, 4, 5});
+  ChunkView view;
+  EXPECT_OK(ParseChunk(wide.value, ChunkKind::kStream, 5, &view));
+  Built sparse;
+  sparse.seqs = {5};
+  sparse.records = {wide.records[2]};
+  sparse.value = RewriteChunk(view, {false, false, true});
+  sparse.key_last = 5;
+  out.push_back(std::move(sparse));
+  return out;
+}
+
+TEST(ChunkOfOne, ReadsTheRecordAsParseChunkAndChunkRecordDo) {
+  for (const Built& b : OneRecordChunks()) {
+    ChunkView view;
+    std::vector<uint64_t> aligned;
+    std::string_view record;
+    ASSERT_OK(
+        ParseChunkOfOne(b.value, ChunkKind(b.value[1]), b.key_last, &view, &aligned, &record));
+    EXPECT_EQ(record, b.records[0]);
+    ExpectOfOneAgrees(b.value, ChunkKind(b.value[1]), b.key_last,
+                      std::to_string(b.records[0].size()) + "-byte record");
+  }
+}
+
+TEST(ChunkOfOne, AChunkOfMoreRecordsParsesWithoutARecord) {
+  Built b = Build(ChunkKind::kStream, {1, 2, 3});
+  ChunkView view;
+  std::vector<uint64_t> aligned;
+  std::string_view record = "stale";
+  ASSERT_OK(ParseChunkOfOne(b.value, ChunkKind::kStream, 3, &view, &aligned, &record));
+  EXPECT_TRUE(record.empty());
+  EXPECT_EQ(view.n, 3u);
+  ExpectOfOneAgrees(b.value, ChunkKind::kStream, 3, "three records");
+}
+
+TEST(ChunkOfOne, EveryFlippedByteIsCorruptionAsInTheGeneralPath) {
+  for (const Built& b : OneRecordChunks()) {
+    const ChunkKind kind = ChunkKind(b.value[1]);
+    for (size_t i = 0; i < b.value.size(); ++i) {
+      for (uint8_t mask : {0x01, 0x80, 0xff}) {
+        std::string damaged = b.value;
+        damaged[i] = static_cast<char>(damaged[i] ^ mask);
+        ChunkView view;
+        std::vector<uint64_t> aligned;
+        std::string_view record;
+        EXPECT_TRUE(
+            ParseChunkOfOne(damaged, kind, b.key_last, &view, &aligned, &record).IsCorruption())
+            << b.records[0].size() << "-byte record, byte " << i << " ^ " << int(mask);
+        if (i % 7 == 0 || i < 48) {
+          ExpectOfOneAgrees(damaged, kind, b.key_last, "byte " + std::to_string(i));
+        }
+      }
+    }
+  }
+}
+
+TEST(ChunkOfOne, EveryTruncationExtensionWrongKeyAndKindIsCorruption) {
+  for (const Built& b : OneRecordChunks()) {
+    const ChunkKind kind = ChunkKind(b.value[1]);
+    const ChunkKind other = kind == ChunkKind::kLog ? ChunkKind::kStream : ChunkKind::kLog;
+    std::vector<std::pair<std::string, std::string>> cases;
+    for (size_t cut = 0; cut < b.value.size(); ++cut) {
+      cases.emplace_back("cut at " + std::to_string(cut), b.value.substr(0, cut));
+    }
+    for (char extra : {'\0', '\x01'}) {
+      cases.emplace_back("one more byte", b.value + extra);
+      cases.emplace_back("eight more bytes", b.value + std::string(8, extra));
+    }
+    for (const auto& [what, value] : cases) {
+      ChunkView view;
+      std::vector<uint64_t> aligned;
+      std::string_view record;
+      EXPECT_TRUE(ParseChunkOfOne(value, kind, b.key_last, &view, &aligned, &record).IsCorruption())
+          << what;
+      ExpectOfOneAgrees(value, kind, b.key_last, what);
+    }
+    for (uint64_t key : {b.key_last - 1, b.key_last + 1, uint64_t{0}}) {
+      ExpectOfOneAgrees(b.value, kind, key, "key " + std::to_string(key));
+    }
+    ChunkView view;
+    std::vector<uint64_t> aligned;
+    std::string_view record;
+    EXPECT_TRUE(
+        ParseChunkOfOne(b.value, other, b.key_last, &view, &aligned, &record).IsCorruption());
   }
 }
 

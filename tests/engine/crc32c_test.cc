@@ -76,6 +76,36 @@ TEST(Crc32c, HardwareAndTableAgreeOnEveryLengthAndAlignment) {
   }
 }
 
+// Value2 (an events chunk's header and record at once): the two values
+// Value gives, for every short length beside every record-like one, at
+// every alignment of `b`, with and without the copy of `b`.
+TEST(Crc32c, Value2GivesBothValuesAndCopiesTheSecond) {
+  std::string data;
+  for (int i = 0; i < 8000; ++i) data.push_back(static_cast<char>(i * 53 + 5 + (i >> 7)));
+  std::vector<size_t> b_lengths;
+  for (size_t n = 0; n <= 260; ++n) b_lengths.push_back(n);
+  for (size_t n : {383, 384, 385, 700, 3072 + 200, 6144 + 191}) b_lengths.push_back(n);
+  for (size_t na : {0, 1, 4, 7, 8, 9, 36, 100}) {
+    const std::string_view a(data.data() + 3, na);
+    for (size_t start = 0; start < 9; ++start) {
+      for (size_t nb : b_lengths) {
+        const std::string_view b(data.data() + 500 + start, nb);
+        uint32_t ca = 1, cb = 1;
+        Value2(a, b, nullptr, &ca, &cb);
+        ASSERT_EQ(ca, ExtendPortable(0, a.data(), a.size())) << na << " " << start << "+" << nb;
+        ASSERT_EQ(cb, ExtendPortable(0, b.data(), b.size())) << na << " " << start << "+" << nb;
+        std::string copy(nb + 1, '#');
+        ca = cb = 1;
+        Value2(a, b, copy.data(), &ca, &cb);
+        ASSERT_EQ(ca, Value(a));
+        ASSERT_EQ(cb, Value(b));
+        ASSERT_EQ(std::string_view(copy).substr(0, nb), b) << na << " " << start << "+" << nb;
+        ASSERT_EQ(copy[nb], '#') << "wrote past the copy";
+      }
+    }
+  }
+}
+
 TEST(Crc32c, MaskChangesTheValueAndUnmaskRestoresIt) {
   const uint32_t crc = Value("foo");
   EXPECT_NE(Mask(crc), crc);
