@@ -231,6 +231,23 @@ void BM_RawRocksDbAppendSync16Threads(benchmark::State& state) {
 }
 BENCHMARK(BM_RawRocksDbAppendSync16Threads)->Setup(SetUpRawLog)->Apply(SixteenSyncThreads);
 
+// Reads `stream` whole in each iteration; counts its events as items.
+void ReadStreamEachIteration(benchmark::State& state, Store& store, const std::string& stream) {
+  int64_t n = 0;
+  for (auto _ : state) {
+    auto it = store.ReadStream(stream);
+    if (!it.ok()) {
+      state.SkipWithError("read failed");
+      break;
+    }
+    for (EventIterator& events_it = **it; events_it.Valid(); events_it.Next()) {
+      benchmark::DoNotOptimize(events_it.event().data.data());
+      ++n;
+    }
+  }
+  state.SetItemsProcessed(n);
+}
+
 // R1: read one 10,000-event stream in order, decoded and verified. Time
 // bounded: each iteration reads the whole stream.
 void BM_ReadStream(benchmark::State& state) {
@@ -243,19 +260,7 @@ void BM_ReadStream(benchmark::State& state) {
       return;
     }
   }
-  int64_t n = 0;
-  for (auto _ : state) {
-    auto it = store->ReadStream("stream-0");
-    if (!it.ok()) {
-      state.SkipWithError("read failed");
-      break;
-    }
-    for (EventIterator& events_it = **it; events_it.Valid(); events_it.Next()) {
-      benchmark::DoNotOptimize(events_it.event().data.data());
-      ++n;
-    }
-  }
-  state.SetItemsProcessed(n);
+  ReadStreamEachIteration(state, *store, "stream-0");
 }
 BENCHMARK(BM_ReadStream)->UseRealTime()->Unit(benchmark::kMillisecond);
 
@@ -284,19 +289,7 @@ void BM_ReadStreamInterleaved(benchmark::State& state) {
     state.SkipWithError("compaction failed");
     return;
   }
-  int64_t n = 0;
-  for (auto _ : state) {
-    auto it = store->ReadStream(StreamNames()[0]);
-    if (!it.ok()) {
-      state.SkipWithError("read failed");
-      break;
-    }
-    for (EventIterator& events_it = **it; events_it.Valid(); events_it.Next()) {
-      benchmark::DoNotOptimize(events_it.event().data.data());
-      ++n;
-    }
-  }
-  state.SetItemsProcessed(n);
+  ReadStreamEachIteration(state, *store, StreamNames()[0]);
 }
 BENCHMARK(BM_ReadStreamInterleaved)->UseRealTime()->Unit(benchmark::kMillisecond);
 

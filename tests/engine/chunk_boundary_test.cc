@@ -109,22 +109,6 @@ class ChunkBoundary : public testutil::StoreTest {
  protected:
   void ExpectEveryFlippedStreamChunkByteIsCorruption(size_t per_chunk);
 
-  // Appends `n` events to `stream` in one append: one group, one chunk.
-  void AppendChunk(const std::string& stream, size_t n) {
-    std::vector<EventData> events;
-    for (size_t i = 0; i < n; ++i) events.push_back(Ev("T", "data-" + std::to_string(i)));
-    ASSERT_OK(store_->Append(stream, ExpectedVersion::Any(), events, Durability::kBuffered));
-  }
-
-  // Reads the global log (user streams only) and returns the status too.
-  Status ReadAllStatus(ReadAllOptions options, std::vector<uint64_t>* positions) {
-    options.include_system = false;
-    auto it = store_->ReadAll(options);
-    if (!it.ok()) return it.status();
-    for (; (*it)->Valid(); (*it)->Next()) positions->push_back((*it)->event().position.value());
-    return (*it)->status();
-  }
-
   std::vector<uint64_t> ReadPositions(ReadAllOptions options = {}) {
     options.include_system = false;
     return Positions(ReadAll(options));

@@ -70,22 +70,6 @@ std::vector<uint64_t> Reversed(std::vector<uint64_t> v) {
 
 class PostingChunks : public testutil::StoreTest {
  protected:
-  // Appends `n` events of `type` to `stream` in one append: one group.
-  void AppendChunk(const std::string& stream, size_t n, const std::string& type = "T") {
-    std::vector<EventData> events;
-    for (size_t i = 0; i < n; ++i) events.push_back(Ev(type, "data-" + std::to_string(i)));
-    ASSERT_OK(store_->Append(stream, ExpectedVersion::Any(), events, Durability::kBuffered));
-  }
-
-  // Reads the global log (user streams only) and returns the status too.
-  Status ReadAllStatus(ReadAllOptions options, std::vector<uint64_t>* positions) {
-    options.include_system = false;
-    auto it = store_->ReadAll(options);
-    if (!it.ok()) return it.status();
-    for (; (*it)->Valid(); (*it)->Next()) positions->push_back((*it)->event().position.value());
-    return (*it)->status();
-  }
-
   std::vector<uint64_t> Read(ReadAllOptions options = {}) {
     std::vector<uint64_t> positions;
     Status s = ReadAllStatus(options, &positions);

@@ -66,4 +66,19 @@ std::vector<OwnedEvent> StoreTest::ReadAll(ReadAllOptions options) {
   return Collect(*it);
 }
 
+void StoreTest::AppendChunk(const std::string& stream, size_t n, const std::string& type) {
+  std::vector<EventData> events;
+  for (size_t i = 0; i < n; ++i) events.push_back(Ev(type, "data-" + std::to_string(i)));
+  const auto appended = store_->Append(stream, ExpectedVersion::Any(), events, Durability::kBuffered);
+  ASSERT_TRUE(appended.ok()) << appended.status().ToString();
+}
+
+Status StoreTest::ReadAllStatus(ReadAllOptions options, std::vector<uint64_t>* positions) {
+  options.include_system = false;
+  auto it = store_->ReadAll(options);
+  if (!it.ok()) return it.status();
+  for (; (*it)->Valid(); (*it)->Next()) positions->push_back((*it)->event().position.value());
+  return (*it)->status();
+}
+
 }  // namespace evlog::testutil

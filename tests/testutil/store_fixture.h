@@ -68,8 +68,16 @@ class StoreTest : public ::testing::Test {
   // in an empty store.
   void AppendIdPairs(int n, std::vector<Uuid>* a, std::vector<Uuid>* b);
 
+  // Appends `n` events of `type` (data "data-0", "data-1", ...) to `stream`
+  // in one buffered append, i.e. one group and one chunk, and asserts
+  // success.
+  void AppendChunk(const std::string& stream, size_t n, const std::string& type = "T");
+
   std::vector<OwnedEvent> ReadStream(const std::string& stream, ReadStreamOptions options = {});
   std::vector<OwnedEvent> ReadAll(ReadAllOptions options = {});
+  // The positions ReadAll(options) yields from user streams, into
+  // *positions, and the iterator's status at the end.
+  Status ReadAllStatus(ReadAllOptions options, std::vector<uint64_t>* positions);
 
   TempDir dir_;
   Options options_;
