@@ -37,7 +37,7 @@
 #include <vector>
 
 #include "db.h"
-#include "dedup.h"
+#include "committed_ids.h"
 #include "evlog/options.h"
 #include "evlog/status.h"
 #include "metrics.h"
@@ -125,15 +125,11 @@ class Writer {
                        std::vector<Result<AppendResult>>& results);
   // Decides one append and, if accepted, adds it to the group's batch.
   Result<AppendResult> Stage(PendingAppend& append, Group& group);
-  // Puts the group's pending log chunk, if any, into its batch.
+  // Puts the group's pending log chunk, if any, into its batch, with its
+  // postings and its `ids` chunk.
   void SealLogChunk(Group& group);
   // Puts the group's pending stream chunk, if any, into its batch.
   void SealStreamChunk(Group& group);
-  // Puts the group's `dedup` rows into its batch, sorted by id.
-  void PutDedupRows(Group& group);
-  // Looks up, together, the caller ids of every append of a group.
-  DedupLookups LookUpCallerIds(const std::vector<std::unique_ptr<PendingAppend>>& appends,
-                               int64_t now_us) const;
   // The original result when `append` repeats a committed append; nullopt
   // when it is new, or (DuplicatePolicy::kSkip) when some of its events were
   // committed: *skip then flags them, per event.
@@ -161,7 +157,9 @@ class Writer {
   Db* const db_;
   const Options& options_;
   StreamHeads heads_;
-  DedupIndex dedup_;
+  // The caller ids committed inside the idempotency window; rebuilt by the
+  // constructor, touched only by the leader.
+  CommittedIds ids_;
 
   std::mutex mu_;
   std::condition_variable work_cv_;
