@@ -29,8 +29,8 @@ void CommittedIds::Load(Position last_position, int64_t now_us) {
   const uint64_t last = last_position.value();
   const uint64_t lower = last >= window_events_ ? last - window_events_ + 1 : 1;
   const auto inside = [&](uint64_t p, int64_t us) {
-    return p >= lower && p <= last && InDedupWindow(Position(p), us, last_position, now_us,
-                                                    window_events_, window_us_);
+    return p >= lower && p <= last &&
+           InDedupWindow(Position(p), us, last_position, now_us, window_events_, window_us_);
   };
 
   // `dedup` rows of a store written before the `ids` chunks: keyed by id,
@@ -81,8 +81,8 @@ void CommittedIds::Load(Position last_position, int64_t now_us) {
     }
     if (Status s = chunk::DecodeIds(it->value().ToStringView(), key.value(), &us, &entries);
         !s.ok()) {
-      broken_ = Status::Corruption("the ids chunk of log position " +
-                                   std::to_string(key.value()) + ": " + s.message());
+      broken_ = Status::Corruption("the ids chunk of log position " + std::to_string(key.value()) +
+                                   ": " + s.message());
       continue;
     }
     for (const chunk::IdEntry& e : entries) {

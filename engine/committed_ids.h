@@ -56,9 +56,7 @@ class CommittedIds {
   Result<std::optional<CommittedEvent>> Find(const Uuid& id, Position last, int64_t now_us);
 
   // An id staged at `position` by a group committed at `now_us`.
-  void Add(const Uuid& id, uint64_t position, int64_t now_us) {
-    window_.Add(id, position, now_us);
-  }
+  void Add(const Uuid& id, uint64_t position, int64_t now_us) { window_.Add(id, position, now_us); }
   // Forgets the ids staged at `from_position` or after: their group's
   // write failed.
   void Undo(uint64_t from_position) { window_.Undo(from_position); }

@@ -132,8 +132,8 @@ struct Db {
   // Iterators kept between posting reads (queries); closed before `db`.
   // Also a listener: a flush or compaction drops its idle iterators.
   std::shared_ptr<IteratorPool> iterators = std::make_shared<IteratorPool>();
-  std::unique_ptr<rocksdb::CompactionFilter> dedup_filter;  // `dedup` (older stores' rows)
-  std::unique_ptr<rocksdb::CompactionFilter> ids_filter;    // `ids`
+  std::unique_ptr<rocksdb::CompactionFilter> dedup_filter;     // `dedup` (older stores' rows)
+  std::unique_ptr<rocksdb::CompactionFilter> ids_filter;       // `ids`
   std::unique_ptr<rocksdb::CompactionFilter> trim_filter;      // `by_tag`
   std::unique_ptr<rocksdb::CompactionFilter> log_trim_filter;  // `log`, `stream` (chunks)
   std::unique_ptr<rocksdb::DB> db;

@@ -86,8 +86,7 @@ class Walk {
     if (checksums.IsCorruption()) Problem("table files: " + checksums.ToString());
     if (!checksums.ok() && !checksums.IsCorruption()) return FromRocks(checksums);
     for (auto step : {&Walk::Counters, &Walk::Streams, &Walk::Log, &Walk::StreamTable,
-                      &Walk::Positions, &Walk::Indexes, &Walk::Ids, &Walk::Dedup,
-                      &Walk::Tags}) {
+                      &Walk::Positions, &Walk::Indexes, &Walk::Ids, &Walk::Dedup, &Walk::Tags}) {
       if (Status s = (this->*step)(); !s.ok()) return s;
     }
     return Status::OK();
@@ -663,7 +662,8 @@ class Walk {
     RecordedEvent e;
     if (!codec::DecodeEvent(record, &check.scratch, &e).ok()) return Status::OK();  // by Log()
     if (e.id != id) {
-      Problem(what + " for position " + std::to_string(p) + " names an id that event does not have");
+      Problem(what + " for position " + std::to_string(p) +
+              " names an id that event does not have");
     }
     return Status::OK();
   }

@@ -83,6 +83,7 @@ Writer::Writer(Db* db, const Options& options, uint64_t next_stream_id,
       next_stream_id_(next_stream_id),
       synced_(std::move(synced)) {
   ids_.Load(Position(commits_.committed()), WallMicros());
+  id_window_bytes_.store(ids_.window().MemoryBytes(), std::memory_order_relaxed);
   thread_ = std::thread([this] { Run(); });
   syncer_ = std::thread([this] { SyncLoop(); });
 }
@@ -373,6 +374,7 @@ std::vector<Result<AppendResult>> Writer::CommitGroup(
   }
 
   heads_.Shrink(options_.stream_head_cache_entries);
+  id_window_bytes_.store(ids_.window().MemoryBytes(), std::memory_order_relaxed);
   return results;
 }
 

@@ -36,8 +36,8 @@
 #include <thread>
 #include <vector>
 
-#include "db.h"
 #include "committed_ids.h"
+#include "db.h"
 #include "evlog/options.h"
 #include "evlog/status.h"
 #include "metrics.h"
@@ -97,6 +97,10 @@ class Writer {
 
   // Syncs the WAL now.
   Status Sync();
+
+  // Bytes the idempotency window holds now (CommittedIds), as of the last
+  // group.
+  uint64_t id_window_bytes() const { return id_window_bytes_.load(std::memory_order_relaxed); }
 
   // Appends, events, bytes, group sizes, syncs and latencies so far.
   const WriteMetrics& metrics() const { return metrics_; }
@@ -160,6 +164,7 @@ class Writer {
   // The caller ids committed inside the idempotency window; rebuilt by the
   // constructor, touched only by the leader.
   CommittedIds ids_;
+  std::atomic<uint64_t> id_window_bytes_{0};
 
   std::mutex mu_;
   std::condition_variable work_cv_;

@@ -32,7 +32,8 @@ std::map<std::string, std::string> Family(const std::string& path, const std::st
     for (size_t i = 0; i < names.size(); ++i) {
       if (names[i] != name) continue;
       std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions(), handles[i]));
-      for (it->SeekToFirst(); it->Valid(); it->Next()) out[it->key().ToString()] = it->value().ToString();
+      for (it->SeekToFirst(); it->Valid(); it->Next())
+        out[it->key().ToString()] = it->value().ToString();
       ASSERT_TRUE(it->status().ok());
     }
   });
@@ -228,6 +229,27 @@ TEST_F(IdsChunks, VerifyReportsAnIdsChunkThatDisagreesWithTheLog) {
       << report->problems[1];
 }
 
+TEST_F(IdsChunks, MetricsReportTheWindowsMemoryWhichTheOpenRebuilds) {
+  auto before = store_->Metrics();
+  ASSERT_OK(before.status());
+  EXPECT_EQ(before->id_window_bytes, 0u);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_OK(
+        store_->Append("a-" + std::to_string(i), ExpectedVersion::Any(), WithIds(RandomIds(100)))
+            .status());
+  }
+  auto after = store_->Metrics();
+  ASSERT_OK(after.status());
+  EXPECT_GE(after->id_window_bytes, 1000u * 24);
+  EXPECT_LE(after->id_window_bytes, 1000u * 48 + 1024);
+  Reopen();
+  auto reopened = store_->Metrics();
+  ASSERT_OK(reopened.status());
+  EXPECT_GE(reopened->id_window_bytes, 1000u * 24);
+  AppendOne("plain-1");  // no ids: nothing more
+  EXPECT_EQ(store_->Metrics()->id_window_bytes, reopened->id_window_bytes);
+}
+
 // A store written before the `ids` chunks holds one `dedup` row per caller
 // id (id -> position, commit time) and an empty `ids`; built here from a
 // store of today by moving its ids chunks into such rows.
@@ -266,7 +288,7 @@ class IdsUpgrade : public testutil::StoreTest {
 TEST_F(IdsUpgrade, IdsAcknowledgedAsDedupRowsAreStillDeduplicatedAfterTheUpgrade) {
   Uuid a = Uuid::Random(), b = Uuid::Random();
   ASSERT_OK(store_->Append("a-1", ExpectedVersion::Any(), WithIds({a, b})).status());  // 1..2
-  AppendOne("a-2");                                                                     // 3
+  AppendOne("a-2");                                                                    // 3
   store_.reset();
   ASSERT_NO_FATAL_FAILURE(RewriteAsDedupRows(WallMicros()));
   ASSERT_TRUE(Family(path(), "ids").empty());
