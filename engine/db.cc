@@ -180,13 +180,11 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const Options& options,
   // turns most skiplist searches into a step from the last insert.
   // The log is appended in key order: one hint (an empty prefix) for all
   // its keys makes each insert a step from the previous one.
-  // `dedup` keys are random, but the writer puts a group's rows sorted
-  // (Writer::PutDedupRows): with one hint for all, the skiplist repairs the
-  // previous insert's path from the level that still brackets the key
-  // (O(log distance)), where a plain insert searches from the top unless
-  // the key comes right after the previous one. This is the memtable only;
-  // the tables are unchanged.
-  if (family == Db::kLog || family == Db::kDedup) {
+  // `dedup` rows (random keys) were put sorted per group by the writer
+  // before the `ids` chunks replaced them; the hint stays for stores that
+  // hold them. This is the memtable only; the tables are unchanged.
+  // `ids` chunks are keyed like the log chunks they belong to.
+  if (family == Db::kLog || family == Db::kDedup || family == Db::kIds) {
     cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(0));
   } else if (family == Db::kStream) {
     cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(8));
@@ -354,6 +352,7 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& 
   db_options.listeners.push_back(out->iterators);
   db_options.max_bgerror_resume_count = 0;
   out->dedup_filter = std::make_unique<DedupWindowFilter>(out->commits, options);
+  out->ids_filter = std::make_unique<IdsWindowFilter>(out->commits, options);
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (size_t i = 0; i < kCount; ++i) {
     families.emplace_back(std::string(kFamilyNames[i]),
@@ -361,6 +360,7 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& 
     families.back().options.disable_auto_compactions = compactions == Compactions::kOff;
   }
   families[kDedup].options.compaction_filter = out->dedup_filter.get();
+  families[kIds].options.compaction_filter = out->ids_filter.get();
   out->trim_filter = std::make_unique<TrimFilter>(out->truncations);
   out->log_trim_filter = std::make_unique<ChunkTrimFilter>(out->truncations);
   families[kLog].options.compaction_filter = out->log_trim_filter.get();

@@ -60,7 +60,8 @@ struct Db {
   // Every format-2 store has all of them. `ids` is format 2's own: its
   // presence is how Open tells a format-2 store from a format-1 one by the
   // manifest alone, before it writes anything (docs/plans/format2.md §3.1).
-  // It stays empty until slice 6(b) moves the caller ids into it.
+  // Since slice 6(b) it holds the caller ids (committed_ids.h); `dedup`
+  // holds those of stores written before, read until they leave the window.
   static constexpr std::string_view kFamilyNames[kCount] = {
       "default", "log",         "stream", "streams",   "by_category", "by_type",
       "dedup",   "checkpoints", "views",  "snapshots", "by_tag",      "ids"};
@@ -131,7 +132,8 @@ struct Db {
   // Iterators kept between posting reads (queries); closed before `db`.
   // Also a listener: a flush or compaction drops its idle iterators.
   std::shared_ptr<IteratorPool> iterators = std::make_shared<IteratorPool>();
-  std::unique_ptr<rocksdb::CompactionFilter> dedup_filter;
+  std::unique_ptr<rocksdb::CompactionFilter> dedup_filter;     // `dedup` (older stores' rows)
+  std::unique_ptr<rocksdb::CompactionFilter> ids_filter;       // `ids`
   std::unique_ptr<rocksdb::CompactionFilter> trim_filter;      // `by_tag`
   std::unique_ptr<rocksdb::CompactionFilter> log_trim_filter;  // `log`, `stream` (chunks)
   std::unique_ptr<rocksdb::DB> db;

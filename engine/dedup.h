@@ -1,7 +1,8 @@
-// dedup: the idempotency window. Each committed event whose id the caller
-// gave has a row in `dedup` (id -> position, commit time). A retry of an
-// append whose ids all have rows inside the window returns the original
-// result. Rows outside the window are ignored (and later reclaimed).
+// dedup: the idempotency window's bound and the compaction filters that
+// keep its families about one window long. The window itself is
+// CommittedIds (committed_ids.h): the `ids` chunks, and the `dedup` rows
+// (id -> position, commit time) that stores written before the `ids`
+// chunks still hold.
 
 #pragma once
 
@@ -29,52 +30,9 @@ struct CommittedEvent {
   Position position;
 };
 
-// What DedupIndex::FindAll found for a set of ids.
-class DedupLookups {
- public:
-  // The answer for `id` (as DedupIndex::Find would give it), or nullptr if
-  // `id` was not looked up.
-  const Result<std::optional<CommittedEvent>>* Find(const Uuid& id) const;
-  bool empty() const { return ids_.empty(); }
-
- private:
-  friend class DedupIndex;
-  std::vector<Uuid> ids_;                                     // sorted, distinct
-  std::vector<Result<std::optional<CommittedEvent>>> found_;  // one per id
-};
-
-class DedupIndex {
- public:
-  DedupIndex(const Db* db, const Options& options) : db_(db), options_(options) {}
-
-  // The committed event with id `id`, if one was committed within the window
-  // as seen at `last_position` and `now_us`; nullopt otherwise.
-  Result<std::optional<CommittedEvent>> Find(const Uuid& id, Position last_position,
-                                             int64_t now_us) const;
-
-  // Find for each of `ids` (sorted, distinct), batched: one MultiGet over
-  // their `dedup` rows (sorted keys, so RocksDB walks each table once and
-  // its bloom filters answer the misses), then one over the `log` records
-  // of the rows inside the window. An error (a malformed row, a failed
-  // read) is that id's answer only.
-  DedupLookups FindAll(std::vector<Uuid> ids, Position last_position, int64_t now_us) const;
-
- private:
-  // Whether the dedup row `value` of `id` is inside the window (then
-  // *position is the log position to read); Corruption if it is malformed.
-  Result<bool> InWindow(const Uuid& id, std::string_view value, Position last_position,
-                        int64_t now_us, Position* position) const;
-  // The answer for the log record at the position a dedup row of `id` gave.
-  static Result<std::optional<CommittedEvent>> FromRecord(const Uuid& id, Position position,
-                                                          const Status& s,
-                                                          std::string_view record);
-
-  const Db* db_;
-  const Options& options_;
-};
-
-// Drops `dedup` rows that have left the window when RocksDB compacts them,
-// so the family holds about one window of ids whatever the store's age.
+// Drops `dedup` rows that have left the window when RocksDB compacts them.
+// Nothing writes such rows any more; those of an older store are read at
+// open (CommittedIds::Load) until this has dropped them.
 // Thread-safe: one instance serves all compactions.
 class DedupWindowFilter : public rocksdb::CompactionFilter {
  public:
@@ -87,6 +45,27 @@ class DedupWindowFilter : public rocksdb::CompactionFilter {
   bool Filter(int level, const rocksdb::Slice& key, const rocksdb::Slice& value,
               std::string* new_value, bool* value_changed) const override;
   const char* Name() const override { return "evlog.DedupWindowFilter"; }
+
+ private:
+  std::shared_ptr<const CommitSignal> commits_;
+  uint64_t window_events_;
+  int64_t window_us_;
+};
+
+// Drops an `ids` chunk once its key (the last position of its log chunk,
+// at or above each of its ids) or its commit time is outside the window,
+// so the family holds about one window of ids whatever the store's age.
+// A chunk it cannot read is kept (verify reports it). Thread-safe.
+class IdsWindowFilter : public rocksdb::CompactionFilter {
+ public:
+  IdsWindowFilter(std::shared_ptr<const CommitSignal> commits, const Options& options)
+      : commits_(std::move(commits)),
+        window_events_(options.dedup_window_events),
+        window_us_(static_cast<int64_t>(options.dedup_window_seconds) * 1'000'000) {}
+
+  bool Filter(int level, const rocksdb::Slice& key, const rocksdb::Slice& value,
+              std::string* new_value, bool* value_changed) const override;
+  const char* Name() const override { return "evlog.IdsWindowFilter"; }
 
  private:
   std::shared_ptr<const CommitSignal> commits_;

@@ -297,6 +297,7 @@ Result<MetricsSnapshot> Store::Metrics() {
   }
   m.feed_tail_events = rep_->db->feed_metrics.tail_events.load(std::memory_order_relaxed);
   m.feed_log_events = rep_->db->feed_metrics.log_events.load(std::memory_order_relaxed);
+  if (rep_->writer) m.id_window_bytes = rep_->writer->id_window_bytes();
   m.rocksdb = ReadRocksDbMetrics(*rep_->db, rep_->db->rocksdb_events.get());
   return m;
 }

@@ -9,7 +9,8 @@
 //      stream's versions are contiguous apart from what its metadata hides;
 //   4. every position 1..last is accounted for;
 //   5. `by_category` and `by_type` posting chunks decode and each of their
-//      positions, like each `dedup` entry, points at a matching event;
+//      positions points at a matching event; `ids` chunks decode and each
+//      of their ids, like each `dedup` row, is its position's event's;
 //   6. each event's `by_tag` entries are exactly its distinct tags (compared
 //      as an XOR of tag hashes per position, kept only once a tag is seen),
 //      and each entry's record (a covering posting) equals the log's.
@@ -23,6 +24,8 @@
 #include <rocksdb/db.h>
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <map>
@@ -83,7 +86,7 @@ class Walk {
     if (checksums.IsCorruption()) Problem("table files: " + checksums.ToString());
     if (!checksums.ok() && !checksums.IsCorruption()) return FromRocks(checksums);
     for (auto step : {&Walk::Counters, &Walk::Streams, &Walk::Log, &Walk::StreamTable,
-                      &Walk::Positions, &Walk::Indexes, &Walk::Dedup, &Walk::Tags}) {
+                      &Walk::Positions, &Walk::Indexes, &Walk::Ids, &Walk::Dedup, &Walk::Tags}) {
       if (Status s = (this->*step)(); !s.ok()) return s;
     }
     return Status::OK();
@@ -589,10 +592,42 @@ class Walk {
     }
   }
 
+  // `ids` chunks: each decodes under its key (the last position of its
+  // log chunk, within 1..last) and each of its ids is the id of the event
+  // at its position, unless that event was reclaimed. One entry per id.
+  Status Ids() {
+    auto it = Iter(Db::kIds);
+    IdCheck check(db_, ro_);
+    std::vector<chunk::IdEntry> entries;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      Position key;
+      int64_t commit_us = 0;
+      if (!keys::ParseLogKey(it->key().ToStringView(), &key)) {
+        Problem("ids: malformed key");
+        continue;
+      }
+      const std::string where = "ids chunk at log position " + std::to_string(key.value());
+      if (key.value() == 0 || key.value() > last_) {
+        Problem(where + " is outside 1..last position " + std::to_string(last_));
+        continue;
+      }
+      Status s = chunk::DecodeIds(it->value().ToStringView(), key.value(), &commit_us, &entries);
+      if (!s.ok()) {
+        Problem(where + ": " + s.message());
+        continue;
+      }
+      for (const chunk::IdEntry& e : entries) {
+        ++report.index_entries;
+        if (Status st = CheckId(check, e.position, e.id, where); !st.ok()) return st;
+      }
+    }
+    return Finish(*it, "ids");
+  }
+
+  // `dedup` rows, which stores written before the `ids` chunks hold.
   Status Dedup() {
     auto it = Iter(Db::kDedup);
-    codec::AlignedBuffer scratch;
-    LogChunkReader log(db_, ro_);
+    IdCheck check(db_, ro_);
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       ++report.index_entries;
       Position p;
@@ -602,26 +637,39 @@ class Walk {
         Problem("dedup: malformed entry");
         continue;
       }
-      if (p.value() == 0 || p.value() > last_) {
-        Problem("dedup entry points at position " + std::to_string(p.value()) +
-                ", outside 1..last position " + std::to_string(last_));
-        continue;
-      }
-      if (!(flags_[p.value()] & kInLog)) continue;
-      std::string_view record;
-      Status s = log.Find(p.value(), &record);
-      if (!s.ok()) {
-        if (s.IsCorruption() || s.IsNotFound()) continue;  // reported by Log()
-        return s;
-      }
-      RecordedEvent e;
-      if (!codec::DecodeEvent(record, &scratch, &e).ok()) continue;  // reported by Log()
-      if (keys::DedupKey(e.id) != it->key().ToStringView()) {
-        Problem("dedup entry for position " + std::to_string(p.value()) +
-                " names an id that event does not have");
-      }
+      std::array<uint8_t, 16> bytes;
+      std::memcpy(bytes.data(), it->key().data(), 16);
+      if (Status st = CheckId(check, p.value(), Uuid(bytes), "dedup entry"); !st.ok()) return st;
     }
     return Finish(*it, "dedup");
+  }
+
+  struct IdCheck {
+    IdCheck(const Db& db, const rocksdb::ReadOptions& ro) : log(db, ro) {}
+    LogChunkReader log;
+    codec::AlignedBuffer scratch;
+  };
+  // That the event at `p` (if the log holds it) has `id`.
+  Status CheckId(IdCheck& check, uint64_t p, const Uuid& id, const std::string& what) {
+    if (p == 0 || p > last_) {
+      Problem(what + " names position " + std::to_string(p) + ", outside 1..last position " +
+              std::to_string(last_));
+      return Status::OK();
+    }
+    if (!(flags_[p] & kInLog)) return Status::OK();  // reclaimed
+    std::string_view record;
+    Status s = check.log.Find(p, &record);
+    if (!s.ok()) {
+      if (s.IsCorruption() || s.IsNotFound()) return Status::OK();  // reported by Log()
+      return s;
+    }
+    RecordedEvent e;
+    if (!codec::DecodeEvent(record, &check.scratch, &e).ok()) return Status::OK();  // by Log()
+    if (e.id != id) {
+      Problem(what + " for position " + std::to_string(p) +
+              " names an id that event does not have");
+    }
+    return Status::OK();
   }
 
   const Db& db_;

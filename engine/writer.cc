@@ -42,14 +42,8 @@ struct Writer::Group {
   // Ids staged in this group: later appends of the same group must see
   // them as committed.
   std::unordered_map<Uuid, CommittedEvent, UuidHash> ids;
-  // The `dedup` rows of this group's caller ids, put into the batch sorted
-  // by id once every append is staged: with the family's insert hint
-  // (db.cc), the memtable inserts each a short step from the previous one
-  // instead of searching from the top for a random key.
-  std::vector<std::pair<Uuid, uint64_t>> dedup_rows;
-  // What was committed before this group under the caller ids of its
-  // appends, looked up together before the first append is decided.
-  DedupLookups committed_ids;
+  // The caller ids of the log chunk being filled: its `ids` chunk.
+  std::vector<chunk::IdEntry> chunk_ids;
   // Every event staged in this group, in position order, for the
   // conditions of later appends of the group. Points into their requests,
   // which live until the group is done.
@@ -84,10 +78,12 @@ Writer::Writer(Db* db, const Options& options, uint64_t next_stream_id,
     : db_(db),
       options_(options),
       heads_(db),
-      dedup_(db, options),
+      ids_(db, options),
       commits_(*db->commits),
       next_stream_id_(next_stream_id),
       synced_(std::move(synced)) {
+  ids_.Load(Position(commits_.committed()), WallMicros());
+  id_window_bytes_.store(ids_.window().MemoryBytes(), std::memory_order_relaxed);
   thread_ = std::thread([this] { Run(); });
   syncer_ = std::thread([this] { SyncLoop(); });
 }
@@ -319,7 +315,7 @@ std::vector<Result<AppendResult>> Writer::CommitGroup(
   }
 
   if (!failed_.ok()) Resume();
-  if (failed_.ok()) group.committed_ids = LookUpCallerIds(appends, group.now_us);
+  ids_.NewGroup();
   std::vector<Result<AppendResult>> results;
   results.reserve(appends.size());
   for (auto& append : appends) {
@@ -328,7 +324,6 @@ std::vector<Result<AppendResult>> Writer::CommitGroup(
 
   SealLogChunk(group);
   for (std::string* rec : group.to_publish) group.records.push_back(std::move(*rec));
-  PutDedupRows(group);
   if (group.batch.Count() > 0) {
     group.batch.Put(db_->cf(Db::kDefault), AsSlice(keys::kLastPosition),
                     keys::EncodeCounter(group.next_position - 1));
@@ -371,6 +366,7 @@ std::vector<Result<AppendResult>> Writer::CommitGroup(
           "append; a full disk must have space freed): " +
           s.ToString());
       for (auto it = group.undo.rbegin(); it != group.undo.rend(); ++it) *it->first = it->second;
+      ids_.Undo(first_position);
       for (auto& r : results) {
         if (r.ok()) r = failed_;
       }
@@ -378,6 +374,7 @@ std::vector<Result<AppendResult>> Writer::CommitGroup(
   }
 
   heads_.Shrink(options_.stream_head_cache_entries);
+  id_window_bytes_.store(ids_.window().MemoryBytes(), std::memory_order_relaxed);
   return results;
 }
 
@@ -502,7 +499,8 @@ Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {
       }
       group.staged.push_back(StagedEvent{position.value(), &e, category});
       if (append.caller_id[record]) {
-        group.dedup_rows.emplace_back(e.id, position.value());
+        group.chunk_ids.push_back(chunk::IdEntry{position.value(), e.id});
+        ids_.Add(e.id, position.value(), group.now_us);
         group.ids[e.id] = CommittedEvent{sa.stream, h->version, position};
       }
       ++record;
@@ -527,8 +525,13 @@ Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {
 
 void Writer::SealLogChunk(Group& group) {
   if (group.log.empty()) return;
-  PutChunk(group.batch, db_->cf(Db::kLog), keys::LogKey(Position(group.log.last())), group.log,
-           &group.pieces);
+  const uint64_t last = group.log.last();
+  PutChunk(group.batch, db_->cf(Db::kLog), keys::LogKey(Position(last)), group.log, &group.pieces);
+  if (!group.chunk_ids.empty()) {
+    group.batch.Put(db_->cf(Db::kIds), keys::LogKey(Position(last)),
+                    chunk::EncodeIds(last, group.now_us, group.chunk_ids));
+    group.chunk_ids.clear();
+  }
   group.categories.Flush(&group.batch, db_->cf(Db::kByCategory));
   group.types.Flush(&group.batch, db_->cf(Db::kByType));
 }
@@ -538,35 +541,6 @@ void Writer::SealStreamChunk(Group& group) {
   PutChunk(group.batch, db_->cf(Db::kStream),
            keys::StreamKey(group.stream_id, Version(group.stream.last())), group.stream,
            &group.pieces);
-}
-
-void Writer::PutDedupRows(Group& group) {
-  std::stable_sort(group.dedup_rows.begin(), group.dedup_rows.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (const auto& [id, position] : group.dedup_rows) {
-    group.batch.Put(db_->cf(Db::kDedup), keys::DedupKey(id),
-                    keys::DedupValue(Position(position), group.now_us));
-  }
-}
-
-DedupLookups Writer::LookUpCallerIds(const std::vector<std::unique_ptr<PendingAppend>>& appends,
-                                     int64_t now_us) const {
-  std::vector<Uuid> ids;
-  for (const auto& append : appends) {
-    if (append->caller_ids == 0) continue;
-    size_t record = 0;
-    for (const StreamAppend& sa : append->request.streams) {
-      for (const EventData& e : sa.events) {
-        if (append->caller_id[record++]) ids.push_back(e.id);
-      }
-    }
-  }
-  if (ids.empty()) return DedupLookups();
-  std::sort(ids.begin(), ids.end());
-  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  // Nothing commits while this group is staged: the window is the same for
-  // every append of the group, as seen from the committed position now.
-  return dedup_.FindAll(std::move(ids), Position(commits_.committed()), now_us);
 }
 
 Result<std::optional<AppendResult>> Writer::FindDuplicate(const PendingAppend& append,
@@ -581,13 +555,10 @@ Result<std::optional<AppendResult>> Writer::FindDuplicate(const PendingAppend& a
       if (append.caller_id[record++]) {
         if (auto it = group.ids.find(e.id); it != group.ids.end()) {
           hit = it->second;  // staged earlier in this group
-        } else if (const auto* looked_up = group.committed_ids.Find(e.id)) {
-          if (!looked_up->ok()) return looked_up->status();
-          hit = **looked_up;
         } else {
-          // Not among the group's lookups (LookUpCallerIds takes every
-          // caller id, so this is a fallback only).
-          auto r = dedup_.Find(e.id, last, group.now_us);
+          // Nothing commits while this group is staged: the window is the
+          // same for every append of the group.
+          auto r = ids_.Find(e.id, last, group.now_us);
           if (!r.ok()) return r.status();
           hit = std::move(*r);
         }

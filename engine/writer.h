@@ -36,8 +36,8 @@
 #include <thread>
 #include <vector>
 
+#include "committed_ids.h"
 #include "db.h"
-#include "dedup.h"
 #include "evlog/options.h"
 #include "evlog/status.h"
 #include "metrics.h"
@@ -98,6 +98,10 @@ class Writer {
   // Syncs the WAL now.
   Status Sync();
 
+  // Bytes the idempotency window holds now (CommittedIds), as of the last
+  // group.
+  uint64_t id_window_bytes() const { return id_window_bytes_.load(std::memory_order_relaxed); }
+
   // Appends, events, bytes, group sizes, syncs and latencies so far.
   const WriteMetrics& metrics() const { return metrics_; }
 
@@ -125,15 +129,11 @@ class Writer {
                        std::vector<Result<AppendResult>>& results);
   // Decides one append and, if accepted, adds it to the group's batch.
   Result<AppendResult> Stage(PendingAppend& append, Group& group);
-  // Puts the group's pending log chunk, if any, into its batch.
+  // Puts the group's pending log chunk, if any, into its batch, with its
+  // postings and its `ids` chunk.
   void SealLogChunk(Group& group);
   // Puts the group's pending stream chunk, if any, into its batch.
   void SealStreamChunk(Group& group);
-  // Puts the group's `dedup` rows into its batch, sorted by id.
-  void PutDedupRows(Group& group);
-  // Looks up, together, the caller ids of every append of a group.
-  DedupLookups LookUpCallerIds(const std::vector<std::unique_ptr<PendingAppend>>& appends,
-                               int64_t now_us) const;
   // The original result when `append` repeats a committed append; nullopt
   // when it is new, or (DuplicatePolicy::kSkip) when some of its events were
   // committed: *skip then flags them, per event.
@@ -161,7 +161,10 @@ class Writer {
   Db* const db_;
   const Options& options_;
   StreamHeads heads_;
-  DedupIndex dedup_;
+  // The caller ids committed inside the idempotency window; rebuilt by the
+  // constructor, touched only by the leader.
+  CommittedIds ids_;
+  std::atomic<uint64_t> id_window_bytes_{0};
 
   std::mutex mu_;
   std::condition_variable work_cv_;

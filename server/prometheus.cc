@@ -121,6 +121,9 @@ std::string RenderPrometheus(const MetricsSnapshot& m, const DaemonGauges* daemo
            "Events change feeds delivered, by where they were read: the live tail or RocksDB.");
   x.Sample("evlog_feed_events_total", "source=\"tail\"", Number(m.feed_tail_events));
   x.Sample("evlog_feed_events_total", "source=\"log\"", Number(m.feed_log_events));
+  x.Gauge("evlog_id_window_bytes",
+          "Bytes the writer holds for the caller ids inside the idempotency window now.",
+          m.id_window_bytes);
 
   const RocksDbMetrics& r = m.rocksdb;
   x.Family("evlog_rocksdb_write_stalls_total", "counter",

@@ -51,7 +51,7 @@ Offset<fb::Metrics> MetricsToWire(FlatBufferBuilder& b, const MetricsSnapshot& m
       r.block_cache_bytes, r.table_readers_bytes);
   return fb::CreateMetrics(b, m.appends, m.events, m.append_bytes, group, m.fsyncs, fsync, latency,
                            subs_vec, rocks, m.tail_bytes, m.tail_events, m.feed_tail_events,
-                           m.feed_log_events);
+                           m.feed_log_events, m.id_window_bytes);
 }
 
 bool MetricsFromWire(const fb::Metrics* w, MetricsSnapshot* out) {
@@ -64,6 +64,7 @@ bool MetricsFromWire(const fb::Metrics* w, MetricsSnapshot* out) {
   out->tail_events = w->tail_events();
   out->feed_tail_events = w->feed_tail_events();
   out->feed_log_events = w->feed_log_events();
+  out->id_window_bytes = w->id_window_bytes();
   if (!HistogramFromWire(w->group_commit_events(), &out->group_commit_events) ||
       !HistogramFromWire(w->fsync_seconds(), &out->fsync_seconds) ||
       !HistogramFromWire(w->append_latency_seconds(), &out->append_latency_seconds)) {

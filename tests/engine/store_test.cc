@@ -13,6 +13,7 @@
 #include <fstream>
 #include <optional>
 
+#include "keys.h"
 #include "testutil/child_process.h"
 #include "testutil/raw_rocks.h"
 #include "testutil/store_fixture.h"
@@ -448,12 +449,15 @@ TEST_F(StoreOpen, CorruptStreamRowIsCorruptionNotAWrite) {
   EXPECT_EQ(AppendOne("b-1").first_position, Position(2));
 }
 
-TEST_F(StoreOpen, CorruptDedupEntryIsCorruptionNotADuplicate) {
+// An `ids` chunk that cannot be read: the store still opens; an append
+// with caller ids cannot be told from a retry, so it fails with Corruption
+// (never written as new); an append without caller ids goes on.
+TEST_F(StoreOpen, CorruptIdsChunkIsCorruptionNotADuplicate) {
   Uuid id = Uuid::Random();
   ASSERT_OK(store_->Append("a-1", ExpectedVersion::Any(), {Ev("X", "1", id)}).status());
   store_.reset();
-  WithRocks(path(), "dedup", [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
-    std::string key(reinterpret_cast<const char*>(id.bytes().data()), id.bytes().size());
+  WithRocks(path(), "ids", [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
+    const std::string key = keys::LogKey(Position(1));
     std::string value;
     ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), cf, key, &value).ok());
     ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), cf, key, value.substr(0, 3)).ok());
@@ -461,7 +465,10 @@ TEST_F(StoreOpen, CorruptDedupEntryIsCorruptionNotADuplicate) {
   Reopen();
   auto r = store_->Append("a-1", ExpectedVersion::Any(), {Ev("X", "1", id)});
   EXPECT_TRUE(r.status().IsCorruption()) << r.status().ToString();
+  r = store_->Append("a-2", ExpectedVersion::Any(), {Ev("X", "2", Uuid::Random())});
+  EXPECT_TRUE(r.status().IsCorruption()) << r.status().ToString();
   EXPECT_EQ(store_->LastPosition(), Position(1));
+  EXPECT_EQ(AppendOne("a-3").first_position, Position(2));
 }
 
 TEST_F(StoreOpen, TruncatedRecordIsCorruption) {

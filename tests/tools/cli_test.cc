@@ -322,10 +322,11 @@ TEST_P(CliBoth, StatsPrintsTheMetricsInTheSameShapeInBothForms) {
   ASSERT_EQ(stats.exit_code, 0) << stats.err;
   Json j = Json::parse(stats.out);
   const Json& m = j["metrics"];
-  EXPECT_EQ(Keys(m), (std::vector<std::string>{
-                         "appends", "events", "append_bytes", "group_commit_events", "fsyncs",
-                         "fsync_seconds", "append_latency_seconds", "subscriptions", "tail_bytes",
-                         "tail_events", "feed_tail_events", "feed_log_events", "rocksdb"}));
+  EXPECT_EQ(Keys(m), (std::vector<std::string>{"appends", "events", "append_bytes",
+                                               "group_commit_events", "fsyncs", "fsync_seconds",
+                                               "append_latency_seconds", "subscriptions",
+                                               "tail_bytes", "tail_events", "feed_tail_events",
+                                               "feed_log_events", "id_window_bytes", "rocksdb"}));
   EXPECT_EQ(
       Keys(m["rocksdb"]),
       (std::vector<std::string>{

@@ -38,6 +38,7 @@ Json MetricsToJson(const MetricsSnapshot& m) {
   j["tail_events"] = m.tail_events;
   j["feed_tail_events"] = m.feed_tail_events;
   j["feed_log_events"] = m.feed_log_events;
+  j["id_window_bytes"] = m.id_window_bytes;
   const RocksDbMetrics& r = m.rocksdb;
   Json rj;
   rj["stalls_delayed"] = r.stalls_delayed;

@@ -83,8 +83,10 @@ bool SampleRss(pid_t pid, uint64_t& rss, uint64_t& hwm) {
   return any;
 }
 
-// The memory RocksDB holds for evlogd's store (memtables, block cache in
-// use, table readers), KiB, asked over a session of its own.
+// The memory evlogd's store holds, KiB, asked over a session of its own:
+// RocksDB's (memtables, block cache in use, table readers) and the
+// writer's idempotency window (the caller ids of the last
+// dedup_window_events positions, which the load's events all carry).
 uint64_t StoreMemoryKib(uint16_t port, Problems& problems) {
   auto c = Client::Connect(ClientOptions{.host = "127.0.0.1", .port = port});
   Result<MetricsSnapshot> m = c.ok() ? (*c)->Metrics() : Result<MetricsSnapshot>(c.status());
@@ -93,7 +95,8 @@ uint64_t StoreMemoryKib(uint16_t port, Problems& problems) {
     return 0;
   }
   const RocksDbMetrics& r = m->rocksdb;
-  return (r.memtable_bytes + r.block_cache_bytes + r.table_readers_bytes) / 1024;
+  return (r.memtable_bytes + r.block_cache_bytes + r.table_readers_bytes + m->id_window_bytes) /
+         1024;
 }
 
 // Waits (up to `limit`) until evlogd's store has run no flush or compaction
