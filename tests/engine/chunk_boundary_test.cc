@@ -131,12 +131,6 @@ class ChunkBoundary : public testutil::StoreTest {
     options.direction = Direction::kBackward;
     return StreamVersions(stream, options);
   }
-
-  void ExpectVerifiesClean() {
-    auto report = store_->Verify();
-    ASSERT_TRUE(report.ok()) << report.status().ToString();
-    EXPECT_TRUE(report->ok()) << report->problems[0];
-  }
 };
 
 TEST_F(ChunkBoundary, AGroupIsOneLogChunkKeyedByItsLastPosition) {
@@ -162,7 +156,7 @@ TEST_F(ChunkBoundary, AGroupBeyondTheBoundIsSplitIntoChunks) {
   EXPECT_EQ(chunks[2].last, chunk::kMaxChunkEvents * 2 + 3);
   Reopen();
   EXPECT_EQ(ReadPositions(), Range(1, chunk::kMaxChunkEvents * 2 + 3));
-  ExpectVerifiesClean();
+  testutil::ExpectVerifiesClean(*store_);
 }
 
 TEST_F(ChunkBoundary, AReadThatStartsMidChunkBeginsAtItsPosition) {
@@ -221,7 +215,7 @@ TEST_F(ChunkBoundary, MaxCountMovingThroughAChunkNeverHidesALiveEvent) {
     ASSERT_OK(store_->Compact());
     EXPECT_EQ(ReadPositions({.category = "a"}), live) << "after compaction, round " << round;
     EXPECT_EQ(ReadPositions(), live) << "after compaction, round " << round;
-    ASSERT_NO_FATAL_FAILURE(ExpectVerifiesClean());
+    ASSERT_NO_FATAL_FAILURE(testutil::ExpectVerifiesClean(*store_));
     AppendOne("a-1");
   }
 }
@@ -337,7 +331,7 @@ TEST_F(ChunkBoundary, AnAppendIsOneStreamChunkKeyedByItsLastVersion) {
   EXPECT_EQ(chunks[3].last, 11u + chunk::kMaxChunkEvents + 2);
   Reopen();
   EXPECT_EQ(StreamVersions("a-1"), Range(1, 11 + chunk::kMaxChunkEvents + 2));
-  ExpectVerifiesClean();
+  testutil::ExpectVerifiesClean(*store_);
 }
 
 TEST_F(ChunkBoundary, StreamReadsCrossChunksInBothDirectionsFromAnyVersion) {
@@ -376,7 +370,7 @@ TEST_F(ChunkBoundary, ATrimThatCutsAStreamChunkHidesThenReclaimsOnlyItsHead) {
     EXPECT_EQ(Backward("a-1", {.from = Version(5)}), Down(5, 4));
     EXPECT_EQ(Backward("a-1", {.from = Version(3)}), std::vector<uint64_t>{});
   }
-  ExpectVerifiesClean();
+  testutil::ExpectVerifiesClean(*store_);
   store_.reset();
   // The chunk keeps its key and range and lost only its first three records.
   // a-1 (stream id 1), b-1, and the trim's "$meta-a-1" event.
@@ -404,7 +398,7 @@ TEST_F(ChunkBoundary, MaxCountCuttingAStreamChunkKeepsItsNewestEvents) {
     ASSERT_OK(store_->Compact());
     EXPECT_EQ(StreamVersions("a-1"), Range(head - 2, head));
     EXPECT_EQ(Backward("a-1"), Down(head, head - 2));
-    ASSERT_NO_FATAL_FAILURE(ExpectVerifiesClean());
+    ASSERT_NO_FATAL_FAILURE(testutil::ExpectVerifiesClean(*store_));
     AppendOne("a-1");
   }
   // The metadata stream's newest event, read from its chunk, still rules.

@@ -75,12 +75,17 @@ std::vector<Uuid> RandomIds(size_t n) {
   return ids;
 }
 
-void ExpectClean(Store& store) {
-  auto report = store.Verify();
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
-  std::string problems;
-  for (const std::string& p : report->problems) problems += "\n  " + p;
-  EXPECT_TRUE(report->ok()) << report->problem_count << " problems:" << problems;
+// Retrying the store's first append (ids a, b to a-1, positions 1..2)
+// answers it as deduplicated; b beside a new id is a conflict. The retry
+// goes first, so the overlap is judged against the window as found.
+void ExpectRetryOfTheFirstAppendDeduplicated(Store& store, const Uuid& a, const Uuid& b) {
+  auto retry = store.Append("a-1", ExpectedVersion::Any(), WithIds({a, b}));
+  ASSERT_OK(retry.status());
+  EXPECT_TRUE(retry->deduplicated);
+  EXPECT_EQ(retry->streams[0].first_position, Position(1));
+  EXPECT_EQ(retry->streams[0].last_position, Position(2));
+  auto overlap = store.Append("a-1", ExpectedVersion::Any(), WithIds({Uuid::Random(), b}));
+  EXPECT_TRUE(overlap.status().IsIdempotencyConflict()) << overlap.status().ToString();
 }
 
 TEST_F(Idempotency, RetryAfterReopenIsDeduplicatedByTheRebuiltWindow) {
@@ -95,15 +100,9 @@ TEST_F(Idempotency, RetryAfterReopenIsDeduplicatedByTheRebuiltWindow) {
   EXPECT_EQ(IdsChunk(ids, 2), (std::vector<chunk::IdEntry>{{1, a}, {2, b}}));
   EXPECT_TRUE(Family(path(), "dedup").empty());
   Reopen();
-  auto retry = store_->Append("a-1", ExpectedVersion::Any(), WithIds({a, b}));
-  ASSERT_OK(retry.status());
-  EXPECT_TRUE(retry->deduplicated);
-  EXPECT_EQ(retry->streams[0].first_position, Position(1));
-  EXPECT_EQ(retry->streams[0].last_position, Position(2));
+  ASSERT_NO_FATAL_FAILURE(ExpectRetryOfTheFirstAppendDeduplicated(*store_, a, b));
   EXPECT_EQ(store_->LastPosition(), Position(3));
-  auto overlap = store_->Append("a-1", ExpectedVersion::Any(), WithIds({Uuid::Random(), b}));
-  EXPECT_TRUE(overlap.status().IsIdempotencyConflict()) << overlap.status().ToString();
-  ExpectClean(*store_);
+  testutil::ExpectVerifiesClean(*store_);
 }
 
 TEST_F(Idempotency, AHundredEventAppendWithIdsRetriedAfterAReopenWritesNothing) {
@@ -293,20 +292,14 @@ TEST_F(IdsUpgrade, IdsAcknowledgedAsDedupRowsAreStillDeduplicatedAfterTheUpgrade
   ASSERT_NO_FATAL_FAILURE(RewriteAsDedupRows(WallMicros()));
   ASSERT_TRUE(Family(path(), "ids").empty());
   Reopen();
-  auto retry = store_->Append("a-1", ExpectedVersion::Any(), WithIds({a, b}));
-  ASSERT_OK(retry.status());
-  EXPECT_TRUE(retry->deduplicated);
-  EXPECT_EQ(retry->streams[0].first_position, Position(1));
-  EXPECT_EQ(retry->streams[0].last_position, Position(2));
-  auto overlap = store_->Append("a-1", ExpectedVersion::Any(), WithIds({Uuid::Random(), b}));
-  EXPECT_TRUE(overlap.status().IsIdempotencyConflict()) << overlap.status().ToString();
+  ASSERT_NO_FATAL_FAILURE(ExpectRetryOfTheFirstAppendDeduplicated(*store_, a, b));
   // An id appended after the upgrade goes to `ids`; both kinds are found
   // after the next reopen.
   Uuid c = Uuid::Random();
   ASSERT_OK(store_->Append("a-3", ExpectedVersion::Any(), WithIds({c})).status());  // 4
-  ExpectClean(*store_);
+  testutil::ExpectVerifiesClean(*store_);
   Reopen();
-  retry = store_->Append("a-1", ExpectedVersion::Any(), WithIds({a, b}));
+  auto retry = store_->Append("a-1", ExpectedVersion::Any(), WithIds({a, b}));
   ASSERT_OK(retry.status());
   EXPECT_TRUE(retry->deduplicated);
   auto retry_c = store_->Append("a-3", ExpectedVersion::Any(), WithIds({c}));

@@ -97,12 +97,6 @@ class PostingChunks : public testutil::StoreTest {
     options.direction = Direction::kBackward;
     return QueryType(type, options);
   }
-
-  void ExpectVerifiesClean() {
-    auto report = store_->Verify();
-    ASSERT_TRUE(report.ok()) << report.status().ToString();
-    EXPECT_TRUE(report->ok()) << report->problems[0];
-  }
 };
 
 TEST_F(PostingChunks, AGroupsPostingsAreOneEntryPerNameAndLogChunk) {
@@ -201,7 +195,7 @@ TEST_F(PostingChunks, ATrimThroughAPostingChunkHidesOnlyTheTrimmedEvents) {
     EXPECT_EQ(Read({.event_type = "T"}), Range(4, 12)) << compacted;
     EXPECT_EQ(QueryType("T"), Range(4, 12)) << compacted;
     EXPECT_EQ(QueryBackward("T", {.from = Position(5)}), (std::vector<uint64_t>{5, 4}));
-    ASSERT_NO_FATAL_FAILURE(ExpectVerifiesClean());
+    ASSERT_NO_FATAL_FAILURE(testutil::ExpectVerifiesClean(*store_));
   }
   store_.reset();
   // Compaction never filters postings: the reclaimed events' entries stay.
@@ -226,7 +220,7 @@ TEST_F(PostingChunks, MaxCountMovingThroughAPostingChunkNeverHidesALiveEvent) {
       EXPECT_EQ(QueryType("T"), live) << "round " << round << " " << compacted;
       EXPECT_EQ(QueryBackward("T"), Reversed(live)) << "round " << round << " " << compacted;
     }
-    ASSERT_NO_FATAL_FAILURE(ExpectVerifiesClean());
+    ASSERT_NO_FATAL_FAILURE(testutil::ExpectVerifiesClean(*store_));
     AppendOne("a-1");
   }
 }
@@ -314,7 +308,7 @@ TEST_F(PostingChunks, AMissingPositionIsExplainedByItsCategoryPostingOnly) {
   EXPECT_EQ(Read({.category = "a"}), std::vector<uint64_t>{base + 9});
   EXPECT_EQ(Read({.event_type = "T"}), live);
   EXPECT_EQ(QueryType("T"), live);
-  ASSERT_NO_FATAL_FAILURE(ExpectVerifiesClean());
+  ASSERT_NO_FATAL_FAILURE(testutil::ExpectVerifiesClean(*store_));
   store_.reset();
 
   // Without the posting chunk of "a" that covers base+1..base+4, nothing

@@ -10,15 +10,6 @@ namespace {
 
 using Verify = StoreTest;
 
-// Asserts `store` verifies clean, printing the problems if not.
-void ExpectClean(Store& store) {
-  auto report = store.Verify();
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
-  std::string problems;
-  for (const std::string& p : report->problems) problems += "\n  " + p;
-  EXPECT_TRUE(report->ok()) << report->problem_count << " problems:" << problems;
-}
-
 TEST_F(Verify, EmptyStoreIsClean) {
   auto report = store_->Verify();
   ASSERT_TRUE(report.ok()) << report.status().ToString();
@@ -33,7 +24,7 @@ TEST_F(Verify, CountsEventsStreamsAndIndexEntriesOfAWrittenStore) {
   multi.streams.push_back({.stream = "order-0", .events = {Ev("A", "x", Uuid::Random())}});
   multi.streams.push_back({.stream = "cart-9", .events = {Ev("C", "y", Uuid::Random())}});
   ASSERT_OK(store_->Append(std::move(multi)).status());
-  ExpectClean(*store_);
+  testutil::ExpectVerifiesClean(*store_);
   auto report = store_->Verify();
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->events, 32u);
@@ -54,21 +45,21 @@ TEST_F(Verify, StoreIsCleanAfterTrimsDeletesAndCountRulesAreCompacted) {
       store_->TrimStream("trimmed-1", {.before = Version(12), .require_snapshot = false}).status());
   ASSERT_OK(store_->DeleteStream("hard-1", /*hard=*/true));
   ASSERT_OK(store_->SetStreamMetadata("counted-1", {.max_count = 5}));
-  ExpectClean(*store_);  // hidden, not yet reclaimed
+  testutil::ExpectVerifiesClean(*store_);  // hidden, not yet reclaimed
   ASSERT_OK(store_->Compact());
-  ExpectClean(*store_);
+  testutil::ExpectVerifiesClean(*store_);
   auto report = store_->Verify();
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->reclaimed, 11u + 20 + 15);
   Reopen();
-  ExpectClean(*store_);
+  testutil::ExpectVerifiesClean(*store_);
 }
 
 TEST_F(Verify, StoreIsCleanAfterASoftDeleteBeforeCompaction) {
   for (int i = 0; i < 5; ++i) AppendOne("gone-1");
   AppendOne("kept-1");
   ASSERT_OK(store_->DeleteStream("gone-1"));
-  ExpectClean(*store_);
+  testutil::ExpectVerifiesClean(*store_);
 }
 
 // Regression, found by Verify: a stream's head was the last version left in
@@ -81,12 +72,12 @@ TEST_F(Verify, SoftDeletedStreamKeepsItsVersionsOnceCompacted) {
   ASSERT_OK(store_->DeleteStream("gone-1"));
   ASSERT_OK(store_->Compact());
   Reopen();
-  ExpectClean(*store_);
+  testutil::ExpectVerifiesClean(*store_);
   auto r = store_->Append("gone-1", ExpectedVersion::Any(), {Ev("T")}, Durability::kSync);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->streams[0].first_version, Version(6));
   EXPECT_EQ(ReadStream("gone-1").size(), 1u);
-  ExpectClean(*store_);
+  testutil::ExpectVerifiesClean(*store_);
 }
 
 TEST_F(Verify, WhollyTrimmedStreamKeepsItsVersionsOnceCompacted) {
@@ -96,10 +87,10 @@ TEST_F(Verify, WhollyTrimmedStreamKeepsItsVersionsOnceCompacted) {
   ASSERT_EQ(*trimmed, Version(6));
   ASSERT_OK(store_->Compact());
   Reopen();
-  ExpectClean(*store_);
+  testutil::ExpectVerifiesClean(*store_);
   EXPECT_EQ(AppendOne("old-1").first_version, Version(6));
   EXPECT_EQ(ReadStream("old-1").size(), 1u);
-  ExpectClean(*store_);
+  testutil::ExpectVerifiesClean(*store_);
 }
 
 }  // namespace

@@ -66,6 +66,14 @@ std::vector<OwnedEvent> StoreTest::ReadAll(ReadAllOptions options) {
   return Collect(*it);
 }
 
+void ExpectVerifiesClean(Store& store) {
+  auto report = store.Verify();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  std::string problems;
+  for (const std::string& p : report->problems) problems += "\n  " + p;
+  EXPECT_TRUE(report->ok()) << report->problem_count << " problems:" << problems;
+}
+
 void StoreTest::AppendChunk(const std::string& stream, size_t n, const std::string& type) {
   std::vector<EventData> events;
   for (size_t i = 0; i < n; ++i) events.push_back(Ev(type, "data-" + std::to_string(i)));

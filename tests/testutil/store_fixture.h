@@ -46,6 +46,9 @@ std::vector<OwnedEvent> Collect(EventIterator& it);
 // status (and returns none).
 std::vector<uint64_t> Positions(const Result<QueryResult>& r);
 
+// Asserts `store` verifies clean, printing every problem if not.
+void ExpectVerifiesClean(Store& store);
+
 class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override { Reopen(); }
