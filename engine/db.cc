@@ -170,6 +170,23 @@ class IndexNameTransform : public rocksdb::SliceTransform {
   bool InDomain(const rocksdb::Slice& key) const override { return key.size() > 8; }
 };
 
+// The stream id of a `stream` key (id + first version, 8 bytes BE each), for
+// memtable insert hints: each stream's chunks arrive in version order. A
+// stream's first chunk (version 1) has no hint to step from; new streams
+// take ascending ids, so those chunks go in without one and RocksDB's
+// sequential splice makes each a step from the previous new stream's
+// instead of a search from the top (X1: every append a new stream).
+class StreamIdTransform : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "evlog.StreamId"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return rocksdb::Slice(key.data(), 8);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    return key.size() == 16 && keys::GetU64BE(key.data() + 8) != 1;
+  }
+};
+
 rocksdb::ColumnFamilyOptions FamilyOptions(const Options& options,
                                            const std::shared_ptr<rocksdb::Cache>& cache,
                                            Db::Family family) {
@@ -187,7 +204,7 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const Options& options,
   if (family == Db::kLog || family == Db::kDedup || family == Db::kIds) {
     cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(0));
   } else if (family == Db::kStream) {
-    cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(8));
+    cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<StreamIdTransform>();
   } else if (family == Db::kByCategory || family == Db::kByType || family == Db::kByTag) {
     cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<IndexNameTransform>();
   }
