@@ -5,19 +5,6 @@
 
 namespace evlog::keys {
 
-void PutU64BE(char* out, uint64_t v) {
-  for (int i = 7; i >= 0; --i) {
-    out[i] = static_cast<char>(v & 0xff);
-    v >>= 8;
-  }
-}
-
-uint64_t GetU64BE(const char* in) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(in[i]);
-  return v;
-}
-
 std::string LogKey(Position position) {
   std::string key(8, '\0');
   PutU64BE(key.data(), position.value());

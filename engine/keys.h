@@ -4,7 +4,9 @@
 
 #pragma once
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -19,8 +21,17 @@ inline constexpr std::string_view kLastPosition = "evlog.last_position";
 inline constexpr std::string_view kNextStreamId = "evlog.next_stream_id";
 inline constexpr std::string_view kTrimHorizon = "evlog.trim_horizon";
 
-void PutU64BE(char* out, uint64_t v);
-uint64_t GetU64BE(const char* in);
+// Inline: readers decode a key per event (a stream read: two per record).
+inline void PutU64BE(char* out, uint64_t v) {
+  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+  std::memcpy(out, &v, 8);
+}
+inline uint64_t GetU64BE(const char* in) {
+  uint64_t v;
+  std::memcpy(&v, in, 8);
+  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+  return v;
+}
 
 // "log": position (8 bytes BE).
 std::string LogKey(Position position);
