@@ -222,6 +222,7 @@ Result<MigrateInfo> MigrateStore(const std::string& path, const MigrateOptions& 
     info.last_position = (*store)->LastPosition();
     return info;
   }
+  if (Status s = migrate::CheckFreeSpace(dir, hooks); !s.ok()) return s;
   auto opened = format1::Format1Store::Open(dir.string());
   if (!opened.ok()) return opened.status();
   format1::Format1Store& old = **opened;

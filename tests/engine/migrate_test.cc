@@ -339,6 +339,37 @@ TEST_F(Migrate, ADedupRowNamingAnotherEventIsRefusedAndTheOldStoreLeft) {
   EXPECT_TRUE(store.status().IsNotSupported()) << store.status().ToString();
 }
 
+// Too little free space beside the store is refused before anything is
+// opened or written: the store's files stay byte for byte as they were.
+// Exactly what MigrateSpaceNeeded asks is enough.
+TEST_F(Migrate, TooLittleFreeSpaceIsRefusedAndChangesNothing) {
+  uint64_t store_bytes = 0;
+  for (const auto& [name, content] : Files(path())) store_bytes += content.size();
+  const uint64_t needed = MigrateSpaceNeeded(store_bytes);
+  EXPECT_GT(needed, store_bytes);
+  std::string asked;
+  uint64_t available = needed - 1;
+  MigrateHooks hooks;
+  hooks.free_bytes = [&](const std::string& dir) -> Result<uint64_t> {
+    asked = dir;
+    return available;
+  };
+  auto info = MigrateStore(path(), {}, hooks);
+  ASSERT_TRUE(info.status().IsIOError()) << info.status().ToString();
+  const std::string message(info.status().message());
+  EXPECT_EQ(asked, parent().string());
+  for (uint64_t figure : {store_bytes, needed, needed - 1}) {
+    EXPECT_NE(message.find(std::to_string(figure) + " bytes"), std::string::npos)
+        << figure << " not in: " << message;
+  }
+  EXPECT_EQ(Files(path()), Files(kFixture / "store"));
+  EXPECT_EQ(Leftovers(parent(), {"store"}), std::vector<std::string>{});
+
+  available = needed;
+  ASSERT_OK(MigrateStore(path(), {}, hooks).status());
+  ExpectTheNewStore();
+}
+
 TEST_F(Migrate, KeepOldKeepsTheFormat1StoreBesideTheNewOne) {
   auto info = Store::Migrate(path(), {.keep_old = true});
   ASSERT_OK(info.status());
