@@ -151,6 +151,37 @@ class Migrate : public ::testing::Test {
     return child ? child->Wait() : -1;
   }
 
+  // Puts key -> value into family `family` of the closed store at `dir`,
+  // behind the engine: damage a format-1 store could hold.
+  static void PutRaw(const std::string& dir, const std::string& family, const std::string& key,
+                     const std::string& value) {
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const std::string& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir, families, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    const size_t i = std::find(names.begin(), names.end(), family) - names.begin();
+    ASSERT_LT(i, names.size());
+    EXPECT_TRUE(db->Put(rocksdb::WriteOptions(), handles[i], key, value).ok());
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  }
+
+  // The migration of path() fails with Corruption whose message has
+  // `what`, leaves no stage, and the store is still format 1.
+  void ExpectRefusedAsCorrupt(const std::string& what) {
+    auto info = Store::Migrate(path());
+    ASSERT_TRUE(info.status().IsCorruption()) << info.status().ToString();
+    const std::string message(info.status().message());
+    EXPECT_NE(message.find(what), std::string::npos) << message;
+    EXPECT_NE(message.find("evlog verify"), std::string::npos) << message;
+    EXPECT_EQ(Leftovers(parent(), {"store"}), std::vector<std::string>{});
+    auto store = Store::Open(FixtureOptions(), path());
+    EXPECT_TRUE(store.status().IsNotSupported()) << store.status().ToString();
+  }
+
   testutil::TempDir dir_;
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> reference_;
 };
@@ -314,29 +345,17 @@ TEST_F(Migrate, RetriesOfFormat1AppendsAreDeduplicatedAfterTheMigration) {
 // A `dedup` row that names an event with another id is damage the old
 // store holds: the migration refuses it and leaves the old store.
 TEST_F(Migrate, ADedupRowNamingAnotherEventIsRefusedAndTheOldStoreLeft) {
-  {
-    std::vector<std::string> names;
-    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path(), &names).ok());
-    std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (const std::string& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path(), families, &handles, &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
-    const size_t dedup = std::find(names.begin(), names.end(), "dedup") - names.begin();
-    ASSERT_LT(dedup, names.size());
-    // Position 2 is order-1's second event, whose id was generated.
-    EXPECT_TRUE(db->Put(rocksdb::WriteOptions(), handles[dedup], keys::DedupKey(FixtureId(999)),
-                        keys::DedupValue(Position(2), 0))
-                    .ok());
-    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
-  }
-  auto info = Store::Migrate(path());
-  ASSERT_TRUE(info.status().IsCorruption()) << info.status().ToString();
-  EXPECT_NE(info.status().message().find("dedup row"), std::string_view::npos);
-  EXPECT_EQ(Leftovers(parent(), {"store"}), std::vector<std::string>{});
-  auto store = Store::Open(FixtureOptions(), path());
-  EXPECT_TRUE(store.status().IsNotSupported()) << store.status().ToString();
+  // Position 2 is order-1's second event, whose id was generated.
+  ASSERT_NO_FATAL_FAILURE(
+      PutRaw(path(), "dedup", keys::DedupKey(FixtureId(999)), keys::DedupValue(Position(2), 0)));
+  ExpectRefusedAsCorrupt("dedup row");
+}
+
+// Every format-1 record is decoded (FlatBuffers verifier, position against
+// key) before it is carried: a damaged one is refused, naming verify.
+TEST_F(Migrate, ADamagedFormat1RecordIsRefusedAndTheOldStoreLeft) {
+  ASSERT_NO_FATAL_FAILURE(PutRaw(path(), "log", keys::LogKey(Position(2)), "not a record"));
+  ExpectRefusedAsCorrupt("format-1 log position 2");
 }
 
 // Too little free space beside the store is refused before anything is
