@@ -5,8 +5,9 @@
 // the log chunk's last position, from which the window is rebuilt at open.
 //
 // Stores written before the `ids` chunks (format 2 before slice 6(b), and
-// every store `evlog migrate` converted from format 1) hold one `dedup` row
-// per id instead (keys.h). Those rows are still read when the window is
+// stores converted from format 1 by an `evlog migrate` of that time, which
+// copied the rows; it now writes ids chunks) hold one `dedup` row per id
+// instead (keys.h). Those rows are still read when the window is
 // rebuilt, so an id acknowledged before the upgrade is still found after
 // it; nothing writes them any more, and DedupWindowFilter (dedup.h) drops
 // them once they leave the window.

@@ -9,6 +9,7 @@
 #include <system_error>
 #include <vector>
 
+#include "chunk.h"
 #include "db.h"
 #include "format1.h"
 #include "keys.h"
@@ -28,9 +29,9 @@ void At(const MigrateHooks& hooks, std::string_view phase) {
   if (hooks.at_phase) hooks.at_phase(phase);
 }
 
-// The new store is written and checked with windows that drop no `dedup`
-// row: its compaction filter must not judge rows before the store holds
-// its last position. The store's own options apply from its first open.
+// The new store is written and checked with windows that drop no `ids`
+// chunk: its compaction filter must not judge chunks before the store
+// holds its last position. The store's own options apply from its first open.
 Options BuildOptions() {
   Options options;
   options.create_if_missing = true;
@@ -65,6 +66,7 @@ Status CopyStoreFiles(const fs::path& from, const fs::path& to) {
 
 struct Converted {
   uint64_t events = 0;
+  uint64_t caller_ids = 0;
   uint64_t stream_records = 0;
   uint64_t streams = 0;
 };
@@ -74,7 +76,7 @@ Status Build(format1::Format1Store& old, const fs::path& dir, uint64_t last, Con
   auto out = Db::Open(BuildOptions(), dir.string(), Db::Compactions::kOff);
   if (!out.ok()) return out.status();
   Db& db = **out;
-  db.commits->Advance(last);  // what the `dedup` filter measures its window from
+  db.commits->Advance(last);  // what the `ids` filter measures its window from
   const rocksdb::Snapshot* snapshot = old.db().GetSnapshot();
   struct Release {
     rocksdb::DB& db;
@@ -84,14 +86,21 @@ Status Build(format1::Format1Store& old, const fs::path& dir, uint64_t last, Con
   rocksdb::ReadOptions read;
   read.snapshot = snapshot;
   read.fill_cache = false;
-  if (Status s = migrate::ConvertLog(old, read, db, &counts->events); !s.ok()) return s;
+  std::vector<migrate::CallerId> ids;
+  if (Status s = migrate::ReadCallerIds(old, read, &ids); !s.ok()) return s;
+  if (Status s = migrate::ConvertLog(old, read, ids, db, &counts->events, &counts->caller_ids);
+      !s.ok()) {
+    return s;
+  }
+  ids = {};
   if (Status s = migrate::ConvertStreams(old, read, db, &counts->stream_records); !s.ok()) return s;
   if (Status s = migrate::ConvertIndexPostings(old, read, db); !s.ok()) return s;
   const struct {
     std::string_view name;
     Db::Family family;
-  } verbatim[] = {{"by_tag", Db::kByTag},           {"dedup", Db::kDedup},
-                  {"checkpoints", Db::kCheckpoints}, {"views", Db::kViews},
+  } verbatim[] = {{"by_tag", Db::kByTag},
+                  {"checkpoints", Db::kCheckpoints},
+                  {"views", Db::kViews},
                   {"snapshots", Db::kSnapshots}};
   for (const auto& [name, family] : verbatim) {
     if (Status s = migrate::CopyFamily(old, read, name, db, family); !s.ok()) return s;
@@ -142,6 +151,25 @@ Status Check(format1::Format1Store& old, const fs::path& dir, const Converted& c
   if (report->streams != counts.streams) {
     return differs(std::to_string(report->streams) + " streams, " +
                    std::to_string(counts.streams) + " in the old one");
+  }
+  uint64_t ids = 0;  // verify checked each chunk; this, that none is missing
+  {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db.db->NewIterator(rocksdb::ReadOptions(), db.cf(Db::kIds)));
+    std::vector<chunk::IdEntry> entries;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      Position key;
+      int64_t commit_us = 0;
+      if (keys::ParseLogKey(it->key().ToStringView(), &key) &&
+          chunk::DecodeIds(it->value().ToStringView(), key.value(), &commit_us, &entries).ok()) {
+        ids += entries.size();
+      }
+    }
+    if (Status s = FromRocks(it->status()); !s.ok()) return s;
+  }
+  if (ids != counts.caller_ids) {
+    return differs(std::to_string(ids) + " caller ids in its ids chunks, " +
+                   std::to_string(counts.caller_ids) + " converted");
   }
   for (std::string_view key : {keys::kLastPosition, keys::kNextStreamId, keys::kTrimHorizon}) {
     uint64_t was = 0, is = 0;
@@ -194,6 +222,7 @@ Result<MigrateInfo> MigrateStore(const std::string& path, const MigrateOptions& 
     info.last_position = (*store)->LastPosition();
     return info;
   }
+  if (Status s = migrate::CheckFreeSpace(dir, hooks); !s.ok()) return s;
   auto opened = format1::Format1Store::Open(dir.string());
   if (!opened.ok()) return opened.status();
   format1::Format1Store& old = **opened;

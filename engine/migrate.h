@@ -8,8 +8,10 @@
 // marker says the new one is ready, which RecoverMigration completes.
 //
 // The conversion:
-//  1. RecoverMigration(DIR). Open the old store as RocksDB's primary: it
-//     takes LOCK (Busy if any writer runs). Format 2 already: done.
+//  1. RecoverMigration(DIR). Format 2 already: done. Refuse (IOError,
+//     nothing changed) if DIR's parent has less free space than
+//     MigrateSpaceNeeded. Open the old store as RocksDB's primary: it takes
+//     LOCK (Busy if any writer runs).
 //  2. Build the new store in a stage beside DIR, ".NAME.migrate-XXXXXX/new"
 //     (same parent, so the same file system), pass by pass
 //     (migrate_passes.h), under one snapshot; flush it.
@@ -27,6 +29,7 @@
 
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -44,7 +47,17 @@ struct MigrateHooks {
   std::function<void(std::string_view phase)> at_phase;
   // Take the fallback swap as if RENAME_EXCHANGE were not supported.
   bool without_rename_exchange = false;
+  // The free bytes of the file system holding the directory `dir` (the
+  // store's parent), in place of statvfs's f_bavail * f_frsize.
+  std::function<Result<uint64_t>(const std::string& dir)> free_bytes;
 };
+
+// The free space a migration asks of the store's parent file system before
+// it starts, for a store whose files take `store_bytes`: the new store is
+// built beside the old one and is about as big (the same records, in
+// chunks), plus a margin for RocksDB's own files and a new store bigger
+// than the old (a tenth of it, and at least 64 MiB).
+uint64_t MigrateSpaceNeeded(uint64_t store_bytes);
 
 // See Store::Migrate.
 Result<MigrateInfo> MigrateStore(const std::string& path, const MigrateOptions& options,

@@ -2,6 +2,8 @@
 
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
+#include <array>
 #include <deque>
 #include <memory>
 #include <string>
@@ -75,15 +77,60 @@ struct PendingChunk {
 
 }  // namespace
 
-Status ConvertLog(format1::Format1Store& old, const rocksdb::ReadOptions& read, Db& out,
-                  uint64_t* events) {
+Status ReadCallerIds(format1::Format1Store& old, const rocksdb::ReadOptions& read,
+                     std::vector<CallerId>* ids) {
+  ids->clear();
+  rocksdb::ColumnFamilyHandle* from = old.family("dedup");
+  if (from == nullptr) return Status::OK();
+  std::unique_ptr<rocksdb::Iterator> it(old.db().NewIterator(read, from));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const std::string_view key = it->key().ToStringView();
+    Position p;
+    int64_t commit_us = 0;
+    if (key.size() != 16 || !keys::ParseDedupValue(it->value().ToStringView(), &p, &commit_us) ||
+        p.value() == 0) {
+      return Refuse(Status::Corruption("a format-1 dedup row (key of " +
+                                       std::to_string(key.size()) + " bytes) is malformed"));
+    }
+    std::array<uint8_t, 16> bytes;
+    std::copy(key.begin(), key.end(), bytes.begin());
+    ids->push_back(CallerId{.position = p.value(), .id = Uuid(bytes)});
+  }
+  if (Status s = FromRocks(it->status()); !s.ok()) return s;
+  std::sort(ids->begin(), ids->end(),
+            [](const CallerId& a, const CallerId& b) { return a.position < b.position; });
+  for (size_t i = 1; i < ids->size(); ++i) {
+    if ((*ids)[i].position == (*ids)[i - 1].position) {
+      return Refuse(Status::Corruption("two format-1 dedup rows name log position " +
+                                       std::to_string((*ids)[i].position)));
+    }
+  }
+  return Status::OK();
+}
+
+Status ConvertLog(format1::Format1Store& old, const rocksdb::ReadOptions& read,
+                  const std::vector<CallerId>& ids, Db& out, uint64_t* events,
+                  uint64_t* caller_ids) {
   *events = 0;
+  *caller_ids = 0;
   PassWriter writer(out);
   PendingChunk pending(chunk::ChunkKind::kLog);
   int64_t chunk_us = 0;
+  std::vector<chunk::IdEntry> chunk_ids;  // the pending chunk's caller ids
+  size_t next_id = 0;                     // the first of `ids` not yet passed
   const auto seal = [&]() -> Status {
     if (pending.builder.empty()) return Status::OK();
-    pending.Put(writer, out.cf(Db::kLog), keys::LogKey(Position(pending.builder.last())));
+    const uint64_t last = pending.builder.last();
+    pending.Put(writer, out.cf(Db::kLog), keys::LogKey(Position(last)));
+    if (!chunk_ids.empty()) {
+      // As Writer::SealLogChunk writes it.
+      writer.batch()
+          .Put(out.cf(Db::kIds), keys::LogKey(Position(last)),
+               chunk::EncodeIds(last, chunk_us, chunk_ids))
+          .PermitUncheckedError();
+      *caller_ids += chunk_ids.size();
+      chunk_ids.clear();
+    }
     return writer.MaybeWrite();
   };
   codec::AlignedBuffer scratch;
@@ -102,6 +149,17 @@ Status ConvertLog(format1::Format1Store& old, const rocksdb::ReadOptions& read, 
     pending.Add(p, value, event.timestamp_us);
     chunk_us = event.timestamp_us;
     ++*events;
+    while (next_id < ids.size() && ids[next_id].position < p) ++next_id;  // reclaimed: dropped
+    if (next_id < ids.size() && ids[next_id].position == p) {
+      if (ids[next_id].id != event.id) {
+        return Refuse(Status::Corruption("the format-1 dedup row of id " +
+                                         ids[next_id].id.ToString() + " names log position " +
+                                         std::to_string(p) + ", whose event has id " +
+                                         event.id.ToString()));
+      }
+      chunk_ids.push_back(chunk::IdEntry{.position = p, .id = event.id});
+      ++next_id;
+    }
   }
   if (Status s = FromRocks(it->status()); !s.ok()) return s;
   if (Status s = seal(); !s.ok()) return s;

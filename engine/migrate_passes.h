@@ -5,8 +5,9 @@
 // Invariant: each pass reads the old store under `read` (one snapshot) in
 // key order and keeps at most one pending chunk (≤ kMaxChunkEvents records
 // or kMaxChunkBytes, or one bigger record) plus one write batch of at most
-// kPassBatchBytes: memory is bounded whatever the store's size. Writes go
-// without the WAL; the caller flushes the new store before it trusts it.
+// kPassBatchBytes: memory is bounded whatever the store's size, but for
+// the old store's caller ids (ReadCallerIds). Writes go without the WAL;
+// the caller flushes the new store before it trusts it.
 
 #pragma once
 
@@ -14,9 +15,11 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "db.h"
 #include "evlog/status.h"
+#include "evlog/types.h"
 #include "format1.h"
 
 namespace evlog::migrate {
@@ -24,15 +27,38 @@ namespace evlog::migrate {
 // A pass writes its batch once it holds this many bytes.
 inline constexpr size_t kPassBatchBytes = 8 << 20;
 
-// `log`: each run of consecutive positions committed at the same time
-// becomes log chunks of at most the writer's bound (chunk.h), built by the
-// writer's ChunkBuilder and PutChunk. A chunk never spans a missing
-// position (a reclaimed event stays a gap between two chunks' ranges, which
-// the hole check explains as before) nor two commit times. Every record is
-// checked (format1::ReadLogEntry) and copied byte for byte. *events: the
-// records converted. Corruption (naming `evlog verify`) for a bad record.
-Status ConvertLog(format1::Format1Store& old, const rocksdb::ReadOptions& read, Db& out,
-                  uint64_t* events);
+// One format-1 `dedup` row: the caller gave the event at `position` the id
+// `id`. The row's commit time is not kept: the event's own is the same.
+struct CallerId {
+  uint64_t position = 0;
+  Uuid id;
+};
+
+// Every `dedup` row (id -> position, commit time), in position order: the
+// caller-given ids ConvertLog turns into `ids` chunks. The family is keyed
+// by id, so it is read whole: 24 bytes per row in memory (the old store's
+// filter kept about one idempotency window of rows, which is what the
+// writer holds in memory too, about 24 MB at the default window).
+// Corruption for a malformed row, or two rows naming one position.
+Status ReadCallerIds(format1::Format1Store& old, const rocksdb::ReadOptions& read,
+                     std::vector<CallerId>* ids);
+
+// `log` and `dedup`: each run of consecutive positions committed at the
+// same time becomes log chunks of at most the writer's bound (chunk.h),
+// built by the writer's ChunkBuilder and PutChunk. A chunk never spans a
+// missing position (a reclaimed event stays a gap between two chunks'
+// ranges, which the hole check explains as before) nor two commit times.
+// Every record is checked (format1::ReadLogEntry) and copied byte for byte.
+// A log chunk with events named by `ids` (ReadCallerIds) gets the `ids`
+// chunk the writer writes for it: under the log chunk's key, with its
+// commit time and those ids, ascending. A row whose event is gone
+// (reclaimed) is dropped: a retry of it would not be a duplicate either.
+// *events: the records converted; *caller_ids: the ids written.
+// Corruption (naming `evlog verify`) for a bad record, or a row naming a
+// position whose event has another id.
+Status ConvertLog(format1::Format1Store& old, const rocksdb::ReadOptions& read,
+                  const std::vector<CallerId>& ids, Db& out, uint64_t* events,
+                  uint64_t* caller_ids);
 
 // `stream`: each stream's consecutive versions become stream chunks of at
 // most the bound (they need not follow the old appends). *records: the
@@ -49,8 +75,8 @@ Status ConvertIndexPostings(format1::Format1Store& old, const rocksdb::ReadOptio
                             Db& out);
 inline constexpr size_t kMigratedPostings = 256;
 
-// A family both formats store alike (`streams`, `by_tag`, `dedup`,
-// `checkpoints`, `views`, `snapshots`), copied verbatim into `family`; a
+// A family both formats store alike (`streams`, `by_tag`, `checkpoints`,
+// `views`, `snapshots`), copied verbatim into `family`; a
 // family the old store lacks copies nothing. *entries (if given): keys
 // copied.
 Status CopyFamily(format1::Format1Store& old, const rocksdb::ReadOptions& read,

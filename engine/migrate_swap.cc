@@ -3,12 +3,14 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <rocksdb/db.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -112,7 +114,56 @@ void At(const MigrateHooks& hooks, std::string_view phase) {
   if (hooks.at_phase) hooks.at_phase(phase);
 }
 
+Result<uint64_t> FreeBytes(const std::string& dir) {
+  struct statvfs fs_stat = {};
+  if (::statvfs(dir.c_str(), &fs_stat) != 0) {
+    return Errno("cannot tell the free space of '" + dir + "'");
+  }
+  return static_cast<uint64_t>(fs_stat.f_bavail) * fs_stat.f_frsize;
+}
+
+// The bytes of the regular files under `dir`; symbolic links not followed.
+Result<uint64_t> TreeBytes(const fs::path& dir) {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code entry_ec;
+    if (!it->is_regular_file(entry_ec) || it->is_symlink(entry_ec)) continue;
+    const uintmax_t size = it->file_size(entry_ec);
+    if (entry_ec) {
+      return Status::IOError("cannot read the size of '" + it->path().string() +
+                             "': " + entry_ec.message());
+    }
+    total += size;
+  }
+  if (ec) return Status::IOError("cannot list '" + dir.string() + "': " + ec.message());
+  return total;
+}
+
+// "N bytes (M.m MiB)".
+std::string Bytes(uint64_t n) {
+  char mib[32];
+  std::snprintf(mib, sizeof mib, "%.1f", static_cast<double>(n) / (1 << 20));
+  return std::to_string(n) + " bytes (" + mib + " MiB)";
+}
+
 }  // namespace
+
+Status CheckFreeSpace(const fs::path& dir, const MigrateHooks& hooks) {
+  Result<uint64_t> size = TreeBytes(dir);
+  if (!size.ok()) return size.status();
+  const std::string parent = dir.parent_path().string();
+  Result<uint64_t> available = hooks.free_bytes ? hooks.free_bytes(parent) : FreeBytes(parent);
+  if (!available.ok()) return available.status();
+  const uint64_t needed = MigrateSpaceNeeded(*size);
+  if (*available >= needed) return Status::OK();
+  return Status::IOError("not enough free space to migrate store '" + dir.string() +
+                         "': its files take " + Bytes(*size) +
+                         " and the new store is built beside it, so the file system of '" +
+                         parent + "' needs " + Bytes(needed) + " free, but has " +
+                         Bytes(*available) +
+                         "; nothing was changed: free space and run `evlog migrate` again");
+}
 
 fs::path NormalPath(std::string_view path) {
   std::error_code ec;
@@ -189,6 +240,11 @@ Status SwapIn(const fs::path& dir, const fs::path& stage, format1::Format1Store&
 }
 
 }  // namespace migrate
+
+uint64_t MigrateSpaceNeeded(uint64_t store_bytes) {
+  constexpr uint64_t kMinMargin = uint64_t{64} << 20;
+  return store_bytes + std::max(kMinMargin, store_bytes / 10);
+}
 
 Status RecoverMigration(const std::string& path) {
   const fs::path dir = migrate::NormalPath(path);

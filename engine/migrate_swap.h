@@ -29,6 +29,12 @@ std::filesystem::path NormalPath(std::string_view path);
 // fsyncs every file and directory under `dir`, and `dir`.
 Status SyncTree(const std::filesystem::path& dir);
 
+// Step 1 of migrate.h's free-space check: the bytes of the regular files
+// under `dir` against the free space of `dir`'s parent (hooks.free_bytes,
+// or statvfs). IOError naming both figures and what is needed if it is
+// below MigrateSpaceNeeded, or if either cannot be read. Reads only.
+Status CheckFreeSpace(const std::filesystem::path& dir, const MigrateHooks& hooks);
+
 // Steps 4 and 5 of migrate.h: closes `old` (the store at `dir`), locks
 // `dir`, checks that no writer slipped in, marks the stage ready and swaps
 // `stage`/new into `dir`; then removes the stage, first moving the old

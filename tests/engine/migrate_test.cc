@@ -10,18 +10,22 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "chunk.h"
 #include "evlog/store.h"
 #include "fixtures/format1_fixture.h"
 #include "fixtures/store_routes.h"
+#include "keys.h"
 #include "migrate.h"
 #include "testutil/child_process.h"
 #include "testutil/store_fixture.h"
@@ -31,6 +35,7 @@ namespace evlog {
 namespace {
 
 namespace fs = std::filesystem;
+using fixtures::FixtureId;
 using fixtures::FixtureOptions;
 
 const fs::path kFixture = FORMAT1_FIXTURE_DIR;
@@ -146,6 +151,37 @@ class Migrate : public ::testing::Test {
     return child ? child->Wait() : -1;
   }
 
+  // Puts key -> value into family `family` of the closed store at `dir`,
+  // behind the engine: damage a format-1 store could hold.
+  static void PutRaw(const std::string& dir, const std::string& family, const std::string& key,
+                     const std::string& value) {
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const std::string& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir, families, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    const size_t i = std::find(names.begin(), names.end(), family) - names.begin();
+    ASSERT_LT(i, names.size());
+    EXPECT_TRUE(db->Put(rocksdb::WriteOptions(), handles[i], key, value).ok());
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  }
+
+  // The migration of path() fails with Corruption whose message has
+  // `what`, leaves no stage, and the store is still format 1.
+  void ExpectRefusedAsCorrupt(const std::string& what) {
+    auto info = Store::Migrate(path());
+    ASSERT_TRUE(info.status().IsCorruption()) << info.status().ToString();
+    const std::string message(info.status().message());
+    EXPECT_NE(message.find(what), std::string::npos) << message;
+    EXPECT_NE(message.find("evlog verify"), std::string::npos) << message;
+    EXPECT_EQ(Leftovers(parent(), {"store"}), std::vector<std::string>{});
+    auto store = Store::Open(FixtureOptions(), path());
+    EXPECT_TRUE(store.status().IsNotSupported()) << store.status().ToString();
+  }
+
   testutil::TempDir dir_;
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> reference_;
 };
@@ -199,6 +235,157 @@ TEST_F(Migrate, TheFixtureMigratesVerifiesAndReadsAsBefore) {
   auto again = Store::Migrate(path());
   ASSERT_OK(again.status());
   EXPECT_FALSE(again->migrated);
+  ExpectTheNewStore();
+}
+
+// Every `dedup` row whose event the log still holds becomes an entry of
+// the ids chunk of that event's log chunk, as the writer writes it (key,
+// commit time, encoding); rows of reclaimed events (sensor-1's first 40)
+// are dropped, and no `dedup` row is left.
+TEST_F(Migrate, CallerIdsBecomeTheIdsChunksOfTheirLogChunksAndNoDedupRowIsLeft) {
+  std::set<std::pair<uint64_t, Uuid>> expected;
+  for (const auto& [key, value] : reference_.at("dedup")) {
+    ASSERT_EQ(key.size(), 16u);
+    std::array<uint8_t, 16> bytes;
+    std::copy(key.begin(), key.end(), bytes.begin());
+    const Uuid id(bytes);
+    Position p;
+    int64_t us = 0;
+    ASSERT_TRUE(keys::ParseDedupValue(value, &p, &us));
+    const bool reclaimed = id >= FixtureId(100) && id < FixtureId(140);
+    if (!reclaimed) expected.emplace(p.value(), id);
+  }
+  ASSERT_EQ(expected.size(), 3u + 60u + 2u + 1u);  // order-1..3, sensor-1, invoice-1, blob-1
+
+  ASSERT_OK(Store::Migrate(path()).status());
+  auto contents = Contents(path());
+  EXPECT_TRUE(contents["dedup"].empty());
+  struct LogChunk {
+    uint64_t first;
+    int64_t commit_us;
+  };
+  std::map<uint64_t, LogChunk> log;  // by key: the chunk's last position
+  for (const auto& [key, value] : contents["log"]) {
+    Position last;
+    ASSERT_TRUE(keys::ParseLogKey(key, &last));
+    chunk::ChunkView view;
+    ASSERT_OK(chunk::ParseChunk(value, chunk::ChunkKind::kLog, last.value(), &view));
+    log[last.value()] = LogChunk{view.first, view.max_us};
+  }
+  std::set<std::pair<uint64_t, Uuid>> found;
+  for (const auto& [key, value] : contents["ids"]) {
+    Position last;
+    ASSERT_TRUE(keys::ParseLogKey(key, &last));
+    SCOPED_TRACE("ids chunk at " + std::to_string(last.value()));
+    ASSERT_EQ(log.count(last.value()), 1u) << "not the key of a log chunk";
+    const LogChunk& of = log[last.value()];
+    int64_t us = 0;
+    std::vector<chunk::IdEntry> entries;
+    ASSERT_OK(chunk::DecodeIds(value, last.value(), &us, &entries));
+    EXPECT_EQ(us, of.commit_us);
+    EXPECT_EQ(value, chunk::EncodeIds(last.value(), us, entries));
+    for (const chunk::IdEntry& e : entries) {
+      EXPECT_GE(e.position, of.first);
+      found.emplace(e.position, e.id);
+    }
+  }
+  EXPECT_EQ(found, expected);
+  ExpectTheNewStore();  // verifies clean: each id is its event's
+}
+
+// A retry of a format-1 append whose ids were acknowledged is a duplicate
+// after the migration, and after every later reopen (the window is rebuilt
+// from the ids chunks alone); an id whose event was reclaimed is not one,
+// as it was not in format 1.
+TEST_F(Migrate, RetriesOfFormat1AppendsAreDeduplicatedAfterTheMigration) {
+  ASSERT_OK(Store::Migrate(path()).status());
+  const auto event = [](const std::string& type, uint32_t n) {
+    return EventData{.type = type, .data = "{}", .content_type = ContentType::kJson,
+                     .id = FixtureId(n)};
+  };
+  struct Retry {
+    std::string stream;
+    std::vector<EventData> events;
+    uint64_t first_position;
+  };
+  const std::vector<Retry> retries = {
+      {"order-1", {event("OrderPlaced", 1)}, 1},
+      {"sensor-1", {event("Reading", 150), event("Reading", 151)}, 60},
+      {"invoice-1", {event("InvoiceIssued", 300), event("InvoicePaid", 301)}, 111},
+      {"blob-1", {event("BlobStored", 400)}, 114},
+  };
+  for (int open = 0; open < 2; ++open) {
+    SCOPED_TRACE(open == 0 ? "first open" : "reopened");
+    auto store = Store::Open(FixtureOptions(), path());
+    ASSERT_OK(store.status());
+    for (const Retry& retry : retries) {
+      SCOPED_TRACE(retry.stream);
+      auto r = (*store)->Append(
+          AppendRequest{.streams = {{.stream = retry.stream, .events = retry.events}}});
+      ASSERT_OK(r.status());
+      EXPECT_TRUE(r->deduplicated);
+      ASSERT_EQ(r->streams.size(), 1u);
+      EXPECT_EQ(r->streams[0].first_position, Position(retry.first_position));
+    }
+    EXPECT_EQ((*store)->LastPosition(), Position(kFixtureLastPosition + open));
+    if (open == 0) {
+      auto reclaimed = (*store)->Append(
+          AppendRequest{.streams = {{.stream = "sensor-1", .events = {event("Reading", 120)}}}});
+      ASSERT_OK(reclaimed.status());
+      EXPECT_FALSE(reclaimed->deduplicated);
+      EXPECT_EQ(reclaimed->streams[0].first_position, Position(kFixtureLastPosition + 1));
+    }
+    Result<VerifyReport> report = (*store)->Verify();
+    ASSERT_OK(report.status());
+    EXPECT_TRUE(report->ok()) << (report->problems.empty() ? "" : report->problems[0]);
+  }
+  EXPECT_TRUE(Contents(path())["dedup"].empty());
+}
+
+// A `dedup` row that names an event with another id is damage the old
+// store holds: the migration refuses it and leaves the old store.
+TEST_F(Migrate, ADedupRowNamingAnotherEventIsRefusedAndTheOldStoreLeft) {
+  // Position 2 is order-1's second event, whose id was generated.
+  ASSERT_NO_FATAL_FAILURE(
+      PutRaw(path(), "dedup", keys::DedupKey(FixtureId(999)), keys::DedupValue(Position(2), 0)));
+  ExpectRefusedAsCorrupt("dedup row");
+}
+
+// Every format-1 record is decoded (FlatBuffers verifier, position against
+// key) before it is carried: a damaged one is refused, naming verify.
+TEST_F(Migrate, ADamagedFormat1RecordIsRefusedAndTheOldStoreLeft) {
+  ASSERT_NO_FATAL_FAILURE(PutRaw(path(), "log", keys::LogKey(Position(2)), "not a record"));
+  ExpectRefusedAsCorrupt("format-1 log position 2");
+}
+
+// Too little free space beside the store is refused before anything is
+// opened or written: the store's files stay byte for byte as they were.
+// Exactly what MigrateSpaceNeeded asks is enough.
+TEST_F(Migrate, TooLittleFreeSpaceIsRefusedAndChangesNothing) {
+  uint64_t store_bytes = 0;
+  for (const auto& [name, content] : Files(path())) store_bytes += content.size();
+  const uint64_t needed = MigrateSpaceNeeded(store_bytes);
+  EXPECT_GT(needed, store_bytes);
+  std::string asked;
+  uint64_t available = needed - 1;
+  MigrateHooks hooks;
+  hooks.free_bytes = [&](const std::string& dir) -> Result<uint64_t> {
+    asked = dir;
+    return available;
+  };
+  auto info = MigrateStore(path(), {}, hooks);
+  ASSERT_TRUE(info.status().IsIOError()) << info.status().ToString();
+  const std::string message(info.status().message());
+  EXPECT_EQ(asked, parent().string());
+  for (uint64_t figure : {store_bytes, needed, needed - 1}) {
+    EXPECT_NE(message.find(std::to_string(figure) + " bytes"), std::string::npos)
+        << figure << " not in: " << message;
+  }
+  EXPECT_EQ(Files(path()), Files(kFixture / "store"));
+  EXPECT_EQ(Leftovers(parent(), {"store"}), std::vector<std::string>{});
+
+  available = needed;
+  ASSERT_OK(MigrateStore(path(), {}, hooks).status());
   ExpectTheNewStore();
 }
 
