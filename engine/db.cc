@@ -170,12 +170,14 @@ class IndexNameTransform : public rocksdb::SliceTransform {
   bool InDomain(const rocksdb::Slice& key) const override { return key.size() > 8; }
 };
 
-// The stream id of a `stream` key (id + first version, 8 bytes BE each), for
-// memtable insert hints: each stream's chunks arrive in version order. A
-// stream's first chunk (version 1) has no hint to step from; new streams
-// take ascending ids, so those chunks go in without one and RocksDB's
-// sequential splice makes each a step from the previous new stream's
-// instead of a search from the top (X1: every append a new stream).
+// The stream id of a `stream` key (id + the chunk's last version, 8 bytes
+// BE each), for memtable insert hints: each stream's chunks arrive in
+// version order. A new stream has no hint to step from; new streams take
+// ascending ids, so a chunk whose last version is 1 (a stream's first
+// append of one event) goes in without one, and RocksDB's sequential
+// splice makes it a step from the previous new stream's instead of a
+// search from the top (X1: every append a new stream of one event). A
+// first append of more events still searches once for its stream.
 class StreamIdTransform : public rocksdb::SliceTransform {
  public:
   const char* Name() const override { return "evlog.StreamId"; }
@@ -201,6 +203,8 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const Options& options,
   // before the `ids` chunks replaced them; the hint stays for stores that
   // hold them. This is the memtable only; the tables are unchanged.
   // `ids` chunks are keyed like the log chunks they belong to.
+  // No DeleteRange on a family with a hint: RocksDB 7.8 shares the hints
+  // between a memtable's point and range-deletion tables (RocksDB #5118).
   if (family == Db::kLog || family == Db::kDedup || family == Db::kIds) {
     cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(0));
   } else if (family == Db::kStream) {

@@ -87,7 +87,7 @@ Status Build(format1::Format1Store& old, const fs::path& dir, uint64_t last, Con
   read.snapshot = snapshot;
   read.fill_cache = false;
   std::vector<migrate::CallerId> ids;
-  if (Status s = migrate::ReadCallerIds(old, read, &ids); !s.ok()) return s;
+  if (Status s = migrate::ReadCallerIds(old, read, last, &ids); !s.ok()) return s;
   if (Status s = migrate::ConvertLog(old, read, ids, db, &counts->events, &counts->caller_ids);
       !s.ok()) {
     return s;
@@ -152,7 +152,9 @@ Status Check(format1::Format1Store& old, const fs::path& dir, const Converted& c
     return differs(std::to_string(report->streams) + " streams, " +
                    std::to_string(counts.streams) + " in the old one");
   }
-  uint64_t ids = 0;  // verify checked each chunk; this, that none is missing
+  // Verify decoded each chunk and matched each id with its event; this,
+  // that the ids chunks hold every id converted (none lost in writing).
+  uint64_t ids = 0;
   {
     std::unique_ptr<rocksdb::Iterator> it(
         db.db->NewIterator(rocksdb::ReadOptions(), db.cf(Db::kIds)));

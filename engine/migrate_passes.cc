@@ -78,7 +78,7 @@ struct PendingChunk {
 }  // namespace
 
 Status ReadCallerIds(format1::Format1Store& old, const rocksdb::ReadOptions& read,
-                     std::vector<CallerId>* ids) {
+                     uint64_t last_position, std::vector<CallerId>* ids) {
   ids->clear();
   rocksdb::ColumnFamilyHandle* from = old.family("dedup");
   if (from == nullptr) return Status::OK();
@@ -91,6 +91,11 @@ Status ReadCallerIds(format1::Format1Store& old, const rocksdb::ReadOptions& rea
         p.value() == 0) {
       return Refuse(Status::Corruption("a format-1 dedup row (key of " +
                                        std::to_string(key.size()) + " bytes) is malformed"));
+    }
+    if (p.value() > last_position) {
+      return Refuse(Status::Corruption("a format-1 dedup row names log position " +
+                                       std::to_string(p.value()) + ", past the last position " +
+                                       std::to_string(last_position)));
     }
     std::array<uint8_t, 16> bytes;
     std::copy(key.begin(), key.end(), bytes.begin());

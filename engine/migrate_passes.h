@@ -39,9 +39,10 @@ struct CallerId {
 // by id, so it is read whole: 24 bytes per row in memory (the old store's
 // filter kept about one idempotency window of rows, which is what the
 // writer holds in memory too, about 24 MB at the default window).
-// Corruption for a malformed row, or two rows naming one position.
+// Corruption for a malformed row, a row past `last_position` (the old
+// store's last position), or two rows naming one position.
 Status ReadCallerIds(format1::Format1Store& old, const rocksdb::ReadOptions& read,
-                     std::vector<CallerId>* ids);
+                     uint64_t last_position, std::vector<CallerId>* ids);
 
 // `log` and `dedup`: each run of consecutive positions committed at the
 // same time becomes log chunks of at most the writer's bound (chunk.h),

@@ -122,14 +122,20 @@ Result<uint64_t> FreeBytes(const std::string& dir) {
   return static_cast<uint64_t>(fs_stat.f_bavail) * fs_stat.f_frsize;
 }
 
-// The bytes of the regular files under `dir`; symbolic links not followed.
+// The bytes of the regular files under `dir` but RocksDB's info logs
+// (`LOG`, `LOG.old.*`: not copied into the new store); symbolic links not
+// followed. A file removed while it is listed (the store is not locked
+// yet: a running writer deletes WAL and table files) is not counted.
 Result<uint64_t> TreeBytes(const fs::path& dir) {
   uint64_t total = 0;
   std::error_code ec;
   for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     std::error_code entry_ec;
     if (!it->is_regular_file(entry_ec) || it->is_symlink(entry_ec)) continue;
+    const std::string name = it->path().filename().string();
+    if (name == "LOG" || name.starts_with("LOG.old")) continue;
     const uintmax_t size = it->file_size(entry_ec);
+    if (entry_ec == std::errc::no_such_file_or_directory) continue;
     if (entry_ec) {
       return Status::IOError("cannot read the size of '" + it->path().string() +
                              "': " + entry_ec.message());

@@ -348,7 +348,15 @@ TEST_F(Migrate, ADedupRowNamingAnotherEventIsRefusedAndTheOldStoreLeft) {
   // Position 2 is order-1's second event, whose id was generated.
   ASSERT_NO_FATAL_FAILURE(
       PutRaw(path(), "dedup", keys::DedupKey(FixtureId(999)), keys::DedupValue(Position(2), 0)));
-  ExpectRefusedAsCorrupt("dedup row");
+  ExpectRefusedAsCorrupt("whose event has id");
+}
+
+// A row past the store's last position names no event that ever was: not
+// dropped as reclaimed, refused.
+TEST_F(Migrate, ADedupRowPastTheLastPositionIsRefusedAndTheOldStoreLeft) {
+  ASSERT_NO_FATAL_FAILURE(PutRaw(path(), "dedup", keys::DedupKey(FixtureId(999)),
+                                 keys::DedupValue(Position(1'000'000), 0)));
+  ExpectRefusedAsCorrupt("past the last position");
 }
 
 // Every format-1 record is decoded (FlatBuffers verifier, position against
