@@ -9,8 +9,10 @@
 //      stream's versions are contiguous apart from what its metadata hides;
 //   4. every position 1..last is accounted for;
 //   5. `by_category` and `by_type` posting chunks decode and each of their
-//      positions points at a matching event; `ids` chunks decode and each
-//      of their ids, like each `dedup` row, is its position's event's;
+//      positions points at a matching event; `ids` chunks decode, sit
+//      under their log chunk's key with its range and commit time, and
+//      each of their ids, like each `dedup` row, is its position's event's
+//      (verify_ids.cc);
 //   6. each event's `by_tag` entries are exactly its distinct tags (compared
 //      as an XOR of tag hashes per position, kept only once a tag is seen),
 //      and each entry's record (a covering posting) equals the log's.
@@ -24,9 +26,8 @@
 #include <rocksdb/db.h>
 
 #include <algorithm>
-#include <array>
-#include <cstring>
 #include <functional>
+#include <initializer_list>
 #include <limits>
 #include <map>
 #include <unordered_map>
@@ -39,21 +40,42 @@
 #include "log_chunks.h"
 #include "sequence.h"
 #include "stream_metadata.h"
+#include "verify_walk.h"
 
 namespace evlog {
+namespace verify {
+
+WalkState::WalkState(const Db& db)
+    : db_(db), snapshot_(db.read_only ? nullptr : db.db->GetSnapshot()) {
+  ro_.snapshot = snapshot_;
+  ro_.fill_cache = false;
+}
+
+WalkState::~WalkState() {
+  if (snapshot_ != nullptr) db_.db->ReleaseSnapshot(snapshot_);
+}
+
+void WalkState::Problem(std::string what) {
+  if (report.problems.size() < VerifyReport::kMaxListedProblems) {
+    report.problems.push_back(std::move(what));
+  }
+  ++report.problem_count;
+}
+
+Status WalkState::Finish(const rocksdb::Iterator& it, std::string_view family) {
+  if (it.status().ok()) return Status::OK();
+  if (it.status().IsCorruption()) {
+    Problem(std::string(family) + ": " + it.status().ToString());
+    return Status::OK();
+  }
+  return FromRocks(it.status());
+}
+
+std::unique_ptr<rocksdb::Iterator> WalkState::Iter(Db::Family family) {
+  return std::unique_ptr<rocksdb::Iterator>(db_.db->NewIterator(ro_, db_.cf(family)));
+}
 
 namespace {
-
-// Larger counters or keys are reported, not allocated for.
-constexpr uint64_t kMaxPositions = uint64_t{1} << 33;
-
-enum Flag : uint8_t {
-  kInLog = 1,
-  kInStream = 2,
-  kHidden = 4,
-  kHasCategory = 8,
-  kHasType = 16,
-};
 
 struct StreamState {
   std::string name;
@@ -66,57 +88,24 @@ struct StreamState {
 
 size_t Hash(std::string_view s) { return std::hash<std::string_view>()(s); }
 
-class Walk {
+class Walk : public WalkState {
  public:
-  Walk(const Db& db, size_t max_json_depth)
-      : db_(db),
-        max_json_depth_(max_json_depth),
-        snapshot_(db.read_only ? nullptr : db.db->GetSnapshot()) {
-    ro_.snapshot = snapshot_;
-    ro_.fill_cache = false;
-  }
-  ~Walk() {
-    if (snapshot_ != nullptr) db_.db->ReleaseSnapshot(snapshot_);
-  }
-  Walk(const Walk&) = delete;
-  Walk& operator=(const Walk&) = delete;
+  Walk(const Db& db, size_t max_json_depth) : WalkState(db), max_json_depth_(max_json_depth) {}
 
   Status Run() {
     rocksdb::Status checksums = db_.db->VerifyChecksum(ro_);
     if (checksums.IsCorruption()) Problem("table files: " + checksums.ToString());
     if (!checksums.ok() && !checksums.IsCorruption()) return FromRocks(checksums);
-    for (auto step : {&Walk::Counters, &Walk::Streams, &Walk::Log, &Walk::StreamTable,
-                      &Walk::Positions, &Walk::Indexes, &Walk::Ids, &Walk::Dedup, &Walk::Tags}) {
+    using Step = Status (Walk::*)();
+    for (Step step : std::initializer_list<Step>{
+             &Walk::Counters, &Walk::Streams, &Walk::Log, &Walk::StreamTable, &Walk::Positions,
+             &Walk::Indexes, &Walk::Ids, &Walk::Dedup, &Walk::Tags}) {
       if (Status s = (this->*step)(); !s.ok()) return s;
     }
     return Status::OK();
   }
 
-  VerifyReport report;
-
  private:
-  void Problem(std::string what) {
-    if (report.problems.size() < VerifyReport::kMaxListedProblems) {
-      report.problems.push_back(std::move(what));
-    }
-    ++report.problem_count;
-  }
-
-  // An iterator's final status: Corruption is a problem of the store, any
-  // other failure ends the walk.
-  Status Finish(const rocksdb::Iterator& it, std::string_view family) {
-    if (it.status().ok()) return Status::OK();
-    if (it.status().IsCorruption()) {
-      Problem(std::string(family) + ": " + it.status().ToString());
-      return Status::OK();
-    }
-    return FromRocks(it.status());
-  }
-
-  std::unique_ptr<rocksdb::Iterator> Iter(Db::Family family) {
-    return std::unique_ptr<rocksdb::Iterator>(db_.db->NewIterator(ro_, db_.cf(family)));
-  }
-
   Status Counter(std::string_view key, uint64_t missing, uint64_t* out) {
     std::string value;
     rocksdb::Status s =
@@ -424,10 +413,6 @@ class Walk {
     return Status::OK();
   }
 
-  // A position in neither copy: fine if a trim, delete or retention rule
-  // can have removed it.
-  bool Reclaimable(uint64_t p) const { return moving_trims_ || (trims_ && p <= trim_horizon_); }
-
   Status Positions() {
     uint64_t run_start = 0;
     auto flush_run = [&](uint64_t end) {
@@ -592,107 +577,18 @@ class Walk {
     }
   }
 
-  // `ids` chunks: each decodes under its key (the last position of its
-  // log chunk, within 1..last) and each of its ids is the id of the event
-  // at its position, unless that event was reclaimed. One entry per id.
-  Status Ids() {
-    auto it = Iter(Db::kIds);
-    IdCheck check(db_, ro_);
-    std::vector<chunk::IdEntry> entries;
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      Position key;
-      int64_t commit_us = 0;
-      if (!keys::ParseLogKey(it->key().ToStringView(), &key)) {
-        Problem("ids: malformed key");
-        continue;
-      }
-      const std::string where = "ids chunk at log position " + std::to_string(key.value());
-      if (key.value() == 0 || key.value() > last_) {
-        Problem(where + " is outside 1..last position " + std::to_string(last_));
-        continue;
-      }
-      Status s = chunk::DecodeIds(it->value().ToStringView(), key.value(), &commit_us, &entries);
-      if (!s.ok()) {
-        Problem(where + ": " + s.message());
-        continue;
-      }
-      for (const chunk::IdEntry& e : entries) {
-        ++report.index_entries;
-        if (Status st = CheckId(check, e.position, e.id, where); !st.ok()) return st;
-      }
-    }
-    return Finish(*it, "ids");
-  }
-
-  // `dedup` rows, which stores written before the `ids` chunks hold.
-  Status Dedup() {
-    auto it = Iter(Db::kDedup);
-    IdCheck check(db_, ro_);
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      ++report.index_entries;
-      Position p;
-      int64_t timestamp_us = 0;
-      if (it->key().size() != 16 ||
-          !keys::ParseDedupValue(it->value().ToStringView(), &p, &timestamp_us)) {
-        Problem("dedup: malformed entry");
-        continue;
-      }
-      std::array<uint8_t, 16> bytes;
-      std::memcpy(bytes.data(), it->key().data(), 16);
-      if (Status st = CheckId(check, p.value(), Uuid(bytes), "dedup entry"); !st.ok()) return st;
-    }
-    return Finish(*it, "dedup");
-  }
-
-  struct IdCheck {
-    IdCheck(const Db& db, const rocksdb::ReadOptions& ro) : log(db, ro) {}
-    LogChunkReader log;
-    codec::AlignedBuffer scratch;
-  };
-  // That the event at `p` (if the log holds it) has `id`.
-  Status CheckId(IdCheck& check, uint64_t p, const Uuid& id, const std::string& what) {
-    if (p == 0 || p > last_) {
-      Problem(what + " names position " + std::to_string(p) + ", outside 1..last position " +
-              std::to_string(last_));
-      return Status::OK();
-    }
-    if (!(flags_[p] & kInLog)) return Status::OK();  // reclaimed
-    std::string_view record;
-    Status s = check.log.Find(p, &record);
-    if (!s.ok()) {
-      if (s.IsCorruption() || s.IsNotFound()) return Status::OK();  // reported by Log()
-      return s;
-    }
-    RecordedEvent e;
-    if (!codec::DecodeEvent(record, &check.scratch, &e).ok()) return Status::OK();  // by Log()
-    if (e.id != id) {
-      Problem(what + " for position " + std::to_string(p) +
-              " names an id that event does not have");
-    }
-    return Status::OK();
-  }
-
-  const Db& db_;
   const size_t max_json_depth_;
-  const rocksdb::Snapshot* snapshot_;
-  rocksdb::ReadOptions ro_;
-  uint64_t last_ = 0;
   uint64_t next_stream_id_ = 1;
-  uint64_t trim_horizon_ = 0;
-  // Some stream has a truncation or delete (trims_), or a count or age rule,
-  // which removes events without raising the trim horizon (moving_trims_).
-  bool trims_ = false;
-  bool moving_trims_ = false;
   std::map<uint64_t, StreamState> streams_;
   std::unordered_map<std::string, uint64_t, keys::StringHash, std::equal_to<>> ids_;
-  std::vector<uint8_t> flags_;
   std::vector<size_t> log_hash_, category_hash_, type_hash_, tag_hash_;
 };
 
 }  // namespace
+}  // namespace verify
 
 Result<VerifyReport> VerifyStore(const Db& db, size_t max_json_depth) {
-  Walk walk(db, max_json_depth);
+  verify::Walk walk(db, max_json_depth);
   if (Status s = walk.Run(); !s.ok()) return s;
   return std::move(walk.report);
 }

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -187,6 +188,8 @@ TEST_F(IdsChunks, EachLogChunkWithCallerIdsHasOneIdsChunkListingOnlyThose) {
   found.insert(found.end(), second.begin(), second.end());
   EXPECT_EQ(found, given);
   EXPECT_TRUE(Family(path(), "dedup").empty());
+  Reopen();
+  testutil::ExpectVerifiesClean(*store_);
 }
 
 TEST_F(IdsChunks, ChunksOutsideTheWindowAreDroppedByCompaction) {
@@ -208,9 +211,11 @@ TEST_F(IdsChunks, VerifyReportsAnIdsChunkThatDisagreesWithTheLog) {
   ASSERT_OK(store_->Append("a-1", ExpectedVersion::Any(), WithIds({a})).status());
   ASSERT_OK(store_->Append("a-1", ExpectedVersion::Any(), WithIds({b})).status());
   store_.reset();
+  int64_t commit_us = 0;
+  IdsChunk(Family(path(), "ids"), 2, &commit_us);
   WithFamily(path(), "ids", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
     ASSERT_TRUE(db.Put(rocksdb::WriteOptions(), cf, keys::LogKey(Position(2)),
-                       chunk::EncodeIds(2, WallMicros(), {{2, a}}))
+                       chunk::EncodeIds(2, commit_us, {{2, a}}))
                     .ok());
     std::string value = chunk::EncodeIds(1, WallMicros(), {{1, a}});
     value[value.size() - 1] ^= 1;
@@ -226,6 +231,98 @@ TEST_F(IdsChunks, VerifyReportsAnIdsChunkThatDisagreesWithTheLog) {
                                      "event does not have"),
             std::string::npos)
       << report->problems[1];
+}
+
+// Puts `value` as the ids chunk under log position `key` of the closed
+// store at `path`.
+void PutIdsChunk(const std::string& path, uint64_t key, const std::string& value) {
+  WithFamily(path, "ids", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+    ASSERT_TRUE(db.Put(rocksdb::WriteOptions(), cf, keys::LogKey(Position(key)), value).ok());
+  });
+}
+
+// Expects Verify to report exactly `problem`.
+void ExpectTheOneProblem(Store& store, const std::string& problem) {
+  auto report = store.Verify();
+  ASSERT_OK(report.status());
+  ASSERT_EQ(report->problem_count, 1u) << (report->problems.empty() ? "" : report->problems[0]);
+  EXPECT_EQ(report->problems[0], problem);
+}
+
+TEST_F(IdsChunks, VerifyReportsAnIdsChunkWhoseCommitTimeIsNotItsLogChunks) {
+  Uuid a = Uuid::Random();
+  ASSERT_OK(store_->Append("a-1", ExpectedVersion::Any(), WithIds({a})).status());
+  store_.reset();
+  int64_t commit_us = 0;
+  IdsChunk(Family(path(), "ids"), 1, &commit_us);
+  PutIdsChunk(path(), 1, chunk::EncodeIds(1, commit_us + 1, {{1, a}}));
+  Reopen();
+  ExpectTheOneProblem(*store_, "ids chunk at log position 1 has commit time " +
+                                   std::to_string(commit_us + 1) + ", its log chunk's is " +
+                                   std::to_string(commit_us));
+}
+
+TEST_F(IdsChunks, VerifyReportsAnIdsChunkNotAtItsLogChunksLastPosition) {
+  const std::vector<Uuid> ids = RandomIds(3);
+  ASSERT_OK(store_->Append("a-1", ExpectedVersion::Any(), WithIds(ids)).status());  // 1..3
+  store_.reset();
+  int64_t commit_us = 0;
+  IdsChunk(Family(path(), "ids"), 3, &commit_us);
+  PutIdsChunk(path(), 2, chunk::EncodeIds(2, commit_us, {{1, ids[0]}, {2, ids[1]}}));
+  Reopen();
+  ExpectTheOneProblem(*store_,
+                      "ids chunk at log position 2 is not at a log chunk's last position: the "
+                      "log chunk of positions 1..3 holds 2");
+}
+
+TEST_F(IdsChunks, VerifyReportsAnIdsEntryOutsideItsLogChunksRange) {
+  const Uuid a = Uuid::Random(), b = Uuid::Random();
+  ASSERT_OK(store_->Append("a-1", ExpectedVersion::Any(), WithIds({a})).status());  // 1
+  ASSERT_OK(store_->Append("a-1", ExpectedVersion::Any(), WithIds({b})).status());  // 2
+  store_.reset();
+  int64_t commit_us = 0;
+  IdsChunk(Family(path(), "ids"), 2, &commit_us);
+  // Position 1's id is its event's, but in the chunk of the log chunk 2..2.
+  PutIdsChunk(path(), 2, chunk::EncodeIds(2, commit_us, {{1, a}, {2, b}}));
+  Reopen();
+  ExpectTheOneProblem(*store_,
+                      "ids chunk at log position 2 names position 1, outside its log chunk's "
+                      "range 2..2");
+}
+
+TEST_F(IdsChunks, VerifyReportsAnIdsChunkWhoseLogChunkIsLostNotReclaimed) {
+  ASSERT_OK(store_->Append("a-1", ExpectedVersion::Any(), WithIds(RandomIds(1))).status());  // 1
+  AppendOne("a-2");                                                                          // 2
+  store_.reset();
+  WithFamily(path(), "log", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+    ASSERT_TRUE(db.Delete(rocksdb::WriteOptions(), cf, keys::LogKey(Position(1))).ok());
+  });
+  Reopen();
+  auto report = store_->Verify();
+  ASSERT_OK(report.status());
+  const std::string want =
+      "ids chunk at log position 1 has no log chunk: none ends at 1 and no trim reclaimed it";
+  EXPECT_NE(std::find(report->problems.begin(), report->problems.end(), want),
+            report->problems.end())
+      << testing::PrintToString(report->problems);
+}
+
+// A hard delete reclaims the whole log chunk of a-1's append; its ids chunk
+// stays until the window drops it, and is not a problem.
+TEST_F(IdsChunks, VerifyIsCleanOnceATrimReclaimedALogChunkWithIds) {
+  ASSERT_OK(store_->Append("a-1", ExpectedVersion::Any(), WithIds(RandomIds(2))).status());  // 1..2
+  ASSERT_OK(store_->Append("a-2", ExpectedVersion::Any(), WithIds(RandomIds(1))).status());  // 3
+  ASSERT_OK(store_->DeleteStream("a-1", /*hard=*/true));
+  testutil::ExpectVerifiesClean(*store_);
+  ASSERT_OK(store_->Compact());
+  store_.reset();
+  EXPECT_EQ(Family(path(), "log").count(keys::LogKey(Position(2))), 0u);
+  EXPECT_EQ(Family(path(), "ids").count(keys::LogKey(Position(2))), 1u);
+  Reopen();
+  testutil::ExpectVerifiesClean(*store_);
+  auto report = store_->Verify();
+  ASSERT_OK(report.status());
+  EXPECT_EQ(report->reclaimed, 2u);
 }
 
 TEST_F(IdsChunks, MetricsReportTheWindowsMemoryWhichTheOpenRebuilds) {
