@@ -4,10 +4,11 @@
 // any phase boundary, or at a random moment, leaves the old store or the
 // new one, and the next run or open finishes the job.
 
-#include <rocksdb/db.h>
-#include <sys/wait.h>
+#include "migrate.h"
 
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <array>
@@ -22,11 +23,12 @@
 #include <vector>
 
 #include "chunk.h"
+#include "clock.h"
+#include "codec.h"
 #include "evlog/store.h"
 #include "fixtures/format1_fixture.h"
 #include "fixtures/store_routes.h"
 #include "keys.h"
-#include "migrate.h"
 #include "testutil/child_process.h"
 #include "testutil/store_fixture.h"
 #include "testutil/temp_dir.h"
@@ -151,22 +153,33 @@ class Migrate : public ::testing::Test {
     return child ? child->Wait() : -1;
   }
 
-  // Puts key -> value into family `family` of the closed store at `dir`,
-  // behind the engine: damage a format-1 store could hold.
-  static void PutRaw(const std::string& dir, const std::string& family, const std::string& key,
-                     const std::string& value) {
+  struct RawRow {
+    std::string family, key, value;
+  };
+  // Puts `rows` into the closed store at `dir` in one write, behind the
+  // engine: what a format-1 store could hold.
+  static void PutRawRows(const std::string& dir, const std::vector<RawRow>& rows) {
     std::vector<std::string> names;
     ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok());
     std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (const std::string& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    for (const std::string& name : names)
+      families.emplace_back(name, rocksdb::ColumnFamilyOptions());
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* raw = nullptr;
     ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir, families, &handles, &raw).ok());
     std::unique_ptr<rocksdb::DB> db(raw);
-    const size_t i = std::find(names.begin(), names.end(), family) - names.begin();
-    ASSERT_LT(i, names.size());
-    EXPECT_TRUE(db->Put(rocksdb::WriteOptions(), handles[i], key, value).ok());
+    rocksdb::WriteBatch batch;
+    for (const RawRow& row : rows) {
+      const size_t i = std::find(names.begin(), names.end(), row.family) - names.begin();
+      ASSERT_LT(i, names.size()) << row.family;
+      ASSERT_TRUE(batch.Put(handles[i], row.key, row.value).ok());
+    }
+    EXPECT_TRUE(db->Write(rocksdb::WriteOptions(), &batch).ok());
     for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  }
+  static void PutRaw(const std::string& dir, const std::string& family, const std::string& key,
+                     const std::string& value) {
+    PutRawRows(dir, {{family, key, value}});
   }
 
   // The migration of path() fails with Corruption whose message has
@@ -182,6 +195,42 @@ class Migrate : public ::testing::Test {
     EXPECT_TRUE(store.status().IsNotSupported()) << store.status().ToString();
   }
 
+  // One format-1 commit of `events` (to a new stream, all with caller ids,
+  // at the positions after the fixture's), written behind the engine as the
+  // format-1 writer wrote it: a record per key in `log` and `stream`, the
+  // stream row, index rows with empty values, a `dedup` row per id, the
+  // counters.
+  void PutFormat1Commit(const std::string& stream, const std::vector<EventData>& events,
+                        int64_t commit_us) {
+    uint64_t stream_id = 0;
+    for (const auto& [key, value] : reference_.at("default")) {
+      if (key == keys::kNextStreamId) {
+        ASSERT_TRUE(keys::ParseCounter(value, &stream_id));
+      }
+    }
+    ASSERT_GT(stream_id, 0u);
+    std::vector<RawRow> rows;
+    const uint64_t first = kFixtureLastPosition + 1;
+    rows.push_back(
+        {"streams", stream, codec::EncodeStreamRow({stream_id, Position(first), false})});
+    for (size_t i = 0; i < events.size(); ++i) {
+      const Position p(first + i);
+      std::string record;
+      codec::EncodeEvent(stream, events[i], events[i].id, &record);
+      codec::PatchEvent(&record, p, Version(i + 1), commit_us);
+      rows.push_back({"log", keys::LogKey(p), record});
+      rows.push_back({"stream", keys::StreamKey(stream_id, Version(i + 1)), record});
+      rows.push_back({"by_category", keys::IndexKey(CategoryOf(stream), p), ""});
+      rows.push_back({"by_type", keys::IndexKey(events[i].type, p), ""});
+      rows.push_back({"dedup", keys::DedupKey(events[i].id), keys::DedupValue(p, commit_us)});
+    }
+    rows.push_back({"default", std::string(keys::kLastPosition),
+                    keys::EncodeCounter(kFixtureLastPosition + events.size())});
+    rows.push_back(
+        {"default", std::string(keys::kNextStreamId), keys::EncodeCounter(stream_id + 1)});
+    PutRawRows(path(), rows);
+  }
+
   testutil::TempDir dir_;
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> reference_;
 };
@@ -189,7 +238,8 @@ class Migrate : public ::testing::Test {
 TEST_F(Migrate, AFormat1StoreIsRefusedWithAMessageNamingMigrate) {
   const std::string want = "store '" + path() +
                            "' is in format 1; this evlog reads format 2: run `evlog migrate "
-                           "--db " + path() + "`";
+                           "--db " +
+                           path() + "`";
   auto writable = Store::Open(FixtureOptions(), path());
   ASSERT_TRUE(writable.status().IsNotSupported()) << writable.status().ToString();
   EXPECT_EQ(std::string(writable.status().message()).substr(0, want.size()), want);
@@ -300,8 +350,8 @@ TEST_F(Migrate, CallerIdsBecomeTheIdsChunksOfTheirLogChunksAndNoDedupRowIsLeft) 
 TEST_F(Migrate, RetriesOfFormat1AppendsAreDeduplicatedAfterTheMigration) {
   ASSERT_OK(Store::Migrate(path()).status());
   const auto event = [](const std::string& type, uint32_t n) {
-    return EventData{.type = type, .data = "{}", .content_type = ContentType::kJson,
-                     .id = FixtureId(n)};
+    return EventData{
+        .type = type, .data = "{}", .content_type = ContentType::kJson, .id = FixtureId(n)};
   };
   struct Retry {
     std::string stream;
@@ -340,6 +390,76 @@ TEST_F(Migrate, RetriesOfFormat1AppendsAreDeduplicatedAfterTheMigration) {
     EXPECT_TRUE(report->ok()) << (report->problems.empty() ? "" : report->problems[0]);
   }
   EXPECT_TRUE(Contents(path())["dedup"].empty());
+}
+
+// A format-1 commit larger than a log chunk (300 events of ~400 bytes, all
+// with caller ids: over 64 KiB, three log chunks sealed by bytes) gives
+// each log chunk its own ids chunk holding exactly its positions' ids at
+// its commit time; the store verifies clean, and a retry of the whole
+// append after a reopen is a duplicate.
+TEST_F(Migrate, ACommitLargerThanALogChunkGetsAnIdsChunkPerLogChunk) {
+  constexpr size_t kEvents = 300;
+  std::vector<EventData> events;
+  std::map<uint64_t, Uuid> ids;  // by position
+  for (size_t i = 0; i < kEvents; ++i) {
+    events.push_back(EventData{
+        .type = "BulkLoaded",
+        .data = "{\"n\":" + std::to_string(i) + ",\"pad\":\"" + std::string(400, 'x') + "\"}",
+        .content_type = ContentType::kJson,
+        .id = FixtureId(1000 + static_cast<uint32_t>(i))});
+    ids[kFixtureLastPosition + 1 + i] = events.back().id;
+  }
+  const int64_t commit_us = WallMicros();
+  ASSERT_NO_FATAL_FAILURE(PutFormat1Commit("bulk-1", events, commit_us));
+
+  auto info = Store::Migrate(path());
+  ASSERT_OK(info.status());
+  EXPECT_EQ(info->last_position, Position(kFixtureLastPosition + kEvents));
+  auto contents = Contents(path());
+  std::map<std::string, std::string> ids_chunks(contents["ids"].begin(), contents["ids"].end());
+  size_t chunks = 0;
+  uint64_t covered = kFixtureLastPosition;  // the commit's positions seen so far
+  for (const auto& [key, value] : contents["log"]) {
+    Position last;
+    ASSERT_TRUE(keys::ParseLogKey(key, &last));
+    if (last.value() <= kFixtureLastPosition) continue;
+    SCOPED_TRACE("log chunk at " + std::to_string(last.value()));
+    chunk::ChunkView view;
+    ASSERT_OK(chunk::ParseChunk(value, chunk::ChunkKind::kLog, last.value(), &view));
+    EXPECT_EQ(view.first, covered + 1);
+    EXPECT_EQ(view.max_us, commit_us);
+    covered = last.value();
+    ++chunks;
+    auto found = ids_chunks.find(key);
+    ASSERT_NE(found, ids_chunks.end()) << "no ids chunk";
+    int64_t us = 0;
+    std::vector<chunk::IdEntry> entries;
+    ASSERT_OK(chunk::DecodeIds(found->second, last.value(), &us, &entries));
+    EXPECT_EQ(us, commit_us);
+    std::vector<chunk::IdEntry> want;
+    for (uint64_t p = view.first; p <= last.value(); ++p) want.push_back({p, ids[p]});
+    EXPECT_EQ(entries, want);
+  }
+  EXPECT_EQ(covered, kFixtureLastPosition + kEvents);
+  EXPECT_GE(chunks, 2u);  // sealed by size, ids on both sides
+  EXPECT_TRUE(contents["dedup"].empty());
+
+  for (int open = 0; open < 2; ++open) {
+    SCOPED_TRACE(open == 0 ? "first open" : "reopened");
+    auto store = Store::Open(FixtureOptions(), path());
+    ASSERT_OK(store.status());
+    Result<VerifyReport> report = (*store)->Verify();
+    ASSERT_OK(report.status());
+    EXPECT_TRUE(report->ok()) << (report->problems.empty() ? "" : report->problems[0]);
+    auto retry =
+        (*store)->Append(AppendRequest{.streams = {{.stream = "bulk-1", .events = events}}});
+    ASSERT_OK(retry.status());
+    EXPECT_TRUE(retry->deduplicated);
+    ASSERT_EQ(retry->streams.size(), 1u);
+    EXPECT_EQ(retry->streams[0].first_position, Position(kFixtureLastPosition + 1));
+    EXPECT_EQ(retry->streams[0].last_position, Position(kFixtureLastPosition + kEvents));
+    EXPECT_EQ((*store)->LastPosition(), Position(kFixtureLastPosition + kEvents));
+  }
 }
 
 // A `dedup` row that names an event with another id is damage the old
@@ -437,7 +557,8 @@ TEST_F(Migrate, AWriterThatSlipsInBeforeTheSwapAbortsTheMigration) {
     std::vector<std::string> names;
     ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path(), &names).ok());
     std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (const std::string& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    for (const std::string& name : names)
+      families.emplace_back(name, rocksdb::ColumnFamilyOptions());
     rocksdb::DB* raw = nullptr;
     ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path(), families, &handles, &raw).ok());
     writer.reset(raw);
