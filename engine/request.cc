@@ -119,7 +119,8 @@ Status PrepareAppend(const Options& options, AppendRequest request, PendingAppen
     if (Status s = ValidateStreamName(sa.stream, options.max_stream_name_bytes, system); !s.ok()) {
       return s;
     }
-    if (!names.insert(sa.stream).second) {
+    // One stream (most appends) cannot repeat itself: no set to fill.
+    if (request.streams.size() > 1 && !names.insert(sa.stream).second) {
       return Status::InvalidArgument("stream '" + sa.stream + "' appears twice in one append");
     }
     if (sa.events.empty()) {
@@ -135,8 +136,11 @@ Status PrepareAppend(const Options& options, AppendRequest request, PendingAppen
       if (Status s = ValidateName("event type", e.type, options.max_event_type_bytes); !s.ok()) {
         return s;
       }
-      if (Status s = ValidateTags(options, "event of type '" + e.type + "'", e.tags); !s.ok()) {
-        return s;
+      // No tags, nothing to check: and no message built for each event.
+      if (!e.tags.empty()) {
+        if (Status s = ValidateTags(options, "event of type '" + e.type + "'", e.tags); !s.ok()) {
+          return s;
+        }
       }
       size_t size = e.type.size() + e.data.size() + e.metadata.size();
       for (const std::string& t : e.tags) size += t.size();
@@ -145,7 +149,10 @@ Status PrepareAppend(const Options& options, AppendRequest request, PendingAppen
                                        " bytes; the limit is " +
                                        std::to_string(options.max_event_bytes));
       }
-      if (Status s = ValidateJson(options, e); !s.ok()) return s;
+      // Binary data without metadata holds no JSON to check.
+      if (e.content_type == ContentType::kJson || !e.metadata.empty()) {
+        if (Status s = ValidateJson(options, e); !s.ok()) return s;
+      }
       total_bytes += size;
       if (!e.id.is_nil()) {
         ++caller_ids;
@@ -185,10 +192,10 @@ Status PrepareAppend(const Options& options, AppendRequest request, PendingAppen
   out->records.clear();
   out->records.reserve(total_events);
   out->caller_id.clear();
-  out->caller_id.reserve(total_events);
+  if (caller_ids > 0) out->caller_id.reserve(total_events);
   for (StreamAppend& sa : request.streams) {
     for (EventData& e : sa.events) {
-      out->caller_id.push_back(!e.id.is_nil());
+      if (caller_ids > 0) out->caller_id.push_back(!e.id.is_nil());
       if (e.id.is_nil()) e.id = Uuid::Random();
       out->records.emplace_back();
       codec::EncodeEvent(sa.stream, e, e.id, &out->records.back());

@@ -23,6 +23,7 @@ struct PendingAppend {
   std::vector<std::string> records;
   // Per event (same order as records): whether the caller gave its id, so
   // that the append can be a retry. Generated ids are never looked up.
+  // Empty when caller_ids is 0 (no id given): ask CallerId.
   std::vector<bool> caller_id;
   size_t caller_ids = 0;
   size_t total_events = 0;
@@ -35,6 +36,9 @@ struct PendingAppend {
   // Set for a synchronous caller waiting in Writer::SubmitAndCommit: the
   // thread that finishes a group may hand it the leader role (writer.h).
   SyncWaiter* waiter = nullptr;
+
+  // Whether the caller gave the id of event `record` (request order).
+  bool CallerId(size_t record) const { return caller_ids > 0 && caller_id[record]; }
 };
 
 // Validates `request` and fills `out` with it and its encoded events. Event

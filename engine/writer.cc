@@ -498,7 +498,7 @@ Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {
         group.batch.Put(db_->cf(Db::kByTag), keys::TagKey(tag, position), rec);
       }
       group.staged.push_back(StagedEvent{position.value(), &e, category});
-      if (append.caller_id[record]) {
+      if (append.CallerId(record)) {
         group.chunk_ids.push_back(chunk::IdEntry{position.value(), e.id});
         ids_.Add(e.id, position.value(), group.now_us);
         group.ids[e.id] = CommittedEvent{sa.stream, h->version, position};
@@ -552,7 +552,7 @@ Result<std::optional<AppendResult>> Writer::FindDuplicate(const PendingAppend& a
   for (const StreamAppend& sa : append.request.streams) {
     for (const EventData& e : sa.events) {
       std::optional<CommittedEvent> hit;
-      if (append.caller_id[record++]) {
+      if (append.CallerId(record++)) {
         if (auto it = group.ids.find(e.id); it != group.ids.end()) {
           hit = it->second;  // staged earlier in this group
         } else {

@@ -52,6 +52,12 @@ TEST_F(JsonAppend, InvalidJsonDataIsRefused) {
   ExpectRefused(Json("\"\xff\""), "event data is not valid JSON: invalid UTF-8");
 }
 
+TEST_F(JsonAppend, MetadataBesideBinaryDataIsStillChecked) {
+  EventData binary = Json("not json", "{\"a\":");
+  binary.content_type = ContentType::kBinary;
+  ExpectRefused(std::move(binary), "event metadata is not valid JSON");
+}
+
 TEST_F(JsonAppend, BinaryDataIsNotChecked) {
   EventData binary = Json(std::string(100'000, '['));
   binary.content_type = ContentType::kBinary;
