@@ -29,6 +29,6 @@ struct ChunkPieces {
 // resets the builder. REQUIRES: !builder.empty(); the records added to it
 // are unchanged.
 void PutChunk(rocksdb::WriteBatch& batch, rocksdb::ColumnFamilyHandle* family,
-              const std::string& key, chunk::ChunkBuilder& builder, ChunkPieces* scratch);
+              std::string_view key, chunk::ChunkBuilder& builder, ChunkPieces* scratch);
 
 }  // namespace evlog

@@ -18,10 +18,14 @@ bool ParseLogKey(std::string_view key, Position* position) {
 }
 
 std::string StreamKey(uint64_t stream_id, Version version) {
-  std::string key(16, '\0');
-  PutU64BE(key.data(), stream_id);
-  PutU64BE(key.data() + 8, version.value());
+  std::string key(kStreamKeyBytes, '\0');
+  PutStreamKey(stream_id, version, key.data());
   return key;
+}
+
+void PutStreamKey(uint64_t stream_id, Version version, char* out) {
+  PutU64BE(out, stream_id);
+  PutU64BE(out + 8, version.value());
 }
 
 bool ParseStreamKey(std::string_view key, uint64_t* stream_id, Version* version) {

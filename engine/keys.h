@@ -40,6 +40,10 @@ bool ParseLogKey(std::string_view key, Position* position);
 
 // "stream": stream id (8 bytes BE) + version (8 bytes BE).
 std::string StreamKey(uint64_t stream_id, Version version);
+// The same key written into `out` (kStreamKeyBytes), for the writer, which
+// makes one per append and keeps no heap string for it.
+inline constexpr size_t kStreamKeyBytes = 16;
+void PutStreamKey(uint64_t stream_id, Version version, char* out);
 bool ParseStreamKey(std::string_view key, uint64_t* stream_id, Version* version);
 
 // "by_category" and "by_type": name + '\0' + position (8 bytes BE). Names

@@ -30,6 +30,9 @@ struct StreamHead {
   bool tombstoned = false;
   // Touched since the last sweep of StreamHeads::Shrink.
   bool referenced = true;
+  // The writer's group that last saved this head to restore it (the
+  // group's undo list): a head is saved once per group, without a set.
+  uint64_t saved_by_group = 0;
 };
 
 // Reads a stream's head from the database: NotFound-free; a stream that was

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <chrono>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "chunk.h"
 #include "chunk_batch.h"
@@ -48,9 +47,14 @@ struct Writer::Group {
   // conditions of later appends of the group. Points into their requests,
   // which live until the group is done.
   std::vector<StagedEvent> staged;
+  // This group's number: a head whose saved_by_group is it is in `undo`.
+  uint64_t number = 0;
   // Heads as they were before this group, to restore if the write fails.
   std::vector<std::pair<StreamHead*, StreamHead>> undo;
-  std::unordered_set<StreamHead*> touched;
+  // Scratch for Stage: the heads of the append being staged.
+  std::vector<StreamHead*> heads;
+  // Scratch for the key of a stream chunk.
+  char stream_key[keys::kStreamKeyBytes];
   // A "$meta-" stream was created: readers must start checking metadata.
   bool creates_metadata = false;
   // With a live tail that a feed reads: the records written to `log`, in
@@ -302,6 +306,7 @@ void Writer::SyncLoop() {
 std::vector<Result<AppendResult>> Writer::CommitGroup(
     std::vector<std::unique_ptr<PendingAppend>>& appends) {
   Group group;
+  group.number = ++groups_;
   const uint64_t first_position = commits_.committed() + 1;
   const uint64_t first_stream_id = next_stream_id_.load(std::memory_order_relaxed);
   group.next_position = first_position;
@@ -413,8 +418,8 @@ Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {
   }
 
   const auto& streams = append.request.streams;
-  std::vector<StreamHead*> heads;
-  heads.reserve(streams.size());
+  std::vector<StreamHead*>& heads = group.heads;
+  heads.clear();
   for (const StreamAppend& sa : streams) {
     auto head = heads_.Find(sa.stream);
     if (!head.ok()) return head.status();
@@ -449,7 +454,7 @@ Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {
     size_t to_write = 0;
     for (size_t k = 0; k < sa.events.size(); ++k) to_write += skipped(record + k) ? 0 : 1;
     written += to_write;
-    if (group.touched.insert(h).second) group.undo.emplace_back(h, *h);
+    SaveHead(h, group);
     if (h->id == 0 && to_write > 0) {
       h->id = group.next_stream_id++;
       h->created_position = Position(group.next_position);
@@ -513,7 +518,7 @@ Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {
   result.deduplicated = !skip.empty() && written == 0;
   if (tombstone != nullptr) {
     StreamHead* h = tombstone;
-    if (group.touched.insert(h).second) group.undo.emplace_back(h, *h);
+    SaveHead(h, group);
     if (h->id == 0) h->id = group.next_stream_id++;
     h->tombstoned = true;
     group.batch.Put(db_->cf(Db::kStreams), append.tombstone,
@@ -521,6 +526,12 @@ Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {
   }
   if (append.request.durability == Durability::kSync) group.sync = true;
   return result;
+}
+
+void Writer::SaveHead(StreamHead* head, Group& group) {
+  if (head->saved_by_group == group.number) return;
+  group.undo.emplace_back(head, *head);
+  head->saved_by_group = group.number;
 }
 
 void Writer::SealLogChunk(Group& group) {
@@ -538,9 +549,9 @@ void Writer::SealLogChunk(Group& group) {
 
 void Writer::SealStreamChunk(Group& group) {
   if (group.stream.empty()) return;
+  keys::PutStreamKey(group.stream_id, Version(group.stream.last()), group.stream_key);
   PutChunk(group.batch, db_->cf(Db::kStream),
-           keys::StreamKey(group.stream_id, Version(group.stream.last())), group.stream,
-           &group.pieces);
+           std::string_view(group.stream_key, keys::kStreamKeyBytes), group.stream, &group.pieces);
 }
 
 Result<std::optional<AppendResult>> Writer::FindDuplicate(const PendingAppend& append,

@@ -129,6 +129,8 @@ class Writer {
                        std::vector<Result<AppendResult>>& results);
   // Decides one append and, if accepted, adds it to the group's batch.
   Result<AppendResult> Stage(PendingAppend& append, Group& group);
+  // Adds `head` as it is now to the group's undo list, once per group.
+  static void SaveHead(StreamHead* head, Group& group);
   // Puts the group's pending log chunk, if any, into its batch, with its
   // postings and its `ids` chunk.
   void SealLogChunk(Group& group);
@@ -165,6 +167,8 @@ class Writer {
   // constructor, touched only by the leader.
   CommittedIds ids_;
   std::atomic<uint64_t> id_window_bytes_{0};
+  // Groups committed so far: each group's number (StreamHead::saved_by_group).
+  uint64_t groups_ = 0;
 
   std::mutex mu_;
   std::condition_variable work_cv_;

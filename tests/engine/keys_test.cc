@@ -31,6 +31,17 @@ TEST(Keys, StreamKeyIsIdThenVersionAndDecodes) {
   EXPECT_FALSE(ParseStreamKey("\0\0"s, &id, &v));
 }
 
+TEST(Keys, PutStreamKeyWritesTheStreamKeyIntoABuffer) {
+  char buffer[kStreamKeyBytes + 1];
+  buffer[kStreamKeyBytes] = 'x';
+  PutStreamKey(0x0102030405060708, Version(0x1112131415161718), buffer);
+  EXPECT_EQ(std::string_view(buffer, kStreamKeyBytes),
+            StreamKey(0x0102030405060708, Version(0x1112131415161718)));
+  EXPECT_EQ(std::string_view(buffer, kStreamKeyBytes),
+            "\x01\x02\x03\x04\x05\x06\x07\x08\x11\x12\x13\x14\x15\x16\x17\x18"s);
+  EXPECT_EQ(buffer[kStreamKeyBytes], 'x') << "nothing written past the key";
+}
+
 TEST(Keys, IndexKeyIsNameNulPositionAndDecodes) {
   EXPECT_EQ(IndexKey("order", Position(3)), "order\0\0\0\0\0\0\0\0\x03"s);
   EXPECT_EQ(IndexPrefix("order"), "order\0"s);
