@@ -31,8 +31,33 @@ rocksdb::Slice AsSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.s
 
 }  // namespace
 
+namespace {
+
+// The bytes a group's batch will likely hold: each record twice (its log
+// and its stream chunk) and once more per tag (a covering posting), plus
+// each chunk's header, slot and key, with room for postings and counters.
+// Reserved up front, the batch never grows by copying itself, which cost
+// more per event than the copies of the records into it (W1).
+size_t BatchBytesEstimate(const std::vector<std::unique_ptr<PendingAppend>>& appends) {
+  size_t bytes = 4096;
+  for (const auto& append : appends) {
+    size_t record = 0;
+    for (const StreamAppend& sa : append->request.streams) {
+      for (const EventData& e : sa.events) {
+        const size_t size = append->records[record++].size();
+        bytes += 2 * size + 128 + e.tags.size() * (size + 32);
+      }
+    }
+  }
+  return bytes;
+}
+
+}  // namespace
+
 // The state of one group commit while its appends are decided.
 struct Writer::Group {
+  explicit Group(size_t batch_bytes) : batch(batch_bytes) {}
+
   rocksdb::WriteBatch batch;
   uint64_t next_position = 0;
   uint64_t next_stream_id = 0;
@@ -305,7 +330,7 @@ void Writer::SyncLoop() {
 
 std::vector<Result<AppendResult>> Writer::CommitGroup(
     std::vector<std::unique_ptr<PendingAppend>>& appends) {
-  Group group;
+  Group group(BatchBytesEstimate(appends));
   group.number = ++groups_;
   const uint64_t first_position = commits_.committed() + 1;
   const uint64_t first_stream_id = next_stream_id_.load(std::memory_order_relaxed);
