@@ -211,14 +211,21 @@ Status ParseChunkOfOne(std::string_view value, ChunkKind kind, uint64_t key_last
   return Status::OK();
 }
 
+uint32_t RecordCrc(std::string_view record) { return MaskedCrc(record); }
+
 void ChunkBuilder::Add(uint64_t seq, std::string_view record, int64_t commit_us) {
+  Add(seq, record, commit_us, MaskedCrc(record));
+}
+
+void ChunkBuilder::Add(uint64_t seq, std::string_view record, int64_t commit_us,
+                       uint32_t record_crc) {
   if (seqs_.empty()) {
     first_ = seq;
     max_us_ = commit_us;
   }
   max_us_ = std::max(max_us_, commit_us);
   seqs_.push_back(static_cast<uint32_t>(seq - first_));
-  crcs_.push_back(MaskedCrc(record));
+  crcs_.push_back(record_crc);
   records_.push_back(record);
   record_bytes_ += record.size();
   padded_bytes_ += Pad8(record.size());

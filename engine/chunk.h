@@ -128,6 +128,9 @@ class ChunkBuilder {
   // REQUIRES: seq >= 1, seq > every seq added since Reset, record not empty
   // and shorter than 4 GiB, seq - first < 2^32.
   void Add(uint64_t seq, std::string_view record, int64_t commit_us);
+  // The same with the record's CRC given (RecordCrc(record)): the writer
+  // puts each record in a log and a stream chunk and computes it once.
+  void Add(uint64_t seq, std::string_view record, int64_t commit_us, uint32_t record_crc);
 
   bool empty() const { return seqs_.empty(); }
   size_t count() const { return seqs_.size(); }
@@ -162,6 +165,9 @@ class ChunkBuilder {
   std::vector<std::string_view> records_;
   std::string header_;  // header, slots and alignment, by WriteHeader
 };
+
+// The masked CRC32C of `record` that an events chunk's slot holds.
+uint32_t RecordCrc(std::string_view record);
 
 // The chunk `view` with only the records whose `keep` entry is true: the
 // same kind, first, span and max_us (an upper bound from then on), the kept

@@ -506,13 +506,15 @@ Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {
                                  group.log.record_bytes() + rec.size() > chunk::kMaxChunkBytes)) {
         SealLogChunk(group);
       }
-      group.log.Add(position.value(), rec, group.now_us);
+      // One CRC for both chunks the record goes into.
+      const uint32_t crc = chunk::RecordCrc(rec);
+      group.log.Add(position.value(), rec, group.now_us, crc);
       if (!group.stream.empty() &&
           (group.stream.count() >= chunk::kMaxChunkEvents ||
            group.stream.record_bytes() + rec.size() > chunk::kMaxChunkBytes)) {
         SealStreamChunk(group);
       }
-      group.stream.Add(h->version.value(), rec, group.now_us);
+      group.stream.Add(h->version.value(), rec, group.now_us, crc);
       if (group.publish) group.to_publish.push_back(&rec);
       group.categories.Add(category, position.value());
       group.types.Add(e.type, position.value());

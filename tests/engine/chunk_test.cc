@@ -124,6 +124,25 @@ TEST(Chunk, PiecesConcatenateToTheFinishedChunk) {
   EXPECT_EQ(pieces[1].data(), records[0].data());
 }
 
+TEST(Chunk, ARecordAddedWithItsCrcBuildsTheSameChunk) {
+  const std::vector<std::string> records = {Bytes(8, 1), Bytes(13, 2), Bytes(1, 3)};
+  ChunkBuilder computed(ChunkKind::kLog), given(ChunkKind::kLog);
+  for (size_t i = 0; i < records.size(); ++i) {
+    computed.Add(10 + i, records[i], kTime);
+    given.Add(10 + i, records[i], kTime, RecordCrc(records[i]));
+  }
+  std::string a, b;
+  computed.Finish(&a);
+  given.Finish(&b);
+  EXPECT_EQ(a, b);
+  // The CRC given is the one stored: a wrong one is a corrupt record.
+  ChunkBuilder wrong(ChunkKind::kLog);
+  wrong.Add(10, records[0], kTime, RecordCrc(records[0]) ^ 1);
+  std::string c;
+  wrong.Finish(&c);
+  EXPECT_TRUE(ReadWhole(c, ChunkKind::kLog, 10).IsCorruption());
+}
+
 TEST(Chunk, ABuilderIsReusableAfterReset) {
   ChunkBuilder builder(ChunkKind::kLog);
   builder.Add(5, "abc", kTime);
