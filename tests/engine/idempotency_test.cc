@@ -8,6 +8,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "testutil/store_fixture.h"
 
@@ -301,6 +303,29 @@ TEST(Uuid, ParsesAndPrintsTheCanonicalForm) {
   EXPECT_EQ(id->ToString(), "0123abcd-4567-89ab-cdef-0123456789ab");
   EXPECT_FALSE(Uuid::Parse("0123abcd456789abcdef0123456789ab").has_value());
   EXPECT_FALSE(Uuid::Parse("0123abcd-4567-89ab-cdef-0123456789ag").has_value());
+}
+
+// Generated ids are random version 4 UUIDs, never repeated in one thread
+// nor across threads (each seeds its generator from the OS).
+TEST(Uuid, RandomIdsAreVersion4AndDistinctAcrossThreads) {
+  constexpr int kPerThread = 20'000;
+  std::vector<std::vector<Uuid>> ids(2);
+  std::vector<std::thread> threads;
+  for (auto& mine : ids) {
+    threads.emplace_back([&mine] {
+      for (int i = 0; i < kPerThread; ++i) mine.push_back(Uuid::Random());
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<std::string> seen;
+  for (const auto& mine : ids) {
+    for (const Uuid& id : mine) {
+      EXPECT_EQ(id.bytes()[6] >> 4, 4) << id.ToString();
+      EXPECT_EQ(id.bytes()[8] >> 6, 2) << id.ToString();
+      seen.insert(id.ToString());
+    }
+  }
+  EXPECT_EQ(seen.size(), 2u * kPerThread);
 }
 
 }  // namespace
