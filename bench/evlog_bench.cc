@@ -101,6 +101,7 @@ std::vector<std::string> WorkerArgs(const std::string& self, const WorkloadConfi
   if (!c.phase.empty()) args.insert(args.end(), {"--phase", c.phase});
   if (c.passes > 0) args.insert(args.end(), {"--passes", std::to_string(c.passes)});
   if (c.spin_us > 0) args.insert(args.end(), {"--spin-us", std::to_string(c.spin_us)});
+  if (c.low_priority_background) args.emplace_back("--low-priority-background");
   return args;
 }
 
@@ -210,6 +211,7 @@ struct RunOptions {
   int reps = 3;
   int fsyncs = 2'000;
   uint32_t spin_us = 0;
+  bool low_priority_background = false;
 };
 
 int Run(const RunOptions& o) {
@@ -257,6 +259,7 @@ int Run(const RunOptions& o) {
                          .events = o.events,
                          .subscribers = subscribers,
                          .spin_us = engine_only ? o.spin_us : 0,
+                         .low_priority_background = o.low_priority_background,
                          .phase = shape};
         const std::string label = w + (subscribers > 0 ? "x" + std::to_string(subscribers) : "") +
                                   (shape.empty() ? "" : "/" + shape);
@@ -498,6 +501,9 @@ int Main(int argc, char** argv) {
                    "L1, F1: the store's live_feed_spin_us (a caught-up feed spins this long "
                    "before it parks; default 0)")
       ->check(CLI::Range(0, 1'000'000));
+  run_cmd->add_flag("--low-priority-background", run.low_priority_background,
+                    "the engine's low_priority_background: RocksDB's flushes and compactions "
+                    "at the lowest CPU priority (evlog's stores only)");
 
   std::string table_in;
   bool table_markdown = false;
@@ -530,6 +536,7 @@ int Main(int argc, char** argv) {
   worker_cmd->add_option("--phase", worker.phase);
   worker_cmd->add_option("--passes", worker.passes);
   worker_cmd->add_option("--spin-us", worker.spin_us);
+  worker_cmd->add_flag("--low-priority-background", worker.low_priority_background);
 
   try {
     app.parse(argc, argv);

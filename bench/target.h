@@ -159,6 +159,8 @@ struct TargetOptions {
   bool event_ids = false;
   // The engine's Options::live_feed_spin_us (L1, F1 with --spin-us).
   uint32_t live_feed_spin_us = 0;
+  // The engine's Options::low_priority_background (--low-priority-background).
+  bool low_priority_background = false;
 };
 
 // Opens (creating if needed) the target's store in directory `dir`.

@@ -83,7 +83,9 @@ class EvlogTarget final : public Target {
   EvlogTarget(const std::string& dir, const TargetOptions& options)
       : durability_(options.sync ? Durability::kSync : Durability::kBuffered),
         event_ids_(options.event_ids) {
-    auto store = Store::Open(Options{.live_feed_spin_us = options.live_feed_spin_us}, dir);
+    auto store = Store::Open(Options{.live_feed_spin_us = options.live_feed_spin_us,
+                                     .low_priority_background = options.low_priority_background},
+                             dir);
     if (!store.ok()) throw std::runtime_error(store.status().ToString());
     store_ = std::move(store).value();
   }

@@ -313,7 +313,8 @@ Measurement RunWorkload(const WorkloadConfig& c) {
   auto target = OpenTarget(c.system, c.dir,
                            TargetOptions{.sync = w == "W4",
                                          .event_ids = w == "W5",
-                                         .live_feed_spin_us = c.spin_us});
+                                         .live_feed_spin_us = c.spin_us,
+                                         .low_priority_background = c.low_priority_background});
   if (w == "W1" || w == "W5") return Writers(*target, 1, kStreams, n, false, true, false);
   if (w == "W2") return Writers(*target, 4, kStreams, n, false, false, true);
   if (w == "W4") return Writers(*target, 16, kStreams, n, true, false, true);

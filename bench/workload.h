@@ -31,6 +31,9 @@ struct WorkloadConfig {
   int subscribers = 0;
   // L1, F1: Options::live_feed_spin_us of the engine's store (--spin-us).
   uint32_t spin_us = 0;
+  // The engine's Options::low_priority_background (--low-priority-background):
+  // RocksDB's flushes and compactions at the lowest CPU priority.
+  bool low_priority_background = false;
   // X2: "load" fills the store and closes it; "open" opens it.
   std::string phase;
   // Read workloads: passes over the data; 0 = as many as fit in half a

@@ -366,6 +366,12 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options, const std::string& 
   if (!fs) fs = rocksdb::FileSystem::Default();
   out->env = rocksdb::NewCompositeEnv(NewWalFileSystem(std::move(fs), out->wal_gate));
   db_options.env = out->env.get();
+  if (options.low_priority_background && !options.read_only) {
+    for (auto pool : {rocksdb::Env::LOW, rocksdb::Env::HIGH}) {
+      rocksdb::Status s = out->env->LowerThreadPoolCPUPriority(pool, rocksdb::CpuPriority::kLow);
+      if (!s.ok()) return FromRocks(s);
+    }
+  }
   // Called on RocksDB's background threads, off the write path (a
   // Statistics object would tax every write instead).
   db_options.listeners.push_back(out->rocksdb_events);

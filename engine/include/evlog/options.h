@@ -124,6 +124,19 @@ struct Options {
   // each waiting feed burns its core while it spins. 0: park at once.
   // Default: 0
   uint32_t live_feed_spin_us = 0;
+
+  // Run RocksDB's flushes and compactions at the lowest CPU priority (nice
+  // 19), so that they do not preempt appends and live feeds on a machine
+  // with few cores: on 2 vCPUs this cut L1's p99 (append to live-feed
+  // delivery) about threefold (docs/bench.md). The price: under a writer
+  // that keeps every core busy, a flush runs only in the time the
+  // foreground leaves it, and RocksDB may hold writes back until it is done.
+  // Process-wide: the threads belong to RocksDB's default environment, which
+  // every store in the process shares, and their priority cannot be raised
+  // again; the first store opened with this set lowers it for the rest of
+  // the process's life. Ignored by a read-only store.
+  // Default: false
+  bool low_priority_background = false;
 };
 
 }  // namespace evlog
