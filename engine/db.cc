@@ -216,6 +216,18 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const Options& options,
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
   table.block_size = 16 << 10;
+  if (family == Db::kByTag) {
+    // A tag read seeks once per query, then steps through its postings.
+    // With a restart point at every key, the seek's binary search lands on
+    // the key itself instead of stepping through up to 15 delta-encoded
+    // keys after it, and a step need not rebuild a key from its
+    // predecessor's bytes: 4% fewer instructions per one-tag read than the
+    // default interval of 16, 2% fewer than 4 (#19). The cost: each key is
+    // stored whole (a tag key shares about 18 bytes with its predecessor)
+    // with a 4-byte restart offset, some 20 bytes per posting before
+    // compression, against the ~300 of a posting's record.
+    table.block_restart_interval = 1;
+  }
   if (point_lookups) {
     // Dedup checks and stream-row lookups mostly miss or hit once: a bloom
     // filter keeps a miss from reading data blocks.

@@ -8,19 +8,7 @@ struct IteratorPool::Entry {
   rocksdb::ColumnFamilyHandle* cf = nullptr;
   // The pool's generation when it was taken.
   uint64_t generation = 0;
-  std::string lower_key, upper_key;
-  // The iterator's ReadOptions point at these two, which point into the
-  // keys: a lease sets them before it reads (RocksDB reads the bounds
-  // through the pointers at each seek and step).
-  rocksdb::Slice lower, upper;
   std::unique_ptr<rocksdb::Iterator> it;
-
-  void SetBounds(std::string_view lo, std::string_view up) {
-    lower_key.assign(lo);
-    upper_key.assign(up);
-    lower = rocksdb::Slice(lower_key);
-    upper = rocksdb::Slice(upper_key);
-  }
 };
 
 IteratorPool::Lease::Lease() = default;
@@ -51,8 +39,7 @@ rocksdb::Iterator* IteratorPool::Lease::get() const {
 IteratorPool::IteratorPool() = default;
 IteratorPool::~IteratorPool() = default;
 
-IteratorPool::Lease IteratorPool::Take(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
-                                       std::string_view lower, std::string_view upper) {
+IteratorPool::Lease IteratorPool::Take(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
   std::unique_ptr<Entry> entry;
   uint64_t generation = 0;
   {
@@ -67,17 +54,13 @@ IteratorPool::Lease IteratorPool::Take(rocksdb::DB* db, rocksdb::ColumnFamilyHan
     }
   }
   if (entry != nullptr) {
-    entry->SetBounds(lower, upper);
     // Refresh fails only where it is not supported: then make a new one.
     if (!entry->it->Refresh().ok()) entry.reset();
   }
   if (entry == nullptr) {
     entry = std::make_unique<Entry>();
     entry->cf = cf;
-    entry->SetBounds(lower, upper);
     rocksdb::ReadOptions ro;
-    ro.iterate_lower_bound = &entry->lower;
-    ro.iterate_upper_bound = &entry->upper;
     ro.ignore_range_deletions = true;
     // Not background_purge_on_iterator_cleanup: the files an idle iterator
     // held are then deleted in the compaction's own callback, before

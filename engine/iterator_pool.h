@@ -15,6 +15,12 @@
 // iterators ignore range tombstones, which keeps Refresh() from building a
 // range-tombstone iterator over the memtable on every read.
 //
+// The iterators have no bounds: a reader stops at the end of its own range
+// by the keys it reads (a posting list: where the prefix ends). RocksDB
+// checks an upper bound at each step, in the table iterator and again in
+// the DB iterator, on top of the reader's own check; without, a one-tag
+// read counts 4% fewer instructions (#19).
+//
 // Thread-safety: Take, the return of a Lease and the listener's callbacks
 // are safe from any thread; a Lease is used by one thread at a time.
 
@@ -26,8 +32,6 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <string>
-#include <string_view>
 #include <vector>
 
 namespace evlog {
@@ -39,7 +43,7 @@ class IteratorPool : public rocksdb::EventListener {
   // destroyed.
   static constexpr size_t kMaxIdle = 8;
 
-  // One pooled iterator and the bounds it reads within.
+  // One pooled iterator.
   struct Entry;
 
   // An iterator taken from the pool; returns it on destruction. Movable.
@@ -64,13 +68,12 @@ class IteratorPool : public rocksdb::EventListener {
   IteratorPool(const IteratorPool&) = delete;
   IteratorPool& operator=(const IteratorPool&) = delete;
 
-  // An iterator over `cf` of `db` that reads the keys in [lower, upper), as
-  // of now (see the invariant). Unpositioned: seek before reading.
-  // REQUIRES: `upper` is not empty (an empty bound means none to RocksDB);
-  // `db` and `cf` outlive the lease and are the same for every Take until
-  // Close; `cf` is never written with DeleteRange.
-  Lease Take(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, std::string_view lower,
-             std::string_view upper);
+  // An iterator over all of `cf` of `db`, as of now (see the invariant).
+  // Unpositioned: seek before reading; it reads past the caller's range
+  // (no bounds), so the caller checks each key it reads.
+  // REQUIRES: `db` and `cf` outlive the lease and are the same for every
+  // Take until Close; `cf` is never written with DeleteRange.
+  Lease Take(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf);
 
   // Destroys the idle iterators; leases out now are destroyed when returned
   // rather than kept. Then and after Close, nothing is pooled again. Call

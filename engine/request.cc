@@ -68,6 +68,21 @@ Status ValidateTags(const Options& options, std::string_view what,
   return Status::OK();
 }
 
+Status ValidateQueryItem(const Options& options, const QueryItem& item, std::string_view what) {
+  if (item.types.size() > options.max_query_items) {
+    return Status::InvalidArgument(std::string(what) + " has " + std::to_string(item.types.size()) +
+                                   " types; the limit is " +
+                                   std::to_string(options.max_query_items));
+  }
+  for (const std::string& t : item.types) {
+    if (Status s = ValidateName(std::string(what) + " event type", t, options.max_event_type_bytes);
+        !s.ok()) {
+      return s;
+    }
+  }
+  return ValidateTags(options, what, item.tags);
+}
+
 }  // namespace
 
 Status ValidateQuery(const Options& options, const Query& query) {
@@ -77,20 +92,10 @@ Status ValidateQuery(const Options& options, const Query& query) {
                                    std::to_string(options.max_query_items));
   }
   for (size_t i = 0; i < query.items.size(); ++i) {
-    const QueryItem& item = query.items[i];
-    const std::string what = "query item " + std::to_string(i + 1);
-    if (item.types.size() > options.max_query_items) {
-      return Status::InvalidArgument(what + " has " + std::to_string(item.types.size()) +
-                                     " types; the limit is " +
-                                     std::to_string(options.max_query_items));
-    }
-    for (const std::string& t : item.types) {
-      if (Status s = ValidateName(what + " event type", t, options.max_event_type_bytes);
-          !s.ok()) {
-        return s;
-      }
-    }
-    if (Status s = ValidateTags(options, what, item.tags); !s.ok()) return s;
+    if (ValidateQueryItem(options, query.items[i], "query item").ok()) continue;
+    // Again, to name the item by its number: only a rejected query pays
+    // for building the name (a read validates its query each time).
+    return ValidateQueryItem(options, query.items[i], "query item " + std::to_string(i + 1));
   }
   return Status::OK();
 }

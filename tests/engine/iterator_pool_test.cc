@@ -86,8 +86,9 @@ TEST_F(TagReads, LeaveTheThreadsRocksDbPerfLevelAsItWas) {
   }
 }
 
-// A kept iterator is bounded anew for each read: tags that are prefixes of
-// one another (or differ in a zero byte) never leak into each other's reads.
+// A kept iterator has no bounds; a read stops where its tag's postings end:
+// tags that are prefixes of one another (or differ in a zero byte) never
+// leak into each other's reads.
 TEST_F(TagReads, ReturnOnlyTheirOwnTagWhenTagsShareLeadingBytes) {
   const std::vector<std::string> tags = {"a", "ab", std::string("a\0", 2), "b", "a\xff"};
   for (const std::string& tag : tags) {
@@ -147,11 +148,7 @@ class IteratorPoolTest : public ::testing::Test {
     db_ = std::move(opened).value();
   }
 
-  IteratorPool::Lease Take(const std::string& tag) {
-    const std::string prefix = keys::TagPrefix(tag);
-    return db_->iterators->Take(db_->db.get(), db_->cf(Db::kByTag), prefix,
-                                keys::PrefixEnd(prefix));
-  }
+  IteratorPool::Lease Take() { return db_->iterators->Take(db_->db.get(), db_->cf(Db::kByTag)); }
 
   // A flush and a compaction of by_tag, with something in it to flush.
   void FlushAndCompact() {
@@ -166,13 +163,13 @@ class IteratorPoolTest : public ::testing::Test {
 TEST_F(IteratorPoolTest, HandsAReturnedIteratorToTheNextRead) {
   rocksdb::Iterator* first = nullptr;
   {
-    IteratorPool::Lease lease = Take("a");
+    IteratorPool::Lease lease = Take();
     first = lease.get();
     ASSERT_NE(first, nullptr);
     EXPECT_EQ(db_->iterators->idle(), 0u);
   }
   EXPECT_EQ(db_->iterators->idle(), 1u);
-  IteratorPool::Lease again = Take("b");
+  IteratorPool::Lease again = Take();
   EXPECT_EQ(again.get(), first);
   EXPECT_EQ(db_->iterators->idle(), 0u);
 }
@@ -180,21 +177,21 @@ TEST_F(IteratorPoolTest, HandsAReturnedIteratorToTheNextRead) {
 TEST_F(IteratorPoolTest, KeepsAtMostItsLimitOfIdleIterators) {
   {
     std::vector<IteratorPool::Lease> leases;
-    for (size_t i = 0; i < IteratorPool::kMaxIdle + 3; ++i) leases.push_back(Take("a"));
+    for (size_t i = 0; i < IteratorPool::kMaxIdle + 3; ++i) leases.push_back(Take());
   }
   EXPECT_EQ(db_->iterators->idle(), IteratorPool::kMaxIdle);
 }
 
 TEST_F(IteratorPoolTest, DropsIdleIteratorsWhenAFlushOrCompactionCompletes) {
-  { IteratorPool::Lease lease = Take("a"); }
+  { IteratorPool::Lease lease = Take(); }
   ASSERT_EQ(db_->iterators->idle(), 1u);
   FlushAndCompact();
   EXPECT_TRUE(testutil::Eventually([&] { return db_->iterators->idle() == 0; }));
 }
 
 TEST_F(IteratorPoolTest, DoesNotKeepAnIteratorTakenBeforeAFlushOrCompaction) {
-  IteratorPool::Lease held = Take("a");
-  { IteratorPool::Lease lease = Take("b"); }
+  IteratorPool::Lease held = Take();
+  { IteratorPool::Lease lease = Take(); }
   ASSERT_EQ(db_->iterators->idle(), 1u);
   FlushAndCompact();
   // The idle one dropped: the pool has seen the flush or compaction.
@@ -208,7 +205,7 @@ TEST_F(IteratorPoolTest, DoesNotKeepAnIteratorTakenBeforeAFlushOrCompaction) {
 TEST_F(IteratorPoolTest, KeepsNoReplacedTableFileOnDiskPastACompaction) {
   FlushAndCompact();
   {
-    IteratorPool::Lease lease = Take("a");
+    IteratorPool::Lease lease = Take();
     lease.get()->Seek(keys::TagPrefix("a"));
     ASSERT_TRUE(lease.get()->status().ok());
   }
@@ -224,8 +221,8 @@ TEST_F(IteratorPoolTest, KeepsNoReplacedTableFileOnDiskPastACompaction) {
 }
 
 TEST_F(IteratorPoolTest, KeepsNothingOnceClosed) {
-  IteratorPool::Lease held = Take("a");
-  { IteratorPool::Lease lease = Take("b"); }
+  IteratorPool::Lease held = Take();
+  { IteratorPool::Lease lease = Take(); }
   db_->iterators->Close();
   EXPECT_EQ(db_->iterators->idle(), 0u);
   held = IteratorPool::Lease();

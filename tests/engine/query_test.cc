@@ -128,6 +128,16 @@ TEST_F(QuerySemantics, AQueryBeyondTheLimitsIsAnInvalidArgument) {
   EXPECT_TRUE(Read(many).status().IsInvalidArgument());
 }
 
+// The rejection names the item by its number, counting from 1.
+TEST_F(QuerySemantics, ARejectedQueryItemIsNamedByItsNumber) {
+  const Status tag = Read({{.tags = {"x"}}, {.tags = {"y", ""}}}).status();
+  ASSERT_TRUE(tag.IsInvalidArgument());
+  EXPECT_EQ(tag.message(), "query item 2: tag 2 is 0 bytes; a tag is 1..255 bytes");
+  const Status type = Read({{.types = {"A"}}, {.types = {""}}}).status();
+  ASSERT_TRUE(type.IsInvalidArgument());
+  EXPECT_EQ(type.message(), "query item 2 event type is empty");
+}
+
 TEST(QueryEmptyStore, HeadIsZero) {
   testutil::TempDir dir;
   auto store = Store::Open(Options{}, dir.Sub("s")).value();
