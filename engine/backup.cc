@@ -13,11 +13,14 @@
 
 #include <fcntl.h>
 #include <rocksdb/utilities/checkpoint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <system_error>
@@ -253,14 +256,24 @@ Status CheckBackupFile(const fs::path& dir, const ManifestFile& f) {
 }
 
 // Replaces `target` (absent, empty, or an old store when overwriting) by
-// `staged`, a complete directory on the same file system.
-Status MoveIntoPlace(const fs::path& staged, const fs::path& target, const fs::path& stage_root) {
+// `staged`, a complete directory on the same file system. An old store is
+// exchanged with `staged` in one step, so that `target` is never without a
+// store, and is then removed with the stage; where the file system cannot
+// exchange, it is moved aside first (hooks.without_rename_exchange too).
+Status MoveIntoPlace(const fs::path& staged, const fs::path& target, const fs::path& stage_root,
+                     const RestoreHooks& hooks = {}) {
   std::error_code ec;
   const bool exists = fs::exists(fs::symlink_status(target, ec));
   if (exists && !IsEmptyDirectory(target)) {
+    if (!hooks.without_rename_exchange) {
+      auto exchanged = ExchangeDirectories(staged, target);
+      if (!exchanged.ok()) return exchanged.status();
+      if (*exchanged) return Status::OK();
+    }
     // rename(2) replaces only an empty directory: move the old one aside.
     fs::rename(target, stage_root / "old", ec);
     if (ec) return ErrorStatus("cannot move '" + target.string() + "' aside", ec);
+    if (hooks.at_phase) hooks.at_phase("moved-aside");
   }
   fs::rename(staged, target, ec);
   if (ec) return ErrorStatus("cannot rename into '" + target.string() + "'", ec);
@@ -276,6 +289,16 @@ Status SyncPath(const fs::path& path, bool directory) {
   ::close(fd);
   if (rc != 0) return Status::IOError("cannot sync '" + path.string() + "'");
   return Status::OK();
+}
+
+Result<bool> ExchangeDirectories(const fs::path& a, const fs::path& b) {
+  if (::renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE) != 0) {
+    if (errno == EINVAL || errno == ENOSYS) return false;
+    return Status::IOError("cannot swap '" + a.string() + "' into '" + b.string() +
+                           "' (a mount point cannot be swapped): " + std::strerror(errno));
+  }
+  if (Status s = SyncPath(b.parent_path(), true); !s.ok()) return s;
+  return true;
 }
 
 void RemoveAbandonedStages(const fs::path& target) {
@@ -354,7 +377,7 @@ Result<BackupInfo> WriteBackup(Db& db, std::string_view dest_arg) {
 }
 
 Result<BackupInfo> RestoreBackup(std::string_view backup_arg, std::string_view path_arg,
-                                 const RestoreOptions& options) {
+                                 const RestoreOptions& options, const RestoreHooks& hooks) {
   if (backup_arg.empty()) return Status::InvalidArgument("the backup path is empty");
   if (path_arg.empty()) return Status::InvalidArgument("the store path is empty");
   const fs::path src = Normal(backup_arg);
@@ -423,7 +446,9 @@ Result<BackupInfo> RestoreBackup(std::string_view backup_arg, std::string_view p
                               ", its manifest says " + std::to_string(manifest->position.value()));
   }
   if (Status s = SyncPath(staged, true); !s.ok()) return s;
-  if (Status s = MoveIntoPlace(staged, dst, *stage); !s.ok()) return s;
+  if (hooks.at_phase) hooks.at_phase("copied");
+  if (Status s = MoveIntoPlace(staged, dst, *stage, hooks); !s.ok()) return s;
+  if (hooks.at_phase) hooks.at_phase("in-place");
   return info;
 }
 

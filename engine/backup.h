@@ -11,6 +11,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -35,9 +36,26 @@ Status SyncPath(const std::filesystem::path& path, bool directory);
 // Writes a backup of the open, writable `db` to `dest`. See Store::Backup.
 Result<BackupInfo> WriteBackup(Db& db, std::string_view dest);
 
+// Swaps the directories `a` and `b` in one atomic step (renameat2 with
+// RENAME_EXCHANGE) and syncs `b`'s parent. False, with nothing changed, if
+// the file system cannot exchange (EINVAL, ENOSYS); IOError otherwise (a
+// mount point cannot be swapped).
+Result<bool> ExchangeDirectories(const std::filesystem::path& a, const std::filesystem::path& b);
+
+// For tests of RestoreBackup.
+struct RestoreHooks {
+  // Called at each phase boundary with its name: "copied" (the copy is
+  // checked and synced), "moved-aside" (the fallback only: the old store is
+  // in the stage and `path` is missing), "in-place". A test looks at `path`
+  // there, or kills the process.
+  std::function<void(std::string_view phase)> at_phase;
+  // Take the fallback as if RENAME_EXCHANGE were not supported.
+  bool without_rename_exchange = false;
+};
+
 // Restores the backup in `backup` into the store directory `path`. See
 // Store::Restore.
 Result<BackupInfo> RestoreBackup(std::string_view backup, std::string_view path,
-                                 const RestoreOptions& options);
+                                 const RestoreOptions& options, const RestoreHooks& hooks = {});
 
 }  // namespace evlog

@@ -223,16 +223,11 @@ Status SwapIn(const fs::path& dir, const fs::path& stage, format1::Format1Store&
   const fs::path built = stage / "new";
   bool exchanged = false;
   if (!hooks.without_rename_exchange) {
-    if (::renameat2(AT_FDCWD, built.c_str(), AT_FDCWD, dir.c_str(), RENAME_EXCHANGE) == 0) {
-      exchanged = true;
-    } else if (errno != EINVAL && errno != ENOSYS) {
-      return Errno("cannot swap the new store into '" + dir.string() +
-                   "' (a mount point cannot be swapped)");
-    }
+    auto swapped = ExchangeDirectories(built, dir);
+    if (!swapped.ok()) return swapped.status();
+    exchanged = *swapped;
   }
-  if (exchanged) {
-    if (Status s = SyncPath(dir.parent_path(), true); !s.ok()) return s;
-  } else {
+  if (!exchanged) {
     // Between these two renames there is no store at `dir`: the marker is
     // what lets RecoverMigration finish the second.
     if (Status s = RenameDurably(dir, stage / "old"); !s.ok()) return s;

@@ -283,8 +283,9 @@ std::unique_ptr<Cursor> NewQueryCursor(const Db& db, const Query& query, bool fo
   if (query.items.size() == 1) return NewItemCursor(db, query.items.front(), forward, error);
   std::vector<std::unique_ptr<Cursor>> items;
   items.reserve(query.items.size());
-  for (const QueryItem& item : query.items)
+  for (const QueryItem& item : query.items) {
     items.push_back(NewItemCursor(db, item, forward, error));
+  }
   return std::make_unique<UnionCursor>(std::move(items), forward);
 }
 

@@ -75,10 +75,9 @@ Status ValidateQueryItem(const Options& options, const QueryItem& item, std::str
                                    std::to_string(options.max_query_items));
   }
   for (const std::string& t : item.types) {
-    if (Status s = ValidateName(std::string(what) + " event type", t, options.max_event_type_bytes);
-        !s.ok()) {
-      return s;
-    }
+    if (ValidateName("event type", t, options.max_event_type_bytes).ok()) continue;
+    // Again, to name the item: only a rejected type pays for the name.
+    return ValidateName(std::string(what) + " event type", t, options.max_event_type_bytes);
   }
   return ValidateTags(options, what, item.tags);
 }

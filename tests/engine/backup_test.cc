@@ -14,6 +14,7 @@
 #include <optional>
 #include <thread>
 
+#include "backup.h"
 #include "testutil/store_fixture.h"
 
 namespace evlog {
@@ -206,6 +207,48 @@ TEST_F(Restore, OverwriteReplacesAClosedStore) {
   MakeOtherStore("other");
   auto r = Store::Restore(backup(), target(), {.overwrite = true});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(EventsAt(target()), 5u);
+  for (const auto& e : fs::directory_iterator(dir_.path())) {
+    EXPECT_FALSE(e.path().filename().string().starts_with(".")) << e.path();
+  }
+}
+
+// At each step of an overwriting restore the store directory holds a whole
+// store, the old one or the restored one: a kill there leaves one of them.
+TEST_F(Restore, OverwriteLeavesAStoreInPlaceAtEveryStep) {
+  MakeOtherStore("other");
+  std::vector<std::string> phases;
+  RestoreHooks hooks;
+  hooks.at_phase = [&](std::string_view phase) {
+    phases.emplace_back(phase);
+    const uint64_t events = EventsAt(target());
+    EXPECT_TRUE(events == 1 || events == 5) << phase << ": " << events << " events";
+  };
+  auto r = RestoreBackup(backup(), target(), {.overwrite = true}, hooks);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(phases, (std::vector<std::string>{"copied", "in-place"}));
+  EXPECT_EQ(EventsAt(target()), 5u);
+  for (const auto& e : fs::directory_iterator(dir_.path())) {
+    EXPECT_FALSE(e.path().filename().string().starts_with(".")) << e.path();
+  }
+}
+
+// Where the file system cannot exchange two directories, the old store is
+// moved aside first: the restore still completes and leaves nothing behind.
+TEST_F(Restore, OverwriteWithoutRenameExchangeMovesTheOldStoreAsideFirst) {
+  MakeOtherStore("other");
+  std::vector<std::string> phases;
+  RestoreHooks hooks;
+  hooks.without_rename_exchange = true;
+  hooks.at_phase = [&](std::string_view phase) {
+    phases.emplace_back(phase);
+    if (phase == "moved-aside") {
+      EXPECT_FALSE(fs::exists(target()));
+    }
+  };
+  auto r = RestoreBackup(backup(), target(), {.overwrite = true}, hooks);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(phases, (std::vector<std::string>{"copied", "moved-aside", "in-place"}));
   EXPECT_EQ(EventsAt(target()), 5u);
   for (const auto& e : fs::directory_iterator(dir_.path())) {
     EXPECT_FALSE(e.path().filename().string().starts_with(".")) << e.path();

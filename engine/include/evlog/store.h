@@ -368,9 +368,12 @@ class Store final : public EventStore {
   // on the way). The copy is made in a hidden directory beside `path`
   // (".<name>.restore-XXXXXX"), opened read-only to check that it is a store
   // at the manifest's position, and only then renamed to `path`. With
-  // overwrite, the old store is moved into that hidden directory and
-  // removed after the rename; a crash between the two renames leaves the
-  // old store there and `path` missing.
+  // overwrite, the copy and the old store are exchanged in one atomic step
+  // (renameat2 RENAME_EXCHANGE), so a crash leaves `path` holding the old
+  // store or the restored one, and the old store is removed with the hidden
+  // directory. On a file system that cannot exchange, the old store is
+  // moved into the hidden directory first: a crash between those two
+  // renames leaves it there and `path` missing.
   //
   // Errors: NotFound if `backup` is not a directory or the parent of `path`
   // does not exist; InvalidArgument if `backup` has no manifest, a listed
