@@ -75,6 +75,22 @@ std::unique_ptr<rocksdb::Iterator> WalkState::Iter(Db::Family family) {
   return std::unique_ptr<rocksdb::Iterator>(db_.db->NewIterator(ro_, db_.cf(family)));
 }
 
+uint64_t WalkState::KeyedPosition(const rocksdb::Slice& key, std::string_view family,
+                                  std::string_view what) {
+  Position position;
+  if (!keys::ParseLogKey(key.ToStringView(), &position)) {
+    Problem(std::string(family) + ": malformed key of " + std::to_string(key.size()) + " bytes");
+    return 0;
+  }
+  const uint64_t p = position.value();
+  if (p == 0 || p > last_) {
+    Problem(std::string(what) + " " + std::to_string(p) + " is outside 1..last position " +
+            std::to_string(last_));
+    return 0;
+  }
+  return p;
+}
+
 namespace {
 
 struct StreamState {
@@ -205,17 +221,9 @@ class Walk : public WalkState {
     chunk::ChunkView view;
     uint64_t previous_last = 0;
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      Position key;
-      if (!keys::ParseLogKey(it->key().ToStringView(), &key)) {
-        Problem("log: malformed key of " + std::to_string(it->key().size()) + " bytes");
-        continue;
-      }
-      const uint64_t p = key.value();
+      const uint64_t p = KeyedPosition(it->key(), "log", "log position");
+      if (p == 0) continue;
       const std::string where = "log position " + std::to_string(p);
-      if (p == 0 || p > last_) {
-        Problem(where + " is outside 1..last position " + std::to_string(last_));
-        continue;
-      }
       const std::string_view value = it->value().ToStringView();
       if (Status s = chunk::ParseChunk(value, chunk::ChunkKind::kLog, p, &view); !s.ok()) {
         // A whole chunk under another chunk's key says whose it is.

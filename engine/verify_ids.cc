@@ -65,18 +65,10 @@ Status WalkState::Ids() {
   IdsChunkLog chunks(Iter(Db::kLog));
   std::vector<chunk::IdEntry> entries;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    Position key;
-    int64_t commit_us = 0;
-    if (!keys::ParseLogKey(it->key().ToStringView(), &key)) {
-      Problem("ids: malformed key");
-      continue;
-    }
-    const uint64_t k = key.value();
+    const uint64_t k = KeyedPosition(it->key(), "ids", "ids chunk at log position");
+    if (k == 0) continue;
     const std::string where = "ids chunk at log position " + std::to_string(k);
-    if (k == 0 || k > last_) {
-      Problem(where + " is outside 1..last position " + std::to_string(last_));
-      continue;
-    }
+    int64_t commit_us = 0;
     Status s = chunk::DecodeIds(it->value().ToStringView(), k, &commit_us, &entries);
     if (!s.ok()) {
       Problem(where + ": " + s.message());

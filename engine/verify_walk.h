@@ -52,6 +52,12 @@ class WalkState {
 
   std::unique_ptr<rocksdb::Iterator> Iter(Db::Family family);
 
+  // The position of an entry keyed like the log's (`log`, `ids`), or 0
+  // after reporting a problem: a malformed key (named by `family`), or a
+  // position outside 1..last_ (named `what` and the position).
+  uint64_t KeyedPosition(const rocksdb::Slice& key, std::string_view family,
+                         std::string_view what);
+
   // A position in neither copy: fine if a trim, delete or retention rule
   // can have removed it.
   bool Reclaimable(uint64_t p) const { return moving_trims_ || (trims_ && p <= trim_horizon_); }

@@ -262,6 +262,25 @@ TEST_F(IdsChunks, VerifyReportsAnIdsChunkWhoseCommitTimeIsNotItsLogChunks) {
                                    std::to_string(commit_us));
 }
 
+TEST_F(IdsChunks, VerifyReportsAnIdsChunkBeyondTheLastPosition) {
+  const Uuid a = Uuid::Random();
+  ASSERT_OK(store_->Append("a-1", ExpectedVersion::Any(), WithIds({a})).status());  // 1
+  store_.reset();
+  PutIdsChunk(path(), 9, chunk::EncodeIds(9, 1, {{9, a}}));
+  Reopen();
+  ExpectTheOneProblem(*store_, "ids chunk at log position 9 is outside 1..last position 1");
+}
+
+TEST_F(IdsChunks, VerifyReportsAMalformedIdsKey) {
+  ASSERT_OK(store_->Append("a-1", ExpectedVersion::Any(), WithIds(RandomIds(1))).status());
+  store_.reset();
+  WithFamily(path(), "ids", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+    ASSERT_TRUE(db.Put(rocksdb::WriteOptions(), cf, "abc", "x").ok());
+  });
+  Reopen();
+  ExpectTheOneProblem(*store_, "ids: malformed key of 3 bytes");
+}
+
 TEST_F(IdsChunks, VerifyReportsAnIdsChunkNotAtItsLogChunksLastPosition) {
   const std::vector<Uuid> ids = RandomIds(3);
   ASSERT_OK(store_->Append("a-1", ExpectedVersion::Any(), WithIds(ids)).status());  // 1..3
