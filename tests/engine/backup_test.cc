@@ -193,6 +193,13 @@ class Restore : public testutil::StoreTest {
     auto store = OpenReadOnly(dir);
     return store ? ReadAllOf(*store).size() : 0;
   }
+  // The backup's five events at target(), and no hidden stage left beside.
+  void ExpectTheBackupAtTargetAndNoStage() {
+    EXPECT_EQ(EventsAt(target()), 5u);
+    for (const auto& e : fs::directory_iterator(dir_.path())) {
+      EXPECT_FALSE(e.path().filename().string().starts_with(".")) << e.path();
+    }
+  }
 };
 
 TEST_F(Restore, RefusesANonEmptyDirectoryWithoutOverwrite) {
@@ -207,10 +214,7 @@ TEST_F(Restore, OverwriteReplacesAClosedStore) {
   MakeOtherStore("other");
   auto r = Store::Restore(backup(), target(), {.overwrite = true});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(EventsAt(target()), 5u);
-  for (const auto& e : fs::directory_iterator(dir_.path())) {
-    EXPECT_FALSE(e.path().filename().string().starts_with(".")) << e.path();
-  }
+  ExpectTheBackupAtTargetAndNoStage();
 }
 
 // At each step of an overwriting restore the store directory holds a whole
@@ -227,10 +231,7 @@ TEST_F(Restore, OverwriteLeavesAStoreInPlaceAtEveryStep) {
   auto r = RestoreBackup(backup(), target(), {.overwrite = true}, hooks);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(phases, (std::vector<std::string>{"copied", "in-place"}));
-  EXPECT_EQ(EventsAt(target()), 5u);
-  for (const auto& e : fs::directory_iterator(dir_.path())) {
-    EXPECT_FALSE(e.path().filename().string().starts_with(".")) << e.path();
-  }
+  ExpectTheBackupAtTargetAndNoStage();
 }
 
 // Where the file system cannot exchange two directories, the old store is
@@ -249,10 +250,7 @@ TEST_F(Restore, OverwriteWithoutRenameExchangeMovesTheOldStoreAsideFirst) {
   auto r = RestoreBackup(backup(), target(), {.overwrite = true}, hooks);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(phases, (std::vector<std::string>{"copied", "moved-aside", "in-place"}));
-  EXPECT_EQ(EventsAt(target()), 5u);
-  for (const auto& e : fs::directory_iterator(dir_.path())) {
-    EXPECT_FALSE(e.path().filename().string().starts_with(".")) << e.path();
-  }
+  ExpectTheBackupAtTargetAndNoStage();
 }
 
 TEST_F(Restore, OverwriteRefusesAStoreInUse) {
