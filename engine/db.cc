@@ -17,6 +17,7 @@
 #include "evlog/store.h"
 #include "info_log.h"
 #include "keys.h"
+#include "memtable.h"
 #include "migrate.h"
 #include "owned_dir.h"
 #include "stream_metadata.h"
@@ -238,6 +239,9 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const Options& options,
     cf.memtable_prefix_bloom_size_ratio = 0.02;
   }
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // One writer inserts (allow_concurrent_memtable_write is off): a
+  // skiplist for that case, without the checks of Debian's RocksDB build.
+  cf.memtable_factory = NewSingleWriterSkipListFactory();
   return cf;
 }
 
