@@ -125,7 +125,7 @@ class SkipList final : public MemTableRep {
   }
 
   bool Contains(const char* key) const override {
-    Node* n = FindGreaterOrEqual([&](const Node* x) { return compare_(x->Entry(), key) < 0; });
+    Node* n = FindGreaterOrEqual([&](const Node* x) { return Less(x, key); });
     return n != nullptr && compare_(n->Entry(), key) == 0;
   }
 
@@ -160,7 +160,7 @@ class SkipList final : public MemTableRep {
   }
   // The last node whose entry is before `entry`; the head if none.
   const Node* FindLessThan(const char* entry) const {
-    return Locate([&](const Node* x) { return compare_(x->Entry(), entry) < 0; }).first;
+    return Locate([&](const Node* x) { return Less(x, entry); }).first;
   }
   const Node* FindLast() const {
     return Locate([](const Node*) { return true; }).first;
@@ -287,28 +287,24 @@ class Iter final : public MemTableRep::Iterator {
   void Next() override { node_ = node_->Next(0); }
   void Prev() override { Settle(list_->FindLessThan(node_->Entry())); }
   void Seek(const rocksdb::Slice& internal_key, const char* memtable_key) override {
-    const auto& compare = list_->compare();
-    if (memtable_key != nullptr) {
-      node_ = list_->FindGreaterOrEqual(
-          [&](const Node* x) { return compare(x->Entry(), memtable_key) < 0; });
-    } else {
-      node_ = list_->FindGreaterOrEqual(
-          [&](const Node* x) { return compare(x->Entry(), internal_key) < 0; });
-    }
+    node_ = list_->FindGreaterOrEqual(
+        [&](const Node* x) { return Compare(x, internal_key, memtable_key) < 0; });
   }
   void SeekForPrev(const rocksdb::Slice& internal_key, const char* memtable_key) override {
     Seek(internal_key, memtable_key);
     if (!Valid()) SeekToLast();
-    const auto& compare = list_->compare();
-    while (Valid() && (memtable_key != nullptr ? compare(node_->Entry(), memtable_key)
-                                               : compare(node_->Entry(), internal_key)) > 0) {
-      Prev();
-    }
+    while (Valid() && Compare(node_, internal_key, memtable_key) > 0) Prev();
   }
   void SeekToFirst() override { node_ = list_->head()->Next(0); }
   void SeekToLast() override { Settle(list_->FindLast()); }
 
  private:
+  // RocksDB passes the target as a memtable key (length-prefixed) when it
+  // has one, else as an internal key.
+  int Compare(const Node* x, const rocksdb::Slice& internal_key, const char* memtable_key) const {
+    return memtable_key != nullptr ? list_->compare()(x->Entry(), memtable_key)
+                                   : list_->compare()(x->Entry(), internal_key);
+  }
   void Settle(const Node* n) { node_ = n == list_->head() ? nullptr : const_cast<Node*>(n); }
 
   SkipList* list_;

@@ -7,14 +7,17 @@
 #include "memtable.h"
 
 #include <gtest/gtest.h>
+#include <rocksdb/comparator.h>
 #include <rocksdb/db.h>
 #include <rocksdb/slice_transform.h>
 
 #include <atomic>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <memory>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -33,9 +36,14 @@ std::string Key(uint64_t prefix, uint64_t n) {
 
 class Memtable : public ::testing::TestWithParam<bool> {
  protected:
-  void SetUp() override {
+  void SetUp() override { Open("db", rocksdb::BytewiseComparator()); }
+
+  // A store of this table under `comparator`, in place of the last one.
+  void Open(const std::string& name, const rocksdb::Comparator* comparator) {
+    db_.reset();
     rocksdb::Options options;
     options.create_if_missing = true;
+    options.comparator = comparator;
     options.allow_concurrent_memtable_write = false;
     options.memtable_factory = NewSingleWriterSkipListFactory();
     options.write_buffer_size = 64 << 20;  // nothing flushes unless told to
@@ -44,7 +52,7 @@ class Memtable : public ::testing::TestWithParam<bool> {
           rocksdb::NewFixedPrefixTransform(8));
     }
     rocksdb::DB* db = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(options, dir_.path() + "/db", &db).ok());
+    ASSERT_TRUE(rocksdb::DB::Open(options, dir_.path() + "/" + name, &db).ok());
     db_.reset(db);
   }
 
@@ -77,7 +85,7 @@ class Memtable : public ::testing::TestWithParam<bool> {
     ASSERT_EQ(r, model.rend());
     std::mt19937_64 rng(7);
     for (int i = 0; i < 300; ++i) {
-      const std::string target = Key(rng() % 12, rng() % 400);
+      const std::string target = target_(rng);
       it->Seek(target);
       auto at = model.lower_bound(target);
       ASSERT_EQ(it->Valid(), at != model.end()) << i;
@@ -99,6 +107,10 @@ class Memtable : public ::testing::TestWithParam<bool> {
     }
   }
 
+  // Where ExpectTheModel seeks and gets.
+  std::function<std::string(std::mt19937_64&)> target_ = [](std::mt19937_64& rng) {
+    return Key(rng() % 12, rng() % 400);
+  };
   testutil::TempDir dir_;
   std::unique_ptr<rocksdb::DB> db_;
   std::map<std::string, std::string> model_, snapshot_model_;
@@ -144,6 +156,57 @@ TEST_P(Memtable, AFlushWritesEveryEntryInOrder) {
   for (int i = 0; i < 3000; ++i) Put(Key(rng() % 12, rng() % 400), std::to_string(i));
   ASSERT_TRUE(db_->Flush(rocksdb::FlushOptions()).ok());
   ExpectTheModel();
+}
+
+// Keys of every length the entry's varint prefix takes in one to three
+// bytes, bytes above 0x7f (ordered unsigned), keys that are prefixes of
+// others, and overwrites: read back in bytewise order.
+TEST_P(Memtable, KeysOfAnyLengthAndByteReadBackInBytewiseOrder) {
+  std::mt19937_64 rng(17);
+  const auto random_key = [](std::mt19937_64& r) {
+    static constexpr size_t kLengths[] = {0, 1, 2, 7, 8, 9, 119, 120, 200, 16400};
+    std::string k(kLengths[r() % std::size(kLengths)], '\0');
+    for (char& c : k) c = static_cast<char>("\x00\x01\x7f\x80\xff"[r() % 5]);
+    return k;
+  };
+  for (int i = 0; i < 3000; ++i) {
+    const std::string k = random_key(rng);
+    if (rng() % 6 == 0) {
+      Delete(k);
+    } else {
+      Put(k, "v" + std::to_string(i));
+    }
+  }
+  target_ = random_key;
+  ExpectTheModel();
+  ASSERT_TRUE(db_->Flush(rocksdb::FlushOptions()).ok());
+  ExpectTheModel();
+}
+
+// A family whose comparator is not bytewise: the table orders by it, as
+// RocksDB's own would.
+TEST_P(Memtable, UnderAComparatorOfItsOwnKeepsThatOrder) {
+  Open("reverse", rocksdb::ReverseBytewiseComparator());
+  std::mt19937_64 rng(19);
+  std::set<std::string, std::greater<>> keys;
+  for (int i = 0; i < 2000; ++i) {
+    std::string k = Key(rng() % 12, rng() % 400);
+    k.resize(rng() % k.size() + 1);
+    ASSERT_TRUE(db_->Put(rocksdb::WriteOptions(), k, k).ok());
+    keys.insert(k);
+  }
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  auto expected = keys.begin();
+  for (it->SeekToFirst(); it->Valid(); it->Next(), ++expected) {
+    ASSERT_NE(expected, keys.end());
+    ASSERT_EQ(it->key().ToString(), *expected);
+  }
+  ASSERT_EQ(expected, keys.end());
+  for (const std::string& k : keys) {
+    it->Seek(k);
+    ASSERT_TRUE(it->Valid());
+    ASSERT_EQ(it->key().ToString(), k);
+  }
 }
 
 // One writer appends ascending keys under 8 prefixes while readers scan:
