@@ -273,7 +273,7 @@ Status MoveIntoPlace(const fs::path& staged, const fs::path& target, const fs::p
     // rename(2) replaces only an empty directory: move the old one aside.
     fs::rename(target, stage_root / "old", ec);
     if (ec) return ErrorStatus("cannot move '" + target.string() + "' aside", ec);
-    if (hooks.at_phase) hooks.at_phase("moved-aside");
+    hooks.At("moved-aside");
   }
   fs::rename(staged, target, ec);
   if (ec) return ErrorStatus("cannot rename into '" + target.string() + "'", ec);
@@ -446,9 +446,9 @@ Result<BackupInfo> RestoreBackup(std::string_view backup_arg, std::string_view p
                               ", its manifest says " + std::to_string(manifest->position.value()));
   }
   if (Status s = SyncPath(staged, true); !s.ok()) return s;
-  if (hooks.at_phase) hooks.at_phase("copied");
+  hooks.At("copied");
   if (Status s = MoveIntoPlace(staged, dst, *stage, hooks); !s.ok()) return s;
-  if (hooks.at_phase) hooks.at_phase("in-place");
+  hooks.At("in-place");
   return info;
 }
 

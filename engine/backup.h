@@ -42,16 +42,23 @@ Result<BackupInfo> WriteBackup(Db& db, std::string_view dest);
 // mount point cannot be swapped).
 Result<bool> ExchangeDirectories(const std::filesystem::path& a, const std::filesystem::path& b);
 
-// For tests of RestoreBackup.
-struct RestoreHooks {
-  // Called at each phase boundary with its name: "copied" (the copy is
-  // checked and synced), "moved-aside" (the fallback only: the old store is
-  // in the stage and `path` is missing), "in-place". A test looks at `path`
-  // there, or kills the process.
+// For tests of a swap of a store directory (RestoreBackup, MigrateStore).
+struct SwapHooks {
+  // Called at each phase boundary with its name (see each user's hooks). A
+  // test looks at the store directory there, or kills the process.
   std::function<void(std::string_view phase)> at_phase;
   // Take the fallback as if RENAME_EXCHANGE were not supported.
   bool without_rename_exchange = false;
+
+  void At(std::string_view phase) const {
+    if (at_phase) at_phase(phase);
+  }
 };
+
+// For tests of RestoreBackup. Phases: "copied" (the copy is checked and
+// synced), "moved-aside" (the fallback only: the old store is in the stage
+// and `path` is missing), "in-place".
+struct RestoreHooks : SwapHooks {};
 
 // Restores the backup in `backup` into the store directory `path`. See
 // Store::Restore.

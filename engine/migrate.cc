@@ -25,10 +25,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void At(const MigrateHooks& hooks, std::string_view phase) {
-  if (hooks.at_phase) hooks.at_phase(phase);
-}
-
 // The new store is written and checked with windows that drop no `ids`
 // chunk: its compaction filter must not judge chunks before the store
 // holds its last position. The store's own options apply from its first open.
@@ -240,7 +236,7 @@ Result<MigrateInfo> MigrateStore(const std::string& path, const MigrateOptions& 
   if (Status s = CheckSyncedMark(dir.string(), ReadSyncedMark(dir.string()), last); !s.ok()) {
     return s;
   }
-  At(hooks, "opened");
+  hooks.At("opened");
 
   auto stage = MakeOwnedDir(dir.parent_path(),
                             "." + dir.filename().string() + std::string(migrate::kStageInfix));
@@ -258,11 +254,11 @@ Result<MigrateInfo> MigrateStore(const std::string& path, const MigrateOptions& 
   Converted counts;
   if (Status s = Build(old, built, last, &counts); !s.ok()) return s;
   if (Status s = CopyStoreFiles(dir, built); !s.ok()) return s;
-  At(hooks, "built");
+  hooks.At("built");
   if (Status s = Check(old, built, counts, &last); !s.ok()) return s;
-  At(hooks, "verified");
+  hooks.At("verified");
   if (Status s = migrate::SyncTree(built); !s.ok()) return s;
-  At(hooks, "synced");
+  hooks.At("synced");
   remove_stage.armed = false;
   Status swapped = migrate::SwapIn(dir, *stage, old, options.keep_old, hooks, &info.old_store);
   if (!swapped.ok()) {
@@ -271,7 +267,7 @@ Result<MigrateInfo> MigrateStore(const std::string& path, const MigrateOptions& 
     if (!fs::exists(*stage / migrate::kMarkerName, ec)) fs::remove_all(*stage, ec);
     return swapped;
   }
-  At(hooks, "done");
+  hooks.At("done");
   info.migrated = true;
   info.events = counts.events;
   info.last_position = Position(last);

@@ -34,19 +34,16 @@
 #include <string>
 #include <string_view>
 
+#include "backup.h"
 #include "evlog/status.h"
 #include "evlog/store.h"
 
 namespace evlog {
 
 // What a test may do to a migration. Not part of the public API.
-struct MigrateHooks {
-  // Called at each phase boundary with its name: "opened", "built",
-  // "verified", "synced", "closed", "locked", "marked", "renamed-old" (the
-  // fallback only), "swapped", "done". A crash test kills the process there.
-  std::function<void(std::string_view phase)> at_phase;
-  // Take the fallback swap as if RENAME_EXCHANGE were not supported.
-  bool without_rename_exchange = false;
+// Phases: "opened", "built", "verified", "synced", "closed", "locked",
+// "marked", "renamed-old" (the fallback only), "swapped", "done".
+struct MigrateHooks : SwapHooks {
   // The free bytes of the file system holding the directory `dir` (the
   // store's parent), in place of statvfs's f_bavail * f_frsize.
   std::function<Result<uint64_t>(const std::string& dir)> free_bytes;

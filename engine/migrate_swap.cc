@@ -110,10 +110,6 @@ Status FinishStage(const fs::path& dir, const fs::path& stage, bool keep_old,
   return Status::OK();
 }
 
-void At(const MigrateHooks& hooks, std::string_view phase) {
-  if (hooks.at_phase) hooks.at_phase(phase);
-}
-
 Result<uint64_t> FreeBytes(const std::string& dir) {
   struct statvfs fs_stat = {};
   if (::statvfs(dir.c_str(), &fs_stat) != 0) {
@@ -196,7 +192,7 @@ Status SwapIn(const fs::path& dir, const fs::path& stage, format1::Format1Store&
   // writer that opens the store once it is closed here changes CURRENT.
   const std::string current = ReadWhole(dir / "CURRENT");
   if (Status s = old.Close(); !s.ok()) return s;
-  At(hooks, "closed");
+  hooks.At("closed");
   // An OFD lock conflicts with RocksDB's classic fcntl lock in another
   // process, and closing another descriptor of the file does not drop it.
   const int lock = ::open((dir / "LOCK").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -216,9 +212,9 @@ Status SwapIn(const fs::path& dir, const fs::path& stage, format1::Format1Store&
     return Errno("cannot lock '" + (dir / "LOCK").string() + "'");
   }
   if (ReadWhole(dir / "CURRENT") != current) return slipped;
-  At(hooks, "locked");
+  hooks.At("locked");
   if (Status s = WriteMarker(stage, keep_old); !s.ok()) return s;
-  At(hooks, "marked");
+  hooks.At("marked");
 
   const fs::path built = stage / "new";
   bool exchanged = false;
@@ -231,10 +227,10 @@ Status SwapIn(const fs::path& dir, const fs::path& stage, format1::Format1Store&
     // Between these two renames there is no store at `dir`: the marker is
     // what lets RecoverMigration finish the second.
     if (Status s = RenameDurably(dir, stage / "old"); !s.ok()) return s;
-    At(hooks, "renamed-old");
+    hooks.At("renamed-old");
     if (Status s = RenameDurably(built, dir); !s.ok()) return s;
   }
-  At(hooks, "swapped");
+  hooks.At("swapped");
   closer.fd = -1;
   ::close(lock);
   return FinishStage(dir, stage, keep_old, old_store);
