@@ -241,11 +241,10 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const Options& options,
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   // A flush writes level 0 uncompressed; every level below stays Snappy.
   // Level 0 is compacted within a few flushes, and that compaction
-  // compresses what it writes as before: each byte is compressed once, as
-  // before, and no longer also at the flush, nor decompressed again when
-  // level 0 is compacted or read. The flush is on the write path's budget
-  // (docs/bench.md, "Uncompressed flushes"); the space it costs is at most
-  // level 0's few memtables.
+  // compresses what it writes, as before. What goes is the flush's
+  // compression, on the write path's budget, and the decompression of
+  // level 0 by that compaction and by reads (docs/bench.md, "Uncompressed
+  // flushes"). The price: level 0's few tables are uncompressed on disk.
   cf.compression_per_level.assign(cf.num_levels, rocksdb::kSnappyCompression);
   cf.compression_per_level[0] = rocksdb::kNoCompression;
   // One writer inserts (allow_concurrent_memtable_write is off): a
