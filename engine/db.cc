@@ -239,14 +239,6 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const Options& options,
     cf.memtable_prefix_bloom_size_ratio = 0.02;
   }
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  // A flush writes level 0 uncompressed; every level below stays Snappy.
-  // Level 0 is compacted within a few flushes, and that compaction
-  // compresses what it writes, as before. What goes is the flush's
-  // compression, on the write path's budget, and the decompression of
-  // level 0 by that compaction and by reads (docs/bench.md, "Uncompressed
-  // flushes"). The price: level 0's few tables are uncompressed on disk.
-  cf.compression_per_level.assign(cf.num_levels, rocksdb::kSnappyCompression);
-  cf.compression_per_level[0] = rocksdb::kNoCompression;
   // One writer inserts (allow_concurrent_memtable_write is off): a
   // skiplist for that case, without the checks of Debian's RocksDB build.
   cf.memtable_factory = NewSingleWriterSkipListFactory();
