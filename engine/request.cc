@@ -119,6 +119,7 @@ Status PrepareAppend(const Options& options, AppendRequest request, PendingAppen
   size_t total_events = 0, total_bytes = 0, caller_ids = 0;
   std::set<std::string_view> names;
   std::unordered_set<std::string> ids;
+  const bool many_events = request.streams.size() > 1 || request.streams.front().events.size() > 1;
   for (const StreamAppend& sa : request.streams) {
     if (Status s = ValidateStreamName(sa.stream, options.max_stream_name_bytes, system); !s.ok()) {
       return s;
@@ -161,7 +162,9 @@ Status PrepareAppend(const Options& options, AppendRequest request, PendingAppen
       if (!e.id.is_nil()) {
         ++caller_ids;
         const auto& b = e.id.bytes();
-        if (!ids.emplace(reinterpret_cast<const char*>(b.data()), b.size()).second) {
+        // One event (most appends) cannot repeat its id: no set to fill.
+        if (many_events &&
+            !ids.emplace(reinterpret_cast<const char*>(b.data()), b.size()).second) {
           return Status::IdempotencyConflict("event id " + e.id.ToString() +
                                              " appears twice in one append");
         }
