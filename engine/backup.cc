@@ -26,6 +26,7 @@
 #include <system_error>
 #include <vector>
 
+#include "db.h"
 #include "keys.h"
 #include "owned_dir.h"
 

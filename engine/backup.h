@@ -11,14 +11,15 @@
 #pragma once
 
 #include <filesystem>
-#include <functional>
 #include <string>
 #include <string_view>
 
-#include "db.h"
 #include "evlog/store.h"
+#include "swap_hooks.h"
 
 namespace evlog {
+
+struct Db;
 
 // The name of a backup's manifest, in the backup's top directory.
 inline constexpr std::string_view kBackupManifest = "EVLOG-BACKUP";
@@ -41,19 +42,6 @@ Result<BackupInfo> WriteBackup(Db& db, std::string_view dest);
 // the file system cannot exchange (EINVAL, ENOSYS); IOError otherwise (a
 // mount point cannot be swapped).
 Result<bool> ExchangeDirectories(const std::filesystem::path& a, const std::filesystem::path& b);
-
-// For tests of a swap of a store directory (RestoreBackup, MigrateStore).
-struct SwapHooks {
-  // Called at each phase boundary with its name (see each user's hooks). A
-  // test looks at the store directory there, or kills the process.
-  std::function<void(std::string_view phase)> at_phase;
-  // Take the fallback as if RENAME_EXCHANGE were not supported.
-  bool without_rename_exchange = false;
-
-  void At(std::string_view phase) const {
-    if (at_phase) at_phase(phase);
-  }
-};
 
 // For tests of RestoreBackup. Phases: "copied" (the copy is checked and
 // synced), "moved-aside" (the fallback only: the old store is in the stage

@@ -34,9 +34,9 @@
 #include <string>
 #include <string_view>
 
-#include "backup.h"
 #include "evlog/status.h"
 #include "evlog/store.h"
+#include "swap_hooks.h"
 
 namespace evlog {
 
