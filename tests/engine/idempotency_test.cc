@@ -178,8 +178,13 @@ TEST_F(Idempotency, SameIdsForAnotherStreamIsAConflict) {
 
 TEST_F(Idempotency, DuplicateIdInsideOneAppendIsAConflict) {
   Uuid a = Uuid::Random();
-  auto r = store_->Append("a-1", ExpectedVersion::Any(), {Ev("X", "1", a), Ev("Y", "2", a)});
+  // The twins are apart, with other ids on either side: the error names the repeated one.
+  auto r =
+      store_->Append("a-1", ExpectedVersion::Any(),
+                     {Ev("W", "0", Uuid::Random()), Ev("X", "1", a), Ev("V", "3", Uuid::Random()),
+                      Ev("Y", "2", a), Ev("Z", "4", Uuid::Random())});
   EXPECT_TRUE(r.status().IsIdempotencyConflict()) << r.status().ToString();
+  EXPECT_NE(r.status().message().find(a.ToString()), std::string::npos) << r.status().ToString();
   EXPECT_EQ(store_->LastPosition(), Position(0));
   EXPECT_EQ(*store_->StreamVersion("a-1"), Version(0));
 }
