@@ -1,12 +1,13 @@
 // Micro benches of the engine's inner pieces: the record codec (encode,
 // verify + decode), format 2's events chunks (build; parse + read every
-// record) and key encoding. They reach into the engine's private
+// record), key encoding and the writer's window of caller ids. They reach into the engine's private
 // headers, as its own tests do.
 //
 //   build/bench/codec_bench
 
 #include <benchmark/benchmark.h>
 
+#include <array>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -16,6 +17,7 @@
 #include "chunk.h"
 #include "codec.h"
 #include "crc32c.h"
+#include "id_window.h"
 #include "keys.h"
 
 namespace evlog::bench {
@@ -224,6 +226,36 @@ void BM_KeyIndex(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_KeyIndex);
+
+// The writer's idempotency window, full and in its steady state: each
+// iteration asks for a new id's candidates (a miss, as for nearly every
+// append) and adds it, which evicts the oldest. Arg: the window in ids;
+// the default of 1,000,000 holds more than the caches.
+void BM_IdWindowMissAndAdd(benchmark::State& state) {
+  const auto window = static_cast<uint64_t>(state.range(0));
+  constexpr int64_t kDayUs = 86'400'000'000;
+  // Distinct ids, cheap to make: the window hashes them with its seed.
+  const auto id_of = [](uint64_t n) {
+    std::array<uint8_t, 16> bytes{};
+    std::memcpy(bytes.data(), &n, sizeof n);
+    return Uuid(bytes);
+  };
+  IdWindow w(window, kDayUs, /*seed=*/42);
+  uint64_t position = 0;
+  for (; position < window; ++position) w.Add(id_of(position), position + 1, 0);
+  std::vector<uint64_t> candidates;
+  for (auto _ : state) {
+    const Uuid id = id_of(position);
+    w.Candidates(id, position, 0, &candidates);
+    ++position;
+    w.Add(id, position, 0);
+    benchmark::DoNotOptimize(candidates.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["bytes_per_id"] =
+      static_cast<double>(w.MemoryBytes()) / static_cast<double>(w.size());
+}
+BENCHMARK(BM_IdWindowMissAndAdd)->Arg(10'000)->Arg(1'000'000);
 
 }  // namespace
 }  // namespace evlog::bench

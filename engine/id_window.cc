@@ -47,33 +47,34 @@ void IdWindow::Grow() {
   std::vector<Entry> ring(size);
   for (uint64_t s = head_; s < tail_; ++s) ring[s & (size - 1)] = At(s);
   ring_ = std::move(ring);
-  index_.assign(size * 2, kEmpty);
+  index_.assign(size * 2, Slot{kEmpty, 0});
   for (uint64_t s = head_; s < tail_; ++s) IndexInsert(static_cast<uint32_t>(s & (size - 1)));
 }
 
 void IdWindow::IndexInsert(uint32_t slot) {
   const size_t mask = index_.size() - 1;
-  size_t i = Home(ring_[slot].fingerprint);
-  while (index_[i] != kEmpty) i = (i + 1) & mask;
-  index_[i] = slot;
+  const uint64_t fingerprint = ring_[slot].fingerprint;
+  size_t i = Home(fingerprint);
+  while (index_[i].ring != kEmpty) i = (i + 1) & mask;
+  index_[i] = Slot{slot, static_cast<uint32_t>(fingerprint)};
 }
 
 void IdWindow::IndexErase(uint32_t slot) {
   const size_t mask = index_.size() - 1;
   size_t i = Home(ring_[slot].fingerprint);
-  while (index_[i] != slot) i = (i + 1) & mask;
+  while (index_[i].ring != slot) i = (i + 1) & mask;
   // Backward-shift deletion: move up every later entry of the run whose
   // home does not lie in (i, j], so no probe meets a hole before its entry.
   for (size_t j = i;;) {
     j = (j + 1) & mask;
-    if (index_[j] == kEmpty) break;
-    const size_t k = Home(ring_[index_[j]].fingerprint);
+    if (index_[j].ring == kEmpty) break;
+    const size_t k = Home(index_[j].low);
     const bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
     if (stays) continue;
     index_[i] = index_[j];
     i = j;
   }
-  index_[i] = kEmpty;
+  index_[i] = Slot{kEmpty, 0};
 }
 
 void IdWindow::PopFront() {
@@ -136,9 +137,11 @@ void IdWindow::Candidates(const Uuid& id, uint64_t last, int64_t now_us,
   Evict(last, now_us);
   if (size() == 0) return;
   const uint64_t fingerprint = Fingerprint(id);
+  const uint32_t low = static_cast<uint32_t>(fingerprint);
   const size_t mask = index_.size() - 1;
-  for (size_t i = Home(fingerprint); index_[i] != kEmpty; i = (i + 1) & mask) {
-    const Entry& e = ring_[index_[i]];
+  for (size_t i = Home(fingerprint); index_[i].ring != kEmpty; i = (i + 1) & mask) {
+    if (index_[i].low != low) continue;  // another id: its ring entry is not read
+    const Entry& e = ring_[index_[i].ring];
     if (e.fingerprint == fingerprint && Inside(e.position, last, now_us)) {
       out->push_back(e.position);
     }
@@ -160,7 +163,7 @@ void IdWindow::Undo(uint64_t from_position) {
 }
 
 size_t IdWindow::MemoryBytes() const {
-  return ring_.capacity() * sizeof(Entry) + index_.capacity() * sizeof(uint32_t) +
+  return ring_.capacity() * sizeof(Entry) + index_.capacity() * sizeof(Slot) +
          commits_.size() * sizeof(Commit);
 }
 

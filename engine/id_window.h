@@ -3,11 +3,16 @@
 // fingerprint per id, not the id: a fingerprint match is only a candidate,
 // which the caller confirms by reading the event at its position (ids.h).
 //
-// Layout (about 24 bytes per id in the window, at most twice that right
+// Layout (about 32 bytes per id in the window, at most twice that right
 // after the ring grows): a ring of {fingerprint, position} in position
-// (= commit) order; a linear-probing index of ring slots at load <= 0.5;
-// and a deque of (last position, commit time), one entry per run of ids
-// committed at the same time (a group), for the age bound. Both bounds
+// (= commit) order; a linear-probing index at load <= 0.5 of {ring slot,
+// the fingerprint's low 32 bits}; and a deque of (last position, commit
+// time), one entry per run of ids committed at the same time (a group),
+// for the age bound. The index's copy of the low bits gives each entry's
+// home, and rejects nearly every other id in a probe, without reading the
+// ring: a lookup that misses (nearly every append's) touches one index
+// line, where with slots alone it read a ring entry, a cache miss in a
+// large window, for each entry it passed. Both bounds
 // evict when the window is asked (Candidates), as seen from the committed
 // position: never what a failed group's Undo could bring back into it. The
 // writer asks before it adds each id, so the window holds at most one
@@ -66,10 +71,19 @@ class IdWindow {
     uint64_t last;  // last position added with this commit time
     int64_t us;
   };
+  // An index entry: a ring slot, or kEmpty, and the low 32 bits of its
+  // fingerprint. The index has at most 2^32 entries, so those bits hold
+  // the entry's home.
+  struct Slot {
+    uint32_t ring;
+    uint32_t low;
+  };
   static constexpr uint32_t kEmpty = UINT32_MAX;
 
   const Entry& At(uint64_t seq) const { return ring_[seq & (ring_.size() - 1)]; }
-  size_t Home(uint64_t fingerprint) const { return fingerprint & (index_.size() - 1); }
+  size_t Home(uint64_t fingerprint) const {
+    return static_cast<uint32_t>(fingerprint) & (index_.size() - 1);
+  }
   void Grow();
   void IndexInsert(uint32_t slot);
   void IndexErase(uint32_t slot);
@@ -88,7 +102,7 @@ class IdWindow {
   std::vector<Entry> ring_;
   uint64_t head_ = 0;
   uint64_t tail_ = 0;
-  std::vector<uint32_t> index_;  // ring slots, kEmpty; twice the ring
+  std::vector<Slot> index_;  // twice the ring
   std::deque<Commit> commits_;
 };
 

@@ -37,8 +37,8 @@ struct CallerId {
 // Every `dedup` row (id -> position, commit time), in position order: the
 // caller-given ids ConvertLog turns into `ids` chunks. The family is keyed
 // by id, so it is read whole: 24 bytes per row in memory (the old store's
-// filter kept about one idempotency window of rows, which is what the
-// writer holds in memory too, about 24 MB at the default window).
+// filter kept about one idempotency window of rows: about 24 MB at the
+// default window, less than the writer's own window of the same ids).
 // Corruption for a malformed row, a row past `last_position` (the old
 // store's last position), or two rows naming one position.
 Status ReadCallerIds(format1::Format1Store& old, const rocksdb::ReadOptions& read,

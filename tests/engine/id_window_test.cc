@@ -164,13 +164,36 @@ TEST(IdWindow, RandomGroupsAgreeWithAPlainMap) {
   EXPECT_LE(w.size(), kWindow + 40);
 }
 
-TEST(IdWindow, HoldsAbout24BytesPerId) {
+TEST(IdWindow, HoldsAbout32BytesPerId) {
   IdWindow w(uint64_t{1} << 20, kDay);
   constexpr uint64_t kIds = uint64_t{1} << 16;
   for (uint64_t p = 1; p <= kIds; ++p) w.Add(IdOf(p), p, kNow);
   EXPECT_EQ(w.size(), kIds);
-  EXPECT_LE(w.MemoryBytes(), 25 * kIds);
+  EXPECT_LE(w.MemoryBytes(), 33 * kIds);
   EXPECT_EQ(Candidates(w, IdOf(12345), kIds), std::vector<uint64_t>{12345});
+}
+
+// The index keeps a fingerprint's low 32 bits to skip other ids without
+// reading the ring: two ids that share those bits but not the rest must
+// each find only itself, before and after the other leaves the window.
+TEST(IdWindow, IdsWhoseFingerprintsShareTheLow32BitsAreStillTold) {
+  IdWindow w(3, kDay, /*seed=*/42);
+  std::map<uint32_t, uint64_t> seen;  // low 32 bits -> id number
+  uint64_t a = 0, b = 0;
+  for (uint64_t n = 1; n < (uint64_t{1} << 22) && b == 0; ++n) {
+    const uint64_t f = w.Fingerprint(IdOf(n));
+    auto [it, inserted] = seen.emplace(static_cast<uint32_t>(f), n);
+    if (!inserted && w.Fingerprint(IdOf(it->second)) != f) a = it->second, b = n;
+  }
+  ASSERT_NE(b, 0u) << "no two ids share the low 32 bits of their fingerprints";
+  w.Add(IdOf(a), 1, kNow);
+  w.Add(IdOf(b), 2, kNow);
+  EXPECT_EQ(Candidates(w, IdOf(a), 2), std::vector<uint64_t>{1});
+  EXPECT_EQ(Candidates(w, IdOf(b), 2), std::vector<uint64_t>{2});
+  w.Add(IdOf(7), 3, kNow);
+  w.Add(IdOf(8), 4, kNow);  // at 4, position 1 has left a window of 3
+  EXPECT_TRUE(Candidates(w, IdOf(a), 4).empty());
+  EXPECT_EQ(Candidates(w, IdOf(b), 4), std::vector<uint64_t>{2});
 }
 
 }  // namespace

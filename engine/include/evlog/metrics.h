@@ -106,7 +106,7 @@ struct MetricsSnapshot {
   uint64_t feed_tail_events = 0;
   uint64_t feed_log_events = 0;
   // Now: the memory the writer holds for the caller-given ids inside the
-  // idempotency window (about 24 bytes per id; Options::dedup_window_events
+  // idempotency window (about 32 bytes per id; Options::dedup_window_events
   // bounds it), in bytes. 0 on a read-only store.
   uint64_t id_window_bytes = 0;
   RocksDbMetrics rocksdb;

@@ -74,8 +74,8 @@ struct Options {
   // returns the original result and writes nothing. Outside the window a
   // retry is a new append. Both bounds apply; the window survives restarts.
   // Memory: the writer holds the caller-given ids inside the window, about
-  // 24 bytes each (up to 48 right after its table doubles), so
-  // dedup_window_events bounds it: about 24 MB at the default for a store
+  // 32 bytes each (up to 64 right after its table doubles), so
+  // dedup_window_events bounds it: about 32 MB at the default for a store
   // whose every event has a caller id; generated ids cost nothing. The open
   // reads about 20 bytes per id in the window to rebuild it.
   // Default: 1,000,000 events and 24 hours
