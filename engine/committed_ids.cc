@@ -99,7 +99,8 @@ void CommittedIds::Load(Position last_position, int64_t now_us) {
 }
 
 Result<std::optional<CommittedEvent>> CommittedIds::Find(const Uuid& id, Position last,
-                                                         int64_t now_us) {
+                                                         int64_t now_us,
+                                                         const std::vector<StagedEvent>& staged) {
   if (!broken_.ok()) {
     if (!broken_.IsCorruption()) return broken_;
     return Status::Corruption("cannot tell whether event " + id.ToString() +
@@ -108,7 +109,15 @@ Result<std::optional<CommittedEvent>> CommittedIds::Find(const Uuid& id, Positio
   if (std::binary_search(corrupt_ids_.begin(), corrupt_ids_.end(), id)) {
     return Status::Corruption("malformed dedup entry for event " + id.ToString());
   }
-  window_.Candidates(id, last.value(), now_us, &candidates_);
+  window_.Candidates(id, last.value(), now_us, &candidates_, &staged_candidates_);
+  for (uint64_t p : staged_candidates_) {
+    auto it = std::lower_bound(staged.begin(), staged.end(), p,
+                               [](const StagedEvent& e, uint64_t q) { return e.position < q; });
+    if (it != staged.end() && it->position == p && it->event->id == id) {
+      return std::optional<CommittedEvent>(
+          CommittedEvent{std::string(it->stream), Version(it->version), Position(p)});
+    }
+  }
   if (candidates_.empty()) return std::optional<CommittedEvent>();
   if (!reader_) reader_ = std::make_unique<LogChunkReader>(*db_, ro_);
   for (uint64_t p : candidates_) {

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "codec.h"
+#include "condition.h"
 #include "db.h"
 #include "dedup.h"
 #include "evlog/options.h"
@@ -51,10 +52,14 @@ class CommittedIds {
   // Before each group: later reads see what the previous groups wrote.
   void NewGroup() { reader_.reset(); }
 
-  // The committed event with id `id` inside the window as seen at `last`,
-  // `now_us`, or nullopt. Reads the event of each fingerprint match, newest
-  // first; one that is gone (trimmed) or holds another id is not a match.
-  Result<std::optional<CommittedEvent>> Find(const Uuid& id, Position last, int64_t now_us);
+  // The event with id `id` staged in `staged` (the group being built, in
+  // position order) or else committed inside the window as seen at `last`,
+  // `now_us`; or nullopt. Newest first, it compares the id of each staged
+  // fingerprint match and reads the event of each committed one; one that
+  // is gone (trimmed) or holds another id is not a match.
+  // REQUIRES: every id Added above `last` and not undone is in `staged`.
+  Result<std::optional<CommittedEvent>> Find(const Uuid& id, Position last, int64_t now_us,
+                                             const std::vector<StagedEvent>& staged);
 
   // An id staged at `position` by a group committed at `now_us`.
   void Add(const Uuid& id, uint64_t position, int64_t now_us) { window_.Add(id, position, now_us); }
@@ -75,6 +80,7 @@ class CommittedIds {
   // Ids whose `dedup` row is malformed, sorted: their lookups fail.
   std::vector<Uuid> corrupt_ids_;
   std::vector<uint64_t> candidates_;
+  std::vector<uint64_t> staged_candidates_;
   const rocksdb::ReadOptions ro_;
   std::unique_ptr<LogChunkReader> reader_;
   codec::AlignedBuffer scratch_;

@@ -23,11 +23,14 @@
 namespace evlog {
 
 // An event staged in the current group: its position, what it was
-// appended as and its stream's category (both point into the request).
+// appended as, its stream and the stream's category (all three point into
+// the request) and its version in the stream.
 struct StagedEvent {
   uint64_t position;
   const EventData* event;
   std::string_view category;
+  std::string_view stream;
+  uint64_t version;
 };
 
 // OK if no event after `condition.after` matches it, among the committed

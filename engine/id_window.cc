@@ -131,9 +131,10 @@ bool IdWindow::Inside(uint64_t position, uint64_t last, int64_t now_us) const {
   return us != INT64_MIN && now_us - us < window_us_;
 }
 
-void IdWindow::Candidates(const Uuid& id, uint64_t last, int64_t now_us,
-                          std::vector<uint64_t>* out) {
+void IdWindow::Candidates(const Uuid& id, uint64_t last, int64_t now_us, std::vector<uint64_t>* out,
+                          std::vector<uint64_t>* staged) {
   out->clear();
+  if (staged != nullptr) staged->clear();
   Evict(last, now_us);
   if (size() == 0) return;
   const uint64_t fingerprint = Fingerprint(id);
@@ -142,11 +143,15 @@ void IdWindow::Candidates(const Uuid& id, uint64_t last, int64_t now_us,
   for (size_t i = Home(fingerprint); index_[i].ring != kEmpty; i = (i + 1) & mask) {
     if (index_[i].low != low) continue;  // another id: its ring entry is not read
     const Entry& e = ring_[index_[i].ring];
-    if (e.fingerprint == fingerprint && Inside(e.position, last, now_us)) {
+    if (e.fingerprint != fingerprint) continue;
+    if (e.position > last) {
+      if (staged != nullptr) staged->push_back(e.position);
+    } else if (Inside(e.position, last, now_us)) {
       out->push_back(e.position);
     }
   }
   std::sort(out->begin(), out->end(), std::greater<>());
+  if (staged != nullptr) std::sort(staged->begin(), staged->end(), std::greater<>());
 }
 
 void IdWindow::Undo(uint64_t from_position) {

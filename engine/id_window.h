@@ -50,8 +50,11 @@ class IdWindow {
 
   // The positions, newest first, of the ids whose fingerprint is `id`'s,
   // at or below `last` and inside the window as seen at `last`, `now_us`
-  // (*out replaced). Evicts what the window has left first.
-  void Candidates(const Uuid& id, uint64_t last, int64_t now_us, std::vector<uint64_t>* out);
+  // (*out replaced). Evicts what the window has left first. With `staged`,
+  // the positions of those above `last` (staged by a group not yet
+  // committed) go there, newest first (replaced); without, they are left out.
+  void Candidates(const Uuid& id, uint64_t last, int64_t now_us, std::vector<uint64_t>* out,
+                  std::vector<uint64_t>* staged = nullptr);
 
   // Forgets every id added at `from_position` or after (a group whose
   // write failed). REQUIRES: no Candidates call since those adds asked

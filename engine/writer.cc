@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <unordered_map>
 
 #include "chunk.h"
 #include "chunk_batch.h"
@@ -18,14 +17,6 @@
 namespace evlog {
 
 namespace {
-
-struct UuidHash {
-  size_t operator()(const Uuid& id) const {
-    uint64_t h = 0;
-    for (uint8_t b : id.bytes()) h = h * 1099511628211ULL ^ b;
-    return static_cast<size_t>(h);
-  }
-};
 
 rocksdb::Slice AsSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
@@ -63,14 +54,11 @@ struct Writer::Group {
   uint64_t next_stream_id = 0;
   int64_t now_us = 0;
   bool sync = false;
-  // Ids staged in this group: later appends of the same group must see
-  // them as committed.
-  std::unordered_map<Uuid, CommittedEvent, UuidHash> ids;
   // The caller ids of the log chunk being filled: its `ids` chunk.
   std::vector<chunk::IdEntry> chunk_ids;
   // Every event staged in this group, in position order, for the
-  // conditions of later appends of the group. Points into their requests,
-  // which live until the group is done.
+  // conditions and the duplicate checks of later appends of the group.
+  // Points into their requests, which live until the group is done.
   std::vector<StagedEvent> staged;
   // This group's number: a head whose saved_by_group is it is in `undo`.
   uint64_t number = 0;
@@ -529,11 +517,11 @@ Result<AppendResult> Writer::Stage(PendingAppend& append, Group& group) {
         // one range of `by_tag` instead of a point read of `log` per event.
         group.batch.Put(db_->cf(Db::kByTag), keys::TagKey(tag, position), rec);
       }
-      group.staged.push_back(StagedEvent{position.value(), &e, category});
+      group.staged.push_back(
+          StagedEvent{position.value(), &e, category, sa.stream, h->version.value()});
       if (append.CallerId(record)) {
         group.chunk_ids.push_back(chunk::IdEntry{position.value(), e.id});
         ids_.Add(e.id, position.value(), group.now_us);
-        group.ids[e.id] = CommittedEvent{sa.stream, h->version, position};
       }
       ++record;
     }
@@ -591,15 +579,12 @@ Result<std::optional<AppendResult>> Writer::FindDuplicate(const PendingAppend& a
     for (const EventData& e : sa.events) {
       std::optional<CommittedEvent> hit;
       if (append.CallerId(record++)) {
-        if (auto it = group.ids.find(e.id); it != group.ids.end()) {
-          hit = it->second;  // staged earlier in this group
-        } else {
-          // Nothing commits while this group is staged: the window is the
-          // same for every append of the group.
-          auto r = ids_.Find(e.id, last, group.now_us);
-          if (!r.ok()) return r.status();
-          hit = std::move(*r);
-        }
+        // Nothing commits while this group is staged: the window is the
+        // same for every append of the group, and what it holds above
+        // `last` is this group's, in group.staged.
+        auto r = ids_.Find(e.id, last, group.now_us, group.staged);
+        if (!r.ok()) return r.status();
+        hit = std::move(*r);
       }
       if (hit) ++found;
       hits.push_back(std::move(hit));

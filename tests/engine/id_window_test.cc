@@ -52,6 +52,24 @@ TEST(IdWindow, IdsStagedAboveTheCommittedPositionAreNotCandidates) {
   EXPECT_EQ(Candidates(w, IdOf(1), 4), std::vector<uint64_t>{4});
 }
 
+TEST(IdWindow, IdsStagedAboveTheCommittedPositionAreReportedApartWhenAsked) {
+  IdWindow w(3, kDay);
+  w.Add(IdOf(1), 1, kNow);
+  w.Add(IdOf(1), 2, kNow);
+  w.Add(IdOf(2), 3, kNow);
+  w.Add(IdOf(1), 5, kNow);  // staged, with 4 and 6
+  w.Add(IdOf(3), 4, kNow);
+  w.Add(IdOf(1), 6, kNow);
+  std::vector<uint64_t> committed, staged;
+  // At 3 with a window of 3, position 1 is still inside (3 - 1 < 3).
+  w.Candidates(IdOf(1), 3, kNow, &committed, &staged);
+  EXPECT_EQ(committed, (std::vector<uint64_t>{2, 1}));
+  EXPECT_EQ(staged, (std::vector<uint64_t>{6, 5}));
+  w.Candidates(IdOf(2), 3, kNow, &committed, &staged);
+  EXPECT_EQ(committed, std::vector<uint64_t>{3});
+  EXPECT_TRUE(staged.empty());
+}
+
 TEST(IdWindow, TheCountBoundEvictsIdsThatLeftTheWindow) {
   IdWindow w(2, kDay);
   w.Add(IdOf(1), 1, kNow);

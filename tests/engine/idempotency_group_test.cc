@@ -128,6 +128,28 @@ TEST_F(IdempotencyInOneGroup, TwoAppendsCarryingTheSameIdWriteOnce) {
   EXPECT_EQ(ReadStream("a-1").size(), 1u);
 }
 
+// The retry finds its events among those staged earlier in the group, by
+// position, past another stream's: it gets their versions and positions.
+TEST_F(IdempotencyInOneGroup, ARetryOfPartOfAnEarlierAppendOfItsGroupGetsThoseEventsResult) {
+  Uuid x = Uuid::Random(), y = Uuid::Random(), z = Uuid::Random(), w = Uuid::Random();
+  HeldWriter held(*store_);  // position 1
+  auto first = Queue(*store_, "a-1", {Ev("X", "1", x), Ev("Y", "2", y), Ev("Z", "3", z)});
+  auto other = Queue(*store_, "b-1", {Ev("W", "4", w)});
+  auto retry = Queue(*store_, "a-1", {Ev("Y", "2", y), Ev("Z", "3", z)});
+  held.Release();
+  ASSERT_OK(first.get().status());
+  ASSERT_OK(other.get().status());
+  Result<AppendResult> r = retry.get();
+  ASSERT_OK(r.status());
+  EXPECT_TRUE(r->deduplicated);
+  ASSERT_EQ(r->streams.size(), 1u);
+  EXPECT_EQ(r->streams[0].stream, "a-1");
+  EXPECT_EQ(r->streams[0].first_position, Position(3));
+  EXPECT_EQ(r->streams[0].first_version, Version(2));
+  EXPECT_EQ(r->streams[0].last_version, Version(3));
+  EXPECT_EQ(store_->LastPosition(), Position(5));
+}
+
 TEST_F(IdempotencyInOneGroup, AnAppendOverlappingAnEarlierOneOfItsGroupIsAConflictOrSkips) {
   Uuid x = Uuid::Random(), y = Uuid::Random(), z = Uuid::Random();
   const uint64_t groups = WrittenGroups(*store_);
