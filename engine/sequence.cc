@@ -1,6 +1,8 @@
 #include "sequence.h"
 
+#include <algorithm>
 #include <limits>
+#include <utility>
 
 #include "codec.h"
 #include "keys.h"
@@ -55,29 +57,60 @@ Status LoadStreamHead(const Db& db, const rocksdb::ReadOptions& read_options,
 }
 
 Result<StreamHead*> StreamHeads::Find(std::string_view stream) {
-  if (auto it = heads_.find(stream); it != heads_.end()) {
-    it->second->referenced = true;
-    return it->second.get();
+  const size_t hash = keys::StringHash()(stream);
+  if (!slots_.empty()) {
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = hash & mask; slots_[i].entry != nullptr; i = (i + 1) & mask) {
+      Entry& e = *slots_[i].entry;
+      if (slots_[i].hash == hash && e.name == stream) {
+        e.head.referenced = true;
+        return &e.head;
+      }
+    }
   }
-  auto head = std::make_unique<StreamHead>();
-  if (Status s = LoadStreamHead(*db_, rocksdb::ReadOptions(), stream, head.get()); !s.ok()) {
+  auto entry = std::make_unique<Entry>();
+  if (Status s = LoadStreamHead(*db_, rocksdb::ReadOptions(), stream, &entry->head); !s.ok()) {
     return s;
   }
-  StreamHead* raw = head.get();
-  heads_.emplace(std::string(stream), std::move(head));
-  return raw;
+  entry->name = stream;
+  if ((size_ + 1) * 2 > slots_.size()) Rehash(std::max<size_t>(16, slots_.size() * 2));
+  StreamHead* head = &entry->head;
+  Insert(hash, std::move(entry));
+  ++size_;
+  return head;
+}
+
+void StreamHeads::Insert(size_t hash, std::unique_ptr<Entry> entry) {
+  const size_t mask = slots_.size() - 1;
+  size_t i = hash & mask;
+  while (slots_[i].entry != nullptr) i = (i + 1) & mask;
+  slots_[i] = Slot{hash, std::move(entry)};
+}
+
+void StreamHeads::Rehash(size_t slots) {
+  std::vector<Slot> old = std::exchange(slots_, std::vector<Slot>(slots));
+  for (Slot& s : old) {
+    if (s.entry != nullptr) Insert(s.hash, std::move(s.entry));
+  }
 }
 
 void StreamHeads::Shrink(size_t capacity) {
-  if (heads_.size() <= capacity) return;
-  for (auto it = heads_.begin(); it != heads_.end();) {
-    if (it->second->referenced) {
-      it->second->referenced = false;
-      ++it;
+  if (size_ <= capacity) return;
+  size_t kept = 0;
+  for (Slot& s : slots_) {
+    if (s.entry == nullptr) continue;
+    if (s.entry->head.referenced) {
+      s.entry->head.referenced = false;
+      ++kept;
     } else {
-      it = heads_.erase(it);
+      s.entry.reset();
     }
   }
+  // Rebuilt without the dropped heads (linear probing cannot leave holes
+  // in a run), at the same size: the cache fills up to `capacity` again,
+  // and growing back from a small table would move every head once more.
+  size_ = kept;
+  Rehash(slots_.size());
 }
 
 }  // namespace evlog

@@ -12,7 +12,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <vector>
 
 #include "db.h"
 #include "evlog/status.h"
@@ -54,12 +54,34 @@ class StreamHeads {
   // when no pointer from Find is held.
   void Shrink(size_t capacity);
 
-  size_t size() const { return heads_.size(); }
+  size_t size() const { return size_; }
 
  private:
+  // A head and its stream's name, one allocation per stream: the pointer
+  // Find returns stays put when the table grows.
+  struct Entry {
+    StreamHead head;
+    std::string name;
+  };
+  // An open-addressing table (linear probing, load <= 1/2) of the names'
+  // hashes and their entries. A lookup reads one slot's line and, on a hash
+  // match, the entry: a miss (a stream new to the cache) reads one line. A
+  // std::unordered_map read the bucket, the node before it and each node of
+  // the chain, each a cache miss once the heads outgrow the caches (X1).
+  struct Slot {
+    size_t hash = 0;
+    std::unique_ptr<Entry> entry;  // null: a free slot
+  };
+
+  // Puts `entry` in the first free slot from its hash's home.
+  // REQUIRES: a free slot.
+  void Insert(size_t hash, std::unique_ptr<Entry> entry);
+  // Moves every entry into a table of `slots` slots (a power of two).
+  void Rehash(size_t slots);
+
   const Db* db_;
-  std::unordered_map<std::string, std::unique_ptr<StreamHead>, keys::StringHash, std::equal_to<>>
-      heads_;
+  std::vector<Slot> slots_;
+  size_t size_ = 0;
 };
 
 }  // namespace evlog

@@ -3,12 +3,16 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <future>
 #include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <random>
+#include <string>
+#include <vector>
 
 #include "testutil/store_fixture.h"
 
@@ -56,6 +60,34 @@ TEST_F(Append, StreamsBeyondTheHeadCacheKeepTheirVersions) {
   EXPECT_TRUE(stale.status().IsWrongExpectedVersion()) << stale.status().ToString();
   EXPECT_EQ(store_->LastPosition(), Position(300));
   EXPECT_EQ(ReadStream("many-99").size(), 3u);
+}
+
+// Growth, sweeps and collisions of the writer's head table: streams in a
+// random order, each append at the exact version a plain map says.
+TEST_F(Append, StreamsInRandomOrderThroughASmallHeadCacheKeepTheirVersions) {
+  Reopen(Options{.stream_head_cache_entries = 64});
+  constexpr int kStreams = 2000;
+  std::vector<int> order;
+  for (int round = 0; round < 3; ++round) {
+    for (int s = 0; s < kStreams; ++s) order.push_back(s);
+  }
+  std::shuffle(order.begin(), order.end(), std::mt19937(11));
+  std::map<int, uint64_t> versions;
+  for (int s : order) {
+    const std::string stream = "random-" + std::to_string(s);
+    uint64_t& version = versions[s];
+    auto r = store_->Append(stream,
+                            version == 0 ? ExpectedVersion::NoStream()
+                                         : ExpectedVersion::Exact(Version(version)),
+                            {Ev("T")}, Durability::kBuffered);
+    ASSERT_TRUE(r.ok()) << stream << " at " << version << ": " << r.status().ToString();
+    ++version;
+    EXPECT_EQ(r->streams[0].first_version, Version(version));
+  }
+  for (int s = 0; s < kStreams; s += 97) {
+    EXPECT_EQ(*store_->StreamVersion("random-" + std::to_string(s)), Version(3));
+  }
+  EXPECT_EQ(store_->LastPosition(), Position(3 * kStreams));
 }
 
 TEST_F(Append, AnyAcceptsEveryState) {
