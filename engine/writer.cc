@@ -572,8 +572,9 @@ void Writer::SealStreamChunk(Group& group) {
 Result<std::optional<AppendResult>> Writer::FindDuplicate(const PendingAppend& append,
                                                           Group& group, std::vector<bool>* skip) {
   const Position last(commits_.committed());
+  // One entry per event from the first hit on (with empty ones before it):
+  // nearly every append has none and allocates nothing here.
   std::vector<std::optional<CommittedEvent>> hits;
-  hits.reserve(append.total_events);
   size_t found = 0, record = 0;
   for (const StreamAppend& sa : append.request.streams) {
     for (const EventData& e : sa.events) {
@@ -586,8 +587,11 @@ Result<std::optional<AppendResult>> Writer::FindDuplicate(const PendingAppend& a
         if (!r.ok()) return r.status();
         hit = std::move(*r);
       }
-      if (hit) ++found;
-      hits.push_back(std::move(hit));
+      if (hit && found++ == 0) {
+        hits.reserve(append.total_events);
+        hits.resize(record - 1);
+      }
+      if (found > 0) hits.push_back(std::move(hit));
     }
   }
   if (found == 0) return std::optional<AppendResult>();

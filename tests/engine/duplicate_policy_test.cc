@@ -41,6 +41,25 @@ TEST_F(SkipDuplicates, AppendsOnlyTheEventsNotYetCommitted) {
   EXPECT_EQ(events[2].view().data, "3");
 }
 
+// The committed events need not lead: new ones before and between them
+// are appended in their order, and only the committed ones are skipped.
+TEST_F(SkipDuplicates, CommittedEventsAfterNewOnesAreSkippedWhereTheyStand) {
+  Uuid a = Uuid::Random(), b = Uuid::Random(), c = Uuid::Random(), d = Uuid::Random();
+  ASSERT_OK(store_->Append("cdc-2", ExpectedVersion::Any(), {Ev("X", "2", b)}).status());
+  auto r = store_->Append(Skipping(
+      "cdc-2", {Ev("X", "1", a), Ev("X", "2", b), Ev("X", "3", c), Ev("X", "4", d)}));
+  ASSERT_OK(r.status());
+  EXPECT_FALSE(r->deduplicated);
+  EXPECT_EQ(r->streams[0].skipped, (std::vector<Uuid>{b}));
+  EXPECT_EQ(r->streams[0].first_version, Version(2));
+  EXPECT_EQ(r->streams[0].last_version, Version(4));
+  std::vector<OwnedEvent> events = ReadStream("cdc-2");
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[1].view().id, a);
+  EXPECT_EQ(events[2].view().id, c);
+  EXPECT_EQ(events[3].view().id, d);
+}
+
 TEST_F(SkipDuplicates, TheSameOverlapWithTheDefaultPolicyIsAConflict) {
   Uuid a = Uuid::Random(), c = Uuid::Random();
   ASSERT_OK(store_->Append("cdc-1", ExpectedVersion::Any(), {Ev("X", "1", a)}).status());
