@@ -57,8 +57,8 @@ class StreamHeads {
   size_t size() const { return size_; }
 
  private:
-  // A head and its stream's name, one allocation per stream: the pointer
-  // Find returns stays put when the table grows.
+  // A head and its stream's name, allocated together: the pointer Find
+  // returns stays put when the table grows.
   struct Entry {
     StreamHead head;
     std::string name;
