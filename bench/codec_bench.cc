@@ -1,7 +1,7 @@
 // Micro benches of the engine's inner pieces: the record codec (encode,
 // verify + decode), format 2's events chunks (build; parse + read every
-// record), key encoding and the writer's window of caller ids. They reach into the engine's private
-// headers, as its own tests do.
+// record), key encoding and the writer's window of caller ids. They reach
+// into the engine's private headers, as its own tests do.
 //
 //   build/bench/codec_bench
 
