@@ -50,6 +50,22 @@ void Assign(const RecordedEvent& e, OwnedEvent* out) {
 
 }  // namespace
 
+struct FeedView::Hold {
+  // The tail's groups that events view, each once.
+  std::vector<std::shared_ptr<const TailGroup>> groups;
+  // Copies of the events read from RocksDB: owned[0, copied) in this view,
+  // the rest kept for their memory.
+  std::vector<OwnedEvent> owned;
+  size_t copied = 0;
+  // Where owned[i] is in the view's events.
+  std::vector<size_t> places;
+};
+
+FeedView::FeedView() = default;
+FeedView::FeedView(FeedView&&) noexcept = default;
+FeedView& FeedView::operator=(FeedView&&) noexcept = default;
+FeedView::~FeedView() = default;
+
 struct ChangeFeed::Rep {
   Db* db;
   bool wake_on_poke = false;
@@ -76,17 +92,27 @@ struct ChangeFeed::Rep {
   // there, or follows its link (TailGroup::next). A weak reference, so the
   // feed holds no memory of the tail between scans.
   std::weak_ptr<const TailGroup> cursor;
-  // Events of the batch being filled: batch->events[0, filled). Events past
-  // them, and the `spare` ones, are earlier batches' kept for their memory,
-  // so a steady feed copies events without allocating. Spares are bounded
-  // by the batch limits (count and bytes), and none holds more than
-  // kReuseBytes.
+  // Where the Next or NextView being filled puts its events: one of the two
+  // is set, for the length of the call.
+  FeedBatch* batch = nullptr;
+  FeedView* view = nullptr;
+  // Events of the batch being filled: batch->events[0, filled), or
+  // view->events[0, filled). In a batch, events past them, and the `spare`
+  // ones, are earlier batches' kept for their memory, so a steady feed
+  // copies events without allocating. Spares are bounded by the batch limits
+  // (count and bytes), and none holds more than kReuseBytes.
   size_t filled = 0;
   std::vector<OwnedEvent> spare;
   size_t spare_bytes = 0;
 
-  // Adds `e` to the batch being filled.
-  void Emit(const RecordedEvent& e, FeedBatch* batch) {
+  // Adds `e` to the batch or view being filled. `group` is the tail's group
+  // `e` views, or null if `e` is valid only until the scan moves on (a
+  // RocksDB iterator's event), which a view then copies.
+  void Emit(const RecordedEvent& e, const std::shared_ptr<const TailGroup>* group) {
+    if (view != nullptr) {
+      EmitView(e, group);
+      return;
+    }
     if (filled == batch->events.size()) {
       if (spare.empty()) {
         batch->events.push_back(OwnedEvent::From(e));
@@ -105,8 +131,28 @@ struct ChangeFeed::Rep {
     }
   }
 
+  void EmitView(const RecordedEvent& e, const std::shared_ptr<const TailGroup>* group) {
+    FeedView::Hold& hold = *view->hold;
+    if (group != nullptr) {
+      if (hold.groups.empty() || hold.groups.back() != *group) hold.groups.push_back(*group);
+    } else {
+      // Viewed once the batch is complete (FinishView): `owned` may still
+      // move, and its short strings with it.
+      if (hold.copied == hold.owned.size()) hold.owned.emplace_back();
+      Assign(e, &hold.owned[hold.copied]);
+      hold.places.push_back(filled);
+      ++hold.copied;
+    }
+    if (filled == view->events.size()) {
+      view->events.push_back(e);
+    } else {
+      view->events[filled] = e;  // reuses the tags' memory
+    }
+    ++filled;
+  }
+
   // Ends a Next: the batch holds the `filled` events; the rest go to spare.
-  void Finish(FeedBatch* batch) {
+  void Finish() {
     for (size_t i = filled; i < batch->events.size() && spare.size() < options.max_batch_events;
          ++i) {
       const size_t held = HeldBytes(batch->events[i]);
@@ -115,6 +161,23 @@ struct ChangeFeed::Rep {
       spare.push_back(std::move(batch->events[i]));
     }
     batch->events.resize(filled);
+  }
+
+  // Ends a NextView: the view holds the `filled` events, those copied now
+  // viewing their copies. Copies beyond one batch, or large, are not kept.
+  void FinishView() {
+    FeedView::Hold& hold = *view->hold;
+    view->events.resize(filled);
+    if (filled == 0) {  // nothing, or an error
+      hold.groups.clear();
+      hold.places.clear();
+      hold.copied = 0;
+    }
+    for (size_t i = 0; i < hold.copied; ++i) view->events[hold.places[i]] = hold.owned[i].view();
+    if (hold.owned.size() > options.max_batch_events) hold.owned.resize(options.max_batch_events);
+    for (size_t i = hold.copied; i < hold.owned.size(); ++i) {
+      if (HeldBytes(hold.owned[i]) > kReuseBytes) hold.owned[i] = OwnedEvent();
+    }
   }
 
   // The ChangeFeed that owns `rep`.
@@ -132,23 +195,23 @@ struct ChangeFeed::Rep {
     return true;
   }
 
-  // Appends events after `position` up to `committed` to `batch`, within the
-  // batch limits, and advances `position` past what it consumed: from the
-  // live tail while the next position is in it, else from RocksDB. Both
-  // apply the same rules (filters, then what stream metadata hides), so a
-  // feed may switch between them at any position.
-  Status Scan(uint64_t committed, FeedBatch* batch) {
+  // Appends events after `position` up to `committed` to the batch or view,
+  // within the batch limits, and advances `position` past what it consumed:
+  // from the live tail while the next position is in it, else from RocksDB.
+  // Both apply the same rules (filters, then what stream metadata hides), so
+  // a feed may switch between them at any position.
+  Status Scan(uint64_t committed) {
     if (db->tail) {
       bool progressed = false;
-      if (Status s = ScanTail(committed, batch, &progressed); !s.ok() || progressed) return s;
+      if (Status s = ScanTail(committed, &progressed); !s.ok() || progressed) return s;
     }
-    return ScanLog(committed, batch);
+    return ScanLog(committed);
   }
 
   // The tail's part of Scan. Sets *progressed if it moved `position`;
   // otherwise the next position is not in the tail (the feed is behind it)
   // and nothing was added.
-  Status ScanTail(uint64_t committed, FeedBatch* batch, bool* progressed) {
+  Status ScanTail(uint64_t committed, bool* progressed) {
     std::optional<Visibility> visibility;
     const bool check_metadata = db->has_metadata.load();
     uint64_t reached = position;
@@ -199,7 +262,7 @@ struct ChangeFeed::Rep {
           full = true;
           break;
         }
-        Emit(e, batch);
+        Emit(e, &group);
         bytes += size;
         reached = p;
         if (filled >= options.max_batch_events) {
@@ -218,7 +281,7 @@ struct ChangeFeed::Rep {
 
   // The RocksDB part of Scan: reads the log (or an index) from the next
   // position.
-  Status ScanLog(uint64_t committed, FeedBatch* batch) {
+  Status ScanLog(uint64_t committed) {
     ReadAllOptions read{.from = Position(position + 1)};
     // Walk the narrowest index available; Matches() applies the rest.
     if (!options.category.empty()) {
@@ -244,7 +307,7 @@ struct ChangeFeed::Rep {
         full = true;
         break;
       }
-      Emit(e, batch);
+      Emit(e, nullptr);
       bytes += size;
       reached = e.position.value();
       if (filled >= options.max_batch_events) {
@@ -265,10 +328,11 @@ struct ChangeFeed::Rep {
     return Status::OK();
   }
 
-  // ChangeFeed::Next, filling batch->events[0, filled).
-  Status Fill(std::chrono::milliseconds timeout, FeedBatch* batch) {
+  // ChangeFeed::Next or NextView, filling [0, filled) of the events of
+  // `batch` or `view` and setting *out_position.
+  Status Fill(std::chrono::milliseconds timeout, Position* out_position) {
     filled = 0;
-    batch->position = Position(position);
+    *out_position = Position(position);
     const uint64_t start = position;
     CommitSignal& commits = *db->commits;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -276,8 +340,8 @@ struct ChangeFeed::Rep {
     for (;;) {
       uint64_t committed = commits.committed();
       if (committed > position) {
-        if (Status s = Scan(committed, batch); !s.ok()) return s;
-        batch->position = Position(position);
+        if (Status s = Scan(committed); !s.ok()) return s;
+        *out_position = Position(position);
         // Progress past filtered-out events is news too: a checkpointing
         // consumer must be able to record it.
         if (filled > 0 || position > start) return Status::OK();
@@ -335,9 +399,25 @@ void ChangeFeed::set_max_batch_bytes(size_t max_batch_bytes) {
 void ChangeFeed::set_bulk_reads(bool bulk) { rep_->bulk = bulk; }
 
 Status ChangeFeed::Next(std::chrono::milliseconds timeout, FeedBatch* batch) {
-  Status s = rep_->Fill(timeout, batch);
+  rep_->batch = batch;
+  Status s = rep_->Fill(timeout, &batch->position);
   if (!s.ok()) rep_->filled = 0;
-  rep_->Finish(batch);
+  rep_->Finish();
+  rep_->batch = nullptr;
+  return s;
+}
+
+Status ChangeFeed::NextView(std::chrono::milliseconds timeout, FeedView* view) {
+  if (view->hold == nullptr) view->hold = std::make_unique<FeedView::Hold>();
+  FeedView::Hold& hold = *view->hold;
+  hold.groups.clear();
+  hold.places.clear();
+  hold.copied = 0;
+  rep_->view = view;
+  Status s = rep_->Fill(timeout, &view->position);
+  if (!s.ok()) rep_->filled = 0;
+  rep_->FinishView();
+  rep_->view = nullptr;
   return s;
 }
 

@@ -64,17 +64,17 @@ void HttpSession::Pump() {
       });
       return;
     }
-    FeedBatch batch;
-    Status s = feed->Next(std::chrono::milliseconds(0), &batch);
+    FeedView batch;
+    Status s = feed->NextView(std::chrono::milliseconds(0), &batch);
     std::string text;
     // The events before one that cannot be rendered are sent, then the
     // error ends the stream.
-    for (const OwnedEvent& e : batch.events) {
-      if (Status bad = json::CheckRenderable(e.view()); !bad.ok()) {
+    for (const RecordedEvent& e : batch.events) {
+      if (Status bad = json::CheckRenderable(e); !bad.ok()) {
         s = bad;
         break;
       }
-      text += FormatSseEvent(e.view());
+      text += FormatSseEvent(e);
     }
     net::asio::dispatch(executor, [self, s, text = std::move(text)]() mutable {
       self->OnPolled(s, std::move(text));

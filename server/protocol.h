@@ -384,7 +384,7 @@ std::string EncodeConsumerOpened(uint64_t request_id, uint64_t consumer);
 std::string EncodeConsumerEvents(uint64_t request_id, const std::vector<HostedEvent>& events,
                                  bool caught_up);
 // REQUIRES: !batch.events.empty()
-std::string EncodeSubscriptionEvents(uint64_t subscription, const FeedBatch& batch);
+std::string EncodeSubscriptionEvents(uint64_t subscription, const FeedView& batch);
 // For tests and clients that have owned events; the server uses EventsWriter.
 std::string EncodeEvents(uint64_t request_id, const EventsResponse& events);
 // Likewise for a QueryResult; the server uses EventsWriter::FinishQueryResult.

@@ -583,11 +583,11 @@ std::string EncodeConsumerEvents(uint64_t request_id, const std::vector<HostedEv
                      fb::CreateConsumerEvents(b, vec, caught_up).Union());
 }
 
-std::string EncodeSubscriptionEvents(uint64_t subscription, const FeedBatch& batch) {
+std::string EncodeSubscriptionEvents(uint64_t subscription, const FeedView& batch) {
   FlatBufferBuilder b(1024);
   std::vector<Offset<fb::RecordedEvent>> events;
   events.reserve(batch.events.size());
-  for (const OwnedEvent& e : batch.events) events.push_back(ToWire(b, e.view()));
+  for (const RecordedEvent& e : batch.events) events.push_back(ToWire(b, e));
   const auto vec = b.CreateVector(events);
   return FinishFrame(b, subscription, fb::Body::SubscriptionEvents,
                      fb::CreateSubscriptionEvents(b, vec, batch.position.value()).Union());

@@ -102,8 +102,8 @@ void Session::Pump(const std::shared_ptr<Subscription>& sub) {
       net::asio::prefer(socket_.get_executor(), net::asio::execution::outstanding_work.tracked);
   dispatcher_.RunBlocking([self = shared_from_this(), sub, want, page, executor] {
     sub->feed->set_max_batch_events(want);
-    FeedBatch batch;
-    const Status s = sub->feed->Next(std::chrono::milliseconds(0), &batch);
+    FeedView batch;
+    const Status s = sub->feed->NextView(std::chrono::milliseconds(0), &batch);
     std::string frame;
     if (!s.ok()) {
       frame = EncodeError(sub->id, s);

@@ -21,6 +21,7 @@
 #include "evlog/store.h"
 #include "evlog/subscription.h"
 #include "testutil/feed_fixture.h"
+#include "testutil/same_event.h"
 #include "testutil/store_fixture.h"
 
 namespace evlog {
@@ -232,6 +233,32 @@ class LiveFeedTest : public testutil::FeedStoreTest {
     }
     return out;
   }
+
+  // Appends events `first` to `first + n - 1` of a sequence unlike one
+  // another in every field a view carries: tags or none, metadata or none,
+  // data of sizes on both sides of a short string's, with a NUL byte.
+  void AddVaried(int first, int n) {
+    for (int i = first; i < first + n; ++i) {
+      EventData e = i % 2 == 0 ? testutil::Tagged("Tagged", {"t" + std::to_string(i), "u"})
+                               : testutil::Ev("Plain");
+      e.data = std::string(static_cast<size_t>(i * 37 % 300), static_cast<char>('a' + i % 26));
+      e.data.push_back('\0');
+      if (i % 3 == 0) e.metadata = "{\"i\":" + std::to_string(i) + "}";
+      auto r = store_->Append("v-" + std::to_string(i % 4), ExpectedVersion::Any(), {e});
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+    }
+  }
+
+  // Every event of the store, read back, against the copies of what views
+  // showed, in order.
+  void ExpectSameAsTheLog(const std::vector<OwnedEvent>& got) {
+    const std::vector<OwnedEvent> want = ReadAll();
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); ++i) testutil::ExpectSameEvent(got[i], want[i]);
+  }
+
+  // The oldest position the tail holds.
+  uint64_t FirstInTail() { return store_->LastPosition().value() - Metrics().tail_events + 1; }
 
   static std::vector<uint64_t> Range(uint64_t first, uint64_t last) {
     std::vector<uint64_t> out;
@@ -564,6 +591,81 @@ TEST_F(LiveFeed, WithTheTailOffEveryFeedReadsRocksDb) {
   EXPECT_EQ(DrainSources(*feed, &seen), std::vector<Source>{Source::kLog});
   EXPECT_EQ(seen, Range(1, 4));
   EXPECT_EQ(Metrics().tail_bytes, 0u);
+}
+
+TEST_F(LiveFeed, AViewYieldsWhatABatchDoesFromRocksDbAndFromTheTail) {
+  AddVaried(0, 20);  // before any feed: in RocksDB only
+  auto feed = Open({.max_batch_events = 7});
+  AddVaried(20, 20);  // in the tail too
+  const MetricsSnapshot before = Metrics();
+  std::vector<OwnedEvent> got;
+  FeedView view;
+  for (;;) {
+    ASSERT_OK(feed->NextView(milliseconds(0), &view));
+    if (view.events.empty()) break;
+    EXPECT_LE(view.events.size(), 7u);
+    EXPECT_EQ(view.position, view.events.back().position);
+    for (const RecordedEvent& e : view.events) got.push_back(OwnedEvent::From(e));
+  }
+  const MetricsSnapshot after = Metrics();
+  EXPECT_GT(after.feed_log_events - before.feed_log_events, 0u);
+  EXPECT_GT(after.feed_tail_events - before.feed_tail_events, 0u);
+  EXPECT_EQ(feed->position(), Position(40));
+  ExpectSameAsTheLog(got);
+}
+
+TEST_F(LiveFeed, AViewKeepsTheGroupsItViewsAfterTheTailEvictsThem) {
+  constexpr size_t kBound = 16 << 10;
+  Reopen(Options{.live_tail_bytes = kBound});
+  auto feed = Open({.max_batch_events = 100});
+  AddVaried(0, 5);
+  FeedView view;
+  ASSERT_OK(feed->NextView(milliseconds(0), &view));
+  ASSERT_EQ(view.events.size(), 5u);
+  for (int i = 0; i < 10'000 && FirstInTail() <= 5; ++i) Add("s-1");
+  ASSERT_GT(FirstInTail(), 5u) << "the tail never evicted the viewed groups";
+  EXPECT_LE(Metrics().tail_bytes, kBound);  // what the view holds is not counted
+  std::vector<OwnedEvent> got;
+  for (const RecordedEvent& e : view.events) got.push_back(OwnedEvent::From(e));
+  std::vector<OwnedEvent> want = ReadAll();
+  want.resize(5);
+  for (size_t i = 0; i < got.size(); ++i) testutil::ExpectSameEvent(got[i], want[i]);
+}
+
+TEST_F(LiveFeed, AViewOwnsWhatItReadFromRocksDbUntilTheNextViewAndWhenMoved) {
+  AddVaried(0, 12);
+  auto feed = Open({.max_batch_events = 4});
+  std::vector<OwnedEvent> got;
+  FeedView view;
+  for (int batch = 0; batch < 3; ++batch) {
+    const MetricsSnapshot before = Metrics();
+    ASSERT_OK(feed->NextView(milliseconds(0), &view));
+    ASSERT_EQ(view.events.size(), 4u);
+    EXPECT_EQ(Metrics().feed_log_events - before.feed_log_events, 4u);
+    ReadAll();  // other reads meanwhile
+    FeedView moved = std::move(view);
+    for (const RecordedEvent& e : moved.events) got.push_back(OwnedEvent::From(e));
+    view = std::move(moved);  // and back: its copies are reused
+  }
+  ExpectSameAsTheLog(got);
+}
+
+TEST_F(LiveFeed, NextAndNextViewMayTakeTurnsOnOneFeed) {
+  for (int i = 0; i < 9; ++i) Add("a-" + std::to_string(i % 2));
+  auto feed = Open({.max_batch_events = 2});
+  std::vector<uint64_t> seen;
+  for (int turn = 0; seen.size() < 9 && turn < 20; ++turn) {
+    if (turn % 2 == 0) {
+      FeedBatch batch;
+      ASSERT_OK(feed->Next(milliseconds(0), &batch));
+      for (const OwnedEvent& e : batch.events) seen.push_back(e.position.value());
+    } else {
+      FeedView view;
+      ASSERT_OK(feed->NextView(milliseconds(0), &view));
+      for (const RecordedEvent& e : view.events) seen.push_back(e.position.value());
+    }
+  }
+  EXPECT_EQ(seen, Range(1, 9));
 }
 
 TEST_F(LiveFeed, AReadOnlyStoreHoldsNoTailAndItsFeedsReadRocksDb) {

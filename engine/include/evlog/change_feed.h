@@ -10,6 +10,10 @@
 //     for (const evlog::OwnedEvent& e : batch.events) handle(e);
 //   }
 //
+// NextView hands out the same events without copying them (FeedView): a
+// consumer that reads each event once and keeps nothing, as most do, saves
+// a copy of every event per feed.
+//
 // Start points mirror DynamoDB Streams' shard iterator types: Oldest
 // (TRIM_HORIZON), Latest, At(position) and After(position).
 //
@@ -95,6 +99,29 @@ struct FeedBatch {
   Position position;
 };
 
+// Events handed out by one ChangeFeed::NextView, viewed where the feed
+// found them rather than copied: in the writer's live tail, decoded once for
+// every feed, or (for a feed behind the tail) in memory the view owns.
+// Every view in `events` stays valid until the next NextView into this
+// FeedView, or its destruction, whichever comes first; copy what you keep
+// (OwnedEvent::From). While it lives, the view holds the tail's groups it
+// views (at most one batch's worth), so a consumer should not keep it long.
+// Movable: a moved view's events stay valid.
+struct FeedView {
+  FeedView();
+  FeedView(FeedView&&) noexcept;
+  FeedView& operator=(FeedView&&) noexcept;
+  ~FeedView();
+
+  std::vector<RecordedEvent> events;
+  // As FeedBatch::position.
+  Position position;
+
+  // Internal, opaque: what keeps `events` valid.
+  struct Hold;
+  std::unique_ptr<Hold> hold;
+};
+
 class ChangeFeed {
  public:
   ChangeFeed(const ChangeFeed&) = delete;
@@ -109,6 +136,11 @@ class ChangeFeed {
   // Errors: Aborted if the store is closing; Corruption or IOError from the
   // storage (the feed stays at its position, so Next may be retried).
   Status Next(std::chrono::milliseconds timeout, FeedBatch* batch);
+
+  // Next, without the copy: replaces `view` with the next events after
+  // position(), as views (FeedView). The same events, batches, waits and
+  // errors as Next; the two may be mixed on one feed.
+  Status NextView(std::chrono::milliseconds timeout, FeedView* view);
 
   // Every event up to this position has been delivered or filtered out.
   Position position() const;
