@@ -578,8 +578,9 @@ Result<std::optional<AppendResult>> Writer::FindDuplicate(const PendingAppend& a
   size_t found = 0, record = 0;
   for (const StreamAppend& sa : append.request.streams) {
     for (const EventData& e : sa.events) {
+      const size_t this_record = record++;
       std::optional<CommittedEvent> hit;
-      if (append.CallerId(record++)) {
+      if (append.CallerId(this_record)) {
         // Nothing commits while this group is staged: the window is the
         // same for every append of the group, and what it holds above
         // `last` is this group's, in group.staged.
@@ -589,7 +590,7 @@ Result<std::optional<AppendResult>> Writer::FindDuplicate(const PendingAppend& a
       }
       if (hit && found++ == 0) {
         hits.reserve(append.total_events);
-        hits.resize(record - 1);
+        hits.resize(this_record);  // the events before it: not committed
       }
       if (found > 0) hits.push_back(std::move(hit));
     }
