@@ -289,8 +289,7 @@ struct ChangeFeed::Rep {
     } else if (!options.event_type.empty()) {
       read.event_type = options.event_type;
     }
-    std::unique_ptr<EventIterator> it =
-        NewLogIterator(*db, read, bulk);
+    std::unique_ptr<EventIterator> it = NewLogIterator(*db, read, bulk);
     uint64_t reached = position;
     const size_t had = filled;
     size_t bytes = 0;
