@@ -23,20 +23,11 @@ namespace evlog {
 namespace {
 
 using testutil::Ev;
-
-// Runs `f` on the family `family` of the closed store at `path`.
-void WithFamily(const std::string& path, std::string_view family,
-                const std::function<void(rocksdb::DB&, rocksdb::ColumnFamilyHandle*)>& f) {
-  testutil::WithRawRocks(path, [&](rocksdb::DB& db, const auto& names, const auto& handles) {
-    for (size_t i = 0; i < names.size(); ++i) {
-      if (names[i] == family) f(db, handles[i]);
-    }
-  });
-}
+using testutil::Range;
 
 void WithLog(const std::string& path,
              const std::function<void(rocksdb::DB&, rocksdb::ColumnFamilyHandle*)>& f) {
-  WithFamily(path, "log", f);
+  testutil::WithRawFamily(path, "log", f);
 }
 
 // The log's chunks as (key position, first, span, records present).
@@ -64,7 +55,7 @@ std::vector<ChunkInfo> LogChunks(const std::string& path) {
 // present), of every stream in key order.
 std::vector<ChunkInfo> StreamChunks(const std::string& path) {
   std::vector<ChunkInfo> out;
-  WithFamily(path, "stream", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+  testutil::WithRawFamily(path, "stream", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
     std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions(), cf));
     chunk::ChunkView view;
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -89,12 +80,6 @@ std::vector<uint64_t> Versions(const std::vector<OwnedEvent>& events) {
 std::vector<uint64_t> Positions(const std::vector<OwnedEvent>& events) {
   std::vector<uint64_t> out;
   for (const OwnedEvent& e : events) out.push_back(e.position.value());
-  return out;
-}
-
-std::vector<uint64_t> Range(uint64_t first, uint64_t last) {
-  std::vector<uint64_t> out;
-  for (uint64_t p = first; p <= last; ++p) out.push_back(p);
   return out;
 }
 
@@ -415,7 +400,7 @@ void ChunkBoundary::ExpectEveryFlippedStreamChunkByteIsCorruption(size_t per_chu
   AppendChunk("a-1", per_chunk);
   store_.reset();
   size_t size = 0;
-  WithFamily(path(), "stream", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+  testutil::WithRawFamily(path(), "stream", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
     std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions(), cf));
     it->SeekToFirst();
     ASSERT_TRUE(it->Valid());
@@ -425,7 +410,7 @@ void ChunkBoundary::ExpectEveryFlippedStreamChunkByteIsCorruption(size_t per_chu
   Reopen();
   for (size_t k = 1; k < size; ++k) AppendChunk("a-1", per_chunk);
   store_.reset();
-  WithFamily(path(), "stream", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+  testutil::WithRawFamily(path(), "stream", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
     std::vector<std::pair<std::string, std::string>> chunks;
     std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions(), cf));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {

@@ -41,16 +41,6 @@ std::map<std::string, std::string> Family(const std::string& path, const std::st
   return out;
 }
 
-// Runs `f` with a closed store's family `name`.
-template <typename F>
-void WithFamily(const std::string& path, const std::string& name, F f) {
-  testutil::WithRawRocks(path, [&](rocksdb::DB& db, const auto& names, const auto& handles) {
-    for (size_t i = 0; i < names.size(); ++i) {
-      if (names[i] == name) f(db, handles[i]);
-    }
-  });
-}
-
 // The entries of the ids chunk stored under log position `last`.
 std::vector<chunk::IdEntry> IdsChunk(const std::map<std::string, std::string>& ids, uint64_t last,
                                      int64_t* commit_us = nullptr) {
@@ -141,7 +131,7 @@ TEST_F(Idempotency, AWindowCutByTheAgeBoundHoldsAcrossReopen) {
   store_.reset();
   // Age the first two chunks behind the engine.
   const int64_t now = WallMicros();
-  WithFamily(path(), "ids", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+  testutil::WithRawFamily(path(), "ids", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
     ASSERT_TRUE(db.Put(rocksdb::WriteOptions(), cf, keys::LogKey(Position(1)),
                        chunk::EncodeIds(1, now - 2 * kHour, {{1, old_id}}))
                     .ok());
@@ -213,7 +203,7 @@ TEST_F(IdsChunks, VerifyReportsAnIdsChunkThatDisagreesWithTheLog) {
   store_.reset();
   int64_t commit_us = 0;
   IdsChunk(Family(path(), "ids"), 2, &commit_us);
-  WithFamily(path(), "ids", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+  testutil::WithRawFamily(path(), "ids", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
     ASSERT_TRUE(db.Put(rocksdb::WriteOptions(), cf, keys::LogKey(Position(2)),
                        chunk::EncodeIds(2, commit_us, {{2, a}}))
                     .ok());
@@ -236,7 +226,7 @@ TEST_F(IdsChunks, VerifyReportsAnIdsChunkThatDisagreesWithTheLog) {
 // Puts `value` as the ids chunk under log position `key` of the closed
 // store at `path`.
 void PutIdsChunk(const std::string& path, uint64_t key, const std::string& value) {
-  WithFamily(path, "ids", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+  testutil::WithRawFamily(path, "ids", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
     ASSERT_TRUE(db.Put(rocksdb::WriteOptions(), cf, keys::LogKey(Position(key)), value).ok());
   });
 }
@@ -274,7 +264,7 @@ TEST_F(IdsChunks, VerifyReportsAnIdsChunkBeyondTheLastPosition) {
 TEST_F(IdsChunks, VerifyReportsAMalformedIdsKey) {
   ASSERT_OK(store_->Append("a-1", ExpectedVersion::Any(), WithIds(RandomIds(1))).status());
   store_.reset();
-  WithFamily(path(), "ids", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+  testutil::WithRawFamily(path(), "ids", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
     ASSERT_TRUE(db.Put(rocksdb::WriteOptions(), cf, "abc", "x").ok());
   });
   Reopen();
@@ -313,7 +303,7 @@ TEST_F(IdsChunks, VerifyReportsAnIdsChunkWhoseLogChunkIsLostNotReclaimed) {
   ASSERT_OK(store_->Append("a-1", ExpectedVersion::Any(), WithIds(RandomIds(1))).status());  // 1
   AppendOne("a-2");                                                                          // 2
   store_.reset();
-  WithFamily(path(), "log", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+  testutil::WithRawFamily(path(), "log", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
     ASSERT_TRUE(db.Delete(rocksdb::WriteOptions(), cf, keys::LogKey(Position(1))).ok());
   });
   Reopen();

@@ -23,22 +23,13 @@ namespace evlog {
 namespace {
 
 using testutil::Ev;
-
-// Runs `f` on the family `family` of the closed store at `path`.
-void WithFamily(const std::string& path, std::string_view family,
-                const std::function<void(rocksdb::DB&, rocksdb::ColumnFamilyHandle*)>& f) {
-  testutil::WithRawRocks(path, [&](rocksdb::DB& db, const auto& names, const auto& handles) {
-    for (size_t i = 0; i < names.size(); ++i) {
-      if (names[i] == family) f(db, handles[i]);
-    }
-  });
-}
+using testutil::Range;
 
 // The posting chunks of `family` as (name, key position) -> positions.
 using PostingMap = std::map<std::pair<std::string, uint64_t>, std::vector<uint64_t>>;
 PostingMap Postings(const std::string& path, std::string_view family) {
   PostingMap out;
-  WithFamily(path, family, [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+  testutil::WithRawFamily(path, family, [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
     std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions(), cf));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       const std::string_view key = it->key().ToStringView();
@@ -49,12 +40,6 @@ PostingMap Postings(const std::string& path, std::string_view family) {
       out[{std::string(key.substr(0, key.size() - 9)), last.value()}] = positions;
     }
   });
-  return out;
-}
-
-std::vector<uint64_t> Range(uint64_t first, uint64_t last) {
-  std::vector<uint64_t> out;
-  for (uint64_t p = first; p <= last; ++p) out.push_back(p);
   return out;
 }
 
@@ -232,7 +217,7 @@ TEST_F(PostingChunks, AFlippedByteAnywhereInAPostingChunkIsCorruption) {
   store_.reset();
   const size_t size = [&] {
     size_t n = 0;
-    WithFamily(path(), "by_category", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+    testutil::WithRawFamily(path(), "by_category", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
       std::string value;
       ASSERT_TRUE(
           db.Get(rocksdb::ReadOptions(), cf, keys::IndexKey("a", Position(3)), &value).ok());
@@ -248,7 +233,7 @@ TEST_F(PostingChunks, AFlippedByteAnywhereInAPostingChunkIsCorruption) {
                             std::pair<std::string, std::string>{"by_type", "T"}}) {
     const std::string& family = entry.first;
     const std::string& name = entry.second;  // clang 14 captures no structured binding
-    WithFamily(path(), family, [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+    testutil::WithRawFamily(path(), family, [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
       for (size_t k = 0; k < size; ++k) {
         const std::string key = keys::IndexKey(name, Position(3 * k + 3));
         std::string value;
@@ -293,7 +278,7 @@ TEST_F(PostingChunks, AMissingPositionIsExplainedByItsCategoryPostingOnly) {
   ASSERT_OK(store_->Compact());
   store_.reset();
   // The first chunk of "a-1" is gone whole; its postings stay.
-  WithFamily(path(), "log", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+  testutil::WithRawFamily(path(), "log", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
     std::string value;
     EXPECT_TRUE(
         db.Get(rocksdb::ReadOptions(), cf, keys::LogKey(Position(base + 4)), &value).IsNotFound());
@@ -313,7 +298,7 @@ TEST_F(PostingChunks, AMissingPositionIsExplainedByItsCategoryPostingOnly) {
 
   // Without the posting chunk of "a" that covers base+1..base+4, nothing
   // explains that gap any more.
-  WithFamily(path(), "by_category", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+  testutil::WithRawFamily(path(), "by_category", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
     ASSERT_TRUE(
         db.Delete(rocksdb::WriteOptions(), cf, keys::IndexKey("a", Position(base + 4))).ok());
   });
@@ -330,7 +315,7 @@ TEST_F(PostingChunks, AMissingPositionIsExplainedByItsCategoryPostingOnly) {
   store_.reset();
 
   // A lost log chunk of "b" (no metadata) is corruption, read by category.
-  WithFamily(path(), "log", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+  testutil::WithRawFamily(path(), "log", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
     ASSERT_TRUE(db.Delete(rocksdb::WriteOptions(), cf, keys::LogKey(Position(base + 6))).ok());
   });
   Reopen();

@@ -12,16 +12,11 @@ namespace evlog {
 namespace {
 
 using Retention = testutil::StoreTest;
+using testutil::Range;
 
 std::vector<uint64_t> Versions(const std::vector<OwnedEvent>& events) {
   std::vector<uint64_t> out;
   for (const auto& e : events) out.push_back(e.version.value());
-  return out;
-}
-
-std::vector<uint64_t> Range(uint64_t first, uint64_t last) {
-  std::vector<uint64_t> out;
-  for (uint64_t v = first; v <= last; ++v) out.push_back(v);
   return out;
 }
 

@@ -28,7 +28,7 @@ using testutil::DaemonTest;
 using RemoteHostedSubscriptions = DaemonTest;
 
 // A bound against a hang, never a timing assertion.
-constexpr auto kPatience = std::chrono::seconds(10);
+constexpr auto kConsumerPatience = std::chrono::seconds(10);
 
 void AppendRoundRobin(Client& c, int streams, int events) {
   for (int i = 0; i < events; ++i) {
@@ -53,7 +53,7 @@ TEST_F(RemoteHostedSubscriptions, TwoCompetingConsumersGetEveryEventOnceEachStre
     ASSERT_TRUE(client.ok());
     auto consumer = (*client)->Consume("billing");
     ASSERT_TRUE(consumer.ok()) << consumer.status().ToString();
-    const auto deadline = std::chrono::steady_clock::now() + kPatience;
+    const auto deadline = std::chrono::steady_clock::now() + kConsumerPatience;
     while (acked.load() < kEvents && std::chrono::steady_clock::now() < deadline) {
       auto batch = (*consumer)->Next(16, std::chrono::milliseconds(50));
       ASSERT_TRUE(batch.ok()) << batch.status().ToString();
@@ -123,7 +123,7 @@ TEST_F(RemoteHostedSubscriptions, AConsumerWhoseSessionDropsHasItsEventsRedelive
   raw.reset();  // The session drops; nothing was acknowledged.
 
   std::set<uint64_t> again;
-  const auto deadline = std::chrono::steady_clock::now() + kPatience;
+  const auto deadline = std::chrono::steady_clock::now() + kConsumerPatience;
   while (again.size() < 6 && std::chrono::steady_clock::now() < deadline) {
     auto batch = (*consumer)->Next(100, std::chrono::milliseconds(100));
     ASSERT_TRUE(batch.ok());
@@ -148,7 +148,7 @@ TEST_F(RemoteHostedSubscriptions, ANackedEventIsRetriedThenParked) {
   auto consumer = (*c)->Consume("billing");
   ASSERT_TRUE(consumer.ok());
   for (uint32_t attempt = 1; attempt <= 2; ++attempt) {
-    auto batch = (*consumer)->Next(10, kPatience);
+    auto batch = (*consumer)->Next(10, kConsumerPatience);
     ASSERT_TRUE(batch.ok());
     ASSERT_EQ(batch->size(), 1u);
     EXPECT_EQ((*batch)[0].attempt, attempt);
@@ -161,7 +161,7 @@ TEST_F(RemoteHostedSubscriptions, ANackedEventIsRetriedThenParked) {
   EXPECT_NE((*parked)[0].error.find("no card"), std::string::npos) << (*parked)[0].error;
   // Once the subscription has read past the parked copy (a system stream,
   // never delivered), nothing is left for the consumer.
-  EXPECT_TRUE(testutil::Eventually([&] { return (*consumer)->CaughtUp(); }, kPatience));
+  EXPECT_TRUE(testutil::Eventually([&] { return (*consumer)->CaughtUp(); }, kConsumerPatience));
 }
 
 TEST_F(RemoteHostedSubscriptions, ThePerSessionConsumerLimitIsAClearBusyError) {
@@ -248,7 +248,7 @@ TEST_F(RemoteHostedSubscriptions, TheCheckpointItsConsumersMoveHoldsATrimBack) {
   ASSERT_TRUE(consumer.ok()) << consumer.status().ToString();
   std::vector<HostedEvent> batch;
   for (int tries = 0; tries < 50 && batch.size() < 3; ++tries) {
-    auto more = (*consumer)->Next(3 - batch.size(), kPatience);
+    auto more = (*consumer)->Next(3 - batch.size(), kConsumerPatience);
     ASSERT_TRUE(more.ok()) << more.status().ToString();
     batch.insert(batch.end(), more->begin(), more->end());
   }

@@ -21,7 +21,7 @@
 namespace evlog::testutil {
 namespace {
 
-constexpr int kSessions = 32;
+constexpr int kBudgetSessions = 32;
 constexpr int kSlow = 8;
 constexpr int kPipeline = 8;
 constexpr int kBigEvents = 4;
@@ -108,7 +108,7 @@ TEST_F(MemoryBudget, QueuedBytesStayWithinTheBudgetPlusAShareAndAPagePerSession)
   constexpr uint64_t kCredits = 1;
   std::atomic<int> finished{0};
   std::vector<std::thread> readers;
-  for (int i = kSlow; i < kSessions; ++i) {
+  for (int i = kSlow; i < kBudgetSessions; ++i) {
     readers.emplace_back([&] {
       auto raw = StartPipeline(port(), kCredits);
       if (raw != nullptr && ReadPipeline(*raw, kCredits)) ++finished;
@@ -117,8 +117,8 @@ TEST_F(MemoryBudget, QueuedBytesStayWithinTheBudgetPlusAShareAndAPagePerSession)
   for (auto& t : readers) t.join();
   const size_t sampled_max = sampler.Stop();
 
-  EXPECT_EQ(finished.load(), kSessions - kSlow) << "sessions that read did not all finish";
-  const size_t slack = kSessions * (options_.session.max_buffered_bytes_under_pressure +
+  EXPECT_EQ(finished.load(), kBudgetSessions - kSlow) << "sessions that read did not all finish";
+  const size_t slack = kBudgetSessions * (options_.session.max_buffered_bytes_under_pressure +
                                     options_.session.min_page_bytes);
   const size_t bound = options_.max_queued_bytes + slack;
   const size_t peak =

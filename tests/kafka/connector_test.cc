@@ -29,8 +29,8 @@ using testutil::Ev;
 using testutil::Eventually;
 using testutil::KafkaMessage;
 using testutil::MockKafka;
+using testutil::kWait;
 
-constexpr auto kWait = std::chrono::seconds(30);
 
 // A connector running on its own thread over an embedded source.
 class Running {

@@ -15,6 +15,10 @@
 
 namespace evlog::testutil {
 
+// How long a connector test waits for the connector to get somewhere: a
+// safety net against a hang, not a timing assertion.
+inline constexpr auto kWait = std::chrono::seconds(30);
+
 // Kafka protocol API keys for rd_kafka_mock_push_request_errors.
 inline constexpr int16_t kApiProduce = 0;
 

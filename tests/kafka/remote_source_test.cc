@@ -27,8 +27,7 @@ using testutil::ChildProcess;
 using testutil::KafkaMessage;
 using testutil::StartEvlogd;
 using testutil::MockKafka;
-
-constexpr auto kWait = std::chrono::seconds(30);
+using testutil::kWait;
 
 class RemoteSourceTest : public ::testing::Test {
  protected:

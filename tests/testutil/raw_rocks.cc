@@ -20,4 +20,12 @@ void WithRawRocks(const std::string& path, const RawRocksFunction& f) {
   EXPECT_TRUE(db->Close().ok());
 }
 
+void WithRawFamily(const std::string& path, std::string_view family, const RawFamilyFunction& f) {
+  WithRawRocks(path, [&](rocksdb::DB& db, const auto& names, const auto& handles) {
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (names[i] == family) f(db, handles[i]);
+    }
+  });
+}
+
 }  // namespace evlog::testutil

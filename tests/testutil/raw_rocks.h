@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace evlog::testutil {
@@ -19,5 +20,10 @@ using RawRocksFunction =
     std::function<void(rocksdb::DB& db, const std::vector<std::string>& names,
                        const std::vector<rocksdb::ColumnFamilyHandle*>& handles)>;
 void WithRawRocks(const std::string& path, const RawRocksFunction& f);
+
+// Runs `f` with the family `family` of the closed store at `path`; not at
+// all if the store has no such family.
+using RawFamilyFunction = std::function<void(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf)>;
+void WithRawFamily(const std::string& path, std::string_view family, const RawFamilyFunction& f);
 
 }  // namespace evlog::testutil

@@ -21,6 +21,12 @@ std::vector<uint64_t> Positions(const Result<QueryResult>& r) {
   return out;
 }
 
+std::vector<uint64_t> Range(uint64_t first, uint64_t last) {
+  std::vector<uint64_t> out;
+  for (uint64_t p = first; p <= last; ++p) out.push_back(p);
+  return out;
+}
+
 std::vector<OwnedEvent> Collect(EventIterator& it) {
   std::vector<OwnedEvent> out;
   for (; it.Valid(); it.Next()) out.push_back(OwnedEvent::From(it.event()));

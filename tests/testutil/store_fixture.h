@@ -46,6 +46,9 @@ std::vector<OwnedEvent> Collect(EventIterator& it);
 // status (and returns none).
 std::vector<uint64_t> Positions(const Result<QueryResult>& r);
 
+// first, first + 1, ..., last.
+std::vector<uint64_t> Range(uint64_t first, uint64_t last);
+
 // Asserts `store` verifies clean, printing every problem if not.
 void ExpectVerifiesClean(Store& store);
 

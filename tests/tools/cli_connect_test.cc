@@ -37,13 +37,6 @@ class CliConnect : public CliTest {
   std::unique_ptr<testutil::ChildProcess> daemon_;
 };
 
-void ExpectError(const CliOutcome& r, int exit_code, const std::string& code) {
-  EXPECT_EQ(r.exit_code, exit_code) << r.err;
-  EXPECT_EQ(r.ErrorLineCount(), 1u) << r.err;
-  EXPECT_EQ(r.Error()["error"], code) << r.err;
-  EXPECT_TRUE(r.out.empty()) << r.out;
-}
-
 TEST_F(CliConnect, FlagsThatDoNotGoTogetherAreUsageErrors) {
   ExpectError(EvlogWithoutDb({"--db", db(), "--connect", "127.0.0.1:7411", "stats"}), 2, "usage");
   ExpectError(EvlogWithoutDb({"--db", db(), "--token-file", "/dev/null", "stats"}), 2, "usage");

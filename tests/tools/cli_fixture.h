@@ -29,6 +29,7 @@
 namespace evlog {
 
 using testutil::CliOutcome;
+using testutil::ExpectError;
 
 class CliTest : public ::testing::Test {
  protected:

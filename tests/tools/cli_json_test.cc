@@ -48,16 +48,6 @@ class CliJson : public CliFormTest {
 };
 INSTANTIATE_TEST_SUITE_P(Forms, CliJson, ::testing::ValuesIn(CliForms()), CliFormName);
 
-void ExpectError(const CliOutcome& r, int exit_code, const std::string& code,
-                 const std::string& in_message = "") {
-  EXPECT_EQ(r.exit_code, exit_code) << r.err;
-  EXPECT_EQ(r.ErrorLineCount(), 1u) << r.err;
-  ASSERT_TRUE(r.Error().is_object()) << r.err;
-  EXPECT_EQ(r.Error()["error"], code) << r.err;
-  EXPECT_NE(r.Error()["message"].get<std::string>().find(in_message), std::string::npos) << r.err;
-  EXPECT_TRUE(r.out.empty()) << r.out.substr(0, 200);
-}
-
 // The raw text of the one event line's data value, between "data": and
 // ,"metadata".
 std::string RawData(const std::string& line) {

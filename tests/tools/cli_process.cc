@@ -1,5 +1,7 @@
 #include "cli_process.h"
 
+#include <gtest/gtest.h>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -136,6 +138,18 @@ CliOutcome CliProcess::Finish() {
   outcome.out = std::move(out_buffer_);
   outcome.err = std::move(err_buffer_);
   return outcome;
+}
+
+void ExpectError(const CliOutcome& r, int exit_code, const std::string& code,
+                 std::string_view in_message) {
+  EXPECT_EQ(r.exit_code, exit_code) << r.err;
+  EXPECT_EQ(r.ErrorLineCount(), 1u) << r.err;
+  const nlohmann::ordered_json error = r.Error();
+  ASSERT_TRUE(error.is_object()) << r.err;
+  EXPECT_EQ(error["error"], code) << r.err;
+  ASSERT_TRUE(error["message"].is_string()) << r.err;
+  EXPECT_NE(error["message"].get<std::string>().find(in_message), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out.substr(0, 200);
 }
 
 }  // namespace evlog::testutil

@@ -34,6 +34,12 @@ struct CliOutcome {
   size_t ErrorLineCount() const;
 };
 
+// Expects an error run: `exit_code`, exactly one JSON line on stderr with
+// `code` in "error" and a "message" that contains `in_message`, and nothing
+// on stdout.
+void ExpectError(const CliOutcome& r, int exit_code, const std::string& code,
+                 std::string_view in_message = "");
+
 class CliProcess {
  public:
   // Runs `argv` (argv[0] is the program's path) with `input` on stdin until

@@ -34,17 +34,6 @@ std::vector<uint64_t> Positions(const CliOutcome& r) {
   return positions;
 }
 
-// An error run: the exit code, and exactly one JSON line on stderr with
-// `code` in "error".
-void ExpectError(const CliOutcome& r, int exit_code, const std::string& code) {
-  EXPECT_EQ(r.exit_code, exit_code) << r.err;
-  EXPECT_EQ(r.ErrorLineCount(), 1u) << r.err;
-  ASSERT_TRUE(r.Error().is_object()) << r.err;
-  EXPECT_EQ(r.Error()["error"], code) << r.err;
-  EXPECT_TRUE(r.Error()["message"].is_string()) << r.err;
-  EXPECT_TRUE(r.out.empty()) << r.out;
-}
-
 TEST_P(CliBoth, AppendPrintsVersionsAndPositions) {
   CliOutcome r = Evlog({"append", "order-1", "--type", "Placed", "--data", R"({"total":5})"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
