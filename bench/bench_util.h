@@ -3,6 +3,7 @@
 
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -19,6 +20,11 @@ inline constexpr int kStreams = 1000;
 inline constexpr char kEventType[] = "ItemAdded";
 const std::string& Payload();
 const std::vector<std::string>& StreamNames();
+
+// The seconds since `start`.
+inline double Seconds(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 // The appends a pipelining client has in flight: at most `limit`. A full
 // window makes the client wait until half of it has completed, so it wakes

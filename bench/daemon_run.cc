@@ -27,10 +27,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
-double Seconds(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
 // evlogd as a child process, stopped with SIGTERM (its drain) and reaped
 // when this goes.
 class Daemon {

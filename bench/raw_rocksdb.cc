@@ -11,7 +11,13 @@ namespace evlog::bench {
 
 namespace {
 
-enum Family { kDefault = 0, kLog = 1, kIndex = 2, kStreams = 3, kIds = 4 };
+enum Family {
+  kDefaultFamily = 0,
+  kLogFamily = 1,
+  kIndexFamily = 2,
+  kStreamsFamily = 3,
+  kIdsFamily = 4
+};
 
 constexpr size_t kIdBytes = 16;
 
@@ -50,11 +56,11 @@ RawLog::RawLog(const std::string& path) {
   // Recovery: the in-memory heads and the last position, as a user's code
   // would rebuild them at start-up.
   std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions(), handles_[kStreams]));
+      db_->NewIterator(rocksdb::ReadOptions(), handles_[kStreamsFamily]));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     versions_[it->key().ToString()] = GetU64BE(it->value().data());
   }
-  it.reset(db_->NewIterator(rocksdb::ReadOptions(), handles_[kLog]));
+  it.reset(db_->NewIterator(rocksdb::ReadOptions(), handles_[kLogFamily]));
   it->SeekToLast();
   if (it->Valid()) last_position_ = GetU64BE(it->key().data());
 }
@@ -67,7 +73,7 @@ bool RawLog::AppendWithId(const std::string& stream, uint64_t expected_version, 
                           std::string_view type, std::string_view payload, bool sync) {
   if (id.size() != kIdBytes) return false;
   rocksdb::PinnableSlice position;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[kIds],
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[kIdsFamily],
                                rocksdb::Slice(id.data(), id.size()), &position);
   if (s.ok()) return true;  // a retry: the event is in the log already
   if (!s.IsNotFound()) return false;
@@ -110,20 +116,21 @@ bool RawLog::Write(const std::string& stream, uint64_t expected_version, std::st
     PutU64BE(&log_key, position);
     index_key = stream;
     PutU64BE(&index_key, version);
-    if (!batch.Put(handles_[kLog], log_key, record).ok() ||
-        !batch.Put(handles_[kIndex], index_key, log_key).ok()) {
+    if (!batch.Put(handles_[kLogFamily], log_key, record).ok() ||
+        !batch.Put(handles_[kIndexFamily], index_key, log_key).ok()) {
       return false;
     }
   }
   if (!id.empty() &&
-      !batch.Put(handles_[kIds], rocksdb::Slice(id.data(), id.size()), log_key).ok()) {
+      !batch.Put(handles_[kIdsFamily], rocksdb::Slice(id.data(), id.size()), log_key).ok()) {
     return false;
   }
   std::string head;
   PutU64BE(&head, first_version + static_cast<uint64_t>(count) - 1);
   rocksdb::WriteOptions write_options;
   write_options.sync = sync;
-  return batch.Put(handles_[kStreams], stream, head).ok() && db_->Write(write_options, &batch).ok();
+  return batch.Put(handles_[kStreamsFamily], stream, head).ok() &&
+         db_->Write(write_options, &batch).ok();
 }
 
 bool RawLog::AppendEach(const std::vector<std::string>& streams, std::string_view type,
@@ -146,9 +153,9 @@ bool RawLog::AppendEach(const std::vector<std::string>& streams, std::string_vie
     PutU64BE(&index_key, version);
     head.clear();
     PutU64BE(&head, version);
-    if (!batch.Put(handles_[kLog], log_key, record).ok() ||
-        !batch.Put(handles_[kIndex], index_key, log_key).ok() ||
-        !batch.Put(handles_[kStreams], stream, head).ok()) {
+    if (!batch.Put(handles_[kLogFamily], log_key, record).ok() ||
+        !batch.Put(handles_[kIndexFamily], index_key, log_key).ok() ||
+        !batch.Put(handles_[kStreamsFamily], stream, head).ok()) {
       return false;
     }
   }

@@ -20,7 +20,6 @@ namespace evlog::cli {
 
 namespace {
 
-using Json = nlohmann::json;
 
 // The aggregate: a product's state, folded from its events.
 struct Product {
@@ -35,7 +34,7 @@ Product Fold(Store& store, const std::string& stream) {
   if (!it.ok()) return p;
   for (auto& events = *it; events->Valid(); events->Next()) {
     const RecordedEvent& e = events->event();
-    Json data = Json::parse(e.data, nullptr, false);
+    nlohmann::json data = nlohmann::json::parse(e.data, nullptr, false);
     if (e.type == "ProductCreated") p.name = data.value("name", "");
     if (e.type == "ProductRestocked") p.quantity += data.value("quantity", 0);
     if (e.type == "ProductReserved") p.quantity -= data.value("quantity", 0);
@@ -44,7 +43,7 @@ Product Fold(Store& store, const std::string& stream) {
   return p;
 }
 
-EventData Event(const std::string& type, const Json& data) {
+EventData Event(const std::string& type, const nlohmann::json& data) {
   return EventData{.type = type, .data = data.dump(), .content_type = ContentType::kJson};
 }
 
@@ -167,8 +166,8 @@ int RunDemo() {
   FeedBatch batch;
   if (Status s = (*feed)->Next(std::chrono::seconds(1), &batch); !s.ok()) return Fail(s);
   std::cout << "  feed after position 4, type ProductReserved: " << batch.events.size()
-            << " events, the first by " << Json::parse(batch.events.at(0).data).value("by", "")
-            << "\n";
+            << " events, the first by "
+            << nlohmann::json::parse(batch.events.at(0).data).value("by", "") << "\n";
   auto view = store.OpenView({.name = "availability", .feed = {.category = "product"}},
                              [&store](const std::vector<OwnedEvent>& events, ViewWriter& out) {
                                for (const OwnedEvent& e : events)
@@ -185,9 +184,9 @@ int RunDemo() {
     std::cout << "  view availability: " << key << " -> " << value << "\n";
   }
   Product widget = Fold(store, "product-1");
-  if (Status s =
-          store.SaveSnapshot("product-1", widget.version,
-                             Json{{"name", widget.name}, {"quantity", widget.quantity}}.dump());
+  if (Status s = store.SaveSnapshot(
+          "product-1", widget.version,
+          nlohmann::json{{"name", widget.name}, {"quantity", widget.quantity}}.dump());
       !s.ok()) {
     return Fail(s);
   }
