@@ -410,28 +410,41 @@ struct OwnedFrom {
   operator OwnedEvent() const { return OwnedEvent::From(event); }
 };
 
+// Calls `on_event` with each event a read of `query` with `options`
+// returns, until it returns false; returns the read's head.
+template <class OnEvent>
+Result<Position> ScanQueryRead(const Db& db, const Query& query, const QueryOptions& options,
+                               OnEvent on_event) {
+  // Read before any iterator is made (or, pooled, refreshed): each then
+  // holds everything up to it.
+  const uint64_t head = db.commits->committed();
+  const bool forward = options.direction == Direction::kForward;
+  const uint64_t start = forward ? std::max<uint64_t>(options.from.value_or(Position(1)).value(), 1)
+                                 : std::min(options.from.value_or(Position(head)).value(), head);
+  Status s = ScanQuery(db, query, forward, start, head, options.max_count, on_event);
+  if (!s.ok()) return s;
+  return Position(head);
+}
+
 }  // namespace
 
 Result<QueryResult> ReadQuery(const Db& db, const Query& query, const QueryOptions& options) {
   QueryResult out;
-  // Read before any iterator is made (or, pooled, refreshed): each then
-  // holds everything up to it.
-  const uint64_t head = db.commits->committed();
-  out.head = Position(head);
-  if (options.max_count == 0) return out;
   // Most queries return a few events: no regrowth (and no moves of the
   // events) below 16. 6% of a one-tag read's instructions.
   out.events.reserve(std::min<size_t>(options.max_count, 16));
-  const bool forward = options.direction == Direction::kForward;
-  const uint64_t start = forward ? std::max<uint64_t>(options.from.value_or(Position(1)).value(), 1)
-                                 : std::min(options.from.value_or(Position(head)).value(), head);
-  Status s =
-      ScanQuery(db, query, forward, start, head, options.max_count, [&](const RecordedEvent& e) {
-        out.events.emplace_back(OwnedFrom{e});
-        return true;
-      });
-  if (!s.ok()) return s;
+  Result<Position> head = ScanQueryRead(db, query, options, [&](const RecordedEvent& e) {
+    out.events.emplace_back(OwnedFrom{e});
+    return true;
+  });
+  if (!head.ok()) return head.status();
+  out.head = *head;
   return out;
+}
+
+Result<Position> VisitQuery(const Db& db, const Query& query, const QueryOptions& options,
+                            const std::function<bool(const RecordedEvent&)>& visit) {
+  return ScanQueryRead(db, query, options, [&](const RecordedEvent& e) { return visit(e); });
 }
 
 Result<std::optional<Position>> FirstQueryMatchAfter(const Db& db, const Query& query,

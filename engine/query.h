@@ -52,6 +52,12 @@ bool QueryMatches(const Query& query, std::string_view type, const Tags& tags) {
 // REQUIRES: `query` passed ValidateQuery.
 Result<QueryResult> ReadQuery(const Db& db, const Query& query, const QueryOptions& options);
 
+// Store::ReadEach: ReadQuery's events, each passed to `visit` as a view
+// instead of copied; returns ReadQuery's head.
+// REQUIRES: `query` passed ValidateQuery.
+Result<Position> VisitQuery(const Db& db, const Query& query, const QueryOptions& options,
+                            const std::function<bool(const RecordedEvent&)>& visit);
+
 // The position of the first committed event after `after` that matches
 // `query` and that reads do not hide; nullopt if none. For the writer,
 // whose committed state cannot change during the call.

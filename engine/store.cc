@@ -122,6 +122,12 @@ Result<QueryResult> Store::Read(const Query& query, const QueryOptions& options)
   return ReadQuery(*rep_->db, query, options);
 }
 
+Result<Position> Store::ReadEach(const Query& query, const QueryOptions& options,
+                                 const QueryVisitor& visit) {
+  if (Status s = ValidateQuery(rep_->options, query); !s.ok()) return s;
+  return VisitQuery(*rep_->db, query, options, visit);
+}
+
 Result<Version> Store::StreamVersion(std::string_view stream) {
   return evlog::StreamVersion(*rep_->db, rep_->options, stream);
 }

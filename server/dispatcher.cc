@@ -8,7 +8,6 @@
 #include <thread>
 
 #include "backup_dest.h"
-#include "evlog/owned_event_iterator.h"
 #include "response_bytes.h"
 
 namespace evlog::server {
@@ -247,23 +246,50 @@ namespace {
 // vtable and offsets, each string's length prefix and padding.
 constexpr size_t kWireEventBytes = 128;
 
-// Copies events into `writer` until the iterator ends, `max_count` events,
-// or the response would pass `max_bytes`. Returns whether it stopped at the
-// response limit with events left (truncated).
+// Copies events into `writer`, one Take at a time, until `max_count`
+// events or until the response would pass `max_bytes`.
+class ResponseFill {
+ public:
+  ResponseFill(size_t max_count, size_t max_bytes, const DispatcherOptions& options,
+               EventsWriter& writer)
+      : max_count_(max_count),
+        limit_(std::min(max_count, options.max_read_events)),
+        max_bytes_(max_bytes),
+        writer_(writer) {}
+
+  // Copies `e`; false, copying nothing, once the response is full.
+  bool Take(const RecordedEvent& e) {
+    if (writer_.count() == max_count_) return false;
+    const size_t next_bytes = EventResponseBytes(e, kWireEventBytes);
+    if (writer_.count() == limit_ ||
+        (writer_.count() > 0 && writer_.bytes() + next_bytes > max_bytes_)) {
+      truncated_ = true;
+      return false;
+    }
+    writer_.Add(e);
+    return true;
+  }
+
+  // Whether it stopped at the response limit with events left.
+  bool truncated() const { return truncated_; }
+
+ private:
+  const size_t max_count_;
+  const size_t limit_;
+  const size_t max_bytes_;
+  EventsWriter& writer_;
+  bool truncated_ = false;
+};
+
+// Copies events into `writer` until the iterator ends or the response is
+// full (ResponseFill). Returns whether it stopped at the response limit
+// with events left (truncated).
 bool Fill(EventIterator& it, size_t max_count, size_t max_bytes, const DispatcherOptions& options,
           EventsWriter& writer) {
-  const size_t limit = std::min(max_count, options.max_read_events);
-  for (; it.Valid(); it.Next()) {
-    if (writer.count() == max_count) return false;
-    const RecordedEvent& e = it.event();
-    const size_t next_bytes = EventResponseBytes(e, kWireEventBytes);
-    if (writer.count() == limit ||
-        (writer.count() > 0 && writer.bytes() + next_bytes > max_bytes)) {
-      return true;
-    }
-    writer.Add(e);
+  ResponseFill fill(max_count, max_bytes, options, writer);
+  for (; it.Valid() && fill.Take(it.event()); it.Next()) {
   }
-  return false;
+  return fill.truncated();
 }
 
 }  // namespace
@@ -275,12 +301,13 @@ std::string Dispatcher::ReadQuery(uint64_t id, const ReadQueryRequest& request, 
   const size_t past_limit = options_.max_read_events == SIZE_MAX ? SIZE_MAX
                                                                   : options_.max_read_events + 1;
   options.max_count = std::min(options.max_count, past_limit);
-  Result<QueryResult> result = store_.Read(request.query, options);
-  if (!result.ok()) return EncodeError(id, result.status());
-  std::unique_ptr<EventIterator> it = NewOwnedEventIterator(result->events);
+  // Each event goes from the store's read straight into the response.
   EventsWriter writer;
-  const bool truncated = Fill(*it, request.options.max_count, max_bytes, options_, writer);
-  return writer.FinishQueryResult(id, result->head, truncated);
+  ResponseFill fill(request.options.max_count, max_bytes, options_, writer);
+  Result<Position> head =
+      store_.ReadEach(request.query, options, [&](const RecordedEvent& e) { return fill.Take(e); });
+  if (!head.ok()) return EncodeError(id, head.status());
+  return writer.FinishQueryResult(id, *head, fill.truncated());
 }
 
 std::string Dispatcher::ReadStream(uint64_t id, const ReadStreamRequest& request,

@@ -217,12 +217,13 @@ TEST_F(PostingChunks, AFlippedByteAnywhereInAPostingChunkIsCorruption) {
   store_.reset();
   const size_t size = [&] {
     size_t n = 0;
-    testutil::WithRawFamily(path(), "by_category", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
-      std::string value;
-      ASSERT_TRUE(
-          db.Get(rocksdb::ReadOptions(), cf, keys::IndexKey("a", Position(3)), &value).ok());
-      n = value.size();
-    });
+    testutil::WithRawFamily(
+        path(), "by_category", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+          std::string value;
+          ASSERT_TRUE(
+              db.Get(rocksdb::ReadOptions(), cf, keys::IndexKey("a", Position(3)), &value).ok());
+          n = value.size();
+        });
     return n;
   }();
   ASSERT_GT(size, 8u);
@@ -298,10 +299,11 @@ TEST_F(PostingChunks, AMissingPositionIsExplainedByItsCategoryPostingOnly) {
 
   // Without the posting chunk of "a" that covers base+1..base+4, nothing
   // explains that gap any more.
-  testutil::WithRawFamily(path(), "by_category", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
-    ASSERT_TRUE(
-        db.Delete(rocksdb::WriteOptions(), cf, keys::IndexKey("a", Position(base + 4))).ok());
-  });
+  testutil::WithRawFamily(
+      path(), "by_category", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+        ASSERT_TRUE(
+            db.Delete(rocksdb::WriteOptions(), cf, keys::IndexKey("a", Position(base + 4))).ok());
+      });
   Reopen();
   std::vector<uint64_t> read;
   Status s = ReadAllStatus({}, &read);

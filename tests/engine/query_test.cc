@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "evlog/owned_event_iterator.h"
+#include "testutil/same_event.h"
 #include "testutil/store_fixture.h"
 
 namespace evlog {
@@ -119,6 +120,70 @@ TEST_F(QuerySemantics, ItsEventsWalkAsAReadsIteratorInOrderAndEndOk) {
 
   const std::vector<OwnedEvent> none;
   EXPECT_FALSE(NewOwnedEventIterator(none)->Valid());
+}
+
+// ReadEach's events, copied as they are visited, and its head.
+struct Visited {
+  std::vector<OwnedEvent> events;
+  Result<Position> head;
+};
+Visited VisitAll(EventStore& store, const Query& query, const QueryOptions& options) {
+  std::vector<OwnedEvent> events;
+  Result<Position> head = store.ReadEach(query, options, [&](const RecordedEvent& e) {
+    events.push_back(OwnedEvent::From(e));
+    return true;
+  });
+  return Visited{std::move(events), std::move(head)};
+}
+
+TEST_F(QuerySemantics, ReadEachVisitsWhatReadReturnsWithTheSameHead) {
+  // Position 1 hidden by its stream's rule: ReadEach hides it too.
+  ASSERT_OK(store_->SetStreamMetadata("s-1", {.truncate_before = Version(2)}));
+  const std::vector<std::pair<Query, QueryOptions>> reads = {
+      {Query{.items = {{.tags = {"x"}}}}, {}},
+      {Query{.items = {{.tags = {"y"}}}}, {.from = Position(3), .max_count = 2}},
+      {Query{.items = {{.tags = {"y"}}, {.types = {"C"}}}},
+       {.from = Position(4), .direction = Direction::kBackward}},
+      {Query{.items = {{.types = {"A", "B"}}}}, {.direction = Direction::kBackward}},
+      {Query::All(), {}},
+      {Query{.items = {{.tags = {"nope"}}}}, {}},
+      {Query{.items = {{.tags = {"x"}}}}, {.max_count = 0}},
+  };
+  for (const auto& [query, options] : reads) {
+    Result<QueryResult> want = store_->Read(query, options);
+    ASSERT_TRUE(want.ok()) << want.status().ToString();
+    Visited got = VisitAll(*store_, query, options);
+    ASSERT_TRUE(got.head.ok()) << got.head.status().ToString();
+    EXPECT_EQ(*got.head, want->head);
+    ASSERT_EQ(got.events.size(), want->events.size());
+    for (size_t i = 0; i < got.events.size(); ++i) {
+      testutil::ExpectSameEvent(got.events[i], want->events[i]);
+    }
+  }
+  EXPECT_EQ(Positions(Read({{.tags = {"x"}}})), (P{2, 6}));
+}
+
+TEST_F(QuerySemantics, ReadEachStopsWhenTheVisitorSaysSoAndStillGivesTheHead) {
+  P seen;
+  Result<Position> head =
+      store_->ReadEach(Query{.items = {{.tags = {"y"}}}}, {}, [&](const RecordedEvent& e) {
+        seen.push_back(e.position.value());
+        return seen.size() < 2;
+      });
+  ASSERT_TRUE(head.ok()) << head.status().ToString();
+  EXPECT_EQ(seen, (P{2, 3}));
+  EXPECT_EQ(*head, Position(6));
+}
+
+TEST_F(QuerySemantics, ReadEachRefusesWhatReadRefusesAndVisitsNothing) {
+  int visits = 0;
+  Result<Position> head =
+      store_->ReadEach(Query{.items = {{.tags = {""}}}}, {}, [&](const RecordedEvent&) {
+        ++visits;
+        return true;
+      });
+  EXPECT_TRUE(head.status().IsInvalidArgument()) << head.status().ToString();
+  EXPECT_EQ(visits, 0);
 }
 
 TEST_F(QuerySemantics, AQueryBeyondTheLimitsIsAnInvalidArgument) {

@@ -13,6 +13,7 @@
 #include "integration/older_daemon.h"
 #include "net.h"
 #include "protocol.h"
+#include "testutil/same_event.h"
 #include "testutil/store_fixture.h"
 
 namespace evlog::testutil {
@@ -155,6 +156,38 @@ TEST_F(RemoteDcb, AnInvalidQueryIsInvalidArgumentAndWritesNothing) {
   Result<StoreStats> stats = (*c)->Stats();
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ(stats->appended, 0u);
+}
+
+TEST_F(RemoteDcb, ReadEachThroughAClientVisitsWhatTheEmbeddedOneDoes) {
+  Result<std::unique_ptr<Client>> c = Connect();
+  ASSERT_TRUE(c.ok());
+  for (int i = 0; i < 12; ++i) {
+    ASSERT_TRUE(
+        (*c)->Append(Tagged("s-" + std::to_string(i % 3), "X", {"n:" + std::to_string(i % 4)}))
+            .ok());
+  }
+  const Query query{{QueryItem{{}, {"n:1"}}, QueryItem{{}, {"n:2"}}}};
+  // Every event, then only the first two (the visitor stops).
+  for (const size_t stop_after : {SIZE_MAX, size_t{2}}) {
+    std::vector<OwnedEvent> local, remote;
+    auto visit_into = [&](std::vector<OwnedEvent>& into) {
+      return [&into, stop_after](const RecordedEvent& e) {
+        into.push_back(OwnedEvent::From(e));
+        return into.size() < stop_after;
+      };
+    };
+    EventStore& embedded = *store_;
+    EventStore& client = **c;
+    Result<Position> local_head = embedded.ReadEach(query, {}, visit_into(local));
+    Result<Position> remote_head = client.ReadEach(query, {}, visit_into(remote));
+    ASSERT_TRUE(local_head.ok()) << local_head.status().ToString();
+    ASSERT_TRUE(remote_head.ok()) << remote_head.status().ToString();
+    EXPECT_EQ(*remote_head, *local_head);
+    EXPECT_EQ(*remote_head, Position(12));
+    EXPECT_EQ(local.size(), stop_after == 2 ? 2u : 6u);
+    ASSERT_EQ(remote.size(), local.size());
+    for (size_t i = 0; i < remote.size(); ++i) ExpectSameEvent(remote[i], local[i]);
+  }
 }
 
 TEST_F(RemoteDcb, ALongQueryResultIsPagedAndCollectedWholeUpToTheFirstHead) {

@@ -119,7 +119,7 @@ TEST_F(MemoryBudget, QueuedBytesStayWithinTheBudgetPlusAShareAndAPagePerSession)
 
   EXPECT_EQ(finished.load(), kBudgetSessions - kSlow) << "sessions that read did not all finish";
   const size_t slack = kBudgetSessions * (options_.session.max_buffered_bytes_under_pressure +
-                                    options_.session.min_page_bytes);
+                                          options_.session.min_page_bytes);
   const size_t bound = options_.max_queued_bytes + slack;
   const size_t peak =
       std::max({sampled_max, server_->queued_bytes(), server_->peak_queued_bytes()});

@@ -28,9 +28,8 @@ namespace {
 using testutil::Ev;
 using testutil::Eventually;
 using testutil::KafkaMessage;
-using testutil::MockKafka;
 using testutil::kWait;
-
+using testutil::MockKafka;
 
 // A connector running on its own thread over an embedded source.
 class Running {

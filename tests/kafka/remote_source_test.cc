@@ -25,9 +25,9 @@ namespace {
 
 using testutil::ChildProcess;
 using testutil::KafkaMessage;
-using testutil::StartEvlogd;
-using testutil::MockKafka;
 using testutil::kWait;
+using testutil::MockKafka;
+using testutil::StartEvlogd;
 
 class RemoteSourceTest : public ::testing::Test {
  protected:

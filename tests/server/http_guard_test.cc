@@ -15,7 +15,7 @@ net::tcp::endpoint Loopback(uint16_t port) {
 }
 
 HttpRequest RequestWith(http::verb method, std::string host,
-                    std::vector<std::pair<std::string, std::string>> headers = {}) {
+                        std::vector<std::pair<std::string, std::string>> headers = {}) {
   HttpRequest request{method, "/streams/s", 11};
   if (!host.empty()) request.set(http::field::host, host);
   for (auto& [name, value] : headers) request.set(name, value);
@@ -66,12 +66,14 @@ TEST(HttpGuardOrigin, ACrossSiteWriteIs403AndASameOriginOrListedOnePasses) {
   EXPECT_EQ(Admit(guard, RequestWith(http::verb::post, host, {{"Origin", "http://evil.example"}})),
             403u);
   EXPECT_EQ(Admit(guard, RequestWith(http::verb::post, host, {{"Origin", "null"}})), 403u);
-  EXPECT_EQ(Admit(guard, RequestWith(http::verb::delete_, host, {{"Origin", "http://evil.example"}})),
-            403u);
-  EXPECT_EQ(Admit(guard, RequestWith(http::verb::post, host, {{"Origin", "http://127.0.0.1:7412"}})),
-            0u);
-  EXPECT_EQ(Admit(guard, RequestWith(http::verb::post, host, {{"Origin", "http://app.example:3000"}})),
-            0u);
+  EXPECT_EQ(
+      Admit(guard, RequestWith(http::verb::delete_, host, {{"Origin", "http://evil.example"}})),
+      403u);
+  EXPECT_EQ(
+      Admit(guard, RequestWith(http::verb::post, host, {{"Origin", "http://127.0.0.1:7412"}})), 0u);
+  EXPECT_EQ(
+      Admit(guard, RequestWith(http::verb::post, host, {{"Origin", "http://app.example:3000"}})),
+      0u);
 }
 
 TEST(HttpGuardOrigin, AWriteWithoutOriginPassesUnlessSecFetchSiteSaysCrossSite) {
@@ -80,15 +82,17 @@ TEST(HttpGuardOrigin, AWriteWithoutOriginPassesUnlessSecFetchSiteSaysCrossSite) 
   EXPECT_EQ(Admit(guard, RequestWith(http::verb::post, host)), 0u);  // curl, scripts
   EXPECT_EQ(Admit(guard, RequestWith(http::verb::post, host, {{"Sec-Fetch-Site", "cross-site"}})),
             403u);
-  EXPECT_EQ(Admit(guard, RequestWith(http::verb::post, host, {{"Sec-Fetch-Site", "same-site"}})), 403u);
-  EXPECT_EQ(Admit(guard, RequestWith(http::verb::post, host, {{"Sec-Fetch-Site", "same-origin"}})), 0u);
+  EXPECT_EQ(Admit(guard, RequestWith(http::verb::post, host, {{"Sec-Fetch-Site", "same-site"}})),
+            403u);
+  EXPECT_EQ(Admit(guard, RequestWith(http::verb::post, host, {{"Sec-Fetch-Site", "same-origin"}})),
+            0u);
 }
 
 TEST(HttpGuardOrigin, ReadsFromAnyOriginPassTheGuard) {
   const HttpGuard guard(Loopback(7412), {}, {});
-  EXPECT_EQ(
-      Admit(guard, RequestWith(http::verb::get, "127.0.0.1:7412", {{"Origin", "http://evil.example"}})),
-      0u);
+  EXPECT_EQ(Admit(guard, RequestWith(http::verb::get, "127.0.0.1:7412",
+                                     {{"Origin", "http://evil.example"}})),
+            0u);
 }
 
 TEST(HttpGuardCors, APreflightFromAListedOriginGetsItsHeadersAndOthersGet403) {
@@ -96,9 +100,9 @@ TEST(HttpGuardCors, APreflightFromAListedOriginGetsItsHeadersAndOthersGet403) {
   const std::string host = "127.0.0.1:7412";
   std::optional<HttpResponse> ok =
       guard.Admit(RequestWith(http::verb::options, host,
-                          {{"Origin", "http://app.example:3000"},
-                           {"Access-Control-Request-Method", "POST"},
-                           {"Access-Control-Request-Headers", "content-type, authorization"}}));
+                              {{"Origin", "http://app.example:3000"},
+                               {"Access-Control-Request-Method", "POST"},
+                               {"Access-Control-Request-Headers", "content-type, authorization"}}));
   ASSERT_TRUE(ok.has_value());
   EXPECT_EQ(ok->result_int(), 204u);
   EXPECT_EQ((*ok)[http::field::access_control_allow_origin], "http://app.example:3000");
@@ -107,7 +111,7 @@ TEST(HttpGuardCors, APreflightFromAListedOriginGetsItsHeadersAndOthersGet403) {
 
   std::optional<HttpResponse> refused = guard.Admit(
       RequestWith(http::verb::options, host,
-              {{"Origin", "http://evil.example"}, {"Access-Control-Request-Method", "POST"}}));
+                  {{"Origin", "http://evil.example"}, {"Access-Control-Request-Method", "POST"}}));
   ASSERT_TRUE(refused.has_value());
   EXPECT_EQ(refused->result_int(), 403u);
   EXPECT_EQ(refused->find(http::field::access_control_allow_origin), refused->end());
@@ -116,10 +120,10 @@ TEST(HttpGuardCors, APreflightFromAListedOriginGetsItsHeadersAndOthersGet403) {
 TEST(HttpGuardCors, OnlyListedOriginsAreEchoed) {
   const HttpGuard guard(Loopback(7412), {}, {"http://app.example:3000"});
   EXPECT_EQ(guard.CorsOrigin(RequestWith(http::verb::get, "127.0.0.1:7412",
-                                     {{"Origin", "http://app.example:3000"}})),
+                                         {{"Origin", "http://app.example:3000"}})),
             "http://app.example:3000");
-  EXPECT_EQ(guard.CorsOrigin(
-                RequestWith(http::verb::get, "127.0.0.1:7412", {{"Origin", "http://evil.example"}})),
+  EXPECT_EQ(guard.CorsOrigin(RequestWith(http::verb::get, "127.0.0.1:7412",
+                                         {{"Origin", "http://evil.example"}})),
             "");
 }
 

@@ -130,6 +130,8 @@ class Store final : public EventStore {
   // postings, intersected), never by a scan of the log unless an item
   // matches every event.
   Result<QueryResult> Read(const Query& query, const QueryOptions& options = {}) override;
+  Result<Position> ReadEach(const Query& query, const QueryOptions& options,
+                            const QueryVisitor& visit) override;
 
   // The current version of `stream`: Version(0) if it has no events.
   Result<Version> StreamVersion(std::string_view stream) override;
