@@ -444,7 +444,7 @@ Result<QueryResult> ReadQuery(const Db& db, const Query& query, const QueryOptio
 
 Result<Position> VisitQuery(const Db& db, const Query& query, const QueryOptions& options,
                             const std::function<bool(const RecordedEvent&)>& visit) {
-  return ScanQueryRead(db, query, options, [&](const RecordedEvent& e) { return visit(e); });
+  return ScanQueryRead(db, query, options, std::cref(visit));
 }
 
 Result<std::optional<Position>> FirstQueryMatchAfter(const Db& db, const Query& query,

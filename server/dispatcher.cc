@@ -295,17 +295,12 @@ bool Fill(EventIterator& it, size_t max_count, size_t max_bytes, const Dispatche
 }  // namespace
 
 std::string Dispatcher::ReadQuery(uint64_t id, const ReadQueryRequest& request, size_t max_bytes) {
-  // One event past the response limit, so Fill can tell a truncated answer
-  // from one that ends at the limit.
-  QueryOptions options = request.options;
-  const size_t past_limit = options_.max_read_events == SIZE_MAX ? SIZE_MAX
-                                                                  : options_.max_read_events + 1;
-  options.max_count = std::min(options.max_count, past_limit);
-  // Each event goes from the store's read straight into the response.
+  // Each event goes from the store's read straight into the response; the
+  // fill's Take stops the read once the response is full.
   EventsWriter writer;
   ResponseFill fill(request.options.max_count, max_bytes, options_, writer);
-  Result<Position> head =
-      store_.ReadEach(request.query, options, [&](const RecordedEvent& e) { return fill.Take(e); });
+  Result<Position> head = store_.ReadEach(request.query, request.options,
+                                          [&](const RecordedEvent& e) { return fill.Take(e); });
   if (!head.ok()) return EncodeError(id, head.status());
   return writer.FinishQueryResult(id, *head, fill.truncated());
 }

@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <initializer_list>
 
-#include "evlog/owned_event_iterator.h"
 #include "http_ui.h"
 #include "json/event_json.h"
 #include "json/query_json.h"
@@ -68,40 +67,59 @@ HttpResponse Bad(const Status& s) { return HttpStatusError(s); }
 // fields: see dispatcher.cc).
 constexpr size_t kJsonEventBytes = 160;
 
-// Renders events as a JSON array into `events` until the iterator ends,
-// `count` events, or the dispatcher's read limits (event count, response
-// bytes) would be passed; returns whether it stopped at a limit with events
-// left. *last is the position of the last event rendered (unchanged if none).
-// Corruption for an event that cannot be rendered (json::CheckRenderable).
-Result<bool> Fill(EventIterator& it, size_t count, const DispatcherOptions& options,
-                  std::string* events, Position* last) {
-  const size_t limit = std::min(count, options.max_read_events);
-  size_t bytes = 0;
-  size_t n = 0;
-  *events += '[';
-  bool limited = false;
-  for (; it.Valid(); it.Next()) {
-    if (n == count) {
-      limited = true;  // there is more: the iterator was asked for one more
-      break;
-    }
-    const RecordedEvent& e = it.event();
-    const size_t next_bytes = EventResponseBytes(e, kJsonEventBytes);
-    if (n == limit || (n > 0 && bytes + next_bytes > options.max_response_bytes)) {
-      limited = true;
-      break;
-    }
-    if (Status s = json::CheckRenderable(e); !s.ok()) return s;
-    if (n > 0) *events += ',';
-    *events += json::EventText(e);
-    *last = e.position;
-    bytes += next_bytes;
-    ++n;
-  }
-  *events += ']';
-  return limited;
-}
+// A page of events as a JSON array's text (see PageFill).
+struct EventsPage {
+  std::string events;
+  Position last;  // of the last event in the page; 0 when empty
+  bool truncated = false;
+};
 
+// Renders events as a JSON array into a page, one Take at a time, until
+// `count` events or the dispatcher's read limits (event count, response
+// bytes) would be passed. The JSON twin of the dispatcher's ResponseFill.
+class PageFill {
+ public:
+  PageFill(size_t count, const DispatcherOptions& options, EventsPage* page)
+      : count_(count),
+        limit_(std::min(count, options.max_read_events)),
+        max_bytes_(options.max_response_bytes),
+        page_(*page) {
+    page_.events += '[';
+  }
+
+  // Renders `e`; false, rendering nothing, once the page is full (with `e`
+  // left over: truncated) or `e` cannot be rendered (json::CheckRenderable:
+  // status()).
+  bool Take(const RecordedEvent& e) {
+    const size_t next_bytes = EventResponseBytes(e, kJsonEventBytes);
+    if (n_ == count_ || n_ == limit_ || (n_ > 0 && bytes_ + next_bytes > max_bytes_)) {
+      page_.truncated = true;
+      return false;
+    }
+    if (status_ = json::CheckRenderable(e); !status_.ok()) return false;
+    if (n_ > 0) page_.events += ',';
+    page_.events += json::EventText(e);
+    page_.last = e.position;
+    bytes_ += next_bytes;
+    ++n_;
+    return true;
+  }
+
+  // Closes the array; the error of an event that could not be rendered.
+  Status Finish() {
+    page_.events += ']';
+    return status_;
+  }
+
+ private:
+  const size_t count_;
+  const size_t limit_;
+  const size_t max_bytes_;
+  EventsPage& page_;
+  size_t bytes_ = 0;
+  size_t n_ = 0;
+  Status status_;
+};
 
 // What a page of `count` events asks the iterator for: one more, to know
 // whether the page stopped before the end.
@@ -135,21 +153,16 @@ Result<PageParams> ParsePageParams(const HttpTarget& target) {
   return page;
 }
 
-// A page of events as a JSON array's text (see Fill).
-struct EventsPage {
-  std::string events;
-  Position last;  // of the last event in the page; 0 when empty
-  bool truncated = false;
-};
 // The page `it` (opened for OneMore(count) events) gives; its error or the
 // iterator's.
 Result<EventsPage> ReadPage(Result<std::unique_ptr<EventIterator>> it, size_t count,
                             const DispatcherOptions& options) {
   if (!it.ok()) return it.status();
   EventsPage page;
-  Result<bool> truncated = Fill(**it, count, options, &page.events, &page.last);
-  if (!truncated.ok()) return truncated.status();
-  page.truncated = *truncated;
+  PageFill fill(count, options, &page);
+  for (EventIterator& i = **it; i.Valid() && fill.Take(i.event()); i.Next()) {
+  }
+  if (Status s = fill.Finish(); !s.ok()) return s;
   if (Status s = (*it)->status(); !s.ok()) return s;
   return page;
 }
@@ -414,21 +427,22 @@ HttpResponse HttpHandler::Query(const HttpTarget& target, std::optional<std::str
   Result<Direction> direction = DirectionParam(target);
   if (!direction.ok()) return Bad(direction.status());
   options.direction = *direction;
-  // At most a response's worth, plus one to know whether there is more.
-  options.max_count = OneMore(std::min(params->count, dispatcher_.options().max_read_events));
-  Result<QueryResult> result = dispatcher_.store().Read(query, options);
-  if (!result.ok()) return Bad(result.status());
-  std::string events;
-  Position last;
-  std::unique_ptr<EventIterator> it = NewOwnedEventIterator(result->events);
-  const Result<bool> truncated = Fill(*it, params->count, dispatcher_.options(), &events, &last);
-  if (!truncated.ok()) return Bad(truncated.status());
+  // One more than the page, to know whether there is more; the page's
+  // Take stops the read once it is full.
+  options.max_count = OneMore(params->count);
+  EventsPage page;
+  PageFill fill(params->count, dispatcher_.options(), &page);
+  // Each event goes from the store's read straight into the page.
+  Result<Position> head = dispatcher_.store().ReadEach(
+      query, options, [&](const RecordedEvent& e) { return fill.Take(e); });
+  if (!head.ok()) return Bad(head.status());
+  if (Status s = fill.Finish(); !s.ok()) return Bad(s);
   json::ObjectText j;
-  j.Raw("events", events).Number("head", result->head.value()).Bool("truncated", *truncated);
-  if (*truncated) {
+  j.Raw("events", page.events).Number("head", head->value()).Bool("truncated", page.truncated);
+  if (page.truncated) {
     // Where the next page starts (in the read's direction).
-    j.Number("next", options.direction == Direction::kForward ? last.value() + 1
-                                                              : last.value() - 1);
+    j.Number("next", options.direction == Direction::kForward ? page.last.value() + 1
+                                                              : page.last.value() - 1);
   }
   return HttpJson(http::status::ok, j.Finish());
 }

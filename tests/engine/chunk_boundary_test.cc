@@ -23,12 +23,8 @@ namespace evlog {
 namespace {
 
 using testutil::Ev;
+using testutil::Positions;
 using testutil::Range;
-
-void WithLog(const std::string& path,
-             const std::function<void(rocksdb::DB&, rocksdb::ColumnFamilyHandle*)>& f) {
-  testutil::WithRawFamily(path, "log", f);
-}
 
 // The log's chunks as (key position, first, span, records present).
 struct ChunkInfo {
@@ -36,7 +32,7 @@ struct ChunkInfo {
 };
 std::vector<ChunkInfo> LogChunks(const std::string& path) {
   std::vector<ChunkInfo> out;
-  WithLog(path, [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+  testutil::WithRawFamily(path, "log", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
     std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions(), cf));
     chunk::ChunkView view;
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -74,12 +70,6 @@ std::vector<ChunkInfo> StreamChunks(const std::string& path) {
 std::vector<uint64_t> Versions(const std::vector<OwnedEvent>& events) {
   std::vector<uint64_t> out;
   for (const OwnedEvent& e : events) out.push_back(e.version.value());
-  return out;
-}
-
-std::vector<uint64_t> Positions(const std::vector<OwnedEvent>& events) {
-  std::vector<uint64_t> out;
-  for (const OwnedEvent& e : events) out.push_back(e.position.value());
   return out;
 }
 
@@ -211,7 +201,7 @@ TEST_F(ChunkBoundary, AFlippedByteAnywhereInALogChunkIsCorruption) {
   AppendChunk("a-1", 3);
   store_.reset();
   size_t size = 0;
-  WithLog(path(), [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+  testutil::WithRawFamily(path(), "log", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
     std::string value;
     ASSERT_TRUE(db.Get(rocksdb::ReadOptions(), cf, keys::LogKey(Position(3)), &value).ok());
     size = value.size();
@@ -220,7 +210,7 @@ TEST_F(ChunkBoundary, AFlippedByteAnywhereInALogChunkIsCorruption) {
   Reopen();
   for (size_t k = 1; k < size; ++k) AppendChunk("a-1", 3);
   store_.reset();
-  WithLog(path(), [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+  testutil::WithRawFamily(path(), "log", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
     for (size_t k = 0; k < size; ++k) {
       const std::string key = keys::LogKey(Position(3 * k + 3));
       std::string value;
@@ -250,7 +240,7 @@ TEST_F(ChunkBoundary, AGapBetweenChunkRangesIsAHoleUnlessATrimExplainsIt) {
   AppendChunk("a-1", 3);  // 4..6
   AppendChunk("a-1", 3);  // 7..9
   store_.reset();
-  WithLog(path(), [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+  testutil::WithRawFamily(path(), "log", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
     ASSERT_TRUE(db.Delete(rocksdb::WriteOptions(), cf, keys::LogKey(Position(6))).ok());
   });
   Reopen();

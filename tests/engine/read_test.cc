@@ -9,6 +9,7 @@ namespace evlog {
 namespace {
 
 using testutil::Ev;
+using testutil::Positions;
 
 class Read : public testutil::StoreTest {
  protected:
@@ -27,11 +28,6 @@ class Read : public testutil::StoreTest {
   static std::vector<uint64_t> Versions(const std::vector<OwnedEvent>& events) {
     std::vector<uint64_t> out;
     for (const auto& e : events) out.push_back(e.version.value());
-    return out;
-  }
-  static std::vector<uint64_t> Positions(const std::vector<OwnedEvent>& events) {
-    std::vector<uint64_t> out;
-    for (const auto& e : events) out.push_back(e.position.value());
     return out;
   }
 };

@@ -17,11 +17,7 @@ namespace {
 using std::chrono::milliseconds;
 using SystemStreams = testutil::StoreTest;
 
-std::vector<uint64_t> Positions(const std::vector<OwnedEvent>& events) {
-  std::vector<uint64_t> out;
-  for (const auto& e : events) out.push_back(e.position.value());
-  return out;
-}
+using testutil::Positions;
 
 std::vector<std::string> Names(const std::vector<StreamInfo>& streams) {
   std::vector<std::string> out;

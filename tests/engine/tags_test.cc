@@ -17,17 +17,12 @@ namespace evlog {
 namespace {
 
 using testutil::Ev;
+using testutil::Positions;
 using testutil::StoreTest;
 using Tags = StoreTest;
 using testutil::Tagged;
 
 Query ByTag(std::string tag) { return Query{.items = {QueryItem{.tags = {std::move(tag)}}}}; }
-
-std::vector<uint64_t> Positions(const QueryResult& r) {
-  std::vector<uint64_t> out;
-  for (const OwnedEvent& e : r.events) out.push_back(e.position.value());
-  return out;
-}
 
 // Bytes a tag may hold: NUL, bytes that are not UTF-8, UTF-8 text, and the
 // longest tag allowed.
@@ -121,12 +116,12 @@ TEST_F(Tags, ReadsByTagHonourTrimsAndDeletes) {
   // trim-1 holds positions 1, 3, 5, 7; versions 3 and 4 are 5 and 7.
   auto r = store_->Read(ByTag("t"));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(Positions(*r), (std::vector<uint64_t>{5, 7}));
+  EXPECT_EQ(Positions(r), (std::vector<uint64_t>{5, 7}));
   auto back = store_->Read(ByTag("t"), {.direction = Direction::kBackward});
-  EXPECT_EQ(Positions(*back), (std::vector<uint64_t>{7, 5}));
+  EXPECT_EQ(Positions(back), (std::vector<uint64_t>{7, 5}));
   // Once compacted the bytes are gone; the answer is the same.
   ASSERT_OK(store_->Compact());
-  EXPECT_EQ(Positions(*store_->Read(ByTag("t"))), (std::vector<uint64_t>{5, 7}));
+  EXPECT_EQ(Positions(store_->Read(ByTag("t"))), (std::vector<uint64_t>{5, 7}));
   auto report = store_->Verify();
   ASSERT_TRUE(report.ok());
   EXPECT_TRUE(report->ok()) << (report->problems.empty() ? "" : report->problems[0]);
@@ -189,7 +184,7 @@ TEST_F(TagsInAnOldStore, OpensReadOnlyAndReadsTagsAsEmpty) {
 TEST_F(TagsInAnOldStore, OpensForWritingAndTakesTags) {
   Reopen();
   ASSERT_OK(store_->Append("new-1", ExpectedVersion::Any(), {Tagged("T", {"x"})}).status());
-  EXPECT_EQ(Positions(*store_->Read(ByTag("x"))), (std::vector<uint64_t>{3}));
+  EXPECT_EQ(Positions(store_->Read(ByTag("x"))), (std::vector<uint64_t>{3}));
   EXPECT_EQ(store_->Read(Query{})->events.size(), 3u);
   auto report = store_->Verify();
   ASSERT_TRUE(report.ok());

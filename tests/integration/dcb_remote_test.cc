@@ -38,11 +38,7 @@ std::vector<std::vector<std::string>> TagsOf(EventIterator& it) {
   return out;
 }
 
-std::vector<uint64_t> Positions(const std::vector<OwnedEvent>& events) {
-  std::vector<uint64_t> out;
-  for (const OwnedEvent& e : events) out.push_back(e.position.value());
-  return out;
-}
+using testutil::Positions;
 
 TEST_F(RemoteDcb, TaggedEventsAreReadBackWithTheirTagsByEveryRemoteRead) {
   Result<std::unique_ptr<Client>> c = Connect();

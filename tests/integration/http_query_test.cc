@@ -73,6 +73,44 @@ TEST_F(HttpQuery, GetAndPostQueryAnswerTheMatchesAndTheHead) {
   EXPECT_EQ(r.json()["head"], 3);
 }
 
+TEST_F(HttpQuery, AnAnswerPastTheServersReadLimitIsPagedWithNext) {
+  StopServer();
+  server::ServerOptions options;
+  options.dispatcher.max_read_events = 3;
+  StartHttpServer(options);
+  for (int i = 0; i < 7; ++i) {
+    // Every other event is tagged: positions 1, 3, 5, 7, 9, 11, 13.
+    for (const bool tagged : {true, false}) {
+      EventData e{.type = "T", .data = "{}", .content_type = ContentType::kJson};
+      if (tagged) e.tags = {"t"};
+      ASSERT_TRUE(store_->Append("s", ExpectedVersion::Any(), {e}).ok());
+    }
+  }
+  HttpReply r = Get("/query?tag=t");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Positions(r.json()), (std::vector<uint64_t>{1, 3, 5}));
+  EXPECT_EQ(r.json()["truncated"], true);
+  EXPECT_EQ(r.json()["next"], 6);
+  EXPECT_EQ(r.json()["head"], 14);
+
+  // A count under the limit that the matches fill exactly is not truncated.
+  r = Get("/query?tag=t&from=10&count=2");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Positions(r.json()), (std::vector<uint64_t>{11, 13}));
+  EXPECT_EQ(r.json()["truncated"], false);
+  EXPECT_FALSE(r.json().contains("next"));
+
+  r = Get("/query?tag=t&direction=backward&count=10");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Positions(r.json()), (std::vector<uint64_t>{13, 11, 9}));
+  EXPECT_EQ(r.json()["truncated"], true);
+  EXPECT_EQ(r.json()["next"], 8);
+  r = Get("/query?tag=t&direction=backward&from=8");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Positions(r.json()), (std::vector<uint64_t>{7, 5, 3}));
+  EXPECT_EQ(r.json()["next"], 2);
+}
+
 TEST_F(HttpQuery, AConditionInTheEnvelopeIsAUniquenessGuard) {
   HttpReply first = Post("/streams/user-1", Registration("ann"));
   ASSERT_EQ(first.status, 201) << first.body;

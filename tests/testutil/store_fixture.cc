@@ -12,13 +12,15 @@ EventData Tagged(std::string type, std::vector<std::string> tags) {
   return e;
 }
 
+std::vector<uint64_t> Positions(const std::vector<OwnedEvent>& events) {
+  std::vector<uint64_t> out;
+  for (const OwnedEvent& e : events) out.push_back(e.position.value());
+  return out;
+}
+
 std::vector<uint64_t> Positions(const Result<QueryResult>& r) {
   EXPECT_TRUE(r.ok()) << r.status().ToString();
-  std::vector<uint64_t> out;
-  if (r.ok()) {
-    for (const OwnedEvent& e : r->events) out.push_back(e.position.value());
-  }
-  return out;
+  return r.ok() ? Positions(r->events) : std::vector<uint64_t>{};
 }
 
 std::vector<uint64_t> Range(uint64_t first, uint64_t last) {

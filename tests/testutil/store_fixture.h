@@ -42,6 +42,9 @@ EventData Tagged(std::string type, std::vector<std::string> tags);
 // Copies of everything an iterator yields; fails the test on a bad status.
 std::vector<OwnedEvent> Collect(EventIterator& it);
 
+// The positions of `events`, in their order.
+std::vector<uint64_t> Positions(const std::vector<OwnedEvent>& events);
+
 // The positions of the events a query returned; fails the test on a bad
 // status (and returns none).
 std::vector<uint64_t> Positions(const Result<QueryResult>& r);
