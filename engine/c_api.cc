@@ -133,6 +133,18 @@ evlog::Status QueryOf(const evlog_query_item_t* items, size_t n, evlog::Query* o
   return evlog::Status::OK();
 }
 
+// evlog_query's and evlog_query_each's from, max_count and backward.
+evlog::QueryOptions QueryOptionsOf(uint64_t from, size_t max_count, int backward) {
+  evlog::QueryOptions options;
+  if (from > 0) options.from = evlog::Position(from);
+  options.max_count = max_count;
+  options.direction = backward ? evlog::Direction::kBackward : evlog::Direction::kForward;
+  return options;
+}
+
+// A view's bytes: never NULL, "" for none (as the accessors' strings).
+const char* BytesOf(std::string_view s) { return s.empty() ? "" : s.data(); }
+
 evlog::Status ExpectedOf(int64_t expected_version, evlog::ExpectedVersion* out) {
   switch (expected_version) {
     case EVLOG_EXPECT_ANY:
@@ -390,14 +402,47 @@ evlog_code_t evlog_query(evlog_store_t* store, const evlog_query_item_t* items, 
   }
   evlog::Query query;
   if (evlog::Status s = QueryOf(items, n_items, &query); !s.ok()) return Fail(s, errptr);
-  evlog::QueryOptions options;
-  if (from > 0) options.from = evlog::Position(from);
-  options.max_count = max_count;
-  options.direction = backward ? evlog::Direction::kBackward : evlog::Direction::kForward;
-  auto read = store->store->Read(query, options);
+  auto read = store->store->Read(query, QueryOptionsOf(from, max_count, backward));
   if (!read.ok()) return Fail(read.status(), errptr);
   if (head != nullptr) *head = read->head.value();
   *result = new evlog_events_t{std::move(read->events)};
+  return EVLOG_OK;
+}
+
+evlog_code_t evlog_query_each(evlog_store_t* store, const evlog_query_item_t* items,
+                              size_t n_items, uint64_t from, size_t max_count, int backward,
+                              evlog_event_visitor_t visit, void* arg, uint64_t* head,
+                              char** errptr) {
+  if (store == nullptr || visit == nullptr) {
+    return Fail(evlog::Status::InvalidArgument("store or visit is NULL"), errptr);
+  }
+  evlog::Query query;
+  if (evlog::Status s = QueryOf(items, n_items, &query); !s.ok()) return Fail(s, errptr);
+  std::vector<evlog_tag_t> tags;  // each event's, reusing one allocation
+  auto read = store->store->ReadEach(
+      query, QueryOptionsOf(from, max_count, backward), [&](const evlog::RecordedEvent& e) {
+        tags.clear();
+        for (std::string_view t : e.tags) tags.push_back(evlog_tag_t{t.data(), t.size()});
+        const evlog_event_view_t view{
+            .stream = BytesOf(e.stream),
+            .stream_len = e.stream.size(),
+            .type = BytesOf(e.type),
+            .type_len = e.type.size(),
+            .data = BytesOf(e.data),
+            .data_len = e.data.size(),
+            .metadata = BytesOf(e.metadata),
+            .metadata_len = e.metadata.size(),
+            .id = e.id.bytes().data(),
+            .version = e.version.value(),
+            .position = e.position.value(),
+            .timestamp_us = e.timestamp_us,
+            .tags = tags.data(),
+            .n_tags = tags.size(),
+        };
+        return visit(arg, &view) != 0;
+      });
+  if (!read.ok()) return Fail(read.status(), errptr);
+  if (head != nullptr) *head = read->value();
   return EVLOG_OK;
 }
 

@@ -1,6 +1,7 @@
 /* The C API (evlog/c.h) from C: open, append with expected versions and
  * ids, a conflict and recovering from it (stream version, backward reads),
- * idempotent retries, read stream, read all, tags, queries and conditions,
+ * idempotent retries, read stream, read all, tags, queries (with a result
+ * or a visitor) and conditions,
  * errors and frees. Each test prints its name; the first failed check ends the run
  * with exit 1. The stores live in a fresh directory under $TMPDIR (or /tmp),
  * removed at the end. */
@@ -375,6 +376,96 @@ static void TagsQueriesAndConditionsWork(void) {
   evlog_close(store);
 }
 
+/* What QueryEachVisitsTheMatchesInOrderAndStopsWhenAsked's visitor saw. */
+typedef struct Visited {
+  uint64_t positions[8];
+  size_t n;
+  size_t stop_after; /* 0: never stop */
+  int tags_ok;       /* every event carried "course:c1" as its first tag */
+  int bytes_ok;      /* every event's stream, type and data as appended */
+} Visited;
+
+static int Visit(void* arg, const evlog_event_view_t* e) {
+  Visited* v = (Visited*)arg;
+  if (v->n < sizeof(v->positions) / sizeof(v->positions[0])) v->positions[v->n] = e->position;
+  ++v->n;
+  if (e->n_tags < 1 || e->tags[0].len != 9 || memcmp(e->tags[0].data, "course:c1", 9) != 0) {
+    v->tags_ok = 0;
+  }
+  if (e->stream_len != 8 || memcmp(e->stream, "course-1", 8) != 0 || e->type_len != 4 ||
+      memcmp(e->type, "Seat", 4) != 0 || e->data_len != 2 || memcmp(e->data, "{}", 2) != 0 ||
+      e->metadata == NULL || e->metadata_len != 0 || e->version != e->position ||
+      e->timestamp_us <= 0) {
+    v->bytes_ok = 0;
+  }
+  return v->stop_after == 0 || v->n < v->stop_after;
+}
+
+/* evlog_query_each: the matching events in the read's order, each a view
+ * with its tags, the head whether or not anything matched, a visitor that
+ * stops the read, and errors for a NULL visitor or a bad query. */
+static void QueryEachVisitsTheMatchesInOrderAndStopsWhenAsked(void) {
+  evlog_store_t* store;
+  evlog_tag_t tags[2];
+  evlog_tagged_event_t e[3];
+  evlog_query_item_t item;
+  Visited v;
+  uint64_t head = 99;
+  char* err = NULL;
+  size_t i;
+  current = "QueryEachVisitsTheMatchesInOrderAndStopsWhenAsked";
+  printf("%s\n", current);
+  store = OpenStore("each");
+  tags[0].data = "course:c1";
+  tags[0].len = 9;
+  tags[1].data = "student:7";
+  tags[1].len = 9;
+  item.types = NULL;
+  item.n_types = 0;
+  item.tags = tags;
+  item.n_tags = 1;
+
+  memset(&v, 0, sizeof(v));
+  CHECK_CODE(evlog_query_each(store, &item, 1, 0, 100, 0, Visit, &v, &head, NULL), EVLOG_OK);
+  CHECK(v.n == 0 && head == 0);
+
+  memset(e, 0, sizeof(e));
+  for (i = 0; i < 3; ++i) {
+    e[i].event = Event("Seat", "{}", NULL);
+    e[i].tags = tags;
+    e[i].n_tags = i == 1 ? 0 : 2; /* the second carries no tag */
+  }
+  CHECK_CODE(evlog_append_tagged(store, "course-1", EVLOG_EXPECT_NO_STREAM, e, 3, 1, NULL, NULL,
+                                 NULL, NULL),
+             EVLOG_OK);
+
+  memset(&v, 0, sizeof(v));
+  v.tags_ok = v.bytes_ok = 1;
+  CHECK_CODE(evlog_query_each(store, &item, 1, 0, 100, 0, Visit, &v, &head, NULL), EVLOG_OK);
+  CHECK(v.n == 2 && v.positions[0] == 1 && v.positions[1] == 3 && head == 3);
+  CHECK(v.tags_ok && v.bytes_ok);
+
+  memset(&v, 0, sizeof(v));
+  CHECK_CODE(evlog_query_each(store, &item, 1, 0, 100, 1, Visit, &v, &head, NULL), EVLOG_OK);
+  CHECK(v.n == 2 && v.positions[0] == 3 && v.positions[1] == 1);
+
+  /* The visitor stops the read at the first event. */
+  memset(&v, 0, sizeof(v));
+  v.stop_after = 1;
+  CHECK_CODE(evlog_query_each(store, NULL, 0, 0, 100, 0, Visit, &v, NULL, NULL), EVLOG_OK);
+  CHECK(v.n == 1 && v.positions[0] == 1);
+
+  CHECK_CODE(evlog_query_each(store, &item, 1, 0, 100, 0, NULL, &v, &head, &err),
+             EVLOG_INVALID_ARGUMENT);
+  CHECK(err != NULL);
+  item.n_tags = 1;
+  item.tags = NULL;
+  CHECK_CODE(evlog_query_each(store, &item, 1, 0, 100, 0, Visit, &v, &head, &err),
+             EVLOG_INVALID_ARGUMENT);
+  evlog_free(err);
+  evlog_close(store);
+}
+
 /* A multi-stream append through C: both streams or neither, a type
  * condition, and the duplicate policy skip leaving out committed events. */
 static void MultiStreamAppendsConditionsAndSkipWork(void) {
@@ -493,6 +584,7 @@ int main(void) {
   BadInputIsAnErrorNeverACrash();
   JsonDataIsCheckedAndComesBackAsTheExactBytes();
   TagsQueriesAndConditionsWork();
+  QueryEachVisitsTheMatchesInOrderAndStopsWhenAsked();
   MultiStreamAppendsConditionsAndSkipWork();
   nftw(dir, RemoveEntry, 16, FTW_DEPTH | FTW_PHYS);
   printf("c_api_test: all passed\n");

@@ -172,6 +172,43 @@ evlog_code_t evlog_query(evlog_store_t* store, const evlog_query_item_t* items, 
                          uint64_t from, size_t max_count, int backward, evlog_events_t** result,
                          uint64_t* head, char** errptr);
 
+/* One event as evlog_query_each hands it to its visitor. Every pointer in
+ * it is valid during that call only: copy what must outlive it. Strings
+ * are not NUL-terminated (use the lengths) and never NULL. */
+typedef struct evlog_event_view_t {
+  const char* stream;
+  size_t stream_len;
+  const char* type;
+  size_t type_len;
+  const char* data;
+  size_t data_len;
+  /* By convention JSON; metadata_len 0 when the event has none. */
+  const char* metadata;
+  size_t metadata_len;
+  /* 16 bytes. */
+  const uint8_t* id;
+  uint64_t version;
+  uint64_t position;
+  /* Commit time, microseconds since the Unix epoch. */
+  int64_t timestamp_us;
+  const evlog_tag_t* tags;
+  size_t n_tags;
+} evlog_event_view_t;
+
+/* Called with each event a read visits and the `arg` given to the read:
+ * returns 1 to go on, 0 to stop the read there. */
+typedef int (*evlog_event_visitor_t)(void* arg, const evlog_event_view_t* event);
+
+/* evlog_query without a result: calls visit(arg, event) with each matching
+ * event, in the read's order, until it returns 0 or the read ends. No copy
+ * of an event is made, so a read that folds events into a decision costs
+ * no allocation per event. *head as evlog_query's. An error (a corrupt
+ * event, say) ends the read after the events before it were visited. */
+evlog_code_t evlog_query_each(evlog_store_t* store, const evlog_query_item_t* items,
+                              size_t n_items, uint64_t from, size_t max_count, int backward,
+                              evlog_event_visitor_t visit, void* arg, uint64_t* head,
+                              char** errptr);
+
 /* ---- Multi-stream appends, conditions and the duplicate policy --------- */
 
 /* One stream's part of evlog_append_multi: events[0..n) for `stream` at
