@@ -449,6 +449,11 @@ static void QueryEachVisitsTheMatchesInOrderAndStopsWhenAsked(void) {
   CHECK_CODE(evlog_query_each(store, &item, 1, 0, 100, 1, Visit, &v, &head, NULL), EVLOG_OK);
   CHECK(v.n == 2 && v.positions[0] == 3 && v.positions[1] == 1);
 
+  /* max_count bounds the read as evlog_query's. */
+  memset(&v, 0, sizeof(v));
+  CHECK_CODE(evlog_query_each(store, &item, 1, 2, 1, 0, Visit, &v, &head, NULL), EVLOG_OK);
+  CHECK(v.n == 1 && v.positions[0] == 3 && head == 3);
+
   /* The visitor stops the read at the first event. */
   memset(&v, 0, sizeof(v));
   v.stop_after = 1;
