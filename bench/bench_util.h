@@ -68,6 +68,31 @@ class Window {
   bool waiting_ = false;
 };
 
+// Paces the thread that makes it evenly at `rate` calls a second, as
+// independent clients arrive: Wait(i) sleeps until the i-th slot (from 0)
+// after construction (a spinning pacer would take one of a small machine's
+// cores). While it lives, the thread's timer slack is 1 ns instead of
+// Linux's 50 µs default,
+// or each wake-up would come up to 50 µs late and the calls would go out in
+// bursts. Until 2026-12-06 (L1) and 2026-12-07 (S1) the latency workloads
+// sent 1 ms ticks of rate/1000 calls at once, which measured the queue
+// behind each tick's first call (docs/bench.md, "L1's pacing").
+class Pacer {
+ public:
+  explicit Pacer(int64_t rate);
+  ~Pacer();
+  Pacer(const Pacer&) = delete;
+  Pacer& operator=(const Pacer&) = delete;
+
+  void Wait(int64_t i) const;
+  std::chrono::steady_clock::time_point start() const { return start_; }
+
+ private:
+  const int slack_;  // the thread's timer slack before, to restore
+  const std::chrono::steady_clock::time_point start_;
+  const std::chrono::nanoseconds interval_;
+};
+
 // The benches' scratch directory: evlog_harness's TempDir, named evlog-bench-*.
 class ScratchDir : public harness::TempDir {
  public:

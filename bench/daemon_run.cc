@@ -119,18 +119,17 @@ Measurement RunThroughDaemon(const std::string& shape, const std::string& dir, i
     return Measurement{.events = appends * 100, .seconds = Seconds(start)};
   }
 
-  // "latency": 10,000 appends/s for events / 10 appends, each timed from the
-  // call to its acknowledgement.
+  // "latency": 10,000 appends/s, paced evenly (Pacer), for events / 10
+  // appends, each timed from the call to its acknowledgement.
   const int64_t total = std::clamp<int64_t>(events / 10, 1'000, 100'000);
   constexpr int64_t kRate = 10'000;
   std::vector<float> latency(static_cast<size_t>(total));
   Window window(1 << 20);
   std::vector<uint64_t> versions(kStreams, 0);
-  const auto start = Clock::now();
+  const Pacer pacer(kRate);
+  const auto start = pacer.start();
   for (int64_t i = 0; i < total; ++i) {
-    if (i % (kRate / 1000) == 0) {
-      std::this_thread::sleep_until(start + std::chrono::milliseconds(i / (kRate / 1000)));
-    }
+    pacer.Wait(i);
     const auto s = static_cast<uint64_t>(i % kStreams);
     const auto sent = Clock::now();
     float* slot = &latency[static_cast<size_t>(i)];

@@ -7,8 +7,6 @@
 #include <stdexcept>
 #include <thread>
 
-#include <sys/prctl.h>
-
 #include "aggregate_workload.h"
 #include "bench_util.h"
 #ifdef EVLOG_BENCH_WITH_DAEMON
@@ -156,20 +154,12 @@ Measurement DeliveryLatency(Store& store, int64_t total, int64_t rate) {
       }
     }
   });
-  // Paced evenly, one append every 1/rate s, as independent clients arrive:
-  // the thread sleeps until each append's slot (a spinning pacer would take
-  // one of a small machine's cores). Its timer slack is cut from Linux's
-  // 50 µs default to 1 ns, or each wake-up would come up to 50 µs late and
-  // the appends would go out in bursts. Until 2026-12-06 the pacer sent
-  // 1 ms ticks of rate/1000 appends at once, which measured the queue
-  // behind each tick's first append (docs/bench.md, L1).
-  const int slack = prctl(PR_GET_TIMERSLACK, 0UL, 0UL, 0UL, 0UL);
-  prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
-  const auto start = Clock::now();
-  const auto interval = std::chrono::nanoseconds(1'000'000'000 / rate);
+  // Paced evenly, one append every 1/rate s (Pacer).
+  const Pacer pacer(rate);
+  const auto start = pacer.start();
   std::string name;
   for (int64_t i = 1; i <= total; ++i) {
-    std::this_thread::sleep_until(start + interval * (i - 1));
+    pacer.Wait(i - 1);
     StreamName(static_cast<uint64_t>(i % kStreams), &name);
     AppendRequest request{
         .streams = {StreamAppend{.stream = name,
@@ -182,7 +172,6 @@ Measurement DeliveryLatency(Store& store, int64_t total, int64_t rate) {
                         callbacks.fetch_add(1, std::memory_order_release);
                       });
   }
-  if (slack > 0) prctl(PR_SET_TIMERSLACK, static_cast<unsigned long>(slack), 0UL, 0UL, 0UL);
   consumer.join();
   while (callbacks.load(std::memory_order_acquire) < total) std::this_thread::yield();
   std::vector<float> latency, to_commit, after_commit;
