@@ -88,8 +88,8 @@ class PageFill {
   }
 
   // Renders `e`; false, rendering nothing, once the page is full (with `e`
-  // left over: truncated) or `e` cannot be rendered (json::CheckRenderable:
-  // status()).
+  // left over: truncated) or `e` cannot be rendered (json::CheckRenderable's
+  // error, which Finish returns).
   bool Take(const RecordedEvent& e) {
     const size_t next_bytes = EventResponseBytes(e, kJsonEventBytes);
     if (n_ == count_ || n_ == limit_ || (n_ > 0 && bytes_ + next_bytes > max_bytes_)) {
@@ -160,7 +160,7 @@ Result<EventsPage> ReadPage(Result<std::unique_ptr<EventIterator>> it, size_t co
   if (!it.ok()) return it.status();
   EventsPage page;
   PageFill fill(count, options, &page);
-  for (EventIterator& i = **it; i.Valid() && fill.Take(i.event()); i.Next()) {
+  for (EventIterator& events = **it; events.Valid() && fill.Take(events.event()); events.Next()) {
   }
   if (Status s = fill.Finish(); !s.ok()) return s;
   if (Status s = (*it)->status(); !s.ok()) return s;
